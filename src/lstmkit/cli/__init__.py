@@ -1,0 +1,69 @@
+"""The ``lstmkit`` command line: one module per subcommand, each a thin call into the library.
+
+Exit codes: 0 success; 2 a problem the user can fix (one ``error: ...`` line on stderr, no
+traceback); 1 a bug.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from lstmkit.cli.common import ArgumentParser, UsageError
+from lstmkit.errors import LstmkitError
+
+# Subcommand modules in the order `lstmkit --help` lists them. Each defines
+# `register(subparsers)`, which adds its parser and sets `run(args) -> int` as the default `func`.
+COMMANDS = (
+    "forecast",
+    "train",
+    "predict",
+    "evaluate",
+    "classify",
+    "text",
+    "export",
+    "datasets",
+    "demo",
+)
+
+
+def build_parser() -> ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    from lstmkit import __version__
+
+    parser = ArgumentParser(
+        prog="lstmkit",
+        description="LSTM sequence models: forecasting, sequence classification and text.",
+        epilog="Example: lstmkit forecast airpassengers --horizon 12 --output runs/air",
+    )
+    parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"lstmkit.cli.{name}")
+        except ModuleNotFoundError as exc:  # a subcommand still being written
+            if exc.name != f"lstmkit.cli.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``lstmkit`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        return int(args.func(args) or 0)
+    except (UsageError, LstmkitError) as exc:
+        message = " ".join(str(exc).split("\n")).strip()
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

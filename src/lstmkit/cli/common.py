@@ -1,0 +1,104 @@
+"""Pieces every subcommand shares: the parser that reports one-line errors, the training flags."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+class UsageError(Exception):
+    """A bad flag or argument on the command line."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become :class:`UsageError` (printed as one ``error:`` line)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite float > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    """argparse type: a float in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def add_training_args(parser: argparse.ArgumentParser) -> None:
+    """The flags every training command shares (DESIGN.md). Unset flags stay None: config decides."""
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=positive_int, help="maximum training epochs")
+    group.add_argument("--batch-size", type=positive_int, help="global batch size")
+    group.add_argument("--lr", type=positive_float, help="Adam learning rate")
+    group.add_argument("--hidden-size", type=positive_int, help="LSTM units per layer")
+    group.add_argument("--num-layers", type=positive_int, help="stacked LSTM layers")
+    group.add_argument("--dropout", type=probability, help="dropout between LSTM layers, in [0, 1)")
+    group.add_argument("--seed", type=int, help="random seed; the same seed gives the same model")
+    group.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default auto)")
+    group.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint in --output")
+    group.add_argument("--config", metavar="FILE.toml", help="TOML file of settings")
+    group.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override one setting, e.g. --set trainer.lr=3e-3 (repeatable)",
+    )
+    group.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+
+
+def training_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The training flags the user gave, as dotted config keys (flags win over --config and --set)."""
+    mapping = {
+        "epochs": "trainer.epochs",
+        "batch_size": "trainer.batch_size",
+        "lr": "trainer.lr",
+        "seed": "trainer.seed",
+        "device": "trainer.device",
+        "hidden_size": "model.hidden_size",
+        "num_layers": "model.num_layers",
+        "dropout": "model.dropout",
+    }
+    return {key: getattr(args, flag) for flag, key in mapping.items() if getattr(args, flag, None) is not None}
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars only for a person watching a terminal."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
