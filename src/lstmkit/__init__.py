@@ -2,18 +2,31 @@
 
 The layer (:mod:`lstmkit.nn`) writes the gates out and is weight-compatible with
 ``torch.nn.LSTM``; around it sit the jobs people use LSTMs for: forecasting, sequence
-classification and text. Heavy parts (pandas, statsmodels, matplotlib) load on first use.
+classification and text. Importing ``lstmkit`` is light: each public name below loads its
+module (and torch, pandas...) on first use.
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
-from lstmkit.models.classic import LSTMModel
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "LSTMModel",
-    "LstmkitError",
-    "DataError",
-    "ConfigError",
-    "CheckpointError",
-    "__version__",
-]
+# public name -> module that defines it
+_LAZY = {
+    "LSTMModel": "lstmkit.models.classic",
+    "LSTMForecaster": "lstmkit.models.forecaster",
+    "LSTMClassifier": "lstmkit.models.classifier",
+    "CharLanguageModel": "lstmkit.models.language_model",
+    "TextClassifier": "lstmkit.models.text_classifier",
+}
+
+__all__ = ["CheckpointError", "ConfigError", "DataError", "LstmkitError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lstmkit' has no attribute {name!r}")

@@ -1,0 +1,7 @@
+"""Training: the loop, its checkpoint, seeding and device choice."""
+from lstmkit.train.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.train.device import resolve_device
+from lstmkit.train.seed import set_seed
+from lstmkit.train.trainer import History, TrainerConfig, fit
+
+__all__ = ["History", "TrainerConfig", "fit", "load_checkpoint", "resolve_device", "save_checkpoint", "set_seed"]

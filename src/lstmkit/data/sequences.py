@@ -1,0 +1,240 @@
+"""Labelled sequences for classification: the container, the long-CSV reader, padding and scaling.
+
+:class:`SequenceData` holds variable-length multivariate series as a list of ``(T_i, F)`` float32
+arrays (NaN marks a missing value) with optional string labels. :func:`read_sequences` loads one
+from a UEA/UCR ``.ts`` file (:mod:`lstmkit.data.ts_format`), a long CSV (one row per case and time
+step) or a bundled dataset name. :func:`pad_sequences` and :func:`channel_stats` are the numeric
+helpers the classifier uses.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lstmkit.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SequenceData:
+    """Variable-length labelled series.
+
+    Attributes:
+        series: one ``(T_i, F)`` float32 array per case, NaN where a value is missing.
+        labels: ``(N,)`` object array of string labels, or None for unlabelled data.
+        classes: the label order the file declares (``.ts`` ``@classLabel``), or None.
+        name: where the data came from, for messages.
+    """
+
+    series: list[np.ndarray]
+    labels: np.ndarray | None = None
+    classes: tuple[str, ...] | None = None
+    name: str = "data"
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.series[0].shape[1])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.asarray([len(s) for s in self.series], dtype=np.int64)
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> SequenceData:
+        """The cases at ``index``, in that order."""
+        index = np.asarray(index, dtype=np.int64)
+        return SequenceData(
+            series=[self.series[i] for i in index],
+            labels=None if self.labels is None else self.labels[index],
+            classes=self.classes,
+            name=self.name,
+        )
+
+
+def natural_order(labels: Sequence[str]) -> list[str]:
+    """Unique labels sorted numerically when they all are numbers ("2" before "10"), else as text."""
+    unique = sorted(set(labels))
+    try:
+        return sorted(unique, key=float)
+    except ValueError:
+        return sorted(unique, key=lambda s: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s)])
+
+
+def pad_sequences(series: Sequence[np.ndarray], *, length: int | None = None, value: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Stack ``(T_i, F)`` arrays into ``(N, T, F)``, padding the end of each with ``value``.
+
+    Args:
+        series: the cases.
+        length: the padded length (default: the longest case); longer cases are cut at the end.
+        value: what fills the padding.
+
+    Returns:
+        ``(padded, lengths)``: float32 ``(N, T, F)`` and int64 ``(N,)`` true lengths (after cutting).
+    """
+    lengths = np.asarray([len(s) for s in series], dtype=np.int64)
+    T = int(lengths.max()) if length is None else int(length)
+    F = series[0].shape[1]
+    out = np.full((len(series), T, F), value, dtype=np.float32)  # (N, T, F)
+    for i, s in enumerate(series):
+        n = min(len(s), T)
+        out[i, :n] = s[:n]
+    return out, np.minimum(lengths, T)
+
+
+def channel_stats(series: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation over every observed value of every case.
+
+    A channel with no spread (or no observed value) gets std 1 so scaling leaves it finite.
+
+    Returns:
+        ``(mean, std)``, each float32 ``(F,)``.
+    """
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series], axis=0)  # (sum T_i, F)
+    observed = ~np.isnan(values)
+    count = observed.sum(axis=0)
+    total = np.where(observed, values, 0.0).sum(axis=0)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    var = np.where(observed, (values - mean) ** 2, 0.0).sum(axis=0)
+    std = np.sqrt(np.divide(var, count, out=np.zeros_like(var), where=count > 0))
+    std = np.where(std > 1e-8, std, 1.0)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def _column_error(column: str, role: str, flag: str, path: Path, columns: Sequence[str]) -> DataError:
+    return DataError(f"{role} column {column!r} not found in {path.name}; columns are: {', '.join(map(str, columns))}; pass {flag}")
+
+
+def read_long_csv(
+    path: str | Path,
+    *,
+    id_col: str = "id",
+    label_col: str | None = "label",
+    time_col: str | None = None,
+    require_labels: bool = False,
+) -> SequenceData:
+    """Read a long table (CSV or Parquet): one row per case and time step.
+
+    Rows sharing ``id_col`` form one case (in order of first appearance), sorted by ``time_col``
+    when given, else in file order. Every other numeric column is a feature; text columns other
+    than these are skipped with a warning. Empty cells are missing values (NaN).
+
+    Args:
+        path: the file.
+        id_col: the column naming the case.
+        label_col: the class column; a case's rows must agree on it. Absent is allowed unless
+            ``require_labels``.
+        time_col: the column ordering the steps within a case (numbers or dates).
+        require_labels: raise when ``label_col`` is missing.
+
+    Raises:
+        DataError: missing file or column, no numeric feature, conflicting or empty labels.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
+    text_cols = {c: str for c in (id_col, label_col) if c}
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=text_cols, keep_default_na=True)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read {path.name} as a table: {str(exc).strip().splitlines()[0]}") from None
+    columns = list(frame.columns)
+    if frame.empty:
+        raise DataError(f"{path.name} has no rows")
+    if id_col not in frame:
+        raise _column_error(id_col, "id", "--id-col", path, columns)
+    if time_col is not None and time_col not in frame:
+        raise _column_error(time_col, "time", "--time-col", path, columns)
+    has_labels = label_col is not None and label_col in frame
+    if require_labels and not has_labels:
+        raise _column_error(str(label_col), "label", "--label-col", path, columns)
+    if frame[id_col].isna().any():
+        row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 2
+        raise DataError(f"{path.name} line {row}: the id column {id_col!r} is empty")
+    reserved = {id_col, time_col, label_col if has_labels else None}
+    features = [c for c in columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])]
+    skipped = [c for c in columns if c not in reserved and c not in features]
+    if skipped:
+        log.warning("skipping non-numeric column(s) %s in %s", ", ".join(map(str, skipped)), path.name)
+    if not features:
+        raise DataError(
+            f"{path.name} has no numeric feature column besides id {id_col!r}"
+            + (f", label {label_col!r}" if has_labels else "")
+            + (f", time {time_col!r}" if time_col else "")
+            + f"; columns are: {', '.join(map(str, columns))}"
+        )
+    if time_col is not None:
+        order = frame[time_col]
+        if not pd.api.types.is_numeric_dtype(order):
+            try:
+                order = pd.to_datetime(order)
+            except (ValueError, TypeError):
+                raise DataError(f"time column {time_col!r} in {path.name} holds neither numbers nor dates") from None
+        frame = frame.assign(_order=order).sort_values([id_col, "_order"], kind="stable")
+    series, labels = [], []
+    for case_id, group in frame.groupby(id_col, sort=False):
+        series.append(group[features].to_numpy(dtype=np.float32))
+        if has_labels:
+            values = group[label_col].dropna().unique()
+            if len(values) == 0:
+                raise DataError(f"{path.name}: case {case_id!r} has no label in column {label_col!r}")
+            if len(values) > 1:
+                raise DataError(
+                    f"{path.name}: case {case_id!r} has several labels in column {label_col!r} "
+                    f"({', '.join(map(str, values[:5]))}); each case needs one label"
+                )
+            labels.append(str(values[0]).strip())
+    return SequenceData(
+        series=series,
+        labels=np.asarray(labels, dtype=object) if has_labels else None,
+        name=path.name,
+    )
+
+
+def read_sequences(
+    source: str | Path,
+    *,
+    id_col: str = "id",
+    label_col: str | None = "label",
+    time_col: str | None = None,
+    require_labels: bool = False,
+) -> SequenceData:
+    """Load classification data from a ``.ts`` file, a long CSV/Parquet file or a bundled dataset name.
+
+    Raises:
+        DataError: unreadable data, or labels required but absent.
+    """
+    from lstmkit.data.ts_format import read_ts
+
+    path = Path(source)
+    if not path.exists():
+        path = _resolve_name(str(source))
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    if suffixes.endswith(".ts") or suffixes.endswith(".ts.gz"):
+        data = read_ts(path)
+        if require_labels and data.labels is None:
+            raise DataError(f"{path.name} has no class labels (@classLabel false); evaluating needs labelled data")
+        return data
+    return read_long_csv(path, id_col=id_col, label_col=label_col, time_col=time_col, require_labels=require_labels)
+
+
+def _resolve_name(name: str) -> Path:
+    """A bundled dataset's file, or a DataError when ``name`` is neither a file nor a dataset."""
+    try:
+        from lstmkit.data.datasets import resolve_dataset
+    except ImportError:  # pragma: no cover - the registry is part of the package
+        raise DataError(f"data file {name} not found") from None
+    resolved = resolve_dataset(name)
+    return Path(getattr(resolved, "path", resolved))

@@ -1,0 +1,227 @@
+"""Text data: corpus loading (files and the bundled ``python-stdlib`` corpus), the character
+vocabulary of the language model, and the word/character tokeniser of the text classifier.
+
+Unknown characters and tokens never raise: they map to a reserved ``<unk>`` id, so a model
+reads any text; what that costs is the caller's business (the language model charges the
+probability it gives ``<unk>``; the classifier learns an embedding for it).
+"""
+from __future__ import annotations
+
+import re
+import sysconfig
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lstmkit.errors import DataError
+
+UNK = "<unk>"
+PAD = "<pad>"
+
+# Bundled corpora, by the name a user may give instead of a path.
+PYTHON_STDLIB = "python-stdlib"
+CORPORA = (PYTHON_STDLIB,)
+
+# 1M characters is the size of the classic char-RNN corpora (tiny-shakespeare): enough for a
+# model to learn Python's look, small enough to read in a second and train on a laptop.
+STDLIB_MAX_CHARS = 1_000_000
+# Test suites are full of deliberately odd code (bad encodings, huge literals); skip them.
+_STDLIB_SKIP = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Corpus loading
+
+
+def python_stdlib_corpus(*, max_chars: int = STDLIB_MAX_CHARS) -> str:
+    """The running Python's standard-library ``.py`` files, concatenated in path order.
+
+    The corpus needs no download: it is the source of the interpreter running lstmkit. Test
+    packages and files that are not UTF-8 are skipped; files are joined by a blank line and
+    the result is cut at the last file boundary before ``max_chars`` (a single file longer than
+    that is cut at ``max_chars``).
+
+    Raises:
+        DataError: this Python ships no readable standard-library sources.
+    """
+    root = Path(sysconfig.get_paths()["stdlib"])
+    parts: list[str] = []
+    total = 0
+    for file in sorted(root.rglob("*.py")):
+        if _STDLIB_SKIP.intersection(file.relative_to(root).parts[:-1]):
+            continue
+        try:
+            source = file.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if not source.strip():
+            continue
+        if total + len(source) > max_chars:
+            if not parts:
+                parts.append(source[:max_chars])
+            break
+        parts.append(source)
+        total += len(source) + 2
+    if not parts:
+        raise DataError(f"found no standard-library sources under {root}; pass a text file instead of {PYTHON_STDLIB!r}")
+    return "\n\n".join(parts)
+
+
+def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
+    """Read a UTF-8 text corpus from a file, or build a bundled one by name (``python-stdlib``).
+
+    Line endings are normalised to ``\\n``. A UTF-8 byte-order mark is dropped.
+
+    Args:
+        source: a path, or the name of a bundled corpus (:data:`CORPORA`).
+        max_chars: keep only the first ``max_chars`` characters (``None``: all of a file; the
+            bundled corpus has its own cap, :data:`STDLIB_MAX_CHARS`).
+
+    Raises:
+        DataError: the file is missing, a folder, binary, not UTF-8, or empty.
+    """
+    if str(source) == PYTHON_STDLIB and not Path(source).exists():
+        return python_stdlib_corpus(max_chars=max_chars or STDLIB_MAX_CHARS)
+    path = Path(source)
+    if not path.exists():
+        raise DataError(
+            f"text file {str(path)!r} not found; pass a UTF-8 text file or the bundled corpus {PYTHON_STDLIB!r}"
+        )
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder; pass a UTF-8 text file")
+    data = path.read_bytes()
+    if b"\x00" in data[:65536]:
+        raise DataError(f"{str(path)!r} looks binary (it holds NUL bytes); pass a UTF-8 text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{str(path)!r} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} on line {line}); "
+            "convert it, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if max_chars is not None:
+        text = text[:max_chars]
+    if not text.strip():
+        raise DataError(f"{str(path)!r} is empty; a corpus needs text to learn from")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# The language model's character vocabulary
+
+
+@dataclass(frozen=True)
+class CharVocab:
+    """Characters and their ids; id 0 is ``<unk>``, for any character outside ``chars``.
+
+    Attributes:
+        chars: the known characters in id order (id ``k + 1`` is ``chars[k]``).
+    """
+
+    chars: str
+
+    @classmethod
+    def build(cls, text: str) -> CharVocab:
+        """The vocabulary of every character in ``text``, sorted by code point (deterministic)."""
+        return cls("".join(sorted(set(text))))
+
+    def __post_init__(self) -> None:
+        if len(set(self.chars)) != len(self.chars):
+            raise DataError("a character vocabulary lists a character twice; the model config is damaged")
+        object.__setattr__(self, "_index", {ch: i + 1 for i, ch in enumerate(self.chars)})
+
+    def __len__(self) -> int:
+        return len(self.chars) + 1
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of ``text``'s characters; unknown ones are 0 (``<unk>``)."""
+        index = self._index  # type: ignore[attr-defined]
+        return [index.get(ch, 0) for ch in text]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """The text of ``ids``; ``<unk>`` decodes to U+FFFD (the replacement character)."""
+        return "".join(self.chars[i - 1] if i > 0 else "\ufffd" for i in ids)
+
+    def unknown(self, text: str) -> str:
+        """The distinct characters of ``text`` missing from the vocabulary, sorted."""
+        return "".join(sorted(set(text) - set(self.chars)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The classifier's tokeniser
+
+_WORD = re.compile(r"\w+|[^\w\s]")  # words, and each punctuation mark on its own
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Word or character tokens and their ids; id 0 is ``<pad>``, id 1 is ``<unk>``.
+
+    The vocabulary is built from training texts only (:meth:`fit`); tokens seen fewer than
+    ``min_count`` times there map to ``<unk>`` like unseen ones, so the model learns what to do
+    with an unknown token. An empty text encodes to a single ``<unk>`` (a sequence needs a step).
+
+    Attributes:
+        mode: ``"word"`` (lowercased words and punctuation marks) or ``"char"``.
+        tokens: the known tokens in id order (id ``k + 2`` is ``tokens[k]``).
+        lowercase: fold case before tokenising.
+    """
+
+    mode: str
+    tokens: tuple[str, ...]
+    lowercase: bool = True
+
+    @classmethod
+    def fit(
+        cls, texts: Iterable[str], *, mode: str = "word", min_count: int = 2, max_size: int = 20000,
+        lowercase: bool = True,
+    ) -> Tokenizer:
+        """Build the vocabulary: tokens seen at least ``min_count`` times, the ``max_size`` most frequent.
+
+        Ties in frequency are broken alphabetically, so the same texts give the same ids.
+
+        Raises:
+            DataError: ``mode`` is not ``word`` or ``char``, or the texts hold no token at all.
+        """
+        if mode not in ("word", "char"):
+            raise DataError(f"unknown tokenisation {mode!r}; use 'word' or 'char'")
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(_split(text, mode=mode, lowercase=lowercase))
+        if not counts:
+            raise DataError("the training texts are all empty; a text classifier needs words to learn from")
+        kept = [tok for tok, n in counts.items() if n >= min_count] or list(counts)
+        kept.sort(key=lambda tok: (-counts[tok], tok))
+        return cls(mode=mode, tokens=tuple(kept[:max_size]), lowercase=lowercase)
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("word", "char"):
+            raise DataError(f"unknown tokenisation {self.mode!r}; use 'word' or 'char'")
+        object.__setattr__(self, "_index", {tok: i + 2 for i, tok in enumerate(self.tokens)})
+
+    def __len__(self) -> int:
+        return len(self.tokens) + 2
+
+    def split(self, text: str) -> list[str]:
+        """The tokens of ``text`` (before the vocabulary lookup)."""
+        return _split(text, mode=self.mode, lowercase=self.lowercase)
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of ``text``'s tokens (1 for unknown ones); ``[1]`` for a text with no token."""
+        index = self._index  # type: ignore[attr-defined]
+        return [index.get(tok, 1) for tok in self.split(text)] or [1]
+
+    def encode_batch(self, texts: Sequence[str], *, max_len: int | None = None) -> list[list[int]]:
+        """:meth:`encode` each text, keeping the first ``max_len`` tokens of each when given."""
+        return [self.encode(t)[:max_len] if max_len else self.encode(t) for t in texts]
+
+
+def _split(text: str, *, mode: str, lowercase: bool) -> list[str]:
+    if lowercase:
+        text = text.lower()
+    if mode == "char":
+        return list(text)
+    return _WORD.findall(text)

@@ -1,0 +1,173 @@
+"""Reader for the UEA/UCR time-series classification ``.ts`` format (sktime's text format).
+
+A ``.ts`` file is a header of ``@tag value`` lines, then ``@data``, then one case per line:
+the channels separated by ``:``, the values of a channel by ``,``, and the class label after
+the last ``:`` when ``@classLabel true``. ``?`` (or ``NaN``) marks a missing value. Lines
+starting with ``#`` are comments. Files may be gzip-compressed (``.ts.gz``).
+
+Supported: univariate and multivariate, equal and unequal length, missing values, string class
+labels. Refused with a clear error: the ``@timeStamps true`` layout ``(t,v),(t,v)`` and
+regression targets (``@targetLabel true``).
+"""
+from __future__ import annotations
+
+import gzip
+import math
+from pathlib import Path
+
+import numpy as np
+
+from lstmkit.data.sequences import SequenceData
+from lstmkit.errors import DataError
+
+_BOOL_TAGS = ("timestamps", "missing", "univariate", "equallength", "targetlabel")
+_MISSING = {"?", "nan", "NaN", "NAN", ""}
+
+
+def _parse_bool(text: str, *, tag: str, where: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise DataError(f"{where}: @{tag} must be true or false, got {text.strip()!r}")
+    return value == "true"
+
+
+def _parse_channel(text: str, *, where: str, channel: int) -> np.ndarray:
+    """One channel's comma-separated values; ``?``/``NaN`` become NaN."""
+    out = []
+    for item in text.split(","):
+        item = item.strip()
+        if item in _MISSING:
+            out.append(math.nan)
+            continue
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise DataError(
+                f"{where}: channel {channel + 1} has a non-numeric value {item[:30]!r}; "
+                "values must be numbers, '?' for missing"
+            ) from None
+    return np.asarray(out, dtype=np.float32)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                return handle.read().splitlines()
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text; a .ts file is plain text") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+
+
+def read_ts(path: str | Path) -> SequenceData:
+    """Read a UEA/UCR ``.ts`` file.
+
+    Args:
+        path: the file (``.ts`` or ``.ts.gz``).
+
+    Returns:
+        :class:`SequenceData` with one ``(T_i, F)`` float32 array per case (NaN where missing;
+        trailing steps missing in every channel are dropped as padding), the string labels
+        (``None`` when the file has no class labels) and the declared label order.
+
+    Raises:
+        DataError: a missing file, an unknown or malformed header tag, a data line with the wrong
+            number of channels, a non-numeric value or an undeclared label; the message names the
+            line number.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
+    lines = _read_lines(path)
+    name = path.name
+    header: dict[str, object] = {}
+    declared: list[str] | None = None
+    has_labels: bool | None = None
+    series: list[np.ndarray] = []
+    labels: list[str] = []
+    in_data = False
+    n_channels: int | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        where = f"{name} line {number}"
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            if not line.startswith("@"):
+                raise DataError(f"{where}: expected a header tag such as @problemName or @data before the data, got {line[:40]!r}")
+            tag, _, value = line[1:].partition(" ")
+            tag = tag.lower()
+            if tag == "data":
+                in_data = True
+                if has_labels is None:
+                    raise DataError(f"{where}: the header has no @classLabel tag; add '@classLabel true <labels>' or '@classLabel false'")
+                if header.get("timestamps"):
+                    raise DataError(
+                        f"{where}: @timeStamps true files (values written as (time,value) pairs) are not supported; "
+                        "convert to a long CSV with --time-col"
+                    )
+                if header.get("targetlabel"):
+                    raise DataError(f"{where}: @targetLabel true marks a regression file; lstmkit classify needs class labels")
+                n_channels = header.get("dimensions")  # type: ignore[assignment]
+                if n_channels is None and header.get("univariate"):
+                    n_channels = 1
+            elif tag == "classlabel":
+                parts = value.split()
+                if not parts:
+                    raise DataError(f"{where}: @classLabel needs true or false")
+                has_labels = _parse_bool(parts[0], tag="classLabel", where=where)
+                if has_labels:
+                    declared = parts[1:] or None
+            elif tag in _BOOL_TAGS:
+                header[tag] = _parse_bool(value, tag=line[1:].split()[0], where=where)
+            elif tag in ("dimensions", "serieslength"):
+                try:
+                    header[tag] = int(value)
+                except ValueError:
+                    raise DataError(f"{where}: @{line[1:].split()[0]} must be an integer, got {value.strip()!r}") from None
+            elif tag in ("problemname",):
+                header[tag] = value.strip()
+            else:
+                raise DataError(
+                    f"{where}: unknown header tag @{line[1:].split()[0]}; known tags are @problemName, @timeStamps, "
+                    "@missing, @univariate, @dimensions, @equalLength, @seriesLength, @classLabel, @data"
+                )
+            continue
+        fields = line.split(":")
+        if has_labels:
+            if len(fields) < 2:
+                raise DataError(f"{where}: expected channels separated by ':' then ':<label>', found no ':'")
+            label = fields[-1].strip()
+            fields = fields[:-1]
+            if not label:
+                raise DataError(f"{where}: the class label after the last ':' is empty")
+            if declared is not None and label not in declared:
+                raise DataError(f"{where}: class label {label!r} is not among the declared @classLabel values {', '.join(declared)}")
+            labels.append(label)
+        if "(" in line:
+            raise DataError(f"{where}: values written as (time,value) pairs are not supported; convert to a long CSV with --time-col")
+        if n_channels is None:
+            n_channels = len(fields)
+        if len(fields) != n_channels:
+            raise DataError(f"{where}: expected {n_channels} channel(s) separated by ':', found {len(fields)}")
+        channels = [_parse_channel(text, where=where, channel=c) for c, text in enumerate(fields)]
+        length = max(len(c) for c in channels)
+        case = np.full((length, n_channels), np.nan, dtype=np.float32)  # (T, F)
+        for c, values in enumerate(channels):
+            case[: len(values), c] = values
+        observed = np.flatnonzero(~np.isnan(case).all(axis=1))
+        if observed.size == 0:
+            raise DataError(f"{where}: the series has no observed values (all missing)")
+        series.append(case[: observed[-1] + 1])
+    if not in_data:
+        raise DataError(f"{name}: no @data line found; is this a UEA/UCR .ts file?")
+    if not series:
+        raise DataError(f"{name}: the file has no data lines after @data")
+    return SequenceData(
+        series=series,
+        labels=np.asarray(labels, dtype=object) if has_labels else None,
+        classes=tuple(declared) if declared else None,
+        name=str(header.get("problemname") or path.name),
+    )

@@ -1,0 +1,259 @@
+"""The explicit backend: one LSTM layer-direction, gate by gate, with a hand-written backward.
+
+Forward, for the whole sequence at once and then step by step::
+
+    A = X W_ih^T + b_ih + b_hh                       # (N, 4H)  all steps, one matmul
+    A_t += h_{t-1} W_hh^T                            # (n_t, 4H) one matmul per step
+    i, f, o = sigmoid(A_t[:, :3H]);  g = tanh(A_t[:, 3H:])
+    c_t = f * c_{t-1} + i * g
+    h_t = o * tanh(c_t)                              # h_t = W_hr (o * tanh(c_t)) with projections
+
+Backward through time runs the steps in reverse with two running buffers, ``dh`` and ``dc``,
+one row per sequence: a row finished in the forward pass starts there with its ``dh_n, dc_n``,
+and whatever is left in them at the end is ``dh_0, dc_0``. The per-step gate gradients land in
+one ``(N, 4H)`` buffer, from which the weight gradients come in a few large matmuls after the
+loop (``dW_hh = dA^T H_prev``, ``dW_ih = dA^T X``, ``db = sum dA``).
+
+Internally the gate blocks are ordered ``[o, i, f | g]`` (torch stores ``i, f, g, o``): the
+three sigmoid gates are one contiguous slice, and the three gates whose gradient scales with
+``dc`` (i, f, g) are another. The permutation is applied to the weights on the way in and to
+their gradients on the way out.
+"""
+from __future__ import annotations
+
+import functools
+
+import torch
+from torch import Tensor
+from torch.autograd.function import FunctionCtx, once_differentiable
+
+from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
+
+# torch's gate blocks i=0, f=1, g=2, o=3, in the internal order [o, i, f, g]
+_INTERNAL_BLOCKS = (3, 0, 1, 2)
+
+
+@functools.lru_cache(maxsize=64)
+def _perms(hidden: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """Row indices torch -> internal gate order, and back."""
+    fwd = torch.cat([torch.arange(b * hidden, (b + 1) * hidden) for b in _INTERNAL_BLOCKS])
+    return fwd.to(device), torch.argsort(fwd).to(device)
+
+
+def to_internal(w: Tensor, hidden: int) -> Tensor:
+    """Reorder the gate blocks (dim 0) of a weight or bias from torch's [i,f,g,o] to [o,i,f,g]."""
+    return w.index_select(0, _perms(hidden, w.device)[0])
+
+
+def to_torch_order(w: Tensor, hidden: int) -> Tensor:
+    """Undo :func:`to_internal`."""
+    return w.index_select(0, _perms(hidden, w.device)[1])
+
+
+def layer_forward(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    bias: Tensor | None,
+    w_hr: Tensor | None,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Run one layer-direction forward, keeping what the backward and the trace need.
+
+    Args:
+        x: packed input ``(N, F)``.
+        h0, c0: ``(B, P)`` and ``(B, H)``; P = proj_size or H.
+        w_ih, w_hh: ``(4H, F)`` and ``(4H, P)`` in the internal [o,i,f,g] order.
+        bias: ``(4H,)`` = b_ih + b_hh in internal order, or None.
+        w_hr: ``(P, H)`` projection, or None.
+
+    Returns:
+        ``(out, gates, cell, tanh_cell, r)``: ``out (N, P)`` the hidden sequence, ``gates (N, 4H)``
+        the activated gates [o,i,f,g], ``cell, tanh_cell (N, H)``, and ``r = o * tanh(cell)``
+        ``(N, H)`` (``out`` itself without projection).
+    """
+    hid = w_hh.size(0) // 4
+    n_rows = x.size(0)
+    if bias is None:
+        gates = torch.mm(x, w_ih.t())  # (N, 4H)
+    else:
+        gates = torch.addmm(bias, x, w_ih.t())  # (N, 4H)
+    cell = x.new_empty(n_rows, hid)  # (N, H)
+    tcell = x.new_empty(n_rows, hid)  # (N, H)
+    out = x.new_empty(n_rows, h0.size(1))  # (N, P)
+    r = out if w_hr is None else x.new_empty(n_rows, hid)  # (N, H)
+
+    bs = sched.batch_sizes
+    g_all, sig, cand = gates.split(bs), gates[:, : 3 * hid].split(bs), gates[:, 3 * hid :].split(bs)
+    o_s, i_s, f_s = gates[:, :hid].split(bs), gates[:, hid : 2 * hid].split(bs), gates[:, 2 * hid : 3 * hid].split(bs)
+    c_s, tc_s, r_s, y_s = cell.split(bs), tcell.split(bs), r.split(bs), out.split(bs)
+    w_hh_t = w_hh.t()  # (P, 4H)
+    w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
+    for t in sched.order(reverse):
+        h_prev = prev_state(y_s, h0, sched, t, reverse)  # (n, P)
+        c_prev = prev_state(c_s, c0, sched, t, reverse)  # (n, H)
+        g_all[t].addmm_(h_prev, w_hh_t)
+        sig[t].sigmoid_()
+        cand[t].tanh_()
+        c = c_s[t]
+        torch.mul(f_s[t], c_prev, out=c)
+        c.addcmul_(i_s[t], cand[t])
+        torch.tanh(c, out=tc_s[t])
+        torch.mul(o_s[t], tc_s[t], out=r_s[t])
+        if w_hr_t is not None:
+            torch.mm(r_s[t], w_hr_t, out=y_s[t])
+    return out, gates, cell, tcell, r
+
+
+def layer_backward(
+    d_out: Tensor,
+    d_hn: Tensor,
+    d_cn: Tensor,
+    *,
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    w_hr: Tensor | None,
+    out: Tensor,
+    gates: Tensor,
+    cell: Tensor,
+    tcell: Tensor,
+    r: Tensor,
+    sched: Schedule,
+    reverse: bool,
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:
+    """Backward through time of :func:`layer_forward`; weight gradients in internal order.
+
+    Returns:
+        ``(dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr)``; entries not in ``needs`` are None.
+    """
+    hid = cell.size(1)
+    o, i, f, g = gates[:, :hid], gates[:, hid : 2 * hid], gates[:, 2 * hid : 3 * hid], gates[:, 3 * hid :]
+    c_prev = shifted(cell, c0, sched, reverse)  # (N, H)
+
+    # Per-step factors, for all steps at once: dA_o = dr * p_o, dA_{i,f,g} = dc * p_{i,f,g}.
+    dsig = gates[:, : 3 * hid] * (1 - gates[:, : 3 * hid])  # (N, 3H) sigmoid'
+    p = torch.empty_like(gates)  # (N, 4H)
+    torch.mul(tcell, dsig[:, :hid], out=p[:, :hid])
+    torch.mul(g, dsig[:, hid : 2 * hid], out=p[:, hid : 2 * hid])
+    torch.mul(c_prev, dsig[:, 2 * hid :], out=p[:, 2 * hid : 3 * hid])
+    torch.mul(g, g, out=p[:, 3 * hid :])
+    p[:, 3 * hid :].neg_().add_(1).mul_(i)
+    k = tcell * tcell  # (N, H) dc/dr = o * (1 - tanh(c)^2)
+    k.neg_().add_(1).mul_(o)
+    del dsig, c_prev
+
+    bs = sched.batch_sizes
+    d_gates = torch.empty_like(gates)  # (N, 4H) gradient wrt pre-activations
+    dg_all = d_gates.split(bs)
+    dg_o = d_gates[:, :hid].split(bs)
+    dg_ifg = [v.view(v.size(0), 3, hid) for v in d_gates[:, hid:].split(bs)]  # (n, 3, H)
+    p_o = p[:, :hid].split(bs)
+    p_ifg = [v.view(v.size(0), 3, hid) for v in p[:, hid:].split(bs)]
+    k_s, f_s, dy_s = k.split(bs), f.split(bs), d_out.split(bs)
+
+    dh_run = d_hn.clone()  # (B, P)
+    dc_run = d_cn.clone()  # (B, H)
+    rows = {n: (dh_run[:n], dc_run[:n], dc_run[:n].unsqueeze(1)) for n in set(bs)}
+    d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
+    if w_hr is not None:
+        d_hid = torch.empty_like(out)
+        dh_s = d_hid.split(bs)
+        dr_buf = d_cn.new_empty(d_cn.shape)  # (B, H)
+        dr_rows = {n: dr_buf[:n] for n in set(bs)}
+    for t in reversed(sched.order(reverse)):
+        n = bs[t]
+        dh, dc, dc3 = rows[n]
+        if w_hr is None:
+            dr = dh.add_(dy_s[t])
+        else:
+            torch.add(dy_s[t], dh, out=dh_s[t])
+            dr = torch.mm(dh_s[t], w_hr, out=dr_rows[n])  # (n, H)
+        dc.addcmul_(dr, k_s[t])
+        torch.mul(dr, p_o[t], out=dg_o[t])
+        torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
+        dc.mul_(f_s[t])
+        torch.mm(dg_all[t], w_hh, out=dh)
+
+    need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
+    dx = torch.mm(d_gates, w_ih) if need_x else None  # (N, F)
+    dw_ih = torch.mm(d_gates.t(), x) if need_ih else None  # (4H, F)
+    dw_hh = torch.mm(d_gates.t(), shifted(out, h0, sched, reverse)) if need_hh else None  # (4H, P)
+    db = d_gates.sum(0) if need_b else None  # (4H,)
+    dw_hr = torch.mm(d_hid.t(), r) if (need_hr and d_hid is not None) else None  # (P, H)
+    return dx, dh_run, dc_run, dw_ih, dw_hh, db, dw_hr
+
+
+class LSTMLayerFunction(torch.autograd.Function):
+    """One layer-direction of an LSTM over a packed sequence, with backward through time.
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse) -> (out, h_n, c_n)`` with
+    weights in torch's layout and gate order; ``b_ih, b_hh, w_hr`` may be None. Shapes:
+    ``x (N, F)``, ``h0 (B, P)``, ``c0 (B, H)``, ``out (N, P)``, ``h_n (B, P)``, ``c_n (B, H)``.
+    Double backward is not supported.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx,
+        x: Tensor,
+        h0: Tensor,
+        c0: Tensor,
+        w_ih: Tensor,
+        w_hh: Tensor,
+        b_ih: Tensor | None,
+        b_hh: Tensor | None,
+        w_hr: Tensor | None,
+        sched: Schedule,
+        reverse: bool,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        hid = w_hh.size(0) // 4
+        w_ih_i, w_hh_i = to_internal(w_ih, hid), to_internal(w_hh, hid)
+        bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
+        x, h0, c0 = x.contiguous(), h0.contiguous(), c0.contiguous()
+        out, gates, cell, tcell, r = layer_forward(x, h0, c0, w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
+        h_n, c_n = final_state(out, sched, reverse), final_state(cell, sched, reverse)
+        ctx.sched, ctx.reverse, ctx.hid, ctx.has_bias = sched, reverse, hid, b_ih is not None
+        ctx.save_for_backward(x, h0, c0, w_ih_i, w_hh_i, w_hr, out, gates, cell, tcell, r)
+        return out, h_n, c_n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
+        x, h0, c0, w_ih, w_hh, w_hr, out, gates, cell, tcell, r = ctx.saved_tensors
+        nd = ctx.needs_input_grad
+        needs = (nd[0], nd[1], nd[2], nd[3], nd[4], nd[5] or nd[6], nd[7])
+        dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr = layer_backward(
+            d_out.contiguous(), d_hn, d_cn, x=x, h0=h0, c0=c0, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr,
+            out=out, gates=gates, cell=cell, tcell=tcell, r=r, sched=ctx.sched,
+            reverse=ctx.reverse, needs=needs,
+        )  # fmt: skip
+        hid = ctx.hid
+        dw_ih = None if dw_ih is None else to_torch_order(dw_ih, hid)
+        dw_hh = None if dw_hh is None else to_torch_order(dw_hh, hid)
+        db = None if (db is None or not ctx.has_bias) else to_torch_order(db, hid)
+        db2 = None if db is None else db.clone()  # b_ih and b_hh must not share one tensor
+        return dx, dh0, dc0, dw_ih, dw_hh, db, db2, dw_hr, None, None
+
+
+def explicit_layer(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weights: list[Tensor],
+    *,
+    has_bias: bool,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Apply :class:`LSTMLayerFunction` with a layer-direction's weights in torch's flat order."""
+    w_ih, w_hh = weights[0], weights[1]
+    b_ih, b_hh = (weights[2], weights[3]) if has_bias else (None, None)
+    w_hr = weights[4 if has_bias else 2] if len(weights) == (5 if has_bias else 3) else None
+    return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)

@@ -1,0 +1,252 @@
+"""lstmkit's training loop: Adam, clipping, a learning-rate schedule, early stopping, checkpoints.
+
+The loop is lean on purpose (the data sets are often small, where framework overhead
+dominates). Data is a tuple of tensors sharing their first dimension; a batch is those
+tensors indexed by a set of rows, so views (windows made with ``Tensor.unfold``) are never
+copied whole. A job supplies ``loss_fn(model, batch) -> loss``.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import torch
+from torch import nn
+
+from lstmkit.errors import CheckpointError, LstmkitError
+from lstmkit.io.atomic import atomic_output
+from lstmkit.train.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.train.device import resolve_device
+
+log = logging.getLogger(__name__)
+
+Tensors = tuple[torch.Tensor, ...]
+LossFn = Callable[[nn.Module, Tensors], torch.Tensor]
+
+
+@dataclass
+class TrainerConfig:
+    """How to train; every job embeds one as its ``trainer`` section."""
+
+    epochs: int = 100  # an upper bound: early stopping usually ends training sooner
+    batch_size: int = 32  # the global batch; small batches generalise well on small series
+    lr: float = 1e-3  # Adam's default, as in the classic program
+    weight_decay: float = 0.0  # off: dropout and early stopping regularise enough by default
+    grad_clip: float = 1.0  # max global gradient norm; LSTMs' gradients can spike
+    patience: int = 10  # epochs without validation improvement before stopping
+    min_delta: float = 0.0  # improvement smaller than this does not count
+    lr_schedule: Literal["plateau", "cosine", "none"] = "plateau"  # halve the rate when progress stalls
+    seed: int = 0  # the same seed gives the same model on the same machine
+    device: str = "auto"  # CUDA when present, else CPU
+    max_seconds: float = 0.0  # wall-clock budget for training; 0 means none
+
+
+class Callback(Protocol):
+    """Optional hooks; a callback defines any subset of these methods."""
+
+    def on_epoch_start(self, epoch: int) -> None: ...
+    def on_validation_start(self) -> None: ...
+    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None: ...
+
+
+@dataclass
+class History:
+    """One row per finished epoch: epoch, train_loss, val_loss, lr, seconds."""
+
+    rows: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write the rows to ``path`` atomically."""
+        columns = ["epoch", "train_loss", "val_loss", "lr", "seconds"]
+        with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(self.rows)
+
+
+def _batches(n: int, batch_size: int, order: torch.Tensor) -> list[torch.Tensor]:
+    return list(order.split(batch_size)) if n else []
+
+
+def _mean_loss(model: nn.Module, loss_fn: LossFn, data: Tensors, batch_size: int, device: torch.device) -> float:
+    total, count = 0.0, 0
+    n = len(data[0])
+    with torch.no_grad():
+        for idx in _batches(n, batch_size, torch.arange(n)):
+            batch = tuple(t[idx].to(device, non_blocking=True) for t in data)
+            total += float(loss_fn(model, batch)) * len(idx)
+            count += len(idx)
+    return total / max(count, 1)
+
+
+def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainerConfig):
+    if config.lr_schedule == "plateau":
+        patience = max(1, config.patience // 3)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=patience)
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, config.epochs))
+    return None
+
+
+def _call(callbacks: Sequence[Any], hook: str, *args: Any) -> None:
+    for callback in callbacks:
+        method = getattr(callback, hook, None)
+        if method is not None:
+            method(*args)
+
+
+def _check_data(train: Tensors, val: Tensors | None) -> None:
+    for name, data in (("training", train), ("validation", val)):
+        if data is None:
+            continue
+        if not data or any(len(t) != len(data[0]) for t in data):
+            raise LstmkitError(f"{name} tensors must share their first dimension, got {[tuple(t.shape) for t in data]}")
+    if len(train[0]) == 0:
+        raise LstmkitError("no training examples: the data is too short for these settings")
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: LossFn,
+    train: Tensors,
+    val: Tensors | None = None,
+    *,
+    config: TrainerConfig,
+    checkpoint_path: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    shuffle: bool = True,
+    callbacks: Sequence[Any] = (),
+) -> History:
+    """Train ``model`` in place and return its history; the best weights are restored at the end.
+
+    Args:
+        model: any module; it is moved to ``config.device``.
+        loss_fn: ``loss_fn(model, batch) -> scalar``; ``batch`` is ``train`` indexed by rows.
+        train: tensors sharing dim 0 (views are fine; only batches are copied).
+        val: the same for validation; early stopping watches its loss (else the training loss).
+        config: the trainer settings.
+        checkpoint_path: where to write the checkpoint after every epoch (atomically).
+        resume: continue from ``checkpoint_path``; ends with the weights an uninterrupted run gives.
+        progress: show a tqdm bar with the losses.
+        shuffle: shuffle the rows every epoch (off for truncated backpropagation through time).
+        callbacks: objects with optional ``on_epoch_start``, ``on_validation_start``, ``on_epoch_end``.
+
+    Raises:
+        LstmkitError: a non-finite loss (naming the epoch), or no training data.
+        CheckpointError: ``resume`` without a usable checkpoint.
+    """
+    _check_data(train, val)
+    device = resolve_device(config.device)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _make_scheduler(optimizer, config)
+    history = History()
+    best_loss, best_state, bad_epochs, start_epoch, elapsed = math.inf, None, 0, 0, 0.0
+    settings = dataclasses.asdict(config)
+
+    if resume:
+        if checkpoint_path is None:
+            raise CheckpointError("--resume needs an output folder holding a checkpoint")
+        state = load_checkpoint(checkpoint_path)
+        saved = {k: v for k, v in state.get("config", {}).items() if k not in ("epochs", "device", "max_seconds")}
+        current = {k: v for k, v in settings.items() if k not in ("epochs", "device", "max_seconds")}
+        if saved != current:
+            changed = sorted(k for k in current if saved.get(k) != current[k])
+            raise CheckpointError(f"cannot resume: settings differ from the interrupted run ({', '.join(changed)}); use the same settings")
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError:
+            raise CheckpointError("cannot resume: the checkpoint's model has another shape; use the same settings") from None
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler"):
+            scheduler.load_state_dict(state["scheduler"])
+        history.rows = list(state["history"])
+        best_loss, best_state, bad_epochs = state["best_loss"], state["best_state"], state["bad_epochs"]
+        history.best_epoch = state.get("best_epoch")
+        start_epoch, elapsed = state["epoch"], sum(row["seconds"] for row in history.rows)
+        torch.set_rng_state(state["rng"])
+        if state.get("done"):
+            start_epoch = config.epochs
+        log.info("resuming from epoch %d", start_epoch)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=config.epochs, initial=start_epoch, disable=not progress, unit="epoch", leave=False)
+    n, done = len(train[0]), False
+    for epoch in range(start_epoch, config.epochs):
+        started = time.perf_counter()
+        _call(callbacks, "on_epoch_start", epoch)
+        model.train()
+        order = torch.arange(n)
+        if shuffle:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
+        total = 0.0
+        for idx in _batches(n, config.batch_size, order):
+            batch = tuple(t[idx].to(device, non_blocking=True) for t in train)
+            loss = loss_fn(model, batch)
+            value = loss.detach().item()
+            if not math.isfinite(value):
+                raise LstmkitError(
+                    f"training diverged at epoch {epoch + 1}: the loss is {value}; lower the learning rate "
+                    "(--lr), or check the data for extreme values"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            total += value * len(idx)
+        train_loss = total / max(n, 1)
+        val_loss = math.nan
+        if val is not None and len(val[0]):
+            model.eval()
+            _call(callbacks, "on_validation_start")
+            val_loss = _mean_loss(model, loss_fn, val, config.batch_size * 4, device)
+        monitored = train_loss if math.isnan(val_loss) else val_loss
+        if not math.isfinite(monitored):
+            raise LstmkitError(f"training diverged at epoch {epoch + 1}: the validation loss is {monitored}; lower --lr")
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(monitored)
+        elif scheduler is not None:
+            scheduler.step()
+        if monitored < best_loss - config.min_delta:
+            best_loss, bad_epochs, history.best_epoch = monitored, 0, epoch + 1
+            best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+        else:
+            bad_epochs += 1
+        seconds = time.perf_counter() - started
+        elapsed += seconds
+        row = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
+               "lr": optimizer.param_groups[0]["lr"], "seconds": seconds}
+        history.rows.append(row)
+        _call(callbacks, "on_epoch_end", epoch, row)
+        bar.update(1)
+        bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
+        done = bad_epochs >= config.patience or (config.max_seconds > 0 and elapsed >= config.max_seconds)
+        history.stopped_early = bad_epochs >= config.patience
+        if checkpoint_path is not None:
+            save_checkpoint(checkpoint_path, {
+                "epoch": epoch + 1, "done": done, "config": settings, "history": history.rows,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                "best_state": best_state, "best_loss": best_loss, "best_epoch": history.best_epoch,
+                "bad_epochs": bad_epochs, "rng": torch.get_rng_state(),
+            })
+        if done:
+            break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history

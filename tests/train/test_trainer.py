@@ -1,0 +1,127 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lstmkit.errors import CheckpointError, LstmkitError
+from lstmkit.train import TrainerConfig, fit, load_checkpoint, set_seed
+
+
+def mse(model, batch):
+    x, y = batch
+    return nn.functional.mse_loss(model(x), y)
+
+
+def line_data(n=64):
+    x = torch.linspace(-1, 1, n).unsqueeze(1)
+    return x, 3 * x - 0.5
+
+
+def make_model(seed=0):
+    set_seed(seed)
+    return nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Dropout(0.1), nn.Linear(8, 1))
+
+
+def test_it_learns_a_line_and_records_history(tmp_path):
+    model = make_model()
+    x, y = line_data()
+    config = TrainerConfig(epochs=150, batch_size=16, lr=1e-2, patience=1000)
+    history = fit(model, mse, (x, y), (x[::4], y[::4]), config=config)
+    assert len(history.rows) == 150
+    assert history.rows[-1]["val_loss"] < 0.05 < history.rows[0]["val_loss"]
+    history.to_csv(tmp_path / "history.csv")
+    header = (tmp_path / "history.csv").read_text().splitlines()[0]
+    assert header == "epoch,train_loss,val_loss,lr,seconds"
+
+
+def test_early_stopping_restores_the_best_weights():
+    x, y = line_data()
+    noise = torch.randn_like(y)  # a validation set the model cannot learn
+    model = make_model()
+    seen = []
+
+    class Remember:
+        def on_epoch_end(self, epoch, row):
+            seen.append({k: v.clone() for k, v in model.state_dict().items()})
+
+    history = fit(model, mse, (x, y), (x, noise), config=TrainerConfig(epochs=200, patience=3, lr=1e-2),
+                  callbacks=[Remember()])
+    assert history.stopped_early and len(history.rows) < 200
+    best = min(range(len(history.rows)), key=lambda i: history.rows[i]["val_loss"])
+    assert history.best_epoch == best + 1
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, seen[best][key])
+
+
+def test_same_seed_same_weights():
+    x, y = line_data()
+    runs = []
+    for _ in range(2):
+        model = make_model(seed=1)
+        fit(model, mse, (x, y), config=TrainerConfig(epochs=5, seed=1))
+        runs.append(model.state_dict())
+    for key in runs[0]:
+        assert torch.equal(runs[0][key], runs[1][key])
+
+
+def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
+    x, y = line_data()
+    config = TrainerConfig(epochs=12, batch_size=8, patience=1000)
+    whole = make_model()
+    fit(whole, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "a.pt")
+
+    interrupted = make_model()
+    short = TrainerConfig(epochs=5, batch_size=8, patience=1000)
+    fit(interrupted, mse, (x, y), (x, y), config=short, checkpoint_path=tmp_path / "b.pt")
+    assert load_checkpoint(tmp_path / "b.pt")["epoch"] == 5
+    resumed = make_model(seed=99)  # different start: everything must come from the checkpoint
+    torch.manual_seed(12345)  # and a disturbed global generator
+    history = fit(resumed, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "b.pt", resume=True)
+    assert [row["epoch"] for row in history.rows] == list(range(1, 13))
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_resume_refuses_changed_settings_and_missing_checkpoint(tmp_path):
+    x, y = line_data()
+    fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2), checkpoint_path=tmp_path / "c.pt")
+    with pytest.raises(CheckpointError, match=r"settings differ from the interrupted run \(lr\)"):
+        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4, lr=0.1), checkpoint_path=tmp_path / "c.pt", resume=True)
+    with pytest.raises(CheckpointError, match="no checkpoint at .* to resume from"):
+        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4), checkpoint_path=tmp_path / "none.pt", resume=True)
+
+
+def test_damaged_checkpoint_is_refused(tmp_path):
+    (tmp_path / "c.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot be read safely"):
+        load_checkpoint(tmp_path / "c.pt")
+
+
+def test_nan_loss_names_the_epoch(tmp_path):
+    x, y = line_data()
+    y[3] = math.nan
+    with pytest.raises(LstmkitError, match=r"training diverged at epoch 1: the loss is nan; lower the learning rate"):
+        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=3), checkpoint_path=tmp_path / "c.pt")
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_ordered_batches_and_callbacks():
+    x = torch.arange(10.0).unsqueeze(1)
+    seen, events = [], []
+
+    def record(model, batch):
+        seen.append(batch[0][:, 0].tolist())
+        return model(batch[0]).sum() * 0
+
+    class Events:
+        def on_epoch_start(self, epoch):
+            events.append(("start", epoch))
+
+        def on_validation_start(self):
+            events.append(("val",))
+
+    fit(nn.Linear(1, 1), record, (x,), (x[:2],), config=TrainerConfig(epochs=1, batch_size=4), shuffle=False,
+        callbacks=[Events()])
+    assert seen[:3] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert events == [("start", 0), ("val",)]
