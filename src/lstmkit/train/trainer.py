@@ -25,6 +25,7 @@ from lstmkit.errors import CheckpointError, LstmkitError
 from lstmkit.io.atomic import atomic_output
 from lstmkit.train.checkpoint import load_checkpoint, save_checkpoint
 from lstmkit.train.device import resolve_device
+from lstmkit.train.distributed import is_main_process, local_rows, world
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,15 @@ def _mean_loss(model: nn.Module, loss_fn: LossFn, data: Tensors, batch_size: int
     return total / max(count, 1)
 
 
+def _global_mean(local: torch.Tensor) -> float:
+    """The batch loss over all ranks (each rank's loss already carries its row weight)."""
+    if world()[1] > 1:
+        local = local.clone()
+        torch.distributed.all_reduce(local)
+        local /= world()[1]
+    return local.item()
+
+
 def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainerConfig):
     if config.lr_schedule == "plateau":
         patience = max(1, config.patience // 3)
@@ -149,6 +159,10 @@ def fit(
     _check_data(train, val)
     device = resolve_device(config.device)
     model.to(device)
+    net = model  # what loss_fn calls: the model, or its DistributedDataParallel wrapper under torchrun
+    if world()[1] > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    main = is_main_process()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _make_scheduler(optimizer, config)
     history = History()
@@ -182,7 +196,7 @@ def fit(
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=config.epochs, initial=start_epoch, disable=not progress, unit="epoch", leave=False)
+    bar = tqdm(total=config.epochs, initial=start_epoch, disable=not (progress and main), unit="epoch", leave=False)
     n, done = len(train[0]), False
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
@@ -192,21 +206,22 @@ def fit(
         if shuffle:
             order = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
         total = 0.0
-        for idx in _batches(n, config.batch_size, order):
+        for global_idx in _batches(n, config.batch_size, order):
+            idx, weight = local_rows(global_idx)
             batch = tuple(t[idx].to(device, non_blocking=True) for t in train)
-            loss = loss_fn(model, batch)
-            value = loss.detach().item()
+            loss = loss_fn(net, batch)
+            value = _global_mean(loss.detach() * weight)
             if not math.isfinite(value):
                 raise LstmkitError(
                     f"training diverged at epoch {epoch + 1}: the loss is {value}; lower the learning rate "
                     "(--lr), or check the data for extreme values"
                 )
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * weight).backward()
             if config.grad_clip > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            total += value * len(idx)
+            total += value * len(global_idx)
         train_loss = total / max(n, 1)
         val_loss = math.nan
         if val is not None and len(val[0]):
@@ -235,7 +250,7 @@ def fit(
         bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
         done = bad_epochs >= config.patience or (config.max_seconds > 0 and elapsed >= config.max_seconds)
         history.stopped_early = bad_epochs >= config.patience
-        if checkpoint_path is not None:
+        if checkpoint_path is not None and main:
             save_checkpoint(checkpoint_path, {
                 "epoch": epoch + 1, "done": done, "config": settings, "history": history.rows,
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),

@@ -1,0 +1,37 @@
+import subprocess
+import sys
+
+import pytest
+
+from lstmkit.cli import COMMANDS, build_parser, main
+
+
+def test_every_command_is_registered():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert set(subparsers.choices) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "lstmkit " + command in capsys.readouterr().out.split("xample", 1)[-1]
+
+
+def test_unknown_command_is_one_error_line(capsys):
+    assert main(["forcast"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument COMMAND: invalid choice: 'forcast'")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "forecast" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "lstmkit", "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("lstmkit ")
