@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -30,12 +31,16 @@ class SequenceData:
         labels: ``(N,)`` object array of string labels, or None for unlabelled data.
         classes: the label order the file declares (``.ts`` ``@classLabel``), or None.
         name: where the data came from, for messages.
+        ids: the case ids of a long table (``id_col``), or None.
+        features: the feature column names of a long table, or None.
     """
 
     series: list[np.ndarray]
     labels: np.ndarray | None = None
     classes: tuple[str, ...] | None = None
     name: str = "data"
+    ids: list[str] | None = None
+    features: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.series)
@@ -56,6 +61,8 @@ class SequenceData:
             labels=None if self.labels is None else self.labels[index],
             classes=self.classes,
             name=self.name,
+            ids=None if self.ids is None else [self.ids[i] for i in index],
+            features=self.features,
         )
 
 
@@ -175,6 +182,8 @@ def read_long_csv(
             + (f", time {time_col!r}" if time_col else "")
             + f"; columns are: {', '.join(map(str, columns))}"
         )
+    case_index, case_ids = pd.factorize(frame[id_col])  # cases in order of first appearance
+    frame = frame.assign(_case=case_index)
     if time_col is not None:
         order = frame[time_col]
         if not pd.api.types.is_numeric_dtype(order):
@@ -182,9 +191,11 @@ def read_long_csv(
                 order = pd.to_datetime(order)
             except (ValueError, TypeError):
                 raise DataError(f"time column {time_col!r} in {path.name} holds neither numbers nor dates") from None
-        frame = frame.assign(_order=order).sort_values([id_col, "_order"], kind="stable")
+        frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
     series, labels = [], []
-    for case_id, group in frame.groupby(id_col, sort=False):
+    ids = [str(c) for c in case_ids]
+    for case, group in frame.groupby("_case", sort=True):
+        case_id = ids[case]
         series.append(group[features].to_numpy(dtype=np.float32))
         if has_labels:
             values = group[label_col].dropna().unique()
@@ -200,6 +211,8 @@ def read_long_csv(
         series=series,
         labels=np.asarray(labels, dtype=object) if has_labels else None,
         name=path.name,
+        ids=ids,
+        features=[str(c) for c in features],
     )
 
 
@@ -210,17 +223,23 @@ def read_sequences(
     label_col: str | None = "label",
     time_col: str | None = None,
     require_labels: bool = False,
+    split: Literal["train", "test"] = "train",
 ) -> SequenceData:
     """Load classification data from a ``.ts`` file, a long CSV/Parquet file or a bundled dataset name.
+
+    Args:
+        source: a path, or a bundled dataset name (``japanese-vowels``).
+        id_col, label_col, time_col: the long-table columns (see :func:`read_long_csv`).
+        require_labels: raise when the data has no labels.
+        split: for a bundled dataset with a held-out split, ``"test"`` reads that split
+            (``japanese-vowels`` trains on its training split and is evaluated on its test split).
 
     Raises:
         DataError: unreadable data, or labels required but absent.
     """
     from lstmkit.data.ts_format import read_ts
 
-    path = Path(source)
-    if not path.exists():
-        path = _resolve_name(str(source))
+    path = _resolve(source, split=split)
     suffixes = "".join(path.suffixes[-2:]).lower()
     if suffixes.endswith(".ts") or suffixes.endswith(".ts.gz"):
         data = read_ts(path)
@@ -230,11 +249,13 @@ def read_sequences(
     return read_long_csv(path, id_col=id_col, label_col=label_col, time_col=time_col, require_labels=require_labels)
 
 
-def _resolve_name(name: str) -> Path:
-    """A bundled dataset's file, or a DataError when ``name`` is neither a file nor a dataset."""
-    try:
-        from lstmkit.data.datasets import resolve_dataset
-    except ImportError:  # pragma: no cover - the registry is part of the package
-        raise DataError(f"data file {name} not found") from None
-    resolved = resolve_dataset(name)
-    return Path(getattr(resolved, "path", resolved))
+def _resolve(source: str | Path, *, split: str) -> Path:
+    """The file behind DATA: a path as given, else a bundled dataset's file for ``split``."""
+    from lstmkit.data.datasets import REGISTRY, resolve_dataset
+
+    path = Path(source)
+    if path.exists():
+        return path
+    entry = REGISTRY.get(str(source).strip().lower())
+    index = len(entry.files) - 1 if entry is not None and split == "test" else 0
+    return Path(resolve_dataset(source, index=index))

@@ -186,6 +186,8 @@ def load_series(
     if target is None:
         if len(numeric_cols) == 1:
             target = numeric_cols[0]
+        elif not numeric_cols and len(mostly := _mostly_numeric(frame, exclude=taken)) == 1:
+            target = mostly[0]  # numeric but for a few bad cells: the check below names the row
         elif not numeric_cols:
             raise DataError(f"{name} has no numeric column to forecast; columns are: {', '.join(columns)}")
         else:
@@ -244,7 +246,27 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set) -> str | None:
             return col
         except DataError:
             continue
+    numeric = [c for c in candidates if _to_numeric(frame[c]) is not None]
+    if len(numeric) >= 2:  # an integer column of increasing years beside the values
+        for col in numeric:
+            text = frame[col].astype(str).str.strip()
+            if text.str.fullmatch(r"\d{4}").all() and text.astype(int).between(1000, 2999).all():
+                years = text.astype(int).to_numpy()
+                if len(years) > 1 and (np.diff(years) > 0).mean() > 0.5:
+                    return col
     return None
+
+
+def _mostly_numeric(frame: pd.DataFrame, *, exclude: set) -> list[str]:
+    out = []
+    for col in frame.columns:
+        if col in exclude:
+            continue
+        text = frame[col].astype(str).str.strip()
+        text = text[text != ""]
+        if len(text) and pd.to_numeric(text, errors="coerce").notna().mean() >= 0.5:
+            out.append(col)
+    return out
 
 
 def _to_numeric(column: pd.Series) -> np.ndarray | None:
@@ -361,10 +383,10 @@ def _regularise(t, y, x, *, rows, kind, where, source, column):
         return _reindex(t, y, x, order, full, lambda o: pd.period_range(t[0], periods=len(o), freq=freq), freq, where, source, column, 1)
     if len(t) < 3:
         return t, y, x, None
-    freq = pd.infer_freq(t)
+    freq = _infer_freq(t)
     if freq is None:
-        step = pd.Series(diffs).mode().iloc[0]
-        freq = pd.infer_freq(pd.DatetimeIndex([t[0] + k * pd.Timedelta(int(step), "ns") for k in range(4)]))
+        step = pd.Series(np.diff(t.values)).mode().iloc[0]  # a Timedelta, whatever the index's unit
+        freq = _infer_freq(pd.DatetimeIndex([t[0] + k * pd.Timedelta(step) for k in range(4)]))
         if freq is None:
             raise DataError(f"cannot infer a regular frequency from {column!r}{where} of {source}; the time steps must be evenly spaced")
         full_index = pd.date_range(t[0], t[-1], freq=freq)
@@ -374,6 +396,15 @@ def _regularise(t, y, x, *, rows, kind, where, source, column):
             )
         return _reindex(t, y, x, None, full_index, None, freq, where, source, column, 1)
     return t, y, x, freq
+
+
+def _infer_freq(index: pd.DatetimeIndex) -> str | None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index)
+    return getattr(freq, "freqstr", freq)
 
 
 def _reindex(t, y, x, order, full, make, freq, where, source, column, step):

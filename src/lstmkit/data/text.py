@@ -225,3 +225,95 @@ def _split(text: str, *, mode: str, lowercase: bool) -> list[str]:
     if mode == "char":
         return list(text)
     return _WORD.findall(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Labelled text tables (CSV / Parquet) for the classifier
+
+# Column names that say "this is the text" / "this is the label", in order of preference.
+TEXT_NAMES = ("text", "sentence", "review", "comment", "message", "content", "body", "document", "tweet")
+LABEL_NAMES = ("label", "labels", "class", "category", "target", "sentiment", "y")
+
+
+@dataclass
+class TextTable:
+    """Texts and (optionally) their labels read from a table.
+
+    Attributes:
+        texts: one string per row (an empty cell is an empty text).
+        labels: one string per row, or None when the table has no label column.
+        name: the file name, for messages.
+        text_col: the column the texts came from.
+        label_col: the column the labels came from (None when absent).
+    """
+
+    texts: list[str]
+    labels: list[str] | None
+    name: str
+    text_col: str
+    label_col: str | None = None
+
+
+def read_text_table(source: str | Path, *, text_col: str | None = None, label_col: str | None = None,
+                    require_labels: bool = False) -> TextTable:
+    """Read a CSV (or Parquet) file with a text column and a label column.
+
+    A column not named is detected when that is unambiguous: the label column is the one named
+    like ``label``/``class``/``category``/``sentiment`` (or the other column of a two-column
+    table); the text column is the one named like ``text``/``review``/``sentence``, else the
+    only remaining column, else the remaining column with the longest texts when its mean
+    length is at least twice any other's.
+
+    Args:
+        source: the file.
+        text_col: the text column (default: detected).
+        label_col: the label column (default: detected; optional unless ``require_labels``).
+        require_labels: fail when no label column is given or found.
+
+    Raises:
+        DataError: a missing file or column, an ambiguous table, or a row without a label.
+    """
+    from lstmkit.data.tabular import read_table
+
+    frame = read_table(source)
+    name = Path(source).name
+    columns = [str(c) for c in frame.columns]
+    listing = ", ".join(columns)
+    for flag, col in (("--text-col", text_col), ("--label-col", label_col)):
+        if col is not None and col not in columns:
+            raise DataError(f"column {col!r} ({flag}) not found in {name}; columns are: {listing}")
+    if label_col is None:
+        others = [c for c in columns if c != text_col]
+        named = [c for c in others if c.strip().lower() in LABEL_NAMES]
+        if named:
+            label_col = min(named, key=lambda c: LABEL_NAMES.index(c.strip().lower()))
+        elif text_col is not None and len(others) == 1:
+            label_col = others[0]
+        elif require_labels:
+            raise DataError(f"cannot tell which column of {name} holds the labels; columns are: {listing}; pass --label-col")
+    if text_col is None:
+        text_col = _detect_text_column(frame, [c for c in columns if c != label_col], name=name, listing=listing)
+    texts = ["" if v is None else str(v) for v in frame[text_col].tolist()]
+    labels = None
+    if label_col is not None:
+        labels = [("" if v is None else str(v)).strip() for v in frame[label_col].tolist()]
+        missing = [i for i, v in enumerate(labels) if v == "" or v.lower() == "nan"]
+        if missing and require_labels:
+            rows = ", ".join(str(i + 2) for i in missing[:5])
+            raise DataError(f"{name}: column {label_col!r} is empty on line(s) {rows}; every training row needs a label")
+    return TextTable(texts=texts, labels=labels, name=name, text_col=text_col, label_col=label_col)
+
+
+def _detect_text_column(frame, candidates: list[str], *, name: str, listing: str) -> str:
+    if not candidates:
+        raise DataError(f"{name} has no column left for the text; columns are: {listing}; pass --text-col")
+    named = [c for c in candidates if c.strip().lower() in TEXT_NAMES]
+    if named:
+        return min(named, key=lambda c: TEXT_NAMES.index(c.strip().lower()))
+    if len(candidates) == 1:
+        return candidates[0]
+    lengths = {c: frame[c].astype(str).str.len().mean() for c in candidates}
+    ranked = sorted(candidates, key=lambda c: -lengths[c])
+    if lengths[ranked[0]] >= 2 * max(lengths[ranked[1]], 1.0):
+        return ranked[0]
+    raise DataError(f"cannot tell which column of {name} holds the text; columns are: {listing}; pass --text-col")

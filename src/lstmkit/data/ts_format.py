@@ -169,5 +169,5 @@ def read_ts(path: str | Path) -> SequenceData:
         series=series,
         labels=np.asarray(labels, dtype=object) if has_labels else None,
         classes=tuple(declared) if declared else None,
-        name=str(header.get("problemname") or path.name),
+        name=path.name,
     )

@@ -11,15 +11,27 @@ at the chunk boundary) — truncated backpropagation through time. The corpus is
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
+import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.text import CharVocab
+from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
 from lstmkit.nn import LSTM
+from lstmkit.train import History, TrainerConfig, fit, set_seed
+
+log = logging.getLogger(__name__)
+
+TASK = "text"
 
 IGNORE = -1  # target id of padding in the last chunk of a stream; never scored
 
@@ -90,7 +102,8 @@ class CharLanguageModel(nn.Module):
                  num_layers: int = 2, dropout: float = 0.2):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.lstm = LSTM(embedding_dim, hidden_size, num_layers, batch_first=True, dropout=dropout)
+        self.lstm = LSTM(embedding_dim, hidden_size, num_layers, batch_first=True,
+                         dropout=dropout if num_layers > 1 else 0.0)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
@@ -123,18 +136,25 @@ class TBPTTLoss:
     def on_epoch_start(self, epoch: int) -> None:
         self.reset()
 
+    def on_validation_start(self) -> None:
+        self._states[False] = None
+
     def reset(self) -> None:
         self._states = {True: None, False: None}
 
     def __call__(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """Mean loss per scored character of ``batch = (x, y)``, each (K, S, T): K consecutive chunks."""
         x, y = batch
-        x, y = x.reshape(-1, x.size(-1)), y.reshape(-1, y.size(-1))  # (S, T)
         state = self._states[model.training]
-        if state is not None and state[0].size(1) != x.size(0):  # another layout: start afresh
+        if state is not None and state[0].size(1) != x.size(1):  # another layout: start afresh
             state = None
-        logits, (h, c) = model(x, state)  # (S, T, V)
-        self._states[model.training] = (h.detach(), c.detach())
-        return F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE)
+        total = x.new_zeros((), dtype=torch.float32)
+        for xk, yk in zip(x, y):  # (S, T) each, in order
+            logits, state = model(xk, state)  # (S, T, V)
+            total = total + F.cross_entropy(logits.flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum")
+            state = (state[0].detach(), state[1].detach())
+        self._states[model.training] = state
+        return total / (y != IGNORE).sum().clamp(min=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,30 +178,52 @@ class TextScore:
     unknown_chars: int
 
 
-@torch.no_grad()
 def score_text(model: CharLanguageModel, vocab: CharVocab, text: str, *, chunk_len: int = 256,
-               streams: int | None = None) -> TextScore:
+               streams: int | None = None, adapt_lr: float = 0.0) -> TextScore:
     """Bits per character of ``model`` on ``text``, each character predicted from those before it.
+
+    With ``adapt_lr > 0`` this is *dynamic evaluation* (Krause et al., 2018): the text is read
+    as one stream in chunks of ``chunk_len``; each chunk is scored first, then a copy of the
+    model takes one SGD step (rate ``adapt_lr``) on it, so the model adapts to the text the way
+    a compressor adapts to its input. Every character is still predicted before it is seen.
+    ``model`` itself is never changed.
 
     Args:
         text: at least two characters.
-        chunk_len: steps run at once (any value gives the same score up to float rounding).
-        streams: parallel streams (default :func:`eval_streams`); each starts from a zero state.
+        chunk_len: steps run at once (without adaptation any value gives the same score, up to
+            float rounding).
+        streams: parallel streams (default :func:`eval_streams`; 1 when adapting); each starts
+            from a zero state.
+        adapt_lr: the dynamic-evaluation learning rate; 0 scores with fixed weights.
     """
     ids = torch.tensor(vocab.encode(text), dtype=torch.long)
     if ids.numel() < 2:
         return TextScore(float("nan"), 0, 0)
+    adapt = adapt_lr > 0
+    if adapt:
+        model, streams = copy.deepcopy(model), 1
     device = next(model.parameters()).device
     x, y = tbptt_layout(ids, streams=streams or eval_streams(ids.numel()), chunk_len=chunk_len)
     was_training = model.training
     model.eval()
+    params = [p for p in model.parameters() if p.requires_grad]
     total, count, unknown, state = 0.0, 0, 0, None
     for xk, yk in zip(x.to(device), y.to(device)):  # (S, T) each
-        logits, state = model(xk, state)
-        nll = F.cross_entropy(logits.flatten(0, 1).float(), yk.flatten(), ignore_index=IGNORE, reduction="sum")
+        with torch.set_grad_enabled(adapt):
+            logits, state = model(xk, state)
+            nll = F.cross_entropy(logits.flatten(0, 1).float(), yk.flatten(), ignore_index=IGNORE, reduction="sum")
+        n = int((yk != IGNORE).sum())
         total += nll.item()
-        count += int((yk != IGNORE).sum())
+        count += n
         unknown += int((yk == 0).sum())
+        state = (state[0].detach(), state[1].detach())
+        if adapt and n:
+            grads = torch.autograd.grad(nll / n, params)
+            with torch.no_grad():
+                norm = torch.sqrt(sum((g * g).sum() for g in grads))
+                step = adapt_lr * min(1.0, 1.0 / (float(norm) + 1e-6))  # clipped at norm 1, as in training
+                for p, g in zip(params, grads):
+                    p.sub_(step * g)
     model.train(was_training)
     return TextScore(total / count / math.log(2), count, unknown)
 
@@ -220,3 +262,194 @@ def sample(model: CharLanguageModel, vocab: CharVocab, *, prompt: str = "", leng
         logits = logits[0, -1]
     model.train(was_training)
     return vocab.decode(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The job: configuration and the sklearn-shaped LanguageModel
+
+
+@dataclass
+class TextDataConfig:
+    """How the corpus is split and cut into chunks."""
+
+    val_fraction: float = 0.1  # the end of the corpus, held out: early stopping watches it
+    chunk_len: int = 64  # TBPTT steps per chunk; (h, c) carries on, so context is longer than this
+    max_chars: int = 0  # read only the first max_chars characters; 0: the whole file
+
+
+@dataclass
+class TextModelConfig:
+    """The network's shape."""
+
+    embedding_dim: int = 64  # characters are few (~100); a small embedding is plenty
+    hidden_size: int = 512  # one wide layer learns most per second of CPU on small corpora
+    num_layers: int = 1  # a second layer halves the updates a time budget buys; pays only on big corpora
+    dropout: float = 0.5  # tens of KB are memorised fast: strong dropout is what generalises
+
+
+@dataclass
+class TextConfig:
+    """Everything ``lstmkit text train`` can set (``--set data.chunk_len=128`` ...).
+
+    ``trainer.batch_size`` is the number of parallel streams S a batch holds (each batch is one
+    chunk of every stream); the trainer itself steps chunk by chunk.
+    """
+
+    data: TextDataConfig = field(default_factory=TextDataConfig)
+    model: TextModelConfig = field(default_factory=TextModelConfig)
+    trainer: TrainerConfig = field(
+        default_factory=lambda: TrainerConfig(
+            epochs=1000,  # an upper bound: the time budget or early stopping ends training
+            batch_size=16,  # parallel streams: few, so a small corpus still gives many updates per epoch
+            lr=3e-3,  # Adam with clipping tolerates a brisk rate on character models
+            patience=6,  # epochs are short on small corpora; the rate halves after 2 bad ones
+            max_seconds=280.0,  # about five minutes with loading and scoring: the promised budget
+        )
+    )
+
+
+MIN_CHARS = 100  # fewer characters cannot fill a training and a held-out split
+
+
+class LanguageModel:
+    """A character-level LSTM language model; sklearn-shaped.
+
+    >>> lm = LanguageModel().fit(text)                # the last 10% is held out
+    >>> lm.score(other_text).bits_per_char
+    >>> lm.sample("def ", length=200, seed=1)
+    >>> lm.save("model"); LanguageModel.load("model")
+
+    Args:
+        config: settings (default :class:`TextConfig`).
+        progress: show a progress bar while training.
+    """
+
+    def __init__(self, config: TextConfig | None = None, *, progress: bool = False):
+        self.config = config or TextConfig()
+        self.progress = progress
+        self.vocab_: CharVocab | None = None
+        self.network_: CharLanguageModel | None = None
+        self.history_: History | None = None
+        self.validation_: TextScore | None = None  # the held-out score after fit
+
+    def fit(self, text: str, *, checkpoint_path: str | Path | None = None, resume: bool = False,
+            name: str = "the corpus") -> LanguageModel:
+        """Train on ``text``; its last ``data.val_fraction`` is held out for early stopping.
+
+        The vocabulary is built from the training part only; held-out characters outside it
+        are read (and scored) as ``<unk>``.
+
+        Raises:
+            DataError: fewer than :data:`MIN_CHARS` characters.
+            ConfigError: a setting out of range.
+        """
+        cfg = self.config
+        _check_config(cfg)
+        if len(text) < MIN_CHARS:
+            raise DataError(f"{name} has {len(text)} characters; a language model needs at least {MIN_CHARS}")
+        n_val = int(len(text) * cfg.data.val_fraction)
+        train_text, val_text = text[: len(text) - n_val], text[len(text) - n_val :]
+        self.vocab_ = CharVocab.build(train_text)
+        set_seed(cfg.trainer.seed)
+        net = CharLanguageModel(len(self.vocab_), embedding_dim=cfg.model.embedding_dim,
+                                hidden_size=cfg.model.hidden_size, num_layers=cfg.model.num_layers,
+                                dropout=cfg.model.dropout)
+        T, S = cfg.data.chunk_len, cfg.trainer.batch_size
+        train = tbptt_layout(torch.tensor(self.vocab_.encode(train_text)), streams=S, chunk_len=T)
+        val = None
+        if len(val_text) >= 2:
+            val_ids = torch.tensor(self.vocab_.encode(val_text))
+            val = tbptt_layout(val_ids, streams=eval_streams(len(val_text)), chunk_len=T)
+        loss_fn = TBPTTLoss()
+        trainer = dataclasses.replace(cfg.trainer, batch_size=1)  # one chunk of every stream per step
+        log.info("training on %d characters (%d held out), vocabulary %d", len(train_text), n_val, len(self.vocab_))
+        self.history_ = fit(net, loss_fn, train, val, config=trainer, checkpoint_path=checkpoint_path,
+                            resume=resume, progress=self.progress, shuffle=False, callbacks=(loss_fn,))
+        self.network_ = net.cpu().eval()
+        self.validation_ = self.score(val_text) if len(val_text) >= 2 else None
+        return self
+
+    def _require_fitted(self) -> CharLanguageModel:
+        if self.network_ is None or self.vocab_ is None:
+            raise LstmkitError("this LanguageModel is not fitted yet; call fit() or LanguageModel.load() first")
+        return self.network_
+
+    def score(self, text: str) -> TextScore:
+        """Bits per character on ``text`` (see :func:`score_text`)."""
+        return score_text(self._require_fitted(), self.vocab_, text)
+
+    def sample(self, prompt: str = "", *, length: int = 200, temperature: float = 1.0,
+               top_k: int | None = None, seed: int | None = None) -> str:
+        """Generate ``length`` characters after ``prompt``; the same ``seed`` gives the same text.
+
+        Raises:
+            ConfigError: ``length`` < 0, ``temperature`` <= 0 or ``top_k`` < 1.
+        """
+        net = self._require_fitted()
+        if length < 0:
+            raise ConfigError(f"length must be >= 0, got {length}")
+        if not temperature > 0:
+            raise ConfigError(f"temperature must be > 0, got {temperature}; use e.g. 0.8 (lower is more conservative)")
+        if top_k is not None and top_k < 1:
+            raise ConfigError(f"top_k must be >= 1, got {top_k}")
+        unknown = self.vocab_.unknown(prompt)
+        if unknown:
+            log.warning("the prompt has characters the model never saw (%r); they are read as <unk>", unknown)
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        return sample(net, self.vocab_, prompt=prompt, length=length, temperature=temperature, top_k=top_k,
+                      generator=generator)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder: ``model.safetensors`` and ``config.json`` (with the vocabulary)."""
+        from lstmkit.io import save_model_dir
+
+        net = self._require_fitted()
+        config: dict[str, Any] = {"vocabulary": self.vocab_.chars, "settings": config_to_dict(self.config)}
+        if self.validation_ is not None:
+            config["validation"] = dataclasses.asdict(self.validation_)
+        return save_model_dir(path, task=TASK, config=config, tensors=dict(net.state_dict()))
+
+    @classmethod
+    def load(cls, path: str | Path) -> LanguageModel:
+        """Read a folder written by :meth:`save`.
+
+        Raises:
+            CheckpointError: not a text model folder, or weights that do not fit its config.
+        """
+        from lstmkit.io import load_model_dir
+
+        if not Path(path).exists():
+            raise CheckpointError(f"model folder {path} not found; pass the folder written by 'lstmkit text train'")
+        meta, tensors = load_model_dir(path, task=TASK)
+        try:
+            config = config_from_dict(TextConfig, meta.get("settings", {}))
+            vocab = CharVocab(str(meta["vocabulary"]))
+        except (KeyError, TypeError, ValueError, LstmkitError) as exc:
+            raise CheckpointError(f"{path}: config.json is not a valid text model config ({exc}); train the model again") from None
+        net = CharLanguageModel(len(vocab), embedding_dim=config.model.embedding_dim,
+                                hidden_size=config.model.hidden_size, num_layers=config.model.num_layers,
+                                dropout=config.model.dropout)
+        try:
+            net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CheckpointError(f"{path}: the weights do not match config.json ({first}); train the model again") from None
+        model = cls(config)
+        model.vocab_, model.network_ = vocab, net.eval()
+        if isinstance(meta.get("validation"), dict):
+            model.validation_ = TextScore(**meta["validation"])
+        return model
+
+
+def _check_config(cfg: TextConfig) -> None:
+    if not 0.0 <= cfg.data.val_fraction < 1.0:
+        raise ConfigError(f"data.val_fraction must be in [0, 1), got {cfg.data.val_fraction}")
+    if cfg.data.chunk_len < 1:
+        raise ConfigError(f"data.chunk_len must be >= 1, got {cfg.data.chunk_len}")
+    if cfg.data.max_chars < 0:
+        raise ConfigError(f"data.max_chars must be >= 0 (0 reads everything), got {cfg.data.max_chars}")
+    for key in ("embedding_dim", "hidden_size", "num_layers"):
+        if getattr(cfg.model, key) < 1:
+            raise ConfigError(f"model.{key} must be >= 1, got {getattr(cfg.model, key)}")
+    if not 0.0 <= cfg.model.dropout < 1.0:
+        raise ConfigError(f"model.dropout must be in [0, 1), got {cfg.model.dropout}")

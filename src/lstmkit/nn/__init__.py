@@ -1,0 +1,14 @@
+"""The layer: an LSTM with its gates written out, weight-compatible with torch.nn.LSTM.
+
+- :class:`LSTM` (``lstm.py``): stacked, bidirectional, projected; backends ``"fused"``
+  (``fused.py``, torch's kernel) and ``"explicit"`` (``explicit.py``, a gate-by-gate autograd
+  function with a hand-written backward through time); ``schedule.py`` owns the packed layout.
+- :class:`LSTMCell` (``cell.py``): one step.
+- :class:`LSTMTrace` (``trace.py``): every gate, cell and hidden state of a forward pass.
+- ``checks.py``: validation of constructor arguments, inputs and states.
+"""
+from lstmkit.nn.cell import LSTMCell
+from lstmkit.nn.lstm import LSTM
+from lstmkit.nn.trace import LSTMTrace
+
+__all__ = ["LSTM", "LSTMCell", "LSTMTrace"]

@@ -4,7 +4,7 @@ Forward, for the whole sequence at once and then step by step::
 
     A = X W_ih^T + b_ih + b_hh                       # (N, 4H)  all steps, one matmul
     A_t += h_{t-1} W_hh^T                            # (n_t, 4H) one matmul per step
-    i, f, o = sigmoid(A_t[:, :3H]);  g = tanh(A_t[:, 3H:])
+    o, i, f = sigmoid(A_t[:, :3H]);  g = tanh(A_t[:, 3H:])   # internal gate order [o, i, f, g]
     c_t = f * c_{t-1} + i * g
     h_t = o * tanh(c_t)                              # h_t = W_hr (o * tanh(c_t)) with projections
 
@@ -22,12 +22,16 @@ their gradients on the way out.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
+
+# Rows per chunk of the backward's factor computation: about 256 KiB of float32 gates.
+_CHUNK_ELEMENTS = 1 << 16
 
 # torch's gate blocks i=0, f=1, g=2, o=3, in the internal order [o, i, f, g]
 _INTERNAL_BLOCKS = (3, 0, 1, 2)
@@ -50,6 +54,38 @@ def to_torch_order(w: Tensor, hidden: int) -> Tensor:
     return w.index_select(0, _perms(hidden, w.device)[1])
 
 
+def _prev_views(steps: tuple[Tensor, ...], init: Tensor, sched: Schedule, reverse: bool) -> list[Tensor | None]:
+    """For each step, the view of the state it starts from; None where it must be assembled."""
+    views: list[Tensor | None] = []
+    bs, steps_n = sched.batch_sizes, sched.steps
+    for t in range(steps_n):
+        q = t + 1 if reverse else t - 1
+        if q < 0 or q >= steps_n:
+            views.append(init if bs[t] == init.size(0) else init[: bs[t]])
+        elif bs[q] == bs[t]:
+            views.append(steps[q])
+        elif bs[q] > bs[t]:
+            views.append(steps[q][: bs[t]])
+        else:
+            views.append(None)
+    return views
+
+
+class LayerResult(NamedTuple):
+    """What :func:`layer_forward` keeps, all in the packed layout.
+
+    ``out (N, P)`` the hidden sequence; ``gates (N, 4H)`` activated, internal order [o,i,f,g];
+    ``cell, tcell (N, H)`` = c_t and tanh(c_t); ``r (N, H)`` = o * tanh(c_t) (``out`` itself
+    without projection).
+    """
+
+    out: Tensor
+    gates: Tensor
+    cell: Tensor
+    tcell: Tensor
+    r: Tensor
+
+
 def layer_forward(
     x: Tensor,
     h0: Tensor,
@@ -60,7 +96,7 @@ def layer_forward(
     w_hr: Tensor | None,
     sched: Schedule,
     reverse: bool,
-) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+) -> LayerResult:
     """Run one layer-direction forward, keeping what the backward and the trace need.
 
     Args:
@@ -71,9 +107,7 @@ def layer_forward(
         w_hr: ``(P, H)`` projection, or None.
 
     Returns:
-        ``(out, gates, cell, tanh_cell, r)``: ``out (N, P)`` the hidden sequence, ``gates (N, 4H)``
-        the activated gates [o,i,f,g], ``cell, tanh_cell (N, H)``, and ``r = o * tanh(cell)``
-        ``(N, H)`` (``out`` itself without projection).
+        a :class:`LayerResult`.
     """
     hid = w_hh.size(0) // 4
     n_rows = x.size(0)
@@ -90,22 +124,56 @@ def layer_forward(
     g_all, sig, cand = gates.split(bs), gates[:, : 3 * hid].split(bs), gates[:, 3 * hid :].split(bs)
     o_s, i_s, f_s = gates[:, :hid].split(bs), gates[:, hid : 2 * hid].split(bs), gates[:, 2 * hid : 3 * hid].split(bs)
     c_s, tc_s, r_s, y_s = cell.split(bs), tcell.split(bs), r.split(bs), out.split(bs)
-    w_hh_t = w_hh.t()  # (P, 4H)
+    w_hh_t = w_hh.t().contiguous()  # (P, 4H); BLAS is faster with this layout
     w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
+    h_prev, c_prev = _prev_views(y_s, h0, sched, reverse), _prev_views(c_s, c0, sched, reverse)
     for t in sched.order(reverse):
-        h_prev = prev_state(y_s, h0, sched, t, reverse)  # (n, P)
-        c_prev = prev_state(c_s, c0, sched, t, reverse)  # (n, H)
-        g_all[t].addmm_(h_prev, w_hh_t)
-        sig[t].sigmoid_()
-        cand[t].tanh_()
-        c = c_s[t]
-        torch.mul(f_s[t], c_prev, out=c)
-        c.addcmul_(i_s[t], cand[t])
-        torch.tanh(c, out=tc_s[t])
-        torch.mul(o_s[t], tc_s[t], out=r_s[t])
+        hp, cp = h_prev[t], c_prev[t]
+        if hp is None:  # a reverse direction's batch grows: new rows start from h0, c0
+            hp, cp = prev_state(y_s, h0, sched, t, reverse), prev_state(c_s, c0, sched, t, reverse)
+        g_all[t].addmm_(hp, w_hh_t)
+        s_t, g_t = sig[t], cand[t]
+        s_t.sigmoid_()
+        g_t.tanh_()
+        c, tc = c_s[t], tc_s[t]
+        torch.mul(f_s[t], cp, out=c)
+        c.addcmul_(i_s[t], g_t)
+        torch.tanh(c, out=tc)
+        torch.mul(o_s[t], tc, out=r_s[t])
         if w_hr_t is not None:
             torch.mm(r_s[t], w_hr_t, out=y_s[t])
-    return out, gates, cell, tcell, r
+    return LayerResult(out, gates, cell, tcell, r)
+
+
+def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor]:
+    """The factors that turn state gradients into gate gradients, for all steps::
+
+        p_o = σ'(o) tanh(c_t)    p_i = σ'(i) g    p_f = σ'(f) c_{t-1}    p_g = i (1 - g²)
+        k = o (1 - tanh(c_t)²)                      # dc_t / dr_t
+
+    Computed in chunks of rows small enough to stay in cache: a handful of whole-tensor ops
+    per chunk instead of per step.
+
+    Returns:
+        ``p (N, 4H)`` in internal order [o,i,f,g] and ``k (N, H)``.
+    """
+    gates, tcell, r = fwd.gates, fwd.tcell, fwd.r
+    n_rows, hid = fwd.cell.shape
+    c_prev = shifted(fwd.cell, c0, sched, reverse)  # (N, H)
+    p, k = torch.empty_like(gates), torch.empty_like(fwd.cell)
+    chunk = max(64, _CHUNK_ELEMENTS // (4 * hid))
+    for a in range(0, n_rows, chunk):
+        rows = slice(a, min(a + chunk, n_rows))
+        s, pc, tc = gates[rows, : 3 * hid], p[rows], tcell[rows]
+        o, i, g = gates[rows, :hid], gates[rows, hid : 2 * hid], gates[rows, 3 * hid :]
+        torch.addcmul(s, s, s, value=-1, out=pc[:, : 3 * hid])  # σ' = σ - σ²
+        pc[:, :hid].mul_(tc)
+        pc[:, hid : 2 * hid].mul_(g)
+        pc[:, 2 * hid : 3 * hid].mul_(c_prev[rows])
+        pg = torch.mul(g, g, out=pc[:, 3 * hid :])
+        torch.addcmul(i, i, pg, value=-1, out=pg)  # i - i g²
+        torch.addcmul(o, r[rows], tc, value=-1, out=k[rows])  # o - o tanh(c)², r = o tanh(c)
+    return p, k
 
 
 def layer_backward(
@@ -119,74 +187,82 @@ def layer_backward(
     w_ih: Tensor,
     w_hh: Tensor,
     w_hr: Tensor | None,
-    out: Tensor,
-    gates: Tensor,
-    cell: Tensor,
-    tcell: Tensor,
-    r: Tensor,
+    fwd: LayerResult,
     sched: Schedule,
     reverse: bool,
     needs: tuple[bool, ...],
 ) -> tuple[Tensor | None, ...]:
-    """Backward through time of :func:`layer_forward`; weight gradients in internal order.
+    """Backward through time of :func:`layer_forward`.
+
+    Per step, with ``dr = dh`` (or ``dh W_hr`` with projections)::
+
+        dc   += dr * k                     dA_o = dr * p_o      dA_{i,f,g} = dc * p_{i,f,g}
+        dc_prev = dc * f                   dh_prev = dA W_hh
 
     Returns:
-        ``(dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr)``; entries not in ``needs`` are None.
+        ``(dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr)``, weights in internal order; entries not
+        in ``needs`` are None.
     """
-    hid = cell.size(1)
-    o, i, f, g = gates[:, :hid], gates[:, hid : 2 * hid], gates[:, 2 * hid : 3 * hid], gates[:, 3 * hid :]
-    c_prev = shifted(cell, c0, sched, reverse)  # (N, H)
-
-    # Per-step factors, for all steps at once: dA_o = dr * p_o, dA_{i,f,g} = dc * p_{i,f,g}.
-    dsig = gates[:, : 3 * hid] * (1 - gates[:, : 3 * hid])  # (N, 3H) sigmoid'
-    p = torch.empty_like(gates)  # (N, 4H)
-    torch.mul(tcell, dsig[:, :hid], out=p[:, :hid])
-    torch.mul(g, dsig[:, hid : 2 * hid], out=p[:, hid : 2 * hid])
-    torch.mul(c_prev, dsig[:, 2 * hid :], out=p[:, 2 * hid : 3 * hid])
-    torch.mul(g, g, out=p[:, 3 * hid :])
-    p[:, 3 * hid :].neg_().add_(1).mul_(i)
-    k = tcell * tcell  # (N, H) dc/dr = o * (1 - tanh(c)^2)
-    k.neg_().add_(1).mul_(o)
-    del dsig, c_prev
-
+    gates, hid = fwd.gates, fwd.cell.size(1)
+    p, k = grad_factors(fwd, c0, sched, reverse)
     bs = sched.batch_sizes
     d_gates = torch.empty_like(gates)  # (N, 4H) gradient wrt pre-activations
     dg_all = d_gates.split(bs)
     dg_o = d_gates[:, :hid].split(bs)
-    dg_ifg = [v.view(v.size(0), 3, hid) for v in d_gates[:, hid:].split(bs)]  # (n, 3, H)
+    n_rows = gates.size(0)
+    dg_ifg = d_gates.view(n_rows, 4, hid)[:, 1:].split(bs)  # (n, 3, H) per step
     p_o = p[:, :hid].split(bs)
-    p_ifg = [v.view(v.size(0), 3, hid) for v in p[:, hid:].split(bs)]
-    k_s, f_s, dy_s = k.split(bs), f.split(bs), d_out.split(bs)
+    p_ifg = p.view(n_rows, 4, hid)[:, 1:].split(bs)
+    k_s, f_s, dy_s = k.split(bs), gates[:, 2 * hid : 3 * hid].split(bs), d_out.split(bs)
 
     dh_run = d_hn.clone()  # (B, P)
     dc_run = d_cn.clone()  # (B, H)
     rows = {n: (dh_run[:n], dc_run[:n], dc_run[:n].unsqueeze(1)) for n in set(bs)}
     d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
     if w_hr is not None:
-        d_hid = torch.empty_like(out)
+        d_hid = torch.empty_like(fwd.out)
         dh_s = d_hid.split(bs)
         dr_buf = d_cn.new_empty(d_cn.shape)  # (B, H)
         dr_rows = {n: dr_buf[:n] for n in set(bs)}
-    for t in reversed(sched.order(reverse)):
-        n = bs[t]
-        dh, dc, dc3 = rows[n]
-        if w_hr is None:
-            dr = dh.add_(dy_s[t])
-        else:
-            torch.add(dy_s[t], dh, out=dh_s[t])
-            dr = torch.mm(dh_s[t], w_hr, out=dr_rows[n])  # (n, H)
-        dc.addcmul_(dr, k_s[t])
-        torch.mul(dr, p_o[t], out=dg_o[t])
-        torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
-        dc.mul_(f_s[t])
-        torch.mm(dg_all[t], w_hh, out=dh)
+    order = list(reversed(sched.order(reverse)))
+    if sched.is_uniform:
+        # dh_t = dy_t + dA_{t+1} W_hh arrives in one addmm; dh holds dy + carry on entry.
+        dh, dc, dc3 = rows[bs[0]]
+        dh_in = dh if w_hr is None else dh_s[order[0]]  # (B, P)
+        torch.add(dy_s[order[0]], d_hn, out=dh_in)
+        for j, t in enumerate(order):
+            dr = dh_in if w_hr is None else torch.mm(dh_in, w_hr, out=dr_buf)  # (B, H)
+            dc.addcmul_(dr, k_s[t])
+            torch.mul(dr, p_o[t], out=dg_o[t])
+            torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
+            dc.mul_(f_s[t])
+            if j + 1 < len(order):
+                q = order[j + 1]
+                dh_in = dh if w_hr is None else dh_s[q]
+                torch.addmm(dy_s[q], dg_all[t], w_hh, out=dh_in)
+            else:
+                torch.mm(dg_all[t], w_hh, out=dh)
+    else:
+        for t in order:
+            n = bs[t]
+            dh, dc, dc3 = rows[n]
+            if w_hr is None:
+                dr = dh.add_(dy_s[t])
+            else:
+                torch.add(dy_s[t], dh, out=dh_s[t])
+                dr = torch.mm(dh_s[t], w_hr, out=dr_rows[n])  # (n, H)
+            dc.addcmul_(dr, k_s[t])
+            torch.mul(dr, p_o[t], out=dg_o[t])
+            torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
+            dc.mul_(f_s[t])
+            torch.mm(dg_all[t], w_hh, out=dh)
 
     need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
     dx = torch.mm(d_gates, w_ih) if need_x else None  # (N, F)
     dw_ih = torch.mm(d_gates.t(), x) if need_ih else None  # (4H, F)
-    dw_hh = torch.mm(d_gates.t(), shifted(out, h0, sched, reverse)) if need_hh else None  # (4H, P)
+    dw_hh = torch.mm(d_gates.t(), shifted(fwd.out, h0, sched, reverse)) if need_hh else None  # (4H, P)
     db = d_gates.sum(0) if need_b else None  # (4H,)
-    dw_hr = torch.mm(d_hid.t(), r) if (need_hr and d_hid is not None) else None  # (P, H)
+    dw_hr = torch.mm(d_hid.t(), fwd.r) if (need_hr and d_hid is not None) else None  # (P, H)
     return dx, dh_run, dc_run, dw_ih, dw_hh, db, dw_hr
 
 
@@ -217,22 +293,23 @@ class LSTMLayerFunction(torch.autograd.Function):
         w_ih_i, w_hh_i = to_internal(w_ih, hid), to_internal(w_hh, hid)
         bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
         x, h0, c0 = x.contiguous(), h0.contiguous(), c0.contiguous()
-        out, gates, cell, tcell, r = layer_forward(x, h0, c0, w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
-        h_n, c_n = final_state(out, sched, reverse), final_state(cell, sched, reverse)
+        fwd = layer_forward(x, h0, c0, w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
+        h_n, c_n = final_state(fwd.out, sched, reverse), final_state(fwd.cell, sched, reverse)
         ctx.sched, ctx.reverse, ctx.hid, ctx.has_bias = sched, reverse, hid, b_ih is not None
-        ctx.save_for_backward(x, h0, c0, w_ih_i, w_hh_i, w_hr, out, gates, cell, tcell, r)
-        return out, h_n, c_n
+        r = fwd.r if w_hr is not None else None  # without projection r is out, saved already
+        ctx.save_for_backward(x, h0, c0, w_ih_i, w_hh_i, w_hr, fwd.out, fwd.gates, fwd.cell, fwd.tcell, r)
+        return fwd.out, h_n, c_n
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
         x, h0, c0, w_ih, w_hh, w_hr, out, gates, cell, tcell, r = ctx.saved_tensors
+        fwd = LayerResult(out, gates, cell, tcell, out if r is None else r)
         nd = ctx.needs_input_grad
         needs = (nd[0], nd[1], nd[2], nd[3], nd[4], nd[5] or nd[6], nd[7])
         dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr = layer_backward(
-            d_out.contiguous(), d_hn, d_cn, x=x, h0=h0, c0=c0, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr,
-            out=out, gates=gates, cell=cell, tcell=tcell, r=r, sched=ctx.sched,
-            reverse=ctx.reverse, needs=needs,
+            d_out.contiguous(), d_hn, d_cn, x=x, h0=h0, c0=c0, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr, fwd=fwd,
+            sched=ctx.sched, reverse=ctx.reverse, needs=needs,
         )  # fmt: skip
         hid = ctx.hid
         dw_ih = None if dw_ih is None else to_torch_order(dw_ih, hid)

@@ -1,0 +1,141 @@
+"""Forecasting speed and memory, side by side in one run (not tests; results go in benchmarks/README.md).
+
+1. ``lstmkit forecast airpassengers --horizon 12`` end to end: process start to files written.
+2. Training throughput in windows per second: lstmkit's trainer on the forecaster's network,
+   against a plain PyTorch loop (pre-built windows, Adam, clipping) over the same network.
+3. Peak memory (max RSS) of ``lstmkit train`` on a 1-million-point CSV series (windows are views).
+
+Run: ``.venv/bin/python benchmarks/bench_forecast.py [--points 1000000] [--skip-memory]``
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+LSTMKIT = [sys.executable, "-m", "lstmkit"]
+
+
+def end_to_end(tmp: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([*LSTMKIT, "forecast", "airpassengers", "--horizon", "12", "--output", str(tmp / "air"), "--quiet"],
+                   check=True, cwd=tmp)
+    return time.perf_counter() - started
+
+
+def throughput(*, n: int = 20000, epochs: int = 3, batch: int = 32) -> tuple[float, float]:
+    """(lstmkit windows/s, plain PyTorch windows/s) on the same network and windows."""
+    import torch
+
+    from lstmkit.data.windows import gather_windows, window_starts
+    from lstmkit.models.forecast_net import ForecastNet, member_loss
+    from lstmkit.train import TrainerConfig, fit, set_seed
+
+    torch.set_num_threads(1)
+    t = np.arange(n)
+    series = torch.tensor(10 + np.sin(2 * np.pi * t / 24) + 0.01 * t, dtype=torch.float32).unsqueeze(1)  # (T, 1)
+    L, H = 48, 24
+
+    def make():
+        set_seed(0)
+        return ForecastNet(lookbacks=[L], horizon=H, hidden_size=32, season=24)
+
+    index = window_starts([n], length=L + H, horizon=H, val_fraction=0.0)
+    scale = torch.ones(len(index.train))
+    windows = len(index.train) * epochs
+
+    net = make()
+
+    class Members(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, u):
+            return self.net.members_out(u)
+
+    def loss_fn(model, b):
+        win = gather_windows(series, b[0], L + H)
+        u, level = net.normalise(win[:, :L, 0], None, b[1].unsqueeze(1))
+        return member_loss(model(u), (win[:, L:, 0] - level) / b[1].unsqueeze(1), ())
+
+    cfg = TrainerConfig(epochs=epochs, batch_size=batch, lr=1e-3, patience=epochs + 1, lr_schedule="none", device="cpu")
+    started = time.perf_counter()
+    fit(Members(), loss_fn, (index.train, scale), None, config=cfg)
+    ours = windows / (time.perf_counter() - started)
+
+    # the plain loop people write: materialise every window, shuffle, step
+    net = make()
+    all_windows = series.squeeze(1).unfold(0, L + H, 1)[index.train].clone()  # (N, L + H), a copy
+    x, y = all_windows[:, :L], all_windows[:, L:]
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x))
+        for idx in order.split(batch):
+            level = x[idx][:, -24:].mean(1, keepdim=True)
+            u = (x[idx] - level).unsqueeze(-1)
+            out = net.members_out(u)
+            loss = ((out[..., 0] - (y[idx] - level).unsqueeze(0)) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+    plain = windows / (time.perf_counter() - started)
+    return ours, plain
+
+
+def peak_memory(tmp: Path, points: int) -> tuple[float, float]:
+    """(peak RSS MB of `lstmkit train` on a `points`-long CSV, seconds)."""
+    t = np.arange(points)
+    path = tmp / "long.csv"
+    stamps = np.datetime64("2000-01-01T00:00") + t.astype("timedelta64[h]")
+    values = 100 + 10 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 1, points)
+    with open(path, "w") as handle:
+        handle.write("time,load\n")
+        for s, v in zip(np.datetime_as_string(stamps, unit="m"), values):
+            handle.write(f"{s},{v:.3f}\n")
+    code = ("import resource, sys; from lstmkit.cli import main; rc = main(sys.argv[1:]); "
+            "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, "train", str(path), "--horizon", "24", "--epochs", "1",
+                           "--set", "model.ensemble=1", "--output", str(tmp / "long-model"), "--quiet"],
+                          check=True, capture_output=True, text=True, cwd=tmp)
+    seconds = time.perf_counter() - started
+    rss_kb = int(next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("MAXRSS")))
+    return rss_kb / 1024, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONPATH", str(ROOT / "src"))
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        e2e = end_to_end(tmp)
+        ours, plain = throughput()
+        print(f"{'measure':48s} {'value':>12s}")
+        print(f"{'forecast airpassengers --horizon 12, end to end':48s} {e2e:10.1f} s")
+        print(f"{'training windows/s, lstmkit trainer':48s} {ours:12.0f}")
+        print(f"{'training windows/s, plain PyTorch loop':48s} {plain:12.0f}")
+        print(f"{'ratio lstmkit / plain':48s} {ours / plain:12.2f}")
+        if not args.skip_memory:
+            rss, seconds = peak_memory(tmp, args.points)
+            print(f"{f'train on {args.points:,} points: peak RSS':48s} {rss:10.0f} MB")
+            print(f"{f'train on {args.points:,} points: wall time':48s} {seconds:10.1f} s")
+    print(f"(torch {__import__('torch').__version__}, {os.cpu_count()} CPUs, max RSS of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

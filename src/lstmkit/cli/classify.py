@@ -1,0 +1,162 @@
+"""``lstmkit classify train|predict|evaluate``: sequence classification from .ts files or long CSVs."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lstmkit.cli.common import ArgumentParser, add_training_args, show_progress, training_overrides
+from lstmkit.errors import DataError
+
+TRAIN_EXAMPLE = """\
+examples:
+  lstmkit classify train japanese-vowels --output runs/jv
+  lstmkit classify train ArrowHead_TRAIN.ts --output runs/arrow --epochs 200 --seed 1
+  lstmkit classify train sensors.csv --id-col trip --label-col activity --time-col t --output runs/act
+
+DATA is a UEA/UCR .ts file, a long CSV (one row per case and time step; every numeric column
+other than --id-col, --label-col and --time-col is a feature) or a bundled dataset name
+(see 'lstmkit datasets'). DIR receives model.safetensors, config.json (its "classes" list the
+labels in score order) and history.csv."""
+
+PREDICT_EXAMPLE = """\
+examples:
+  lstmkit classify predict --model runs/jv japanese-vowels --output predictions.csv
+  lstmkit classify predict --model runs/act new_trips.csv --id-col trip --output predictions.csv
+
+FILE.csv has one row per case: index (0-based position in DATA), id (long CSVs), label, and
+one probability column p_<class> per class. For a bundled dataset with a test split
+(japanese-vowels) the test split is read."""
+
+EVALUATE_EXAMPLE = """\
+examples:
+  lstmkit classify evaluate --model runs/jv japanese-vowels
+  lstmkit classify evaluate --model runs/arrow ArrowHead_TEST.ts --output runs/arrow/eval
+
+Prints accuracy, macro-F1 and the confusion matrix; writes confusion.png and metrics.json to
+--output (default: the model folder). For a bundled dataset with a test split (japanese-vowels)
+the test split is evaluated."""
+
+
+def _add_data_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("long CSV columns (ignored for .ts files)")
+    group.add_argument("--id-col", default="id", metavar="COL", help="column naming the case (default: id)")
+    group.add_argument("--label-col", default="label", metavar="COL", help="column holding the class (default: label)")
+    group.add_argument("--time-col", metavar="COL", help="column ordering the steps within a case (default: file order)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``classify`` and its ``train``, ``predict`` and ``evaluate`` subcommands."""
+    parser = subparsers.add_parser(
+        "classify", help="classify sequences (.ts or long CSV): train, predict, evaluate",
+        description="Sequence classification with an LSTM-FCN network (bidirectional LSTM beside a convolutional branch).",
+        epilog="example:\n  lstmkit classify train japanese-vowels --output runs/jv\n"
+        "  lstmkit classify evaluate --model runs/jv japanese-vowels",
+    )
+    sub = parser.add_subparsers(dest="classify_command", metavar="COMMAND", parser_class=ArgumentParser)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+    train = sub.add_parser("train", help="train a classifier on labelled sequences", epilog=TRAIN_EXAMPLE,
+                           description="Train a sequence classifier and write its model folder.")
+    train.add_argument("data", metavar="DATA", help=".ts file, long CSV or bundled dataset name")
+    train.add_argument("--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-classify)")
+    _add_data_args(train)
+    add_training_args(train)
+    train.set_defaults(func=run_train)
+
+    predict = sub.add_parser("predict", help="predict the class of each sequence", epilog=PREDICT_EXAMPLE,
+                             description="Write the predicted class and class probabilities of every case in DATA.")
+    predict.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'classify train'")
+    predict.add_argument("data", metavar="DATA", help=".ts file, long CSV or bundled dataset name")
+    predict.add_argument("--output", "-o", required=True, metavar="FILE.csv", help="CSV file to write")
+    _add_data_args(predict)
+    predict.set_defaults(func=run_predict)
+
+    evaluate = sub.add_parser("evaluate", help="accuracy, macro-F1 and confusion matrix on labelled data",
+                              epilog=EVALUATE_EXAMPLE, description="Evaluate a trained classifier on labelled data.")
+    evaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'classify train'")
+    evaluate.add_argument("data", metavar="DATA", help="labelled .ts file, long CSV or bundled dataset name")
+    evaluate.add_argument("--output", "-o", metavar="DIR", help="folder for confusion.png and metrics.json (default: the model folder)")
+    _add_data_args(evaluate)
+    evaluate.set_defaults(func=run_evaluate)
+
+
+def _read(args: argparse.Namespace, *, split: str, require_labels: bool):
+    from lstmkit.data.sequences import read_sequences
+
+    return read_sequences(args.data, id_col=args.id_col, label_col=args.label_col, time_col=args.time_col,
+                          require_labels=require_labels, split=split)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from lstmkit.config import resolve_config
+    from lstmkit.data.datasets import dataset_stem
+    from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
+
+    config = resolve_config(ClassifyConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args))
+    data = _read(args, split="train", require_labels=True)
+    output = Path(args.output or f"runs/{dataset_stem(args.data)}-classify")
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    clf = LSTMClassifier(config, progress=show_progress(args))
+    clf.fit(data, checkpoint_path=output / "checkpoint.pt", resume=args.resume)
+    clf.save(output)
+    clf.history_.to_csv(output / "history.csv")
+    if not args.quiet:
+        lengths = data.lengths
+        print(f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "
+              f"{data.n_features} feature(s), lengths {lengths.min()}-{lengths.max()}")
+        history = clf.history_
+        line = f"epochs: {len(history.rows)} (best {history.best_epoch})"
+        if clf.validation_ is not None:
+            line += f"; validation accuracy {clf.validation_['accuracy']:.4f} on {clf.validation_['n']} held-out cases"
+        print(line)
+        print(f"model written to {output}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from lstmkit.io import atomic_output
+    from lstmkit.models.classifier import LSTMClassifier
+
+    output = Path(args.output)
+    if output.is_dir():
+        raise DataError(f"--output {output} is a folder; pass a file name such as {output / 'predictions.csv'}")
+    clf = LSTMClassifier.load(args.model)
+    data = _read(args, split="test", require_labels=False)
+    proba = clf.predict_proba(data)
+    columns = {"index": range(len(data))}
+    if data.ids is not None:
+        columns["id"] = data.ids
+    columns["label"] = [clf.classes_[k] for k in proba.argmax(axis=1)]
+    for k, name in enumerate(clf.classes_):
+        columns[f"p_{name}"] = proba[:, k]
+    table = pd.DataFrame(columns)
+    with atomic_output(output) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    print(f"wrote {len(table)} predictions to {output}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.evaluate.classification import format_confusion
+    from lstmkit.io import atomic_write_text
+    from lstmkit.models.classifier import LSTMClassifier
+    from lstmkit.plots.confusion import plot_confusion
+
+    clf = LSTMClassifier.load(args.model)
+    data = _read(args, split="test", require_labels=True)
+    metrics = clf.evaluate(data)
+    output = Path(args.output) if args.output else Path(args.model)
+    print(f"evaluated {metrics['n']} cases of {data.name}")
+    print(f"accuracy: {metrics['accuracy']:.4f}")
+    print(f"macro-F1: {metrics['macro_f1']:.4f}")
+    print("confusion matrix (rows: true, columns: predicted):")
+    print(format_confusion(metrics["confusion"], metrics["classes"]))
+    plot_confusion(metrics["confusion"], metrics["classes"], output / "confusion.png",
+                   title=f"{data.name}: accuracy {metrics['accuracy']:.3f}")
+    atomic_write_text(output / "metrics.json", json.dumps({"data": data.name, **metrics}, indent=2) + "\n")
+    print(f"wrote {output / 'confusion.png'} and {output / 'metrics.json'}")
+    return 0

@@ -1,0 +1,48 @@
+"""``lstmkit evaluate``: rolling-origin metrics of a saved forecaster against the baselines."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lstmkit.cli.common import positive_int
+from lstmkit.errors import DataError
+
+EXAMPLE = """\
+example:
+  lstmkit train airpassengers --horizon 12 --output runs/air-model
+  lstmkit evaluate --model runs/air-model airpassengers --backtest 3 --output runs/air-model/backtest.json
+
+origin k forecasts the H points ending (k-1)*H points before the end of DATA; the model is not
+retrained, so points it was trained on give optimistic numbers (the command says how many)."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from lstmkit.evaluate.backtest import format_table
+    from lstmkit.io import atomic_write_text
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    if args.output and Path(args.output).is_dir():
+        raise DataError(f"--output {args.output} is a folder; pass a file path such as metrics.json")
+    model = LSTMForecaster.load(args.model)
+    result = model.evaluate(args.data, backtest=args.backtest)
+    print(f"{result['origins']} origin(s) x {result['horizon']} steps, {result['series']} series, season {result['season']}:")
+    print(format_table(result["scores"]))
+    if result["points_seen_in_training"]:
+        print(f"note: {result['points_seen_in_training']} of {result['points_scored']} scored points were in the training data")
+    if args.output:
+        atomic_write_text(args.output, json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="rolling-origin metrics of a saved forecaster vs baselines",
+        description="Score a saved forecaster on DATA from K rolling origins against naive, seasonal naive, drift and ETS.",
+        epilog=EXAMPLE,
+    )
+    parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name")
+    parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
+    parser.add_argument("--backtest", type=positive_int, default=1, metavar="K", help="number of origins (default 1)")
+    parser.add_argument("--output", metavar="FILE.json", help="also write the metrics as JSON")
+    parser.set_defaults(func=run)

@@ -1,0 +1,157 @@
+"""``lstmkit forecast``: train on all of DATA, forecast H steps past its end, evaluate on a hold-out, plot."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from lstmkit.cli.common import add_training_args, positive_int, show_progress, training_overrides
+from lstmkit.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+EXAMPLE = """\
+example:
+  lstmkit forecast airpassengers --horizon 12 --output runs/air
+  lstmkit forecast sales.csv --horizon 8 --target units --time-col week --quantiles 0.1,0.5,0.9
+  lstmkit forecast stores.csv --horizon 14 --id-col store --set model.ensemble=3
+
+writes DIR/forecast.csv (time, step, forecast, q...), metrics.json (hold-out LSTM vs baselines),
+forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --model DIR/model')."""
+
+
+def quantile_list(text: str) -> tuple[float, ...]:
+    """argparse type: comma-separated quantile levels, each strictly between 0 and 1."""
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers such as 0.1,0.5,0.9, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one quantile such as 0.1,0.5,0.9")
+    bad = [v for v in values if not 0.0 < v < 1.0]
+    if bad:
+        raise argparse.ArgumentTypeError(f"quantiles must lie strictly between 0 and 1, got {bad[0]:g}")
+    return tuple(sorted(set(values)))
+
+
+def add_forecast_args(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
+    """DATA and the forecasting flags shared by ``forecast`` and ``train``."""
+    if data:
+        parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name (see 'lstmkit datasets')")
+    parser.add_argument("--horizon", type=positive_int, help="steps to forecast (default 12)")
+    parser.add_argument("--target", help="column to forecast (default: the single numeric column)")
+    parser.add_argument("--time-col", help="time column (default: detected)")
+    parser.add_argument("--id-col", help="series id column, for several series in long format")
+    parser.add_argument("--season", type=positive_int, help="season length (default: from the frequency, e.g. 12 for monthly)")
+    parser.add_argument("--lookback", type=positive_int, help="input window length (default: 2-3 seasons)")
+    parser.add_argument("--quantiles", type=quantile_list, help="quantile levels, e.g. 0.1,0.5,0.9")
+    parser.add_argument("--output", metavar="DIR", help="output folder (default runs/<data name>)")
+    add_training_args(parser)
+
+
+def build_config(args: argparse.Namespace):
+    """The ForecastConfig from defaults, --config, --set and the flags (flags win)."""
+    from lstmkit.config import resolve_config
+    from lstmkit.models.forecaster import ForecastConfig, _check_config
+
+    flags: dict[str, Any] = dict(training_overrides(args))
+    for flag, key in (("horizon", "model.horizon"), ("lookback", "model.lookback"), ("quantiles", "model.quantiles"),
+                      ("target", "data.target"), ("time_col", "data.time_col"), ("id_col", "data.id_col"),
+                      ("season", "data.season")):
+        if getattr(args, flag, None) is not None:
+            flags[key] = getattr(args, flag)
+    cfg = resolve_config(ForecastConfig(), path=args.config, overrides=args.overrides, flags=flags)
+    _check_config(cfg)
+    if cfg.model.lookback is not None and cfg.model.lookback < 2:
+        raise ConfigError(f"--lookback must be at least 2, got {cfg.model.lookback}")
+    return cfg
+
+
+def output_dir(args: argparse.Namespace) -> Path:
+    """--output, or runs/<data name>; refused when it is an existing file."""
+    from lstmkit.data.datasets import dataset_stem
+
+    path = Path(args.output) if args.output else Path("runs") / dataset_stem(args.data)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"--output {path} is a file; pass a folder path (it is created if needed)")
+    return path
+
+
+def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str):
+    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.pt`` (resumable)."""
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    ckpt = out / ".checkpoints" / f"{stage}.pt"
+    model = LSTMForecaster(cfg.model.horizon, config=cfg)
+    return model.fit(data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists())
+
+
+def holdout_feasible(cfg, data) -> bool:
+    """Whether all but the last H points of every series are still enough to train on."""
+    from lstmkit.data.tabular import choose_season
+    from lstmkit.models.forecaster import auto_lookbacks
+
+    H = cfg.model.horizon
+    season = choose_season(data, cfg.data.season, horizon=H)
+    auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback)  # raises if DATA is too short
+    try:
+        auto_lookbacks(data.min_length - H, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback)
+    except DataError:
+        return False
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    from lstmkit.evaluate.backtest import format_table, holdout
+    from lstmkit.io import atomic_write_text
+    from lstmkit.models.forecaster import LSTMForecaster, forecast_frame
+    from lstmkit.plots.forecast import plot_forecast, plot_loss
+
+    cfg = build_config(args)
+    out = output_dir(args)
+    if args.resume and not (out / ".checkpoints").is_dir():
+        raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
+    progress = show_progress(args)
+    probe = LSTMForecaster(cfg.model.horizon, config=cfg)
+    data = probe._read(args.data)
+
+    H = cfg.model.horizon
+    metrics, holdout_fc = {"horizon": H, "skipped": ""}, None
+    if holdout_feasible(cfg, data):
+        ckpt = out / ".checkpoints" / "holdout.pt"
+        metrics, holdout_fc, _ = holdout(lambda: LSTMForecaster(H, config=cfg), data, horizon=H, progress=progress,
+                                         checkpoint_path=ckpt, resume=args.resume and ckpt.exists())
+    else:
+        metrics["skipped"] = f"series too short to hold out {H} points and still train; no hold-out evaluation"
+        log.warning(metrics["skipped"])
+    model = train_model(cfg, data, out, progress=progress, resume=args.resume, stage="final")
+    forecasts = model.forecast_arrays(data)
+    frame = forecast_frame(data, forecasts, quantiles=cfg.model.quantiles)
+
+    quantiles = tuple(cfg.model.quantiles)
+    atomic_write_text(out / "forecast.csv", frame.to_csv(index=False))
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    model.history.to_csv(out / "history.csv")
+    model.save(out / "model")
+    plot_forecast(data, forecasts, out / "forecast.png", quantiles=quantiles, holdout=holdout_fc)
+    plot_loss(model.history.rows, out / "loss.png")
+
+    if not args.quiet:
+        if "scores" in metrics:
+            print(f"hold-out of the last {H} points ({metrics['series']} series, season {metrics['season']}):")
+            print(format_table(metrics["scores"]))
+        print(f"forecast of {H} steps written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv, model/)")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "forecast", help="train an LSTM forecaster on DATA and forecast the next H steps",
+        description="Train on all of DATA, forecast the H steps after its end, and evaluate the LSTM against "
+                    "naive, seasonal naive, drift and ETS on a hold-out of the last H points.",
+        epilog=EXAMPLE,
+    )
+    add_forecast_args(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,43 @@
+"""``lstmkit predict``: forecast from the end of DATA with a saved forecaster."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lstmkit.errors import DataError
+
+EXAMPLE = """\
+example:
+  lstmkit forecast airpassengers --horizon 12 --output runs/air
+  lstmkit predict --model runs/air/model airpassengers --output runs/air/again.csv
+
+the CSV has the columns of forecast.csv (id, time, step, forecast, q...); without --output it goes to stdout."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from lstmkit.io import atomic_write_text
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    if args.output and Path(args.output).is_dir():
+        raise DataError(f"--output {args.output} is a folder; pass a file path such as forecast.csv")
+    model = LSTMForecaster.load(args.model)
+    frame = model.predict(args.data)
+    text = frame.to_csv(index=False)
+    if args.output:
+        atomic_write_text(args.output, text)
+        print(f"forecast written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="forecast from the end of DATA with a saved model",
+        description="Forecast the model's horizon after the end of each series in DATA.", epilog=EXAMPLE,
+    )
+    parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name")
+    parser.add_argument("--model", required=True, metavar="DIR", help="model folder (from 'lstmkit train', or DIR/model of 'forecast')")
+    parser.add_argument("--output", metavar="FILE.csv", help="where to write the forecast (default: stdout)")
+    parser.set_defaults(func=run)

@@ -1,0 +1,274 @@
+"""``lstmkit text``: the character language model (train, sample, evaluate) and text classification
+(``classify train|predict|evaluate``)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lstmkit.cli.common import (
+    ArgumentParser, add_training_args, non_negative_int, positive_float, positive_int, show_progress,
+    training_overrides,
+)
+from lstmkit.errors import DataError
+
+TRAIN_EXAMPLE = """\
+examples:
+  lstmkit text train python-stdlib --output runs/stdlib
+  lstmkit text train corpus.txt --output runs/lm --hidden-size 256 --set trainer.max_seconds=600
+
+CORPUS is a UTF-8 text file or 'python-stdlib' (the running Python's standard-library sources,
+first 1M characters). The last 10% is held out for early stopping (data.val_fraction).
+Training stops after trainer.max_seconds (280 s by default), at --epochs, or when the held-out
+loss stops improving. --batch-size is the number of parallel streams per batch; truncated
+backpropagation runs over data.chunk_len characters and carries (h, c) across chunks.
+DIR receives model.safetensors, config.json (with the vocabulary), history.csv (losses in nats
+per character) and checkpoint.pt (for --resume)."""
+
+SAMPLE_EXAMPLE = """\
+examples:
+  lstmkit text sample --model runs/stdlib --prompt "def " --length 400 --seed 1
+  lstmkit text sample --model runs/lm --prompt "The " --temperature 0.7 --top-k 10
+
+The prompt is printed, then LENGTH generated characters. The same --seed gives the same text.
+Characters of the prompt the model never saw are read as <unk> (with a warning)."""
+
+EVALUATE_EXAMPLE = """\
+example:
+  lstmkit text evaluate --model runs/lm heldout.txt
+
+Prints bits per character: the mean of -log2 p(char | the characters before it) over every
+character but the first. A character outside the model's vocabulary is charged -log2 p(<unk>),
+the probability the model leaves for unseen characters (tiny, so each costs many bits); their
+count is printed."""
+
+CLASSIFY_TRAIN_EXAMPLE = """\
+examples:
+  lstmkit text classify train reviews.csv --output runs/reviews
+  lstmkit text classify train tickets.csv --text-col body --label-col queue --tokenizer char --output runs/t
+
+DATA is a CSV (or Parquet) file with a text column and a label column; the columns are detected
+when their names say so (text, review, sentence... / label, class, category...) or when there is
+only one candidate. The vocabulary is built from the training split; tokens seen fewer than
+data.min_count times, and unseen ones, read as <unk>. DIR receives model.safetensors,
+config.json (its "classes" list the labels in score order) and history.csv."""
+
+CLASSIFY_PREDICT_EXAMPLE = """\
+example:
+  lstmkit text classify predict --model runs/reviews new.csv --output predictions.csv
+
+FILE.csv has one row per text: index (0-based row of DATA), label, and one probability column
+p_<class> per class."""
+
+CLASSIFY_EVALUATE_EXAMPLE = """\
+example:
+  lstmkit text classify evaluate --model runs/reviews test.csv
+
+Prints accuracy, macro-F1 and the confusion matrix (rows: true, columns: predicted)."""
+
+
+# ----------------------------------------------------------------------------- language model
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from lstmkit.config import resolve_config
+    from lstmkit.data.datasets import dataset_stem
+    from lstmkit.data.text import read_text
+    from lstmkit.models.language_model import LanguageModel, TextConfig
+
+    config = resolve_config(TextConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args))
+    output = Path(args.output or f"runs/{dataset_stem(args.corpus)}-text")
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    text = read_text(args.corpus, max_chars=config.data.max_chars or None)
+    lm = LanguageModel(config, progress=show_progress(args))
+    lm.fit(text, checkpoint_path=output / "checkpoint.pt", resume=args.resume, name=repr(str(args.corpus)))
+    lm.save(output)
+    lm.history_.to_csv(output / "history.csv")
+    if not args.quiet:
+        rows = lm.history_.rows
+        seconds = sum(row["seconds"] for row in rows)
+        print(f"trained on {len(text):,} characters of {args.corpus} (vocabulary {len(lm.vocab_) - 1} characters): "
+              f"{len(rows)} epochs in {seconds:.0f} s (best {lm.history_.best_epoch})")
+        if lm.validation_ is not None:
+            print(f"held-out bits per character: {lm.validation_.bits_per_char:.4f} "
+                  f"on the last {lm.validation_.chars + 1:,} characters")
+        print(f"model written to {output}")
+    return 0
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    from lstmkit.models.language_model import LanguageModel
+
+    lm = LanguageModel.load(args.model)
+    text = lm.sample(args.prompt, length=args.length, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    print(args.prompt + text)
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.data.text import read_text
+    from lstmkit.models.language_model import LanguageModel
+
+    lm = LanguageModel.load(args.model)
+    text = read_text(args.text)
+    if len(text) < 2:
+        raise DataError(f"{args.text} has {len(text)} character; scoring needs at least two")
+    score = lm.score(text)
+    line = f"bits per character: {score.bits_per_char:.4f} ({score.chars:,} characters of {args.text} scored"
+    if score.unknown_chars:
+        line += f"; {score.unknown_chars:,} not in the model's vocabulary, each charged -log2 p(<unk>)"
+    print(line + ")")
+    return 0
+
+
+# ----------------------------------------------------------------------------- classification
+
+
+def run_classify_train(args: argparse.Namespace) -> int:
+    from lstmkit.config import resolve_config
+    from lstmkit.data.datasets import dataset_stem
+    from lstmkit.data.text import read_text_table
+    from lstmkit.models.text_classifier import TextClassifier, TextClassifyConfig
+
+    flags = training_overrides(args)
+    if args.tokenizer:
+        flags["data.tokenizer"] = args.tokenizer
+    config = resolve_config(TextClassifyConfig(), path=args.config, overrides=args.overrides, flags=flags)
+    output = Path(args.output or f"runs/{dataset_stem(args.data)}-text-classify")
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
+    clf = TextClassifier(config, progress=show_progress(args))
+    clf.fit(table.texts, table.labels, checkpoint_path=output / "checkpoint.pt", resume=args.resume)
+    clf.save(output)
+    clf.history_.to_csv(output / "history.csv")
+    if not args.quiet:
+        print(f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
+              f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "
+              f"{clf.tokenizer_.mode} tokens")
+        line = f"epochs: {len(clf.history_.rows)} (best {clf.history_.best_epoch})"
+        if clf.validation_ is not None:
+            line += f"; validation accuracy {clf.validation_['accuracy']:.4f} on {clf.validation_['n']} held-out texts"
+        print(line)
+        print(f"model written to {output}")
+    return 0
+
+
+def run_classify_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from lstmkit.data.text import read_text_table
+    from lstmkit.io import atomic_output
+    from lstmkit.models.text_classifier import TextClassifier
+
+    output = Path(args.output)
+    if output.is_dir():
+        raise DataError(f"--output {output} is a folder; pass a file name such as {output / 'predictions.csv'}")
+    clf = TextClassifier.load(args.model)
+    table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col)
+    proba = clf.predict_proba(table.texts)
+    columns: dict[str, object] = {"index": range(len(table.texts)),
+                                  "label": [clf.classes_[k] for k in proba.argmax(axis=1)]}
+    for k, name in enumerate(clf.classes_):
+        columns[f"p_{name}"] = proba[:, k]
+    frame = pd.DataFrame(columns)
+    with atomic_output(output) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.6g")
+    print(f"wrote {len(frame)} predictions to {output}")
+    return 0
+
+
+def run_classify_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.data.text import read_text_table
+    from lstmkit.evaluate.classification import format_confusion
+    from lstmkit.models.text_classifier import TextClassifier
+
+    clf = TextClassifier.load(args.model)
+    table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
+    metrics = clf.evaluate(table.texts, table.labels)
+    print(f"evaluated {metrics['n']} texts of {table.name}")
+    print(f"accuracy: {metrics['accuracy']:.4f}")
+    print(f"macro-F1: {metrics['macro_f1']:.4f}")
+    print("confusion matrix (rows: true, columns: predicted):")
+    print(format_confusion(metrics["confusion"], metrics["classes"]))
+    return 0
+
+
+# ----------------------------------------------------------------------------- parsers
+
+
+def _columns(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-col", metavar="COL", help="column holding the text (default: detected)")
+    parser.add_argument("--label-col", metavar="COL", help="column holding the label (default: detected)")
+
+
+def _help(parser: argparse.ArgumentParser):
+    return lambda args: (parser.print_help(), 2)[1]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``text`` with ``train``, ``sample``, ``evaluate`` and ``classify train|predict|evaluate``."""
+    parser = subparsers.add_parser(
+        "text", help="character language model and text classification",
+        description="Model text with LSTMs: a character-level language model, and text classification.",
+        epilog="examples:\n  lstmkit text train python-stdlib --output runs/stdlib\n"
+        "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
+        "  lstmkit text classify train reviews.csv --output runs/reviews",
+    )
+    parser.set_defaults(func=_help(parser))
+    sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
+
+    train = sub.add_parser("train", help="train a character-level language model", epilog=TRAIN_EXAMPLE,
+                           description="Train a character-level LSTM language model and write its model folder.")
+    train.add_argument("corpus", metavar="CORPUS", help="UTF-8 text file, or python-stdlib")
+    train.add_argument("--output", "-o", metavar="DIR", help="model folder to write (default: runs/<corpus>-text)")
+    add_training_args(train)
+    train.set_defaults(func=run_train)
+
+    sample = sub.add_parser("sample", help="generate text from a trained language model", epilog=SAMPLE_EXAMPLE,
+                            description="Generate characters from a language model, after an optional prompt.")
+    sample.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'")
+    sample.add_argument("--prompt", default="", metavar="STR", help="text to continue (default: none)")
+    sample.add_argument("--length", type=non_negative_int, default=500, metavar="N", help="characters to generate (default 500)")
+    sample.add_argument("--temperature", type=positive_float, default=1.0, metavar="T",
+                        help="below 1: safer, above 1: wilder (default 1)")
+    sample.add_argument("--top-k", type=positive_int, metavar="K", help="sample among the K likeliest characters only")
+    sample.add_argument("--seed", type=int, metavar="S", help="random seed; the same seed gives the same text")
+    sample.set_defaults(func=run_sample)
+
+    evaluate = sub.add_parser("evaluate", help="bits per character of a language model on a text",
+                              epilog=EVALUATE_EXAMPLE, description="Score a text with a trained language model.")
+    evaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'")
+    evaluate.add_argument("text", metavar="TEXT.txt", help="UTF-8 text file to score")
+    evaluate.set_defaults(func=run_evaluate)
+
+    classify = sub.add_parser("classify", help="text classification: train, predict, evaluate",
+                              description="Classify texts (a CSV column) with a bidirectional LSTM over word or character tokens.",
+                              epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
+                              "  lstmkit text classify evaluate --model runs/reviews test.csv")
+    classify.set_defaults(func=_help(classify))
+    csub = classify.add_subparsers(dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser)
+
+    ctrain = csub.add_parser("train", help="train a text classifier", epilog=CLASSIFY_TRAIN_EXAMPLE,
+                             description="Train a text classifier on a CSV of texts and labels.")
+    ctrain.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text and a label column")
+    ctrain.add_argument("--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-text-classify)")
+    _columns(ctrain)
+    ctrain.add_argument("--tokenizer", choices=("word", "char"), help="token unit (default word)")
+    add_training_args(ctrain)
+    ctrain.set_defaults(func=run_classify_train)
+
+    cpredict = csub.add_parser("predict", help="predict the label of each text", epilog=CLASSIFY_PREDICT_EXAMPLE,
+                               description="Write the predicted label and class probabilities of every text in DATA.")
+    cpredict.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'")
+    cpredict.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text column")
+    cpredict.add_argument("--output", "-o", required=True, metavar="FILE.csv", help="CSV file to write")
+    _columns(cpredict)
+    cpredict.set_defaults(func=run_classify_predict)
+
+    cevaluate = csub.add_parser("evaluate", help="accuracy and macro-F1 on labelled texts", epilog=CLASSIFY_EVALUATE_EXAMPLE,
+                                description="Evaluate a trained text classifier on labelled data.")
+    cevaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'")
+    cevaluate.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text and a label column")
+    _columns(cevaluate)
+    cevaluate.set_defaults(func=run_classify_evaluate)

@@ -1,0 +1,44 @@
+"""``lstmkit train``: fit a forecaster on all of DATA and write the model folder and training files only."""
+from __future__ import annotations
+
+import argparse
+
+from lstmkit.cli.common import show_progress
+from lstmkit.cli.forecast import add_forecast_args, build_config, output_dir, train_model
+from lstmkit.errors import DataError
+
+EXAMPLE = """\
+example:
+  lstmkit train airpassengers --horizon 12 --output runs/air-model
+  lstmkit predict --model runs/air-model airpassengers --output forecast.csv
+
+writes DIR/model.safetensors, DIR/config.json, DIR/history.csv and DIR/loss.png."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from lstmkit.models.forecaster import LSTMForecaster
+    from lstmkit.plots.forecast import plot_loss
+
+    cfg = build_config(args)
+    out = output_dir(args)
+    if args.resume and not (out / ".checkpoints").is_dir():
+        raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
+    data = LSTMForecaster(cfg.model.horizon, config=cfg)._read(args.data)
+    model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
+    model.save(out)
+    model.history.to_csv(out / "history.csv")
+    plot_loss(model.history.rows, out / "loss.png")
+    if not args.quiet:
+        rows = model.history.rows
+        print(f"trained {len(rows)} epochs (best {model.history.best_epoch}); model written to {out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a forecaster and save it (no forecast)",
+        description="Train an LSTM forecaster on all of DATA and write the model folder, history.csv and loss.png.",
+        epilog=EXAMPLE,
+    )
+    add_forecast_args(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,72 @@
+"""Training windows as views: several series laid end to end, windows indexed by their start.
+
+``values`` (T, F) holds every series one after the other; ``values.unfold(0, length, 1)`` is a
+view of every window of ``length`` steps (no copy), and a batch is that view indexed by a few
+valid starts (windows never cross from one series into the next). Memory stays that of the
+series itself, so a series of millions of points trains in bounded memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class WindowIndex:
+    """Valid window starts into the concatenated series, split chronologically.
+
+    ``train`` and ``val`` are int64 tensors of starts; ``series`` maps every start to its series.
+    """
+
+    train: torch.Tensor
+    val: torch.Tensor
+    train_series: torch.Tensor
+    val_series: torch.Tensor
+
+
+def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction: float,
+                  max_windows: int = 0) -> WindowIndex:
+    """Starts of every window of ``length`` steps (input + horizon) in each series.
+
+    The last ``val_fraction`` of each series' windows are for validation; the ``horizon - 1``
+    windows before them are dropped so no training target overlaps a validation target.
+    ``max_windows`` > 0 thins the training windows with an even stride (long series).
+
+    Args:
+        lengths: points in each series, in the order they are concatenated.
+        length: the window, lookback + horizon.
+        horizon: steps forecast.
+        val_fraction: share of each series' windows kept for validation (0 for none).
+        max_windows: cap on training windows over all series (0: no cap).
+    """
+    train, val, train_s, val_s = [], [], [], []
+    offset = 0
+    for s, n in enumerate(lengths):
+        count = n - length + 1
+        if count > 0:
+            starts = torch.arange(offset, offset + count)
+            n_val = int(round(val_fraction * count)) if val_fraction > 0 else 0
+            n_val = min(n_val, max(0, count - horizon - 1))
+            if n_val:
+                val.append(starts[count - n_val :])
+                starts = starts[: max(0, count - n_val - (horizon - 1))]
+            train.append(starts)
+        offset += n
+    cat = lambda parts: torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)  # noqa: E731
+    train_t, val_t = cat(train), cat(val)
+    if max_windows and len(train_t) > max_windows:
+        stride = -(-len(train_t) // max_windows)
+        train_t = train_t[::stride]
+    if max_windows and len(val_t) > max(1, max_windows // 5):
+        val_t = val_t[:: -(-len(val_t) // max(1, max_windows // 5))]
+    bounds = torch.tensor([0] + list(torch.tensor(lengths).cumsum(0)))
+    ends = bounds[1:].contiguous()
+    series_of = lambda t: torch.bucketize(t, ends, right=True)  # noqa: E731
+    return WindowIndex(train=train_t, val=val_t, train_series=series_of(train_t), val_series=series_of(val_t))
+
+
+def gather_windows(values: torch.Tensor, starts: torch.Tensor, length: int) -> torch.Tensor:
+    """Windows (B, length, F) of ``values`` (T, F) starting at ``starts`` (B,); only the batch is copied."""
+    view = values.unfold(0, length, 1)  # (T - length + 1, F, length), a view
+    return view[starts].transpose(1, 2)  # (B, length, F)

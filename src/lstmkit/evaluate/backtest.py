@@ -1,0 +1,125 @@
+"""Honest evaluation: the hold-out of the last H points, and rolling-origin backtests.
+
+``holdout`` (used by ``lstmkit forecast`` for metrics.json) trains a *separate* forecaster with
+the same settings on each series minus its last H points, so its scaler, log-transform choice,
+season and windows never see the hold-out; the baselines are fitted on the same history.
+``rolling_origin`` (``lstmkit evaluate --backtest K``) scores an already trained model without
+retraining it, and says how many of the scored points it saw in training.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import numpy as np
+
+from lstmkit.data.tabular import SeriesData
+from lstmkit.errors import DataError
+from lstmkit.evaluate import baselines
+from lstmkit.evaluate.metrics import point_metrics, quantile_metrics
+
+log = logging.getLogger(__name__)
+
+HOLDOUT_NOTE = (
+    "a separate model, trained with the same settings on all but the last {h} points of each series, "
+    "forecast those points; its preprocessing and the baselines saw only the earlier points"
+)
+
+
+def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]:
+    """``data`` without the last ``drop`` points of each series, and those points (the truth)."""
+    if drop <= 0:
+        return data, [np.zeros(0) for _ in data.series]
+    short = [dataclasses.replace(s, target=s.target[:-drop], covariates=s.covariates[:-drop],
+                                 times=s.times[:-drop] if s.times is not None else None) for s in data.series]
+    return dataclasses.replace(data, series=short), [s.target[-drop:] for s in data.series]
+
+
+def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.ndarray, *, season: int,
+          quantiles: tuple[float, ...] = ()) -> dict[str, dict[str, float]]:
+    """Metrics of the LSTM forecasts (S, H, 1 + Q) and of every baseline, averaged over series."""
+    H = forecasts.shape[1]
+    per_method: dict[str, list[dict[str, float]]] = {"lstmkit": []}
+    for i, (hist, truth) in enumerate(zip(histories, truths)):
+        row = point_metrics(truth, forecasts[i, :, 0], insample=hist, season=season)
+        if quantiles:
+            row.update(quantile_metrics(truth, {q: forecasts[i, :, 1 + j] for j, q in enumerate(quantiles)}))
+        per_method["lstmkit"].append(row)
+        for name, method in baselines.BASELINES.items():
+            per_method.setdefault(name, []).append(point_metrics(truth, method(hist, H, season), insample=hist, season=season))
+    return {name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()}
+
+
+def holdout(make_forecaster, data: SeriesData, *, horizon: int, season: int | None = None,
+            progress: bool = False, checkpoint_path=None, resume: bool = False) -> tuple[dict[str, Any], np.ndarray, Any]:
+    """Train a fresh forecaster on all but the last ``horizon`` points and score it on them.
+
+    Args:
+        make_forecaster: a callable returning an unfitted forecaster with the job's settings.
+        data: all the series.
+        horizon: H, the hold-out length.
+
+    Returns:
+        ``(metrics, forecasts (S, H, 1 + Q), fitted evaluation model)``.
+
+    Raises:
+        DataError: the series are too short to hold out H points and still train.
+    """
+    train, truths = truncate(data, horizon)
+    model = make_forecaster()
+    model.fit(train, progress=progress, checkpoint_path=checkpoint_path, resume=resume)
+    forecasts = model.forecast_arrays(train)
+    quantiles = tuple(model.config.model.quantiles)
+    result = score([s.target for s in train.series], truths, forecasts, season=model.state["season"], quantiles=quantiles)
+    metrics = {
+        "horizon": horizon, "season": model.state["season"], "series": len(data.series),
+        "holdout": HOLDOUT_NOTE.format(h=horizon), "scores": result,
+        "best": min(result, key=lambda k: result[k]["mase"]),
+    }
+    return metrics, forecasts, model
+
+
+def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, Any]:
+    """Score a trained forecaster from ``backtest`` origins, each ``horizon`` points apart, without retraining.
+
+    Raises:
+        DataError: ``backtest`` < 1, or too little data for that many origins.
+    """
+    H = model.config.model.horizon
+    if backtest < 1:
+        raise DataError(f"--backtest must be a positive integer, got {backtest}")
+    need = model.net.window + backtest * H
+    if data.min_length < need:
+        raise DataError(
+            f"--backtest {backtest} with horizon {H} and lookback {model.net.window} needs {need} points per series; "
+            f"the shortest has {data.min_length}; use a smaller --backtest"
+        )
+    quantiles = tuple(model.config.model.quantiles)
+    folds, seen = [], 0
+    trained = model.state.get("train_lengths", {})
+    for k in range(backtest, 0, -1):
+        hist, _ = truncate(data, k * H)
+        truths = [s.target[len(h.target): len(h.target) + H] for s, h in zip(data.series, hist.series)]
+        forecasts = model.forecast_arrays(hist)
+        folds.append(score([s.target for s in hist.series], truths, forecasts, season=model.state["season"], quantiles=quantiles))
+        seen += sum(max(0, min(H, trained.get(str(s.id), 0) - len(s.target))) for s in hist.series)
+    methods = folds[0].keys()
+    mean = {m: {k: float(np.mean([f[m][k] for f in folds])) for k in folds[0][m]} for m in methods}
+    total = backtest * H * len(data.series)
+    result = {"horizon": H, "origins": backtest, "season": model.state["season"], "series": len(data.series),
+              "scores": mean, "best": min(mean, key=lambda k: mean[k]["mase"]),
+              "points_seen_in_training": seen, "points_scored": total}
+    if seen:
+        log.warning("%d of the %d scored points were in the model's training data; those metrics are optimistic", seen, total)
+    return result
+
+
+def format_table(scores: dict[str, dict[str, float]]) -> str:
+    """A plain text table: one row per method, columns MASE, sMAPE, MAE, RMSE (and coverage, pinball)."""
+    columns = ["mase", "smape", "mae", "rmse"] + [c for c in ("coverage", "pinball") if any(c in s for s in scores.values())]
+    lines = [f"{'method':16s}" + "".join(f"{c:>11s}" for c in columns)]
+    for name, row in scores.items():
+        cells = "".join(f"{row[c]:11.4g}" if c in row else f"{'':>11s}" for c in columns)
+        lines.append(f"{name:16s}{cells}")
+    return "\n".join(lines)

@@ -1,0 +1,473 @@
+"""Sequence classification: an LSTM-FCN network and the sklearn-shaped :class:`LSTMClassifier`.
+
+The network reads a batch ``(B, T, F)`` of variable-length series (true lengths ``(B,)``) in the
+data's own units and returns class scores ``(B, K)``. Two branches look at the normalised input
+side by side, as in LSTM-FCN (Karim et al., 2017):
+
+* a (bidirectional) :class:`lstmkit.nn.LSTM` run on a PackedSequence, its outputs pooled by
+  masked attention;
+* a fully convolutional branch (three Conv1d - BatchNorm - ReLU blocks), masked global average
+  pooling at the end.
+
+Padding never reaches the result: the LSTM runs packed, padded steps are zeroed after every
+convolution (so a valid step sees exactly the zeros a lone sequence's ``same`` padding gives),
+batch-norm statistics are taken over valid steps only and every pooling is masked. A padded
+batch scores each sequence as it scores alone.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from lstmkit.config import config_from_dict, config_to_dict
+from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
+from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
+from lstmkit.train import History, TrainerConfig, fit, resolve_device, set_seed
+
+log = logging.getLogger(__name__)
+
+TASK = "classify"
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@dataclass
+class ClassifyDataConfig:
+    """How training data is split, weighted and augmented."""
+
+    val_fraction: float = 0.2  # stratified hold-out that early stopping watches; 0 trains on all
+    class_weight: Literal["balanced", "none"] = "balanced"  # rare classes count as much as common ones
+    augment: bool = True  # random jitter, scaling and cropping while training: small data sets overfit
+    refit: bool = False  # after early stopping, train again on all data for the best epoch count
+
+
+@dataclass
+class ClassifierModelConfig:
+    """The LSTM-FCN network's shape."""
+
+    hidden_size: int = 64  # LSTM units per direction; small data sets need few
+    num_layers: int = 1  # one layer: the conv branch supplies the depth
+    bidirectional: bool = True  # a whole sequence is seen at once, so both directions help
+    dropout: float = 0.3  # before the output layer (and between LSTM layers)
+    conv_channels: tuple[int, ...] = (128, 256, 128)  # LSTM-FCN's filter counts; () turns the branch off
+    kernel_sizes: tuple[int, ...] = (8, 5, 3)  # LSTM-FCN's kernel widths, one per conv block
+    pooling: Literal["attention", "mean", "last"] = "attention"  # how LSTM outputs become one vector
+    label_smoothing: float = 0.1  # softer targets calibrate the probabilities of small data sets
+
+
+@dataclass
+class ClassifyConfig:
+    """Everything ``lstmkit classify train`` needs; ``--set section.key=value`` edits it."""
+
+    data: ClassifyDataConfig = field(default_factory=ClassifyDataConfig)
+    model: ClassifierModelConfig = field(default_factory=ClassifierModelConfig)
+    trainer: TrainerConfig = field(
+        default_factory=lambda: TrainerConfig(
+            epochs=300,  # an upper bound; early stopping ends most runs far sooner
+            patience=40,  # small validation sets are noisy: wait before giving up
+            lr=2e-3,  # a little above Adam's default: batch norm keeps it stable
+            batch_size=0,  # 0: a tenth of the training cases, 4 to 32 (FCN's rule): tiny sets still get steps
+        )
+    )
+
+
+# ----------------------------------------------------------------------------- network
+
+
+def _length_mask(lengths: torch.Tensor | None, B: int, T: int, device: torch.device) -> torch.Tensor:
+    """``(B, T)`` bool, True on valid steps."""
+    if lengths is None:
+        return torch.ones(B, T, dtype=torch.bool, device=device)
+    return torch.arange(T, device=device)[None, :] < lengths.to(device)[:, None]
+
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d over ``(B, C, T)`` whose training statistics use valid steps only."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # mask (B, 1, T) float
+        if not self.training:
+            return super().forward(x) * mask
+        n = mask.sum().clamp_min(2.0)
+        mean = (x * mask).sum(dim=(0, 2)) / n  # (C,)
+        var = (((x - mean[None, :, None]) * mask) ** 2).sum(dim=(0, 2)) / n  # (C,)
+        with torch.no_grad():
+            self.num_batches_tracked += 1
+            self.running_mean.lerp_(mean, self.momentum)
+            self.running_var.lerp_(var * n / (n - 1), self.momentum)
+        y = (x - mean[None, :, None]) * torch.rsqrt(var[None, :, None] + self.eps)
+        return (y * self.weight[None, :, None] + self.bias[None, :, None]) * mask
+
+
+class ConvBlock(nn.Module):
+    """Conv1d ('same' padding) -> masked BatchNorm -> ReLU, padded steps zeroed."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
+        super().__init__()
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size)
+        self.norm = MaskedBatchNorm1d(out_channels)
+        left = (kernel_size - 1) // 2
+        self.padding = (left, kernel_size - 1 - left)  # 'same', written out: torch warns on even kernels
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.norm(self.conv(F.pad(x, self.padding)), mask))  # (B, C, T)
+
+
+class AttentionPool(nn.Module):
+    """Masked additive attention over time: ``sum_t softmax(v . tanh(W h_t)) h_t``."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.proj = nn.Linear(size, size)
+        self.score = nn.Linear(size, 1, bias=False)
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # h (B, T, D), mask (B, T)
+        scores = self.score(torch.tanh(self.proj(h))).squeeze(-1)  # (B, T)
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+        return torch.einsum("bt,btd->bd", weights, h)  # (B, D)
+
+
+class SequenceClassifierNet(nn.Module):
+    """LSTM-FCN: ``(B, T, F)`` raw series -> ``(B, K)`` class scores (logits).
+
+    The per-channel scaling fitted on training data lives in the buffers ``mean`` and ``std``;
+    missing values (NaN) become the channel mean after scaling.
+    """
+
+    def __init__(self, n_features: int, n_classes: int, config: ClassifierModelConfig):
+        super().__init__()
+        from lstmkit.nn import LSTM
+
+        self.config = config
+        self.register_buffer("mean", torch.zeros(n_features))
+        self.register_buffer("std", torch.ones(n_features))
+        directions = 2 if config.bidirectional else 1
+        self.lstm = LSTM(
+            n_features, config.hidden_size, num_layers=config.num_layers, batch_first=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional,
+        )
+        lstm_out = config.hidden_size * directions
+        self.pool = AttentionPool(lstm_out) if config.pooling == "attention" else None
+        channels = [n_features, *config.conv_channels]
+        self.conv = nn.ModuleList(ConvBlock(a, b, k) for a, b, k in zip(channels, channels[1:], config.kernel_sizes))
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(lstm_out + (channels[-1] if self.conv else 0), n_classes)
+
+    def _lstm_features(self, x: torch.Tensor, lengths: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
+        T = x.shape[1]
+        if lengths is None:
+            out, (h_n, _) = self.lstm(x)  # (B, T, D*H)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, (h_n, _) = self.lstm(packed)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
+        if self.config.pooling == "attention":
+            return self.pool(out, mask)
+        if self.config.pooling == "mean":
+            m = mask.unsqueeze(-1).to(out.dtype)
+            return (out * m).sum(1) / m.sum(1)
+        directions = 2 if self.config.bidirectional else 1
+        return torch.cat(list(h_n[-directions:]), dim=-1)  # (B, D*H): last layer's final states
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        B, T, _ = x.shape
+        mask = _length_mask(lengths, B, T, x.device)  # (B, T)
+        x = (x - self.mean) / self.std
+        x = torch.where(torch.isnan(x), torch.zeros_like(x), x) * mask.unsqueeze(-1)  # (B, T, F)
+        features = [self._lstm_features(x, lengths, mask)]
+        if len(self.conv):
+            m = mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
+            z = x.transpose(1, 2)  # (B, F, T)
+            for block in self.conv:
+                z = block(z, m)  # (B, C, T)
+            features.append(z.sum(-1) / m.sum(-1))  # (B, C)
+        return self.head(self.drop(torch.cat(features, dim=-1)))  # (B, K)
+
+
+# ----------------------------------------------------------------------------- training helpers
+
+
+def stratified_split(labels: np.ndarray, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train, val)``: about ``fraction`` of each class held out (none from a class of one)."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for label in natural_order(list(labels)):
+        idx = rng.permutation(np.flatnonzero(labels == label))
+        k = min(int(round(fraction * len(idx))), len(idx) - 1) if fraction > 0 else 0
+        if fraction > 0 and k == 0 and len(idx) >= 4:
+            k = 1
+        val.extend(idx[:k])
+        train.extend(idx[k:])
+    return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(val, dtype=np.int64))
+
+
+def augment_batch(x: torch.Tensor, lengths: torch.Tensor, std: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random per-case scaling and jitter, and a random crop keeping 80-100% of each sequence.
+
+    Random numbers come from the CPU generator so a resumed run replays them exactly.
+    """
+    B, T, Fdim = x.shape
+    scale = 1.0 + 0.1 * torch.randn(B, 1, Fdim)
+    noise = 0.03 * torch.randn(B, T, Fdim) * std.cpu()
+    keep = (lengths.cpu().float() * (0.8 + 0.2 * torch.rand(B))).ceil().long().clamp_min(1).clamp_max(lengths.cpu())
+    start = ((lengths.cpu() - keep).float() * torch.rand(B)).floor().long()  # (B,)
+    steps = (start[:, None] + torch.arange(T)[None, :]).clamp_max(T - 1)  # (B, T)
+    x = x.cpu() * scale + noise
+    x = torch.gather(x, 1, steps[:, :, None].expand(B, T, Fdim))
+    return x.to(std.device), keep.to(lengths.device)
+
+
+# ----------------------------------------------------------------------------- the estimator
+
+
+def _as_data(data: SequenceData | Sequence[np.ndarray], labels: Sequence | None = None) -> SequenceData:
+    if isinstance(data, SequenceData):
+        if labels is not None:
+            data = dataclasses.replace(data, labels=np.asarray([str(v) for v in labels], dtype=object))
+        return data
+    series = []
+    for i, s in enumerate(data):
+        a = np.asarray(s, dtype=np.float32)
+        if a.ndim == 1:
+            a = a[:, None]
+        if a.ndim != 2 or len(a) == 0:
+            raise DataError(f"sequence {i} must be an array (T,) or (T, F) with T >= 1, got shape {a.shape}")
+        series.append(a)
+    if not series:
+        raise DataError("no sequences given")
+    return SequenceData(series=series, labels=None if labels is None else np.asarray([str(v) for v in labels], dtype=object))
+
+
+class LSTMClassifier:
+    """Classify variable-length multivariate sequences; sklearn-shaped.
+
+    >>> clf = LSTMClassifier().fit(train)          # SequenceData, or arrays plus labels
+    >>> clf.predict(test)                           # array of labels
+    >>> clf.evaluate(test)["accuracy"]
+    >>> clf.save("model"); LSTMClassifier.load("model")
+
+    Args:
+        config: settings (default :class:`ClassifyConfig`).
+        progress: show a progress bar while training.
+    """
+
+    def __init__(self, config: ClassifyConfig | None = None, *, progress: bool = False):
+        self.config = config or ClassifyConfig()
+        self.progress = progress
+        self.classes_: list[str] | None = None
+        self.n_features_: int | None = None
+        self.feature_names_: list[str] | None = None  # a long table's feature columns, in model order
+        self.network_: SequenceClassifierNet | None = None
+        self.history_: History | None = None
+        self.validation_: dict[str, Any] | None = None  # metrics on the held-out split, after fit
+
+    # -- training
+
+    def fit(
+        self,
+        data: SequenceData | Sequence[np.ndarray],
+        labels: Sequence | None = None,
+        *,
+        checkpoint_path: str | Path | None = None,
+        resume: bool = False,
+    ) -> LSTMClassifier:
+        """Train on labelled sequences (a :class:`SequenceData`, or arrays ``(T_i, F)`` with ``labels``).
+
+        Raises:
+            DataError: no labels, a single class, or sequences with different feature counts.
+        """
+        data = _as_data(data, labels)
+        cfg = self.config
+        if data.labels is None:
+            raise DataError(f"{data.name} has no class labels; training needs labelled data")
+        self._check_features(data, expected=data.n_features)
+        present = set(data.labels)
+        order = [c for c in data.classes if c in present] if data.classes else natural_order(list(present))
+        if len(order) < 2:
+            raise DataError(f"{data.name} has a single class ({order[0]!r}); classification needs at least two")
+        self.classes_, self.n_features_, self.feature_names_ = list(order), data.n_features, data.features
+        y = np.asarray([order.index(v) for v in data.labels], dtype=np.int64)
+
+        set_seed(cfg.trainer.seed)
+        mean, std = channel_stats(data.series)
+        net = SequenceClassifierNet(data.n_features, len(order), cfg.model)
+        net.mean.copy_(torch.from_numpy(mean))
+        net.std.copy_(torch.from_numpy(std))
+        x, lengths = pad_sequences(data.series, value=0.0)
+        x, lengths, y_t = torch.from_numpy(x), torch.from_numpy(lengths), torch.from_numpy(y)
+
+        train_idx, val_idx = stratified_split(y, fraction=cfg.data.val_fraction, seed=cfg.trainer.seed)
+        counts = np.bincount(y[train_idx], minlength=len(order)).astype(np.float64)
+        weight = None
+        if cfg.data.class_weight == "balanced":
+            weight = torch.tensor(len(train_idx) / (len(order) * np.maximum(counts, 1.0)), dtype=torch.float32)
+        loss_fn = self._loss_fn(weight)
+        device = resolve_device(cfg.trainer.device)
+        net.to(device)
+
+        val = (x[val_idx], lengths[val_idx], y_t[val_idx]) if len(val_idx) else None
+        trainer = cfg.trainer
+        if trainer.batch_size <= 0:
+            trainer = dataclasses.replace(trainer, batch_size=int(np.clip(len(train_idx) // 10, 4, 32)))
+        self.history_ = fit(
+            net, loss_fn, (x[train_idx], lengths[train_idx], y_t[train_idx]), val,
+            config=trainer, checkpoint_path=checkpoint_path, resume=resume, progress=self.progress,
+        )
+        if cfg.data.refit and val is not None and self.history_.best_epoch:
+            set_seed(cfg.trainer.seed + 1)
+            refit_net = SequenceClassifierNet(data.n_features, len(order), cfg.model)
+            refit_net.mean.copy_(net.mean.cpu())
+            refit_net.std.copy_(net.std.cpu())
+            refit_cfg = dataclasses.replace(trainer, epochs=self.history_.best_epoch, lr_schedule="none")
+            fit(refit_net, loss_fn, (x, lengths, y_t), None, config=refit_cfg, progress=self.progress)
+            net = refit_net
+        self.network_ = net.cpu().eval()
+        if val is not None:
+            self.validation_ = self.evaluate(data.subset(val_idx))
+        return self
+
+    def _loss_fn(self, weight: torch.Tensor | None):
+        smoothing, augment = self.config.model.label_smoothing, self.config.data.augment
+
+        def loss_fn(model: SequenceClassifierNet, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+            x, lengths, y = batch
+            x = x[:, : int(lengths.max())]  # (B, T_batch, F)
+            if model.training and augment:
+                x, lengths = augment_batch(x, lengths, model.std)
+            logits = model(x, lengths)  # (B, K)
+            w = None if weight is None else weight.to(logits.device)
+            return F.cross_entropy(logits, y, weight=w, label_smoothing=smoothing)
+
+        return loss_fn
+
+    # -- inference
+
+    def _require_fitted(self) -> SequenceClassifierNet:
+        if self.network_ is None:
+            raise LstmkitError("this LSTMClassifier is not fitted yet; call fit() or LSTMClassifier.load() first")
+        return self.network_
+
+    def _match_features(self, data: SequenceData) -> SequenceData:
+        """``data`` with its long-table columns in the training order, or a DataError naming them."""
+        names, trained = data.features, self.feature_names_
+        if names is None or trained is None or names == trained:
+            return data
+        if sorted(names) != sorted(trained):
+            missing = [c for c in trained if c not in names]
+            extra = [c for c in names if c not in trained]
+            raise DataError(
+                f"{data.name}: feature columns differ from the training data's ({', '.join(trained)}): "
+                + "; ".join(part for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unexpected {', '.join(extra)}" if extra else "") if part)
+                + "; drop or rename columns to match"
+            )
+        order = [names.index(c) for c in trained]
+        return dataclasses.replace(data, series=[s[:, order] for s in data.series], features=list(trained))
+
+    def _check_features(self, data: SequenceData, *, expected: int) -> None:
+        for i, s in enumerate(data.series):
+            if s.ndim != 2 or s.shape[1] != expected:
+                got = s.shape[1] if s.ndim == 2 else s.ndim
+                raise DataError(
+                    f"{data.name}: sequence {i} has {got} feature(s) per step but the model expects {expected}; "
+                    "use data with the same channels as the training data"
+                )
+
+    def predict_proba(self, data: SequenceData | Sequence[np.ndarray], *, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        net = self._require_fitted()
+        data = self._match_features(_as_data(data))
+        self._check_features(data, expected=self.n_features_)
+        net.eval()
+        order = np.argsort(data.lengths, kind="stable")  # similar lengths share a batch: less padding
+        out = np.zeros((len(data), len(self.classes_)), dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                x, lengths = pad_sequences([data.series[i] for i in idx])
+                logits = net(torch.from_numpy(x), torch.from_numpy(lengths))
+                out[idx] = torch.softmax(logits, dim=-1).numpy()
+        return out
+
+    def predict(self, data: SequenceData | Sequence[np.ndarray]) -> np.ndarray:
+        """The most probable class label of each sequence, ``(N,)`` object array of strings."""
+        proba = self.predict_proba(data)
+        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+
+    def evaluate(self, data: SequenceData | Sequence[np.ndarray], labels: Sequence | None = None) -> dict[str, Any]:
+        """Accuracy, macro-F1 and the confusion matrix on labelled data.
+
+        Raises:
+            DataError: unlabelled data, or labels the model has never seen.
+        """
+        from lstmkit.evaluate.classification import classification_metrics
+
+        self._require_fitted()
+        data = _as_data(data, labels)
+        if data.labels is None:
+            raise DataError(f"{data.name} has no class labels; evaluating needs labelled data")
+        unknown = sorted(set(data.labels) - set(self.classes_))
+        if unknown:
+            raise DataError(
+                f"{data.name} has class label(s) {', '.join(map(repr, unknown[:5]))} the model was not trained on; "
+                f"its classes are {', '.join(self.classes_)}"
+            )
+        return classification_metrics(list(data.labels), list(self.predict(data)), classes=self.classes_)
+
+    # -- files
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder (``model.safetensors`` + ``config.json`` with ``"classes"``)."""
+        from lstmkit.io import save_model_dir
+
+        net = self._require_fitted()
+        config = {
+            "classes": self.classes_,
+            "n_features": self.n_features_,
+            "feature_names": self.feature_names_,
+            "preprocessing": {"mean": net.mean.tolist(), "std": net.std.tolist(), "missing": "channel mean"},
+            "settings": config_to_dict(self.config),
+        }
+        return save_model_dir(path, task=TASK, config=config, tensors=dict(net.state_dict()))
+
+    @classmethod
+    def load(cls, path: str | Path) -> LSTMClassifier:
+        """Read a folder written by :meth:`save`.
+
+        Raises:
+            CheckpointError: not a classifier folder, or weights that do not fit its config.
+        """
+        from lstmkit.io import load_model_dir
+
+        if not Path(path).exists():
+            raise CheckpointError(f"model folder {path} not found; pass the folder written by 'lstmkit classify train'")
+        meta, tensors = load_model_dir(path, task=TASK)
+        try:
+            config = config_from_dict(ClassifyConfig, meta.get("settings", {}))
+            classes = [str(c) for c in meta["classes"]]
+            n_features = int(meta["n_features"])
+            names = meta.get("feature_names")
+            names = None if names is None else [str(c) for c in names]
+        except (KeyError, TypeError, ValueError, ConfigError) as exc:
+            raise CheckpointError(f"{path}: config.json is not a valid classifier config ({exc}); train the model again") from None
+        model = cls(config)
+        net = SequenceClassifierNet(n_features, len(classes), config.model)
+        try:
+            net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CheckpointError(f"{path}: the weights do not match config.json ({first}); train the model again") from None
+        model.classes_, model.n_features_, model.network_ = classes, n_features, net.eval()
+        model.feature_names_ = names
+        return model

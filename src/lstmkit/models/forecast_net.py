@@ -1,0 +1,144 @@
+"""The forecaster's network: an ensemble of small LSTMs, each with a linear skip, on level-normalised windows.
+
+Everything between a raw history window and a forecast in data units is here, in torch, so
+the same graph serves training, prediction and ONNX export::
+
+    z     = log(x)  if log  else x                 # (B, L)   variance-stabilised
+    level = mean(z[:, -m:])                        # (B, 1)   last season's level (m = season)
+    u     = (z - level) / scale                    # (B, L)   per-window, per-series normalised
+    v_k   = skip_k(u[:, -L_k:]) + head_k(LSTM_k(u[:, -L_k:], covariates))   # (B, H) member k
+    y     = inverse(level + scale * median_k(v_k))  # (B, H)  data units
+
+Members differ by seed and lookback ``L_k``; the linear skip (an autoregression on the
+normalised window, as in LSTNet's highway) carries the seasonal pattern and the trend on short
+series, and the LSTM learns what is left. Quantiles, when asked for, come from a second head
+as a lowest quantile plus cumulative softplus steps, so they never cross.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lstmkit.nn import LSTM
+
+
+class Member(nn.Module):
+    """One ensemble member: LSTM over the last ``lookback`` steps, a linear head and a linear skip.
+
+    Args:
+        lookback: steps of the window this member reads, L_k.
+        horizon: steps forecast, H.
+        input_size: features per step, 1 + covariates.
+        hidden_size, num_layers, dropout: the LSTM's.
+        n_quantiles: quantile outputs per step, Q (0 for a point forecast only).
+    """
+
+    def __init__(self, *, lookback: int, horizon: int, input_size: int, hidden_size: int, num_layers: int,
+                 dropout: float, n_quantiles: int):
+        super().__init__()
+        self.lookback, self.horizon, self.n_quantiles = lookback, horizon, n_quantiles
+        self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
+        self.head = nn.Linear(hidden_size, horizon * (1 + n_quantiles))
+        self.skip = nn.Linear(lookback, horizon)
+        nn.init.zeros_(self.skip.weight)
+        nn.init.zeros_(self.skip.bias)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """Map normalised windows ``u`` (B, L, F) to (B, H, 1 + Q): the point, then raw quantile outputs."""
+        u = u[:, -self.lookback :, :]  # (B, L_k, F)
+        out, _ = self.lstm(u)  # (B, L_k, hidden)
+        y = self.head(out[:, -1, :]).view(-1, self.horizon, 1 + self.n_quantiles)  # (B, H, 1 + Q)
+        point = y[..., :1] + self.skip(u[..., 0]).unsqueeze(-1)  # (B, H, 1)
+        if not self.n_quantiles:
+            return point
+        raw = y[..., 1:]  # (B, H, Q)
+        lowest = point + raw[..., :1]  # (B, H, 1), the lowest quantile, relative to the point
+        steps = F.softplus(raw[..., 1:])  # (B, H, Q - 1), positive
+        quantiles = torch.cat([lowest, lowest + torch.cumsum(steps, dim=-1)], dim=-1)  # (B, H, Q), ascending
+        return torch.cat([point, quantiles], dim=-1)
+
+
+class ForecastNet(nn.Module):
+    """The ensemble plus the in-graph pre- and post-processing.
+
+    Args:
+        lookbacks: each member's lookback; the input window is ``max(lookbacks)`` long.
+        horizon: H.
+        n_covariates: past covariates per step, C.
+        hidden_size, num_layers, dropout: each member's LSTM.
+        quantiles: quantile levels in (0, 1), ascending (empty for a point forecast).
+        season: m, the steps averaged for a window's level (1 = the last value).
+        log: model log(x) (positive data with multiplicative seasonality).
+    """
+
+    def __init__(self, *, lookbacks: list[int], horizon: int, n_covariates: int = 0, hidden_size: int = 32,
+                 num_layers: int = 1, dropout: float = 0.0, quantiles: tuple[float, ...] = (), season: int = 1,
+                 log: bool = False):
+        super().__init__()
+        self.lookbacks, self.horizon, self.season, self.log = list(lookbacks), horizon, max(1, season), log
+        self.quantiles = tuple(quantiles)
+        self.members = nn.ModuleList(
+            Member(lookback=lb, horizon=horizon, input_size=1 + n_covariates, hidden_size=hidden_size,
+                   num_layers=num_layers, dropout=dropout, n_quantiles=len(self.quantiles))
+            for lb in self.lookbacks
+        )
+        # covariate standardisation, fitted on the training data (identity until set)
+        self.register_buffer("cov_mean", torch.zeros(n_covariates))
+        self.register_buffer("cov_std", torch.ones(n_covariates))
+
+    @property
+    def window(self) -> int:
+        return max(self.lookbacks)
+
+    # ---- transforms between data units and the normalised space the members see
+
+    def to_z(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log(x) if self.log else x
+
+    def from_z(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.exp(z) if self.log else z
+
+    def level(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, L) -> (B, 1): the mean of the last season, a level free of the seasonal pattern."""
+        return z[:, -self.season :].mean(dim=1, keepdim=True)
+
+    def normalise(self, z: torch.Tensor, cov: torch.Tensor | None, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Transformed windows ``z`` (B, L), covariates (B, L, C), per-window scale (B, 1) -> inputs (B, L, F), level (B, 1)."""
+        level = self.level(z)
+        u = ((z - level) / scale).unsqueeze(-1)  # (B, L, 1)
+        if cov is not None and cov.shape[-1]:
+            u = torch.cat([u, (cov - self.cov_mean) / self.cov_std], dim=-1)  # (B, L, F)
+        return u, level
+
+    def members_out(self, u: torch.Tensor) -> torch.Tensor:
+        """(B, L, F) -> (K, B, H, 1 + Q) in normalised units."""
+        return torch.stack([member(u) for member in self.members])
+
+    def combine(self, out: torch.Tensor) -> torch.Tensor:
+        """(K, B, H, 1 + Q) -> (B, H, 1 + Q): the members' median point and mean quantiles."""
+        point = out[..., :1].median(dim=0).values if out.shape[0] > 2 else out[..., :1].mean(dim=0)
+        return torch.cat([point, out[..., 1:].mean(dim=0)], dim=-1)
+
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, cov: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw history windows ``x`` (B, L) in data units, ``scale`` (B, 1) -> forecasts (B, H, 1 + Q) in data units."""
+        z = self.to_z(x)
+        u, level = self.normalise(z, cov, scale)
+        v = self.combine(self.members_out(u))  # (B, H, 1 + Q)
+        return self.from_z(level.unsqueeze(-1) + scale.unsqueeze(-1) * v)
+
+
+def member_loss(out: torch.Tensor, target: torch.Tensor, quantiles: tuple[float, ...]) -> torch.Tensor:
+    """Training loss of every member at once: MSE of the point plus, with quantiles, pinball loss.
+
+    Args:
+        out: (K, B, H, 1 + Q) normalised outputs.
+        target: (B, H) normalised truth.
+    """
+    err = target.unsqueeze(0) - out[..., 0]  # (K, B, H)
+    loss = err.pow(2).mean() * out.shape[0]  # members learn independently: sum over K
+    if quantiles:
+        q = torch.tensor(quantiles, dtype=out.dtype, device=out.device)  # (Q,)
+        diff = target.unsqueeze(0).unsqueeze(-1) - out[..., 1:]  # (K, B, H, Q)
+        loss = loss + torch.maximum(q * diff, (q - 1) * diff).mean() * out.shape[0] * 2
+    return loss

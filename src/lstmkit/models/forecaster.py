@@ -1,0 +1,410 @@
+"""``LSTMForecaster``: the forecasting job's sklearn-shaped model (fit, predict, save, load, evaluate).
+
+It reads one or several series (:mod:`lstmkit.data.tabular`), fits the preprocessing on the
+training data only (log transform chosen automatically, per-series scale, covariate
+standardisation), trains the :class:`~lstmkit.models.forecast_net.ForecastNet` ensemble with
+lstmkit's trainer on windows gathered from views, and forecasts the ``horizon`` steps after the
+end of each series (direct multi-output: all steps at once). The model folder holds everything
+needed to rebuild it: weights in safetensors, the settings and fitted preprocessing in JSON.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmkit.config import config_from_dict, config_to_dict, resolve_config
+from lstmkit.data.tabular import SeriesData, choose_season, load_series
+from lstmkit.data.windows import gather_windows, window_starts
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.models.forecast_net import ForecastNet, member_loss
+from lstmkit.train import History, TrainerConfig, fit, set_seed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ForecastData:
+    """Which columns to read and how to treat the series."""
+
+    target: str | None = None  # None: the single numeric column
+    time_col: str | None = None  # None: detected (dates, 1949-01, 1965-Q1, years)
+    id_col: str | None = None  # long format: one global model over several series
+    season: int | None = None  # None: from the frequency (monthly 12, quarterly 4, ...)
+    covariates: bool = True  # other numeric columns are past covariates
+    fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
+    val_fraction: float = 0.15  # last windows of each series for early stopping
+    max_windows: int = 20000  # training windows per epoch on long series (evenly thinned)
+
+
+@dataclass
+class ForecastModel:
+    """The network and preprocessing."""
+
+    horizon: int = 12  # steps forecast, all at once
+    lookback: int | None = None  # None: two to three seasons (or horizons) as the data allow
+    hidden_size: int = 32  # small members generalise on short series; the ensemble adds capacity
+    num_layers: int = 1  # one layer is enough for univariate windows
+    dropout: float = 0.0  # between stacked layers only
+    ensemble: int = 5  # members over seeds and lookbacks; their median is robust
+    quantiles: tuple[float, ...] = ()  # e.g. (0.1, 0.5, 0.9); empty: point forecast only
+    transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
+
+
+def _forecast_trainer() -> TrainerConfig:
+    # Short series have few windows: more epochs with patience, a livelier rate.
+    return TrainerConfig(epochs=150, batch_size=32, lr=3e-3, patience=15, grad_clip=1.0)
+
+
+@dataclass
+class ForecastConfig:
+    """Everything ``lstmkit forecast`` / ``train`` can set (``--set data.season=12`` ...)."""
+
+    data: ForecastData = field(default_factory=ForecastData)
+    model: ForecastModel = field(default_factory=ForecastModel)
+    trainer: TrainerConfig = field(default_factory=_forecast_trainer)
+
+
+# ----------------------------------------------------------------------------- preprocessing
+
+
+def choose_log(y: np.ndarray, season: int) -> bool:
+    """True for positive data whose swings grow with its level (multiplicative seasonality or noise)."""
+    if len(y) < 8 or not (y > 0).all():
+        return False
+    block = season if season > 1 else max(4, len(y) // 10)
+    n = len(y) // block
+    if n < 3:
+        return False
+    blocks = y[len(y) - n * block :].reshape(n, block)
+    means, spread = blocks.mean(axis=1), blocks.std(axis=1)
+    if means.max() / means.min() < 1.3 or spread.std() == 0:
+        return False
+    return bool(np.corrcoef(means, spread)[0, 1] > 0.5)
+
+
+def series_scale(z: np.ndarray, season: int) -> float:
+    """Mean absolute seasonal difference of the transformed series (its natural step size)."""
+    m = season if season > 1 and len(z) > 2 * season else 1
+    d = np.abs(z[m:] - z[:-m]) if len(z) > m else np.zeros(1)
+    scale = float(d.mean()) if d.size else 0.0
+    if not scale > 0:
+        scale = float(np.abs(z).mean()) or 1.0
+    return scale
+
+
+def auto_lookbacks(n: int, *, season: int, horizon: int, ensemble: int, lookback: int | None) -> list[int]:
+    """Lookbacks for the members: two, three and four seasons (or horizons), as many as the data allow."""
+    room = n - horizon - max(8, 2 * horizon // 3)  # leave at least a few windows to learn from
+    if lookback is not None:
+        if lookback > n - horizon:
+            raise DataError(
+                f"--lookback {lookback} with --horizon {horizon} needs at least {lookback + horizon + 1} points; "
+                f"the shortest series has {n}; use a shorter --lookback"
+            )
+        return [lookback] * ensemble
+    base = season if season > 1 else max(horizon, 4)
+    options = [lb for lb in (2 * base, 3 * base, int(1.5 * base)) if lb <= room] or [max(2, min(2 * base, room))]
+    if options[0] < 2 or room < 2:
+        need = horizon + max(8, 2 * horizon // 3) + 2
+        raise DataError(f"series too short: forecasting {horizon} steps needs at least {need} points, the shortest series has {n}")
+    return [options[k % len(options)] for k in range(ensemble)]
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+class LSTMForecaster:
+    """Forecast the ``horizon`` steps after the end of each series with an LSTM ensemble.
+
+    Example::
+
+        model = LSTMForecaster(horizon=12).fit("airpassengers")
+        forecast = model.predict()          # columns: time, step, forecast
+        model.save("runs/air/model")
+
+    Args:
+        horizon: steps to forecast.
+        config: a full :class:`ForecastConfig` (its ``model.horizon`` is replaced by ``horizon``).
+        **settings: dotted or plain setting names, e.g. ``quantiles=(0.1, 0.5, 0.9)``,
+            ``epochs=20``, ``seed=1``, ``"data.season": 12``.
+    """
+
+    def __init__(self, horizon: int = 12, *, config: ForecastConfig | None = None, **settings: Any):
+        flags = {_qualify(k): v for k, v in settings.items()}
+        flags["model.horizon"] = horizon
+        self.config = resolve_config(config or ForecastConfig(), flags=flags)
+        _check_config(self.config)
+        self.net: ForecastNet | None = None
+        self.state: dict[str, Any] = {}
+        self.history: History | None = None
+        self.data_: SeriesData | None = None
+
+    # ---- fitting
+
+    def fit(self, data: str | Path | pd.DataFrame | SeriesData, *, progress: bool = False,
+            checkpoint_path: str | Path | None = None, resume: bool = False) -> LSTMForecaster:
+        """Fit the preprocessing and the network on all of ``data``; returns self."""
+        cfg = self.config
+        data = self._read(data)
+        H = cfg.model.horizon
+        season = choose_season(data, cfg.data.season, horizon=H)
+        targets = [s.target for s in data.series]
+        use_log = {"log": True, "none": False}.get(cfg.model.transform)
+        if use_log is None:
+            use_log = all(choose_log(y, season) for y in targets)
+        elif use_log and any((y <= 0).any() for y in targets):
+            raise DataError("model.transform=log needs positive data, and the target has values <= 0; use model.transform=none")
+        lookbacks = auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=cfg.model.ensemble,
+                                   lookback=cfg.model.lookback)
+        z = [np.log(y) if use_log else y for y in targets]
+        scales = [series_scale(zi, season) for zi in z]
+        cov = np.concatenate([s.covariates for s in data.series]) if data.covariate_names else np.zeros((0, 0))
+        cov_mean = cov.mean(axis=0) if cov.size else np.zeros(0)
+        cov_std = cov.std(axis=0) if cov.size else np.zeros(0)
+        cov_std = np.where(cov_std > 0, cov_std, 1.0)
+        ids = [s.id for s in data.series]
+        self.state = {
+            "season": season, "log": use_log, "lookbacks": lookbacks, "scales": dict(zip(map(str, ids), scales)),
+            "columns": data.describe(), "n_covariates": len(data.covariate_names),
+            "last_times": {str(s.id): _json_time(s.times[-1]) if s.times is not None else None for s in data.series},
+            "train_lengths": {str(s.id): len(s.target) for s in data.series},
+        }
+        set_seed(cfg.trainer.seed)
+        self.net = self._build_net()
+        self.net.cov_mean.copy_(torch.as_tensor(cov_mean, dtype=torch.float32))
+        self.net.cov_std.copy_(torch.as_tensor(cov_std, dtype=torch.float32))
+
+        window = self.net.window
+        values = torch.as_tensor(np.concatenate([
+            np.column_stack([zi, s.covariates]) for zi, s in zip(z, data.series)]), dtype=torch.float32)  # (T, 1 + C)
+        index = window_starts([len(zi) for zi in z], length=window + H, horizon=H,
+                              val_fraction=cfg.data.val_fraction, max_windows=cfg.data.max_windows)
+        scale_t = torch.tensor(scales, dtype=torch.float32)
+        train = (index.train, scale_t[index.train_series])
+        val = (index.val, scale_t[index.val_series]) if len(index.val) else None
+        net, quantiles, values_on = self.net, tuple(cfg.model.quantiles), {}
+
+        def loss_fn(model, batch):
+            starts, scale = batch
+            if values_on.get(starts.device) is None:
+                values_on[starts.device] = values.to(starts.device)
+            win = gather_windows(values_on[starts.device], starts, window + H)  # (B, W + H, F)
+            u, level = net.normalise(win[:, :window, 0], win[:, :window, 1:], scale.unsqueeze(1))
+            target = (win[:, window:, 0] - level) / scale.unsqueeze(1)  # (B, H)
+            return member_loss(model(u), target, quantiles)
+
+        with _few_threads(cfg):
+            self.history = fit(_MembersOnly(net), loss_fn, train, val, config=cfg.trainer,
+                               checkpoint_path=checkpoint_path, resume=resume, progress=progress)
+        self.net.eval()
+        self.data_ = data
+        return self
+
+    def _build_net(self) -> ForecastNet:
+        m, st = self.config.model, self.state
+        return ForecastNet(lookbacks=st["lookbacks"], horizon=m.horizon, n_covariates=st["n_covariates"],
+                           hidden_size=m.hidden_size, num_layers=m.num_layers, dropout=m.dropout,
+                           quantiles=tuple(m.quantiles), season=st["season"], log=st["log"])
+
+    def _read(self, data) -> SeriesData:
+        if isinstance(data, SeriesData):
+            return data
+        d, cols = self.config.data, self.state.get("columns")
+        if cols:  # a fitted model reads new data with the columns it was trained on
+            return load_series(data, target=cols["target"], time_col=cols["time_col"], id_col=cols["id_col"],
+                               covariates=bool(cols["covariates"]), fill=d.fill)
+        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=d.fill)
+
+    # ---- forecasting
+
+    def forecast_arrays(self, data: SeriesData) -> np.ndarray:
+        """(S, H, 1 + Q) forecasts in data units from the end of each series of ``data``."""
+        net = self._require_fitted()
+        self._check_compatible(data)
+        W = net.window
+        xs, covs, scales = [], [], []
+        for s in data.series:
+            if len(s.target) < W:
+                raise DataError(f"series{_name(s.id)} has {len(s.target)} points; this model needs at least {W} (its lookback)")
+            if self.state["log"] and (s.target[-W:] <= 0).any():
+                raise DataError("the model was trained on log data and the last window has values <= 0; it cannot forecast them")
+            xs.append(s.target[-W:])
+            covs.append(s.covariates[-W:])
+            scale = self.state["scales"].get(str(s.id))
+            if scale is None:  # a series the model has not seen: its own scale
+                z = np.log(s.target) if self.state["log"] else s.target
+                scale = series_scale(z, self.state["season"])
+            scales.append(scale)
+        x = torch.as_tensor(np.stack(xs), dtype=torch.float32)  # (S, W)
+        cov = torch.as_tensor(np.stack(covs), dtype=torch.float32)  # (S, W, C)
+        scale = torch.as_tensor(scales, dtype=torch.float32).unsqueeze(1)  # (S, 1)
+        with torch.no_grad(), _few_threads(self.config):
+            out = net(x, scale, cov)  # (S, H, 1 + Q)
+        return out.double().numpy()
+
+    def predict(self, data: str | Path | pd.DataFrame | SeriesData | None = None) -> pd.DataFrame:
+        """The forecast frame: ``id`` (with an id column), ``time`` (with a time column), ``step``, ``forecast``, ``q...``.
+
+        Args:
+            data: the history to forecast from (default: the data given to ``fit``).
+        """
+        if data is None:
+            if self.data_ is None:
+                raise DataError("predict() needs data: this model was loaded from disk, pass the history to forecast from")
+            data = self.data_
+        data = self._read(data)
+        out = self.forecast_arrays(data)
+        return forecast_frame(data, out, quantiles=self.config.model.quantiles)
+
+    # ---- evaluation
+
+    def evaluate(self, data: str | Path | pd.DataFrame | SeriesData, *, backtest: int = 1) -> dict[str, Any]:
+        """Rolling-origin metrics of this (already trained) model and the baselines on ``data``.
+
+        Origin k (1..backtest) forecasts the ``horizon`` points ending ``(k - 1) * horizon`` points
+        before the end. The model is not retrained; points it saw in training make the numbers
+        optimistic (the result says how many windows overlap).
+        """
+        from lstmkit.evaluate.backtest import rolling_origin
+
+        data = self._read(data)
+        return rolling_origin(self, data, backtest=backtest)
+
+    # ---- persistence
+
+    def to_config_dict(self) -> dict[str, Any]:
+        return {"settings": config_to_dict(self.config), "fitted": self.state}
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder (``model.safetensors`` + ``config.json``) atomically."""
+        from lstmkit.io import save_model_dir
+
+        net = self._require_fitted()
+        return save_model_dir(path, task="forecast", config=self.to_config_dict(), tensors=dict(net.state_dict()))
+
+    @classmethod
+    def load(cls, path: str | Path) -> LSTMForecaster:
+        """Rebuild a forecaster from a folder written by :meth:`save` (no code is run from the files)."""
+        from lstmkit.io import load_model_dir
+
+        config, tensors = load_model_dir(path, task="forecast")
+        try:
+            cfg = config_from_dict(ForecastConfig, config["settings"])
+            model = cls(cfg.model.horizon, config=cfg)
+            model.state = dict(config["fitted"])
+            model.net = model._build_net()
+            model.net.load_state_dict(tensors)
+        except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
+            raise CheckpointError(f"model folder {path} has an invalid config.json or weights ({exc}); train the model again") from None
+        model.net.eval()
+        return model
+
+    # ---- checks
+
+    def _require_fitted(self) -> ForecastNet:
+        if self.net is None:
+            raise DataError("this forecaster is not fitted yet; call fit() first or load() a saved one")
+        return self.net
+
+    def _check_compatible(self, data: SeriesData) -> None:
+        cols = self.state.get("columns", {})
+        if list(data.covariate_names) != list(cols.get("covariates", [])):
+            raise DataError(
+                f"the data's covariate columns ({', '.join(data.covariate_names) or 'none'}) differ from the model's "
+                f"({', '.join(cols.get('covariates', [])) or 'none'}); pass data with the columns the model was trained on"
+            )
+        if cols.get("freq") and data.freq and data.freq != cols["freq"]:
+            raise DataError(f"the data's frequency is {data.freq} but the model was trained on {cols['freq']} data")
+
+
+@contextlib.contextmanager
+def _few_threads(cfg: ForecastConfig):
+    """One intra-op thread for small members: their matrices are too small to split, and on a busy
+    machine extra threads spin and slow training down many times (measured: 3.6 s vs 120 s)."""
+    before = torch.get_num_threads()
+    small = cfg.model.hidden_size <= 128 and cfg.trainer.batch_size <= 256
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small:
+            torch.set_num_threads(before)
+
+
+class _MembersOnly(torch.nn.Module):
+    """The trainer's view of the net: normalised windows in, every member's output out."""
+
+    def __init__(self, net: ForecastNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.net.members_out(u)
+
+
+def forecast_frame(data: SeriesData, out: np.ndarray, *, quantiles: tuple[float, ...] | list[float]) -> pd.DataFrame:
+    """Lay out (S, H, 1 + Q) forecasts as the forecast.csv frame."""
+    H = out.shape[1]
+    rows: dict[str, list] = {}
+    if data.id_col:
+        rows["id"] = [s.id for s in data.series for _ in range(H)]
+    if data.time_col:
+        rows["time"] = [t for s in data.series for t in (data.future_times(s, H) or [None] * H)]
+    rows["step"] = [h + 1 for _ in data.series for h in range(H)]
+    rows["forecast"] = out[:, :, 0].reshape(-1).tolist()
+    for j, q in enumerate(quantiles):
+        rows[f"q{q:g}"] = out[:, :, 1 + j].reshape(-1).tolist()
+    return pd.DataFrame(rows)
+
+
+_SECTIONS = {"horizon": "model", "lookback": "model", "hidden_size": "model", "num_layers": "model", "dropout": "model",
+             "ensemble": "model", "quantiles": "model", "transform": "model", "target": "data", "time_col": "data",
+             "id_col": "data", "season": "data", "covariates": "data", "fill": "data", "val_fraction": "data",
+             "max_windows": "data"}
+
+
+def _qualify(key: str) -> str:
+    if "." in key:
+        return key
+    return f"{_SECTIONS.get(key, 'trainer')}.{key}"
+
+
+def _check_config(cfg: ForecastConfig) -> None:
+    m = cfg.model
+    if m.horizon < 1:
+        raise ConfigError(f"horizon must be a positive integer, got {m.horizon}")
+    if m.lookback is not None and m.lookback < 2:
+        raise ConfigError(f"lookback must be at least 2, got {m.lookback}")
+    if m.ensemble < 1:
+        raise ConfigError(f"model.ensemble must be at least 1, got {m.ensemble}")
+    if any(not 0 < q < 1 for q in m.quantiles):
+        raise ConfigError(f"quantiles must lie strictly between 0 and 1, got {', '.join(map(str, m.quantiles))}")
+    if list(m.quantiles) != sorted(set(m.quantiles)):
+        cfg.model.quantiles = tuple(sorted(set(m.quantiles)))
+    if not 0 <= cfg.data.val_fraction < 0.9:
+        raise ConfigError(f"data.val_fraction must be in [0, 0.9), got {cfg.data.val_fraction}")
+    if cfg.data.season is not None and cfg.data.season < 1:
+        raise ConfigError(f"season must be a positive integer, got {cfg.data.season}")
+    if cfg.trainer.epochs < 1:
+        raise ConfigError(f"trainer.epochs must be a positive integer, got {cfg.trainer.epochs}")
+
+
+def _json_time(value) -> Any:
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return str(value)
+
+
+def _name(sid) -> str:
+    return f" {sid!r}" if sid is not None else ""
+
+
+__all__ = ["ForecastConfig", "ForecastData", "ForecastModel", "LSTMForecaster", "forecast_frame"]

@@ -1,0 +1,276 @@
+"""Text classification: a token-embedding bidirectional LSTM and the sklearn-shaped :class:`TextClassifier`.
+
+Texts become token ids with a :class:`~lstmkit.data.text.Tokenizer` fitted on the training
+texts only (rare and unseen tokens read as ``<unk>``). A batch is padded with ``<pad>`` (id 0)
+to its longest text and the LSTM runs on a PackedSequence, so padded steps are never read;
+pooling is masked. A padded batch therefore scores each text as it scores alone.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from lstmkit.config import config_from_dict, config_to_dict
+from lstmkit.data.sequences import natural_order
+from lstmkit.data.text import Tokenizer
+from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
+from lstmkit.nn import LSTM
+from lstmkit.train import History, TrainerConfig, fit, set_seed
+
+log = logging.getLogger(__name__)
+
+TASK = "text-classify"
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@dataclass
+class TextClassifyDataConfig:
+    """How texts become tokens and how the training rows are split."""
+
+    tokenizer: Literal["word", "char"] = "word"  # words carry meaning; char suits short codes or typos
+    lowercase: bool = True  # "Good" and "good" are one token: small data cannot learn them apart
+    min_count: int = 2  # rarer training tokens read as <unk>, so the model learns what unknown means
+    max_vocab: int = 20000  # the most frequent tokens; more rarely helps and costs memory
+    max_len: int = 400  # tokens kept per text (its start); longer texts are cut
+    val_fraction: float = 0.2  # stratified hold-out that early stopping watches; 0 trains on all
+
+
+@dataclass
+class TextClassifierModelConfig:
+    """The network's shape."""
+
+    embedding_dim: int = 64  # learned from scratch on small data: keep it small
+    hidden_size: int = 64  # per direction
+    num_layers: int = 1  # one layer is enough for pooled sentence features
+    bidirectional: bool = True  # the whole text is known, both directions help
+    dropout: float = 0.3  # on embeddings and pooled features: small data sets overfit
+
+
+@dataclass
+class TextClassifyConfig:
+    """Everything ``lstmkit text classify train`` can set (``--set data.tokenizer=char`` ...)."""
+
+    data: TextClassifyDataConfig = field(default_factory=TextClassifyDataConfig)
+    model: TextClassifierModelConfig = field(default_factory=TextClassifierModelConfig)
+    trainer: TrainerConfig = field(
+        default_factory=lambda: TrainerConfig(
+            epochs=100,  # an upper bound: early stopping ends most runs sooner
+            lr=3e-3,  # embeddings trained from scratch like a brisk rate
+            patience=8,  # text validation loss is noisy; a little patience
+        )
+    )
+
+
+# ----------------------------------------------------------------------------- network
+
+
+class TextClassifierNet(nn.Module):
+    """Token ids ``(B, T)`` with lengths ``(B,)`` -> class scores ``(B, K)``::
+
+        e = Dropout(Embedding(ids))                  # (B, T, E)
+        h = BiLSTM(pack(e, lengths))                 # (B, T, D*H), padded steps never read
+        z = [masked max_t h ; masked mean_t h]        # (B, 2*D*H)
+        logits = Linear(Dropout(z))                  # (B, K)
+    """
+
+    def __init__(self, vocab_size: int, n_classes: int, config: TextClassifierModelConfig):
+        super().__init__()
+        directions = 2 if config.bidirectional else 1
+        self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=0)
+        self.lstm = LSTM(config.embedding_dim, config.hidden_size, config.num_layers, batch_first=True,
+                         dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional)
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(2 * directions * config.hidden_size, n_classes)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Scores ``(B, K)`` for ``ids`` (B, T) padded with 0 and their true ``lengths`` (B,), all >= 1."""
+        B, T = ids.shape
+        e = self.drop(self.embedding(ids))  # (B, T, E)
+        packed = pack_padded_sequence(e, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        h, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
+        mask = (torch.arange(T, device=ids.device)[None, :] < lengths.to(ids.device)[:, None]).unsqueeze(-1)  # (B, T, 1)
+        pooled_max = h.masked_fill(~mask, float("-inf")).amax(dim=1)  # (B, D*H)
+        pooled_mean = (h * mask).sum(dim=1) / lengths.to(h.device, h.dtype)[:, None]  # (B, D*H)
+        return self.head(self.drop(torch.cat([pooled_max, pooled_mean], dim=-1)))  # (B, K)
+
+
+def pad_ids(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists with 0 into ``(B, T_max)`` long and their lengths ``(B,)``."""
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    ids = torch.zeros(len(seqs), int(lengths.max()) if len(seqs) else 0, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+    return ids, lengths
+
+
+def _loss(model: TextClassifierNet, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    ids, lengths, y = batch
+    ids = ids[:, : int(lengths.max())]  # (B, T_batch): drop columns that are padding for all
+    return F.cross_entropy(model(ids, lengths), y)
+
+
+# ----------------------------------------------------------------------------- the estimator
+
+
+class TextClassifier:
+    """Classify texts with an LSTM over word or character tokens; sklearn-shaped.
+
+    >>> clf = TextClassifier().fit(texts, labels)
+    >>> clf.predict(["a new text"])            # array of labels
+    >>> clf.evaluate(texts, labels)["macro_f1"]
+    >>> clf.save("model"); TextClassifier.load("model")
+
+    Args:
+        config: settings (default :class:`TextClassifyConfig`).
+        progress: show a progress bar while training.
+    """
+
+    def __init__(self, config: TextClassifyConfig | None = None, *, progress: bool = False):
+        self.config = config or TextClassifyConfig()
+        self.progress = progress
+        self.classes_: list[str] | None = None
+        self.tokenizer_: Tokenizer | None = None
+        self.network_: TextClassifierNet | None = None
+        self.history_: History | None = None
+        self.validation_: dict[str, Any] | None = None  # metrics on the held-out split, after fit
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str], *, checkpoint_path: str | Path | None = None,
+            resume: bool = False) -> TextClassifier:
+        """Train on ``texts`` and their ``labels``; the vocabulary comes from the training split only.
+
+        Raises:
+            DataError: different numbers of texts and labels, fewer than two classes, no tokens.
+        """
+        from lstmkit.models.classifier import stratified_split
+
+        cfg = self.config
+        _check_config(cfg)
+        labels = [str(v) for v in labels]
+        if len(texts) != len(labels):
+            raise DataError(f"got {len(texts)} texts but {len(labels)} labels; give one label per text")
+        self.classes_ = natural_order(labels)
+        if len(self.classes_) < 2:
+            found = repr(self.classes_[0]) if self.classes_ else "none"
+            raise DataError(f"the training labels hold a single class ({found}); classification needs at least two")
+        y = np.asarray([self.classes_.index(v) for v in labels], dtype=np.int64)
+        train_idx, val_idx = stratified_split(y, fraction=cfg.data.val_fraction, seed=cfg.trainer.seed)
+        self.tokenizer_ = Tokenizer.fit([texts[i] for i in train_idx], mode=cfg.data.tokenizer,
+                                        min_count=cfg.data.min_count, max_size=cfg.data.max_vocab,
+                                        lowercase=cfg.data.lowercase)
+        ids, lengths = pad_ids(self.tokenizer_.encode_batch(texts, max_len=cfg.data.max_len))
+        y_t = torch.from_numpy(y)
+        set_seed(cfg.trainer.seed)
+        net = TextClassifierNet(len(self.tokenizer_), len(self.classes_), cfg.model)
+        val = (ids[val_idx], lengths[val_idx], y_t[val_idx]) if len(val_idx) else None
+        self.history_ = fit(net, _loss, (ids[train_idx], lengths[train_idx], y_t[train_idx]), val,
+                            config=cfg.trainer, checkpoint_path=checkpoint_path, resume=resume, progress=self.progress)
+        self.network_ = net.cpu().eval()
+        if len(val_idx):
+            self.validation_ = self.evaluate([texts[i] for i in val_idx], [labels[i] for i in val_idx])
+        return self
+
+    def _require_fitted(self) -> TextClassifierNet:
+        if self.network_ is None or self.tokenizer_ is None:
+            raise LstmkitError("this TextClassifier is not fitted yet; call fit() or TextClassifier.load() first")
+        return self.network_
+
+    @torch.no_grad()
+    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        net = self._require_fitted().eval()
+        seqs = self.tokenizer_.encode_batch(texts, max_len=self.config.data.max_len)
+        order = np.argsort([len(s) for s in seqs], kind="stable")  # similar lengths share a batch
+        out = np.zeros((len(seqs), len(self.classes_)), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            ids, lengths = pad_ids([seqs[i] for i in idx])
+            out[idx] = torch.softmax(net(ids, lengths), dim=-1).numpy()
+        return out
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The most probable label of each text, ``(N,)`` object array of strings."""
+        return np.asarray(self.classes_, dtype=object)[self.predict_proba(texts).argmax(axis=1)]
+
+    def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+        """Accuracy, macro-F1 and the confusion matrix on labelled texts.
+
+        Raises:
+            DataError: labels the model was not trained on.
+        """
+        from lstmkit.evaluate.classification import classification_metrics
+
+        self._require_fitted()
+        labels = [str(v) for v in labels]
+        unknown = sorted(set(labels) - set(self.classes_))
+        if unknown:
+            raise DataError(f"label(s) {', '.join(map(repr, unknown[:5]))} were not in the training data; "
+                            f"the model's classes are {', '.join(self.classes_)}")
+        return classification_metrics(labels, list(self.predict(texts)), classes=self.classes_)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder: ``model.safetensors`` and ``config.json`` (classes, vocabulary)."""
+        from lstmkit.io import save_model_dir
+
+        net = self._require_fitted()
+        tok = self.tokenizer_
+        config = {
+            "classes": self.classes_,
+            "tokenizer": {"mode": tok.mode, "lowercase": tok.lowercase, "tokens": list(tok.tokens)},
+            "settings": config_to_dict(self.config),
+        }
+        return save_model_dir(path, task=TASK, config=config, tensors=dict(net.state_dict()))
+
+    @classmethod
+    def load(cls, path: str | Path) -> TextClassifier:
+        """Read a folder written by :meth:`save`.
+
+        Raises:
+            CheckpointError: not a text-classifier folder, or weights that do not fit its config.
+        """
+        from lstmkit.io import load_model_dir
+
+        if not Path(path).exists():
+            raise CheckpointError(f"model folder {path} not found; pass the folder written by 'lstmkit text classify train'")
+        meta, tensors = load_model_dir(path, task=TASK)
+        try:
+            config = config_from_dict(TextClassifyConfig, meta.get("settings", {}))
+            classes = [str(c) for c in meta["classes"]]
+            tok = meta["tokenizer"]
+            tokenizer = Tokenizer(mode=str(tok["mode"]), tokens=tuple(str(t) for t in tok["tokens"]),
+                                  lowercase=bool(tok["lowercase"]))
+        except (KeyError, TypeError, ValueError, LstmkitError) as exc:
+            raise CheckpointError(f"{path}: config.json is not a valid text classifier config ({exc}); train the model again") from None
+        net = TextClassifierNet(len(tokenizer), len(classes), config.model)
+        try:
+            net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CheckpointError(f"{path}: the weights do not match config.json ({first}); train the model again") from None
+        model = cls(config)
+        model.classes_, model.tokenizer_, model.network_ = classes, tokenizer, net.eval()
+        return model
+
+
+def _check_config(cfg: TextClassifyConfig) -> None:
+    if not 0.0 <= cfg.data.val_fraction < 1.0:
+        raise ConfigError(f"data.val_fraction must be in [0, 1), got {cfg.data.val_fraction}")
+    for key in ("min_count", "max_vocab", "max_len"):
+        if getattr(cfg.data, key) < 1:
+            raise ConfigError(f"data.{key} must be >= 1, got {getattr(cfg.data, key)}")
+    for key in ("embedding_dim", "hidden_size", "num_layers"):
+        if getattr(cfg.model, key) < 1:
+            raise ConfigError(f"model.{key} must be >= 1, got {getattr(cfg.model, key)}")
+    if not 0.0 <= cfg.model.dropout < 1.0:
+        raise ConfigError(f"model.dropout must be in [0, 1), got {cfg.model.dropout}")

@@ -1,0 +1,94 @@
+"""The LSTM cell: one time step, written out gate by gate, weight-compatible with torch.nn.LSTMCell."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from lstmkit.nn import checks
+
+
+class LSTMCell(nn.Module):
+    r"""One LSTM step::
+
+        i = σ(W_ii x + b_ii + W_hi h + b_hi)
+        f = σ(W_if x + b_if + W_hf h + b_hf)
+        g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+        o = σ(W_io x + b_io + W_ho h + b_ho)
+        c' = f * c + i * g
+        h' = o * tanh(c')
+
+    Parameters ``weight_ih (4H, F)``, ``weight_hh (4H, H)``, ``bias_ih (4H,)``, ``bias_hh (4H,)``,
+    gates stacked i, f, g, o and initialised uniform in ±1/sqrt(H), exactly as
+    :class:`torch.nn.LSTMCell`. Gradients come from autograd.
+
+    Args:
+        input_size: features, F.
+        hidden_size: units, H.
+        bias: whether to use ``bias_ih`` and ``bias_hh``.
+        device, dtype: of the parameters.
+        **variants: variant keywords; none is available yet (each accepted only when off).
+
+    Shapes:
+        input ``(B, F)`` or unbatched ``(F,)``; ``hx = (h, c)`` each ``(B, H)`` / ``(H,)``, zeros
+        if None; returns ``(h', c')`` of the same shape as h, c.
+
+    Raises:
+        ConfigError: invalid sizes or unknown variant keywords.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, device: Any = None,
+                 dtype: Any = None, **variants: Any) -> None:  # fmt: skip
+        super().__init__()
+        checks.check_sizes(input_size=input_size, hidden_size=hidden_size)
+        self.variants = checks.check_variants("LSTMCell", variants)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        factory = {"device": device, "dtype": dtype}
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size, **factory))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter from uniform(-1/sqrt(H), 1/sqrt(H)), as torch.nn.LSTMCell does."""
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for w in self.parameters():
+            nn.init.uniform_(w, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        """One step; see the class docstring.
+
+        Raises:
+            ValueError: input not 1-D/2-D, or dtypes of input, parameters and states differ.
+            RuntimeError: input feature size other than input_size, or states of the wrong shape.
+        """
+        checks.check_input(input, input_size=self.input_size, weight=self.weight_ih, dims=(1, 2), owner="LSTMCell")
+        batched = input.dim() == 2
+        x = input if batched else input.unsqueeze(0)  # (B, F)
+        if hx is None:
+            h = c = checks.zeros_state(x.size(0), self.hidden_size, lead=(), like=x)
+        else:
+            h, c = checks.unpack_hx(hx)
+            expected = (x.size(0), self.hidden_size) if batched else (self.hidden_size,)
+            for name, state in (("h", h), ("c", c)):
+                checks.check_state(state, name=name, expected=expected, input=input,
+                                   meaning="batch, hidden_size" if batched else "hidden_size")  # fmt: skip
+            if not batched:
+                h, c = h.unsqueeze(0), c.unsqueeze(0)
+        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)  # (B, 4H)
+        i, f, g, o = gates.chunk(4, dim=-1)  # (B, H) each
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        c = f * c + i * g  # (B, H)
+        h = o * torch.tanh(c)  # (B, H)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

@@ -1,0 +1,290 @@
+"""The LSTM layer: stacked, optionally bidirectional and projected, weight-compatible with torch.nn.LSTM."""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+from torch.nn.utils.rnn import PackedSequence
+
+from lstmkit.nn import checks
+from lstmkit.nn.explicit import explicit_layer
+from lstmkit.nn.fused import fused_lstm
+from lstmkit.nn.schedule import Schedule
+from lstmkit.nn.trace import LSTMTrace, trace_lstm
+
+
+@dataclass
+class Prepared:
+    """A validated forward call, in the layout the backends share.
+
+    ``input`` is the batched input ``(T, B, F)`` / ``(B, T, F)``, or the packed data ``(N, F)``
+    when ``batch_sizes`` is set; ``h0 (L*D, B, P)`` and ``c0 (L*D, B, H)`` are in the packed
+    batch order.
+    """
+
+    input: Tensor
+    h0: Tensor
+    c0: Tensor
+    sched: Schedule
+    batch_sizes: Tensor | None  # packed input only
+    sorted_indices: Tensor | None
+    unsorted_indices: Tensor | None
+    batched: bool
+
+    def rows(self, batch_first: bool) -> Tensor:
+        """The input in the packed time-major layout ``(N, F)``."""
+        if self.batch_sizes is not None:
+            return self.input
+        x = self.input.transpose(0, 1) if batch_first else self.input  # (T, B, F)
+        return x.reshape(-1, x.size(-1))
+
+
+class LSTM(nn.Module):
+    r"""A multi-layer LSTM over a sequence, with its gates written out.
+
+    For each layer and time step ``t``, with ``x_t`` the input (the previous layer's output
+    for layers past the first)::
+
+        i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
+        f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
+        g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)
+        o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(c_t)                  # h_t = W_hr (o_t * tanh(c_t)) if proj_size > 0
+
+    Between layers the output passes through dropout with probability ``dropout`` (training
+    only). Parameters, their names, shapes, gate order (i, f, g, o) and initialisation
+    (uniform in ±1/sqrt(H)) are those of :class:`torch.nn.LSTM`, so state dicts load both ways.
+
+    Args:
+        input_size: features per step, F.
+        hidden_size: units per layer and direction, H.
+        num_layers: stacked layers, L.
+        bias: whether to use ``b_ih`` and ``b_hh``.
+        batch_first: inputs and outputs are ``(B, T, *)`` instead of ``(T, B, *)``.
+        dropout: dropout probability on the outputs of every layer but the last.
+        bidirectional: run a reverse direction too (D = 2) and concatenate its output.
+        proj_size: if > 0, project h to this size, P (else P = H).
+        backend: ``"fused"`` (torch's kernel), ``"explicit"`` (lstmkit's gate-by-gate autograd
+            function with a hand-written backward through time) or ``"auto"`` (fused unless a
+            variant is active).
+        device, dtype: of the parameters.
+        **variants: variant keywords (see :data:`lstmkit.nn.checks.VARIANT_KEYWORDS`); none is
+            available yet, each is accepted only at its "off" value.
+
+    Shapes (batch_first=False; swap T and B otherwise; unbatched input drops B):
+        input ``(T, B, F)`` or a PackedSequence; ``h_0 (L*D, B, P)``, ``c_0 (L*D, B, H)``;
+        output ``(T, B, D*P)`` (PackedSequence in, PackedSequence out), ``h_n``, ``c_n`` as h_0, c_0.
+
+    Raises:
+        ConfigError: for invalid constructor arguments or unknown variant keywords.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, *, backend: str = "auto", device: Any = None, dtype: Any = None,
+                 **variants: Any) -> None:  # fmt: skip
+        super().__init__()
+        checks.check_sizes(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
+                           dropout=dropout, proj_size=proj_size, backend=backend)  # fmt: skip
+        self.variants = checks.check_variants("LSTM", variants)
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"dropout={dropout} has no effect with num_layers=1: dropout applies between "
+                "stacked layers only", stacklevel=2,
+            )  # fmt: skip
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size, self.backend = bidirectional, proj_size, backend
+        factory = {"device": device, "dtype": dtype}
+        dirs = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size  # P
+        self._flat_weights_names: list[str] = []
+        for layer in range(num_layers):
+            layer_in = input_size if layer == 0 else out_size * dirs
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                shapes = [(f"weight_ih{sfx}", (4 * hidden_size, layer_in)),
+                          (f"weight_hh{sfx}", (4 * hidden_size, out_size))]  # fmt: skip
+                if bias:
+                    shapes += [(f"bias_ih{sfx}", (4 * hidden_size,)), (f"bias_hh{sfx}", (4 * hidden_size,))]
+                if proj_size > 0:
+                    shapes.append((f"weight_hr{sfx}", (proj_size, hidden_size)))
+                for name, shape in shapes:
+                    self.register_parameter(name, nn.Parameter(torch.empty(shape, **factory)))
+                    self._flat_weights_names.append(name)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter from uniform(-1/sqrt(H), 1/sqrt(H)), as torch.nn.LSTM does."""
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for w in self.parameters():
+            nn.init.uniform_(w, -stdv, stdv)
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    def layer_weights(self, layer: int, direction: int) -> list[Tensor]:
+        """The flat weights ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]`` of one layer-direction."""
+        per = len(self._flat_weights_names) // (self.num_layers * self.num_directions)
+        start = (layer * self.num_directions + direction) * per
+        return self._flat_weights[start : start + per]
+
+    def resolved_backend(self) -> str:
+        """The backend forward runs: ``"auto"`` means fused while no variant is active."""
+        return "fused" if self.backend == "auto" else self.backend
+
+    def flatten_parameters(self) -> None:
+        """No-op, for code written against torch.nn.LSTM."""
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
+                              ("bidirectional", False), ("proj_size", 0), ("backend", "auto")):  # fmt: skip
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)!r}"
+        return s
+
+    # ---- forward ---------------------------------------------------------------------------
+
+    def prepare(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None) -> Prepared:
+        """Validate a forward call and bring it to the shared layout (see :class:`Prepared`)."""
+        lead, out_size = self.num_layers * self.num_directions, self.proj_size or self.hidden_size
+        weight = self.weight_ih_l0
+        if isinstance(input, PackedSequence):
+            data, batch_sizes, sorted_idx, unsorted_idx = input
+            checks.check_input(data, input_size=self.input_size, weight=weight, dims=(2, 2), owner="LSTM")
+            sched, batched = Schedule.of(tuple(batch_sizes.tolist())), True
+        else:
+            checks.check_input(input, input_size=self.input_size, weight=weight, dims=(2, 3), owner="LSTM")
+            batched, batch_sizes, sorted_idx, unsorted_idx = input.dim() == 3, None, None, None
+            data = input if batched else input.unsqueeze(0 if self.batch_first else 1)
+            b_dim, t_dim = (0, 1) if self.batch_first else (1, 0)
+            sched = Schedule.uniform(data.size(t_dim), data.size(b_dim))
+        batch = sched.batch
+        if hx is None:
+            h0 = checks.zeros_state(batch, out_size, lead=(lead,), like=data)
+            c0 = checks.zeros_state(batch, self.hidden_size, lead=(lead,), like=data)
+        else:
+            h0, c0 = checks.unpack_hx(hx)
+            want = 3 if batched else 2
+            if not isinstance(h0, Tensor) or not isinstance(c0, Tensor) or h0.dim() != want or c0.dim() != want:
+                dims = tuple(getattr(s, "ndim", None) for s in (h0, c0))
+                kind = "batched 3-D" if batched else "unbatched 2-D"
+                raise RuntimeError(
+                    f"For {kind} input, hx and cx should also be {want}-D but got {dims[0]}-D, {dims[1]}-D tensors"
+                )
+            if not batched:
+                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
+            size_name = "proj_size" if self.proj_size else "hidden_size"
+            checks.check_state(h0, name="h_0", expected=(lead, batch, out_size), input=data,
+                               meaning=f"num_layers * num_directions, batch, {size_name}")  # fmt: skip
+            checks.check_state(c0, name="c_0", expected=(lead, batch, self.hidden_size), input=data,
+                               meaning="num_layers * num_directions, batch, hidden_size")  # fmt: skip
+            if sorted_idx is not None:
+                h0, c0 = h0.index_select(1, sorted_idx), c0.index_select(1, sorted_idx)
+        return Prepared(data, h0, c0, sched, batch_sizes, sorted_idx, unsorted_idx, batched)
+
+    def finish(self, prep: Prepared, out: Tensor, h_n: Tensor, c_n: Tensor) -> tuple[Any, tuple[Tensor, Tensor]]:
+        """Bring backend results back to the caller's layout and batch order."""
+        if prep.batch_sizes is not None:
+            if prep.unsorted_indices is not None:
+                h_n, c_n = h_n.index_select(1, prep.unsorted_indices), c_n.index_select(1, prep.unsorted_indices)
+            packed = PackedSequence(out, prep.batch_sizes, prep.sorted_indices, prep.unsorted_indices)
+            return packed, (h_n, c_n)
+        if not prep.batched:
+            out = out.squeeze(0 if self.batch_first else 1)
+            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+        return out, (h_n, c_n)
+
+    def forward(self, input: Tensor | PackedSequence,
+                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Any, tuple[Tensor, Tensor]]:  # fmt: skip
+        """Run the LSTM; see the class docstring for the equations and shapes.
+
+        Returns:
+            ``(output, (h_n, c_n))`` as torch.nn.LSTM returns them.
+
+        Raises:
+            ValueError: input not 2-D/3-D, or dtypes of input, parameters and states differ.
+            RuntimeError: input feature size other than input_size, or hx of the wrong shape.
+        """
+        prep = self.prepare(input, hx)
+        if self.resolved_backend() == "fused":
+            out, h_n, c_n = fused_lstm(
+                prep.input, (prep.h0, prep.c0), self._flat_weights, batch_sizes=prep.batch_sizes,
+                bias=self.bias, num_layers=self.num_layers, dropout=self.dropout,
+                training=self.training, bidirectional=self.bidirectional, batch_first=self.batch_first,
+            )  # fmt: skip
+            return self.finish(prep, out, h_n, c_n)
+        rows, h_n, c_n = self._explicit(prep)  # (N, D*P)
+        if prep.batch_sizes is None:
+            out = rows.view(prep.sched.steps, prep.sched.batch, -1)  # (T, B, D*P)
+            out = out.transpose(0, 1) if self.batch_first else out
+        else:
+            out = rows
+        return self.finish(prep, out, h_n, c_n)
+
+    def _explicit(self, prep: Prepared) -> tuple[Tensor, Tensor, Tensor]:
+        """The explicit backend over all layers: packed output ``(N, D*P)``, ``h_n``, ``c_n``."""
+        x = prep.rows(self.batch_first)  # (N, F)
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(self.num_directions):
+                k = layer * self.num_directions + d
+                out, h, c = explicit_layer(x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d),
+                                           has_bias=self.bias, sched=prep.sched, reverse=d == 1)  # fmt: skip
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if len(outs) == 1 else torch.cat(outs, 1)  # (N, D*P)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        return x, torch.stack(h_n), torch.stack(c_n)
+
+    def trace(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None) -> LSTMTrace:
+        """Run the LSTM and record every gate, cell and hidden state of every step.
+
+        Runs without gradient tracking. On the fused backend the gates are recovered after
+        torch's kernel, from each layer's hidden sequence, with batched matmuls. Dropout between
+        layers applies as in forward (training mode only).
+
+        Returns:
+            an :class:`LSTMTrace`.
+        """
+        return trace_lstm(self, input, hx)
+
+    # ---- conversion to and from torch.nn.LSTM ------------------------------------------------
+
+    def _config(self) -> dict[str, Any]:
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                "bias": self.bias, "batch_first": self.batch_first, "dropout": self.dropout,
+                "bidirectional": self.bidirectional, "proj_size": self.proj_size}  # fmt: skip
+
+    @classmethod
+    def from_torch(cls, module: nn.LSTM, *, backend: str = "auto") -> LSTM:
+        """An lstmkit LSTM with the configuration and a copy of the weights of ``module``."""
+        w = module.weight_ih_l0
+        new = cls(module.input_size, module.hidden_size, module.num_layers, module.bias, module.batch_first,
+                  module.dropout, module.bidirectional, module.proj_size, backend=backend,
+                  device=w.device, dtype=w.dtype)  # fmt: skip
+        new.load_state_dict(module.state_dict())
+        return new.train(module.training)
+
+    def to_torch(self) -> nn.LSTM:
+        """A torch.nn.LSTM with this layer's configuration and a copy of its weights."""
+        w = self.weight_ih_l0
+        module = nn.LSTM(**self._config(), device=w.device, dtype=w.dtype)
+        module.load_state_dict(self.state_dict())
+        return module.train(self.training)
+

@@ -1,0 +1,164 @@
+"""``lstmkit text train|sample|evaluate`` and ``text classify train|predict|evaluate`` in-process."""
+import json
+
+import pandas as pd
+import pytest
+
+from lstmkit.cli import main
+
+FAST_LM = ["--epochs", "2", "--hidden-size", "16", "--set", "model.embedding_dim=8", "--set", "data.chunk_len=16", "--quiet"]
+FAST_CLF = ["--epochs", "3", "--hidden-size", "8", "--set", "data.min_count=1", "--quiet"]
+CORPUS = "It was the best of times, it was the worst of times, it was the age of wisdom.\n" * 12
+
+
+@pytest.fixture(scope="module")
+def lm(tmp_path_factory):
+    root = tmp_path_factory.mktemp("text")
+    (root / "corpus.txt").write_text(CORPUS, encoding="utf-8")
+    assert main(["text", "train", str(root / "corpus.txt"), "--output", str(root / "lm"), *FAST_LM]) == 0
+    return root
+
+
+def test_train_writes_the_model_folder(lm):
+    for name in ("model.safetensors", "config.json", "history.csv", "checkpoint.pt"):
+        assert (lm / "lm" / name).is_file()
+    config = json.loads((lm / "lm" / "config.json").read_text())
+    assert config["task"] == "text" and "w" in config["vocabulary"]
+    history = pd.read_csv(lm / "lm" / "history.csv")
+    assert list(history.columns[:3]) == ["epoch", "train_loss", "val_loss"] and len(history) == 2
+
+
+def test_train_prints_a_summary(tmp_path, capsys):
+    (tmp_path / "c.txt").write_text(CORPUS, encoding="utf-8")
+    flags = [f for f in FAST_LM if f != "--quiet"]
+    assert main(["text", "train", str(tmp_path / "c.txt"), "--output", str(tmp_path / "m"), *flags, "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "held-out bits per character:" in out and f"model written to {tmp_path / 'm'}" in out
+
+
+def test_sample_is_reproducible_with_seed(lm, capsys):
+    args = ["text", "sample", "--model", str(lm / "lm"), "--prompt", "It was", "--length", "50", "--seed", "7",
+            "--temperature", "0.8", "--top-k", "5"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out == first
+    assert first.startswith("It was") and len(first.rstrip("\n")) == len("It was") + 50
+
+
+def test_evaluate_prints_bits_per_character(lm, capsys):
+    (lm / "other.txt").write_text("It was the age of times \u00e9\n", encoding="utf-8")
+    assert main(["text", "evaluate", "--model", str(lm / "lm"), str(lm / "other.txt")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("bits per character: ")
+    float(out.split()[3])
+    assert "1 not in the model's vocabulary" in out
+
+
+def test_resume_of_a_finished_run_keeps_the_model(lm, capsys):
+    before = (lm / "lm" / "model.safetensors").read_bytes()
+    assert main(["text", "train", str(lm / "corpus.txt"), "--output", str(lm / "lm"), *FAST_LM, "--resume"]) == 0
+    assert (lm / "lm" / "model.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "error: text file '{path}' not found; pass a UTF-8 text file or the bundled corpus 'python-stdlib'"),
+        (b"", "error: '{path}' is empty; a corpus needs text to learn from"),
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00", "error: '{path}' looks binary (it holds NUL bytes); pass a UTF-8 text file"),
+        (b"short", "error: '{path}' has 5 characters; a language model needs at least 100"),
+    ],
+)
+def test_train_bad_corpus_exits_2(tmp_path, capsys, content, message):
+    path = tmp_path / "corpus.txt"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["text", "train", str(path), "--output", str(tmp_path / "out"), *FAST_LM]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == message.format(path=path)
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_bad_flags_exit_2(lm, tmp_path, capsys):
+    assert main(["text", "sample", "--model", str(tmp_path / "none")]) == 2
+    assert "error: model folder" in capsys.readouterr().err
+    assert main(["text", "sample", "--model", str(lm / "lm"), "--temperature", "0"]) == 2
+    assert "expected a positive number, got 0" in capsys.readouterr().err
+    assert main(["text", "train", str(lm / "corpus.txt"), "--set", "model.hiden_size=3"]) == 2
+    assert "did you mean 'model.hidden_size'" in capsys.readouterr().err
+    assert main(["text", "evaluate", "--model", str(lm / "lm"), str(tmp_path / "gone.txt")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_help_has_worked_examples(capsys):
+    for command in (["text", "train"], ["text", "sample"], ["text", "evaluate"], ["text", "classify", "train"],
+                    ["text", "classify", "predict"], ["text", "classify", "evaluate"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*command, "--help"])
+        assert exc.value.code == 0
+        assert "lstmkit " + " ".join(command) in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- classify
+
+
+def reviews(path, n=40, labels=True):
+    good, bad = ["great", "lovely", "superb"], ["awful", "dull", "boring"]
+    rows = []
+    for i in range(n):
+        label = "pos" if i % 2 else "neg"
+        word = (good if label == "pos" else bad)[i % 3]
+        row = {"id": i, "review": f"the film was {word} and the plot {word}"}
+        if labels:
+            row["sentiment"] = label
+        rows.append(row)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clf(tmp_path_factory):
+    root = tmp_path_factory.mktemp("text-classify")
+    data = reviews(root / "train.csv")
+    assert main(["text", "classify", "train", str(data), "--output", str(root / "m"), *FAST_CLF]) == 0
+    return root
+
+
+def test_classify_train_writes_classes(clf):
+    config = json.loads((clf / "m" / "config.json").read_text())
+    assert config["classes"] == ["neg", "pos"] and config["task"] == "text-classify"
+    assert (clf / "m" / "history.csv").is_file()
+
+
+def test_classify_predict_writes_index_label_probabilities(clf, capsys):
+    data = reviews(clf / "new.csv", n=6, labels=False)
+    assert main(["text", "classify", "predict", "--model", str(clf / "m"), str(data), "--output", str(clf / "p.csv")]) == 0
+    table = pd.read_csv(clf / "p.csv")
+    assert list(table.columns) == ["index", "label", "p_neg", "p_pos"]
+    assert list(table["index"]) == list(range(6))
+    assert set(table["label"]) <= {"neg", "pos"}
+    assert (table[["p_neg", "p_pos"]].sum(axis=1) - 1).abs().max() < 1e-4
+
+
+def test_classify_evaluate_prints_accuracy_and_macro_f1(clf, capsys):
+    assert main(["text", "classify", "evaluate", "--model", str(clf / "m"), str(clf / "train.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy: " in out and "macro-F1: " in out
+
+
+def test_classify_errors_exit_2(clf, tmp_path, capsys):
+    data = clf / "train.csv"
+    assert main(["text", "classify", "train", str(data), "--text-col", "txt", "--output", str(tmp_path / "x"), *FAST_CLF]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: column 'txt' (--text-col) not found in train.csv; columns are: id, review, sentiment")
+    assert main(["text", "classify", "train", str(tmp_path / "none.csv"), *FAST_CLF]) == 2
+    assert "not found" in capsys.readouterr().err
+    out = tmp_path / "p.csv"
+    out.write_text("keep me")
+    assert main(["text", "classify", "predict", "--model", str(tmp_path / "nomodel"), str(data), "--output", str(out)]) == 2
+    assert out.read_text() == "keep me"
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"review": ["so so"], "sentiment": ["meh"]}).to_csv(other, index=False)
+    assert main(["text", "classify", "evaluate", "--model", str(clf / "m"), str(other)]) == 2
+    assert "'meh' were not in the training data" in capsys.readouterr().err

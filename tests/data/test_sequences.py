@@ -1,0 +1,102 @@
+"""Long-CSV reading, padding and per-channel statistics for sequence classification."""
+import numpy as np
+import pytest
+
+from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences, read_long_csv, read_sequences
+from lstmkit.errors import DataError
+
+LONG = """\
+trip,t,speed,heading,activity,note
+b,2,2.0,20,run,x
+b,1,1.0,10,run,y
+a,1,5.0,,walk,z
+a,3,7.0,70,walk,z
+a,2,6.0,60,walk,z
+"""
+
+
+def write(tmp_path, text, name="long.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_long_csv_groups_cases_in_first_appearance_order_and_sorts_by_time(tmp_path):
+    data = read_long_csv(write(tmp_path, LONG), id_col="trip", label_col="activity", time_col="t")
+    assert data.ids == ["b", "a"]
+    assert list(data.labels) == ["run", "walk"]
+    np.testing.assert_array_equal(data.series[0], [[1, 10], [2, 20]])  # speed, heading; text column skipped
+    assert data.series[1][0, 0] == 5 and np.isnan(data.series[1][0, 1])
+    np.testing.assert_array_equal(data.series[1][1:], [[6, 60], [7, 70]])
+
+
+def test_long_csv_without_time_keeps_file_order(tmp_path):
+    data = read_long_csv(write(tmp_path, LONG), id_col="trip", label_col="activity")
+    np.testing.assert_array_equal(data.series[0][:, 0], [2, 1])  # "t" is a feature now
+    assert data.n_features == 3
+
+
+def test_numeric_labels_stay_text(tmp_path):
+    data = read_long_csv(write(tmp_path, "id,label,x\n1,1,0.5\n1,1,0.7\n2,10,0.1\n"))
+    assert list(data.labels) == ["1", "10"] and data.ids == ["1", "2"]
+
+
+def test_labels_are_optional_unless_required(tmp_path):
+    path = write(tmp_path, "id,x\n1,0.5\n2,0.1\n")
+    assert read_long_csv(path).labels is None
+    with pytest.raises(DataError) as info:
+        read_sequences(path, require_labels=True)
+    assert str(info.value) == "label column 'label' not found in long.csv; columns are: id, x; pass --label-col"
+
+
+def test_missing_id_column_names_the_columns(tmp_path):
+    with pytest.raises(DataError) as info:
+        read_long_csv(write(tmp_path, LONG), id_col="case")
+    assert str(info.value) == (
+        "id column 'case' not found in long.csv; columns are: trip, t, speed, heading, activity, note; pass --id-col"
+    )
+
+
+def test_conflicting_labels_within_a_case(tmp_path):
+    with pytest.raises(DataError, match="case 'a' has several labels in column 'label'"):
+        read_long_csv(write(tmp_path, "id,label,x\na,u,1\na,v,2\n"))
+
+
+def test_no_numeric_feature(tmp_path):
+    with pytest.raises(DataError, match="has no numeric feature column"):
+        read_long_csv(write(tmp_path, "id,label,x\na,u,p\n"))
+
+
+def test_pad_sequences_pads_and_cuts():
+    series = [np.ones((2, 3), np.float32), 2 * np.ones((4, 3), np.float32)]
+    padded, lengths = pad_sequences(series, value=-1.0)
+    assert padded.shape == (2, 4, 3) and list(lengths) == [2, 4]
+    assert (padded[0, 2:] == -1).all() and (padded[1] == 2).all()
+    cut, lengths = pad_sequences(series, length=3)
+    assert cut.shape == (2, 3, 3) and list(lengths) == [2, 3]
+
+
+def test_channel_stats_ignore_missing_values_and_flat_channels():
+    rng = np.random.default_rng(0)
+    series = [rng.normal(size=(n, 3)).astype(np.float32) for n in (5, 9)]
+    series[0][1, 0] = np.nan
+    for s in series:
+        s[:, 2] = 4.0
+    mean, std = channel_stats(series)
+    stacked = np.concatenate(series)
+    np.testing.assert_allclose(mean[:2], np.nanmean(stacked[:, :2], axis=0), rtol=1e-5)
+    np.testing.assert_allclose(std[:2], np.nanstd(stacked[:, :2], axis=0), rtol=1e-5)
+    assert mean[2] == 4.0 and std[2] == 1.0
+
+
+def test_natural_order_and_subset():
+    assert natural_order(["10", "2", "1"]) == ["1", "2", "10"]
+    assert natural_order(["b", "a10", "a2"]) == ["a2", "a10", "b"]
+    data = SequenceData(series=[np.zeros((1, 1))] * 3, labels=np.array(["x", "y", "z"], dtype=object), ids=["p", "q", "r"])
+    sub = data.subset([2, 0])
+    assert list(sub.labels) == ["z", "x"] and sub.ids == ["r", "p"]
+
+
+def test_unknown_name_lists_the_bundled_datasets():
+    with pytest.raises(DataError, match="neither a file nor a bundled dataset.*japanese-vowels"):
+        read_sequences("no-such-dataset")

@@ -1,0 +1,133 @@
+"""Reading series from CSV/Parquet: time formats, delimiters, ids, gaps, and the error texts users see."""
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lstmkit.data.tabular import choose_season, load_series, read_table, season_from_freq
+from lstmkit.errors import DataError, LstmkitError
+
+
+def write(tmp_path, text, name="data.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(
+    "times, kind, freq, future",
+    [
+        (["1949-01", "1949-02", "1949-03", "1949-04"], "month", "M", ["1949-05", "1949-06"]),
+        (["1965-Q1", "1965-Q2", "1965-Q3", "1965-Q4"], "quarter", "Q", ["1966-Q1", "1966-Q2"]),
+        (["1990", "1991", "1992", "1993"], "year", "Y", [1994, 1995]),
+        (["2020-01-30", "2020-01-31", "2020-02-01", "2020-02-02"], "datetime", "D", ["2020-02-03", "2020-02-04"]),
+        (["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30"], "datetime", "ME", ["2020-05-31", "2020-06-30"]),
+        (["2021-03-01 22:00", "2021-03-01 23:00", "2021-03-02 00:00", "2021-03-02 01:00"], "datetime", "h",
+         ["2021-03-02 02:00:00", "2021-03-02 03:00:00"]),
+    ],
+)
+def test_time_formats_are_detected_and_future_labels_keep_their_style(tmp_path, times, kind, freq, future):
+    text = "when,value\n" + "".join(f"{t},{i + 1}\n" for i, t in enumerate(times))
+    data = load_series(write(tmp_path, text))
+    assert data.time_col == "when" and data.time_kind == kind and data.freq == freq
+    assert data.future_times(data.series[0], 2) == future
+    np.testing.assert_array_equal(data.series[0].target, [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_delimiter_is_detected(tmp_path, sep):
+    text = f"month{sep}sales{sep}price\n" + "".join(f"2000-{m:02d}{sep}{m * 10}{sep}{m}.5\n" for m in range(1, 10))
+    data = load_series(write(tmp_path, text), target="sales")
+    assert data.covariate_names == ["price"]
+    assert data.series[0].target[-1] == 90 and data.series[0].covariates[-1, 0] == 9.5
+
+
+def test_latin1_file_is_read(tmp_path):
+    text = "mois,ventes\n" + "".join(f"2000-{m:02d},{m}\n" for m in range(1, 7))
+    path = write(tmp_path, text.replace("mois", "moïs"), encoding="latin-1")
+    assert load_series(path).time_col == "moïs"
+
+
+def test_parquet_is_read(tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=10, freq="D"), "y": np.arange(10.0)})
+    frame.to_parquet(tmp_path / "d.parquet")
+    data = load_series(tmp_path / "d.parquet")
+    assert data.freq == "D" and data.series[0].target[-1] == 9
+
+
+def test_id_col_splits_long_format_into_series(tmp_path):
+    rows = [f"{sid},2000-{m:02d},{m * k}" for sid, k in (("a", 1), ("b", 10)) for m in range(1, 7)]
+    data = load_series(write(tmp_path, "store,month,sales\n" + "\n".join(rows)), id_col="store")
+    assert [s.id for s in data.series] == ["a", "b"]
+    np.testing.assert_array_equal(data.series[1].target, [10, 20, 30, 40, 50, 60])
+
+
+def test_gaps_are_interpolated_with_a_warning(tmp_path, caplog):
+    text = "month,v\n2000-01,1\n2000-02,\n2000-03,3\n2000-05,5\n"  # one empty cell, one missing month
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, text))
+    np.testing.assert_allclose(data.series[0].target, [1, 2, 3, 4, 5])
+    assert "1 missing time step" in caplog.text and "2 missing value(s)" in caplog.text
+
+
+def test_gaps_can_be_refused(tmp_path):
+    with pytest.raises(DataError, match=r"1 missing value\(s\) in 'v'.*row 2"):
+        load_series(write(tmp_path, "month,v\n2000-01,1\n2000-02,\n2000-03,3\n"), fill="error")
+
+
+@pytest.mark.parametrize(
+    "text, kwargs, message",
+    [
+        ("month,v\n2000-01,1\n", {"target": "sales"}, "target column 'sales' not found in data.csv; columns are: month, v"),
+        ("month,v\n2000-01,1\n", {"time_col": "date"}, "time column 'date' not found"),
+        ("month,v\n2000-01,1\n2000-02,abc\n", {}, "non-numeric value 'abc' at row 2"),
+        ("month,v,w\n2000-01,1,2\n", {}, "several numeric columns (v, w); choose one with --target"),
+        ("month,name\n2000-01,x\n", {}, "no numeric column to forecast"),
+        ("month,v\n2000-01,1\n2000-01,2\n", {}, "duplicate time 2000-01"),
+        ("month,v\n2000-02,1\n2000-01,2\n", {}, "not in increasing order"),
+        ("month,v\n2000-01,1\n2000-02,inf\n", {}, "infinite value at row 2"),
+        ("month,v\n", {}, "has a header but no rows"),
+        ("", {}, "is empty"),
+        ("date,v\n2020-01-01,1\nnot a date,2\n", {"time_col": "date"}, "not a time, 'not a date' at row 2"),
+        ("date,v\n2020-01-01,1\n2020-01-02,2\n2020-01-04,3\n2020-01-04 05:00,4\n", {}, "irregular"),
+    ],
+)
+def test_bad_data_gives_a_clear_error(tmp_path, text, kwargs, message):
+    with pytest.raises(DataError) as info:
+        load_series(write(tmp_path, text), **kwargs)
+    assert message in str(info.value)
+
+
+def test_binary_and_missing_files(tmp_path):
+    (tmp_path / "junk.csv").write_bytes(b"\x00\x01\x02binary")
+    with pytest.raises(DataError, match="binary"):
+        read_table(tmp_path / "junk.csv")
+    with pytest.raises(DataError, match="not found"):
+        load_series(tmp_path / "missing.csv")
+
+
+def test_season_inference_and_check(tmp_path):
+    assert season_from_freq("MS", "datetime") == 12 and season_from_freq("W-SUN", "datetime") == 52
+    assert season_from_freq("30min", "datetime") == 48 and season_from_freq("h", "datetime") == 24
+    assert season_from_freq("D", "datetime") == 7 and season_from_freq(None, "year") == 1
+    text = "month,v\n" + "".join(f"{2000 + m // 12}-{m % 12 + 1:02d},{m}\n" for m in range(30))
+    data = load_series(write(tmp_path, text))
+    assert choose_season(data, None, horizon=3) == 12
+    assert choose_season(data, None, horizon=12) == 1  # 30 < 2 * 12 + 12: too short, dropped
+    with pytest.raises(DataError, match="--season 12 needs at least 36 points"):
+        choose_season(data, 12, horizon=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list("0123456789-,;.\nQabe \t\"")), max_size=120))
+def test_any_csv_text_ends_in_a_result_or_a_clean_error(tmp_path, text):
+    path = tmp_path / "fuzz.csv"
+    path.write_text(text)
+    try:
+        load_series(path)
+    except LstmkitError:
+        pass

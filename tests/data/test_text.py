@@ -1,0 +1,170 @@
+"""Corpus loading, the character vocabulary, the classifier's tokeniser and text tables."""
+import pytest
+
+from lstmkit.data.text import (
+    CharVocab, Tokenizer, python_stdlib_corpus, read_text, read_text_table,
+)
+from lstmkit.errors import DataError
+
+# ----------------------------------------------------------------------------- read_text
+
+
+def test_read_text_normalises_line_endings_and_drops_bom(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"\xef\xbb\xbfone\r\ntwo\rthree\n")
+    assert read_text(path) == "one\ntwo\nthree\n"
+
+
+def test_read_text_max_chars(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("abcdefgh", encoding="utf-8")
+    assert read_text(path, max_chars=3) == "abc"
+
+
+def test_read_text_missing_file(tmp_path):
+    with pytest.raises(DataError, match=r"text file '.*nope\.txt' not found; pass a UTF-8 text file or the bundled corpus 'python-stdlib'"):
+        read_text(tmp_path / "nope.txt")
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\n\t\n"])
+def test_read_text_empty(tmp_path, content):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="is empty; a corpus needs text to learn from"):
+        read_text(path)
+
+
+def test_read_text_binary(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(DataError, match="looks binary .*pass a UTF-8 text file"):
+        read_text(path)
+
+
+def test_read_text_not_utf8_names_line(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("ok\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"is not UTF-8 text \(invalid byte 0xe9 on line 2\); convert it"):
+        read_text(path)
+
+
+def test_read_text_folder(tmp_path):
+    with pytest.raises(DataError, match="is a folder"):
+        read_text(tmp_path)
+
+
+def test_python_stdlib_corpus_is_python_and_capped():
+    text = read_text("python-stdlib", max_chars=50_000)
+    assert 1_000 < len(text) <= 50_000
+    assert "def " in text and "import " in text
+    assert python_stdlib_corpus(max_chars=50_000) == text  # deterministic
+
+
+# ----------------------------------------------------------------------------- CharVocab
+
+
+def test_char_vocab_round_trip_and_unknown():
+    vocab = CharVocab.build("hello world\n")
+    assert vocab.chars == "\n dehlorw"
+    assert len(vocab) == len(vocab.chars) + 1  # + <unk>
+    ids = vocab.encode("hold")
+    assert 0 not in ids and vocab.decode(ids) == "hold"
+    assert vocab.encode("hé") == [vocab.encode("h")[0], 0]
+    assert vocab.decode([0]) == "\ufffd"
+    assert vocab.unknown("héllo!") == "!é"
+
+
+def test_char_vocab_rejects_duplicates():
+    with pytest.raises(DataError, match="twice"):
+        CharVocab("aa")
+
+
+# ----------------------------------------------------------------------------- Tokenizer
+
+
+def test_word_tokenizer_splits_punctuation_and_lowercases():
+    tok = Tokenizer.fit(["Hello, world!"], min_count=1)
+    assert tok.split("Hello, World!") == ["hello", ",", "world", "!"]
+    assert 1 not in tok.encode("hello world")
+
+
+def test_tokenizer_rare_and_unseen_tokens_are_unk():
+    tok = Tokenizer.fit(["good good film", "bad bad film", "rare"], min_count=2)
+    assert "rare" not in tok.tokens
+    good, film = tok.encode("good film")
+    assert good >= 2 and film >= 2
+    assert tok.encode("rare unseenword") == [1, 1]
+
+
+def test_tokenizer_empty_text_is_one_unknown_token():
+    tok = Tokenizer.fit(["a a", "b b"], min_count=1)
+    assert tok.encode("") == [1]
+    assert tok.encode("   \n") == [1]
+
+
+def test_tokenizer_ids_are_deterministic():
+    texts = ["b a c", "c a b", "a"]
+    tok = Tokenizer.fit(texts, min_count=1)
+    assert tok.tokens == ("a", "b", "c")  # by frequency, ties alphabetical
+    assert tok == Tokenizer.fit(list(reversed(texts)), min_count=1)
+
+
+def test_char_tokenizer_and_max_len():
+    tok = Tokenizer.fit(["abc", "cab"], mode="char", min_count=1, lowercase=False)
+    assert tok.split("aB") == ["a", "B"]
+    assert tok.encode("aB") == [tok.encode("a")[0], 1]
+    assert tok.encode_batch(["abcabc"], max_len=2) == [tok.encode("ab")]
+
+
+def test_tokenizer_errors():
+    with pytest.raises(DataError, match="unknown tokenisation 'bpe'; use 'word' or 'char'"):
+        Tokenizer.fit(["a"], mode="bpe")
+    with pytest.raises(DataError, match="the training texts are all empty"):
+        Tokenizer.fit(["", "  "])
+
+
+# ----------------------------------------------------------------------------- read_text_table
+
+
+def _csv(tmp_path, text, name="d.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_table_columns_detected_by_name(tmp_path):
+    path = _csv(tmp_path, "id,review,sentiment\n1,great film,pos\n2,\"awful, boring\",neg\n")
+    table = read_text_table(path, require_labels=True)
+    assert (table.text_col, table.label_col) == ("review", "sentiment")
+    assert table.texts == ["great film", "awful, boring"] and table.labels == ["pos", "neg"]
+
+
+def test_table_two_columns_with_text_given(tmp_path):
+    path = _csv(tmp_path, "body,queue\nprinter is broken,it\nrefund please,billing\n")
+    table = read_text_table(path, text_col="body", require_labels=True)
+    assert table.label_col == "queue"
+
+
+def test_table_empty_text_cell_is_empty_string(tmp_path):
+    path = _csv(tmp_path, "text,label\n,a\nhello,b\n")
+    assert read_text_table(path, require_labels=True).texts == ["", "hello"]
+
+
+def test_table_ambiguous_columns(tmp_path):
+    path = _csv(tmp_path, "a,b,c\nx,y,z\n")
+    with pytest.raises(DataError, match="cannot tell which column of d.csv holds the labels; columns are: a, b, c; pass --label-col"):
+        read_text_table(path, require_labels=True)
+    with pytest.raises(DataError, match="cannot tell which column of d.csv holds the text; columns are: a, b, c; pass --text-col"):
+        read_text_table(path, label_col="c")
+
+
+def test_table_missing_column(tmp_path):
+    path = _csv(tmp_path, "text,label\nhi,a\n")
+    with pytest.raises(DataError, match=r"column 'txt' \(--text-col\) not found in d.csv; columns are: text, label"):
+        read_text_table(path, text_col="txt")
+
+
+def test_table_missing_label_names_line(tmp_path):
+    path = _csv(tmp_path, "text,label\nhi,a\nho,\n")
+    with pytest.raises(DataError, match=r"column 'label' is empty on line\(s\) 3; every training row needs a label"):
+        read_text_table(path, require_labels=True)

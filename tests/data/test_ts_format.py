@@ -1,0 +1,116 @@
+"""The UEA/UCR .ts reader: header tags, unequal lengths, missing values, labels, errors naming lines."""
+import gzip
+
+import numpy as np
+import pytest
+
+from lstmkit.data.sequences import read_sequences
+from lstmkit.data.ts_format import read_ts
+from lstmkit.errors import DataError
+
+UNIVARIATE = """\
+# a comment line
+@problemName Toy
+@timeStamps false
+@missing false
+@univariate true
+@equalLength true
+@seriesLength 4
+@classLabel true walk run
+@data
+1,2,3,4:run
+0.5,0.25,-1,2e-1:walk
+"""
+
+MULTIVARIATE_UNEQUAL = """\
+@problemName Multi
+@univariate false
+@dimensions 2
+@equalLength false
+@missing true
+@classLabel true b a
+@data
+1,2,3:4,5,6:a
+1,?,3,4,5:6,7,8,9,10:b
+7,8:9,?:b
+1,2,?:4,5,?:a
+"""
+
+
+def write(tmp_path, text, name="toy.ts"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_univariate_values_labels_and_declared_order(tmp_path):
+    data = read_ts(write(tmp_path, UNIVARIATE))
+    assert len(data) == 2 and data.n_features == 1
+    np.testing.assert_array_equal(data.series[0][:, 0], [1, 2, 3, 4])
+    np.testing.assert_allclose(data.series[1][:, 0], [0.5, 0.25, -1, 0.2])
+    assert list(data.labels) == ["run", "walk"]
+    assert data.classes == ("walk", "run")  # the header's order, not sorted
+    assert data.name == "toy.ts"
+
+
+def test_multivariate_unequal_lengths_and_missing(tmp_path):
+    data = read_ts(write(tmp_path, MULTIVARIATE_UNEQUAL))
+    assert data.n_features == 2
+    assert list(data.lengths) == [3, 5, 2, 2]  # the last case's trailing all-missing step is dropped
+    np.testing.assert_array_equal(data.series[0], [[1, 4], [2, 5], [3, 6]])
+    assert np.isnan(data.series[1][1, 0]) and data.series[1][1, 1] == 7
+    assert np.isnan(data.series[2][1, 1]) and data.series[2][1, 0] == 8
+    assert list(data.labels) == ["a", "b", "b", "a"]
+
+
+def test_unlabelled_file(tmp_path):
+    data = read_ts(write(tmp_path, "@classLabel false\n@data\n1,2,3\n4,5\n"))
+    assert data.labels is None and list(data.lengths) == [3, 2]
+
+
+def test_gzipped_file(tmp_path):
+    path = tmp_path / "toy.ts.gz"
+    path.write_bytes(gzip.compress(UNIVARIATE.encode()))
+    assert len(read_ts(path)) == 2
+
+
+def test_channels_of_different_length_are_padded_with_missing(tmp_path):
+    data = read_ts(write(tmp_path, "@dimensions 2\n@classLabel true x y\n@data\n1,2,3:4,5:x\n1,2:3,4:y\n"))
+    assert data.series[0].shape == (3, 2) and np.isnan(data.series[0][2, 1])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("@dimensions 2\n@classLabel true x y\n@data\n1,2:3,4:x\n1,2:y\n", "toy.ts line 5: expected 2 channel(s) separated by ':', found 1"),
+        ("@classLabel true x y\n@data\n1,2:x\n1,abc:y\n", "toy.ts line 4: channel 1 has a non-numeric value 'abc'"),
+        ("@classLabel true x y\n@data\n1,2:x\n1,2:z\n", "toy.ts line 4: class label 'z' is not among the declared @classLabel values x, y"),
+        ("@problemName t\n@colour blue\n@data\n", "toy.ts line 2: unknown header tag @colour"),
+        ("@classLabel true a\n1,2:a\n", "toy.ts line 2: expected a header tag"),
+        ("@problemName t\n@classLabel true a\n", "toy.ts: no @data line found"),
+        ("@problemName t\n@data\n1,2\n", "toy.ts line 2: the header has no @classLabel tag"),
+        ("@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2):a\n", "toy.ts line 3: @timeStamps true files"),
+        ("@univariate maybe\n", "toy.ts line 1: @univariate must be true or false, got 'maybe'"),
+        ("@classLabel true a b\n@data\n1,2:\n", "toy.ts line 3: the class label after the last ':' is empty"),
+        ("@classLabel true a b\n@data\n?,?:a\n", "toy.ts line 3: the series has no observed values"),
+        ("@classLabel true a b\n@data\n", "toy.ts: the file has no data lines after @data"),
+    ],
+)
+def test_malformed_files_name_the_line(tmp_path, text, message):
+    with pytest.raises(DataError) as info:
+        read_ts(write(tmp_path, text))
+    assert message in str(info.value)
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="data file .*nope.ts not found"):
+        read_ts(tmp_path / "nope.ts")
+
+
+def test_bundled_japanese_vowels_train_and_test_splits():
+    train = read_sequences("japanese-vowels")
+    test = read_sequences("japanese-vowels", split="test")
+    assert (len(train), len(test)) == (270, 370)
+    assert train.n_features == 12 and 7 <= train.lengths.min() and train.lengths.max() <= 29
+    assert train.classes == tuple(str(k) for k in range(1, 10))
+    assert len(read_sequences("japanese-vowels-test")) == 370

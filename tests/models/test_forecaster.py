@@ -1,0 +1,138 @@
+"""LSTMForecaster: it learns a seasonal pattern, quantiles never cross, save/load predicts the same,
+and the preprocessing (scale, log choice, windows) never sees data it should not."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.data.tabular import load_series
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.evaluate import baselines, metrics
+from lstmkit.evaluate.backtest import holdout, truncate
+from lstmkit.models.forecast_net import ForecastNet
+from lstmkit.models.forecaster import LSTMForecaster, auto_lookbacks, choose_log
+
+FAST = {"epochs": 25, "ensemble": 2, "hidden_size": 8, "patience": 25}
+
+
+def seasonal_frame(n=96, season=12, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 50 + 0.3 * t + 8 * np.sin(2 * np.pi * t / season) + rng.normal(0, 0.5, n)
+    months = pd.period_range("2000-01", periods=n, freq="M").astype(str)
+    return pd.DataFrame({"month": months, "sales": y})
+
+
+def test_it_learns_a_seasonal_pattern_better_than_naive(seed):
+    frame = seasonal_frame()
+    train, truth = frame.iloc[:-12], frame["sales"].to_numpy()[-12:]
+    model = LSTMForecaster(12, epochs=40, ensemble=2, hidden_size=8).fit(train)
+    forecast = model.predict()
+    assert list(forecast.columns) == ["time", "step", "forecast"]
+    assert forecast["time"].iloc[0] == "2007-01"
+    hist = train["sales"].to_numpy()
+    lstm = metrics.mase(truth, forecast["forecast"].to_numpy(), insample=hist, season=12)
+    naive = metrics.mase(truth, baselines.naive(hist, 12), insample=hist, season=12)
+    assert lstm < 0.5 * naive
+
+
+def test_quantiles_never_cross(seed):
+    quantiles = (0.05, 0.1, 0.5, 0.9, 0.95)
+    net = ForecastNet(lookbacks=[6, 8], horizon=3, hidden_size=4, quantiles=quantiles, season=1)
+    for p in net.parameters():  # wild weights: monotonicity must hold by construction
+        torch.nn.init.normal_(p, std=3.0)
+    out = net(torch.randn(64, 8) * 10, torch.ones(64, 1))
+    assert out.shape == (64, 3, 1 + len(quantiles))
+    assert (out[..., 2:] - out[..., 1:-1] >= 0).all()
+
+
+def test_quantile_forecast_columns_are_ordered(seed):
+    model = LSTMForecaster(6, quantiles=(0.9, 0.1, 0.5), **FAST).fit(seasonal_frame(60))
+    frame = model.predict()
+    assert list(frame.columns) == ["time", "step", "forecast", "q0.1", "q0.5", "q0.9"]
+    assert (frame["q0.1"] <= frame["q0.5"]).all() and (frame["q0.5"] <= frame["q0.9"]).all()
+
+
+def test_save_then_load_predicts_the_same(tmp_path, seed):
+    frame = seasonal_frame(72)
+    model = LSTMForecaster(6, quantiles=(0.1, 0.9), **FAST).fit(frame)
+    model.save(tmp_path / "m")
+    loaded = LSTMForecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(model.predict(frame), loaded.predict(frame))
+    assert loaded.state == model.state
+
+
+def test_same_seed_same_forecast(seed):
+    frame = seasonal_frame(60)
+    a = LSTMForecaster(6, seed=3, **FAST).fit(frame).predict()
+    b = LSTMForecaster(6, seed=3, **FAST).fit(frame).predict()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_holdout_model_never_sees_the_holdout(seed):
+    """Changing the last H points must not change the evaluation model at all (no leakage)."""
+    frame = seasonal_frame(72)
+    spoiled = frame.copy()
+    spoiled.loc[spoiled.index[-6:], "sales"] = 1e6
+    runs = []
+    for f in (frame, spoiled):
+        data = load_series(f)
+        m, fc, model = holdout(lambda: LSTMForecaster(6, **FAST), data, horizon=6)
+        runs.append((fc, model.state, {k: v.clone() for k, v in model.net.state_dict().items()}))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]  # scale, log choice, lookbacks, lengths
+    for k in runs[0][2]:
+        torch.testing.assert_close(runs[0][2][k], runs[1][2][k])
+    assert runs[0][1]["train_lengths"] == {"None": 66}
+
+
+def test_truncate_keeps_the_truth():
+    data = load_series(seasonal_frame(30))
+    short, truths = truncate(data, 5)
+    assert len(short.series[0].target) == 25 and len(short.series[0].times) == 25
+    np.testing.assert_array_equal(truths[0], data.series[0].target[-5:])
+
+
+def test_several_series_with_covariates(seed):
+    rows = []
+    for sid, level in (("a", 10.0), ("b", 1000.0)):
+        f = seasonal_frame(48, seed=int(level))
+        rows.append(f.assign(store=sid, sales=f.sales * level / 50, price=np.arange(48.0)))
+    frame = pd.concat(rows)
+    model = LSTMForecaster(4, id_col="store", target="sales", **FAST).fit(frame)
+    out = model.predict()
+    assert list(out.columns) == ["id", "time", "step", "forecast"] and len(out) == 8
+    assert model.state["n_covariates"] == 1
+    b = out[out.id == "b"].forecast.mean()
+    assert 300 < b < 3000  # each series in its own units
+    with pytest.raises(DataError, match="covariate columns"):
+        model.predict(frame.drop(columns="price"))
+
+
+def test_log_is_chosen_for_multiplicative_seasonality():
+    t = np.arange(120)
+    growth = np.exp(0.02 * t)
+    assert choose_log(growth * (1 + 0.3 * np.sin(2 * np.pi * t / 12)), 12)
+    assert not choose_log(50 + 0.2 * t + 5 * np.sin(2 * np.pi * t / 12), 12)
+    assert not choose_log(np.sin(t) - 0.5, 12)
+
+
+def test_lookbacks_and_length_errors():
+    assert auto_lookbacks(144, season=12, horizon=12, ensemble=3, lookback=None) == [24, 36, 18]
+    assert auto_lookbacks(144, season=12, horizon=12, ensemble=2, lookback=30) == [30, 30]
+    with pytest.raises(DataError, match="series too short: forecasting 12 steps needs at least"):
+        auto_lookbacks(15, season=1, horizon=12, ensemble=1, lookback=None)
+    with pytest.raises(DataError, match="--lookback 50 with --horizon 12 needs at least 63 points"):
+        auto_lookbacks(40, season=1, horizon=12, ensemble=1, lookback=50)
+
+
+def test_bad_settings_are_config_errors():
+    with pytest.raises(ConfigError, match="quantiles must lie strictly between 0 and 1"):
+        LSTMForecaster(3, quantiles=(0.5, 1.2))
+    with pytest.raises(ConfigError, match="did you mean 'model.hidden_size'"):
+        LSTMForecaster(3, **{"model.hiden_size": 3})
+
+
+def test_loading_a_missing_folder_is_a_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError):
+        LSTMForecaster.load(tmp_path / "none")

@@ -1,0 +1,189 @@
+"""The character language model: TBPTT layout and state carry, scoring, sampling, save/load."""
+import json
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lstmkit.config import resolve_config
+from lstmkit.data.text import CharVocab
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.models.language_model import (
+    IGNORE, CharLanguageModel, LanguageModel, TBPTTLoss, TextConfig, score_text, tbptt_layout,
+)
+
+TINY = ["model.hidden_size=16", "model.embedding_dim=8", "model.dropout=0", "trainer.epochs=2", "data.chunk_len=8"]
+
+
+def tiny_config(*extra: str) -> TextConfig:
+    return resolve_config(TextConfig(), overrides=[*TINY, *extra])
+
+
+@pytest.fixture(scope="module")
+def fitted() -> LanguageModel:
+    text = "the quick brown fox jumps over the lazy dog.\n" * 20
+    return LanguageModel(tiny_config()).fit(text)
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def test_tbptt_layout_streams_continue_across_chunks():
+    ids = torch.arange(1, 42)  # 41 ids: 40 (input, target) pairs
+    x, y = tbptt_layout(ids, streams=3, chunk_len=4)  # 13 pairs per stream (1 dropped) -> 4 chunks
+    assert x.shape == y.shape == (4, 3, 4)
+    for s in range(3):
+        stream_x = x[:, s].flatten()
+        stream_y = y[:, s].flatten()
+        valid = stream_y != IGNORE
+        assert valid.sum() == 13
+        expected = torch.arange(1 + 13 * s, 1 + 13 * (s + 1))
+        assert torch.equal(stream_x[valid], expected)  # consecutive chunks continue the stream
+        assert torch.equal(stream_y[valid], expected + 1)  # the target is the next character
+        assert not valid[13:].any()  # padding only at the end
+
+
+def test_tbptt_layout_short_text_uses_fewer_streams():
+    x, y = tbptt_layout(torch.tensor([1, 2, 3]), streams=16, chunk_len=8)
+    assert x.shape == (1, 2, 8)
+
+
+def test_tbptt_loss_carries_state_across_chunks(seed):
+    """Chunk by chunk with the loss object gives the same loss as the whole stream at once."""
+    model = CharLanguageModel(10, embedding_dim=4, hidden_size=8, num_layers=2, dropout=0.0).eval()
+    ids = torch.randint(1, 10, (97,))
+    x, y = tbptt_layout(ids, streams=2, chunk_len=5)
+    loss_fn = TBPTTLoss()
+    total = sum(loss_fn(model, (xk[None], yk[None])).item() * (yk != IGNORE).sum().item() for xk, yk in zip(x, y))
+    whole_x, whole_y = x.transpose(0, 1).flatten(1), y.transpose(0, 1).flatten(1)  # (S, n_chunks*T)
+    logits, _ = model(whole_x)
+    expected = F.cross_entropy(logits.flatten(0, 1), whole_y.flatten(), ignore_index=IGNORE, reduction="sum")
+    assert total == pytest.approx(expected.item(), rel=1e-5)
+    # several chunks in one call (the trainer's validation batches) give the same mean
+    loss_fn.reset()
+    assert loss_fn(model, (x, y)).item() == pytest.approx(expected.item() / (y != IGNORE).sum().item(), rel=1e-5)
+
+
+def test_learns_a_pattern_longer_than_a_chunk():
+    """After a run of 7 x's comes the letter that did not come 8 steps before: 'a' and 'b'
+    alternate every 8 characters. Chunks are 4 long, so only the carried (h, c) tells them apart."""
+    text = ("a" + "x" * 7 + "b" + "x" * 7) * 150
+    overrides = ["model.hidden_size=32", "model.embedding_dim=8", "model.dropout=0", "data.chunk_len=4",
+                 "trainer.batch_size=8", "trainer.epochs=40", "trainer.lr=0.01"]
+    lm = LanguageModel(resolve_config(TextConfig(), overrides=overrides)).fit(text)
+    probe = ("a" + "x" * 7 + "b" + "x" * 7) * 30
+    carried = lm.score(probe).bits_per_char
+    # the same weights with the state reset every chunk cannot know which letter is due
+    vocab, net = lm.vocab_, lm.network_
+    ids = torch.tensor(vocab.encode(probe))
+    x, y = tbptt_layout(ids, streams=1, chunk_len=4)
+    with torch.no_grad():
+        nll = sum(F.cross_entropy(net(xk)[0].flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum")
+                  for xk, yk in zip(x, y))
+    reset = nll.item() / (len(probe) - 1) / math.log(2)
+    assert carried < 0.3
+    assert reset > carried + 0.3
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def test_score_matches_a_hand_computation(fitted):
+    text = "the lazy fox."
+    score = fitted.score(text)
+    ids = torch.tensor([fitted.vocab_.encode(text)])
+    with torch.no_grad():
+        logp = torch.log_softmax(fitted.network_(ids[:, :-1])[0], dim=-1)[0]  # (T-1, V)
+    expected = -logp.gather(1, ids[0, 1:, None]).sum().item() / (len(text) - 1) / math.log(2)
+    assert score.chars == len(text) - 1 and score.unknown_chars == 0
+    assert score.bits_per_char == pytest.approx(expected, rel=1e-5)
+
+
+def test_score_does_not_depend_on_chunk_length(fitted):
+    text = "over the quick dog, the brown fox jumps.\n" * 3
+    a = score_text(fitted.network_, fitted.vocab_, text, chunk_len=7)
+    b = score_text(fitted.network_, fitted.vocab_, text, chunk_len=500)
+    assert a.bits_per_char == pytest.approx(b.bits_per_char, rel=1e-5)
+
+
+def test_unknown_characters_are_charged_and_counted(fitted):
+    plain, odd = fitted.score("the dog"), fitted.score("the d\u00f6g")
+    assert odd.unknown_chars == 1 and plain.unknown_chars == 0
+    assert odd.bits_per_char > plain.bits_per_char
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def test_sampling_is_reproducible_with_a_seed(fitted):
+    a = fitted.sample("the ", length=60, seed=3)
+    assert a == fitted.sample("the ", length=60, seed=3)
+    assert len(a) == 60 and "\ufffd" not in a  # <unk> is never generated
+    others = {fitted.sample("the ", length=60, seed=s) for s in range(4, 8)}
+    assert len(others | {a}) > 1
+
+
+def test_top_k_one_is_greedy(fitted):
+    assert fitted.sample("the ", length=30, top_k=1, seed=1) == fitted.sample("the ", length=30, top_k=1, seed=2)
+
+
+def test_sampling_arguments_are_checked(fitted):
+    with pytest.raises(ConfigError, match="temperature must be > 0, got 0"):
+        fitted.sample("a", temperature=0)
+    with pytest.raises(ConfigError, match="top_k must be >= 1, got 0"):
+        fitted.sample("a", top_k=0)
+
+
+def test_prompt_with_unknown_characters_still_samples(fitted, caplog):
+    assert len(fitted.sample("\u00fcber ", length=5, seed=0)) == 5
+    assert "never saw" in caplog.text
+
+
+# ----------------------------------------------------------------------------- fit, save, load
+
+
+def test_too_short_corpus():
+    with pytest.raises(DataError, match="the corpus has 5 characters; a language model needs at least 100"):
+        LanguageModel(tiny_config()).fit("hello")
+
+
+def test_bad_setting():
+    with pytest.raises(ConfigError, match=r"data.val_fraction must be in \[0, 1\), got 1.5"):
+        LanguageModel(tiny_config("data.val_fraction=1.5")).fit("x" * 200)
+
+
+def test_history_and_validation(fitted):
+    assert len(fitted.history_.rows) == 2
+    assert fitted.validation_.chars > 0 and math.isfinite(fitted.validation_.bits_per_char)
+
+
+def test_save_load_gives_the_same_model(fitted, tmp_path):
+    fitted.save(tmp_path / "lm")
+    config = json.loads((tmp_path / "lm" / "config.json").read_text())
+    assert config["task"] == "text" and config["vocabulary"] == fitted.vocab_.chars
+    loaded = LanguageModel.load(tmp_path / "lm")
+    for name, tensor in fitted.network_.state_dict().items():
+        assert torch.equal(tensor, loaded.network_.state_dict()[name])
+    assert loaded.score("the dog").bits_per_char == fitted.score("the dog").bits_per_char
+    assert loaded.sample("th", length=40, seed=5) == fitted.sample("th", length=40, seed=5)
+    assert loaded.validation_ == fitted.validation_
+
+
+def test_load_errors(tmp_path, fitted):
+    with pytest.raises(CheckpointError, match="model folder .* not found; pass the folder written by 'lstmkit text train'"):
+        LanguageModel.load(tmp_path / "missing")
+    fitted.save(tmp_path / "lm")
+    config = json.loads((tmp_path / "lm" / "config.json").read_text())
+    config["vocabulary"] = config["vocabulary"][:-1]
+    (tmp_path / "lm" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="the weights do not match config.json"):
+        LanguageModel.load(tmp_path / "lm")
+
+
+def test_vocabulary_comes_from_the_training_part():
+    text = "ab" * 100 + "z" * 30  # the held-out tail (last 10% = 23 chars) is all 'z'
+    lm = LanguageModel(tiny_config("trainer.epochs=1")).fit(text)
+    assert "z" in lm.vocab_.chars  # 7 z's fall in the training part
+    lm = LanguageModel(tiny_config("trainer.epochs=1")).fit("ab" * 100 + "z" * 22)
+    assert "z" not in lm.vocab_.chars and lm.validation_.unknown_chars == 21
