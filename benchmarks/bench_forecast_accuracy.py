@@ -60,13 +60,13 @@ def _series() -> dict[str, tuple[pd.DataFrame, int, str]]:
     el = sm.datasets.elnino.load_pandas().data.drop(columns="YEAR").to_numpy().reshape(-1)
     out["elnino"] = (monthly(el, "1950-01"), 12, "long")
     out["sunspots_monthly"] = (monthly(np.asarray(pm.load_sunspots(), dtype=float), "1749-01"), 24, "long")
-    try:  # pmdarima downloads these two on first use; skipped offline
-        taylor = np.asarray(pm.load_taylor(), dtype=float)
-        t = pd.date_range("2000-06-05", periods=len(taylor), freq="30min")
-        out["taylor"] = (pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M:%S"), "value": taylor}), 48, "long")
+    taylor = np.asarray(pm.load_taylor(), dtype=float)  # half-hourly electricity demand, 4032 points
+    t = pd.date_range("2000-06-05", periods=len(taylor), freq="30min")
+    out["taylor"] = (pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M:%S"), "value": taylor}), 48, "long")
+    try:  # pmdarima downloads this one on first use; skipped offline
         out["gasoline"] = (pd.DataFrame({"value": np.asarray(pm.load_gasoline(), dtype=float)}), 13, "long")
     except Exception as exc:  # noqa: BLE001
-        print(f"# skipped taylor/gasoline: {type(exc).__name__}", file=sys.stderr)
+        print(f"# skipped gasoline (needs a download): {type(exc).__name__}", file=sys.stderr)
     return out
 
 

@@ -19,7 +19,7 @@ _LAZY = {
     "LSTMModel": "lstmkit.models.classic",
     "LSTMForecaster": "lstmkit.models.forecaster",
     "LSTMClassifier": "lstmkit.models.classifier",
-    "CharLanguageModel": "lstmkit.models.language_model",
+    "LanguageModel": "lstmkit.models.language_model",
     "TextClassifier": "lstmkit.models.text_classifier",
 }
 

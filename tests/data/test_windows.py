@@ -22,6 +22,10 @@ def test_gather_reads_the_window_at_each_start_without_copying_the_series():
     torch.testing.assert_close(win[1], values[5:8])
 
 
-def test_max_windows_thins_training_windows():
+def test_max_windows_caps_each_epoch_and_epochs_cover_different_windows():
     index = window_starts([1000], length=10, horizon=2, val_fraction=0.0, max_windows=100)
-    assert 90 <= len(index.train) <= 100
+    assert len(index.train) == 991 and index.per_epoch == 100
+    first, second = index.epoch_rows(0), index.epoch_rows(1)
+    assert len(first) == len(second) == 100 and first.max() < 991 and second.max() < 991
+    assert len(set(first.tolist()) | set(second.tolist())) > 150  # different windows
+    assert index.epoch_rows(1).tolist() == second.tolist()  # deterministic, so resume repeats it

@@ -1,4 +1,4 @@
-"""The LSTM-FCN sequence classifier: masking invariance, learning, save/load, errors, metrics."""
+"""The sequence classifier and its LSTM-FCN network: masking invariance, learning, save/load, errors, metrics."""
 import json
 
 import numpy as np
@@ -9,15 +9,8 @@ from lstmkit.config import resolve_config
 from lstmkit.data.sequences import SequenceData
 from lstmkit.errors import CheckpointError, DataError
 from lstmkit.evaluate.classification import classification_metrics
-from lstmkit.models.classifier import (
-    ClassifierModelConfig,
-    ClassifyConfig,
-    LSTMClassifier,
-    MaskedBatchNorm1d,
-    SequenceClassifierNet,
-    augment_batch,
-    stratified_split,
-)
+from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier, augment_batch, stratified_split
+from lstmkit.models.lstm_fcn import ClassifierModelConfig, MaskedBatchNorm1d, SequenceClassifierNet
 
 TINY = ["model.hidden_size=8", "model.conv_channels=8,16,8", "trainer.batch_size=16"]
 
@@ -85,16 +78,19 @@ def test_augment_keeps_valid_lengths(seed):
 
 
 def test_stratified_split_keeps_class_shares():
-    labels = np.array([0] * 40 + [1] * 10 + [2] * 1)
+    labels = np.array([0] * 40 + [1] * 15 + [2] * 20)
     train, val = stratified_split(labels, fraction=0.2, seed=0)
-    assert sorted(np.concatenate([train, val]).tolist()) == list(range(51))
-    assert np.bincount(labels[val], minlength=3).tolist() == [8, 2, 0]
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(75))
+    assert np.bincount(labels[val], minlength=3).tolist() == [8, 3, 4]
     assert len(stratified_split(labels, fraction=0.0, seed=0)[1]) == 0
+    tiny = np.array([0] * 12 + [1] * 12)  # 2 cases per class would be held out: too few to watch
+    train, val = stratified_split(tiny, fraction=0.2, seed=0)
+    assert len(val) == 0 and len(train) == 24
 
 
 def test_learns_a_simple_two_class_pattern(seed):
     config = resolve_config(ClassifyConfig(), overrides=[*TINY, "trainer.epochs=25", "trainer.patience=25"])
-    clf = LSTMClassifier(config).fit(slopes(80, seed=1))
+    clf = LSTMClassifier(config).fit(slopes(80, seed=1))  # 40 per class: 8 held out each
     assert clf.classes_ == ["down", "up"]
     result = clf.evaluate(slopes(60, seed=2))
     assert result["accuracy"] >= 0.9

@@ -10,7 +10,8 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import baselines, metrics
 from lstmkit.evaluate.backtest import holdout, truncate
 from lstmkit.models.forecast_net import ForecastNet
-from lstmkit.models.forecaster import LSTMForecaster, auto_lookbacks, choose_log
+from lstmkit.data.preprocess import auto_lookbacks, choose_log
+from lstmkit.models.forecaster import LSTMForecaster
 
 FAST = {"epochs": 25, "ensemble": 2, "hidden_size": 8, "patience": 25}
 

@@ -13,7 +13,7 @@ from lstmkit.models.language_model import (
     IGNORE, CharLanguageModel, LanguageModel, TBPTTLoss, TextConfig, score_text, tbptt_layout,
 )
 
-TINY = ["model.hidden_size=16", "model.embedding_dim=8", "model.dropout=0", "trainer.epochs=2", "data.chunk_len=8"]
+TINY = ["model.hidden_size=16", "model.embedding_dim=8", "model.num_layers=1", "model.dropout=0", "trainer.epochs=2", "data.chunk_len=8"]
 
 
 def tiny_config(*extra: str) -> TextConfig:
@@ -69,7 +69,7 @@ def test_learns_a_pattern_longer_than_a_chunk():
     """After a run of 7 x's comes the letter that did not come 8 steps before: 'a' and 'b'
     alternate every 8 characters. Chunks are 4 long, so only the carried (h, c) tells them apart."""
     text = ("a" + "x" * 7 + "b" + "x" * 7) * 150
-    overrides = ["model.hidden_size=32", "model.embedding_dim=8", "model.dropout=0", "data.chunk_len=4",
+    overrides = ["model.hidden_size=32", "model.num_layers=1", "model.embedding_dim=8", "model.dropout=0", "data.chunk_len=4",
                  "trainer.batch_size=8", "trainer.epochs=40", "trainer.lr=0.01"]
     lm = LanguageModel(resolve_config(TextConfig(), overrides=overrides)).fit(text)
     probe = ("a" + "x" * 7 + "b" + "x" * 7) * 30
@@ -187,3 +187,28 @@ def test_vocabulary_comes_from_the_training_part():
     assert "z" in lm.vocab_.chars  # 7 z's fall in the training part
     lm = LanguageModel(tiny_config("trainer.epochs=1")).fit("ab" * 100 + "z" * 22)
     assert "z" not in lm.vocab_.chars and lm.validation_.unknown_chars == 21
+
+
+def test_dynamic_evaluation_adapts_without_changing_the_model(fitted):
+    before = {k: v.clone() for k, v in fitted.network_.state_dict().items()}
+    text = "zebra quartz " * 40  # mostly characters the corpus uses rarely: room to adapt
+    static = fitted.score(text)
+    adapted = fitted.score(text, adapt_lr=0.3)
+    assert adapted.chars == static.chars
+    assert adapted.bits_per_char < static.bits_per_char - 0.2
+    for name, tensor in fitted.network_.state_dict().items():
+        assert torch.equal(tensor, before[name])
+    with pytest.raises(ConfigError, match="adapt_lr must be >= 0, got -1"):
+        fitted.score(text, adapt_lr=-1)
+
+
+def test_big_corpus_gets_more_streams(monkeypatch, caplog):
+    import logging
+
+    import lstmkit.models.language_model as module
+
+    monkeypatch.setattr(module, "MAX_CHUNKS_PER_EPOCH", 5)
+    with caplog.at_level(logging.INFO, logger=module.__name__):
+        LanguageModel(tiny_config("trainer.epochs=1", "trainer.batch_size=2", "data.val_fraction=0")).fit("abcd" * 200)
+    # 800 characters in chunks of 8, at most 5 chunks an epoch: 20 streams instead of 2
+    assert "using 20 parallel streams (not 2) so an epoch has at most 5 chunks" in caplog.text

@@ -59,10 +59,35 @@ def test_unknown_variant_keyword():
         LSTMCell(10, 4, foo=1)
 
 
-def test_variant_keywords_accepted_only_when_off():
-    LSTM(10, 4, peephole=False, forget_bias=0.0, activation="tanh", zoneout=None)  # all off: fine
-    with pytest.raises(ConfigError, match=re.escape("LSTM variant 'layer_norm=True' is not available")):
-        LSTM(10, 4, layer_norm=True)
+def test_variant_keywords_off_values_give_the_standard_layer():
+    m = LSTM(10, 4, peephole=False, forget_bias=0.0, activation="tanh", zoneout=None)
+    assert m.resolved_backend() == "fused" and repr(m) == "LSTM(10, 4)"
+
+
+@pytest.mark.parametrize(
+    "kwargs,msg",
+    [
+        ({"layer_norm": 1}, "LSTM layer_norm must be True or False, got 1"),
+        ({"zoneout": 1.0}, "LSTM zoneout must be a number in [0, 1), got 1.0"),
+        ({"zoneout": (0.1, 0.2, 0.3)}, "LSTM zoneout must be a number or a (cell, hidden) pair, got (0.1, 0.2, 0.3)"),
+        ({"recurrent_dropout": -0.1}, "LSTM recurrent_dropout must be a number in [0, 1), got -0.1"),
+        ({"weight_drop": "0.5"}, "LSTM weight_drop must be a number in [0, 1), got '0.5'"),
+        ({"forget_bias": "1"}, "LSTM forget_bias must be a finite number (e.g. 1.0), got '1'"),
+        ({"forget_bias": 1.0, "bias": False}, "LSTM forget_bias=1.0 needs bias=True: there is no bias to add it to"),
+        ({"activation": "tan"}, "LSTM activation must be one of tanh, sigmoid, hard_sigmoid, hard_tanh, relu, "
+                                "softsign, elu, gelu, silu, identity, got 'tan'"),
+        ({"peephole": True, "backend": "fused"}, "backend='fused' runs torch's kernel, which has no variants, but "
+                                                 "got peephole=True; use backend='explicit' or 'auto'"),
+    ],
+)
+def test_bad_variant_values(kwargs, msg):
+    with pytest.raises(ConfigError, match=re.escape(msg)):
+        LSTM(10, 4, **kwargs)
+
+
+def test_variant_layer_cannot_become_torch_lstm():
+    with pytest.raises(ConfigError, match=re.escape("to_torch() needs a standard LSTM, but this one has layer_norm")):
+        LSTM(3, 4, layer_norm=True).to_torch()
 
 
 @pytest.mark.parametrize(

@@ -125,3 +125,19 @@ def test_ordered_batches_and_callbacks():
         callbacks=[Events()])
     assert seen[:3] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert events == [("start", 0), ("val",)]
+
+
+def test_time_budget_stops_mid_epoch():
+    x, y = line_data(4096)
+    slow_calls = []
+
+    def slow_mse(model, batch):
+        slow_calls.append(1)
+        import time
+
+        time.sleep(0.01)
+        return mse(model, batch)
+
+    history = fit(make_model(), slow_mse, (x, y), config=TrainerConfig(epochs=50, batch_size=8, max_seconds=0.3))
+    assert len(history.rows) == 1  # the budget ended the first epoch (512 batches) early
+    assert len(slow_calls) < 512

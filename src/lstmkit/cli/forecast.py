@@ -91,7 +91,7 @@ def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: st
 def holdout_feasible(cfg, data) -> bool:
     """Whether all but the last H points of every series are still enough to train on."""
     from lstmkit.data.tabular import choose_season
-    from lstmkit.models.forecaster import auto_lookbacks
+    from lstmkit.data.preprocess import auto_lookbacks
 
     H = cfg.model.horizon
     season = choose_season(data, cfg.data.season, horizon=H)

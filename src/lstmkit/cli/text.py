@@ -11,15 +11,18 @@ from lstmkit.cli.common import (
 )
 from lstmkit.errors import DataError
 
+ADAPT_LR = 0.3  # lstmkit.models.language_model.ADAPT_LR; repeated so --help needs no torch import
+
 TRAIN_EXAMPLE = """\
 examples:
   lstmkit text train python-stdlib --output runs/stdlib
-  lstmkit text train corpus.txt --output runs/lm --hidden-size 256 --set trainer.max_seconds=600
+  lstmkit text train corpus.txt --output runs/lm --hidden-size 512 --set trainer.max_seconds=600
 
 CORPUS is a UTF-8 text file or 'python-stdlib' (the running Python's standard-library sources,
 first 1M characters). The last 10% is held out for early stopping (data.val_fraction).
 Training stops after trainer.max_seconds (280 s by default), at --epochs, or when the held-out
-loss stops improving. --batch-size is the number of parallel streams per batch; truncated
+loss stops improving (checked between epochs; a big corpus gets more parallel streams so an
+epoch stays under 200 steps). --batch-size is the (minimum) number of parallel streams; truncated
 backpropagation runs over data.chunk_len characters and carries (h, c) across chunks.
 DIR receives model.safetensors, config.json (with the vocabulary), history.csv (losses in nats
 per character) and checkpoint.pt (for --resume)."""
@@ -33,13 +36,16 @@ The prompt is printed, then LENGTH generated characters. The same --seed gives t
 Characters of the prompt the model never saw are read as <unk> (with a warning)."""
 
 EVALUATE_EXAMPLE = """\
-example:
+examples:
   lstmkit text evaluate --model runs/lm heldout.txt
+  lstmkit text evaluate --model runs/lm heldout.txt --adapt
 
 Prints bits per character: the mean of -log2 p(char | the characters before it) over every
 character but the first. A character outside the model's vocabulary is charged -log2 p(<unk>),
 the probability the model leaves for unseen characters (tiny, so each costs many bits); their
-count is printed."""
+count is printed. With --adapt (dynamic evaluation) a copy of the model takes an SGD step after
+every 32 characters it has scored, adapting to the text as a compressor does; each character
+is still predicted before it is seen. The model folder is not changed."""
 
 CLASSIFY_TRAIN_EXAMPLE = """\
 examples:
@@ -113,8 +119,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     text = read_text(args.text)
     if len(text) < 2:
         raise DataError(f"{args.text} has {len(text)} character; scoring needs at least two")
-    score = lm.score(text)
+    score = lm.score(text, adapt_lr=args.adapt_lr if args.adapt else 0.0)
     line = f"bits per character: {score.bits_per_char:.4f} ({score.chars:,} characters of {args.text} scored"
+    if args.adapt:
+        line += f", dynamic evaluation at rate {args.adapt_lr:g}"
     if score.unknown_chars:
         line += f"; {score.unknown_chars:,} not in the model's vocabulary, each charged -log2 p(<unk>)"
     print(line + ")")
@@ -240,6 +248,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               epilog=EVALUATE_EXAMPLE, description="Score a text with a trained language model.")
     evaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'")
     evaluate.add_argument("text", metavar="TEXT.txt", help="UTF-8 text file to score")
+    evaluate.add_argument("--adapt", action="store_true",
+                          help="dynamic evaluation: adapt (a copy of) the model to the text as it is read")
+    evaluate.add_argument("--adapt-lr", type=positive_float, default=ADAPT_LR, metavar="LR",
+                          help=f"SGD rate of --adapt (default {ADAPT_LR})")
     evaluate.set_defaults(func=run_evaluate)
 
     classify = sub.add_parser("classify", help="text classification: train, predict, evaluate",

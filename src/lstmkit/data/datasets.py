@@ -35,8 +35,8 @@ REGISTRY: dict[str, Dataset] = {
     ),
     "japanese-vowels": Dataset(
         files=("JapaneseVowels_TRAIN.ts.gz", "JapaneseVowels_TEST.ts.gz"),
-        description="speaker of the vowels /ae/ (9 classes) from 12 LPC cepstrum channels, 7-29 steps; "
-        "training split, 270 cases (UCI, Kudo et al. 1999)",
+        description="speaker of the vowels /ae/ (9 classes) from 12 LPC cepstrum channels, 7-29 steps "
+        "(UCI, Kudo et al. 1999); train reads its 270 training cases, predict/evaluate its 370 test cases",
         task="classify",
         example="lstmkit classify train japanese-vowels --output runs/jv",
     ),

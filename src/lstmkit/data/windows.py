@@ -23,6 +23,17 @@ class WindowIndex:
     val: torch.Tensor
     train_series: torch.Tensor
     val_series: torch.Tensor
+    per_epoch: int = 0  # training windows used per epoch (all, or max_windows of them)
+
+    def epoch_rows(self, epoch: int) -> torch.Tensor:
+        """Positions in ``train`` used in ``epoch``: every window, or an evenly spaced ``per_epoch`` of
+        them whose offset moves each epoch, so successive epochs cover different windows (deterministic)."""
+        n = len(self.train)
+        if self.per_epoch >= n:
+            return torch.arange(n)
+        stride = n / self.per_epoch
+        offset = (epoch * 0.618034 % 1.0) * stride  # golden-ratio steps spread the offsets evenly
+        return (offset + stride * torch.arange(self.per_epoch, dtype=torch.float64)).long().clamp_(max=n - 1)
 
 
 def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction: float,
@@ -31,7 +42,8 @@ def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction
 
     The last ``val_fraction`` of each series' windows are for validation; the ``horizon - 1``
     windows before them are dropped so no training target overlaps a validation target.
-    ``max_windows`` > 0 thins the training windows with an even stride (long series).
+    ``max_windows`` > 0 caps the training windows per epoch on long series (see
+    :meth:`WindowIndex.epoch_rows`); validation windows are thinned to a fifth of it.
 
     Args:
         lengths: points in each series, in the order they are concatenated.
@@ -55,15 +67,13 @@ def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction
         offset += n
     cat = lambda parts: torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)  # noqa: E731
     train_t, val_t = cat(train), cat(val)
-    if max_windows and len(train_t) > max_windows:
-        stride = -(-len(train_t) // max_windows)
-        train_t = train_t[::stride]
-    if max_windows and len(val_t) > max(1, max_windows // 5):
-        val_t = val_t[:: -(-len(val_t) // max(1, max_windows // 5))]
+    if max_windows and len(val_t) > max(1, max_windows // 5):  # validation: a fixed even subset
+        val_t = val_t[:: -(-len(val_t) // max(1, max_windows // 5))].contiguous()
     bounds = torch.tensor([0] + list(torch.tensor(lengths).cumsum(0)))
     ends = bounds[1:].contiguous()
-    series_of = lambda t: torch.bucketize(t, ends, right=True)  # noqa: E731
-    return WindowIndex(train=train_t, val=val_t, train_series=series_of(train_t), val_series=series_of(val_t))
+    series_of = lambda t: torch.bucketize(t.contiguous(), ends, right=True)  # noqa: E731
+    return WindowIndex(train=train_t, val=val_t, train_series=series_of(train_t), val_series=series_of(val_t),
+                       per_epoch=min(len(train_t), max_windows) if max_windows else len(train_t))
 
 
 def gather_windows(values: torch.Tensor, starts: torch.Tensor, length: int) -> torch.Tensor:

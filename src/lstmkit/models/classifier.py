@@ -1,18 +1,11 @@
-"""Sequence classification: an LSTM-FCN network and the sklearn-shaped :class:`LSTMClassifier`.
+"""Sequence classification: :class:`LSTMClassifier`, sklearn-shaped, around the LSTM-FCN network.
 
-The network reads a batch ``(B, T, F)`` of variable-length series (true lengths ``(B,)``) in the
-data's own units and returns class scores ``(B, K)``. Two branches look at the normalised input
-side by side, as in LSTM-FCN (Karim et al., 2017):
-
-* a (bidirectional) :class:`lstmkit.nn.LSTM` run on a PackedSequence, its outputs pooled by
-  masked attention;
-* a fully convolutional branch (three Conv1d - BatchNorm - ReLU blocks), masked global average
-  pooling at the end.
-
-Padding never reaches the result: the LSTM runs packed, padded steps are zeroed after every
-convolution (so a valid step sees exactly the zeros a lone sequence's ``same`` padding gives),
-batch-norm statistics are taken over valid steps only and every pooling is masked. A padded
-batch scores each sequence as it scores alone.
+``fit`` scales each channel on the training data (inside the network, so a saved model takes
+data in its own units), holds out a stratified validation split for early stopping, weights
+classes against imbalance and augments batches (jitter, scaling, cropping); ``predict_proba``,
+``predict`` and ``evaluate`` batch sequences of similar length; ``save``/``load`` use the model
+folder (``config.json`` lists the class labels in score order under ``"classes"``). The network
+is in :mod:`lstmkit.models.lstm_fcn`.
 """
 from __future__ import annotations
 
@@ -26,12 +19,11 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
 from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
+from lstmkit.models.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
 from lstmkit.train import History, TrainerConfig, fit, resolve_device, set_seed
 
 log = logging.getLogger(__name__)
@@ -46,24 +38,10 @@ TASK = "classify"
 class ClassifyDataConfig:
     """How training data is split, weighted and augmented."""
 
-    val_fraction: float = 0.2  # stratified hold-out that early stopping watches; 0 trains on all
+    val_fraction: float = 0.2  # stratified hold-out for early stopping; 0, or a class under 13 cases, trains on all
     class_weight: Literal["balanced", "none"] = "balanced"  # rare classes count as much as common ones
     augment: bool = True  # random jitter, scaling and cropping while training: small data sets overfit
-    refit: bool = False  # after early stopping, train again on all data for the best epoch count
-
-
-@dataclass
-class ClassifierModelConfig:
-    """The LSTM-FCN network's shape."""
-
-    hidden_size: int = 64  # LSTM units per direction; small data sets need few
-    num_layers: int = 1  # one layer: the conv branch supplies the depth
-    bidirectional: bool = True  # a whole sequence is seen at once, so both directions help
-    dropout: float = 0.3  # before the output layer (and between LSTM layers)
-    conv_channels: tuple[int, ...] = (128, 256, 128)  # LSTM-FCN's filter counts; () turns the branch off
-    kernel_sizes: tuple[int, ...] = (8, 5, 3)  # LSTM-FCN's kernel widths, one per conv block
-    pooling: Literal["attention", "mean", "last"] = "attention"  # how LSTM outputs become one vector
-    label_smoothing: float = 0.1  # softer targets calibrate the probabilities of small data sets
+    refit: bool = False  # after early stopping, train afresh on all data for the best epoch count
 
 
 @dataclass
@@ -82,130 +60,27 @@ class ClassifyConfig:
     )
 
 
-# ----------------------------------------------------------------------------- network
-
-
-def _length_mask(lengths: torch.Tensor | None, B: int, T: int, device: torch.device) -> torch.Tensor:
-    """``(B, T)`` bool, True on valid steps."""
-    if lengths is None:
-        return torch.ones(B, T, dtype=torch.bool, device=device)
-    return torch.arange(T, device=device)[None, :] < lengths.to(device)[:, None]
-
-
-class MaskedBatchNorm1d(nn.BatchNorm1d):
-    """BatchNorm1d over ``(B, C, T)`` whose training statistics use valid steps only."""
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # mask (B, 1, T) float
-        if not self.training:
-            return super().forward(x) * mask
-        n = mask.sum().clamp_min(2.0)
-        mean = (x * mask).sum(dim=(0, 2)) / n  # (C,)
-        var = (((x - mean[None, :, None]) * mask) ** 2).sum(dim=(0, 2)) / n  # (C,)
-        with torch.no_grad():
-            self.num_batches_tracked += 1
-            self.running_mean.lerp_(mean, self.momentum)
-            self.running_var.lerp_(var * n / (n - 1), self.momentum)
-        y = (x - mean[None, :, None]) * torch.rsqrt(var[None, :, None] + self.eps)
-        return (y * self.weight[None, :, None] + self.bias[None, :, None]) * mask
-
-
-class ConvBlock(nn.Module):
-    """Conv1d ('same' padding) -> masked BatchNorm -> ReLU, padded steps zeroed."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
-        super().__init__()
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size)
-        self.norm = MaskedBatchNorm1d(out_channels)
-        left = (kernel_size - 1) // 2
-        self.padding = (left, kernel_size - 1 - left)  # 'same', written out: torch warns on even kernels
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.norm(self.conv(F.pad(x, self.padding)), mask))  # (B, C, T)
-
-
-class AttentionPool(nn.Module):
-    """Masked additive attention over time: ``sum_t softmax(v . tanh(W h_t)) h_t``."""
-
-    def __init__(self, size: int):
-        super().__init__()
-        self.proj = nn.Linear(size, size)
-        self.score = nn.Linear(size, 1, bias=False)
-
-    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # h (B, T, D), mask (B, T)
-        scores = self.score(torch.tanh(self.proj(h))).squeeze(-1)  # (B, T)
-        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
-        return torch.einsum("bt,btd->bd", weights, h)  # (B, D)
-
-
-class SequenceClassifierNet(nn.Module):
-    """LSTM-FCN: ``(B, T, F)`` raw series -> ``(B, K)`` class scores (logits).
-
-    The per-channel scaling fitted on training data lives in the buffers ``mean`` and ``std``;
-    missing values (NaN) become the channel mean after scaling.
-    """
-
-    def __init__(self, n_features: int, n_classes: int, config: ClassifierModelConfig):
-        super().__init__()
-        from lstmkit.nn import LSTM
-
-        self.config = config
-        self.register_buffer("mean", torch.zeros(n_features))
-        self.register_buffer("std", torch.ones(n_features))
-        directions = 2 if config.bidirectional else 1
-        self.lstm = LSTM(
-            n_features, config.hidden_size, num_layers=config.num_layers, batch_first=True,
-            dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional,
-        )
-        lstm_out = config.hidden_size * directions
-        self.pool = AttentionPool(lstm_out) if config.pooling == "attention" else None
-        channels = [n_features, *config.conv_channels]
-        self.conv = nn.ModuleList(ConvBlock(a, b, k) for a, b, k in zip(channels, channels[1:], config.kernel_sizes))
-        self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(lstm_out + (channels[-1] if self.conv else 0), n_classes)
-
-    def _lstm_features(self, x: torch.Tensor, lengths: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
-        T = x.shape[1]
-        if lengths is None:
-            out, (h_n, _) = self.lstm(x)  # (B, T, D*H)
-        else:
-            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            out, (h_n, _) = self.lstm(packed)
-            out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
-        if self.config.pooling == "attention":
-            return self.pool(out, mask)
-        if self.config.pooling == "mean":
-            m = mask.unsqueeze(-1).to(out.dtype)
-            return (out * m).sum(1) / m.sum(1)
-        directions = 2 if self.config.bidirectional else 1
-        return torch.cat(list(h_n[-directions:]), dim=-1)  # (B, D*H): last layer's final states
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        B, T, _ = x.shape
-        mask = _length_mask(lengths, B, T, x.device)  # (B, T)
-        x = (x - self.mean) / self.std
-        x = torch.where(torch.isnan(x), torch.zeros_like(x), x) * mask.unsqueeze(-1)  # (B, T, F)
-        features = [self._lstm_features(x, lengths, mask)]
-        if len(self.conv):
-            m = mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
-            z = x.transpose(1, 2)  # (B, F, T)
-            for block in self.conv:
-                z = block(z, m)  # (B, C, T)
-            features.append(z.sum(-1) / m.sum(-1))  # (B, C)
-        return self.head(self.drop(torch.cat(features, dim=-1)))  # (B, K)
-
-
 # ----------------------------------------------------------------------------- training helpers
 
 
-def stratified_split(labels: np.ndarray, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train, val)``: about ``fraction`` of each class held out (none from a class of one)."""
+def stratified_split(
+    labels: np.ndarray, *, fraction: float, seed: int, min_per_class: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train, val)``: about ``fraction`` of each class held out.
+
+    When the smallest class would lend fewer than ``min_per_class`` cases, nothing is held out:
+    early stopping on a validation set of one or two cases per class follows noise, and tiny
+    training sets (ArrowHead's 36 cases) need every case.
+    """
+    classes = natural_order(list(labels))
+    smallest = min(int(np.sum(labels == c)) for c in classes)
+    if fraction <= 0 or round(fraction * smallest) < min_per_class:
+        return np.arange(len(labels), dtype=np.int64), np.zeros(0, dtype=np.int64)
     rng = np.random.default_rng(seed)
     train, val = [], []
-    for label in natural_order(list(labels)):
+    for label in classes:
         idx = rng.permutation(np.flatnonzero(labels == label))
-        k = min(int(round(fraction * len(idx))), len(idx) - 1) if fraction > 0 else 0
-        if fraction > 0 and k == 0 and len(idx) >= 4:
-            k = 1
+        k = int(round(fraction * len(idx)))
         val.extend(idx[:k])
         train.extend(idx[k:])
     return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(val, dtype=np.int64))
@@ -323,6 +198,9 @@ class LSTMClassifier:
             net, loss_fn, (x[train_idx], lengths[train_idx], y_t[train_idx]), val,
             config=trainer, checkpoint_path=checkpoint_path, resume=resume, progress=self.progress,
         )
+        self.network_ = net.cpu().eval()
+        if val is not None:
+            self.validation_ = self.evaluate(data.subset(val_idx))
         if cfg.data.refit and val is not None and self.history_.best_epoch:
             set_seed(cfg.trainer.seed + 1)
             refit_net = SequenceClassifierNet(data.n_features, len(order), cfg.model)
@@ -330,10 +208,7 @@ class LSTMClassifier:
             refit_net.std.copy_(net.std.cpu())
             refit_cfg = dataclasses.replace(trainer, epochs=self.history_.best_epoch, lr_schedule="none")
             fit(refit_net, loss_fn, (x, lengths, y_t), None, config=refit_cfg, progress=self.progress)
-            net = refit_net
-        self.network_ = net.cpu().eval()
-        if val is not None:
-            self.validation_ = self.evaluate(data.subset(val_idx))
+            self.network_ = refit_net.cpu().eval()
         return self
 
     def _loss_fn(self, weight: torch.Tensor | None):

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import config_from_dict, config_to_dict, resolve_config
+from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.tabular import SeriesData, choose_season, load_series
 from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.errors import CheckpointError, ConfigError, DataError
@@ -40,7 +41,7 @@ class ForecastData:
     covariates: bool = True  # other numeric columns are past covariates
     fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
     val_fraction: float = 0.15  # last windows of each series for early stopping
-    max_windows: int = 20000  # training windows per epoch on long series (evenly thinned)
+    max_windows: int = 2000  # training windows per epoch on long series (a different even subset each epoch)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class ForecastModel:
     hidden_size: int = 32  # small members generalise on short series; the ensemble adds capacity
     num_layers: int = 1  # one layer is enough for univariate windows
     dropout: float = 0.0  # between stacked layers only
-    ensemble: int = 5  # members over seeds and lookbacks; their median is robust
+    ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
     quantiles: tuple[float, ...] = ()  # e.g. (0.1, 0.5, 0.9); empty: point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
 
@@ -69,52 +70,6 @@ class ForecastConfig:
     data: ForecastData = field(default_factory=ForecastData)
     model: ForecastModel = field(default_factory=ForecastModel)
     trainer: TrainerConfig = field(default_factory=_forecast_trainer)
-
-
-# ----------------------------------------------------------------------------- preprocessing
-
-
-def choose_log(y: np.ndarray, season: int) -> bool:
-    """True for positive data whose swings grow with its level (multiplicative seasonality or noise)."""
-    if len(y) < 8 or not (y > 0).all():
-        return False
-    block = season if season > 1 else max(4, len(y) // 10)
-    n = len(y) // block
-    if n < 3:
-        return False
-    blocks = y[len(y) - n * block :].reshape(n, block)
-    means, spread = blocks.mean(axis=1), blocks.std(axis=1)
-    if means.max() / means.min() < 1.3 or spread.std() == 0:
-        return False
-    return bool(np.corrcoef(means, spread)[0, 1] > 0.5)
-
-
-def series_scale(z: np.ndarray, season: int) -> float:
-    """Mean absolute seasonal difference of the transformed series (its natural step size)."""
-    m = season if season > 1 and len(z) > 2 * season else 1
-    d = np.abs(z[m:] - z[:-m]) if len(z) > m else np.zeros(1)
-    scale = float(d.mean()) if d.size else 0.0
-    if not scale > 0:
-        scale = float(np.abs(z).mean()) or 1.0
-    return scale
-
-
-def auto_lookbacks(n: int, *, season: int, horizon: int, ensemble: int, lookback: int | None) -> list[int]:
-    """Lookbacks for the members: two, three and four seasons (or horizons), as many as the data allow."""
-    room = n - horizon - max(8, 2 * horizon // 3)  # leave at least a few windows to learn from
-    if lookback is not None:
-        if lookback > n - horizon:
-            raise DataError(
-                f"--lookback {lookback} with --horizon {horizon} needs at least {lookback + horizon + 1} points; "
-                f"the shortest series has {n}; use a shorter --lookback"
-            )
-        return [lookback] * ensemble
-    base = season if season > 1 else max(horizon, 4)
-    options = [lb for lb in (2 * base, 3 * base, int(1.5 * base)) if lb <= room] or [max(2, min(2 * base, room))]
-    if options[0] < 2 or room < 2:
-        need = horizon + max(8, 2 * horizon // 3) + 2
-        raise DataError(f"series too short: forecasting {horizon} steps needs at least {need} points, the shortest series has {n}")
-    return [options[k % len(options)] for k in range(ensemble)]
 
 
 # ----------------------------------------------------------------------------- the model
@@ -161,8 +116,8 @@ class LSTMForecaster:
             use_log = all(choose_log(y, season) for y in targets)
         elif use_log and any((y <= 0).any() for y in targets):
             raise DataError("model.transform=log needs positive data, and the target has values <= 0; use model.transform=none")
-        lookbacks = auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=cfg.model.ensemble,
-                                   lookback=cfg.model.lookback)
+        ensemble = cfg.model.ensemble or (5 if sum(len(y) for y in targets) <= 1500 else 3)
+        lookbacks = auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=ensemble, lookback=cfg.model.lookback)
         z = [np.log(y) if use_log else y for y in targets]
         scales = [series_scale(zi, season) for zi in z]
         cov = np.concatenate([s.covariates for s in data.series]) if data.covariate_names else np.zeros((0, 0))
@@ -187,7 +142,8 @@ class LSTMForecaster:
         index = window_starts([len(zi) for zi in z], length=window + H, horizon=H,
                               val_fraction=cfg.data.val_fraction, max_windows=cfg.data.max_windows)
         scale_t = torch.tensor(scales, dtype=torch.float32)
-        train = (index.train, scale_t[index.train_series])
+        rows = index.epoch_rows(0)
+        train = (index.train[rows].clone(), scale_t[index.train_series[rows]])  # refilled each epoch on long series
         val = (index.val, scale_t[index.val_series]) if len(index.val) else None
         net, quantiles, values_on = self.net, tuple(cfg.model.quantiles), {}
 
@@ -201,7 +157,7 @@ class LSTMForecaster:
             return member_loss(model(u), target, quantiles)
 
         with _few_threads(cfg):
-            self.history = fit(_MembersOnly(net), loss_fn, train, val, config=cfg.trainer,
+            self.history = fit(_MembersOnly(net), loss_fn, train, val, config=cfg.trainer, callbacks=[_EpochWindows(index, train, scale_t)],
                                checkpoint_path=checkpoint_path, resume=resume, progress=progress)
         self.net.eval()
         self.data_ = data
@@ -339,6 +295,19 @@ def _few_threads(cfg: ForecastConfig):
             torch.set_num_threads(before)
 
 
+class _EpochWindows:
+    """Trainer callback: on long series, each epoch trains on a different evenly spaced subset of windows."""
+
+    def __init__(self, index, train: tuple[torch.Tensor, torch.Tensor], scales: torch.Tensor):
+        self.index, self.train, self.scales = index, train, scales
+
+    def on_epoch_start(self, epoch: int) -> None:
+        if self.index.per_epoch < len(self.index.train):
+            rows = self.index.epoch_rows(epoch)
+            self.train[0].copy_(self.index.train[rows])
+            self.train[1].copy_(self.scales[self.index.train_series[rows]])
+
+
 class _MembersOnly(torch.nn.Module):
     """The trainer's view of the net: normalised windows in, every member's output out."""
 
@@ -383,7 +352,7 @@ def _check_config(cfg: ForecastConfig) -> None:
         raise ConfigError(f"horizon must be a positive integer, got {m.horizon}")
     if m.lookback is not None and m.lookback < 2:
         raise ConfigError(f"lookback must be at least 2, got {m.lookback}")
-    if m.ensemble < 1:
+    if m.ensemble is not None and m.ensemble < 1:
         raise ConfigError(f"model.ensemble must be at least 1, got {m.ensemble}")
     if any(not 0 < q < 1 for q in m.quantiles):
         raise ConfigError(f"quantiles must lie strictly between 0 and 1, got {', '.join(map(str, m.quantiles))}")

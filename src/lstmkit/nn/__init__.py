@@ -5,10 +5,14 @@
   function with a hand-written backward through time); ``schedule.py`` owns the packed layout.
 - :class:`LSTMCell` (``cell.py``): one step.
 - :class:`LSTMTrace` (``trace.py``): every gate, cell and hidden state of a forward pass.
+- ``variants.py``: the variant keywords (layer norm, peepholes, ...), their parameters and step.
+- ``kernel.py`` + ``csrc/``: the compiled time loop of the explicit backend, with its fallback.
+- :class:`StatefulLSTM`, :func:`detach_state` (``stateful.py``): truncated BPTT across batches.
 - ``checks.py``: validation of constructor arguments, inputs and states.
 """
 from lstmkit.nn.cell import LSTMCell
 from lstmkit.nn.lstm import LSTM
+from lstmkit.nn.stateful import StatefulLSTM, detach_state
 from lstmkit.nn.trace import LSTMTrace
 
-__all__ = ["LSTM", "LSTMCell", "LSTMTrace"]
+__all__ = ["LSTM", "LSTMCell", "LSTMTrace", "StatefulLSTM", "detach_state"]

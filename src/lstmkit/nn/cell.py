@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from lstmkit.nn import checks
+from lstmkit.nn.variants import extra_parameter_shapes, input_part, step_params, variant_step
 
 
 class LSTMCell(nn.Module):
@@ -30,7 +31,11 @@ class LSTMCell(nn.Module):
         hidden_size: units, H.
         bias: whether to use ``bias_ih`` and ``bias_hh``.
         device, dtype: of the parameters.
-        **variants: variant keywords; none is available yet (each accepted only when off).
+        **variants: the variant keywords of :class:`lstmkit.nn.LSTM`, with the equations of
+            :mod:`lstmkit.nn.variants` and extra parameters without a layer suffix
+            (``ln_ih_weight``, ``peephole_weight``, ...). A cell sees one step: it draws its
+            recurrent-dropout mask and weight drop afresh at every call (for one mask per
+            sequence use :class:`lstmkit.nn.LSTM`); autograd gives the gradients.
 
     Shapes:
         input ``(B, F)`` or unbatched ``(F,)``; ``hx = (h, c)`` each ``(B, H)`` / ``(H,)``, zeros
@@ -44,7 +49,7 @@ class LSTMCell(nn.Module):
                  dtype: Any = None, **variants: Any) -> None:  # fmt: skip
         super().__init__()
         checks.check_sizes(input_size=input_size, hidden_size=hidden_size)
-        self.variants = checks.check_variants("LSTMCell", variants)
+        self.variants = checks.check_variants("LSTMCell", variants, bias=bias)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         factory = {"device": device, "dtype": dtype}
         self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size, **factory))
@@ -55,16 +60,31 @@ class LSTMCell(nn.Module):
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
+        self._variant_init: dict[str, float | None] = {}  # variant parameter name -> constant init
+        for name, shape, init in extra_parameter_shapes(self.variants, hidden_size, ""):
+            self.register_parameter(name, nn.Parameter(torch.empty(shape, **factory)))
+            self._variant_init[name] = init
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Draw every parameter from uniform(-1/sqrt(H), 1/sqrt(H)), as torch.nn.LSTMCell does."""
+        """Draw every parameter from uniform(-1/sqrt(H), 1/sqrt(H)), as torch.nn.LSTMCell does.
+
+        Then layer-norm gains are set to 1 and offsets to 0, and ``forget_bias`` is added to the
+        forget-gate block of ``bias_ih``.
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for w in self.parameters():
             nn.init.uniform_(w, -stdv, stdv)
+        with torch.no_grad():
+            for name, init in self._variant_init.items():
+                if init is not None:
+                    getattr(self, name).fill_(init)
+            if self.variants.forget_bias:
+                self.bias_ih[self.hidden_size : 2 * self.hidden_size] += self.variants.forget_bias
 
     def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        s = f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        return s + "".join(f", {k}={v!r}" for k, v in self.variants.active.items())
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         """One step; see the class docstring.
@@ -86,6 +106,14 @@ class LSTMCell(nn.Module):
                                    meaning="batch, hidden_size" if batched else "hidden_size")  # fmt: skip
             if not batched:
                 h, c = h.unsqueeze(0), c.unsqueeze(0)
+        if self.variants.changes_math:
+            extra = {n: getattr(self, n) for n in self._variant_init}
+            bias = self.bias_ih + self.bias_hh if self.bias else None
+            a_x = input_part(x, self.weight_ih, bias, extra, self.variants)  # (B, 4H)
+            p = step_params(self.variants, self.weight_hh, None, extra, batch=x.size(0), out_size=self.hidden_size,
+                            training=self.training)  # fmt: skip
+            h, c, _ = variant_step(a_x, h, c, p, self.variants, training=self.training)
+            return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
         gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)  # (B, 4H)
         i, f, g, o = gates.chunk(4, dim=-1)  # (B, H) each
         i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)

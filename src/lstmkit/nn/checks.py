@@ -15,32 +15,22 @@ import torch
 from torch import Tensor
 
 from lstmkit.errors import ConfigError
+from lstmkit.nn.variants import Variants, resolve
 
 BACKENDS = ("auto", "fused", "explicit")
 
-# Variant keywords (issue 5) and the values that leave each one off. Until the variants land,
-# each is accepted only at such a value.
-VARIANT_OFF_VALUES: dict[str, tuple[Any, ...]] = {
-    "forget_bias": (None, 0, 0.0),
-    "layer_norm": (None, False),
-    "peephole": (None, False),
-    "coupled_gates": (None, False),
-    "recurrent_dropout": (None, 0, 0.0),
-    "weight_drop": (None, 0, 0.0),
-    "zoneout": (None, 0, 0.0, (0, 0), (0.0, 0.0)),
-    "activation": (None, "tanh"),
-    "recurrent_activation": (None, "sigmoid"),
-}
-VARIANT_KEYWORDS = tuple(VARIANT_OFF_VALUES)
+# Variant keywords (issue 5), validated and resolved in variants.py.
+VARIANT_KEYWORDS = ("forget_bias", "layer_norm", "peephole", "coupled_gates", "recurrent_dropout", "weight_drop",
+                    "zoneout", "activation", "recurrent_activation")  # fmt: skip
 
 
-def check_variants(owner: str, variants: dict[str, Any]) -> dict[str, Any]:
-    """Reject unknown or not-yet-available variant keywords; return the accepted ones.
+def check_variants(owner: str, variants: dict[str, Any], *, bias: bool = True) -> Variants:
+    """Reject unknown variant keywords and invalid values; return the resolved :class:`Variants`.
 
     Raises:
-        ConfigError: naming the keyword, a close match, and the valid keywords.
+        ConfigError: naming the keyword, a close match, and the valid keywords; or the bad value.
     """
-    for name, value in variants.items():
+    for name in variants:
         if name not in VARIANT_KEYWORDS:
             close = difflib.get_close_matches(name, VARIANT_KEYWORDS, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -48,13 +38,7 @@ def check_variants(owner: str, variants: dict[str, Any]) -> dict[str, Any]:
                 f"{owner} got an unknown keyword argument '{name}'{hint} "
                 f"Valid variant keywords are: {', '.join(VARIANT_KEYWORDS)}"
             )
-        if not any(value is off or (not isinstance(value, Tensor) and value == off)
-                   for off in VARIANT_OFF_VALUES[name]):  # fmt: skip
-            raise ConfigError(
-                f"{owner} variant '{name}={value!r}' is not available in this version of lstmkit; "
-                f"leave '{name}' unset to get the standard LSTM"
-            )
-    return dict(variants)
+    return resolve(owner, variants, bias=bias)
 
 
 def check_sizes(*, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,

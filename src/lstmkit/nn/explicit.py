@@ -14,6 +14,11 @@ and whatever is left in them at the end is ``dh_0, dc_0``. The per-step gate gra
 one ``(N, 4H)`` buffer, from which the weight gradients come in a few large matmuls after the
 loop (``dW_hh = dA^T H_prev``, ``dW_ih = dA^T X``, ``db = sum dA``).
 
+Both time loops run compiled (``csrc/lstm_loop.cpp``, one fused elementwise loop per step, see
+:mod:`lstmkit.nn.kernel`) on CPU when the extension is built, and as the PyTorch ops below
+otherwise (GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``); both give the same numbers up to
+rounding.
+
 Internally the gate blocks are ordered ``[o, i, f | g]`` (torch stores ``i, f, g, o``): the
 three sigmoid gates are one contiguous slice, and the three gates whose gradient scales with
 ``dc`` (i, f, g) are another. The permutation is applied to the weights on the way in and to
@@ -28,6 +33,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
+from lstmkit.nn import kernel
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
 
 # Rows per chunk of the backward's factor computation: about 256 KiB of float32 gates.
@@ -54,7 +60,7 @@ def to_torch_order(w: Tensor, hidden: int) -> Tensor:
     return w.index_select(0, _perms(hidden, w.device)[1])
 
 
-def _prev_views(steps: tuple[Tensor, ...], init: Tensor, sched: Schedule, reverse: bool) -> list[Tensor | None]:
+def prev_views(steps: tuple[Tensor, ...], init: Tensor, sched: Schedule, reverse: bool) -> list[Tensor | None]:
     """For each step, the view of the state it starts from; None where it must be assembled."""
     views: list[Tensor | None] = []
     bs, steps_n = sched.batch_sizes, sched.steps
@@ -119,6 +125,11 @@ def layer_forward(
     tcell = x.new_empty(n_rows, hid)  # (N, H)
     out = x.new_empty(n_rows, h0.size(1))  # (N, P)
     r = out if w_hr is None else x.new_empty(n_rows, hid)  # (N, H)
+    if kernel.usable_for(x):
+        w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
+        torch.ops.lstmkit.forward_loop(gates, cell, tcell, r, out, h0.contiguous(), c0.contiguous(),
+                                       w_hh.t().contiguous(), w_hr_t, list(sched.batch_sizes), reverse)  # fmt: skip
+        return LayerResult(out, gates, cell, tcell, r)
 
     bs = sched.batch_sizes
     g_all, sig, cand = gates.split(bs), gates[:, : 3 * hid].split(bs), gates[:, 3 * hid :].split(bs)
@@ -126,7 +137,7 @@ def layer_forward(
     c_s, tc_s, r_s, y_s = cell.split(bs), tcell.split(bs), r.split(bs), out.split(bs)
     w_hh_t = w_hh.t().contiguous()  # (P, 4H); BLAS is faster with this layout
     w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
-    h_prev, c_prev = _prev_views(y_s, h0, sched, reverse), _prev_views(c_s, c0, sched, reverse)
+    h_prev, c_prev = prev_views(y_s, h0, sched, reverse), prev_views(c_s, c0, sched, reverse)
     for t in sched.order(reverse):
         hp, cp = h_prev[t], c_prev[t]
         if hp is None:  # a reverse direction's batch grows: new rows start from h0, c0
@@ -219,13 +230,22 @@ def layer_backward(
     dc_run = d_cn.clone()  # (B, H)
     rows = {n: (dh_run[:n], dc_run[:n], dc_run[:n].unsqueeze(1)) for n in set(bs)}
     d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
-    if w_hr is not None:
+    compiled = kernel.usable_for(d_gates)
+    if compiled:
+        dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P)
+        dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
+        d_hid = None if w_hr is None else torch.empty_like(fwd.out)
+        torch.ops.lstmkit.backward_loop(d_out, dh_run, dc_run, d_gates, d_hid, p, k, gates, w_hh.contiguous(),
+                                        w_hr, list(bs), reverse)  # fmt: skip
+    elif w_hr is not None:
         d_hid = torch.empty_like(fwd.out)
         dh_s = d_hid.split(bs)
         dr_buf = d_cn.new_empty(d_cn.shape)  # (B, H)
         dr_rows = {n: dr_buf[:n] for n in set(bs)}
     order = list(reversed(sched.order(reverse)))
-    if sched.is_uniform:
+    if compiled:
+        pass  # the compiled loop ran above
+    elif sched.is_uniform:
         # dh_t = dy_t + dA_{t+1} W_hh arrives in one addmm; dh holds dy + carry on entry.
         dh, dc, dc3 = rows[bs[0]]
         dh_in = dh if w_hr is None else dh_s[order[0]]  # (B, P)

@@ -11,11 +11,13 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence
 
+from lstmkit.errors import ConfigError
 from lstmkit.nn import checks
 from lstmkit.nn.explicit import explicit_layer
 from lstmkit.nn.fused import fused_lstm
 from lstmkit.nn.schedule import Schedule
 from lstmkit.nn.trace import LSTMTrace, trace_lstm
+from lstmkit.nn.variants import extra_parameter_shapes, variant_layer
 
 
 @dataclass
@@ -74,15 +76,22 @@ class LSTM(nn.Module):
             function with a hand-written backward through time) or ``"auto"`` (fused unless a
             variant is active).
         device, dtype: of the parameters.
-        **variants: variant keywords (see :data:`lstmkit.nn.checks.VARIANT_KEYWORDS`); none is
-            available yet, each is accepted only at its "off" value.
+        **variants: ``forget_bias``, ``layer_norm``, ``peephole``, ``coupled_gates``,
+            ``recurrent_dropout``, ``weight_drop``, ``zoneout``, ``activation``,
+            ``recurrent_activation``; all off by default. Their equations and extra parameters
+            (``ln_ih_weight_l0``, ``peephole_weight_l0``, ...) are in :mod:`lstmkit.nn.variants`.
+            Any but ``forget_bias`` (which only changes the initialisation) makes ``"auto"`` run
+            the explicit backend; there the variants' gradients come from autograd over one
+            step at a time, with the non-recurrent work (input projection, its layer norm, the
+            weight drop) done once for all steps.
 
     Shapes (batch_first=False; swap T and B otherwise; unbatched input drops B):
         input ``(T, B, F)`` or a PackedSequence; ``h_0 (L*D, B, P)``, ``c_0 (L*D, B, H)``;
         output ``(T, B, D*P)`` (PackedSequence in, PackedSequence out), ``h_n``, ``c_n`` as h_0, c_0.
 
     Raises:
-        ConfigError: for invalid constructor arguments or unknown variant keywords.
+        ConfigError: for invalid constructor arguments, unknown variant keywords or values, or
+            ``backend="fused"`` with a variant that changes the step.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -92,7 +101,13 @@ class LSTM(nn.Module):
         super().__init__()
         checks.check_sizes(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
                            dropout=dropout, proj_size=proj_size, backend=backend)  # fmt: skip
-        self.variants = checks.check_variants("LSTM", variants)
+        self.variants = checks.check_variants("LSTM", variants, bias=bias)
+        if backend == "fused" and self.variants.changes_math:
+            raise ConfigError(
+                f"backend='fused' runs torch's kernel, which has no variants, but got "
+                f"{', '.join(f'{k}={v!r}' for k, v in self.variants.active.items())}; "
+                "use backend='explicit' or 'auto'"
+            )
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 f"dropout={dropout} has no effect with num_layers=1: dropout applies between "
@@ -118,13 +133,33 @@ class LSTM(nn.Module):
                 for name, shape in shapes:
                     self.register_parameter(name, nn.Parameter(torch.empty(shape, **factory)))
                     self._flat_weights_names.append(name)
+        self._variant_init: dict[str, float | None] = {}  # variant parameter name -> constant init
+        for layer in range(num_layers):
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                for name, shape, init in extra_parameter_shapes(self.variants, hidden_size, sfx):
+                    self.register_parameter(name, nn.Parameter(torch.empty(shape, **factory)))
+                    self._variant_init[name] = init
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Draw every parameter from uniform(-1/sqrt(H), 1/sqrt(H)), as torch.nn.LSTM does."""
+        """Draw every parameter from uniform(-1/sqrt(H), 1/sqrt(H)), as torch.nn.LSTM does.
+
+        Then layer-norm gains are set to 1 and offsets to 0, and ``forget_bias`` is added to the
+        forget-gate block of every ``bias_ih``.
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for w in self.parameters():
             nn.init.uniform_(w, -stdv, stdv)
+        with torch.no_grad():
+            for name, init in self._variant_init.items():
+                if init is not None:
+                    getattr(self, name).fill_(init)
+            if self.variants.forget_bias:
+                hid = self.hidden_size
+                for name in self._flat_weights_names:
+                    if name.startswith("bias_ih"):
+                        getattr(self, name)[hid : 2 * hid] += self.variants.forget_bias
 
     @property
     def num_directions(self) -> int:
@@ -140,9 +175,16 @@ class LSTM(nn.Module):
         start = (layer * self.num_directions + direction) * per
         return self._flat_weights[start : start + per]
 
+    def variant_weights(self, layer: int, direction: int) -> dict[str, Tensor]:
+        """The variant parameters of one layer-direction, by name without the suffix."""
+        sfx = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+        return {n[: -len(sfx)]: getattr(self, n) for n in self._variant_init if n.endswith(sfx)}
+
     def resolved_backend(self) -> str:
-        """The backend forward runs: ``"auto"`` means fused while no variant is active."""
-        return "fused" if self.backend == "auto" else self.backend
+        """The backend forward runs: ``"auto"`` means fused unless a variant changes the step."""
+        if self.backend == "auto":
+            return "explicit" if self.variants.changes_math else "fused"
+        return self.backend
 
     def flatten_parameters(self) -> None:
         """No-op, for code written against torch.nn.LSTM."""
@@ -153,6 +195,8 @@ class LSTM(nn.Module):
                               ("bidirectional", False), ("proj_size", 0), ("backend", "auto")):  # fmt: skip
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)!r}"
+        for name, value in self.variants.active.items():
+            s += f", {name}={value!r}"
         return s
 
     # ---- forward ---------------------------------------------------------------------------
@@ -242,8 +286,14 @@ class LSTM(nn.Module):
             outs = []
             for d in range(self.num_directions):
                 k = layer * self.num_directions + d
-                out, h, c = explicit_layer(x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d),
-                                           has_bias=self.bias, sched=prep.sched, reverse=d == 1)  # fmt: skip
+                if self.variants.changes_math:
+                    out, h, c, _ = variant_layer(
+                        x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d), self.variant_weights(layer, d),
+                        self.variants, has_bias=self.bias, sched=prep.sched, reverse=d == 1, training=self.training,
+                    )  # fmt: skip
+                else:
+                    out, h, c = explicit_layer(x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d),
+                                               has_bias=self.bias, sched=prep.sched, reverse=d == 1)  # fmt: skip
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -282,7 +332,16 @@ class LSTM(nn.Module):
         return new.train(module.training)
 
     def to_torch(self) -> nn.LSTM:
-        """A torch.nn.LSTM with this layer's configuration and a copy of its weights."""
+        """A torch.nn.LSTM with this layer's configuration and a copy of its weights.
+
+        Raises:
+            ConfigError: when a variant changes the step (torch.nn.LSTM has none).
+        """
+        if self.variants.changes_math:
+            raise ConfigError(
+                f"to_torch() needs a standard LSTM, but this one has {', '.join(self.variants.active)}; "
+                "torch.nn.LSTM has no variants"
+            )
         w = self.weight_ih_l0
         module = nn.LSTM(**self._config(), device=w.device, dtype=w.dtype)
         module.load_state_dict(self.state_dict())

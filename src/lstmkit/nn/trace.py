@@ -1,6 +1,6 @@
 """Tracing: every gate, cell and hidden state of every step of every layer and direction.
 
-On the explicit backend the trace is what the forward computes anyway. On the fused backend
+On the explicit backend the trace is what the forward computes anyway (variants included). On the fused backend
 torch's kernel runs layer by layer (so each layer's input is known), and the gates are
 recovered afterwards from the hidden sequence with batched matmuls over all steps::
 
@@ -20,9 +20,10 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from lstmkit.nn.explicit import layer_forward, to_internal
+from lstmkit.nn.explicit import layer_forward, prev_views, to_internal
 from lstmkit.nn.fused import fused_lstm
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted, to_padded
+from lstmkit.nn.variants import variant_layer
 
 if TYPE_CHECKING:
     from torch.nn.utils.rnn import PackedSequence
@@ -91,8 +92,10 @@ def cell_sequence(f: Tensor, u: Tensor, c0: Tensor, sched: Schedule, reverse: bo
         return b.reshape(f.shape)
     cell = torch.empty_like(u)
     c_s, f_s, u_s = cell.split(sched.batch_sizes), f.split(sched.batch_sizes), u.split(sched.batch_sizes)
+    c_prev = prev_views(c_s, c0, sched, reverse)
     for t in sched.order(reverse):
-        torch.addcmul(u_s[t], f_s[t], prev_state(c_s, c0, sched, t, reverse), out=c_s[t])
+        cp = c_prev[t] if c_prev[t] is not None else prev_state(c_s, c0, sched, t, reverse)
+        torch.addcmul(u_s[t], f_s[t], cp, out=c_s[t])
     return cell
 
 
@@ -132,6 +135,17 @@ def _layer_records(lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, pr
             y = out[:, d * width : (d + 1) * width].contiguous()
             records.append(_recover(x, y, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.bias, sched, d == 1))
         return records, out, list(hl), list(cl)
+    if lstm.variants.changes_math:
+        for d in range(dirs):
+            y, hn, cn, rec = variant_layer(
+                x, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.variant_weights(layer, d), lstm.variants,
+                has_bias=lstm.bias, sched=sched, reverse=d == 1, training=lstm.training, record=True,
+            )  # fmt: skip
+            records.append(rec)
+            outs.append(y)
+            h_n.append(hn)
+            c_n.append(cn)
+        return records, outs[0] if dirs == 1 else torch.cat(outs, 1), h_n, c_n
     for d in range(dirs):
         w = lstm.layer_weights(layer, d)
         hid = lstm.hidden_size
@@ -172,7 +186,10 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
         output, (h_n_t, c_n_t) = lstm.finish(prep, out, torch.stack(h_n), torch.stack(c_n))
         fields = []
         for j in range(6):
-            seq = torch.stack([to_padded(r[j], sched, prep.unsorted_indices) for r in records])  # (L*D, T, B, X)
+            if len(records) == 1:  # a view, no copy
+                seq = to_padded(records[0][j], sched, prep.unsorted_indices).unsqueeze(0)  # (1, T, B, X)
+            else:
+                seq = torch.stack([to_padded(r[j], sched, prep.unsorted_indices) for r in records])  # (L*D, T, B, X)
             if lstm.batch_first:
                 seq = seq.transpose(1, 2)  # (L*D, B, T, X)
             if not prep.batched:

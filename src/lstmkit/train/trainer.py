@@ -205,8 +205,11 @@ def fit(
         order = torch.arange(n)
         if shuffle:
             order = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
-        total = 0.0
+        total, seen, out_of_time = 0.0, 0, False
         for global_idx in _batches(n, config.batch_size, order):
+            if config.max_seconds > 0 and elapsed + time.perf_counter() - started >= config.max_seconds:
+                out_of_time = True  # the budget ran out mid-epoch: this epoch ends here
+                break
             idx, weight = local_rows(global_idx)
             batch = tuple(t[idx].to(device, non_blocking=True) for t in train)
             loss = loss_fn(net, batch)
@@ -222,7 +225,10 @@ def fit(
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             total += value * len(global_idx)
-        train_loss = total / max(n, 1)
+            seen += len(global_idx)
+        if seen == 0:  # out of time before this epoch's first batch
+            break
+        train_loss = total / seen
         val_loss = math.nan
         if val is not None and len(val[0]):
             model.eval()
@@ -248,7 +254,7 @@ def fit(
         _call(callbacks, "on_epoch_end", epoch, row)
         bar.update(1)
         bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
-        done = bad_epochs >= config.patience or (config.max_seconds > 0 and elapsed >= config.max_seconds)
+        done = bad_epochs >= config.patience or out_of_time or (config.max_seconds > 0 and elapsed >= config.max_seconds)
         history.stopped_early = bad_epochs >= config.patience
         if checkpoint_path is not None and main:
             save_checkpoint(checkpoint_path, {

@@ -53,6 +53,8 @@ def test_evaluate_prints_bits_per_character(lm, capsys):
     assert out.startswith("bits per character: ")
     float(out.split()[3])
     assert "1 not in the model's vocabulary" in out
+    assert main(["text", "evaluate", "--model", str(lm / "lm"), str(lm / "other.txt"), "--adapt"]) == 0
+    assert "dynamic evaluation at rate 0.3" in capsys.readouterr().out
 
 
 def test_resume_of_a_finished_run_keeps_the_model(lm, capsys):

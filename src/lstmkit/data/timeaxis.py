@@ -1,0 +1,220 @@
+"""The time axis of a series: parsing time columns, checking order, inferring the frequency,
+filling missing steps, labelling future times in the input's style, and the season length.
+
+Months such as ``1949-01`` and quarters such as ``1965-Q1`` become periods and are written back
+the same way; integer years stay integers; other times are timestamps with an inferred pandas
+frequency. Missing steps become NaN rows (filled later, with a warning).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import DataError
+
+log = logging.getLogger("lstmkit.data.tabular")
+
+# Frequency prefix (pandas offset alias) -> season length used when --season is not given.
+SEASON_BY_FREQ = {"M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "W": 52, "D": 7, "B": 5, "h": 24, "H": 24}
+_QUARTER = re.compile(r"^\s*(\d{4})\s*[-/ ]?\s*[Qq]([1-4])\s*$")
+_WARNED: set = set()
+_MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
+
+
+def parse_times(column_values: pd.Series, *, column: str = "time", source: str = "data") -> tuple[pd.Index, str, str | None]:
+    """Parse a time column; returns ``(times, kind, fmt)``.
+
+    ``kind`` is ``"year"`` (integers, returned as an Int64Index of years), ``"quarter"``
+    (``1965-Q1``, a PeriodIndex), ``"month"`` (``1949-01``, a PeriodIndex) or ``"datetime"``
+    (a DatetimeIndex; ``fmt`` says whether a clock time is shown).
+
+    Raises:
+        DataError: empty cells or values that are not times.
+    """
+    text = column_values.astype(str).str.strip()
+    if (text == "").any() or text.str.lower().isin(["nan", "nat"]).any():
+        row = int(np.flatnonzero(((text == "") | text.str.lower().isin(["nan", "nat"])).to_numpy())[0])
+        raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
+    if text.str.fullmatch(r"-?\d{1,4}(\.0+)?").all():
+        years = text.astype(float).astype(int)
+        if years.between(1000, 2999).all():
+            return pd.Index(years.to_numpy(), dtype="int64"), "year", None
+        raise DataError(f"time column {column!r} of {source} holds integers that are not years; pass --time-col only for a time column")
+    quarter = text.str.extract(_QUARTER)
+    if quarter.notna().all().all():
+        periods = pd.PeriodIndex([pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in quarter.to_numpy()])
+        return periods, "quarter", None
+    if text.str.match(_MONTH).all():
+        try:
+            stamps = pd.to_datetime(text.str.replace("/", "-"), format="%Y-%m")
+            return pd.PeriodIndex(stamps, freq="M"), "month", None
+        except (ValueError, TypeError):
+            pass
+    numeric = pd.to_numeric(text, errors="coerce")
+    if numeric.notna().all():  # epoch seconds are too ambiguous to guess
+        raise DataError(f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31")
+    try:
+        stamps = pd.to_datetime(text, format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        bad = pd.to_datetime(text, errors="coerce", format="mixed")
+        row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
+        raise DataError(
+            f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
+            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1"
+        ) from None
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert(None)
+    index = pd.DatetimeIndex(stamps)
+    clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
+    return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
+
+
+def _regularise(t, y, x, *, rows, kind, where, source, column):
+    """Check order and duplicates, infer the frequency, and insert missing time steps as NaN."""
+    order = _as_ordinal(t, kind)
+    diffs = np.diff(order)
+    if (diffs == 0).any():
+        i = int(np.flatnonzero(diffs == 0)[0])
+        raise DataError(
+            f"duplicate time {_label(t[i + 1])} in {column!r}{where} of {source} (rows {rows[i] + 1} and {rows[i + 1] + 1}); "
+            "keep one row per time step (or pass --id-col for several series)"
+        )
+    if (diffs < 0).any():
+        i = int(np.flatnonzero(diffs < 0)[0])
+        raise DataError(
+            f"times in {column!r}{where} of {source} are not in increasing order ({_label(t[i + 1])} at row {rows[i + 1] + 1} "
+            f"comes after {_label(t[i])}); sort the file by time"
+        )
+    if kind == "year":
+        step = int(np.min(diffs)) if len(diffs) else 1
+        freq = "Y" if step == 1 else f"{step}Y"
+        full = np.arange(order[0], order[-1] + 1, step)
+        return _reindex(t, y, x, order, full, lambda o: pd.Index(o, dtype="int64"), freq, where, source, column, step)
+    if kind in ("month", "quarter"):
+        full = np.arange(order[0], order[-1] + 1)
+        freq = "M" if kind == "month" else "Q"
+        return _reindex(t, y, x, order, full, lambda o: pd.period_range(t[0], periods=len(o), freq=freq), freq, where, source, column, 1)
+    if len(t) < 3:
+        return t, y, x, None
+    freq = _infer_freq(t)
+    if freq is None:
+        step = pd.Series(np.diff(t.values)).mode().iloc[0]  # a Timedelta, whatever the index's unit
+        freq = _infer_freq(pd.DatetimeIndex([t[0] + k * pd.Timedelta(step) for k in range(4)]))
+        if freq is None:
+            raise DataError(f"cannot infer a regular frequency from {column!r}{where} of {source}; the time steps must be evenly spaced")
+        full_index = pd.date_range(t[0], t[-1], freq=freq)
+        if not t.isin(full_index).all():
+            raise DataError(
+                f"times in {column!r}{where} of {source} are irregular (not on a {freq} grid); resample the data to a regular frequency"
+            )
+        return _reindex(t, y, x, None, full_index, None, freq, where, source, column, 1)
+    return t, y, x, freq
+
+
+def _infer_freq(index: pd.DatetimeIndex) -> str | None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index)
+    return getattr(freq, "freqstr", freq)
+
+
+def _reindex(t, y, x, order, full, make, freq, where, source, column, step):
+    if order is None:  # datetime: `full` is the complete DatetimeIndex
+        new_index = full
+        position = full.get_indexer(t)
+    else:
+        if ((order - order[0]) % step).any():
+            raise DataError(f"times in {column!r}{where} of {source} are irregular; resample the data to a regular frequency")
+        position = ((order - order[0]) // step).astype(int)
+        new_index = make(full) if make is not None else full
+    n = len(new_index)
+    if n == len(t):
+        return t, y, x, freq
+    if n > 2 * len(t):
+        raise DataError(f"times in {column!r}{where} of {source} are irregular (more gaps than data); resample the data to a regular frequency")
+    log.warning("%d missing time step(s) in %s%s; they are treated as gaps", n - len(t), source, where)
+    y_full = np.full(n, np.nan)
+    y_full[position] = y
+    x_full = np.full((n, x.shape[1]), np.nan)
+    x_full[position] = x
+    return new_index, y_full, x_full, freq
+
+
+def _as_ordinal(t, kind) -> np.ndarray:
+    if kind == "year":
+        return np.asarray(t, dtype=np.int64)
+    if kind in ("month", "quarter"):
+        return np.asarray(t.asi8, dtype=np.int64)
+    return np.asarray(t.asi8, dtype=np.int64)
+
+
+def _label(value) -> str:
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- future times, season
+
+
+def future_labels(last, horizon: int, *, kind: str, freq: str | None, fmt: str | None) -> list[Any]:
+    """The ``horizon`` time labels after ``last`` in the style of the input column."""
+    if kind == "year":
+        step = int(freq[:-1]) if freq and freq[:-1].isdigit() else 1
+        return [int(last) + step * k for k in range(1, horizon + 1)]
+    if kind == "quarter":
+        return [f"{p.year}-Q{p.quarter}" for p in (last + k for k in range(1, horizon + 1))]
+    if kind == "month":
+        return [f"{p.year:04d}-{p.month:02d}" for p in (last + k for k in range(1, horizon + 1))]
+    if freq is None:
+        return [None] * horizon
+    stamps = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    return [s.strftime(fmt or "%Y-%m-%d") for s in stamps]
+
+
+def season_from_freq(freq: str | None, kind: str | None) -> int:
+    """The usual season length for a frequency (1 when there is none)."""
+    if kind == "month":
+        return 12
+    if kind == "quarter":
+        return 4
+    if kind == "year" or freq is None:
+        return 1
+    match = re.fullmatch(r"(\d*)([A-Za-z]+)(-\w+)?", freq)
+    if not match:
+        return 1
+    mult, base = int(match.group(1) or 1), match.group(2)
+    if base in ("min", "T") and mult == 30:
+        return 48  # half-hourly: a daily cycle
+    if mult != 1:
+        return 1
+    return SEASON_BY_FREQ.get(base, 1)
+
+
+def choose_season(data, season: int | None, *, horizon: int) -> int:
+    """The season to use: ``season`` when given (checked), else inferred from the frequency.
+
+    An inferred season that the data are too short to show twice is dropped (season 1) with a
+    warning; an explicit one raises.
+    """
+    n = data.min_length
+    if season is not None:
+        if season < 1:
+            raise DataError(f"--season must be a positive integer, got {season}")
+        if season > 1 and n < 2 * season + horizon:
+            raise DataError(
+                f"--season {season} needs at least {2 * season + horizon} points per series (two seasons plus the "
+                f"horizon {horizon}); the shortest series has {n}; use a shorter season or --season 1"
+            )
+        return season
+    inferred = season_from_freq(data.freq, data.time_kind)
+    if inferred > 1 and n < 2 * inferred + horizon:
+        if (data.source, inferred) not in _WARNED:  # once per file, not once per model trained on it
+            _WARNED.add((data.source, inferred))
+            log.warning("series too short to learn a season of %d; treating it as non-seasonal", inferred)
+        return 1
+    return inferred

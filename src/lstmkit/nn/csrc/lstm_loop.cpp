@@ -1,0 +1,173 @@
+// lstmkit's compiled time loop for the explicit backend (CPU), registered as torch.ops.lstmkit.*.
+//
+// Only the two sequential loops live here; everything that is one big operation over all steps
+// (the input projection, the backward's gradient factors, the weight gradients) stays in
+// explicit.py. Gate blocks are in the internal order [o, i, f | g], the packed time-major layout
+// is explained in schedule.py: step t holds rows offsets[t] .. offsets[t] + batch_sizes[t].
+//
+// forward_loop: per step  A_t += h_{t-1} W_hh^T;  o,i,f = sigmoid, g = tanh (in place);
+//               c_t = f c_{t-1} + i g;  tanh(c_t);  r_t = o tanh(c_t);  h_t = r_t (W_hr^T).
+// backward_loop: per step, in the opposite order, with running dh, dc (one row per sequence):
+//               dr = (dy_t + dh) (W_hr);  dc += dr k;  dA_o = dr p_o;  dA_ifg = dc p_ifg;
+//               dc *= f;  dh = dA_t W_hh.
+// The elementwise work of a step is one fused loop; there are no per-step allocations except
+// where a reverse direction's batch grows. Deterministic: fixed loop order, no atomics.
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+using at::Tensor;
+
+template <typename T>
+inline T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+// The state step t starts from: the previous step's rows, topped up from init (a reverse
+// direction's batch grows).
+Tensor prev_state(const std::vector<Tensor>& steps, const Tensor& init, const std::vector<int64_t>& bs,
+                  int64_t t, bool reverse) {
+  const int64_t n = bs[t];
+  const int64_t q = reverse ? t + 1 : t - 1;
+  const int64_t steps_n = static_cast<int64_t>(bs.size());
+  if (q < 0 || q >= steps_n) return n == init.size(0) ? init : init.narrow(0, 0, n);
+  const int64_t m = bs[q];
+  if (m == n) return steps[q];
+  if (m > n) return steps[q].narrow(0, 0, n);
+  return at::cat({steps[q], init.narrow(0, m, n - m)}).contiguous();
+}
+
+std::vector<Tensor> split_rows(const Tensor& seq, const std::vector<int64_t>& bs) {
+  std::vector<Tensor> out;
+  out.reserve(bs.size());
+  int64_t off = 0;
+  for (int64_t n : bs) {
+    out.push_back(seq.narrow(0, off, n));
+    off += n;
+  }
+  return out;
+}
+
+template <typename T>
+void cell_forward(T* gates, const T* cp, T* c, T* tc, T* r, int64_t n, int64_t hid) {
+  for (int64_t j = 0; j < n; ++j) {
+    T* a = gates + j * 4 * hid;
+    const T* cpj = cp + j * hid;
+    T* cj = c + j * hid;
+    T* tcj = tc + j * hid;
+    T* rj = r + j * hid;
+    for (int64_t k = 0; k < hid; ++k) {
+      const T o = sigmoid(a[k]), i = sigmoid(a[hid + k]), f = sigmoid(a[2 * hid + k]);
+      const T g = std::tanh(a[3 * hid + k]);
+      a[k] = o;
+      a[hid + k] = i;
+      a[2 * hid + k] = f;
+      a[3 * hid + k] = g;
+      const T cv = f * cpj[k] + i * g;
+      const T tv = std::tanh(cv);
+      cj[k] = cv;
+      tcj[k] = tv;
+      rj[k] = o * tv;
+    }
+  }
+}
+
+// gates (N, 4H) holds X W_ih^T + b on entry and the activated gates on exit; cell, tcell, r, out
+// (N, H | P) are filled. w_hh_t is (P, 4H), w_hr_t (H, P) or undefined.
+void forward_loop(Tensor gates, Tensor cell, Tensor tcell, Tensor r, Tensor out, Tensor h0, Tensor c0,
+                  Tensor w_hh_t, std::optional<Tensor> w_hr_t, std::vector<int64_t> bs, bool reverse) {
+  const int64_t steps_n = static_cast<int64_t>(bs.size());
+  const int64_t hid = cell.size(1);
+  const bool proj = w_hr_t.has_value() && w_hr_t->defined();
+  auto g_s = split_rows(gates, bs), c_s = split_rows(cell, bs), tc_s = split_rows(tcell, bs);
+  auto r_s = split_rows(r, bs), y_s = split_rows(out, bs);
+  for (int64_t s = 0; s < steps_n; ++s) {
+    const int64_t t = reverse ? steps_n - 1 - s : s;
+    const int64_t n = bs[t];
+    Tensor hp = prev_state(y_s, h0, bs, t, reverse);
+    Tensor cp = prev_state(c_s, c0, bs, t, reverse).contiguous();
+    g_s[t].addmm_(hp, w_hh_t);
+    AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstmkit_forward_loop", [&] {
+      cell_forward<scalar_t>(g_s[t].data_ptr<scalar_t>(), cp.data_ptr<scalar_t>(), c_s[t].data_ptr<scalar_t>(),
+                             tc_s[t].data_ptr<scalar_t>(), r_s[t].data_ptr<scalar_t>(), n, hid);
+    });
+    if (proj) at::mm_out(y_s[t], r_s[t], *w_hr_t);
+  }
+}
+
+template <typename T>
+void cell_backward(const T* dr, T* dc, const T* p, const T* k, const T* gates, T* dg, int64_t n, int64_t hid) {
+  for (int64_t j = 0; j < n; ++j) {
+    const T* drj = dr + j * hid;
+    T* dcj = dc + j * hid;
+    const T* pj = p + j * 4 * hid;
+    const T* kj = k + j * hid;
+    const T* fj = gates + j * 4 * hid + 2 * hid;
+    T* dgj = dg + j * 4 * hid;
+    for (int64_t q = 0; q < hid; ++q) {
+      const T d = dcj[q] + drj[q] * kj[q];
+      dgj[q] = drj[q] * pj[q];
+      dgj[hid + q] = d * pj[hid + q];
+      dgj[2 * hid + q] = d * pj[2 * hid + q];
+      dgj[3 * hid + q] = d * pj[3 * hid + q];
+      dcj[q] = d * fj[q];
+    }
+  }
+}
+
+// Fills d_gates (N, 4H) and, with projections, d_hid (N, P); updates dh_run (B, P) and dc_run
+// (B, H) in place from dh_n, dc_n to dh_0, dc_0. p (N, 4H), k (N, H) as in grad_factors.
+void backward_loop(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, std::optional<Tensor> d_hid,
+                   Tensor p, Tensor k, Tensor gates, Tensor w_hh, std::optional<Tensor> w_hr,
+                   std::vector<int64_t> bs, bool reverse) {
+  const int64_t steps_n = static_cast<int64_t>(bs.size());
+  const int64_t hid = k.size(1);
+  const bool proj = w_hr.has_value() && w_hr->defined();
+  auto dg_s = split_rows(d_gates, bs), dy_s = split_rows(d_out, bs), p_s = split_rows(p, bs);
+  auto k_s = split_rows(k, bs), gate_s = split_rows(gates, bs);
+  std::vector<Tensor> dhid_s;
+  Tensor dr_buf;
+  if (proj) {
+    dhid_s = split_rows(*d_hid, bs);
+    dr_buf = at::empty_like(dc_run);
+  }
+  for (int64_t s = 0; s < steps_n; ++s) {
+    const int64_t t = reverse ? s : steps_n - 1 - s;  // the direction's order, backwards
+    const int64_t n = bs[t];
+    Tensor dh = dh_run.narrow(0, 0, n), dc = dc_run.narrow(0, 0, n);
+    Tensor dr;
+    if (proj) {
+      at::add_out(dhid_s[t], dy_s[t], dh);
+      dr = dr_buf.narrow(0, 0, n);
+      at::mm_out(dr, dhid_s[t], *w_hr);
+    } else {
+      dh.add_(dy_s[t]);
+      dr = dh;
+    }
+    AT_DISPATCH_FLOATING_TYPES(d_gates.scalar_type(), "lstmkit_backward_loop", [&] {
+      cell_backward<scalar_t>(dr.data_ptr<scalar_t>(), dc.data_ptr<scalar_t>(), p_s[t].data_ptr<scalar_t>(),
+                              k_s[t].data_ptr<scalar_t>(), gate_s[t].data_ptr<scalar_t>(),
+                              dg_s[t].data_ptr<scalar_t>(), n, hid);
+    });
+    at::mm_out(dh, dg_s[t], w_hh);
+  }
+}
+
+}  // namespace
+
+TORCH_LIBRARY(lstmkit, m) {
+  m.def("forward_loop(Tensor(a!) gates, Tensor(b!) cell, Tensor(c!) tcell, Tensor(d!) r, Tensor(e!) out, "
+        "Tensor h0, Tensor c0, Tensor w_hh_t, Tensor? w_hr_t, int[] batch_sizes, bool reverse) -> ()");
+  m.def("backward_loop(Tensor d_out, Tensor(a!) dh_run, Tensor(b!) dc_run, Tensor(c!) d_gates, "
+        "Tensor(d!)? d_hid, Tensor p, Tensor k, Tensor gates, Tensor w_hh, Tensor? w_hr, int[] batch_sizes, "
+        "bool reverse) -> ()");
+}
+
+TORCH_LIBRARY_IMPL(lstmkit, CPU, m) {
+  m.impl("forward_loop", forward_loop);
+  m.impl("backward_loop", backward_loop);
+}

@@ -1,0 +1,85 @@
+"""The compiled time loop of the explicit backend: build, cache and load the C++ extension.
+
+``csrc/lstm_loop.cpp`` registers ``torch.ops.lstmkit.forward_loop`` and ``backward_loop``
+(CPU, float32/float64). It is compiled with :func:`torch.utils.cpp_extension.load` at first
+use (about a minute), into a per-user cache folder keyed by the torch and Python versions:
+``$LSTMKIT_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/lstmkit`` or ``~/.cache/lstmkit``. Later
+processes load the built library in well under a second. torch's build lock makes concurrent
+builds (threads, processes, pytest-xdist workers) safe; a lock here keeps one build per process.
+
+Without a C++ compiler or ninja, or with ``LSTMKIT_NO_EXTENSION=1`` in the environment, the
+explicit backend runs its pure-PyTorch loops (same numbers, slower at small sizes); the
+reason is logged once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger(__name__)
+
+_SOURCE = Path(__file__).with_name("csrc") / "lstm_loop.cpp"
+_lock = threading.Lock()
+_state: dict[str, object] = {}  # "ok": bool once tried, "why": the reason it is off
+
+
+def cache_dir() -> Path:
+    """Where the extension is built: per user, per torch and Python version."""
+    root = os.environ.get("LSTMKIT_CACHE_DIR")
+    if not root:
+        root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lstmkit")
+    tag = f"torch{torch.__version__.replace('+', '_')}-py{sys.version_info[0]}{sys.version_info[1]}"
+    return Path(root) / "extensions" / tag
+
+
+def disabled_by_env() -> bool:
+    """True when ``LSTMKIT_NO_EXTENSION`` is set to anything but ``""`` or ``"0"``."""
+    return os.environ.get("LSTMKIT_NO_EXTENSION", "") not in ("", "0")
+
+
+def _build() -> tuple[bool, str]:
+    from torch.utils import cpp_extension
+
+    if not _SOURCE.exists():
+        return False, f"source {_SOURCE} is missing"
+    if shutil.which(os.environ.get("CXX", "c++")) is None:
+        return False, "no C++ compiler (c++ or $CXX) on PATH"
+    try:
+        cpp_extension.verify_ninja_availability()
+    except RuntimeError:
+        return False, "ninja is not installed (pip install ninja)"
+    build = cache_dir()
+    build.mkdir(parents=True, exist_ok=True)
+    try:
+        cpp_extension.load(
+            name="lstmkit_lstm_loop", sources=[str(_SOURCE)], build_directory=str(build),
+            extra_cflags=["-O3"], is_python_module=False, verbose=False,
+        )  # fmt: skip
+    except Exception as err:  # a broken toolchain must not break the layer: fall back
+        return False, f"building {_SOURCE.name} failed: {str(err).strip().splitlines()[-1][:300]}"
+    return True, ""
+
+
+def available() -> bool:
+    """Whether the compiled loops can be used, building them on the first call."""
+    if disabled_by_env():
+        return False
+    if "ok" not in _state:
+        with _lock:
+            if "ok" not in _state:
+                ok, why = _build()
+                if not ok:
+                    log.warning("lstmkit: compiled LSTM loop unavailable (%s); using the PyTorch loop", why)
+                _state["ok"], _state["why"] = ok, why
+    return bool(_state["ok"])
+
+
+def usable_for(t: torch.Tensor) -> bool:
+    """Whether the compiled loops apply to tensors like ``t`` (CPU, float32/float64)."""
+    return t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64) and available()

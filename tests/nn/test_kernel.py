@@ -1,0 +1,88 @@
+"""The compiled time loop (csrc/lstm_loop.cpp) against the PyTorch loop it replaces."""
+import pytest
+import torch
+from torch.autograd import gradcheck
+
+from lstmkit.nn import LSTM, kernel
+from lstmkit.nn.explicit import LSTMLayerFunction
+from lstmkit.nn.schedule import Schedule
+
+needs_kernel = pytest.mark.skipif(not kernel.available(), reason="compiled LSTM loop not built (no compiler/ninja, "
+                                  "or LSTMKIT_NO_EXTENSION set)")  # fmt: skip
+F_IN, H = 3, 5
+
+
+def run_layer(args, sched, reverse):
+    out, h_n, c_n = LSTMLayerFunction.apply(*args, sched, reverse)
+    g = torch.Generator().manual_seed(2)
+    loss = sum((t * torch.randn(t.shape, generator=g, dtype=t.dtype)).sum() for t in (out, h_n, c_n))
+    wrt = [a for a in args if a is not None]
+    return [out, h_n, c_n, *torch.autograd.grad(loss, wrt)]
+
+
+def layer_args(batch_sizes, proj, bias, dtype):
+    d = {"dtype": dtype, "requires_grad": True}
+    p, batch = proj or H, batch_sizes[0]
+    return (torch.randn(sum(batch_sizes), F_IN, **d), torch.randn(batch, p, **d), torch.randn(batch, H, **d),
+            torch.randn(4 * H, F_IN, **d), torch.randn(4 * H, p, **d),
+            torch.randn(4 * H, **d) if bias else None, torch.randn(4 * H, **d) if bias else None,
+            torch.randn(proj, H, **d) if proj else None)  # fmt: skip
+
+
+@needs_kernel
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize(
+    "batch_sizes,proj,bias",
+    [((4, 4, 4, 4, 4), 0, True), ((4, 4, 4), 2, False), ((5, 3, 3, 2, 1), 0, True), ((4, 3, 1, 1), 3, True)],
+    ids=["padded", "padded-proj-nobias", "packed", "packed-proj"],
+)
+def test_compiled_and_pytorch_loops_agree(batch_sizes, proj, bias, reverse, dtype, monkeypatch):
+    sched, args = Schedule.of(batch_sizes), layer_args(batch_sizes, proj, bias, dtype)
+    compiled = run_layer(args, sched, reverse)
+    monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "1")
+    assert not kernel.usable_for(args[0])
+    fallback = run_layer(args, sched, reverse)
+    tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {"atol": 1e-12, "rtol": 1e-12}
+    for a, b in zip(compiled, fallback):
+        torch.testing.assert_close(a, b, **tol)
+
+
+@needs_kernel
+def test_compiled_gradcheck_packed_projected():
+    sched = Schedule.of((4, 3, 1, 1))
+    args = layer_args((4, 3, 1, 1), 2, True, torch.float64)
+    for reverse in (False, True):
+        assert gradcheck(lambda *a: LSTMLayerFunction.apply(*a, sched, reverse), args, eps=1e-6, atol=1e-7)
+
+
+def test_pytorch_loop_gradcheck(monkeypatch):
+    monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "1")
+    sched = Schedule.of((4, 3, 1, 1))
+    args = layer_args((4, 3, 1, 1), 2, True, torch.float64)
+    for reverse in (False, True):
+        assert gradcheck(lambda *a: LSTMLayerFunction.apply(*a, sched, reverse), args, eps=1e-6, atol=1e-7)
+
+
+@needs_kernel
+def test_compiled_layer_is_deterministic_and_matches_torch():
+    ref = torch.nn.LSTM(F_IN, H, num_layers=2, bidirectional=True)
+    m = LSTM.from_torch(ref, backend="explicit")
+    x = torch.randn(7, 4, F_IN)
+    runs = []
+    for _ in range(2):
+        m.zero_grad()
+        out, (h_n, c_n) = m(x)
+        (out.sum() + h_n.sum() + c_n.sum()).backward()
+        runs.append([out, h_n, c_n, *(p.grad.clone() for p in m.parameters())])
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)
+    torch.testing.assert_close(runs[0][0], ref(x)[0], atol=1e-5, rtol=1e-5)
+
+
+def test_env_var_forces_the_pytorch_loop(monkeypatch):
+    monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "1")
+    assert not kernel.usable_for(torch.zeros(1))
+    monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "0")
+    assert kernel.usable_for(torch.zeros(1)) == kernel.available()
+    assert not kernel.usable_for(torch.zeros(1, dtype=torch.float16))
