@@ -67,3 +67,13 @@ def test_atomic_output_keeps_the_old_file_on_failure(tmp_path):
         raise RuntimeError("crash")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_atomic_output_gives_an_ordinary_file_mode(tmp_path):
+    import os
+
+    with atomic_output(tmp_path / "f.csv") as tmp:
+        tmp.write_text("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "f.csv").stat().st_mode & 0o777 == 0o666 & ~mask

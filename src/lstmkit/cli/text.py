@@ -20,7 +20,8 @@ examples:
 
 CORPUS is a UTF-8 text file or 'python-stdlib' (the running Python's standard-library sources,
 first 1M characters). The last 10% is held out for early stopping (data.val_fraction).
-Training stops after trainer.max_seconds (280 s by default), at --epochs, or when the held-out
+Training stops after trainer.max_seconds (280 s by default; no budget when --epochs is given),
+at --epochs, or when the held-out
 loss stops improving (checked between epochs; a big corpus gets more parallel streams so an
 epoch stays under 200 steps). --batch-size is the (minimum) number of parallel streams; truncated
 backpropagation runs over data.chunk_len characters and carries (h, c) across chunks.
@@ -81,7 +82,10 @@ def run_train(args: argparse.Namespace) -> int:
     from lstmkit.data.text import read_text
     from lstmkit.models.language_model import LanguageModel, TextConfig
 
-    config = resolve_config(TextConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args))
+    flags = training_overrides(args)
+    if args.epochs is not None and not any("max_seconds" in item for item in args.overrides):
+        flags["trainer.max_seconds"] = 0.0  # an explicit epoch count is a repeatable run: no clock budget
+    config = resolve_config(TextConfig(), path=args.config, overrides=args.overrides, flags=flags)
     output = Path(args.output or f"runs/{dataset_stem(args.corpus)}-text")
     if output.exists() and not output.is_dir():
         raise DataError(f"--output {output} is a file; pass a folder for the model")

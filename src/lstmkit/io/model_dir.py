@@ -45,7 +45,8 @@ def save_model_dir(path: str | Path, *, task: str, config: dict[str, Any], tenso
     header = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": task}
     text = json.dumps({**header, **config}, indent=2, sort_keys=False, allow_nan=False)
     weights = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
-    atomic_write_bytes(path / WEIGHTS, save_safetensors(weights, metadata={"format": "pt", "task": task}))
+    # one metadata key only: safetensors orders several at random, and a model should save byte-identically
+    atomic_write_bytes(path / WEIGHTS, save_safetensors(weights, metadata={"format": "pt"}))
     atomic_write_text(path / CONFIG, text + "\n")
     return path
 

@@ -10,8 +10,9 @@
 // backward_loop: per step, in the opposite order, with running dh, dc (one row per sequence):
 //               dr = (dy_t + dh) (W_hr);  dc += dr k;  dA_o = dr p_o;  dA_ifg = dc p_ifg;
 //               dc *= f;  dh = dA_t W_hh.
-// The elementwise work of a step is one fused loop; there are no per-step allocations except
-// where a reverse direction's batch grows. Deterministic: fixed loop order, no atomics.
+// The activations run as ATen's vectorised kernels on the step's rows; the cell update and the
+// whole backward step are fused loops. No per-step allocations except where a reverse
+// direction's batch grows. Deterministic: fixed loop order, no atomics.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -21,11 +22,6 @@
 namespace {
 
 using at::Tensor;
-
-template <typename T>
-inline T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
 
 // The state step t starts from: the previous step's rows, topped up from init (a reverse
 // direction's batch grows).
@@ -52,27 +48,14 @@ std::vector<Tensor> split_rows(const Tensor& seq, const std::vector<int64_t>& bs
   return out;
 }
 
+// The cell update on activated gates (the activations run as ATen's vectorised kernels).
 template <typename T>
-void cell_forward(T* gates, const T* cp, T* c, T* tc, T* r, int64_t n, int64_t hid) {
+void cell_update(const T* gates, const T* cp, T* c, int64_t n, int64_t hid) {
   for (int64_t j = 0; j < n; ++j) {
-    T* a = gates + j * 4 * hid;
+    const T* a = gates + j * 4 * hid;
     const T* cpj = cp + j * hid;
     T* cj = c + j * hid;
-    T* tcj = tc + j * hid;
-    T* rj = r + j * hid;
-    for (int64_t k = 0; k < hid; ++k) {
-      const T o = sigmoid(a[k]), i = sigmoid(a[hid + k]), f = sigmoid(a[2 * hid + k]);
-      const T g = std::tanh(a[3 * hid + k]);
-      a[k] = o;
-      a[hid + k] = i;
-      a[2 * hid + k] = f;
-      a[3 * hid + k] = g;
-      const T cv = f * cpj[k] + i * g;
-      const T tv = std::tanh(cv);
-      cj[k] = cv;
-      tcj[k] = tv;
-      rj[k] = o * tv;
-    }
+    for (int64_t k = 0; k < hid; ++k) cj[k] = a[2 * hid + k] * cpj[k] + a[hid + k] * a[3 * hid + k];
   }
 }
 
@@ -90,11 +73,15 @@ void forward_loop(Tensor gates, Tensor cell, Tensor tcell, Tensor r, Tensor out,
     const int64_t n = bs[t];
     Tensor hp = prev_state(y_s, h0, bs, t, reverse);
     Tensor cp = prev_state(c_s, c0, bs, t, reverse).contiguous();
-    g_s[t].addmm_(hp, w_hh_t);
+    Tensor g = g_s[t];
+    g.addmm_(hp, w_hh_t);
+    g.narrow(1, 0, 3 * hid).sigmoid_();
+    g.narrow(1, 3 * hid, hid).tanh_();
     AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstmkit_forward_loop", [&] {
-      cell_forward<scalar_t>(g_s[t].data_ptr<scalar_t>(), cp.data_ptr<scalar_t>(), c_s[t].data_ptr<scalar_t>(),
-                             tc_s[t].data_ptr<scalar_t>(), r_s[t].data_ptr<scalar_t>(), n, hid);
+      cell_update<scalar_t>(g.data_ptr<scalar_t>(), cp.data_ptr<scalar_t>(), c_s[t].data_ptr<scalar_t>(), n, hid);
     });
+    at::tanh_out(tc_s[t], c_s[t]);
+    at::mul_out(r_s[t], g.narrow(1, 0, hid), tc_s[t]);
     if (proj) at::mm_out(y_s[t], r_s[t], *w_hr_t);
   }
 }
