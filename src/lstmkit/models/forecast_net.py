@@ -117,7 +117,9 @@ class ForecastNet(nn.Module):
 
     def combine(self, out: torch.Tensor) -> torch.Tensor:
         """(K, B, H, 1 + Q) -> (B, H, 1 + Q): the members' median point and mean quantiles."""
-        point = out[..., :1].median(dim=0).values if out.shape[0] > 2 else out[..., :1].mean(dim=0)
+        k = out.shape[0]
+        # the lower median, as torch.median gives, through a sort (which ONNX exports; median does not)
+        point = out[..., :1].sort(dim=0).values[(k - 1) // 2] if k > 2 else out[..., :1].mean(dim=0)
         return torch.cat([point, out[..., 1:].mean(dim=0)], dim=-1)
 
     def forward(self, x: torch.Tensor, scale: torch.Tensor, cov: torch.Tensor | None = None) -> torch.Tensor:

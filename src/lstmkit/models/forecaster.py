@@ -262,6 +262,12 @@ class LSTMForecaster:
         model.net.eval()
         return model
 
+    def to_onnx(self, path: str | Path) -> Path:
+        """Export to ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H) [+ ``quantiles``]."""
+        from lstmkit.io.onnx_export import export_forecaster
+
+        return export_forecaster(self, path)
+
     # ---- checks
 
     def _require_fitted(self) -> ForecastNet:

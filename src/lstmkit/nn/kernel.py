@@ -13,8 +13,10 @@ reason is logged once.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import platform
 import shutil
 import sys
 import threading
@@ -25,6 +27,9 @@ import torch
 log = logging.getLogger(__name__)
 
 _SOURCE = Path(__file__).with_name("csrc") / "lstm_loop.cpp"
+# -march=native: the build is for this machine's CPU (the cache key holds a hash of its flags);
+# -ffast-math lets the compiler vectorise exp through glibc's libmvec.
+_CFLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 _lock = threading.Lock()
 _state: dict[str, object] = {}  # "ok": bool once tried, "why": the reason it is off
 
@@ -34,8 +39,19 @@ def cache_dir() -> Path:
     root = os.environ.get("LSTMKIT_CACHE_DIR")
     if not root:
         root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lstmkit")
-    tag = f"torch{torch.__version__.replace('+', '_')}-py{sys.version_info[0]}{sys.version_info[1]}"
+    tag = f"torch{torch.__version__.replace('+', '_')}-py{sys.version_info[0]}{sys.version_info[1]}-{_cpu_tag()}"
     return Path(root) / "extensions" / tag
+
+
+def _cpu_tag() -> str:
+    """A short hash of the CPU's feature flags: a -march=native build only runs where it was built."""
+    text = platform.machine() + platform.processor()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            text += next((line for line in fh if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        pass
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 def disabled_by_env() -> bool:
@@ -59,7 +75,7 @@ def _build() -> tuple[bool, str]:
     try:
         cpp_extension.load(
             name="lstmkit_lstm_loop", sources=[str(_SOURCE)], build_directory=str(build),
-            extra_cflags=["-O3"], is_python_module=False, verbose=False,
+            extra_cflags=_CFLAGS, is_python_module=False, verbose=False,
         )  # fmt: skip
     except Exception as err:  # a broken toolchain must not break the layer: fall back
         return False, f"building {_SOURCE.name} failed: {str(err).strip().splitlines()[-1][:300]}"

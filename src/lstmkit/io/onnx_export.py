@@ -1,0 +1,129 @@
+"""ONNX export: a model folder as one graph that takes data in its own units.
+
+Preprocessing and its inverse live inside the graph, and batch and length are dynamic:
+
+- a forecaster takes ``history`` ``(B, T, 1)`` (``T >= lookback``; only the last ``lookback``
+  steps are read) and returns ``forecast`` ``(B, H)`` and, with quantiles, ``quantiles``
+  ``(B, H, Q)``. A model with covariates also takes ``covariates`` ``(B, T, C)``; one trained
+  on several series also takes ``scale`` ``(B, 1)``, the series' scale from ``config.json``.
+- a classifier takes ``sequences`` ``(B, T, F)`` and ``lengths`` ``(B,)`` (int64) and returns
+  ``scores`` ``(B, K)``, class probabilities in the order of ``config.json``'s ``"classes"``.
+
+The graph uses the standard ONNX LSTM operator, so the plain layer exports; layers with
+variants (layer norm, peepholes, ...) are refused with an error that says so.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lstmkit.errors import ConfigError
+from lstmkit.io.atomic import atomic_output
+
+log = logging.getLogger(__name__)
+
+OPSET = 17  # supported by every onnxruntime of the last years
+
+
+def _check_exportable(module: nn.Module) -> None:
+    from lstmkit.nn import LSTM
+
+    for name, layer in module.named_modules():
+        if isinstance(layer, LSTM) and layer.resolved_backend() != "fused":
+            raise ConfigError(
+                f"cannot export to ONNX: the LSTM '{name}' uses variants that the ONNX LSTM operator lacks; "
+                "train without variants to export"
+            )
+        if isinstance(layer, LSTM) and layer.proj_size:
+            raise ConfigError(
+                f"cannot export to ONNX: the LSTM '{name}' has proj_size={layer.proj_size}, which the ONNX LSTM "
+                "operator lacks; train without projections to export"
+            )
+
+
+def _export(graph: nn.Module, args: tuple[torch.Tensor, ...], path: str | Path, *, inputs: list[str],
+            outputs: list[str], dynamic: dict[str, dict[int, str]]) -> Path:
+    """Trace ``graph`` on example ``args`` and write the ONNX file atomically."""
+    _check_exportable(graph)
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"--output {path} is a folder; pass a file path such as model.onnx")
+    graph.eval()
+    with atomic_output(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
+        torch.onnx.export(graph, args, str(tmp), dynamo=False, opset_version=OPSET, input_names=inputs,
+                          output_names=outputs, dynamic_axes=dynamic, do_constant_folding=True)
+    return path
+
+
+class ForecastGraph(nn.Module):
+    """A forecaster's net with the window cut and the scale inside: history in data units in, forecast out.
+
+    Inputs: ``history`` (B, T, 1), then ``covariates`` (B, T, C) when the model has covariates,
+    then ``scale`` (B, 1) when it was trained on several series (else its one scale is built in).
+    """
+
+    def __init__(self, net: nn.Module, *, scale: float | None, covariates: bool):
+        super().__init__()
+        self.net, self.fixed_scale, self.has_covariates = net, scale, covariates
+
+    def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        W = self.net.window
+        x = history[:, -W:, 0]  # (B, W)
+        cov = extra[0][:, -W:, :] if self.has_covariates else None  # (B, W, C)
+        scale = extra[-1] if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)  # (B, 1)
+        out = self.net(x, scale, cov)  # (B, H, 1 + Q)
+        if out.shape[-1] == 1:
+            return (out[..., 0],)
+        return out[..., 0], out[..., 1:]
+
+
+def export_forecaster(model: Any, path: str | Path) -> Path:
+    """Write a fitted :class:`~lstmkit.models.forecaster.LSTMForecaster` as ONNX (see module docs)."""
+    net = model._require_fitted()
+    scales = model.state["scales"]
+    n_cov = int(model.state["n_covariates"])
+    several = len(scales) > 1
+    graph = ForecastGraph(net, scale=None if several else float(next(iter(scales.values()))), covariates=n_cov > 0)
+    W = net.window
+    args: tuple[torch.Tensor, ...] = (torch.rand(2, W + 1, 1) + 1.0,)  # positive: a log-transform model needs it
+    inputs, dynamic = ["history"], {"history": {0: "batch", 1: "time"}}
+    if n_cov:
+        args += (torch.zeros(2, W + 1, n_cov),)
+        inputs.append("covariates")
+        dynamic["covariates"] = {0: "batch", 1: "time"}
+    if several:
+        args += (torch.ones(2, 1),)
+        inputs.append("scale")
+        dynamic["scale"] = {0: "batch"}
+    outputs = ["forecast"] + (["quantiles"] if net.quantiles else [])
+    for name in outputs:
+        dynamic[name] = {0: "batch"}
+    return _export(graph, args, path, inputs=inputs, outputs=outputs, dynamic=dynamic)
+
+
+def export_model_dir(model_dir: str | Path, path: str | Path) -> Path:
+    """Export the model in ``model_dir`` (a forecaster or a sequence classifier) to ``path``.
+
+    Raises:
+        CheckpointError: the folder is missing or damaged.
+        ConfigError: a task or layer the ONNX export does not cover.
+    """
+    from lstmkit.io.model_dir import load_model_dir
+
+    config, _ = load_model_dir(model_dir)
+    task = config.get("task")
+    if task == "forecast":
+        from lstmkit.models.forecaster import LSTMForecaster
+
+        return LSTMForecaster.load(model_dir).to_onnx(path)
+    if task == "classify":
+        from lstmkit.models.classifier import LSTMClassifier
+
+        return LSTMClassifier.load(model_dir).to_onnx(path)
+    raise ConfigError(f"ONNX export covers forecasters and sequence classifiers; {model_dir} holds a {task!r} model")

@@ -1,0 +1,68 @@
+"""ONNX export: onnxruntime reproduces lstmkit's own predictions."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.cli import main
+from lstmkit.models.forecaster import LSTMForecaster
+
+ort = pytest.importorskip("onnxruntime")
+
+
+def monthly(n=96, *, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 + 10 * np.sin(2 * np.pi * t / 12) + 0.5 * t + rng.normal(0, 1, n)
+    return pd.DataFrame({"month": pd.period_range("2000-01", periods=n, freq="M").astype(str), "y": y})
+
+
+@pytest.fixture(scope="module")
+def forecaster(tmp_path_factory):
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("fc")
+    model = LSTMForecaster(6, epochs=2, quantiles=(0.1, 0.5, 0.9), ensemble=3).fit(monthly())
+    model.save(folder / "model")
+    return model, folder
+
+
+def test_forecaster_graph_matches_the_net_for_several_batches_and_lengths(forecaster, tmp_path):
+    model, _ = forecaster
+    path = model.to_onnx(tmp_path / "f.onnx")
+    session = ort.InferenceSession(str(path))
+    assert [i.name for i in session.get_inputs()] == ["history"]
+    assert [o.name for o in session.get_outputs()] == ["forecast", "quantiles"]
+    W = model.net.window
+    scale = float(next(iter(model.state["scales"].values())))
+    for batch, length in ((1, W), (4, W + 9), (7, 2 * W)):
+        history = torch.rand(batch, length, 1) * 60 + 80
+        forecast, quantiles = session.run(None, {"history": history.numpy()})
+        with torch.no_grad():
+            ref = model.net(history[:, -W:, 0], torch.full((batch, 1), scale))
+        np.testing.assert_allclose(forecast, ref[..., 0].numpy(), rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(quantiles, ref[..., 1:].numpy(), rtol=1e-5, atol=1e-4)
+        assert forecast.shape == (batch, 6) and quantiles.shape == (batch, 6, 3)
+
+
+def test_cli_export_reproduces_lstmkit_predict(forecaster, tmp_path, capsys):
+    model, folder = forecaster
+    data = tmp_path / "data.csv"
+    monthly().to_csv(data, index=False)
+    assert main(["export", "--model", str(folder / "model"), "--format", "onnx", "--output", str(tmp_path / "m.onnx")]) == 0
+    assert main(["predict", "--model", str(folder / "model"), str(data), "--output", str(tmp_path / "p.csv")]) == 0
+    predicted = pd.read_csv(tmp_path / "p.csv")
+    history = monthly()["y"].to_numpy(np.float32)[None, :, None]  # the whole series: the graph reads its end
+    forecast, quantiles = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"history": history})
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.5", "q0.9"]], rtol=1e-5)
+
+
+def test_export_refuses_other_tasks_and_folders(tmp_path, capsys):
+    from lstmkit.io import save_model_dir
+
+    save_model_dir(tmp_path / "lm", task="text", config={}, tensors={"w": torch.zeros(1)})
+    assert main(["export", "--model", str(tmp_path / "lm"), "--output", str(tmp_path / "x.onnx")]) == 2
+    assert capsys.readouterr().err.startswith("error: ONNX export covers forecasters and sequence classifiers;")
+    assert main(["export", "--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x.onnx")]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert not (tmp_path / "x.onnx").exists()
