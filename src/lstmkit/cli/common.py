@@ -102,3 +102,15 @@ def training_overrides(args: argparse.Namespace) -> dict[str, object]:
 def show_progress(args: argparse.Namespace) -> bool:
     """Progress bars only for a person watching a terminal."""
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def join_torchrun(device: str) -> bool:
+    """Join the process group when started by ``torchrun``; True when this process should write files.
+
+    Every rank trains (the trainer splits each global batch across them); only rank 0 writes.
+    """
+    from lstmkit.train import resolve_device
+    from lstmkit.train.distributed import init_from_env, is_main_process
+
+    init_from_env(resolve_device(device))
+    return is_main_process()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.cli.common import show_progress
+from lstmkit.cli.common import join_torchrun, show_progress
 from lstmkit.cli.forecast import add_forecast_args, build_config, output_dir, train_model
 from lstmkit.errors import DataError
 
@@ -12,7 +12,10 @@ example:
   lstmkit train airpassengers --horizon 12 --output runs/air-model
   lstmkit predict --model runs/air-model airpassengers --output forecast.csv
 
-writes DIR/model.safetensors, DIR/config.json, DIR/history.csv and DIR/loss.png."""
+writes DIR/model.safetensors, DIR/config.json, DIR/history.csv and DIR/loss.png.
+
+data-parallel on 2 processes (the global --batch-size is split across them; rank 0 writes):
+  torchrun --nproc-per-node 2 -m lstmkit train airpassengers --horizon 12 --output runs/air-ddp"""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,7 +27,10 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and not (out / ".checkpoints").is_dir():
         raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
     data = LSTMForecaster(cfg.model.horizon, config=cfg)._read(args.data)
+    writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
+    if not writer:
+        return 0
     model.save(out)
     model.history.to_csv(out / "history.csv")
     plot_loss(model.history.rows, out / "loss.png")
