@@ -66,3 +66,35 @@ def test_export_refuses_other_tasks_and_folders(tmp_path, capsys):
     assert main(["export", "--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x.onnx")]) == 2
     assert "not found" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_layers_with_variants_or_projections_are_refused_and_explicit_ones_export(tmp_path):
+    from torch import nn
+
+    from lstmkit.errors import ConfigError
+    from lstmkit.io.onnx_export import _export
+    from lstmkit.nn import LSTM
+
+    class Last(nn.Module):
+        def __init__(self, lstm):
+            super().__init__()
+            self.lstm = lstm
+
+        def forward(self, x):
+            return self.lstm(x)[0][:, -1]
+
+    x = torch.randn(2, 5, 3)
+    spec = dict(inputs=["x"], outputs=["y"], dynamic={"x": {0: "b", 1: "t"}})
+    with pytest.raises(ConfigError, match="uses layer_norm, which the ONNX LSTM operator lacks"):
+        _export(Last(LSTM(3, 4, batch_first=True, layer_norm=True)), (x,), tmp_path / "a.onnx", **spec)
+    with pytest.raises(ConfigError, match="has proj_size=2"):
+        _export(Last(LSTM(3, 4, batch_first=True, proj_size=2)), (x,), tmp_path / "b.onnx", **spec)
+    assert not (tmp_path / "a.onnx").exists() and not (tmp_path / "b.onnx").exists()
+
+    model = Last(LSTM(3, 4, batch_first=True, backend="explicit")).eval()
+    _export(model, (x,), tmp_path / "c.onnx", **spec)
+    assert model.lstm.backend == "explicit"  # the model itself is left as it was
+    longer = torch.randn(3, 9, 3)
+    (got,) = ort.InferenceSession(str(tmp_path / "c.onnx")).run(None, {"x": longer.numpy()})
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model(longer).numpy(), rtol=1e-5, atol=1e-6)

@@ -14,6 +14,7 @@ variants (layer norm, peepholes, ...) are refused with an error that says so.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from pathlib import Path
@@ -30,26 +31,36 @@ log = logging.getLogger(__name__)
 OPSET = 17  # supported by every onnxruntime of the last years
 
 
-def _check_exportable(module: nn.Module) -> None:
+def _fused_copy(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` whose LSTM layers run the fused kernel (traced as the ONNX LSTM operator).
+
+    Raises:
+        ConfigError: a layer with variants or projections, which that operator lacks.
+    """
     from lstmkit.nn import LSTM
 
+    module = copy.deepcopy(module)
     for name, layer in module.named_modules():
-        if isinstance(layer, LSTM) and layer.resolved_backend() != "fused":
+        if not isinstance(layer, LSTM):
+            continue
+        if layer.variants.changes_math:
             raise ConfigError(
-                f"cannot export to ONNX: the LSTM '{name}' uses variants that the ONNX LSTM operator lacks; "
-                "train without variants to export"
+                f"cannot export to ONNX: the LSTM '{name}' uses {', '.join(layer.variants.active)}, which the ONNX "
+                "LSTM operator lacks; train without variants to export"
             )
-        if isinstance(layer, LSTM) and layer.proj_size:
+        if layer.proj_size:
             raise ConfigError(
                 f"cannot export to ONNX: the LSTM '{name}' has proj_size={layer.proj_size}, which the ONNX LSTM "
                 "operator lacks; train without projections to export"
             )
+        layer.backend = "fused"  # the same weights and numbers, as one operator
+    return module
 
 
 def _export(graph: nn.Module, args: tuple[torch.Tensor, ...], path: str | Path, *, inputs: list[str],
             outputs: list[str], dynamic: dict[str, dict[int, str]]) -> Path:
     """Trace ``graph`` on example ``args`` and write the ONNX file atomically."""
-    _check_exportable(graph)
+    graph = _fused_copy(graph)
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"--output {path} is a folder; pass a file path such as model.onnx")
