@@ -47,7 +47,8 @@ def test_id_col_and_no_time_column(tmp_path, seed):
     out = tmp_path / "run"
     assert main(["forecast", str(path), "--horizon", "3", "--id-col", "shop", "--output", str(out), *FAST]) == 0
     frame = pd.read_csv(out / "forecast.csv")
-    assert list(frame.columns) == ["id", "step", "forecast"] and frame["id"].tolist() == ["x"] * 3 + ["y"] * 3
+    assert list(frame.columns) == ["id", "step", "forecast", "q0.1", "q0.9"]  # an 80% interval by default
+    assert frame["id"].tolist() == ["x"] * 3 + ["y"] * 3
 
 
 def test_train_writes_the_model_folder_only(tmp_path, monthly_csv, seed):

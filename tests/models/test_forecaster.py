@@ -29,7 +29,7 @@ def test_it_learns_a_seasonal_pattern_better_than_naive(seed):
     train, truth = frame.iloc[:-12], frame["sales"].to_numpy()[-12:]
     model = LSTMForecaster(12, epochs=40, ensemble=2, hidden_size=8).fit(train)
     forecast = model.predict()
-    assert list(forecast.columns) == ["time", "step", "forecast"]
+    assert list(forecast.columns) == ["time", "step", "forecast", "q0.1", "q0.9"]  # an 80% interval by default
     assert forecast["time"].iloc[0] == "2007-01"
     hist = train["sales"].to_numpy()
     lstm = metrics.mase(truth, forecast["forecast"].to_numpy(), insample=hist, season=12)
@@ -102,7 +102,7 @@ def test_several_series_with_covariates(seed):
     frame = pd.concat(rows)
     model = LSTMForecaster(4, id_col="store", target="sales", **FAST).fit(frame)
     out = model.predict()
-    assert list(out.columns) == ["id", "time", "step", "forecast"] and len(out) == 8
+    assert list(out.columns) == ["id", "time", "step", "forecast", "q0.1", "q0.9"] and len(out) == 8
     assert model.state["n_covariates"] == 1
     b = out[out.id == "b"].forecast.mean()
     assert 300 < b < 3000  # each series in its own units

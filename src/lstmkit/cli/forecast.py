@@ -23,7 +23,9 @@ forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --m
 
 
 def quantile_list(text: str) -> tuple[float, ...]:
-    """argparse type: comma-separated quantile levels, each strictly between 0 and 1."""
+    """argparse type: comma-separated quantile levels, each strictly between 0 and 1 ('none': no quantiles)."""
+    if text.strip().lower() == "none":
+        return ()
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
@@ -46,7 +48,7 @@ def add_forecast_args(parser: argparse.ArgumentParser, *, data: bool = True) -> 
     parser.add_argument("--id-col", help="series id column, for several series in long format")
     parser.add_argument("--season", type=positive_int, help="season length (default: from the frequency, e.g. 12 for monthly)")
     parser.add_argument("--lookback", type=positive_int, help="input window length (default: 2-3 seasons)")
-    parser.add_argument("--quantiles", type=quantile_list, help="quantile levels, e.g. 0.1,0.5,0.9")
+    parser.add_argument("--quantiles", type=quantile_list, help="quantile levels (default 0.1,0.9: an 80%% interval; 'none' for a point forecast only)")
     parser.add_argument("--output", metavar="DIR", help="output folder (default runs/<data name>)")
     add_training_args(parser)
 

@@ -47,7 +47,11 @@ def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.n
             row.update(quantile_metrics(truth, {q: forecasts[i, :, 1 + j] for j, q in enumerate(quantiles)}))
         per_method["lstmkit"].append(row)
         for name, method in baselines.BASELINES.items():
-            per_method.setdefault(name, []).append(point_metrics(truth, method(hist, H, season), insample=hist, season=season))
+            point = method(hist, H, season)
+            row = point_metrics(truth, point, insample=hist, season=season)
+            if quantiles:
+                row.update(quantile_metrics(truth, baselines.baseline_quantiles(name, hist, point, quantiles, season=season)))
+            per_method.setdefault(name, []).append(row)
     return {name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()}
 
 

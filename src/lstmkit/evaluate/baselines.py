@@ -135,3 +135,42 @@ def ets(history: np.ndarray, horizon: int, season: int = 1) -> np.ndarray:
 
 
 BASELINES = {"naive": naive, "seasonal_naive": seasonal_naive, "drift": drift, "ets": ets}
+
+
+def _steps_ahead_scale(name: str, horizon: int, season: int, n: int) -> np.ndarray:
+    """How a one-step error's spread grows with the step h, for each simple method (Hyndman & Athanasopoulos, 5.5)."""
+    h = np.arange(1, horizon + 1, dtype=float)
+    if name == "naive":
+        return np.sqrt(h)
+    if name == "seasonal_naive" and season > 1:
+        return np.sqrt(np.floor((h - 1) / season) + 1)
+    if name == "drift":
+        return np.sqrt(h * (1 + h / max(n - 1, 1)))
+    return np.sqrt(h)
+
+
+def baseline_quantiles(name: str, history: np.ndarray, point: np.ndarray, quantiles: tuple[float, ...], *,
+                       season: int = 1) -> dict[float, np.ndarray]:
+    """Quantile forecasts of a baseline, so its intervals can be scored beside the LSTM's.
+
+    Naive, seasonal naive and drift use normal intervals from their one-step in-sample residuals,
+    widened with the step as those methods' error variances grow. ETS uses the same residual
+    spread of its own fit, growing with the square root of the step.
+    """
+    from statistics import NormalDist
+
+    y = np.asarray(history, dtype=float)
+    H = len(point)
+    lag = season if name == "seasonal_naive" and season > 1 and len(y) > season else 1
+    if name == "ets":
+        fitted = ets_fit(y, season)
+        result = fitted["result"]
+        residuals = (y[-len(result.fittedvalues):] - result.fittedvalues) if result is not None else np.diff(y)
+    elif name == "drift":
+        slope = (y[-1] - y[0]) / max(len(y) - 1, 1)
+        residuals = np.diff(y) - slope
+    else:
+        residuals = y[lag:] - y[:-lag]
+    sigma = float(np.sqrt(np.mean(np.square(residuals)))) if len(residuals) else 0.0
+    spread = sigma * _steps_ahead_scale(name, H, season, len(y))
+    return {q: point + NormalDist().inv_cdf(q) * spread for q in quantiles}

@@ -54,7 +54,7 @@ class ForecastModel:
     num_layers: int = 1  # one layer is enough for univariate windows
     dropout: float = 0.0  # between stacked layers only
     ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
-    quantiles: tuple[float, ...] = ()  # e.g. (0.1, 0.5, 0.9); empty: point forecast only
+    quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
 
 

@@ -1,7 +1,8 @@
 """The compiled time loop of the explicit backend: build, cache and load the C++ extension.
 
-``csrc/lstm_loop.cpp`` registers ``torch.ops.lstmkit.forward_loop`` and ``backward_loop``
-(CPU, float32/float64). It is compiled with :func:`torch.utils.cpp_extension.load` at first
+``csrc/lstm_loop.cpp`` registers ``torch.ops.lstmkit.forward_loop`` and ``backward_loop`` (the
+plain cell), ``csrc/variant_loop.cpp`` ``variant_forward_loop`` and ``variant_backward_loop``
+(the variants); CPU, float32/float64. It is compiled with :func:`torch.utils.cpp_extension.load` at first
 use (about a minute), into a per-user cache folder keyed by the torch and Python versions:
 ``$LSTMKIT_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/lstmkit`` or ``~/.cache/lstmkit``. Later
 processes load the built library in well under a second. torch's build lock makes concurrent
@@ -26,7 +27,7 @@ import torch
 
 log = logging.getLogger(__name__)
 
-_SOURCE = Path(__file__).with_name("csrc") / "lstm_loop.cpp"
+_SOURCES = [Path(__file__).with_name("csrc") / name for name in ("lstm_loop.cpp", "variant_loop.cpp")]
 # -march=native: the build is for this machine's CPU (the cache key holds a hash of its flags);
 # -ffast-math lets the compiler vectorise exp through glibc's libmvec.
 _CFLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
@@ -62,8 +63,9 @@ def disabled_by_env() -> bool:
 def _build() -> tuple[bool, str]:
     from torch.utils import cpp_extension
 
-    if not _SOURCE.exists():
-        return False, f"source {_SOURCE} is missing"
+    missing = [str(p) for p in _SOURCES if not p.exists()]
+    if missing:
+        return False, f"source {missing[0]} is missing"
     if shutil.which(os.environ.get("CXX", "c++")) is None:
         return False, "no C++ compiler (c++ or $CXX) on PATH"
     try:
@@ -74,11 +76,11 @@ def _build() -> tuple[bool, str]:
     build.mkdir(parents=True, exist_ok=True)
     try:
         cpp_extension.load(
-            name="lstmkit_lstm_loop", sources=[str(_SOURCE)], build_directory=str(build),
+            name="lstmkit_lstm_loop", sources=[str(p) for p in _SOURCES], build_directory=str(build),
             extra_cflags=_CFLAGS, is_python_module=False, verbose=False,
         )  # fmt: skip
     except Exception as err:  # a broken toolchain must not break the layer: fall back
-        return False, f"building {_SOURCE.name} failed: {str(err).strip().splitlines()[-1][:300]}"
+        return False, f"building {_SOURCES[0].parent.name}/*.cpp failed: {str(err).strip().splitlines()[-1][:300]}"
     return True, ""
 
 

@@ -20,6 +20,31 @@ def _pyplot():
     return plt
 
 
+def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """Past and future x positions: real dates where the data has a time axis, else step numbers."""
+    import pandas as pd
+
+    n = len(series.target)
+    steps = np.arange(n), np.arange(n, n + horizon), "step"
+    times = series.times
+    if times is None:
+        return steps
+    try:
+        if isinstance(times, pd.PeriodIndex):
+            future = times[-1] + np.arange(1, horizon + 1)
+            return times.to_timestamp().to_numpy(), pd.PeriodIndex(future).to_timestamp().to_numpy(), str(data.time_col)
+        if isinstance(times, pd.DatetimeIndex) and data.freq:
+            future = pd.date_range(times[-1], periods=horizon + 1, freq=data.freq)[1:]
+            return times.to_numpy(), future.to_numpy(), str(data.time_col)
+        values = np.asarray(times)
+        if np.issubdtype(values.dtype, np.integer) and n > 1:  # years as integers
+            step = int(values[-1] - values[-2]) or 1
+            return values, values[-1] + step * np.arange(1, horizon + 1), str(data.time_col)
+    except (TypeError, ValueError):  # an axis pandas cannot extend: fall back to step numbers
+        pass
+    return steps
+
+
 def plot_forecast(data, forecasts: np.ndarray, path: str | Path, *, quantiles: tuple[float, ...] = (),
                   holdout: np.ndarray | None = None, max_series: int = 4, max_history: int = 500) -> Path:
     """History, forecast and (outermost quantiles) band of up to ``max_series`` series.
@@ -34,23 +59,23 @@ def plot_forecast(data, forecasts: np.ndarray, path: str | Path, *, quantiles: t
     shown = data.series[:max_series]
     fig, axes = plt.subplots(len(shown), 1, figsize=(9, 3.2 * len(shown)), squeeze=False)
     for i, (ax, s) in enumerate(zip(axes[:, 0], shown)):
+        H = forecasts.shape[1]
         y = s.target[-max_history:]
-        n, H = len(s.target), forecasts.shape[1]
-        t0 = n - len(y)
-        ax.plot(np.arange(t0, n), y, color="black", lw=1, label="history")
-        future = np.arange(n, n + H)
+        past_x, future, xlabel = _time_axis(data, s, H)
+        past_x = past_x[-len(y):]
+        ax.plot(past_x, y, color="black", lw=1, label="history")
         ax.plot(future, forecasts[i, :, 0], color="tab:blue", lw=1.6, label="forecast")
         if len(quantiles) >= 2:
             ax.fill_between(future, forecasts[i, :, 1], forecasts[i, :, -1], color="tab:blue", alpha=0.2,
                             label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}")
         if holdout is not None:
-            past = np.arange(n - H, n)
+            past = past_x[-H:]
             ax.plot(past, holdout[i, :, 0], color="tab:orange", lw=1.2, ls="--", label="hold-out forecast")
             if len(quantiles) >= 2:
                 ax.fill_between(past, holdout[i, :, 1], holdout[i, :, -1], color="tab:orange", alpha=0.15)
-        ax.axvline(n - 0.5, color="grey", lw=0.6)
+        ax.axvline(past_x[-1], color="grey", lw=0.6)
         ax.set_title(f"{data.target}" + (f" — {s.id}" if s.id is not None else ""), fontsize=10)
-        ax.set_xlabel(f"step ({data.time_col})" if data.time_col else "step")
+        ax.set_xlabel(xlabel)
         ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     with atomic_output(path) as tmp:
