@@ -42,6 +42,13 @@ def test_pickle_in_place_of_weights_is_refused_and_not_run(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     save_model_dir(tmp_path / "m", task="forecast", config={}, tensors={"w": torch.zeros(1)})
     (tmp_path / "m" / "model.safetensors").write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(CheckpointError, match="is a pickle or torch.save file, not safetensors; lstmkit never unpickles"):
+        load_model_dir(tmp_path / "m")
+    assert not (tmp_path / "PWNED").exists()
+    torch.save({"w": Boom()}, tmp_path / "m" / "model.safetensors")  # a torch.save zip archive
+    with pytest.raises(CheckpointError, match="is a pickle or torch.save file"):
+        load_model_dir(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"{" + b"x" * 50)  # neither: safetensors' own error
     with pytest.raises(CheckpointError, match="is not a valid safetensors file"):
         load_model_dir(tmp_path / "m")
     assert not (tmp_path / "PWNED").exists()

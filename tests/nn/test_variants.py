@@ -27,7 +27,8 @@ def ref_direction(x, h, c, w, kw, masks, training, reverse):
     """One layer-direction over ``x (T, B, F)``, one step at a time, straight from the equations.
 
     ``w``: the direction's parameters by name without suffix; ``masks``: the weight-dropped W_hh
-    and recurrent-dropout mask drawn by the layer, and an iterator of the zoneout masks it drew.
+    and recurrent-dropout mask drawn by the layer, and an iterator of the zoneout masks it drew
+    (per direction the cell's, then the hidden's, each ``(T * B, X)`` time-major).
     Returns per-step lists of i, f, g, o, c, h.
     """
     act, ract = ACT[kw.get("activation", "tanh")], ACT[kw.get("recurrent_activation", "sigmoid")]
@@ -35,6 +36,9 @@ def ref_direction(x, h, c, w, kw, masks, training, reverse):
     w_hh, h_mask = masks["draw"]
     ln, peep = kw.get("layer_norm", False), kw.get("peephole", False)
     rec = {k: [None] * x.size(0) for k in "ifgoch"}
+    steps, batch = x.size(0), x.size(1)
+    keep_c = next(masks["zone"]).view(steps, batch, -1) if zc and training else None
+    keep_h = next(masks["zone"]).view(steps, batch, -1) if zh and training else None
     for t in (range(x.size(0) - 1, -1, -1) if reverse else range(x.size(0))):
         hr = h if h_mask is None else h * h_mask
         ax, ah = x[t] @ w["weight_ih"].T, hr @ w_hh.T
@@ -50,7 +54,7 @@ def ref_direction(x, h, c, w, kw, masks, training, reverse):
         g = act(a_g)
         c_new = f * c + i * g
         if zc:
-            keep = next(masks["zone"]) if training else zc
+            keep = keep_c[t] if training else zc
             c_new = keep * c + (1 - keep) * c_new
         if peep:
             a_o = a_o + w["peephole_weight"][2] * c_new
@@ -59,7 +63,7 @@ def ref_direction(x, h, c, w, kw, masks, training, reverse):
         if "weight_hr" in w:
             h_new = h_new @ w["weight_hr"].T
         if zh:
-            keep = next(masks["zone"]) if training else zh
+            keep = keep_h[t] if training else zh
             h_new = keep * h + (1 - keep) * h_new
         h, c = h_new, c_new
         for key, val in zip("ifgoch", (i, f, g, o, c, h)):

@@ -107,7 +107,7 @@ def holdout_feasible(cfg, data) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate.backtest import format_table, holdout
-    from lstmkit.io import atomic_write_text
+    from lstmkit.io import atomic_write_text, staged_folder
     from lstmkit.models.forecaster import LSTMForecaster, forecast_frame
     from lstmkit.plots.forecast import plot_forecast, plot_loss
 
@@ -133,12 +133,13 @@ def run(args: argparse.Namespace) -> int:
     frame = forecast_frame(data, forecasts, quantiles=cfg.model.quantiles)
 
     quantiles = tuple(cfg.model.quantiles)
-    atomic_write_text(out / "forecast.csv", frame.to_csv(index=False))
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    model.history.to_csv(out / "history.csv")
-    model.save(out / "model")
-    plot_forecast(data, forecasts, out / "forecast.png", quantiles=quantiles, holdout=holdout_fc)
-    plot_loss(model.history.rows, out / "loss.png")
+    with staged_folder(out) as stage:  # every file is made first; then all are moved into DIR
+        atomic_write_text(stage / "forecast.csv", frame.to_csv(index=False))
+        atomic_write_text(stage / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        model.history.to_csv(stage / "history.csv")
+        model.save(stage / "model")
+        plot_forecast(data, forecasts, stage / "forecast.png", quantiles=quantiles, holdout=holdout_fc)
+        plot_loss(model.history.rows, stage / "loss.png")
 
     if not args.quiet:
         if "scores" in metrics:

@@ -19,6 +19,7 @@ data-parallel on 2 processes (the global --batch-size is split across them; rank
 
 
 def run(args: argparse.Namespace) -> int:
+    from lstmkit.io import staged_folder
     from lstmkit.models.forecaster import LSTMForecaster
     from lstmkit.plots.forecast import plot_loss
 
@@ -31,9 +32,10 @@ def run(args: argparse.Namespace) -> int:
     model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
     if not writer:
         return 0
-    model.save(out)
-    model.history.to_csv(out / "history.csv")
-    plot_loss(model.history.rows, out / "loss.png")
+    with staged_folder(out) as stage:  # every file is made first; then all are moved into DIR
+        model.save(stage)
+        model.history.to_csv(stage / "history.csv")
+        plot_loss(model.history.rows, stage / "loss.png")
     if not args.quiet:
         rows = model.history.rows
         print(f"trained {len(rows)} epochs (best {model.history.best_epoch}); model written to {out}")

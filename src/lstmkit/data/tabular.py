@@ -78,40 +78,61 @@ class SeriesData:
 # ----------------------------------------------------------------------------- reading files
 
 
+# CSVs larger than this are read by pyarrow's typed parser (numbers as float64, ISO times as
+# datetime64) instead of as one Python string per cell: 10 million rows then need ~0.5 GB, not ~4 GB.
+_BIG_CSV_BYTES = 32 * 2**20
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (delimiter detected, UTF-8 or Latin-1) or Parquet file into a DataFrame of strings/numbers."""
+    """Read a CSV (delimiter detected, UTF-8, UTF-16 or Latin-1) or Parquet file into a DataFrame of strings/numbers."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"data file {path} not found; pass a CSV or Parquet file or a bundled dataset name (see 'lstmkit datasets')")
     if path.is_dir():
         raise DataError(f"{path} is a folder; pass a CSV or Parquet file")
-    raw = path.read_bytes()
-    if not raw.strip():
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if size <= len(head) and not head.strip():
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data")
-    if path.suffix.lower() in (".parquet", ".pq") or raw[:4] == b"PAR1":
+    if path.suffix.lower() in (".parquet", ".pq") or head[:4] == b"PAR1":
         try:
             frame = pd.read_parquet(path)
         except ImportError:
             raise DataError("reading Parquet needs pyarrow: pip install pyarrow (or save the data as CSV)") from None
         except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file for the user
             raise DataError(f"{path} is not a readable Parquet file ({_first_line(exc)})") from None
+    elif size > _BIG_CSV_BYTES:
+        frame = _read_big_csv(path, head)
     else:
-        frame = _read_csv(path, raw)
+        frame = _read_csv(path, path.read_bytes())
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError(f"{path} has a header but no rows of data")
     return frame
 
 
+def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
+    """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
+    cut = head.rfind(b"\n")
+    text, encoding = _decode(path, head[: cut + 1] if cut > 0 else head)
+    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    try:
+        import pyarrow  # noqa: F401
+
+        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, engine="pyarrow")
+    except Exception:  # noqa: BLE001 - ragged rows, odd quoting, no pyarrow: the string reader names the problem
+        return _read_csv(path, path.read_bytes())
+    for col in frame.columns:  # pyarrow reads plain dates as datetime.date objects
+        if frame[col].dtype == object and len(frame) and type(frame[col].iloc[0]).__name__ == "date":
+            frame[col] = pd.to_datetime(frame[col])
+    if delimiter == ";":
+        frame = _decimal_commas(frame)
+    return frame
+
+
 def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
-    if b"\x00" in raw[:4096]:
-        raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            log.warning("%s is not UTF-8; reading it as Latin-1", path)
+    text, _ = _decode(path, raw)
     sample = "\n".join(text.splitlines()[:20])
     delimiter = _sniff_delimiter(sample)
     import io
@@ -122,6 +143,46 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
         raise DataError(f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
+    if delimiter == ";":
+        frame = _decimal_commas(frame)
+    return frame
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, str]:
+    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Latin-1 with a warning."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encodings = ["utf-16"]
+    elif b"\x00" in raw[:4096]:
+        head = raw[:4096]
+        odd_nul, even_nul = head[1::2].count(0), head[0::2].count(0)
+        if odd_nul > 0.9 * len(head[1::2]) and not even_nul:
+            encodings = ["utf-16-le"]
+        elif even_nul > 0.9 * len(head[0::2]) and not odd_nul:
+            encodings = ["utf-16-be"]
+        else:
+            raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
+    else:
+        encodings = ["utf-8-sig", "latin-1"]
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "latin-1":
+            log.warning("%s is not UTF-8; reading it as Latin-1", path)
+        if "\x00" in text:
+            break
+        return text, encoding
+    raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 CSV")
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """In a ';'-separated file, columns written with decimal commas (``3,14``) become ``3.14``."""
+    for col in frame.columns:
+        text = frame[col].str.strip()
+        present = text[text != ""]
+        if len(present) and present.str.contains(",", regex=False).any() and present.str.fullmatch(r"[-+]?\d+(,\d*)?").all():
+            frame[col] = text.str.replace(",", ".", regex=False)
     return frame
 
 
@@ -176,7 +237,7 @@ def load_series(
             raise DataError(f"{role} column {col!r} not found in {name}; columns are: {', '.join(columns)}")
     taken = {c for c in (time_col, id_col) if c}
     if time_col is None:
-        time_col = _detect_time_column(frame, exclude={target, id_col})
+        time_col = _detect_time_column(frame, exclude={target, id_col}, source=name)
         if time_col:
             taken.add(time_col)
     numeric = {c: _to_numeric(frame[c]) for c in columns if c not in taken}
@@ -204,15 +265,17 @@ def load_series(
     times, kind, fmt = (None, None, None)
     if time_col:
         times, kind, fmt = parse_times(frame[time_col], column=time_col, source=name)
-    ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else np.array(["__single__"] * len(frame))
+    ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
+    del frame, numeric  # the columns needed are arrays now; let a large table go
     series, freqs = [], set()
-    for sid in pd.unique(ids):
-        rows = np.flatnonzero(ids == sid)
+    for sid in (pd.unique(ids) if ids is not None else ["__single__"]):
+        rows = np.flatnonzero(ids == sid) if ids is not None else np.arange(len(values))
         label = None if id_col is None else str(sid)
         where = f" of series {label!r}" if label is not None else ""
-        y, x, t = values[rows], cov[rows], None
+        whole = ids is None  # one series: its arrays as they are, no copy
+        y, x, t = (values, cov, None) if whole else (values[rows], cov[rows], None)
         if times is not None:
-            t = times[rows]
+            t = times if whole else times[rows]
             t, y, x, freq = _regularise(t, y, x, rows=rows, kind=kind, where=where, source=name, column=time_col)
             freqs.add(freq)
         y, x = _fill_gaps(y, x, fill=fill, where=where, source=name, target=target)
@@ -226,17 +289,19 @@ def load_series(
                       freq=freq, time_kind=kind, time_format=fmt, source=name)
 
 
-def _detect_time_column(frame: pd.DataFrame, *, exclude: set) -> str | None:
+def _detect_time_column(frame: pd.DataFrame, *, exclude: set, source: str = "data") -> str | None:
     candidates = [c for c in frame.columns if c not in exclude]
     for col in candidates:  # named like a time column and parseable
         if col.strip().lower() in _TIME_NAMES:
             try:
-                parse_times(frame[col], column=col, source="data")
+                parse_times(frame[col], column=col, source=source)
                 return col
             except DataError:
+                if _mostly_times(frame[col]):  # a time column with a few bad cells: say which, do not drop it
+                    raise
                 continue
     for col in candidates:  # text that parses as dates / months / quarters
-        sample = frame[col].astype(str).str.strip().head(50)
+        sample = frame[col].head(50).astype(str).str.strip()
         if _to_numeric(sample) is not None:
             continue
         try:
@@ -247,12 +312,27 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set) -> str | None:
     numeric = [c for c in candidates if _to_numeric(frame[c]) is not None]
     if len(numeric) >= 2:  # an integer column of increasing years beside the values
         for col in numeric:
+            if pd.api.types.is_float_dtype(frame[col]) and not (frame[col] % 1 == 0).all():
+                continue  # not integers, so not years
             text = frame[col].astype(str).str.strip()
             if text.str.fullmatch(r"\d{4}").all() and text.astype(int).between(1000, 2999).all():
                 years = text.astype(int).to_numpy()
                 if len(years) > 1 and (np.diff(years) > 0).mean() > 0.5:
                     return col
     return None
+
+
+def _mostly_times(column: pd.Series) -> bool:
+    """Whether most cells of a text column read as dates (so a failure to parse it is the user's to fix)."""
+    import warnings
+
+    text = column.astype(str).str.strip().head(1000)
+    if _to_numeric(text) is not None:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.5)
 
 
 def _mostly_numeric(frame: pd.DataFrame, *, exclude: set) -> list[str]:

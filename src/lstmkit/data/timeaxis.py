@@ -35,6 +35,8 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
     Raises:
         DataError: empty cells or values that are not times.
     """
+    if pd.api.types.is_datetime64_any_dtype(column_values):  # already typed (Parquet, large CSVs): no strings
+        return _typed_times(column_values, column=column, source=source)
     text = column_values.astype(str).str.strip()
     if (text == "").any() or text.str.lower().isin(["nan", "nat"]).any():
         row = int(np.flatnonzero(((text == "") | text.str.lower().isin(["nan", "nat"])).to_numpy())[0])
@@ -73,6 +75,18 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
     return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
 
 
+def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
+    missing = values.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
+    index = pd.DatetimeIndex(values)
+    if index.tz is not None:
+        index = index.tz_convert(None)
+    ns = index.asi8 % 86_400_000_000_000  # time of day; any non-zero means a clock time is shown
+    return index, "datetime", "%Y-%m-%d %H:%M:%S" if ns.any() else "%Y-%m-%d"
+
+
 def _regularise(t, y, x, *, rows, kind, where, source, column):
     """Check order and duplicates, infer the frequency, and insert missing time steps as NaN."""
     order = _as_ordinal(t, kind)
@@ -100,7 +114,8 @@ def _regularise(t, y, x, *, rows, kind, where, source, column):
         return _reindex(t, y, x, order, full, lambda o: pd.period_range(t[0], periods=len(o), freq=freq), freq, where, source, column, 1)
     if len(t) < 3:
         return t, y, x, None
-    freq = _infer_freq(t)
+    even = len(diffs) > 1000 and (diffs == diffs[0]).all()
+    freq = _infer_freq(t[:1000] if even else t)  # evenly spaced: the first steps tell the frequency
     if freq is None:
         step = pd.Series(np.diff(t.values)).mode().iloc[0]  # a Timedelta, whatever the index's unit
         freq = _infer_freq(pd.DatetimeIndex([t[0] + k * pd.Timedelta(step) for k in range(4)]))

@@ -1,11 +1,14 @@
 """Atomic file writes: a temporary file in the same folder, fsync, then rename over the target.
 
 A reader (or a crash) sees either the old file or the complete new one, never half of one.
+:func:`staged_folder` does the same for a command that writes several files: they are all made
+in a hidden staging folder first and moved into place only when every one was written.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +21,7 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     On an exception the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -32,6 +35,52 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def make_folder(folder: str | Path) -> Path:
+    """Create ``folder`` (and its parents) for output.
+
+    Raises:
+        DataError: a file stands where the folder or one of its parents should be.
+    """
+    from lstmkit.errors import DataError
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        raise DataError(f"cannot write into {folder}: {blocker} is a file, not a folder; choose another output path") from None
+    return folder
+
+
+@contextlib.contextmanager
+def staged_folder(dest: str | Path) -> Iterator[Path]:
+    """Yield a hidden staging folder inside ``dest``; on success its files replace those in ``dest``.
+
+    Write every output file of a command into the staging folder. When the block ends without an
+    exception each file is renamed into ``dest`` (same relative path; a rename is atomic per file),
+    so a failure half-way (a plot that cannot be drawn, a full disk) leaves the files already in
+    ``dest`` byte-identical; the staging folder is removed either way.
+    """
+    dest = make_folder(dest)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=dest))
+    try:
+        yield stage
+        files = sorted(p for p in stage.rglob("*") if p.is_file())
+        for src in files:  # check the destinations before moving anything
+            target = dest / src.relative_to(stage)
+            if target.is_dir():
+                from lstmkit.errors import DataError
+
+                raise DataError(f"cannot write {target}: a folder of that name is in the way; remove it or choose another output")
+        for src in files:
+            target = dest / src.relative_to(stage)
+            make_folder(target.parent)
+            os.replace(src, target)
+        _fsync_dir(dest)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

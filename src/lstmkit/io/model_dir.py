@@ -1,7 +1,20 @@
 """The model folder: ``model.safetensors`` (weights only) and ``config.json`` (everything else).
 
-Nothing is pickled and loading never executes code from the files. ``config.json`` carries
-``format_version``; a newer lstmkit loads every older version (see ``_MIGRATIONS``).
+Nothing is pickled and loading never executes code from the files: the weights are parsed by
+safetensors (a JSON header and raw tensor bytes), and a pickle or ``torch.save`` file put in their
+place is recognised by its first bytes and refused without being opened by any unpickler.
+
+Format versions. ``config.json`` carries ``format_version`` (:data:`FORMAT_VERSION` is the one
+this lstmkit writes); a newer lstmkit loads every older version by migrating the config step by
+step through ``_MIGRATIONS``. To change the format:
+
+1. Bump ``FORMAT_VERSION`` to N + 1 and add ``_MIGRATIONS[N] = _v{N}_to_v{N+1}``, a pure function
+   that takes the version-N config dict and returns the version-(N+1) one (with
+   ``format_version`` set to N + 1). Weights that change layout need a tensor migration beside it.
+2. Keep the committed fixtures of every older version under ``tests/fixtures/format_v{K}/``
+   (tiny models, a few KB, made by the lstmkit of that version) untouched, and add
+   ``tests/fixtures/format_v{N+1}/`` made by the new code (``tests/fixtures/make_fixtures.py``).
+   ``tests/io/test_format_fixtures.py`` loads each and checks that it still predicts.
 """
 from __future__ import annotations
 
@@ -78,8 +91,14 @@ def load_model_dir(path: str | Path, *, task: str | None = None) -> tuple[dict[s
     config = _read_config(path / CONFIG)
     if task is not None and config.get("task") != task:
         raise CheckpointError(f"model folder {path} holds a {config.get('task')!r} model, not a {task!r} model")
+    raw = (path / WEIGHTS).read_bytes()
+    if raw[:1] == b"\x80" or raw[:4] == b"PK\x03\x04":  # pickle protocol 2+ / a torch.save zip archive
+        raise CheckpointError(
+            f"{path / WEIGHTS} is a pickle or torch.save file, not safetensors; lstmkit never unpickles model files "
+            "(they can run code), so it was not loaded: train the model again or use a folder lstmkit wrote"
+        )
     try:
-        tensors = load_safetensors((path / WEIGHTS).read_bytes())
+        tensors = load_safetensors(raw)
     except (SafetensorError, ValueError, OSError, RuntimeError) as exc:
         raise CheckpointError(
             f"{path / WEIGHTS} is not a valid safetensors file ({_first_line(exc)}); it may be damaged or "

@@ -26,6 +26,7 @@ from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models.forecast_net import ForecastNet, member_loss
 from lstmkit.train import History, TrainerConfig, fit, set_seed
+from lstmkit.train.trainer import check_trainer_config
 
 log = logging.getLogger(__name__)
 
@@ -368,8 +369,13 @@ def _check_config(cfg: ForecastConfig) -> None:
         raise ConfigError(f"data.val_fraction must be in [0, 0.9), got {cfg.data.val_fraction}")
     if cfg.data.season is not None and cfg.data.season < 1:
         raise ConfigError(f"season must be a positive integer, got {cfg.data.season}")
-    if cfg.trainer.epochs < 1:
-        raise ConfigError(f"trainer.epochs must be a positive integer, got {cfg.trainer.epochs}")
+    if m.hidden_size < 1 or m.num_layers < 1:
+        raise ConfigError(f"model.hidden_size and model.num_layers must be positive integers, got {m.hidden_size} and {m.num_layers}")
+    if not 0 <= m.dropout < 1:
+        raise ConfigError(f"model.dropout must be in [0, 1), got {m.dropout}")
+    if cfg.data.max_windows < 0:
+        raise ConfigError(f"data.max_windows must be >= 0 (0: every window each epoch), got {cfg.data.max_windows}")
+    check_trainer_config(cfg.trainer)
 
 
 def _json_time(value) -> Any:

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from lstmkit.nn import checks
-from lstmkit.nn.variants import extra_parameter_shapes, input_part, step_params, variant_step
+from lstmkit.nn.variants import extra_parameter_shapes, input_part, step_params, variant_step, zoneout_keeps
 
 
 class LSTMCell(nn.Module):
@@ -112,7 +112,8 @@ class LSTMCell(nn.Module):
             a_x = input_part(x, self.weight_ih, bias, extra, self.variants)  # (B, 4H)
             p = step_params(self.variants, self.weight_hh, None, extra, batch=x.size(0), out_size=self.hidden_size,
                             training=self.training)  # fmt: skip
-            h, c, _ = variant_step(a_x, h, c, p, self.variants, training=self.training)
+            keep_c, keep_h = zoneout_keeps(self.variants, c, h, training=self.training)
+            h, c, _ = variant_step(a_x, h, c, p, self.variants, keep_c=keep_c, keep_h=keep_h)
             return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
         gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)  # (B, 4H)
         i, f, g, o = gates.chunk(4, dim=-1)  # (B, H) each

@@ -41,6 +41,9 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.errors import ConfigError
+from lstmkit.nn import kernel
+from lstmkit.nn.schedule import Schedule, final_state, prev_state
+from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, variant_forward
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": torch.tanh,
@@ -54,6 +57,8 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "silu": F.silu,
     "identity": lambda x: x,
 }
+
+ACTIVATION_INDEX = {name: k for k, name in enumerate(ACTIVATIONS)}  # the compiled loops' activation codes
 
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default
 
@@ -178,20 +183,33 @@ def zoneout_mask(like: Tensor, z: float) -> Tensor:
     return torch.bernoulli(torch.full_like(like, z))
 
 
-def _zone(prev: Tensor, new: Tensor, z: float, training: bool) -> Tensor:
-    if z == 0:
-        return new
-    keep = zoneout_mask(new, z) if training else z
-    return new + keep * (prev - new)
+def zoneout_keeps(v: Variants, cell_like: Tensor, hidden_like: Tensor, *,
+                  training: bool) -> tuple[Tensor | None, Tensor | None]:  # fmt: skip
+    """The zoneout keep masks ``d_c, d_h`` for all rows at once (the cell first), None where off.
+
+    In training a fresh Bernoulli(z) per row and element; in eval z itself, the expectation.
+    """
+    keeps: list[Tensor | None] = []
+    for z, like in zip(v.zoneout, (cell_like, hidden_like)):
+        if z == 0:
+            keeps.append(None)
+        else:
+            keeps.append(zoneout_mask(like, z) if training else torch.full_like(like, z))
+    return keeps[0], keeps[1]
 
 
-def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, *,
-                 training: bool) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:  # fmt: skip
+def _zone(prev: Tensor, new: Tensor, keep: Tensor | None) -> Tensor:
+    return new if keep is None else new + keep * (prev - new)
+
+
+def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, *, keep_c: Tensor | None,
+                 keep_h: Tensor | None) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:  # fmt: skip
     """One step with every variant (see the module docstring), recorded by autograd.
 
     Args:
         a_x: ``(n, 4H)`` the step's input part ``LN_ih(W_ih x_t) + b_ih + b_hh``.
         h, c: ``(n, P)``, ``(n, H)`` the states the step starts from.
+        keep_c, keep_h: the step's zoneout masks ``(n, H)``, ``(n, P)`` (see :func:`zoneout_keeps`), or None.
 
     Returns:
         ``(h_t, c_t, (i, f, g, o))``.
@@ -208,7 +226,7 @@ def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, 
     i = ract(a_i)
     f = 1 - i if v.coupled_gates else ract(a_f)
     g = act(a_g)
-    c_new = _zone(c, f * c + i * g, v.zoneout[0], training)
+    c_new = _zone(c, f * c + i * g, keep_c)
     if p.peephole is not None:
         a_o = a_o + p.peephole[2] * c_new
     o = ract(a_o)
@@ -216,7 +234,7 @@ def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, 
     h_new = o * act(cc)
     if p.w_hr is not None:
         h_new = torch.mm(h_new, p.w_hr.t())
-    h_new = _zone(h, h_new, v.zoneout[1], training)
+    h_new = _zone(h, h_new, keep_h)
     return h_new, c_new, (i, f, g, o)
 
 
@@ -237,12 +255,15 @@ def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str,
 
 
 def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extra: dict[str, Tensor],
-                  v: Variants, *, has_bias: bool, sched: Any, reverse: bool, training: bool,
+                  v: Variants, *, has_bias: bool, sched: Schedule, reverse: bool, training: bool,
                   record: bool = False) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:  # fmt: skip
-    """One layer-direction with variants over a packed sequence, gradients by autograd.
+    """One layer-direction with variants over a packed sequence.
 
-    Everything that is not recurrent runs once for all steps (the input projection, its layer
-    norm, the biases, the weight drop); the loop holds one :func:`variant_step` per step.
+    Everything that is not recurrent runs once for all steps, under autograd (the input
+    projection, its layer norm, the biases, the weight drop, the dropout and zoneout masks).
+    The time loop runs compiled with a hand-written backward
+    (:class:`lstmkit.nn.variant_explicit.VariantLayerFunction`) where the extension applies, and
+    otherwise as one :func:`variant_step` per step, gradients by autograd.
 
     Args:
         x: packed input ``(N, F)``; h0, c0: ``(B, P)``, ``(B, H)``.
@@ -253,19 +274,34 @@ def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extr
     Returns:
         ``(out (N, P), h_n (B, P), c_n (B, H), records or None)``.
     """
-    from lstmkit.nn.schedule import final_state, prev_state
-
     w_ih, w_hh = weights[0], weights[1]
     bias = weights[2] + weights[3] if has_bias else None
     w_hr = weights[-1] if len(weights) == (5 if has_bias else 3) else None
-    a_x = input_part(x, w_ih, bias, extra, v).split(sched.batch_sizes)
+    a_x = input_part(x, w_ih, bias, extra, v)  # (N, 4H)
     p = step_params(v, w_hh, w_hr, extra, batch=sched.batch, out_size=h0.size(1), training=training)
+    keep_c, keep_h = zoneout_keeps(v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)),
+                                   training=training)  # fmt: skip
+    if kernel.usable_for(x):
+        cfg = LoopConfig(sched, reverse, ACTIVATION_INDEX[v.activation], ACTIVATION_INDEX[v.recurrent_activation],
+                         v.coupled_gates)  # fmt: skip
+        ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
+        if record:
+            res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
+            out, cell = res.out, res.cell
+            records = [*res.gates.chunk(4, dim=1), cell, out]
+            return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
+        out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
+                                                   p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
+        return out, h_n, c_n, None
+    a_s = a_x.split(sched.batch_sizes)
+    kc_s = keep_c.split(sched.batch_sizes) if keep_c is not None else [None] * sched.steps
+    kh_s = keep_h.split(sched.batch_sizes) if keep_h is not None else [None] * sched.steps
     hs: list[Any] = [None] * sched.steps
     cs: list[Any] = [None] * sched.steps
     gates: list[Any] = [None] * sched.steps
     for t in sched.order(reverse):
         hp, cp = prev_state(hs, h0, sched, t, reverse), prev_state(cs, c0, sched, t, reverse)
-        hs[t], cs[t], gates[t] = variant_step(a_x[t], hp, cp, p, v, training=training)
+        hs[t], cs[t], gates[t] = variant_step(a_s[t], hp, cp, p, v, keep_c=kc_s[t], keep_h=kh_s[t])
     out, cell = torch.cat(hs), torch.cat(cs)  # (N, P), (N, H)
     records = None
     if record:

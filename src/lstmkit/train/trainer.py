@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 import torch
 from torch import nn
 
-from lstmkit.errors import CheckpointError, LstmkitError
+from lstmkit.errors import CheckpointError, ConfigError, LstmkitError
 from lstmkit.io.atomic import atomic_output
 from lstmkit.train.checkpoint import load_checkpoint, save_checkpoint
 from lstmkit.train.device import resolve_device
@@ -48,6 +48,24 @@ class TrainerConfig:
     seed: int = 0  # the same seed gives the same model on the same machine
     device: str = "auto"  # CUDA when present, else CPU
     max_seconds: float = 0.0  # wall-clock budget for training; 0 means none
+
+
+def check_trainer_config(config: TrainerConfig) -> None:
+    """Raise :class:`ConfigError` naming the setting when a trainer value cannot train (``--set`` reaches all of them)."""
+    finite = lambda v: math.isfinite(float(v))  # noqa: E731
+    checks = (
+        ("epochs", config.epochs >= 1, "a positive integer"),
+        ("batch_size", config.batch_size >= 1, "a positive integer"),
+        ("lr", finite(config.lr) and config.lr > 0, "a positive number such as 1e-3"),
+        ("weight_decay", finite(config.weight_decay) and config.weight_decay >= 0, "a number >= 0"),
+        ("grad_clip", finite(config.grad_clip) and config.grad_clip >= 0, "a number >= 0 (0 turns clipping off)"),
+        ("patience", config.patience >= 1, "a positive integer"),
+        ("min_delta", finite(config.min_delta) and config.min_delta >= 0, "a number >= 0"),
+        ("max_seconds", finite(config.max_seconds) and config.max_seconds >= 0, "a number >= 0 (0: no budget)"),
+    )
+    for name, ok, expected in checks:
+        if not ok:
+            raise ConfigError(f"trainer.{name} must be {expected}, got {getattr(config, name)!r}")
 
 
 class Callback(Protocol):
@@ -156,6 +174,7 @@ def fit(
         LstmkitError: a non-finite loss (naming the epoch), or no training data.
         CheckpointError: ``resume`` without a usable checkpoint.
     """
+    check_trainer_config(config)
     _check_data(train, val)
     device = resolve_device(config.device)
     model.to(device)

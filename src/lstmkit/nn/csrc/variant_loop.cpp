@@ -12,8 +12,8 @@
 //   dh̃ = (1 - k_h) dh;  dr = dh̃ W_hr;  dA_o = dr φ(cl) σ'(a_o);  dcl = dr o φ'(cl)
 //   dc += LN_c'(dcl) + p_o dA_o;  dc̃ = (1 - k_c) dc;  dA_{i,f,g} from dc̃;  dc_{t-1} = k_c dc + f dc̃ + p_i dA_i + p_f dA_f
 //   dz = LN_hh'(dA);  dh_{t-1} = k_h dh + m ⊙ (dz W_hh)
-// The weight, layer-norm and peephole gradients are sums over all rows, done after the loop
-// (variant_explicit.py). Deterministic: fixed loop order, no atomics.
+// The layer-norm and peephole gradients are summed over rows inside the loop (into acc, fixed
+// order); the weight gradients are matmuls over all rows after it (variant_explicit.py). Deterministic: fixed loop order, no atomics.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -112,6 +112,7 @@ struct Cell {
   bool coupled;
   T *pre, *gates, *cell, *phic, *zn, *s_hh, *cn, *s_c;
   const T *ln_hh_w, *ln_hh_b, *ln_c_w, *ln_c_b, *peep, *kc;
+  T* acc = nullptr;  // backward only: [dγ_hh, dβ_hh (4H each), dγ_c, dβ_c (H each)] | [dp (3H)], summed over rows
 };
 
 template <typename T>
@@ -189,12 +190,14 @@ void cell_forward(const Cell<T>& P, const T* z, const T* cp, T* r, int64_t row0,
 }
 
 // Rows row0 .. row0+n of one step, backwards: dr (n, H), dc (n, H) running, in: dc_t, out: dc_{t-1};
-// writes dA, dz (may be dA) and dcl (or scratch) rows; scratch holds 2H.
+// writes dA and dz (may be dA) rows and adds to P.acc; scratch holds 2H.
 template <typename T>
-void cell_backward(const Cell<T>& P, const T* dr, T* dc, const T* cp, T* dA, T* dz, T* dcl, T* scratch, int64_t row0,
+void cell_backward(const Cell<T>& P, const T* dr, T* dc, const T* cp, T* dA, T* dz, T* scratch, int64_t row0,
                    int64_t n) {
   const int64_t H = P.hid, G = 4 * H;
   T* tmp = scratch;
+  T* acc_ln = P.acc;                             // dγ_hh, dβ_hh, dγ_c, dβ_c
+  T* acc_p = P.acc + (P.zn ? 10 * H : 0);        // dp_i, dp_f, dp_o
   for (int64_t j = 0; j < n; ++j) {
     const int64_t R = row0 + j;
     const T* a = P.pre + R * G;
@@ -204,7 +207,7 @@ void cell_backward(const Cell<T>& P, const T* dr, T* dc, const T* cp, T* dA, T* 
     const T* cpj = cp + j * H;
     T* dcj = dc + j * H;
     T* da = dA + R * G;
-    T* dl = dcl ? dcl + R * H : scratch + H;
+    T* dl = scratch + H;
     if (P.cn) {
       const T* cnj = P.cn + R * H;
 #pragma omp simd
@@ -222,8 +225,13 @@ void cell_backward(const Cell<T>& P, const T* dr, T* dc, const T* cp, T* dA, T* 
 #pragma omp simd
     for (int64_t k = 0; k < H; ++k) da[3 * H + k] *= tmp[k];
     if (P.cn) {
+      const T* cnj = P.cn + R * H;
 #pragma omp simd
-      for (int64_t k = 0; k < H; ++k) tmp[k] = dl[k] * P.ln_c_w[k];
+      for (int64_t k = 0; k < H; ++k) {
+        acc_ln[8 * H + k] += dl[k] * cnj[k];
+        acc_ln[9 * H + k] += dl[k];
+        tmp[k] = dl[k] * P.ln_c_w[k];
+      }
       normalize_backward(tmp, P.cn + R * H, P.s_c[R], tmp, H);
 #pragma omp simd
       for (int64_t k = 0; k < H; ++k) dcj[k] += tmp[k];
@@ -263,13 +271,24 @@ void cell_backward(const Cell<T>& P, const T* dr, T* dc, const T* cp, T* dA, T* 
 #pragma omp simd
     for (int64_t k = 0; k < H; ++k) da[2 * H + k] *= tmp[k];
     if (P.peep) {
+      const T* c = P.cell + R * H;
 #pragma omp simd
-      for (int64_t k = 0; k < H; ++k) dcj[k] += da[k] * P.peep[k] + da[H + k] * P.peep[H + k];
+      for (int64_t k = 0; k < H; ++k) {
+        dcj[k] += da[k] * P.peep[k] + da[H + k] * P.peep[H + k];
+        acc_p[k] += da[k] * cpj[k];
+        acc_p[H + k] += da[H + k] * cpj[k];
+        acc_p[2 * H + k] += da[3 * H + k] * c[k];
+      }
     }
     if (P.zn) {
       T* dzj = dz + R * G;
+      const T* znj = P.zn + R * G;
 #pragma omp simd
-      for (int64_t k = 0; k < G; ++k) dzj[k] = da[k] * P.ln_hh_w[k];
+      for (int64_t k = 0; k < G; ++k) {
+        acc_ln[k] += da[k] * znj[k];
+        acc_ln[G + k] += da[k];
+        dzj[k] = da[k] * P.ln_hh_w[k];
+      }
       normalize_backward(dzj, P.zn + R * G, P.s_hh[R], dzj, G);
     }
   }
@@ -346,7 +365,7 @@ void variant_forward_loop(Tensor pre, Tensor gates, Tensor cell, Tensor phic, Te
   }
 }
 
-void variant_backward_loop(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor dA, Tensor dz, Tensor d_hid, OptT dcl,
+void variant_backward_loop(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor dA, Tensor dz, Tensor d_hid, Tensor acc,
                            Tensor pre, Tensor gates, Tensor cell, Tensor phic, OptT zn, OptT s_hh, OptT cn, OptT s_c,
                            Tensor c0, Tensor w_hh, OptT w_hr, OptT ln_hh_w, OptT ln_c_w, OptT ln_c_b, OptT peep,
                            OptT h_mask, OptT kc, OptT kh, int64_t act, int64_t ract, bool coupled,
@@ -380,9 +399,9 @@ void variant_backward_loop(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor dA
       OptT none;
       auto P = make_cell<scalar_t>(pre, gates, cell, phic, zn, s_hh, cn, s_c, ln_hh_w, none, ln_c_w, ln_c_b, peep, kc,
                                    act, ract, coupled);
+      P.acc = acc.data_ptr<scalar_t>();
       cell_backward<scalar_t>(P, dr.data_ptr<scalar_t>(), dc.data_ptr<scalar_t>(), cp.data_ptr<scalar_t>(),
-                              dA.data_ptr<scalar_t>(), dz.data_ptr<scalar_t>(),
-                              has(dcl) ? dcl->data_ptr<scalar_t>() : nullptr, scratch.data_ptr<scalar_t>(), off[t], n);
+                              dA.data_ptr<scalar_t>(), dz.data_ptr<scalar_t>(), scratch.data_ptr<scalar_t>(), off[t], n);
     });
     if (zone_h) dh.mul_(kh_s[t]);
     if (masked) {
@@ -410,7 +429,7 @@ TORCH_LIBRARY_FRAGMENT(lstmkit, m) {
         "Tensor? peep, Tensor? h_mask, Tensor? kc, Tensor? kh, int act, int ract, bool coupled, int[] batch_sizes, "
         "bool reverse) -> ()");
   m.def("variant_backward_loop(Tensor d_out, Tensor(a!) dh_run, Tensor(b!) dc_run, Tensor(c!) dA, Tensor(d!) dz, "
-        "Tensor(e!) d_hid, Tensor(f!)? dcl, Tensor pre, Tensor gates, Tensor cell, Tensor phic, Tensor? zn, "
+        "Tensor(e!) d_hid, Tensor(f!) acc, Tensor pre, Tensor gates, Tensor cell, Tensor phic, Tensor? zn, "
         "Tensor? s_hh, Tensor? cn, Tensor? s_c, Tensor c0, Tensor w_hh, Tensor? w_hr, Tensor? ln_hh_w, "
         "Tensor? ln_c_w, Tensor? ln_c_b, Tensor? peep, Tensor? h_mask, Tensor? kc, Tensor? kh, int act, int ract, "
         "bool coupled, int[] batch_sizes, bool reverse) -> ()");

@@ -1,0 +1,155 @@
+r"""The compiled variant layer: one layer-direction with variants, with a hand-written backward.
+
+The step is the one of :mod:`lstmkit.nn.variants` (every variant at once, σ / φ the recurrent /
+cell activation)::
+
+    A_t = a_x + LN_hh((m ⊙ h_{t-1}) W_hh^T)                          # (n, 4H), a_x precomputed
+    i = σ(A_i + p_i c_{t-1});  f = σ(A_f + p_f c_{t-1}) or 1 - i;  g = φ(A_g)
+    c_t = c̃ + k_c (c_{t-1} - c̃),  c̃ = f c_{t-1} + i g              # k_c: zoneout keep mask
+    o = σ(A_o + p_o c_t);  r = o φ(LN_c(c_t))
+    h_t = h̃ + k_h (h_{t-1} - h̃),  h̃ = r W_hr^T (or r)
+
+Both time loops run compiled (``csrc/variant_loop.cpp``, one fused elementwise pass per row and
+step, no per-step autograd graph). The loop keeps the pre-activations, gates, cells, φ(LN_c(c)),
+r and the layer-norm statistics; the backward turns the output and state gradients into
+``dA = dL/dA_t`` (the gradient of ``a_x``) and ``dz = LN_hh'(dA)``; the small parameter
+gradients are summed row by row inside the loop, the weight gradients are one matmul each::
+
+    dW_hh = dz^T (m ⊙ H_prev)     dW_hr = dh̃^T r                        # after the loop
+    dp_{i,f} = Σ dA_{i,f} c_{t-1}   dp_o = Σ dA_o c_t                     # in the loop
+    dγ_hh = Σ dA ẑ   dβ_hh = Σ dA   dγ_c = Σ dcl ĉ   dβ_c = Σ dcl          # in the loop; ẑ, ĉ normalised
+
+The non-recurrent parts (input projection, its layer norm, the biases, the weight drop) stay
+outside, under autograd, in :func:`lstmkit.nn.variants.variant_layer`, which also holds the
+PyTorch fallback (GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+from torch.autograd.function import FunctionCtx, once_differentiable
+
+from lstmkit.nn.schedule import Schedule, final_state, shifted
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """What the compiled loops need besides tensors."""
+
+    sched: Schedule
+    reverse: bool
+    act: int  # index of φ in variants.ACTIVATIONS
+    ract: int  # index of σ
+    coupled: bool
+
+
+class VariantResult(NamedTuple):
+    """What :func:`variant_forward` keeps, all ``(N, X)`` in the packed layout, gates in [i,f,g,o].
+
+    ``pre`` the pre-activations (peepholes added), ``gates`` i, f, g, o, ``phic`` φ(LN_c(c_t)),
+    ``r`` o ⊙ phic; ``zn, s_hh, cn, s_c`` the normalised z and c and their 1/std (layer norm only).
+    """
+
+    out: Tensor
+    pre: Tensor
+    gates: Tensor
+    cell: Tensor
+    phic: Tensor
+    r: Tensor
+    zn: Tensor | None
+    s_hh: Tensor | None
+    cn: Tensor | None
+    s_c: Tensor | None
+
+
+def _c(t: Tensor | None) -> Tensor | None:
+    return None if t is None else t.contiguous()
+
+
+def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
+                    ln: tuple[Tensor, Tensor, Tensor, Tensor] | None, peep: Tensor | None, h_mask: Tensor | None,
+                    kc: Tensor | None, kh: Tensor | None, cfg: LoopConfig) -> VariantResult:  # fmt: skip
+    """Run the compiled forward loop of one layer-direction.
+
+    Args:
+        a_x: ``(N, 4H)`` the input part ``LN_ih(x W_ih^T) + b``; h0, c0: ``(B, P)``, ``(B, H)``.
+        w_hh: ``(4H, P)`` (weight-dropped); w_hr: ``(P, H)`` or None.
+        ln: ``(γ_hh, β_hh, γ_c, β_c)`` or None; peep: ``(3, H)`` or None.
+        h_mask: ``(B, P)`` recurrent-dropout mask or None; kc, kh: ``(N, H)``, ``(N, P)`` zoneout
+            keep masks (their expectation in eval) or None.
+    """
+    n_rows, hid = a_x.size(0), w_hh.size(0) // 4
+    new = a_x.new_empty
+    pre = a_x.contiguous().clone()  # (N, 4H) a_x in, pre-activations out
+    gates, cell, phic, r, out = torch.empty_like(pre), new(n_rows, hid), new(n_rows, hid), new(n_rows, hid), \
+        new(n_rows, h0.size(1))  # fmt: skip
+    zn, s_hh, cn, s_c = (new(n_rows, 4 * hid), new(n_rows), new(n_rows, hid), new(n_rows)) if ln else (None,) * 4
+    ln_args = tuple(t.contiguous() for t in ln) if ln else (None,) * 4
+    torch.ops.lstmkit.variant_forward_loop(
+        pre, gates, cell, phic, r, out, zn, s_hh, cn, s_c, h0.contiguous(), c0.contiguous(), w_hh.t().contiguous(),
+        None if w_hr is None else w_hr.t(), *ln_args, _c(peep), _c(h_mask), _c(kc), _c(kh), cfg.act, cfg.ract,
+        cfg.coupled, list(cfg.sched.batch_sizes), cfg.reverse,
+    )  # fmt: skip
+    return VariantResult(out, pre, gates, cell, phic, r, zn, s_hh, cn, s_c)
+
+
+def _mask_rows(h_mask: Tensor, sched: Schedule) -> Tensor:
+    """The recurrent-dropout mask of every packed row, ``(N, P)``."""
+    if sched.is_uniform:
+        return h_mask.repeat(sched.steps, 1)
+    return torch.cat([h_mask[:n] for n in sched.batch_sizes])
+
+
+class VariantLayerFunction(torch.autograd.Function):
+    """One layer-direction with variants over a packed sequence, with backward through time.
+
+    ``apply(a_x, h0, c0, w_hh, w_hr, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b, peep, h_mask, kc, kh, cfg)
+    -> (out (N, P), h_n (B, P), c_n (B, H))``, arguments as in :func:`variant_forward` (the four
+    layer-norm parameters all None or all tensors; masks get no gradient). Double backward is
+    not supported.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
+                ln_hh_w: Tensor | None, ln_hh_b: Tensor | None, ln_c_w: Tensor | None, ln_c_b: Tensor | None,
+                peep: Tensor | None, h_mask: Tensor | None, kc: Tensor | None, kh: Tensor | None,
+                cfg: LoopConfig) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+        ln = None if ln_hh_w is None else (ln_hh_w, ln_hh_b, ln_c_w, ln_c_b)
+        h0, c0 = h0.contiguous(), c0.contiguous()
+        res = variant_forward(a_x, h0, c0, w_hh, w_hr, ln, peep, h_mask, kc, kh, cfg)
+        ctx.cfg = cfg
+        ctx.save_for_backward(h0, c0, w_hh, w_hr, ln_hh_w, ln_c_w, ln_c_b, _c(peep), _c(h_mask), _c(kc), _c(kh), *res)
+        return res.out, final_state(res.out, cfg.sched, cfg.reverse), final_state(res.cell, cfg.sched, cfg.reverse)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
+        cfg: LoopConfig = ctx.cfg
+        h0, c0, w_hh, w_hr, ln_hh_w, ln_c_w, ln_c_b, peep, h_mask, kc, kh, *saved = ctx.saved_tensors
+        res = VariantResult(*saved)
+        n_rows, hid = res.cell.shape
+        dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P) dh_n in, dh_0 out
+        dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
+        d_a = torch.empty_like(res.pre)  # (N, 4H) gradient wrt A_t, and so wrt a_x
+        ln = ln_hh_w is not None
+        d_z = torch.empty_like(d_a) if ln else d_a  # (N, 4H) gradient wrt z = (m ⊙ h_{t-1}) W_hh^T
+        d_hid = torch.empty_like(res.out)  # (N, P) gradient wrt h̃
+        # the sums the loop accumulates: dγ_hh, dβ_hh (4H each), dγ_c, dβ_c (H each), then dp (3, H)
+        acc = d_a.new_zeros((10 * hid if ln else 0) + (3 * hid if peep is not None else 0))
+        torch.ops.lstmkit.variant_backward_loop(
+            d_out.contiguous(), dh_run, dc_run, d_a, d_z, d_hid, acc, res.pre, res.gates, res.cell, res.phic,
+            res.zn, res.s_hh, res.cn, res.s_c, c0, w_hh.contiguous(), w_hr, ln_hh_w, ln_c_w, ln_c_b, peep, h_mask,
+            kc, kh, cfg.act, cfg.ract, cfg.coupled, list(cfg.sched.batch_sizes), cfg.reverse,
+        )  # fmt: skip
+        need = ctx.needs_input_grad
+        h_prev = shifted(res.out, h0, cfg.sched, cfg.reverse)  # (N, P)
+        if h_mask is not None:
+            h_prev = h_prev * _mask_rows(h_mask, cfg.sched)
+        d_w_hh = torch.mm(d_z.t(), h_prev) if need[3] else None  # (4H, P)
+        d_w_hr = torch.mm(d_hid.t(), res.r) if (w_hr is not None and need[4]) else None  # (P, H)
+        d_ln: list[Tensor | None] = list(acc[: 10 * hid].split([4 * hid, 4 * hid, hid, hid])) if ln else [None] * 4
+        d_peep = acc[10 * hid if ln else 0 :].view(3, hid) if peep is not None else None
+        return (d_a, dh_run, dc_run, d_w_hh, d_w_hr, *d_ln, d_peep, None, None, None, None)
