@@ -98,3 +98,36 @@ def test_layers_with_variants_or_projections_are_refused_and_explicit_ones_expor
     (got,) = ort.InferenceSession(str(tmp_path / "c.onnx")).run(None, {"x": longer.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(got, model(longer).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_path):
+    from lstmkit.data.ts_format import read_ts
+
+    rng = np.random.default_rng(0)
+    lines = ["@problemName Slopes", "@dimensions 2", "@equalLength false", "@classLabel true up down flat", "@data"]
+    for i in range(30):
+        T, kind = int(rng.integers(3, 15)), ["up", "down", "flat"][i % 3]
+        slope = {"up": 1, "down": -1, "flat": 0}[kind]
+        chans = [",".join(f"{slope * t / T + 0.1 * rng.normal():.4f}" for t in range(T)) for _ in range(2)]
+        lines.append(":".join(chans) + f":{kind}")
+    data = tmp_path / "train.ts"
+    data.write_text("\n".join(lines) + "\n")
+    flags = ["--epochs", "2", "--hidden-size", "8", "--set", "model.conv_channels=8,8", "--set", "model.kernel_sizes=3,3",
+             "--quiet"]
+    assert main(["classify", "train", str(data), "--output", str(tmp_path / "m"), *flags]) == 0
+    assert main(["export", "--model", str(tmp_path / "m"), "--output", str(tmp_path / "c.onnx")]) == 0
+    assert main(["classify", "predict", "--model", str(tmp_path / "m"), str(data), "--output", str(tmp_path / "p.csv")]) == 0
+    predicted = pd.read_csv(tmp_path / "p.csv")
+    classes = __import__("json").loads((tmp_path / "m" / "config.json").read_text())["classes"]
+    session = ort.InferenceSession(str(tmp_path / "c.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["sequences"]
+    series = read_ts(data).series
+    for batch in ([0], [1, 2, 3, 4], list(range(30))):  # several batch sizes, unequal lengths padded with NaN
+        T = max(len(series[i]) for i in batch)
+        x = np.full((len(batch), T, 2), np.nan, dtype=np.float32)
+        for row, i in enumerate(batch):
+            x[row, : len(series[i])] = series[i]
+        (scores,) = session.run(None, {"sequences": x})
+        expected = predicted.loc[batch, [f"p_{c}" for c in classes]].to_numpy()
+        np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
+        assert [classes[k] for k in scores.argmax(1)] == predicted.loc[batch, "label"].tolist()

@@ -11,8 +11,9 @@ example:
 
 A forecaster's graph takes 'history' (batch, time >= lookback, 1) in the data's own units and
 returns 'forecast' (batch, horizon), then 'quantiles' (batch, horizon, Q) when it has them.
-A classifier's graph takes 'sequences' (batch, time, features) and 'lengths' (batch,) and
-returns 'scores' (batch, classes) in the order of config.json's "classes"."""
+A classifier's graph takes 'sequences' (batch, time, features), shorter sequences padded at the
+end with NaN, and returns 'scores' (batch, classes), probabilities in the order of config.json's
+"classes"."""
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,8 +6,10 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
   steps are read) and returns ``forecast`` ``(B, H)`` and, with quantiles, ``quantiles``
   ``(B, H, Q)``. A model with covariates also takes ``covariates`` ``(B, T, C)``; one trained
   on several series also takes ``scale`` ``(B, 1)``, the series' scale from ``config.json``.
-- a classifier takes ``sequences`` ``(B, T, F)`` and ``lengths`` ``(B,)`` (int64) and returns
-  ``scores`` ``(B, K)``, class probabilities in the order of ``config.json``'s ``"classes"``.
+- a classifier takes ``sequences`` ``(B, T, F)`` and returns ``scores`` ``(B, K)``, class
+  probabilities in the order of ``config.json``'s ``"classes"``. Sequences of a batch shorter
+  than ``T`` are padded at the end with NaN: trailing all-NaN steps are padding, and the graph
+  runs each sequence over its own length (the LSTM operator's ``sequence_lens``).
 
 The graph uses the standard ONNX LSTM operator, so the plain layer exports; layers with
 variants (layer norm, peepholes, ...) are refused with an error that says so.
@@ -116,6 +118,30 @@ def export_forecaster(model: Any, path: str | Path) -> Path:
     for name in outputs:
         dynamic[name] = {0: "batch"}
     return _export(graph, args, path, inputs=inputs, outputs=outputs, dynamic=dynamic)
+
+
+class ClassifyGraph(nn.Module):
+    """A classifier's net with lengths read off NaN padding and a softmax: raw sequences in, probabilities out."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, sequences: torch.Tensor) -> torch.Tensor:
+        T = sequences.shape[1]
+        valid = (~torch.isnan(sequences).all(dim=-1)).long()  # (B, T), 0 on all-NaN steps
+        steps = torch.arange(1, T + 1, device=sequences.device).unsqueeze(0)  # (1, T)
+        lengths = (valid * steps).max(dim=1).values.clamp_min(1)  # (B,) last valid step + 1
+        return torch.softmax(self.net(sequences, lengths), dim=-1)  # (B, K)
+
+
+def export_classifier(model: Any, path: str | Path) -> Path:
+    """Write a fitted :class:`~lstmkit.models.classifier.LSTMClassifier` as ONNX (see module docs)."""
+    net = model._require_fitted()
+    example = torch.randn(3, 6, model.n_features_)
+    example[1, 4:] = float("nan")  # a shorter sequence, so the traced graph carries lengths
+    return _export(ClassifyGraph(net), (example,), path, inputs=["sequences"], outputs=["scores"],
+                   dynamic={"sequences": {0: "batch", 1: "time"}, "scores": {0: "batch"}})
 
 
 def export_model_dir(model_dir: str | Path, path: str | Path) -> Path:

@@ -300,6 +300,12 @@ class LSTMClassifier:
             )
         return classification_metrics(list(data.labels), list(self.predict(data)), classes=self.classes_)
 
+    def to_onnx(self, path: str | Path) -> Path:
+        """Export to ONNX: ``sequences`` (B, T, F), NaN-padded at the end -> ``scores`` (B, K) probabilities."""
+        from lstmkit.io.onnx_export import export_classifier
+
+        return export_classifier(self, path)
+
     # -- files
 
     def save(self, path: str | Path) -> Path:

@@ -117,19 +117,21 @@ class SequenceClassifierNet(nn.Module):
         self.head = nn.Linear(lstm_out + (channels[-1] if self.conv else 0), n_classes)
 
     def _lstm_features(self, x: torch.Tensor, lengths: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
-        T = x.shape[1]
+        B, T = x.shape[0], x.shape[1]
+        directions = 2 if self.config.bidirectional else 1
+        # zero states sized from x, so an exported graph keeps a dynamic batch (a packed batch's size is a constant)
+        h0 = x.new_zeros(self.config.num_layers * directions, B, self.config.hidden_size)
         if lengths is None:
-            out, (h_n, _) = self.lstm(x)  # (B, T, D*H)
+            out, (h_n, _) = self.lstm(x, (h0, h0))  # (B, T, D*H)
         else:
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            out, (h_n, _) = self.lstm(packed)
+            out, (h_n, _) = self.lstm(packed, (h0, h0))
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
         if self.config.pooling == "attention":
             return self.pool(out, mask)
         if self.config.pooling == "mean":
             m = mask.unsqueeze(-1).to(out.dtype)
             return (out * m).sum(1) / m.sum(1)
-        directions = 2 if self.config.bidirectional else 1
         return torch.cat(list(h_n[-directions:]), dim=-1)  # (B, D*H): last layer's final states
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
