@@ -1,4 +1,4 @@
-"""`torchrun -m lstmkit train` on 2 gloo ranks gives the weights of one process."""
+"""`torchrun -m lstmkit ...` on 2 gloo ranks gives the weights of one process."""
 import subprocess
 import sys
 
@@ -8,7 +8,18 @@ import torch
 from safetensors.torch import load_file
 
 
-def test_two_ranks_write_once_and_match_one_process(tmp_path):
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--rdzv-backend", "c10d",
+            "--rdzv-endpoint", "127.0.0.1:0", "-m", "lstmkit"]
+
+
+def assert_same_weights(one, two):
+    one, two = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
+    assert one.keys() == two.keys()
+    for key in one:
+        torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_forecaster_on_two_ranks_matches_one_process(tmp_path):
     t = np.arange(80)
     y = 50 + 5 * np.sin(2 * np.pi * t / 12) + 0.2 * t
     pd.DataFrame({"month": pd.period_range("2001-01", periods=80, freq="M").astype(str), "y": y}).to_csv(
@@ -17,11 +28,33 @@ def test_two_ranks_write_once_and_match_one_process(tmp_path):
              "--set", "model.ensemble=2", "--hidden-size", "8", "--quiet"]
     subprocess.run([sys.executable, "-m", "lstmkit", *flags, "--output", str(tmp_path / "one")],
                    check=True, capture_output=True, timeout=300)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--rdzv-backend", "c10d",
-                    "--rdzv-endpoint", "127.0.0.1:0", "-m", "lstmkit", *flags, "--output", str(tmp_path / "two")],
-                   check=True, capture_output=True, timeout=300)
-    one, two = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
-    assert one.keys() == two.keys()
-    for key in one:
-        torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=1e-5)
+    subprocess.run([*TORCHRUN, *flags, "--output", str(tmp_path / "two")], check=True, capture_output=True, timeout=300)
+    assert_same_weights(tmp_path / "one", tmp_path / "two")
     assert (tmp_path / "two" / "history.csv").exists()
+
+
+def test_classifier_on_two_ranks_matches_one_process(tmp_path):
+    rng = np.random.default_rng(0)
+    lines = ["@problemName Slopes", "@dimensions 2", "@equalLength false", "@classLabel true up down", "@data"]
+    for i in range(40):
+        T, slope = int(rng.integers(4, 12)), 1 if i % 3 else -1  # unequal lengths and classes: class weights on
+        chans = [",".join(f"{slope * t / T + 0.1 * rng.normal():.4f}" for t in range(T)) for _ in range(2)]
+        lines.append(":".join(chans) + (":up" if slope > 0 else ":down"))
+    (tmp_path / "train.ts").write_text("\n".join(lines) + "\n")
+    flags = ["classify", "train", str(tmp_path / "train.ts"), "--epochs", "3", "--batch-size", "9", "--hidden-size", "8",
+             "--dropout", "0", "--set", "data.augment=false", "--set", "model.conv_channels=8,8",
+             "--set", "model.kernel_sizes=3,3", "--quiet"]
+    subprocess.run([sys.executable, "-m", "lstmkit", *flags, "--output", str(tmp_path / "one")],
+                   check=True, capture_output=True, timeout=300)
+    subprocess.run([*TORCHRUN, *flags, "--output", str(tmp_path / "two")], check=True, capture_output=True, timeout=300)
+    assert_same_weights(tmp_path / "one", tmp_path / "two")
+
+
+def test_language_model_on_two_ranks_matches_one_process(tmp_path):
+    (tmp_path / "corpus.txt").write_text("the quick brown fox jumps over the lazy dog. " * 40)
+    flags = ["text", "train", str(tmp_path / "corpus.txt"), "--epochs", "2", "--hidden-size", "8", "--dropout", "0",
+             "--set", "model.embedding_dim=4", "--set", "data.chunk_len=16", "--quiet"]
+    subprocess.run([sys.executable, "-m", "lstmkit", *flags, "--output", str(tmp_path / "one")],
+                   check=True, capture_output=True, timeout=300)
+    subprocess.run([*TORCHRUN, *flags, "--output", str(tmp_path / "two")], check=True, capture_output=True, timeout=300)
+    assert_same_weights(tmp_path / "one", tmp_path / "two")

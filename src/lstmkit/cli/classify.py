@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from lstmkit.cli.common import ArgumentParser, add_training_args, show_progress, training_overrides
+from lstmkit.cli.common import ArgumentParser, add_training_args, join_torchrun, show_progress, training_overrides
 from lstmkit.errors import DataError
 
 TRAIN_EXAMPLE = """\
@@ -99,7 +99,10 @@ def run_train(args: argparse.Namespace) -> int:
     if output.exists() and not output.is_dir():
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     clf = LSTMClassifier(config, progress=show_progress(args))
+    writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     clf.fit(data, checkpoint_path=output / "checkpoint.pt", resume=args.resume)
+    if not writer:
+        return 0
     clf.save(output)
     clf.history_.to_csv(output / "history.csv")
     if not args.quiet:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_training_args, non_negative_int, positive_float, positive_int, show_progress,
+    ArgumentParser, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int, show_progress,
     training_overrides,
 )
 from lstmkit.errors import DataError
@@ -91,7 +91,10 @@ def run_train(args: argparse.Namespace) -> int:
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     text = read_text(args.corpus, max_chars=config.data.max_chars or None)
     lm = LanguageModel(config, progress=show_progress(args))
+    writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     lm.fit(text, checkpoint_path=output / "checkpoint.pt", resume=args.resume, name=repr(str(args.corpus)))
+    if not writer:
+        return 0
     lm.save(output)
     lm.history_.to_csv(output / "history.csv")
     if not args.quiet:
@@ -151,7 +154,10 @@ def run_classify_train(args: argparse.Namespace) -> int:
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     clf = TextClassifier(config, progress=show_progress(args))
+    writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     clf.fit(table.texts, table.labels, checkpoint_path=output / "checkpoint.pt", resume=args.resume)
+    if not writer:
+        return 0
     clf.save(output)
     clf.history_.to_csv(output / "history.csv")
     if not args.quiet:

@@ -114,8 +114,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
     """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
-    cut = head.rfind(b"\n")
-    text, encoding = _decode(path, head[: cut + 1] if cut > 0 else head)
+    text, encoding = _decode(path, head, partial=True)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
         import pyarrow  # noqa: F401
@@ -148,8 +147,11 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
     return frame
 
 
-def _decode(path: Path, raw: bytes) -> tuple[str, str]:
-    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Latin-1 with a warning."""
+def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
+    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Latin-1 with a warning.
+
+    ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
+    """
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encodings = ["utf-16"]
     elif b"\x00" in raw[:4096]:
@@ -164,9 +166,13 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
     else:
         encodings = ["utf-8-sig", "latin-1"]
     for encoding in encodings:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
+        for cut in range(4 if partial else 1):  # a head may end inside a multi-byte character
+            try:
+                text = raw[: len(raw) - cut].decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
             continue
         if encoding == "latin-1":
             log.warning("%s is not UTF-8; reading it as Latin-1", path)
@@ -179,7 +185,9 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
 def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     """In a ';'-separated file, columns written with decimal commas (``3,14``) become ``3.14``."""
     for col in frame.columns:
-        text = frame[col].str.strip()
+        if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_datetime64_any_dtype(frame[col]):
+            continue
+        text = frame[col].astype(str).str.strip()
         present = text[text != ""]
         if len(present) and present.str.contains(",", regex=False).any() and present.str.fullmatch(r"[-+]?\d+(,\d*)?").all():
             frame[col] = text.str.replace(",", ".", regex=False)

@@ -83,8 +83,8 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
     index = pd.DatetimeIndex(values)
     if index.tz is not None:
         index = index.tz_convert(None)
-    ns = index.asi8 % 86_400_000_000_000  # time of day; any non-zero means a clock time is shown
-    return index, "datetime", "%Y-%m-%d %H:%M:%S" if ns.any() else "%Y-%m-%d"
+    clock = bool((index != index.normalize()).any())  # any time of day other than midnight
+    return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
 
 
 def _regularise(t, y, x, *, rows, kind, where, source, column):

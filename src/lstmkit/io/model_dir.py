@@ -92,7 +92,7 @@ def load_model_dir(path: str | Path, *, task: str | None = None) -> tuple[dict[s
     if task is not None and config.get("task") != task:
         raise CheckpointError(f"model folder {path} holds a {config.get('task')!r} model, not a {task!r} model")
     raw = (path / WEIGHTS).read_bytes()
-    if raw[:1] == b"\x80" or raw[:4] == b"PK\x03\x04":  # pickle protocol 2+ / a torch.save zip archive
+    if _looks_pickled(raw):
         raise CheckpointError(
             f"{path / WEIGHTS} is a pickle or torch.save file, not safetensors; lstmkit never unpickles model files "
             "(they can run code), so it was not loaded: train the model again or use a folder lstmkit wrote"
@@ -105,6 +105,13 @@ def load_model_dir(path: str | Path, *, task: str | None = None) -> tuple[dict[s
             "tampered with, train the model again"
         ) from None
     return config, tensors
+
+
+def _looks_pickled(raw: bytes) -> bool:
+    """A pickle (protocol 2+) or ``torch.save`` zip archive, and not safetensors (8-byte size, then ``{``)."""
+    if raw[8:9] == b"{":
+        return False
+    return (raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")) or raw[:4] == b"PK\x03\x04"
 
 
 def _read_config(file: Path) -> dict[str, Any]:

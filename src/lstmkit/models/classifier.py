@@ -218,10 +218,12 @@ class LSTMClassifier:
             x, lengths, y = batch
             x = x[:, : int(lengths.max())]  # (B, T_batch, F)
             if model.training and augment:
-                x, lengths = augment_batch(x, lengths, model.std)
+                x, lengths = augment_batch(x, lengths, getattr(model, "module", model).std)  # module: under DDP
             logits = model(x, lengths)  # (B, K)
-            w = None if weight is None else weight.to(logits.device)
-            return F.cross_entropy(logits, y, weight=w, label_smoothing=smoothing)
+            losses = F.cross_entropy(logits, y, label_smoothing=smoothing, reduction="none")  # (B,)
+            if weight is not None:
+                losses = losses * weight.to(logits.device)[y]
+            return losses.mean()  # a mean over cases, so data-parallel ranks average to the global batch's loss
 
         return loss_fn
 

@@ -284,7 +284,8 @@ class LSTMForecaster:
                 f"({', '.join(cols.get('covariates', [])) or 'none'}); pass data with the columns the model was trained on"
             )
         if cols.get("freq") and data.freq and data.freq != cols["freq"]:
-            raise DataError(f"the data's frequency is {data.freq} but the model was trained on {cols['freq']} data")
+            raise DataError(f"the data's frequency is {data.freq} but the model was trained on {cols['freq']} data; "
+                            f"pass {cols['freq']} data, or train a model on this data")
 
 
 @contextlib.contextmanager

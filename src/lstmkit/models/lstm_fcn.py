@@ -45,15 +45,33 @@ def _length_mask(lengths: torch.Tensor | None, B: int, T: int, device: torch.dev
     return torch.arange(T, device=device)[None, :] < lengths.to(device)[:, None]
 
 
+def _sum_over_ranks(t: torch.Tensor) -> torch.Tensor:
+    """``t`` summed over data-parallel ranks (differentiably); ``t`` itself outside torchrun."""
+    from lstmkit.train.distributed import world
+
+    if world()[1] == 1:
+        return t
+    from torch.distributed.nn.functional import all_reduce
+
+    return all_reduce(t)
+
+
 class MaskedBatchNorm1d(nn.BatchNorm1d):
-    """BatchNorm1d over ``(B, C, T)`` whose training statistics use valid steps only."""
+    """BatchNorm1d over ``(B, C, T)`` whose training statistics use valid steps only.
+
+    Under torchrun the statistics are those of the global batch (summed over ranks, as
+    SyncBatchNorm does), so data-parallel training matches one process.
+    """
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # mask (B, 1, T) float
         if not self.training:
             return super().forward(x) * mask
-        n = mask.sum().clamp_min(2.0)
-        mean = (x * mask).sum(dim=(0, 2)) / n  # (C,)
-        var = (((x - mean[None, :, None]) * mask) ** 2).sum(dim=(0, 2)) / n  # (C,)
+        sums = torch.cat([mask.sum().reshape(1), (x * mask).sum(dim=(0, 2)), (x * x * mask).sum(dim=(0, 2))])
+        sums = _sum_over_ranks(sums)  # data-parallel: statistics of the global batch, as one process takes them
+        C = x.shape[1]
+        n = sums[0].clamp_min(2.0)
+        mean = sums[1 : 1 + C] / n  # (C,)
+        var = (sums[1 + C :] / n - mean * mean).clamp_min(0.0)  # (C,)
         with torch.no_grad():
             self.num_batches_tracked += 1
             self.running_mean.lerp_(mean, self.momentum)
@@ -67,7 +85,7 @@ class ConvBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
         super().__init__()
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size)
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, bias=False)  # the batch norm after it has the offset
         self.norm = MaskedBatchNorm1d(out_channels)
         left = (kernel_size - 1) // 2
         self.padding = (left, kernel_size - 1 - left)  # 'same', written out: torch warns on even kernels

@@ -5,8 +5,9 @@
   function with a hand-written backward through time); ``schedule.py`` owns the packed layout.
 - :class:`LSTMCell` (``cell.py``): one step.
 - :class:`LSTMTrace` (``trace.py``): every gate, cell and hidden state of a forward pass.
-- ``variants.py``: the variant keywords (layer norm, peepholes, ...), their parameters and step.
-- ``kernel.py`` + ``csrc/``: the compiled time loop of the explicit backend, with its fallback.
+- ``variants.py``: the variant keywords (layer norm, peepholes, ...), their parameters and step;
+  ``variant_explicit.py``: the variant layer's compiled loop with a hand-written backward.
+- ``kernel.py`` + ``csrc/``: the compiled time loops of the explicit backend, with its fallback.
 - :class:`StatefulLSTM`, :func:`detach_state` (``stateful.py``): truncated BPTT across batches.
 - ``checks.py``: validation of constructor arguments, inputs and states.
 """

@@ -187,6 +187,64 @@ def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -
     return p, k
 
 
+def _backward_steps(d_out: Tensor, d_hn: Tensor, d_cn: Tensor, d_gates: Tensor, fwd: LayerResult, c0: Tensor,
+                    w_hh: Tensor, w_hr: Tensor | None, sched: Schedule,
+                    reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
+    """The PyTorch time loop of :func:`layer_backward`: fills ``d_gates``, returns ``dh_0, dc_0, d_hid``."""
+    gates, hid = fwd.gates, fwd.cell.size(1)
+    p, k = grad_factors(fwd, c0, sched, reverse)
+    bs, n_rows = sched.batch_sizes, gates.size(0)
+    dg_all = d_gates.split(bs)
+    dg_o = d_gates[:, :hid].split(bs)
+    dg_ifg = d_gates.view(n_rows, 4, hid)[:, 1:].split(bs)  # (n, 3, H) per step
+    p_o = p[:, :hid].split(bs)
+    p_ifg = p.view(n_rows, 4, hid)[:, 1:].split(bs)
+    k_s, f_s, dy_s = k.split(bs), gates[:, 2 * hid : 3 * hid].split(bs), d_out.split(bs)
+
+    dh_run = d_hn.clone()  # (B, P)
+    dc_run = d_cn.clone()  # (B, H)
+    rows = {n: (dh_run[:n], dc_run[:n], dc_run[:n].unsqueeze(1)) for n in set(bs)}
+    d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
+    if w_hr is not None:
+        d_hid = torch.empty_like(fwd.out)
+        dh_s = d_hid.split(bs)
+        dr_buf = d_cn.new_empty(d_cn.shape)  # (B, H)
+        dr_rows = {n: dr_buf[:n] for n in set(bs)}
+    order = list(reversed(sched.order(reverse)))
+    if sched.is_uniform:
+        # dh_t = dy_t + dA_{t+1} W_hh arrives in one addmm; dh holds dy + carry on entry.
+        dh, dc, dc3 = rows[bs[0]]
+        dh_in = dh if w_hr is None else dh_s[order[0]]  # (B, P)
+        torch.add(dy_s[order[0]], d_hn, out=dh_in)
+        for j, t in enumerate(order):
+            dr = dh_in if w_hr is None else torch.mm(dh_in, w_hr, out=dr_buf)  # (B, H)
+            dc.addcmul_(dr, k_s[t])
+            torch.mul(dr, p_o[t], out=dg_o[t])
+            torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
+            dc.mul_(f_s[t])
+            if j + 1 < len(order):
+                q = order[j + 1]
+                dh_in = dh if w_hr is None else dh_s[q]
+                torch.addmm(dy_s[q], dg_all[t], w_hh, out=dh_in)
+            else:
+                torch.mm(dg_all[t], w_hh, out=dh)
+        return dh_run, dc_run, d_hid
+    for t in order:
+        n = bs[t]
+        dh, dc, dc3 = rows[n]
+        if w_hr is None:
+            dr = dh.add_(dy_s[t])
+        else:
+            torch.add(dy_s[t], dh, out=dh_s[t])
+            dr = torch.mm(dh_s[t], w_hr, out=dr_rows[n])  # (n, H)
+        dc.addcmul_(dr, k_s[t])
+        torch.mul(dr, p_o[t], out=dg_o[t])
+        torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
+        dc.mul_(f_s[t])
+        torch.mm(dg_all[t], w_hh, out=dh)
+    return dh_run, dc_run, d_hid
+
+
 def layer_backward(
     d_out: Tensor,
     d_hn: Tensor,
@@ -214,69 +272,17 @@ def layer_backward(
         ``(dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr)``, weights in internal order; entries not
         in ``needs`` are None.
     """
-    gates, hid = fwd.gates, fwd.cell.size(1)
-    p, k = grad_factors(fwd, c0, sched, reverse)
-    bs = sched.batch_sizes
+    gates, hid, bs = fwd.gates, fwd.cell.size(1), sched.batch_sizes
     d_gates = torch.empty_like(gates)  # (N, 4H) gradient wrt pre-activations
-    dg_all = d_gates.split(bs)
-    dg_o = d_gates[:, :hid].split(bs)
-    n_rows = gates.size(0)
-    dg_ifg = d_gates.view(n_rows, 4, hid)[:, 1:].split(bs)  # (n, 3, H) per step
-    p_o = p[:, :hid].split(bs)
-    p_ifg = p.view(n_rows, 4, hid)[:, 1:].split(bs)
-    k_s, f_s, dy_s = k.split(bs), gates[:, 2 * hid : 3 * hid].split(bs), d_out.split(bs)
-
-    dh_run = d_hn.clone()  # (B, P)
-    dc_run = d_cn.clone()  # (B, H)
-    rows = {n: (dh_run[:n], dc_run[:n], dc_run[:n].unsqueeze(1)) for n in set(bs)}
     d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
-    compiled = kernel.usable_for(d_gates)
-    if compiled:
+    if kernel.usable_for(d_gates):
         dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P)
         dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
         d_hid = None if w_hr is None else torch.empty_like(fwd.out)
-        torch.ops.lstmkit.backward_loop(d_out, dh_run, dc_run, d_gates, d_hid, p, k, gates, w_hh.contiguous(),
-                                        w_hr, list(bs), reverse)  # fmt: skip
-    elif w_hr is not None:
-        d_hid = torch.empty_like(fwd.out)
-        dh_s = d_hid.split(bs)
-        dr_buf = d_cn.new_empty(d_cn.shape)  # (B, H)
-        dr_rows = {n: dr_buf[:n] for n in set(bs)}
-    order = list(reversed(sched.order(reverse)))
-    if compiled:
-        pass  # the compiled loop ran above
-    elif sched.is_uniform:
-        # dh_t = dy_t + dA_{t+1} W_hh arrives in one addmm; dh holds dy + carry on entry.
-        dh, dc, dc3 = rows[bs[0]]
-        dh_in = dh if w_hr is None else dh_s[order[0]]  # (B, P)
-        torch.add(dy_s[order[0]], d_hn, out=dh_in)
-        for j, t in enumerate(order):
-            dr = dh_in if w_hr is None else torch.mm(dh_in, w_hr, out=dr_buf)  # (B, H)
-            dc.addcmul_(dr, k_s[t])
-            torch.mul(dr, p_o[t], out=dg_o[t])
-            torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
-            dc.mul_(f_s[t])
-            if j + 1 < len(order):
-                q = order[j + 1]
-                dh_in = dh if w_hr is None else dh_s[q]
-                torch.addmm(dy_s[q], dg_all[t], w_hh, out=dh_in)
-            else:
-                torch.mm(dg_all[t], w_hh, out=dh)
+        torch.ops.lstmkit.backward_loop(d_out, dh_run, dc_run, d_gates, d_hid, gates, fwd.tcell, fwd.cell, c0,
+                                        w_hh.contiguous(), w_hr, list(bs), reverse)  # fmt: skip
     else:
-        for t in order:
-            n = bs[t]
-            dh, dc, dc3 = rows[n]
-            if w_hr is None:
-                dr = dh.add_(dy_s[t])
-            else:
-                torch.add(dy_s[t], dh, out=dh_s[t])
-                dr = torch.mm(dh_s[t], w_hr, out=dr_rows[n])  # (n, H)
-            dc.addcmul_(dr, k_s[t])
-            torch.mul(dr, p_o[t], out=dg_o[t])
-            torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
-            dc.mul_(f_s[t])
-            torch.mm(dg_all[t], w_hh, out=dh)
-
+        dh_run, dc_run, d_hid = _backward_steps(d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr, sched, reverse)
     need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
     dx = torch.mm(d_gates, w_ih) if need_x else None  # (N, F)
     dw_ih = torch.mm(d_gates.t(), x) if need_ih else None  # (4H, F)

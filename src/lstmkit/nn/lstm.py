@@ -81,9 +81,10 @@ class LSTM(nn.Module):
             ``recurrent_activation``; all off by default. Their equations and extra parameters
             (``ln_ih_weight_l0``, ``peephole_weight_l0``, ...) are in :mod:`lstmkit.nn.variants`.
             Any but ``forget_bias`` (which only changes the initialisation) makes ``"auto"`` run
-            the explicit backend; there the variants' gradients come from autograd over one
-            step at a time, with the non-recurrent work (input projection, its layer norm, the
-            weight drop) done once for all steps.
+            the explicit backend; there the time loop runs compiled with a hand-written backward
+            (:mod:`lstmkit.nn.variant_explicit`) where the extension applies, and as autograd
+            over one step at a time otherwise, with the non-recurrent work (input projection,
+            its layer norm, the weight drop) done once for all steps either way.
 
     Shapes (batch_first=False; swap T and B otherwise; unbatched input drops B):
         input ``(T, B, F)`` or a PackedSequence; ``h_0 (L*D, B, P)``, ``c_0 (L*D, B, H)``;
@@ -305,8 +306,9 @@ class LSTM(nn.Module):
     def trace(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None) -> LSTMTrace:
         """Run the LSTM and record every gate, cell and hidden state of every step.
 
-        Runs without gradient tracking. On the fused backend the gates are recovered after
-        torch's kernel, from each layer's hidden sequence, with batched matmuls. Dropout between
+        Runs without gradient tracking. On the fused backend, where the compiled loop is
+        unavailable, the gates are recovered after torch's kernel, from each layer's hidden
+        sequence, with batched matmuls; elsewhere every backend records them as it runs. Dropout between
         layers applies as in forward (training mode only).
 
         Returns:

@@ -1,8 +1,11 @@
 """Tracing: every gate, cell and hidden state of every step of every layer and direction.
 
-On the explicit backend the trace is what the forward computes anyway (variants included). On the fused backend
-torch's kernel runs layer by layer (so each layer's input is known), and the gates are
-recovered afterwards from the hidden sequence with batched matmuls over all steps::
+On the explicit backend the trace is what the forward computes anyway (variants included). So
+is it on the fused backend where the compiled loop applies (:mod:`lstmkit.nn.kernel`): the
+explicit forward gives torch's numbers up to rounding and records every step in one pass,
+which costs less than running torch's kernel and then recovering the gates. Elsewhere
+(GPU, no compiler) torch's kernel runs layer by layer (so each layer's input is known), and
+the gates are recovered afterwards from the hidden sequence with batched matmuls over all steps::
 
     A = X W_ih^T + H_prev W_hh^T + b_ih + b_hh          # (N, 4H), H_prev = h shifted by one step
     i, f, g, o = σ(A_i), σ(A_f), tanh(A_g), σ(A_o)
@@ -20,6 +23,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from lstmkit.nn import kernel
 from lstmkit.nn.explicit import layer_forward, prev_views, to_internal
 from lstmkit.nn.fused import fused_lstm
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted, to_padded
@@ -122,7 +126,7 @@ def _layer_records(lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, pr
     """Run one layer (all directions): per-direction records, its output (N, D*P), h_n, c_n."""
     dirs, sched = lstm.num_directions, prep.sched
     records, outs, h_n, c_n = [], [], [], []
-    if backend == "fused":
+    if backend == "fused" and not kernel.usable_for(x):
         weights = [w for d in range(dirs) for w in lstm.layer_weights(layer, d)]
         data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, -1)
         out, hl, cl = fused_lstm(

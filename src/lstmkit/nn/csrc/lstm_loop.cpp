@@ -1,15 +1,14 @@
 // lstmkit's compiled time loop for the explicit backend (CPU), registered as torch.ops.lstmkit.*.
 //
 // Only the two sequential loops live here; everything that is one big operation over all steps
-// (the input projection, the backward's gradient factors, the weight gradients) stays in
-// explicit.py. Gate blocks are in the internal order [o, i, f | g], the packed time-major layout
+// (the input projection, the weight gradients) stays in explicit.py. Gate blocks are in the internal order [o, i, f | g], the packed time-major layout
 // is explained in schedule.py: step t holds rows offsets[t] .. offsets[t] + batch_sizes[t].
 //
 // forward_loop: per step  A_t += h_{t-1} W_hh^T;  o,i,f = sigmoid, g = tanh (in place);
 //               c_t = f c_{t-1} + i g;  tanh(c_t);  r_t = o tanh(c_t);  h_t = r_t (W_hr^T).
 // backward_loop: per step, in the opposite order, with running dh, dc (one row per sequence):
 //               dr = (dy_t + dh) (W_hr);  dc += dr k;  dA_o = dr p_o;  dA_ifg = dc p_ifg;
-//               dc *= f;  dh = dA_t W_hh.
+//               dc *= f;  dh = dA_t W_hh  (k, p the factors of explicit.grad_factors, computed inline).
 // The elementwise work of a step, forward and backward, is one fused loop each (vectorised by
 // the compiler). No per-step allocations except where a reverse
 // direction's batch grows. Deterministic: fixed loop order, no atomics.
@@ -107,36 +106,43 @@ void forward_loop(Tensor gates, Tensor cell, Tensor tcell, Tensor r, Tensor out,
   }
 }
 
+// One step's elementwise backward, the gradient factors computed on the fly from the saved gates
+// [o, i, f, g], tanh(c_t) and c_{t-1}:  dc += dr o (1 - tanh²c);  dA_o = dr tanh(c) σ'(o);
+// dA_i = dc g σ'(i);  dA_f = dc c_{t-1} σ'(f);  dA_g = dc i (1 - g²);  dc *= f.
 template <typename T>
-void cell_backward(const T* dr, T* dc, const T* p, const T* k, const T* gates, T* dg, int64_t n, int64_t hid) {
+void cell_backward(const T* __restrict dr, T* __restrict dc, const T* __restrict gates, const T* __restrict tc,
+                   const T* __restrict cp, T* __restrict dg, int64_t n, int64_t hid) {
   for (int64_t j = 0; j < n; ++j) {
     const T* drj = dr + j * hid;
     T* dcj = dc + j * hid;
-    const T* pj = p + j * 4 * hid;
-    const T* kj = k + j * hid;
-    const T* fj = gates + j * 4 * hid + 2 * hid;
+    const T* a = gates + j * 4 * hid;
+    const T* tcj = tc + j * hid;
+    const T* cpj = cp + j * hid;
     T* dgj = dg + j * 4 * hid;
+#pragma omp simd
     for (int64_t q = 0; q < hid; ++q) {
-      const T d = dcj[q] + drj[q] * kj[q];
-      dgj[q] = drj[q] * pj[q];
-      dgj[hid + q] = d * pj[hid + q];
-      dgj[2 * hid + q] = d * pj[2 * hid + q];
-      dgj[3 * hid + q] = d * pj[3 * hid + q];
-      dcj[q] = d * fj[q];
+      const T o = a[q], i = a[hid + q], f = a[2 * hid + q], g = a[3 * hid + q], t = tcj[q];
+      const T d = dcj[q] + drj[q] * o * (T(1) - t * t);
+      dgj[q] = drj[q] * t * (o - o * o);
+      dgj[hid + q] = d * g * (i - i * i);
+      dgj[2 * hid + q] = d * cpj[q] * (f - f * f);
+      dgj[3 * hid + q] = d * i * (T(1) - g * g);
+      dcj[q] = d * f;
     }
   }
 }
 
 // Fills d_gates (N, 4H) and, with projections, d_hid (N, P); updates dh_run (B, P) and dc_run
-// (B, H) in place from dh_n, dc_n to dh_0, dc_0. p (N, 4H), k (N, H) as in grad_factors.
+// (B, H) in place from dh_n, dc_n to dh_0, dc_0. gates (N, 4H) activated, tcell and cell (N, H)
+// as the forward left them.
 void backward_loop(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, std::optional<Tensor> d_hid,
-                   Tensor p, Tensor k, Tensor gates, Tensor w_hh, std::optional<Tensor> w_hr,
+                   Tensor gates, Tensor tcell, Tensor cell, Tensor c0, Tensor w_hh, std::optional<Tensor> w_hr,
                    std::vector<int64_t> bs, bool reverse) {
   const int64_t steps_n = static_cast<int64_t>(bs.size());
-  const int64_t hid = k.size(1);
+  const int64_t hid = cell.size(1);
   const bool proj = w_hr.has_value() && w_hr->defined();
-  auto dg_s = split_rows(d_gates, bs), dy_s = split_rows(d_out, bs), p_s = split_rows(p, bs);
-  auto k_s = split_rows(k, bs), gate_s = split_rows(gates, bs);
+  auto dg_s = split_rows(d_gates, bs), dy_s = split_rows(d_out, bs), gate_s = split_rows(gates, bs);
+  auto tc_s = split_rows(tcell, bs), c_s = split_rows(cell, bs);
   std::vector<Tensor> dhid_s;
   Tensor dr_buf;
   if (proj) {
@@ -156,10 +162,11 @@ void backward_loop(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, s
       dh.add_(dy_s[t]);
       dr = dh;
     }
+    Tensor cp = prev_state(c_s, c0, bs, t, reverse).contiguous();
     AT_DISPATCH_FLOATING_TYPES(d_gates.scalar_type(), "lstmkit_backward_loop", [&] {
-      cell_backward<scalar_t>(dr.data_ptr<scalar_t>(), dc.data_ptr<scalar_t>(), p_s[t].data_ptr<scalar_t>(),
-                              k_s[t].data_ptr<scalar_t>(), gate_s[t].data_ptr<scalar_t>(),
-                              dg_s[t].data_ptr<scalar_t>(), n, hid);
+      cell_backward<scalar_t>(dr.data_ptr<scalar_t>(), dc.data_ptr<scalar_t>(), gate_s[t].data_ptr<scalar_t>(),
+                              tc_s[t].data_ptr<scalar_t>(), cp.data_ptr<scalar_t>(), dg_s[t].data_ptr<scalar_t>(), n,
+                              hid);
     });
     at::mm_out(dh, dg_s[t], w_hh);
   }
@@ -171,7 +178,8 @@ TORCH_LIBRARY(lstmkit, m) {
   m.def("forward_loop(Tensor(a!) gates, Tensor(b!) cell, Tensor(c!) tcell, Tensor(d!) r, Tensor(e!) out, "
         "Tensor h0, Tensor c0, Tensor w_hh_t, Tensor? w_hr_t, int[] batch_sizes, bool reverse) -> ()");
   m.def("backward_loop(Tensor d_out, Tensor(a!) dh_run, Tensor(b!) dc_run, Tensor(c!) d_gates, "
-        "Tensor(d!)? d_hid, Tensor p, Tensor k, Tensor gates, Tensor w_hh, Tensor? w_hr, int[] batch_sizes, "
+        "Tensor(d!)? d_hid, Tensor gates, Tensor tcell, Tensor cell, Tensor c0, Tensor w_hh, Tensor? w_hr, "
+        "int[] batch_sizes, "
         "bool reverse) -> ()");
 }
 
