@@ -72,3 +72,7 @@ def test_dict_round_trip():
     assert config_from_dict(JobConfig, data) == cfg
     del data["trainer"]["patience"]  # a key an older version did not write keeps its default
     assert config_from_dict(JobConfig, data).trainer.patience == TrainerConfig().patience
+
+
+def test_a_single_number_is_a_list_of_one():
+    assert resolve_config(JobConfig(), overrides=["model.quantiles=0.5"]).model.quantiles == (0.5,)

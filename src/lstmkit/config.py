@@ -52,6 +52,8 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
         (item,) = typing.get_args(kind)[:1] or (Any,)
         if isinstance(value, str):
             value = [part for part in value.split(",") if part.strip()]
+        elif isinstance(value, (int, float)):  # `--set model.conv_channels=4`: a list of one
+            value = [value]
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key} must be a list, got {value!r}")
         items = [_coerce(v, item, key) for v in value]

@@ -16,11 +16,14 @@ as a lowest quantile plus cumulative softplus steps, so they never cross.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from lstmkit.nn import LSTM
+from lstmkit.nn.variants import Variants
 
 
 class Member(nn.Module):
@@ -35,10 +38,11 @@ class Member(nn.Module):
     """
 
     def __init__(self, *, lookback: int, horizon: int, input_size: int, hidden_size: int, num_layers: int,
-                 dropout: float, n_quantiles: int):
+                 dropout: float, n_quantiles: int, variants: Variants | None = None):
         super().__init__()
         self.lookback, self.horizon, self.n_quantiles = lookback, horizon, n_quantiles
-        self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
+        self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0,
+                         **asdict(variants or Variants()))
         self.head = nn.Linear(hidden_size, horizon * (1 + n_quantiles))
         self.skip = nn.Linear(lookback, horizon)
         nn.init.zeros_(self.skip.weight)
@@ -74,13 +78,13 @@ class ForecastNet(nn.Module):
 
     def __init__(self, *, lookbacks: list[int], horizon: int, n_covariates: int = 0, hidden_size: int = 32,
                  num_layers: int = 1, dropout: float = 0.0, quantiles: tuple[float, ...] = (), season: int = 1,
-                 log: bool = False):
+                 log: bool = False, variants: Variants | None = None):
         super().__init__()
         self.lookbacks, self.horizon, self.season, self.log = list(lookbacks), horizon, max(1, season), log
         self.quantiles = tuple(quantiles)
         self.members = nn.ModuleList(
             Member(lookback=lb, horizon=horizon, input_size=1 + n_covariates, hidden_size=hidden_size,
-                   num_layers=num_layers, dropout=dropout, n_quantiles=len(self.quantiles))
+                   num_layers=num_layers, dropout=dropout, n_quantiles=len(self.quantiles), variants=variants)
             for lb in self.lookbacks
         )
         # covariate standardisation, fitted on the training data (identity until set)

@@ -25,6 +25,7 @@ from lstmkit.data.tabular import SeriesData, choose_season, load_series
 from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models.forecast_net import ForecastNet, member_loss
+from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 from lstmkit.train.trainer import check_trainer_config
 
@@ -57,6 +58,7 @@ class ForecastModel:
     ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
     quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
+    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 def _forecast_trainer() -> TrainerConfig:
@@ -168,7 +170,7 @@ class LSTMForecaster:
         m, st = self.config.model, self.state
         return ForecastNet(lookbacks=st["lookbacks"], horizon=m.horizon, n_covariates=st["n_covariates"],
                            hidden_size=m.hidden_size, num_layers=m.num_layers, dropout=m.dropout,
-                           quantiles=tuple(m.quantiles), season=st["season"], log=st["log"])
+                           quantiles=tuple(m.quantiles), season=st["season"], log=st["log"], variants=m.variants)
 
     def _read(self, data) -> SeriesData:
         if isinstance(data, SeriesData):

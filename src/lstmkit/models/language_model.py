@@ -15,7 +15,7 @@ import copy
 import dataclasses
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.text import CharVocab
 from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
 from lstmkit.nn import LSTM
+from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 
 log = logging.getLogger(__name__)
@@ -104,11 +105,11 @@ class CharLanguageModel(nn.Module):
     """
 
     def __init__(self, vocab_size: int, *, embedding_dim: int = 64, hidden_size: int = 256,
-                 num_layers: int = 2, dropout: float = 0.2):
+                 num_layers: int = 2, dropout: float = 0.2, variants: Variants | None = None):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         self.lstm = LSTM(embedding_dim, hidden_size, num_layers, batch_first=True,
-                         dropout=dropout if num_layers > 1 else 0.0)
+                         dropout=dropout if num_layers > 1 else 0.0, **asdict(variants or Variants()))
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
@@ -290,6 +291,7 @@ class TextModelConfig:
     hidden_size: int = 256  # with 2 layers: converges within the 5-minute budget on 2 CPU cores
     num_layers: int = 2  # beat one 512-unit layer on 35 KB of English in the same budget (benchmarks/)
     dropout: float = 0.3  # tens of KB are memorised fast; early stopping does the rest
+    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 @dataclass
@@ -361,7 +363,7 @@ class LanguageModel:
         set_seed(cfg.trainer.seed)
         net = CharLanguageModel(len(self.vocab_), embedding_dim=cfg.model.embedding_dim,
                                 hidden_size=cfg.model.hidden_size, num_layers=cfg.model.num_layers,
-                                dropout=cfg.model.dropout)
+                                dropout=cfg.model.dropout, variants=cfg.model.variants)
         T = cfg.data.chunk_len
         # More streams on a big corpus, so an epoch stays short: the time budget and early
         # stopping are checked between epochs.
@@ -451,7 +453,7 @@ class LanguageModel:
             raise CheckpointError(f"{path}: config.json is not a valid text model config ({exc}); train the model again") from None
         net = CharLanguageModel(len(vocab), embedding_dim=config.model.embedding_dim,
                                 hidden_size=config.model.hidden_size, num_layers=config.model.num_layers,
-                                dropout=config.model.dropout)
+                                dropout=config.model.dropout, variants=config.model.variants)
         try:
             net.load_state_dict(tensors)
         except RuntimeError as exc:

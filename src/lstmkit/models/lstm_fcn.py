@@ -15,13 +15,15 @@ form an exported graph takes).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from lstmkit.nn.variants import Variants
 
 
 @dataclass
@@ -36,6 +38,7 @@ class ClassifierModelConfig:
     kernel_sizes: tuple[int, ...] = (8, 5, 3)  # LSTM-FCN's kernel widths, one per conv block
     pooling: Literal["attention", "mean", "last"] = "attention"  # how LSTM outputs become one vector
     label_smoothing: float = 0.1  # softer targets calibrate the probabilities of small data sets
+    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 def _length_mask(lengths: torch.Tensor | None, B: int, T: int, device: torch.device) -> torch.Tensor:
@@ -126,6 +129,7 @@ class SequenceClassifierNet(nn.Module):
         self.lstm = LSTM(
             n_features, config.hidden_size, num_layers=config.num_layers, batch_first=True,
             dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional,
+            **asdict(config.variants),
         )
         lstm_out = config.hidden_size * directions
         self.pool = AttentionPool(lstm_out) if config.pooling == "attention" else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from lstmkit.data.sequences import natural_order
 from lstmkit.data.text import Tokenizer
 from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
 from lstmkit.nn import LSTM
+from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class TextClassifierModelConfig:
     num_layers: int = 1  # one layer is enough for pooled sentence features
     bidirectional: bool = True  # the whole text is known, both directions help
     dropout: float = 0.3  # on embeddings and pooled features: small data sets overfit
+    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 @dataclass
@@ -89,7 +91,8 @@ class TextClassifierNet(nn.Module):
         directions = 2 if config.bidirectional else 1
         self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=0)
         self.lstm = LSTM(config.embedding_dim, config.hidden_size, config.num_layers, batch_first=True,
-                         dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional)
+                         dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional,
+                         **asdict(config.variants))
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(2 * directions * config.hidden_size, n_classes)
 
