@@ -84,8 +84,8 @@ def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Ten
     n_rows, hid = a_x.size(0), w_hh.size(0) // 4
     new = a_x.new_empty
     pre = a_x.contiguous().clone()  # (N, 4H) a_x in, pre-activations out
-    gates, cell, phic, r, out = torch.empty_like(pre), new(n_rows, hid), new(n_rows, hid), new(n_rows, hid), \
-        new(n_rows, h0.size(1))  # fmt: skip
+    gates, cell, phic, out = torch.empty_like(pre), new(n_rows, hid), new(n_rows, hid), new(n_rows, h0.size(1))
+    r = out if (w_hr is None and kh is None) else new(n_rows, hid)  # (N, H) o φ(LN_c(c)), h̃ before projection
     zn, s_hh, cn, s_c = (new(n_rows, 4 * hid), new(n_rows), new(n_rows, hid), new(n_rows)) if ln else (None,) * 4
     ln_args = tuple(t.contiguous() for t in ln) if ln else (None,) * 4
     torch.ops.lstmkit.variant_forward_loop(
@@ -136,7 +136,7 @@ class VariantLayerFunction(torch.autograd.Function):
         d_a = torch.empty_like(res.pre)  # (N, 4H) gradient wrt A_t, and so wrt a_x
         ln = ln_hh_w is not None
         d_z = torch.empty_like(d_a) if ln else d_a  # (N, 4H) gradient wrt z = (m ⊙ h_{t-1}) W_hh^T
-        d_hid = torch.empty_like(res.out)  # (N, P) gradient wrt h̃
+        d_hid = torch.empty_like(res.out) if w_hr is not None else None  # (N, P) gradient wrt h̃, for dW_hr
         # the sums the loop accumulates: dγ_hh, dβ_hh (4H each), dγ_c, dβ_c (H each), then dp (3, H)
         acc = d_a.new_zeros((10 * hid if ln else 0) + (3 * hid if peep is not None else 0))
         torch.ops.lstmkit.variant_backward_loop(

@@ -10,42 +10,22 @@
 //               dr = (dy_t + dh) (W_hr);  dc += dr k;  dA_o = dr p_o;  dA_ifg = dc p_ifg;
 //               dc *= f;  dh = dA_t W_hh  (k, p the factors of explicit.grad_factors, computed inline).
 // The elementwise work of a step, forward and backward, is one fused loop each (vectorised by
-// the compiler). No per-step allocations except where a reverse
-// direction's batch grows. Deterministic: fixed loop order, no atomics.
+// the compiler); no per-step tensor ops besides the matmuls, no per-step allocations.
+// Deterministic: fixed loop order, no atomics.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
 #include <cmath>
 #include <vector>
 
+#include "rows.h"
+
 namespace {
 
 using at::Tensor;
-
-// The state step t starts from: the previous step's rows, topped up from init (a reverse
-// direction's batch grows).
-Tensor prev_state(const std::vector<Tensor>& steps, const Tensor& init, const std::vector<int64_t>& bs,
-                  int64_t t, bool reverse) {
-  const int64_t n = bs[t];
-  const int64_t q = reverse ? t + 1 : t - 1;
-  const int64_t steps_n = static_cast<int64_t>(bs.size());
-  if (q < 0 || q >= steps_n) return n == init.size(0) ? init : init.narrow(0, 0, n);
-  const int64_t m = bs[q];
-  if (m == n) return steps[q];
-  if (m > n) return steps[q].narrow(0, 0, n);
-  return at::cat({steps[q], init.narrow(0, m, n - m)}).contiguous();
-}
-
-std::vector<Tensor> split_rows(const Tensor& seq, const std::vector<int64_t>& bs) {
-  std::vector<Tensor> out;
-  out.reserve(bs.size());
-  int64_t off = 0;
-  for (int64_t n : bs) {
-    out.push_back(seq.narrow(0, off, n));
-    off += n;
-  }
-  return out;
-}
+using lstmkit_rows::offsets_of;
+using lstmkit_rows::prev_rows;
+using lstmkit_rows::rows_of;
 
 // sigmoid written through exp, so that the compiler vectorises it (glibc's libmvec, built with
 // -O3 -ffast-math); tanh(x) = 2 sigmoid(2x) - 1. The clamp keeps exp finite.
@@ -83,27 +63,35 @@ void cell_forward(T* __restrict gates, const T* __restrict cp, T* __restrict c, 
 }
 
 // gates (N, 4H) holds X W_ih^T + b on entry and the activated gates on exit; cell, tcell, r, out
-// (N, H | P) are filled. w_hh_t is (P, 4H), w_hr_t (H, P) or undefined.
+// (N, H | P) are filled (r may be out). w_hh_t is (P, 4H), w_hr_t (H, P) or undefined.
+template <typename T>
+void forward_impl(Tensor gates, Tensor cell, Tensor tcell, Tensor r, Tensor out, Tensor h0, Tensor c0,
+                  Tensor w_hh_t, std::optional<Tensor> w_hr_t, const std::vector<int64_t>& bs, bool reverse) {
+  const int64_t steps_n = static_cast<int64_t>(bs.size()), hid = cell.size(1), pw = out.size(1);
+  const bool proj = w_hr_t.has_value() && w_hr_t->defined();
+  const auto off = offsets_of(bs);
+  T *g = gates.data_ptr<T>(), *c = cell.data_ptr<T>(), *tc = tcell.data_ptr<T>(), *rp = r.data_ptr<T>();
+  T* y = out.data_ptr<T>();
+  Tensor h_buf = at::empty_like(h0), c_buf = at::empty_like(c0);
+  for (int64_t s = 0; s < steps_n; ++s) {
+    const int64_t t = reverse ? steps_n - 1 - s : s, n = bs[t], o = off[t];
+    const T* hp = prev_rows<T>(y, h0.data_ptr<T>(), h_buf.data_ptr<T>(), bs, off, t, reverse, pw);
+    const T* cp = prev_rows<T>(c, c0.data_ptr<T>(), c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
+    Tensor g_t = rows_of(g + o * 4 * hid, n, 4 * hid, gates);
+    g_t.addmm_(rows_of(hp, n, pw, gates), w_hh_t);
+    cell_forward<T>(g + o * 4 * hid, cp, c + o * hid, tc + o * hid, rp + o * hid, n, hid);
+    if (proj) {
+      Tensor y_t = rows_of(y + o * pw, n, pw, gates);
+      at::mm_out(y_t, rows_of(rp + o * hid, n, hid, gates), *w_hr_t);
+    }
+  }
+}
+
 void forward_loop(Tensor gates, Tensor cell, Tensor tcell, Tensor r, Tensor out, Tensor h0, Tensor c0,
                   Tensor w_hh_t, std::optional<Tensor> w_hr_t, std::vector<int64_t> bs, bool reverse) {
-  const int64_t steps_n = static_cast<int64_t>(bs.size());
-  const int64_t hid = cell.size(1);
-  const bool proj = w_hr_t.has_value() && w_hr_t->defined();
-  auto g_s = split_rows(gates, bs), c_s = split_rows(cell, bs), tc_s = split_rows(tcell, bs);
-  auto r_s = split_rows(r, bs), y_s = split_rows(out, bs);
-  for (int64_t s = 0; s < steps_n; ++s) {
-    const int64_t t = reverse ? steps_n - 1 - s : s;
-    const int64_t n = bs[t];
-    Tensor hp = prev_state(y_s, h0, bs, t, reverse);
-    Tensor cp = prev_state(c_s, c0, bs, t, reverse).contiguous();
-    Tensor g = g_s[t];
-    g.addmm_(hp, w_hh_t);
-    AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstmkit_forward_loop", [&] {
-      cell_forward<scalar_t>(g.data_ptr<scalar_t>(), cp.data_ptr<scalar_t>(), c_s[t].data_ptr<scalar_t>(),
-                             tc_s[t].data_ptr<scalar_t>(), r_s[t].data_ptr<scalar_t>(), n, hid);
-    });
-    if (proj) at::mm_out(y_s[t], r_s[t], *w_hr_t);
-  }
+  AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "lstmkit_forward_loop", [&] {
+    forward_impl<scalar_t>(gates, cell, tcell, r, out, h0, c0, w_hh_t, w_hr_t, bs, reverse);
+  });
 }
 
 // One step's elementwise backward, the gradient factors computed on the fly from the saved gates
@@ -135,41 +123,45 @@ void cell_backward(const T* __restrict dr, T* __restrict dc, const T* __restrict
 // Fills d_gates (N, 4H) and, with projections, d_hid (N, P); updates dh_run (B, P) and dc_run
 // (B, H) in place from dh_n, dc_n to dh_0, dc_0. gates (N, 4H) activated, tcell and cell (N, H)
 // as the forward left them.
+template <typename T>
+void backward_impl(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, std::optional<Tensor> d_hid,
+                   Tensor gates, Tensor tcell, Tensor cell, Tensor c0, Tensor w_hh, std::optional<Tensor> w_hr,
+                   const std::vector<int64_t>& bs, bool reverse) {
+  const int64_t steps_n = static_cast<int64_t>(bs.size()), hid = cell.size(1), pw = dh_run.size(1);
+  const bool proj = w_hr.has_value() && w_hr->defined();
+  const auto off = offsets_of(bs);
+  T *dh = dh_run.data_ptr<T>(), *dc = dc_run.data_ptr<T>(), *dg = d_gates.data_ptr<T>();
+  const T *dy = d_out.data_ptr<T>(), *g = gates.data_ptr<T>(), *tc = tcell.data_ptr<T>(), *c = cell.data_ptr<T>();
+  T* dhid = proj ? d_hid->data_ptr<T>() : nullptr;
+  Tensor dr_buf = at::empty_like(dc_run), c_buf = at::empty_like(dc_run);
+  for (int64_t s = 0; s < steps_n; ++s) {
+    const int64_t t = reverse ? s : steps_n - 1 - s, n = bs[t], o = off[t];  // the direction's order, backwards
+    const T* dyt = dy + o * pw;
+    const T* dr = dh;
+    if (proj) {  // dr = (dy_t + dh) W_hr, the sum kept for dW_hr
+      T* dht = dhid + o * pw;
+#pragma omp simd
+      for (int64_t k = 0; k < n * pw; ++k) dht[k] = dyt[k] + dh[k];
+      Tensor dr_t = dr_buf.narrow(0, 0, n);
+      at::mm_out(dr_t, rows_of(dht, n, pw, d_gates), *w_hr);
+      dr = dr_buf.data_ptr<T>();
+    } else {
+#pragma omp simd
+      for (int64_t k = 0; k < n * pw; ++k) dh[k] += dyt[k];
+    }
+    const T* cp = prev_rows<T>(c, c0.data_ptr<T>(), c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
+    cell_backward<T>(dr, dc, g + o * 4 * hid, tc + o * hid, cp, dg + o * 4 * hid, n, hid);
+    Tensor dh_t = rows_of(dh, n, pw, d_gates);
+    at::mm_out(dh_t, rows_of(dg + o * 4 * hid, n, 4 * hid, d_gates), w_hh);
+  }
+}
+
 void backward_loop(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, std::optional<Tensor> d_hid,
                    Tensor gates, Tensor tcell, Tensor cell, Tensor c0, Tensor w_hh, std::optional<Tensor> w_hr,
                    std::vector<int64_t> bs, bool reverse) {
-  const int64_t steps_n = static_cast<int64_t>(bs.size());
-  const int64_t hid = cell.size(1);
-  const bool proj = w_hr.has_value() && w_hr->defined();
-  auto dg_s = split_rows(d_gates, bs), dy_s = split_rows(d_out, bs), gate_s = split_rows(gates, bs);
-  auto tc_s = split_rows(tcell, bs), c_s = split_rows(cell, bs);
-  std::vector<Tensor> dhid_s;
-  Tensor dr_buf;
-  if (proj) {
-    dhid_s = split_rows(*d_hid, bs);
-    dr_buf = at::empty_like(dc_run);
-  }
-  for (int64_t s = 0; s < steps_n; ++s) {
-    const int64_t t = reverse ? s : steps_n - 1 - s;  // the direction's order, backwards
-    const int64_t n = bs[t];
-    Tensor dh = dh_run.narrow(0, 0, n), dc = dc_run.narrow(0, 0, n);
-    Tensor dr;
-    if (proj) {
-      at::add_out(dhid_s[t], dy_s[t], dh);
-      dr = dr_buf.narrow(0, 0, n);
-      at::mm_out(dr, dhid_s[t], *w_hr);
-    } else {
-      dh.add_(dy_s[t]);
-      dr = dh;
-    }
-    Tensor cp = prev_state(c_s, c0, bs, t, reverse).contiguous();
-    AT_DISPATCH_FLOATING_TYPES(d_gates.scalar_type(), "lstmkit_backward_loop", [&] {
-      cell_backward<scalar_t>(dr.data_ptr<scalar_t>(), dc.data_ptr<scalar_t>(), gate_s[t].data_ptr<scalar_t>(),
-                              tc_s[t].data_ptr<scalar_t>(), cp.data_ptr<scalar_t>(), dg_s[t].data_ptr<scalar_t>(), n,
-                              hid);
-    });
-    at::mm_out(dh, dg_s[t], w_hh);
-  }
+  AT_DISPATCH_FLOATING_TYPES(d_gates.scalar_type(), "lstmkit_backward_loop", [&] {
+    backward_impl<scalar_t>(d_out, dh_run, dc_run, d_gates, d_hid, gates, tcell, cell, c0, w_hh, w_hr, bs, reverse);
+  });
 }
 
 }  // namespace
