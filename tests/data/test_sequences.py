@@ -100,3 +100,21 @@ def test_natural_order_and_subset():
 def test_unknown_name_lists_the_bundled_datasets():
     with pytest.raises(DataError, match="neither a file nor a bundled dataset.*japanese-vowels"):
         read_sequences("no-such-dataset")
+
+
+def test_long_csv_refuses_infinity_and_names_the_case(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("id,x,label\na,1,u\na,inf,u\nb,2,v\n")
+    with pytest.raises(DataError, match=r"long.csv: case 'a' has an infinite value in column 'x'"):
+        read_long_csv(path, id_col="id", label_col="label")
+
+
+def test_long_csv_reads_semicolons_utf16_and_refuses_junk(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_bytes("id;x;label\na;1,5;u\na;2;u\nb;3;v\n".encode("utf-16"))
+    data = read_long_csv(path, id_col="id", label_col="label")
+    assert [s[:, 0].tolist() for s in data.series] == [[1.5, 2.0], [3.0]] and list(data.labels) == ["u", "v"]
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DataError, match="looks like a binary file, not a CSV"):
+        read_long_csv(junk, id_col="id", label_col="label")

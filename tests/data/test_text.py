@@ -168,3 +168,9 @@ def test_table_missing_label_names_line(tmp_path):
     path = _csv(tmp_path, "text,label\nhi,a\nho,\n")
     with pytest.raises(DataError, match=r"column 'label' is empty on line\(s\) 3; every training row needs a label"):
         read_text_table(path, require_labels=True)
+
+
+def test_read_text_utf16_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes("héllo\r\nworld\n".encode("utf-16"))
+    assert read_text(path) == "héllo\nworld\n"

@@ -114,3 +114,10 @@ def test_bundled_japanese_vowels_train_and_test_splits():
     assert train.n_features == 12 and 7 <= train.lengths.min() and train.lengths.max() <= 29
     assert train.classes == tuple(str(k) for k in range(1, 10))
     assert len(read_sequences("japanese-vowels-test")) == 370
+
+
+def test_infinity_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "inf.ts"
+    path.write_text("@problemName P\n@classLabel true a b\n@data\n1,2,3:a\n1,inf,3:b\n")
+    with pytest.raises(DataError, match=r"line 5: channel 1 has an infinite value 'inf'; use '\?' for a missing value"):
+        read_ts(path)

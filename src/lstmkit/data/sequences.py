@@ -119,6 +119,28 @@ def _column_error(column: str, role: str, flag: str, path: Path, columns: Sequen
     return DataError(f"{role} column {column!r} not found in {path.name}; columns are: {', '.join(map(str, columns))}; pass {flag}")
 
 
+_MISSING_CELLS = ("", "?", "NA", "NaN", "nan", "null", "NULL")
+
+
+def _typed(frame, *, text: tuple[str | None, ...]):
+    """Columns of strings that hold numbers (and missing markers) as floats; ``text`` columns as strings, blanks NaN."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for column in frame.columns:
+        if not pd.api.types.is_string_dtype(frame[column]) and frame[column].dtype != object:
+            continue  # already typed (Parquet, or the large-CSV reader)
+        cells = frame[column].astype(str).str.strip()
+        missing = cells.isin(_MISSING_CELLS)
+        if column in text:
+            frame[column] = cells.mask(missing)
+            continue
+        numbers = pd.to_numeric(cells.mask(missing), errors="coerce")
+        if not (numbers.isna() & ~missing).any():  # every present cell is a number
+            frame[column] = numbers.astype(float)
+    return frame
+
+
 def read_long_csv(
     path: str | Path,
     *,
@@ -146,20 +168,13 @@ def read_long_csv(
     """
     import pandas as pd
 
+    from lstmkit.data.tabular import read_table
+
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
-    text_cols = {c: str for c in (id_col, label_col) if c}
-    try:
-        if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=text_cols, keep_default_na=True)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"cannot read {path.name} as a table: {str(exc).strip().splitlines()[0]}") from None
+    frame = _typed(read_table(path), text=(id_col, label_col))  # encodings, delimiters, junk: the CSV reader's checks
     columns = list(frame.columns)
-    if frame.empty:
-        raise DataError(f"{path.name} has no rows")
     if id_col not in frame:
         raise _column_error(id_col, "id", "--id-col", path, columns)
     if time_col is not None and time_col not in frame:
@@ -196,7 +211,12 @@ def read_long_csv(
     ids = [str(c) for c in case_ids]
     for case, group in frame.groupby("_case", sort=True):
         case_id = ids[case]
-        series.append(group[features].to_numpy(dtype=np.float32))
+        values = group[features].to_numpy(dtype=np.float32)  # (T_i, F)
+        if np.isinf(values).any():
+            column = features[int(np.flatnonzero(np.isinf(values).any(axis=0))[0])]
+            raise DataError(f"{path.name}: case {case_id!r} has an infinite value in column {column!r}; "
+                            "leave the cell empty for a missing value")
+        series.append(values)
         if has_labels:
             values = group[label_col].dropna().unique()
             if len(values) == 0:

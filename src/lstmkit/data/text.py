@@ -91,10 +91,11 @@ def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder; pass a UTF-8 text file")
     data = path.read_bytes()
-    if b"\x00" in data[:65536]:
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # a byte-order mark: UTF-16 text, read as such
+    if b"\x00" in data[:65536] and not utf16:
         raise DataError(f"{str(path)!r} looks binary (it holds NUL bytes); pass a UTF-8 text file")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataError(

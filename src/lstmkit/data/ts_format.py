@@ -40,12 +40,15 @@ def _parse_channel(text: str, *, where: str, channel: int) -> np.ndarray:
             out.append(math.nan)
             continue
         try:
-            out.append(float(item))
+            value = float(item)
         except ValueError:
             raise DataError(
                 f"{where}: channel {channel + 1} has a non-numeric value {item[:30]!r}; "
                 "values must be numbers, '?' for missing"
             ) from None
+        if math.isinf(value):
+            raise DataError(f"{where}: channel {channel + 1} has an infinite value {item!r}; use '?' for a missing value")
+        out.append(value)
     return np.asarray(out, dtype=np.float32)
 
 

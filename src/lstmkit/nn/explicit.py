@@ -14,8 +14,9 @@ and whatever is left in them at the end is ``dh_0, dc_0``. The per-step gate gra
 one ``(N, 4H)`` buffer, from which the weight gradients come in a few large matmuls after the
 loop (``dW_hh = dA^T H_prev``, ``dW_ih = dA^T X``, ``db = sum dA``).
 
-Both time loops run compiled (``csrc/lstm_loop.cpp``, one fused elementwise loop per step, see
-:mod:`lstmkit.nn.kernel`) on CPU when the extension is built, and as the PyTorch ops below
+Both time loops run compiled (``csrc/lstm_loop.cpp``, see :mod:`lstmkit.nn.kernel`: one C++
+call per loop, one matmul and one fused elementwise pass per step, the backward's gradient
+factors computed inline) on CPU when the extension is built, and as the PyTorch ops below
 otherwise (GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``); both give the same numbers up to
 rounding.
 
@@ -163,7 +164,7 @@ def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -
         k = o (1 - tanh(c_t)²)                      # dc_t / dr_t
 
     Computed in chunks of rows small enough to stay in cache: a handful of whole-tensor ops
-    per chunk instead of per step.
+    per chunk instead of per step. For the PyTorch loop; the compiled one computes them inline.
 
     Returns:
         ``p (N, 4H)`` in internal order [o,i,f,g] and ``k (N, H)``.

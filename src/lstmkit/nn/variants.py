@@ -240,10 +240,11 @@ def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, 
 
 def input_part(x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Tensor], v: Variants) -> Tensor:
     """``LN_ih(x W_ih^T) + b_ih + b_hh`` for all rows at once: ``x (N, F)`` -> ``(N, 4H)``."""
+    if not v.layer_norm:
+        return torch.mm(x, w_ih.t()) if bias is None else torch.addmm(bias, x, w_ih.t())  # (N, 4H)
     a_x = torch.mm(x, w_ih.t())  # (N, 4H)
-    if v.layer_norm:
-        a_x = F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], extra["ln_ih_bias"], LN_EPS)
-    return a_x if bias is None else a_x + bias
+    offset = extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias  # β_ih + b_ih + b_hh, one pass
+    return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, LN_EPS)
 
 
 def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str, Tensor], *, batch: int,

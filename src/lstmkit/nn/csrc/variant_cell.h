@@ -38,23 +38,25 @@ void act_arr(int64_t k, const T* x, T* y, int64_t n) {
   }
 }
 
-// y = act'(x), with autograd's convention at the kinks; y may be x.
+// d = act'(x) given y = act(x), with autograd's conventions: from y for tanh (1 - y²) and sigmoid
+// (y (1 - y)), without another exp; from x otherwise, 0 or 1 at the kinks as autograd has them.
+// d may alias x or y.
 template <typename T>
-void act_grad_arr(int64_t k, const T* x, T* y, int64_t n) {
+void act_grad(int64_t k, const T* x, const T* y, T* d, int64_t n) {
   switch (k) {
-    case 0: LOOP { T v = T(2) * sigm(T(2) * x[q]) - T(1); y[q] = T(1) - v * v; } break;
-    case 1: LOOP { T s = sigm(x[q]); y[q] = s * (T(1) - s); } break;
-    case 2: LOOP { T v = x[q] / T(6) + T(0.5); y[q] = (v >= T(0) && v <= T(1)) ? T(1) / T(6) : T(0); } break;
-    case 3: LOOP y[q] = (x[q] > T(-1) && x[q] < T(1)) ? T(1) : T(0); break;
-    case 4: LOOP y[q] = x[q] > T(0) ? T(1) : T(0); break;
-    case 5: LOOP { T d = T(1) + std::abs(x[q]); y[q] = T(1) / (d * d); } break;
-    case 6: LOOP y[q] = x[q] > T(0) ? T(1) : std::exp(x[q]); break;
+    case 0: LOOP d[q] = T(1) - y[q] * y[q]; break;
+    case 1: LOOP d[q] = y[q] * (T(1) - y[q]); break;
+    case 2: LOOP { T v = x[q] / T(6) + T(0.5); d[q] = (v >= T(0) && v <= T(1)) ? T(1) / T(6) : T(0); } break;
+    case 3: LOOP d[q] = (x[q] > T(-1) && x[q] < T(1)) ? T(1) : T(0); break;
+    case 4: LOOP d[q] = x[q] > T(0) ? T(1) : T(0); break;
+    case 5: LOOP { T e = T(1) + std::abs(x[q]); d[q] = T(1) / (e * e); } break;
+    case 6: LOOP d[q] = x[q] > T(0) ? T(1) : std::exp(x[q]); break;
     case 7: LOOP {
         T cdf = T(0.5) * (T(1) + std::erf(x[q] * T(M_SQRT1_2)));
-        y[q] = cdf + x[q] * std::exp(T(-0.5) * x[q] * x[q]) * T(0.3989422804014327);
+        d[q] = cdf + x[q] * std::exp(T(-0.5) * x[q] * x[q]) * T(0.3989422804014327);
       } break;
-    case 8: LOOP { T s = sigm(x[q]); y[q] = s * (T(1) + x[q] * (T(1) - s)); } break;
-    default: LOOP y[q] = T(1);
+    case 8: LOOP { T s = sigm(x[q]); d[q] = s * (T(1) + x[q] * (T(1) - s)); } break;
+    default: LOOP d[q] = T(1);
   }
 #undef LOOP
 }
@@ -194,20 +196,20 @@ void cell_backward(const Cell<T>& P, const T* dr, T* dc, const T* cp, T* dA, T* 
     T* dcj = dc + j * H;
     T* da = dA + R * G;
     T* dl = scratch + H;
-    if (P.cn) {
+    if (P.cn && P.act > 1) {  // φ' needs its input LN_c(c)
       const T* cnj = P.cn + R * H;
 #pragma omp simd
       for (int64_t k = 0; k < H; ++k) tmp[k] = cnj[k] * P.ln_c_w[k] + P.ln_c_b[k];
-      act_grad_arr(P.act, tmp, tmp, H);
+      act_grad(P.act, tmp, ph, tmp, H);
     } else {
-      act_grad_arr(P.act, P.cell + R * H, tmp, H);
+      act_grad(P.act, P.cell + R * H, ph, tmp, H);
     }
 #pragma omp simd
     for (int64_t k = 0; k < H; ++k) {
       dl[k] = drj[k] * gt[3 * H + k] * tmp[k];
       da[3 * H + k] = drj[k] * ph[k];
     }
-    act_grad_arr(P.ract, a + 3 * H, tmp, H);
+    act_grad(P.ract, a + 3 * H, gt + 3 * H, tmp, H);
 #pragma omp simd
     for (int64_t k = 0; k < H; ++k) da[3 * H + k] *= tmp[k];
     if (P.cn) {
@@ -246,14 +248,14 @@ void cell_backward(const Cell<T>& P, const T* dr, T* dc, const T* cp, T* dA, T* 
         da[H + k] = T(0);
       }
     } else {
-      act_grad_arr(P.ract, a + H, tmp, H);
+      act_grad(P.ract, a + H, gt + H, tmp, H);
 #pragma omp simd
       for (int64_t k = 0; k < H; ++k) da[H + k] *= tmp[k];
     }
-    act_grad_arr(P.ract, a, tmp, H);
+    act_grad(P.ract, a, gt, tmp, H);
 #pragma omp simd
     for (int64_t k = 0; k < H; ++k) da[k] *= tmp[k];
-    act_grad_arr(P.act, a + 2 * H, tmp, H);
+    act_grad(P.act, a + 2 * H, gt + 2 * H, tmp, H);
 #pragma omp simd
     for (int64_t k = 0; k < H; ++k) da[2 * H + k] *= tmp[k];
     if (P.peep) {
