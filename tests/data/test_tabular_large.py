@@ -1,6 +1,5 @@
 """Large CSVs take the typed (pyarrow) path; it must give what the careful string path gives."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from lstmkit.data import tabular

@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 
 from lstmkit.config import resolve_config
-from lstmkit.data.text import CharVocab
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models.language_model import (
     IGNORE, CharLanguageModel, LanguageModel, TBPTTLoss, TextConfig, score_text, tbptt_layout,

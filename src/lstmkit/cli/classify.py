@@ -5,7 +5,10 @@ import argparse
 import json
 from pathlib import Path
 
-from lstmkit.cli.common import ArgumentParser, add_training_args, join_torchrun, show_progress, training_overrides
+from lstmkit.cli.common import (
+    ArgumentParser, add_training_args, join_torchrun, print_classification, show_progress, training_overrides,
+    write_predictions,
+)
 from lstmkit.errors import DataError
 
 TRAIN_EXAMPLE = """\
@@ -119,32 +122,15 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from lstmkit.io import atomic_output
     from lstmkit.models.classifier import LSTMClassifier
 
-    output = Path(args.output)
-    if output.is_dir():
-        raise DataError(f"--output {output} is a folder; pass a file name such as {output / 'predictions.csv'}")
     clf = LSTMClassifier.load(args.model)
     data = _read(args, split="test", require_labels=False)
-    proba = clf.predict_proba(data)
-    columns = {"index": range(len(data))}
-    if data.ids is not None:
-        columns["id"] = data.ids
-    columns["label"] = [clf.classes_[k] for k in proba.argmax(axis=1)]
-    for k, name in enumerate(clf.classes_):
-        columns[f"p_{name}"] = proba[:, k]
-    table = pd.DataFrame(columns)
-    with atomic_output(output) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.6g")
-    print(f"wrote {len(table)} predictions to {output}")
+    write_predictions(args.output, clf.classes_, clf.predict_proba(data), ids=data.ids)
     return 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.evaluate.classification import format_confusion
     from lstmkit.io import atomic_write_text
     from lstmkit.models.classifier import LSTMClassifier
     from lstmkit.plots.confusion import plot_confusion
@@ -153,11 +139,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     data = _read(args, split="test", require_labels=True)
     metrics = clf.evaluate(data)
     output = Path(args.output) if args.output else Path(args.model)
-    print(f"evaluated {metrics['n']} cases of {data.name}")
-    print(f"accuracy: {metrics['accuracy']:.4f}")
-    print(f"macro-F1: {metrics['macro_f1']:.4f}")
-    print("confusion matrix (rows: true, columns: predicted):")
-    print(format_confusion(metrics["confusion"], metrics["classes"]))
+    print_classification(metrics, what=f"cases of {data.name}")
     plot_confusion(metrics["confusion"], metrics["classes"], output / "confusion.png",
                    title=f"{data.name}: accuracy {metrics['accuracy']:.3f}")
     atomic_write_text(output / "metrics.json", json.dumps({"data": data.name, **metrics}, indent=2) + "\n")

@@ -114,3 +114,37 @@ def join_torchrun(device: str) -> bool:
 
     init_from_env(resolve_device(device))
     return is_main_process()
+
+
+def write_predictions(output: str, classes: list[str], proba, *, ids=None) -> None:
+    """Write ``index, [id,] label, p_<class>...`` to ``output`` atomically; ``proba`` is (N, K)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from lstmkit.errors import DataError
+    from lstmkit.io import atomic_output
+
+    path = Path(output)
+    if path.is_dir():
+        raise DataError(f"--output {path} is a folder; pass a file name such as {path / 'predictions.csv'}")
+    columns: dict[str, object] = {"index": range(len(proba))}
+    if ids is not None:
+        columns["id"] = ids
+    columns["label"] = [classes[k] for k in proba.argmax(axis=1)]
+    for k, name in enumerate(classes):
+        columns[f"p_{name}"] = proba[:, k]
+    with atomic_output(path) as tmp:
+        pd.DataFrame(columns).to_csv(tmp, index=False, float_format="%.6g")
+    print(f"wrote {len(proba)} predictions to {path}")
+
+
+def print_classification(metrics: dict, *, what: str) -> None:
+    """Print accuracy, macro-F1 and the confusion matrix of ``metrics`` (from classification_metrics)."""
+    from lstmkit.evaluate.classification import format_confusion
+
+    print(f"evaluated {metrics['n']} {what}")
+    print(f"accuracy: {metrics['accuracy']:.4f}")
+    print(f"macro-F1: {metrics['macro_f1']:.4f}")
+    print("confusion matrix (rows: true, columns: predicted):")
+    print(format_confusion(metrics["confusion"], metrics["classes"]))

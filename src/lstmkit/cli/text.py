@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int, show_progress,
-    training_overrides,
+    ArgumentParser, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int,
+    print_classification, show_progress, training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -173,42 +173,23 @@ def run_classify_train(args: argparse.Namespace) -> int:
 
 
 def run_classify_predict(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from lstmkit.data.text import read_text_table
-    from lstmkit.io import atomic_output
     from lstmkit.models.text_classifier import TextClassifier
 
-    output = Path(args.output)
-    if output.is_dir():
-        raise DataError(f"--output {output} is a folder; pass a file name such as {output / 'predictions.csv'}")
     clf = TextClassifier.load(args.model)
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col)
-    proba = clf.predict_proba(table.texts)
-    columns: dict[str, object] = {"index": range(len(table.texts)),
-                                  "label": [clf.classes_[k] for k in proba.argmax(axis=1)]}
-    for k, name in enumerate(clf.classes_):
-        columns[f"p_{name}"] = proba[:, k]
-    frame = pd.DataFrame(columns)
-    with atomic_output(output) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.6g")
-    print(f"wrote {len(frame)} predictions to {output}")
+    write_predictions(args.output, clf.classes_, clf.predict_proba(table.texts))
     return 0
 
 
 def run_classify_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.data.text import read_text_table
-    from lstmkit.evaluate.classification import format_confusion
     from lstmkit.models.text_classifier import TextClassifier
 
     clf = TextClassifier.load(args.model)
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     metrics = clf.evaluate(table.texts, table.labels)
-    print(f"evaluated {metrics['n']} texts of {table.name}")
-    print(f"accuracy: {metrics['accuracy']:.4f}")
-    print(f"macro-F1: {metrics['macro_f1']:.4f}")
-    print("confusion matrix (rows: true, columns: predicted):")
-    print(format_confusion(metrics["confusion"], metrics["classes"]))
+    print_classification(metrics, what=f"texts of {table.name}")
     return 0
 
 

@@ -52,7 +52,7 @@ def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction
         val_fraction: share of each series' windows kept for validation (0 for none).
         max_windows: cap on training windows over all series (0: no cap).
     """
-    train, val, train_s, val_s = [], [], [], []
+    train, val = [], []
     offset = 0
     for s, n in enumerate(lengths):
         count = n - length + 1

@@ -85,8 +85,6 @@ def drift(history: np.ndarray, horizon: int, season: int = 1) -> np.ndarray:
 def ets_fit(history: np.ndarray, season: int = 1) -> dict:
     """Choose and fit an ETS form by AICc; returns ``{"trend", "seasonal", "damped", "params"}``-like spec
     plus the fitted result under ``"result"`` (not JSON)."""
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
     y = np.asarray(history, dtype=float)[-ETS_MAX_POINTS:]
     seasonal_options = [None]
     if season > 1 and len(y) >= 2 * season + 2:
