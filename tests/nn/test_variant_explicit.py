@@ -1,5 +1,5 @@
-"""The compiled variant loop (csrc/variant_loop.cpp, VariantLayerFunction) against the autograd
-per-step loop it replaces, and gradcheck of its hand-written backward."""
+"""The variant layer's time loops: compiled (csrc/variant_loop.cpp) against PyTorch
+(variant_steps.py), and gradcheck of VariantLayerFunction's hand-written backward on both."""
 import pytest
 import torch
 from torch.autograd import gradcheck
@@ -35,7 +35,7 @@ CASES = [{"activation": a, "recurrent_activation": r} for a, r in zip(ACTIVATION
 @needs_kernel
 @pytest.mark.parametrize("proj", [0, 2], ids=["noproj", "proj"])
 @pytest.mark.parametrize("kw", CASES, ids=["-".join(f"{k}={v}" for k, v in c.items()) for c in CASES])
-def test_compiled_matches_autograd_loop(kw, proj, monkeypatch):
+def test_compiled_and_pytorch_loops_agree(kw, proj, monkeypatch):
     """Packed, two layers, both directions, training mode: every output and gradient."""
     m = LSTM(F_IN, H, num_layers=2, bidirectional=True, proj_size=proj, **kw, dtype=torch.float64).train()
     with torch.no_grad():
@@ -53,11 +53,15 @@ def test_compiled_matches_autograd_loop(kw, proj, monkeypatch):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
 
 
-@needs_kernel
+@pytest.mark.parametrize("loop", ["compiled", "pytorch"])
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
 @pytest.mark.parametrize("proj", [0, 2], ids=["noproj", "proj"])
-def test_function_gradcheck_every_variant(reverse, proj):
+def test_function_gradcheck_every_variant(reverse, proj, loop, monkeypatch):
     """Every input of VariantLayerFunction at once, on a packed schedule, in float64."""
+    if loop == "compiled" and not kernel.available():
+        pytest.skip("compiled LSTM loop not built")
+    if loop == "pytorch":
+        monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "1")
     batch_sizes, hid = (3, 3, 2, 1), 3
     sched, n, p = Schedule.of(batch_sizes), sum(batch_sizes), proj or hid
     d = {"dtype": torch.float64, "requires_grad": True}

@@ -9,8 +9,10 @@ cell activation)::
     o = σ(A_o + p_o c_t);  r = o φ(LN_c(c_t))
     h_t = h̃ + k_h (h_{t-1} - h̃),  h̃ = r W_hr^T (or r)
 
-Both time loops run compiled (``csrc/variant_loop.cpp``, one fused elementwise pass per row and
-step, no per-step autograd graph). The loop keeps the pre-activations, gates, cells, φ(LN_c(c)),
+Both time loops run compiled (``csrc/variant_loop.cpp``, one C++ call each, raw row loops and
+one matmul per step) on CPU when the extension is built, and as the same steps in torch ops
+otherwise (:mod:`lstmkit.nn.variant_steps`: GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``);
+either way without a per-step autograd graph. The loop keeps the pre-activations, gates, cells, φ(LN_c(c)),
 r and the layer-norm statistics; the backward turns the output and state gradients into
 ``dA = dL/dA_t`` (the gradient of ``a_x``) and ``dz = LN_hh'(dA)``; the small parameter
 gradients are summed row by row inside the loop, the weight gradients are one matmul each::
@@ -20,8 +22,7 @@ gradients are summed row by row inside the loop, the weight gradients are one ma
     dγ_hh = Σ dA ẑ   dβ_hh = Σ dA   dγ_c = Σ dcl ĉ   dβ_c = Σ dcl          # in the loop; ẑ, ĉ normalised
 
 The non-recurrent parts (input projection, its layer norm, the biases, the weight drop) stay
-outside, under autograd, in :func:`lstmkit.nn.variants.variant_layer`, which also holds the
-PyTorch fallback (GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``).
+outside, under autograd, in :func:`lstmkit.nn.variants.variant_layer`.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
+from lstmkit.nn import kernel, variant_steps
 from lstmkit.nn.schedule import Schedule, final_state, shifted
 
 
@@ -72,7 +74,7 @@ def _c(t: Tensor | None) -> Tensor | None:
 def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
                     ln: tuple[Tensor, Tensor, Tensor, Tensor] | None, peep: Tensor | None, h_mask: Tensor | None,
                     kc: Tensor | None, kh: Tensor | None, cfg: LoopConfig) -> VariantResult:  # fmt: skip
-    """Run the compiled forward loop of one layer-direction.
+    """Run the forward loop of one layer-direction.
 
     Args:
         a_x: ``(N, 4H)`` the input part ``LN_ih(x W_ih^T) + b``; h0, c0: ``(B, P)``, ``(B, H)``.
@@ -88,7 +90,8 @@ def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Ten
     r = out if (w_hr is None and kh is None) else new(n_rows, hid)  # (N, H) o φ(LN_c(c)), h̃ before projection
     zn, s_hh, cn, s_c = (new(n_rows, 4 * hid), new(n_rows), new(n_rows, hid), new(n_rows)) if ln else (None,) * 4
     ln_args = tuple(t.contiguous() for t in ln) if ln else (None,) * 4
-    torch.ops.lstmkit.variant_forward_loop(
+    loops = torch.ops.lstmkit if kernel.usable_for(a_x) else variant_steps
+    loops.variant_forward_loop(
         pre, gates, cell, phic, r, out, zn, s_hh, cn, s_c, h0.contiguous(), c0.contiguous(), w_hh.t().contiguous(),
         None if w_hr is None else w_hr.t(), *ln_args, _c(peep), _c(h_mask), _c(kc), _c(kh), cfg.act, cfg.ract,
         cfg.coupled, list(cfg.sched.batch_sizes), cfg.reverse,
@@ -139,7 +142,8 @@ class VariantLayerFunction(torch.autograd.Function):
         d_hid = torch.empty_like(res.out) if w_hr is not None else None  # (N, P) gradient wrt h̃, for dW_hr
         # the sums the loop accumulates: dγ_hh, dβ_hh (4H each), dγ_c, dβ_c (H each), then dp (3, H)
         acc = d_a.new_zeros((10 * hid if ln else 0) + (3 * hid if peep is not None else 0))
-        torch.ops.lstmkit.variant_backward_loop(
+        loops = torch.ops.lstmkit if kernel.usable_for(d_a) else variant_steps
+        loops.variant_backward_loop(
             d_out.contiguous(), dh_run, dc_run, d_a, d_z, d_hid, acc, res.pre, res.gates, res.cell, res.phic,
             res.zn, res.s_hh, res.cn, res.s_c, c0, w_hh.contiguous(), w_hr, ln_hh_w, ln_c_w, ln_c_b, peep, h_mask,
             kc, kh, cfg.act, cfg.ract, cfg.coupled, list(cfg.sched.batch_sizes), cfg.reverse,

@@ -41,8 +41,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import kernel
-from lstmkit.nn.schedule import Schedule, final_state, prev_state
+from lstmkit.nn.schedule import Schedule, final_state
 from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, variant_forward
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
@@ -262,9 +261,9 @@ def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extr
 
     Everything that is not recurrent runs once for all steps, under autograd (the input
     projection, its layer norm, the biases, the weight drop, the dropout and zoneout masks).
-    The time loop runs compiled with a hand-written backward
-    (:class:`lstmkit.nn.variant_explicit.VariantLayerFunction`) where the extension applies, and
-    otherwise as one :func:`variant_step` per step, gradients by autograd.
+    The time loop has a hand-written backward
+    (:class:`lstmkit.nn.variant_explicit.VariantLayerFunction`), compiled where the extension
+    applies; :func:`variant_step`, the same step under autograd, serves :class:`LSTMCell`.
 
     Args:
         x: packed input ``(N, F)``; h0, c0: ``(B, P)``, ``(B, H)``.
@@ -282,29 +281,14 @@ def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extr
     p = step_params(v, w_hh, w_hr, extra, batch=sched.batch, out_size=h0.size(1), training=training)
     keep_c, keep_h = zoneout_keeps(v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)),
                                    training=training)  # fmt: skip
-    if kernel.usable_for(x):
-        cfg = LoopConfig(sched, reverse, ACTIVATION_INDEX[v.activation], ACTIVATION_INDEX[v.recurrent_activation],
-                         v.coupled_gates)  # fmt: skip
-        ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
-        if record:
-            res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
-            out, cell = res.out, res.cell
-            records = [*res.gates.chunk(4, dim=1), cell, out]
-            return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
-        out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
-                                                   p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
-        return out, h_n, c_n, None
-    a_s = a_x.split(sched.batch_sizes)
-    kc_s = keep_c.split(sched.batch_sizes) if keep_c is not None else [None] * sched.steps
-    kh_s = keep_h.split(sched.batch_sizes) if keep_h is not None else [None] * sched.steps
-    hs: list[Any] = [None] * sched.steps
-    cs: list[Any] = [None] * sched.steps
-    gates: list[Any] = [None] * sched.steps
-    for t in sched.order(reverse):
-        hp, cp = prev_state(hs, h0, sched, t, reverse), prev_state(cs, c0, sched, t, reverse)
-        hs[t], cs[t], gates[t] = variant_step(a_s[t], hp, cp, p, v, keep_c=kc_s[t], keep_h=kh_s[t])
-    out, cell = torch.cat(hs), torch.cat(cs)  # (N, P), (N, H)
-    records = None
+    cfg = LoopConfig(sched, reverse, ACTIVATION_INDEX[v.activation], ACTIVATION_INDEX[v.recurrent_activation],
+                     v.coupled_gates)  # fmt: skip
+    ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
     if record:
-        records = [torch.cat([g[j] for g in gates]) for j in range(4)] + [cell, out]
-    return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
+        res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
+        out, cell = res.out, res.cell
+        records = [*res.gates.chunk(4, dim=1), cell, out]
+        return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
+    out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
+                                               p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
+    return out, h_n, c_n, None

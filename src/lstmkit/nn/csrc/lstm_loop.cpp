@@ -1,14 +1,15 @@
 // lstmkit's compiled time loop for the explicit backend (CPU), registered as torch.ops.lstmkit.*.
 //
 // Only the two sequential loops live here; everything that is one big operation over all steps
-// (the input projection, the weight gradients) stays in explicit.py. Gate blocks are in the internal order [o, i, f | g], the packed time-major layout
-// is explained in schedule.py: step t holds rows offsets[t] .. offsets[t] + batch_sizes[t].
+// (the input projection, the weight gradients) stays in explicit.py. Gate blocks are in the
+// internal order [o, i, f | g], the packed time-major layout is explained in schedule.py: step t
+// holds rows offsets[t] .. offsets[t] + batch_sizes[t].
 //
 // forward_loop: per step  A_t += h_{t-1} W_hh^T;  o,i,f = sigmoid, g = tanh (in place);
 //               c_t = f c_{t-1} + i g;  tanh(c_t);  r_t = o tanh(c_t);  h_t = r_t (W_hr^T).
 // backward_loop: per step, in the opposite order, with running dh, dc (one row per sequence):
 //               dr = (dy_t + dh) (W_hr);  dc += dr k;  dA_o = dr p_o;  dA_ifg = dc p_ifg;
-//               dc *= f;  dh = dA_t W_hh  (k, p the factors of explicit.grad_factors, computed inline).
+//               dc *= f;  dh = dA_t W_hh  (k, p: explicit.grad_factors, computed inline).
 // The elementwise work of a step, forward and backward, is one fused loop each (vectorised by
 // the compiler); no per-step tensor ops besides the matmuls, no per-step allocations.
 // Deterministic: fixed loop order, no atomics.

@@ -10,7 +10,8 @@
 //   r = o φ(LN_c(c_t));  h_t = h̃ + k_h (h_{t-1} - h̃),  h̃ = r W_hr^T (or r)
 // variant_backward_loop, per step in the opposite order, running dh, dc (one row per sequence):
 //   dh̃ = (1 - k_h) dh;  dr = dh̃ W_hr;  dA_o = dr φ(cl) σ'(a_o);  dcl = dr o φ'(cl)
-//   dc += LN_c'(dcl) + p_o dA_o;  dc̃ = (1 - k_c) dc;  dA_{i,f,g} from dc̃;  dc_{t-1} = k_c dc + f dc̃ + p_i dA_i + p_f dA_f
+//   dc += LN_c'(dcl) + p_o dA_o;  dc̃ = (1 - k_c) dc;  dA_{i,f,g} from dc̃;
+//   dc_{t-1} = k_c dc + f dc̃ + p_i dA_i + p_f dA_f
 //   dz = LN_hh'(dA);  dh_{t-1} = k_h dh + m ⊙ (dz W_hh)
 // The layer-norm and peephole gradients are summed over rows inside the loop (into acc, fixed
 // order); the weight gradients are matmuls over all rows after it (variant_explicit.py).
