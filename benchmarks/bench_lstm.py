@@ -9,8 +9,9 @@ For each (batch, length, input, hidden, layers) of the grid, times
 - explicit ``py``: the explicit backend with its PyTorch time loop (``LSTMKIT_NO_EXTENSION``),
   next to ``explicit`` with the compiled loop (when it builds);
 - a second table, forward + backward in training mode of the explicit backend with each
-  variant, as a ratio to plain torch.nn.LSTM and as a speedup over a naive per-step autograd
-  loop of ``LSTMCell`` with the same variant.
+  variant (its compiled loop with the hand-written backward, when the extension builds), as a
+  ratio to plain torch.nn.LSTM and as a speedup over a naive per-step autograd loop of
+  ``LSTMCell`` with the same variant.
 
 Methods run interleaved, one call each per round, and each time is the median over rounds;
 every number is a ratio to torch.nn.LSTM in the same round set. Prints a markdown table.

@@ -137,3 +137,15 @@ def test_bad_settings_are_config_errors():
 def test_loading_a_missing_folder_is_a_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError):
         LSTMForecaster.load(tmp_path / "none")
+
+
+def test_an_exactly_periodic_series_is_forecast_not_blown_up(seed):
+    from lstmkit.data.preprocess import series_scale
+
+    t = np.arange(240)
+    y = 5 + np.sin(2 * np.pi * t / 24)  # repeats its season to the last bit: seasonal differences are ~1e-16
+    assert series_scale(y, 24) == pytest.approx(np.std(y))
+    assert series_scale(np.full(50, 5.0), 1) == 5.0
+    model = LSTMForecaster(6, epochs=30, ensemble=1, hidden_size=8, season=24).fit(pd.DataFrame({"y": y}))
+    forecast = model.predict()["forecast"].to_numpy()
+    np.testing.assert_allclose(forecast, 5 + np.sin(2 * np.pi * np.arange(240, 246) / 24), atol=0.1)

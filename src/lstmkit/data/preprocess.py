@@ -23,10 +23,18 @@ def choose_log(y: np.ndarray, season: int) -> bool:
 
 
 def series_scale(z: np.ndarray, season: int) -> float:
-    """Mean absolute seasonal difference of the transformed series (its natural step size)."""
+    """Mean absolute seasonal difference of the transformed series (its natural step size).
+
+    A series that repeats its season exactly (a difference of rounding size only) takes its
+    standard deviation instead, and a constant one its mean magnitude: dividing by a step of
+    almost nothing would blow the normalised windows up.
+    """
     m = season if season > 1 and len(z) > 2 * season else 1
     d = np.abs(z[m:] - z[:-m]) if len(z) > m else np.zeros(1)
     scale = float(d.mean()) if d.size else 0.0
+    spread = float(np.std(z)) if len(z) else 0.0
+    if not scale > 1e-6 * spread:
+        scale = spread
     if not scale > 0:
         scale = float(np.abs(z).mean()) or 1.0
     return scale

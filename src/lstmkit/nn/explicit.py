@@ -103,6 +103,8 @@ def layer_forward(
     w_hr: Tensor | None,
     sched: Schedule,
     reverse: bool,
+    *,
+    into: tuple[Tensor, Tensor, Tensor] | None = None,
 ) -> LayerResult:
     """Run one layer-direction forward, keeping what the backward and the trace need.
 
@@ -112,19 +114,22 @@ def layer_forward(
         w_ih, w_hh: ``(4H, F)`` and ``(4H, P)`` in the internal [o,i,f,g] order.
         bias: ``(4H,)`` = b_ih + b_hh in internal order, or None.
         w_hr: ``(P, H)`` projection, or None.
+        into: contiguous ``(N, 4H)``, ``(N, H)``, ``(N, P)`` buffers for the gates, cell and
+            output (the trace's storage), or None to allocate them.
 
     Returns:
         a :class:`LayerResult`.
     """
     hid = w_hh.size(0) // 4
     n_rows = x.size(0)
+    gates, cell, out = into if into is not None else (None, None, None)
     if bias is None:
-        gates = torch.mm(x, w_ih.t())  # (N, 4H)
+        gates = torch.mm(x, w_ih.t(), out=gates)  # (N, 4H)
     else:
-        gates = torch.addmm(bias, x, w_ih.t())  # (N, 4H)
-    cell = x.new_empty(n_rows, hid)  # (N, H)
+        gates = torch.addmm(bias, x, w_ih.t(), out=gates)  # (N, 4H)
+    cell = x.new_empty(n_rows, hid) if cell is None else cell  # (N, H)
     tcell = x.new_empty(n_rows, hid)  # (N, H)
-    out = x.new_empty(n_rows, h0.size(1))  # (N, P)
+    out = x.new_empty(n_rows, h0.size(1)) if out is None else out  # (N, P)
     r = out if w_hr is None else x.new_empty(n_rows, hid)  # (N, H)
     if kernel.usable_for(x):
         w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)

@@ -3,7 +3,8 @@
 On the explicit backend the trace is what the forward computes anyway (variants included). So
 is it on the fused backend where the compiled loop applies (:mod:`lstmkit.nn.kernel`): the
 explicit forward gives torch's numbers up to rounding and records every step in one pass,
-which costs less than running torch's kernel and then recovering the gates. Elsewhere
+which costs less than running torch's kernel and then recovering the gates (with several
+layers or directions of a padded batch, straight into the trace's buffers: no stacking copy). Elsewhere
 (GPU, no compiler) torch's kernel runs layer by layer (so each layer's input is known), and
 the gates are recovered afterwards from the hidden sequence with batched matmuls over all steps::
 
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from torch.nn.utils.rnn import PackedSequence
 
     from lstmkit.nn.lstm import LSTM
+
+# i, f, g, o in the explicit loop's gate storage, internal order [o, i, f, g], per unit of H
+_STORE_GATES_BLOCKS = (1, 2, 3, 0)
 
 # The cell recurrence runs as a log-depth scan over whole tensors (about 4 log2(T) ops on all
 # T * B * H elements) when a step is tiny, B * H * log2(T) up to this bound; otherwise as a
@@ -121,9 +125,14 @@ def _recover(x: Tensor, y: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor]
     return [i, f, g, o, cell, y]
 
 
-def _layer_records(lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, prep: Any,
-                   backend: str) -> tuple[list[list[Tensor]], Tensor, list[Tensor], list[Tensor]]:  # fmt: skip
-    """Run one layer (all directions): per-direction records, its output (N, D*P), h_n, c_n."""
+def _layer_records(
+    lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, prep: Any, backend: str, store: list[Tensor] | None
+) -> tuple[list[list[Tensor]], Tensor, list[Tensor], list[Tensor]]:
+    """Run one layer (all directions): per-direction records, its output (N, D*P), h_n, c_n.
+
+    ``store``: the trace's gates, cell and hidden buffers ``(L*D, N, X)``, written in place by
+    the explicit loop, or None.
+    """
     dirs, sched = lstm.num_directions, prep.sched
     records, outs, h_n, c_n = [], [], [], []
     if backend == "fused" and not kernel.usable_for(x):
@@ -155,8 +164,10 @@ def _layer_records(lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, pr
         hid = lstm.hidden_size
         bias = to_internal(w[2] + w[3], hid) if lstm.bias else None
         w_hr = w[-1] if lstm.proj_size else None
+        k = layer * lstm.num_directions + d
+        into = None if store is None else (store[0][k], store[1][k], store[2][k])
         y, gates, cell, _, _ = layer_forward(x, h0[d].contiguous(), c0[d].contiguous(), to_internal(w[0], hid),
-                                             to_internal(w[1], hid), bias, w_hr, sched, d == 1)  # fmt: skip
+                                             to_internal(w[1], hid), bias, w_hr, sched, d == 1, into=into)  # fmt: skip
         o, i, f, g = gates.chunk(4, dim=1)
         records.append([i, f, g, o, cell, y])
         outs.append(y)
@@ -171,17 +182,21 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
         prep = lstm.prepare(input, hx)
         backend, dirs = lstm.resolved_backend(), lstm.num_directions
         x = prep.rows(lstm.batch_first)  # (N, F)
+        sched, lead, hid = prep.sched, lstm.num_layers * dirs, lstm.hidden_size
+        store = None  # several layer-directions of a padded batch: written in place, no stacking
+        explicit_loop = not lstm.variants.changes_math and (backend == "explicit" or kernel.usable_for(x))
+        if explicit_loop and lead > 1 and sched.is_uniform:
+            store = [x.new_empty(lead, sched.rows, width) for width in (4 * hid, hid, lstm.proj_size or hid)]
         records, h_n, c_n = [], [], []
         for layer in range(lstm.num_layers):
             k = layer * dirs
             recs, x, hl, cl = _layer_records(lstm, layer, x, prep.h0[k : k + dirs], prep.c0[k : k + dirs],
-                                             prep, backend)  # fmt: skip
+                                             prep, backend, store)  # fmt: skip
             records += recs
             h_n += hl
             c_n += cl
             if lstm.dropout > 0 and lstm.training and layer < lstm.num_layers - 1:
                 x = F.dropout(x, lstm.dropout, training=True)
-        sched = prep.sched
         if prep.batch_sizes is None:
             out = x.view(sched.steps, sched.batch, -1)  # (T, B, D*P)
             out = out.transpose(0, 1) if lstm.batch_first else out
@@ -190,7 +205,14 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
         output, (h_n_t, c_n_t) = lstm.finish(prep, out, torch.stack(h_n), torch.stack(c_n))
         fields = []
         for j in range(6):
-            if len(records) == 1:  # a view, no copy
+            if store is not None:  # views of the gates [o, i, f, g], cell and hidden buffers
+                if j < 4:
+                    b = _STORE_GATES_BLOCKS[j]
+                    part = store[0][..., b * hid : (b + 1) * hid]
+                else:
+                    part = store[j - 3]
+                seq = part.view(lead, sched.steps, sched.batch, part.size(-1))  # (L*D, T, B, X)
+            elif len(records) == 1:  # a view, no copy
                 seq = to_padded(records[0][j], sched, prep.unsorted_indices).unsqueeze(0)  # (1, T, B, X)
             else:
                 seq = torch.stack([to_padded(r[j], sched, prep.unsorted_indices) for r in records])  # (L*D, T, B, X)
