@@ -124,7 +124,8 @@ class VariantLayerFunction(torch.autograd.Function):
         h0, c0 = h0.contiguous(), c0.contiguous()
         res = variant_forward(a_x, h0, c0, w_hh, w_hr, ln, peep, h_mask, kc, kh, cfg)
         ctx.cfg = cfg
-        ctx.save_for_backward(h0, c0, w_hh, w_hr, ln_hh_w, ln_c_w, ln_c_b, _c(peep), _c(h_mask), _c(kc), _c(kh), *res)
+        ctx.save_for_backward(h0, c0, w_hh, w_hr, _c(ln_hh_w), _c(ln_c_w), _c(ln_c_b), _c(peep), _c(h_mask), _c(kc),
+                              _c(kh), *res)  # fmt: skip
         return res.out, final_state(res.out, cfg.sched, cfg.reverse), final_state(res.cell, cfg.sched, cfg.reverse)
 
     @staticmethod
@@ -133,7 +134,7 @@ class VariantLayerFunction(torch.autograd.Function):
         cfg: LoopConfig = ctx.cfg
         h0, c0, w_hh, w_hr, ln_hh_w, ln_c_w, ln_c_b, peep, h_mask, kc, kh, *saved = ctx.saved_tensors
         res = VariantResult(*saved)
-        n_rows, hid = res.cell.shape
+        hid = res.cell.size(1)
         dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P) dh_n in, dh_0 out
         dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
         d_a = torch.empty_like(res.pre)  # (N, 4H) gradient wrt A_t, and so wrt a_x
