@@ -278,7 +278,7 @@ def layer_backward(
         ``(dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr)``, weights in internal order; entries not
         in ``needs`` are None.
     """
-    gates, hid, bs = fwd.gates, fwd.cell.size(1), sched.batch_sizes
+    gates, bs = fwd.gates, sched.batch_sizes
     d_gates = torch.empty_like(gates)  # (N, 4H) gradient wrt pre-activations
     d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
     if kernel.usable_for(d_gates):
