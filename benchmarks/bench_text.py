@@ -28,7 +28,8 @@ import torch
 
 from lstmkit.config import resolve_config
 from lstmkit.data.text import read_text
-from lstmkit.models.language_model import ADAPT_LR, LanguageModel, TextConfig
+from lstmkit.models.language_model import LanguageModel, TextConfig
+from lstmkit.models.text_scoring import ADAPT_LR
 
 # English texts found on most machines without a download: the GNU GPL v3 on Debian/Ubuntu,
 # and Python's own licence (the PSF licence and its history) everywhere.

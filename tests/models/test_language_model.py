@@ -8,9 +8,9 @@ import torch.nn.functional as F
 
 from lstmkit.config import resolve_config
 from lstmkit.errors import CheckpointError, ConfigError, DataError
-from lstmkit.models.language_model import (
-    IGNORE, CharLanguageModel, LanguageModel, TBPTTLoss, TextConfig, score_text, tbptt_layout,
-)
+from lstmkit.models.char_lstm import IGNORE, CharLanguageModel, TBPTTLoss, tbptt_layout
+from lstmkit.models.language_model import LanguageModel, TextConfig
+from lstmkit.models.text_scoring import score_text
 
 TINY = ["model.hidden_size=16", "model.embedding_dim=8", "model.num_layers=1", "model.dropout=0", "trainer.epochs=2", "data.chunk_len=8"]
 

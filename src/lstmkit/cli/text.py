@@ -11,7 +11,7 @@ from lstmkit.cli.common import (
 )
 from lstmkit.errors import DataError
 
-ADAPT_LR = 0.3  # lstmkit.models.language_model.ADAPT_LR; repeated so --help needs no torch import
+ADAPT_LR = 0.3  # lstmkit.models.text_scoring.ADAPT_LR; repeated so --help needs no torch import
 
 TRAIN_EXAMPLE = """\
 examples:

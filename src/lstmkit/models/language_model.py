@@ -1,274 +1,31 @@
-"""The character-level language model: embedding, stacked LSTM, output layer; its truncated-BPTT
-data layout and loss, bits-per-character scoring, and sampling.
+"""The character-level language model job: configuration and the sklearn-shaped
+:class:`LanguageModel` (fit, score, sample, save, load).
 
-Training carries ``(h, c)`` from one chunk of a stream to the next (detached, so gradients stop
-at the chunk boundary) — truncated backpropagation through time. The corpus is cut into
-``S`` parallel streams, and chunk ``k`` of every stream forms one batch::
-
-    corpus  a b c d e f g h i j k l m n o p q r s t u v w x
-    stream 0: a b c d e f | g h i j k l        chunk 0 = [a..f ; m..r]
-    stream 1: m n o p q r | s t u v w x        chunk 1 = [g..l ; s..x]
+The network and its truncated-BPTT training live in :mod:`lstmkit.models.char_lstm`; scoring
+(bits per character, dynamic evaluation) and sampling in :mod:`lstmkit.models.text_scoring`.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.text import CharVocab
 from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
-from lstmkit.nn import LSTM
+from lstmkit.models.char_lstm import CharLanguageModel, TBPTTLoss, tbptt_layout
+from lstmkit.models.text_scoring import ADAPT_CHUNK_LEN, TextScore, eval_streams, sample, score_text
 from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 
 log = logging.getLogger(__name__)
 
 TASK = "text"
-
-IGNORE = -1  # target id of padding in the last chunk of a stream; never scored
-
-State = tuple[torch.Tensor, torch.Tensor]
-
-
-# ---------------------------------------------------------------------------------------------
-# Data layout
-
-
-def tbptt_layout(ids: torch.Tensor, *, streams: int, chunk_len: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lay a 1-D id sequence out as consecutive chunks of ``streams`` parallel streams.
-
-    Input ``x[t]`` is followed by target ``y[t] = ids[t + 1]``. The last chunk of each stream
-    is padded (input 0, target :data:`IGNORE`), so no character is dropped.
-
-    Args:
-        ids: (N,) character ids, N >= 2.
-        streams: parallel streams S (at most N - 1; fewer are used when the text is short).
-        chunk_len: steps per chunk T.
-
-    Returns:
-        ``(x, y)``, each (n_chunks, S, T) long; chunk ``k + 1`` of stream ``s`` continues chunk ``k``.
-    """
-    n = ids.numel() - 1
-    streams = max(1, min(streams, n))
-    per_stream = n // streams  # the last n % S characters are dropped (fewer than S)
-    n_chunks = math.ceil(per_stream / chunk_len)
-    x = torch.zeros(streams, n_chunks * chunk_len, dtype=torch.long)
-    y = torch.full((streams, n_chunks * chunk_len), IGNORE, dtype=torch.long)
-    used = streams * per_stream
-    x[:, :per_stream] = ids[:used].view(streams, per_stream)
-    y[:, :per_stream] = ids[1 : used + 1].view(streams, per_stream)
-    x = x.view(streams, n_chunks, chunk_len).transpose(0, 1).contiguous()  # (n_chunks, S, T)
-    y = y.view(streams, n_chunks, chunk_len).transpose(0, 1).contiguous()  # (n_chunks, S, T)
-    return x, y
-
-
-# Dynamic evaluation (score_text's adapt_lr): chunk length and SGD rate, tuned on held-out GPL-3.
-ADAPT_CHUNK_LEN = 32
-ADAPT_LR = 0.3
-
-
-def eval_streams(n_chars: int) -> int:
-    """Parallel streams for scoring ``n_chars`` characters: one per 10,000 (between 1 and 64).
-
-    Each stream starts from a zero state, which costs a few dozen characters of context;
-    at 10,000 characters a stream that cost is well under 1%.
-    """
-    return max(1, min(64, n_chars // 10_000))
-
-
-# ---------------------------------------------------------------------------------------------
-# The model
-
-
-class CharLanguageModel(nn.Module):
-    """Predicts the next character: embedding, stacked LSTM, dropout, linear output::
-
-        e_t = Embedding(x_t)                       # (B, T, E)
-        h_t, (h_n, c_n) = LSTM(e_t, (h_0, c_0))    # (B, T, H)
-        logits_t = W h_t + b                       # (B, T, V)
-
-    Args:
-        vocab_size: V, including ``<unk>`` (id 0).
-        embedding_dim: E.
-        hidden_size: H, units per LSTM layer.
-        num_layers: stacked LSTM layers.
-        dropout: dropout on the embedding, between LSTM layers and before the output layer.
-    """
-
-    def __init__(self, vocab_size: int, *, embedding_dim: int = 64, hidden_size: int = 256,
-                 num_layers: int = 2, dropout: float = 0.2, variants: Variants | None = None):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.lstm = LSTM(embedding_dim, hidden_size, num_layers, batch_first=True,
-                         dropout=dropout if num_layers > 1 else 0.0, **asdict(variants or Variants()))
-        self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        """Logits for the character after each of ``x`` (B, T) and the final ``(h_n, c_n)``.
-
-        Returns:
-            ``(logits, (h_n, c_n))``: logits (B, T, V); h_n and c_n (num_layers, B, H).
-        """
-        e = self.drop(self.embedding(x))  # (B, T, E)
-        out, state = self.lstm(e, state)  # (B, T, H)
-        return self.head(self.drop(out)), state  # (B, T, V)
-
-
-# ---------------------------------------------------------------------------------------------
-# Training: the stateful loss and the callback that resets it
-
-
-class TBPTTLoss:
-    """Cross-entropy over one chunk batch, carrying ``(h, c)`` from the previous chunk.
-
-    The trainer calls it with batches of one chunk, in order (``batch_size=1``,
-    ``shuffle=False``). Training and evaluation keep separate states; :meth:`on_epoch_start`
-    (a trainer callback hook) resets both, so every epoch begins each stream from zeros.
-    """
-
-    def __init__(self) -> None:
-        self._states: dict[bool, State | None] = {True: None, False: None}
-
-    def on_epoch_start(self, epoch: int) -> None:
-        self.reset()
-
-    def on_validation_start(self) -> None:
-        self._states[False] = None
-
-    def reset(self) -> None:
-        self._states = {True: None, False: None}
-
-    def __call__(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        """Mean loss per scored character of ``batch = (x, y)``, each (K, S, T): K consecutive chunks."""
-        x, y = batch
-        state = self._states[model.training]
-        if state is not None and state[0].size(1) != x.size(1):  # another layout: start afresh
-            state = None
-        total = x.new_zeros((), dtype=torch.float32)
-        for xk, yk in zip(x, y):  # (S, T) each, in order
-            logits, state = model(xk, state)  # (S, T, V)
-            total = total + F.cross_entropy(logits.flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum")
-            state = (state[0].detach(), state[1].detach())
-        self._states[model.training] = state
-        return total / (y != IGNORE).sum().clamp(min=1)
-
-
-# ---------------------------------------------------------------------------------------------
-# Scoring and sampling
-
-
-@dataclass(frozen=True)
-class TextScore:
-    """How well a language model predicts a text.
-
-    Attributes:
-        bits_per_char: mean of ``-log2 p(char | chars before it)`` over the scored characters.
-        chars: characters scored (all but the first, which has no context).
-        unknown_chars: scored characters outside the vocabulary; each is charged
-            ``-log2 p(<unk>)``, the probability the model leaves for "a character I have never
-            seen" — near zero, since training never shows one, so each costs many bits.
-    """
-
-    bits_per_char: float
-    chars: int
-    unknown_chars: int
-
-
-def score_text(model: CharLanguageModel, vocab: CharVocab, text: str, *, chunk_len: int = 256,
-               streams: int | None = None, adapt_lr: float = 0.0) -> TextScore:
-    """Bits per character of ``model`` on ``text``, each character predicted from those before it.
-
-    With ``adapt_lr > 0`` this is *dynamic evaluation* (Krause et al., 2018): the text is read
-    as one stream in chunks of ``chunk_len``; each chunk is scored first, then a copy of the
-    model takes one SGD step (rate ``adapt_lr``) on it, so the model adapts to the text the way
-    a compressor adapts to its input. Every character is still predicted before it is seen.
-    ``model`` itself is never changed.
-
-    Args:
-        text: at least two characters.
-        chunk_len: steps run at once (without adaptation any value gives the same score, up to
-            float rounding).
-        streams: parallel streams (default :func:`eval_streams`; 1 when adapting); each starts
-            from a zero state.
-        adapt_lr: the dynamic-evaluation learning rate; 0 scores with fixed weights.
-    """
-    ids = torch.tensor(vocab.encode(text), dtype=torch.long)
-    if ids.numel() < 2:
-        return TextScore(float("nan"), 0, 0)
-    adapt = adapt_lr > 0
-    if adapt:
-        model, streams = copy.deepcopy(model), 1
-    device = next(model.parameters()).device
-    x, y = tbptt_layout(ids, streams=streams or eval_streams(ids.numel()), chunk_len=chunk_len)
-    was_training = model.training
-    model.eval()
-    params = [p for p in model.parameters() if p.requires_grad]
-    total, count, unknown, state = 0.0, 0, 0, None
-    for xk, yk in zip(x.to(device), y.to(device)):  # (S, T) each
-        with torch.set_grad_enabled(adapt):
-            logits, state = model(xk, state)
-            nll = F.cross_entropy(logits.flatten(0, 1).float(), yk.flatten(), ignore_index=IGNORE, reduction="sum")
-        n = int((yk != IGNORE).sum())
-        total += nll.item()
-        count += n
-        unknown += int((yk == 0).sum())
-        state = (state[0].detach(), state[1].detach())
-        if adapt and n:
-            grads = torch.autograd.grad(nll / n, params)
-            with torch.no_grad():
-                norm = torch.sqrt(sum((g * g).sum() for g in grads))
-                step = adapt_lr * min(1.0, 1.0 / (float(norm) + 1e-6))  # clipped at norm 1, as in training
-                for p, g in zip(params, grads):
-                    p.sub_(step * g)
-    model.train(was_training)
-    return TextScore(total / count / math.log(2), count, unknown)
-
-
-@torch.no_grad()
-def sample(model: CharLanguageModel, vocab: CharVocab, *, prompt: str = "", length: int = 200,
-           temperature: float = 1.0, top_k: int | None = None, generator: torch.Generator | None = None) -> str:
-    """Generate ``length`` characters after ``prompt``, one at a time from the model's distribution.
-
-    Args:
-        prompt: context to start from; when empty the model starts as after a newline (or its
-            first character when newline is not in the vocabulary).
-        temperature: divides the logits; below 1 is more conservative, above 1 more surprising.
-        top_k: sample only among the ``top_k`` most likely characters.
-        generator: a seeded ``torch.Generator`` (CPU) makes the result reproducible.
-
-    Returns:
-        The generated characters (without the prompt). ``<unk>`` is never generated.
-    """
-    device = next(model.parameters()).device
-    context = vocab.encode(prompt) if prompt else vocab.encode("\n" if "\n" in vocab.chars else vocab.chars[0])
-    was_training = model.training
-    model.eval()
-    logits, state = model(torch.tensor([context], dtype=torch.long, device=device))
-    logits = logits[0, -1]  # (V,)
-    out: list[int] = []
-    for _ in range(length):
-        scores = logits.float().cpu() / temperature
-        scores[0] = -math.inf  # never <unk>
-        if top_k is not None and top_k < scores.numel():
-            kth = torch.topk(scores, top_k).values[-1]
-            scores[scores < kth] = -math.inf
-        nxt = int(torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=generator))
-        out.append(nxt)
-        logits, state = model(torch.tensor([[nxt]], dtype=torch.long, device=device), state)
-        logits = logits[0, -1]
-    model.train(was_training)
-    return vocab.decode(out)
-
 
 # ---------------------------------------------------------------------------------------------
 # The job: configuration and the sklearn-shaped LanguageModel
@@ -395,7 +152,8 @@ class LanguageModel:
 
         Args:
             adapt_lr: > 0 for dynamic evaluation (the model adapts to ``text`` as it reads it,
-                every character still predicted before it is seen); :data:`ADAPT_LR` works well.
+                every character still predicted before it is seen);
+                :data:`lstmkit.models.text_scoring.ADAPT_LR` works well.
         """
         if adapt_lr < 0:
             raise ConfigError(f"adapt_lr must be >= 0, got {adapt_lr}")
