@@ -131,3 +131,17 @@ def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_p
         expected = predicted.loc[batch, [f"p_{c}" for c in classes]].to_numpy()
         np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
         assert [classes[k] for k in scores.argmax(1)] == predicted.loc[batch, "label"].tolist()
+
+
+def test_forecaster_with_calendar_takes_the_phase(tmp_path):
+    model = LSTMForecaster(6, epochs=2, ensemble=2, hidden_size=8, **{"data.calendar": True}).fit(monthly())
+    assert model.net.calendar
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx")))
+    assert [i.name for i in session.get_inputs()] == ["history", "phase"]
+    predicted = model.predict(monthly())
+    history = monthly()["y"].to_numpy(np.float32)[None, :, None]
+    # the series ends in 2007-12: the first forecast step is a January, phase 0
+    forecast, _ = session.run(None, {"history": history, "phase": np.array([0], dtype=np.int64)})
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
+    other, _ = session.run(None, {"history": history, "phase": np.array([6], dtype=np.int64)})
+    assert not np.allclose(other, forecast)  # the phase is read

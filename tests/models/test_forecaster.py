@@ -149,3 +149,20 @@ def test_an_exactly_periodic_series_is_forecast_not_blown_up(seed):
     model = LSTMForecaster(6, epochs=30, ensemble=1, hidden_size=8, season=24).fit(pd.DataFrame({"y": y}))
     forecast = model.predict()["forecast"].to_numpy()
     np.testing.assert_allclose(forecast, 5 + np.sin(2 * np.pi * np.arange(240, 246) / 24), atol=0.1)
+
+
+def test_calendar_features_let_it_see_a_december_spike_a_short_window_cannot(seed):
+    months = pd.period_range("2000-01", periods=240, freq="M")
+    y = np.where(months.month == 12, 10.0, 1.0) + np.random.default_rng(0).normal(0, 0.5, 240)
+    frame = pd.DataFrame({"month": months.astype(str), "y": y})
+    train, truth = frame.iloc[:-3], y[-3:]  # ends 2019-09: October, November, December follow
+    errors = {}
+    for calendar in (False, True):
+        model = LSTMForecaster(3, epochs=100, patience=100, ensemble=1, hidden_size=8, lookback=3, quantiles=(),
+                               season=12, **{"data.calendar": calendar}).fit(train)
+        assert model.net.calendar == calendar
+        forecast = model.predict()["forecast"].to_numpy()
+        errors[calendar] = np.abs(forecast - truth).mean()
+        if calendar:
+            assert forecast[2] > forecast[0] + 4  # the spike is placed in December
+    assert errors[True] < 0.5 * errors[False]

@@ -5,7 +5,10 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
 - a forecaster takes ``history`` ``(B, T, 1)`` (``T >= lookback``; only the last ``lookback``
   steps are read) and returns ``forecast`` ``(B, H)`` and, with quantiles, ``quantiles``
   ``(B, H, Q)``. A model with covariates also takes ``covariates`` ``(B, T, C)``; one trained
-  on several series also takes ``scale`` ``(B, 1)``, the series' scale from ``config.json``.
+  on several series also takes ``scale`` ``(B, 1)``, the series' scale from ``config.json``;
+  one trained with calendar features (``data.calendar``) also takes ``phase`` ``(B,)`` int64,
+  the first forecast step's position in the season (month of the year - 1 for monthly data,
+  hour of the day for hourly data, the history's length for data without a time column).
 - a classifier takes ``sequences`` ``(B, T, F)`` and returns ``scores`` ``(B, K)``, class
   probabilities in the order of ``config.json``'s ``"classes"``. Sequences of a batch shorter
   than ``T`` are padded at the end with NaN: trailing all-NaN steps are padding, and the graph
@@ -78,7 +81,8 @@ class ForecastGraph(nn.Module):
     """A forecaster's net with the window cut and the scale inside: history in data units in, forecast out.
 
     Inputs: ``history`` (B, T, 1), then ``covariates`` (B, T, C) when the model has covariates,
-    then ``scale`` (B, 1) when it was trained on several series (else its one scale is built in).
+    then ``scale`` (B, 1) when it was trained on several series (else its one scale is built in),
+    then ``phase`` (B,) when it reads the calendar.
     """
 
     def __init__(self, net: nn.Module, *, scale: float | None, covariates: bool):
@@ -88,9 +92,11 @@ class ForecastGraph(nn.Module):
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         W = self.net.window
         x = history[:, -W:, 0]  # (B, W)
-        cov = extra[0][:, -W:, :] if self.has_covariates else None  # (B, W, C)
-        scale = extra[-1] if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)  # (B, 1)
-        out = self.net(x, scale, cov)  # (B, H, 1 + Q)
+        extra = list(extra)
+        cov = extra.pop(0)[:, -W:, :] if self.has_covariates else None  # (B, W, C)
+        scale = extra.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)  # (B, 1)
+        phase = extra.pop(0) if self.net.calendar else None  # (B,)
+        out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
         if out.shape[-1] == 1:
             return (out[..., 0],)
         return out[..., 0], out[..., 1:]
@@ -114,6 +120,10 @@ def export_forecaster(model: Any, path: str | Path) -> Path:
         args += (torch.ones(2, 1),)
         inputs.append("scale")
         dynamic["scale"] = {0: "batch"}
+    if net.calendar:
+        args += (torch.tensor([0, 5]),)
+        inputs.append("phase")
+        dynamic["phase"] = {0: "batch"}
     outputs = ["forecast"] + (["quantiles"] if net.quantiles else [])
     for name in outputs:
         dynamic[name] = {0: "batch"}

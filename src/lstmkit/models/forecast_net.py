@@ -6,16 +6,19 @@ the same graph serves training, prediction and ONNX export::
     z     = log(x)  if log  else x                 # (B, L)   variance-stabilised
     level = mean(z[:, -m:])                        # (B, 1)   last season's level (m = season)
     u     = (z - level) / scale                    # (B, L)   per-window, per-series normalised
-    v_k   = skip_k(u[:, -L_k:]) + head_k(LSTM_k(u[:, -L_k:], covariates))   # (B, H) member k
+    v_k   = skip_k(u[:, -L_k:]) + head_k(LSTM_k(u[:, -L_k:], covariates, phases), future phases)  # member k
     y     = inverse(level + scale * median_k(v_k))  # (B, H)  data units
 
 Members differ by seed and lookback ``L_k``; the linear skip (an autoregression on the
 normalised window, as in LSTNet's highway) carries the seasonal pattern and the trend on short
 series, and the LSTM learns what is left. Quantiles, when asked for, come from a second head
-as a lowest quantile plus cumulative softplus steps, so they never cross.
+as a lowest quantile plus cumulative softplus steps, so they never cross. With the calendar on,
+the LSTMs read each window step's phase in the season, and each head the phases of the H
+forecast steps: the known future.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 
 import torch
@@ -38,21 +41,25 @@ class Member(nn.Module):
     """
 
     def __init__(self, *, lookback: int, horizon: int, input_size: int, hidden_size: int, num_layers: int,
-                 dropout: float, n_quantiles: int, variants: Variants | None = None):
+                 dropout: float, n_quantiles: int, n_future: int = 0, variants: Variants | None = None):
         super().__init__()
         self.lookback, self.horizon, self.n_quantiles = lookback, horizon, n_quantiles
         self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0,
                          **asdict(variants or Variants()))
-        self.head = nn.Linear(hidden_size, horizon * (1 + n_quantiles))
+        self.head = nn.Linear(hidden_size + horizon * n_future, horizon * (1 + n_quantiles))
         self.skip = nn.Linear(lookback, horizon)
         nn.init.zeros_(self.skip.weight)
         nn.init.zeros_(self.skip.bias)
 
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        """Map normalised windows ``u`` (B, L, F) to (B, H, 1 + Q): the point, then raw quantile outputs."""
+    def forward(self, u: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
+        """Map normalised windows ``u`` (B, L, F), and known-future inputs (B, H, K), to (B, H, 1 + Q):
+        the point, then raw quantile outputs."""
         u = u[:, -self.lookback :, :]  # (B, L_k, F)
         out, _ = self.lstm(u)  # (B, L_k, hidden)
-        y = self.head(out[:, -1, :]).view(-1, self.horizon, 1 + self.n_quantiles)  # (B, H, 1 + Q)
+        features = out[:, -1, :]  # (B, hidden)
+        if future is not None:
+            features = torch.cat([features, future.flatten(1)], dim=1)  # (B, hidden + H * K)
+        y = self.head(features).view(-1, self.horizon, 1 + self.n_quantiles)  # (B, H, 1 + Q)
         point = y[..., :1] + self.skip(u[..., 0]).unsqueeze(-1)  # (B, H, 1)
         if not self.n_quantiles:
             return point
@@ -78,13 +85,16 @@ class ForecastNet(nn.Module):
 
     def __init__(self, *, lookbacks: list[int], horizon: int, n_covariates: int = 0, hidden_size: int = 32,
                  num_layers: int = 1, dropout: float = 0.0, quantiles: tuple[float, ...] = (), season: int = 1,
-                 log: bool = False, variants: Variants | None = None):
+                 log: bool = False, calendar: bool = False, variants: Variants | None = None):
         super().__init__()
         self.lookbacks, self.horizon, self.season, self.log = list(lookbacks), horizon, max(1, season), log
+        self.calendar = calendar and self.season > 1  # the phase in the season of each forecast step
         self.quantiles = tuple(quantiles)
         self.members = nn.ModuleList(
-            Member(lookback=lb, horizon=horizon, input_size=1 + n_covariates, hidden_size=hidden_size,
-                   num_layers=num_layers, dropout=dropout, n_quantiles=len(self.quantiles), variants=variants)
+            Member(lookback=lb, horizon=horizon, input_size=1 + n_covariates + (2 if self.calendar else 0),
+                   hidden_size=hidden_size,
+                   num_layers=num_layers, dropout=dropout, n_quantiles=len(self.quantiles),
+                   n_future=2 if self.calendar else 0, variants=variants)
             for lb in self.lookbacks
         )
         # covariate standardisation, fitted on the training data (identity until set)
@@ -115,9 +125,21 @@ class ForecastNet(nn.Module):
             u = torch.cat([u, (cov - self.cov_mean) / self.cov_std], dim=-1)  # (B, L, F)
         return u, level
 
-    def members_out(self, u: torch.Tensor) -> torch.Tensor:
-        """(B, L, F) -> (K, B, H, 1 + Q) in normalised units."""
-        return torch.stack([member(u) for member in self.members])
+    def calendar_inputs(self, u: torch.Tensor, first: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """With the calendar on: ``(sin, cos)`` of the phase in the season of every window step, appended to
+        the inputs ``u`` (B, L, F), and of every forecast step, (B, H, 2), from the calendar ordinal of each
+        first forecast step ``first`` (B,). Without it: ``(u, None)``."""
+        if not self.calendar:
+            return u, None
+        L = u.shape[1]
+        steps = first.unsqueeze(1) + torch.arange(-L, self.horizon, device=first.device)  # (B, L + H)
+        angle = torch.remainder(steps, self.season).to(u.dtype) * (2 * math.pi / self.season)
+        phase = torch.stack([torch.sin(angle), torch.cos(angle)], dim=-1)  # (B, L + H, 2)
+        return torch.cat([u, phase[:, :L]], dim=-1), phase[:, L:]
+
+    def members_out(self, u: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, L, F) and known-future inputs (B, H, 2) or None -> (K, B, H, 1 + Q) in normalised units."""
+        return torch.stack([member(u, future) for member in self.members])
 
     def combine(self, out: torch.Tensor) -> torch.Tensor:
         """(K, B, H, 1 + Q) -> (B, H, 1 + Q): the members' median point and mean quantiles."""
@@ -126,11 +148,14 @@ class ForecastNet(nn.Module):
         point = out[..., :1].sort(dim=0).values[(k - 1) // 2] if k > 2 else out[..., :1].mean(dim=0)
         return torch.cat([point, out[..., 1:].mean(dim=0)], dim=-1)
 
-    def forward(self, x: torch.Tensor, scale: torch.Tensor, cov: torch.Tensor | None = None) -> torch.Tensor:
-        """Raw history windows ``x`` (B, L) in data units, ``scale`` (B, 1) -> forecasts (B, H, 1 + Q) in data units."""
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, cov: torch.Tensor | None = None,
+                first: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw history windows ``x`` (B, L) in data units, ``scale`` (B, 1), covariates (B, L, C) and, with the
+        calendar, the ordinal of each first forecast step (B,) -> forecasts (B, H, 1 + Q) in data units."""
         z = self.to_z(x)
         u, level = self.normalise(z, cov, scale)
-        v = self.combine(self.members_out(u))  # (B, H, 1 + Q)
+        u, future = self.calendar_inputs(u, first)
+        v = self.combine(self.members_out(u, future))  # (B, H, 1 + Q)
         return self.from_z(level.unsqueeze(-1) + scale.unsqueeze(-1) * v)
 
 

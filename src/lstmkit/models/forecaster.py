@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import config_from_dict, config_to_dict, resolve_config
+from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.tabular import SeriesData, choose_season, load_series
 from lstmkit.data.windows import gather_windows, window_starts
@@ -44,6 +45,7 @@ class ForecastData:
     fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
     val_fraction: float = 0.15  # last windows of each series for early stopping
     max_windows: int = 2000  # training windows per epoch on long series (a different even subset each epoch)
+    calendar: bool = False  # the forecast steps' phase in the season as known-future inputs (off: see benchmarks/)
 
 
 @dataclass
@@ -133,6 +135,7 @@ class LSTMForecaster:
             "columns": data.describe(), "n_covariates": len(data.covariate_names),
             "last_times": {str(s.id): _json_time(s.times[-1]) if s.times is not None else None for s in data.series},
             "train_lengths": {str(s.id): len(s.target) for s in data.series},
+            "calendar": cfg.data.calendar and season > 1,
         }
         set_seed(cfg.trainer.seed)
         self.net = self._build_net()
@@ -145,6 +148,7 @@ class LSTMForecaster:
         index = window_starts([len(zi) for zi in z], length=window + H, horizon=H,
                               val_fraction=cfg.data.val_fraction, max_windows=cfg.data.max_windows)
         scale_t = torch.tensor(scales, dtype=torch.float32)
+        ordinals = torch.as_tensor(np.concatenate([_ordinals(data, s) for s in data.series]))  # (T,) calendar positions
         rows = index.epoch_rows(0)
         train = (index.train[rows].clone(), scale_t[index.train_series[rows]])  # refilled each epoch on long series
         val = (index.val, scale_t[index.val_series]) if len(index.val) else None
@@ -157,7 +161,8 @@ class LSTMForecaster:
             win = gather_windows(values_on[starts.device], starts, window + H)  # (B, W + H, F)
             u, level = net.normalise(win[:, :window, 0], win[:, :window, 1:], scale.unsqueeze(1))
             target = (win[:, window:, 0] - level) / scale.unsqueeze(1)  # (B, H)
-            return member_loss(model(u), target, quantiles)
+            u, future = net.calendar_inputs(u, ordinals[starts.cpu() + window].to(starts.device))  # phases, or (u, None)
+            return member_loss(model(u, future), target, quantiles)
 
         with _few_threads(cfg):
             self.history = fit(_MembersOnly(net), loss_fn, train, val, config=cfg.trainer, callbacks=[_EpochWindows(index, train, scale_t)],
@@ -170,7 +175,8 @@ class LSTMForecaster:
         m, st = self.config.model, self.state
         return ForecastNet(lookbacks=st["lookbacks"], horizon=m.horizon, n_covariates=st["n_covariates"],
                            hidden_size=m.hidden_size, num_layers=m.num_layers, dropout=m.dropout,
-                           quantiles=tuple(m.quantiles), season=st["season"], log=st["log"], variants=m.variants)
+                           quantiles=tuple(m.quantiles), season=st["season"], log=st["log"],
+                           calendar=st.get("calendar", False), variants=m.variants)
 
     def _read(self, data) -> SeriesData:
         if isinstance(data, SeriesData):
@@ -188,7 +194,7 @@ class LSTMForecaster:
         net = self._require_fitted()
         self._check_compatible(data)
         W = net.window
-        xs, covs, scales = [], [], []
+        xs, covs, scales, firsts = [], [], [], []
         for s in data.series:
             if len(s.target) < W:
                 raise DataError(f"series{_name(s.id)} has {len(s.target)} points; this model needs at least {W} (its lookback)")
@@ -201,11 +207,13 @@ class LSTMForecaster:
                 z = np.log(s.target) if self.state["log"] else s.target
                 scale = series_scale(z, self.state["season"])
             scales.append(scale)
+            firsts.append(int(_ordinals(data, s)[-1]) + 1)
         x = torch.as_tensor(np.stack(xs), dtype=torch.float32)  # (S, W)
         cov = torch.as_tensor(np.stack(covs), dtype=torch.float32)  # (S, W, C)
         scale = torch.as_tensor(scales, dtype=torch.float32).unsqueeze(1)  # (S, 1)
+        first = torch.as_tensor(firsts, dtype=torch.long)  # (S,) calendar position of each first forecast step
         with torch.no_grad(), _few_threads(self.config):
-            out = net(x, scale, cov)  # (S, H, 1 + Q)
+            out = net(x, scale, cov, first)  # (S, H, 1 + Q)
         return out.double().numpy()
 
     def predict(self, data: str | Path | pd.DataFrame | SeriesData | None = None) -> pd.DataFrame:
@@ -325,8 +333,13 @@ class _MembersOnly(torch.nn.Module):
         super().__init__()
         self.net = net
 
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        return self.net.members_out(u)
+    def forward(self, u: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net.members_out(u, future)
+
+
+def _ordinals(data: SeriesData, series) -> np.ndarray:
+    """Calendar positions of a series' steps (see :mod:`lstmkit.data.calendar`)."""
+    return step_ordinals(series.times, kind=data.time_kind, freq=data.freq, length=len(series.target))
 
 
 def forecast_frame(data: SeriesData, out: np.ndarray, *, quantiles: tuple[float, ...] | list[float]) -> pd.DataFrame:
