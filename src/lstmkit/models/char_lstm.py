@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.nn import LSTM
+from lstmkit.nn.stateful import detach_state
 from lstmkit.nn.variants import Variants
 
 IGNORE = -1  # target id of padding in the last chunk of a stream; never scored
@@ -130,6 +131,6 @@ class TBPTTLoss:
         for xk, yk in zip(x, y):  # (S, T) each, in order
             logits, state = model(xk, state)  # (S, T, V)
             total = total + F.cross_entropy(logits.flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum")
-            state = (state[0].detach(), state[1].detach())
+            state = detach_state(state)  # gradients stop at the chunk boundary
         self._states[model.training] = state
         return total / (y != IGNORE).sum().clamp(min=1)

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from lstmkit.data.text import CharVocab
 from lstmkit.models.char_lstm import IGNORE, CharLanguageModel, tbptt_layout
+from lstmkit.nn.stateful import detach_state
 
 # Dynamic evaluation (score_text's adapt_lr): chunk length and SGD rate, tuned on held-out GPL-3.
 ADAPT_CHUNK_LEN = 32
@@ -81,7 +82,7 @@ def score_text(model: CharLanguageModel, vocab: CharVocab, text: str, *, chunk_l
         total += nll.item()
         count += n
         unknown += int((yk == 0).sum())
-        state = (state[0].detach(), state[1].detach())
+        state = detach_state(state)
         if adapt and n:
             grads = torch.autograd.grad(nll / n, params)
             with torch.no_grad():
