@@ -45,7 +45,7 @@ class ForecastData:
     fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
     val_fraction: float = 0.15  # last windows of each series for early stopping
     max_windows: int = 2000  # training windows per epoch on long series (a different even subset each epoch)
-    calendar: bool = False  # the forecast steps' phase in the season as known-future inputs (off: see benchmarks/)
+    calendar: bool = False  # phases in the season as known-future inputs: helps calendar seasons, hurts others (benchmarks/)
 
 
 @dataclass
