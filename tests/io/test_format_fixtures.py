@@ -13,9 +13,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VERSIONS = range(1, FORMAT_VERSION + 1)
 
 
-def test_every_format_version_has_a_fixture():
+def test_every_format_version_has_a_fixture_of_every_task():
     for version in VERSIONS:
-        assert (FIXTURES / f"format_v{version}" / "forecast" / "model" / "config.json").is_file(), version
+        for task in ("forecast", "classify", "text"):
+            assert (FIXTURES / f"format_v{version}" / task / "model" / "config.json").is_file(), (version, task)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -36,3 +37,29 @@ def test_forecaster_fixture_loads_and_predicts_what_it_did(version, tmp_path):
 def test_fixture_files_stay_tiny():
     sizes = [p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file()]
     assert max(sizes) < 20_000
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_classifier_fixture_loads_and_scores_what_it_did(version):
+    from lstmkit.data.ts_format import read_ts
+    from lstmkit.models.classifier import LSTMClassifier
+
+    folder = FIXTURES / f"format_v{version}" / "classify"
+    expected = pd.read_csv(folder / "expected.csv")
+    model = LSTMClassifier.load(folder / "model")
+    assert list(model.classes_) == list(expected.columns)
+    np.testing.assert_allclose(model.predict_proba(read_ts(folder / "cases.ts")), expected.to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_language_model_fixture_loads_scores_and_samples_what_it_did(version):
+    import json
+
+    from lstmkit.models.language_model import LanguageModel
+
+    folder = FIXTURES / f"format_v{version}" / "text"
+    expected = json.loads((folder / "expected.json").read_text())
+    model = LanguageModel.load(folder / "model")
+    corpus = (folder / "corpus.txt").read_text()
+    assert model.score(corpus).bits_per_char == pytest.approx(expected["bits_per_char"], rel=1e-5)
+    assert model.sample("the ", length=20, seed=3) == expected["sample"]
