@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_training_args, join_torchrun, print_classification, show_progress, training_overrides,
-    write_predictions,
+    ArgumentParser, add_training_args, join_torchrun, print_classification, print_classifier_training, show_progress,
+    training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -112,12 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
         lengths = data.lengths
         print(f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "
               f"{data.n_features} feature(s), lengths {lengths.min()}-{lengths.max()}")
-        history = clf.history_
-        line = f"epochs: {len(history.rows)} (best {history.best_epoch})"
-        if clf.validation_ is not None:
-            line += f"; validation accuracy {clf.validation_['accuracy']:.4f} on {clf.validation_['n']} held-out cases"
-        print(line)
-        print(f"model written to {output}")
+        print_classifier_training(clf.history_, clf.validation_, what="cases", output=output)
     return 0
 
 

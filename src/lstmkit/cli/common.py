@@ -148,3 +148,12 @@ def print_classification(metrics: dict, *, what: str) -> None:
     print(f"macro-F1: {metrics['macro_f1']:.4f}")
     print("confusion matrix (rows: true, columns: predicted):")
     print(format_confusion(metrics["confusion"], metrics["classes"]))
+
+
+def print_classifier_training(history, validation: dict | None, *, what: str, output) -> None:
+    """The epochs run (and the best), the held-out accuracy when there was a validation split, where the model went."""
+    line = f"epochs: {len(history.rows)} (best {history.best_epoch})"
+    if validation is not None:
+        line += f"; validation accuracy {validation['accuracy']:.4f} on {validation['n']} held-out {what}"
+    print(line)
+    print(f"model written to {output}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lstmkit.cli.common import (
     ArgumentParser, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int,
-    print_classification, show_progress, training_overrides, write_predictions,
+    print_classification, print_classifier_training, show_progress, training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -164,11 +164,7 @@ def run_classify_train(args: argparse.Namespace) -> int:
         print(f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
               f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "
               f"{clf.tokenizer_.mode} tokens")
-        line = f"epochs: {len(clf.history_.rows)} (best {clf.history_.best_epoch})"
-        if clf.validation_ is not None:
-            line += f"; validation accuracy {clf.validation_['accuracy']:.4f} on {clf.validation_['n']} held-out texts"
-        print(line)
-        print(f"model written to {output}")
+        print_classifier_training(clf.history_, clf.validation_, what="texts", output=output)
     return 0
 
 
