@@ -40,13 +40,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"lstmkit.cli.{name}")
-        except ModuleNotFoundError as exc:  # a subcommand still being written
-            if exc.name != f"lstmkit.cli.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"lstmkit.cli.{name}").register(subparsers)
     return parser
 
 
