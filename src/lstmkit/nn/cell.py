@@ -1,7 +1,6 @@
 """The LSTM cell: one time step, written out gate by gate, weight-compatible with torch.nn.LSTMCell."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -9,7 +8,9 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from lstmkit.nn import checks
-from lstmkit.nn.variants import extra_parameter_shapes, input_part, step_params, variant_step, zoneout_keeps
+from lstmkit.nn.variants import (
+    extra_parameter_shapes, input_part, reset_lstm_parameters, step_params, variant_step, zoneout_keeps,
+)
 
 
 class LSTMCell(nn.Module):
@@ -72,15 +73,7 @@ class LSTMCell(nn.Module):
         Then layer-norm gains are set to 1 and offsets to 0, and ``forget_bias`` is added to the
         forget-gate block of ``bias_ih``.
         """
-        stdv = 1.0 / math.sqrt(self.hidden_size)
-        for w in self.parameters():
-            nn.init.uniform_(w, -stdv, stdv)
-        with torch.no_grad():
-            for name, init in self._variant_init.items():
-                if init is not None:
-                    getattr(self, name).fill_(init)
-            if self.variants.forget_bias:
-                self.bias_ih[self.hidden_size : 2 * self.hidden_size] += self.variants.forget_bias
+        reset_lstm_parameters(self, self._variant_init, ["bias_ih"] if self.bias else [])
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")

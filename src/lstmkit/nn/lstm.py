@@ -1,7 +1,6 @@
 """The LSTM layer: stacked, optionally bidirectional and projected, weight-compatible with torch.nn.LSTM."""
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from lstmkit.nn.explicit import explicit_layer
 from lstmkit.nn.fused import fused_lstm
 from lstmkit.nn.schedule import Schedule
 from lstmkit.nn.trace import LSTMTrace, trace_lstm
-from lstmkit.nn.variants import extra_parameter_shapes, variant_layer
+from lstmkit.nn.variants import extra_parameter_shapes, reset_lstm_parameters, variant_layer
 
 
 @dataclass
@@ -149,18 +148,7 @@ class LSTM(nn.Module):
         Then layer-norm gains are set to 1 and offsets to 0, and ``forget_bias`` is added to the
         forget-gate block of every ``bias_ih``.
         """
-        stdv = 1.0 / math.sqrt(self.hidden_size)
-        for w in self.parameters():
-            nn.init.uniform_(w, -stdv, stdv)
-        with torch.no_grad():
-            for name, init in self._variant_init.items():
-                if init is not None:
-                    getattr(self, name).fill_(init)
-            if self.variants.forget_bias:
-                hid = self.hidden_size
-                for name in self._flat_weights_names:
-                    if name.startswith("bias_ih"):
-                        getattr(self, name)[hid : 2 * hid] += self.variants.forget_bias
+        reset_lstm_parameters(self, self._variant_init, [n for n in self._flat_weights_names if n.startswith("bias_ih")])
 
     @property
     def num_directions(self) -> int:

@@ -91,6 +91,26 @@ class Variants:
         return training and (self.recurrent_dropout > 0 or self.weight_drop > 0 or max(self.zoneout) > 0)
 
 
+def reset_lstm_parameters(module: torch.nn.Module, variant_init: dict[str, float | None], bias_ih: list[str]) -> None:
+    """Initialise an LSTM layer or cell as torch does, then its variants.
+
+    Every parameter is drawn from uniform(-1/sqrt(H), 1/sqrt(H)); variant parameters with a
+    constant start (layer-norm gains 1, offsets 0) are set to it, and ``forget_bias`` is added
+    to the forget-gate block of each ``bias_ih`` parameter named in ``bias_ih``.
+    """
+    hid = module.hidden_size
+    stdv = 1.0 / math.sqrt(hid)
+    for w in module.parameters():
+        torch.nn.init.uniform_(w, -stdv, stdv)
+    with torch.no_grad():
+        for name, init in variant_init.items():
+            if init is not None:
+                getattr(module, name).fill_(init)
+        if module.variants.forget_bias:
+            for name in bias_ih:
+                getattr(module, name)[hid : 2 * hid] += module.variants.forget_bias
+
+
 def _probability(owner: str, name: str, value: Any, *, upper_open: bool = True) -> float:
     ok = not isinstance(value, bool) and isinstance(value, (int, float)) and not math.isnan(value) \
         and 0 <= value < 1  # fmt: skip
