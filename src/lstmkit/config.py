@@ -27,6 +27,10 @@ def _field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
+# numeric setting type -> (how an error names it, the Python values taken as they are)
+_NUMBERS: dict[type, tuple[str, tuple[type, ...]]] = {int: ("an integer", (int,)), float: ("a number", (int, float))}
+
+
 def _coerce(value: Any, kind: Any, key: str) -> Any:
     """Return ``value`` as type ``kind`` or raise ConfigError naming the key, the type and the value."""
     origin = typing.get_origin(kind)
@@ -66,28 +70,16 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
             return value.lower() in ("true", "1", "yes")
         raise ConfigError(f"{key} must be true or false, got {value!r}")
-    if kind is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key} must be an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
+    if kind in _NUMBERS:
+        what, accepted = _NUMBERS[kind]
+        if isinstance(value, accepted) and not isinstance(value, bool):
+            return kind(value)
         if isinstance(value, str):
             try:
-                return int(value)
+                return kind(value)
             except ValueError:
                 pass
-        raise ConfigError(f"{key} must be an integer, got {value!r}")
-    if kind is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{key} must be a number, got {value!r}")
+        raise ConfigError(f"{key} must be {what}, got {value!r}")
     if kind is str:
         if isinstance(value, str):
             return value
