@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +223,9 @@ def load_series(
         time_col: the time column; default detected (dates, ``1949-01``, ``1965-Q1``, years).
         id_col: the series-id column of long-format data holding several series.
         covariates: use the other numeric columns as past covariates.
-        fill: ``"interpolate"`` missing values (with a warning) or ``"error"``.
+        fill: ``"interpolate"`` missing values (with a warning), ``"error"``, or ``"keep"``: leave
+            them as NaN for the caller to impute after cutting a hold-out (:func:`impute`), so
+            that no filled value is computed from points the model must not see.
 
     Raises:
         DataError: unreadable file, unknown or ambiguous columns, non-numeric or infinite values,
@@ -237,8 +239,8 @@ def load_series(
 
         path = resolve_dataset(source)
         frame, name = read_table(path), Path(path).name
-    if fill not in ("interpolate", "error"):
-        raise DataError(f"fill must be 'interpolate' or 'error', got {fill!r}")
+    if fill not in ("interpolate", "error", "keep"):
+        raise DataError(f"fill must be 'interpolate', 'error' or 'keep', got {fill!r}")
     columns = list(frame.columns)
     for role, col in (("target", target), ("time", time_col), ("id", id_col)):
         if col is not None and col not in columns:
@@ -403,12 +405,33 @@ def _fill_gaps(y, x, *, fill, where, source, target):
             )
         if missing.all():
             raise DataError(f"column {target!r}{where} of {source} has no values")
+        if fill == "keep":
+            return y, x
         if count:
             log.warning("%d missing value(s) in %r%s of %s filled by linear interpolation", count, target, where, source)
         y = pd.Series(y).interpolate(limit_direction="both").to_numpy()
         if x.size:
             x = pd.DataFrame(x).interpolate(limit_direction="both").fillna(0.0).to_numpy()
     return y, x
+
+
+def impute(data: SeriesData) -> SeriesData:
+    """``data`` with each series' missing values filled by linear interpolation inside that series.
+
+    Call it on the part a model may see (after cutting any hold-out), never on the whole file:
+    a gap just before the cut would otherwise be filled from held-out points.
+    """
+    series = []
+    for s in data.series:
+        where = f" of series {s.id!r}" if s.id is not None else ""
+        y, x = _fill_gaps(s.target, s.covariates, fill="interpolate", where=where, source=data.source, target=data.target)
+        series.append(Series(id=s.id, target=y, covariates=x, times=s.times))
+    return replace(data, series=series)
+
+
+def missing_count(data: SeriesData) -> int:
+    """How many target values of ``data`` are missing (NaN)."""
+    return int(sum(np.isnan(s.target).sum() for s in data.series))
 
 
 def _first_line(exc: BaseException) -> str:
