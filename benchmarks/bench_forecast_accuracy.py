@@ -1,136 +1,136 @@
-"""Forecast accuracy of lstmkit's default forecaster against seasonal naive and ETS on real series.
+"""Forecast accuracy on a corpus of real series: lstmkit (several seeds, with ablations) against StatsForecast.
 
-Needs the series from statsmodels and pmdarima (install them in a scratch environment, not as
-lstmkit dependencies)::
+    python benchmarks/bench_forecast_accuracy.py                              # the dev corpus, 3 seeds
+    python benchmarks/bench_forecast_accuracy.py --variants full,linear,lstm  # the ablation
+    python benchmarks/bench_forecast_accuracy.py --only ukgas,nottem --seeds 0 --set model.ensemble=3
 
-    python3 -m venv /tmp/scratch && /tmp/scratch/bin/pip install torch==2.13.0 numpy pandas \
-        statsmodels pmdarima safetensors tqdm matplotlib
-    /tmp/scratch/bin/python benchmarks/bench_forecast_accuracy.py [--origins 2] [--only air,lynx] [--set model.ensemble=3]
-
-For every series and origin (the last ``origins`` non-overlapping blocks of ``horizon`` points),
-each method is fitted on the history before the origin only and scored by MASE (seasonal
-scale from that history). Prints per-series MASE and the geometric mean per method, with times.
+The corpus is a folder of CSVs with an ``index.json`` (per file: horizon, season, target,
+time column, id column for long-format sets), by default ``../shared/data/forecast-dev``.
+For every file and origin (the last ``--origins`` blocks of ``horizon`` points), every method
+sees only the raw history before the origin (gaps filled inside it), and is scored by MASE
+with the in-sample seasonal-naive scale; a multi-series file is one global lstmkit model and
+one score per series. Prints, per method, the geometric mean of MASE over series x origins
+(mean and spread over seeds), its ratio to the StatsForecast combo (mean of AutoETS,
+AutoARIMA, AutoTheta) and to AutoETS, and the worst series against the best of seasonal
+naive / AutoETS. ``--save FILE.json`` keeps every forecast for further analysis.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "forecast-dev"
 
-def _series() -> dict[str, tuple[pd.DataFrame, int, str]]:
-    """name -> (frame with time/value columns, horizon, kind)."""
-    import pmdarima.datasets as pm
-    import statsmodels.api as sm
 
-    out = {}
+def gmean(values) -> float:
+    v = np.maximum(np.asarray(values, dtype=float), 1e-9)
+    return float(math.exp(np.log(v).mean()))
 
-    def monthly(values, start):
-        return pd.DataFrame({"month": pd.period_range(start, periods=len(values), freq="M").astype(str), "value": values})
 
-    def quarterly(values, start):
-        p = pd.period_range(start, periods=len(values), freq="Q")
-        return pd.DataFrame({"quarter": [f"{x.year}-Q{x.quarter}" for x in p], "value": values})
+def cases(corpus: Path, only: list[str], origins: int):
+    """Yield (name, spec, history SeriesData (raw), truths list, origin k)."""
+    import pandas as pd
 
-    def yearly(values, start):
-        return pd.DataFrame({"year": np.arange(start, start + len(values)), "value": values})
+    from lstmkit.data.tabular import load_series
+    from lstmkit.errors import DataError
+    from lstmkit.evaluate.backtest import truncate
 
-    # short classic series
-    out["airpassengers"] = (monthly(pm.load_airpassengers(), "1949-01"), 12, "short")
-    out["wineind"] = (monthly(pm.load_wineind(), "1980-01"), 12, "short")
-    out["woolyrnq"] = (quarterly(pm.load_woolyrnq(), "1965Q1"), 8, "short")
-    out["austres"] = (quarterly(pm.load_austres(), "1971Q2"), 8, "short")
-    out["ausbeer"] = (quarterly(pm.load_ausbeer(), "1956Q1"), 8, "short")
-    out["lynx"] = (yearly(pm.load_lynx(), 1821), 6, "short")
-    out["nile"] = (yearly(sm.datasets.nile.load_pandas().data["volume"].to_numpy(), 1871), 6, "short")
-    macro = sm.datasets.macrodata.load_pandas().data
-    out["realgdp"] = (quarterly(macro["realgdp"].to_numpy(), "1959Q1"), 8, "short")
-    out["unemp"] = (quarterly(macro["unemp"].to_numpy(), "1959Q1"), 8, "short")
-    out["sunspots_yearly"] = (yearly(sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(), 1700), 11, "short")
-    # long series
-    co2 = sm.datasets.co2.load_pandas().data["co2"].resample("MS").mean().interpolate()
-    out["co2_monthly"] = (monthly(co2.to_numpy(), "1958-03"), 12, "long")
-    el = sm.datasets.elnino.load_pandas().data.drop(columns="YEAR").to_numpy().reshape(-1)
-    out["elnino"] = (monthly(el, "1950-01"), 12, "long")
-    out["sunspots_monthly"] = (monthly(np.asarray(pm.load_sunspots(), dtype=float), "1749-01"), 24, "long")
-    taylor = np.asarray(pm.load_taylor(), dtype=float)  # half-hourly electricity demand, 4032 points
-    t = pd.date_range("2000-06-05", periods=len(taylor), freq="30min")
-    out["taylor"] = (pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M:%S"), "value": taylor}), 48, "long")
-    try:  # pmdarima downloads this one on first use; skipped offline
-        out["gasoline"] = (pd.DataFrame({"value": np.asarray(pm.load_gasoline(), dtype=float)}), 13, "long")
-    except Exception as exc:  # noqa: BLE001
-        print(f"# skipped gasoline (needs a download): {type(exc).__name__}", file=sys.stderr)
-    return out
+    index = json.loads((corpus / "index.json").read_text())
+    for name, spec in index.items():
+        if only and name not in only:
+            continue
+        try:
+            data = load_series(corpus / f"{name}.csv", target=spec["target"], time_col=spec.get("time_col"),
+                               id_col=spec.get("id_col"), fill="keep")
+        except DataError:  # a time axis this lstmkit cannot read (e.g. an integer index): the values in file order
+            frame = pd.read_csv(corpus / f"{name}.csv").drop(columns=[spec["time_col"]])
+            data = load_series(frame, target=spec["target"], id_col=spec.get("id_col"), fill="keep")
+        H = spec["horizon"]
+        for k in range(origins):
+            cut, _ = truncate(data, k * H)
+            history, truths = truncate(cut, H)
+            yield name, spec, history, truths, k
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--origins", type=int, default=2)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--variants", default="full", help="comma list of model.components: full, linear, lstm")
     parser.add_argument("--only", default="")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save", type=Path)
     args = parser.parse_args()
 
+    logging.basicConfig(level=logging.ERROR)
     import torch
 
-    torch.set_num_threads(args.threads)
-    import logging
-
-    logging.basicConfig(level=logging.ERROR)
+    torch.set_num_threads(1)
     from lstmkit.config import resolve_config
-    from lstmkit.data.tabular import choose_season, load_series
-    from lstmkit.evaluate import baselines, metrics
+    from lstmkit.data.tabular import impute
+    from lstmkit.evaluate.metrics import mase
+    from lstmkit.evaluate.references import reference_forecasts
     from lstmkit.models.forecaster import ForecastConfig, LSTMForecaster
 
-    rows, times = [], {"lstmkit": 0.0, "ets": 0.0}
-    for name, (frame, horizon, kind) in _series().items():
-        if args.only and name not in args.only.split(","):
-            continue
-        data = load_series(frame)
-        season = 52 if name == "gasoline" else choose_season(data, None, horizon=horizon)
-        y = data.series[0].target
-        for k in range(args.origins):
-            end = len(y) - k * horizon
-            hist, truth = frame.iloc[: end - horizon], y[end - horizon : end]
-            insample = y[: end - horizon]
-            cfg = resolve_config(ForecastConfig(), overrides=[*args.overrides, f"data.season={season}"])
-            started = time.perf_counter()
-            model = LSTMForecaster(horizon, config=cfg).fit(hist)
-            fc = model.predict()["forecast"].to_numpy()
-            lstm_s = time.perf_counter() - started
-            started = time.perf_counter()
-            ets = baselines.ets(insample, horizon, season)
-            ets_s = time.perf_counter() - started
-            times["lstmkit"] += lstm_s
-            times["ets"] += ets_s
-            row = {"series": name, "kind": kind, "n": len(insample), "origin": k, "season": season,
-                   "log": model.state["log"], "epochs": len(model.history.rows), "lstm_s": round(lstm_s, 1)}
-            for method, f in (("lstmkit", fc), ("seasonal_naive", baselines.seasonal_naive(insample, horizon, season)),
-                              ("ets", ets), ("naive", baselines.naive(insample, horizon)),
-                              ("lstm_ets_mean", (fc + ets) / 2)):
-                row[method] = metrics.mase(truth, f, insample=insample, season=season)
-            rows.append(row)
-            print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
-    table = pd.DataFrame(rows)
-    per_series = table.groupby(["series", "kind"])[["lstmkit", "seasonal_naive", "ets", "naive", "lstm_ets_mean", "lstm_s"]].mean()
-    print()
-    print(per_series.round(3).to_string())
-    gm = lambda s: math.exp(np.log(np.maximum(s, 1e-9)).mean())  # noqa: E731
-    print("\ngeometric-mean MASE (over series x origins)")
-    for kind in ("short", "long", None):
-        part = table if kind is None else table[table.kind == kind]
-        if part.empty:
-            continue
-        label = kind or "all"
-        print(f"  {label:6s} n={len(part):3d}  " + "  ".join(f"{m}={gm(part[m]):.3f}" for m in ("lstmkit", "seasonal_naive", "ets", "naive", "lstm_ets_mean")))
-    print(f"total seconds: lstmkit {times['lstmkit']:.0f}, ets {times['ets']:.0f}")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    variants = args.variants.split(",")
+    records, seconds = [], {}
+    for name, spec, history, truths, k in cases(args.corpus, [s for s in args.only.split(",") if s], args.origins):
+        H, m = spec["horizon"], spec["season"]
+        filled = [s.target for s in impute(history).series]
+        started = time.perf_counter()
+        refs = reference_forecasts(filled, horizon=H, season=m)
+        seconds["references"] = seconds.get("references", 0.0) + time.perf_counter() - started
+        forecasts = {ref: r.forecasts[:, :, 0] for ref, r in refs.items()}
+        for variant in variants:
+            for seed in seeds:
+                cfg = resolve_config(ForecastConfig(), overrides=[*args.overrides, f"data.season={m}",
+                                                                  f"model.components={variant}", f"trainer.seed={seed}"])
+                started = time.perf_counter()
+                model = LSTMForecaster(H, config=cfg).fit(history)
+                forecasts[f"{variant}/{seed}"] = model.forecast_arrays(history)[:, :, 0]
+                seconds[variant] = seconds.get(variant, 0.0) + time.perf_counter() - started
+        for i, (hist, truth) in enumerate(zip(filled, truths)):
+            seen = ~np.isnan(truth)
+            row = {"series": name if len(filled) == 1 else f"{name}:{history.series[i].id}", "origin": k, "kind": spec["kind"],
+                   "mase": {method: mase(truth[seen], f[i][seen], insample=hist, season=m) for method, f in forecasts.items()},
+                   "forecast": {method: f[i].tolist() for method, f in forecasts.items()}, "truth": truth.tolist(),
+                   "forms": {ref: r.forms[i] for ref, r in refs.items()}}
+            records.append(row)
+            best = ", ".join(f"{meth}={v:.3f}" for meth, v in row["mase"].items() if "/" not in meth or meth.endswith("/0"))
+            print(f"{row['series']:28s} origin {k}: {best}", flush=True)
+    if args.save:
+        args.save.write_text(json.dumps({"records": records, "seconds": seconds, "argv": sys.argv[1:]}))
+    report(records, variants, seeds, seconds)
+
+
+def report(records: list[dict], variants: list[str], seeds: list[int], seconds: dict[str, float]) -> None:
+    refs = [m for m in records[0]["mase"] if "/" not in m]
+    n = len(records)
+    combo = gmean([r["mase"]["combo"] for r in records])
+    ets = gmean([r["mase"]["ets"] for r in records])
+    print(f"\ngeometric-mean MASE over {n} series x origins")
+    print(f"{'method':16s} {'gmean MASE':>14s} {'/ combo':>9s} {'/ AutoETS':>10s} {'worst / best(sn, ets)':>22s}")
+    for ref in refs:
+        g = gmean([r["mase"][ref] for r in records])
+        print(f"{ref:16s} {g:14.3f} {g / combo:9.3f} {g / ets:10.3f}")
+    for variant in variants:
+        per_seed = [gmean([r["mase"][f"{variant}/{s}"] for r in records]) for s in seeds]
+        worst = max(max(r["mase"][f"{variant}/{s}"] / max(min(r["mase"]["seasonal_naive"], r["mase"]["ets"]), 1e-9)
+                        for s in seeds) for r in records)
+        mean, spread = float(np.mean(per_seed)), float(np.std(per_seed))
+        print(f"{'lstmkit ' + variant:16s} {mean:8.3f} ±{spread:.3f} {mean / combo:9.3f} {mean / ets:10.3f} {worst:22.2f}")
+    print("seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
 
 
 if __name__ == "__main__":

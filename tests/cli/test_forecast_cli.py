@@ -28,7 +28,9 @@ def test_forecast_writes_every_file_with_exact_columns(tmp_path, monthly_csv, se
     assert list(frame.columns) == ["time", "step", "forecast", "q0.1", "q0.5", "q0.9"]
     assert frame["step"].tolist() == [1, 2, 3, 4, 5, 6] and frame["time"].iloc[0] == "2006-01"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["scores"]) == {"lstmkit", "naive", "seasonal_naive", "drift", "ets"}
+    assert set(metrics["scores"]) == {"lstmkit", "naive", "seasonal_naive", "ets", "arima", "theta", "combo"}
+    assert metrics["references"]["ets"]["forms"].startswith("ETS(") and metrics["references"]["ets"]["fallbacks"] == {}
+    assert metrics["missing_truths"] == 0
     assert {"mae", "rmse", "smape", "mase", "coverage", "pinball"} <= set(metrics["scores"]["lstmkit"])
     assert list(pd.read_csv(out / "history.csv").columns) == ["epoch", "train_loss", "val_loss", "lr", "seconds"]
     config = json.loads((out / "model" / "config.json").read_text())

@@ -1,8 +1,8 @@
-"""Metrics against values worked out by hand, and the baselines' definitions."""
+"""Metrics against values worked out by hand."""
 import numpy as np
 import pytest
 
-from lstmkit.evaluate import baselines, metrics
+from lstmkit.evaluate import metrics
 
 
 def test_point_metrics_by_hand():
@@ -19,17 +19,3 @@ def test_interval_metrics_by_hand():
     assert metrics.coverage(y, np.array([0.0, 0.0]), np.array([2.0, 2.0])) == 0.5
     # q=0.9 forecast 2 for truths 1, 5: 0.1*1 and 0.9*3
     assert metrics.pinball(y, {0.9: np.array([2.0, 2.0])}) == pytest.approx((0.1 + 2.7) / 2)
-
-
-def test_baselines():
-    h = np.array([1.0, 2.0, 3.0, 10.0, 20.0, 30.0])
-    np.testing.assert_allclose(baselines.naive(h, 2), [30, 30])
-    np.testing.assert_allclose(baselines.seasonal_naive(h, 4, 3), [10, 20, 30, 10])
-    np.testing.assert_allclose(baselines.drift(h, 2), [30 + 29 / 5, 30 + 2 * 29 / 5])
-
-
-def test_ets_follows_a_seasonal_pattern():
-    t = np.arange(60)
-    y = 10 + np.sin(2 * np.pi * t / 12) * 3
-    f = baselines.ets(y[:48], 12, 12)
-    assert metrics.mae(y[48:], f) < 0.3

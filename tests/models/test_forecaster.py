@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from lstmkit.data.tabular import load_series
+from lstmkit.data.tabular import impute, load_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
-from lstmkit.evaluate import baselines, metrics
+from lstmkit.evaluate import metrics
 from lstmkit.evaluate.backtest import holdout, truncate
 from lstmkit.models.forecast_net import ForecastNet
 from lstmkit.data.preprocess import auto_lookbacks, choose_log
@@ -33,7 +33,7 @@ def test_it_learns_a_seasonal_pattern_better_than_naive(seed):
     assert forecast["time"].iloc[0] == "2007-01"
     hist = train["sales"].to_numpy()
     lstm = metrics.mase(truth, forecast["forecast"].to_numpy(), insample=hist, season=12)
-    naive = metrics.mase(truth, baselines.naive(hist, 12), insample=hist, season=12)
+    naive = metrics.mase(truth, np.full(12, hist[-1]), insample=hist, season=12)
     assert lstm < 0.5 * naive
 
 
@@ -71,20 +71,37 @@ def test_same_seed_same_forecast(seed):
 
 
 def test_holdout_model_never_sees_the_holdout(seed):
-    """Changing the last H points must not change the evaluation model at all (no leakage)."""
+    """Changing the last H points must not change the evaluation model at all (no leakage), even
+    with a gap just before the cut, which filling the whole series would fill from the hold-out."""
     frame = seasonal_frame(72)
+    frame.loc[frame.index[-7], "sales"] = np.nan  # the last training point is missing
     spoiled = frame.copy()
     spoiled.loc[spoiled.index[-6:], "sales"] = 1e6
+    spoiled.loc[spoiled.index[-2], "sales"] = np.nan  # a missing truth: left out of the scores, counted
     runs = []
     for f in (frame, spoiled):
-        data = load_series(f)
+        data = LSTMForecaster(6, **FAST).read(f)  # as the CLI reads: gaps kept until the hold-out is cut
+        assert np.isnan(data.series[0].target[-7])
         m, fc, model = holdout(lambda: LSTMForecaster(6, **FAST), data, horizon=6)
-        runs.append((fc, model.state, {k: v.clone() for k, v in model.net.state_dict().items()}))
+        runs.append((fc, model.state, {k: v.clone() for k, v in model.net.state_dict().items()}, m))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     assert runs[0][1] == runs[1][1]  # scale, log choice, lookbacks, lengths
     for k in runs[0][2]:
         torch.testing.assert_close(runs[0][2][k], runs[1][2][k])
     assert runs[0][1]["train_lengths"] == {"None": 66}
+    assert runs[0][3]["missing_truths"] == 0 and runs[1][3]["missing_truths"] == 1
+    # the references were fitted on the same history: their forms do not depend on the hold-out
+    assert runs[0][3]["references"] == runs[1][3]["references"]
+
+
+def test_a_gap_is_filled_from_the_training_part_only():
+    frame = seasonal_frame(40)
+    frame.loc[frame.index[-3], "sales"] = np.nan
+    data = LSTMForecaster(2).read(frame)
+    short, truths = truncate(data, 2)
+    filled = impute(short).series[0].target
+    assert filled[-1] == short.series[0].target[-2]  # carried from the last training value, not the truth
+    assert not np.isnan(filled).any() and np.isnan(data.series[0].target[-3])
 
 
 def test_truncate_keeps_the_truth():

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
-    data = probe._read(args.data)
+    data = probe.read(args.data)
 
     H = cfg.model.horizon
     metrics, holdout_fc = {"horizon": H, "skipped": ""}, None

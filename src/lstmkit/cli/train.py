@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_dir(args)
     if args.resume and not (out / ".checkpoints").is_dir():
         raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
-    data = LSTMForecaster(cfg.model.horizon, config=cfg)._read(args.data)
+    data = LSTMForecaster(cfg.model.horizon, config=cfg).read(args.data)
     writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
     if not writer:

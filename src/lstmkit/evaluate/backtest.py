@@ -2,7 +2,7 @@
 
 ``holdout`` (used by ``lstmkit forecast`` for metrics.json) trains a *separate* forecaster with
 the same settings on each series minus its last H points, so its scaler, log-transform choice,
-season and windows never see the hold-out; the baselines are fitted on the same history.
+season and windows never see the hold-out; the classical references are fitted on the same history.
 ``rolling_origin`` (``lstmkit evaluate --backtest K``) scores an already trained model without
 retraining it, and says how many of the scored points it saw in training.
 """
@@ -14,21 +14,22 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.data.tabular import SeriesData
+from lstmkit.data.tabular import SeriesData, impute
 from lstmkit.errors import DataError
-from lstmkit.evaluate import baselines
 from lstmkit.evaluate.metrics import point_metrics, quantile_metrics
+from lstmkit.evaluate.references import reference_forecasts
 
 log = logging.getLogger(__name__)
 
 HOLDOUT_NOTE = (
     "a separate model, trained with the same settings on all but the last {h} points of each series, "
-    "forecast those points; its preprocessing and the baselines saw only the earlier points"
+    "forecast those points; the last {h} points were cut from the raw data before any gap filling, "
+    "and its preprocessing and the classical references saw only the earlier points"
 )
 
 
 def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]:
-    """``data`` without the last ``drop`` points of each series, and those points (the truth)."""
+    """``data`` without the last ``drop`` points of each series, and those points (the truth, NaN where missing)."""
     if drop <= 0:
         return data, [np.zeros(0) for _ in data.series]
     short = [dataclasses.replace(s, target=s.target[:-drop], covariates=s.covariates[:-drop],
@@ -37,22 +38,40 @@ def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]
 
 
 def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.ndarray, *, season: int,
-          quantiles: tuple[float, ...] = ()) -> dict[str, dict[str, float]]:
-    """Metrics of the LSTM forecasts (S, H, 1 + Q) and of every baseline, averaged over series."""
+          quantiles: tuple[float, ...] = (), ids: list | None = None) -> dict[str, Any]:
+    """Metrics of the LSTM forecasts (S, H, 1 + Q) and of every classical reference, averaged over series.
+
+    ``histories`` are the (gap-filled) training parts the references are fitted on; missing truths
+    (NaN) are left out of every method's scores alike and counted.
+
+    Returns:
+        ``{"scores": {method: {metric: value}}, "references": {method: forms and fallbacks}, "missing_truths": n}``.
+    """
     H = forecasts.shape[1]
-    per_method: dict[str, list[dict[str, float]]] = {"lstmkit": []}
+    refs = reference_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
+    methods = {"lstmkit": forecasts, **{name: ref.forecasts for name, ref in refs.items()}}
+    per_method: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
+    missing = 0
     for i, (hist, truth) in enumerate(zip(histories, truths)):
-        row = point_metrics(truth, forecasts[i, :, 0], insample=hist, season=season)
-        if quantiles:
-            row.update(quantile_metrics(truth, {q: forecasts[i, :, 1 + j] for j, q in enumerate(quantiles)}))
-        per_method["lstmkit"].append(row)
-        for name, method in baselines.BASELINES.items():
-            point = method(hist, H, season)
-            row = point_metrics(truth, point, insample=hist, season=season)
+        seen = ~np.isnan(truth)
+        missing += int((~seen).sum())
+        if not seen.any():
+            continue
+        for name, out in methods.items():
+            row = point_metrics(truth[seen], out[i, seen, 0], insample=hist, season=season)
             if quantiles:
-                row.update(quantile_metrics(truth, baselines.baseline_quantiles(name, hist, point, quantiles, season=season)))
-            per_method.setdefault(name, []).append(row)
-    return {name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()}
+                row.update(quantile_metrics(truth[seen], {q: out[i, seen, 1 + j] for j, q in enumerate(quantiles)}))
+            per_method[name].append(row)
+    if not per_method["lstmkit"]:
+        raise DataError(f"every one of the last {H} points is missing; nothing to score the hold-out on")
+    labels = [str(s) if s is not None else "series" for s in (ids or [None] * len(histories))]
+    scores = {name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()}
+    references = {
+        name: {"forms": dict(zip(labels, ref.forms)) if len(labels) > 1 else ref.forms[0],
+               "fallbacks": {labels[i]: why for i, why in ref.fallbacks.items()}}
+        for name, ref in refs.items()
+    }
+    return {"scores": scores, "references": references, "missing_truths": missing}
 
 
 def holdout(make_forecaster, data: SeriesData, *, horizon: int, season: int | None = None,
@@ -70,16 +89,18 @@ def holdout(make_forecaster, data: SeriesData, *, horizon: int, season: int | No
     Raises:
         DataError: the series are too short to hold out H points and still train.
     """
-    train, truths = truncate(data, horizon)
+    train, truths = truncate(data, horizon)  # raw: gaps are filled inside the training part only
     model = make_forecaster()
     model.fit(train, progress=progress, checkpoint_path=checkpoint_path, resume=resume)
     forecasts = model.forecast_arrays(train)
     quantiles = tuple(model.config.model.quantiles)
-    result = score([s.target for s in train.series], truths, forecasts, season=model.state["season"], quantiles=quantiles)
+    filled = impute(train)
+    result = score([s.target for s in filled.series], truths, forecasts, season=model.state["season"],
+                   quantiles=quantiles, ids=[s.id for s in train.series])
     metrics = {
         "horizon": horizon, "season": model.state["season"], "series": len(data.series),
-        "holdout": HOLDOUT_NOTE.format(h=horizon), "scores": result,
-        "best": min(result, key=lambda k: result[k]["mase"]),
+        "holdout": HOLDOUT_NOTE.format(h=horizon), **result,
+        "best": min(result["scores"], key=lambda k: result["scores"][k]["mase"]),
     }
     return metrics, forecasts, model
 
@@ -106,14 +127,16 @@ def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, A
         hist, _ = truncate(data, k * H)
         truths = [s.target[len(h.target): len(h.target) + H] for s, h in zip(data.series, hist.series)]
         forecasts = model.forecast_arrays(hist)
-        folds.append(score([s.target for s in hist.series], truths, forecasts, season=model.state["season"], quantiles=quantiles))
+        folds.append(score([s.target for s in impute(hist).series], truths, forecasts, season=model.state["season"],
+                           quantiles=quantiles, ids=[s.id for s in hist.series]))
         seen += sum(max(0, min(H, trained.get(str(s.id), 0) - len(s.target))) for s in hist.series)
-    methods = folds[0].keys()
-    mean = {m: {k: float(np.mean([f[m][k] for f in folds])) for k in folds[0][m]} for m in methods}
-    total = backtest * H * len(data.series)
+    methods = folds[0]["scores"].keys()
+    mean = {m: {k: float(np.mean([f["scores"][m][k] for f in folds])) for k in folds[0]["scores"][m]} for m in methods}
+    missing = sum(f["missing_truths"] for f in folds)
+    total = backtest * H * len(data.series) - missing
     result = {"horizon": H, "origins": backtest, "season": model.state["season"], "series": len(data.series),
-              "scores": mean, "best": min(mean, key=lambda k: mean[k]["mase"]),
-              "points_seen_in_training": seen, "points_scored": total}
+              "scores": mean, "best": min(mean, key=lambda k: mean[k]["mase"]), "references": folds[-1]["references"],
+              "missing_truths": missing, "points_seen_in_training": seen, "points_scored": total}
     if seen:
         log.warning("%d of the %d scored points were in the model's training data; those metrics are optimistic", seen, total)
     return result

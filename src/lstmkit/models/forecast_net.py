@@ -41,9 +41,11 @@ class Member(nn.Module):
     """
 
     def __init__(self, *, lookback: int, horizon: int, input_size: int, hidden_size: int, num_layers: int,
-                 dropout: float, n_quantiles: int, n_future: int = 0, variants: Variants | None = None):
+                 dropout: float, n_quantiles: int, n_future: int = 0, variants: Variants | None = None,
+                 components: str = "full"):
         super().__init__()
         self.lookback, self.horizon, self.n_quantiles = lookback, horizon, n_quantiles
+        self.use_lstm, self.use_skip = components in ("full", "lstm"), components in ("full", "linear")
         self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0,
                          **asdict(variants or Variants()))
         self.head = nn.Linear(hidden_size + horizon * n_future, horizon * (1 + n_quantiles))
@@ -55,12 +57,15 @@ class Member(nn.Module):
         """Map normalised windows ``u`` (B, L, F), and known-future inputs (B, H, K), to (B, H, 1 + Q):
         the point, then raw quantile outputs."""
         u = u[:, -self.lookback :, :]  # (B, L_k, F)
-        out, _ = self.lstm(u)  # (B, L_k, hidden)
-        features = out[:, -1, :]  # (B, hidden)
+        if self.use_lstm:
+            out, _ = self.lstm(u)  # (B, L_k, hidden)
+            features = out[:, -1, :]  # (B, hidden)
+        else:  # ablation: the linear skip alone (the heads see no LSTM state)
+            features = u.new_zeros(u.shape[0], self.lstm.hidden_size)
         if future is not None:
             features = torch.cat([features, future.flatten(1)], dim=1)  # (B, hidden + H * K)
         y = self.head(features).view(-1, self.horizon, 1 + self.n_quantiles)  # (B, H, 1 + Q)
-        point = y[..., :1] + self.skip(u[..., 0]).unsqueeze(-1)  # (B, H, 1)
+        point = y[..., :1] + self.skip(u[..., 0]).unsqueeze(-1) if self.use_skip else y[..., :1]  # (B, H, 1)
         if not self.n_quantiles:
             return point
         raw = y[..., 1:]  # (B, H, Q)
@@ -81,11 +86,12 @@ class ForecastNet(nn.Module):
         quantiles: quantile levels in (0, 1), ascending (empty for a point forecast).
         season: m, the steps averaged for a window's level (1 = the last value).
         log: model log(x) (positive data with multiplicative seasonality).
+        components: ``"full"``, or an ablation: ``"linear"`` (the skip alone) or ``"lstm"`` (no skip).
     """
 
     def __init__(self, *, lookbacks: list[int], horizon: int, n_covariates: int = 0, hidden_size: int = 32,
                  num_layers: int = 1, dropout: float = 0.0, quantiles: tuple[float, ...] = (), season: int = 1,
-                 log: bool = False, calendar: bool = False, variants: Variants | None = None):
+                 log: bool = False, calendar: bool = False, variants: Variants | None = None, components: str = "full"):
         super().__init__()
         self.lookbacks, self.horizon, self.season, self.log = list(lookbacks), horizon, max(1, season), log
         self.calendar = calendar and self.season > 1  # the phase in the season of each forecast step
@@ -94,7 +100,7 @@ class ForecastNet(nn.Module):
             Member(lookback=lb, horizon=horizon, input_size=1 + n_covariates + (2 if self.calendar else 0),
                    hidden_size=hidden_size,
                    num_layers=num_layers, dropout=dropout, n_quantiles=len(self.quantiles),
-                   n_future=2 if self.calendar else 0, variants=variants)
+                   n_future=2 if self.calendar else 0, variants=variants, components=components)
             for lb in self.lookbacks
         )
         # covariate standardisation, fitted on the training data (identity until set)

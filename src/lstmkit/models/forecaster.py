@@ -22,7 +22,7 @@ import torch
 from lstmkit.config import config_from_dict, config_to_dict, resolve_config
 from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
-from lstmkit.data.tabular import SeriesData, choose_season, load_series
+from lstmkit.data.tabular import SeriesData, choose_season, impute, load_series
 from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models.forecast_net import ForecastNet, member_loss
@@ -60,6 +60,7 @@ class ForecastModel:
     ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
     quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
+    components: Literal["full", "linear", "lstm"] = "full"  # ablations: the linear skip alone, or the LSTM alone
     variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
@@ -112,7 +113,7 @@ class LSTMForecaster:
             checkpoint_path: str | Path | None = None, resume: bool = False) -> LSTMForecaster:
         """Fit the preprocessing and the network on all of ``data``; returns self."""
         cfg = self.config
-        data = self._read(data)
+        data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
         H = cfg.model.horizon
         season = choose_season(data, cfg.data.season, horizon=H)
         targets = [s.target for s in data.series]
@@ -176,16 +177,18 @@ class LSTMForecaster:
         return ForecastNet(lookbacks=st["lookbacks"], horizon=m.horizon, n_covariates=st["n_covariates"],
                            hidden_size=m.hidden_size, num_layers=m.num_layers, dropout=m.dropout,
                            quantiles=tuple(m.quantiles), season=st["season"], log=st["log"],
-                           calendar=st.get("calendar", False), variants=m.variants)
+                           calendar=st.get("calendar", False), variants=m.variants, components=m.components)
 
-    def _read(self, data) -> SeriesData:
+    def read(self, data: str | Path | pd.DataFrame | SeriesData) -> SeriesData:
+        """Read ``data`` with this model's column settings; gaps stay NaN (``fit`` fills them from the data it is given)."""
         if isinstance(data, SeriesData):
             return data
         d, cols = self.config.data, self.state.get("columns")
+        fill = "keep" if d.fill == "interpolate" else d.fill  # gaps stay NaN until a hold-out is cut (see fit)
         if cols:  # a fitted model reads new data with the columns it was trained on
             return load_series(data, target=cols["target"], time_col=cols["time_col"], id_col=cols["id_col"],
-                               covariates=bool(cols["covariates"]), fill=d.fill)
-        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=d.fill)
+                               covariates=bool(cols["covariates"]), fill=fill)
+        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=fill)
 
     # ---- forecasting
 
@@ -193,6 +196,7 @@ class LSTMForecaster:
         """(S, H, 1 + Q) forecasts in data units from the end of each series of ``data``."""
         net = self._require_fitted()
         self._check_compatible(data)
+        data = impute(data)
         W = net.window
         xs, covs, scales, firsts = [], [], [], []
         for s in data.series:
@@ -226,7 +230,7 @@ class LSTMForecaster:
             if self.data_ is None:
                 raise DataError("predict() needs data: this model was loaded from disk, pass the history to forecast from")
             data = self.data_
-        data = self._read(data)
+        data = self.read(data)
         out = self.forecast_arrays(data)
         return forecast_frame(data, out, quantiles=self.config.model.quantiles)
 
@@ -241,7 +245,7 @@ class LSTMForecaster:
         """
         from lstmkit.evaluate.backtest import rolling_origin
 
-        data = self._read(data)
+        data = self.read(data)
         return rolling_origin(self, data, backtest=backtest)
 
     # ---- persistence

@@ -1,0 +1,73 @@
+"""The classical references: StatsForecast's own numbers, named forms, honest fallbacks, the combo."""
+import numpy as np
+import pytest
+from statsforecast.models import AutoETS, SeasonalNaive
+
+from lstmkit.evaluate import references
+from lstmkit.evaluate.references import reference_forecasts, reference_names
+
+
+def seasonal(n=72, season=12, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / season) + rng.normal(0, 1, n)
+
+
+def test_forecasts_and_intervals_are_the_library_own():
+    y = seasonal()
+    refs = reference_forecasts([y], horizon=6, season=12, quantiles=(0.1, 0.5, 0.9))
+    expected = AutoETS(season_length=12).fit(y).predict(6, level=[80])
+    np.testing.assert_allclose(refs["ets"].forecasts[0, :, 0], expected["mean"])
+    np.testing.assert_allclose(refs["ets"].forecasts[0, :, 1], expected["lo-80"])
+    np.testing.assert_allclose(refs["ets"].forecasts[0, :, 2], expected["mean"])  # q0.5 is the mean
+    np.testing.assert_allclose(refs["ets"].forecasts[0, :, 3], expected["hi-80"])
+    snaive = SeasonalNaive(season_length=12).fit(y).predict(6)["mean"]
+    np.testing.assert_allclose(refs["seasonal_naive"].forecasts[0, :, 0], snaive)
+
+
+def test_every_reference_names_its_form_and_the_combo_is_the_mean_of_three():
+    y = seasonal()
+    refs = reference_forecasts([y, y * 2], horizon=6, season=12)
+    assert list(refs) == ["naive", "seasonal_naive", "ets", "arima", "theta", "combo"]
+    assert refs["ets"].forms[0].startswith("ETS(") and refs["arima"].forms[0].startswith("ARIMA(")
+    assert refs["theta"].forms[0].startswith("Theta(")
+    mean = (refs["ets"].forecasts + refs["arima"].forecasts + refs["theta"].forecasts) / 3
+    np.testing.assert_allclose(refs["combo"].forecasts, mean)
+    assert not any(r.fallbacks for r in refs.values())
+    # an AutoETS that follows the season beats repeating the last value
+    truth = 100 + 0.5 * np.arange(72, 78) + 10 * np.sin(2 * np.pi * np.arange(72, 78) / 12)
+    err = {n: np.abs(refs[n].forecasts[0, :, 0] - truth).mean() for n in ("ets", "naive")}
+    assert err["ets"] < 0.5 * err["naive"]
+
+
+def test_a_failed_fit_is_reported_and_never_labelled_as_the_method(monkeypatch):
+    real = references._fit_one
+
+    def flaky(name, y, horizon, season, quantiles):
+        if name == "arima":
+            raise ValueError("no suitable ARIMA model found")
+        return real(name, y, horizon, season, quantiles)
+
+    monkeypatch.setattr(references, "_fit_one", flaky)
+    y = seasonal()
+    refs = reference_forecasts([y], horizon=4, season=12)
+    assert refs["arima"].forms == ["failed"]
+    assert refs["arima"].fallbacks == {0: "no suitable ARIMA model found; seasonal naive used"}
+    np.testing.assert_allclose(refs["arima"].forecasts, refs["seasonal_naive"].forecasts)
+    assert refs["combo"].fallbacks == {0: "a member fell back"}
+
+
+def test_long_seasons_add_mstl_and_keep_ets_non_seasonal():
+    assert "mstl" not in reference_names(12)
+    y = seasonal(n=48 * 6, season=48)
+    refs = reference_forecasts([y], horizon=48, season=48, names=["ets", "mstl"])
+    assert "non-seasonal" in refs["ets"].forms[0] and refs["mstl"].forms[0].startswith("MSTL")
+    truth = 100 + 0.5 * np.arange(288, 336) + 10 * np.sin(2 * np.pi * np.arange(288, 336) / 48)
+    assert np.abs(refs["mstl"].forecasts[0, :, 0] - truth).mean() < np.abs(refs["ets"].forecasts[0, :, 0] - truth).mean()
+
+
+@pytest.mark.parametrize("n", [3, 7])
+def test_very_short_histories_still_get_forecasts(n):
+    refs = reference_forecasts([np.arange(1.0, n + 1)], horizon=3, season=4, quantiles=(0.1, 0.9))
+    for ref in refs.values():
+        assert ref.forecasts.shape == (1, 3, 3) and np.isfinite(ref.forecasts).all()
