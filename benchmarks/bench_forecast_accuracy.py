@@ -100,6 +100,13 @@ def main() -> None:
                 model = LSTMForecaster(H, config=cfg).fit(history)
                 forecasts[f"{variant}/{seed}"] = model.forecast_arrays(history)[:, :, 0]
                 seconds[variant] = seconds.get(variant, 0.0) + time.perf_counter() - started
+                forecasts[f"{variant} network alone/{seed}"] = model.network_forecasts(impute(history))[:, :, 0]
+                combination = model.state.get("combination")
+                if combination and f"classical weighted/{seed}" not in forecasts:  # the ablation without the network
+                    w = np.array([combination["weights"][str(s.id)][1:] for s in history.series])
+                    w = w / w.sum(axis=1, keepdims=True)
+                    members = np.stack([refs[m].forecasts[:, :, 0] for m in combination["members"][1:]], axis=1)  # (S, K, H)
+                    forecasts[f"classical weighted/{seed}"] = np.einsum("skh,sk->sh", members, w)
         for i, (hist, truth) in enumerate(zip(filled, truths)):
             seen = ~np.isnan(truth)
             row = {"series": name if len(filled) == 1 else f"{name}:{history.series[i].id}", "origin": k, "kind": spec["kind"],
@@ -120,16 +127,17 @@ def report(records: list[dict], variants: list[str], seeds: list[int], seconds: 
     combo = gmean([r["mase"]["combo"] for r in records])
     ets = gmean([r["mase"]["ets"] for r in records])
     print(f"\ngeometric-mean MASE over {n} series x origins")
-    print(f"{'method':16s} {'gmean MASE':>14s} {'/ combo':>9s} {'/ AutoETS':>10s} {'worst / best(sn, ets)':>22s}")
+    print(f"{'method':28s} {'gmean MASE':>14s} {'/ combo':>9s} {'/ AutoETS':>10s} {'worst / best(sn, ets)':>22s}")
     for ref in refs:
         g = gmean([r["mase"][ref] for r in records])
-        print(f"{ref:16s} {g:14.3f} {g / combo:9.3f} {g / ets:10.3f}")
-    for variant in variants:
+        print(f"{ref:28s} {g:14.3f} {g / combo:9.3f} {g / ets:10.3f}")
+    for variant in [v for v in records[0]["mase"] if v.endswith("/0") and "/" in v]:
+        variant = variant[:-2]
         per_seed = [gmean([r["mase"][f"{variant}/{s}"] for r in records]) for s in seeds]
         worst = max(max(r["mase"][f"{variant}/{s}"] / max(min(r["mase"]["seasonal_naive"], r["mase"]["ets"]), 1e-9)
                         for s in seeds) for r in records)
         mean, spread = float(np.mean(per_seed)), float(np.std(per_seed))
-        print(f"{'lstmkit ' + variant:16s} {mean:8.3f} ±{spread:.3f} {mean / combo:9.3f} {mean / ets:10.3f} {worst:22.2f}")
+        print(f"{variant:28s} {mean:8.3f} ±{spread:.3f} {mean / combo:9.3f} {mean / ets:10.3f} {worst:22.2f}")
     print("seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
 
 

@@ -176,10 +176,38 @@ def test_calendar_features_let_it_see_a_december_spike_a_short_window_cannot(see
     errors = {}
     for calendar in (False, True):
         model = LSTMForecaster(3, epochs=100, patience=100, ensemble=1, hidden_size=8, lookback=3, quantiles=(),
-                               season=12, **{"data.calendar": calendar}).fit(train)
+                               season=12, combine="none", **{"data.calendar": calendar}).fit(train)
         assert model.net.calendar == calendar
         forecast = model.predict()["forecast"].to_numpy()
         errors[calendar] = np.abs(forecast - truth).mean()
         if calendar:
             assert forecast[2] > forecast[0] + 4  # the spike is placed in December
     assert errors[True] < 0.5 * errors[False]
+
+
+def test_every_data_and_model_setting_is_a_keyword():
+    from dataclasses import fields
+
+    from lstmkit.models.forecaster import ForecastData, ForecastModel
+
+    for kind, section in ((ForecastData, "data"), (ForecastModel, "model")):
+        for f in fields(kind):
+            if f.name in ("variants", "horizon"):
+                continue
+            value = getattr(kind(), f.name)
+            model = LSTMForecaster(12, **{f.name: value})
+            assert getattr(getattr(model.config, section), f.name) == value, f.name
+    assert LSTMForecaster(12, calendar=True).config.data.calendar is True
+
+
+def test_a_series_too_short_for_the_network_is_forecast_by_the_references(tmp_path):
+    frame = seasonal_frame(20)
+    model = LSTMForecaster(12, **FAST).fit(frame)
+    assert model.state["network"].startswith("not trained: series too short")
+    assert model.state["combination"]["weights"]["None"][0] == 0.0
+    out = model.predict()
+    assert len(out) == 12 and out["forecast"].notna().all()
+    again = LSTMForecaster.load(model.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(again.predict(frame), out)
+    with pytest.raises(DataError, match="series too short"):
+        LSTMForecaster(12, combine="none", **FAST).fit(frame)

@@ -81,21 +81,31 @@ def output_dir(args: argparse.Namespace) -> Path:
     return path
 
 
-def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str):
-    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.pt`` (resumable)."""
+def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str, judge=None):
+    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.pt`` (resumable); ``judge``: the
+    hold-out model, whose network's forecasts of the last H points weigh the combination."""
     from lstmkit.models.forecaster import LSTMForecaster
 
     ckpt = out / ".checkpoints" / f"{stage}.pt"
     model = LSTMForecaster(cfg.model.horizon, config=cfg)
-    return model.fit(data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists())
+    return model.fit(data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists(), judge=judge)
 
 
 def holdout_feasible(cfg, data) -> bool:
-    """Whether all but the last H points of every series are still enough to train on."""
-    from lstmkit.data.tabular import choose_season
+    """Whether all but the last H points of every series are still enough to forecast from.
+
+    Raises:
+        DataError: DATA itself is too short to forecast.
+    """
     from lstmkit.data.preprocess import auto_lookbacks
+    from lstmkit.data.tabular import choose_season
+    from lstmkit.models.forecaster import MIN_POINTS
 
     H = cfg.model.horizon
+    if cfg.model.combine != "none":  # the classical references forecast what the network cannot
+        if data.min_length < MIN_POINTS:
+            raise DataError(f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}")
+        return data.min_length - H >= MIN_POINTS
     season = choose_season(data, cfg.data.season, horizon=H)
     auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback)  # raises if DATA is too short
     try:
@@ -120,15 +130,15 @@ def run(args: argparse.Namespace) -> int:
     data = probe.read(args.data)
 
     H = cfg.model.horizon
-    metrics, holdout_fc = {"horizon": H, "skipped": ""}, None
+    metrics, holdout_fc, judge = {"horizon": H, "skipped": ""}, None, None
     if holdout_feasible(cfg, data):
         ckpt = out / ".checkpoints" / "holdout.pt"
-        metrics, holdout_fc, _ = holdout(lambda: LSTMForecaster(H, config=cfg), data, horizon=H, progress=progress,
+        metrics, holdout_fc, judge = holdout(lambda: LSTMForecaster(H, config=cfg), data, horizon=H, progress=progress,
                                          checkpoint_path=ckpt, resume=args.resume and ckpt.exists())
     else:
         metrics["skipped"] = f"series too short to hold out {H} points and still train; no hold-out evaluation"
         log.warning(metrics["skipped"])
-    model = train_model(cfg, data, out, progress=progress, resume=args.resume, stage="final")
+    model = train_model(cfg, data, out, progress=progress, resume=args.resume, stage="final", judge=judge)
     forecasts = model.forecast_arrays(data)
     frame = forecast_frame(data, forecasts, quantiles=cfg.model.quantiles)
 

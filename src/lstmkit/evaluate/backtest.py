@@ -28,6 +28,12 @@ HOLDOUT_NOTE = (
 )
 
 
+COMBINATION_NOTE = (
+    "lstmkit's forecast is a per-series weighted sum of its LSTM network and the classical members, weights "
+    "inverse to their errors on the last horizon of the training data (lstmkit_network: the network alone)"
+)
+
+
 def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]:
     """``data`` without the last ``drop`` points of each series, and those points (the truth, NaN where missing)."""
     if drop <= 0:
@@ -37,9 +43,10 @@ def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]
     return dataclasses.replace(data, series=short), [s.target[-drop:] for s in data.series]
 
 
-def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.ndarray, *, season: int,
-          quantiles: tuple[float, ...] = (), ids: list | None = None) -> dict[str, Any]:
-    """Metrics of the LSTM forecasts (S, H, 1 + Q) and of every classical reference, averaged over series.
+def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.ndarray | dict[str, np.ndarray], *,
+          season: int, quantiles: tuple[float, ...] = (), ids: list | None = None) -> dict[str, Any]:
+    """Metrics of the LSTM forecasts (S, H, 1 + Q) (or several, by name) and of every classical reference,
+    averaged over series.
 
     ``histories`` are the (gap-filled) training parts the references are fitted on; missing truths
     (NaN) are left out of every method's scores alike and counted.
@@ -47,9 +54,10 @@ def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.n
     Returns:
         ``{"scores": {method: {metric: value}}, "references": {method: forms and fallbacks}, "missing_truths": n}``.
     """
-    H = forecasts.shape[1]
+    ours = forecasts if isinstance(forecasts, dict) else {"lstmkit": forecasts}
+    H = next(iter(ours.values())).shape[1]
     refs = reference_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
-    methods = {"lstmkit": forecasts, **{name: ref.forecasts for name, ref in refs.items()}}
+    methods = {**ours, **{name: ref.forecasts for name, ref in refs.items()}}
     per_method: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
     missing = 0
     for i, (hist, truth) in enumerate(zip(histories, truths)):
@@ -62,7 +70,7 @@ def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.n
             if quantiles:
                 row.update(quantile_metrics(truth[seen], {q: out[i, seen, 1 + j] for j, q in enumerate(quantiles)}))
             per_method[name].append(row)
-    if not per_method["lstmkit"]:
+    if not any(per_method.values()):
         raise DataError(f"every one of the last {H} points is missing; nothing to score the hold-out on")
     labels = [str(s) if s is not None else "series" for s in (ids or [None] * len(histories))]
     scores = {name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()}
@@ -95,13 +103,19 @@ def holdout(make_forecaster, data: SeriesData, *, horizon: int, season: int | No
     forecasts = model.forecast_arrays(train)
     quantiles = tuple(model.config.model.quantiles)
     filled = impute(train)
-    result = score([s.target for s in filled.series], truths, forecasts, season=model.state["season"],
+    ours = {"lstmkit": forecasts}
+    combination = model.state.get("combination")
+    if combination:  # the network alone too, so the combination's gain shows
+        ours["lstmkit_network"] = model.network_forecasts(filled)
+    result = score([s.target for s in filled.series], truths, ours, season=model.state["season"],
                    quantiles=quantiles, ids=[s.id for s in train.series])
     metrics = {
         "horizon": horizon, "season": model.state["season"], "series": len(data.series),
         "holdout": HOLDOUT_NOTE.format(h=horizon), **result,
         "best": min(result["scores"], key=lambda k: result["scores"][k]["mase"]),
     }
+    if combination:
+        metrics["combination"] = {"note": COMBINATION_NOTE, **combination}
     return metrics, forecasts, model
 
 

@@ -17,6 +17,7 @@ the seasonal naive forecast instead and the result says so under ``fallbacks``.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -94,8 +95,22 @@ def _form(name: str, fitted, season: int) -> str:
     return {"naive": "last value", "seasonal_naive": f"last season of {season}"}.get(name, name)
 
 
+_CACHE: dict[tuple, tuple[np.ndarray, str]] = {}  # the hold-out and the final fit share histories: fit each once
+_CACHE_SIZE = 512
+
+
 def _fit_one(name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]) -> tuple[np.ndarray, str]:
-    """(H, 1 + Q) forecast of one method on one history, and its chosen form."""
+    """(H, 1 + Q) forecast of one method on one history, and its chosen form (remembered for the same inputs)."""
+    key = (name, horizon, season, quantiles, len(y), hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64)).hexdigest())
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _fit_uncached(name, y, horizon, season, quantiles)
+    out, form = _CACHE[key]
+    return out.copy(), form
+
+
+def _fit_uncached(name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]) -> tuple[np.ndarray, str]:
     limit = {"arima": ARIMA_MAX_POINTS, "ets": ETS_MAX_POINTS, "mstl": ETS_MAX_POINTS}.get(name)
     if limit and len(y) > limit:
         y = y[-limit:]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,12 +25,15 @@ from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.tabular import SeriesData, choose_season, impute, load_series
 from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.models.forecast_combination import classical_members, combine, member_forecasts, validation_weights
 from lstmkit.models.forecast_net import ForecastNet, member_loss
 from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 from lstmkit.train.trainer import check_trainer_config
 
 log = logging.getLogger(__name__)
+
+MIN_POINTS = 3  # the shortest series forecast at all (by the classical references, when the network cannot train)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class ForecastModel:
     ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
     quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
+    combine: Literal["holdout", "validation", "none"] = "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
     components: Literal["full", "linear", "lstm"] = "full"  # ablations: the linear skip alone, or the LSTM alone
     variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
@@ -110,8 +114,15 @@ class LSTMForecaster:
     # ---- fitting
 
     def fit(self, data: str | Path | pd.DataFrame | SeriesData, *, progress: bool = False,
-            checkpoint_path: str | Path | None = None, resume: bool = False) -> LSTMForecaster:
-        """Fit the preprocessing and the network on all of ``data``; returns self."""
+            checkpoint_path: str | Path | None = None, resume: bool = False, judge: LSTMForecaster | None = None) -> LSTMForecaster:
+        """Fit the preprocessing and the network on all of ``data``, then the combination weights; returns self.
+
+        Args:
+            judge: with ``model.combine="holdout"``, a forecaster with these settings already fitted on
+                all but the last ``horizon`` points of ``data`` (such as the hold-out model of
+                ``lstmkit forecast``): its network's forecasts of those points set the weights. Without
+                it, one is trained here.
+        """
         cfg = self.config
         data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
         H = cfg.model.horizon
@@ -123,13 +134,16 @@ class LSTMForecaster:
         elif use_log and any((y <= 0).any() for y in targets):
             raise DataError("model.transform=log needs positive data, and the target has values <= 0; use model.transform=none")
         ensemble = cfg.model.ensemble or (5 if sum(len(y) for y in targets) <= 1500 else 3)
-        lookbacks = auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=ensemble, lookback=cfg.model.lookback)
+        try:
+            lookbacks, too_short = auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=ensemble,
+                                                  lookback=cfg.model.lookback), ""
+        except DataError as exc:  # the references still forecast a series too short for the network
+            if cfg.model.combine == "none" or data.min_length < MIN_POINTS:
+                raise
+            lookbacks, too_short = [min(2, data.min_length)], str(exc)
+            log.warning("note: %s; forecasting with the classical references alone", too_short.split(":")[0])
         z = [np.log(y) if use_log else y for y in targets]
         scales = [series_scale(zi, season) for zi in z]
-        cov = np.concatenate([s.covariates for s in data.series]) if data.covariate_names else np.zeros((0, 0))
-        cov_mean = cov.mean(axis=0) if cov.size else np.zeros(0)
-        cov_std = cov.std(axis=0) if cov.size else np.zeros(0)
-        cov_std = np.where(cov_std > 0, cov_std, 1.0)
         ids = [s.id for s in data.series]
         self.state = {
             "season": season, "log": use_log, "lookbacks": lookbacks, "scales": dict(zip(map(str, ids), scales)),
@@ -140,10 +154,28 @@ class LSTMForecaster:
         }
         set_seed(cfg.trainer.seed)
         self.net = self._build_net()
-        self.net.cov_mean.copy_(torch.as_tensor(cov_mean, dtype=torch.float32))
-        self.net.cov_std.copy_(torch.as_tensor(cov_std, dtype=torch.float32))
+        if too_short:  # an untrained network with no weight in the combination
+            self.history, self.state["network"] = History(), f"not trained: {too_short}"
+            members = classical_members(season)
+            self.state["combination"] = {"members": ["lstm", *members],
+                                         "weights": {str(i): [0.0] + [1.0 / len(members)] * len(members) for i in ids}}
+        else:
+            self._train_network(data, z, scales, progress=progress, checkpoint_path=checkpoint_path, resume=resume)
+            if cfg.model.combine != "none":
+                self.state["combination"] = self._validation_weights(data, judge)
+        self.net.eval()
+        self.data_ = data
+        return self
 
-        window = self.net.window
+    def _train_network(self, data: SeriesData, z: list[np.ndarray], scales: list[float], *, progress: bool,
+                       checkpoint_path: str | Path | None, resume: bool) -> None:
+        """Train the ensemble on windows of the transformed series ``z`` (normalised in-graph)."""
+        cfg, net, H = self.config, self.net, self.config.model.horizon
+        cov = np.concatenate([s.covariates for s in data.series]) if data.covariate_names else np.zeros((0, 0))
+        if cov.size:
+            net.cov_mean.copy_(torch.as_tensor(cov.mean(axis=0), dtype=torch.float32))
+            net.cov_std.copy_(torch.as_tensor(np.where(cov.std(axis=0) > 0, cov.std(axis=0), 1.0), dtype=torch.float32))
+        window = net.window
         values = torch.as_tensor(np.concatenate([
             np.column_stack([zi, s.covariates]) for zi, s in zip(z, data.series)]), dtype=torch.float32)  # (T, 1 + C)
         index = window_starts([len(zi) for zi in z], length=window + H, horizon=H,
@@ -153,7 +185,7 @@ class LSTMForecaster:
         rows = index.epoch_rows(0)
         train = (index.train[rows].clone(), scale_t[index.train_series[rows]])  # refilled each epoch on long series
         val = (index.val, scale_t[index.val_series]) if len(index.val) else None
-        net, quantiles, values_on = self.net, tuple(cfg.model.quantiles), {}
+        quantiles, values_on = tuple(cfg.model.quantiles), {}
 
         def loss_fn(model, batch):
             starts, scale = batch
@@ -168,9 +200,34 @@ class LSTMForecaster:
         with _few_threads(cfg):
             self.history = fit(_MembersOnly(net), loss_fn, train, val, config=cfg.trainer, callbacks=[_EpochWindows(index, train, scale_t)],
                                checkpoint_path=checkpoint_path, resume=resume, progress=progress)
-        self.net.eval()
-        self.data_ = data
-        return self
+
+    def _validation_weights(self, data: SeriesData, judge: LSTMForecaster | None) -> dict[str, Any]:
+        """Per-series weights of the network and the classical members, from their errors on the last H points."""
+        from lstmkit.evaluate.backtest import truncate
+
+        H, season, net = self.config.model.horizon, self.state["season"], self._require_fitted()
+        members = classical_members(season)
+        hist, truths = truncate(data, H)
+        ids = [str(s.id) for s in data.series]
+        if hist.min_length < net.window:  # too short to validate: every method counts the same
+            weights = np.full((len(ids), 1 + len(members)), 1.0 / (1 + len(members)))
+        else:
+            if self.config.model.combine == "holdout":  # a network that never saw the validation points
+                lengths = {str(s.id): len(s.target) for s in hist.series}
+                if judge is None or judge.state.get("train_lengths") != lengths or "network" in judge.state:
+                    cfg = config_from_dict(ForecastConfig, config_to_dict(self.config))
+                    cfg.model.combine = "none"
+                    try:
+                        judge = LSTMForecaster(H, config=cfg).fit(hist)
+                    except DataError:  # too short to train without the validation points: this network judges
+                        judge = self
+                network = judge.network_forecasts(hist)[:, :, 0]
+            else:  # this network: the validation points were its early-stopping windows (optimistic)
+                network = self.network_forecasts(hist)[:, :, 0]
+            histories = [s.target for s in hist.series]
+            refs = member_forecasts(histories, horizon=H, season=season)
+            weights = validation_weights(network, refs, truths, histories, season=season)
+        return {"members": ["lstm", *members], "weights": {sid: [round(float(w), 6) for w in row] for sid, row in zip(ids, weights)}}
 
     def _build_net(self) -> ForecastNet:
         m, st = self.config.model, self.state
@@ -193,10 +250,23 @@ class LSTMForecaster:
     # ---- forecasting
 
     def forecast_arrays(self, data: SeriesData) -> np.ndarray:
-        """(S, H, 1 + Q) forecasts in data units from the end of each series of ``data``."""
-        net = self._require_fitted()
+        """(S, H, 1 + Q) forecasts in data units from the end of each series of ``data``: the network's,
+        combined with the classical members' when the model was fitted with ``model.combine``."""
         self._check_compatible(data)
         data = impute(data)
+        out = self.network_forecasts(data)
+        combination = self.state.get("combination")
+        if combination:
+            refs = member_forecasts([s.target for s in data.series], horizon=self.config.model.horizon,
+                                    season=self.state["season"], quantiles=tuple(self.config.model.quantiles))
+            equal = [1.0 / len(combination["members"])] * len(combination["members"])  # a series not seen in fit
+            weights = np.array([combination["weights"].get(str(s.id), equal) for s in data.series])
+            out = combine(out, refs, weights)
+        return out
+
+    def network_forecasts(self, data: SeriesData) -> np.ndarray:
+        """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series."""
+        net = self._require_fitted()
         W = net.window
         xs, covs, scales, firsts = [], [], [], []
         for s in data.series:
@@ -361,16 +431,14 @@ def forecast_frame(data: SeriesData, out: np.ndarray, *, quantiles: tuple[float,
     return pd.DataFrame(rows)
 
 
-_SECTIONS = {"horizon": "model", "lookback": "model", "hidden_size": "model", "num_layers": "model", "dropout": "model",
-             "ensemble": "model", "quantiles": "model", "transform": "model", "target": "data", "time_col": "data",
-             "id_col": "data", "season": "data", "covariates": "data", "fill": "data", "val_fraction": "data",
-             "max_windows": "data"}
-
-
 def _qualify(key: str) -> str:
+    """A plain setting name with its section: ``horizon`` -> ``model.horizon``, ``calendar`` -> ``data.calendar``."""
     if "." in key:
         return key
-    return f"{_SECTIONS.get(key, 'trainer')}.{key}"
+    for section, kind in (("model", ForecastModel), ("data", ForecastData)):
+        if key in {f.name for f in fields(kind)}:
+            return f"{section}.{key}"
+    return f"trainer.{key}"
 
 
 def _check_config(cfg: ForecastConfig) -> None:

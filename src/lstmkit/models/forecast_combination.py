@@ -1,0 +1,76 @@
+"""The forecaster's combination: the LSTM ensemble weighed against AutoETS, AutoARIMA and AutoTheta.
+
+Combining forecasts of different kinds beats picking one (the M4 and M5 competitions): the
+LSTM and the classical methods err on different series. The weights are set per series on
+validation, the last ``H`` points of the training data, which the network did not train on
+(they are its early-stopping windows) and the classical methods are refitted without::
+
+    e_k = MASE of method k on the validation points                 (k = lstm, ets, arima, theta)
+    w_k = (1 / e_k) / sum_j (1 / e_j)                               inverse-error weights
+    y   = sum_k w_k y_k        (the point and every quantile alike, so quantiles stay ordered)
+
+A method that fails on a series (a library fit that falls back) gets no weight there; a
+series the model did not see at fit time gets equal weights.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lstmkit.evaluate.metrics import mase
+from lstmkit.evaluate.references import COMBO, LONG_SEASON, Reference, reference_forecasts
+
+FLOOR = 0.05  # MASE below this counts as this: one lucky validation window must not take all the weight
+
+
+def classical_members(season: int) -> list[str]:
+    """The classical methods combined with the LSTM (MSTL joins them for seasons AutoETS cannot model)."""
+    return [*COMBO, "mstl"] if season > LONG_SEASON else list(COMBO)
+
+
+def member_forecasts(histories: list[np.ndarray], *, horizon: int, season: int,
+                     quantiles: tuple[float, ...] = ()) -> dict[str, Reference]:
+    """The classical members' forecasts (S, H, 1 + Q) from the end of each history."""
+    names = classical_members(season)
+    refs = reference_forecasts(histories, horizon=horizon, season=season, quantiles=quantiles, names=names)
+    return {name: refs[name] for name in names}
+
+
+def validation_weights(network: np.ndarray, refs: dict[str, Reference], truths: list[np.ndarray],
+                       histories: list[np.ndarray], *, season: int) -> np.ndarray:
+    """Per-series weights (S, 1 + K) of the network and the K classical members, from their validation errors.
+
+    Args:
+        network: the network's validation forecasts (S, H) (points).
+        refs: the classical members' validation forecasts, fitted on ``histories``.
+        truths: the validation points per series (NaN where missing).
+        histories: the data before the validation points (the MASE scale).
+    """
+    weights = np.zeros((len(truths), 1 + len(refs)))
+    for i, (truth, hist) in enumerate(zip(truths, histories)):
+        seen = ~np.isnan(truth)
+        if not seen.any():
+            weights[i] = 1.0 / weights.shape[1]
+            continue
+        errors = [mase(truth[seen], network[i, seen], insample=hist, season=season)]
+        for ref in refs.values():
+            errors.append(np.inf if i in ref.fallbacks else mase(truth[seen], ref.forecasts[i, seen, 0], insample=hist, season=season))
+        inverse = 1.0 / np.maximum(np.asarray(errors), FLOOR)
+        weights[i] = inverse / inverse.sum()
+    return weights
+
+
+def combine(network: np.ndarray, refs: dict[str, Reference], weights: np.ndarray) -> np.ndarray:
+    """Weighted sum (S, H, 1 + Q) of the network's forecasts and the classical members' (each (S, H, 1 + Q))."""
+    stack = np.stack([network, *[ref.forecasts for ref in refs.values()]])  # (1 + K, S, H, 1 + Q)
+    weights = np.array(weights, dtype=np.float64)
+    for k, ref in enumerate(refs.values(), start=1):  # a member that fell back on a series has no say there
+        for i in ref.fallbacks:
+            weights[i, k] = 0.0
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    out = np.einsum("ks...,sk->s...", stack, weights)
+    if out.shape[-1] > 2:  # quantiles: the weighted sum keeps their order, sorting guards rounding
+        out[..., 1:] = np.sort(out[..., 1:], axis=-1)
+    return out
+
+
+__all__ = ["classical_members", "combine", "member_forecasts", "validation_weights"]
