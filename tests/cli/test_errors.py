@@ -69,7 +69,7 @@ def root(tmp_path_factory):
     r = rows(); r[6][1] = "abc"; (d / "nonnum.csv").write_text(_csv(r))  # noqa: E702
     r = rows(); r[6][1] = "inf"; (d / "inf.csv").write_text(_csv(r))  # noqa: E702
     r = rows(); r[6][1] = ""; r[7][1] = ""; (d / "gaps.csv").write_text(_csv(r))  # noqa: E702
-    (d / "short.csv").write_text(_csv(base[:11]))
+    (d / "short.csv").write_text(_csv(base[:2]))
     r = rows(); r[5][0] = r[4][0]; (d / "dupes.csv").write_text(_csv(r))  # noqa: E702
     r = rows(); r[5], r[6] = r[6], r[5]; (d / "unsorted.csv").write_text(_csv(r))  # noqa: E702
     days = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.cumsum(np.random.default_rng(0).integers(1, 5, 48)), unit="D")
@@ -143,8 +143,8 @@ CASES = [
     ("forecast non-numeric value", ["forecast", "{d}/nonnum.csv", *FC, *NEW_OUT], r"^column 'sales' of nonnum\.csv has a non-numeric value 'abc' at row 6 \(line 7 of the file\); fix or remove that row$"),
     ("forecast infinity", ["forecast", "{d}/inf.csv", *FC, *NEW_OUT], r"^column 'sales' of inf\.csv has an infinite value at row 6; replace it with a number or leave it empty$"),
     ("forecast gaps with fill=error", ["forecast", "{d}/gaps.csv", "--set", "data.fill=error", *FC, *NEW_OUT], r"^2 missing value\(s\) in 'sales' of gaps\.csv \(first at row 6\); fill them, or use --set data\.fill=interpolate$"),
-    ("forecast too short", ["forecast", "{d}/short.csv", *FC, *NEW_OUT], r"^series too short: forecasting 4 steps needs at least 14 points, the shortest series has 10$"),
-    ("train too short", ["train", "{d}/short.csv", *FC, *NEW_OUT], r"^series too short: forecasting 4 steps needs at least 14 points"),
+    ("forecast too short", ["forecast", "{d}/short.csv", *FC, *NEW_OUT], r"^series too short: forecasting needs at least 3 points, the shortest series has 2$"),
+    ("train too short", ["train", "{d}/short.csv", *FC, *NEW_OUT], r"^series too short: forecasting needs at least 3 points"),
     ("forecast lookback too long", ["forecast", "{d}/sales.csv", "--lookback", "60", *FC, *NEW_OUT], r"^--lookback 60 with --horizon 4 needs at least 65 points; the shortest series has 48; use a shorter --lookback$"),
     ("forecast duplicate times", ["forecast", "{d}/dupes.csv", *FC, *NEW_OUT], r"^duplicate time 2001-04 in 'month' of dupes\.csv \(rows 4 and 5\); keep one row per time step"),
     ("forecast unsorted times", ["forecast", "{d}/unsorted.csv", *FC, *NEW_OUT], r"^times in 'month' of unsorted\.csv are not in increasing order \(2001-05 at row 6 comes after 2001-06\); sort the file by time$"),

@@ -28,7 +28,9 @@ def test_forecast_writes_every_file_with_exact_columns(tmp_path, monthly_csv, se
     assert list(frame.columns) == ["time", "step", "forecast", "q0.1", "q0.5", "q0.9"]
     assert frame["step"].tolist() == [1, 2, 3, 4, 5, 6] and frame["time"].iloc[0] == "2006-01"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["scores"]) == {"lstmkit", "naive", "seasonal_naive", "ets", "arima", "theta", "combo"}
+    assert set(metrics["scores"]) == {"lstmkit", "lstmkit_network", "naive", "seasonal_naive", "ets", "arima", "theta", "combo"}
+    weights = metrics["combination"]["weights"]["None"]
+    assert metrics["combination"]["members"] == ["lstm", "ets", "arima", "theta"] and abs(sum(weights) - 1) < 1e-5
     assert metrics["references"]["ets"]["forms"].startswith("ETS(") and metrics["references"]["ets"]["fallbacks"] == {}
     assert metrics["missing_truths"] == 0
     assert {"mae", "rmse", "smape", "mase", "coverage", "pinball"} <= set(metrics["scores"]["lstmkit"])
@@ -80,8 +82,7 @@ BAD = [
     (["forecast", "{csv}", "--time-col", "date"], "time column 'date' not found"),
     (["forecast", "{csv}", "--set", "model.hiden_size=4"], "did you mean 'model.hidden_size'"),
     (["forecast", "{csv}", "--set", "trainer.lr=fast"], "trainer.lr must be a number"),
-    (["forecast", "{csv}", "--horizon", "40"], "series too short"),
-    (["forecast", "{csv}", "--season", "40"], "--season 40 needs at least"),
+    (["forecast", "{csv}", "--season", "70"], "--season 70 needs at least 82 points per series (a season plus the horizon 12)"),
     (["forecast", "{csv}", "--lookback", "80"], "--lookback 80"),
     (["forecast", "{missing}"], "not found"),
     (["forecast", "{empty}"], "is empty"),

@@ -21,7 +21,7 @@ def monthly(n=96, *, seed=0):
 def forecaster(tmp_path_factory):
     torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp("fc")
-    model = LSTMForecaster(6, epochs=2, quantiles=(0.1, 0.5, 0.9), ensemble=3).fit(monthly())
+    model = LSTMForecaster(6, epochs=2, quantiles=(0.1, 0.5, 0.9), ensemble=3, combine="none").fit(monthly())
     model.save(folder / "model")
     return model, folder
 
@@ -55,6 +55,23 @@ def test_cli_export_reproduces_lstmkit_predict(forecaster, tmp_path, capsys):
     forecast, quantiles = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"history": history})
     np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
     np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.5", "q0.9"]], rtol=1e-5)
+
+
+def test_a_combined_model_takes_the_references_and_reproduces_predict(tmp_path):
+    model = LSTMForecaster(6, epochs=2, ensemble=2, hidden_size=8, quantiles=(0.1, 0.9), **{"data.calendar": True}).fit(monthly())
+    members = model.state["combination"]["members"]
+    assert members == ["lstm", "ets", "arima", "theta"]
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx")))
+    assert [i.name for i in session.get_inputs()] == ["history", "phase", "references", "weights"]
+    feeds = model.onnx_inputs(monthly())
+    assert feeds["references"].shape == (1, 3, 6, 3) and feeds["weights"].shape == (1, 4)
+    np.testing.assert_allclose(feeds["weights"].sum(), 1.0, rtol=1e-6)
+    forecast, quantiles = session.run(None, feeds)
+    predicted = model.predict(monthly())
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
+    alone, _ = session.run(None, {**feeds, "weights": np.array([[1, 0, 0, 0]], dtype=np.float32)})
+    np.testing.assert_allclose(alone[0], model.network_forecasts(model.read(monthly()))[0, :, 0], rtol=1e-5)
 
 
 def test_export_refuses_other_tasks_and_folders(tmp_path, capsys):
@@ -134,7 +151,7 @@ def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_p
 
 
 def test_forecaster_with_calendar_takes_the_phase(tmp_path):
-    model = LSTMForecaster(6, epochs=2, ensemble=2, hidden_size=8, **{"data.calendar": True}).fit(monthly())
+    model = LSTMForecaster(6, epochs=2, ensemble=2, hidden_size=8, combine="none", **{"data.calendar": True}).fit(monthly())
     assert model.net.calendar
     session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx")))
     assert [i.name for i in session.get_inputs()] == ["history", "phase"]

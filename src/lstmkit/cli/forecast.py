@@ -102,7 +102,7 @@ def holdout_feasible(cfg, data) -> bool:
     from lstmkit.models.forecaster import MIN_POINTS
 
     H = cfg.model.horizon
-    if cfg.model.combine != "none":  # the classical references forecast what the network cannot
+    if cfg.model.combine != "none" and cfg.model.lookback is None:  # the references forecast what the network cannot
         if data.min_length < MIN_POINTS:
             raise DataError(f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}")
         return data.min_length - H >= MIN_POINTS

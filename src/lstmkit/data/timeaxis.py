@@ -220,6 +220,11 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
     if season is not None:
         if season < 1:
             raise DataError(f"--season must be a positive integer, got {season}")
+        if season > 1 and n < season + horizon:
+            raise DataError(
+                f"--season {season} needs at least {season + horizon} points per series (a season plus the "
+                f"horizon {horizon}); the shortest series has {n}; use a shorter season or --season 1"
+            )
         if season > 1 and n < 2 * season + horizon and (data.source, season, n) not in _WARNED:
             _WARNED.add((data.source, season, n))  # short: kept, with shorter windows and more weight on the references
             log.warning("note: the shortest series has %d points, fewer than two seasons of %d plus the horizon %d; "

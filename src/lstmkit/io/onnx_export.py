@@ -82,12 +82,14 @@ class ForecastGraph(nn.Module):
 
     Inputs: ``history`` (B, T, 1), then ``covariates`` (B, T, C) when the model has covariates,
     then ``scale`` (B, 1) when it was trained on several series (else its one scale is built in),
-    then ``phase`` (B,) when it reads the calendar.
+    then ``phase`` (B,) when it reads the calendar, then for a model that combines its network
+    with classical forecasts ``references`` (B, K, H, 1 + Q) (the members' forecasts in the order of
+    config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K).
     """
 
-    def __init__(self, net: nn.Module, *, scale: float | None, covariates: bool):
+    def __init__(self, net: nn.Module, *, scale: float | None, covariates: bool, combined: bool = False):
         super().__init__()
-        self.net, self.fixed_scale, self.has_covariates = net, scale, covariates
+        self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
 
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         W = self.net.window
@@ -97,6 +99,11 @@ class ForecastGraph(nn.Module):
         scale = extra.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)  # (B, 1)
         phase = extra.pop(0) if self.net.calendar else None  # (B,)
         out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
+        if self.combined:  # the network and the classical members' forecasts, weighted per series
+            references, weights = extra  # (B, K, H, 1 + Q), (B, 1 + K)
+            out = weights[:, :1, None] * out + (weights[:, 1:, None, None] * references).sum(dim=1)
+            if out.shape[-1] > 2:
+                out = torch.cat([out[..., :1], out[..., 1:].sort(dim=-1).values], dim=-1)
         if out.shape[-1] == 1:
             return (out[..., 0],)
         return out[..., 0], out[..., 1:]
@@ -108,7 +115,9 @@ def export_forecaster(model: Any, path: str | Path) -> Path:
     scales = model.state["scales"]
     n_cov = int(model.state["n_covariates"])
     several = len(scales) > 1
-    graph = ForecastGraph(net, scale=None if several else float(next(iter(scales.values()))), covariates=n_cov > 0)
+    combination = model.state.get("combination")
+    graph = ForecastGraph(net, scale=None if several else float(next(iter(scales.values()))), covariates=n_cov > 0,
+                          combined=bool(combination))
     W = net.window
     args: tuple[torch.Tensor, ...] = (torch.rand(2, W + 1, 1) + 1.0,)  # positive: a log-transform model needs it
     inputs, dynamic = ["history"], {"history": {0: "batch", 1: "time"}}
@@ -124,6 +133,11 @@ def export_forecaster(model: Any, path: str | Path) -> Path:
         args += (torch.tensor([0, 5]),)
         inputs.append("phase")
         dynamic["phase"] = {0: "batch"}
+    if combination:
+        K = len(combination["members"]) - 1
+        args += (torch.ones(2, K, net.horizon, 1 + len(net.quantiles)), torch.full((2, 1 + K), 1.0 / (1 + K)))
+        inputs += ["references", "weights"]
+        dynamic["references"], dynamic["weights"] = {0: "batch"}, {0: "batch"}
     outputs = ["forecast"] + (["quantiles"] if net.quantiles else [])
     for name in outputs:
         dynamic[name] = {0: "batch"}

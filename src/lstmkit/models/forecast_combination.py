@@ -10,7 +10,7 @@ validation, the last ``H`` points of the training data, which the network did no
     y   = sum_k w_k y_k        (the point and every quantile alike, so quantiles stay ordered)
 
 A method that fails on a series (a library fit that falls back) gets no weight there; a
-series the model did not see at fit time gets equal weights.
+series the model did not see at fit time gets equal weights (``LSTMForecaster._weights``).
 """
 from __future__ import annotations
 
@@ -60,15 +60,11 @@ def validation_weights(network: np.ndarray, refs: dict[str, Reference], truths: 
 
 
 def combine(network: np.ndarray, refs: dict[str, Reference], weights: np.ndarray) -> np.ndarray:
-    """Weighted sum (S, H, 1 + Q) of the network's forecasts and the classical members' (each (S, H, 1 + Q))."""
+    """Weighted sum (S, H, 1 + Q) of the network's forecasts and the classical members' (each (S, H, 1 + Q)),
+    with per-series ``weights`` (S, 1 + K) that sum to one."""
     stack = np.stack([network, *[ref.forecasts for ref in refs.values()]])  # (1 + K, S, H, 1 + Q)
-    weights = np.array(weights, dtype=np.float64)
-    for k, ref in enumerate(refs.values(), start=1):  # a member that fell back on a series has no say there
-        for i in ref.fallbacks:
-            weights[i, k] = 0.0
-    weights = weights / weights.sum(axis=1, keepdims=True)
     out = np.einsum("ks...,sk->s...", stack, weights)
-    if out.shape[-1] > 2:  # quantiles: the weighted sum keeps their order, sorting guards rounding
+    if out.shape[-1] > 2:  # quantiles: a weighted sum keeps their order; sorting guards rounding
         out[..., 1:] = np.sort(out[..., 1:], axis=-1)
     return out
 

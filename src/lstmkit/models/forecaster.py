@@ -138,8 +138,11 @@ class LSTMForecaster:
             lookbacks, too_short = auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=ensemble,
                                                   lookback=cfg.model.lookback), ""
         except DataError as exc:  # the references still forecast a series too short for the network
-            if cfg.model.combine == "none" or data.min_length < MIN_POINTS:
+            if cfg.model.combine == "none" or cfg.model.lookback is not None:
                 raise
+            if data.min_length < MIN_POINTS:
+                raise DataError(f"series too short: forecasting needs at least {MIN_POINTS} points, "
+                                f"the shortest series has {data.min_length}") from None
             lookbacks, too_short = [min(2, data.min_length)], str(exc)
             log.warning("note: %s; forecasting with the classical references alone", too_short.split(":")[0])
         z = [np.log(y) if use_log else y for y in targets]
@@ -259,10 +262,52 @@ class LSTMForecaster:
         if combination:
             refs = member_forecasts([s.target for s in data.series], horizon=self.config.model.horizon,
                                     season=self.state["season"], quantiles=tuple(self.config.model.quantiles))
-            equal = [1.0 / len(combination["members"])] * len(combination["members"])  # a series not seen in fit
-            weights = np.array([combination["weights"].get(str(s.id), equal) for s in data.series])
-            out = combine(out, refs, weights)
+            out = combine(out, refs, self._weights(data, refs))
         return out
+
+    def _scale(self, series) -> float:
+        """The series' scale from fit, or for a series the model has not seen, its own."""
+        scale = self.state["scales"].get(str(series.id))
+        if scale is None:
+            z = np.log(series.target) if self.state["log"] else series.target
+            scale = series_scale(z, self.state["season"])
+        return float(scale)
+
+    def _weights(self, data: SeriesData, refs: dict) -> np.ndarray:
+        """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there."""
+        combination = self.state["combination"]
+        equal = [1.0 / len(combination["members"])] * len(combination["members"])  # a series not seen in fit
+        weights = np.array([combination["weights"].get(str(s.id), equal) for s in data.series], dtype=np.float64)
+        for k, name in enumerate(combination["members"][1:], start=1):
+            for i in refs[name].fallbacks:
+                weights[i, k] = 0.0
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def onnx_inputs(self, data: str | Path | pd.DataFrame | SeriesData) -> dict[str, np.ndarray]:
+        """Every input of this model's ONNX graph (:meth:`to_onnx`) for forecasting from the end of ``data``.
+
+        ``history`` (and ``covariates``, ``scale``, ``phase`` where the graph takes them) and, for a model
+        that combines its network with classical forecasts, ``references`` and ``weights``: the members
+        are fitted on each history here, as :meth:`predict` does, since a graph cannot hold them.
+        """
+        net = self._require_fitted()
+        data = impute(self.read(data))
+        self._check_compatible(data)
+        W, H = net.window, self.config.model.horizon
+        feeds: dict[str, np.ndarray] = {"history": np.stack([s.target[-W:] for s in data.series])[:, :, None].astype(np.float32)}
+        if self.state["n_covariates"]:
+            feeds["covariates"] = np.stack([s.covariates[-W:] for s in data.series]).astype(np.float32)
+        if len(self.state["scales"]) > 1:
+            feeds["scale"] = np.array([[self._scale(s)] for s in data.series], dtype=np.float32)
+        if net.calendar:
+            feeds["phase"] = np.array([int(_ordinals(data, s)[-1]) + 1 for s in data.series], dtype=np.int64) % net.season
+        combination = self.state.get("combination")
+        if combination:
+            refs = member_forecasts([s.target for s in data.series], horizon=H, season=self.state["season"],
+                                    quantiles=tuple(self.config.model.quantiles))
+            feeds["references"] = np.stack([refs[m].forecasts for m in combination["members"][1:]], axis=1).astype(np.float32)
+            feeds["weights"] = self._weights(data, refs).astype(np.float32)
+        return feeds
 
     def network_forecasts(self, data: SeriesData) -> np.ndarray:
         """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series."""
@@ -276,11 +321,7 @@ class LSTMForecaster:
                 raise DataError("the model was trained on log data and the last window has values <= 0; it cannot forecast them")
             xs.append(s.target[-W:])
             covs.append(s.covariates[-W:])
-            scale = self.state["scales"].get(str(s.id))
-            if scale is None:  # a series the model has not seen: its own scale
-                z = np.log(s.target) if self.state["log"] else s.target
-                scale = series_scale(z, self.state["season"])
-            scales.append(scale)
+            scales.append(self._scale(s))
             firsts.append(int(_ordinals(data, s)[-1]) + 1)
         x = torch.as_tensor(np.stack(xs), dtype=torch.float32)  # (S, W)
         cov = torch.as_tensor(np.stack(covs), dtype=torch.float32)  # (S, W, C)
