@@ -1,6 +1,8 @@
 """Forecasting speed and memory, side by side in one run (not tests; results go in benchmarks/README.md).
 
-1. ``lstmkit forecast airpassengers --horizon 12`` end to end: process start to files written.
+1. ``lstmkit forecast airpassengers --horizon 12`` end to end (process start to files written),
+   against a script that fits StatsForecast's AutoETS, AutoARIMA and AutoTheta twice (hold-out
+   and final), imports included: median wall and CPU seconds of ``--repeats`` interleaved runs.
 2. Training throughput in windows per second: lstmkit's trainer on the forecaster's network
    (windows gathered from views each batch, per-series scale), against a plain PyTorch loop
    (pre-built windows, Adam, clipping) over the same network; after a warm-up, interleaved, best of two.
@@ -25,11 +27,34 @@ ROOT = Path(__file__).resolve().parents[1]
 LSTMKIT = [sys.executable, "-m", "lstmkit"]
 
 
-def end_to_end(tmp: Path) -> float:
+STATSFORECAST_SCRIPT = """
+import numpy as np
+from lstmkit.data.tabular import load_series
+from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+y = load_series("airpassengers").series[0].target
+for history in (y[:-12], y):  # the hold-out and the final fit, as lstmkit forecast does
+    for model in (AutoETS(season_length=12), AutoARIMA(season_length=12), AutoTheta(season_length=12)):
+        model.fit(history).predict(12, level=[80])
+"""
+
+
+def timed(command: list[str], tmp: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) of one whole-process run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([*LSTMKIT, "forecast", "airpassengers", "--horizon", "12", "--output", str(tmp / "air"), "--quiet"],
-                   check=True, cwd=tmp)
-    return time.perf_counter() - started
+    subprocess.run(command, check=True, cwd=tmp, capture_output=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def end_to_end(tmp: Path, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of lstmkit forecast and of the StatsForecast script, interleaved."""
+    ours = [*LSTMKIT, "forecast", "airpassengers", "--horizon", "12", "--output", str(tmp / "air"), "--quiet"]
+    reference = [sys.executable, "-c", STATSFORECAST_SCRIPT]
+    runs = [(timed(ours, tmp), timed(reference, tmp)) for _ in range(repeats)]
+    median = lambda pairs: tuple(float(np.median([p[i] for p in pairs])) for i in range(2))  # noqa: E731
+    return {"lstmkit": median([r[0] for r in runs]), "statsforecast": median([r[1] for r in runs])}
 
 
 def throughput(*, n: int = 20000, epochs: int = 3, batch: int = 32) -> tuple[float, float]:
@@ -128,14 +153,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("PYTHONPATH", str(ROOT / "src"))
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        e2e = end_to_end(tmp)
+        e2e = end_to_end(tmp, args.repeats)
         ours, plain = throughput()
         print(f"{'measure':48s} {'value':>12s}")
-        print(f"{'forecast airpassengers --horizon 12, end to end':48s} {e2e:10.1f} s")
+        for name, (wall, cpu) in e2e.items():
+            print(f"{f'airpassengers H=12 end to end, {name}':48s} {wall:10.1f} s wall {cpu:6.1f} s CPU")
+        ratio = e2e["lstmkit"][0] / e2e["statsforecast"][0], e2e["lstmkit"][1] / e2e["statsforecast"][1]
+        print(f"{'ratio lstmkit / StatsForecast script':48s} {ratio[0]:10.2f} x wall {ratio[1]:6.2f} x CPU")
         print(f"{'training windows/s, lstmkit trainer':48s} {ours:12.0f}")
         print(f"{'training windows/s, plain PyTorch loop':48s} {plain:12.0f}")
         print(f"{'ratio lstmkit / plain':48s} {ours / plain:12.2f}")

@@ -36,13 +36,12 @@ def gmean(values) -> float:
     return float(math.exp(np.log(v).mean()))
 
 
-def cases(corpus: Path, only: list[str], origins: int):
-    """Yield (name, spec, history SeriesData (raw), truths list, origin k)."""
+def corpus_files(corpus: Path, only: list[str]):
+    """Yield (name, spec, raw SeriesData) for every file of the corpus."""
     import pandas as pd
 
     from lstmkit.data.tabular import load_series
     from lstmkit.errors import DataError
-    from lstmkit.evaluate.backtest import truncate
 
     index = json.loads((corpus / "index.json").read_text())
     for name, spec in index.items():
@@ -54,11 +53,31 @@ def cases(corpus: Path, only: list[str], origins: int):
         except DataError:  # a time axis this lstmkit cannot read (e.g. an integer index): the values in file order
             frame = pd.read_csv(corpus / f"{name}.csv").drop(columns=[spec["time_col"]])
             data = load_series(frame, target=spec["target"], id_col=spec.get("id_col"), fill="keep")
-        H = spec["horizon"]
-        for k in range(origins):
-            cut, _ = truncate(data, k * H)
-            history, truths = truncate(cut, H)
-            yield name, spec, history, truths, k
+        yield name, spec, data
+
+
+def fit_chain(data, *, horizon: int, origins: int, config) -> dict[int, object]:
+    """Forecasters fitted on the histories before origins ``origins - 1 .. 0``.
+
+    The history before origin k + 1 is the history before origin k minus its last H points:
+    exactly the data of origin k's judge (the network that sets its combination weights without
+    seeing the validation points). So each fit hands itself on as the next one's judge, and
+    ``origins`` forecasts cost ``origins + 1`` trainings, not ``2 * origins``.
+    """
+    from lstmkit.evaluate.backtest import truncate
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    models, judge = {}, None
+    for k in range(origins, -1, -1):  # k = origins: only a judge
+        history, _ = truncate(data, (k + 1) * horizon)
+        try:
+            model = LSTMForecaster(horizon, config=config).fit(history, judge=judge)
+        except Exception:  # noqa: BLE001 - the oldest judge may be too short: the next fit trains its own
+            model = None
+        if k < origins:
+            models[k] = model if model is not None else LSTMForecaster(horizon, config=config).fit(history)
+        judge = models.get(k, model)
+    return models
 
 
 def main() -> None:
@@ -78,44 +97,51 @@ def main() -> None:
     torch.set_num_threads(1)
     from lstmkit.config import resolve_config
     from lstmkit.data.tabular import impute
+    from lstmkit.evaluate.backtest import truncate
     from lstmkit.evaluate.metrics import mase
     from lstmkit.evaluate.references import reference_forecasts
-    from lstmkit.models.forecaster import ForecastConfig, LSTMForecaster
+    from lstmkit.models.forecaster import ForecastConfig
 
     seeds = [int(s) for s in args.seeds.split(",")]
     variants = args.variants.split(",")
     records, seconds = [], {}
-    for name, spec, history, truths, k in cases(args.corpus, [s for s in args.only.split(",") if s], args.origins):
+    for name, spec, data in corpus_files(args.corpus, [s for s in args.only.split(",") if s]):
         H, m = spec["horizon"], spec["season"]
-        filled = [s.target for s in impute(history).series]
+        forecasts: dict[int, dict[str, np.ndarray]] = {k: {} for k in range(args.origins)}
+        histories = {k: truncate(data, (k + 1) * H)[0] for k in range(args.origins)}
         started = time.perf_counter()
-        refs = reference_forecasts(filled, horizon=H, season=m)
+        refs = {k: reference_forecasts([s.target for s in impute(h).series], horizon=H, season=m) for k, h in histories.items()}
         seconds["references"] = seconds.get("references", 0.0) + time.perf_counter() - started
-        forecasts = {ref: r.forecasts[:, :, 0] for ref, r in refs.items()}
+        for k in range(args.origins):
+            forecasts[k].update({ref: r.forecasts[:, :, 0] for ref, r in refs[k].items()})
         for variant in variants:
             for seed in seeds:
                 cfg = resolve_config(ForecastConfig(), overrides=[*args.overrides, f"data.season={m}",
                                                                   f"model.components={variant}", f"trainer.seed={seed}"])
                 started = time.perf_counter()
-                model = LSTMForecaster(H, config=cfg).fit(history)
-                forecasts[f"{variant}/{seed}"] = model.forecast_arrays(history)[:, :, 0]
+                models = fit_chain(data, horizon=H, origins=args.origins, config=cfg)
                 seconds[variant] = seconds.get(variant, 0.0) + time.perf_counter() - started
-                forecasts[f"{variant} network alone/{seed}"] = model.network_forecasts(impute(history))[:, :, 0]
-                combination = model.state.get("combination")
-                if combination and f"classical weighted/{seed}" not in forecasts:  # the ablation without the network
-                    w = np.array([combination["weights"][str(s.id)][1:] for s in history.series])
-                    w = w / w.sum(axis=1, keepdims=True)
-                    members = np.stack([refs[m].forecasts[:, :, 0] for m in combination["members"][1:]], axis=1)  # (S, K, H)
-                    forecasts[f"classical weighted/{seed}"] = np.einsum("skh,sk->sh", members, w)
-        for i, (hist, truth) in enumerate(zip(filled, truths)):
-            seen = ~np.isnan(truth)
-            row = {"series": name if len(filled) == 1 else f"{name}:{history.series[i].id}", "origin": k, "kind": spec["kind"],
-                   "mase": {method: mase(truth[seen], f[i][seen], insample=hist, season=m) for method, f in forecasts.items()},
-                   "forecast": {method: f[i].tolist() for method, f in forecasts.items()}, "truth": truth.tolist(),
-                   "forms": {ref: r.forms[i] for ref, r in refs.items()}}
-            records.append(row)
-            best = ", ".join(f"{meth}={v:.3f}" for meth, v in row["mase"].items() if "/" not in meth or meth.endswith("/0"))
-            print(f"{row['series']:28s} origin {k}: {best}", flush=True)
+                for k, model in models.items():
+                    forecasts[k][f"{variant}/{seed}"] = model.forecast_arrays(histories[k])[:, :, 0]
+                    forecasts[k][f"{variant} network alone/{seed}"] = model.network_forecasts(impute(histories[k]))[:, :, 0]
+                    combination = model.state.get("combination")
+                    if combination and f"classical weighted/{seed}" not in forecasts[k]:  # the ablation without the network
+                        w = np.array([combination["weights"][str(s.id)][1:] for s in histories[k].series])
+                        w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+                        members = np.stack([refs[k][n].forecasts[:, :, 0] for n in combination["members"][1:]], axis=1)
+                        forecasts[k][f"classical weighted/{seed}"] = np.einsum("skh,sk->sh", members, w)
+        for k in range(args.origins):
+            truths = truncate(truncate(data, k * H)[0], H)[1]
+            filled = [s.target for s in impute(histories[k]).series]
+            for i, (hist, truth) in enumerate(zip(filled, truths)):
+                seen = ~np.isnan(truth)
+                row = {"series": name if len(filled) == 1 else f"{name}:{data.series[i].id}", "origin": k, "kind": spec["kind"],
+                       "mase": {meth: mase(truth[seen], f[i][seen], insample=hist, season=m) for meth, f in forecasts[k].items()},
+                       "forecast": {meth: f[i].tolist() for meth, f in forecasts[k].items()}, "truth": truth.tolist(),
+                       "forms": {ref: r.forms[i] for ref, r in refs[k].items()}}
+                records.append(row)
+                shown = ", ".join(f"{meth}={v:.3f}" for meth, v in row["mase"].items() if "/" not in meth or meth.endswith("/0"))
+                print(f"{row['series']:28s} origin {k}: {shown}", flush=True)
     if args.save:
         args.save.write_text(json.dumps({"records": records, "seconds": seconds, "argv": sys.argv[1:]}))
     report(records, variants, seeds, seconds)

@@ -91,8 +91,10 @@ class ForecastNet(nn.Module):
 
     def __init__(self, *, lookbacks: list[int], horizon: int, n_covariates: int = 0, hidden_size: int = 32,
                  num_layers: int = 1, dropout: float = 0.0, quantiles: tuple[float, ...] = (), season: int = 1,
-                 log: bool = False, calendar: bool = False, variants: Variants | None = None, components: str = "full"):
+                 log: bool = False, calendar: bool = False, variants: Variants | None = None, components: str = "full",
+                 baseline: str = "none", drift: float = 0.0):
         super().__init__()
+        self.baseline_kind, self.drift = baseline, drift
         self.lookbacks, self.horizon, self.season, self.log = list(lookbacks), horizon, max(1, season), log
         self.calendar = calendar and self.season > 1  # the phase in the season of each forecast step
         self.quantiles = tuple(quantiles)
@@ -143,9 +145,28 @@ class ForecastNet(nn.Module):
         phase = torch.stack([torch.sin(angle), torch.cos(angle)], dim=-1)  # (B, L + H, 2)
         return torch.cat([u, phase[:, :L]], dim=-1), phase[:, L:]
 
+    def baseline(self, u: torch.Tensor) -> torch.Tensor:
+        """(B, L) normalised windows -> (B, H): the seasonal random walk with (damped) drift that members correct.
+
+        Step h repeats the value one season back, ``k = ceil(h / m)`` seasons before it, plus the drift
+        over those ``k * m`` steps; the drift is ``self.drift`` times the window's mean seasonal
+        difference per step (a smoothed trend, as the Theta method halves it).
+        """
+        if not self.drift and self.baseline_kind == "none":
+            return u.new_zeros(u.shape[0], self.horizon)
+        L, m = u.shape[1], min(self.season, u.shape[1] - 1)
+        h = torch.arange(self.horizon, device=u.device)
+        seasons_back = torch.div(h, m, rounding_mode="floor") + 1  # (H,) k = ceil((h + 1) / m)
+        idx = L - m + torch.remainder(h, m)  # (H,) the same phase in the last season
+        slope = (u[:, m:] - u[:, :-m]).mean(dim=1, keepdim=True) / m  # (B, 1) per step
+        return u[:, idx] + self.drift * slope * (seasons_back * m).to(u.dtype)  # (B, H)
+
     def members_out(self, u: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
         """(B, L, F) and known-future inputs (B, H, 2) or None -> (K, B, H, 1 + Q) in normalised units."""
-        return torch.stack([member(u, future) for member in self.members])
+        out = torch.stack([member(u, future) for member in self.members])  # (K, B, H, 1 + Q)
+        if self.baseline_kind == "none":
+            return out
+        return out + self.baseline(u[..., 0]).unsqueeze(-1)  # the point and the quantiles move with it
 
     def combine(self, out: torch.Tensor) -> torch.Tensor:
         """(K, B, H, 1 + Q) -> (B, H, 1 + Q): the members' median point and mean quantiles."""

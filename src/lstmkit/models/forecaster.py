@@ -64,6 +64,8 @@ class ForecastModel:
     quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
     combine: Literal["holdout", "validation", "none"] = "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
+    baseline: Literal["seasonal_drift", "none"] = "seasonal_drift"  # members correct a seasonal random walk with drift
+    drift: float = 0.5  # share of the window's trend the baseline carries on (the Theta method's half)
     components: Literal["full", "linear", "lstm"] = "full"  # ablations: the linear skip alone, or the LSTM alone
     variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
@@ -154,6 +156,7 @@ class LSTMForecaster:
             "last_times": {str(s.id): _json_time(s.times[-1]) if s.times is not None else None for s in data.series},
             "train_lengths": {str(s.id): len(s.target) for s in data.series},
             "calendar": cfg.data.calendar and season > 1,
+            "baseline": cfg.model.baseline, "drift": cfg.model.drift if cfg.model.baseline != "none" else 0.0,
         }
         set_seed(cfg.trainer.seed)
         self.net = self._build_net()
@@ -237,7 +240,8 @@ class LSTMForecaster:
         return ForecastNet(lookbacks=st["lookbacks"], horizon=m.horizon, n_covariates=st["n_covariates"],
                            hidden_size=m.hidden_size, num_layers=m.num_layers, dropout=m.dropout,
                            quantiles=tuple(m.quantiles), season=st["season"], log=st["log"],
-                           calendar=st.get("calendar", False), variants=m.variants, components=m.components)
+                           calendar=st.get("calendar", False), variants=m.variants, components=m.components,
+                           baseline=st.get("baseline", "none"), drift=st.get("drift", 0.0))
 
     def read(self, data: str | Path | pd.DataFrame | SeriesData) -> SeriesData:
         """Read ``data`` with this model's column settings; gaps stay NaN (``fit`` fills them from the data it is given)."""

@@ -1,0 +1,47 @@
+"""ForecastNet's in-graph baseline, and the combination of the network with the classical members."""
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.evaluate.references import Reference
+from lstmkit.models.forecast_combination import combine, validation_weights
+from lstmkit.models.forecast_net import ForecastNet
+
+
+@pytest.mark.parametrize("season, horizon, drift", [(4, 6, 0.5), (1, 3, 1.0), (12, 12, 0.0)])
+def test_baseline_is_the_seasonal_random_walk_with_drift(season, horizon, drift):
+    net = ForecastNet(lookbacks=[2 * max(season, 3)], horizon=horizon, season=season, baseline="seasonal_drift", drift=drift)
+    u = torch.randn(3, 2 * max(season, 3), dtype=torch.float64)
+    got = net.baseline(u)
+    L, m = u.shape[1], season
+    slope = np.mean((u[:, m:] - u[:, :-m]).numpy(), axis=1) / m  # per step
+    for h in range(1, horizon + 1):  # written out: one season back from step h, then the drift over k seasons
+        k = -(-h // m)
+        expected = u[:, L - k * m + h - 1].numpy() + drift * slope * k * m
+        np.testing.assert_allclose(got[:, h - 1].numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_members_correct_the_baseline_and_an_untrained_net_forecasts_it():
+    net = ForecastNet(lookbacks=[8], horizon=4, season=4, baseline="seasonal_drift", drift=1.0, components="linear")
+    for member in net.members:  # the skip starts at zero; silence the head too
+        torch.nn.init.zeros_(member.head.weight)
+        torch.nn.init.zeros_(member.head.bias)
+    t = torch.arange(8, dtype=torch.float32)
+    x = (100 + 2 * t + torch.tensor([5.0, -5, 3, -3] * 2)).unsqueeze(0)  # trend 2 per step, season 4
+    with torch.no_grad():
+        out = net(x, torch.ones(1, 1))[0, :, 0]
+    expected = x[0, 4:] + 2 * 4  # last season, plus one season of trend
+    torch.testing.assert_close(out, expected)
+
+
+def test_weights_are_inverse_to_validation_errors_and_a_failed_member_gets_none():
+    truth = [np.array([10.0, 12.0])]
+    hist = [np.array([1.0, 2.0, 3.0, 4.0, 5.0])]  # MASE scale 1 (lag-1 differences)
+    network = np.array([[11.0, 12.0]])  # MAE 0.5
+    refs = {"ets": Reference("ets", np.array([[[10.0], [13.0]]])),  # MAE 0.5
+            "arima": Reference("arima", np.array([[[8.0], [10.0]]])),  # MAE 2
+            "theta": Reference("theta", np.zeros((1, 2, 1)), fallbacks={0: "failed"})}
+    w = validation_weights(network, refs, truth, hist, season=1)
+    np.testing.assert_allclose(w[0], np.array([2, 2, 0.5, 0]) / 4.5)
+    out = combine(np.array([[[1.0], [1.0]]]), refs, w)
+    np.testing.assert_allclose(out[0, :, 0], (2 * 1 + 2 * np.array([10, 13]) + 0.5 * np.array([8, 10])) / 4.5)
