@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lstmkit.data import tabular
+from lstmkit.data import tables
 from lstmkit.data.tabular import load_series
 from lstmkit.errors import DataError
 
@@ -20,7 +20,7 @@ def test_typed_reader_matches_string_reader(tmp_path, monkeypatch, name):
     path = tmp_path / "data.csv"
     path.write_bytes(FILES[name].encode("utf-16" if name == "utf-16" else "utf-8"))
     careful = load_series(path)
-    monkeypatch.setattr(tabular, "_BIG_CSV_BYTES", 0)
+    monkeypatch.setattr(tables, "_BIG_CSV_BYTES", 0)
     typed = load_series(path)
     assert (typed.target, typed.time_col, typed.freq, typed.time_kind) == (careful.target, careful.time_col, careful.freq, careful.time_kind)
     np.testing.assert_array_equal(typed.series[0].target, careful.series[0].target)
@@ -32,11 +32,11 @@ def test_typed_reader_matches_string_reader(tmp_path, monkeypatch, name):
 @pytest.mark.parametrize("text, message", [
     ("month,sales\n2001-01,1\n2001-02,abc\n2001-03,3\n", "non-numeric value 'abc' at row 2"),
     ("month,sales\n2001-01,1\n2001-02,2,3\n", "is not a well-formed CSV"),
-    ("date,sales\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n", "duplicate time"),
+    ("date,sales\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n", r"time 2020-01-01 appears twice \(rows 1 and 2\)"),
 ])
 def test_typed_reader_gives_the_same_clear_errors(tmp_path, monkeypatch, text, message):
     path = tmp_path / "data.csv"
     path.write_text(text)
-    monkeypatch.setattr(tabular, "_BIG_CSV_BYTES", 0)
+    monkeypatch.setattr(tables, "_BIG_CSV_BYTES", 0)
     with pytest.raises(DataError, match=message):
         load_series(path)

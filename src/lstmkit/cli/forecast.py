@@ -38,13 +38,21 @@ def quantile_list(text: str) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
+def add_date_format_arg(parser: argparse.ArgumentParser) -> None:
+    """``--date-format``, shared by every command that reads a series file."""
+    parser.add_argument("--date-format", metavar="FMT",
+                        help="how the time cells are written, as strftime codes such as %%d/%%m/%%Y or '%%b %%Y' (default: detected)")
+
+
 def add_forecast_args(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
     """DATA and the forecasting flags shared by ``forecast`` and ``train``."""
     if data:
         parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name (see 'lstmkit datasets')")
     parser.add_argument("--horizon", type=positive_int, help="steps to forecast (default 12)")
-    parser.add_argument("--target", help="column to forecast (default: the single numeric column)")
+    parser.add_argument("--target", help="column to forecast (default: the single numeric column); "
+                        "'a,b,c' or 'all': one series per column (wide format)")
     parser.add_argument("--time-col", help="time column (default: detected)")
+    add_date_format_arg(parser)
     parser.add_argument("--id-col", help="series id column, for several series in long format")
     parser.add_argument("--season", type=positive_int, help="season length (default: from the frequency, e.g. 12 for monthly)")
     parser.add_argument("--lookback", type=positive_int, help="input window length (default: 2-3 seasons)")
@@ -61,6 +69,7 @@ def build_config(args: argparse.Namespace):
     flags: dict[str, Any] = dict(training_overrides(args))
     for flag, key in (("horizon", "model.horizon"), ("lookback", "model.lookback"), ("quantiles", "model.quantiles"),
                       ("target", "data.target"), ("time_col", "data.time_col"), ("id_col", "data.id_col"),
+                      ("date_format", "data.date_format"),
                       ("season", "data.season")):
         if getattr(args, flag, None) is not None:
             flags[key] = getattr(args, flag)
@@ -107,6 +116,7 @@ def holdout_feasible(cfg, data) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate.backtest import format_table, holdout
+    from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text, staged_folder
     from lstmkit.models.forecaster import LSTMForecaster, forecast_frame
     from lstmkit.plots.forecast import plot_forecast, plot_loss
@@ -135,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     quantiles = tuple(cfg.model.quantiles)
     with staged_folder(out) as stage:  # every file is made first; then all are moved into DIR
         atomic_write_text(stage / "forecast.csv", frame.to_csv(index=False))
-        atomic_write_text(stage / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        atomic_write_text(stage / "metrics.json", json.dumps(json_ready(metrics), indent=2) + "\n")
         model.history.to_csv(stage / "history.csv")
         model.save(stage / "model")
         plot_forecast(data, forecasts, stage / "forecast.png", quantiles=quantiles, holdout=holdout_fc)

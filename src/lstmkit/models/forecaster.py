@@ -40,6 +40,7 @@ class ForecastData:
     target: str | None = None  # None: the single numeric column
     time_col: str | None = None  # None: detected (dates, 1949-01, 1965-Q1, years)
     id_col: str | None = None  # long format: one global model over several series
+    date_format: str | None = None  # strftime format of the time cells (e.g. %d/%m/%Y); None: detected
     season: int | None = None  # None: from the frequency (monthly 12, quarterly 4, ...)
     covariates: bool = True  # other numeric columns are past covariates
     fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
@@ -184,8 +185,9 @@ class LSTMForecaster:
         d, cols = self.config.data, self.state.get("columns")
         if cols:  # a fitted model reads new data with the columns it was trained on
             return load_series(data, target=cols["target"], time_col=cols["time_col"], id_col=cols["id_col"],
-                               covariates=bool(cols["covariates"]), fill=d.fill)
-        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=d.fill)
+                               covariates=bool(cols["covariates"]), fill=d.fill, date_format=d.date_format or cols.get("date_format"))
+        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=d.fill,
+                           date_format=d.date_format)
 
     # ---- forecasting
 
@@ -359,7 +361,7 @@ def forecast_frame(data: SeriesData, out: np.ndarray, *, quantiles: tuple[float,
 
 _SECTIONS = {"horizon": "model", "lookback": "model", "hidden_size": "model", "num_layers": "model", "dropout": "model",
              "ensemble": "model", "quantiles": "model", "transform": "model", "target": "data", "time_col": "data",
-             "id_col": "data", "season": "data", "covariates": "data", "fill": "data", "val_fraction": "data",
+             "id_col": "data", "date_format": "data", "season": "data", "covariates": "data", "fill": "data", "val_fraction": "data",
              "max_windows": "data"}
 
 
