@@ -12,14 +12,38 @@ from lstmkit.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
+READING_RULES = """\
+what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
+  file        UTF-8, UTF-16 or Latin-1 text; delimiter , ; tab or | (detected)
+  numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
+              (decimal commas, dots then group thousands); empty, NA and nan cells are gaps
+  time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
+              or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00),
+              months (1949-01, Jan 1949, 1949 Jan), quarters (1965-Q1) or years (1990); else a
+              first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...)
+  dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
+              warning says so when dates are read day first or could be read either way, and
+              --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times
+              the way the file writes times (31/01/2020, Jan 2016, 1965-Q1, 60)
+  order       rows out of time order are sorted (with a warning); a time stamp that appears twice
+              is an error (per series with --id-col); missing steps and cells are interpolated
+  target      --target, else the single numeric column left (a text column is named as not numeric)
+  series      --id-col ID: long format, one row per series and time; --target a,b,c or --target all:
+              wide format, one series per column, ids = the column names in forecast.csv
+  covariates  the other numeric columns (their past values only)"""
+
 EXAMPLE = """\
 example:
   lstmkit forecast airpassengers --horizon 12 --output runs/air
   lstmkit forecast sales.csv --horizon 8 --target units --time-col week --quantiles 0.1,0.5,0.9
   lstmkit forecast stores.csv --horizon 14 --id-col store --set model.ensemble=3
+  lstmkit forecast shops_wide.csv --horizon 6 --target all        (one column per series)
+  lstmkit forecast ventes.csv --horizon 7 --date-format %d/%m/%Y
 
-writes DIR/forecast.csv (time, step, forecast, q...), metrics.json (hold-out LSTM vs baselines),
-forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --model DIR/model')."""
+writes DIR/forecast.csv (id, time, step, forecast, q...), metrics.json (hold-out LSTM vs baselines),
+forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --model DIR/model').
+
+""" + READING_RULES
 
 
 def quantile_list(text: str) -> tuple[float, ...]:
