@@ -11,6 +11,9 @@ FILES = {
     "daily": "date;sales\n" + "".join(f"2020-01-{d:02d};{d},5\n" for d in range(1, 29)),  # ';' and decimal commas
     "months with a gap": "month,sales\n" + "".join(f"2001-{m:02d},{'' if m == 5 else m}\n" for m in range(1, 13)),
     "no time column": "value\n" + "".join(f"{v}\n" for v in range(30)),
+    "thousands": "month,sales\n" + "".join(f'2001-{m:02d},"{m},{m:03d}.5"\n' for m in range(1, 13)),
+    "day first": "date,sales\n" + "".join(f"{d:02d}/01/2020,{d}\n" for d in range(1, 29)),
+    "step counter": "t,sales\n" + "".join(f"{t},{t % 5}\n" for t in range(30)),
     "utf-16": "date,sales\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 29)),
 }
 
