@@ -160,11 +160,11 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
 
 
 def _is_years(column: pd.Series) -> bool:
-    """Four-digit integers between 1000 and 2999, more than one."""
-    if pd.api.types.is_float_dtype(column) and not (column % 1 == 0).all():
+    """Integers between 1000 and 2999 (four-digit years), more than one."""
+    values = to_numeric(column)
+    if values is None or len(values) < 2 or np.isnan(values).any() or (values % 1 != 0).any():
         return False
-    text = column.astype(str).str.strip().str.replace(r"\.0+$", "", regex=True)
-    return len(text) > 1 and bool(text.str.fullmatch(r"\d{4}").all()) and bool(text.astype(int).between(1000, 2999).all())
+    return bool(((values >= 1000) & (values <= 2999)).all())
 
 
 def _is_step_counter(values: np.ndarray, ids) -> bool:
@@ -207,6 +207,8 @@ def _mostly_numeric(frame: pd.DataFrame, *, exclude: set) -> list[str]:
 
 def to_numeric(column: pd.Series) -> np.ndarray | None:
     """The column as float64 when every non-empty cell is a number, else None."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return None
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype=np.float64)
     text = column.astype(str).str.strip()

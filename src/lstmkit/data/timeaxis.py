@@ -46,6 +46,8 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
     """
     if pd.api.types.is_datetime64_any_dtype(column_values):  # already typed (Parquet, large CSVs): no strings to read
         return _typed_times(column_values, column=column, source=source)
+    if pd.api.types.is_numeric_dtype(column_values) and not pd.api.types.is_bool_dtype(column_values):
+        return _integer_times(column_values.to_numpy(dtype=np.float64), column=column, source=source)
     text = column_values.astype(str).str.strip()
     if (text == "").any() or text.str.lower().isin(["nan", "nat"]).any():
         row = int(np.flatnonzero(((text == "") | text.str.lower().isin(["nan", "nat"])).to_numpy())[0])
@@ -53,10 +55,7 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
     if date_format is not None:
         return parse_with_format(text, date_format, column=column, source=source)
     if text.str.fullmatch(r"-?\d+(\.0+)?").all():
-        numbers = text.astype(float).astype(np.int64)
-        if text.str.fullmatch(r"\d{4}(\.0+)?").all() and numbers.between(1000, 2999).all():
-            return pd.Index(numbers.to_numpy(), dtype="int64"), "year", None
-        return pd.Index(numbers.to_numpy(), dtype="int64"), "index", None
+        return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
     quarter = text.str.extract(_QUARTER)
     if quarter.notna().all().all():
         periods = pd.PeriodIndex([pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in quarter.to_numpy()])
@@ -87,6 +86,18 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
     index = pd.DatetimeIndex(stamps)
     clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
     return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
+
+
+def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, None]:
+    """Whole numbers: four-digit years (1000-2999) or a step counter."""
+    missing = np.isnan(values)
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
+    if (values % 1 != 0).any():  # epoch seconds and other fractions are too ambiguous to guess
+        raise DataError(f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31")
+    numbers = pd.Index(values.astype(np.int64), dtype="int64")
+    return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
 
 def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
