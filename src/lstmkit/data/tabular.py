@@ -48,8 +48,10 @@ class Series:
 class SeriesData:
     """Series read from one table, with the column roles and the time axis description.
 
-    ``time_kind`` is ``"year"``, ``"quarter"``, ``"month"``, ``"datetime"`` or None (no time
-    column); ``freq`` is the pandas frequency alias (``"MS"``, ``"QS-OCT"``...) or None.
+    ``time_kind`` is ``"year"``, ``"index"`` (an integer step counter), ``"quarter"``,
+    ``"month"``, ``"datetime"`` or None (no time column); ``freq`` is the pandas frequency alias
+    (``"MS"``, ``"QS-OCT"``...) or None. ``target`` of a wide table lists its columns (``"a,b,c"``)
+    and ``id_col`` is then :data:`WIDE_ID`, so forecast frames get an ``id`` column.
     """
 
     series: list[Series]
@@ -162,7 +164,8 @@ def _one_series(label, rows, column, cov, times, *, kind, fmt, fill, source, tar
     """One series' arrays in time order, regular, with gaps filled per ``fill``; and its frequency, and whether rows moved."""
     where = f" of series {label!r}" if label is not None else ""
     whole = rows is None  # the whole column: its arrays as they are, no copy
-    y, x, t, freq, moved = (column, cov, None, None, False) if whole else (column[rows], cov[rows], None, None, False)
+    y, x = (column, cov) if whole else (column[rows], cov[rows])
+    t, freq, moved = None, None, False
     if times is not None:
         t = times if whole else times[rows]
         order = time_order(t, kind)
@@ -206,7 +209,8 @@ def impute(data: SeriesData) -> SeriesData:
     series = []
     for s in data.series:
         where = f" of series {s.id!r}" if s.id is not None else ""
-        y, x = _fill_gaps(s.target, s.covariates, fill="interpolate", where=where, source=data.source, target=data.target)
+        target = s.id if data.wide else data.target
+        y, x = _fill_gaps(s.target, s.covariates, fill="interpolate", where=where, source=data.source, target=target)
         series.append(Series(id=s.id, target=y, covariates=x, times=s.times))
     return replace(data, series=series)
 
