@@ -118,6 +118,7 @@ def test_structured_ts_ends_in_a_result_or_a_data_error(tmp_path, data):
 
 @FUZZ
 @given(st.binary(max_size=300))
+@example(data=b"@")  # a bare '@' once reached the user as an IndexError
 def test_raw_bytes_as_ts_end_in_a_result_or_a_data_error(tmp_path, data):
     _read_ts(tmp_path, data)
 
