@@ -87,7 +87,7 @@ def _days(fmt, start="2020-01-01"):
     return [f"{d.strftime(fmt)},{v:.3f}" for d, v in zip(pd.date_range(start, periods=N, freq="D"), WAVE)]
 
 
-def test_day_first_dates_are_detected_with_a_note_and_written_back_day_first(tmp_path, caplog, seed):
+def test_day_first_dates_are_detected_with_a_note_and_written_back_day_first(tmp_path, capsys, caplog, seed):
     path = _write(tmp_path, "eu.csv", "date,sales", _days("%d/%m/%Y"))
     code, out = _forecast(tmp_path, path, horizon=3)
     assert code == 0
@@ -98,6 +98,11 @@ def test_day_first_dates_are_detected_with_a_note_and_written_back_day_first(tmp
     again = tmp_path / "again.csv"  # the model remembers the reading: predict needs no flag
     assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
     assert again.read_text() == (out / "forecast.csv").read_text()
+    capsys.readouterr()
+    wrong = ["predict", "--model", str(out / "model"), str(path), "--date-format", "%m/%d/%Y", "--output", str(tmp_path / "x.csv")]
+    err = _refused(tmp_path, capsys, wrong)  # the flag overrides what the model remembers
+    assert err == ("error: time column 'date' of eu.csv has a value that does not match --date-format %m/%d/%Y, "
+                   "'13/01/2020' at row 13; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)")
 
 
 def test_date_format_flag_settles_an_ambiguous_file(tmp_path, capsys, caplog, seed):
