@@ -361,7 +361,7 @@ def forecast_frame(data: SeriesData, out: np.ndarray, *, quantiles: tuple[float,
 
 _SECTIONS = {"horizon": "model", "lookback": "model", "hidden_size": "model", "num_layers": "model", "dropout": "model",
              "ensemble": "model", "quantiles": "model", "transform": "model", "target": "data", "time_col": "data",
-             "id_col": "data", "date_format": "data", "season": "data", "covariates": "data", "fill": "data", "val_fraction": "data",
+             "id_col": "data", "season": "data", "covariates": "data", "fill": "data", "val_fraction": "data",
              "max_windows": "data"}
 
 
