@@ -87,7 +87,7 @@ BAD = [
     (["forecast", "{missing}"], "not found"),
     (["forecast", "{empty}"], "is empty"),
     (["forecast", "{header}"], "no rows of data"),
-    (["forecast", "{dupes}"], "duplicate time"),
+    (["forecast", "{dupes}"], "time 2000-01 appears twice (rows 1 and 2)"),
     (["forecast", "{csv}", "--output", "{csv}"], "is a file"),
     (["forecast", "{csv}", "--resume"], "holds no interrupted run"),
     (["predict", "--model", "{missing}", "{csv}"], "not found"),

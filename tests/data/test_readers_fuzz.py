@@ -21,7 +21,9 @@ FUZZ = settings(max_examples=int(os.environ.get("LSTMKIT_FUZZ_EXAMPLES", 40)), d
 
 CELLS = st.one_of(
     st.sampled_from(["", " ", "NA", "nan", "NaN", "inf", "-inf", "1e309", "abc", "?", '"', "1,5", "Q1",
-                     "2001-01", "2001-13", "1965-Q1", "2020-02-30", "2020-01-01", "2020-01-01 12:00", "1999", "0"]),
+                     "2001-01", "2001-13", "1965-Q1", "2020-02-30", "2020-01-01", "2020-01-01 12:00", "1999", "0",
+                     "31/01/2020", "01/02/2020", "13/13/2020", "01.02.20 13:00", '"1,037"', "1.037,5", "Jan 2016",
+                     "1960 Jan", "Sept 2016"]),
     st.integers(-10**6, 10**6).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6),
@@ -118,6 +120,7 @@ def test_structured_ts_ends_in_a_result_or_a_data_error(tmp_path, data):
 
 @FUZZ
 @given(st.binary(max_size=300))
+@example(data=b"@")  # a bare '@' once reached the user as an IndexError
 def test_raw_bytes_as_ts_end_in_a_result_or_a_data_error(tmp_path, data):
     _read_ts(tmp_path, data)
 

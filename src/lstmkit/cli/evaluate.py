@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from lstmkit.cli.common import positive_int
+from lstmkit.cli.forecast import add_date_format_arg
 from lstmkit.errors import DataError
 
 EXAMPLE = """\
@@ -19,19 +20,22 @@ retrained, so points it was trained on give optimistic numbers (the command says
 
 def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate.backtest import format_table
+    from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text
     from lstmkit.models.forecaster import LSTMForecaster
 
     if args.output and Path(args.output).is_dir():
         raise DataError(f"--output {args.output} is a folder; pass a file path such as metrics.json")
     model = LSTMForecaster.load(args.model)
+    if args.date_format:
+        model.config.data.date_format = args.date_format
     result = model.evaluate(args.data, backtest=args.backtest)
     print(f"{result['origins']} origin(s) x {result['horizon']} steps, {result['series']} series, season {result['season']}:")
     print(format_table(result["scores"]))
     if result["points_seen_in_training"]:
         print(f"note: {result['points_seen_in_training']} of {result['points_scored']} scored points were in the training data")
     if args.output:
-        atomic_write_text(args.output, json.dumps(result, indent=2) + "\n")
+        atomic_write_text(args.output, json.dumps(json_ready(result), indent=2) + "\n")
     return 0
 
 
@@ -42,6 +46,7 @@ def register(subparsers) -> None:
         epilog=EXAMPLE,
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name")
+    add_date_format_arg(parser)
     parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
     parser.add_argument("--backtest", type=positive_int, default=1, metavar="K", help="number of origins (default 1)")
     parser.add_argument("--output", metavar="FILE.json", help="also write the metrics as JSON")

@@ -12,14 +12,38 @@ from lstmkit.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
+READING_RULES = """\
+what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
+  file        UTF-8, UTF-16 or Latin-1 text; delimiter , ; tab or | (detected)
+  numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
+              (decimal commas, dots then group thousands); empty, NA and nan cells are gaps
+  time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
+              or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00),
+              months (1949-01, Jan 1949, 1949 Jan), quarters (1965-Q1) or years (1990); else a
+              first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...)
+  dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
+              warning says so when dates are read day first or could be read either way, and
+              --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times
+              the way the file writes times (31/01/2020, Jan 2016, 1965-Q1, 60)
+  order       rows out of time order are sorted (with a warning); a time stamp that appears twice
+              is an error (per series with --id-col); missing steps and cells are interpolated
+  target      --target, else the single numeric column left (a text column is named as not numeric)
+  series      --id-col ID: long format, one row per series and time; --target a,b,c or --target all:
+              wide format, one series per column, ids = the column names in forecast.csv
+  covariates  the other numeric columns (their past values only)"""
+
 EXAMPLE = """\
 example:
   lstmkit forecast airpassengers --horizon 12 --output runs/air
   lstmkit forecast sales.csv --horizon 8 --target units --time-col week --quantiles 0.1,0.5,0.9
   lstmkit forecast stores.csv --horizon 14 --id-col store --set model.ensemble=3
+  lstmkit forecast shops_wide.csv --horizon 6 --target all        (one column per series)
+  lstmkit forecast ventes.csv --horizon 7 --date-format %d/%m/%Y
 
-writes DIR/forecast.csv (time, step, forecast, q...), metrics.json (hold-out LSTM vs baselines),
-forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --model DIR/model')."""
+writes DIR/forecast.csv (id, time, step, forecast, q...), metrics.json (hold-out LSTM vs baselines),
+forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --model DIR/model').
+
+""" + READING_RULES
 
 
 def quantile_list(text: str) -> tuple[float, ...]:
@@ -38,13 +62,21 @@ def quantile_list(text: str) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
+def add_date_format_arg(parser: argparse.ArgumentParser) -> None:
+    """``--date-format``, shared by every command that reads a series file."""
+    parser.add_argument("--date-format", metavar="FMT",
+                        help="how the time cells are written, as strftime codes such as %%d/%%m/%%Y or '%%b %%Y' (default: detected)")
+
+
 def add_forecast_args(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
     """DATA and the forecasting flags shared by ``forecast`` and ``train``."""
     if data:
         parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name (see 'lstmkit datasets')")
     parser.add_argument("--horizon", type=positive_int, help="steps to forecast (default 12)")
-    parser.add_argument("--target", help="column to forecast (default: the single numeric column)")
+    parser.add_argument("--target", help="column to forecast (default: the single numeric column); "
+                        "'a,b,c' or 'all': one series per column (wide format)")
     parser.add_argument("--time-col", help="time column (default: detected)")
+    add_date_format_arg(parser)
     parser.add_argument("--id-col", help="series id column, for several series in long format")
     parser.add_argument("--season", type=positive_int, help="season length (default: from the frequency, e.g. 12 for monthly)")
     parser.add_argument("--lookback", type=positive_int, help="input window length (default: 2-3 seasons)")
@@ -61,6 +93,7 @@ def build_config(args: argparse.Namespace):
     flags: dict[str, Any] = dict(training_overrides(args))
     for flag, key in (("horizon", "model.horizon"), ("lookback", "model.lookback"), ("quantiles", "model.quantiles"),
                       ("target", "data.target"), ("time_col", "data.time_col"), ("id_col", "data.id_col"),
+                      ("date_format", "data.date_format"),
                       ("season", "data.season")):
         if getattr(args, flag, None) is not None:
             flags[key] = getattr(args, flag)
@@ -117,6 +150,7 @@ def holdout_feasible(cfg, data) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate.backtest import format_table, holdout
+    from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text, staged_folder
     from lstmkit.models.forecaster import LSTMForecaster, forecast_frame
     from lstmkit.plots.forecast import plot_forecast, plot_loss
@@ -145,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     quantiles = tuple(cfg.model.quantiles)
     with staged_folder(out) as stage:  # every file is made first; then all are moved into DIR
         atomic_write_text(stage / "forecast.csv", frame.to_csv(index=False))
-        atomic_write_text(stage / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        atomic_write_text(stage / "metrics.json", json.dumps(json_ready(metrics), indent=2) + "\n")
         model.history.to_csv(stage / "history.csv")
         model.save(stage / "model")
         plot_forecast(data, forecasts, stage / "forecast.png", quantiles=quantiles, holdout=holdout_fc)

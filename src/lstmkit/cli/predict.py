@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from lstmkit.cli.forecast import add_date_format_arg
 from lstmkit.errors import DataError
 
 EXAMPLE = """\
@@ -22,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).is_dir():
         raise DataError(f"--output {args.output} is a folder; pass a file path such as forecast.csv")
     model = LSTMForecaster.load(args.model)
+    if args.date_format:
+        model.config.data.date_format = args.date_format
     frame = model.predict(args.data)
     text = frame.to_csv(index=False)
     if args.output:
@@ -38,6 +41,7 @@ def register(subparsers) -> None:
         description="Forecast the model's horizon after the end of each series in DATA.", epilog=EXAMPLE,
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name")
+    add_date_format_arg(parser)
     parser.add_argument("--model", required=True, metavar="DIR", help="model folder (from 'lstmkit train', or DIR/model of 'forecast')")
     parser.add_argument("--output", metavar="FILE.csv", help="where to write the forecast (default: stdout)")
     parser.set_defaults(func=run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from lstmkit.cli.common import join_torchrun, show_progress
-from lstmkit.cli.forecast import add_forecast_args, build_config, output_dir, train_model
+from lstmkit.cli.forecast import READING_RULES, add_forecast_args, build_config, output_dir, train_model
 from lstmkit.errors import DataError
 
 EXAMPLE = """\
@@ -15,7 +15,9 @@ example:
 writes DIR/model.safetensors, DIR/config.json, DIR/history.csv and DIR/loss.png.
 
 data-parallel on 2 processes (the global --batch-size is split across them; rank 0 writes):
-  torchrun --nproc-per-node 2 -m lstmkit train airpassengers --horizon 12 --output runs/air-ddp"""
+  torchrun --nproc-per-node 2 -m lstmkit train airpassengers --horizon 12 --output runs/air-ddp
+
+""" + READING_RULES
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """Calendar positions: each step's ordinal on a global calendar axis.
 
 The ordinal is months since 1970 for monthly data, half-hours for half-hourly data, the year
-for yearly data, or the step index when there is no time column. ``ordinal mod m`` is the step's
+for yearly data, the counter itself for an integer time index, or the step index when there is no time column. ``ordinal mod m`` is the step's
 phase in a season of m steps (the month of the year, the hour of the day...), which the
 forecaster uses as a known-future covariate (:meth:`ForecastNet.future_calendar`).
 """
@@ -30,7 +30,7 @@ def step_ordinals(times: pd.Index | None, *, kind: str | None, freq: str | None,
     if times is None or kind is None:
         return np.arange(length, dtype=np.int64)
     try:
-        if kind == "year":
+        if kind in ("year", "index"):
             ordinals = np.asarray(times, dtype=np.int64)
         elif isinstance(times, pd.PeriodIndex):
             ordinals = times.asi8.astype(np.int64)

@@ -1,15 +1,17 @@
-"""Reading time series from CSV or Parquet: target, time and id columns, frequency, gaps, season.
+"""Time series from a table: the :class:`SeriesData` a forecaster trains on and predicts from.
 
-``load_series`` is the one entry point. It returns a :class:`SeriesData`: one or more series
-(long format through ``id_col``), each a float64 target array with optional past covariates
-(the other numeric columns) and its time stamps, plus what is needed to label future times in
-the input's own style (``1949-01`` months stay months, ``1965-Q1`` quarters stay quarters).
-Every problem a user can fix raises :class:`~lstmkit.errors.DataError` naming the column, row or
-value and the fix.
+``load_series`` is the one entry point. It reads the file (:mod:`lstmkit.data.tables`: encoding,
+delimiter, number formats), assigns the column roles (:mod:`lstmkit.data.columns`: time axis,
+target(s), ids, covariates), parses and orders the time axis (:mod:`lstmkit.data.timeaxis`,
+:mod:`lstmkit.data.dates`) and returns one or more series (long format through ``id_col``, wide
+format through ``target="a,b,c"``), each a float64 target array with optional past covariates
+and its time stamps, plus what is needed to label future times in the input's own style
+(``1949-01`` months stay months, ``Jan 2016`` stays ``Feb 2016``, ``1965-Q1`` quarters stay
+quarters). Every problem a user can fix raises :class:`~lstmkit.errors.DataError` naming the
+column, row or value and the fix.
 """
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,14 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.columns import assign_roles, numeric_or_error
+from lstmkit.data.tables import read_table  # noqa: F401 - re-exported: other jobs read tables from here
 from lstmkit.data.timeaxis import (  # noqa: F401 - choose_season and season_from_freq re-exported
-    SEASON_BY_FREQ, _regularise, choose_season, future_labels, parse_times, season_from_freq,
+    SEASON_BY_FREQ, choose_season, future_labels, parse_times, regularise, season_from_freq, time_order,
 )
 from lstmkit.errors import DataError
 
 log = logging.getLogger(__name__)
 
-_TIME_NAMES = {"date", "time", "timestamp", "datetime", "ds", "month", "year", "quarter", "period", "week", "day", "dt"}
+# Formats a time column can be read back with at predict time (the generic date parser's are output formats only).
+_GENERIC_FORMATS = {None, "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m", "%Y/%m"}
+WIDE_ID = "id"  # the id column name of series read from a wide table (one column per series)
 
 
 @dataclass
@@ -42,8 +48,10 @@ class Series:
 class SeriesData:
     """Series read from one table, with the column roles and the time axis description.
 
-    ``time_kind`` is ``"year"``, ``"quarter"``, ``"month"``, ``"datetime"`` or None (no time
-    column); ``freq`` is the pandas frequency alias (``"MS"``, ``"QS-OCT"``...) or None.
+    ``time_kind`` is ``"year"``, ``"index"`` (an integer step counter), ``"quarter"``,
+    ``"month"``, ``"datetime"`` or None (no time column); ``freq`` is the pandas frequency alias
+    (``"MS"``, ``"QS-OCT"``...) or None. ``target`` of a wide table lists its columns (``"a,b,c"``)
+    and ``id_col`` is then :data:`WIDE_ID`, so forecast frames get an ``id`` column.
     """
 
     series: list[Series]
@@ -55,6 +63,8 @@ class SeriesData:
     time_kind: str | None = None
     time_format: str | None = None
     source: str = "data"
+    date_format: str | None = None  # the strftime format the time cells were read with, when not the generic parser's
+    wide: bool = False  # one series per target column; ids are the column names
 
     @property
     def min_length(self) -> int:
@@ -64,146 +74,19 @@ class SeriesData:
         """Labels of the ``horizon`` time steps after the end of ``series``, in the input's style."""
         if series.times is None or self.time_kind is None:
             return None
-        return future_labels(series.times[-1], horizon, kind=self.time_kind, freq=self.freq, fmt=self.time_format)
+        step = int(series.times[1] - series.times[0]) if self.time_kind == "index" and len(series.times) > 1 else 1
+        return future_labels(series.times[-1], horizon, kind=self.time_kind, freq=self.freq, fmt=self.time_format, step=step)
 
     def describe(self) -> dict[str, Any]:
         """The column roles and time axis, JSON-ready (saved in the model's config.json)."""
         return {
-            "target": self.target, "time_col": self.time_col, "id_col": self.id_col,
+            "target": self.target, "time_col": self.time_col, "id_col": None if self.wide else self.id_col,
             "covariates": list(self.covariate_names), "freq": self.freq,
-            "time_kind": self.time_kind, "time_format": self.time_format,
+            "time_kind": self.time_kind, "time_format": self.time_format, "date_format": self.date_format,
         }
 
 
-# ----------------------------------------------------------------------------- reading files
-
-
-# CSVs larger than this are read by pyarrow's typed parser (numbers as float64, ISO times as
-# datetime64) instead of as one Python string per cell: 10 million rows then need ~0.5 GB, not ~4 GB.
-_BIG_CSV_BYTES = 32 * 2**20
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (delimiter detected, UTF-8, UTF-16 or Latin-1) or Parquet file into a DataFrame of strings/numbers."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"data file {path} not found; pass a CSV or Parquet file or a bundled dataset name (see 'lstmkit datasets')")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder; pass a CSV or Parquet file")
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 16)
-    if size <= len(head) and not head.strip():
-        raise DataError(f"{path} is empty; it needs a header line and at least one row of data")
-    if path.suffix.lower() in (".parquet", ".pq") or head[:4] == b"PAR1":
-        try:
-            frame = pd.read_parquet(path)
-        except ImportError:
-            raise DataError("reading Parquet needs pyarrow: pip install pyarrow (or save the data as CSV)") from None
-        except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file for the user
-            raise DataError(f"{path} is not a readable Parquet file ({_first_line(exc)})") from None
-    elif size > _BIG_CSV_BYTES:
-        frame = _read_big_csv(path, head)
-    else:
-        frame = _read_csv(path, path.read_bytes())
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty:
-        raise DataError(f"{path} has a header but no rows of data")
-    return frame
-
-
-def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
-    """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
-    text, encoding = _decode(path, head, partial=True)
-    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
-    try:
-        import pyarrow  # noqa: F401
-
-        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, engine="pyarrow")
-    except Exception:  # noqa: BLE001 - ragged rows, odd quoting, no pyarrow: the string reader names the problem
-        return _read_csv(path, path.read_bytes())
-    for col in frame.columns:  # pyarrow reads plain dates as datetime.date objects
-        if frame[col].dtype == object and len(frame) and type(frame[col].iloc[0]).__name__ == "date":
-            frame[col] = pd.to_datetime(frame[col])
-    if delimiter == ";":
-        frame = _decimal_commas(frame)
-    return frame
-
-
-def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
-    text, _ = _decode(path, raw)
-    sample = "\n".join(text.splitlines()[:20])
-    delimiter = _sniff_delimiter(sample)
-    import io
-
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
-    if delimiter == ";":
-        frame = _decimal_commas(frame)
-    return frame
-
-
-def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
-    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Latin-1 with a warning.
-
-    ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
-    """
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encodings = ["utf-16"]
-    elif b"\x00" in raw[:4096]:
-        head = raw[:4096]
-        odd_nul, even_nul = head[1::2].count(0), head[0::2].count(0)
-        if odd_nul > 0.9 * len(head[1::2]) and not even_nul:
-            encodings = ["utf-16-le"]
-        elif even_nul > 0.9 * len(head[0::2]) and not odd_nul:
-            encodings = ["utf-16-be"]
-        else:
-            raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
-    else:
-        encodings = ["utf-8-sig", "latin-1"]
-    for encoding in encodings:
-        for cut in range(4 if partial else 1):  # a head may end inside a multi-byte character
-            try:
-                text = raw[: len(raw) - cut].decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            continue
-        if encoding == "latin-1":
-            log.warning("%s is not UTF-8; reading it as Latin-1", path)
-        if "\x00" in text:
-            break
-        return text, encoding
-    raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 CSV")
-
-
-def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
-    """In a ';'-separated file, columns written with decimal commas (``3,14``) become ``3.14``."""
-    for col in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_datetime64_any_dtype(frame[col]):
-            continue
-        text = frame[col].astype(str).str.strip()
-        present = text[text != ""]
-        if len(present) and present.str.contains(",", regex=False).any() and present.str.fullmatch(r"[-+]?\d+(,\d*)?").all():
-            frame[col] = text.str.replace(",", ".", regex=False)
-    return frame
-
-
-def _sniff_delimiter(sample: str) -> str:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        counts = {d: sample.splitlines()[0].count(d) for d in ",;\t|"} if sample else {}
-        best = max(counts, key=counts.get) if counts else ","
-        return best if counts.get(best) else ","
-
-
-# ----------------------------------------------------------------------------- column roles
+# ----------------------------------------------------------------------------- series
 
 
 def load_series(
@@ -214,22 +97,25 @@ def load_series(
     id_col: str | None = None,
     covariates: bool = True,
     fill: str = "interpolate",
+    date_format: str | None = None,
 ) -> SeriesData:
     """Read ``source`` (a path, bundled dataset name, or DataFrame) into :class:`SeriesData`.
 
     Args:
         source: CSV/Parquet path, bundled dataset name, or a DataFrame.
-        target: the column to forecast; default the single numeric column left.
-        time_col: the time column; default detected (dates, ``1949-01``, ``1965-Q1``, years).
+        target: the column to forecast; default the single numeric column left. ``"a,b,c"`` or
+            ``"all"``: a wide table, one series per column (ids are the column names).
+        time_col: the time column; default detected (dates, ``1949-01``, ``1965-Q1``, years, t = 0, 1, ...).
         id_col: the series-id column of long-format data holding several series.
         covariates: use the other numeric columns as past covariates.
         fill: ``"interpolate"`` missing values (with a warning), ``"error"``, or ``"keep"``: leave
             them as NaN for the caller to impute after cutting a hold-out (:func:`impute`), so
             that no filled value is computed from points the model must not see.
+        date_format: the strftime format of the time cells (e.g. ``%d/%m/%Y``); default detected.
 
     Raises:
         DataError: unreadable file, unknown or ambiguous columns, non-numeric or infinite values,
-            duplicate, unsorted or irregular time stamps.
+            duplicate or irregular time stamps.
     """
     if isinstance(source, pd.DataFrame):
         frame, name = source.copy(), "data"
@@ -241,156 +127,55 @@ def load_series(
         frame, name = read_table(path), Path(path).name
     if fill not in ("interpolate", "error", "keep"):
         raise DataError(f"fill must be 'interpolate', 'error' or 'keep', got {fill!r}")
-    columns = list(frame.columns)
-    for role, col in (("target", target), ("time", time_col), ("id", id_col)):
-        if col is not None and col not in columns:
-            raise DataError(f"{role} column {col!r} not found in {name}; columns are: {', '.join(columns)}")
-    taken = {c for c in (time_col, id_col) if c}
-    if time_col is None:
-        time_col = _detect_time_column(frame, exclude={target, id_col}, source=name)
-        if time_col:
-            taken.add(time_col)
-    numeric = {c: _to_numeric(frame[c]) for c in columns if c not in taken}
-    numeric_cols = [c for c, v in numeric.items() if v is not None]
-    if target is None:
-        if len(numeric_cols) == 1:
-            target = numeric_cols[0]
-        elif not numeric_cols and len(mostly := _mostly_numeric(frame, exclude=taken)) == 1:
-            target = mostly[0]  # numeric but for a few bad cells: the check below names the row
-        elif not numeric_cols:
-            raise DataError(f"{name} has no numeric column to forecast; columns are: {', '.join(columns)}")
-        else:
-            raise DataError(
-                f"{name} has several numeric columns ({', '.join(numeric_cols)}); choose one with --target"
-            )
-    if target in taken:
-        raise DataError(f"column {target!r} cannot be both the target and the time or id column")
-    values = _numeric_or_error(frame[target], target, name)
-    cov_names = [c for c in numeric_cols if c != target] if covariates else []
-    ignored = [c for c in columns if c not in taken and c != target and c not in cov_names]
-    if ignored and covariates:
-        log.warning("ignoring non-numeric column(s) %s of %s", ", ".join(ignored), name)
-    cov = np.column_stack([_numeric_or_error(frame[c], c, name) for c in cov_names]) if cov_names else np.zeros((len(frame), 0))
-
-    times, kind, fmt = (None, None, None)
-    if time_col:
-        times, kind, fmt = parse_times(frame[time_col], column=time_col, source=name)
+    roles = assign_roles(frame, target=target, time_col=time_col, id_col=id_col, covariates=covariates,
+                         date_format=date_format, source=name)
+    values = {c: numeric_or_error(frame[c], c, name) for c in roles.targets}
+    cov = (np.column_stack([numeric_or_error(frame[c], c, name) for c in roles.covariates]) if roles.covariates
+           else np.zeros((len(frame), 0)))
+    times, kind, fmt = roles.times or (None, None, None)
     ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
-    del frame, numeric  # the columns needed are arrays now; let a large table go
-    series, freqs = [], set()
-    for sid in (pd.unique(ids) if ids is not None else ["__single__"]):
-        rows = np.flatnonzero(ids == sid) if ids is not None else np.arange(len(values))
-        label = None if id_col is None else str(sid)
-        where = f" of series {label!r}" if label is not None else ""
-        whole = ids is None  # one series: its arrays as they are, no copy
-        y, x, t = (values, cov, None) if whole else (values[rows], cov[rows], None)
-        if times is not None:
-            t = times if whole else times[rows]
-            t, y, x, freq = _regularise(t, y, x, rows=rows, kind=kind, where=where, source=name, column=time_col)
-            freqs.add(freq)
-        y, x = _fill_gaps(y, x, fill=fill, where=where, source=name, target=target)
-        series.append(Series(id=label, target=y, covariates=x, times=t))
-    freq = None
-    if freqs:
-        if len(freqs) > 1:
-            raise DataError(f"the series in {name} have different frequencies ({', '.join(sorted(map(str, freqs)))}); forecast them separately")
-        freq = freqs.pop()
-    return SeriesData(series=series, target=target, time_col=time_col, id_col=id_col, covariate_names=cov_names,
-                      freq=freq, time_kind=kind, time_format=fmt, source=name)
-
-
-def _detect_time_column(frame: pd.DataFrame, *, exclude: set, source: str = "data") -> str | None:
-    candidates = [c for c in frame.columns if c not in exclude]
-    for col in candidates:  # named like a time column and parseable
-        if col.strip().lower() in _TIME_NAMES:
-            try:
-                parse_times(frame[col], column=col, source=source)
-                return col
-            except DataError:
-                if _mostly_times(frame[col]):  # a time column with a few bad cells: say which, do not drop it
-                    raise
-                continue
-    for col in candidates:  # text that parses as dates / months / quarters
-        sample = frame[col].head(50).astype(str).str.strip()
-        if _to_numeric(sample) is not None:
-            continue
-        try:
-            parse_times(frame[col], column=col, source="data")
-            return col
-        except DataError:
-            continue
-    numeric = [c for c in candidates if _to_numeric(frame[c]) is not None]
-    if len(numeric) >= 2:  # an integer column of increasing years beside the values
-        for col in numeric:
-            if pd.api.types.is_float_dtype(frame[col]) and not (frame[col] % 1 == 0).all():
-                continue  # not integers, so not years
-            text = frame[col].astype(str).str.strip()
-            if text.str.fullmatch(r"\d{4}").all() and text.astype(int).between(1000, 2999).all():
-                years = text.astype(int).to_numpy()
-                if len(years) > 1 and (np.diff(years) > 0).mean() > 0.5:
-                    return col
-    return None
-
-
-def _mostly_times(column: pd.Series) -> bool:
-    """Whether most cells of a text column read as dates (so a failure to parse it is the user's to fix)."""
-    import warnings
-
-    text = column.astype(str).str.strip().head(1000)
-    if _to_numeric(text) is not None:
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() >= 0.5)
-
-
-def _mostly_numeric(frame: pd.DataFrame, *, exclude: set) -> list[str]:
-    out = []
-    for col in frame.columns:
-        if col in exclude:
-            continue
-        text = frame[col].astype(str).str.strip()
-        text = text[text != ""]
-        if len(text) and pd.to_numeric(text, errors="coerce").notna().mean() >= 0.5:
-            out.append(col)
-    return out
-
-
-def _to_numeric(column: pd.Series) -> np.ndarray | None:
-    """The column as float64 when every non-empty cell is a number, else None."""
-    if pd.api.types.is_numeric_dtype(column):
-        return column.to_numpy(dtype=np.float64)
-    text = column.astype(str).str.strip()
-    present = text[(text != "") & (text.str.lower() != "nan") & (text.str.upper() != "NA")]
-    if present.empty:
-        return None
-    converted = pd.to_numeric(present, errors="coerce")
-    if converted.isna().any():
-        return None
-    return pd.to_numeric(text.where(text.isin(present), None), errors="coerce").to_numpy(dtype=np.float64)
-
-
-def _numeric_or_error(column: pd.Series, name: str, source: str) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(column):
-        values = column.to_numpy(dtype=np.float64)
+    del frame  # the columns needed are arrays now; let a large table go
+    if roles.wide:
+        parts = [(col, None, values[col]) for col in roles.targets]
+    elif ids is not None:
+        parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in pd.unique(ids)]
     else:
-        text = column.astype(str).str.strip()
-        missing = (text == "") | text.str.lower().isin(["nan", "na", "null", "none"])
-        converted = pd.to_numeric(text.where(~missing, None), errors="coerce")
-        bad = converted.isna() & ~missing
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"column {name!r} of {source} has a non-numeric value {text.iloc[row]!r} at row {row + 1} "
-                f"(line {row + 2} of the file); fix or remove that row"
-            )
-        values = converted.to_numpy(dtype=np.float64)
-    inf = np.isinf(values)
-    if inf.any():
-        row = int(np.flatnonzero(inf)[0])
-        raise DataError(f"column {name!r} of {source} has an infinite value at row {row + 1}; replace it with a number or leave it empty")
-    return values
+        parts = [(None, None, values[roles.targets[0]])]
+    series, freqs, moved = [], set(), False
+    for label, rows, column in parts:
+        one, freq, sorted_now = _one_series(label, rows, column, cov, times, kind=kind, fmt=fmt, fill=fill, source=name,
+                                            target=label if roles.wide else roles.targets[0], time_col=roles.time_col)
+        series.append(one)
+        freqs.add(freq)
+        moved |= sorted_now
+    if moved:
+        log.warning("rows of %s are not in time order; sorted them by %r", name, roles.time_col)
+    freqs.discard(None)
+    if len(freqs) > 1:
+        raise DataError(f"the series in {name} have different frequencies ({', '.join(sorted(map(str, freqs)))}); forecast them separately")
+    written = fmt if kind in ("month", "datetime") and fmt not in _GENERIC_FORMATS else None  # read with a format
+    return SeriesData(series=series, target=",".join(roles.targets), time_col=roles.time_col,
+                      id_col=WIDE_ID if roles.wide else id_col, covariate_names=roles.covariates,
+                      freq=freqs.pop() if freqs else None, time_kind=kind, time_format=fmt, source=name,
+                      date_format=date_format or written, wide=roles.wide)
+
+
+def _one_series(label, rows, column, cov, times, *, kind, fmt, fill, source, target, time_col) -> tuple[Series, Any, bool]:
+    """One series' arrays in time order, regular, with gaps filled per ``fill``; and its frequency, and whether rows moved."""
+    where = f" of series {label!r}" if label is not None else ""
+    whole = rows is None  # the whole column: its arrays as they are, no copy
+    y, x = (column, cov) if whole else (column[rows], cov[rows])
+    t, freq, moved = None, None, False
+    if times is not None:
+        t = times if whole else times[rows]
+        order = time_order(t, kind)
+        if order is not None:
+            rows = order if whole else rows[order]
+            t, y, x, moved = t[order], y[order], x[order], True
+        rows = np.arange(len(y)) if rows is None else rows
+        t, y, x, freq = regularise(t, y, x, rows=rows, kind=kind, where=where, source=source, column=time_col, fmt=fmt)
+    y, x = _fill_gaps(y, x, fill=fill, where=where, source=source, target=target)
+    return Series(id=label, target=y, covariates=x, times=t), freq, moved
 
 
 def _fill_gaps(y, x, *, fill, where, source, target):
@@ -424,7 +209,8 @@ def impute(data: SeriesData) -> SeriesData:
     series = []
     for s in data.series:
         where = f" of series {s.id!r}" if s.id is not None else ""
-        y, x = _fill_gaps(s.target, s.covariates, fill="interpolate", where=where, source=data.source, target=data.target)
+        target = s.id if data.wide else data.target
+        y, x = _fill_gaps(s.target, s.covariates, fill="interpolate", where=where, source=data.source, target=target)
         series.append(Series(id=s.id, target=y, covariates=x, times=s.times))
     return replace(data, series=series)
 
@@ -433,7 +219,3 @@ def missing_count(data: SeriesData) -> int:
     """How many target values of ``data`` are missing (NaN)."""
     return int(sum(np.isnan(s.target).sum() for s in data.series))
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -1,9 +1,11 @@
-"""The time axis of a series: parsing time columns, checking order, inferring the frequency,
-filling missing steps, labelling future times in the input's style, and the season length.
+"""The time axis of a series: parsing time columns, ordering rows, refusing duplicates, inferring
+the frequency, filling missing steps, labelling future times in the input's style, and the season.
 
-Months such as ``1949-01`` and quarters such as ``1965-Q1`` become periods and are written back
-the same way; integer years stay integers; other times are timestamps with an inferred pandas
-frequency. Missing steps become NaN rows (filled later, with a warning).
+Months such as ``1949-01`` or ``Jan 1949`` and quarters such as ``1965-Q1`` become periods and
+are written back the same way; integer years and integer step counters (t = 0, 1, 2, ...) stay
+integers; other times are timestamps with an inferred pandas frequency, written back in the
+cells' own format (:mod:`lstmkit.data.dates`). Missing steps become NaN rows (filled later,
+with a warning).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.dates import month_names, numeric_dates, parse_with_format
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -25,27 +28,34 @@ _WARNED: set = set()
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
 
 
-def parse_times(column_values: pd.Series, *, column: str = "time", source: str = "data") -> tuple[pd.Index, str, str | None]:
+def parse_times(column_values: pd.Series, *, column: str = "time", source: str = "data",
+                date_format: str | None = None) -> tuple[pd.Index, str, str | None]:
     """Parse a time column; returns ``(times, kind, fmt)``.
 
-    ``kind`` is ``"year"`` (integers, returned as an Int64Index of years), ``"quarter"``
-    (``1965-Q1``, a PeriodIndex), ``"month"`` (``1949-01``, a PeriodIndex) or ``"datetime"``
-    (a DatetimeIndex; ``fmt`` says whether a clock time is shown).
+    ``kind`` is ``"year"`` (four-digit integers, an int64 Index of years), ``"index"`` (other
+    integers: a step counter such as t = 0, 1, 2, ...), ``"quarter"`` (``1965-Q1``, a
+    PeriodIndex), ``"month"`` (``1949-01``, ``Jan 1949``, ``1949 Jan``: a PeriodIndex) or
+    ``"datetime"`` (a DatetimeIndex). ``fmt`` is the strftime format the cells are written in
+    when known (future times are labelled in it), else None.
+
+    Args:
+        date_format: the strftime format of the cells (``--date-format``); default detected.
 
     Raises:
         DataError: empty cells or values that are not times.
     """
-    if pd.api.types.is_datetime64_any_dtype(column_values):  # already typed (Parquet, large CSVs): no strings
+    if pd.api.types.is_datetime64_any_dtype(column_values):  # already typed (Parquet, large CSVs): no strings to read
         return _typed_times(column_values, column=column, source=source)
+    if pd.api.types.is_numeric_dtype(column_values) and not pd.api.types.is_bool_dtype(column_values):
+        return _integer_times(column_values.to_numpy(dtype=np.float64), column=column, source=source)
     text = column_values.astype(str).str.strip()
     if (text == "").any() or text.str.lower().isin(["nan", "nat"]).any():
         row = int(np.flatnonzero(((text == "") | text.str.lower().isin(["nan", "nat"])).to_numpy())[0])
         raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
-    if text.str.fullmatch(r"-?\d{1,4}(\.0+)?").all():
-        years = text.astype(float).astype(int)
-        if years.between(1000, 2999).all():
-            return pd.Index(years.to_numpy(), dtype="int64"), "year", None
-        raise DataError(f"time column {column!r} of {source} holds integers that are not years; pass --time-col only for a time column")
+    if date_format is not None:
+        return parse_with_format(text, date_format, column=column, source=source)
+    if text.str.fullmatch(r"-?\d+(\.0+)?").all():
+        return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
     quarter = text.str.extract(_QUARTER)
     if quarter.notna().all().all():
         periods = pd.PeriodIndex([pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in quarter.to_numpy()])
@@ -53,9 +63,12 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
     if text.str.match(_MONTH).all():
         try:
             stamps = pd.to_datetime(text.str.replace("/", "-"), format="%Y-%m")
-            return pd.PeriodIndex(stamps, freq="M"), "month", None
+            return pd.PeriodIndex(stamps, freq="M"), "month", "%Y/%m" if text.iloc[0].count("/") else "%Y-%m"
         except (ValueError, TypeError):
             pass
+    for reader in (month_names, lambda cells: numeric_dates(cells, column=column, source=source)):
+        if (parsed := reader(text)) is not None:
+            return parsed
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all():  # epoch seconds are too ambiguous to guess
         raise DataError(f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31")
@@ -66,13 +79,25 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
         row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
         raise DataError(
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
-            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1"
+            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
         ) from None
     if getattr(stamps.dt, "tz", None) is not None:
         stamps = stamps.dt.tz_convert(None)
     index = pd.DatetimeIndex(stamps)
     clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
     return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
+
+
+def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, None]:
+    """Whole numbers: four-digit years (1000-2999) or a step counter."""
+    missing = np.isnan(values)
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
+    if (values % 1 != 0).any():  # epoch seconds and other fractions are too ambiguous to guess
+        raise DataError(f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31")
+    numbers = pd.Index(values.astype(np.int64), dtype="int64")
+    return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
 
 def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
@@ -87,25 +112,26 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
     return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
 
 
-def _regularise(t, y, x, *, rows, kind, where, source, column):
-    """Check order and duplicates, infer the frequency, and insert missing time steps as NaN."""
+def time_order(t: pd.Index, kind: str) -> np.ndarray | None:
+    """The stable permutation that sorts ``t`` by time, or None when it is sorted already."""
+    order = _as_ordinal(t, kind)
+    if len(order) < 2 or (np.diff(order) >= 0).all():
+        return None
+    return np.argsort(order, kind="stable")
+
+
+def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
+    """Refuse duplicate times, infer the frequency, and insert missing time steps as NaN (``t`` is sorted)."""
     order = _as_ordinal(t, kind)
     diffs = np.diff(order)
     if (diffs == 0).any():
         i = int(np.flatnonzero(diffs == 0)[0])
-        raise DataError(
-            f"duplicate time {_label(t[i + 1])} in {column!r}{where} of {source} (rows {rows[i] + 1} and {rows[i + 1] + 1}); "
-            "keep one row per time step (or pass --id-col for several series)"
-        )
-    if (diffs < 0).any():
-        i = int(np.flatnonzero(diffs < 0)[0])
-        raise DataError(
-            f"times in {column!r}{where} of {source} are not in increasing order ({_label(t[i + 1])} at row {rows[i + 1] + 1} "
-            f"comes after {_label(t[i])}); sort the file by time"
-        )
-    if kind == "year":
+        first, second = sorted((int(rows[i]) + 1, int(rows[i + 1]) + 1))
+        fix = "keep one row per time step" + ("" if where else ", or pass --id-col if the file holds several series")
+        raise DataError(f"time {time_label(t[i], kind, fmt)} appears twice (rows {first} and {second}) in {column!r}{where} of {source}; {fix}")
+    if kind in ("year", "index"):
         step = int(np.min(diffs)) if len(diffs) else 1
-        freq = "Y" if step == 1 else f"{step}Y"
+        freq = (f"{step}Y" if step > 1 else "Y") if kind == "year" else None
         full = np.arange(order[0], order[-1] + 1, step)
         return _reindex(t, y, x, order, full, lambda o: pd.Index(o, dtype="int64"), freq, where, source, column, step)
     if kind in ("month", "quarter"):
@@ -162,29 +188,36 @@ def _reindex(t, y, x, order, full, make, freq, where, source, column, step):
 
 
 def _as_ordinal(t, kind) -> np.ndarray:
-    if kind == "year":
+    if kind in ("year", "index"):
         return np.asarray(t, dtype=np.int64)
-    if kind in ("month", "quarter"):
-        return np.asarray(t.asi8, dtype=np.int64)
     return np.asarray(t.asi8, dtype=np.int64)
 
 
-def _label(value) -> str:
+def time_label(value, kind: str | None, fmt: str | None) -> str:
+    """One time as the user writes it (``2020-01-05``, ``Jan 2016``, ``1965-Q1``, ``7``)."""
+    if kind in ("year", "index"):
+        return str(int(value))
+    if kind == "quarter":
+        return f"{value.year}-Q{value.quarter}"
+    if fmt and hasattr(value, "strftime"):
+        return value.strftime(fmt)
     return str(value)
 
 
 # ----------------------------------------------------------------------------- future times, season
 
 
-def future_labels(last, horizon: int, *, kind: str, freq: str | None, fmt: str | None) -> list[Any]:
-    """The ``horizon`` time labels after ``last`` in the style of the input column."""
+def future_labels(last, horizon: int, *, kind: str, freq: str | None, fmt: str | None, step: int = 1) -> list[Any]:
+    """The ``horizon`` time labels after ``last`` in the style of the input column (``step``: of an integer index)."""
     if kind == "year":
         step = int(freq[:-1]) if freq and freq[:-1].isdigit() else 1
+        return [int(last) + step * k for k in range(1, horizon + 1)]
+    if kind == "index":
         return [int(last) + step * k for k in range(1, horizon + 1)]
     if kind == "quarter":
         return [f"{p.year}-Q{p.quarter}" for p in (last + k for k in range(1, horizon + 1))]
     if kind == "month":
-        return [f"{p.year:04d}-{p.month:02d}" for p in (last + k for k in range(1, horizon + 1))]
+        return [p.strftime(fmt) if fmt else f"{p.year:04d}-{p.month:02d}" for p in (last + k for k in range(1, horizon + 1))]
     if freq is None:
         return [None] * horizon
     stamps = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
@@ -197,7 +230,7 @@ def season_from_freq(freq: str | None, kind: str | None) -> int:
         return 12
     if kind == "quarter":
         return 4
-    if kind == "year" or freq is None:
+    if kind in ("year", "index") or freq is None:
         return 1
     match = re.fullmatch(r"(\d*)([A-Za-z]+)(-\w+)?", freq)
     if not match:

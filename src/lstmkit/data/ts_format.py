@@ -134,7 +134,7 @@ def read_ts(path: str | Path) -> SequenceData:
                 header[tag] = value.strip()
             else:
                 raise DataError(
-                    f"{where}: unknown header tag @{line[1:].split()[0]}; known tags are @problemName, @timeStamps, "
+                    f"{where}: unknown header tag @{(line[1:].split() or [''])[0]}; known tags are @problemName, @timeStamps, "
                     "@missing, @univariate, @dimensions, @equalLength, @seriesLength, @classLabel, @data"
                 )
             continue

@@ -112,7 +112,7 @@ def holdout(make_forecaster, data: SeriesData, *, horizon: int, season: int | No
     metrics = {
         "horizon": horizon, "season": model.state["season"], "series": len(data.series),
         "holdout": HOLDOUT_NOTE.format(h=horizon), **result,
-        "best": min(result["scores"], key=lambda k: result["scores"][k]["mase"]),
+        "best": best_method(result["scores"]),
     }
     if combination:
         metrics["combination"] = {"note": COMBINATION_NOTE, **combination}
@@ -149,11 +149,17 @@ def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, A
     missing = sum(f["missing_truths"] for f in folds)
     total = backtest * H * len(data.series) - missing
     result = {"horizon": H, "origins": backtest, "season": model.state["season"], "series": len(data.series),
-              "scores": mean, "best": min(mean, key=lambda k: mean[k]["mase"]), "references": folds[-1]["references"],
+              "scores": mean, "best": best_method(mean), "references": folds[-1]["references"],
               "missing_truths": missing, "points_seen_in_training": seen, "points_scored": total}
     if seen:
         log.warning("%d of the %d scored points were in the model's training data; those metrics are optimistic", seen, total)
     return result
+
+
+def best_method(scores: dict[str, dict[str, float]]) -> str | None:
+    """The method with the lowest MASE; None when MASE is undefined (a constant history)."""
+    finite = {name: row["mase"] for name, row in scores.items() if np.isfinite(row["mase"])}
+    return min(finite, key=finite.get) if finite else None
 
 
 def format_table(scores: dict[str, dict[str, float]]) -> str:
@@ -161,6 +167,7 @@ def format_table(scores: dict[str, dict[str, float]]) -> str:
     columns = ["mase", "smape", "mae", "rmse"] + [c for c in ("coverage", "pinball") if any(c in s for s in scores.values())]
     lines = [f"{'method':16s}" + "".join(f"{c:>11s}" for c in columns)]
     for name, row in scores.items():
-        cells = "".join(f"{row[c]:11.4g}" if c in row else f"{'':>11s}" for c in columns)
+        cells = "".join(f"{'undefined':>11s}" if c in row and not np.isfinite(row[c]) else
+                        f"{row[c]:11.4g}" if c in row else f"{'':>11s}" for c in columns)
         lines.append(f"{name:16s}{cells}")
     return "\n".join(lines)

@@ -5,7 +5,9 @@ shaped alike (one series' horizon, or several stacked).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -66,13 +68,26 @@ def pinball(y: np.ndarray, quantiles: Mapping[float, np.ndarray]) -> float:
 
 
 def point_metrics(y: np.ndarray, f: np.ndarray, *, insample: np.ndarray, season: int) -> dict[str, float]:
-    """MAE, RMSE, sMAPE and MASE of one forecast."""
+    """MAE, RMSE, sMAPE and MASE of one forecast; MASE is NaN (undefined) when the history is constant."""
+    history = np.asarray(insample, dtype=float)
+    constant = len(history) > 1 and bool((history == history[0]).all())  # no step size: MASE would divide by zero
     return {
         "mae": mae(y, f),
         "rmse": rmse(y, f),
         "smape": smape(y, f),
-        "mase": mase(y, f, insample=insample, season=season),
+        "mase": float("nan") if constant else mase(y, f, insample=insample, season=season),
     }
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by ``"undefined"`` (JSON has no NaN)."""
+    if isinstance(value, Mapping):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "undefined"
+    return value
 
 
 def quantile_metrics(y: np.ndarray, quantiles: Mapping[float, np.ndarray]) -> dict[str, float]:

@@ -43,6 +43,7 @@ class ForecastData:
     target: str | None = None  # None: the single numeric column
     time_col: str | None = None  # None: detected (dates, 1949-01, 1965-Q1, years)
     id_col: str | None = None  # long format: one global model over several series
+    date_format: str | None = None  # strftime format of the time cells (e.g. %d/%m/%Y); None: detected
     season: int | None = None  # None: from the frequency (monthly 12, quarterly 4, ...)
     covariates: bool = True  # other numeric columns are past covariates
     fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
@@ -251,8 +252,9 @@ class LSTMForecaster:
         fill = "keep" if d.fill == "interpolate" else d.fill  # gaps stay NaN until a hold-out is cut (see fit)
         if cols:  # a fitted model reads new data with the columns it was trained on
             return load_series(data, target=cols["target"], time_col=cols["time_col"], id_col=cols["id_col"],
-                               covariates=bool(cols["covariates"]), fill=fill)
-        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=fill)
+                               covariates=bool(cols["covariates"]), fill=fill, date_format=d.date_format or cols.get("date_format"))
+        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=fill,
+                           date_format=d.date_format)
 
     # ---- forecasting
 

@@ -1,0 +1,130 @@
+"""How time cells are written: a format the user names, numeric dates (day or month first) and month names.
+
+Each reader returns ``(times, kind, fmt)`` with ``fmt`` the strftime format the cells were
+written in, so future times are labelled the way the user writes them (``Jan 2016`` stays
+``Feb 2016``, ``31/01/2020`` stays ``01/02/2020``), or None when the cells are not in its form.
+
+Numeric dates such as ``05/01/2020`` are read month first (``%m/%d/%Y``) unless that reading is
+impossible (a first field above 12) or less regular than the day-first one (duplicated,
+unevenly spaced or out of order times); whenever both readings are valid dates the reading
+chosen is stated in one warning line naming ``--date-format`` to override it.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import DataError
+
+log = logging.getLogger("lstmkit.data.tabular")
+
+_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])\d{1,2}:\d{2}(:\d{2})?)?")
+_MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
+_YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
+_DAY_CODES = ("%d", "%j", "%a", "%A", "%U", "%W", "%w", "%e")
+_CLOCK_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%T")
+
+
+def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
+    """Cells read with the strftime format ``fmt`` (``--date-format``): months when it names no day or clock.
+
+    Raises:
+        DataError: a cell that does not match ``fmt``.
+    """
+    stamps = _strict(text, fmt)
+    bad = stamps.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"time column {column!r} of {source} has a value that does not match --date-format {fmt}, "
+            f"{text.iloc[row]!r} at row {row + 1}; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)"
+        )
+    index = pd.DatetimeIndex(stamps)
+    if not any(code in fmt for code in _DAY_CODES + _CLOCK_CODES) and (index.day == 1).all():
+        return pd.PeriodIndex(index, freq="M"), "month", fmt
+    return index, "datetime", fmt
+
+
+def month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
+    """``Jan 2016``, ``January-16``, ``1960 Jan`` ...: monthly periods and the format they are written in."""
+    first = text.iloc[0]
+    if (match := _MONTH_FIRST.fullmatch(first)) is not None:
+        month, sep, year = match.groups()
+        layouts = [f"{code}{sep}{_year_code(year)}" for code in ("%b", "%B")]
+    elif (match := _YEAR_FIRST.fullmatch(first)) is not None:
+        year, sep, month = match.groups()
+        layouts = [f"%Y{sep}{code}" for code in ("%b", "%B")]
+    else:
+        return None
+    for fmt in layouts:
+        if "." in fmt:  # 'Jan. 2016': the dot is part of the abbreviation, not a separator
+            continue
+        stamps = _strict(text, fmt)
+        if stamps.notna().all():
+            return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", fmt
+    return None
+
+
+def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Index, str, str] | None:
+    """``31/01/2020``, ``01.31.2020 13:00`` ...: the more plausible of the day-first and month-first readings."""
+    match = _NUMERIC_DATE.fullmatch(text.iloc[0])
+    if match is None or not text.str.fullmatch(_NUMERIC_DATE).all():
+        return None
+    _, sep, _, year, clock_sep, seconds = match.groups()
+    clock = "" if clock_sep is None else f"{clock_sep}%H:%M" + (":%S" if seconds else "")
+    month_first = f"%m{sep}%d{sep}{_year_code(year)}{clock}"
+    day_first = f"%d{sep}%m{sep}{_year_code(year)}{clock}"
+    readings = {fmt: _strict(text, fmt) for fmt in (month_first, day_first)}
+    ranks = {fmt: _plausibility(stamps) for fmt, stamps in readings.items()}
+    if ranks[month_first] is None and ranks[day_first] is None:
+        return None  # not one layout throughout: the general parser names the bad cell
+    if ranks[day_first] is None or (ranks[month_first] is not None and ranks[month_first] >= ranks[day_first]):
+        chosen, other = month_first, day_first
+    else:
+        chosen, other = day_first, month_first
+    if ranks[other] is not None or chosen == day_first:
+        stamps = readings[chosen]
+        differ = np.flatnonzero((stamps.dt.day != stamps.dt.month).to_numpy())  # a cell whose reading matters
+        example, stamp = text.iloc[differ[0] if len(differ) else 0], stamps.iloc[differ[0] if len(differ) else 0]
+        both = "could be read day or month first; " if ranks[other] is not None else ""
+        log.warning(
+            "dates in %r of %s %sread as %s (%s is %s); pass --date-format %s to read them %s",
+            column, source, both, _describe(chosen), example, stamp.strftime("%Y-%m-%d"),
+            other, "month first" if other == month_first else "day first",
+        )
+    return pd.DatetimeIndex(readings[chosen]), "datetime", chosen
+
+
+def _plausibility(stamps: pd.Series) -> tuple | None:
+    """How regular a reading is, higher better: (no duplicates, a frequency, in file order, -distinct steps)."""
+    if stamps.isna().any():
+        return None
+    index = pd.DatetimeIndex(stamps)
+    ordered = index.sort_values()
+    steps = np.diff(ordered.asi8)
+    regular = bool(index.is_unique and len(index) >= 3 and _has_freq(ordered))
+    return (bool(index.is_unique), regular, bool(index.is_monotonic_increasing), -len(np.unique(steps)))
+
+
+def _has_freq(index: pd.DatetimeIndex) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.infer_freq(index) is not None
+
+
+def _strict(text: pd.Series, fmt: str) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+
+
+def _year_code(year: str) -> str:
+    return "%Y" if len(year) == 4 else "%y"
+
+
+def _describe(fmt: str) -> str:
+    return "day/month/year" if fmt.startswith("%d") else "month/day/year"

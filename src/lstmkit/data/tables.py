@@ -1,0 +1,179 @@
+"""Reading a table from disk: file type, text encoding, delimiter and how numbers are written.
+
+``read_table`` is the one entry point; every job that reads a CSV or Parquet file goes through
+it (forecasting, long-format classification, text CSVs). The rules, in order:
+
+- Parquet by extension (``.parquet``, ``.pq``) or magic bytes; anything else is a CSV.
+- Encoding: UTF-8 (with or without BOM), UTF-16 (BOM, or a NUL every other byte), else Latin-1
+  with a warning; a file with NULs in no such pattern is refused as binary.
+- Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
+- Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
+  within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
+  thousands separators (``1.037,5`` is 1037.5); in any other file commas that group digits by
+  three are thousands separators (``"1,037"`` is 1037, ``"12,345.6"`` is 12345.6). A column
+  matching neither rule stays text, and the caller names its first bad cell.
+
+Column roles (which column is the time axis, the target, the ids) are decided later, in
+:mod:`lstmkit.data.columns`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from lstmkit.errors import DataError
+
+log = logging.getLogger("lstmkit.data.tabular")
+
+# CSVs larger than this are read by pyarrow's typed parser (numbers as float64, ISO times as
+# datetime64) instead of as one Python string per cell: 10 million rows then need ~0.5 GB, not ~4 GB.
+_BIG_CSV_BYTES = 32 * 2**20
+
+# A column of a ';' file with decimal commas: optional dot thousands groups, optional comma decimals.
+_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?")
+# Elsewhere: optional comma thousands groups (of exactly three digits), optional point decimals.
+_THOUSANDS_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_MISSING = ("", "nan", "na", "null", "none")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame of strings/numbers (see the module docstring for the rules).
+
+    Raises:
+        DataError: missing, empty, binary, undecodable or malformed file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file {path} not found; pass a CSV or Parquet file or a bundled dataset name (see 'lstmkit datasets')")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass a CSV or Parquet file")
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if size <= len(head) and not head.strip():
+        raise DataError(f"{path} is empty; it needs a header line and at least one row of data")
+    if path.suffix.lower() in (".parquet", ".pq") or head[:4] == b"PAR1":
+        try:
+            frame = pd.read_parquet(path)
+        except ImportError:
+            raise DataError("reading Parquet needs pyarrow: pip install pyarrow (or save the data as CSV)") from None
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file for the user
+            raise DataError(f"{path} is not a readable Parquet file ({_first_line(exc)})") from None
+    elif size > _BIG_CSV_BYTES:
+        frame = _read_big_csv(path, head)
+    else:
+        frame = _read_csv(path, path.read_bytes())
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataError(f"{path} has a header but no rows of data")
+    return frame
+
+
+def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
+    """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
+    text, encoding = _decode(path, head, partial=True)
+    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    try:
+        import pyarrow  # noqa: F401
+
+        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, engine="pyarrow")
+    except Exception:  # noqa: BLE001 - ragged rows, odd quoting, no pyarrow: the string reader names the problem
+        return _read_csv(path, path.read_bytes())
+    for col in frame.columns:  # pyarrow reads plain dates as datetime.date objects
+        if frame[col].dtype == object and len(frame) and type(frame[col].iloc[0]).__name__ == "date":
+            frame[col] = pd.to_datetime(frame[col])
+    return decode_numbers(frame, delimiter=delimiter)
+
+
+def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
+    text, _ = _decode(path, raw)
+    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
+    return decode_numbers(frame, delimiter=delimiter)
+
+
+def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
+    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Latin-1 with a warning.
+
+    ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
+    """
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encodings = ["utf-16"]
+    elif b"\x00" in raw[:4096]:
+        head = raw[:4096]
+        odd_nul, even_nul = head[1::2].count(0), head[0::2].count(0)
+        if odd_nul > 0.9 * len(head[1::2]) and not even_nul:
+            encodings = ["utf-16-le"]
+        elif even_nul > 0.9 * len(head[0::2]) and not odd_nul:
+            encodings = ["utf-16-be"]
+        else:
+            raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
+    else:
+        encodings = ["utf-8-sig", "latin-1"]
+    for encoding in encodings:
+        for cut in range(4 if partial else 1):  # a head may end inside a multi-byte character
+            try:
+                text = raw[: len(raw) - cut].decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            continue
+        if encoding == "latin-1":
+            log.warning("%s is not UTF-8; reading it as Latin-1", path)
+        if "\x00" in text:
+            break
+        return text, encoding
+    raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 CSV")
+
+
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: sample.splitlines()[0].count(d) for d in ",;\t|"} if sample else {}
+        best = max(counts, key=counts.get) if counts else ","
+        return best if counts.get(best) else ","
+
+
+# ----------------------------------------------------------------------------- number formats
+
+
+def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
+    """Text columns written with thousands separators or decimal commas, rewritten as plain numbers (``1037.5``).
+
+    In a ``;`` file a column with at least one decimal comma, every cell matching ``1.037,5``
+    or ``12,5`` or ``12``, becomes ``1037.5`` / ``12.5`` / ``12``. In other files a column with at
+    least one comma, every cell matching ``1,037`` or ``12,345.6`` or ``12``, loses its commas.
+    Other columns are left as they are (a cell such as ``3,14`` in a ``,`` file stays text).
+    """
+    rule = _DECIMAL_COMMA if delimiter == ";" else _THOUSANDS_COMMA
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        text = frame[col].astype(str).str.strip()
+        present = text[~text.str.lower().isin(_MISSING)]
+        if present.empty or not present.str.contains(",", regex=False).any():
+            continue
+        if not present.str.fullmatch(rule).all():
+            continue
+        if delimiter == ";":
+            frame[col] = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            frame[col] = text.str.replace(",", "", regex=False)
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
