@@ -128,6 +128,33 @@ def throughput(*, n: int = 20000, epochs: int = 3, batch: int = 32) -> tuple[flo
     return max(r[0] for r in results), max(r[1] for r in results)
 
 
+def long_series_seconds(points: tuple[int, ...] = (1355, 2710, 5420)) -> list[tuple[int, float, float]]:
+    """(points, seconds per fit, of which the classical members) of the default forecaster on weekly
+    series with a yearly season (52): windows are sampled per epoch, so the cost should grow slower
+    than the length."""
+    import torch
+
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    torch.set_num_threads(1)
+    out = []
+    for n in points:
+        t = np.arange(n)
+        rng = np.random.default_rng(n)
+        y = 200 + 0.05 * t + 30 * np.sin(2 * np.pi * t / 52.18) + rng.normal(0, 5, n)
+        dates = np.datetime64("1990-01-07") + (7 * t).astype("timedelta64[D]")
+        frame = __import__("pandas").DataFrame({"week": np.datetime_as_string(dates, unit="D"), "sales": y})
+        started = time.perf_counter()
+        model = LSTMForecaster(13).fit(frame)
+        total = time.perf_counter() - started
+        started = time.perf_counter()
+        from lstmkit.models.forecast_combination import member_forecasts
+
+        member_forecasts([y], horizon=13, season=model.state["season"])  # a forecast-time fit (fit saw y[:-13])
+        out.append((n, total, time.perf_counter() - started))
+    return out
+
+
 def peak_memory(tmp: Path, points: int) -> tuple[float, float]:
     """(peak RSS MB of `lstmkit train` on a `points`-long CSV, seconds)."""
     t = np.arange(points)
@@ -168,6 +195,8 @@ def main() -> None:
         print(f"{'training windows/s, lstmkit trainer':48s} {ours:12.0f}")
         print(f"{'training windows/s, plain PyTorch loop':48s} {plain:12.0f}")
         print(f"{'ratio lstmkit / plain':48s} {ours / plain:12.2f}")
+        for n, seconds, classical in long_series_seconds():
+            print(f"{f'weekly series of {n} points (season 52): one fit':48s} {seconds:10.1f} s ({classical:.1f} s classical)")
         if not args.skip_memory:
             rss, seconds = peak_memory(tmp, args.points)
             print(f"{f'train on {args.points:,} points: peak RSS':48s} {rss:10.0f} MB")

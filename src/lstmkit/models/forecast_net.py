@@ -146,25 +146,19 @@ class ForecastNet(nn.Module):
         return torch.cat([u, phase[:, :L]], dim=-1), phase[:, L:]
 
     def baseline(self, u: torch.Tensor) -> torch.Tensor:
-        """(B, L) normalised windows -> (B, H): a classical decomposition forecast that the members correct.
+        """(B, L) normalised windows -> (B, H): the seasonal random walk with (damped) drift that members correct.
 
-        The window's last ``n = L // m`` whole seasons give the trend (from the first season's mean to
-        the last's, per step) and the seasonal profile (each season minus its mean and its trend,
-        averaged over the n seasons); step h continues the last season's mean (0 in normalised units) by ``self.drift`` times that
-        trend, plus the profile at h's phase. A window shorter than two seasons reads as non-seasonal
-        (m = 1: the trend from the first step to the last).
+        Step h repeats the value one season back, ``k = ceil(h / m)`` seasons before it, plus the drift
+        over those ``k * m`` steps; the drift is ``self.drift`` times the window's mean seasonal
+        difference per step (a smoothed trend, as the Theta method halves it).
         """
-        B, L = u.shape
-        m = self.season if L >= 2 * self.season else 1
-        n = L // m
-        seasons = u[:, L - n * m :].reshape(B, n, m)  # (B, n, m), oldest first
-        means = seasons.mean(dim=2)  # (B, n)
-        slope = (means[:, -1:] - means[:, :1]) / ((n - 1) * m)  # (B, 1) per step
-        within = slope * (torch.arange(m, device=u.device) - (m - 1) / 2).to(u.dtype)  # (B, m): the trend inside a season
-        profile = (seasons - means.unsqueeze(2) - within.unsqueeze(1)).mean(dim=1)  # (B, m), 0 when m = 1
-        h = torch.arange(1, self.horizon + 1, device=u.device)
-        ahead = (h + (m - 1) / 2).to(u.dtype)  # steps from the last season's centre
-        return means[:, -1:] + self.drift * slope * ahead + profile[:, torch.remainder(h - 1, m)]  # (B, H)
+        L = u.shape[1]
+        m = self.season if L > self.season else 1  # a window within one season: the last value, with drift
+        h = torch.arange(self.horizon, device=u.device)
+        seasons_back = torch.div(h, m, rounding_mode="floor") + 1  # (H,) k = ceil((h + 1) / m)
+        idx = L - m + torch.remainder(h, m)  # (H,) the same phase in the last season
+        slope = (u[:, m:] - u[:, :-m]).mean(dim=1, keepdim=True) / m  # (B, 1) per step
+        return u[:, idx] + self.drift * slope * (seasons_back * m).to(u.dtype)  # (B, H)
 
     def members_out(self, u: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
         """(B, L, F) and known-future inputs (B, H, 2) or None -> (K, B, H, 1 + Q) in normalised units."""
