@@ -23,6 +23,7 @@ COMMANDS = (
     "classify",
     "text",
     "export",
+    "explain",
     "datasets",
     "demo",
 )
