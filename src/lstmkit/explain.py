@@ -116,8 +116,9 @@ class Explanation:
             change = np.linalg.norm(c - prev, axis=1)  # (T,)
             steps = np.sort(np.argsort(-change, kind="stable")[:top])
             where = ", ".join(self._step_name(s) for s in steps)
-            lines.append(f"{name}: mean forget gate {f.mean():.3f}; most saturated units "
-                         + ", ".join(f"{u} ({sat[u]:.0%})" for u in units) + f"; largest cell change at {where}")
+            saturated = ", ".join(f"{u} ({sat[u]:.0%} of gate-steps)" for u in units if sat[u] > 0) or "none"
+            lines.append(f"{name}: mean forget gate {f.mean():.3f}; most saturated units (gates within 0.1 of 0 or 1): "
+                         f"{saturated}; largest cell change at {where}")
         if self.attributions is not None:
             lines.append(f"attributions: forecast {self.forecast:.4g} = baseline {self.baseline:.4g} + "
                          f"{self.attributions.sum():.4g} over {self.steps} steps (completeness error "
@@ -167,6 +168,8 @@ def _window(model: Any, data: Any, sid: str | None) -> tuple[Any, torch.Tensor, 
     W = model.net.window
     if len(series.target) < W:
         raise DataError(f"the series has {len(series.target)} points; this model reads windows of {W} (its lookback)")
+    if np.isnan(series.target[-W:]).any():
+        raise DataError(f"the last window ({W} points) has missing values; fill them to explain it")
     if model.state["log"] and (series.target[-W:] <= 0).any():
         raise DataError("the model was trained on log data and the last window has values <= 0; it cannot explain them")
     scale = model.state["scales"].get(str(series.id))
