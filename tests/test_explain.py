@@ -90,8 +90,20 @@ def test_files_are_written(forecaster, tmp_path):
 
 
 def test_unknown_series_is_a_data_error(forecaster):
-    with pytest.raises(DataError, match=r"--series 'nope' not found in the data; its series are: None"):
+    with pytest.raises(DataError, match=r"--series 'nope' given, but the data holds one series \(no id column\); drop --series"):
         forecaster.explain(series="nope")
+
+
+def test_series_are_chosen_by_id(seed):
+    a, b = seasonal_frame(), seasonal_frame()
+    b["sales"] = b["sales"] * 2
+    frame = pd.concat([a.assign(store="a"), b.assign(store="b")])
+    model = LSTMForecaster(6, id_col="store", **FAST).fit(frame)
+    expl = model.explain(series="b")
+    np.testing.assert_allclose(expl.inputs[:, 0], b["sales"].to_numpy()[-model.net.window :])
+    assert "series b" in expl.title
+    with pytest.raises(DataError, match=r"--series 'c' not found in the data; its series are: a, b"):
+        model.explain(series="c")
 
 
 # ----------------------------------------------------------------------------- classifier

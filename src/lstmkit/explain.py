@@ -160,6 +160,8 @@ def _window(model: Any, data: Any, sid: str | None) -> tuple[Any, torch.Tensor, 
     ids = [str(s.id) for s in data.series]
     if sid is None:
         series = data.series[0]
+    elif data.id_col is None:
+        raise DataError(f"--series {sid!r} given, but the data holds one series (no id column); drop --series")
     elif str(sid) in ids:
         series = data.series[ids.index(str(sid))]
     else:
