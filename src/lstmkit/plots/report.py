@@ -102,8 +102,7 @@ class Report:
         for col, rule in (best or {}).items():
             values = [r[col] for r in rows if col < len(r) and _number(r[col])]
             if values:
-                key = {"min": lambda v: v, "max": lambda v: -v}.get(rule, lambda v: abs(v - float(rule)))  # type: ignore[arg-type]
-                winners[col] = min(values, key=key)
+                winners[col] = _best(values, rule)
         head = "".join(f'<th scope="col">{html.escape(str(h))}</th>' for h in header)
         body = []
         for r in rows:
@@ -187,6 +186,15 @@ def training_section(rep: Report, history, folder: Path | None, *, name: str = "
         figure_from(rep, folder, name, plot_loss, rows, alt="training and validation loss per epoch")
     rep.paragraph(f"{len(rows)} epochs; best epoch {history.best_epoch}"
                   + ("; stopped early (validation loss stopped improving)" if history.stopped_early else "") + ".")
+
+
+def _best(values: list[float], rule: str | float) -> float:
+    """The best of ``values``: the smallest (``"min"``), the largest (``"max"``) or the closest to a number."""
+    if rule == "min":
+        return min(values)
+    if rule == "max":
+        return max(values)
+    return min(values, key=lambda v: abs(v - float(rule)))
 
 
 def _number(v: Any) -> bool:

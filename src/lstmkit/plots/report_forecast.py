@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.plots.report import Report, gate_section, png_of, training_section, figure_from
+from lstmkit.plots.report import Report, figure_from, gate_section, png_of, training_section
 
 METRIC_ORDER = ("mase", "smape", "mae", "rmse", "coverage", "pinball")
 METRIC_NAMES = {"mase": "MASE", "smape": "sMAPE %", "mae": "MAE", "rmse": "RMSE", "coverage": "coverage",
