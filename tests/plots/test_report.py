@@ -163,3 +163,20 @@ def test_reports_render_in_headless_chromium(runs, tmp_path, job, width):
     title, texts = EXPECTED[job]
     assert re.search(r"<title>([^<]*)</title>", dom).group(1).startswith(title)
     assert "<table>" in dom and all(text in dom for text in texts[:2])
+
+
+def test_scores_and_references_tables_take_whatever_methods_are_present():
+    from lstmkit.plots.report_forecast import references_table, scores_table
+
+    rep = Report("t")
+    scores = {"lstmkit": {"mase": 0.5, "coverage": 0.9, "coverage_nominal": 0.8, "crps": 2.0},
+              "AutoETS": {"mase": 0.7, "coverage": 0.75, "coverage_nominal": 0.8},
+              "combo": {"mase": 0.6}}
+    scores_table(rep, scores, caption="c")
+    references_table(rep, {"AutoETS": {"form": "ETS(M,A,M)", "status": "ok"}, "AutoARIMA": {"status": "failed: too short"}})
+    html = rep.render()
+    header = re.search(r"<thead><tr>(.*?)</tr></thead>", html).group(1)
+    assert re.findall(r">([^<]+)</th>", header) == ["method", "MASE", "coverage", "crps"]  # no *_nominal column
+    assert re.findall(r'<td class="best">([^<]*)</td>', html) == ["0.5", "2", "0.75"]  # coverage closest to 0.8
+    assert "<td>combo</td><td>0.6</td><td>–</td><td>–</td>" in html
+    assert "<td>AutoARIMA</td><td></td><td>failed: too short</td>" in html and "ETS(M,A,M)" in html

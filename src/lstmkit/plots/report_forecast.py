@@ -23,12 +23,16 @@ METRIC_NAMES = {"mase": "MASE", "smape": "sMAPE %", "mae": "MAE", "rmse": "RMSE"
 
 
 def scores_table(rep: Report, scores: dict[str, dict[str, float]], *, caption: str, nominal: float | None = None) -> None:
-    """Methods x metrics, whatever methods and metrics are present; the best per metric highlighted."""
-    keys = [k for k in METRIC_ORDER if any(k in s for s in scores.values())]
-    keys += sorted({k for s in scores.values() for k in s} - set(keys))
+    """Methods x metrics, whatever methods and metrics are present; the best per metric highlighted.
+
+    Coverage is best closest to its nominal share (``coverage_nominal`` in the scores, else ``nominal``).
+    """
+    present = {k for s in scores.values() for k in s if not k.endswith("_nominal")}
+    keys = [k for k in METRIC_ORDER if k in present] + sorted(present - set(METRIC_ORDER))
+    nominal = next((s["coverage_nominal"] for s in scores.values() if "coverage_nominal" in s), nominal)
     best: dict[int, str | float] = {j + 1: "min" for j, k in enumerate(keys) if k != "coverage"}
     if "coverage" in keys and nominal is not None:
-        best[keys.index("coverage") + 1] = nominal
+        best[keys.index("coverage") + 1] = float(nominal)
     rows = [[name] + [row.get(k, float("nan")) for k in keys] for name, row in scores.items()]
     rep.table(["method"] + [METRIC_NAMES.get(k, k) for k in keys], rows, caption=caption, best=best)
 
