@@ -103,3 +103,14 @@ def test_pickled_weights_are_refused(models, tmp_path, capsys):
 def test_missing_model_folder(tmp_path, capsys):
     assert main(["explain", "--model", str(tmp_path / "none"), "airpassengers", "--output", str(tmp_path / "o")]) == 2
     assert "model folder" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_a_text_classifier_folder_is_refused(models, tmp_path, capsys):
+    other = tmp_path / "tc"
+    other.mkdir()
+    config = json.loads((models / "fc" / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "task": "text-classify"}))
+    (other / "model.safetensors").write_bytes((models / "fc" / "model.safetensors").read_bytes())
+    assert main(["explain", "--model", str(other), str(models / "sales.csv"), "--output", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: model folder {other} holds a 'text-classify' model; explain works on "
+                                               "forecast, classify and text (language model) folders")
