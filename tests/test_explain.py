@@ -193,3 +193,17 @@ def test_language_model_gates_and_surprisal(language_model, tmp_path):
 def test_language_model_needs_two_characters(language_model):
     with pytest.raises(DataError, match=r"the text has 1 character\(s\); explaining a language model needs at least two"):
         language_model.explain("t")
+
+
+def test_summary_numbers_by_hand():
+    from lstmkit.explain import Explanation
+
+    gates = np.full((1, 4, 5, 3), 0.5)  # (L*D, gate, T, H)
+    gates[0, 1, :, 2] = 0.99  # unit 2 never forgets: its forget gate is saturated at every step
+    gates[0, 3] = np.array([0.0, 0.1, 0.3, 1.3, 1.4])[:, None]  # cell: the jump is at step 3, then step 2
+    expl = Explanation(kind="classify", title="by hand", gates=gates, num_directions=1, inputs=np.zeros((5, 1)),
+                       input_names=["x"])
+    assert expl.summary().splitlines()[1] == (
+        "layer 0: mean forget gate 0.663; most saturated units (gates within 0.1 of 0 or 1): 2 (33% of gate-steps); "
+        "largest cell change at step 1, step 2, step 3")
+    assert list(expl.unit_order()) == [2, 0, 1]
