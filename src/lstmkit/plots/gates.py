@@ -33,7 +33,7 @@ def _draw_inputs(ax, expl: Any, steps: np.ndarray) -> None:
         ax.bar(steps, np.nan_to_num(expl.inputs[:, 0]), color="tab:gray", width=0.8)
         ax.set_ylabel("bits", fontsize=8)
         if expl.steps <= 120:
-            ax.set_xticks(steps, [c if c.strip() else "␣" for c in expl.step_labels], fontsize=6)
+            ax.set_xticks(steps, [{"\n": "↵", " ": "␣", "\t": "⇥"}.get(c, c) for c in expl.step_labels], fontsize=6)
             ax.tick_params(axis="x", labelbottom=True, length=0)
         return
     shown = expl.inputs[:, :8]
@@ -90,7 +90,8 @@ def plot_gates(expl: Any, path: str | Path, *, max_units: int = 64) -> Path:
                 ax.set_title(_TITLES[gate], fontsize=8, loc="left")
                 ax.set_yticks([])
                 fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
-            col[-1].set_xlabel("step")
+            col[-1].set_xlabel("character" if expl.kind == "text" and expl.steps <= 120 else "step")
+            col[-1].tick_params(axis="x", labelsize=6 if expl.kind == "text" else 8)
             col[-1].set_xlim(-0.5, expl.steps - 0.5)
         fig.suptitle(expl.title, fontsize=10)
         fig.tight_layout()
