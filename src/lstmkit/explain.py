@@ -215,7 +215,7 @@ def window_attributions(net: Any, win: ForecastWindow) -> tuple[np.ndarray, floa
     In float32 first; when that misses completeness within 256 path points (near a flat window layer
     norm is steep, and float32 rounding turns the steep stretch into noise) again on a float64 copy.
     """
-    for dtype, max_points in ((torch.float32, 256), (torch.float64, 2048)):
+    for dtype, max_points, near_zero in ((torch.float32, 256, 0), (torch.float64, 2048, 48)):
         f = net if dtype == torch.float32 else copy.deepcopy(net).double()
         x, scale, cov = win.x.to(dtype), win.scale.to(dtype), win.cov.to(dtype)
 
@@ -224,43 +224,59 @@ def window_attributions(net: Any, win: ForecastWindow) -> tuple[np.ndarray, floa
             return f(windows, scale.expand(n, 1), cov.expand(n, -1, -1), win.first.expand(n))[..., 0].mean(1)
 
         base = f.from_z(f.level(f.to_z(x)))[0].expand(x.shape[1]).clone()  # flat at the window's level, data units
-        attr, fx, fb = integrated_gradients(mean_forecast, x[0], base, max_points=max_points)
+        attr, fx, fb = integrated_gradients(mean_forecast, x[0], base, max_points=max_points, near_zero=near_zero)
         if abs(attr.sum() - (fx - fb)) <= COMPLETENESS_TOLERANCE * abs(fx - fb):
             break
     return attr, fx, fb
 
 
-def integrated_gradients(f: Any, x: torch.Tensor, baseline: torch.Tensor, *, steps: int = 32,
+def integrated_gradients(f: Any, x: torch.Tensor, baseline: torch.Tensor, *, steps: int = 32, near_zero: int = 0,
                          max_points: int = 2048) -> tuple[np.ndarray, float, float]:
     """Integrated gradients of scalar ``f`` from ``baseline`` to ``x`` (both ``(W,)``), adaptive midpoint rule.
 
-    The path ``b + a (x - b)``, a in [0, 1], starts as ``steps`` equal intervals; each interval's share
-    is ``(x - b) * grad f(midpoint) * width``. Intervals whose share misses their own change
-    ``f(end) - f(start)`` the most are cut in eight until the attributions add up to ``f(x) - f(b)`` within
-    :data:`COMPLETENESS_TOLERANCE` (or ``max_points`` is reached): steep stretches, such as layer
-    norm next to an all-zero input, get fine steps, smooth ones stay coarse.
+    The path ``b + a (x - b)``, a in [0, 1], starts as ``steps`` equal intervals (plus ``near_zero``
+    log-spaced ones next to the baseline); each interval's share is ``(x - b) * grad f(midpoint) * width``.
+    The intervals whose share misses their own change ``f(end) - f(start)`` the most are cut in
+    :data:`_SPLIT` (only the new pieces are evaluated) until the attributions add up to ``f(x) - f(b)``
+    within :data:`COMPLETENESS_TOLERANCE`, or there are ``max_points`` intervals: steep stretches, such as
+    layer norm next to an all-zero input, get fine steps, smooth ones stay coarse.
 
     Returns:
         ``(attributions (W,), f(x), f(baseline))``.
     """
-    grid = torch.linspace(0.0, 1.0, steps + 1, dtype=x.dtype)
     delta = x - baseline
-    while True:
-        mids, widths = (grid[:-1] + grid[1:]) / 2, grid[1:] - grid[:-1]  # (S,)
-        path = (baseline + mids[:, None] * delta).requires_grad_(True)  # (S, W)
-        (grad,) = torch.autograd.grad(f(path).sum(), path)
-        shares = (delta * grad * widths[:, None]).detach().double()  # (S, W)
+
+    def values(alphas: torch.Tensor) -> torch.Tensor:  # (S,) -> f on the path, (S,)
         with torch.no_grad():
-            ends = f(baseline + grid[:, None] * delta).double()  # (S + 1,)
-        attr, gap = shares.sum(0), float(ends[-1] - ends[0])
-        if abs(float(attr.sum()) - gap) <= COMPLETENESS_TOLERANCE * abs(gap) + 1e-9 or len(grid) >= max_points:
-            return attr.numpy(), float(ends[-1]), float(ends[0])
-        miss = (ends.diff() - shares.sum(1)).abs()  # (S,)
+            return f(baseline + alphas[:, None] * delta).double()
+
+    def shares(lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:  # intervals (S,) -> their attributions (S, W)
+        path = (baseline + ((lo + hi) / 2)[:, None] * delta).requires_grad_(True)
+        (grad,) = torch.autograd.grad(f(path).sum(), path)
+        return (delta * grad * (hi - lo)[:, None]).detach().double()
+
+    knots = torch.linspace(0.0, 1.0, steps + 1, dtype=x.dtype)
+    if near_zero:
+        knots = torch.sort(torch.cat([knots, torch.logspace(-9, -1, near_zero, dtype=x.dtype)])).values
+    ends = values(knots)
+    lo, hi, f_lo, f_hi = knots[:-1], knots[1:], ends[:-1], ends[1:]
+    part = shares(lo, hi)  # (S, W)
+    fx, fb = float(ends[-1]), float(ends[0])
+    while True:
+        attr = part.sum(0)
+        if abs(float(attr.sum()) - (fx - fb)) <= COMPLETENESS_TOLERANCE * abs(fx - fb) + 1e-9 or len(lo) >= max_points:
+            return attr.numpy(), fx, fb
+        miss = ((f_hi - f_lo) - part.sum(1)).abs()  # (S,)
         order = torch.argsort(miss, descending=True)
         count = int(torch.searchsorted(miss[order].cumsum(0), 0.5 * miss.sum())) + 1  # those holding half the miss
-        worst = order[:count]
-        cuts = grid[worst, None] + widths[worst, None] * torch.arange(1, _SPLIT, dtype=x.dtype) / _SPLIT  # (count, 7)
-        grid = torch.sort(torch.cat([grid, cuts.flatten()])).values
+        worst, keep = order[:count], order[count:]
+        cuts = lo[worst, None] + (hi - lo)[worst, None] * torch.arange(_SPLIT + 1, dtype=x.dtype) / _SPLIT  # (c, 9)
+        inner = values(cuts[:, 1:-1].flatten()).view(count, _SPLIT - 1)
+        fv = torch.cat([f_lo[worst, None], inner, f_hi[worst, None]], dim=1)  # (c, 9)
+        new_lo, new_hi = cuts[:, :-1].flatten(), cuts[:, 1:].flatten()
+        lo, hi = torch.cat([lo[keep], new_lo]), torch.cat([hi[keep], new_hi])
+        f_lo, f_hi = torch.cat([f_lo[keep], fv[:, :-1].flatten()]), torch.cat([f_hi[keep], fv[:, 1:].flatten()])
+        part = torch.cat([part[keep], shares(new_lo, new_hi)])
 
 
 def explain_forecaster(model: Any, data: Any = None, *, series: str | None = None) -> Explanation:
