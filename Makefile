@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install browser-deps demo test bench clean
 
 install: $(STAMP)
 
@@ -21,7 +21,16 @@ $(STAMP): pyproject.toml
 demo: install
 	$(VENV)/bin/lstmkit demo
 
-test: install
+# headless Chromium and tidy for the report.html tests (tests/plots/test_report.py skips them where missing):
+# installed with apt when it is there and we are root; never fails the build
+browser-deps:
+	-@command -v chromium >/dev/null 2>&1 && command -v tidy >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    { apt-get install -y -qq chromium tidy >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium tidy >/dev/null 2>&1; }; }; } || \
+	  echo "chromium or tidy not installed: the report.html browser and validator tests will be skipped"
+
+test: install browser-deps
 	$(PY) -m pytest -q -n 2
 
 bench: install

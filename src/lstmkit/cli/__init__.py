@@ -23,6 +23,7 @@ COMMANDS = (
     "classify",
     "text",
     "export",
+    "explain",
     "datasets",
     "demo",
 )
@@ -50,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for report.html
         if not getattr(args, "func", None):
             parser.print_help()
             return 2

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_training_args, join_torchrun, print_classification, print_classifier_training, show_progress,
+    ArgumentParser, add_report_flag, add_training_args, join_torchrun, print_classification, print_classifier_training, show_progress,
     training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
@@ -81,6 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("data", metavar="DATA", help="labelled .ts file, long CSV or bundled dataset name")
     evaluate.add_argument("--output", "-o", metavar="DIR", help="folder for confusion.png and metrics.json (default: the model folder)")
     _add_data_args(evaluate)
+    add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
 
@@ -108,6 +109,9 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     clf.save(output)
     clf.history_.to_csv(output / "history.csv")
+    if not args.no_report:  # report.html (lstmkit.plots.report_classify)
+        from lstmkit.plots.report_classify import classify_report
+        classify_report(output / "report.html", clf=clf, data=data, metrics=clf.validation_, argv=args.argv, evaluated=False)
     if not args.quiet:
         lengths = data.lengths
         print(f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "
@@ -138,5 +142,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     plot_confusion(metrics["confusion"], metrics["classes"], output / "confusion.png",
                    title=f"{data.name}: accuracy {metrics['accuracy']:.3f}")
     atomic_write_text(output / "metrics.json", json.dumps({"data": data.name, **metrics}, indent=2) + "\n")
+    if not args.no_report:  # report.html (lstmkit.plots.report_classify)
+        from lstmkit.plots.report_classify import classify_report
+        classify_report(output / "report.html", clf=clf, data=data, metrics=metrics, argv=getattr(args, "argv", None))
     print(f"wrote {output / 'confusion.png'} and {output / 'metrics.json'}")
     return 0

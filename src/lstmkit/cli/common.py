@@ -82,6 +82,12 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
         help="override one setting, e.g. --set trainer.lr=3e-3 (repeatable)",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+    add_report_flag(group)
+
+
+def add_report_flag(parser) -> None:
+    """``--no-report``: skip report.html (every job writes one into its output folder by default)."""
+    parser.add_argument("--no-report", action="store_true", help="do not write report.html")
 
 
 def training_overrides(args: argparse.Namespace) -> dict[str, object]:

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from lstmkit.cli.common import positive_int
+from lstmkit.cli.common import add_report_flag, positive_int
 from lstmkit.cli.forecast import add_date_format_arg
 from lstmkit.errors import DataError
 
@@ -36,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {result['points_seen_in_training']} of {result['points_scored']} scored points were in the training data")
     if args.output:
         atomic_write_text(args.output, json.dumps(json_ready(result), indent=2) + "\n")
+        if not args.no_report:  # the report beside FILE.json, as FILE.html (lstmkit.plots.report_forecast)
+            from lstmkit.plots.report_forecast import forecast_report
+            forecast_report(Path(args.output).with_suffix(".html"), model=model, data=model.read(args.data), metrics=result,
+                            argv=getattr(args, "argv", None), title="Evaluation")
     return 0
 
 
@@ -49,5 +53,6 @@ def register(subparsers) -> None:
     add_date_format_arg(parser)
     parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
     parser.add_argument("--backtest", type=positive_int, default=1, metavar="K", help="number of origins (default 1)")
-    parser.add_argument("--output", metavar="FILE.json", help="also write the metrics as JSON")
+    parser.add_argument("--output", metavar="FILE.json", help="also write the metrics as JSON, and the report as FILE.html")
+    add_report_flag(parser)
     parser.set_defaults(func=run)

@@ -184,6 +184,10 @@ def run(args: argparse.Namespace) -> int:
         model.save(stage / "model")
         plot_forecast(data, forecasts, stage / "forecast.png", quantiles=quantiles, holdout=holdout_fc)
         plot_loss(model.history.rows, stage / "loss.png")
+        if not getattr(args, "no_report", False):  # report.html (lstmkit.plots.report_forecast)
+            from lstmkit.plots.report_forecast import forecast_report
+            forecast_report(stage / "report.html", model=model, data=data, metrics=metrics, forecasts=forecasts,
+                            holdout=holdout_fc, argv=getattr(args, "argv", None))
 
     if not args.quiet:
         if "scores" in metrics:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int,
+    ArgumentParser, add_report_flag, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int,
     print_classification, print_classifier_training, show_progress, training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
@@ -97,6 +97,9 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     lm.save(output)
     lm.history_.to_csv(output / "history.csv")
+    if not args.no_report:  # report.html (lstmkit.plots.report_text)
+        from lstmkit.plots.report_text import text_report
+        text_report(output / "report.html", lm=lm, text=text, name=str(args.corpus), argv=getattr(args, "argv", None))
     if not args.quiet:
         rows = lm.history_.rows
         seconds = sum(row["seconds"] for row in rows)
@@ -133,6 +136,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if score.unknown_chars:
         line += f"; {score.unknown_chars:,} not in the model's vocabulary, each charged -log2 p(<unk>)"
     print(line + ")")
+    if args.output and not args.no_report:  # report.html (lstmkit.plots.report_text)
+        from lstmkit.plots.report_text import text_report
+        text_report(Path(args.output) / "report.html", lm=lm, text=text, name=str(args.text), score=score,
+                    argv=getattr(args, "argv", None), evaluated=True)
     return 0
 
 
@@ -239,6 +246,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="dynamic evaluation: adapt (a copy of) the model to the text as it is read")
     evaluate.add_argument("--adapt-lr", type=positive_float, default=ADAPT_LR, metavar="LR",
                           help=f"SGD rate of --adapt (default {ADAPT_LR})")
+    evaluate.add_argument("--output", "-o", metavar="DIR", help="folder to write report.html into (default: none)")
+    add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
     classify = sub.add_parser("classify", help="text classification: train, predict, evaluate",

@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
         model.save(stage)
         model.history.to_csv(stage / "history.csv")
         plot_loss(model.history.rows, stage / "loss.png")
+        if not getattr(args, "no_report", False):  # report.html (lstmkit.plots.report_forecast)
+            from lstmkit.plots.report_forecast import forecast_report
+            forecast_report(stage / "report.html", model=model, data=data, argv=getattr(args, "argv", None), title="Training")
     if not args.quiet:
         rows = model.history.rows
         print(f"trained {len(rows)} epochs (best {model.history.best_epoch}); model written to {out}")

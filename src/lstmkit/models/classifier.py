@@ -302,6 +302,13 @@ class LSTMClassifier:
             )
         return classification_metrics(list(data.labels), list(self.predict(data)), classes=self.classes_)
 
+    def explain(self, data: SequenceData | Sequence[np.ndarray], *, case: int | None = None, label: str | None = None):
+        """The LSTM's gates on case ``case`` (default 0) or averaged over class ``label``: an
+        :class:`~lstmkit.explain.Explanation`."""
+        from lstmkit.explain import explain_classifier
+
+        return explain_classifier(self, data, case=case, label=label)
+
     def to_onnx(self, path: str | Path) -> Path:
         """Export to ONNX: ``sequences`` (B, T, F), NaN-padded at the end -> ``scores`` (B, K) probabilities."""
         from lstmkit.io.onnx_export import export_classifier

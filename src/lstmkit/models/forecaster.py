@@ -365,6 +365,13 @@ class LSTMForecaster:
         data = self.read(data)
         return rolling_origin(self, data, backtest=backtest)
 
+    def explain(self, data: str | Path | pd.DataFrame | SeriesData | None = None, *, series: str | None = None):
+        """The gates on the last window of a series (default the first) and per-step attributions: an
+        :class:`~lstmkit.explain.Explanation`."""
+        from lstmkit.explain import explain_forecaster
+
+        return explain_forecaster(self, data, series=series)
+
     # ---- persistence
 
     def to_config_dict(self) -> dict[str, Any]:

@@ -182,6 +182,13 @@ class LanguageModel:
         return sample(net, self.vocab_, prompt=prompt, length=length, temperature=temperature, top_k=top_k,
                       generator=generator)
 
+    def explain(self, text: str, *, max_chars: int = 100):
+        """The LSTM's gates over the first ``max_chars`` characters of ``text``: an
+        :class:`~lstmkit.explain.Explanation`."""
+        from lstmkit.explain import explain_language_model
+
+        return explain_language_model(self, text, max_chars=max_chars)
+
     def save(self, path: str | Path) -> Path:
         """Write the model folder: ``model.safetensors`` and ``config.json`` (with the vocabulary)."""
         from lstmkit.io import save_model_dir

@@ -1,0 +1,107 @@
+"""``lstmkit explain``: what the gates of a saved model did on the user's data (gates.png, gates.csv)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lstmkit.cli.common import non_negative_int, positive_int
+from lstmkit.errors import DataError
+
+EXAMPLE = """\
+examples:
+  lstmkit forecast airpassengers --horizon 12 --output runs/air
+  lstmkit explain --model runs/air/model airpassengers --output runs/air/explain
+  lstmkit explain --model runs/jv japanese-vowels --case 3
+  lstmkit explain --model runs/jv japanese-vowels --class 7
+  lstmkit explain --model runs/lm heldout.txt --chars 120
+
+A forecaster explains the last input window of one series (--series, default the first): the
+gates of the ensemble member reading the whole window, and each step's contribution to the mean
+point forecast (integrated gradients from a window flat at its level; they add up to forecast
+minus baseline, written to attributions.csv). A classifier explains one case (--case, default 0)
+or the mean over a class (--class). A language model explains the first --chars characters of
+a text file. DIR receives gates.png and gates.csv (layer, direction, step, unit, gate, value)."""
+
+SUPPORTED = ("forecast", "classify", "text")
+
+
+def _task(model_dir: str) -> str:
+    from lstmkit.io import load_model_dir
+
+    config, _ = load_model_dir(model_dir)
+    task = config.get("task")
+    if task not in SUPPORTED:
+        raise DataError(f"model folder {model_dir} holds a {task!r} model; explain works on forecast, classify and text "
+                        "(language model) folders")
+    return task
+
+
+def _check_flags(args: argparse.Namespace, task: str) -> None:
+    """Flags that belong to another kind of model are refused, not ignored."""
+    owners = {"series": "forecast", "case": "classify", "label": "classify", "chars": "text"}
+    for flag, owner in owners.items():
+        if getattr(args, flag) is not None and owner != task:
+            name = "--class" if flag == "label" else f"--{flag}"
+            raise DataError(f"{name} applies to {owner} models, and {args.model} holds a {task} model; drop {name}")
+    if args.case is not None and args.label is not None:
+        raise DataError("--case and --class both given; pass one case, or a class to average over")
+
+
+def build_explanation(args: argparse.Namespace):
+    """Load the model in ``args.model``, read DATA as that model reads it, and explain it."""
+    task = _task(args.model)
+    _check_flags(args, task)
+    if task == "forecast":
+        from lstmkit.models.forecaster import LSTMForecaster
+
+        return LSTMForecaster.load(args.model).explain(args.data, series=args.series)
+    if task == "classify":
+        from lstmkit.data.sequences import read_sequences
+        from lstmkit.models.classifier import LSTMClassifier
+
+        clf = LSTMClassifier.load(args.model)
+        data = read_sequences(args.data, id_col=args.id_col or "id", label_col=args.label_col or "label",
+                              time_col=args.time_col, require_labels=args.label is not None, split="test")
+        return clf.explain(data, case=args.case, label=args.label)
+    from lstmkit.data.text import read_text
+    from lstmkit.models.language_model import LanguageModel
+
+    lm = LanguageModel.load(args.model)
+    return lm.explain(read_text(args.data, max_chars=args.chars or 100), max_chars=args.chars or 100)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lstmkit.data.datasets import dataset_stem
+    from lstmkit.explain import write_explanation
+
+    out = Path(args.output) if args.output else Path("runs") / f"{dataset_stem(args.data)}-explain"
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--output {out} is a file; pass a folder path (it is created if needed)")
+    expl = build_explanation(args)
+    paths = write_explanation(expl, out)
+    print(expl.summary())
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "explain", help="show what a saved model's LSTM gates did on DATA (gates.png, gates.csv)",
+        description="Trace a saved model's LSTM on DATA and draw its input, forget and output gates and cell state "
+                    "over time, per layer and direction.",
+        epilog=EXAMPLE,
+    )
+    parser.add_argument("data", metavar="DATA", help="the data to explain: series (CSV/Parquet), sequences (.ts/CSV), "
+                                                      "text file, or a bundled dataset name")
+    parser.add_argument("--model", required=True, metavar="DIR", help="model folder written by forecast, train, "
+                                                                       "classify train or text train")
+    parser.add_argument("--output", metavar="DIR", help="folder for gates.png and gates.csv (default runs/<data>-explain)")
+    parser.add_argument("--series", metavar="ID", help="forecasters: the series to explain (default: the first)")
+    parser.add_argument("--case", type=non_negative_int, metavar="N", help="classifiers: the case to explain (default 0)")
+    parser.add_argument("--class", dest="label", metavar="LABEL", help="classifiers: average over the cases of this class")
+    parser.add_argument("--chars", type=positive_int, metavar="N", help="language models: characters to explain (default 100)")
+    group = parser.add_argument_group("long CSV columns of sequence data (classifiers)")
+    group.add_argument("--id-col", metavar="COL", help="column naming the case (default: id)")
+    group.add_argument("--label-col", metavar="COL", help="column holding the class (default: label)")
+    group.add_argument("--time-col", metavar="COL", help="column ordering the steps within a case")
+    parser.set_defaults(func=run)
