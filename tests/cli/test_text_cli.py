@@ -19,9 +19,8 @@ def lm(tmp_path_factory):
     return root
 
 
-def test_train_writes_the_model_folder(lm):
-    for name in ("model.safetensors", "config.json", "history.csv", "checkpoint.pt"):
-        assert (lm / "lm" / name).is_file()
+def test_train_writes_the_model_folder_and_nothing_else(lm):
+    assert sorted(p.name for p in (lm / "lm").iterdir()) == ["config.json", "history.csv", "model.safetensors"]
     config = json.loads((lm / "lm" / "config.json").read_text())
     assert config["task"] == "text" and "w" in config["vocabulary"]
     history = pd.read_csv(lm / "lm" / "history.csv")
@@ -57,10 +56,14 @@ def test_evaluate_prints_bits_per_character(lm, capsys):
     assert "dynamic evaluation at rate 0.3" in capsys.readouterr().out
 
 
-def test_resume_of_a_finished_run_keeps_the_model(lm, capsys):
+def test_resume_of_a_finished_run_is_refused_and_keeps_the_model(lm, capsys):
     before = (lm / "lm" / "model.safetensors").read_bytes()
-    assert main(["text", "train", str(lm / "corpus.txt"), "--output", str(lm / "lm"), *FAST_LM, "--resume"]) == 0
+    assert main(["text", "train", str(lm / "corpus.txt"), "--output", str(lm / "lm"), *FAST_LM, "--resume"]) == 2
+    checkpoint = lm / "lm" / ".checkpoints" / "train.json"
+    assert capsys.readouterr().err == (
+        f"error: no checkpoint at {checkpoint} to resume from; run without --resume to start afresh\n")
     assert (lm / "lm" / "model.safetensors").read_bytes() == before
+    assert sorted(p.name for p in (lm / "lm").iterdir()) == ["config.json", "history.csv", "model.safetensors"]
 
 
 @pytest.mark.parametrize(

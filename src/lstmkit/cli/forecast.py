@@ -7,7 +7,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lstmkit.cli.common import add_training_args, positive_int, show_progress, training_overrides
+from lstmkit.cli.common import (
+    add_training_args, claim_output, discard_checkpoints, positive_int, show_progress, training_overrides,
+)
 from lstmkit.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -82,10 +84,10 @@ def output_dir(args: argparse.Namespace) -> Path:
 
 
 def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str):
-    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.pt`` (resumable)."""
+    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.json`` (resumable)."""
     from lstmkit.models.forecaster import LSTMForecaster
 
-    ckpt = out / ".checkpoints" / f"{stage}.pt"
+    ckpt = out / ".checkpoints" / f"{stage}.json"
     model = LSTMForecaster(cfg.model.horizon, config=cfg)
     return model.fit(data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists())
 
@@ -115,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_dir(args)
     if args.resume and not (out / ".checkpoints").is_dir():
         raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
+    claim_output(args, out)
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
     data = probe._read(args.data)
@@ -122,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     H = cfg.model.horizon
     metrics, holdout_fc = {"horizon": H, "skipped": ""}, None
     if holdout_feasible(cfg, data):
-        ckpt = out / ".checkpoints" / "holdout.pt"
+        ckpt = out / ".checkpoints" / "holdout.json"
         metrics, holdout_fc, _ = holdout(lambda: LSTMForecaster(H, config=cfg), data, horizon=H, progress=progress,
                                          checkpoint_path=ckpt, resume=args.resume and ckpt.exists())
     else:
@@ -140,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         model.save(stage / "model")
         plot_forecast(data, forecasts, stage / "forecast.png", quantiles=quantiles, holdout=holdout_fc)
         plot_loss(model.history.rows, stage / "loss.png")
+    discard_checkpoints(out)
 
     if not args.quiet:
         if "scores" in metrics:

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int,
-    print_classification, print_classifier_training, show_progress, training_overrides, write_predictions,
+    ArgumentParser, add_training_args, checkpoint_file, claim_output, discard_checkpoints, join_torchrun,
+    non_negative_int, positive_float, positive_int, print_classification, print_classifier_training, show_progress,
+    training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -25,8 +26,8 @@ at --epochs, or when the held-out
 loss stops improving (checked between epochs; a big corpus gets more parallel streams so an
 epoch stays under 200 steps). --batch-size is the (minimum) number of parallel streams; truncated
 backpropagation runs over data.chunk_len characters and carries (h, c) across chunks.
-DIR receives model.safetensors, config.json (with the vocabulary), history.csv (losses in nats
-per character) and checkpoint.pt (for --resume)."""
+DIR receives model.safetensors, config.json (with the vocabulary) and history.csv (losses in nats
+per character); while training, DIR/.checkpoints holds the checkpoint --resume continues from."""
 
 SAMPLE_EXAMPLE = """\
 examples:
@@ -80,6 +81,7 @@ def run_train(args: argparse.Namespace) -> int:
     from lstmkit.config import resolve_config
     from lstmkit.data.datasets import dataset_stem
     from lstmkit.data.text import read_text
+    from lstmkit.io import staged_folder
     from lstmkit.models.language_model import LanguageModel, TextConfig
 
     flags = training_overrides(args)
@@ -92,11 +94,14 @@ def run_train(args: argparse.Namespace) -> int:
     text = read_text(args.corpus, max_chars=config.data.max_chars or None)
     lm = LanguageModel(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
-    lm.fit(text, checkpoint_path=output / "checkpoint.pt", resume=args.resume, name=repr(str(args.corpus)))
+    claim_output(args, output)
+    lm.fit(text, checkpoint_path=checkpoint_file(output), resume=args.resume, name=repr(str(args.corpus)))
     if not writer:
         return 0
-    lm.save(output)
-    lm.history_.to_csv(output / "history.csv")
+    with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
+        lm.save(stage)
+        lm.history_.to_csv(stage / "history.csv")
+    discard_checkpoints(output)
     if not args.quiet:
         rows = lm.history_.rows
         seconds = sum(row["seconds"] for row in rows)
@@ -143,6 +148,7 @@ def run_classify_train(args: argparse.Namespace) -> int:
     from lstmkit.config import resolve_config
     from lstmkit.data.datasets import dataset_stem
     from lstmkit.data.text import read_text_table
+    from lstmkit.io import staged_folder
     from lstmkit.models.text_classifier import TextClassifier, TextClassifyConfig
 
     flags = training_overrides(args)
@@ -155,11 +161,14 @@ def run_classify_train(args: argparse.Namespace) -> int:
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     clf = TextClassifier(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
-    clf.fit(table.texts, table.labels, checkpoint_path=output / "checkpoint.pt", resume=args.resume)
+    claim_output(args, output)
+    clf.fit(table.texts, table.labels, checkpoint_path=checkpoint_file(output), resume=args.resume)
     if not writer:
         return 0
-    clf.save(output)
-    clf.history_.to_csv(output / "history.csv")
+    with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
+        clf.save(stage)
+        clf.history_.to_csv(stage / "history.csv")
+    discard_checkpoints(output)
     if not args.quiet:
         print(f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
               f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.cli.common import join_torchrun, show_progress
+from lstmkit.cli.common import claim_output, discard_checkpoints, join_torchrun, show_progress
 from lstmkit.cli.forecast import add_forecast_args, build_config, output_dir, train_model
 from lstmkit.errors import DataError
 
@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
     data = LSTMForecaster(cfg.model.horizon, config=cfg)._read(args.data)
     writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes
+    claim_output(args, out)
     model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
     if not writer:
         return 0
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         model.save(stage)
         model.history.to_csv(stage / "history.csv")
         plot_loss(model.history.rows, stage / "loss.png")
+    discard_checkpoints(out)
     if not args.quiet:
         rows = model.history.rows
         print(f"trained {len(rows)} epochs (best {model.history.best_epoch}); model written to {out}")
