@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError
-from lstmkit.io.atomic import make_folder
+from lstmkit.io.atomic import make_folder, write_errors
 
 LOCK_NAME = ".lstmkit.lock"
 
@@ -37,7 +37,8 @@ def _owner(path: Path) -> str:
 def _acquire(path: Path) -> int:
     """An open descriptor holding the flock on ``path``, which it recreates if another run removed it."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        with write_errors(path):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -74,8 +75,9 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
                 folder.rmdir()
         raise
     try:
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode() + b"\n")
+        with write_errors(path):
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode() + b"\n")
         yield path
     finally:
         with contextlib.suppress(OSError):

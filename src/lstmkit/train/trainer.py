@@ -7,6 +7,7 @@ copied whole. A job supplies ``loss_fn(model, batch) -> loss``.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import dataclasses
@@ -290,7 +291,6 @@ def fit(
         if state.get("done"):
             start_epoch = config.epochs
         log.info("resuming from epoch %d", start_epoch)
-    saved_epoch = start_epoch if resume else 0  # the epochs the checkpoint on disk holds
 
     from tqdm.auto import tqdm
 
@@ -338,12 +338,13 @@ def fit(
                     "best_state": best_state, "best_loss": best_loss, "best_epoch": history.best_epoch,
                     "bad_epochs": bad_epochs, "rng": _rng_states(device),
                 })
-                saved_epoch = epoch + 1
             if done:
                 break
     except Interrupted as stop:
-        if checkpoint_path is not None and saved_epoch:
-            stop.checkpoint, stop.epoch = Path(checkpoint_path), saved_epoch
+        if checkpoint_path is not None and main:  # what is on disk, whenever the signal came
+            with contextlib.suppress(CheckpointError):
+                stop.epoch = load_checkpoint(checkpoint_path)["epoch"]
+                stop.checkpoint = Path(checkpoint_path)
         raise
     finally:
         bar.close()
