@@ -32,7 +32,8 @@ def test_train_prints_a_summary(tmp_path, capsys):
     flags = [f for f in FAST_LM if f != "--quiet"]
     assert main(["text", "train", str(tmp_path / "c.txt"), "--output", str(tmp_path / "m"), *flags, "--epochs", "1"]) == 0
     out = capsys.readouterr().out
-    assert "held-out bits per character:" in out and f"model written to {tmp_path / 'm'}" in out
+    assert "\nvalidation (used for early stopping) bits per character: " in out and "held-out" not in out
+    assert f"model written to {tmp_path / 'm'}" in out
 
 
 def test_sample_is_reproducible_with_seed(lm, capsys):
@@ -144,6 +145,14 @@ def test_classify_predict_writes_index_label_probabilities(clf, capsys):
     assert list(table["index"]) == list(range(6))
     assert set(table["label"]) <= {"neg", "pos"}
     assert (table[["p_neg", "p_pos"]].sum(axis=1) - 1).abs().max() < 1e-4
+
+
+def test_classify_train_calls_the_early_stopping_split_validation(tmp_path, capsys):
+    data = reviews(tmp_path / "train.csv")
+    flags = [f for f in FAST_CLF if f != "--quiet"]
+    assert main(["text", "classify", "train", str(data), "--output", str(tmp_path / "m"), *flags]) == 0
+    out = capsys.readouterr().out
+    assert "; validation (used for early stopping) accuracy " in out and "held-out" not in out
 
 
 def test_classify_evaluate_prints_accuracy_and_macro_f1(clf, capsys):

@@ -159,10 +159,11 @@ def print_classification(metrics: dict, *, what: str) -> None:
 
 
 def print_classifier_training(history, validation: dict | None, *, what: str, output) -> None:
-    """The epochs run (and the best), the held-out accuracy when there was a validation split, where the model went."""
+    """The epochs run (and the best), the validation accuracy when there was a validation split, where the model went."""
     line = f"epochs: {len(history.rows)} (best {history.best_epoch})"
     if validation is not None:
-        line += f"; validation accuracy {validation['accuracy']:.4f} on {validation['n']} held-out {what}"
+        line += (f"; validation (used for early stopping) accuracy {validation['accuracy']:.4f} "
+                 f"on {validation['n']} {what}")
     print(line)
     print(f"model written to {output}")
 

@@ -17,14 +17,16 @@ ADAPT_LR = 0.3  # lstmkit.models.text_scoring.ADAPT_LR; repeated so --help needs
 TRAIN_EXAMPLE = """\
 examples:
   lstmkit text train python-stdlib --output runs/stdlib
-  lstmkit text train corpus.txt --output runs/lm --hidden-size 512 --set trainer.max_seconds=600
+  lstmkit text train corpus.txt --output runs/lm --hidden-size 512 --set trainer.max_steps=8000
+  lstmkit text train corpus.txt --output runs/lm --set trainer.max_seconds=280   # opt-in clock cap
 
 CORPUS is a UTF-8 text file or 'python-stdlib' (the running Python's standard-library sources,
-first 1M characters). The last 10% is held out for early stopping (data.val_fraction).
-Training stops after trainer.max_seconds (280 s by default; no budget when --epochs is given),
-at --epochs, or when the held-out
-loss stops improving (checked between epochs; a big corpus gets more parallel streams so an
-epoch stays under 200 steps). --batch-size is the (minimum) number of parallel streams; truncated
+first 1M characters). The last 10% is the validation part early stopping watches
+(data.val_fraction); its score is printed but it is not a test score. Training stops after
+trainer.max_steps steps (4000 by default: the same model whatever the machine's load; no step
+budget when --epochs is given), at --epochs, when the validation loss stops improving (checked
+between epochs; a big corpus gets more parallel streams so an epoch stays under 200 steps), or,
+only if you set it, after trainer.max_seconds of wall-clock time. --batch-size is the (minimum) number of parallel streams; truncated
 backpropagation runs over data.chunk_len characters and carries (h, c) across chunks.
 DIR receives model.safetensors, config.json (with the vocabulary) and history.csv (losses in nats
 per character); while training, DIR/.checkpoints holds the checkpoint --resume continues from."""
@@ -85,8 +87,8 @@ def run_train(args: argparse.Namespace) -> int:
     from lstmkit.models.language_model import LanguageModel, TextConfig
 
     flags = training_overrides(args)
-    if args.epochs is not None and not any("max_seconds" in item for item in args.overrides):
-        flags["trainer.max_seconds"] = 0.0  # an explicit epoch count is a repeatable run: no clock budget
+    if args.epochs is not None and not any("max_steps" in item for item in args.overrides):
+        flags["trainer.max_steps"] = 0  # an explicit epoch count: train that many (or until early stopping)
     config = resolve_config(TextConfig(), path=args.config, overrides=args.overrides, flags=flags)
     output = Path(args.output or f"runs/{dataset_stem(args.corpus)}-text")
     if output.exists() and not output.is_dir():
@@ -108,7 +110,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"trained on {len(text):,} characters of {args.corpus} (vocabulary {len(lm.vocab_) - 1} characters): "
               f"{len(rows)} epochs in {seconds:.0f} s (best {lm.history_.best_epoch})")
         if lm.validation_ is not None:
-            print(f"held-out bits per character: {lm.validation_.bits_per_char:.4f} "
+            print(f"validation (used for early stopping) bits per character: {lm.validation_.bits_per_char:.4f} "
                   f"on the last {lm.validation_.chars + 1:,} characters")
         print(f"model written to {output}")
     return 0
