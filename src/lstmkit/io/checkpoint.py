@@ -90,7 +90,7 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     atomic_write_bytes(path.parent / name, raw)
     record = {"lstmkit_checkpoint": FORMAT, "tensors": name, "tensors_sha256": digest,
               "state_sha256": _sha256(_state_text(plain).encode()), "state": plain}
-    atomic_write_text(path, json.dumps(record) + "\n")
+    atomic_write_text(path, json.dumps(record, separators=(",", ":")) + "\n")
     for old in _tensor_files(path):
         if old.name != name:
             old.unlink(missing_ok=True)
