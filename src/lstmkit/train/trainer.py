@@ -150,9 +150,25 @@ def _check_data(train: Tensors, val: Tensors | None) -> None:
 class _Run:
     """The optimisation steps of one ``fit``: one epoch at a time, within the step and time budgets."""
 
-    def __init__(self, model, net, loss_fn, optimizer, config: TrainerConfig, device, *, steps: int, elapsed: float):
+    def __init__(self, model, net, loss_fn, optimizer, config: TrainerConfig, device):
         self.model, self.net, self.loss_fn, self.optimizer = model, net, loss_fn, optimizer
-        self.config, self.device, self.steps, self.elapsed = config, device, steps, elapsed
+        self.config, self.device, self.steps, self.elapsed = config, device, 0, 0.0
+        self.best_loss, self.best_state, self.bad_epochs = math.inf, None, 0  # early stopping's memory
+
+    def monitor(self, loss: float, epoch: int, scheduler: Any) -> bool:
+        """Step the schedule on the watched ``loss``; keep the weights when they are the best so far (True)."""
+        if not math.isfinite(loss):
+            raise LstmkitError(f"training diverged at epoch {epoch + 1}: the validation loss is {loss}; lower --lr")
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(loss)
+        elif scheduler is not None:
+            scheduler.step()
+        if loss < self.best_loss - self.config.min_delta:
+            self.best_loss, self.bad_epochs = loss, 0
+            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+            return True
+        self.bad_epochs += 1
+        return False
 
     def out_of_budget(self, extra_seconds: float = 0.0) -> bool:
         """Whether ``trainer.max_steps`` steps were taken or ``trainer.max_seconds`` have passed."""
@@ -274,28 +290,22 @@ def fit(
     main = is_main_process()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _make_scheduler(optimizer, config)
-    history = History()
-    best_loss, best_state, bad_epochs, start_epoch, elapsed, steps = math.inf, None, 0, 0, 0.0, 0
-    settings = dataclasses.asdict(config)
-
+    history, settings = History(), dataclasses.asdict(config)
+    run, start_epoch = _Run(model, net, loss_fn, optimizer, config, device), 0
     if resume:
         if checkpoint_path is None:
             raise CheckpointError("--resume needs an output folder holding a checkpoint")
         state = load_checkpoint(checkpoint_path)
         _restore(state, model, optimizer, scheduler, settings=settings, device=device)
-        history.rows = list(state["history"])
-        best_loss, best_state, bad_epochs = state["best_loss"], state["best_state"], state["bad_epochs"]
-        history.best_epoch = state.get("best_epoch")
-        start_epoch, elapsed = state["epoch"], sum(row["seconds"] for row in history.rows)
-        steps = int(state.get("steps", 0))
-        if state.get("done"):
-            start_epoch = config.epochs
+        history.rows, history.best_epoch = list(state["history"]), state.get("best_epoch")
+        run.best_loss, run.best_state, run.bad_epochs = state["best_loss"], state["best_state"], state["bad_epochs"]
+        run.steps, run.elapsed = int(state.get("steps", 0)), sum(row["seconds"] for row in history.rows)
+        start_epoch = config.epochs if state.get("done") else state["epoch"]
         log.info("resuming from epoch %d", start_epoch)
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=config.epochs, initial=start_epoch, disable=not (progress and main), unit="epoch", leave=False)
-    run = _Run(model, net, loss_fn, optimizer, config, device, steps=steps, elapsed=elapsed)
     try:
         for epoch in range(start_epoch, config.epochs):
             started = time.perf_counter()
@@ -308,18 +318,8 @@ def fit(
                 model.eval()
                 _call(callbacks, "on_validation_start")
                 val_loss = _mean_loss(model, loss_fn, val, config.batch_size * 4, device)
-            monitored = train_loss if math.isnan(val_loss) else val_loss
-            if not math.isfinite(monitored):
-                raise LstmkitError(f"training diverged at epoch {epoch + 1}: the validation loss is {monitored}; lower --lr")
-            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                scheduler.step(monitored)
-            elif scheduler is not None:
-                scheduler.step()
-            if monitored < best_loss - config.min_delta:
-                best_loss, bad_epochs, history.best_epoch = monitored, 0, epoch + 1
-                best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
-            else:
-                bad_epochs += 1
+            if run.monitor(train_loss if math.isnan(val_loss) else val_loss, epoch, scheduler):
+                history.best_epoch = epoch + 1
             seconds = time.perf_counter() - started
             run.elapsed += seconds
             row = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
@@ -328,15 +328,15 @@ def fit(
             _call(callbacks, "on_epoch_end", epoch, row)
             bar.update(1)
             bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
-            history.stopped_early = bad_epochs >= config.patience
+            history.stopped_early = run.bad_epochs >= config.patience
             done = history.stopped_early or out_of_time or run.out_of_budget()
             if checkpoint_path is not None and main:
                 save_checkpoint(checkpoint_path, {
                     "epoch": epoch + 1, "done": done, "steps": run.steps, "config": settings, "history": history.rows,
                     "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                    "best_state": best_state, "best_loss": best_loss, "best_epoch": history.best_epoch,
-                    "bad_epochs": bad_epochs, "rng": _rng_states(device),
+                    "best_state": run.best_state, "best_loss": run.best_loss, "best_epoch": history.best_epoch,
+                    "bad_epochs": run.bad_epochs, "rng": _rng_states(device),
                 })
             if done:
                 break
@@ -348,7 +348,7 @@ def fit(
         raise
     finally:
         bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if run.best_state is not None:
+        model.load_state_dict(run.best_state)
     model.eval()
     return history
