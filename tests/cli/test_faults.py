@@ -103,7 +103,8 @@ def test_a_full_disk_while_writing_outputs_keeps_the_previous_files(run, monkeyp
     assert main(argv) == 2
     assert capsys.readouterr().err == (
         f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
-        f"the files already in {out} were left as they were\n")
+        f"the files already in {out} were left as they were; the training checkpoint is kept in {out / '.checkpoints'}: "
+        "once that is fixed, run the same command again with --resume\n")
     assert _snapshot(out) == before
     assert not [p for p in out.iterdir() if p.name.startswith((".staging-", ".lstmkit.lock"))]
     monkeypatch.undo()  # space freed: the finished training is not repeated
@@ -125,7 +126,8 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(run, mon
     err = capsys.readouterr().err
     prefix = f"error: cannot write {out / '.checkpoints' / 'train-'}"
     assert err.startswith(prefix) and err.endswith(
-        ".safetensors: No space left on device; free some disk space or choose another --output\n"), err
+        ".safetensors: No space left on device; free some disk space or choose another --output; the training "
+        f"checkpoint is kept in {out / '.checkpoints'}: once that is fixed, run the same command again with --resume\n"), err
     assert _snapshot(out) == before
     assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 1
 
@@ -176,3 +178,29 @@ def test_the_lock_is_exclusive_in_one_process_too_and_tidies_up(tmp_path):
             pass
         assert (folder / ".lstmkit.lock").exists()
     assert not folder.exists()  # made by the lock and left empty: removed
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
+def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, capsys):
+    import numpy as np
+    import pandas as pd
+
+    t = np.arange(40)
+    data = tmp_path / "sales.csv"
+    pd.DataFrame({"month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
+                  "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)}).to_csv(data, index=False)
+    out = tmp_path / "run"
+    argv = ["forecast", str(data), "--horizon", "3", "--epochs", "2", "--hidden-size", "4", "--set", "model.ensemble=1",
+            "--quiet", "--output", str(out)]
+    assert main([*argv, "--seed", "1"]) == 0
+    before = _snapshot(out)
+    _fail_fsync(monkeypatch, errno.ENOSPC, ".staging-")
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
+        f"the files already in {out} were left as they were; the training checkpoint is kept in {out / '.checkpoints'}: "
+        "once that is fixed, run the same command again with --resume\n")
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in (out / ".checkpoints").glob("*.json")) == ["final.json", "holdout.json"]
+    monkeypatch.undo()
+    assert main([*argv, "--resume"]) == 0 and not (out / ".checkpoints").exists()

@@ -183,16 +183,24 @@ def discard_checkpoints(output: Path) -> None:
 
 @contextlib.contextmanager
 def _claimed(output: Path) -> Iterator[None]:
-    from lstmkit.io.lock import output_lock
+    from lstmkit.errors import DataError
     from lstmkit.interrupt import Interrupted
+    from lstmkit.io.atomic import WriteError
+    from lstmkit.io.lock import output_lock
 
+    checkpoints = Path(output) / CHECKPOINTS
     with output_lock(output):
         try:
             yield
         except Interrupted as stop:  # interrupted outside training: a finished run's checkpoint may be there
-            if stop.checkpoint is None and (Path(output) / CHECKPOINTS).is_dir():
-                stop.checkpoint = Path(output) / CHECKPOINTS
+            if stop.checkpoint is None and checkpoints.is_dir():
+                stop.checkpoint = checkpoints
             raise
+        except WriteError as exc:
+            if not checkpoints.is_dir():
+                raise
+            raise DataError(f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "
+                            "run the same command again with --resume") from None
 
 
 def claim_output(args: argparse.Namespace, output: Path) -> None:
