@@ -150,13 +150,27 @@ def test_long_csv_columns_are_matched_by_name(tmp_path, capsys):
     )
 
 
-def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
+def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypatch):
+    import os
+    import signal
+
     from safetensors.torch import load_file
+
+    import lstmkit.train.trainer as trainer
 
     data = ts_file(tmp_path / "train.ts")
     tiny = ["--hidden-size", "8", "--set", "model.conv_channels=8,8,8", "--quiet"]
     assert main(["classify", "train", str(data), "--output", str(tmp_path / "full"), "--epochs", "4", *tiny]) == 0
-    assert main(["classify", "train", str(data), "--output", str(tmp_path / "cut"), "--epochs", "2", *tiny]) == 0
+    save = trainer.save_checkpoint
+
+    def stop_after_epoch_2(path, state):
+        save(path, state)
+        if state["epoch"] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(trainer, "save_checkpoint", stop_after_epoch_2)
+    assert main(["classify", "train", str(data), "--output", str(tmp_path / "cut"), "--epochs", "4", *tiny]) == 143
+    monkeypatch.undo()
     assert main(["classify", "train", str(data), "--output", str(tmp_path / "cut"), "--epochs", "4", "--resume", *tiny]) == 0
     full, resumed = load_file(tmp_path / "full" / "model.safetensors"), load_file(tmp_path / "cut" / "model.safetensors")
     for name, tensor in full.items():

@@ -35,7 +35,7 @@ def _csv(rows, sep=","):
 def _damaged_copies(root: Path, source: Path, tag: str) -> None:
     for kind in ("trunc", "pickle", "torchsave", "newer", "badjson", "noweights", "keys"):
         folder = root / f"{tag}_{kind}"
-        shutil.copytree(source, folder, ignore=shutil.ignore_patterns("checkpoint.pt", "history.csv", "*.png"))
+        shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".checkpoints", "history.csv", "*.png"))
         weights, config = folder / "model.safetensors", folder / "config.json"
         if kind == "trunc":
             weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
@@ -112,7 +112,8 @@ def root(tmp_path_factory):
     for tag, source in (("f", d / "fmodel"), ("c", d / "cmodel"), ("lm", d / "lm"), ("tc", d / "tc")):
         _damaged_copies(d, source, tag)
     (d / "cmodel_ckpt").mkdir()
-    (d / "cmodel_ckpt" / "checkpoint.pt").write_bytes(pickle.dumps(Boom()))
+    (d / "cmodel_ckpt" / ".checkpoints").mkdir()
+    (d / "cmodel_ckpt" / ".checkpoints" / "train.json").write_bytes(pickle.dumps(Boom()))
     return root
 
 
@@ -202,7 +203,7 @@ CASES = [
     ("classify train output is a file", ["classify", "train", "{d}/x.ts", "--output", "{d}/afile.txt"], r"^--output .*afile\.txt is a file; pass a folder for the model$"),
     ("classify train epochs -1", ["classify", "train", "{d}/x.ts", "--epochs", "-1", "--output", "{d}/c_out"], r"^argument --epochs: expected a positive integer, got -1"),
     ("classify train --set unknown", ["classify", "train", "{d}/x.ts", "--set", "model.hiden=3", "--output", "{d}/c_out"], r"^unknown setting 'model\.hiden'; did you mean 'model\.hidden_size'\?"),
-    ("classify train resume tampered checkpoint", ["classify", "train", "{d}/x.ts", "--epochs", "1", "--resume", "--output", "{d}/cmodel_ckpt"], r"checkpoint .*checkpoint\.pt cannot be read safely \(.*\); delete it and train afresh$"),
+    ("classify train resume tampered checkpoint", ["classify", "train", "{d}/x.ts", "--epochs", "1", "--resume", "--output", "{d}/cmodel_ckpt"], r"^checkpoint .*train\.json is damaged \(not JSON: .*\); delete it and run without --resume to start afresh$"),
     *[(f"classify {cmd} model {kind}", ["classify", cmd, "--model", f"{{d}}/c_{kind}", "{d}/x.ts", "--output", "{d}/cp.csv" if cmd == "predict" else "{d}/ce"], DAMAGED[kind])
       for kind in DAMAGED for cmd in ("predict", "evaluate")],
     ("classify predict other feature count", ["classify", "predict", "--model", "{d}/cmodel", "{d}/twoch.ts", "--output", "{d}/cp.csv"], r"twoch\.ts: sequence 0 has 2 feature\(s\) per step but the model expects 1; use data with the same channels"),

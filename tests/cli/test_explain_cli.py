@@ -90,7 +90,7 @@ def test_case_out_of_range(models, tmp_path, capsys):
 
 
 def test_pickled_weights_are_refused(models, tmp_path, capsys):
-    bad = tmp_path / "bad"
+    bad = tmp_path / "bad_pickle"  # a planted pickle (tests/cli/conftest.py skips such folders)
     bad.mkdir()
     (bad / "config.json").write_text((models / "fc" / "config.json").read_text())
     (bad / "model.safetensors").write_bytes(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01.")  # a pickle's bytes

@@ -19,9 +19,8 @@ def lm(tmp_path_factory):
     return root
 
 
-def test_train_writes_the_model_folder(lm):
-    for name in ("model.safetensors", "config.json", "history.csv", "checkpoint.pt"):
-        assert (lm / "lm" / name).is_file()
+def test_train_writes_the_model_folder_and_nothing_else(lm):
+    assert sorted(p.name for p in (lm / "lm").iterdir()) == ["config.json", "history.csv", "model.safetensors", "report.html"]
     config = json.loads((lm / "lm" / "config.json").read_text())
     assert config["task"] == "text" and "w" in config["vocabulary"]
     history = pd.read_csv(lm / "lm" / "history.csv")
@@ -33,7 +32,8 @@ def test_train_prints_a_summary(tmp_path, capsys):
     flags = [f for f in FAST_LM if f != "--quiet"]
     assert main(["text", "train", str(tmp_path / "c.txt"), "--output", str(tmp_path / "m"), *flags, "--epochs", "1"]) == 0
     out = capsys.readouterr().out
-    assert "held-out bits per character:" in out and f"model written to {tmp_path / 'm'}" in out
+    assert "\nvalidation (used for early stopping) bits per character: " in out and "held-out" not in out
+    assert f"model written to {tmp_path / 'm'}" in out
 
 
 def test_sample_is_reproducible_with_seed(lm, capsys):
@@ -57,10 +57,14 @@ def test_evaluate_prints_bits_per_character(lm, capsys):
     assert "dynamic evaluation at rate 0.3" in capsys.readouterr().out
 
 
-def test_resume_of_a_finished_run_keeps_the_model(lm, capsys):
+def test_resume_of_a_finished_run_is_refused_and_keeps_the_model(lm, capsys):
     before = (lm / "lm" / "model.safetensors").read_bytes()
-    assert main(["text", "train", str(lm / "corpus.txt"), "--output", str(lm / "lm"), *FAST_LM, "--resume"]) == 0
+    assert main(["text", "train", str(lm / "corpus.txt"), "--output", str(lm / "lm"), *FAST_LM, "--resume"]) == 2
+    checkpoint = lm / "lm" / ".checkpoints" / "train.json"
+    assert capsys.readouterr().err == (
+        f"error: no checkpoint at {checkpoint} to resume from; run without --resume to start afresh\n")
     assert (lm / "lm" / "model.safetensors").read_bytes() == before
+    assert sorted(p.name for p in (lm / "lm").iterdir()) == ["config.json", "history.csv", "model.safetensors", "report.html"]
 
 
 @pytest.mark.parametrize(
@@ -141,6 +145,14 @@ def test_classify_predict_writes_index_label_probabilities(clf, capsys):
     assert list(table["index"]) == list(range(6))
     assert set(table["label"]) <= {"neg", "pos"}
     assert (table[["p_neg", "p_pos"]].sum(axis=1) - 1).abs().max() < 1e-4
+
+
+def test_classify_train_calls_the_early_stopping_split_validation(tmp_path, capsys):
+    data = reviews(tmp_path / "train.csv")
+    flags = [f for f in FAST_CLF if f != "--quiet"]
+    assert main(["text", "classify", "train", str(data), "--output", str(tmp_path / "m"), *flags]) == 0
+    out = capsys.readouterr().out
+    assert "; validation (used for early stopping) accuracy " in out and "held-out" not in out
 
 
 def test_classify_evaluate_prints_accuracy_and_macro_f1(clf, capsys):

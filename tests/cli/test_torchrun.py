@@ -12,11 +12,11 @@ TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "
             "--rdzv-endpoint", "127.0.0.1:0", "-m", "lstmkit"]
 
 
-def assert_same_weights(one, two):
+def assert_same_weights(one, two, *, atol=1e-5):
     one, two = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
     assert one.keys() == two.keys()
     for key in one:
-        torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=1e-5, msg=key)
+        torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=atol, msg=key)
 
 
 def test_forecaster_on_two_ranks_matches_one_process(tmp_path):
@@ -29,7 +29,10 @@ def test_forecaster_on_two_ranks_matches_one_process(tmp_path):
     subprocess.run([sys.executable, "-m", "lstmkit", *flags, "--output", str(tmp_path / "one")],
                    check=True, capture_output=True, timeout=300)
     subprocess.run([*TORCHRUN, *flags, "--output", str(tmp_path / "two")], check=True, capture_output=True, timeout=300)
-    assert_same_weights(tmp_path / "one", tmp_path / "two")
+    # the members correct a baseline that is already close, so their heads' gradients are near zero and Adam turns
+    # the float32 summation-order difference of two half-batch means into ~1e-4 steps (1e-5 with the baseline off);
+    # a wrong split of the global batch moves weights by ~1e-2
+    assert_same_weights(tmp_path / "one", tmp_path / "two", atol=1e-3)
     assert (tmp_path / "two" / "history.csv").exists()
 
 

@@ -1,4 +1,7 @@
-"""Committed model folders of every format version still load and predict (io/model_dir.py says how to add one)."""
+"""Committed model folders of every format version still load and predict (io/model_dir.py says how to add one);
+committed training checkpoints of every checkpoint format still resume."""
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -63,3 +66,27 @@ def test_language_model_fixture_loads_scores_and_samples_what_it_did(version):
     corpus = (folder / "corpus.txt").read_text()
     assert model.score(corpus).bits_per_char == pytest.approx(expected["bits_per_char"], rel=1e-5)
     assert model.sample("the ", length=20, seed=3) == expected["sample"]
+
+
+CHECKPOINTS = sorted(FIXTURES.glob("checkpoint_v*"))
+
+
+def test_the_current_checkpoint_format_has_a_fixture():
+    from lstmkit.io.checkpoint import FORMAT
+
+    assert FIXTURES / f"checkpoint_v{FORMAT}" in CHECKPOINTS
+
+
+@pytest.mark.parametrize("folder", CHECKPOINTS, ids=[p.name for p in CHECKPOINTS])
+def test_a_committed_training_checkpoint_resumes(folder, tmp_path):
+    """A checkpoint an older lstmkit left behind (text train, 2 of 4 epochs) still resumes."""
+    source = folder / "text"
+    out = tmp_path / "out"
+    shutil.copytree(source, out / ".checkpoints", ignore=shutil.ignore_patterns("corpus.txt"))
+    rows = json.loads((source / "train.json").read_text())["state"]["history"]
+    flags = ["--hidden-size", "4", "--num-layers", "1", "--set", "model.embedding_dim=2", "--set", "data.chunk_len=16",
+             "--set", "trainer.patience=100", "--quiet"]
+    assert main(["text", "train", str(source / "corpus.txt"), "--epochs", "4", "--resume", *flags, "--output", str(out)]) == 0
+    history = pd.read_csv(out / "history.csv")
+    assert len(history) == 4 and np.allclose(history["train_loss"][:2], [r["train_loss"] for r in rows[:2]])
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.csv", "model.safetensors", "report.html"]

@@ -211,3 +211,36 @@ def test_big_corpus_gets_more_streams(monkeypatch, caplog):
         LanguageModel(tiny_config("trainer.epochs=1", "trainer.batch_size=2", "data.val_fraction=0")).fit("abcd" * 200)
     # 800 characters in chunks of 8, at most 5 chunks an epoch: 20 streams instead of 2
     assert "using 20 parallel streams (not 2) so an epoch has at most 5 chunks" in caplog.text
+
+
+# ----------------------------------------------------------------------------- the training budget
+
+
+def test_the_default_budget_is_steps_not_seconds():
+    trainer = TextConfig().trainer
+    assert trainer.max_seconds == 0 and trainer.max_steps > 0
+
+
+def test_the_same_seed_gives_the_same_model_however_slow_the_machine(monkeypatch):
+    import lstmkit.train.trainer as trainer_module
+
+    text = "the quick brown fox jumps over the lazy dog.\n" * 20
+    config = tiny_config("trainer.epochs=1000", "trainer.max_steps=30", "trainer.patience=1000")
+    quiet = LanguageModel(config).fit(text)
+    clock = iter(range(0, 10**9, 1000))  # every clock reading 1000 s after the last: a very busy machine
+    monkeypatch.setattr(trainer_module.time, "perf_counter", lambda: float(next(clock)))
+    busy = LanguageModel(config).fit(text)
+    for key, value in quiet.network_.state_dict().items():
+        assert torch.equal(value, busy.network_.state_dict()[key]), key
+
+
+def test_the_step_budget_counts_characters_when_a_big_corpus_gets_more_streams(tmp_path, monkeypatch):
+    import lstmkit.models.language_model as lm_module
+    from lstmkit.io.checkpoint import load_checkpoint
+
+    monkeypatch.setattr(lm_module, "MAX_CHUNKS_PER_EPOCH", 5)
+    text = "the quick brown fox jumps over the lazy dog.\n" * 20  # 900 chars: 810 to train on
+    config = tiny_config("trainer.epochs=1000", "trainer.max_steps=12", "trainer.batch_size=4", "trainer.patience=1000")
+    LanguageModel(config).fit(text, checkpoint_path=tmp_path / "c.json")
+    streams = math.ceil(810 / (8 * 5))  # 21 streams instead of 4
+    assert load_checkpoint(tmp_path / "c.json")["steps"] == math.ceil(12 * 4 / streams)  # 3 steps of 21 streams

@@ -48,10 +48,31 @@ CONFIGS = [
 ]
 
 
+def force_path(monkeypatch, backend: str) -> list:
+    """Make ``trace()`` take the path ``backend`` names; returns the list of ``_recover`` calls.
+
+    "fused": torch's kernel, then the gates recovered from the hidden sequence (the path taken
+    where the compiled loop does not apply; with the extension built it would otherwise never
+    run). "explicit": lstmkit's gate-by-gate loop, which records the gates as it goes.
+    """
+    calls = []
+    recover = trace_module._recover
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return recover(*args, **kwargs)
+
+    monkeypatch.setattr(trace_module, "_recover", spy)
+    if backend == "fused":
+        monkeypatch.setattr(trace_module.kernel, "usable_for", lambda t: False)
+    return calls
+
+
 @pytest.mark.parametrize("backend", ["fused", "explicit"])
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=[c[0] for c in CONFIGS])
 @pytest.mark.parametrize("kind", ["batched", "packed", "unbatched"])
-def test_trace_matches_hand_written_loop(name, kwargs, kind, backend):
+def test_trace_matches_hand_written_loop(name, kwargs, kind, backend, monkeypatch):
+    recovered = force_path(monkeypatch, backend)
     m = LSTM(F_IN, H, **kwargs, backend=backend, dtype=torch.float64).eval()
     bf, lead, p = m.batch_first, m.num_layers * m.num_directions, m.proj_size or H
     lengths = [4, 6, 2] if kind == "packed" else [6, 6, 6]
@@ -67,6 +88,7 @@ def test_trace_matches_hand_written_loop(name, kwargs, kind, backend):
             inp = pack_padded_sequence(inp, torch.tensor(lengths), batch_first=bf, enforce_sorted=False)
     tr = m.trace(inp, hx)
     assert isinstance(tr, LSTMTrace)
+    assert bool(recovered) == (backend == "fused")  # the path the test names ran
     out, (h_n, c_n) = m(inp, hx)
     if kind == "packed":
         torch.testing.assert_close(tr.output.data, out.data, atol=1e-12, rtol=0)
@@ -106,12 +128,23 @@ def test_cell_scan_equals_loop(monkeypatch, reverse):
         torch.testing.assert_close(loop.view(37, 3, 4)[t], c, atol=1e-12, rtol=1e-12)
 
 
-def test_trace_runs_without_gradients_and_backends_agree():
-    m = LSTM(F_IN, H, num_layers=2, bidirectional=True)
+@pytest.mark.parametrize("backend", ["fused", "explicit"])
+def test_trace_runs_without_gradients_and_matches_torch_and_the_loop(backend, monkeypatch):
+    recovered = force_path(monkeypatch, backend)
+    m = LSTM(F_IN, H, num_layers=2, bidirectional=True, backend=backend)
     x = torch.randn(5, 2, F_IN)
-    fused = m.trace(x)
-    assert not fused.cell.requires_grad
-    m.backend = "explicit"
-    explicit = m.trace(x)
-    for field in ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden", "output"):
-        torch.testing.assert_close(getattr(fused, field), getattr(explicit, field), atol=1e-5, rtol=1e-5)
+    traced = m.trace(x)
+    assert bool(recovered) == (backend == "fused")
+    assert not traced.cell.requires_grad and not traced.output.requires_grad
+    reference = torch.nn.LSTM(F_IN, H, num_layers=2, bidirectional=True)  # an independent implementation
+    reference.load_state_dict(m.state_dict())
+    with torch.no_grad():
+        out, (h_n, c_n) = reference(x)
+    torch.testing.assert_close(traced.output, out, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(traced.h_n, h_n, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(traced.c_n, c_n, atol=1e-5, rtol=1e-5)
+    zeros = torch.zeros(4, H)
+    for b in range(2):
+        ref = reference_trace(m, x[:, b], zeros, zeros)
+        for key, field in FIELDS.items():
+            torch.testing.assert_close(getattr(traced, field)[:, :, b], torch.stack(ref[key]), atol=1e-5, rtol=1e-5)

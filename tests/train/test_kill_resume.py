@@ -9,7 +9,16 @@ import time
 import torch
 from safetensors.torch import load_file
 
+from lstmkit.errors import CheckpointError
 from lstmkit.train import load_checkpoint
+
+
+def _epoch(checkpoint):
+    """The epochs a live run's checkpoint holds (0 while none, or while it is being replaced)."""
+    try:
+        return load_checkpoint(checkpoint)["epoch"]
+    except CheckpointError:
+        return 0
 
 SCRIPT = textwrap.dedent(
     """
@@ -46,13 +55,13 @@ def test_sigkill_then_resume_gives_the_uninterrupted_weights(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     run = [sys.executable, str(script)]
-    subprocess.run([*run, str(tmp_path / "whole.safetensors"), str(tmp_path / "a.pt"), "0", "0"], check=True, timeout=120)
+    subprocess.run([*run, str(tmp_path / "whole.safetensors"), str(tmp_path / "a.json"), "0", "0"], check=True, timeout=120)
 
-    checkpoint = tmp_path / "b.pt"
+    checkpoint = tmp_path / "b.json"
     proc = subprocess.Popen([*run, str(tmp_path / "never.safetensors"), str(checkpoint), "0", "1"])
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if checkpoint.exists() and load_checkpoint(checkpoint)["epoch"] >= 3:
+        if _epoch(checkpoint) >= 3:
             break
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)

@@ -69,15 +69,15 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
     x, y = line_data()
     config = TrainerConfig(epochs=12, batch_size=8, patience=1000)
     whole = make_model()
-    fit(whole, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "a.pt")
+    fit(whole, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "a.json")
 
     interrupted = make_model()
     short = TrainerConfig(epochs=5, batch_size=8, patience=1000)
-    fit(interrupted, mse, (x, y), (x, y), config=short, checkpoint_path=tmp_path / "b.pt")
-    assert load_checkpoint(tmp_path / "b.pt")["epoch"] == 5
+    fit(interrupted, mse, (x, y), (x, y), config=short, checkpoint_path=tmp_path / "b.json")
+    assert load_checkpoint(tmp_path / "b.json")["epoch"] == 5
     resumed = make_model(seed=99)  # different start: everything must come from the checkpoint
     torch.manual_seed(12345)  # and a disturbed global generator
-    history = fit(resumed, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "b.pt", resume=True)
+    history = fit(resumed, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "b.json", resume=True)
     assert [row["epoch"] for row in history.rows] == list(range(1, 13))
     for key, value in whole.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
@@ -85,25 +85,51 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
 
 def test_resume_refuses_changed_settings_and_missing_checkpoint(tmp_path):
     x, y = line_data()
-    fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2), checkpoint_path=tmp_path / "c.pt")
+    fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2), checkpoint_path=tmp_path / "c.json")
     with pytest.raises(CheckpointError, match=r"settings differ from the interrupted run \(lr\)"):
-        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4, lr=0.1), checkpoint_path=tmp_path / "c.pt", resume=True)
+        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4, lr=0.1), checkpoint_path=tmp_path / "c.json", resume=True)
     with pytest.raises(CheckpointError, match="no checkpoint at .* to resume from"):
-        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4), checkpoint_path=tmp_path / "none.pt", resume=True)
+        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4), checkpoint_path=tmp_path / "none.json", resume=True)
 
 
 def test_damaged_checkpoint_is_refused(tmp_path):
-    (tmp_path / "c.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="cannot be read safely"):
-        load_checkpoint(tmp_path / "c.pt")
+    (tmp_path / "c.json").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"c\.json is damaged \(not JSON: .*\); delete it and run without --resume"):
+        load_checkpoint(tmp_path / "c.json")
+
+
+def test_checkpoint_holds_plain_data_and_survives_a_resume_of_a_finished_run(tmp_path):
+    x, y = line_data()
+    config = TrainerConfig(epochs=3, batch_size=8, patience=1000)
+    model = make_model()
+    fit(model, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "c.json")
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files[1] == "c.json" and len(files) == 2 and files[0].endswith(".safetensors")
+    state = load_checkpoint(tmp_path / "c.json")
+    assert state["epoch"] == 3 and state["steps"] == 3 * 8
+    assert isinstance(state["rng"]["torch"], list) and all(isinstance(v, int) for v in state["rng"]["torch"][:10])
+    assert set(state["optimizer"]["state"]) == {0, 1, 2, 3}  # integer keys survive JSON
+    again = make_model(seed=5)
+    history = fit(again, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "c.json", resume=True)
+    assert len(history.rows) == 3  # nothing left to train: the best weights come back
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, again.state_dict()[key]), key
+
+
+def test_step_budget_stops_mid_epoch_and_is_part_of_the_checkpoint(tmp_path):
+    x, y = line_data()
+    history = fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=50, batch_size=8, max_steps=20),
+                  checkpoint_path=tmp_path / "c.json")
+    assert len(history.rows) == 3  # 8 + 8 steps, then 4 of the third epoch's 8
+    assert load_checkpoint(tmp_path / "c.json")["steps"] == 20
 
 
 def test_nan_loss_names_the_epoch(tmp_path):
     x, y = line_data()
     y[3] = math.nan
     with pytest.raises(LstmkitError, match=r"training diverged at epoch 1: the loss is nan; lower the learning rate"):
-        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=3), checkpoint_path=tmp_path / "c.pt")
-    assert not (tmp_path / "c.pt").exists()
+        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=3), checkpoint_path=tmp_path / "c.json")
+    assert not (tmp_path / "c.json").exists()
 
 
 def test_ordered_batches_and_callbacks():

@@ -5,13 +5,15 @@ traceback); 1 a bug.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
-from lstmkit.cli.common import ArgumentParser, UsageError
+from lstmkit.cli.common import ArgumentParser, UsageError, interrupted_message
 from lstmkit.errors import LstmkitError
+from lstmkit.interrupt import Interrupted, interrupt_on_signals
 
 # Subcommand modules in the order `lstmkit --help` lists them. Each defines
 # `register(subparsers)`, which adds its parser and sets `run(args) -> int` as the default `func`.
@@ -55,11 +57,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
-        return int(args.func(args) or 0)
+        with contextlib.ExitStack() as cleanup, interrupt_on_signals():
+            args.cleanup = cleanup  # commands register their output lock here (common.claim_output)
+            return int(args.func(args) or 0)
     except (UsageError, LstmkitError) as exc:
         message = " ".join(str(exc).split("\n")).strip()
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(f"error: {interrupted_message(stop)}", file=sys.stderr)
+        return stop.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_report_flag, add_training_args, join_torchrun, print_classification, print_classifier_training, show_progress,
-    training_overrides, write_predictions,
+    ArgumentParser, add_report_flag, add_training_args, checkpoint_file, claim_output, discard_checkpoints, join_torchrun,
+    print_classification, print_classifier_training, show_progress, training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -95,6 +95,7 @@ def _read(args: argparse.Namespace, *, split: str, require_labels: bool):
 def run_train(args: argparse.Namespace) -> int:
     from lstmkit.config import resolve_config
     from lstmkit.data.datasets import dataset_stem
+    from lstmkit.io import staged_folder
     from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
 
     config = resolve_config(ClassifyConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args))
@@ -104,14 +105,17 @@ def run_train(args: argparse.Namespace) -> int:
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     clf = LSTMClassifier(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
-    clf.fit(data, checkpoint_path=output / "checkpoint.pt", resume=args.resume)
+    claim_output(args, output)
+    clf.fit(data, checkpoint_path=checkpoint_file(output), resume=args.resume)
     if not writer:
         return 0
-    clf.save(output)
-    clf.history_.to_csv(output / "history.csv")
-    if not args.no_report:  # report.html (lstmkit.plots.report_classify)
-        from lstmkit.plots.report_classify import classify_report
-        classify_report(output / "report.html", clf=clf, data=data, metrics=clf.validation_, argv=args.argv, evaluated=False)
+    with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
+        clf.save(stage)
+        clf.history_.to_csv(stage / "history.csv")
+        if not args.no_report:  # report.html (lstmkit.plots.report_classify)
+            from lstmkit.plots.report_classify import classify_report
+            classify_report(stage / "report.html", clf=clf, data=data, metrics=clf.validation_, argv=args.argv, evaluated=False)
+    discard_checkpoints(output)
     if not args.quiet:
         lengths = data.lengths
         print(f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "

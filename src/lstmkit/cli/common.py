@@ -1,8 +1,16 @@
-"""Pieces every subcommand shares: the parser that reports one-line errors, the training flags."""
+"""Pieces every subcommand shares: the parser that reports one-line errors, the training flags,
+and the output folder's lifecycle (its lock, its checkpoints, the line printed on Ctrl-C)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+CHECKPOINTS = ".checkpoints"  # DIR/.checkpoints/<stage>.json (+ tensors): kept until the run succeeds
 
 
 class UsageError(Exception):
@@ -157,9 +165,72 @@ def print_classification(metrics: dict, *, what: str) -> None:
 
 
 def print_classifier_training(history, validation: dict | None, *, what: str, output) -> None:
-    """The epochs run (and the best), the held-out accuracy when there was a validation split, where the model went."""
+    """The epochs run (and the best), the validation accuracy when there was a validation split, where the model went."""
     line = f"epochs: {len(history.rows)} (best {history.best_epoch})"
     if validation is not None:
-        line += f"; validation accuracy {validation['accuracy']:.4f} on {validation['n']} held-out {what}"
+        line += (f"; validation (used for early stopping) accuracy {validation['accuracy']:.4f} "
+                 f"on {validation['n']} {what}")
     print(line)
     print(f"model written to {output}")
+
+
+# ----------------------------------------------------------------------------- the output folder
+
+
+def checkpoint_file(output: Path, stage: str = "train") -> Path:
+    """Where a training command keeps its checkpoint while it runs: ``DIR/.checkpoints/<stage>.json``."""
+    return Path(output) / CHECKPOINTS / f"{stage}.json"
+
+
+def discard_checkpoints(output: Path) -> None:
+    """Remove ``DIR/.checkpoints`` once the command's outputs are written: the model folder is the artefact."""
+    shutil.rmtree(Path(output) / CHECKPOINTS, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _claimed(output: Path) -> Iterator[None]:
+    from lstmkit.errors import DataError
+    from lstmkit.interrupt import Interrupted
+    from lstmkit.io.atomic import WriteError
+    from lstmkit.io.lock import output_lock
+
+    checkpoints = Path(output) / CHECKPOINTS
+    with output_lock(output):
+        try:
+            yield
+        except Interrupted as stop:  # interrupted outside training: a finished run's checkpoint may be there
+            if stop.checkpoint is None and checkpoints.is_dir():
+                stop.checkpoint = checkpoints
+            raise
+        except WriteError as exc:
+            if not checkpoints.is_dir():
+                raise
+            raise DataError(f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "
+                            "run the same command again with --resume") from None
+
+
+def claim_output(args: argparse.Namespace, output: Path) -> None:
+    """Lock ``output`` for this command until :func:`lstmkit.cli.main` returns (``DIR/.lstmkit.lock``).
+
+    A second run into the same folder is refused with one line; a lock left by a killed run is
+    taken over. Under torchrun only rank 0 (the one that writes) locks.
+
+    Raises:
+        OutputLockedError: another live run holds the folder.
+    """
+    cleanup = getattr(args, "cleanup", None)
+    if cleanup is None or int(os.environ.get("RANK", "0")) != 0:
+        return
+    cleanup.enter_context(_claimed(Path(output)))
+
+
+def interrupted_message(stop) -> str:
+    """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`)."""
+    if stop.checkpoint is None:
+        return f"interrupted by {stop.signal_name} before any checkpoint was written; run the command again"
+    where = Path(stop.checkpoint)
+    if stop.epoch:
+        return (f"interrupted by {stop.signal_name}; the checkpoint of epoch {stop.epoch} is kept in {where.parent}: "
+                "run the same command again with --resume to continue")
+    return (f"interrupted by {stop.signal_name} after training; its checkpoint is kept in {where}: "
+            "run the same command again with --resume to write the outputs")

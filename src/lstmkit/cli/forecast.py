@@ -7,7 +7,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lstmkit.cli.common import add_training_args, positive_int, show_progress, training_overrides
+from lstmkit.cli.common import (
+    add_training_args, claim_output, discard_checkpoints, positive_int, show_progress, training_overrides,
+)
 from lstmkit.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -115,11 +117,11 @@ def output_dir(args: argparse.Namespace) -> Path:
 
 
 def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str, judge=None):
-    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.pt`` (resumable); ``judge``: the
+    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.json`` (resumable); ``judge``: the
     hold-out model, whose network's forecasts of the last H points weigh the combination."""
     from lstmkit.models.forecaster import LSTMForecaster
 
-    ckpt = out / ".checkpoints" / f"{stage}.pt"
+    ckpt = out / ".checkpoints" / f"{stage}.json"
     model = LSTMForecaster(cfg.model.horizon, config=cfg)
     return model.fit(data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists(), judge=judge)
 
@@ -159,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_dir(args)
     if args.resume and not (out / ".checkpoints").is_dir():
         raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
+    claim_output(args, out)
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
     data = probe.read(args.data)
@@ -166,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     H = cfg.model.horizon
     metrics, holdout_fc, judge = {"horizon": H, "skipped": ""}, None, None
     if holdout_feasible(cfg, data):
-        ckpt = out / ".checkpoints" / "holdout.pt"
+        ckpt = out / ".checkpoints" / "holdout.json"
         metrics, holdout_fc, judge = holdout(lambda: LSTMForecaster(H, config=cfg), data, horizon=H, progress=progress,
                                          checkpoint_path=ckpt, resume=args.resume and ckpt.exists())
     else:
@@ -188,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
             from lstmkit.plots.report_forecast import forecast_report
             forecast_report(stage / "report.html", model=model, data=data, metrics=metrics, forecasts=forecasts,
                             holdout=holdout_fc, argv=getattr(args, "argv", None))
+    discard_checkpoints(out)
 
     if not args.quiet:
         if "scores" in metrics:

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_report_flag, add_training_args, join_torchrun, non_negative_int, positive_float, positive_int,
-    print_classification, print_classifier_training, show_progress, training_overrides, write_predictions,
+    ArgumentParser, add_report_flag, add_training_args, checkpoint_file, claim_output, discard_checkpoints, join_torchrun,
+    non_negative_int, positive_float, positive_int, print_classification, print_classifier_training, show_progress,
+    training_overrides, write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -16,17 +17,19 @@ ADAPT_LR = 0.3  # lstmkit.models.text_scoring.ADAPT_LR; repeated so --help needs
 TRAIN_EXAMPLE = """\
 examples:
   lstmkit text train python-stdlib --output runs/stdlib
-  lstmkit text train corpus.txt --output runs/lm --hidden-size 512 --set trainer.max_seconds=600
+  lstmkit text train corpus.txt --output runs/lm --hidden-size 512 --set trainer.max_steps=8000
+  lstmkit text train corpus.txt --output runs/lm --set trainer.max_seconds=280   # opt-in clock cap
 
 CORPUS is a UTF-8 text file or 'python-stdlib' (the running Python's standard-library sources,
-first 1M characters). The last 10% is held out for early stopping (data.val_fraction).
-Training stops after trainer.max_seconds (280 s by default; no budget when --epochs is given),
-at --epochs, or when the held-out
-loss stops improving (checked between epochs; a big corpus gets more parallel streams so an
-epoch stays under 200 steps). --batch-size is the (minimum) number of parallel streams; truncated
+first 1M characters). The last 10% is the validation part early stopping watches
+(data.val_fraction); its score is printed but it is not a test score. Training stops after
+trainer.max_steps steps (4000 by default: the same model whatever the machine's load; no step
+budget when --epochs is given), at --epochs, when the validation loss stops improving (checked
+between epochs; a big corpus gets more parallel streams so an epoch stays under 200 steps), or,
+only if you set it, after trainer.max_seconds of wall-clock time. --batch-size is the (minimum) number of parallel streams; truncated
 backpropagation runs over data.chunk_len characters and carries (h, c) across chunks.
-DIR receives model.safetensors, config.json (with the vocabulary), history.csv (losses in nats
-per character) and checkpoint.pt (for --resume)."""
+DIR receives model.safetensors, config.json (with the vocabulary) and history.csv (losses in nats
+per character); while training, DIR/.checkpoints holds the checkpoint --resume continues from."""
 
 SAMPLE_EXAMPLE = """\
 examples:
@@ -80,11 +83,12 @@ def run_train(args: argparse.Namespace) -> int:
     from lstmkit.config import resolve_config
     from lstmkit.data.datasets import dataset_stem
     from lstmkit.data.text import read_text
+    from lstmkit.io import staged_folder
     from lstmkit.models.language_model import LanguageModel, TextConfig
 
     flags = training_overrides(args)
-    if args.epochs is not None and not any("max_seconds" in item for item in args.overrides):
-        flags["trainer.max_seconds"] = 0.0  # an explicit epoch count is a repeatable run: no clock budget
+    if args.epochs is not None and not any("max_steps" in item for item in args.overrides):
+        flags["trainer.max_steps"] = 0  # an explicit epoch count: train that many (or until early stopping)
     config = resolve_config(TextConfig(), path=args.config, overrides=args.overrides, flags=flags)
     output = Path(args.output or f"runs/{dataset_stem(args.corpus)}-text")
     if output.exists() and not output.is_dir():
@@ -92,21 +96,24 @@ def run_train(args: argparse.Namespace) -> int:
     text = read_text(args.corpus, max_chars=config.data.max_chars or None)
     lm = LanguageModel(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
-    lm.fit(text, checkpoint_path=output / "checkpoint.pt", resume=args.resume, name=repr(str(args.corpus)))
+    claim_output(args, output)
+    lm.fit(text, checkpoint_path=checkpoint_file(output), resume=args.resume, name=repr(str(args.corpus)))
     if not writer:
         return 0
-    lm.save(output)
-    lm.history_.to_csv(output / "history.csv")
-    if not args.no_report:  # report.html (lstmkit.plots.report_text)
-        from lstmkit.plots.report_text import text_report
-        text_report(output / "report.html", lm=lm, text=text, name=str(args.corpus), argv=getattr(args, "argv", None))
+    with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
+        lm.save(stage)
+        lm.history_.to_csv(stage / "history.csv")
+        if not args.no_report:  # report.html (lstmkit.plots.report_text)
+            from lstmkit.plots.report_text import text_report
+            text_report(stage / "report.html", lm=lm, text=text, name=str(args.corpus), argv=getattr(args, "argv", None))
+    discard_checkpoints(output)
     if not args.quiet:
         rows = lm.history_.rows
         seconds = sum(row["seconds"] for row in rows)
         print(f"trained on {len(text):,} characters of {args.corpus} (vocabulary {len(lm.vocab_) - 1} characters): "
               f"{len(rows)} epochs in {seconds:.0f} s (best {lm.history_.best_epoch})")
         if lm.validation_ is not None:
-            print(f"held-out bits per character: {lm.validation_.bits_per_char:.4f} "
+            print(f"validation (used for early stopping) bits per character: {lm.validation_.bits_per_char:.4f} "
                   f"on the last {lm.validation_.chars + 1:,} characters")
         print(f"model written to {output}")
     return 0
@@ -150,6 +157,7 @@ def run_classify_train(args: argparse.Namespace) -> int:
     from lstmkit.config import resolve_config
     from lstmkit.data.datasets import dataset_stem
     from lstmkit.data.text import read_text_table
+    from lstmkit.io import staged_folder
     from lstmkit.models.text_classifier import TextClassifier, TextClassifyConfig
 
     flags = training_overrides(args)
@@ -162,11 +170,14 @@ def run_classify_train(args: argparse.Namespace) -> int:
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     clf = TextClassifier(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
-    clf.fit(table.texts, table.labels, checkpoint_path=output / "checkpoint.pt", resume=args.resume)
+    claim_output(args, output)
+    clf.fit(table.texts, table.labels, checkpoint_path=checkpoint_file(output), resume=args.resume)
     if not writer:
         return 0
-    clf.save(output)
-    clf.history_.to_csv(output / "history.csv")
+    with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
+        clf.save(stage)
+        clf.history_.to_csv(stage / "history.csv")
+    discard_checkpoints(output)
     if not args.quiet:
         print(f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
               f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "

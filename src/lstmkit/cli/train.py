@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.cli.common import join_torchrun, show_progress
+from lstmkit.cli.common import claim_output, discard_checkpoints, join_torchrun, show_progress
 from lstmkit.cli.forecast import READING_RULES, add_forecast_args, build_config, output_dir, train_model
 from lstmkit.errors import DataError
 
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
     data = LSTMForecaster(cfg.model.horizon, config=cfg).read(args.data)
     writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes
+    claim_output(args, out)
     model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
     if not writer:
         return 0
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if not getattr(args, "no_report", False):  # report.html (lstmkit.plots.report_forecast)
             from lstmkit.plots.report_forecast import forecast_report
             forecast_report(stage / "report.html", model=model, data=data, argv=getattr(args, "argv", None), title="Training")
+    discard_checkpoints(out)
     if not args.quiet:
         rows = model.history.rows
         print(f"trained {len(rows)} epochs (best {model.history.best_epoch}); model written to {out}")

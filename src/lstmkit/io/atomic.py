@@ -2,16 +2,62 @@
 
 A reader (or a crash) sees either the old file or the complete new one, never half of one.
 :func:`staged_folder` does the same for a command that writes several files: they are all made
-in a hidden staging folder first and moved into place only when every one was written.
+in a hidden staging folder first and moved into place only when every one was written (with
+SIGINT and SIGTERM held back during the moves). A full disk or a read-only folder becomes one
+:class:`WriteError` that names the file or folder and the fix.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+from lstmkit.errors import DataError
+
+_SPACE = "free some disk space or choose another --output"
+_WRITABLE = "choose a folder you can write to with --output"
+# errno -> the fix, for the write failures a user meets and can fix
+_FIXES = {errno.ENOSPC: _SPACE, errno.EDQUOT: _SPACE, errno.EFBIG: _SPACE,
+          errno.EROFS: _WRITABLE, errno.EACCES: _WRITABLE, errno.EPERM: _WRITABLE}
+
+
+class WriteError(DataError):
+    """A file or folder could not be written: disk full, read-only, no permission."""
+
+    def __init__(self, target: str | Path, reason: str, fix: str, *, kept: bool = False) -> None:
+        self.target, self.reason, self.fix = Path(target), reason, fix
+        tail = f"; the files already in {target} were left as they were" if kept else ""
+        super().__init__(f"cannot write {'into ' if kept else ''}{target}: {reason}; {fix}{tail}")
+
+
+@contextlib.contextmanager
+def write_errors(target: str | Path) -> Iterator[None]:
+    """Turn a disk-full, read-only or permission :class:`OSError` in the block into a :class:`WriteError`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _FIXES:
+            raise
+        raise WriteError(target, exc.strerror or os.strerror(exc.errno), _FIXES[exc.errno]) from None
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while the block runs; they are delivered when it ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 @contextlib.contextmanager
@@ -19,22 +65,26 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is synced and renamed to ``path``.
 
     On an exception the temporary file is removed and ``path`` is left as it was.
+
+    Raises:
+        WriteError: the disk is full, or the folder read-only or not writable.
     """
     path = Path(path)
     make_folder(path.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with write_errors(path):
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def make_folder(folder: str | Path) -> Path:
@@ -42,12 +92,12 @@ def make_folder(folder: str | Path) -> Path:
 
     Raises:
         DataError: a file stands where the folder or one of its parents should be.
+        WriteError: the folder cannot be made (read-only, full disk).
     """
-    from lstmkit.errors import DataError
-
     folder = Path(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        with write_errors(folder):
+            folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
         raise DataError(f"cannot write into {folder}: {blocker} is a file, not a folder; choose another output path") from None
@@ -62,25 +112,32 @@ def staged_folder(dest: str | Path) -> Iterator[Path]:
     exception each file is renamed into ``dest`` (same relative path; a rename is atomic per file),
     so a failure half-way (a plot that cannot be drawn, a full disk) leaves the files already in
     ``dest`` byte-identical; the staging folder is removed either way.
+
+    Raises:
+        WriteError: the disk filled up or ``dest`` is read-only; ``dest`` keeps its files.
     """
     dest = make_folder(dest)
-    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=dest))
+    stage = None
     try:
+        with write_errors(dest):
+            stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=dest))
         yield stage
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         for src in files:  # check the destinations before moving anything
             target = dest / src.relative_to(stage)
             if target.is_dir():
-                from lstmkit.errors import DataError
-
                 raise DataError(f"cannot write {target}: a folder of that name is in the way; remove it or choose another output")
-        for src in files:
-            target = dest / src.relative_to(stage)
-            make_folder(target.parent)
-            os.replace(src, target)
+        with signals_deferred(), write_errors(dest):  # the moves happen all together or (on a fault) as few as possible
+            for src in files:
+                target = dest / src.relative_to(stage)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, target)
         _fsync_dir(dest)
+    except WriteError as exc:
+        raise WriteError(dest, exc.reason, exc.fix, kept=True) from None
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

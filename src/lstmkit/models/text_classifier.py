@@ -147,7 +147,7 @@ class TextClassifier:
         self.tokenizer_: Tokenizer | None = None
         self.network_: TextClassifierNet | None = None
         self.history_: History | None = None
-        self.validation_: dict[str, Any] | None = None  # metrics on the held-out split, after fit
+        self.validation_: dict[str, Any] | None = None  # metrics on the validation split (early stopping used it), after fit
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], *, checkpoint_path: str | Path | None = None,
             resume: bool = False) -> TextClassifier:

@@ -13,7 +13,7 @@ from lstmkit.data.text import CharVocab
 from lstmkit.models.char_lstm import IGNORE, CharLanguageModel, tbptt_layout
 from lstmkit.nn.stateful import detach_state
 
-# Dynamic evaluation (score_text's adapt_lr): chunk length and SGD rate, tuned on held-out GPL-3.
+# Dynamic evaluation (score_text's adapt_lr): chunk length and SGD rate, tuned on GPL-3 (the tuning corpus; benchmarks/).
 ADAPT_CHUNK_LEN = 32
 ADAPT_LR = 0.3
 

@@ -7,6 +7,7 @@ copied whole. A job supplies ``loss_fn(model, batch) -> loss``.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import dataclasses
@@ -23,9 +24,10 @@ from torch import nn
 
 from lstmkit.errors import CheckpointError, ConfigError, LstmkitError
 from lstmkit.io.atomic import atomic_output
-from lstmkit.train.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.io.checkpoint import load_checkpoint, save_checkpoint
 from lstmkit.train.device import resolve_device
 from lstmkit.train.distributed import is_main_process, local_rows, world
+from lstmkit.interrupt import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ class TrainerConfig:
     lr_schedule: Literal["plateau", "cosine", "none"] = "plateau"  # halve the rate when progress stalls
     seed: int = 0  # the same seed gives the same model on the same machine
     device: str = "auto"  # CUDA when present, else CPU
-    max_seconds: float = 0.0  # wall-clock budget for training; 0 means none
+    max_steps: int = 0  # optimisation steps to stop after (a budget that ignores machine load); 0: none
+    max_seconds: float = 0.0  # opt-in wall-clock cap: results then depend on the machine's load; 0: none
 
 
 def check_trainer_config(config: TrainerConfig) -> None:
@@ -61,6 +64,7 @@ def check_trainer_config(config: TrainerConfig) -> None:
         ("grad_clip", finite(config.grad_clip) and config.grad_clip >= 0, "a number >= 0 (0 turns clipping off)"),
         ("patience", config.patience >= 1, "a positive integer"),
         ("min_delta", finite(config.min_delta) and config.min_delta >= 0, "a number >= 0"),
+        ("max_steps", config.max_steps >= 0, "an integer >= 0 (0: no step budget)"),
         ("max_seconds", finite(config.max_seconds) and config.max_seconds >= 0, "a number >= 0 (0: no budget)"),
     )
     for name, ok, expected in checks:
@@ -143,6 +147,104 @@ def _check_data(train: Tensors, val: Tensors | None) -> None:
         raise LstmkitError("no training examples: the data is too short for these settings")
 
 
+class _Run:
+    """The optimisation steps of one ``fit``: one epoch at a time, within the step and time budgets."""
+
+    def __init__(self, model, net, loss_fn, optimizer, config: TrainerConfig, device):
+        self.model, self.net, self.loss_fn, self.optimizer = model, net, loss_fn, optimizer
+        self.config, self.device, self.steps, self.elapsed = config, device, 0, 0.0
+        self.best_loss, self.best_state, self.bad_epochs = math.inf, None, 0  # early stopping's memory
+
+    def monitor(self, loss: float, epoch: int, scheduler: Any) -> bool:
+        """Step the schedule on the watched ``loss``; keep the weights when they are the best so far (True)."""
+        if not math.isfinite(loss):
+            raise LstmkitError(f"training diverged at epoch {epoch + 1}: the validation loss is {loss}; lower --lr")
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(loss)
+        elif scheduler is not None:
+            scheduler.step()
+        if loss < self.best_loss - self.config.min_delta:
+            self.best_loss, self.bad_epochs = loss, 0
+            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+            return True
+        self.bad_epochs += 1
+        return False
+
+    def out_of_budget(self, extra_seconds: float = 0.0) -> bool:
+        """Whether ``trainer.max_steps`` steps were taken or ``trainer.max_seconds`` have passed."""
+        c = self.config
+        return (c.max_steps > 0 and self.steps >= c.max_steps) or (
+            c.max_seconds > 0 and self.elapsed + extra_seconds >= c.max_seconds)
+
+    def epoch(self, train: Tensors, epoch: int, *, shuffle: bool, started: float) -> tuple[float | None, bool]:
+        """Train one epoch; ``(mean training loss or None if no step was taken, whether the budget ran out)``."""
+        c, n = self.config, len(train[0])
+        self.model.train()
+        order = torch.arange(n)
+        if shuffle:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(c.seed * 1_000_003 + epoch))
+        total, seen = 0.0, 0
+        for global_idx in _batches(n, c.batch_size, order):
+            if self.out_of_budget(time.perf_counter() - started):
+                return (total / seen if seen else None), True  # the budget ran out mid-epoch: it ends here
+            idx, weight = local_rows(global_idx)
+            batch = tuple(t[idx].to(self.device, non_blocking=True) for t in train)
+            loss = self.loss_fn(self.net, batch)
+            value = _global_mean(loss.detach() * weight)
+            if not math.isfinite(value):
+                raise LstmkitError(
+                    f"training diverged at epoch {epoch + 1}: the loss is {value}; lower the learning rate "
+                    "(--lr), or check the data for extreme values"
+                )
+            self.optimizer.zero_grad(set_to_none=True)
+            (loss * weight).backward()
+            if c.grad_clip > 0:
+                nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+            self.optimizer.step()
+            self.steps += 1
+            total += value * len(global_idx)
+            seen += len(global_idx)
+        return (total / seen if seen else None), False
+
+
+_NOT_COMPARED = ("epochs", "device", "max_seconds", "max_steps")  # settings a resumed run may change
+
+
+def _rng_states(device: torch.device) -> dict[str, list]:
+    """The generators' states as lists of ints (JSON-ready): torch's CPU one and, when used, CUDA's."""
+    states: dict[str, list] = {"torch": torch.get_rng_state().tolist()}
+    if device.type == "cuda":
+        states["cuda"] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
+    return states
+
+
+def _restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
+             settings: dict[str, Any], device: torch.device) -> None:
+    """Load a checkpoint's model, optimizer, schedule and generators, refusing other settings."""
+    saved = {k: v for k, v in state.get("config", {}).items() if k not in _NOT_COMPARED}
+    current = {k: v for k, v in settings.items() if k not in _NOT_COMPARED}
+    if saved != current:
+        changed = sorted(k for k in current if saved.get(k) != current[k])
+        raise CheckpointError(f"cannot resume: settings differ from the interrupted run ({', '.join(changed)}); use the same settings")
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError:
+        raise CheckpointError("cannot resume: the checkpoint's model has another shape; use the same settings") from None
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler"):
+            scheduler.load_state_dict(state["scheduler"])
+        rng = state["rng"]
+        torch.set_rng_state(torch.tensor(rng["torch"], dtype=torch.uint8))
+        if device.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in rng["cuda"]])
+        for key in ("history", "best_state", "best_loss", "bad_epochs", "epoch"):
+            state[key]  # noqa: B018 - present, or the checkpoint is not the trainer's
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"cannot resume: the checkpoint is incomplete or damaged ({exc!r}); "
+                              "delete it and run without --resume") from None
+
+
 def fit(
     model: nn.Module,
     loss_fn: LossFn,
@@ -164,7 +266,10 @@ def fit(
         train: tensors sharing dim 0 (views are fine; only batches are copied).
         val: the same for validation; early stopping watches its loss (else the training loss).
         config: the trainer settings.
-        checkpoint_path: where to write the checkpoint after every epoch (atomically).
+        checkpoint_path: the checkpoint's JSON file (its tensors go beside it, see
+            :mod:`lstmkit.io.checkpoint`), rewritten atomically after every epoch. It is kept when
+            ``fit`` returns (marked done, so a resume skips training): the caller removes it with
+            :func:`lstmkit.io.checkpoint.remove_checkpoint` once its own outputs are written.
         resume: continue from ``checkpoint_path``; ends with the weights an uninterrupted run gives.
         progress: show a tqdm bar with the losses.
         shuffle: shuffle the rows every epoch (off for truncated backpropagation through time).
@@ -173,6 +278,7 @@ def fit(
     Raises:
         LstmkitError: a non-finite loss (naming the epoch), or no training data.
         CheckpointError: ``resume`` without a usable checkpoint.
+        Interrupted: SIGINT or SIGTERM (see :mod:`lstmkit.interrupt`); it names the checkpoint kept.
     """
     check_trainer_config(config)
     _check_data(train, val)
@@ -184,109 +290,65 @@ def fit(
     main = is_main_process()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _make_scheduler(optimizer, config)
-    history = History()
-    best_loss, best_state, bad_epochs, start_epoch, elapsed = math.inf, None, 0, 0, 0.0
-    settings = dataclasses.asdict(config)
-
+    history, settings = History(), dataclasses.asdict(config)
+    run, start_epoch = _Run(model, net, loss_fn, optimizer, config, device), 0
     if resume:
         if checkpoint_path is None:
             raise CheckpointError("--resume needs an output folder holding a checkpoint")
         state = load_checkpoint(checkpoint_path)
-        saved = {k: v for k, v in state.get("config", {}).items() if k not in ("epochs", "device", "max_seconds")}
-        current = {k: v for k, v in settings.items() if k not in ("epochs", "device", "max_seconds")}
-        if saved != current:
-            changed = sorted(k for k in current if saved.get(k) != current[k])
-            raise CheckpointError(f"cannot resume: settings differ from the interrupted run ({', '.join(changed)}); use the same settings")
-        try:
-            model.load_state_dict(state["model"])
-        except RuntimeError:
-            raise CheckpointError("cannot resume: the checkpoint's model has another shape; use the same settings") from None
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler"):
-            scheduler.load_state_dict(state["scheduler"])
-        history.rows = list(state["history"])
-        best_loss, best_state, bad_epochs = state["best_loss"], state["best_state"], state["bad_epochs"]
-        history.best_epoch = state.get("best_epoch")
-        start_epoch, elapsed = state["epoch"], sum(row["seconds"] for row in history.rows)
-        torch.set_rng_state(state["rng"])
-        if state.get("done"):
-            start_epoch = config.epochs
+        _restore(state, model, optimizer, scheduler, settings=settings, device=device)
+        history.rows, history.best_epoch = list(state["history"]), state.get("best_epoch")
+        run.best_loss, run.best_state, run.bad_epochs = state["best_loss"], state["best_state"], state["bad_epochs"]
+        run.steps, run.elapsed = int(state.get("steps", 0)), sum(row["seconds"] for row in history.rows)
+        start_epoch = config.epochs if state.get("done") else state["epoch"]
         log.info("resuming from epoch %d", start_epoch)
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=config.epochs, initial=start_epoch, disable=not (progress and main), unit="epoch", leave=False)
-    n, done = len(train[0]), False
-    for epoch in range(start_epoch, config.epochs):
-        started = time.perf_counter()
-        _call(callbacks, "on_epoch_start", epoch)
-        model.train()
-        order = torch.arange(n)
-        if shuffle:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
-        total, seen, out_of_time = 0.0, 0, False
-        for global_idx in _batches(n, config.batch_size, order):
-            if config.max_seconds > 0 and elapsed + time.perf_counter() - started >= config.max_seconds:
-                out_of_time = True  # the budget ran out mid-epoch: this epoch ends here
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            started = time.perf_counter()
+            _call(callbacks, "on_epoch_start", epoch)
+            train_loss, out_of_time = run.epoch(train, epoch, shuffle=shuffle, started=started)
+            if train_loss is None:  # out of budget before this epoch's first batch
                 break
-            idx, weight = local_rows(global_idx)
-            batch = tuple(t[idx].to(device, non_blocking=True) for t in train)
-            loss = loss_fn(net, batch)
-            value = _global_mean(loss.detach() * weight)
-            if not math.isfinite(value):
-                raise LstmkitError(
-                    f"training diverged at epoch {epoch + 1}: the loss is {value}; lower the learning rate "
-                    "(--lr), or check the data for extreme values"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            (loss * weight).backward()
-            if config.grad_clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            total += value * len(global_idx)
-            seen += len(global_idx)
-        if seen == 0:  # out of time before this epoch's first batch
-            break
-        train_loss = total / seen
-        val_loss = math.nan
-        if val is not None and len(val[0]):
-            model.eval()
-            _call(callbacks, "on_validation_start")
-            val_loss = _mean_loss(model, loss_fn, val, config.batch_size * 4, device)
-        monitored = train_loss if math.isnan(val_loss) else val_loss
-        if not math.isfinite(monitored):
-            raise LstmkitError(f"training diverged at epoch {epoch + 1}: the validation loss is {monitored}; lower --lr")
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(monitored)
-        elif scheduler is not None:
-            scheduler.step()
-        if monitored < best_loss - config.min_delta:
-            best_loss, bad_epochs, history.best_epoch = monitored, 0, epoch + 1
-            best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
-        else:
-            bad_epochs += 1
-        seconds = time.perf_counter() - started
-        elapsed += seconds
-        row = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
-               "lr": optimizer.param_groups[0]["lr"], "seconds": seconds}
-        history.rows.append(row)
-        _call(callbacks, "on_epoch_end", epoch, row)
-        bar.update(1)
-        bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
-        done = bad_epochs >= config.patience or out_of_time or (config.max_seconds > 0 and elapsed >= config.max_seconds)
-        history.stopped_early = bad_epochs >= config.patience
-        if checkpoint_path is not None and main:
-            save_checkpoint(checkpoint_path, {
-                "epoch": epoch + 1, "done": done, "config": settings, "history": history.rows,
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                "best_state": best_state, "best_loss": best_loss, "best_epoch": history.best_epoch,
-                "bad_epochs": bad_epochs, "rng": torch.get_rng_state(),
-            })
-        if done:
-            break
-    bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+            val_loss = math.nan
+            if val is not None and len(val[0]):
+                model.eval()
+                _call(callbacks, "on_validation_start")
+                val_loss = _mean_loss(model, loss_fn, val, config.batch_size * 4, device)
+            if run.monitor(train_loss if math.isnan(val_loss) else val_loss, epoch, scheduler):
+                history.best_epoch = epoch + 1
+            seconds = time.perf_counter() - started
+            run.elapsed += seconds
+            row = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
+                   "lr": optimizer.param_groups[0]["lr"], "seconds": seconds}
+            history.rows.append(row)
+            _call(callbacks, "on_epoch_end", epoch, row)
+            bar.update(1)
+            bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
+            history.stopped_early = run.bad_epochs >= config.patience
+            done = history.stopped_early or out_of_time or run.out_of_budget()
+            if checkpoint_path is not None and main:
+                save_checkpoint(checkpoint_path, {
+                    "epoch": epoch + 1, "done": done, "steps": run.steps, "config": settings, "history": history.rows,
+                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                    "best_state": run.best_state, "best_loss": run.best_loss, "best_epoch": history.best_epoch,
+                    "bad_epochs": run.bad_epochs, "rng": _rng_states(device),
+                })
+            if done:
+                break
+    except Interrupted as stop:
+        if checkpoint_path is not None and main:  # what is on disk, whenever the signal came
+            with contextlib.suppress(CheckpointError):
+                stop.epoch = load_checkpoint(checkpoint_path)["epoch"]
+                stop.checkpoint = Path(checkpoint_path)
+        raise
+    finally:
+        bar.close()
+    if run.best_state is not None:
+        model.load_state_dict(run.best_state)
     model.eval()
     return history

@@ -1,0 +1,40 @@
+"""After every CLI test module: no file any command wrote is a pickle or a ``.pt`` file.
+
+It walks every temporary folder the module's tests made (outputs, model folders, checkpoints left
+by interrupted runs). Files the tests plant on purpose to check that lstmkit refuses them live in
+folders whose names say so (``*_pickle``, ``*_torchsave``, ``*_ckpt``) and are skipped.
+"""
+from pathlib import Path
+
+import pytest
+
+PLANTED = ("_pickle", "_torchsave", "_ckpt")  # tests/cli/test_errors.py's damaged copies
+PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
+
+
+def _pickled(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(9)
+    if head[8:9] == b"{":  # safetensors: an 8-byte header size, then JSON
+        return False
+    return (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")) or head[:4] == b"PK\x03\x04"
+
+
+def pickled_files(root: Path) -> list[str]:
+    """Files under ``root`` with a pickle suffix or pickle/torch.save bytes, outside planted folders."""
+    bad = []
+    for path in root.rglob("*"):
+        if not path.is_file() or any(part.endswith(PLANTED) for part in path.parts):
+            continue
+        if path.suffix in PICKLE_SUFFIXES or _pickled(path):
+            bad.append(str(path.relative_to(root)))
+    return sorted(bad)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_pickles_written(tmp_path_factory):
+    root = tmp_path_factory.getbasetemp()
+    before = set(root.iterdir())
+    yield
+    made = sorted(set(root.iterdir()) - before)
+    assert [f for folder in made for f in pickled_files(folder)] == [], "a command wrote a pickle or .pt file"

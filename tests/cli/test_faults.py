@@ -1,0 +1,206 @@
+"""Faults a user meets, through main(argv): Ctrl-C and SIGTERM, a full or read-only disk, two runs
+into one folder. Each ends with one exact stderr line and exit code, and the files already in
+--output stay byte-identical."""
+import errno
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lstmkit.io.atomic as atomic
+import lstmkit.io.lock as lock
+import lstmkit.train.trainer as trainer
+from lstmkit.cli import main
+from lstmkit.io.checkpoint import load_checkpoint
+from lstmkit.io.lock import output_lock
+
+TEXT = ["--epochs", "4", "--hidden-size", "8", "--set", "model.embedding_dim=8", "--set", "data.chunk_len=16",
+        "--set", "trainer.patience=100", "--quiet"]
+FILES = ["config.json", "history.csv", "model.safetensors", "report.html"]
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every file of ``folder`` but the checkpoints an interrupted run keeps for --resume."""
+    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if p.is_file() and ".checkpoints" not in p.parts}
+
+
+@pytest.fixture
+def run(tmp_path):
+    """A corpus, and an output folder holding an earlier run's model (seed 1), to be kept intact."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("It was the best of times, it was the worst of times, it was the age of wisdom.\n" * 12)
+    out = tmp_path / "out"
+    argv = ["text", "train", str(corpus), *TEXT, "--output", str(out)]
+    assert main([*argv, "--seed", "1"]) == 0
+    return argv, out, _snapshot(out)
+
+
+def _signal_after_epoch(monkeypatch, signum, epoch):
+    save = trainer.save_checkpoint
+
+    def save_then_signal(path, state):
+        save(path, state)
+        if state["epoch"] == epoch:
+            os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(trainer, "save_checkpoint", save_then_signal)
+
+
+@pytest.mark.parametrize("signum, name, code", [(signal.SIGINT, "SIGINT", 130), (signal.SIGTERM, "SIGTERM", 143)])
+def test_a_signal_during_training_keeps_the_checkpoint_and_says_how_to_resume(run, monkeypatch, capsys, signum, name, code):
+    argv, out, before = run
+    _signal_after_epoch(monkeypatch, signum, 2)
+    assert main(argv) == code
+    assert capsys.readouterr().err == (
+        f"error: interrupted by {name}; the checkpoint of epoch 2 is kept in {out / '.checkpoints'}: "
+        "run the same command again with --resume to continue\n")
+    assert _snapshot(out) == before
+    assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 2
+    assert not (out / ".lstmkit.lock").exists() and signal.getsignal(signum) is not None
+    monkeypatch.undo()
+    assert main([*argv, "--resume"]) == 0  # ... and the resumed run ends with an uninterrupted run's model
+    assert main([*argv, "--output", str(out.parent / "whole")]) == 0
+    assert (out / "model.safetensors").read_bytes() == (out.parent / "whole" / "model.safetensors").read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == FILES
+
+
+def test_a_signal_before_training_changes_nothing(run, monkeypatch, capsys):
+    argv, out, before = run
+    import lstmkit.data.text as text
+
+    def read_then_terminate(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(text, "read_text", read_then_terminate)
+    assert main(argv) == 143
+    assert capsys.readouterr().err == "error: interrupted by SIGTERM before any checkpoint was written; run the command again\n"
+    assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == FILES
+
+
+def _fail_fsync(monkeypatch, code, where):
+    """Make fsync of files whose path contains ``where`` fail with ``code`` (a disk filling up)."""
+    fsync = os.fsync
+
+    def failing(fd):
+        if where in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(code, os.strerror(code))
+        fsync(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", failing)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
+def test_a_full_disk_while_writing_outputs_keeps_the_previous_files(run, monkeypatch, capsys):
+    argv, out, before = run
+    _fail_fsync(monkeypatch, errno.ENOSPC, ".staging-")
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
+        f"the files already in {out} were left as they were; the training checkpoint is kept in {out / '.checkpoints'}: "
+        "once that is fixed, run the same command again with --resume\n")
+    assert _snapshot(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith((".staging-", ".lstmkit.lock"))]
+    monkeypatch.undo()  # space freed: the finished training is not repeated
+    assert main([*argv, "--resume"]) == 0 and sorted(p.name for p in out.iterdir()) == FILES
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
+def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(run, monkeypatch, capsys):
+    argv, out, before = run
+    save = trainer.save_checkpoint
+
+    def full_after_epoch_1(path, state):
+        if state["epoch"] == 2:
+            _fail_fsync(monkeypatch, errno.ENOSPC, ".checkpoints")
+        save(path, state)
+
+    monkeypatch.setattr(trainer, "save_checkpoint", full_after_epoch_1)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    prefix = f"error: cannot write {out / '.checkpoints' / 'train-'}"
+    assert err.startswith(prefix) and err.endswith(
+        ".safetensors: No space left on device; free some disk space or choose another --output; the training "
+        f"checkpoint is kept in {out / '.checkpoints'}: once that is fixed, run the same command again with --resume\n"), err
+    assert _snapshot(out) == before
+    assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 1
+
+
+def test_a_read_only_output_folder_is_one_clear_error(run, monkeypatch, capsys):
+    argv, out, before = run
+    opened = os.open
+
+    def read_only(path, flags, *args):
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        return opened(path, flags, *args)
+
+    monkeypatch.setattr(lock.os, "open", read_only)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot write {out / '.lstmkit.lock'}: Read-only file system; choose a folder you can write to with --output\n")
+    assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == FILES
+
+
+HOLDER = "import sys, time\nfrom lstmkit.io.lock import output_lock\nwith output_lock(sys.argv[1]):\n    print('locked', flush=True)\n    time.sleep(600)\n"
+
+
+def test_a_second_run_into_a_busy_folder_is_refused_and_a_dead_runs_lock_taken_over(run, capsys):
+    argv, out, before = run
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        held = (out / ".lstmkit.lock").read_bytes()
+        assert main(argv) == 2
+        assert capsys.readouterr().err == (
+            f"error: another lstmkit run (pid {holder.pid} on {socket.gethostname()}) is writing into {out}; wait for it "
+            f"to finish or choose another --output (if no such run exists, delete {out / '.lstmkit.lock'})\n")
+        assert (out / ".lstmkit.lock").read_bytes() == held  # the first run's lock is untouched
+        assert {k: v for k, v in _snapshot(out).items() if k != ".lstmkit.lock"} == before
+    finally:
+        holder.kill()  # SIGKILL: its lock file stays behind, naming a dead pid
+        holder.wait()
+    assert json.loads((out / ".lstmkit.lock").read_text())["pid"] == holder.pid
+    assert main(argv) == 0  # the stale lock is taken over
+    assert sorted(p.name for p in out.iterdir()) == FILES
+
+
+def test_the_lock_is_exclusive_in_one_process_too_and_tidies_up(tmp_path):
+    folder = tmp_path / "new"
+    with output_lock(folder):
+        with pytest.raises(lock.OutputLockedError, match=f"pid {os.getpid()} on "), output_lock(folder):
+            pass
+        assert (folder / ".lstmkit.lock").exists()
+    assert not folder.exists()  # made by the lock and left empty: removed
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
+def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, capsys):
+    import numpy as np
+    import pandas as pd
+
+    t = np.arange(40)
+    data = tmp_path / "sales.csv"
+    pd.DataFrame({"month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
+                  "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)}).to_csv(data, index=False)
+    out = tmp_path / "run"
+    argv = ["forecast", str(data), "--horizon", "3", "--epochs", "2", "--hidden-size", "4", "--set", "model.ensemble=1",
+            "--quiet", "--output", str(out)]
+    assert main([*argv, "--seed", "1"]) == 0
+    before = _snapshot(out)
+    _fail_fsync(monkeypatch, errno.ENOSPC, ".staging-")
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
+        f"the files already in {out} were left as they were; the training checkpoint is kept in {out / '.checkpoints'}: "
+        "once that is fixed, run the same command again with --resume\n")
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in (out / ".checkpoints").glob("*.json")) == ["final.json", "holdout.json"]
+    monkeypatch.undo()
+    assert main([*argv, "--resume"]) == 0 and not (out / ".checkpoints").exists()
