@@ -1,0 +1,72 @@
+"""Ridge classification in closed form, the penalty chosen by exact leave-one-out error.
+
+:func:`fit_ridge_classifier` standardises the features, regresses ±1 one-hot targets on them for
+every penalty on a grid at once through one SVD, and keeps the penalty whose leave-one-out
+squared error is smallest (the rule of scikit-learn's ``RidgeClassifierCV``). The leave-one-out
+residuals come from the hat matrix, ``(y_i - yhat_i) / (1 - h_ii)``, without refitting. A
+temperature for the softmax of the scores is then fitted to the leave-one-out scores, so the
+class probabilities a user sees are calibrated on cases the ridge did not see. Everything is
+folded into one linear map ``scores = x @ W.T + b`` on the raw features.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 10))  # MiniRocket's grid, on standardised features
+TEMPERATURES = tuple(float(t) for t in np.logspace(-1, 1, 21))  # softmax temperatures tried on the left-out scores
+
+
+@dataclass
+class RidgeFit:
+    """The fitted map and what chose it."""
+
+    weight: np.ndarray  # (K, P): scores = x @ weight.T + bias, already divided by the temperature
+    bias: np.ndarray  # (K,)
+    alpha: float  # the chosen penalty
+    temperature: float  # the softmax temperature fitted on the leave-one-out scores
+    loo_accuracy: float  # leave-one-out accuracy at the chosen penalty
+
+
+def _softmax_nll(scores: np.ndarray, y: np.ndarray) -> float:
+    z = scores - scores.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())
+
+
+def fit_ridge_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, *, alphas: tuple[float, ...] = ALPHAS,
+                         column_scale: np.ndarray | None = None) -> RidgeFit:
+    """Ridge on standardised ``x`` ``(N, P)`` against ±1 one-hot labels ``y`` ``(N,)`` in ``0..K-1``.
+
+    Args:
+        alphas: penalties to try; the one with the smallest leave-one-out squared error wins.
+        column_scale: ``(P,)`` factors applied after standardising (blocks of features weighted
+            against each other); ones by default.
+    """
+    x = x.astype(np.float64)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std < 1e-12] = 1.0  # a constant feature stays zero after centring
+    scale = (column_scale if column_scale is not None else np.ones(x.shape[1])) / std  # (P,)
+    z = (x - mean) * scale  # (N, P)
+    targets = -np.ones((len(y), n_classes))
+    targets[np.arange(len(y)), y] = 1.0
+    offset = targets.mean(axis=0)  # the intercept of centred data
+    u, s, vt = np.linalg.svd(z, full_matrices=False)  # z = u @ diag(s) @ vt
+    uty = u.T @ (targets - offset)  # (R, K)
+    best = None
+    for alpha in alphas:
+        shrink = s**2 / (s**2 + alpha)  # (R,)
+        fitted = u @ (shrink[:, None] * uty) + offset  # (N, K)
+        hat = (u**2) @ shrink + 1.0 / len(y)  # (N,): the hat matrix's diagonal, intercept included
+        loo = targets - (targets - fitted) / (1.0 - hat)[:, None]  # leave-one-out scores
+        error = float(((targets - loo) ** 2).mean())
+        if best is None or error < best[0] - 1e-12:
+            best = (error, alpha, loo, shrink)
+    _, alpha, loo, shrink = best
+    temperature = min(TEMPERATURES, key=lambda t: _softmax_nll(loo / t, y))
+    coef = vt.T @ ((shrink / np.where(s > 0, s, 1.0))[:, None] * uty)  # (P, K) on standardised features
+    weight = (coef * scale[:, None]).T / temperature  # (K, P) on raw features
+    bias = (offset - (mean * scale) @ coef) / temperature
+    return RidgeFit(weight=weight.astype(np.float32), bias=bias.astype(np.float32), alpha=float(alpha),
+                    temperature=float(temperature), loo_accuracy=float((loo.argmax(axis=1) == y).mean()))
