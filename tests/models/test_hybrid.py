@@ -49,8 +49,9 @@ def test_padded_batch_scores_each_sequence_as_alone(seed):
 def test_the_lstm_reads_means_of_consecutive_valid_steps():
     net = HybridNet(1, 2, ClassifierModelConfig(hidden_size=4), rocket=None, pool=3)
     x = torch.arange(16.0).reshape(2, 8, 1)
+    x[1, 4:] = 0.0  # past the second series' end: zeros, as the network's scaling leaves them
     lengths = torch.tensor([8, 4])
-    pooled, pooled_lengths = net.pooled(net.scale(x, lengths), lengths)
+    pooled, pooled_lengths = net.pooled(x, lengths)
     assert pooled_lengths.tolist() == [3, 2]
     torch.testing.assert_close(pooled[0, :, 0], torch.tensor([1.0, 4.0, 6.5]))  # (0+1+2)/3, (3+4+5)/3, (6+7)/2
     torch.testing.assert_close(pooled[1, :2, 0], torch.tensor([9.0, 11.0]))  # (8+9+10)/3, then step 11 alone
@@ -83,9 +84,9 @@ def test_save_then_load_predicts_the_same(seed, tmp_path):
 
 
 def test_bad_hybrid_settings_name_the_key(seed):
-    config = resolve_config(ClassifyConfig(), overrides=[*TINY, "hybrid.lstm_weight=1.5"])
-    with pytest.raises(ConfigError, match=r"hybrid.lstm_weight must be between 0 and 1 \(exclusive\), got 1.5"):
+    config = resolve_config(ClassifyConfig(), overrides=[*TINY, "hybrid.rocket_features=50"])
+    with pytest.raises(ConfigError, match="hybrid.rocket_features must be 0 or at least 84, got 50"):
         LSTMClassifier(config).fit(bumps(10, seed=0))
     config = resolve_config(ClassifyConfig(), overrides=["hybrid.lstm=false", "hybrid.rocket_features=0"])
-    with pytest.raises(ConfigError, match="leaves no features"):
+    with pytest.raises(ConfigError, match="leaves no model"):
         LSTMClassifier(config).fit(bumps(10, seed=0))

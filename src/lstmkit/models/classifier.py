@@ -1,8 +1,8 @@
 """Sequence classification: :class:`LSTMClassifier`, sklearn-shaped, around two networks.
 
-The default (``method = "hybrid"``, :mod:`lstmkit.models.hybrid`) puts MiniRocket random-convolution
-features beside a briefly trained LSTM's and fits a ridge classifier on both: seconds to train,
-MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network end to end (minutes);
+The default (``method = "hybrid"``, :mod:`lstmkit.models.hybrid`) scores MiniRocket random-convolution
+features with a closed-form ridge and adds a briefly trained LSTM that learns what the ridge gets
+wrong: seconds to train, MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network end to end (minutes);
 model folders written before the hybrid existed load as LSTM-FCN. For LSTM-FCN ``fit`` scales each channel on the training data (inside the network, so a saved model takes
 data in its own units), holds out a stratified validation split for early stopping, weights
 classes against imbalance and augments batches (jitter, scaling, cropping); ``predict_proba``,
@@ -26,8 +26,9 @@ import torch.nn.functional as F
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
 from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
-from lstmkit.models.hybrid import HybridConfig, HybridNet, fit_hybrid
+from lstmkit.models.hybrid import HybridConfig, HybridNet, fit_hybrid, residual_loss
 from lstmkit.models.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
+from lstmkit.models.sampling import augment_batch, stratified_split
 from lstmkit.train import History, TrainerConfig, fit, resolve_device, set_seed
 
 log = logging.getLogger(__name__)
@@ -65,48 +66,6 @@ class ClassifyConfig:
             lr_schedule="cosine",  # decays to zero by the last epoch: the fixed run ends settled
         )
     )
-
-
-# ----------------------------------------------------------------------------- training helpers
-
-
-def stratified_split(
-    labels: np.ndarray, *, fraction: float, seed: int, min_per_class: int = 3
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train, val)``: about ``fraction`` of each class held out.
-
-    When the smallest class would lend fewer than ``min_per_class`` cases, nothing is held out:
-    early stopping on a validation set of one or two cases per class follows noise, and tiny
-    training sets (ArrowHead's 36 cases) need every case.
-    """
-    classes = natural_order(list(labels))
-    smallest = min(int(np.sum(labels == c)) for c in classes)
-    if fraction <= 0 or round(fraction * smallest) < min_per_class:
-        return np.arange(len(labels), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    train, val = [], []
-    for label in classes:
-        idx = rng.permutation(np.flatnonzero(labels == label))
-        k = int(round(fraction * len(idx)))
-        val.extend(idx[:k])
-        train.extend(idx[k:])
-    return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(val, dtype=np.int64))
-
-
-def augment_batch(x: torch.Tensor, lengths: torch.Tensor, std: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random per-case scaling and jitter, and a random crop keeping 80-100% of each sequence.
-
-    Random numbers come from the CPU generator so a resumed run replays them exactly.
-    """
-    B, T, Fdim = x.shape
-    scale = 1.0 + 0.1 * torch.randn(B, 1, Fdim)
-    noise = 0.03 * torch.randn(B, T, Fdim) * std.cpu()
-    keep = (lengths.cpu().float() * (0.8 + 0.2 * torch.rand(B))).ceil().long().clamp_min(1).clamp_max(lengths.cpu())
-    start = ((lengths.cpu() - keep).float() * torch.rand(B)).floor().long()  # (B,)
-    steps = (start[:, None] + torch.arange(T)[None, :]).clamp_max(T - 1)  # (B, T)
-    x = x.cpu() * scale + noise
-    x = torch.gather(x, 1, steps[:, :, None].expand(B, T, Fdim))
-    return x.to(std.device), keep.to(lengths.device)
 
 
 # ----------------------------------------------------------------------------- the estimator
@@ -235,7 +194,9 @@ class LSTMClassifier:
             weight = torch.tensor(len(y) / (len(counts) * np.maximum(counts, 1.0)), dtype=torch.float32)
         net, self.history_, self.ridge_ = fit_hybrid(
             torch.from_numpy(x), torch.from_numpy(lengths), torch.from_numpy(y), len(self.classes_),
-            hybrid=cfg.hybrid, model=cfg.model, trainer=trainer, stats=stats, loss_fn=self._loss_fn(weight),
+            hybrid=cfg.hybrid, model=cfg.model, trainer=trainer, stats=stats,
+            loss_fn=residual_loss(smoothing=cfg.model.label_smoothing, weight=weight,
+                                  augment=augment_batch if cfg.data.augment else None),
             checkpoint_path=checkpoint_path, resume=resume, progress=self.progress,
         )
         self.network_ = net

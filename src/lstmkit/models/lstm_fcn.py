@@ -157,10 +157,6 @@ class SequenceClassifierNet(nn.Module):
         return torch.cat(list(h_n[-directions:]), dim=-1)  # (B, D*H): last layer's final states
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.drop(self.features(x, lengths)))  # (B, K)
-
-    def features(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """The pooled LSTM outputs beside the conv branch's, before the output layer: ``(B, T, F) -> (B, D)``."""
         B, T, _ = x.shape
         mask = _length_mask(lengths, B, T, x.device)  # (B, T)
         x = (x - self.mean) / self.std
@@ -172,4 +168,4 @@ class SequenceClassifierNet(nn.Module):
             for block in self.conv:
                 z = block(z, m)  # (B, C, T)
             features.append(z.sum(-1) / m.sum(-1))  # (B, C)
-        return torch.cat(features, dim=-1)  # (B, D)
+        return self.head(self.drop(torch.cat(features, dim=-1)))  # (B, K)

@@ -141,7 +141,7 @@ def fit_minirocket(x: torch.Tensor, lengths: torch.Tensor, *, num_features: int 
         with torch.no_grad():
             conv = rocket.convolve(x[cases], d).double().numpy()  # (84, 84, T): case k under every kernel
         for k, case in enumerate(cases):
-            at = sum(len(b) for b in biases)
+            at = N_KERNELS * sum(per_dilation[:d]) + k * n  # this kernel's run of quantile levels
             biases.append(np.quantile(conv[k, k, : int(lengths[case])], levels[at : at + n]))
     rocket.biases.copy_(torch.from_numpy(np.concatenate(biases).astype(np.float32)))
     return rocket

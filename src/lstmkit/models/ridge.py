@@ -27,6 +27,7 @@ class RidgeFit:
     alpha: float  # the chosen penalty
     temperature: float  # the softmax temperature fitted on the leave-one-out scores
     loo_accuracy: float  # leave-one-out accuracy at the chosen penalty
+    loo_scores: np.ndarray  # (N, K): each training case's scores from the fit without it, divided by the temperature
 
 
 def _softmax_nll(scores: np.ndarray, y: np.ndarray) -> float:
@@ -69,4 +70,5 @@ def fit_ridge_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, *, alphas
     weight = (coef * scale[:, None]).T / temperature  # (K, P) on raw features
     bias = (offset - (mean * scale) @ coef) / temperature
     return RidgeFit(weight=weight.astype(np.float32), bias=bias.astype(np.float32), alpha=float(alpha),
-                    temperature=float(temperature), loo_accuracy=float((loo.argmax(axis=1) == y).mean()))
+                    temperature=float(temperature), loo_accuracy=float((loo.argmax(axis=1) == y).mean()),
+                    loo_scores=(loo / temperature).astype(np.float32))
