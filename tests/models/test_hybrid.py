@@ -67,6 +67,8 @@ def test_learns_a_pattern_with_either_part_or_both(seed, ablation, parts):
     assert (net.rocket is not None, net.lstm is not None) == ("rocket" in parts, "lstm" in parts)
     assert clf.evaluate(bumps(40, seed=2))["accuracy"] >= 0.9
     assert 0.0 <= clf.ridge_["loo_accuracy"] <= 1.0 and clf.ridge_["alpha"] > 0
+    both = "rocket" in parts and "lstm" in parts  # the LSTM's share is chosen only when there are two blocks
+    assert (clf.ridge_["lstm_share"] in config.hybrid.lstm_shares) if both else clf.ridge_["lstm_share"] is None
     proba = clf.predict_proba(bumps(6, seed=3))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 

@@ -44,7 +44,7 @@ def test_scores_match_the_normal_equations_at_the_leave_one_out_best_penalty():
 def test_column_scale_weights_blocks_against_each_other():
     x, y = problem(p=6)
     plain = fit_ridge_classifier(x, y, 3, alphas=(10.0,))
-    scaled = fit_ridge_classifier(x, y, 3, alphas=(10.0,), column_scale=np.array([2.0, 1, 1, 1, 1, 1]))
+    scaled = fit_ridge_classifier(x, y, 3, alphas=(10.0,), column_scales=(np.array([2.0, 1, 1, 1, 1, 1]),))
     z = (x - x.mean(0)) / x.std(0)
     targets = np.where(np.eye(3)[y] > 0, 1.0, -1.0)
     coef, intercept = ridge_by_hand(z * np.array([2.0, 1, 1, 1, 1, 1]), targets, 10.0)
@@ -61,3 +61,22 @@ def test_constant_features_and_more_features_than_cases():
     fit = fit_ridge_classifier(x, y, 2)
     assert np.isfinite(fit.weight).all() and np.allclose(fit.weight[:, 50:], 0.0)
     assert fit.loo_accuracy == 1.0 and ((x @ fit.weight.T + fit.bias).argmax(1) == y).all()
+
+
+def test_the_weighting_with_the_smaller_leave_one_out_error_wins():
+    x, y = problem(p=6)
+    signal, noise = np.array([3.0, 3, 3, 0.1, 0.1, 0.1]), np.array([0.1, 0.1, 0.1, 3, 3, 3])
+    targets = np.where(np.eye(3)[y] > 0, 1.0, -1.0)
+    z = (x - x.mean(0)) / x.std(0)
+
+    def loo_error(scale):
+        loo = np.zeros_like(targets)
+        for i in range(len(y)):
+            keep = np.arange(len(y)) != i
+            coef, intercept = ridge_by_hand(z[keep] * scale, targets[keep], 1.0)
+            loo[i] = (z[i] * scale) @ coef + intercept
+        return ((targets - loo) ** 2).mean()
+
+    fit = fit_ridge_classifier(x, y, 3, alphas=(1.0,), column_scales=(noise, signal))
+    expected = signal if loo_error(signal) < loo_error(noise) else noise
+    assert fit.column_scale is expected and expected is signal  # the columns with the signal in them

@@ -1,8 +1,8 @@
 """Sequence classification: :class:`LSTMClassifier`, sklearn-shaped, around two networks.
 
-The default (``method = "hybrid"``, :mod:`lstmkit.models.hybrid`) scores MiniRocket random-convolution
-features with a closed-form ridge and adds a briefly trained LSTM that learns what the ridge gets
-wrong: seconds to train, MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network end to end (minutes);
+The default (``method = "hybrid"``, :mod:`lstmkit.models.hybrid`) fits a closed-form ridge
+classifier on MiniRocket random-convolution features beside a briefly trained LSTM's: seconds to
+train, MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network end to end (minutes);
 model folders written before the hybrid existed load as LSTM-FCN. For LSTM-FCN ``fit`` scales each channel on the training data (inside the network, so a saved model takes
 data in its own units), holds out a stratified validation split for early stopping, weights
 classes against imbalance and augments batches (jitter, scaling, cropping); ``predict_proba``,
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
 from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
-from lstmkit.models.hybrid import HybridConfig, HybridNet, fit_hybrid, residual_loss
+from lstmkit.models.hybrid import HybridConfig, HybridNet, fit_hybrid
 from lstmkit.models.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
 from lstmkit.models.sampling import augment_batch, stratified_split
 from lstmkit.train import History, TrainerConfig, fit, resolve_device, set_seed
@@ -188,15 +188,9 @@ class LSTMClassifier:
         trainer = cfg.trainer
         if trainer.batch_size <= 0:
             trainer = dataclasses.replace(trainer, batch_size=int(np.clip(len(y) // 4, 16, 64)))
-        counts = np.bincount(y, minlength=len(self.classes_)).astype(np.float64)
-        weight = None
-        if cfg.data.class_weight == "balanced":
-            weight = torch.tensor(len(y) / (len(counts) * np.maximum(counts, 1.0)), dtype=torch.float32)
         net, self.history_, self.ridge_ = fit_hybrid(
             torch.from_numpy(x), torch.from_numpy(lengths), torch.from_numpy(y), len(self.classes_),
             hybrid=cfg.hybrid, model=cfg.model, trainer=trainer, stats=stats,
-            loss_fn=residual_loss(smoothing=cfg.model.label_smoothing, weight=weight,
-                                  augment=augment_batch if cfg.data.augment else None),
             checkpoint_path=checkpoint_path, resume=resume, progress=self.progress,
         )
         self.network_ = net

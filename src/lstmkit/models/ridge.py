@@ -2,7 +2,7 @@
 
 :func:`fit_ridge_classifier` standardises the features, regresses ±1 one-hot targets on them for
 every penalty on a grid at once through one SVD, and keeps the penalty whose leave-one-out
-squared error is smallest (the rule of scikit-learn's ``RidgeClassifierCV``). The leave-one-out
+squared error is smallest (the rule of scikit-learn's ``RidgeClassifierCV``), or the (block weighting, penalty) pair, when several weightings are given. The leave-one-out
 residuals come from the hat matrix, ``(y_i - yhat_i) / (1 - h_ii)``, without refitting. A
 temperature for the softmax of the scores is then fitted to the leave-one-out scores, so the
 class probabilities a user sees are calibrated on cases the ridge did not see. Everything is
@@ -28,6 +28,7 @@ class RidgeFit:
     temperature: float  # the softmax temperature fitted on the leave-one-out scores
     loo_accuracy: float  # leave-one-out accuracy at the chosen penalty
     loo_scores: np.ndarray  # (N, K): each training case's scores from the fit without it, divided by the temperature
+    column_scale: np.ndarray  # (P,): the chosen weighting of the standardised features
 
 
 def _softmax_nll(scores: np.ndarray, y: np.ndarray) -> float:
@@ -37,38 +38,44 @@ def _softmax_nll(scores: np.ndarray, y: np.ndarray) -> float:
 
 
 def fit_ridge_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, *, alphas: tuple[float, ...] = ALPHAS,
-                         column_scale: np.ndarray | None = None) -> RidgeFit:
+                         column_scales: tuple[np.ndarray, ...] | None = None) -> RidgeFit:
     """Ridge on standardised ``x`` ``(N, P)`` against ±1 one-hot labels ``y`` ``(N,)`` in ``0..K-1``.
 
+    Works in the dual (the ``(N, N)`` Gram matrix's eigenvectors), cheap when features outnumber cases.
+
     Args:
-        alphas: penalties to try; the one with the smallest leave-one-out squared error wins.
-        column_scale: ``(P,)`` factors applied after standardising (blocks of features weighted
-            against each other); ones by default.
+        alphas: penalties to try.
+        column_scales: ``(P,)`` factors applied after standardising, one array per candidate
+            weighting of feature blocks; the (weighting, penalty) pair with the smallest
+            leave-one-out squared error wins. Default: ones.
     """
     x = x.astype(np.float64)
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std < 1e-12] = 1.0  # a constant feature stays zero after centring
-    scale = (column_scale if column_scale is not None else np.ones(x.shape[1])) / std  # (P,)
-    z = (x - mean) * scale  # (N, P)
+    centred = (x - mean) / std  # (N, P)
     targets = -np.ones((len(y), n_classes))
     targets[np.arange(len(y)), y] = 1.0
     offset = targets.mean(axis=0)  # the intercept of centred data
-    u, s, vt = np.linalg.svd(z, full_matrices=False)  # z = u @ diag(s) @ vt
-    uty = u.T @ (targets - offset)  # (R, K)
     best = None
-    for alpha in alphas:
-        shrink = s**2 / (s**2 + alpha)  # (R,)
-        fitted = u @ (shrink[:, None] * uty) + offset  # (N, K)
-        hat = (u**2) @ shrink + 1.0 / len(y)  # (N,): the hat matrix's diagonal, intercept included
-        loo = targets - (targets - fitted) / (1.0 - hat)[:, None]  # leave-one-out scores
-        error = float(((targets - loo) ** 2).mean())
-        if best is None or error < best[0] - 1e-12:
-            best = (error, alpha, loo, shrink)
-    _, alpha, loo, shrink = best
+    for column_scale in column_scales or (np.ones(x.shape[1]),):
+        z = centred * column_scale  # (N, P)
+        s2, u = np.linalg.eigh(z @ z.T)  # z z^T = u diag(s2) u^T
+        s2 = np.clip(s2, 0.0, None)
+        uty = u.T @ (targets - offset)  # (N, K)
+        for alpha in alphas:
+            shrink = s2 / (s2 + alpha)  # (N,)
+            fitted = u @ (shrink[:, None] * uty) + offset  # (N, K)
+            hat = (u**2) @ shrink + 1.0 / len(y)  # (N,): the hat matrix's diagonal, intercept included
+            loo = targets - (targets - fitted) / (1.0 - hat)[:, None]  # leave-one-out scores
+            error = float(((targets - loo) ** 2).mean())
+            if best is None or error < best[0] - 1e-12:
+                best = (error, alpha, loo, z, u, s2, uty, column_scale)
+    _, alpha, loo, z, u, s2, uty, column_scale = best
     temperature = min(TEMPERATURES, key=lambda t: _softmax_nll(loo / t, y))
-    coef = vt.T @ ((shrink / np.where(s > 0, s, 1.0))[:, None] * uty)  # (P, K) on standardised features
+    coef = z.T @ (u @ (uty / (s2 + alpha)[:, None]))  # (P, K) on standardised, weighted features
+    scale = column_scale / std
     weight = (coef * scale[:, None]).T / temperature  # (K, P) on raw features
     bias = (offset - (mean * scale) @ coef) / temperature
     return RidgeFit(weight=weight.astype(np.float32), bias=bias.astype(np.float32), alpha=float(alpha),
                     temperature=float(temperature), loo_accuracy=float((loo.argmax(axis=1) == y).mean()),
-                    loo_scores=(loo / temperature).astype(np.float32))
+                    loo_scores=(loo / temperature).astype(np.float32), column_scale=column_scale)
