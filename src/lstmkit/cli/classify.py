@@ -119,7 +119,14 @@ def run_train(args: argparse.Namespace) -> int:
         lengths = data.lengths
         print(f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "
               f"{data.n_features} feature(s), lengths {lengths.min()}-{lengths.max()}")
-        print_classifier_training(clf.history_, clf.validation_, what="cases", output=output)
+        ridge = clf.ridge_
+        if ridge is not None:  # the hybrid: its honest estimate comes from the ridge's exact leave-one-out
+            share = "" if ridge["lstm_share"] is None else f", LSTM share {ridge['lstm_share']:g}"
+            print(f"leave-one-out accuracy {ridge['loo_accuracy']:.4f} (ridge penalty {ridge['alpha']:.3g}{share})")
+        if clf.history_ is None:
+            print(f"model written to {output}")
+        else:
+            print_classifier_training(clf.history_, clf.validation_, what="cases", output=output)
     return 0
 
 
