@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lstmkit.config import resolve_config
-from lstmkit.data.sequences import SequenceData
+from lstmkit.data.sequences import SequenceData, pad_sequences
 from lstmkit.errors import ConfigError
 from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
 from lstmkit.models.hybrid import HybridNet
@@ -44,6 +44,24 @@ def test_padded_batch_scores_each_sequence_as_alone(seed):
         batch = net(garbage, lengths)
         for i, n in enumerate(lengths.tolist()):
             torch.testing.assert_close(batch[i : i + 1], net(x[i : i + 1, :n]), rtol=1e-5, atol=1e-5)
+
+
+def test_missing_values_become_the_channel_mean_in_training_and_prediction(seed):
+    data = bumps(20, seed=6)
+    holed = bumps(20, seed=6)
+    for s, t in zip(holed.series, data.series):
+        s += 5.0  # far from 0: a hole read as 0 instead of the mean would show
+        t += 5.0
+        s[3, 1] = np.nan
+    config = resolve_config(ClassifyConfig(), overrides=[*TINY, "trainer.epochs=2"])
+    filled = LSTMClassifier(config).fit(holed)
+    mean = filled.network_.mean.numpy()
+    for s in data.series:
+        s[3, 1] = mean[1]  # what the network puts in the hole
+    reference = LSTMClassifier(config).fit(data)
+    x, lengths = (torch.from_numpy(a) for a in pad_sequences(data.series))
+    with torch.no_grad():  # scores, not probabilities: those saturate at 0 and 1 on this easy pattern
+        torch.testing.assert_close(filled.network_(x, lengths), reference.network_(x, lengths), rtol=1e-4, atol=1e-4)
 
 
 def test_the_lstm_reads_means_of_consecutive_valid_steps():

@@ -1,14 +1,15 @@
 """Sequence classification: :class:`LSTMClassifier`, sklearn-shaped, around two networks.
 
 The default (``method = "hybrid"``, :mod:`lstmkit.models.hybrid`) fits a closed-form ridge
-classifier on MiniRocket random-convolution features beside a briefly trained LSTM's: seconds to
-train, MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network end to end (minutes);
-model folders written before the hybrid existed load as LSTM-FCN. For LSTM-FCN ``fit`` scales each channel on the training data (inside the network, so a saved model takes
-data in its own units), holds out a stratified validation split for early stopping, weights
-classes against imbalance and augments batches (jitter, scaling, cropping); ``predict_proba``,
-``predict`` and ``evaluate`` batch sequences of similar length; ``save``/``load`` use the model
-folder (``config.json`` lists the class labels in score order under ``"classes"``). The network
-is in :mod:`lstmkit.models.lstm_fcn`.
+classifier on MiniRocket random-convolution features beside the features of a briefly trained
+LSTM: seconds to train, MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network
+(:mod:`lstmkit.models.lstm_fcn`) end to end, in minutes: it holds out a stratified validation split
+for early stopping, weights classes against imbalance and augments batches (jitter, scaling,
+cropping); model folders written before the hybrid existed load as LSTM-FCN. Either way the
+per-channel scaling fitted on the training data lives inside the network, so a saved model takes
+data in its own units; ``predict_proba``, ``predict`` and ``evaluate`` batch sequences of similar
+length; ``save``/``load`` use the model folder (``config.json`` lists the class labels in score
+order under ``"classes"``).
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ TASK = "classify"
 
 @dataclass
 class ClassifyDataConfig:
-    """How training data is split, weighted and augmented."""
+    """How LSTM-FCN's training data is split, weighted and augmented (the hybrid uses every case as it is)."""
 
     val_fraction: float = 0.2  # stratified hold-out for early stopping; 0, or a class under 13 cases, trains on all
     class_weight: Literal["balanced", "none"] = "balanced"  # rare classes count as much as common ones
@@ -184,7 +185,7 @@ class LSTMClassifier:
     def _fit_hybrid(self, data: SequenceData, y: np.ndarray, stats: tuple[np.ndarray, np.ndarray], *,
                     checkpoint_path: str | Path | None, resume: bool) -> LSTMClassifier:
         cfg = self.config
-        x, lengths = pad_sequences([np.nan_to_num(s) for s in data.series], value=0.0)
+        x, lengths = pad_sequences(data.series, value=0.0)  # NaN stays: the network reads it as the channel mean
         trainer = cfg.trainer
         if trainer.batch_size <= 0:
             trainer = dataclasses.replace(trainer, batch_size=int(np.clip(len(y) // 4, 16, 64)))
