@@ -79,7 +79,6 @@ class NextStepLSTM(nn.Module):
         self.hidden_size = model.hidden_size
         self.lstm = LSTM(n_features, model.hidden_size, batch_first=True, **asdict(model.variants))
         self.out = nn.Linear(model.hidden_size, n_features)
-        self.register_buffer("std", torch.ones(n_features))  # the scale augmentation reads (inputs are scaled)
 
     def states(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Hidden states ``(B, T, H)`` (zero past each length) and the last valid one ``(B, H)``."""
@@ -100,13 +99,16 @@ class NextStepLSTM(nn.Module):
 
 
 def next_step_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """Mean squared error of each predicted next step over the steps that have one."""
+    """Squared error of each predicted next step, averaged over each case's steps, then over cases.
+
+    A mean over cases, so data-parallel ranks (each averaging its share) average to the global batch's loss.
+    """
     x, lengths = batch
     x = x[:, : int(lengths.max())]  # (B, T, F)
     predicted = model(x, lengths)[:, :-1]  # (B, T-1, F)
     valid = (torch.arange(1, x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]).to(x.dtype)
     error = ((predicted - x[:, 1:]) ** 2).mean(dim=-1) * valid  # (B, T-1)
-    return error.sum() / valid.sum().clamp_min(1.0)
+    return (error.sum(dim=1) / valid.sum(dim=1).clamp_min(1.0)).mean()  # a one-step case adds 0
 
 
 class HybridNet(nn.Module):
