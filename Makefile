@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[test,parquet,onnx]'
+	$(PIP) install --quiet -e '.[test,parquet,onnx,references]'
 	touch $(STAMP)
 
 demo: install

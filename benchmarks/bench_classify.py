@@ -1,15 +1,18 @@
-"""Sequence classification benchmark: lstmkit's LSTM-FCN classifier against 1-NN DTW on UEA/UCR sets.
+"""Sequence classification benchmark: lstmkit's classifier, its ablations and the references on UEA/UCR sets.
 
-Prints one row per dataset: test accuracy of ``LSTMClassifier`` with its default settings (mean
-and spread over seeds) and of the standard reference, the 1-nearest-neighbour classifier under
-unconstrained dynamic time warping (dependent DTW for multivariate series: squared Euclidean
-distance between whole time steps), computed here in numpy.
+Prints one row per dataset and variant: test accuracy of ``LSTMClassifier`` (mean and spread over
+seeds) and the wall and CPU seconds of train + predict. Variants: ``hybrid`` (the default:
+MiniRocket features + LSTM features + ridge), ``rocket`` (``hybrid.lstm=false``: random
+convolutions and ridge only), ``lstm`` (``hybrid.rocket_features=0``: the LSTM's features and
+ridge only), ``lstm-fcn`` (the previous default, minutes per run). Then the references on the
+same split: MiniRocket and 1-NN DTW from sktime (``lstmkit[references]``), or, without it, 1-NN
+DTW computed here in numpy (dependent DTW: squared Euclidean distance between whole steps).
 
     python benchmarks/bench_classify.py                                   # JapaneseVowels (bundled)
-    python benchmarks/bench_classify.py --data-dir DIR --datasets JapaneseVowels,ArrowHead,GunPoint
+    python benchmarks/bench_classify.py --datasets GunPoint,ArrowHead,ItalyPowerDemand,BasicMotions,OSULeaf
 
-DIR holds ``<Name>/<Name>_TRAIN.ts`` and ``<Name>_TEST.ts`` (sktime's ``datasets/data`` folder
-has this layout). Results are recorded in benchmarks/README.md.
+DIR (``--data-dir``) holds ``<Name>/<Name>_TRAIN.ts`` and ``<Name>_TEST.ts``; by default sktime's
+bundled ``datasets/data`` folder, which has this layout. Results are recorded in benchmarks/README.md.
 """
 from __future__ import annotations
 
@@ -61,6 +64,13 @@ def one_nn_dtw(train: SequenceData, test: SequenceData) -> float:
 
 
 def load(name: str, data_dir: Path | None) -> tuple[SequenceData, SequenceData]:
+    if data_dir is None:
+        try:
+            import sktime
+
+            data_dir = Path(sktime.__file__).parent / "datasets" / "data"
+        except ImportError:
+            pass
     if data_dir is not None and (data_dir / name / f"{name}_TRAIN.ts").is_file():
         return read_ts(data_dir / name / f"{name}_TRAIN.ts"), read_ts(data_dir / name / f"{name}_TEST.ts")
     if name.lower() in ("japanesevowels", "japanese-vowels"):
@@ -68,35 +78,65 @@ def load(name: str, data_dir: Path | None) -> tuple[SequenceData, SequenceData]:
     raise SystemExit(f"{name}: no {name}/{name}_TRAIN.ts under --data-dir {data_dir}")
 
 
+VARIANTS = {"hybrid": [], "rocket": ["hybrid.lstm=false"], "lstm": ["hybrid.rocket_features=0"],
+            "lstm-fcn": ["method=lstm-fcn", "trainer.epochs=300", "trainer.lr=2e-3", "trainer.lr_schedule=plateau"]}
+
+
+def run(train: SequenceData, test: SequenceData, overrides: list[str], seed: int) -> tuple[float, float, float]:
+    """``(accuracy, wall seconds, CPU seconds)`` of train + predict with these settings."""
+    config = resolve_config(ClassifyConfig(), overrides=[*overrides, f"trainer.seed={seed}"])
+    wall, cpu = time.perf_counter(), time.process_time()
+    clf = LSTMClassifier(config).fit(train)
+    predicted = clf.predict(test)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return float(np.mean(predicted == test.labels)), wall, cpu
+
+
+def _reference_scores(train: SequenceData, test: SequenceData) -> dict | None:
+    from lstmkit.evaluate.classification import reference_scores
+
+    return reference_scores(train.series, train.labels, test.series, test.labels, classes=sorted(set(train.labels)))
+
+
+def references(train: SequenceData, test: SequenceData, no_dtw: bool) -> dict[str, float]:
+    """Accuracy of MiniRocket and 1-NN DTW, run in a child process: numba's and BLAS's idle worker
+    threads would otherwise spin inside this one and inflate the CPU seconds of the runs after it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        scores = pool.submit(_reference_scores, train, test).result()
+    if scores is None:
+        return {"1nn_dtw": float("nan") if no_dtw else one_nn_dtw(train, test), "minirocket": float("nan")}
+    return {name: ref.get("accuracy", float("nan")) for name, ref in scores.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, help="folder of <Name>/<Name>_TRAIN.ts, <Name>_TEST.ts")
     parser.add_argument("--datasets", default="JapaneseVowels", help="comma-separated names")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
+    parser.add_argument("--variants", default="hybrid,rocket,lstm", help=f"comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="classifier setting KEY=VALUE")
-    parser.add_argument("--no-dtw", action="store_true", help="skip the 1-NN DTW reference")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--no-dtw", action="store_true", help="skip the numpy 1-NN DTW (used without sktime)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
-    print(f"{'dataset':<18} {'train':>5} {'test':>5} {'len':>7} {'F':>3} {'K':>3}  "
-          f"{'LSTM-FCN acc':>15} {'s/run':>6}  {'1-NN DTW':>8}")
+    print(f"{'dataset':<17} {'train':>5} {'test':>5} {'len':>7} {'F':>2} {'K':>3} {'variant':<9} "
+          f"{'accuracy':>15} {'wall s':>6} {'cpu s':>6}")
     for name in args.datasets.split(","):
         train, test = load(name.strip(), args.data_dir)
-        scores, seconds = [], []
-        for seed in seeds:
-            config = resolve_config(ClassifyConfig(), overrides=[*args.overrides, f"trainer.seed={seed}"])
-            started = time.perf_counter()
-            clf = LSTMClassifier(config).fit(train)
-            seconds.append(time.perf_counter() - started)
-            scores.append(clf.evaluate(test)["accuracy"])
-        dtw = float("nan") if args.no_dtw else one_nn_dtw(train, test)
         lengths = np.concatenate([train.lengths, test.lengths])
         span = f"{lengths.min()}-{lengths.max()}" if lengths.min() != lengths.max() else str(lengths.min())
-        acc = f"{np.mean(scores):.4f}±{np.std(scores):.4f}"
-        print(f"{name:<18} {len(train):>5} {len(test):>5} {span:>7} {train.n_features:>3} "
-              f"{len(set(train.labels)):>3}  {acc:>15} {np.mean(seconds):>6.0f}  {dtw:>8.4f}", flush=True)
-        print(f"  per seed: {', '.join(f'{s:.4f}' for s in scores)}", flush=True)
+        shape = f"{name:<17} {len(train):>5} {len(test):>5} {span:>7} {train.n_features:>2} {len(set(train.labels)):>3}"
+        for variant in args.variants.split(","):
+            runs = np.asarray([run(train, test, [*VARIANTS[variant], *args.overrides], seed) for seed in seeds])
+            acc = f"{runs[:, 0].mean():.4f}±{runs[:, 0].std():.4f}"
+            print(f"{shape} {variant:<9} {acc:>15} {runs[:, 1].mean():>6.1f} {runs[:, 2].mean():>6.1f}"
+                  f"   per seed: {', '.join(f'{a:.4f}' for a in runs[:, 0])}", flush=True)
+        refs = references(train, test, args.no_dtw)
+        print(f"{shape} references: MiniRocket {refs['minirocket']:.4f}, 1-NN DTW {refs['1nn_dtw']:.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -126,8 +126,25 @@ def slopes(n=16, seed=0):
 @pytest.fixture(scope="module")
 def classifier():
     torch.manual_seed(0)
-    cfg = resolve_config(ClassifyConfig(), overrides=["model.hidden_size=6", "model.conv_channels=4,4,4", "trainer.epochs=2"])
+    cfg = resolve_config(ClassifyConfig(), overrides=["method=lstm-fcn", "model.hidden_size=6", "model.conv_channels=4,4,4", "trainer.epochs=2"])
     return LSTMClassifier(cfg).fit(slopes())
+
+
+def test_the_default_hybrid_classifier_shows_its_lstm_on_the_pooled_series():
+    from lstmkit.models.hybrid import scale_series
+
+    torch.manual_seed(0)
+    cfg = resolve_config(ClassifyConfig(), overrides=["model.hidden_size=6", "trainer.epochs=2", "hybrid.lstm_steps=4"])
+    clf = LSTMClassifier(cfg).fit(slopes())
+    net, data = clf.network_, slopes()
+    expl = clf.explain(data, case=1)
+    x = torch.from_numpy(data.series[1][None])
+    lengths = torch.tensor([x.shape[1]])
+    z, steps = net.pooled(scale_series(x, lengths, net.mean, net.std), lengths)  # what the LSTM reads, by hand
+    tr = net.lstm.lstm.trace(z)
+    T = int(steps[0])
+    assert expl.gates.shape[2] == T and T <= 4
+    np.testing.assert_allclose(expl.gate("forget"), tr.forget_gate[0, 0, :T].double().numpy(), atol=1e-5)
 
 
 def test_classifier_case_gates_match_trace_both_directions(classifier):

@@ -330,6 +330,7 @@ def explain_classifier(clf: Any, data: Any, *, case: int | None = None, label: s
 
     from lstmkit.data.sequences import pad_sequences
     from lstmkit.models.classifier import _as_data
+    from lstmkit.models.hybrid import HybridNet, scale_series
 
     net = clf._require_fitted()
     data = clf._match_features(_as_data(data))
@@ -351,20 +352,27 @@ def explain_classifier(clf: Any, data: Any, *, case: int | None = None, label: s
         title = f"classifier: case {case} of {data.name}{truth}"
     x, lengths = pad_sequences([data.series[i] for i in index])  # (n, T, F)
     xt = torch.from_numpy(x)
+    names = data.features or [f"channel {j}" for j in range(x.shape[2])]
     net.eval()
     with torch.no_grad():
-        z = (xt - net.mean) / net.std
-        z = torch.where(torch.isnan(z), torch.zeros_like(z), z)
-        packed = pack_padded_sequence(z, torch.from_numpy(lengths), batch_first=True, enforce_sorted=False)
-        tr = net.lstm.trace(packed)
         proba = torch.softmax(net(xt, torch.from_numpy(lengths)), dim=-1).mean(0).numpy()
+        if isinstance(net, HybridNet):  # its LSTM reads the scaled series, averaged over `pool` steps
+            if net.lstm is None:
+                raise DataError("this classifier has no LSTM (hybrid.lstm=false): there are no gates to explain")
+            z, steps = net.pooled(scale_series(xt, torch.from_numpy(lengths), net.mean, net.std), torch.from_numpy(lengths))
+            lstm, x, lengths = net.lstm.lstm, z.double().numpy(), steps.numpy()
+            names = [f"{n} (scaled, mean of {net.pool} steps)" for n in names]
+        else:
+            z = (xt - net.mean) / net.std
+            z, lstm = torch.where(torch.isnan(z), torch.zeros_like(z), z), net.lstm
+        packed = pack_padded_sequence(z, torch.from_numpy(np.asarray(lengths)), batch_first=True, enforce_sorted=False)
+        tr = lstm.trace(packed)
     gates = gates_from_trace(tr, batch=slice(None), lengths=lengths)
     reach = (np.arange(x.shape[1])[None, :] < lengths[:, None])[..., None]  # (n, T, 1)
     inputs = np.nansum(np.where(reach, x, 0.0), axis=0) / np.maximum(reach.sum(0), 1)  # (T, F)
-    names = data.features or [f"channel {j}" for j in range(x.shape[2])]
     top = int(proba.argmax())
     note = f"predicted: {clf.classes_[top]!r} (mean probability {proba[top]:.3f})"
-    return Explanation(kind="classify", title=title, gates=gates, num_directions=net.lstm.num_directions,
+    return Explanation(kind="classify", title=title, gates=gates, num_directions=lstm.num_directions,
                        inputs=inputs, input_names=list(names), notes=[note])
 
 

@@ -55,12 +55,51 @@ def test_predict_writes_index_label_and_probabilities(trained, tmp_path, capsys)
 
 def test_evaluate_prints_metrics_and_writes_the_figure(trained, tmp_path, capsys):
     data = ts_file(tmp_path / "test.ts", n=10, seed=2)
-    assert main(["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path / "eval")]) == 0
+    assert main(["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path / "eval"),
+                 "--no-references"]) == 0
     out = capsys.readouterr().out
     assert "accuracy: " in out and "macro-F1: " in out and "true\\pred" in out
     assert (tmp_path / "eval" / "confusion.png").stat().st_size > 1000
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["n"] == 10 and np.array(metrics["confusion"]).sum() == 10
+    assert metrics["references"] == {} and metrics["references_note"] == "references skipped (--no-references)"
+
+
+def test_evaluate_scores_the_references_on_the_training_data(trained, tmp_path, capsys):
+    pytest.importorskip("sktime")
+    data = ts_file(tmp_path / "test.ts", n=10, seed=2)
+    assert main(["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "references (same split):" in out and "1-NN DTW" in out and "MiniRocket" in out
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(metrics["references"]) == {"1nn_dtw", "minirocket"} and "references_note" not in metrics
+    for ref in metrics["references"].values():
+        assert set(ref) == {"accuracy", "macro_f1", "seconds"} and ref["seconds"] >= 0
+        assert ref["accuracy"] >= 0.8  # rising against falling series: both references separate them
+
+
+def test_evaluate_without_the_extra_says_how_to_get_it(trained, tmp_path, capsys, monkeypatch):
+    modules = __import__("sys").modules
+    for name in [m for m in modules if m == "sktime" or m.startswith("sktime.")] or ["sktime"]:
+        monkeypatch.setitem(modules, name, None)  # as if not installed: importing it fails
+    data = ts_file(tmp_path / "test.ts", n=10, seed=2)
+    assert main(["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    hint = "1-NN DTW and MiniRocket references need the optional extra: pip install 'lstmkit[references]' (sktime)"
+    assert out.count(hint) == 1
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["references"] == {} and metrics["references_note"] == hint
+
+
+def test_evaluate_names_missing_training_data(tmp_path, capsys):
+    data = ts_file(tmp_path / "train.ts")
+    assert main(["classify", "train", str(data), "--output", str(tmp_path / "m"), *FAST]) == 0
+    data.rename(tmp_path / "moved.ts")
+    test = ts_file(tmp_path / "test.ts", n=6, seed=3)
+    assert main(["classify", "evaluate", "--model", str(tmp_path / "m"), str(test), "--no-references"]) == 0
+    assert main(["classify", "evaluate", "--model", str(tmp_path / "m"), str(test)]) == 0
+    out = capsys.readouterr().out
+    assert f"references skipped: cannot read the training data {data}" in out and "pass --train DATA" in out
 
 
 def test_long_csv_train_and_predict_with_ids(tmp_path):
@@ -159,7 +198,8 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypa
     import lstmkit.train.trainer as trainer
 
     data = ts_file(tmp_path / "train.ts")
-    tiny = ["--hidden-size", "8", "--set", "model.conv_channels=8,8,8", "--quiet"]
+    # the run is cut by --epochs, so the schedule must not depend on the epoch count (a cosine one decays over it)
+    tiny = ["--hidden-size", "8", "--set", "trainer.lr_schedule=plateau", "--quiet"]
     assert main(["classify", "train", str(data), "--output", str(tmp_path / "full"), "--epochs", "4", *tiny]) == 0
     save = trainer.save_checkpoint
 

@@ -34,7 +34,7 @@ def models(tmp_path_factory):
                  str(root / "fc"), *FAST]) == 0
     ts_file(root / "cases.ts")
     assert main(["classify", "train", str(root / "cases.ts"), "--output", str(root / "clf"),
-                 "--set", "model.conv_channels=4,4,4", *FAST]) == 0
+                 "--set", "method=lstm-fcn", "--set", "model.conv_channels=4,4,4", *FAST]) == 0
     (root / "corpus.txt").write_text("the cat sat on the mat. " * 30, encoding="utf-8")
     assert main(["text", "train", str(root / "corpus.txt"), "--output", str(root / "lm"), "--set", "model.embedding_dim=4",
                  "--set", "data.chunk_len=8", *FAST]) == 0

@@ -117,7 +117,8 @@ def test_layers_with_variants_or_projections_are_refused_and_explicit_ones_expor
         np.testing.assert_allclose(got, model(longer).numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_path):
+@pytest.mark.parametrize("method", [["--set", "hybrid.lstm_steps=4"], ["--set", "method=lstm-fcn"]])  # hybrid: pooled LSTM
+def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_path, method):
     from lstmkit.data.ts_format import read_ts
 
     rng = np.random.default_rng(0)
@@ -130,7 +131,7 @@ def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_p
     data = tmp_path / "train.ts"
     data.write_text("\n".join(lines) + "\n")
     flags = ["--epochs", "2", "--hidden-size", "8", "--set", "model.conv_channels=8,8", "--set", "model.kernel_sizes=3,3",
-             "--quiet"]
+             "--quiet", *method]
     assert main(["classify", "train", str(data), "--output", str(tmp_path / "m"), *flags]) == 0
     assert main(["export", "--model", str(tmp_path / "m"), "--output", str(tmp_path / "c.onnx")]) == 0
     assert main(["classify", "predict", "--model", str(tmp_path / "m"), str(data), "--output", str(tmp_path / "p.csv")]) == 0

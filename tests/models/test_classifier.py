@@ -1,4 +1,4 @@
-"""The sequence classifier and its LSTM-FCN network: masking invariance, learning, save/load, errors, metrics."""
+"""The sequence classifier with its LSTM-FCN network (the hybrid: test_hybrid.py): masking invariance, learning, save/load, errors, metrics."""
 import json
 
 import numpy as np
@@ -12,7 +12,7 @@ from lstmkit.evaluate.classification import classification_metrics
 from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier, augment_batch, stratified_split
 from lstmkit.models.lstm_fcn import ClassifierModelConfig, MaskedBatchNorm1d, SequenceClassifierNet
 
-TINY = ["model.hidden_size=8", "model.conv_channels=8,16,8", "trainer.batch_size=16"]
+TINY = ["method=lstm-fcn", "model.hidden_size=8", "model.conv_channels=8,16,8", "trainer.batch_size=16"]
 
 
 def slopes(n: int, *, seed: int, features: int = 2) -> SequenceData:

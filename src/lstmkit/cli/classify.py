@@ -38,7 +38,9 @@ examples:
 
 Prints accuracy, macro-F1 and the confusion matrix; writes confusion.png and metrics.json to
 --output (default: the model folder). For a bundled dataset with a test split (japanese-vowels)
-the test split is evaluated."""
+the test split is evaluated. With the optional extra (pip install 'lstmkit[references]') 1-NN DTW
+and MiniRocket are fitted on the model's training data (recorded in the model folder, or --train)
+and scored on the same cases: metrics.json's "references" holds their accuracy, macro-F1 and seconds."""
 
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``classify`` and its ``train``, ``predict`` and ``evaluate`` subcommands."""
     parser = subparsers.add_parser(
         "classify", help="classify sequences (.ts or long CSV): train, predict, evaluate",
-        description="Sequence classification with an LSTM-FCN network (bidirectional LSTM beside a convolutional branch).",
+        description="Sequence classification: MiniRocket random-convolution features beside a trained LSTM's, a ridge "
+        "classifier on top (--set method=lstm-fcn trains the LSTM-FCN network instead).",
         epilog="example:\n  lstmkit classify train japanese-vowels --output runs/jv\n"
         "  lstmkit classify evaluate --model runs/jv japanese-vowels",
     )
@@ -80,6 +83,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'classify train'")
     evaluate.add_argument("data", metavar="DATA", help="labelled .ts file, long CSV or bundled dataset name")
     evaluate.add_argument("--output", "-o", metavar="DIR", help="folder for confusion.png and metrics.json (default: the model folder)")
+    evaluate.add_argument("--train", metavar="DATA", help="training data for the references (default: the one the model was trained on)")
+    evaluate.add_argument("--no-references", action="store_true", help="skip 1-NN DTW and MiniRocket")
     _add_data_args(evaluate)
     add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
@@ -104,6 +109,8 @@ def run_train(args: argparse.Namespace) -> int:
     if output.exists() and not output.is_dir():
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     clf = LSTMClassifier(config, progress=show_progress(args))
+    source = args.data if not Path(args.data).exists() else str(Path(args.data).resolve())
+    clf.training_data_ = {"data": source, "id_col": args.id_col, "label_col": args.label_col, "time_col": args.time_col}
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     clf.fit(data, checkpoint_path=checkpoint_file(output), resume=args.resume)
@@ -120,7 +127,14 @@ def run_train(args: argparse.Namespace) -> int:
         lengths = data.lengths
         print(f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "
               f"{data.n_features} feature(s), lengths {lengths.min()}-{lengths.max()}")
-        print_classifier_training(clf.history_, clf.validation_, what="cases", output=output)
+        ridge = clf.ridge_
+        if ridge is not None:  # the hybrid: its honest estimate comes from the ridge's exact leave-one-out
+            share = "" if ridge["lstm_share"] is None else f", LSTM share {ridge['lstm_share']:g}"
+            print(f"leave-one-out accuracy {ridge['loo_accuracy']:.4f} (ridge penalty {ridge['alpha']:.3g}{share})")
+        if clf.history_ is None:
+            print(f"model written to {output}")
+        else:
+            print_classifier_training(clf.history_, clf.validation_, what="cases", output=output)
     return 0
 
 
@@ -134,7 +148,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.io import atomic_write_text
+    from lstmkit.io import atomic_write_text, staged_folder
     from lstmkit.models.classifier import LSTMClassifier
     from lstmkit.plots.confusion import plot_confusion
 
@@ -143,11 +157,55 @@ def run_evaluate(args: argparse.Namespace) -> int:
     metrics = clf.evaluate(data)
     output = Path(args.output) if args.output else Path(args.model)
     print_classification(metrics, what=f"cases of {data.name}")
-    plot_confusion(metrics["confusion"], metrics["classes"], output / "confusion.png",
-                   title=f"{data.name}: accuracy {metrics['accuracy']:.3f}")
-    atomic_write_text(output / "metrics.json", json.dumps({"data": data.name, **metrics}, indent=2) + "\n")
-    if not args.no_report:  # report.html (lstmkit.plots.report_classify)
-        from lstmkit.plots.report_classify import classify_report
-        classify_report(output / "report.html", clf=clf, data=data, metrics=metrics, argv=getattr(args, "argv", None))
+    references, note = ({}, "references skipped (--no-references)") if args.no_references else _references(args, clf, data)
+    _print_references(metrics, references, note)
+    report = {"data": data.name, **metrics, "references": references}
+    if note:
+        report["references_note"] = note
+    with staged_folder(output) as stage:  # every file is made first; then all are moved into the folder
+        plot_confusion(metrics["confusion"], metrics["classes"], stage / "confusion.png",
+                       title=f"{data.name}: accuracy {metrics['accuracy']:.3f}")
+        atomic_write_text(stage / "metrics.json", json.dumps(report, indent=2) + "\n")
+        if not args.no_report:  # report.html (lstmkit.plots.report_classify)
+            from lstmkit.plots.report_classify import classify_report
+            classify_report(stage / "report.html", clf=clf, data=data, metrics=report, argv=getattr(args, "argv", None))
     print(f"wrote {output / 'confusion.png'} and {output / 'metrics.json'}")
     return 0
+
+
+def _references(args: argparse.Namespace, clf, test) -> tuple[dict, str | None]:
+    """``(references, note)``: 1-NN DTW and MiniRocket on the model's training data and ``test``, or why not."""
+    from lstmkit.data.sequences import read_sequences
+    from lstmkit.evaluate.classification import REFERENCES_HINT, reference_scores
+    from lstmkit.errors import LstmkitError
+
+    recorded = clf.training_data_ or {}
+    source = args.train or recorded.get("data")
+    if source is None:
+        return {}, "references skipped: the model folder does not say what it was trained on; pass --train DATA"
+    columns = {k: (getattr(args, k) if args.train else recorded.get(k, getattr(args, k)))
+               for k in ("id_col", "label_col", "time_col")}
+    try:
+        train = read_sequences(source, split="train", require_labels=True, **columns)
+    except (LstmkitError, OSError) as exc:
+        return {}, f"references skipped: cannot read the training data {source} ({exc}); pass --train DATA"
+    scores = reference_scores(train.series, train.labels, test.series, test.labels, classes=clf.classes_,
+                              seed=clf.config.trainer.seed)
+    if scores is None:
+        return {}, REFERENCES_HINT
+    return scores, None
+
+
+def _print_references(metrics: dict, references: dict, note: str | None) -> None:
+    if note:
+        print(note)
+    if not references:
+        return
+    print("references (same split):")
+    print(f"  {'lstmkit':<11} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
+    for name, ref in references.items():
+        label = {"1nn_dtw": "1-NN DTW", "minirocket": "MiniRocket"}.get(name, name)
+        if "error" in ref:
+            print(f"  {label:<11} failed: {ref['error']}")
+        else:
+            print(f"  {label:<11} accuracy {ref['accuracy']:.4f}  macro-F1 {ref['macro_f1']:.4f}  {ref['seconds']:.1f} s")
