@@ -56,16 +56,6 @@ def test_layer_gradcheck_bidirectional_projected_packed():
     assert gradcheck(fn, (x, h0, c0, *m.parameters()), eps=1e-6, atol=1e-7)
 
 
-def test_double_backward_is_refused_clearly():
-    m = LSTM(F_IN, H, backend="explicit", dtype=torch.float64)
-    x = torch.randn(3, 2, F_IN, dtype=torch.float64, requires_grad=True)
-    out = m(x)[0]
-    v = torch.ones_like(out, requires_grad=True)
-    (gx,) = torch.autograd.grad(out, x, grad_outputs=v, create_graph=True)
-    with pytest.raises(RuntimeError, match="once_differentiable"):
-        gx.sum().backward()
-
-
 def test_no_grad_inputs_skip_gradients():
     m = LSTM(F_IN, H, backend="explicit")
     m.weight_ih_l0.requires_grad_(False)

@@ -32,9 +32,9 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
-from lstmkit.nn import kernel
+from lstmkit.nn import autograd_loop, kernel
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
 
 # Rows per chunk of the backward's factor computation: about 256 KiB of float32 gates.
@@ -304,7 +304,9 @@ class LSTMLayerFunction(torch.autograd.Function):
     ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse) -> (out, h_n, c_n)`` with
     weights in torch's layout and gate order; ``b_ih, b_hh, w_hr`` may be None. Shapes:
     ``x (N, F)``, ``h0 (B, P)``, ``c0 (B, H)``, ``out (N, P)``, ``h_n (B, P)``, ``c_n (B, H)``.
-    Double backward is not supported.
+    The backward is the hand-written one, except under ``create_graph`` (double backward) or
+    vmap (batched gradients), where it differentiates :func:`lstmkit.nn.autograd_loop.plain_layer`
+    recomputed from the saved inputs.
     """
 
     @staticmethod
@@ -324,29 +326,37 @@ class LSTMLayerFunction(torch.autograd.Function):
         hid = w_hh.size(0) // 4
         w_ih_i, w_hh_i = to_internal(w_ih, hid), to_internal(w_hh, hid)
         bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
-        x, h0, c0 = x.contiguous(), h0.contiguous(), c0.contiguous()
-        fwd = layer_forward(x, h0, c0, w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
+        fwd = layer_forward(x.contiguous(), h0.contiguous(), c0.contiguous(), w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
         h_n, c_n = final_state(fwd.out, sched, reverse), final_state(fwd.cell, sched, reverse)
-        ctx.sched, ctx.reverse, ctx.hid, ctx.has_bias = sched, reverse, hid, b_ih is not None
+        ctx.sched, ctx.reverse, ctx.hid = sched, reverse, hid
         r = fwd.r if w_hr is not None else None  # without projection r is out, saved already
-        ctx.save_for_backward(x, h0, c0, w_ih_i, w_hh_i, w_hr, fwd.out, fwd.gates, fwd.cell, fwd.tcell, r)
+        # the inputs as given (their graphs intact, for the recomputing backward), then the
+        # internal-order weights and what the forward kept
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, fwd.out, fwd.gates, fwd.cell,
+                              fwd.tcell, r)  # fmt: skip
         return fwd.out, h_n, c_n
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
-        x, h0, c0, w_ih, w_hh, w_hr, out, gates, cell, tcell, r = ctx.saved_tensors
-        fwd = LayerResult(out, gates, cell, tcell, out if r is None else r)
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, out, gates, cell, tcell, r = ctx.saved_tensors
         nd = ctx.needs_input_grad
+        if autograd_loop.needs_recompute((d_out, d_hn, d_cn)):  # create_graph or vmap: differentiate the autograd loop
+            def run(*args: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+                return autograd_loop.plain_layer(*args, ctx.sched, ctx.reverse)
+
+            grads = autograd_loop.recompute_backward(run, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr), nd[:8],
+                                                     (d_out, d_hn, d_cn))  # fmt: skip
+            return (*grads, None, None)
+        fwd = LayerResult(out, gates, cell, tcell, out if r is None else r)
         needs = (nd[0], nd[1], nd[2], nd[3], nd[4], nd[5] or nd[6], nd[7])
         dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr = layer_backward(
-            d_out.contiguous(), d_hn, d_cn, x=x, h0=h0, c0=c0, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr, fwd=fwd,
-            sched=ctx.sched, reverse=ctx.reverse, needs=needs,
+            d_out.contiguous(), d_hn, d_cn, x=x.contiguous(), h0=h0.contiguous(), c0=c0.contiguous(), w_ih=w_ih_i,
+            w_hh=w_hh_i, w_hr=w_hr, fwd=fwd, sched=ctx.sched, reverse=ctx.reverse, needs=needs,
         )  # fmt: skip
         hid = ctx.hid
         dw_ih = None if dw_ih is None else to_torch_order(dw_ih, hid)
         dw_hh = None if dw_hh is None else to_torch_order(dw_hh, hid)
-        db = None if (db is None or not ctx.has_bias) else to_torch_order(db, hid)
+        db = None if (db is None or b_ih is None) else to_torch_order(db, hid)
         db2 = None if db is None else db.clone()  # b_ih and b_hh must not share one tensor
         return dx, dh0, dc0, dw_ih, dw_hh, db, db2, dw_hr, None, None
 
@@ -365,4 +375,6 @@ def explicit_layer(
     w_ih, w_hh = weights[0], weights[1]
     b_ih, b_hh = (weights[2], weights[3]) if has_bias else (None, None)
     w_hr = weights[4 if has_bias else 2] if len(weights) == (5 if has_bias else 3) else None
+    if autograd_loop.use_autograd_path(sched):  # under torch.func, or an empty batch
+        return autograd_loop.plain_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
     return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)

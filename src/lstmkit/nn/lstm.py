@@ -90,8 +90,10 @@ class LSTM(nn.Module):
         output ``(T, B, D*P)`` (PackedSequence in, PackedSequence out), ``h_n``, ``c_n`` as h_0, c_0.
 
     Raises:
-        ConfigError: for invalid constructor arguments, unknown variant keywords or values, or
-            ``backend="fused"`` with a variant that changes the step.
+        ConfigError (a ValueError): for invalid constructor arguments, unknown variant keywords
+            or values, or ``backend="fused"`` with a variant that changes the step.
+        ConfigTypeError (a TypeError): a size that is not an int or a flag that is not a bool,
+            as torch.nn.LSTM.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -100,7 +102,8 @@ class LSTM(nn.Module):
                  **variants: Any) -> None:  # fmt: skip
         super().__init__()
         checks.check_sizes(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-                           dropout=dropout, proj_size=proj_size, backend=backend)  # fmt: skip
+                           dropout=dropout, proj_size=proj_size, backend=backend, bias=bias,
+                           batch_first=batch_first, bidirectional=bidirectional)  # fmt: skip
         self.variants = checks.check_variants("LSTM", variants, bias=bias)
         if backend == "fused" and self.variants.changes_math:
             raise ConfigError(
@@ -158,6 +161,11 @@ class LSTM(nn.Module):
     def _flat_weights(self) -> list[Tensor]:
         return [getattr(self, n) for n in self._flat_weights_names]
 
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """The parameters per layer and direction, ``[[w_ih, w_hh, (b_ih, b_hh), (w_hr)], ...]``, as torch's."""
+        return [self.layer_weights(layer, d) for layer in range(self.num_layers) for d in range(self.num_directions)]
+
     def layer_weights(self, layer: int, direction: int) -> list[Tensor]:
         """The flat weights ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]`` of one layer-direction."""
         per = len(self._flat_weights_names) // (self.num_layers * self.num_directions)
@@ -203,6 +211,7 @@ class LSTM(nn.Module):
             batched, batch_sizes, sorted_idx, unsorted_idx = input.dim() == 3, None, None, None
             data = input if batched else input.unsqueeze(0 if self.batch_first else 1)
             b_dim, t_dim = (0, 1) if self.batch_first else (1, 0)
+            checks.check_steps(data.size(t_dim))
             sched = Schedule.uniform(data.size(t_dim), data.size(b_dim))
         batch = sched.batch
         if hx is None:
@@ -215,14 +224,14 @@ class LSTM(nn.Module):
                 dims = tuple(getattr(s, "ndim", None) for s in (h0, c0))
                 kind = "batched 3-D" if batched else "unbatched 2-D"
                 raise RuntimeError(
-                    f"For {kind} input, hx and cx should also be {want}-D but got {dims[0]}-D, {dims[1]}-D tensors"
+                    f"For {kind} input, hx and cx should also be {want}-D but got ({dims[0]}-D, {dims[1]}-D) tensors"
                 )
             if not batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
             size_name = "proj_size" if self.proj_size else "hidden_size"
-            checks.check_state(h0, name="h_0", expected=(lead, batch, out_size), input=data,
+            checks.check_state(h0, index=0, name="h_0", expected=(lead, batch, out_size), input=data,
                                meaning=f"num_layers * num_directions, batch, {size_name}")  # fmt: skip
-            checks.check_state(c0, name="c_0", expected=(lead, batch, self.hidden_size), input=data,
+            checks.check_state(c0, index=1, name="c_0", expected=(lead, batch, self.hidden_size), input=data,
                                meaning="num_layers * num_directions, batch, hidden_size")  # fmt: skip
             if sorted_idx is not None:
                 h0, c0 = h0.index_select(1, sorted_idx), c0.index_select(1, sorted_idx)
@@ -249,7 +258,8 @@ class LSTM(nn.Module):
 
         Raises:
             ValueError: input not 2-D/3-D, or dtypes of input, parameters and states differ.
-            RuntimeError: input feature size other than input_size, or hx of the wrong shape.
+            RuntimeError: input feature size other than input_size, hx of the wrong shape, or a
+                sequence of length 0.
         """
         prep = self.prepare(input, hx)
         if self.resolved_backend() == "fused":
@@ -261,7 +271,7 @@ class LSTM(nn.Module):
             return self.finish(prep, out, h_n, c_n)
         rows, h_n, c_n = self._explicit(prep)  # (N, D*P)
         if prep.batch_sizes is None:
-            out = rows.view(prep.sched.steps, prep.sched.batch, -1)  # (T, B, D*P)
+            out = rows.view(prep.sched.steps, prep.sched.batch, rows.size(-1))  # (T, B, D*P)
             out = out.transpose(0, 1) if self.batch_first else out
         else:
             out = rows

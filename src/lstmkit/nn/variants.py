@@ -41,6 +41,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.errors import ConfigError
+from lstmkit.nn.autograd_loop import run_steps, use_autograd_path
 from lstmkit.nn.schedule import Schedule, final_state
 from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, variant_forward
 
@@ -274,6 +275,26 @@ def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str,
     return StepParams(w_hh, w_hr, ln, extra.get("peephole_weight"), mask)
 
 
+def variant_layer_steps(a_x: Tensor, h0: Tensor, c0: Tensor, p: StepParams, v: Variants, keep_c: Tensor | None,
+                        keep_h: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """The time loop of :func:`variant_layer` as autograd ops, :func:`variant_step` per step.
+
+    The differentiable path of the variant layer (see :mod:`lstmkit.nn.autograd_loop`); masks
+    as drawn for the compiled loop, ``keep_c (N, H)``, ``keep_h (N, P)`` or None.
+
+    Returns:
+        ``(out (N, P), h_n (B, P), c_n (B, H))``.
+    """
+
+    def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
+        kc = None if keep_c is None else keep_c[rows]
+        kh = None if keep_h is None else keep_h[rows]
+        h_t, c_t, _ = variant_step(a, h, c, p, v, keep_c=kc, keep_h=kh)
+        return h_t, c_t
+
+    return run_steps(a_x, h0, c0, sched, reverse, step)
+
+
 def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extra: dict[str, Tensor],
                   v: Variants, *, has_bias: bool, sched: Schedule, reverse: bool, training: bool,
                   record: bool = False) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:  # fmt: skip
@@ -309,6 +330,8 @@ def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extr
         out, cell = res.out, res.cell
         records = [*res.gates.chunk(4, dim=1), cell, out]
         return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
+    if use_autograd_path(sched):  # under torch.func, or an empty batch
+        return (*variant_layer_steps(a_x, h0, c0, p, v, keep_c, keep_h, sched, reverse), None)
     out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
                                                p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
     return out, h_n, c_n, None
