@@ -193,6 +193,8 @@ def test_empty_batch_matches_torch(backend, kwargs):
     for a, b in zip(*results):
         assert a.shape == b.shape
         torch.testing.assert_close(a, b)
+    trace = ours.trace(torch.zeros(*shape, dtype=F64))
+    assert trace.output.shape == results[1][0].shape and trace.cell.numel() == 0
 
 
 def test_empty_batch_with_variants():
@@ -314,3 +316,24 @@ def test_cell_forward_errors_as_torch(x, hx, variant):
         ref(x, hx)
     with pytest.raises(type(want.value), match=re.escape(str(want.value))):
         LSTMCell(10, 20, **variant)(x, hx)
+
+
+# ---- autocast -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend,variant", [("auto", {}), ("fused", {}), ("explicit", {}), ("auto", {"layer_norm": True})],
+                         ids=["auto", "fused", "explicit", "layer_norm"])  # fmt: skip
+def test_autocast_runs_in_lower_precision_as_torch(backend, variant):
+    ref = torch.nn.LSTM(3, 4, num_layers=2)
+    ours = LSTM(3, 4, num_layers=2, backend=backend, **variant)
+    ours.load_state_dict(ref.state_dict(), strict=not variant)
+    x = torch.randn(5, 2, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, (h_n, _) = ours(x)
+        want = ref(x)[0]
+    assert out.dtype == h_n.dtype == want.dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), ours(x)[0], atol=5e-2, rtol=0)  # float32, outside autocast
+    if not variant:
+        torch.testing.assert_close(out, want, atol=5e-2, rtol=0)
+    out.float().sum().backward()
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in ours.parameters())

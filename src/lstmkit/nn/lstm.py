@@ -269,7 +269,13 @@ class LSTM(nn.Module):
                 training=self.training, bidirectional=self.bidirectional, batch_first=self.batch_first,
             )  # fmt: skip
             return self.finish(prep, out, h_n, c_n)
-        rows, h_n, c_n = self._explicit(prep)  # (N, D*P)
+        device = prep.input.device.type
+        low = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        if low is not None and prep.input.dtype not in (torch.float64, low):
+            with torch.autocast(device, enabled=False):  # as autocast runs torch's LSTM: in its lower precision
+                rows, h_n, c_n = self._explicit(prep, cast=low)
+        else:
+            rows, h_n, c_n = self._explicit(prep)  # (N, D*P)
         if prep.batch_sizes is None:
             out = rows.view(prep.sched.steps, prep.sched.batch, rows.size(-1))  # (T, B, D*P)
             out = out.transpose(0, 1) if self.batch_first else out
@@ -277,22 +283,32 @@ class LSTM(nn.Module):
             out = rows
         return self.finish(prep, out, h_n, c_n)
 
-    def _explicit(self, prep: Prepared) -> tuple[Tensor, Tensor, Tensor]:
-        """The explicit backend over all layers: packed output ``(N, D*P)``, ``h_n``, ``c_n``."""
+    def _explicit(self, prep: Prepared, cast: torch.dtype | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """The explicit backend over all layers: packed output ``(N, D*P)``, ``h_n``, ``c_n``.
+
+        ``cast``: run in this dtype (autocast's), inputs, states and parameters converted.
+        """
         x = prep.rows(self.batch_first)  # (N, F)
+        h0, c0 = prep.h0, prep.c0
+        if cast is not None:
+            x, h0, c0 = x.to(cast), h0.to(cast), c0.to(cast)
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for d in range(self.num_directions):
                 k = layer * self.num_directions + d
+                weights = self.layer_weights(layer, d)
+                weights = weights if cast is None else [w.to(cast) for w in weights]
                 if self.variants.changes_math:
+                    extra = self.variant_weights(layer, d)
+                    extra = extra if cast is None else {n: w.to(cast) for n, w in extra.items()}
                     out, h, c, _ = variant_layer(
-                        x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d), self.variant_weights(layer, d),
-                        self.variants, has_bias=self.bias, sched=prep.sched, reverse=d == 1, training=self.training,
+                        x, h0[k], c0[k], weights, extra, self.variants, has_bias=self.bias, sched=prep.sched,
+                        reverse=d == 1, training=self.training,
                     )  # fmt: skip
                 else:
-                    out, h, c = explicit_layer(x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d),
-                                               has_bias=self.bias, sched=prep.sched, reverse=d == 1)  # fmt: skip
+                    out, h, c = explicit_layer(x, h0[k], c0[k], weights, has_bias=self.bias, sched=prep.sched,
+                                               reverse=d == 1)  # fmt: skip
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
