@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml
 demo: install
 	$(VENV)/bin/lstmkit demo
 
+# With a C++ compiler on the machine, a compiled LSTM loop that fails to build fails the suite
+# (LSTMKIT_REQUIRE_EXTENSION) instead of falling back to the PyTorch loop unnoticed.
 test: install
-	$(PY) -m pytest -q -n 2
+	LSTMKIT_REQUIRE_EXTENSION=$$(command -v $${CXX:-c++} >/dev/null && echo 1 || echo 0) $(PY) -m pytest -q -n 2
 
 bench: install
 	$(PY) benchmarks/bench_lstm.py

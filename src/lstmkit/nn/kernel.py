@@ -8,9 +8,12 @@ use (about a minute), into a per-user cache folder keyed by the torch and Python
 processes load the built library in well under a second. torch's build lock makes concurrent
 builds (threads, processes, pytest-xdist workers) safe; a lock here keeps one build per process.
 
-Without a C++ compiler or ninja, or with ``LSTMKIT_NO_EXTENSION=1`` in the environment, the
-explicit backend runs its pure-PyTorch loops (same numbers, slower at small sizes); the
-reason is logged once.
+Without a C++ compiler or ninja, or when the build fails, the explicit backend runs its
+pure-PyTorch loops (same numbers, slower at small sizes) and says so once, with the reason, as
+an :class:`ExtensionWarning` (shown on stderr by Python's default warning filter) and in the
+log. ``LSTMKIT_NO_EXTENSION=1`` turns the extension off quietly. ``LSTMKIT_REQUIRE_EXTENSION=1``
+(set by ``make test``, so CI fails rather than skips) turns a failed build into an
+:class:`ExtensionError` instead of the fallback.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import platform
 import shutil
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import torch
@@ -32,6 +36,14 @@ _SOURCES = [Path(__file__).with_name("csrc") / name for name in ("lstm_loop.cpp"
 # -ffast-math lets the compiler vectorise exp through glibc's libmvec.
 _CFLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 _lock = threading.Lock()
+
+
+class ExtensionWarning(RuntimeWarning):
+    """The compiled loop could not be built: the explicit backend runs its slower PyTorch loop."""
+
+
+class ExtensionError(RuntimeError):
+    """The compiled loop could not be built while ``LSTMKIT_REQUIRE_EXTENSION=1`` asks for it."""
 _state: dict[str, object] = {}  # "ok": bool once tried, "why": the reason it is off
 
 
@@ -55,9 +67,18 @@ def _cpu_tag() -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
 def disabled_by_env() -> bool:
     """True when ``LSTMKIT_NO_EXTENSION`` is set to anything but ``""`` or ``"0"``."""
-    return os.environ.get("LSTMKIT_NO_EXTENSION", "") not in ("", "0")
+    return _env_flag("LSTMKIT_NO_EXTENSION")
+
+
+def required_by_env() -> bool:
+    """True when ``LSTMKIT_REQUIRE_EXTENSION`` is set to anything but ``""`` or ``"0"``."""
+    return _env_flag("LSTMKIT_REQUIRE_EXTENSION")
 
 
 def _build() -> tuple[bool, str]:
@@ -85,16 +106,29 @@ def _build() -> tuple[bool, str]:
 
 
 def available() -> bool:
-    """Whether the compiled loops can be used, building them on the first call."""
+    """Whether the compiled loops can be used, building them on the first call.
+
+    Raises:
+        ExtensionError: the build failed and ``LSTMKIT_REQUIRE_EXTENSION=1`` is set.
+    """
     if disabled_by_env():
         return False
     if "ok" not in _state:
         with _lock:
             if "ok" not in _state:
                 ok, why = _build()
-                if not ok:
-                    log.warning("lstmkit: compiled LSTM loop unavailable (%s); using the PyTorch loop", why)
                 _state["ok"], _state["why"] = ok, why
+                if not ok and not required_by_env():
+                    message = (f"lstmkit: the compiled LSTM loop is unavailable ({why}); the explicit backend "
+                               "runs its PyTorch loop, which gives the same numbers more slowly")  # fmt: skip
+                    log.warning("%s", message)
+                    warnings.warn(message, ExtensionWarning, stacklevel=2)
+    if not _state["ok"] and required_by_env():
+        raise ExtensionError(
+            f"lstmkit: the compiled LSTM loop could not be built ({_state['why']}) and LSTMKIT_REQUIRE_EXTENSION=1 "
+            "asks for it; install a C++ compiler and ninja, or unset LSTMKIT_REQUIRE_EXTENSION to use the "
+            "PyTorch loop"
+        )
     return bool(_state["ok"])
 
 
