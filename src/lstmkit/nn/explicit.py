@@ -40,6 +40,9 @@ from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
 # Rows per chunk of the backward's factor computation: about 256 KiB of float32 gates.
 _CHUNK_ELEMENTS = 1 << 16
 
+# Gate elements per chunk of steps of the inference forward: about 4 MiB of float32.
+_CHUNK_GATES = 1 << 20
+
 # torch's gate blocks i=0, f=1, g=2, o=3, in the internal order [o, i, f, g]
 _INTERNAL_BLOCKS = (3, 0, 1, 2)
 
@@ -123,10 +126,8 @@ def layer_forward(
     hid = w_hh.size(0) // 4
     n_rows = x.size(0)
     gates, cell, out = into if into is not None else (None, None, None)
-    if bias is None:
-        gates = torch.mm(x, w_ih.t(), out=gates)  # (N, 4H)
-    else:
-        gates = torch.addmm(bias, x, w_ih.t(), out=gates)  # (N, 4H)
+    projected = kernel.linear(x, w_ih, bias)  # (N, 4H)
+    gates = projected if gates is None else gates.copy_(projected)
     cell = x.new_empty(n_rows, hid) if cell is None else cell  # (N, H)
     tcell = x.new_empty(n_rows, hid)  # (N, H)
     out = x.new_empty(n_rows, h0.size(1)) if out is None else out  # (N, P)
@@ -290,9 +291,9 @@ def layer_backward(
     else:
         dh_run, dc_run, d_hid = _backward_steps(d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr, sched, reverse)
     need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
-    dx = torch.mm(d_gates, w_ih) if need_x else None  # (N, F)
-    dw_ih = torch.mm(d_gates.t(), x) if need_ih else None  # (4H, F)
-    dw_hh = torch.mm(d_gates.t(), shifted(fwd.out, h0, sched, reverse)) if need_hh else None  # (4H, P)
+    dx = kernel.linear(d_gates, w_ih.t()) if need_x else None  # (N, F)
+    dw_ih = kernel.matmul_tn(d_gates, x) if need_ih else None  # (4H, F)
+    dw_hh = kernel.matmul_tn(d_gates, shifted(fwd.out, h0, sched, reverse)) if need_hh else None  # (4H, P)
     db = d_gates.sum(0) if need_b else None  # (4H,)
     dw_hr = torch.mm(d_hid.t(), fwd.r) if (need_hr and d_hid is not None) else None  # (P, H)
     return dx, dh_run, dc_run, dw_ih, dw_hh, db, dw_hr
@@ -361,6 +362,38 @@ class LSTMLayerFunction(torch.autograd.Function):
         return dx, dh0, dc0, dw_ih, dw_hh, db, db2, dw_hr, None, None
 
 
+def infer_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor | None,
+                w_hr: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """:func:`layer_forward` when no backward will follow: ``(out (N, P), h_n, c_n)``.
+
+    With the compiled loop and a padded batch, the steps run in chunks of about 4 MiB of gates,
+    each chunk's input projection, gates, cell and tanh(cell) in buffers the allocator reuses,
+    so a long sequence never touches (and page-faults) memory for all steps' gates. Arguments
+    as :func:`layer_forward` (internal gate order).
+    """
+    hid, batch, steps = w_hh.size(0) // 4, sched.batch, sched.steps
+    per = max(1, _CHUNK_GATES // max(1, batch * 4 * hid))  # steps per chunk
+    if per >= steps or not sched.is_uniform or not kernel.usable_for(x):
+        fwd = layer_forward(x, h0, c0, w_ih, w_hh, bias, w_hr, sched, reverse)
+        return fwd.out, final_state(fwd.out, sched, reverse), final_state(fwd.cell, sched, reverse)
+    out = x.new_empty(x.size(0), h0.size(1))  # (N, P)
+    w_hh_t = w_hh.t().contiguous()  # (P, 4H)
+    w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
+    h, c = h0.contiguous(), c0.contiguous()
+    starts = list(range(0, steps, per))
+    for start in reversed(starts) if reverse else starts:
+        n = min(per, steps - start)
+        rows = slice(start * batch, (start + n) * batch)
+        gates = kernel.linear(x[rows], w_ih, bias)  # (n B, 4H)
+        cell, tcell = x.new_empty(n * batch, hid), x.new_empty(n * batch, hid)
+        y = out[rows]
+        r = y if w_hr is None else x.new_empty(n * batch, hid)
+        torch.ops.lstmkit.forward_loop(gates, cell, tcell, r, y, h, c, w_hh_t, w_hr_t, [batch] * n, reverse)
+        last = slice(0, batch) if reverse else slice((n - 1) * batch, n * batch)  # the chunk's final step
+        h, c = y[last], cell[last]
+    return out, h.clone(), c.clone()
+
+
 def explicit_layer(
     x: Tensor,
     h0: Tensor,
@@ -377,4 +410,9 @@ def explicit_layer(
     w_hr = weights[4 if has_bias else 2] if len(weights) == (5 if has_bias else 3) else None
     if autograd_loop.use_autograd_path(sched):  # under torch.func, or an empty batch
         return autograd_loop.plain_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
-    return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, h0, c0, *weights)):
+        return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
+    hid = w_hh.size(0) // 4  # inference: no graph, no saved tensors
+    bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
+    return infer_layer(x.contiguous(), h0, c0, to_internal(w_ih, hid), to_internal(w_hh, hid), bias, w_hr, sched,
+                       reverse)  # fmt: skip

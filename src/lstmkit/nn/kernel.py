@@ -95,10 +95,13 @@ def _build() -> tuple[bool, str]:
         return False, "ninja is not installed (pip install ninja)"
     build = cache_dir()
     build.mkdir(parents=True, exist_ok=True)
+    # torch rebuilds when the sources or flags change, but does not read the headers: their hash
+    # goes into the flags
+    headers = hashlib.sha1(b"".join(p.read_bytes() for p in sorted(_SOURCES[0].parent.glob("*.h")))).hexdigest()[:12]
     try:
         cpp_extension.load(
             name="lstmkit_lstm_loop", sources=[str(p) for p in _SOURCES], build_directory=str(build),
-            extra_cflags=_CFLAGS, is_python_module=False, verbose=False,
+            extra_cflags=[*_CFLAGS, f"-DLSTMKIT_HEADERS={headers}"], is_python_module=False, verbose=False,
         )  # fmt: skip
     except Exception as err:  # a broken toolchain must not break the layer: fall back
         return False, f"building {_SOURCES[0].parent.name}/*.cpp failed: {str(err).strip().splitlines()[-1][:300]}"
@@ -135,3 +138,35 @@ def available() -> bool:
 def usable_for(t: torch.Tensor) -> bool:
     """Whether the compiled loops apply to tensors like ``t`` (CPU, float32/float64)."""
     return t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64) and available()
+
+
+# ---- the large matmuls outside the time loops --------------------------------------------------
+
+# Below this many multiply-adds oneDNN's per-call cost outweighs its speed (as in csrc/rows.h).
+_ONEDNN_MACS = 1 << 21
+
+
+def _onednn(a: torch.Tensor, macs: int) -> bool:
+    """Whether a float32 CPU matmul of ``macs`` multiply-adds should run as oneDNN's inner product."""
+    return (
+        macs >= _ONEDNN_MACS and a.dtype == torch.float32 and a.device.type == "cpu" and not torch.is_grad_enabled()
+        and torch.backends.mkldnn.is_available() and os.environ.get("LSTMKIT_GEMM", "") != "mm"
+    )  # fmt: skip
+
+
+def linear(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``x w^T + bias`` for ``x (N, K)``, ``w (M, K)``, outside autograd.
+
+    Large float32 products run as oneDNN's inner product (the GEMM behind torch's own CPU LSTM,
+    1.5-2x at::mm where MKL takes a generic path, e.g. on AMD); the rest as addmm.
+    """
+    if _onednn(x, x.size(0) * w.numel()):
+        return torch.ops.mkldnn._linear_pointwise(x.contiguous(), w.contiguous(), bias, "none", [], "")
+    return torch.mm(x, w.t()) if bias is None else torch.addmm(bias, x, w.t())
+
+
+def matmul_tn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a^T b`` for ``a (N, M)``, ``b (N, K)`` (a weight gradient), outside autograd; as :func:`linear`."""
+    if _onednn(a, a.numel() * b.size(1)):
+        return linear(b.t().contiguous(), a.t()).t()  # (b^T a)^T
+    return torch.mm(a.t(), b)
