@@ -149,13 +149,13 @@ _ONEDNN_MACS = 1 << 21
 def _onednn(a: torch.Tensor, macs: int) -> bool:
     """Whether a float32 CPU matmul of ``macs`` multiply-adds should run as oneDNN's inner product."""
     return (
-        macs >= _ONEDNN_MACS and a.dtype == torch.float32 and a.device.type == "cpu" and not torch.is_grad_enabled()
+        macs >= _ONEDNN_MACS and a.dtype == torch.float32 and a.device.type == "cpu" and not a.requires_grad
         and torch.backends.mkldnn.is_available() and os.environ.get("LSTMKIT_GEMM", "") != "mm"
     )  # fmt: skip
 
 
 def linear(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-    """``x w^T + bias`` for ``x (N, K)``, ``w (M, K)``, outside autograd.
+    """``x w^T + bias`` for ``x (N, K)``, ``w (M, K)``, on tensors autograd does not track.
 
     Large float32 products run as oneDNN's inner product (the GEMM behind torch's own CPU LSTM,
     1.5-2x at::mm where MKL takes a generic path, e.g. on AMD); the rest as addmm.

@@ -41,18 +41,77 @@ inline Tensor rows_of(const void* p, int64_t n, int64_t w, const Tensor& like) {
   return at::from_blob(const_cast<void*>(p), {n, w}, like.options());
 }
 
+// y (n, m) = x (n, k) B (k, m), all row-major float32, for the small per-step matmuls: register
+// blocks of 6 rows x 64 columns (24 vector accumulators of 16 floats; GCC vector extensions, so
+// the compiler emits AVX-512 with -march=native, AVX2 pairs otherwise). Every call of at::mm or
+// oneDNN costs a few microseconds of dispatch and packing, as much as the whole product at these
+// sizes. Column panels of 64 outside, row blocks inside (the panel of B stays in cache); column
+// tails in panels of 16, then scalars; row tails by the same code with fewer rows.
+typedef float v16f __attribute__((vector_size(64)));
+
+inline v16f load16(const float* p) {
+  v16f v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline void store16(float* p, v16f v) { std::memcpy(p, &v, sizeof(v)); }
+
+template <int R, int V>  // R rows, V vectors of 16 columns
+inline void gemm_block(const float* x, int64_t k, const float* b, int64_t m, float* y) {
+  v16f acc[R][V] = {};
+  for (int64_t p = 0; p < k; ++p) {
+    v16f bv[V];
+    for (int v = 0; v < V; ++v) bv[v] = load16(b + p * m + 16 * v);
+    for (int r = 0; r < R; ++r) {
+      const float xv = x[r * k + p];
+      for (int v = 0; v < V; ++v) acc[r][v] += bv[v] * xv;
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) store16(y + r * m + 16 * v, acc[r][v]);
+}
+
+template <int V>  // all rows against one panel of B (k x 16 V): the panel stays in cache
+inline void gemm_panel(const float* x, const float* b, float* y, int64_t n, int64_t k, int64_t m) {
+  int64_t i = 0;
+  for (; i + 6 <= n; i += 6) gemm_block<6, V>(x + i * k, k, b, m, y + i * m);
+  switch (n - i) {
+    case 5: gemm_block<5, V>(x + i * k, k, b, m, y + i * m); break;
+    case 4: gemm_block<4, V>(x + i * k, k, b, m, y + i * m); break;
+    case 3: gemm_block<3, V>(x + i * k, k, b, m, y + i * m); break;
+    case 2: gemm_block<2, V>(x + i * k, k, b, m, y + i * m); break;
+    case 1: gemm_block<1, V>(x + i * k, k, b, m, y + i * m); break;
+    default: break;
+  }
+}
+
+inline void small_gemm(const float* x, const float* b, float* y, int64_t n, int64_t k, int64_t m) {
+  int64_t j = 0;
+  for (; j + 64 <= m; j += 64) gemm_panel<4>(x, b + j, y + j, n, k, m);
+  for (; j + 16 <= m; j += 16) gemm_panel<1>(x, b + j, y + j, n, k, m);
+  for (; j < m; ++j) {  // the last m % 16 columns
+    for (int64_t r = 0; r < n; ++r) {
+      float s = 0.f;
+      for (int64_t p = 0; p < k; ++p) s += x[r * k + p] * b[p * m + j];
+      y[r * m + j] = s;
+    }
+  }
+}
+
 // y = x B for one fixed B (k, m), many x (n, k): the per-step matmul of the time loops. For float32
-// products of at least kOneDnnMacs multiply-adds it runs as oneDNN's inner product with B packed
+// batches of 128 rows or more and at least kOneDnnMacs multiply-adds it runs as oneDNN's inner product with B packed
 // once per loop (mkldnn::_reorder_linear_weight, mkldnn::_linear_pointwise: the GEMM behind
 // torch's own CPU LSTM, up to twice as fast as at::mm where MKL takes a generic path, e.g. on
-// AMD); smaller ones, other dtypes, or any with LSTMKIT_GEMM=mm, run as at::mm (oneDNN's per-call
-// cost outweighs its speed there).
-constexpr int64_t kOneDnnMacs = int64_t(1) << 21;
+// AMD); smaller float32 ones in small_gemm (faster than either there), other dtypes or any with
+// LSTMKIT_GEMM=mm as at::mm.
+constexpr int64_t kOneDnnMacs = int64_t(1) << 20;
 
 class RowGemm {
  public:
-  RowGemm(const Tensor& b, int64_t batch) : b_(b), m_(b.size(1)) {
-    const bool big = batch * b.size(0) * b.size(1) >= kOneDnnMacs;
+  RowGemm(const Tensor& b, int64_t batch) : b_(b.contiguous()), m_(b.size(1)) {
+    const bool big = batch >= 128 && batch * b.size(0) * b.size(1) >= kOneDnnMacs;
+    small_ = !big && b.scalar_type() == at::kFloat && !force_mm();
     if (big && b.scalar_type() == at::kFloat && at::hasMKLDNN() && !force_mm()) {
       static auto reorder = c10::Dispatcher::singleton()
                                 .findSchemaOrThrow("mkldnn::_reorder_linear_weight", "")
@@ -63,6 +122,11 @@ class RowGemm {
 
   // A fresh (n, m) product.
   Tensor operator()(const Tensor& x) const {
+    if (small_) {
+      Tensor y = at::empty({x.size(0), m_}, x.options());
+      small_gemm(x.data_ptr<float>(), b_.data_ptr<float>(), y.data_ptr<float>(), x.size(0), x.size(1), m_);
+      return y;
+    }
     if (!packed_.defined()) return at::mm(x, b_);
     static auto linear =
         c10::Dispatcher::singleton()
@@ -75,6 +139,10 @@ class RowGemm {
   // The product written into y's (n, m) rows.
   template <typename T>
   void into(T* y, const Tensor& x) const {
+    if (small_) {  // only ever float32
+      small_gemm(x.data_ptr<float>(), b_.data_ptr<float>(), reinterpret_cast<float*>(y), x.size(0), x.size(1), m_);
+      return;
+    }
     Tensor out = rows_of(y, x.size(0), m_, x);
     if (!packed_.defined()) {
       at::mm_out(out, x, b_);
@@ -93,6 +161,7 @@ class RowGemm {
   }
   Tensor b_, packed_;
   int64_t m_;
+  bool small_ = false;
 };
 
 }  // namespace lstmkit_rows
