@@ -337,3 +337,29 @@ def test_autocast_runs_in_lower_precision_as_torch(backend, variant):
         torch.testing.assert_close(out, want, atol=5e-2, rtol=0)
     out.float().sum().backward()
     assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in ours.parameters())
+
+
+# ---- the large float32 projections (oneDNN) under double backward and batched gradients --------
+
+
+def test_projection_on_onednn_keeps_double_backward_and_batched_grads(monkeypatch):
+    """At this size the variant layer's input projection runs through kernel.project's own autograd
+    function (float32, oneDNN); against the same layer on F.linear (LSTMKIT_GEMM=mm)."""
+    m = LSTM(32, 64, layer_norm=True, peephole=True)
+    x = torch.randn(8, 16, 32, requires_grad=True)
+    v = torch.randn(3, 8, 16, 64)
+
+    def run():
+        out = m(x)[0]
+        (gx,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+        grads = torch.autograd.grad(out.pow(2).sum() + gx.pow(2).sum(), list(m.parameters()))
+        out = m(x)[0]
+        (batched,) = torch.autograd.grad(out, x, v, is_grads_batched=True)
+        return [*grads, batched]
+
+    got = run()
+    monkeypatch.setenv("LSTMKIT_GEMM", "mm")
+    want = run()
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
+    assert got[0].abs().sum() > 0

@@ -28,6 +28,9 @@ import warnings
 from pathlib import Path
 
 import torch
+from torch.nn import functional as F
+
+from lstmkit.nn import autograd_loop
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +152,8 @@ _ONEDNN_MACS = 1 << 21
 def _onednn(a: torch.Tensor, macs: int) -> bool:
     """Whether a float32 CPU matmul of ``macs`` multiply-adds should run as oneDNN's inner product."""
     return (
-        macs >= _ONEDNN_MACS and a.dtype == torch.float32 and a.device.type == "cpu" and not a.requires_grad
-        and torch.backends.mkldnn.is_available() and os.environ.get("LSTMKIT_GEMM", "") != "mm"
+        macs >= _ONEDNN_MACS and a.dtype == torch.float32 and a.device.type == "cpu"
+        and not (torch.is_grad_enabled() and a.requires_grad) and torch.backends.mkldnn.is_available() and os.environ.get("LSTMKIT_GEMM", "") != "mm"
     )  # fmt: skip
 
 
@@ -170,3 +173,30 @@ def matmul_tn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if _onednn(a, a.numel() * b.size(1)):
         return linear(b.t().contiguous(), a.t()).t()  # (b^T a)^T
     return torch.mm(a.t(), b)
+
+
+class _Linear(torch.autograd.Function):
+    """``x w^T + b`` through :func:`linear` forward and backward (oneDNN where it pays)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x, w)
+        return linear(x, w, bias)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        if autograd_loop.needs_recompute((g,)):  # create_graph or vmap: differentiable ops
+            return (g.mm(w) if need_x else None, g.t().mm(x) if need_w else None, g.sum(0) if need_b else None)
+        return (linear(g, w.t()) if need_x else None, matmul_tn(g, x) if need_w else None,
+                g.sum(0) if need_b else None)  # fmt: skip
+
+
+def project(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``F.linear(x, w, bias)`` for ``x (N, K)`` under autograd, its large float32 products on oneDNN."""
+    eligible = x.dtype == torch.float32 and x.device.type == "cpu" and x.size(0) * w.numel() >= _ONEDNN_MACS
+    if not eligible or autograd_loop.transforms_active() or os.environ.get("LSTMKIT_GEMM", "") == "mm" \
+            or not torch.backends.mkldnn.is_available():  # fmt: skip
+        return F.linear(x, w, bias)
+    return _Linear.apply(x, w, bias)

@@ -315,6 +315,8 @@ class LSTM(nn.Module):
             x = outs[0] if len(outs) == 1 else torch.cat(outs, 1)  # (N, D*P)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
+        if len(h_n) == 1:
+            return x, h_n[0].unsqueeze(0), c_n[0].unsqueeze(0)
         return x, torch.stack(h_n), torch.stack(c_n)
 
     def trace(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None) -> LSTMTrace:

@@ -171,8 +171,8 @@ class VariantLayerFunction(torch.autograd.Function):
         h_prev = shifted(res.out, h0, cfg.sched, cfg.reverse)  # (N, P)
         if h_mask is not None:
             h_prev = h_prev * _mask_rows(h_mask, cfg.sched)
-        d_w_hh = torch.mm(d_z.t(), h_prev) if need[3] else None  # (4H, P)
-        d_w_hr = torch.mm(d_hid.t(), res.r) if (w_hr is not None and need[4]) else None  # (P, H)
+        d_w_hh = kernel.matmul_tn(d_z, h_prev) if need[3] else None  # (4H, P)
+        d_w_hr = kernel.matmul_tn(d_hid, res.r) if (w_hr is not None and need[4]) else None  # (P, H)
         d_ln: list[Tensor | None] = list(acc[: 10 * hid].split([4 * hid, 4 * hid, hid, hid])) if ln else [None] * 4
         d_peep = acc[10 * hid if ln else 0 :].view(3, hid) if peep is not None else None
         return (d_a, dh_run, dc_run, d_w_hh, d_w_hr, *d_ln, d_peep, None, None, None, None)

@@ -32,6 +32,7 @@ steps, σ the ``recurrent_activation``, φ the ``activation``::
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, fields
 from typing import Any, Callable
@@ -41,6 +42,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.errors import ConfigError
+from lstmkit.nn import kernel
 from lstmkit.nn.autograd_loop import run_steps, use_autograd_path
 from lstmkit.nn.schedule import Schedule, final_state
 from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, variant_forward
@@ -77,7 +79,7 @@ class Variants:
     activation: str = "tanh"
     recurrent_activation: str = "sigmoid"
 
-    @property
+    @functools.cached_property
     def changes_math(self) -> bool:
         """Whether the step differs from the standard LSTM (forget_bias only changes the init)."""
         return self != Variants(forget_bias=self.forget_bias)
@@ -261,8 +263,8 @@ def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, 
 def input_part(x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Tensor], v: Variants) -> Tensor:
     """``LN_ih(x W_ih^T) + b_ih + b_hh`` for all rows at once: ``x (N, F)`` -> ``(N, 4H)``."""
     if not v.layer_norm:
-        return torch.mm(x, w_ih.t()) if bias is None else torch.addmm(bias, x, w_ih.t())  # (N, 4H)
-    a_x = torch.mm(x, w_ih.t())  # (N, 4H)
+        return kernel.project(x, w_ih, bias)  # (N, 4H)
+    a_x = kernel.project(x, w_ih)  # (N, 4H)
     offset = extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias  # β_ih + b_ih + b_hh, one pass
     return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, LN_EPS)
 
