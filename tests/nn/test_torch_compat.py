@@ -13,7 +13,7 @@ from torch.func import functional_call, grad, jacrev, vmap
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import LSTM, LSTMCell
+from lstmkit.nn import LSTM, LSTMCell, kernel
 
 F64 = torch.float64
 BACKENDS = ["auto", "fused", "explicit"]
@@ -346,8 +346,8 @@ def test_projection_on_onednn_keeps_double_backward_and_batched_grads(monkeypatc
     """At this size the variant layer's input projection runs through kernel.project's own autograd
     function (float32, oneDNN); against the same layer on F.linear (LSTMKIT_GEMM=mm)."""
     m = LSTM(32, 64, layer_norm=True, peephole=True)
-    x = torch.randn(8, 16, 32, requires_grad=True)
-    v = torch.randn(3, 8, 16, 64)
+    x = torch.randn(8, 32, 32, requires_grad=True)  # 256 rows x 256 x 32: 2^21 multiply-adds
+    v = torch.randn(3, 8, 32, 64)
 
     def run():
         out = m(x)[0]
@@ -357,9 +357,10 @@ def test_projection_on_onednn_keeps_double_backward_and_batched_grads(monkeypatc
         (batched,) = torch.autograd.grad(out, x, v, is_grads_batched=True)
         return [*grads, batched]
 
+    assert type(kernel.project(x.view(-1, 32), m.weight_ih_l0).grad_fn).__name__ == "_LinearBackward"
     got = run()
     monkeypatch.setenv("LSTMKIT_GEMM", "mm")
     want = run()
-    for a, b in zip(got, want):
-        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
+    for a, b in zip(got, want):  # float32 through two GEMM engines
+        torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-3)
     assert got[0].abs().sum() > 0
