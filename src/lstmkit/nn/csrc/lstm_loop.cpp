@@ -77,13 +77,14 @@ void forward_impl(Tensor gates, Tensor cell, Tensor tcell, Tensor r, Tensor out,
   T *g = gates.data_ptr<T>(), *c = cell.data_ptr<T>(), *tc = tcell.data_ptr<T>(), *rp = r.data_ptr<T>();
   T* y = out.data_ptr<T>();
   Tensor h_buf = at::empty_like(h0), c_buf = at::empty_like(c0);
+  Tensor z_buf = at::empty({bs[0], 4 * hid}, gates.options());
   const RowGemm recurrent(w_hh_t, bs[0]);
   for (int64_t s = 0; s < steps_n; ++s) {
     const int64_t t = reverse ? steps_n - 1 - s : s, n = bs[t], o = off[t];
     const T* hp = prev_rows<T>(y, h0.data_ptr<T>(), h_buf.data_ptr<T>(), bs, off, t, reverse, pw);
     const T* cp = prev_rows<T>(c, c0.data_ptr<T>(), c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
-    const Tensor z = recurrent(rows_of(hp, n, pw, gates));  // (n, 4H)
-    cell_forward<T>(g + o * 4 * hid, z.data_ptr<T>(), cp, c + o * hid, tc + o * hid, rp + o * hid, n, hid);
+    const T* z = recurrent.rows<T>(hp, n, z_buf.data_ptr<T>(), gates);  // (n, 4H)
+    cell_forward<T>(g + o * 4 * hid, z, cp, c + o * hid, tc + o * hid, rp + o * hid, n, hid);
     if (proj) {
       Tensor y_t = rows_of(y + o * pw, n, pw, gates);
       at::mm_out(y_t, rows_of(rp + o * hid, n, hid, gates), *w_hr_t);
@@ -156,7 +157,7 @@ void backward_impl(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, s
     }
     const T* cp = prev_rows<T>(c, c0.data_ptr<T>(), c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
     cell_backward<T>(dr, dc, g + o * 4 * hid, tc + o * hid, cp, dg + o * 4 * hid, n, hid);
-    recurrent.into<T>(dh, rows_of(dg + o * 4 * hid, n, 4 * hid, d_gates));
+    recurrent.into<T>(dh, dg + o * 4 * hid, n, d_gates);
   }
 }
 

@@ -109,7 +109,7 @@ constexpr int64_t kOneDnnMacs = int64_t(1) << 20;
 
 class RowGemm {
  public:
-  RowGemm(const Tensor& b, int64_t batch) : b_(b.contiguous()), m_(b.size(1)) {
+  RowGemm(const Tensor& b, int64_t batch) : b_(b.contiguous()), k_(b.size(0)), m_(b.size(1)) {
     const bool big = batch >= 128 && batch * b.size(0) * b.size(1) >= kOneDnnMacs;
     small_ = !big && b.scalar_type() == at::kFloat && !force_mm();
     if (big && b.scalar_type() == at::kFloat && at::hasMKLDNN() && !force_mm()) {
@@ -136,19 +136,32 @@ class RowGemm {
     return linear.call(x, packed_, std::nullopt, "none", c10::List<std::optional<c10::Scalar>>(), std::nullopt);
   }
 
-  // The product written into y's (n, m) rows.
+  // The product of x's n rows (n, k) written into y's (n, m) rows; raw rows, no tensors made on
+  // the small path.
   template <typename T>
-  void into(T* y, const Tensor& x) const {
+  void into(T* y, const T* x, int64_t n, const Tensor& like) const {
     if (small_) {  // only ever float32
-      small_gemm(x.data_ptr<float>(), b_.data_ptr<float>(), reinterpret_cast<float*>(y), x.size(0), x.size(1), m_);
+      small_gemm(reinterpret_cast<const float*>(x), b_.data_ptr<float>(), reinterpret_cast<float*>(y), n, k_, m_);
       return;
     }
-    Tensor out = rows_of(y, x.size(0), m_, x);
+    Tensor out = rows_of(y, n, m_, like);
     if (!packed_.defined()) {
-      at::mm_out(out, x, b_);
+      at::mm_out(out, rows_of(x, n, k_, like), b_);
     } else {
-      out.copy_((*this)(x));
+      out.copy_((*this)(rows_of(x, n, k_, like)));
     }
+  }
+
+  // The product of x's n rows: in buf (n, m) on the small path, else in a tensor kept until the
+  // next call.
+  template <typename T>
+  const T* rows(const T* x, int64_t n, T* buf, const Tensor& like) const {
+    if (small_ || !packed_.defined()) {
+      into<T>(buf, x, n, like);
+      return buf;
+    }
+    last_ = (*this)(rows_of(x, n, k_, like));
+    return last_.template data_ptr<T>();
   }
 
  private:
@@ -160,7 +173,8 @@ class RowGemm {
     return mm;
   }
   Tensor b_, packed_;
-  int64_t m_;
+  mutable Tensor last_;
+  int64_t k_, m_;
   bool small_ = false;
 };
 

@@ -50,6 +50,7 @@ void forward_impl(Tensor pre, Tensor gates, Tensor cell, Tensor phic, Tensor r, 
   T *y = out.data_ptr<T>(), *rp = r.data_ptr<T>();
   const T *h0p = h0.data_ptr<T>(), *c0p = c0.data_ptr<T>(), *mask = ptr<T>(h_mask), *khp = ptr<T>(kh);
   const RowGemm recurrent(w_hh_t, batch);
+  Tensor z_buf = at::empty({batch, 4 * hid}, pre.options());
   Tensor h_buf = at::empty({3, batch, pw}, pre.options());  // masked h, assembled h, h̃
   Tensor c_buf = at::empty({batch, hid}, pre.options());
   T *hr_b = h_buf[0].data_ptr<T>(), *hp_b = h_buf[1].data_ptr<T>(), *ht_b = h_buf[2].data_ptr<T>();
@@ -63,8 +64,8 @@ void forward_impl(Tensor pre, Tensor gates, Tensor cell, Tensor phic, Tensor r, 
       for (int64_t k = 0; k < n * pw; ++k) hr_b[k] = hp[k] * mask[k];
       hr = hr_b;
     }
-    const Tensor z = recurrent(rows_of(hr, n, pw, pre));  // (n, 4H)
-    cell_forward<T>(P, z.data_ptr<T>(), cp, rp + o * hid, o, n);
+    const T* z = recurrent.rows<T>(hr, n, z_buf.data_ptr<T>(), pre);  // (n, 4H)
+    cell_forward<T>(P, z, cp, rp + o * hid, o, n);
     T* yt = y + o * pw;
     const T* ht = rp + o * hid;  // h̃ = r without projection
     if (proj) {
@@ -128,8 +129,7 @@ void backward_impl(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor dA, Tensor
     }
     const T* cp = prev_rows<T>(P.cell, c0p, c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
     cell_backward<T>(P, dr, dc, cp, dAp, dzp, scratch.data_ptr<T>(), o, n);
-    const Tensor dz_t = rows_of(dzp + o * 4 * hid, n, 4 * hid, pre);
-    recurrent.into<T>(!mask && !khp ? dh : b1, dz_t);  // dh_{t-1} = k_h dh + m ⊙ (dz W_hh)
+    recurrent.into<T>(!mask && !khp ? dh : b1, dzp + o * 4 * hid, n, pre);  // dh_{t-1} = k_h dh + m ⊙ (dz W_hh)
     if (!mask && !khp) continue;
     const T* k_t = khp ? khp + o * pw : nullptr;
 #pragma omp simd
