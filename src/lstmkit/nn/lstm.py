@@ -85,6 +85,11 @@ class LSTM(nn.Module):
             over one step at a time otherwise, with the non-recurrent work (input projection,
             its layer norm, the weight drop) done once for all steps either way.
 
+    As torch.nn.LSTM on every backend: double backward (``create_graph=True``, e.g. gradient
+    penalties), batched gradients and torch.func (``jacrev``, ``grad``, ``vmap``: the explicit
+    backend then differentiates its per-step autograd loop, :mod:`lstmkit.nn.autograd_loop`),
+    autocast (runs in autocast's dtype), an empty batch, and ``all_weights``.
+
     Shapes (batch_first=False; swap T and B otherwise; unbatched input drops B):
         input ``(T, B, F)`` or a PackedSequence; ``h_0 (L*D, B, P)``, ``c_0 (L*D, B, H)``;
         output ``(T, B, D*P)`` (PackedSequence in, PackedSequence out), ``h_n``, ``c_n`` as h_0, c_0.
