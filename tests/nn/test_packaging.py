@@ -8,6 +8,7 @@
 - a failed build says so once on stderr (an ExtensionWarning), and with
   ``LSTMKIT_REQUIRE_EXTENSION=1`` it is an error instead of the fallback.
 """
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -90,6 +91,8 @@ def test_package_data_lists_every_source_the_build_needs():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_COMPILER, reason="no C++ compiler on this machine")
+@pytest.mark.skipif(importlib.util.find_spec("setuptools") is None,
+                    reason="setuptools is not installed: no offline wheel build (--no-build-isolation)")  # fmt: skip
 def test_wheel_installs_and_builds_the_compiled_loop(tmp_path):
     """pip wheel -> fresh venv -> the installed copy builds its extension and runs it (about a minute)."""
     pip = [sys.executable, "-m", "pip"]
