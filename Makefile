@@ -30,8 +30,10 @@ browser-deps:
 	      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium tidy >/dev/null 2>&1; }; }; } || \
 	  echo "chromium or tidy not installed: the report.html browser and validator tests will be skipped"
 
+# With a C++ compiler on the machine, a compiled LSTM loop that fails to build fails the suite
+# (LSTMKIT_REQUIRE_EXTENSION) instead of falling back to the PyTorch loop unnoticed.
 test: install browser-deps
-	$(PY) -m pytest -q -n 2
+	LSTMKIT_REQUIRE_EXTENSION=$$(command -v $${CXX:-c++} >/dev/null && echo 1 || echo 0) $(PY) -m pytest -q -n 2
 
 bench: install
 	$(PY) benchmarks/bench_lstm.py

@@ -8,6 +8,9 @@ For each (batch, length, input, hidden, layers) of the grid, times
 - ``lstm.trace`` on the fused backend (forward only: it runs without gradients);
 - explicit ``py``: the explicit backend with its PyTorch time loop (``LSTMKIT_NO_EXTENSION``),
   next to ``explicit`` with the compiled loop (when it builds);
+- a double-backward table: the weight gradients of a gradient penalty
+  (``out.pow(2).sum() + |d out.sum() / dx|²``, ``create_graph=True``) with explicit against
+  torch.nn.LSTM, at the grid points up to (32, 100, 64, 256);
 - a second table, forward + backward in training mode of the explicit backend with each
   variant (its compiled loop with the hand-written backward, when the extension builds), as a
   ratio to plain torch.nn.LSTM and as a speedup over a naive per-step autograd loop of
@@ -134,6 +137,25 @@ def make_variant_methods(batch: int, length: int, inp: int, hidden: int, layers:
     return methods
 
 
+def make_double_backward_methods(batch: int, length: int, inp: int, hidden: int, layers: int):
+    """The weight gradients of a gradient penalty (a double backward): torch.nn.LSTM and explicit."""
+    ref = torch.nn.LSTM(inp, hidden, layers)
+    explicit = LSTM.from_torch(ref, backend="explicit")
+    x = torch.randn(length, batch, inp, requires_grad=True)
+
+    def penalty(module: torch.nn.Module) -> Callable[[], None]:
+        params = list(module.parameters())
+
+        def run() -> None:
+            out = module(x)[0]
+            (gx,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+            torch.autograd.grad(out.pow(2).sum() + gx.pow(2).sum(), params)
+
+        return run
+
+    return {"torch": penalty(ref), "explicit": penalty(explicit)}
+
+
 def measure(methods: dict[str, Callable[[], None]], budget_s: float, min_rounds: int,
             clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:  # fmt: skip
     """Median seconds per call of each method, rounds interleaved, within about budget_s."""
@@ -186,6 +208,14 @@ def main() -> None:
             f"| {fb['explicit_py'] / tb:.2f} | {fb['naive'] / tb:.2f} |",
             flush=True,
         )
+    print("\nDouble backward (gradient penalty, create_graph=True): explicit / torch\n")
+    print("| B, T, F, H, L | torch ms | explicit / torch |")
+    print("|---|---:|---:|")
+    for cfg in grid:
+        if cfg[0] * cfg[1] * cfg[3] > 32 * 100 * 256:
+            continue
+        t = measure(make_double_backward_methods(*cfg), budget / 2, min_rounds, clock)
+        print(f"| {', '.join(map(str, cfg))} | {t['torch'] * 1e3:.2f} | {t['explicit'] / t['torch']:.2f} |", flush=True)
     if args.no_variants:
         return
     print("\nVariants, forward + backward in training mode: `x / torch` is the ratio to plain torch.nn.LSTM, "

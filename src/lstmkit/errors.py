@@ -2,6 +2,10 @@
 
 Library code raises these; only the command line prints them (as one ``error: ...`` line)
 and turns them into exit code 2. Anything else escaping is a bug (exit code 1).
+
+:class:`ConfigError` is also a :class:`ValueError` (and :class:`ConfigTypeError` a
+:class:`TypeError`), so code written against torch (``except ValueError``) catches the layer's
+constructor errors as it catches ``torch.nn.LSTM``'s.
 """
 
 
@@ -13,8 +17,12 @@ class DataError(LstmkitError):
     """The data cannot be used: missing, malformed, too short, or not what the model expects."""
 
 
-class ConfigError(LstmkitError):
+class ConfigError(LstmkitError, ValueError):
     """A flag, configuration file or hyperparameter has a wrong name, type or value."""
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """A hyperparameter of the wrong type (``hidden_size=5.0``, ``batch_first="False"``)."""
 
 
 class CheckpointError(LstmkitError):

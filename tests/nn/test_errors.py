@@ -24,13 +24,13 @@ def test_wrong_state_shapes(backend):
     m = LSTM(10, 4, num_layers=2, proj_size=2, backend=backend)
     x = torch.randn(5, 3, 10)
     h0, c0 = torch.zeros(2, 3, 2), torch.zeros(2, 3, 4)
-    msg = "Expected h_0 of shape (2, 3, 2) = (num_layers * num_directions, batch, proj_size), got (2, 4, 2)"
+    msg = "Expected hidden[0] size (2, 3, 2), got [2, 4, 2]: h_0 is (num_layers * num_directions, batch, proj_size)"
     with pytest.raises(RuntimeError, match=re.escape(msg)):
         m(x, (torch.zeros(2, 4, 2), c0))
-    msg = "Expected c_0 of shape (2, 3, 4) = (num_layers * num_directions, batch, hidden_size), got (1, 3, 4)"
+    msg = "Expected hidden[1] size (2, 3, 4), got [1, 3, 4]: c_0 is (num_layers * num_directions, batch, hidden_size)"
     with pytest.raises(RuntimeError, match=re.escape(msg)):
         m(x, (h0, torch.zeros(1, 3, 4)))
-    msg = "For batched 3-D input, hx and cx should also be 3-D but got 2-D, 3-D tensors"
+    msg = "For batched 3-D input, hx and cx should also be 3-D but got (2-D, 3-D) tensors"
     with pytest.raises(RuntimeError, match=re.escape(msg)):
         m(x, (h0[0], c0))
     with pytest.raises(TypeError, match=re.escape("hx must be a tuple (h_0, c_0) of two tensors, got Tensor")):
@@ -39,7 +39,7 @@ def test_wrong_state_shapes(backend):
 
 def test_mismatched_dtypes():
     m = LSTM(10, 4)
-    msg = ("LSTM input dtype (torch.float64) does not match weight dtype (torch.float32). "
+    msg = ("RNN input dtype (torch.float64) does not match weight dtype (torch.float32). "
            "Convert input: input.to(torch.float32), or convert model: model.to(torch.float64)")  # fmt: skip
     with pytest.raises(ValueError, match=re.escape(msg)):
         m(torch.randn(5, 3, 10, dtype=torch.float64))
@@ -93,10 +93,12 @@ def test_variant_layer_cannot_become_torch_lstm():
 @pytest.mark.parametrize(
     "kwargs,msg",
     [
-        ({"hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
-        ({"num_layers": 1.5}, "num_layers must be a positive integer, got 1.5"),
-        ({"dropout": 1.5}, "dropout must be a number in [0, 1] (the probability of zeroing), got 1.5"),
-        ({"proj_size": 8}, "proj_size must be smaller than hidden_size, got proj_size=8 and hidden_size=8"),
+        ({"hidden_size": 0}, "hidden_size must be greater than zero, got 0"),
+        ({"num_layers": 0}, "num_layers must be greater than zero, got 0"),
+        ({"proj_size": -1}, "proj_size should be a positive integer or zero to disable projections, got -1"),
+        ({"dropout": 1.5}, "dropout should be a number in range [0, 1] representing the probability of an element "
+                           "being zeroed, got 1.5"),
+        ({"proj_size": 8}, "proj_size has to be smaller than hidden_size, got proj_size=8 and hidden_size=8"),
         ({"backend": "fast"}, "backend must be one of auto, fused, explicit, got 'fast'"),
         ({"backend": "fusd"}, "backend must be one of auto, fused, explicit, got 'fusd'; did you mean 'fused'?"),
     ],
@@ -114,9 +116,9 @@ def test_dropout_with_one_layer_warns():
 
 def test_cell_errors():
     cell = LSTMCell(10, 4)
-    with pytest.raises(RuntimeError, match=re.escape("input.size(-1) must be equal to input_size. Expected 10, got 7")):
+    with pytest.raises(RuntimeError, match=re.escape("input has inconsistent input_size: got 7 expected 10")):
         cell(torch.randn(3, 7))
-    with pytest.raises(RuntimeError, match=re.escape("Expected c of shape (3, 4) = (batch, hidden_size), got (3, 5)")):
+    with pytest.raises(RuntimeError, match=re.escape("hidden1 has inconsistent hidden_size: got 5, expected 4")):
         cell(torch.randn(3, 10), (torch.zeros(3, 4), torch.zeros(3, 5)))
     with pytest.raises(ValueError, match=re.escape("LSTMCell: Expected input to be 1D or 2D, got 3D instead")):
         cell(torch.randn(1, 3, 10))

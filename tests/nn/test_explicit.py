@@ -56,16 +56,6 @@ def test_layer_gradcheck_bidirectional_projected_packed():
     assert gradcheck(fn, (x, h0, c0, *m.parameters()), eps=1e-6, atol=1e-7)
 
 
-def test_double_backward_is_refused_clearly():
-    m = LSTM(F_IN, H, backend="explicit", dtype=torch.float64)
-    x = torch.randn(3, 2, F_IN, dtype=torch.float64, requires_grad=True)
-    out = m(x)[0]
-    v = torch.ones_like(out, requires_grad=True)
-    (gx,) = torch.autograd.grad(out, x, grad_outputs=v, create_graph=True)
-    with pytest.raises(RuntimeError, match="once_differentiable"):
-        gx.sum().backward()
-
-
 def test_no_grad_inputs_skip_gradients():
     m = LSTM(F_IN, H, backend="explicit")
     m.weight_ih_l0.requires_grad_(False)
@@ -106,3 +96,21 @@ def test_explicit_dropout_is_inverted_dropout_on_the_output_of_every_layer_but_t
     torch.testing.assert_close(out, y1, atol=1e-12, rtol=0)
     torch.testing.assert_close(h_n, torch.cat([h0_n, h1_n]), atol=1e-12, rtol=0)
     assert (y0 - F.dropout(y0, 0.3, training=True) != 0).any()  # the mask does drop something
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"bidirectional": True, "proj_size": 2, "num_layers": 2}], ids=["plain", "bidir-proj"])
+def test_inference_in_chunks_of_steps_matches_torch(kwargs, monkeypatch):
+    """Without a graph to record the explicit forward runs its steps in chunks (here of 2 steps)."""
+    from lstmkit.nn import explicit, kernel
+
+    if not kernel.available():
+        pytest.skip("the chunked inference forward needs the compiled loop")
+    monkeypatch.setattr(explicit, "_CHUNK_GATES", 2 * 3 * 4 * H)  # 2 steps of B=3
+    ref = torch.nn.LSTM(F_IN, H, dtype=torch.float64, **kwargs)
+    ours = LSTM.from_torch(ref, backend="explicit")
+    x = torch.randn(7, 3, F_IN, dtype=torch.float64)
+    lead = ours.num_layers * ours.num_directions
+    hx = (torch.randn(lead, 3, ours.proj_size or H, dtype=torch.float64), torch.randn(lead, 3, H, dtype=torch.float64))
+    with torch.no_grad():
+        got, want = ours(x, hx), ref(x, hx)
+    torch.testing.assert_close(got, want)

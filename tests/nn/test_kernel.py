@@ -86,3 +86,22 @@ def test_env_var_forces_the_pytorch_loop(monkeypatch):
     monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "0")
     assert kernel.usable_for(torch.zeros(1)) == kernel.available()
     assert not kernel.usable_for(torch.zeros(1, dtype=torch.float16))
+
+
+@needs_kernel
+@pytest.mark.parametrize("batch,hidden", [(13, 20), (128, 64)], ids=["register-blocks", "onednn"])
+def test_float32_matmul_paths_match_torch(batch, hidden):
+    """The compiled loop's float32 matmuls: its own register-blocked kernel (13 rows = 6 + 6 + 1,
+    4H = 80 columns = 64 + 16) and oneDNN's (128 rows and more), forward and backward."""
+    ref = torch.nn.LSTM(7, hidden, bidirectional=True)
+    ours = LSTM.from_torch(ref, backend="explicit")
+    x = torch.randn(9, batch, 7, requires_grad=True)
+    results = []
+    for module in (ours, ref):
+        out, (h_n, c_n) = module(x)
+        loss = (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum() + c_n.sum()
+        results.append([out, h_n, *torch.autograd.grad(loss, [x, *module.parameters()])])
+        with torch.no_grad():
+            results[-1].append(module(x)[0])  # the inference forward
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, atol=2e-5, rtol=1e-4)

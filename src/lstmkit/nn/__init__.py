@@ -7,7 +7,10 @@
 - :class:`LSTMTrace` (``trace.py``): every gate, cell and hidden state of a forward pass.
 - ``variants.py``: the variant keywords (layer norm, peepholes, ...), their parameters and step;
   ``variant_explicit.py``: the variant layer's compiled loop with a hand-written backward.
-- ``kernel.py`` + ``csrc/``: the compiled time loops of the explicit backend, with its fallback.
+- ``kernel.py`` + ``csrc/``: the compiled time loops of the explicit backend and its large
+  matmuls, with the fallback; ``explicit_steps.py``: the plain backward loop in PyTorch ops.
+- ``autograd_loop.py``: the explicit backend as per-step autograd ops, for double backward,
+  batched gradients, torch.func and an empty batch.
 - :class:`StatefulLSTM`, :func:`detach_state` (``stateful.py``): truncated BPTT across batches.
 - ``checks.py``: validation of constructor arguments, inputs and states.
 """

@@ -43,13 +43,14 @@ class LSTMCell(nn.Module):
         if None; returns ``(h', c')`` of the same shape as h, c.
 
     Raises:
-        ConfigError: invalid sizes or unknown variant keywords.
+        ConfigError (a ValueError): invalid sizes or unknown variant keywords.
+        ConfigTypeError (a TypeError): a size that is not an int, a ``bias`` that is not a bool.
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, device: Any = None,
                  dtype: Any = None, **variants: Any) -> None:  # fmt: skip
         super().__init__()
-        checks.check_sizes(input_size=input_size, hidden_size=hidden_size)
+        checks.check_sizes(input_size=input_size, hidden_size=hidden_size, bias=bias)
         self.variants = checks.check_variants("LSTMCell", variants, bias=bias)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         factory = {"device": device, "dtype": dtype}
@@ -83,8 +84,9 @@ class LSTMCell(nn.Module):
         """One step; see the class docstring.
 
         Raises:
-            ValueError: input not 1-D/2-D, or dtypes of input, parameters and states differ.
-            RuntimeError: input feature size other than input_size, or states of the wrong shape.
+            ValueError: input or a state not 1-D/2-D, or dtypes of input, parameters and states differ.
+            RuntimeError: input feature size other than input_size, or states whose batch or
+                width does not fit (torch.nn.LSTMCell's texts).
         """
         checks.check_input(input, input_size=self.input_size, weight=self.weight_ih, dims=(1, 2), owner="LSTMCell")
         batched = input.dim() == 2
@@ -92,11 +94,7 @@ class LSTMCell(nn.Module):
         if hx is None:
             h = c = checks.zeros_state(x.size(0), self.hidden_size, lead=(), like=x)
         else:
-            h, c = checks.unpack_hx(hx)
-            expected = (x.size(0), self.hidden_size) if batched else (self.hidden_size,)
-            for name, state in (("h", h), ("c", c)):
-                checks.check_state(state, name=name, expected=expected, input=input,
-                                   meaning="batch, hidden_size" if batched else "hidden_size")  # fmt: skip
+            h, c = checks.check_cell_state(hx, input=input, hidden_size=self.hidden_size)
             if not batched:
                 h, c = h.unsqueeze(0), c.unsqueeze(0)
         if self.variants.changes_math:

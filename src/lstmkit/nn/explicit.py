@@ -32,13 +32,13 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
-from lstmkit.nn import kernel
+from lstmkit.nn import autograd_loop, explicit_steps, kernel
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
 
-# Rows per chunk of the backward's factor computation: about 256 KiB of float32 gates.
-_CHUNK_ELEMENTS = 1 << 16
+# Gate elements per chunk of steps of the inference forward: about 4 MiB of float32.
+_CHUNK_GATES = 1 << 20
 
 # torch's gate blocks i=0, f=1, g=2, o=3, in the internal order [o, i, f, g]
 _INTERNAL_BLOCKS = (3, 0, 1, 2)
@@ -123,10 +123,8 @@ def layer_forward(
     hid = w_hh.size(0) // 4
     n_rows = x.size(0)
     gates, cell, out = into if into is not None else (None, None, None)
-    if bias is None:
-        gates = torch.mm(x, w_ih.t(), out=gates)  # (N, 4H)
-    else:
-        gates = torch.addmm(bias, x, w_ih.t(), out=gates)  # (N, 4H)
+    projected = kernel.linear(x, w_ih, bias)  # (N, 4H)
+    gates = projected if gates is None else gates.copy_(projected)
     cell = x.new_empty(n_rows, hid) if cell is None else cell  # (N, H)
     tcell = x.new_empty(n_rows, hid)  # (N, H)
     out = x.new_empty(n_rows, h0.size(1)) if out is None else out  # (N, P)
@@ -160,95 +158,6 @@ def layer_forward(
         if w_hr_t is not None:
             torch.mm(r_s[t], w_hr_t, out=y_s[t])
     return LayerResult(out, gates, cell, tcell, r)
-
-
-def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor]:
-    """The factors that turn state gradients into gate gradients, for all steps::
-
-        p_o = σ'(o) tanh(c_t)    p_i = σ'(i) g    p_f = σ'(f) c_{t-1}    p_g = i (1 - g²)
-        k = o (1 - tanh(c_t)²)                      # dc_t / dr_t
-
-    Computed in chunks of rows small enough to stay in cache: a handful of whole-tensor ops
-    per chunk instead of per step. For the PyTorch loop; the compiled one computes them inline.
-
-    Returns:
-        ``p (N, 4H)`` in internal order [o,i,f,g] and ``k (N, H)``.
-    """
-    gates, tcell, r = fwd.gates, fwd.tcell, fwd.r
-    n_rows, hid = fwd.cell.shape
-    c_prev = shifted(fwd.cell, c0, sched, reverse)  # (N, H)
-    p, k = torch.empty_like(gates), torch.empty_like(fwd.cell)
-    chunk = max(64, _CHUNK_ELEMENTS // (4 * hid))
-    for a in range(0, n_rows, chunk):
-        rows = slice(a, min(a + chunk, n_rows))
-        s, pc, tc = gates[rows, : 3 * hid], p[rows], tcell[rows]
-        o, i, g = gates[rows, :hid], gates[rows, hid : 2 * hid], gates[rows, 3 * hid :]
-        torch.addcmul(s, s, s, value=-1, out=pc[:, : 3 * hid])  # σ' = σ - σ²
-        pc[:, :hid].mul_(tc)
-        pc[:, hid : 2 * hid].mul_(g)
-        pc[:, 2 * hid : 3 * hid].mul_(c_prev[rows])
-        pg = torch.mul(g, g, out=pc[:, 3 * hid :])
-        torch.addcmul(i, i, pg, value=-1, out=pg)  # i - i g²
-        torch.addcmul(o, r[rows], tc, value=-1, out=k[rows])  # o - o tanh(c)², r = o tanh(c)
-    return p, k
-
-
-def _backward_steps(d_out: Tensor, d_hn: Tensor, d_cn: Tensor, d_gates: Tensor, fwd: LayerResult, c0: Tensor,
-                    w_hh: Tensor, w_hr: Tensor | None, sched: Schedule,
-                    reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
-    """The PyTorch time loop of :func:`layer_backward`: fills ``d_gates``, returns ``dh_0, dc_0, d_hid``."""
-    gates, hid = fwd.gates, fwd.cell.size(1)
-    p, k = grad_factors(fwd, c0, sched, reverse)
-    bs, n_rows = sched.batch_sizes, gates.size(0)
-    dg_all = d_gates.split(bs)
-    dg_o = d_gates[:, :hid].split(bs)
-    dg_ifg = d_gates.view(n_rows, 4, hid)[:, 1:].split(bs)  # (n, 3, H) per step
-    p_o = p[:, :hid].split(bs)
-    p_ifg = p.view(n_rows, 4, hid)[:, 1:].split(bs)
-    k_s, f_s, dy_s = k.split(bs), gates[:, 2 * hid : 3 * hid].split(bs), d_out.split(bs)
-
-    dh_run = d_hn.clone()  # (B, P)
-    dc_run = d_cn.clone()  # (B, H)
-    rows = {n: (dh_run[:n], dc_run[:n], dc_run[:n].unsqueeze(1)) for n in set(bs)}
-    d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
-    if w_hr is not None:
-        d_hid = torch.empty_like(fwd.out)
-        dh_s = d_hid.split(bs)
-        dr_buf = d_cn.new_empty(d_cn.shape)  # (B, H)
-        dr_rows = {n: dr_buf[:n] for n in set(bs)}
-    order = list(reversed(sched.order(reverse)))
-    if sched.is_uniform:
-        # dh_t = dy_t + dA_{t+1} W_hh arrives in one addmm; dh holds dy + carry on entry.
-        dh, dc, dc3 = rows[bs[0]]
-        dh_in = dh if w_hr is None else dh_s[order[0]]  # (B, P)
-        torch.add(dy_s[order[0]], d_hn, out=dh_in)
-        for j, t in enumerate(order):
-            dr = dh_in if w_hr is None else torch.mm(dh_in, w_hr, out=dr_buf)  # (B, H)
-            dc.addcmul_(dr, k_s[t])
-            torch.mul(dr, p_o[t], out=dg_o[t])
-            torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
-            dc.mul_(f_s[t])
-            if j + 1 < len(order):
-                q = order[j + 1]
-                dh_in = dh if w_hr is None else dh_s[q]
-                torch.addmm(dy_s[q], dg_all[t], w_hh, out=dh_in)
-            else:
-                torch.mm(dg_all[t], w_hh, out=dh)
-        return dh_run, dc_run, d_hid
-    for t in order:
-        n = bs[t]
-        dh, dc, dc3 = rows[n]
-        if w_hr is None:
-            dr = dh.add_(dy_s[t])
-        else:
-            torch.add(dy_s[t], dh, out=dh_s[t])
-            dr = torch.mm(dh_s[t], w_hr, out=dr_rows[n])  # (n, H)
-        dc.addcmul_(dr, k_s[t])
-        torch.mul(dr, p_o[t], out=dg_o[t])
-        torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
-        dc.mul_(f_s[t])
-        torch.mm(dg_all[t], w_hh, out=dh)
-    return dh_run, dc_run, d_hid
 
 
 def layer_backward(
@@ -288,11 +197,12 @@ def layer_backward(
         torch.ops.lstmkit.backward_loop(d_out, dh_run, dc_run, d_gates, d_hid, gates, fwd.tcell, fwd.cell, c0,
                                         w_hh.contiguous(), w_hr, list(bs), reverse)  # fmt: skip
     else:
-        dh_run, dc_run, d_hid = _backward_steps(d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr, sched, reverse)
+        dh_run, dc_run, d_hid = explicit_steps.backward_steps(d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr,
+                                                              sched, reverse)  # fmt: skip
     need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
-    dx = torch.mm(d_gates, w_ih) if need_x else None  # (N, F)
-    dw_ih = torch.mm(d_gates.t(), x) if need_ih else None  # (4H, F)
-    dw_hh = torch.mm(d_gates.t(), shifted(fwd.out, h0, sched, reverse)) if need_hh else None  # (4H, P)
+    dx = kernel.linear(d_gates, w_ih.t()) if need_x else None  # (N, F)
+    dw_ih = kernel.matmul_tn(d_gates, x) if need_ih else None  # (4H, F)
+    dw_hh = kernel.matmul_tn(d_gates, shifted(fwd.out, h0, sched, reverse)) if need_hh else None  # (4H, P)
     db = d_gates.sum(0) if need_b else None  # (4H,)
     dw_hr = torch.mm(d_hid.t(), fwd.r) if (need_hr and d_hid is not None) else None  # (P, H)
     return dx, dh_run, dc_run, dw_ih, dw_hh, db, dw_hr
@@ -304,7 +214,9 @@ class LSTMLayerFunction(torch.autograd.Function):
     ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse) -> (out, h_n, c_n)`` with
     weights in torch's layout and gate order; ``b_ih, b_hh, w_hr`` may be None. Shapes:
     ``x (N, F)``, ``h0 (B, P)``, ``c0 (B, H)``, ``out (N, P)``, ``h_n (B, P)``, ``c_n (B, H)``.
-    Double backward is not supported.
+    The backward is the hand-written one, except under ``create_graph`` (double backward) or
+    vmap (batched gradients), where it differentiates :func:`lstmkit.nn.autograd_loop.plain_layer`
+    recomputed from the saved inputs.
     """
 
     @staticmethod
@@ -324,31 +236,71 @@ class LSTMLayerFunction(torch.autograd.Function):
         hid = w_hh.size(0) // 4
         w_ih_i, w_hh_i = to_internal(w_ih, hid), to_internal(w_hh, hid)
         bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
-        x, h0, c0 = x.contiguous(), h0.contiguous(), c0.contiguous()
-        fwd = layer_forward(x, h0, c0, w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
+        fwd = layer_forward(x.contiguous(), h0.contiguous(), c0.contiguous(), w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
         h_n, c_n = final_state(fwd.out, sched, reverse), final_state(fwd.cell, sched, reverse)
-        ctx.sched, ctx.reverse, ctx.hid, ctx.has_bias = sched, reverse, hid, b_ih is not None
+        ctx.sched, ctx.reverse, ctx.hid = sched, reverse, hid
         r = fwd.r if w_hr is not None else None  # without projection r is out, saved already
-        ctx.save_for_backward(x, h0, c0, w_ih_i, w_hh_i, w_hr, fwd.out, fwd.gates, fwd.cell, fwd.tcell, r)
+        # the inputs as given (their graphs intact, for the recomputing backward), then the
+        # internal-order weights and what the forward kept
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, fwd.out, fwd.gates, fwd.cell,
+                              fwd.tcell, r)  # fmt: skip
         return fwd.out, h_n, c_n
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
-        x, h0, c0, w_ih, w_hh, w_hr, out, gates, cell, tcell, r = ctx.saved_tensors
-        fwd = LayerResult(out, gates, cell, tcell, out if r is None else r)
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, out, gates, cell, tcell, r = ctx.saved_tensors
         nd = ctx.needs_input_grad
+        if autograd_loop.needs_recompute((d_out, d_hn, d_cn)):  # create_graph or vmap: differentiate the autograd loop
+            def run(*args: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+                return autograd_loop.plain_layer(*args, ctx.sched, ctx.reverse)
+
+            grads = autograd_loop.recompute_backward(run, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr), nd[:8],
+                                                     (d_out, d_hn, d_cn))  # fmt: skip
+            return (*grads, None, None)
+        fwd = LayerResult(out, gates, cell, tcell, out if r is None else r)
         needs = (nd[0], nd[1], nd[2], nd[3], nd[4], nd[5] or nd[6], nd[7])
         dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr = layer_backward(
-            d_out.contiguous(), d_hn, d_cn, x=x, h0=h0, c0=c0, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr, fwd=fwd,
-            sched=ctx.sched, reverse=ctx.reverse, needs=needs,
+            d_out.contiguous(), d_hn, d_cn, x=x.contiguous(), h0=h0.contiguous(), c0=c0.contiguous(), w_ih=w_ih_i,
+            w_hh=w_hh_i, w_hr=w_hr, fwd=fwd, sched=ctx.sched, reverse=ctx.reverse, needs=needs,
         )  # fmt: skip
         hid = ctx.hid
         dw_ih = None if dw_ih is None else to_torch_order(dw_ih, hid)
         dw_hh = None if dw_hh is None else to_torch_order(dw_hh, hid)
-        db = None if (db is None or not ctx.has_bias) else to_torch_order(db, hid)
+        db = None if (db is None or b_ih is None) else to_torch_order(db, hid)
         db2 = None if db is None else db.clone()  # b_ih and b_hh must not share one tensor
         return dx, dh0, dc0, dw_ih, dw_hh, db, db2, dw_hr, None, None
+
+
+def infer_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor | None,
+                w_hr: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """:func:`layer_forward` when no backward will follow: ``(out (N, P), h_n, c_n)``.
+
+    With the compiled loop and a padded batch, the steps run in chunks of about 4 MiB of gates,
+    each chunk's input projection, gates, cell and tanh(cell) in buffers the allocator reuses,
+    so a long sequence never touches (and page-faults) memory for all steps' gates. Arguments
+    as :func:`layer_forward` (internal gate order).
+    """
+    hid, batch, steps = w_hh.size(0) // 4, sched.batch, sched.steps
+    per = max(1, _CHUNK_GATES // max(1, batch * 4 * hid))  # steps per chunk
+    if per >= steps or not sched.is_uniform or not kernel.usable_for(x):
+        fwd = layer_forward(x, h0, c0, w_ih, w_hh, bias, w_hr, sched, reverse)
+        return fwd.out, final_state(fwd.out, sched, reverse), final_state(fwd.cell, sched, reverse)
+    out = x.new_empty(x.size(0), h0.size(1))  # (N, P)
+    w_hh_t = w_hh.t().contiguous()  # (P, 4H)
+    w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
+    h, c = h0.contiguous(), c0.contiguous()
+    starts = list(range(0, steps, per))
+    for start in reversed(starts) if reverse else starts:
+        n = min(per, steps - start)
+        rows = slice(start * batch, (start + n) * batch)
+        gates = kernel.linear(x[rows], w_ih, bias)  # (n B, 4H)
+        cell, tcell = x.new_empty(n * batch, hid), x.new_empty(n * batch, hid)
+        y = out[rows]
+        r = y if w_hr is None else x.new_empty(n * batch, hid)
+        torch.ops.lstmkit.forward_loop(gates, cell, tcell, r, y, h, c, w_hh_t, w_hr_t, [batch] * n, reverse)
+        last = slice(0, batch) if reverse else slice((n - 1) * batch, n * batch)  # the chunk's final step
+        h, c = y[last], cell[last]
+    return out, h.clone(), c.clone()
 
 
 def explicit_layer(
@@ -365,4 +317,11 @@ def explicit_layer(
     w_ih, w_hh = weights[0], weights[1]
     b_ih, b_hh = (weights[2], weights[3]) if has_bias else (None, None)
     w_hr = weights[4 if has_bias else 2] if len(weights) == (5 if has_bias else 3) else None
-    return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
+    if autograd_loop.use_autograd_path(sched):  # under torch.func, or an empty batch
+        return autograd_loop.plain_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, h0, c0, *weights)):
+        return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
+    hid = w_hh.size(0) // 4  # inference: no graph, no saved tensors
+    bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
+    return infer_layer(x.contiguous(), h0, c0, to_internal(w_ih, hid), to_internal(w_hh, hid), bias, w_hr, sched,
+                       reverse)  # fmt: skip

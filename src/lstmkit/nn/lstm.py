@@ -85,13 +85,20 @@ class LSTM(nn.Module):
             over one step at a time otherwise, with the non-recurrent work (input projection,
             its layer norm, the weight drop) done once for all steps either way.
 
+    As torch.nn.LSTM on every backend: double backward (``create_graph=True``, e.g. gradient
+    penalties), batched gradients and torch.func (``jacrev``, ``grad``, ``vmap``: the explicit
+    backend then differentiates its per-step autograd loop, :mod:`lstmkit.nn.autograd_loop`),
+    autocast (runs in autocast's dtype), an empty batch, and ``all_weights``.
+
     Shapes (batch_first=False; swap T and B otherwise; unbatched input drops B):
         input ``(T, B, F)`` or a PackedSequence; ``h_0 (L*D, B, P)``, ``c_0 (L*D, B, H)``;
         output ``(T, B, D*P)`` (PackedSequence in, PackedSequence out), ``h_n``, ``c_n`` as h_0, c_0.
 
     Raises:
-        ConfigError: for invalid constructor arguments, unknown variant keywords or values, or
-            ``backend="fused"`` with a variant that changes the step.
+        ConfigError (a ValueError): for invalid constructor arguments, unknown variant keywords
+            or values, or ``backend="fused"`` with a variant that changes the step.
+        ConfigTypeError (a TypeError): a size that is not an int or a flag that is not a bool,
+            as torch.nn.LSTM.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -100,7 +107,8 @@ class LSTM(nn.Module):
                  **variants: Any) -> None:  # fmt: skip
         super().__init__()
         checks.check_sizes(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-                           dropout=dropout, proj_size=proj_size, backend=backend)  # fmt: skip
+                           dropout=dropout, proj_size=proj_size, backend=backend, bias=bias,
+                           batch_first=batch_first, bidirectional=bidirectional)  # fmt: skip
         self.variants = checks.check_variants("LSTM", variants, bias=bias)
         if backend == "fused" and self.variants.changes_math:
             raise ConfigError(
@@ -158,6 +166,11 @@ class LSTM(nn.Module):
     def _flat_weights(self) -> list[Tensor]:
         return [getattr(self, n) for n in self._flat_weights_names]
 
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """The parameters per layer and direction, ``[[w_ih, w_hh, (b_ih, b_hh), (w_hr)], ...]``, as torch's."""
+        return [self.layer_weights(layer, d) for layer in range(self.num_layers) for d in range(self.num_directions)]
+
     def layer_weights(self, layer: int, direction: int) -> list[Tensor]:
         """The flat weights ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]`` of one layer-direction."""
         per = len(self._flat_weights_names) // (self.num_layers * self.num_directions)
@@ -203,6 +216,7 @@ class LSTM(nn.Module):
             batched, batch_sizes, sorted_idx, unsorted_idx = input.dim() == 3, None, None, None
             data = input if batched else input.unsqueeze(0 if self.batch_first else 1)
             b_dim, t_dim = (0, 1) if self.batch_first else (1, 0)
+            checks.check_steps(data.size(t_dim))
             sched = Schedule.uniform(data.size(t_dim), data.size(b_dim))
         batch = sched.batch
         if hx is None:
@@ -215,14 +229,14 @@ class LSTM(nn.Module):
                 dims = tuple(getattr(s, "ndim", None) for s in (h0, c0))
                 kind = "batched 3-D" if batched else "unbatched 2-D"
                 raise RuntimeError(
-                    f"For {kind} input, hx and cx should also be {want}-D but got {dims[0]}-D, {dims[1]}-D tensors"
+                    f"For {kind} input, hx and cx should also be {want}-D but got ({dims[0]}-D, {dims[1]}-D) tensors"
                 )
             if not batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
             size_name = "proj_size" if self.proj_size else "hidden_size"
-            checks.check_state(h0, name="h_0", expected=(lead, batch, out_size), input=data,
+            checks.check_state(h0, index=0, name="h_0", expected=(lead, batch, out_size), input=data,
                                meaning=f"num_layers * num_directions, batch, {size_name}")  # fmt: skip
-            checks.check_state(c0, name="c_0", expected=(lead, batch, self.hidden_size), input=data,
+            checks.check_state(c0, index=1, name="c_0", expected=(lead, batch, self.hidden_size), input=data,
                                meaning="num_layers * num_directions, batch, hidden_size")  # fmt: skip
             if sorted_idx is not None:
                 h0, c0 = h0.index_select(1, sorted_idx), c0.index_select(1, sorted_idx)
@@ -249,7 +263,8 @@ class LSTM(nn.Module):
 
         Raises:
             ValueError: input not 2-D/3-D, or dtypes of input, parameters and states differ.
-            RuntimeError: input feature size other than input_size, or hx of the wrong shape.
+            RuntimeError: input feature size other than input_size, hx of the wrong shape, or a
+                sequence of length 0.
         """
         prep = self.prepare(input, hx)
         if self.resolved_backend() == "fused":
@@ -259,36 +274,54 @@ class LSTM(nn.Module):
                 training=self.training, bidirectional=self.bidirectional, batch_first=self.batch_first,
             )  # fmt: skip
             return self.finish(prep, out, h_n, c_n)
-        rows, h_n, c_n = self._explicit(prep)  # (N, D*P)
+        device = prep.input.device.type
+        low = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        if low is not None and prep.input.dtype not in (torch.float64, low):
+            with torch.autocast(device, enabled=False):  # as autocast runs torch's LSTM: in its lower precision
+                rows, h_n, c_n = self._explicit(prep, cast=low)
+        else:
+            rows, h_n, c_n = self._explicit(prep)  # (N, D*P)
         if prep.batch_sizes is None:
-            out = rows.view(prep.sched.steps, prep.sched.batch, -1)  # (T, B, D*P)
+            out = rows.view(prep.sched.steps, prep.sched.batch, rows.size(-1))  # (T, B, D*P)
             out = out.transpose(0, 1) if self.batch_first else out
         else:
             out = rows
         return self.finish(prep, out, h_n, c_n)
 
-    def _explicit(self, prep: Prepared) -> tuple[Tensor, Tensor, Tensor]:
-        """The explicit backend over all layers: packed output ``(N, D*P)``, ``h_n``, ``c_n``."""
+    def _explicit(self, prep: Prepared, cast: torch.dtype | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """The explicit backend over all layers: packed output ``(N, D*P)``, ``h_n``, ``c_n``.
+
+        ``cast``: run in this dtype (autocast's), inputs, states and parameters converted.
+        """
         x = prep.rows(self.batch_first)  # (N, F)
+        h0, c0 = prep.h0, prep.c0
+        if cast is not None:
+            x, h0, c0 = x.to(cast), h0.to(cast), c0.to(cast)
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for d in range(self.num_directions):
                 k = layer * self.num_directions + d
+                weights = self.layer_weights(layer, d)
+                weights = weights if cast is None else [w.to(cast) for w in weights]
                 if self.variants.changes_math:
+                    extra = self.variant_weights(layer, d)
+                    extra = extra if cast is None else {n: w.to(cast) for n, w in extra.items()}
                     out, h, c, _ = variant_layer(
-                        x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d), self.variant_weights(layer, d),
-                        self.variants, has_bias=self.bias, sched=prep.sched, reverse=d == 1, training=self.training,
+                        x, h0[k], c0[k], weights, extra, self.variants, has_bias=self.bias, sched=prep.sched,
+                        reverse=d == 1, training=self.training,
                     )  # fmt: skip
                 else:
-                    out, h, c = explicit_layer(x, prep.h0[k], prep.c0[k], self.layer_weights(layer, d),
-                                               has_bias=self.bias, sched=prep.sched, reverse=d == 1)  # fmt: skip
+                    out, h, c = explicit_layer(x, h0[k], c0[k], weights, has_bias=self.bias, sched=prep.sched,
+                                               reverse=d == 1)  # fmt: skip
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             x = outs[0] if len(outs) == 1 else torch.cat(outs, 1)  # (N, D*P)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
+        if len(h_n) == 1:
+            return x, h_n[0].unsqueeze(0), c_n[0].unsqueeze(0)
         return x, torch.stack(h_n), torch.stack(c_n)
 
     def trace(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None) -> LSTMTrace:

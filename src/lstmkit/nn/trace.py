@@ -137,7 +137,7 @@ def _layer_records(
     records, outs, h_n, c_n = [], [], [], []
     if backend == "fused" and not kernel.usable_for(x):
         weights = [w for d in range(dirs) for w in lstm.layer_weights(layer, d)]
-        data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, -1)
+        data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, x.size(-1))
         out, hl, cl = fused_lstm(
             data, (h0, c0), weights, batch_sizes=prep.batch_sizes, bias=lstm.bias, num_layers=1,
             dropout=0.0, training=False, bidirectional=lstm.bidirectional, batch_first=False,
@@ -198,7 +198,7 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
             if lstm.dropout > 0 and lstm.training and layer < lstm.num_layers - 1:
                 x = F.dropout(x, lstm.dropout, training=True)
         if prep.batch_sizes is None:
-            out = x.view(sched.steps, sched.batch, -1)  # (T, B, D*P)
+            out = x.view(sched.steps, sched.batch, x.size(-1))  # (T, B, D*P)
             out = out.transpose(0, 1) if lstm.batch_first else out
         else:
             out = x

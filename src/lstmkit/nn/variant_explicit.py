@@ -26,14 +26,15 @@ outside, under autograd, in :func:`lstmkit.nn.variants.variant_layer`.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
-from lstmkit.nn import kernel, variant_steps
+from lstmkit.nn import autograd_loop, kernel, variant_steps, variants
 from lstmkit.nn.schedule import Schedule, final_state, shifted
 
 
@@ -106,13 +107,26 @@ def _mask_rows(h_mask: Tensor, sched: Schedule) -> Tensor:
     return torch.cat([h_mask[:n] for n in sched.batch_sizes])
 
 
+def _autograd_forward(cfg: LoopConfig, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
+                      ln_hh_w: Tensor | None, ln_hh_b: Tensor | None, ln_c_w: Tensor | None, ln_c_b: Tensor | None,
+                      peep: Tensor | None, h_mask: Tensor | None, kc: Tensor | None,
+                      kh: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """:class:`VariantLayerFunction`'s forward as autograd ops (for its recomputing backward)."""
+    names = list(variants.ACTIVATIONS)
+    v = variants.Variants(activation=names[cfg.act], recurrent_activation=names[cfg.ract], coupled_gates=cfg.coupled)
+    ln = None if ln_hh_w is None else {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
+    p = variants.StepParams(w_hh, w_hr, ln, peep, h_mask)
+    return variants.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
+
+
 class VariantLayerFunction(torch.autograd.Function):
     """One layer-direction with variants over a packed sequence, with backward through time.
 
     ``apply(a_x, h0, c0, w_hh, w_hr, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b, peep, h_mask, kc, kh, cfg)
     -> (out (N, P), h_n (B, P), c_n (B, H))``, arguments as in :func:`variant_forward` (the four
-    layer-norm parameters all None or all tensors; masks get no gradient). Double backward is
-    not supported.
+    layer-norm parameters all None or all tensors; masks get no gradient). Under ``create_graph``
+    (double backward) or vmap (batched gradients) the backward differentiates the autograd loop
+    (:func:`lstmkit.nn.variants.variant_layer_steps`) recomputed from the saved inputs.
     """
 
     @staticmethod
@@ -124,15 +138,19 @@ class VariantLayerFunction(torch.autograd.Function):
         h0, c0 = h0.contiguous(), c0.contiguous()
         res = variant_forward(a_x, h0, c0, w_hh, w_hr, ln, peep, h_mask, kc, kh, cfg)
         ctx.cfg = cfg
-        ctx.save_for_backward(h0, c0, w_hh, w_hr, _c(ln_hh_w), _c(ln_c_w), _c(ln_c_b), _c(peep), _c(h_mask), _c(kc),
-                              _c(kh), *res)  # fmt: skip
+        # the inputs as given (their graphs intact, for the recomputing backward), then the loop's records
+        ctx.save_for_backward(a_x, h0, c0, w_hh, w_hr, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b, peep, h_mask, kc, kh, *res)
         return res.out, final_state(res.out, cfg.sched, cfg.reverse), final_state(res.cell, cfg.sched, cfg.reverse)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
         cfg: LoopConfig = ctx.cfg
-        h0, c0, w_hh, w_hr, ln_hh_w, ln_c_w, ln_c_b, peep, h_mask, kc, kh, *saved = ctx.saved_tensors
+        inputs, saved = ctx.saved_tensors[:13], ctx.saved_tensors[13:]
+        if autograd_loop.needs_recompute((d_out, d_hn, d_cn)):  # create_graph or vmap: differentiate the autograd loop
+            grads = autograd_loop.recompute_backward(functools.partial(_autograd_forward, cfg), inputs,
+                                                     ctx.needs_input_grad[:13], (d_out, d_hn, d_cn))  # fmt: skip
+            return (*grads, None)
+        _, h0, c0, w_hh, w_hr, ln_hh_w, _, ln_c_w, ln_c_b, peep, h_mask, kc, kh = (_c(t) for t in inputs)
         res = VariantResult(*saved)
         hid = res.cell.size(1)
         dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P) dh_n in, dh_0 out
@@ -153,8 +171,8 @@ class VariantLayerFunction(torch.autograd.Function):
         h_prev = shifted(res.out, h0, cfg.sched, cfg.reverse)  # (N, P)
         if h_mask is not None:
             h_prev = h_prev * _mask_rows(h_mask, cfg.sched)
-        d_w_hh = torch.mm(d_z.t(), h_prev) if need[3] else None  # (4H, P)
-        d_w_hr = torch.mm(d_hid.t(), res.r) if (w_hr is not None and need[4]) else None  # (P, H)
+        d_w_hh = kernel.matmul_tn(d_z, h_prev) if need[3] else None  # (4H, P)
+        d_w_hr = kernel.matmul_tn(d_hid, res.r) if (w_hr is not None and need[4]) else None  # (P, H)
         d_ln: list[Tensor | None] = list(acc[: 10 * hid].split([4 * hid, 4 * hid, hid, hid])) if ln else [None] * 4
         d_peep = acc[10 * hid if ln else 0 :].view(3, hid) if peep is not None else None
         return (d_a, dh_run, dc_run, d_w_hh, d_w_hr, *d_ln, d_peep, None, None, None, None)

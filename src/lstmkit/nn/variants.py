@@ -32,6 +32,7 @@ steps, σ the ``recurrent_activation``, φ the ``activation``::
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, fields
 from typing import Any, Callable
@@ -41,6 +42,8 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.errors import ConfigError
+from lstmkit.nn import kernel
+from lstmkit.nn.autograd_loop import run_steps, use_autograd_path
 from lstmkit.nn.schedule import Schedule, final_state
 from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, variant_forward
 
@@ -76,7 +79,7 @@ class Variants:
     activation: str = "tanh"
     recurrent_activation: str = "sigmoid"
 
-    @property
+    @functools.cached_property
     def changes_math(self) -> bool:
         """Whether the step differs from the standard LSTM (forget_bias only changes the init)."""
         return self != Variants(forget_bias=self.forget_bias)
@@ -260,8 +263,8 @@ def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, 
 def input_part(x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Tensor], v: Variants) -> Tensor:
     """``LN_ih(x W_ih^T) + b_ih + b_hh`` for all rows at once: ``x (N, F)`` -> ``(N, 4H)``."""
     if not v.layer_norm:
-        return torch.mm(x, w_ih.t()) if bias is None else torch.addmm(bias, x, w_ih.t())  # (N, 4H)
-    a_x = torch.mm(x, w_ih.t())  # (N, 4H)
+        return kernel.project(x, w_ih, bias)  # (N, 4H)
+    a_x = kernel.project(x, w_ih)  # (N, 4H)
     offset = extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias  # β_ih + b_ih + b_hh, one pass
     return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, LN_EPS)
 
@@ -272,6 +275,26 @@ def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str,
     w_hh, mask = draw(v, w_hh, batch, out_size, training=training)
     ln = {k[3:]: extra[k] for k in ("ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias")} if v.layer_norm else None
     return StepParams(w_hh, w_hr, ln, extra.get("peephole_weight"), mask)
+
+
+def variant_layer_steps(a_x: Tensor, h0: Tensor, c0: Tensor, p: StepParams, v: Variants, keep_c: Tensor | None,
+                        keep_h: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """The time loop of :func:`variant_layer` as autograd ops, :func:`variant_step` per step.
+
+    The differentiable path of the variant layer (see :mod:`lstmkit.nn.autograd_loop`); masks
+    as drawn for the compiled loop, ``keep_c (N, H)``, ``keep_h (N, P)`` or None.
+
+    Returns:
+        ``(out (N, P), h_n (B, P), c_n (B, H))``.
+    """
+
+    def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
+        kc = None if keep_c is None else keep_c[rows]
+        kh = None if keep_h is None else keep_h[rows]
+        h_t, c_t, _ = variant_step(a, h, c, p, v, keep_c=kc, keep_h=kh)
+        return h_t, c_t
+
+    return run_steps(a_x, h0, c0, sched, reverse, step)
 
 
 def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extra: dict[str, Tensor],
@@ -309,6 +332,8 @@ def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extr
         out, cell = res.out, res.cell
         records = [*res.gates.chunk(4, dim=1), cell, out]
         return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
+    if use_autograd_path(sched):  # under torch.func, or an empty batch
+        return (*variant_layer_steps(a_x, h0, c0, p, v, keep_c, keep_h, sched, reverse), None)
     out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
                                                p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
     return out, h_n, c_n, None

@@ -9,9 +9,9 @@
 //               c_t = f c_{t-1} + i g;  tanh(c_t);  r_t = o tanh(c_t);  h_t = r_t (W_hr^T).
 // backward_loop: per step, in the opposite order, with running dh, dc (one row per sequence):
 //               dr = (dy_t + dh) (W_hr);  dc += dr k;  dA_o = dr p_o;  dA_ifg = dc p_ifg;
-//               dc *= f;  dh = dA_t W_hh  (k, p: explicit.grad_factors, computed inline).
+//               dc *= f;  dh = dA_t W_hh  (k, p: explicit_steps.grad_factors, computed inline).
 // The elementwise work of a step, forward and backward, is one fused loop each (vectorised by
-// the compiler); no per-step tensor ops besides the matmuls, no per-step allocations.
+// the compiler); no per-step tensor ops besides the matmuls (RowGemm, rows.h: oneDNN for float32).
 // Deterministic: fixed loop order, no atomics.
 #include <ATen/ATen.h>
 #include <torch/library.h>
@@ -26,6 +26,7 @@ namespace {
 using at::Tensor;
 using lstmkit_rows::offsets_of;
 using lstmkit_rows::prev_rows;
+using lstmkit_rows::RowGemm;
 using lstmkit_rows::rows_of;
 
 // sigmoid written through exp, so that the compiler vectorises it (glibc's libmvec, built with
@@ -36,20 +37,22 @@ inline T sigm(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
 
-// One step's elementwise work, fused: activate the gates in place, then c, tanh(c) and r.
+// One step's elementwise work, fused: add the recurrent part z = h_{t-1} W_hh^T to the input part,
+// activate the gates in place, then c, tanh(c) and r.
 template <typename T>
-void cell_forward(T* __restrict gates, const T* __restrict cp, T* __restrict c, T* __restrict tc,
-                  T* __restrict r, int64_t n, int64_t hid) {
+void cell_forward(T* __restrict gates, const T* __restrict z, const T* __restrict cp, T* __restrict c,
+                  T* __restrict tc, T* __restrict r, int64_t n, int64_t hid) {
   for (int64_t j = 0; j < n; ++j) {
     T* a = gates + j * 4 * hid;
+    const T* zj = z + j * 4 * hid;
     const T* cpj = cp + j * hid;
     T* cj = c + j * hid;
     T* tcj = tc + j * hid;
     T* rj = r + j * hid;
 #pragma omp simd
     for (int64_t k = 0; k < hid; ++k) {
-      const T o = sigm(a[k]), i = sigm(a[hid + k]), f = sigm(a[2 * hid + k]);
-      const T g = T(2) * sigm(T(2) * a[3 * hid + k]) - T(1);
+      const T o = sigm(a[k] + zj[k]), i = sigm(a[hid + k] + zj[hid + k]), f = sigm(a[2 * hid + k] + zj[2 * hid + k]);
+      const T g = T(2) * sigm(T(2) * (a[3 * hid + k] + zj[3 * hid + k])) - T(1);
       a[k] = o;
       a[hid + k] = i;
       a[2 * hid + k] = f;
@@ -74,13 +77,14 @@ void forward_impl(Tensor gates, Tensor cell, Tensor tcell, Tensor r, Tensor out,
   T *g = gates.data_ptr<T>(), *c = cell.data_ptr<T>(), *tc = tcell.data_ptr<T>(), *rp = r.data_ptr<T>();
   T* y = out.data_ptr<T>();
   Tensor h_buf = at::empty_like(h0), c_buf = at::empty_like(c0);
+  Tensor z_buf = at::empty({bs[0], 4 * hid}, gates.options());
+  const RowGemm recurrent(w_hh_t, bs[0]);
   for (int64_t s = 0; s < steps_n; ++s) {
     const int64_t t = reverse ? steps_n - 1 - s : s, n = bs[t], o = off[t];
     const T* hp = prev_rows<T>(y, h0.data_ptr<T>(), h_buf.data_ptr<T>(), bs, off, t, reverse, pw);
     const T* cp = prev_rows<T>(c, c0.data_ptr<T>(), c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
-    Tensor g_t = rows_of(g + o * 4 * hid, n, 4 * hid, gates);
-    g_t.addmm_(rows_of(hp, n, pw, gates), w_hh_t);
-    cell_forward<T>(g + o * 4 * hid, cp, c + o * hid, tc + o * hid, rp + o * hid, n, hid);
+    const T* z = recurrent.rows<T>(hp, n, z_buf.data_ptr<T>(), gates);  // (n, 4H)
+    cell_forward<T>(g + o * 4 * hid, z, cp, c + o * hid, tc + o * hid, rp + o * hid, n, hid);
     if (proj) {
       Tensor y_t = rows_of(y + o * pw, n, pw, gates);
       at::mm_out(y_t, rows_of(rp + o * hid, n, hid, gates), *w_hr_t);
@@ -135,6 +139,7 @@ void backward_impl(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, s
   const T *dy = d_out.data_ptr<T>(), *g = gates.data_ptr<T>(), *tc = tcell.data_ptr<T>(), *c = cell.data_ptr<T>();
   T* dhid = proj ? d_hid->data_ptr<T>() : nullptr;
   Tensor dr_buf = at::empty_like(dc_run), c_buf = at::empty_like(dc_run);
+  const RowGemm recurrent(w_hh, bs[0]);  // dh_{t-1} = dA_t W_hh
   for (int64_t s = 0; s < steps_n; ++s) {
     const int64_t t = reverse ? s : steps_n - 1 - s, n = bs[t], o = off[t];  // the direction's order, backwards
     const T* dyt = dy + o * pw;
@@ -152,8 +157,7 @@ void backward_impl(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor d_gates, s
     }
     const T* cp = prev_rows<T>(c, c0.data_ptr<T>(), c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
     cell_backward<T>(dr, dc, g + o * 4 * hid, tc + o * hid, cp, dg + o * 4 * hid, n, hid);
-    Tensor dh_t = rows_of(dh, n, pw, d_gates);
-    at::mm_out(dh_t, rows_of(dg + o * 4 * hid, n, 4 * hid, d_gates), w_hh);
+    recurrent.into<T>(dh, dg + o * 4 * hid, n, d_gates);
   }
 }
 

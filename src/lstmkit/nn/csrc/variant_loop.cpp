@@ -32,6 +32,7 @@ namespace {
 using namespace lstmkit_variant;
 using lstmkit_rows::offsets_of;
 using lstmkit_rows::prev_rows;
+using lstmkit_rows::RowGemm;
 using lstmkit_rows::rows_of;
 
 bool has(const OptT& t) { return t.has_value() && t->defined(); }
@@ -48,6 +49,7 @@ void forward_impl(Tensor pre, Tensor gates, Tensor cell, Tensor phic, Tensor r, 
                               act, ract, coupled);
   T *y = out.data_ptr<T>(), *rp = r.data_ptr<T>();
   const T *h0p = h0.data_ptr<T>(), *c0p = c0.data_ptr<T>(), *mask = ptr<T>(h_mask), *khp = ptr<T>(kh);
+  const RowGemm recurrent(w_hh_t, batch);
   Tensor z_buf = at::empty({batch, 4 * hid}, pre.options());
   Tensor h_buf = at::empty({3, batch, pw}, pre.options());  // masked h, assembled h, h̃
   Tensor c_buf = at::empty({batch, hid}, pre.options());
@@ -62,9 +64,8 @@ void forward_impl(Tensor pre, Tensor gates, Tensor cell, Tensor phic, Tensor r, 
       for (int64_t k = 0; k < n * pw; ++k) hr_b[k] = hp[k] * mask[k];
       hr = hr_b;
     }
-    Tensor z = z_buf.narrow(0, 0, n);
-    at::mm_out(z, rows_of(hr, n, pw, pre), w_hh_t);
-    cell_forward<T>(P, z.data_ptr<T>(), cp, rp + o * hid, o, n);
+    const T* z = recurrent.rows<T>(hr, n, z_buf.data_ptr<T>(), pre);  // (n, 4H)
+    cell_forward<T>(P, z, cp, rp + o * hid, o, n);
     T* yt = y + o * pw;
     const T* ht = rp + o * hid;  // h̃ = r without projection
     if (proj) {
@@ -101,6 +102,7 @@ void backward_impl(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor dA, Tensor
   Tensor bufs = at::empty({2, batch, std::max(pw, hid)}, pre.options());  // dh̃ or dr, then dz W_hh
   Tensor c_buf = at::empty({batch, hid}, pre.options());
   Tensor scratch = at::empty({2 * hid}, pre.options());
+  const RowGemm recurrent(w_hh, batch);
   T *b0 = bufs[0].data_ptr<T>(), *b1 = bufs[1].data_ptr<T>();
   for (int64_t s = 0; s < steps_n; ++s) {
     const int64_t t = reverse ? s : steps_n - 1 - s, n = bs[t], o = off[t];
@@ -127,9 +129,7 @@ void backward_impl(Tensor d_out, Tensor dh_run, Tensor dc_run, Tensor dA, Tensor
     }
     const T* cp = prev_rows<T>(P.cell, c0p, c_buf.data_ptr<T>(), bs, off, t, reverse, hid);
     cell_backward<T>(P, dr, dc, cp, dAp, dzp, scratch.data_ptr<T>(), o, n);
-    const Tensor dz_t = rows_of(dzp + o * 4 * hid, n, 4 * hid, pre);
-    Tensor dh_t = rows_of(!mask && !khp ? dh : b1, n, pw, pre);
-    at::mm_out(dh_t, dz_t, w_hh);  // dh_{t-1} = k_h dh + m ⊙ (dz W_hh)
+    recurrent.into<T>(!mask && !khp ? dh : b1, dzp + o * 4 * hid, n, pre);  // dh_{t-1} = k_h dh + m ⊙ (dz W_hh)
     if (!mask && !khp) continue;
     const T* k_t = khp ? khp + o * pw : nullptr;
 #pragma omp simd
