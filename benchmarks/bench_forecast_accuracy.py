@@ -89,7 +89,17 @@ def main() -> None:
     parser.add_argument("--only", default="")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--save", type=Path)
+    parser.add_argument("--report", type=Path, nargs="+", help="print the table of runs saved with --save (e.g. in parallel parts)")
     args = parser.parse_args()
+    if args.report:
+        runs = [json.loads(path.read_text()) for path in args.report]
+        seconds: dict[str, float] = {}
+        for run in runs:
+            for key, value in run["seconds"].items():
+                seconds[key] = seconds.get(key, 0.0) + value
+        records = [r for run in runs for r in run["records"]]
+        report(records, args.variants.split(","), [int(s) for s in args.seeds.split(",")], seconds)
+        return
 
     logging.basicConfig(level=logging.ERROR)
     import torch

@@ -9,11 +9,9 @@ needed to rebuild it: weights in safetensors, the settings and fitted preprocess
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,64 +23,15 @@ from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.tabular import SeriesData, choose_season, impute, load_series
 from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, check_config, qualify
 from lstmkit.models.forecast_combination import classical_members, combine, member_forecasts, validation_weights
 from lstmkit.models.forecast_net import ForecastNet, member_loss
-from lstmkit.nn.variants import Variants
-from lstmkit.train import History, TrainerConfig, fit, set_seed
-from lstmkit.train.trainer import check_trainer_config
+from lstmkit.models.forecast_training import EpochWindows, MembersOnly, few_threads
+from lstmkit.train import History, fit, set_seed
 
 log = logging.getLogger(__name__)
 
 MIN_POINTS = 3  # the shortest series forecast at all (by the classical references, when the network cannot train)
-
-
-@dataclass
-class ForecastData:
-    """Which columns to read and how to treat the series."""
-
-    target: str | None = None  # None: the single numeric column
-    time_col: str | None = None  # None: detected (dates, 1949-01, 1965-Q1, years)
-    id_col: str | None = None  # long format: one global model over several series
-    date_format: str | None = None  # strftime format of the time cells (e.g. %d/%m/%Y); None: detected
-    season: int | None = None  # None: from the frequency (monthly 12, quarterly 4, ...)
-    covariates: bool = True  # other numeric columns are past covariates
-    fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
-    val_fraction: float = 0.15  # last windows of each series for early stopping
-    max_windows: int = 2000  # training windows per epoch on long series (a different even subset each epoch)
-    calendar: bool = False  # phases in the season as known-future inputs: helps calendar seasons, hurts others (benchmarks/)
-
-
-@dataclass
-class ForecastModel:
-    """The network and preprocessing."""
-
-    horizon: int = 12  # steps forecast, all at once
-    lookback: int | None = None  # None: two to three seasons (or horizons) as the data allow
-    hidden_size: int = 32  # small members generalise on short series; the ensemble adds capacity
-    num_layers: int = 1  # one layer is enough for univariate windows
-    dropout: float = 0.0  # between stacked layers only
-    ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
-    quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
-    transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
-    combine: Literal["holdout", "validation", "none"] = "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
-    baseline: Literal["seasonal_drift", "none"] = "seasonal_drift"  # members correct a seasonal random walk with drift
-    drift: float = 0.5  # share of the window's trend the baseline carries on (the Theta method's half)
-    components: Literal["full", "linear", "lstm"] = "full"  # ablations: the linear skip alone, or the LSTM alone
-    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
-
-
-def _forecast_trainer() -> TrainerConfig:
-    # Short series have few windows: more epochs with patience, a livelier rate.
-    return TrainerConfig(epochs=150, batch_size=32, lr=3e-3, patience=15, grad_clip=1.0)
-
-
-@dataclass
-class ForecastConfig:
-    """Everything ``lstmkit forecast`` / ``train`` can set (``--set data.season=12`` ...)."""
-
-    data: ForecastData = field(default_factory=ForecastData)
-    model: ForecastModel = field(default_factory=ForecastModel)
-    trainer: TrainerConfig = field(default_factory=_forecast_trainer)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -105,10 +54,10 @@ class LSTMForecaster:
     """
 
     def __init__(self, horizon: int = 12, *, config: ForecastConfig | None = None, **settings: Any):
-        flags = {_qualify(k): v for k, v in settings.items()}
+        flags = {qualify(k): v for k, v in settings.items()}
         flags["model.horizon"] = horizon
         self.config = resolve_config(config or ForecastConfig(), flags=flags)
-        _check_config(self.config)
+        check_config(self.config)
         self.net: ForecastNet | None = None
         self.state: dict[str, Any] = {}
         self.history: History | None = None
@@ -204,8 +153,8 @@ class LSTMForecaster:
             u, future = net.calendar_inputs(u, ordinals[starts.cpu() + window].to(starts.device))  # phases, or (u, None)
             return member_loss(model(u, future), target, quantiles)
 
-        with _few_threads(cfg):
-            self.history = fit(_MembersOnly(net), loss_fn, train, val, config=cfg.trainer, callbacks=[_EpochWindows(index, train, scale_t)],
+        with few_threads(cfg):
+            self.history = fit(MembersOnly(net), loss_fn, train, val, config=cfg.trainer, callbacks=[EpochWindows(index, train, scale_t)],
                                checkpoint_path=checkpoint_path, resume=resume, progress=progress)
 
     def _validation_weights(self, data: SeriesData, judge: LSTMForecaster | None) -> dict[str, Any]:
@@ -333,7 +282,7 @@ class LSTMForecaster:
         cov = torch.as_tensor(np.stack(covs), dtype=torch.float32)  # (S, W, C)
         scale = torch.as_tensor(scales, dtype=torch.float32).unsqueeze(1)  # (S, 1)
         first = torch.as_tensor(firsts, dtype=torch.long)  # (S,) calendar position of each first forecast step
-        with torch.no_grad(), _few_threads(self.config):
+        with torch.no_grad(), few_threads(self.config):
             out = net(x, scale, cov, first)  # (S, H, 1 + Q)
         return out.double().numpy()
 
@@ -426,45 +375,6 @@ class LSTMForecaster:
                             f"pass {cols['freq']} data, or train a model on this data")
 
 
-@contextlib.contextmanager
-def _few_threads(cfg: ForecastConfig):
-    """One intra-op thread for small members: their matrices are too small to split, and on a busy
-    machine extra threads spin and slow training down many times (measured: 3.6 s vs 120 s)."""
-    before = torch.get_num_threads()
-    small = cfg.model.hidden_size <= 128 and cfg.trainer.batch_size <= 256
-    if small:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if small:
-            torch.set_num_threads(before)
-
-
-class _EpochWindows:
-    """Trainer callback: on long series, each epoch trains on a different evenly spaced subset of windows."""
-
-    def __init__(self, index, train: tuple[torch.Tensor, torch.Tensor], scales: torch.Tensor):
-        self.index, self.train, self.scales = index, train, scales
-
-    def on_epoch_start(self, epoch: int) -> None:
-        if self.index.per_epoch < len(self.index.train):
-            rows = self.index.epoch_rows(epoch)
-            self.train[0].copy_(self.index.train[rows])
-            self.train[1].copy_(self.scales[self.index.train_series[rows]])
-
-
-class _MembersOnly(torch.nn.Module):
-    """The trainer's view of the net: normalised windows in, every member's output out."""
-
-    def __init__(self, net: ForecastNet):
-        super().__init__()
-        self.net = net
-
-    def forward(self, u: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net.members_out(u, future)
-
-
 def _ordinals(data: SeriesData, series) -> np.ndarray:
     """Calendar positions of a series' steps (see :mod:`lstmkit.data.calendar`)."""
     return step_ordinals(series.times, kind=data.time_kind, freq=data.freq, length=len(series.target))
@@ -483,41 +393,6 @@ def forecast_frame(data: SeriesData, out: np.ndarray, *, quantiles: tuple[float,
     for j, q in enumerate(quantiles):
         rows[f"q{q:g}"] = out[:, :, 1 + j].reshape(-1).tolist()
     return pd.DataFrame(rows)
-
-
-def _qualify(key: str) -> str:
-    """A plain setting name with its section: ``horizon`` -> ``model.horizon``, ``calendar`` -> ``data.calendar``."""
-    if "." in key:
-        return key
-    for section, kind in (("model", ForecastModel), ("data", ForecastData)):
-        if key in {f.name for f in fields(kind)}:
-            return f"{section}.{key}"
-    return f"trainer.{key}"
-
-
-def _check_config(cfg: ForecastConfig) -> None:
-    m = cfg.model
-    if m.horizon < 1:
-        raise ConfigError(f"horizon must be a positive integer, got {m.horizon}")
-    if m.lookback is not None and m.lookback < 2:
-        raise ConfigError(f"lookback must be at least 2, got {m.lookback}")
-    if m.ensemble is not None and m.ensemble < 1:
-        raise ConfigError(f"model.ensemble must be at least 1, got {m.ensemble}")
-    if any(not 0 < q < 1 for q in m.quantiles):
-        raise ConfigError(f"quantiles must lie strictly between 0 and 1, got {', '.join(map(str, m.quantiles))}")
-    if list(m.quantiles) != sorted(set(m.quantiles)):
-        cfg.model.quantiles = tuple(sorted(set(m.quantiles)))
-    if not 0 <= cfg.data.val_fraction < 0.9:
-        raise ConfigError(f"data.val_fraction must be in [0, 0.9), got {cfg.data.val_fraction}")
-    if cfg.data.season is not None and cfg.data.season < 1:
-        raise ConfigError(f"season must be a positive integer, got {cfg.data.season}")
-    if m.hidden_size < 1 or m.num_layers < 1:
-        raise ConfigError(f"model.hidden_size and model.num_layers must be positive integers, got {m.hidden_size} and {m.num_layers}")
-    if not 0 <= m.dropout < 1:
-        raise ConfigError(f"model.dropout must be in [0, 1), got {m.dropout}")
-    if cfg.data.max_windows < 0:
-        raise ConfigError(f"data.max_windows must be >= 0 (0: every window each epoch), got {cfg.data.max_windows}")
-    check_trainer_config(cfg.trainer)
 
 
 def _json_time(value) -> Any:
