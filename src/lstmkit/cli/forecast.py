@@ -197,7 +197,8 @@ def run(args: argparse.Namespace) -> int:
         if "scores" in metrics:
             print(f"hold-out of the last {H} points ({metrics['series']} series, season {metrics['season']}):")
             print(format_table(metrics["scores"]))
-        print(f"forecast of {H} steps written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv, model/)")
+        report = "" if getattr(args, "no_report", False) else ", report.html"
+        print(f"forecast of {H} steps written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv{report}, model/)")
     return 0
 
 
