@@ -94,12 +94,17 @@ def test_holdout_model_never_sees_the_holdout(seed):
     assert runs[0][3]["references"] == runs[1][3]["references"]
 
 
-def test_a_gap_is_filled_from_the_training_part_only():
+def test_a_gap_is_filled_from_the_training_part_only(caplog):
     frame = seasonal_frame(40)
     frame.loc[frame.index[-3], "sales"] = np.nan
     data = LSTMForecaster(2).read(frame)
+    said = [r.getMessage() for r in caplog.records if "missing value" in r.getMessage()]
+    assert said == ["1 missing value(s) in 'sales' of data: each model fills them by linear interpolation from the data "
+                    "it is given (a hold-out is cut first)"]
     short, truths = truncate(data, 2)
+    caplog.clear()
     filled = impute(short).series[0].target
+    assert not caplog.records  # said once, at read, not at every fill
     assert filled[-1] == short.series[0].target[-2]  # carried from the last training value, not the truth
     assert not np.isnan(filled).any() and np.isnan(data.series[0].target[-3])
 

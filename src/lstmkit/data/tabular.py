@@ -190,9 +190,12 @@ def _fill_gaps(y, x, *, fill, where, source, target):
             )
         if missing.all():
             raise DataError(f"column {target!r}{where} of {source} has no values")
-        if fill == "keep":
+        if fill == "keep":  # filled later, by impute(), inside whatever part a model is given
+            if count:
+                log.warning("%d missing value(s) in %r%s of %s: each model fills them by linear interpolation from "
+                            "the data it is given (a hold-out is cut first)", count, target, where, source)
             return y, x
-        if count:
+        if count and fill != "quiet":
             log.warning("%d missing value(s) in %r%s of %s filled by linear interpolation", count, target, where, source)
         y = pd.Series(y).interpolate(limit_direction="both").to_numpy()
         if x.size:
@@ -210,7 +213,7 @@ def impute(data: SeriesData) -> SeriesData:
     for s in data.series:
         where = f" of series {s.id!r}" if s.id is not None else ""
         target = s.id if data.wide else data.target
-        y, x = _fill_gaps(s.target, s.covariates, fill="interpolate", where=where, source=data.source, target=target)
+        y, x = _fill_gaps(s.target, s.covariates, fill="quiet", where=where, source=data.source, target=target)  # said at read
         series.append(Series(id=s.id, target=y, covariates=x, times=s.times))
     return replace(data, series=series)
 
