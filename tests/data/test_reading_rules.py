@@ -134,7 +134,9 @@ def test_unsorted_rows_are_sorted_per_series_with_one_note_and_gaps_kept(tmp_pat
     rows = ["b,2020-01-03,30", "a,2020-01-02,", "b,2020-01-01,10", "a,2020-01-01,1", "a,2020-01-03,3", "b,2020-01-02,20"]
     with caplog.at_level(logging.WARNING):
         data = load_series(write(tmp_path, lines("id,date,v", rows)), id_col="id", fill="keep")
-    assert caplog.messages == ["rows of data.csv are not in time order; sorted them by 'date'"]
+    assert sorted(caplog.messages) == ["1 missing value(s) in 'v' of series 'a' of data.csv: each model fills them by "
+                                       "linear interpolation from the data it is given (a hold-out is cut first)",
+                                       "rows of data.csv are not in time order; sorted them by 'date'"]
     assert [s.id for s in data.series] == ["b", "a"]  # in order of first appearance
     np.testing.assert_array_equal(data.series[0].target, [10, 20, 30])
     np.testing.assert_array_equal(data.series[1].target, [1, np.nan, 3])
