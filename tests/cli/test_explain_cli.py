@@ -10,21 +10,8 @@ from lstmkit.cli import main
 FAST = ["--epochs", "3", "--hidden-size", "8", "--quiet", "--no-report"]
 
 
-def ts_file(path, *, n=16, seed=0):
-    """Two classes of unequal-length two-channel series: "up" rises, "down" falls."""
-    rng = np.random.default_rng(seed)
-    lines = ["@problemName Slopes", "@dimensions 2", "@equalLength false", "@classLabel true up down", "@data"]
-    for i in range(n):
-        T = int(rng.integers(4, 10))
-        sign = 1 if i % 2 else -1
-        channels = [",".join(f"{sign * t / T + 0.1 * rng.normal():.4f}" for t in range(T)) for _ in range(2)]
-        lines.append(":".join(channels) + f":{'up' if sign > 0 else 'down'}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
+def models(tmp_path_factory, slopes_ts):
     root = tmp_path_factory.mktemp("explain")
     t = np.arange(60)
     frame = pd.DataFrame({"month": pd.period_range("2001-01", periods=60, freq="M").astype(str),
@@ -32,7 +19,7 @@ def models(tmp_path_factory):
     frame.to_csv(root / "sales.csv", index=False)
     assert main(["train", str(root / "sales.csv"), "--horizon", "6", "--set", "model.ensemble=2", "--output",
                  str(root / "fc"), *FAST]) == 0
-    ts_file(root / "cases.ts")
+    slopes_ts(root / "cases.ts")
     assert main(["classify", "train", str(root / "cases.ts"), "--output", str(root / "clf"),
                  "--set", "method=lstm-fcn", "--set", "model.conv_channels=4,4,4", *FAST]) == 0
     (root / "corpus.txt").write_text("the cat sat on the mat. " * 30, encoding="utf-8")

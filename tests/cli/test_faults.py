@@ -96,15 +96,19 @@ def _fail_fsync(monkeypatch, code, where):
     monkeypatch.setattr(atomic.os, "fsync", failing)
 
 
+def disk_full_after_training(out) -> str:
+    """The one line a full disk gives once training has finished: the checkpoint stays for --resume."""
+    return (f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
+            f"the files already in {out} were left as they were; the training checkpoint is kept in "
+            f"{out / '.checkpoints'}: once that is fixed, run the same command again with --resume\n")
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
 def test_a_full_disk_while_writing_outputs_keeps_the_previous_files(run, monkeypatch, capsys):
     argv, out, before = run
     _fail_fsync(monkeypatch, errno.ENOSPC, ".staging-")
     assert main(argv) == 2
-    assert capsys.readouterr().err == (
-        f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
-        f"the files already in {out} were left as they were; the training checkpoint is kept in {out / '.checkpoints'}: "
-        "once that is fixed, run the same command again with --resume\n")
+    assert capsys.readouterr().err == disk_full_after_training(out)
     assert _snapshot(out) == before
     assert not [p for p in out.iterdir() if p.name.startswith((".staging-", ".lstmkit.lock"))]
     monkeypatch.undo()  # space freed: the finished training is not repeated
@@ -196,10 +200,7 @@ def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, c
     before = _snapshot(out)
     _fail_fsync(monkeypatch, errno.ENOSPC, ".staging-")
     assert main(argv) == 2
-    assert capsys.readouterr().err == (
-        f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
-        f"the files already in {out} were left as they were; the training checkpoint is kept in {out / '.checkpoints'}: "
-        "once that is fixed, run the same command again with --resume\n")
+    assert capsys.readouterr().err == disk_full_after_training(out)
     assert _snapshot(out) == before
     assert sorted(p.name for p in (out / ".checkpoints").glob("*.json")) == ["final.json", "holdout.json"]
     monkeypatch.undo()

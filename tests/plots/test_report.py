@@ -43,26 +43,14 @@ def test_figures_are_data_uris(tmp_path):
 # ----------------------------------------------------------------------------- every job's report
 
 
-def ts_file(path, *, n=16, seed=0):
-    rng = np.random.default_rng(seed)
-    lines = ["@problemName Slopes", "@dimensions 2", "@equalLength false", "@classLabel true up down", "@data"]
-    for i in range(n):
-        T = int(rng.integers(4, 10))
-        sign = 1 if i % 2 else -1
-        channels = [",".join(f"{sign * t / T + 0.1 * rng.normal():.4f}" for t in range(T)) for _ in range(2)]
-        lines.append(":".join(channels) + f":{'up' if sign > 0 else 'down'}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, slopes_ts):
     """Every reporting command, run once: name -> report path."""
     root = tmp_path_factory.mktemp("reports")
     t = np.arange(60)
     pd.DataFrame({"month": pd.period_range("2001-01", periods=60, freq="M").astype(str),
                   "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)}).to_csv(root / "sales.csv", index=False)
-    ts_file(root / "cases.ts")
+    slopes_ts(root / "cases.ts")
     (root / "corpus.txt").write_text("the cat sat on the mat. " * 30, encoding="utf-8")
     sales, lm = str(root / "sales.csv"), ["--set", "model.embedding_dim=4", "--set", "data.chunk_len=8"]
     commands = {
