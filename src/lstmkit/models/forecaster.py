@@ -213,12 +213,15 @@ class LSTMForecaster:
         self._check_compatible(data)
         data = impute(data)
         out = self.network_forecasts(data)
-        combination = self.state.get("combination")
-        if combination:
-            refs = member_forecasts([s.target for s in data.series], horizon=self.config.model.horizon,
-                                    season=self.state["season"], quantiles=tuple(self.config.model.quantiles))
+        if self.state.get("combination"):
+            refs = self._member_forecasts(data)
             out = combine(out, refs, self._weights(data, refs))
         return out
+
+    def _member_forecasts(self, data: SeriesData) -> dict:
+        """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``."""
+        return member_forecasts([s.target for s in data.series], horizon=self.config.model.horizon,
+                                season=self.state["season"], quantiles=tuple(self.config.model.quantiles))
 
     def _scale(self, series) -> float:
         """The series' scale from fit, or for a series the model has not seen, its own."""
@@ -248,18 +251,17 @@ class LSTMForecaster:
         net = self._require_fitted()
         data = impute(self.read(data))
         self._check_compatible(data)
-        W, H = net.window, self.config.model.horizon
-        feeds: dict[str, np.ndarray] = {"history": np.stack([s.target[-W:] for s in data.series])[:, :, None].astype(np.float32)}
+        x, cov, scale, first = self._last_windows(data)
+        feeds: dict[str, np.ndarray] = {"history": x[:, :, None]}
         if self.state["n_covariates"]:
-            feeds["covariates"] = np.stack([s.covariates[-W:] for s in data.series]).astype(np.float32)
+            feeds["covariates"] = cov
         if len(self.state["scales"]) > 1:
-            feeds["scale"] = np.array([[self._scale(s)] for s in data.series], dtype=np.float32)
+            feeds["scale"] = scale
         if net.calendar:
-            feeds["phase"] = np.array([int(_ordinals(data, s)[-1]) + 1 for s in data.series], dtype=np.int64) % net.season
+            feeds["phase"] = first % net.season
         combination = self.state.get("combination")
         if combination:
-            refs = member_forecasts([s.target for s in data.series], horizon=H, season=self.state["season"],
-                                    quantiles=tuple(self.config.model.quantiles))
+            refs = self._member_forecasts(data)
             feeds["references"] = np.stack([refs[m].forecasts for m in combination["members"][1:]], axis=1).astype(np.float32)
             feeds["weights"] = self._weights(data, refs).astype(np.float32)
         return feeds
@@ -267,7 +269,15 @@ class LSTMForecaster:
     def network_forecasts(self, data: SeriesData) -> np.ndarray:
         """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series."""
         net = self._require_fitted()
-        W = net.window
+        x, cov, scale, first = (torch.as_tensor(a) for a in self._last_windows(data))
+        with torch.no_grad(), few_threads(self.config):
+            out = net(x, scale, cov, first)  # (S, H, 1 + Q)
+        return out.double().numpy()
+
+    def _last_windows(self, data: SeriesData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The network's inputs for the end of each gap-free series: history (S, W) and covariates (S, W, C)
+        as float32, scale (S, 1) float32, and the calendar position of each first forecast step (S,) int64."""
+        W = self._require_fitted().window
         xs, covs, scales, firsts = [], [], [], []
         for s in data.series:
             if len(s.target) < W:
@@ -276,15 +286,10 @@ class LSTMForecaster:
                 raise DataError("the model was trained on log data and the last window has values <= 0; it cannot forecast them")
             xs.append(s.target[-W:])
             covs.append(s.covariates[-W:])
-            scales.append(self._scale(s))
+            scales.append([self._scale(s)])
             firsts.append(int(_ordinals(data, s)[-1]) + 1)
-        x = torch.as_tensor(np.stack(xs), dtype=torch.float32)  # (S, W)
-        cov = torch.as_tensor(np.stack(covs), dtype=torch.float32)  # (S, W, C)
-        scale = torch.as_tensor(scales, dtype=torch.float32).unsqueeze(1)  # (S, 1)
-        first = torch.as_tensor(firsts, dtype=torch.long)  # (S,) calendar position of each first forecast step
-        with torch.no_grad(), few_threads(self.config):
-            out = net(x, scale, cov, first)  # (S, H, 1 + Q)
-        return out.double().numpy()
+        return (np.stack(xs).astype(np.float32), np.stack(covs).astype(np.float32),
+                np.asarray(scales, dtype=np.float32), np.asarray(firsts, dtype=np.int64))
 
     def predict(self, data: str | Path | pd.DataFrame | SeriesData | None = None) -> pd.DataFrame:
         """The forecast frame: ``id`` (with an id column), ``time`` (with a time column), ``step``, ``forecast``, ``q...``.
