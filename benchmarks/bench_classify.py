@@ -14,6 +14,7 @@ DTW computed here in numpy (dependent DTW: squared Euclidean distance between wh
 DIR (``--data-dir``) holds ``<Name>/<Name>_TRAIN.ts`` and ``<Name>_TEST.ts``; by default sktime's
 bundled ``datasets/data`` folder, which has this layout. Results are recorded in benchmarks/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,9 @@ def dtw_distances(query: SequenceData, reference: SequenceData, *, chunk: int = 
             best = np.minimum(np.minimum(D[:, :, i - 1, j - 1], D[:, :, i - 1, j]), D[:, :, i, j - 1])
             D[:, :, i, j] = cost[:, :, i - 1, j - 1] + best
         rows = np.arange(len(a))
-        out[start : start + step] = D[rows[:, None], np.arange(Nr)[None, :], lq[start : start + step, None], lr[None, :]]
+        out[start : start + step] = D[
+            rows[:, None], np.arange(Nr)[None, :], lq[start : start + step, None], lr[None, :]
+        ]
     return out
 
 
@@ -78,11 +81,17 @@ def load(name: str, data_dir: Path | None) -> tuple[SequenceData, SequenceData]:
     raise SystemExit(f"{name}: no {name}/{name}_TRAIN.ts under --data-dir {data_dir}")
 
 
-VARIANTS = {"hybrid": [], "rocket": ["hybrid.lstm=false"], "lstm": ["hybrid.rocket_features=0"],
-            "lstm-fcn": ["method=lstm-fcn", "trainer.epochs=300", "trainer.lr=2e-3", "trainer.lr_schedule=plateau"]}
+VARIANTS = {
+    "hybrid": [],
+    "rocket": ["hybrid.lstm=false"],
+    "lstm": ["hybrid.rocket_features=0"],
+    "lstm-fcn": ["method=lstm-fcn", "trainer.epochs=300", "trainer.lr=2e-3", "trainer.lr_schedule=plateau"],
+}
 
 
-def run(train: SequenceData, test: SequenceData, overrides: list[str], seed: int) -> tuple[float, float, float]:
+def run(
+    train: SequenceData, test: SequenceData, overrides: list[str], seed: int
+) -> tuple[float, float, float]:
     """``(accuracy, wall seconds, CPU seconds)`` of train + predict with these settings."""
     config = resolve_config(ClassifyConfig(), overrides=[*overrides, f"trainer.seed={seed}"])
     wall, cpu = time.perf_counter(), time.process_time()
@@ -95,7 +104,9 @@ def run(train: SequenceData, test: SequenceData, overrides: list[str], seed: int
 def _reference_scores(train: SequenceData, test: SequenceData) -> dict | None:
     from lstmkit.evaluate.classification import reference_scores
 
-    return reference_scores(train.series, train.labels, test.series, test.labels, classes=sorted(set(train.labels)))
+    return reference_scores(
+        train.series, train.labels, test.series, test.labels, classes=sorted(set(train.labels))
+    )
 
 
 def references(train: SequenceData, test: SequenceData, no_dtw: bool) -> dict[str, float]:
@@ -112,31 +123,47 @@ def references(train: SequenceData, test: SequenceData, no_dtw: bool) -> dict[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, help="folder of <Name>/<Name>_TRAIN.ts, <Name>_TEST.ts")
     parser.add_argument("--datasets", default="JapaneseVowels", help="comma-separated names")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
-    parser.add_argument("--variants", default="hybrid,rocket,lstm", help=f"comma-separated, of {', '.join(VARIANTS)}")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], help="classifier setting KEY=VALUE")
+    parser.add_argument(
+        "--variants", default="hybrid,rocket,lstm", help=f"comma-separated, of {', '.join(VARIANTS)}"
+    )
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], help="classifier setting KEY=VALUE"
+    )
     parser.add_argument("--no-dtw", action="store_true", help="skip the numpy 1-NN DTW (used without sktime)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
-    print(f"{'dataset':<17} {'train':>5} {'test':>5} {'len':>7} {'F':>2} {'K':>3} {'variant':<9} "
-          f"{'accuracy':>15} {'wall s':>6} {'cpu s':>6}")
+    print(
+        f"{'dataset':<17} {'train':>5} {'test':>5} {'len':>7} {'F':>2} {'K':>3} {'variant':<9} "
+        f"{'accuracy':>15} {'wall s':>6} {'cpu s':>6}"
+    )
     for name in args.datasets.split(","):
         train, test = load(name.strip(), args.data_dir)
         lengths = np.concatenate([train.lengths, test.lengths])
         span = f"{lengths.min()}-{lengths.max()}" if lengths.min() != lengths.max() else str(lengths.min())
         shape = f"{name:<17} {len(train):>5} {len(test):>5} {span:>7} {train.n_features:>2} {len(set(train.labels)):>3}"
         for variant in args.variants.split(","):
-            runs = np.asarray([run(train, test, [*VARIANTS[variant], *args.overrides], seed) for seed in seeds])
+            runs = np.asarray(
+                [run(train, test, [*VARIANTS[variant], *args.overrides], seed) for seed in seeds]
+            )
             acc = f"{runs[:, 0].mean():.4f}±{runs[:, 0].std():.4f}"
-            print(f"{shape} {variant:<9} {acc:>15} {runs[:, 1].mean():>6.1f} {runs[:, 2].mean():>6.1f}"
-                  f"   per seed: {', '.join(f'{a:.4f}' for a in runs[:, 0])}", flush=True)
+            print(
+                f"{shape} {variant:<9} {acc:>15} {runs[:, 1].mean():>6.1f} {runs[:, 2].mean():>6.1f}"
+                f"   per seed: {', '.join(f'{a:.4f}' for a in runs[:, 0])}",
+                flush=True,
+            )
         refs = references(train, test, args.no_dtw)
-        print(f"{shape} references: MiniRocket {refs['minirocket']:.4f}, 1-NN DTW {refs['1nn_dtw']:.4f}", flush=True)
+        print(
+            f"{shape} references: MiniRocket {refs['minirocket']:.4f}, 1-NN DTW {refs['1nn_dtw']:.4f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ settings (layer norm; hidden 128), interleaved in one process, median of many re
 Weights are barely trained (3 epochs): the cost does not depend on their values.
 Run: ``.venv/bin/python benchmarks/bench_explain.py [--repeats 200]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,12 +59,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    cases = {"defaults (hidden 32, 5 members)": {}, "layer norm": {"model.variants.layer_norm": True},
-             "hidden 128": {"hidden_size": 128}}
-    print(f"{'model':34s} {'window':>6s} {'forward ms':>11s} {'gates ms':>9s} {'gates/fwd':>9s} {'attr ms':>8s} {'attr/fwd':>8s}")
+    cases = {
+        "defaults (hidden 32, 5 members)": {},
+        "layer norm": {"model.variants.layer_norm": True},
+        "hidden 128": {"hidden_size": 128},
+    }
+    print(
+        f"{'model':34s} {'window':>6s} {'forward ms':>11s} {'gates ms':>9s} {'gates/fwd':>9s} {'attr ms':>8s} {'attr/fwd':>8s}"
+    )
     for name, settings in cases.items():
         fwd, gates, attr, W = measure(settings, args.repeats)
-        print(f"{name:34s} {W:6d} {fwd * 1e3:11.2f} {gates * 1e3:9.2f} {gates / fwd:9.2f} {attr * 1e3:8.2f} {attr / fwd:8.1f}")
+        print(
+            f"{name:34s} {W:6d} {fwd * 1e3:11.2f} {gates * 1e3:9.2f} {gates / fwd:9.2f} {attr * 1e3:8.2f} {attr / fwd:8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_forecast.py [--points 1000000] [--skip-memory]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,7 +68,9 @@ def throughput(*, n: int = 20000, epochs: int = 3, batch: int = 32) -> tuple[flo
 
     torch.set_num_threads(1)
     t = np.arange(n)
-    series = torch.tensor(10 + np.sin(2 * np.pi * t / 24) + 0.01 * t, dtype=torch.float32).unsqueeze(1)  # (T, 1)
+    series = torch.tensor(10 + np.sin(2 * np.pi * t / 24) + 0.01 * t, dtype=torch.float32).unsqueeze(
+        1
+    )  # (T, 1)
     L, H = 48, 24
 
     def make():
@@ -93,7 +96,9 @@ def throughput(*, n: int = 20000, epochs: int = 3, batch: int = 32) -> tuple[flo
         u, level = net.normalise(win[:, :L, 0], None, b[1].unsqueeze(1))
         return member_loss(model(u), (win[:, L:, 0] - level) / b[1].unsqueeze(1), ())
 
-    cfg = TrainerConfig(epochs=epochs, batch_size=batch, lr=1e-3, patience=epochs + 1, lr_schedule="none", device="cpu")
+    cfg = TrainerConfig(
+        epochs=epochs, batch_size=batch, lr=1e-3, patience=epochs + 1, lr_schedule="none", device="cpu"
+    )
 
     def run_ours() -> float:
         nonlocal net
@@ -110,7 +115,7 @@ def throughput(*, n: int = 20000, epochs: int = 3, batch: int = 32) -> tuple[flo
         plain_net = make()
         opt = torch.optim.Adam(plain_net.parameters(), lr=1e-3)
         started = time.perf_counter()
-        for epoch in range(epochs):
+        for _ in range(epochs):
             order = torch.randperm(len(x))
             for idx in order.split(batch):
                 level = x[idx][:, -24:].mean(1, keepdim=True)
@@ -150,7 +155,9 @@ def long_series_seconds(points: tuple[int, ...] = (1355, 2710, 5420)) -> list[tu
         started = time.perf_counter()
         from lstmkit.models.forecast_combination import member_forecasts
 
-        member_forecasts([y], horizon=13, season=model.state["season"])  # a forecast-time fit (fit saw y[:-13])
+        member_forecasts(
+            [y], horizon=13, season=model.state["season"]
+        )  # a forecast-time fit (fit saw y[:-13])
         out.append((n, total, time.perf_counter() - started))
     return out
 
@@ -165,19 +172,42 @@ def peak_memory(tmp: Path, points: int) -> tuple[float, float]:
         handle.write("time,load\n")
         for s, v in zip(np.datetime_as_string(stamps, unit="m"), values):
             handle.write(f"{s},{v:.3f}\n")
-    code = ("import resource, sys; from lstmkit.cli import main; rc = main(sys.argv[1:]); "
-            "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+    code = (
+        "import resource, sys; from lstmkit.cli import main; rc = main(sys.argv[1:]); "
+        "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)"
+    )
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code, "train", str(path), "--horizon", "24", "--epochs", "1",
-                           "--set", "model.ensemble=1", "--output", str(tmp / "long-model"), "--quiet"],
-                          check=True, capture_output=True, text=True, cwd=tmp)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "train",
+            str(path),
+            "--horizon",
+            "24",
+            "--epochs",
+            "1",
+            "--set",
+            "model.ensemble=1",
+            "--output",
+            str(tmp / "long-model"),
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+    )
     seconds = time.perf_counter() - started
     rss_kb = int(next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("MAXRSS")))
     return rss_kb / 1024, seconds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
@@ -196,13 +226,17 @@ def main() -> None:
         print(f"{'training windows/s, plain PyTorch loop':48s} {plain:12.0f}")
         print(f"{'ratio lstmkit / plain':48s} {ours / plain:12.2f}")
         for n, seconds, classical in long_series_seconds():
-            print(f"{f'weekly series of {n} points (season 52): one fit':48s} {seconds:10.1f} s ({classical:.1f} s classical)")
+            print(
+                f"{f'weekly series of {n} points (season 52): one fit':48s} {seconds:10.1f} s ({classical:.1f} s classical)"
+            )
         if not args.skip_memory:
             rss, seconds = peak_memory(tmp, args.points)
             print(f"{f'train on {args.points:,} points: peak RSS':48s} {rss:10.0f} MB")
             print(f"{f'train on {args.points:,} points: wall time':48s} {seconds:10.1f} s")
-    print(f"(torch {__import__('torch').__version__}, {os.cpu_count()} CPUs, max RSS of this process "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    print(
+        f"(torch {__import__('torch').__version__}, {os.cpu_count()} CPUs, max RSS of this process "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

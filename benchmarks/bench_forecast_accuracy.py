@@ -14,6 +14,7 @@ one score per series. Prints, per method, the geometric mean of MASE over series
 AutoARIMA, AutoTheta) and to AutoETS, and the worst series against the best of seasonal
 naive / AutoETS. ``--save FILE.json`` keeps every forecast for further analysis.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,9 +49,16 @@ def corpus_files(corpus: Path, only: list[str]):
         if only and name not in only:
             continue
         try:
-            data = load_series(corpus / f"{name}.csv", target=spec["target"], time_col=spec.get("time_col"),
-                               id_col=spec.get("id_col"), fill="keep")
-        except DataError:  # a time axis this lstmkit cannot read (e.g. an integer index): the values in file order
+            data = load_series(
+                corpus / f"{name}.csv",
+                target=spec["target"],
+                time_col=spec.get("time_col"),
+                id_col=spec.get("id_col"),
+                fill="keep",
+            )
+        except (
+            DataError
+        ):  # a time axis this lstmkit cannot read (e.g. an integer index): the values in file order
             frame = pd.read_csv(corpus / f"{name}.csv").drop(columns=[spec["time_col"]])
             data = load_series(frame, target=spec["target"], id_col=spec.get("id_col"), fill="keep")
         yield name, spec, data
@@ -81,15 +89,24 @@ def fit_chain(data, *, horizon: int, origins: int, config) -> dict[int, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--origins", type=int, default=2)
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--variants", default="full", help="comma list of model.components: full, linear, lstm")
+    parser.add_argument(
+        "--variants", default="full", help="comma list of model.components: full, linear, lstm"
+    )
     parser.add_argument("--only", default="")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--save", type=Path)
-    parser.add_argument("--report", type=Path, nargs="+", help="print the table of runs saved with --save (e.g. in parallel parts)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        help="print the table of runs saved with --save (e.g. in parallel parts)",
+    )
     args = parser.parse_args()
     if args.report:
         runs = [json.loads(path.read_text()) for path in args.report]
@@ -120,37 +137,65 @@ def main() -> None:
         forecasts: dict[int, dict[str, np.ndarray]] = {k: {} for k in range(args.origins)}
         histories = {k: truncate(data, (k + 1) * H)[0] for k in range(args.origins)}
         started = time.perf_counter()
-        refs = {k: reference_forecasts([s.target for s in impute(h).series], horizon=H, season=m) for k, h in histories.items()}
+        refs = {
+            k: reference_forecasts([s.target for s in impute(h).series], horizon=H, season=m)
+            for k, h in histories.items()
+        }
         seconds["references"] = seconds.get("references", 0.0) + time.perf_counter() - started
         for k in range(args.origins):
             forecasts[k].update({ref: r.forecasts[:, :, 0] for ref, r in refs[k].items()})
         for variant in variants:
             for seed in seeds:
-                cfg = resolve_config(ForecastConfig(), overrides=[*args.overrides, f"data.season={m}",
-                                                                  f"model.components={variant}", f"trainer.seed={seed}"])
+                cfg = resolve_config(
+                    ForecastConfig(),
+                    overrides=[
+                        *args.overrides,
+                        f"data.season={m}",
+                        f"model.components={variant}",
+                        f"trainer.seed={seed}",
+                    ],
+                )
                 started = time.perf_counter()
                 models = fit_chain(data, horizon=H, origins=args.origins, config=cfg)
                 seconds[variant] = seconds.get(variant, 0.0) + time.perf_counter() - started
                 for k, model in models.items():
                     forecasts[k][f"{variant}/{seed}"] = model.forecast_arrays(histories[k])[:, :, 0]
-                    forecasts[k][f"{variant} network alone/{seed}"] = model.network_forecasts(impute(histories[k]))[:, :, 0]
+                    forecasts[k][f"{variant} network alone/{seed}"] = model.network_forecasts(
+                        impute(histories[k])
+                    )[:, :, 0]
                     combination = model.state.get("combination")
-                    if combination and f"classical weighted/{seed}" not in forecasts[k]:  # the ablation without the network
+                    if (
+                        combination and f"classical weighted/{seed}" not in forecasts[k]
+                    ):  # the ablation without the network
                         w = np.array([combination["weights"][str(s.id)][1:] for s in histories[k].series])
                         w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
-                        members = np.stack([refs[k][n].forecasts[:, :, 0] for n in combination["members"][1:]], axis=1)
+                        members = np.stack(
+                            [refs[k][n].forecasts[:, :, 0] for n in combination["members"][1:]], axis=1
+                        )
                         forecasts[k][f"classical weighted/{seed}"] = np.einsum("skh,sk->sh", members, w)
         for k in range(args.origins):
             truths = truncate(truncate(data, k * H)[0], H)[1]
             filled = [s.target for s in impute(histories[k]).series]
             for i, (hist, truth) in enumerate(zip(filled, truths)):
                 seen = ~np.isnan(truth)
-                row = {"series": name if len(filled) == 1 else f"{name}:{data.series[i].id}", "origin": k, "kind": spec["kind"],
-                       "mase": {meth: mase(truth[seen], f[i][seen], insample=hist, season=m) for meth, f in forecasts[k].items()},
-                       "forecast": {meth: f[i].tolist() for meth, f in forecasts[k].items()}, "truth": truth.tolist(),
-                       "forms": {ref: r.forms[i] for ref, r in refs[k].items()}}
+                row = {
+                    "series": name if len(filled) == 1 else f"{name}:{data.series[i].id}",
+                    "origin": k,
+                    "kind": spec["kind"],
+                    "mase": {
+                        meth: mase(truth[seen], f[i][seen], insample=hist, season=m)
+                        for meth, f in forecasts[k].items()
+                    },
+                    "forecast": {meth: f[i].tolist() for meth, f in forecasts[k].items()},
+                    "truth": truth.tolist(),
+                    "forms": {ref: r.forms[i] for ref, r in refs[k].items()},
+                }
                 records.append(row)
-                shown = ", ".join(f"{meth}={v:.3f}" for meth, v in row["mase"].items() if "/" not in meth or meth.endswith("/0"))
+                shown = ", ".join(
+                    f"{meth}={v:.3f}"
+                    for meth, v in row["mase"].items()
+                    if "/" not in meth or meth.endswith("/0")
+                )
                 print(f"{row['series']:28s} origin {k}: {shown}", flush=True)
     if args.save:
         args.save.write_text(json.dumps({"records": records, "seconds": seconds, "argv": sys.argv[1:]}))
@@ -163,15 +208,22 @@ def report(records: list[dict], variants: list[str], seeds: list[int], seconds: 
     combo = gmean([r["mase"]["combo"] for r in records])
     ets = gmean([r["mase"]["ets"] for r in records])
     print(f"\ngeometric-mean MASE over {n} series x origins")
-    print(f"{'method':28s} {'gmean MASE':>14s} {'/ combo':>9s} {'/ AutoETS':>10s} {'worst / best(sn, ets)':>22s}")
+    print(
+        f"{'method':28s} {'gmean MASE':>14s} {'/ combo':>9s} {'/ AutoETS':>10s} {'worst / best(sn, ets)':>22s}"
+    )
     for ref in refs:
         g = gmean([r["mase"][ref] for r in records])
         print(f"{ref:28s} {g:14.3f} {g / combo:9.3f} {g / ets:10.3f}")
     for variant in [v for v in records[0]["mase"] if v.endswith("/0") and "/" in v]:
         variant = variant[:-2]
         per_seed = [gmean([r["mase"][f"{variant}/{s}"] for r in records]) for s in seeds]
-        worst = max(max(r["mase"][f"{variant}/{s}"] / max(min(r["mase"]["seasonal_naive"], r["mase"]["ets"]), 1e-9)
-                        for s in seeds) for r in records)
+        worst = max(
+            max(
+                r["mase"][f"{variant}/{s}"] / max(min(r["mase"]["seasonal_naive"], r["mase"]["ets"]), 1e-9)
+                for s in seeds
+            )
+            for r in records
+        )
         mean, spread = float(np.mean(per_seed)), float(np.std(per_seed))
         print(f"{variant:28s} {mean:8.3f} ±{spread:.3f} {mean / combo:9.3f} {mean / ets:10.3f} {worst:22.2f}")
     print("seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))

@@ -24,13 +24,14 @@ every number is a ratio to torch.nn.LSTM in the same round set. Prints a markdow
     python benchmarks/bench_lstm.py --threads 1 --timer cpu   # on a machine others load too
     python benchmarks/bench_lstm.py --no-variants --points 0,1  # the first table, two grid points
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -44,7 +45,13 @@ VARIANTS = {  # name -> keywords, for the variant table
     "weight_drop": {"weight_drop": 0.25},
     "zoneout": {"zoneout": 0.1},
     "hard_sigmoid": {"recurrent_activation": "hard_sigmoid"},
-    "all": {"layer_norm": True, "peephole": True, "recurrent_dropout": 0.25, "weight_drop": 0.25, "zoneout": 0.1},
+    "all": {
+        "layer_norm": True,
+        "peephole": True,
+        "recurrent_dropout": 0.25,
+        "weight_drop": 0.25,
+        "zoneout": 0.1,
+    },
 }
 
 GRID = [  # (batch, length, input, hidden, layers)
@@ -83,7 +90,9 @@ def make_methods(batch: int, length: int, inp: int, hidden: int, layers: int):
         return run
 
     def forward_backward(name: str) -> Callable[[], None]:
-        params = [p for c in cells for p in c.parameters()] if name == "naive" else list(models[name].parameters())
+        params = (
+            [p for c in cells for p in c.parameters()] if name == "naive" else list(models[name].parameters())
+        )
 
         def run() -> None:
             for p in params:
@@ -133,7 +142,9 @@ def make_variant_methods(batch: int, length: int, inp: int, hidden: int, layers:
         m = LSTM(inp, hidden, layers, **kw).train()
         cells = [LSTMCell(inp if k == 0 else hidden, hidden, **kw).train() for k in range(layers)]
         methods[name] = fb(list(m.parameters()), lambda m=m: m(x)[0])
-        methods[name + "_naive"] = fb([p for c in cells for p in c.parameters()], lambda c=cells: naive_loop(c, x))
+        methods[name + "_naive"] = fb(
+            [p for c in cells for p in c.parameters()], lambda c=cells: naive_loop(c, x)
+        )
     return methods
 
 
@@ -191,10 +202,14 @@ def main() -> None:
     torch.manual_seed(0)
     budget, min_rounds = (1.0, 3) if args.quick else (6.0, 7)
     compiled = kernel.available()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.timer} time, compiled loop "
-          f"{'on' if compiled else 'OFF (explicit = explicit py)'}; ratios to torch.nn.LSTM (lower is faster)\n")
-    print("| B, T, F, H, L | torch fwd ms | fused fwd | explicit fwd | explicit py fwd | trace fwd | trace / fused fwd "
-          "| naive fwd | torch f+b ms | fused f+b | explicit f+b | explicit py f+b | naive f+b |")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.timer} time, compiled loop "
+        f"{'on' if compiled else 'OFF (explicit = explicit py)'}; ratios to torch.nn.LSTM (lower is faster)\n"
+    )
+    print(
+        "| B, T, F, H, L | torch fwd ms | fused fwd | explicit fwd | explicit py fwd | trace fwd | trace / fused fwd "
+        "| naive fwd | torch f+b ms | fused f+b | explicit f+b | explicit py f+b | naive f+b |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for cfg in grid:
         fwd_methods, fb_methods = make_methods(*cfg)
@@ -215,13 +230,20 @@ def main() -> None:
         if cfg[0] * cfg[1] * cfg[3] > 32 * 100 * 256:
             continue
         t = measure(make_double_backward_methods(*cfg), budget / 2, min_rounds, clock)
-        print(f"| {', '.join(map(str, cfg))} | {t['torch'] * 1e3:.2f} | {t['explicit'] / t['torch']:.2f} |", flush=True)
+        print(
+            f"| {', '.join(map(str, cfg))} | {t['torch'] * 1e3:.2f} | {t['explicit'] / t['torch']:.2f} |",
+            flush=True,
+        )
     if args.no_variants:
         return
-    print("\nVariants, forward + backward in training mode: `x / torch` is the ratio to plain torch.nn.LSTM, "
-          "`naive / x` the speedup over a per-step autograd loop of LSTMCell with the same variant\n")
+    print(
+        "\nVariants, forward + backward in training mode: `x / torch` is the ratio to plain torch.nn.LSTM, "
+        "`naive / x` the speedup over a per-step autograd loop of LSTMCell with the same variant\n"
+    )
     names = list(VARIANTS)
-    print("| B, T, F, H, L | torch f+b ms | " + " | ".join(f"{n} / torch | naive / {n}" for n in names) + " |")
+    print(
+        "| B, T, F, H, L | torch f+b ms | " + " | ".join(f"{n} / torch | naive / {n}" for n in names) + " |"
+    )
     print("|---|---:|" + "---:|---:|" * len(names))
     for cfg in grid:
         t = measure(make_variant_methods(*cfg), budget, min_rounds, clock)

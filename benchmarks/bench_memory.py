@@ -8,6 +8,7 @@ time. The target (issue 6) is under 2 GB for 10 million points.
 
 Run: ``.venv/bin/python benchmarks/bench_memory.py [--points 10000000] [--format csv,parquet] [--tmp /tmp]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 2048
 # the child reports its own peak RSS: RUSAGE_CHILDREN would also count the data generator's peak
-CHILD = ("import resource, sys; from lstmkit.cli import main; rc = main(sys.argv[1:]); "
-         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True); sys.exit(rc)")
+CHILD = (
+    "import resource, sys; from lstmkit.cli import main; rc = main(sys.argv[1:]); "
+    "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True); sys.exit(rc)"
+)
 
 
 def make_series(points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,9 +59,27 @@ def train_peak(path: Path, out: Path) -> tuple[float, float, int]:
     """(peak RSS MB, seconds, exit code) of ``lstmkit train`` on ``path`` in a fresh process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, "train", str(path), "--horizon", "24", "--epochs", "1",
-                           "--set", "model.ensemble=1", "--output", str(out), "--quiet"],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            "train",
+            str(path),
+            "--horizon",
+            "24",
+            "--epochs",
+            "1",
+            "--set",
+            "model.ensemble=1",
+            "--output",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-3000:])
@@ -68,7 +89,9 @@ def train_peak(path: Path, out: Path) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--points", type=int, default=10_000_000)
     parser.add_argument("--format", default="csv,parquet", help="comma-separated: csv, parquet")
     parser.add_argument("--tmp", default="/tmp", help="folder for the generated data and model")
@@ -90,8 +113,10 @@ def main() -> None:
         rss, seconds, rc = train_peak(path, tmp / f"model-{fmt}")
         ok = "yes" if rc == 0 and rss < TARGET_MB else ("FAILED" if rc else "no")
         print(f"| {fmt} | {path.stat().st_size / 2**20:.0f} | {rss:.0f} | {seconds:.0f} | {ok} |", flush=True)
-    print(f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs; generator peak RSS "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    print(
+        f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs; generator peak RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ Usage::
 Prints one table row per corpus and seed. Training uses the library's defaults (a budget of
 trainer.max_steps steps, the same whatever the machine's load) unless ``--set`` says otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,6 +45,7 @@ CANDIDATES = (Path("/usr/share/common-licenses/GPL-3"), Path(sysconfig.get_paths
 
 def xz_bits_per_char(train: str, test: str) -> float:
     """Bits per test character that ``xz -9`` spends after having seen ``train``."""
+
     def size(text: str) -> int:
         return len(lzma.compress(text.encode("utf-8"), preset=9))
 
@@ -60,39 +62,67 @@ def three_way(text: str) -> tuple[str, str, str]:
 def run(corpus: Path, overrides: list[str], seed: int) -> dict:
     text = read_text(corpus)
     train, val, test = three_way(text)
-    val_fraction = (len(val) + 0.5) / (len(train) + len(val))  # fit() cuts the validation part off the end itself
-    config = resolve_config(TextConfig(), overrides=[f"trainer.seed={seed}", f"data.val_fraction={val_fraction!r}", *overrides])
+    val_fraction = (len(val) + 0.5) / (
+        len(train) + len(val)
+    )  # fit() cuts the validation part off the end itself
+    config = resolve_config(
+        TextConfig(), overrides=[f"trainer.seed={seed}", f"data.val_fraction={val_fraction!r}", *overrides]
+    )
     started, cpu = time.perf_counter(), time.process_time()
     lm = LanguageModel(config).fit(train + val)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     assert lm.validation_ is not None and lm.validation_.chars == len(val) - 1  # the split fit() made is ours
     return {
-        "corpus": corpus.name, "chars": len(text), "test": len(test), "seed": seed,
+        "corpus": corpus.name,
+        "chars": len(text),
+        "test": len(test),
+        "seed": seed,
         "val_bpc": lm.validation_.bits_per_char,
-        "lstm_bpc": lm.score(test).bits_per_char, "dynamic_bpc": lm.score(test, adapt_lr=ADAPT_LR).bits_per_char,
+        "lstm_bpc": lm.score(test).bits_per_char,
+        "dynamic_bpc": lm.score(test, adapt_lr=ADAPT_LR).bits_per_char,
         "xz_bpc": xz_bits_per_char(train + val, test),
-        "epochs": len(lm.history_.rows), "best": lm.history_.best_epoch, "seconds": seconds, "cpu": cpu_seconds,
+        "epochs": len(lm.history_.rows),
+        "best": lm.history_.best_epoch,
+        "seconds": seconds,
+        "cpu": cpu_seconds,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", action="append", type=Path, help="text file(s) (default: GPL-3, else Python's LICENSE)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--corpus", action="append", type=Path, help="text file(s) (default: GPL-3, else Python's LICENSE)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the target is 2 cores)")
     parser.add_argument("--seed", type=int, action="append", help="seed(s) (default 0)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override, e.g. model.hidden_size=256")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        help="config override, e.g. model.hidden_size=256",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     corpora = args.corpus or [next(p for p in CANDIDATES if p.is_file())]
-    print(f"torch {torch.__version__}, {args.threads} thread(s); overrides: {' '.join(args.overrides) or 'none'}")
-    print(f"{'corpus':<16} {'chars':>7} {'test':>6} {'seed':>4} {'val bpc':>8} {'test bpc':>8} {'+adapt':>7} "
-          f"{'xz -9 bpc':>9} {'epochs':>6} {'best':>4} {'seconds':>7} {'cpu s':>6}")
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s); overrides: {' '.join(args.overrides) or 'none'}"
+    )
+    print(
+        f"{'corpus':<16} {'chars':>7} {'test':>6} {'seed':>4} {'val bpc':>8} {'test bpc':>8} {'+adapt':>7} "
+        f"{'xz -9 bpc':>9} {'epochs':>6} {'best':>4} {'seconds':>7} {'cpu s':>6}"
+    )
     for corpus in corpora:
         for seed in args.seed or [0]:
             r = run(corpus, args.overrides, seed)
-            print(f"{r['corpus']:<16} {r['chars']:>7} {r['test']:>6} {r['seed']:>4} {r['val_bpc']:>8.3f} {r['lstm_bpc']:>8.3f} "
-                  f"{r['dynamic_bpc']:>7.3f} {r['xz_bpc']:>9.3f} {r['epochs']:>6} {r['best']:>4} {r['seconds']:>7.0f} "
-                  f"{r['cpu']:>6.0f}", flush=True)
+            print(
+                f"{r['corpus']:<16} {r['chars']:>7} {r['test']:>6} {r['seed']:>4} {r['val_bpc']:>8.3f} {r['lstm_bpc']:>8.3f} "
+                f"{r['dynamic_bpc']:>7.3f} {r['xz_bpc']:>9.3f} {r['epochs']:>6} {r['best']:>4} {r['seconds']:>7.0f} "
+                f"{r['cpu']:>6.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Run: python examples/classic_lstm.py
 """
+
 import torch
 from torch import nn, optim
 

@@ -5,6 +5,7 @@ held-out windows is compared with the "repeat the last value" forecast.
 
 Run: python examples/sine_next_value.py
 """
+
 import math
 
 import torch

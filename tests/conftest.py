@@ -1,4 +1,5 @@
 """Shared fixtures: a seeded generator, one torch thread per test worker, a small .ts file writer."""
+
 import numpy as np
 import pytest
 import torch
@@ -16,7 +17,13 @@ def seed() -> int:
 def _write_slopes_ts(path, *, n=16, seed=0):
     """Two classes of unequal-length two-channel series: "up" rises, "down" falls."""
     rng = np.random.default_rng(seed)
-    lines = ["@problemName Slopes", "@dimensions 2", "@equalLength false", "@classLabel true up down", "@data"]
+    lines = [
+        "@problemName Slopes",
+        "@dimensions 2",
+        "@equalLength false",
+        "@classLabel true up down",
+        "@data",
+    ]
     for i in range(n):
         T = int(rng.integers(4, 10))
         sign = 1 if i % 2 else -1

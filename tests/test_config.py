@@ -23,7 +23,9 @@ class JobConfig:
 
 
 def test_set_overrides_are_typed():
-    cfg = resolve_config(JobConfig(), overrides=["trainer.lr=3e-3", "model.hidden_size=64", "model.quantiles=0.1,0.9"])
+    cfg = resolve_config(
+        JobConfig(), overrides=["trainer.lr=3e-3", "model.hidden_size=64", "model.quantiles=0.1,0.9"]
+    )
     assert cfg.trainer.lr == 3e-3 and cfg.model.hidden_size == 64 and cfg.model.quantiles == (0.1, 0.9)
     assert JobConfig().trainer.lr == 1e-3  # the default is untouched
 
@@ -45,7 +47,9 @@ def test_unknown_key_suggests_the_closest():
 def test_wrong_types_are_named():
     with pytest.raises(ConfigError, match=r"trainer.epochs must be an integer, got 'ten'"):
         resolve_config(JobConfig(), overrides=["trainer.epochs=ten"])
-    with pytest.raises(ConfigError, match=r"model.transform must be one of 'auto', 'log', 'none', got 'sqrt'"):
+    with pytest.raises(
+        ConfigError, match=r"model.transform must be one of 'auto', 'log', 'none', got 'sqrt'"
+    ):
         resolve_config(JobConfig(), overrides=["model.transform=sqrt"])
     with pytest.raises(ConfigError, match=r"--set expects KEY=VALUE"):
         resolve_config(JobConfig(), overrides=["trainer.lr"])

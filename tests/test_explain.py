@@ -1,4 +1,5 @@
 """lstmkit.explain: the gates are trace()'s numbers, attributions are complete, the files and the errors."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +25,11 @@ def seasonal_frame(n=84, season=12):
 @pytest.fixture(scope="module", params=["plain", "variants"])
 def forecaster(request):
     torch.manual_seed(0)
-    extra = {} if request.param == "plain" else {"model.variants.layer_norm": True, "model.variants.peephole": True}
+    extra = (
+        {}
+        if request.param == "plain"
+        else {"model.variants.layer_norm": True, "model.variants.peephole": True}
+    )
     return LSTMForecaster(6, **FAST, **extra).fit(seasonal_frame())
 
 
@@ -50,7 +55,9 @@ def test_forecaster_attributions_are_complete_and_explain_the_forecast(forecaste
     gap = expl.forecast - expl.baseline
     assert abs(expl.attributions.sum() - gap) <= 0.01 * abs(gap)
     assert expl.completeness_error <= 0.01
-    network = forecaster.network_forecasts(forecaster.read(seasonal_frame()))  # before any combination with the references
+    network = forecaster.network_forecasts(
+        forecaster.read(seasonal_frame())
+    )  # before any combination with the references
     forecast = network[0, :, 0].mean()  # the attributed output is the network's mean point forecast
     assert expl.forecast == pytest.approx(forecast, rel=1e-5)
     assert expl.attributions.shape == (forecaster.net.window,)
@@ -58,7 +65,10 @@ def test_forecaster_attributions_are_complete_and_explain_the_forecast(forecaste
 
 def test_integrated_gradients_of_a_linear_function_are_exact():
     w = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
-    x, base = torch.tensor([3.0, 1.0, -4.0], dtype=torch.float64), torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64)
+    x, base = (
+        torch.tensor([3.0, 1.0, -4.0], dtype=torch.float64),
+        torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64),
+    )
     attr, fx, fb = integrated_gradients(lambda v: v @ w, x, base, steps=4)
     np.testing.assert_allclose(attr, (w * (x - base)).numpy())  # w_i (x_i - b_i), by hand: 2, 0, -2.5
     assert fx - fb == pytest.approx(-0.5)
@@ -88,12 +98,17 @@ def test_files_are_written(forecaster, tmp_path):
     assert [p.name for p in paths] == ["gates.png", "gates.csv", "attributions.csv"]
     assert (tmp_path / "x" / "gates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     attr = pd.read_csv(tmp_path / "x" / "attributions.csv")
-    assert list(attr.columns) == ["step", "time", "value", "attribution"] and attr["time"].iloc[-1] == "2006-12"
+    assert (
+        list(attr.columns) == ["step", "time", "value", "attribution"] and attr["time"].iloc[-1] == "2006-12"
+    )
     assert len(pd.read_csv(tmp_path / "x" / "gates.csv")) == forecaster.explain().gates.size
 
 
 def test_unknown_series_is_a_data_error(forecaster):
-    with pytest.raises(DataError, match=r"--series 'nope' given, but the data holds one series \(no id column\); drop --series"):
+    with pytest.raises(
+        DataError,
+        match=r"--series 'nope' given, but the data holds one series \(no id column\); drop --series",
+    ):
         forecaster.explain(series="nope")
 
 
@@ -118,7 +133,9 @@ def slopes(n=16, seed=0):
     for i in range(n):
         T = int(rng.integers(5, 12))
         sign = 1.0 if i % 2 else -1.0
-        series.append((sign * np.linspace(0, 2, T)[:, None] + 0.3 * rng.normal(size=(T, 2))).astype(np.float32))
+        series.append(
+            (sign * np.linspace(0, 2, T)[:, None] + 0.3 * rng.normal(size=(T, 2))).astype(np.float32)
+        )
         labels.append("up" if sign > 0 else "down")
     return SequenceData(series=series, labels=np.asarray(labels, dtype=object), name="slopes")
 
@@ -126,7 +143,10 @@ def slopes(n=16, seed=0):
 @pytest.fixture(scope="module")
 def classifier():
     torch.manual_seed(0)
-    cfg = resolve_config(ClassifyConfig(), overrides=["method=lstm-fcn", "model.hidden_size=6", "model.conv_channels=4,4,4", "trainer.epochs=2"])
+    cfg = resolve_config(
+        ClassifyConfig(),
+        overrides=["method=lstm-fcn", "model.hidden_size=6", "model.conv_channels=4,4,4", "trainer.epochs=2"],
+    )
     return LSTMClassifier(cfg).fit(slopes())
 
 
@@ -134,13 +154,17 @@ def test_the_default_hybrid_classifier_shows_its_lstm_on_the_pooled_series():
     from lstmkit.models.hybrid import scale_series
 
     torch.manual_seed(0)
-    cfg = resolve_config(ClassifyConfig(), overrides=["model.hidden_size=6", "trainer.epochs=2", "hybrid.lstm_steps=4"])
+    cfg = resolve_config(
+        ClassifyConfig(), overrides=["model.hidden_size=6", "trainer.epochs=2", "hybrid.lstm_steps=4"]
+    )
     clf = LSTMClassifier(cfg).fit(slopes())
     net, data = clf.network_, slopes()
     expl = clf.explain(data, case=1)
     x = torch.from_numpy(data.series[1][None])
     lengths = torch.tensor([x.shape[1]])
-    z, steps = net.pooled(scale_series(x, lengths, net.mean, net.std), lengths)  # what the LSTM reads, by hand
+    z, steps = net.pooled(
+        scale_series(x, lengths, net.mean, net.std), lengths
+    )  # what the LSTM reads, by hand
     tr = net.lstm.lstm.trace(z)
     T = int(steps[0])
     assert expl.gates.shape[2] == T and T <= 4
@@ -156,7 +180,9 @@ def test_classifier_case_gates_match_trace_both_directions(classifier):
     T = len(data.series[3])
     assert expl.gates.shape == (2, 4, T, 6) and expl.num_directions == 2
     for d in (0, 1):
-        np.testing.assert_allclose(expl.gate("forget", direction=d), tr.forget_gate[d, 0].double().numpy(), atol=1e-5)
+        np.testing.assert_allclose(
+            expl.gate("forget", direction=d), tr.forget_gate[d, 0].double().numpy(), atol=1e-5
+        )
         np.testing.assert_allclose(expl.gate("cell", direction=d), tr.cell[d, 0].double().numpy(), atol=1e-5)
 
 
@@ -186,8 +212,17 @@ def test_classifier_errors(classifier):
 @pytest.fixture(scope="module")
 def language_model():
     torch.manual_seed(0)
-    cfg = resolve_config(TextConfig(), overrides=["model.hidden_size=12", "model.embedding_dim=6", "model.num_layers=2",
-                                                  "model.dropout=0", "trainer.epochs=2", "data.chunk_len=8"])
+    cfg = resolve_config(
+        TextConfig(),
+        overrides=[
+            "model.hidden_size=12",
+            "model.embedding_dim=6",
+            "model.num_layers=2",
+            "model.dropout=0",
+            "trainer.epochs=2",
+            "data.chunk_len=8",
+        ],
+    )
     return LanguageModel(cfg).fit("the quick brown fox jumps over the lazy dog.\n" * 20)
 
 
@@ -199,7 +234,9 @@ def test_language_model_gates_and_surprisal(language_model, tmp_path):
     tr = net.lstm.trace(net.embedding(ids))
     assert expl.gates.shape == (2, 4, len(text), 12) and expl.step_labels == list(text)
     for k in (0, 1):
-        np.testing.assert_allclose(expl.gate("input", layer=k), tr.input_gate[k, 0].double().numpy(), atol=1e-5)
+        np.testing.assert_allclose(
+            expl.gate("input", layer=k), tr.input_gate[k, 0].double().numpy(), atol=1e-5
+        )
     p = torch.softmax(net(ids)[0][0], -1)  # (T, V)
     bits = [-np.log2(p[t, ids[0, t + 1]].item()) for t in range(len(text) - 1)]
     np.testing.assert_allclose(expl.surprisal[:-1], bits, rtol=1e-4)
@@ -209,7 +246,9 @@ def test_language_model_gates_and_surprisal(language_model, tmp_path):
 
 
 def test_language_model_needs_two_characters(language_model):
-    with pytest.raises(DataError, match=r"the text has 1 character\(s\); explaining a language model needs at least two"):
+    with pytest.raises(
+        DataError, match=r"the text has 1 character\(s\); explaining a language model needs at least two"
+    ):
         language_model.explain("t")
 
 
@@ -219,9 +258,16 @@ def test_summary_numbers_by_hand():
     gates = np.full((1, 4, 5, 3), 0.5)  # (L*D, gate, T, H)
     gates[0, 1, :, 2] = 0.99  # unit 2 never forgets: its forget gate is saturated at every step
     gates[0, 3] = np.array([0.0, 0.1, 0.3, 1.3, 1.4])[:, None]  # cell: the jump is at step 3, then step 2
-    expl = Explanation(kind="classify", title="by hand", gates=gates, num_directions=1, inputs=np.zeros((5, 1)),
-                       input_names=["x"])
+    expl = Explanation(
+        kind="classify",
+        title="by hand",
+        gates=gates,
+        num_directions=1,
+        inputs=np.zeros((5, 1)),
+        input_names=["x"],
+    )
     assert expl.summary().splitlines()[1] == (
         "layer 0: mean forget gate 0.663; most saturated units (gates within 0.1 of 0 or 1): 2 (33% of gate-steps); "
-        "largest cell change at step 1, step 2, step 3")
+        "largest cell change at step 1, step 2, step 3"
+    )
     assert list(expl.unit_order()) == [2, 0, 1]

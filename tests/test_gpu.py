@@ -1,4 +1,5 @@
 """On a CUDA device: the layer on both backends, and a job end to end. Skipped without a GPU."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,6 +34,24 @@ def test_forecaster_trains_on_cuda(tmp_path):
 
     t = np.arange(96)
     pd.DataFrame({"y": 10 + np.sin(2 * np.pi * t / 12)}).to_csv(tmp_path / "d.csv", index=False)
-    assert main(["forecast", str(tmp_path / "d.csv"), "--horizon", "3", "--season", "12", "--epochs", "2",
-                 "--device", "cuda", "--output", str(tmp_path / "out"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(tmp_path / "d.csv"),
+                "--horizon",
+                "3",
+                "--season",
+                "12",
+                "--epochs",
+                "2",
+                "--device",
+                "cuda",
+                "--output",
+                str(tmp_path / "out"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_csv(tmp_path / "out" / "forecast.csv")) == 3

@@ -5,6 +5,7 @@ The layer (:mod:`lstmkit.nn`) writes the gates out and is weight-compatible with
 classification and text. Importing ``lstmkit`` is light: each public name below loads its
 module (and torch, pandas...) on first use.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """``python -m lstmkit`` runs the command line."""
+
 import sys
 
 from lstmkit.cli import main

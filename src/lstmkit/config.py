@@ -5,17 +5,19 @@ Each job owns a top-level dataclass whose fields are section dataclasses (``data
 file (``--config``), ``--set section.key=value`` strings, then explicit command-line flags.
 Every value is checked against its field's type; an unknown key gets a "did you mean".
 """
+
 from __future__ import annotations
 
 import dataclasses
 import difflib
 import json
-import tomllib
 import types
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+
+import tomllib
 
 from lstmkit.errors import ConfigError
 
@@ -28,7 +30,10 @@ def _field_types(cls: type) -> dict[str, Any]:
 
 
 # numeric setting type -> (how an error names it, the Python values taken as they are)
-_NUMBERS: dict[type, tuple[str, tuple[type, ...]]] = {int: ("an integer", (int,)), float: ("a number", (int, float))}
+_NUMBERS: dict[type, tuple[str, tuple[type, ...]]] = {
+    int: ("an integer", (int,)),
+    float: ("a number", (int, float)),
+}
 
 
 def _coerce(value: Any, kind: Any, key: str) -> Any:
@@ -92,12 +97,16 @@ def _set(cfg: Any, dotted: str, value: Any, *, from_text: bool, prefix: str = ""
     head, _, rest = dotted.partition(".")
     types_ = _field_types(type(cfg))
     if head not in types_:
-        raise ConfigError(f"unknown setting '{prefix}{head}'{_suggest_full(head, types_, prefix)} (settings there: {', '.join(types_)})")
+        raise ConfigError(
+            f"unknown setting '{prefix}{head}'{_suggest_full(head, types_, prefix)} (settings there: {', '.join(types_)})"
+        )
     current = getattr(cfg, head)
     key = f"{prefix}{head}"
     if dataclasses.is_dataclass(current):
         if rest:
-            return dataclasses.replace(cfg, **{head: _set(current, rest, value, from_text=from_text, prefix=f"{key}.")})
+            return dataclasses.replace(
+                cfg, **{head: _set(current, rest, value, from_text=from_text, prefix=f"{key}.")}
+            )
         if not isinstance(value, Mapping):
             first = next(iter(_field_types(type(current))))
             raise ConfigError(f"'{key}' is a section; set one of its keys, such as {key}.{first}")

@@ -13,6 +13,7 @@ and direction. This module runs that trace on the sequence the user asks about:
 
 The figure lives in :mod:`lstmkit.plots.gates`; the long table and the text summary are here.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,7 +30,9 @@ from lstmkit.errors import DataError
 
 GATES = ("input", "forget", "output", "cell")
 COMPLETENESS_TOLERANCE = 0.01  # attributions add up to forecast - baseline within 1% of it
-_SPLIT = 8  # an interval that misses completeness is cut in this many: steep stretches are reached in few rounds
+_SPLIT = (
+    8  # an interval that misses completeness is cut in this many: steep stretches are reached in few rounds
+)
 
 
 @dataclass
@@ -87,17 +90,24 @@ class Explanation:
         """The long table of ``gates.csv``: layer, direction, step, unit, gate, value."""
         LD, G, T, H = self.gates.shape
         k, g, t, u = np.meshgrid(np.arange(LD), np.arange(G), np.arange(T), np.arange(H), indexing="ij")
-        return pd.DataFrame({
-            "layer": (k // self.num_directions).ravel(), "direction": (k % self.num_directions).ravel(),
-            "step": t.ravel(), "unit": u.ravel(), "gate": np.asarray(GATES)[g.ravel()],
-            "value": self.gates.ravel().astype(np.float64),
-        })
+        return pd.DataFrame(
+            {
+                "layer": (k // self.num_directions).ravel(),
+                "direction": (k % self.num_directions).ravel(),
+                "step": t.ravel(),
+                "unit": u.ravel(),
+                "gate": np.asarray(GATES)[g.ravel()],
+                "value": self.gates.ravel().astype(np.float64),
+            }
+        )
 
     def attribution_frame(self) -> pd.DataFrame | None:
         """step, label, input value and attribution of each window step (forecasters), else None."""
         if self.attributions is None:
             return None
-        frame = pd.DataFrame({"step": np.arange(self.steps), "value": self.inputs[:, 0], "attribution": self.attributions})
+        frame = pd.DataFrame(
+            {"step": np.arange(self.steps), "value": self.inputs[:, 0], "attribution": self.attributions}
+        )
         if self.step_labels is not None:
             frame.insert(1, "time", self.step_labels)
         return frame
@@ -111,27 +121,41 @@ class Explanation:
         lines = [self.title]
         for k in range(self.gates.shape[0]):
             layer, d = divmod(k, self.num_directions)
-            name = f"layer {layer}" + (f" {'forward' if d == 0 else 'backward'}" if self.num_directions == 2 else "")
+            name = f"layer {layer}" + (
+                f" {'forward' if d == 0 else 'backward'}" if self.num_directions == 2 else ""
+            )
             i, f, o, c = self.gates[k]  # (T, H) each
             sat = np.mean([(np.minimum(g, 1 - g) < 0.1).mean(axis=0) for g in (i, f, o)], axis=0)  # (H,)
             units = np.argsort(-sat, kind="stable")[:top]
-            prev = np.vstack([np.zeros((1, c.shape[1])), c[:-1]]) if d == 0 else np.vstack([c[1:], np.zeros((1, c.shape[1]))])
+            prev = (
+                np.vstack([np.zeros((1, c.shape[1])), c[:-1]])
+                if d == 0
+                else np.vstack([c[1:], np.zeros((1, c.shape[1]))])
+            )
             change = np.linalg.norm(c - prev, axis=1)  # (T,)
             steps = np.sort(np.argsort(-change, kind="stable")[:top])
             where = ", ".join(self._step_name(s) for s in steps)
             saturated = ", ".join(f"{u} ({sat[u]:.0%} of gate-steps)" for u in units if sat[u] > 0) or "none"
-            lines.append(f"{name}: mean forget gate {f.mean():.3f}; most saturated units (gates within 0.1 of 0 or 1): "
-                         f"{saturated}; largest cell change at {where}")
+            lines.append(
+                f"{name}: mean forget gate {f.mean():.3f}; most saturated units (gates within 0.1 of 0 or 1): "
+                f"{saturated}; largest cell change at {where}"
+            )
         if self.attributions is not None:
-            lines.append(f"attributions: forecast {self.forecast:.4g} = baseline {self.baseline:.4g} + "
-                         f"{self.attributions.sum():.4g} over {self.steps} steps (completeness error "
-                         f"{self.completeness_error:.2%}); largest at {self._step_name(int(np.abs(self.attributions).argmax()))}")
+            lines.append(
+                f"attributions: forecast {self.forecast:.4g} = baseline {self.baseline:.4g} + "
+                f"{self.attributions.sum():.4g} over {self.steps} steps (completeness error "
+                f"{self.completeness_error:.2%}); largest at {self._step_name(int(np.abs(self.attributions).argmax()))}"
+            )
         return "\n".join(lines + self.notes)
 
     def _step_name(self, step: int) -> str:
         if self.step_labels is None:
             return f"step {step}"
-        return f"step {step} ({self.step_labels[step]!r})" if self.kind == "text" else f"step {step} ({self.step_labels[step]})"
+        return (
+            f"step {step} ({self.step_labels[step]!r})"
+            if self.kind == "text"
+            else f"step {step} ({self.step_labels[step]})"
+        )
 
     def plot(self, path: str | Path) -> Path:
         """Write ``gates.png`` (see :func:`lstmkit.plots.gates.plot_gates`)."""
@@ -143,7 +167,9 @@ class Explanation:
 def gates_from_trace(tr: Any, *, batch: int | slice = 0, lengths: np.ndarray | None = None) -> np.ndarray:
     """``(L*D, 4, T, H)`` from a batch-first :class:`~lstmkit.nn.LSTMTrace`: case ``batch``, or the mean
     over a slice of cases with ``lengths`` (each step averaged over the cases that reach it)."""
-    stacked = torch.stack([tr.input_gate, tr.forget_gate, tr.output_gate, tr.cell], dim=1)  # (L*D, 4, B, T, H)
+    stacked = torch.stack(
+        [tr.input_gate, tr.forget_gate, tr.output_gate, tr.cell], dim=1
+    )  # (L*D, 4, B, T, H)
     values = stacked.detach().double().cpu().numpy()
     if isinstance(batch, int):
         return values[:, :, batch]
@@ -175,19 +201,27 @@ def forecast_window(model: Any, data: Any, sid: str | None) -> ForecastWindow:
     if sid is None:
         series = data.series[0]
     elif data.id_col is None:
-        raise DataError(f"--series {sid!r} given, but the data holds one series (no id column); drop --series")
+        raise DataError(
+            f"--series {sid!r} given, but the data holds one series (no id column); drop --series"
+        )
     elif str(sid) in ids:
         series = data.series[ids.index(str(sid))]
     else:
-        raise DataError(f"--series {sid!r} not found in the data; its series are: {', '.join(ids[:10])}"
-                        + (" ..." if len(ids) > 10 else ""))
+        raise DataError(
+            f"--series {sid!r} not found in the data; its series are: {', '.join(ids[:10])}"
+            + (" ..." if len(ids) > 10 else "")
+        )
     W = model.net.window
     if len(series.target) < W:
-        raise DataError(f"the series has {len(series.target)} points; this model reads windows of {W} (its lookback)")
+        raise DataError(
+            f"the series has {len(series.target)} points; this model reads windows of {W} (its lookback)"
+        )
     if np.isnan(series.target[-W:]).any():
         raise DataError(f"the last window ({W} points) has missing values; fill them to explain it")
     if model.state["log"] and (series.target[-W:] <= 0).any():
-        raise DataError("the model was trained on log data and the last window has values <= 0; it cannot explain them")
+        raise DataError(
+            "the model was trained on log data and the last window has values <= 0; it cannot explain them"
+        )
     scale = model.state["scales"].get(str(series.id))
     if scale is None:  # a series the model has not seen: its own scale, as predict does
         z = np.log(series.target) if model.state["log"] else series.target
@@ -224,15 +258,26 @@ def window_attributions(net: Any, win: ForecastWindow) -> tuple[np.ndarray, floa
             n = windows.shape[0]
             return f(windows, scale.expand(n, 1), cov.expand(n, -1, -1), win.first.expand(n))[..., 0].mean(1)
 
-        base = f.from_z(f.level(f.to_z(x)))[0].expand(x.shape[1]).clone()  # flat at the window's level, data units
-        attr, fx, fb = integrated_gradients(mean_forecast, x[0], base, max_points=max_points, near_zero=near_zero)
+        base = (
+            f.from_z(f.level(f.to_z(x)))[0].expand(x.shape[1]).clone()
+        )  # flat at the window's level, data units
+        attr, fx, fb = integrated_gradients(
+            mean_forecast, x[0], base, max_points=max_points, near_zero=near_zero
+        )
         if abs(attr.sum() - (fx - fb)) <= COMPLETENESS_TOLERANCE * abs(fx - fb):
             break
     return attr, fx, fb
 
 
-def integrated_gradients(f: Any, x: torch.Tensor, baseline: torch.Tensor, *, steps: int = 32, near_zero: int = 0,
-                         max_points: int = 2048) -> tuple[np.ndarray, float, float]:
+def integrated_gradients(
+    f: Any,
+    x: torch.Tensor,
+    baseline: torch.Tensor,
+    *,
+    steps: int = 32,
+    near_zero: int = 0,
+    max_points: int = 2048,
+) -> tuple[np.ndarray, float, float]:
     """Integrated gradients of scalar ``f`` from ``baseline`` to ``x`` (both ``(W,)``), adaptive midpoint rule.
 
     The path ``b + a (x - b)``, a in [0, 1], starts as ``steps`` equal intervals (plus ``near_zero``
@@ -251,7 +296,9 @@ def integrated_gradients(f: Any, x: torch.Tensor, baseline: torch.Tensor, *, ste
         with torch.no_grad():
             return f(baseline + alphas[:, None] * delta).double()
 
-    def shares(lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:  # intervals (S,) -> their attributions (S, W)
+    def shares(
+        lo: torch.Tensor, hi: torch.Tensor
+    ) -> torch.Tensor:  # intervals (S,) -> their attributions (S, W)
         path = (baseline + ((lo + hi) / 2)[:, None] * delta).requires_grad_(True)
         (grad,) = torch.autograd.grad(f(path).sum(), path)
         return (delta * grad * (hi - lo)[:, None]).detach().double()
@@ -265,18 +312,28 @@ def integrated_gradients(f: Any, x: torch.Tensor, baseline: torch.Tensor, *, ste
     fx, fb = float(ends[-1]), float(ends[0])
     while True:
         attr = part.sum(0)
-        if abs(float(attr.sum()) - (fx - fb)) <= COMPLETENESS_TOLERANCE * abs(fx - fb) + 1e-9 or len(lo) >= max_points:
+        if (
+            abs(float(attr.sum()) - (fx - fb)) <= COMPLETENESS_TOLERANCE * abs(fx - fb) + 1e-9
+            or len(lo) >= max_points
+        ):
             return attr.numpy(), fx, fb
         miss = ((f_hi - f_lo) - part.sum(1)).abs()  # (S,)
         order = torch.argsort(miss, descending=True)
-        count = int(torch.searchsorted(miss[order].cumsum(0), 0.5 * miss.sum())) + 1  # those holding half the miss
+        count = (
+            int(torch.searchsorted(miss[order].cumsum(0), 0.5 * miss.sum())) + 1
+        )  # those holding half the miss
         worst, keep = order[:count], order[count:]
-        cuts = lo[worst, None] + (hi - lo)[worst, None] * torch.arange(_SPLIT + 1, dtype=x.dtype) / _SPLIT  # (c, 9)
+        cuts = (
+            lo[worst, None] + (hi - lo)[worst, None] * torch.arange(_SPLIT + 1, dtype=x.dtype) / _SPLIT
+        )  # (c, 9)
         inner = values(cuts[:, 1:-1].flatten()).view(count, _SPLIT - 1)
         fv = torch.cat([f_lo[worst, None], inner, f_hi[worst, None]], dim=1)  # (c, 9)
         new_lo, new_hi = cuts[:, :-1].flatten(), cuts[:, 1:].flatten()
         lo, hi = torch.cat([lo[keep], new_lo]), torch.cat([hi[keep], new_hi])
-        f_lo, f_hi = torch.cat([f_lo[keep], fv[:, :-1].flatten()]), torch.cat([f_hi[keep], fv[:, 1:].flatten()])
+        f_lo, f_hi = (
+            torch.cat([f_lo[keep], fv[:, :-1].flatten()]),
+            torch.cat([f_hi[keep], fv[:, 1:].flatten()]),
+        )
         part = torch.cat([part[keep], shares(new_lo, new_hi)])
 
 
@@ -292,7 +349,9 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
     net = model._require_fitted()
     if data is None:
         if model.data_ is None:
-            raise DataError("explain() needs data: this model was loaded from disk, pass the history to explain")
+            raise DataError(
+                "explain() needs data: this model was loaded from disk, pass the history to explain"
+            )
         data = model.data_
     data = impute(model.read(data))  # the window the network reads: gaps filled as forecasting fills them
     model._check_compatible(data)
@@ -306,13 +365,23 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
         labels = [str(t) for t in list(s.times[-W:])]
     notes = []
     if abs(attr.sum() - (fx - fb)) > COMPLETENESS_TOLERANCE * abs(fx - fb):
-        notes.append("note: the attributions miss completeness by more than 1% (the network is very steep between the "
-                     "flat baseline and the window); read them as approximate")
+        notes.append(
+            "note: the attributions miss completeness by more than 1% (the network is very steep between the "
+            "flat baseline and the window); read them as approximate"
+        )
     who = f"series {s.id}" if s.id is not None else f"{data.target}"
     expl = Explanation(
-        kind="forecast", title=f"forecaster: last window of {who} ({W} steps), member {k} of {len(net.members)}",
-        gates=gates, num_directions=1, inputs=x[0].double().numpy()[:, None], input_names=[data.target],
-        step_labels=labels, attributions=attr, forecast=fx, baseline=fb, notes=notes,
+        kind="forecast",
+        title=f"forecaster: last window of {who} ({W} steps), member {k} of {len(net.members)}",
+        gates=gates,
+        num_directions=1,
+        inputs=x[0].double().numpy()[:, None],
+        input_names=[data.target],
+        step_labels=labels,
+        attributions=attr,
+        forecast=fx,
+        baseline=fb,
+        notes=notes,
     )
     return expl
 
@@ -320,7 +389,9 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
 # ----------------------------------------------------------------------------- classifiers
 
 
-def explain_classifier(clf: Any, data: Any, *, case: int | None = None, label: str | None = None) -> Explanation:
+def explain_classifier(
+    clf: Any, data: Any, *, case: int | None = None, label: str | None = None
+) -> Explanation:
     """Gates of the classifier's LSTM on one case (default 0) or averaged over the cases of class ``label``.
 
     Raises:
@@ -337,16 +408,22 @@ def explain_classifier(clf: Any, data: Any, *, case: int | None = None, label: s
     clf._check_features(data, expected=clf.n_features_)
     if label is not None:
         if data.labels is None:
-            raise DataError(f"{data.name} has no class labels; --class needs labelled data, or pick a case with --case")
+            raise DataError(
+                f"{data.name} has no class labels; --class needs labelled data, or pick a case with --case"
+            )
         index = np.flatnonzero(data.labels == str(label))
         if not len(index):
             present = sorted(set(map(str, data.labels)))
-            raise DataError(f"class {label!r} has no case in {data.name}; its classes are: {', '.join(present)}")
+            raise DataError(
+                f"class {label!r} has no case in {data.name}; its classes are: {', '.join(present)}"
+            )
         title = f"classifier: mean over the {len(index)} cases of class {label!r} in {data.name}"
     else:
         case = 0 if case is None else case
         if not 0 <= case < len(data):
-            raise DataError(f"--case {case} is out of range: {data.name} has {len(data)} cases (0 to {len(data) - 1})")
+            raise DataError(
+                f"--case {case} is out of range: {data.name} has {len(data)} cases (0 to {len(data) - 1})"
+            )
         index = np.asarray([case])
         truth = f", true class {data.labels[case]!r}" if data.labels is not None else ""
         title = f"classifier: case {case} of {data.name}{truth}"
@@ -358,22 +435,35 @@ def explain_classifier(clf: Any, data: Any, *, case: int | None = None, label: s
         proba = torch.softmax(net(xt, torch.from_numpy(lengths)), dim=-1).mean(0).numpy()
         if isinstance(net, HybridNet):  # its LSTM reads the scaled series, averaged over `pool` steps
             if net.lstm is None:
-                raise DataError("this classifier has no LSTM (hybrid.lstm=false): there are no gates to explain")
-            z, steps = net.pooled(scale_series(xt, torch.from_numpy(lengths), net.mean, net.std), torch.from_numpy(lengths))
+                raise DataError(
+                    "this classifier has no LSTM (hybrid.lstm=false): there are no gates to explain"
+                )
+            z, steps = net.pooled(
+                scale_series(xt, torch.from_numpy(lengths), net.mean, net.std), torch.from_numpy(lengths)
+            )
             lstm, x, lengths = net.lstm.lstm, z.double().numpy(), steps.numpy()
             names = [f"{n} (scaled, mean of {net.pool} steps)" for n in names]
         else:
             z = (xt - net.mean) / net.std
             z, lstm = torch.where(torch.isnan(z), torch.zeros_like(z), z), net.lstm
-        packed = pack_padded_sequence(z, torch.from_numpy(np.asarray(lengths)), batch_first=True, enforce_sorted=False)
+        packed = pack_padded_sequence(
+            z, torch.from_numpy(np.asarray(lengths)), batch_first=True, enforce_sorted=False
+        )
         tr = lstm.trace(packed)
     gates = gates_from_trace(tr, batch=slice(None), lengths=lengths)
     reach = (np.arange(x.shape[1])[None, :] < lengths[:, None])[..., None]  # (n, T, 1)
     inputs = np.nansum(np.where(reach, x, 0.0), axis=0) / np.maximum(reach.sum(0), 1)  # (T, F)
     top = int(proba.argmax())
     note = f"predicted: {clf.classes_[top]!r} (mean probability {proba[top]:.3f})"
-    return Explanation(kind="classify", title=title, gates=gates, num_directions=lstm.num_directions,
-                       inputs=inputs, input_names=list(names), notes=[note])
+    return Explanation(
+        kind="classify",
+        title=title,
+        gates=gates,
+        num_directions=lstm.num_directions,
+        inputs=inputs,
+        input_names=list(names),
+        notes=[note],
+    )
 
 
 # ----------------------------------------------------------------------------- language models
@@ -388,7 +478,9 @@ def explain_language_model(lm: Any, text: str, *, max_chars: int = 100) -> Expla
     net = lm._require_fitted()
     snippet = text[:max_chars]
     if len(snippet) < 2:
-        raise DataError(f"the text has {len(snippet)} character(s); explaining a language model needs at least two")
+        raise DataError(
+            f"the text has {len(snippet)} character(s); explaining a language model needs at least two"
+        )
     ids = torch.tensor(lm.vocab_.encode(snippet))[None]  # (1, T)
     net.eval()
     with torch.no_grad():
@@ -396,10 +488,17 @@ def explain_language_model(lm: Any, text: str, *, max_chars: int = 100) -> Expla
         logp = torch.log_softmax(net(ids)[0][0], dim=-1)  # (T, V)
         bits = -logp[:-1].gather(1, ids[0, 1:, None])[:, 0] / np.log(2.0)  # (T - 1,)
     surprisal = np.append(bits.double().numpy(), np.nan)
-    return Explanation(kind="text", title=f"language model: {len(snippet)} characters", gates=gates_from_trace(tr),
-                       num_directions=1, inputs=surprisal[:, None], input_names=["bits of the next character"],
-                       step_labels=list(snippet), surprisal=surprisal,
-                       notes=[f"mean bits per character on the snippet: {np.nanmean(surprisal):.3f}"])
+    return Explanation(
+        kind="text",
+        title=f"language model: {len(snippet)} characters",
+        gates=gates_from_trace(tr),
+        num_directions=1,
+        inputs=surprisal[:, None],
+        input_names=["bits of the next character"],
+        step_labels=list(snippet),
+        surprisal=surprisal,
+        notes=[f"mean bits per character on the snippet: {np.nanmean(surprisal):.3f}"],
+    )
 
 
 def write_explanation(expl: Explanation, out: str | Path) -> list[Path]:

@@ -5,6 +5,7 @@ The trainer notes on it which checkpoint it kept, so the command line can print 
 says how to resume and exit with the shell's code for the signal (130 for SIGINT, 143 for SIGTERM).
 Atomic writes mean an interruption never leaves a half-written file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -50,4 +51,3 @@ def interrupt_on_signals() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-

@@ -4,6 +4,7 @@ It walks every temporary folder the module's tests made (outputs, model folders,
 by interrupted runs). Files the tests plant on purpose to check that lstmkit refuses them live in
 folders whose names say so (``*_pickle``, ``*_torchsave``, ``*_ckpt``) and are skipped.
 """
+
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ def _pickled(path: Path) -> bool:
         head = handle.read(9)
     if head[8:9] == b"{":  # safetensors: an 8-byte header size, then JSON
         return False
-    return (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")) or head[:4] == b"PK\x03\x04"
+    return (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")) or head[
+        :4
+    ] == b"PK\x03\x04"
 
 
 def pickled_files(root: Path) -> list[str]:

@@ -1,4 +1,5 @@
 """``lstmkit classify train|predict|evaluate`` in-process: files written, columns, errors and exit codes."""
+
 import json
 
 import numpy as np
@@ -13,12 +14,20 @@ FAST = ["--epochs", "3", "--hidden-size", "8", "--set", "model.conv_channels=8,8
 def ts_file(path, *, n=24, features=2, seed=0, labels=True):
     """A small unequal-length .ts file: class "up" rises, class "down" falls."""
     rng = np.random.default_rng(seed)
-    lines = ["# synthetic", "@problemName Slopes", f"@dimensions {features}", "@equalLength false",
-             f"@classLabel {'true up down' if labels else 'false'}", "@data"]
+    lines = [
+        "# synthetic",
+        "@problemName Slopes",
+        f"@dimensions {features}",
+        "@equalLength false",
+        f"@classLabel {'true up down' if labels else 'false'}",
+        "@data",
+    ]
     for i in range(n):
         T = int(rng.integers(4, 12))
         sign = 1 if i % 2 else -1
-        channels = [",".join(f"{sign * t / T + 0.1 * rng.normal():.4f}" for t in range(T)) for _ in range(features)]
+        channels = [
+            ",".join(f"{sign * t / T + 0.1 * rng.normal():.4f}" for t in range(T)) for _ in range(features)
+        ]
         lines.append(":".join(channels) + (f":{'up' if sign > 0 else 'down'}" if labels else ""))
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -44,7 +53,9 @@ def test_train_writes_the_model_folder(trained):
 def test_predict_writes_index_label_and_probabilities(trained, tmp_path, capsys):
     data = ts_file(tmp_path / "new.ts", n=7, seed=1, labels=False)
     out = tmp_path / "pred.csv"
-    assert main(["classify", "predict", "--model", str(trained / "model"), str(data), "--output", str(out)]) == 0
+    assert (
+        main(["classify", "predict", "--model", str(trained / "model"), str(data), "--output", str(out)]) == 0
+    )
     table = pd.read_csv(out, dtype={"label": str})
     assert list(table.columns) == ["index", "label", "p_up", "p_down"]
     assert table["index"].tolist() == list(range(7))
@@ -55,20 +66,40 @@ def test_predict_writes_index_label_and_probabilities(trained, tmp_path, capsys)
 
 def test_evaluate_prints_metrics_and_writes_the_figure(trained, tmp_path, capsys):
     data = ts_file(tmp_path / "test.ts", n=10, seed=2)
-    assert main(["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path / "eval"),
-                 "--no-references"]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "evaluate",
+                "--model",
+                str(trained / "model"),
+                str(data),
+                "--output",
+                str(tmp_path / "eval"),
+                "--no-references",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "accuracy: " in out and "macro-F1: " in out and "true\\pred" in out
     assert (tmp_path / "eval" / "confusion.png").stat().st_size > 1000
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["n"] == 10 and np.array(metrics["confusion"]).sum() == 10
-    assert metrics["references"] == {} and metrics["references_note"] == "references skipped (--no-references)"
+    assert (
+        metrics["references"] == {} and metrics["references_note"] == "references skipped (--no-references)"
+    )
 
 
 def test_evaluate_scores_the_references_on_the_training_data(trained, tmp_path, capsys):
     pytest.importorskip("sktime")
     data = ts_file(tmp_path / "test.ts", n=10, seed=2)
-    assert main(["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path)]) == 0
+    assert (
+        main(
+            ["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path)]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "references (same split):" in out and "1-NN DTW" in out and "MiniRocket" in out
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -83,7 +114,12 @@ def test_evaluate_without_the_extra_says_how_to_get_it(trained, tmp_path, capsys
     for name in [m for m in modules if m == "sktime" or m.startswith("sktime.")] or ["sktime"]:
         monkeypatch.setitem(modules, name, None)  # as if not installed: importing it fails
     data = ts_file(tmp_path / "test.ts", n=10, seed=2)
-    assert main(["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path)]) == 0
+    assert (
+        main(
+            ["classify", "evaluate", "--model", str(trained / "model"), str(data), "--output", str(tmp_path)]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     hint = "1-NN DTW and MiniRocket references need the optional extra: pip install 'lstmkit[references]' (sktime)"
     assert out.count(hint) == 1
@@ -108,12 +144,36 @@ def test_long_csv_train_and_predict_with_ids(tmp_path):
     for case in range(16):
         label = "hi" if case % 2 else "lo"
         for t in range(int(rng.integers(3, 8))):
-            rows.append({"trip": f"c{case}", "step": t, "x": (1.0 if case % 2 else -1.0) + 0.1 * rng.normal(), "kind": label})
+            rows.append(
+                {
+                    "trip": f"c{case}",
+                    "step": t,
+                    "x": (1.0 if case % 2 else -1.0) + 0.1 * rng.normal(),
+                    "kind": label,
+                }
+            )
     pd.DataFrame(rows).sample(frac=1.0, random_state=0).to_csv(tmp_path / "long.csv", index=False)
     args = ["--id-col", "trip", "--label-col", "kind", "--time-col", "step"]
-    assert main(["classify", "train", str(tmp_path / "long.csv"), "--output", str(tmp_path / "m"), *args, *FAST]) == 0
+    assert (
+        main(["classify", "train", str(tmp_path / "long.csv"), "--output", str(tmp_path / "m"), *args, *FAST])
+        == 0
+    )
     out = tmp_path / "pred.csv"
-    assert main(["classify", "predict", "--model", str(tmp_path / "m"), str(tmp_path / "long.csv"), "--output", str(out), *args]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                "--model",
+                str(tmp_path / "m"),
+                str(tmp_path / "long.csv"),
+                "--output",
+                str(out),
+                *args,
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out)
     assert list(table.columns) == ["index", "id", "label", "p_hi", "p_lo"]
     assert len(table) == 16 and table["id"].str.startswith("c").all()
@@ -145,7 +205,10 @@ def test_missing_label_column_and_missing_model(tmp_path, capsys, trained):
     (tmp_path / "long.csv").write_text("id,x\na,1\na,2\nb,3\n")
     code = main(["classify", "train", str(tmp_path / "long.csv"), "--output", str(tmp_path / "m"), *FAST])
     assert code == 2
-    assert capsys.readouterr().err == "error: label column 'label' not found in long.csv; columns are: id, x; pass --label-col\n"
+    assert (
+        capsys.readouterr().err
+        == "error: label column 'label' not found in long.csv; columns are: id, x; pass --label-col\n"
+    )
     code = main(["classify", "evaluate", "--model", str(tmp_path / "nope"), str(tmp_path / "long.csv")])
     assert code == 2
     assert "error: model folder" in capsys.readouterr().err
@@ -156,7 +219,9 @@ def test_missing_label_column_and_missing_model(tmp_path, capsys, trained):
 
 def test_unknown_setting_suggests_the_right_key(tmp_path, capsys):
     data = ts_file(tmp_path / "train.ts")
-    code = main(["classify", "train", str(data), "--set", "model.hiden_size=4", "--output", str(tmp_path / "m")])
+    code = main(
+        ["classify", "train", str(data), "--set", "model.hiden_size=4", "--output", str(tmp_path / "m")]
+    )
     assert code == 2 and "did you mean 'model.hidden_size'" in capsys.readouterr().err
 
 
@@ -170,18 +235,59 @@ def test_help_has_a_worked_example(capsys):
 
 def test_long_csv_columns_are_matched_by_name(tmp_path, capsys):
     rng = np.random.default_rng(1)
-    rows = [{"id": c, "a": (c % 2) + 0.1 * rng.normal(), "b": -(c % 2) + 0.1 * rng.normal(), "label": f"k{c % 2}"}
-            for c in range(12) for _ in range(4)]
+    rows = [
+        {"id": c, "a": (c % 2) + 0.1 * rng.normal(), "b": -(c % 2) + 0.1 * rng.normal(), "label": f"k{c % 2}"}
+        for c in range(12)
+        for _ in range(4)
+    ]
     frame = pd.DataFrame(rows)
     frame.to_csv(tmp_path / "train.csv", index=False)
-    assert main(["classify", "train", str(tmp_path / "train.csv"), "--output", str(tmp_path / "m"), *FAST]) == 0
+    assert (
+        main(["classify", "train", str(tmp_path / "train.csv"), "--output", str(tmp_path / "m"), *FAST]) == 0
+    )
     frame[["id", "b", "a", "label"]].to_csv(tmp_path / "swapped.csv", index=False)
-    assert main(["classify", "predict", "--model", str(tmp_path / "m"), str(tmp_path / "train.csv"), "--output", str(tmp_path / "p1.csv")]) == 0
-    assert main(["classify", "predict", "--model", str(tmp_path / "m"), str(tmp_path / "swapped.csv"), "--output", str(tmp_path / "p2.csv")]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                "--model",
+                str(tmp_path / "m"),
+                str(tmp_path / "train.csv"),
+                "--output",
+                str(tmp_path / "p1.csv"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                "--model",
+                str(tmp_path / "m"),
+                str(tmp_path / "swapped.csv"),
+                "--output",
+                str(tmp_path / "p2.csv"),
+            ]
+        )
+        == 0
+    )
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p1.csv"), pd.read_csv(tmp_path / "p2.csv"))
     frame.rename(columns={"b": "c"}).to_csv(tmp_path / "renamed.csv", index=False)
     capsys.readouterr()
-    code = main(["classify", "predict", "--model", str(tmp_path / "m"), str(tmp_path / "renamed.csv"), "--output", str(tmp_path / "p3.csv")])
+    code = main(
+        [
+            "classify",
+            "predict",
+            "--model",
+            str(tmp_path / "m"),
+            str(tmp_path / "renamed.csv"),
+            "--output",
+            str(tmp_path / "p3.csv"),
+        ]
+    )
     assert code == 2
     assert capsys.readouterr().err == (
         "error: renamed.csv: feature columns differ from the training data's (a, b): missing b; unexpected c; "
@@ -200,7 +306,10 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypa
     data = ts_file(tmp_path / "train.ts")
     # the run is cut by --epochs, so the schedule must not depend on the epoch count (a cosine one decays over it)
     tiny = ["--hidden-size", "8", "--set", "trainer.lr_schedule=plateau", "--quiet"]
-    assert main(["classify", "train", str(data), "--output", str(tmp_path / "full"), "--epochs", "4", *tiny]) == 0
+    assert (
+        main(["classify", "train", str(data), "--output", str(tmp_path / "full"), "--epochs", "4", *tiny])
+        == 0
+    )
     save = trainer.save_checkpoint
 
     def stop_after_epoch_2(path, state):
@@ -209,9 +318,30 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypa
             os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(trainer, "save_checkpoint", stop_after_epoch_2)
-    assert main(["classify", "train", str(data), "--output", str(tmp_path / "cut"), "--epochs", "4", *tiny]) == 143
+    assert (
+        main(["classify", "train", str(data), "--output", str(tmp_path / "cut"), "--epochs", "4", *tiny])
+        == 143
+    )
     monkeypatch.undo()
-    assert main(["classify", "train", str(data), "--output", str(tmp_path / "cut"), "--epochs", "4", "--resume", *tiny]) == 0
-    full, resumed = load_file(tmp_path / "full" / "model.safetensors"), load_file(tmp_path / "cut" / "model.safetensors")
+    assert (
+        main(
+            [
+                "classify",
+                "train",
+                str(data),
+                "--output",
+                str(tmp_path / "cut"),
+                "--epochs",
+                "4",
+                "--resume",
+                *tiny,
+            ]
+        )
+        == 0
+    )
+    full, resumed = (
+        load_file(tmp_path / "full" / "model.safetensors"),
+        load_file(tmp_path / "cut" / "model.safetensors"),
+    )
     for name, tensor in full.items():
         assert (tensor == resumed[name]).all(), name

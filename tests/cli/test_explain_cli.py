@@ -1,4 +1,5 @@
 """``lstmkit explain`` in-process on a forecaster, a classifier and a language model: files, summary, errors."""
+
 import json
 
 import numpy as np
@@ -14,23 +15,73 @@ FAST = ["--epochs", "3", "--hidden-size", "8", "--quiet", "--no-report"]
 def models(tmp_path_factory, slopes_ts):
     root = tmp_path_factory.mktemp("explain")
     t = np.arange(60)
-    frame = pd.DataFrame({"month": pd.period_range("2001-01", periods=60, freq="M").astype(str),
-                          "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)})
+    frame = pd.DataFrame(
+        {
+            "month": pd.period_range("2001-01", periods=60, freq="M").astype(str),
+            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
+        }
+    )
     frame.to_csv(root / "sales.csv", index=False)
-    assert main(["train", str(root / "sales.csv"), "--horizon", "6", "--set", "model.ensemble=2", "--output",
-                 str(root / "fc"), *FAST]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(root / "sales.csv"),
+                "--horizon",
+                "6",
+                "--set",
+                "model.ensemble=2",
+                "--output",
+                str(root / "fc"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     slopes_ts(root / "cases.ts")
-    assert main(["classify", "train", str(root / "cases.ts"), "--output", str(root / "clf"),
-                 "--set", "method=lstm-fcn", "--set", "model.conv_channels=4,4,4", *FAST]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "train",
+                str(root / "cases.ts"),
+                "--output",
+                str(root / "clf"),
+                "--set",
+                "method=lstm-fcn",
+                "--set",
+                "model.conv_channels=4,4,4",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     (root / "corpus.txt").write_text("the cat sat on the mat. " * 30, encoding="utf-8")
-    assert main(["text", "train", str(root / "corpus.txt"), "--output", str(root / "lm"), "--set", "model.embedding_dim=4",
-                 "--set", "data.chunk_len=8", *FAST]) == 0
+    assert (
+        main(
+            [
+                "text",
+                "train",
+                str(root / "corpus.txt"),
+                "--output",
+                str(root / "lm"),
+                "--set",
+                "model.embedding_dim=4",
+                "--set",
+                "data.chunk_len=8",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     return root
 
 
 def test_forecaster_explain_writes_gates_and_attributions(models, tmp_path, capsys):
     out = tmp_path / "x"
-    assert main(["explain", "--model", str(models / "fc"), str(models / "sales.csv"), "--output", str(out)]) == 0
+    assert (
+        main(["explain", "--model", str(models / "fc"), str(models / "sales.csv"), "--output", str(out)]) == 0
+    )
     stdout = capsys.readouterr().out
     assert "layer 0: mean forget gate" in stdout and "completeness error" in stdout
     gates = pd.read_csv(out / "gates.csv")
@@ -42,53 +93,134 @@ def test_forecaster_explain_writes_gates_and_attributions(models, tmp_path, caps
 
 
 def test_classifier_case_and_class(models, tmp_path, capsys):
-    assert main(["explain", "--model", str(models / "clf"), str(models / "cases.ts"), "--case", "2",
-                 "--output", str(tmp_path / "a")]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                str(models / "clf"),
+                str(models / "cases.ts"),
+                "--case",
+                "2",
+                "--output",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
     assert "layer 0 backward: mean forget gate" in capsys.readouterr().out
     gates = pd.read_csv(tmp_path / "a" / "gates.csv")
     assert set(gates["direction"]) == {0, 1} and not (tmp_path / "a" / "attributions.csv").exists()
-    assert main(["explain", "--model", str(models / "clf"), str(models / "cases.ts"), "--class", "up",
-                 "--output", str(tmp_path / "b")]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                str(models / "clf"),
+                str(models / "cases.ts"),
+                "--class",
+                "up",
+                "--output",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
     assert "mean over the 8 cases of class 'up'" in capsys.readouterr().out
 
 
 def test_language_model_snippet(models, tmp_path, capsys):
-    assert main(["explain", "--model", str(models / "lm"), str(models / "corpus.txt"), "--chars", "20",
-                 "--output", str(tmp_path / "t")]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                str(models / "lm"),
+                str(models / "corpus.txt"),
+                "--chars",
+                "20",
+                "--output",
+                str(tmp_path / "t"),
+            ]
+        )
+        == 0
+    )
     assert "language model: 20 characters" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "t" / "gates.csv")["step"].max() == 19
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--case", "1"], "error: --case applies to classify models, and {fc} holds a forecast model; drop --case"),
-    (["--series", "x"], "error: --series 'x' given, but the data holds one series (no id column); drop --series"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--case", "1"],
+            "error: --case applies to classify models, and {fc} holds a forecast model; drop --case",
+        ),
+        (
+            ["--series", "x"],
+            "error: --series 'x' given, but the data holds one series (no id column); drop --series",
+        ),
+    ],
+)
 def test_bad_flags_for_a_forecaster(models, tmp_path, capsys, argv, message):
-    code = main(["explain", "--model", str(models / "fc"), str(models / "sales.csv"), "--output", str(tmp_path / "o"), *argv])
+    code = main(
+        [
+            "explain",
+            "--model",
+            str(models / "fc"),
+            str(models / "sales.csv"),
+            "--output",
+            str(tmp_path / "o"),
+            *argv,
+        ]
+    )
     assert code == 2
     assert capsys.readouterr().err.strip() == message.format(fc=models / "fc")
     assert not (tmp_path / "o").exists()
 
 
 def test_case_out_of_range(models, tmp_path, capsys):
-    assert main(["explain", "--model", str(models / "clf"), str(models / "cases.ts"), "--case", "99",
-                 "--output", str(tmp_path / "o")]) == 2
-    assert capsys.readouterr().err.strip() == "error: --case 99 is out of range: cases.ts has 16 cases (0 to 15)"
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                str(models / "clf"),
+                str(models / "cases.ts"),
+                "--case",
+                "99",
+                "--output",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        capsys.readouterr().err.strip() == "error: --case 99 is out of range: cases.ts has 16 cases (0 to 15)"
+    )
 
 
 def test_pickled_weights_are_refused(models, tmp_path, capsys):
     bad = tmp_path / "bad_pickle"  # a planted pickle (tests/cli/conftest.py skips such folders)
     bad.mkdir()
     (bad / "config.json").write_text((models / "fc" / "config.json").read_text())
-    (bad / "model.safetensors").write_bytes(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01.")  # a pickle's bytes
-    assert main(["explain", "--model", str(bad), str(models / "sales.csv"), "--output", str(tmp_path / "o")]) == 2
+    (bad / "model.safetensors").write_bytes(
+        b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01."
+    )  # a pickle's bytes
+    assert (
+        main(["explain", "--model", str(bad), str(models / "sales.csv"), "--output", str(tmp_path / "o")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "is a pickle or torch.save file" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
 
 
 def test_missing_model_folder(tmp_path, capsys):
-    assert main(["explain", "--model", str(tmp_path / "none"), "airpassengers", "--output", str(tmp_path / "o")]) == 2
+    assert (
+        main(["explain", "--model", str(tmp_path / "none"), "airpassengers", "--output", str(tmp_path / "o")])
+        == 2
+    )
     assert "model folder" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
@@ -98,6 +230,11 @@ def test_a_text_classifier_folder_is_refused(models, tmp_path, capsys):
     config = json.loads((models / "fc" / "config.json").read_text())
     (other / "config.json").write_text(json.dumps({**config, "task": "text-classify"}))
     (other / "model.safetensors").write_bytes((models / "fc" / "model.safetensors").read_bytes())
-    assert main(["explain", "--model", str(other), str(models / "sales.csv"), "--output", str(tmp_path / "o")]) == 2
-    assert capsys.readouterr().err.strip() == (f"error: model folder {other} holds a 'text-classify' model; explain works on "
-                                               "forecast, classify and text (language model) folders")
+    assert (
+        main(["explain", "--model", str(other), str(models / "sales.csv"), "--output", str(tmp_path / "o")])
+        == 2
+    )
+    assert capsys.readouterr().err.strip() == (
+        f"error: model folder {other} holds a 'text-classify' model; explain works on "
+        "forecast, classify and text (language model) folders"
+    )

@@ -1,6 +1,7 @@
 """Faults a user meets, through main(argv): Ctrl-C and SIGTERM, a full or read-only disk, two runs
 into one folder. Each ends with one exact stderr line and exit code, and the files already in
 --output stay byte-identical."""
+
 import errno
 import hashlib
 import json
@@ -20,15 +21,29 @@ from lstmkit.cli import main
 from lstmkit.io.checkpoint import load_checkpoint
 from lstmkit.io.lock import output_lock
 
-TEXT = ["--epochs", "4", "--hidden-size", "8", "--set", "model.embedding_dim=8", "--set", "data.chunk_len=16",
-        "--set", "trainer.patience=100", "--quiet"]
+TEXT = [
+    "--epochs",
+    "4",
+    "--hidden-size",
+    "8",
+    "--set",
+    "model.embedding_dim=8",
+    "--set",
+    "data.chunk_len=16",
+    "--set",
+    "trainer.patience=100",
+    "--quiet",
+]
 FILES = ["config.json", "history.csv", "model.safetensors", "report.html"]
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
     """Every file of ``folder`` but the checkpoints an interrupted run keeps for --resume."""
-    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
-            for p in folder.rglob("*") if p.is_file() and ".checkpoints" not in p.parts}
+    return {
+        str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file() and ".checkpoints" not in p.parts
+    }
 
 
 @pytest.fixture
@@ -53,21 +68,28 @@ def _signal_after_epoch(monkeypatch, signum, epoch):
     monkeypatch.setattr(trainer, "save_checkpoint", save_then_signal)
 
 
-@pytest.mark.parametrize("signum, name, code", [(signal.SIGINT, "SIGINT", 130), (signal.SIGTERM, "SIGTERM", 143)])
-def test_a_signal_during_training_keeps_the_checkpoint_and_says_how_to_resume(run, monkeypatch, capsys, signum, name, code):
+@pytest.mark.parametrize(
+    "signum, name, code", [(signal.SIGINT, "SIGINT", 130), (signal.SIGTERM, "SIGTERM", 143)]
+)
+def test_a_signal_during_training_keeps_the_checkpoint_and_says_how_to_resume(
+    run, monkeypatch, capsys, signum, name, code
+):
     argv, out, before = run
     _signal_after_epoch(monkeypatch, signum, 2)
     assert main(argv) == code
     assert capsys.readouterr().err == (
         f"error: interrupted by {name}; the checkpoint of epoch 2 is kept in {out / '.checkpoints'}: "
-        "run the same command again with --resume to continue\n")
+        "run the same command again with --resume to continue\n"
+    )
     assert _snapshot(out) == before
     assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 2
     assert not (out / ".lstmkit.lock").exists() and signal.getsignal(signum) is not None
     monkeypatch.undo()
     assert main([*argv, "--resume"]) == 0  # ... and the resumed run ends with an uninterrupted run's model
     assert main([*argv, "--output", str(out.parent / "whole")]) == 0
-    assert (out / "model.safetensors").read_bytes() == (out.parent / "whole" / "model.safetensors").read_bytes()
+    assert (out / "model.safetensors").read_bytes() == (
+        out.parent / "whole" / "model.safetensors"
+    ).read_bytes()
     assert sorted(p.name for p in out.iterdir()) == FILES
 
 
@@ -80,7 +102,10 @@ def test_a_signal_before_training_changes_nothing(run, monkeypatch, capsys):
 
     monkeypatch.setattr(text, "read_text", read_then_terminate)
     assert main(argv) == 143
-    assert capsys.readouterr().err == "error: interrupted by SIGTERM before any checkpoint was written; run the command again\n"
+    assert (
+        capsys.readouterr().err
+        == "error: interrupted by SIGTERM before any checkpoint was written; run the command again\n"
+    )
     assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == FILES
 
 
@@ -98,9 +123,11 @@ def _fail_fsync(monkeypatch, code, where):
 
 def disk_full_after_training(out) -> str:
     """The one line a full disk gives once training has finished: the checkpoint stays for --resume."""
-    return (f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
-            f"the files already in {out} were left as they were; the training checkpoint is kept in "
-            f"{out / '.checkpoints'}: once that is fixed, run the same command again with --resume\n")
+    return (
+        f"error: cannot write into {out}: No space left on device; free some disk space or choose another --output; "
+        f"the files already in {out} were left as they were; the training checkpoint is kept in "
+        f"{out / '.checkpoints'}: once that is fixed, run the same command again with --resume\n"
+    )
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
@@ -131,7 +158,8 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(run, mon
     prefix = f"error: cannot write {out / '.checkpoints' / 'train-'}"
     assert err.startswith(prefix) and err.endswith(
         ".safetensors: No space left on device; free some disk space or choose another --output; the training "
-        f"checkpoint is kept in {out / '.checkpoints'}: once that is fixed, run the same command again with --resume\n"), err
+        f"checkpoint is kept in {out / '.checkpoints'}: once that is fixed, run the same command again with --resume\n"
+    ), err
     assert _snapshot(out) == before
     assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 1
 
@@ -148,7 +176,8 @@ def test_a_read_only_output_folder_is_one_clear_error(run, monkeypatch, capsys):
     monkeypatch.setattr(lock.os, "open", read_only)
     assert main(argv) == 2
     assert capsys.readouterr().err == (
-        f"error: cannot write {out / '.lstmkit.lock'}: Read-only file system; choose a folder you can write to with --output\n")
+        f"error: cannot write {out / '.lstmkit.lock'}: Read-only file system; choose a folder you can write to with --output\n"
+    )
     assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == FILES
 
 
@@ -164,7 +193,8 @@ def test_a_second_run_into_a_busy_folder_is_refused_and_a_dead_runs_lock_taken_o
         assert main(argv) == 2
         assert capsys.readouterr().err == (
             f"error: another lstmkit run (pid {holder.pid} on {socket.gethostname()}) is writing into {out}; wait for it "
-            f"to finish or choose another --output (if no such run exists, delete {out / '.lstmkit.lock'})\n")
+            f"to finish or choose another --output (if no such run exists, delete {out / '.lstmkit.lock'})\n"
+        )
         assert (out / ".lstmkit.lock").read_bytes() == held  # the first run's lock is untouched
         assert {k: v for k, v in _snapshot(out).items() if k != ".lstmkit.lock"} == before
     finally:
@@ -191,11 +221,28 @@ def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, c
 
     t = np.arange(40)
     data = tmp_path / "sales.csv"
-    pd.DataFrame({"month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
-                  "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)}).to_csv(data, index=False)
+    pd.DataFrame(
+        {
+            "month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
+            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
+        }
+    ).to_csv(data, index=False)
     out = tmp_path / "run"
-    argv = ["forecast", str(data), "--horizon", "3", "--epochs", "2", "--hidden-size", "4", "--set", "model.ensemble=1",
-            "--quiet", "--output", str(out)]
+    argv = [
+        "forecast",
+        str(data),
+        "--horizon",
+        "3",
+        "--epochs",
+        "2",
+        "--hidden-size",
+        "4",
+        "--set",
+        "model.ensemble=1",
+        "--quiet",
+        "--output",
+        str(out),
+    ]
     assert main([*argv, "--seed", "1"]) == 0
     before = _snapshot(out)
     _fail_fsync(monkeypatch, errno.ENOSPC, ".staging-")

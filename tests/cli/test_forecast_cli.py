@@ -1,4 +1,5 @@
 """The forecasting commands through main(argv): files and exact columns, reproduction, and bad input."""
+
 import json
 
 import numpy as np
@@ -15,26 +16,72 @@ def monthly_csv(tmp_path):
     t = np.arange(60)
     y = 100 + t + 10 * np.sin(2 * np.pi * t / 12)
     path = tmp_path / "sales.csv"
-    pd.DataFrame({"month": pd.period_range("2001-01", periods=60, freq="M").astype(str), "sales": y}).to_csv(path, index=False)
+    pd.DataFrame({"month": pd.period_range("2001-01", periods=60, freq="M").astype(str), "sales": y}).to_csv(
+        path, index=False
+    )
     return path
 
 
 def test_forecast_writes_every_file_with_exact_columns(tmp_path, monthly_csv, seed):
     out = tmp_path / "run"
-    assert main(["forecast", str(monthly_csv), "--horizon", "6", "--quantiles", "0.1,0.5,0.9", "--output", str(out), *FAST]) == 0
-    for name in ("forecast.csv", "metrics.json", "forecast.png", "loss.png", "history.csv", "model/model.safetensors", "model/config.json"):
+    assert (
+        main(
+            [
+                "forecast",
+                str(monthly_csv),
+                "--horizon",
+                "6",
+                "--quantiles",
+                "0.1,0.5,0.9",
+                "--output",
+                str(out),
+                *FAST,
+            ]
+        )
+        == 0
+    )
+    for name in (
+        "forecast.csv",
+        "metrics.json",
+        "forecast.png",
+        "loss.png",
+        "history.csv",
+        "model/model.safetensors",
+        "model/config.json",
+    ):
         assert (out / name).is_file(), name
     frame = pd.read_csv(out / "forecast.csv")
     assert list(frame.columns) == ["time", "step", "forecast", "q0.1", "q0.5", "q0.9"]
     assert frame["step"].tolist() == [1, 2, 3, 4, 5, 6] and frame["time"].iloc[0] == "2006-01"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["scores"]) == {"lstmkit", "lstmkit_network", "naive", "seasonal_naive", "ets", "arima", "theta", "combo"}
+    assert set(metrics["scores"]) == {
+        "lstmkit",
+        "lstmkit_network",
+        "naive",
+        "seasonal_naive",
+        "ets",
+        "arima",
+        "theta",
+        "combo",
+    }
     weights = metrics["combination"]["weights"]["None"]
-    assert metrics["combination"]["members"] == ["lstm", "ets", "arima", "theta"] and abs(sum(weights) - 1) < 1e-5
-    assert metrics["references"]["ets"]["forms"].startswith("ETS(") and metrics["references"]["ets"]["fallbacks"] == {}
+    assert (
+        metrics["combination"]["members"] == ["lstm", "ets", "arima", "theta"]
+        and abs(sum(weights) - 1) < 1e-5
+    )
+    assert (
+        metrics["references"]["ets"]["forms"].startswith("ETS(")
+        and metrics["references"]["ets"]["fallbacks"] == {}
+    )
     assert metrics["missing_truths"] == 0
     assert {"mae", "rmse", "smape", "mase", "coverage", "pinball"} <= set(metrics["scores"]["lstmkit"])
-    assert list(pd.read_csv(out / "history.csv").columns) == ["epoch", "train_loss", "val_loss", "lr", "seconds"]
+    assert list(pd.read_csv(out / "history.csv").columns) == [
+        "epoch",
+        "train_loss",
+        "val_loss",
+        "lr",
+        "seconds",
+    ]
     config = json.loads((out / "model" / "config.json").read_text())
     assert config["task"] == "forecast" and config["fitted"]["season"] == 12 and config["fitted"]["lookbacks"]
 
@@ -49,7 +96,9 @@ def test_id_col_and_no_time_column(tmp_path, seed):
     path = tmp_path / "shops.csv"
     rows.to_csv(path, index=False)
     out = tmp_path / "run"
-    assert main(["forecast", str(path), "--horizon", "3", "--id-col", "shop", "--output", str(out), *FAST]) == 0
+    assert (
+        main(["forecast", str(path), "--horizon", "3", "--id-col", "shop", "--output", str(out), *FAST]) == 0
+    )
     frame = pd.read_csv(out / "forecast.csv")
     assert list(frame.columns) == ["id", "step", "forecast", "q0.1", "q0.9"]  # an 80% interval by default
     assert frame["id"].tolist() == ["x"] * 3 + ["y"] * 3
@@ -58,7 +107,11 @@ def test_id_col_and_no_time_column(tmp_path, seed):
 def test_train_writes_the_model_folder_only(tmp_path, monthly_csv, seed):
     out = tmp_path / "m"
     assert main(["train", str(monthly_csv), "--horizon", "4", "--output", str(out), *FAST]) == 0
-    assert (out / "config.json").is_file() and (out / "history.csv").is_file() and not (out / "forecast.csv").exists()
+    assert (
+        (out / "config.json").is_file()
+        and (out / "history.csv").is_file()
+        and not (out / "forecast.csv").exists()
+    )
     assert main(["predict", "--model", str(out), str(monthly_csv)]) == 0
 
 
@@ -78,11 +131,17 @@ BAD = [
     (["forecast", "{csv}", "--horizon", "0"], "--horizon: expected a positive integer, got 0"),
     (["forecast", "{csv}", "--quantiles", "0.1,1.5"], "quantiles must lie strictly between 0 and 1"),
     (["forecast", "{csv}", "--epochs", "-1"], "--epochs: expected a positive integer"),
-    (["forecast", "{csv}", "--target", "units"], "target column 'units' not found in sales.csv; columns are: month, sales"),
+    (
+        ["forecast", "{csv}", "--target", "units"],
+        "target column 'units' not found in sales.csv; columns are: month, sales",
+    ),
     (["forecast", "{csv}", "--time-col", "date"], "time column 'date' not found"),
     (["forecast", "{csv}", "--set", "model.hiden_size=4"], "did you mean 'model.hidden_size'"),
     (["forecast", "{csv}", "--set", "trainer.lr=fast"], "trainer.lr must be a number"),
-    (["forecast", "{csv}", "--season", "70"], "--season 70 needs at least 82 points per series (a season plus the horizon 12)"),
+    (
+        ["forecast", "{csv}", "--season", "70"],
+        "--season 70 needs at least 82 points per series (a season plus the horizon 12)",
+    ),
     (["forecast", "{csv}", "--lookback", "80"], "--lookback 80"),
     (["forecast", "{missing}"], "not found"),
     (["forecast", "{empty}"], "is empty"),
@@ -98,8 +157,13 @@ BAD = [
 
 @pytest.mark.parametrize("argv, message", BAD, ids=[" ".join(a[:1] + a[2:]) for a, _ in BAD])
 def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, monthly_csv, capsys, argv, message):
-    files = {"csv": monthly_csv, "missing": tmp_path / "missing.csv", "empty": tmp_path / "empty.csv",
-             "header": tmp_path / "header.csv", "dupes": tmp_path / "dupes.csv"}
+    files = {
+        "csv": monthly_csv,
+        "missing": tmp_path / "missing.csv",
+        "empty": tmp_path / "empty.csv",
+        "header": tmp_path / "header.csv",
+        "dupes": tmp_path / "dupes.csv",
+    }
     files["empty"].write_text("")
     files["header"].write_text("month,sales\n")
     files["dupes"].write_text("month,sales\n2000-01,1\n2000-01,2\n2000-02,3\n")

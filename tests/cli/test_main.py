@@ -33,5 +33,7 @@ def test_no_command_prints_help(capsys):
 
 
 def test_python_dash_m_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "lstmkit", "--version"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "lstmkit", "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout.startswith("lstmkit ")

@@ -1,4 +1,5 @@
 """No data lost: a command that fails after training leaves an existing output folder byte-identical."""
+
 import hashlib
 from pathlib import Path
 
@@ -13,21 +14,32 @@ FAST = ["--horizon", "3", "--epochs", "1", "--hidden-size", "4", "--set", "model
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
-            for p in folder.rglob("*") if p.is_file() and ".checkpoints" not in p.parts}
+    return {
+        str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file() and ".checkpoints" not in p.parts
+    }
 
 
 @pytest.fixture
 def monthly_csv(tmp_path):
     t = np.arange(40)
     path = tmp_path / "sales.csv"
-    pd.DataFrame({"month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
-                  "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
+            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
+        }
+    ).to_csv(path, index=False)
     return path
 
 
-@pytest.mark.parametrize("command, fails", [("forecast", "plot_forecast"), ("forecast", "plot_loss"), ("train", "plot_loss")])
-def test_failure_while_writing_leaves_the_previous_run_byte_identical(tmp_path, monthly_csv, monkeypatch, seed, command, fails):
+@pytest.mark.parametrize(
+    "command, fails", [("forecast", "plot_forecast"), ("forecast", "plot_loss"), ("train", "plot_loss")]
+)
+def test_failure_while_writing_leaves_the_previous_run_byte_identical(
+    tmp_path, monthly_csv, monkeypatch, seed, command, fails
+):
     out = tmp_path / "run"
     assert main([command, str(monthly_csv), *FAST, "--output", str(out)]) == 0
     before = _snapshot(out)
@@ -37,7 +49,9 @@ def test_failure_while_writing_leaves_the_previous_run_byte_identical(tmp_path, 
         raise RuntimeError("matplotlib broke half-way")
 
     monkeypatch.setattr(f"lstmkit.plots.forecast.{fails}", broken)
-    with pytest.raises(RuntimeError, match="half-way"):  # a bug (exit 1 from the console script), not a user error
+    with pytest.raises(
+        RuntimeError, match="half-way"
+    ):  # a bug (exit 1 from the console script), not a user error
         main([command, str(monthly_csv), *FAST, "--seed", "7", "--output", str(out)])
     assert _snapshot(out) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".staging-")]

@@ -3,6 +3,7 @@
 Each case checks what the command writes (forecast.csv's columns and times) or the exact one-line
 error with exit 2 and nothing written.
 """
+
 import json
 
 import numpy as np
@@ -65,14 +66,18 @@ def test_evenly_spaced_first_column_counts_in_its_own_steps(tmp_path, seed):
 def test_text_target_beside_an_integer_index_is_named(tmp_path, capsys):
     path = _write(tmp_path, "t.csv", "t,y", [f"{t},abc" for t in range(N)])
     err = _refused(tmp_path, capsys, ["forecast", str(path), "--horizon", "4", "--output", "{out}", *FAST])
-    assert err == ("error: column 'y' of t.csv is not numeric ('abc' at row 1); lstmkit forecasts a column of numbers: "
-                   "fix the values, or choose a numeric column with --target")
+    assert err == (
+        "error: column 'y' of t.csv is not numeric ('abc' at row 1); lstmkit forecasts a column of numbers: "
+        "fix the values, or choose a numeric column with --target"
+    )
 
 
 def test_constant_target_forecasts_the_constant_and_mase_is_undefined(tmp_path, seed):
     path = _write(tmp_path, "const.csv", "t,y", [f"{t},5" for t in range(N)])
     out = tmp_path / "out"
-    assert main(["forecast", str(path), "--horizon", "4", "--output", str(out), "--quiet"]) == 0  # the defaults
+    assert (
+        main(["forecast", str(path), "--horizon", "4", "--output", str(out), "--quiet"]) == 0
+    )  # the defaults
     forecast = pd.read_csv(out / "forecast.csv")["forecast"].to_numpy()
     np.testing.assert_allclose(forecast, 5.0, atol=0.25)
     scores = _strict_json(out / "metrics.json")["scores"]
@@ -92,17 +97,32 @@ def test_day_first_dates_are_detected_with_a_note_and_written_back_day_first(tmp
     code, out = _forecast(tmp_path, path, horizon=3)
     assert code == 0
     assert pd.read_csv(out / "forecast.csv")["time"].tolist() == ["01/03/2020", "02/03/2020", "03/03/2020"]
-    notes = [m for m in caplog.messages if "day/month/year" in m]  # the CLI prints warnings as 'WARNING: ...' lines
-    assert notes == ["dates in 'date' of eu.csv read as day/month/year (02/01/2020 is 2020-01-02); "
-                     "pass --date-format %m/%d/%Y to read them month first"]
+    notes = [
+        m for m in caplog.messages if "day/month/year" in m
+    ]  # the CLI prints warnings as 'WARNING: ...' lines
+    assert notes == [
+        "dates in 'date' of eu.csv read as day/month/year (02/01/2020 is 2020-01-02); "
+        "pass --date-format %m/%d/%Y to read them month first"
+    ]
     again = tmp_path / "again.csv"  # the model remembers the reading: predict needs no flag
     assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
     assert again.read_text() == (out / "forecast.csv").read_text()
     capsys.readouterr()
-    wrong = ["predict", "--model", str(out / "model"), str(path), "--date-format", "%m/%d/%Y", "--output", str(tmp_path / "x.csv")]
+    wrong = [
+        "predict",
+        "--model",
+        str(out / "model"),
+        str(path),
+        "--date-format",
+        "%m/%d/%Y",
+        "--output",
+        str(tmp_path / "x.csv"),
+    ]
     err = _refused(tmp_path, capsys, wrong)  # the flag overrides what the model remembers
-    assert err == ("error: time column 'date' of eu.csv has a value that does not match --date-format %m/%d/%Y, "
-                   "'13/01/2020' at row 13; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)")
+    assert err == (
+        "error: time column 'date' of eu.csv has a value that does not match --date-format %m/%d/%Y, "
+        "'13/01/2020' at row 13; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)"
+    )
 
 
 def test_date_format_flag_settles_an_ambiguous_file(tmp_path, capsys, caplog, seed):
@@ -111,16 +131,25 @@ def test_date_format_flag_settles_an_ambiguous_file(tmp_path, capsys, caplog, se
     code, out = _forecast(tmp_path, path, "--date-format", "%d/%m/%Y", horizon=2)
     assert code == 0 and not [m for m in caplog.messages if "could be read" in m]
     assert pd.read_csv(out / "forecast.csv")["time"].tolist() == ["01/01/2021", "01/02/2021"]
-    err = _refused(tmp_path, capsys, ["forecast", str(path), "--horizon", "2", "--date-format", "%Y-%m-%d",
-                                      "--output", "{out}", *FAST])
-    assert err == ("error: time column 'date' of m.csv has a value that does not match --date-format %Y-%m-%d, "
-                   "'01/01/2016' at row 1; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)")
+    err = _refused(
+        tmp_path,
+        capsys,
+        ["forecast", str(path), "--horizon", "2", "--date-format", "%Y-%m-%d", "--output", "{out}", *FAST],
+    )
+    assert err == (
+        "error: time column 'date' of m.csv has a value that does not match --date-format %Y-%m-%d, "
+        "'01/01/2016' at row 1; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)"
+    )
 
 
-@pytest.mark.parametrize("fmt, first", [("%b %Y", "Jan 2021"), ("%Y %b", "2021 Jan"), ("%B-%y", "January-21")])
+@pytest.mark.parametrize(
+    "fmt, first", [("%b %Y", "Jan 2021"), ("%Y %b", "2021 Jan"), ("%B-%y", "January-21")]
+)
 def test_month_names_come_back_in_the_users_format(tmp_path, seed, fmt, first):
     months = pd.date_range("2016-01-01", periods=N, freq="MS")
-    path = _write(tmp_path, "months.csv", "month,sales", [f"{d.strftime(fmt)},{v:.3f}" for d, v in zip(months, WAVE)])
+    path = _write(
+        tmp_path, "months.csv", "month,sales", [f"{d.strftime(fmt)},{v:.3f}" for d, v in zip(months, WAVE)]
+    )
     code, out = _forecast(tmp_path, path, horizon=2)
     assert code == 0
     times = pd.read_csv(out / "forecast.csv")["time"].tolist()
@@ -132,7 +161,9 @@ def test_month_names_come_back_in_the_users_format(tmp_path, seed, fmt, first):
 
 def test_thousands_separators_are_read(tmp_path, seed):
     months = pd.period_range("2016-01", periods=N, freq="M").astype(str)
-    path = _write(tmp_path, "rev.csv", "month,revenue", [f'{m},"{int(v * 10):,}"' for m, v in zip(months, WAVE)])
+    path = _write(
+        tmp_path, "rev.csv", "month,revenue", [f'{m},"{int(v * 10):,}"' for m, v in zip(months, WAVE)]
+    )
     code, out = _forecast(tmp_path, path, horizon=2)
     assert code == 0 and pd.read_csv(out / "forecast.csv")["forecast"].between(1000, 2500).all()
 
@@ -157,7 +188,10 @@ def test_wide_format_is_one_global_model_over_the_columns(tmp_path, seed, target
     assert code == 0
     frame = pd.read_csv(out / "forecast.csv")
     assert list(frame.columns) == ["id", "time", "step", "forecast", "q0.1", "q0.9"]
-    assert frame["id"].tolist() == ["a", "a", "b", "b", "c", "c"] and frame["time"].tolist() == ["2021-01", "2021-02"] * 3
+    assert (
+        frame["id"].tolist() == ["a", "a", "b", "b", "c", "c"]
+        and frame["time"].tolist() == ["2021-01", "2021-02"] * 3
+    )
     means = frame.groupby("id")["forecast"].mean()
     assert means["a"] < means["b"] and means["a"] < means["c"]  # each series in its own units
     again = tmp_path / "again.csv"
@@ -167,7 +201,11 @@ def test_wide_format_is_one_global_model_over_the_columns(tmp_path, seed, target
 
 def test_wide_format_names_a_missing_column(tmp_path, capsys):
     path = _write(tmp_path, "wide.csv", "month,a,b", [f"2016-{m:02d},1,2" for m in range(1, 13)])
-    err = _refused(tmp_path, capsys, ["forecast", str(path), "--target", "a,x", "--horizon", "2", "--output", "{out}", *FAST])
+    err = _refused(
+        tmp_path,
+        capsys,
+        ["forecast", str(path), "--target", "a,x", "--horizon", "2", "--output", "{out}", *FAST],
+    )
     assert err == "error: target column 'x' not found in wide.csv; columns are: month, a, b"
 
 
@@ -188,20 +226,31 @@ def test_duplicated_time_stamp_names_both_rows(tmp_path, capsys):
     rows[59] = rows[5].split(",")[0] + ",1.0"  # row 60 repeats row 6's time, 2020-01-05
     path = _write(tmp_path, "dup.csv", "date,sales", rows)
     err = _refused(tmp_path, capsys, ["forecast", str(path), "--horizon", "4", "--output", "{out}", *FAST])
-    assert err == ("error: time 2020-01-05 appears twice (rows 6 and 60) in 'date' of dup.csv; keep one row per time step, "
-                   "or pass --id-col if the file holds several series")
+    assert err == (
+        "error: time 2020-01-05 appears twice (rows 6 and 60) in 'date' of dup.csv; keep one row per time step, "
+        "or pass --id-col if the file holds several series"
+    )
 
 
 def test_duplicates_are_checked_per_series_with_id_col(tmp_path, capsys, seed):
     days = pd.date_range("2020-01-01", periods=N, freq="D").strftime("%Y-%m-%d")
-    rows = [f"{sid},{d},{v:.2f}" for sid in "AB" for d, v in zip(days, WAVE)]  # the same times in each series: fine
+    rows = [
+        f"{sid},{d},{v:.2f}" for sid in "AB" for d, v in zip(days, WAVE)
+    ]  # the same times in each series: fine
     path = _write(tmp_path, "long.csv", "shop,date,sales", rows)
     code, out = _forecast(tmp_path, path, "--id-col", "shop", horizon=2)
     assert code == 0 and pd.read_csv(out / "forecast.csv")["id"].tolist() == ["A", "A", "B", "B"]
     rows[N + 9] = f"B,{days[3]},1.0"  # row 70 repeats row 64's time within series B
     _write(tmp_path, "long.csv", "shop,date,sales", rows)
-    err = _refused(tmp_path, capsys, ["forecast", str(path), "--id-col", "shop", "--horizon", "2", "--output", "{out}", *FAST])
-    assert err == "error: time 2020-01-04 appears twice (rows 64 and 70) in 'date' of series 'B' of long.csv; keep one row per time step"
+    err = _refused(
+        tmp_path,
+        capsys,
+        ["forecast", str(path), "--id-col", "shop", "--horizon", "2", "--output", "{out}", *FAST],
+    )
+    assert (
+        err
+        == "error: time 2020-01-04 appears twice (rows 64 and 70) in 'date' of series 'B' of long.csv; keep one row per time step"
+    )
 
 
 # ---- predict with an extra column, and the help
@@ -212,12 +261,18 @@ def test_predict_names_an_extra_numeric_column_the_model_does_not_use(tmp_path, 
     path = _write(tmp_path, "sales.csv", "month,sales", [f"{m},{v:.3f}" for m, v in zip(months, WAVE)])
     code, out = _forecast(tmp_path, path, horizon=2)
     assert code == 0
-    extra = _write(tmp_path, "more.csv", "month,sales,price", [f"{m},{v:.3f},{i}" for i, (m, v) in enumerate(zip(months, WAVE))])
+    extra = _write(
+        tmp_path,
+        "more.csv",
+        "month,sales,price",
+        [f"{m},{v:.3f},{i}" for i, (m, v) in enumerate(zip(months, WAVE))],
+    )
     caplog.clear()
     again = tmp_path / "again.csv"
     assert main(["predict", "--model", str(out / "model"), str(extra), "--output", str(again)]) == 0
     assert [r.message for r in caplog.records if r.levelname == "WARNING"] == [
-        "ignoring numeric column(s) price of more.csv: covariates are off (the model uses none)"]
+        "ignoring numeric column(s) price of more.csv: covariates are off (the model uses none)"
+    ]
     assert again.read_text() == (out / "forecast.csv").read_text()
 
 
@@ -225,6 +280,15 @@ def test_forecast_help_states_the_reading_rules(capsys):
     with pytest.raises(SystemExit):
         main(["forecast", "--help"])
     text = capsys.readouterr().out
-    for rule in ("what lstmkit reads", "--date-format", '"1,037"', "1.037,5", "--target a,b,c", "t = 0, 1, 2",
-                 "sorted", "appears twice", "Jan 1949"):
+    for rule in (
+        "what lstmkit reads",
+        "--date-format",
+        '"1,037"',
+        "1.037,5",
+        "--target a,b,c",
+        "t = 0, 1, 2",
+        "sorted",
+        "appears twice",
+        "Jan 1949",
+    ):
         assert rule in text, rule

@@ -1,4 +1,5 @@
 """``lstmkit text train|sample|evaluate`` and ``text classify train|predict|evaluate`` in-process."""
+
 import json
 
 import pandas as pd
@@ -6,7 +7,17 @@ import pytest
 
 from lstmkit.cli import main
 
-FAST_LM = ["--epochs", "2", "--hidden-size", "16", "--set", "model.embedding_dim=8", "--set", "data.chunk_len=16", "--quiet"]
+FAST_LM = [
+    "--epochs",
+    "2",
+    "--hidden-size",
+    "16",
+    "--set",
+    "model.embedding_dim=8",
+    "--set",
+    "data.chunk_len=16",
+    "--quiet",
+]
 FAST_CLF = ["--epochs", "3", "--hidden-size", "8", "--set", "data.min_count=1", "--quiet"]
 CORPUS = "It was the best of times, it was the worst of times, it was the age of wisdom.\n" * 12
 
@@ -20,7 +31,12 @@ def lm(tmp_path_factory):
 
 
 def test_train_writes_the_model_folder_and_nothing_else(lm):
-    assert sorted(p.name for p in (lm / "lm").iterdir()) == ["config.json", "history.csv", "model.safetensors", "report.html"]
+    assert sorted(p.name for p in (lm / "lm").iterdir()) == [
+        "config.json",
+        "history.csv",
+        "model.safetensors",
+        "report.html",
+    ]
     config = json.loads((lm / "lm" / "config.json").read_text())
     assert config["task"] == "text" and "w" in config["vocabulary"]
     history = pd.read_csv(lm / "lm" / "history.csv")
@@ -30,15 +46,43 @@ def test_train_writes_the_model_folder_and_nothing_else(lm):
 def test_train_prints_a_summary(tmp_path, capsys):
     (tmp_path / "c.txt").write_text(CORPUS, encoding="utf-8")
     flags = [f for f in FAST_LM if f != "--quiet"]
-    assert main(["text", "train", str(tmp_path / "c.txt"), "--output", str(tmp_path / "m"), *flags, "--epochs", "1"]) == 0
+    assert (
+        main(
+            [
+                "text",
+                "train",
+                str(tmp_path / "c.txt"),
+                "--output",
+                str(tmp_path / "m"),
+                *flags,
+                "--epochs",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "\nvalidation (used for early stopping) bits per character: " in out and "held-out" not in out
     assert f"model written to {tmp_path / 'm'}" in out
 
 
 def test_sample_is_reproducible_with_seed(lm, capsys):
-    args = ["text", "sample", "--model", str(lm / "lm"), "--prompt", "It was", "--length", "50", "--seed", "7",
-            "--temperature", "0.8", "--top-k", "5"]
+    args = [
+        "text",
+        "sample",
+        "--model",
+        str(lm / "lm"),
+        "--prompt",
+        "It was",
+        "--length",
+        "50",
+        "--seed",
+        "7",
+        "--temperature",
+        "0.8",
+        "--top-k",
+        "5",
+    ]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert main(args) == 0
@@ -59,20 +103,34 @@ def test_evaluate_prints_bits_per_character(lm, capsys):
 
 def test_resume_of_a_finished_run_is_refused_and_keeps_the_model(lm, capsys):
     before = (lm / "lm" / "model.safetensors").read_bytes()
-    assert main(["text", "train", str(lm / "corpus.txt"), "--output", str(lm / "lm"), *FAST_LM, "--resume"]) == 2
+    assert (
+        main(["text", "train", str(lm / "corpus.txt"), "--output", str(lm / "lm"), *FAST_LM, "--resume"]) == 2
+    )
     checkpoint = lm / "lm" / ".checkpoints" / "train.json"
     assert capsys.readouterr().err == (
-        f"error: no checkpoint at {checkpoint} to resume from; run without --resume to start afresh\n")
+        f"error: no checkpoint at {checkpoint} to resume from; run without --resume to start afresh\n"
+    )
     assert (lm / "lm" / "model.safetensors").read_bytes() == before
-    assert sorted(p.name for p in (lm / "lm").iterdir()) == ["config.json", "history.csv", "model.safetensors", "report.html"]
+    assert sorted(p.name for p in (lm / "lm").iterdir()) == [
+        "config.json",
+        "history.csv",
+        "model.safetensors",
+        "report.html",
+    ]
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "error: text file '{path}' not found; pass a UTF-8 text file or the bundled corpus 'python-stdlib'"),
+        (
+            None,
+            "error: text file '{path}' not found; pass a UTF-8 text file or the bundled corpus 'python-stdlib'",
+        ),
         (b"", "error: '{path}' is empty; a corpus needs text to learn from"),
-        (b"\x7fELF\x02\x01\x01\x00\x00\x00", "error: '{path}' looks binary (it holds NUL bytes); pass a UTF-8 text file"),
+        (
+            b"\x7fELF\x02\x01\x01\x00\x00\x00",
+            "error: '{path}' looks binary (it holds NUL bytes); pass a UTF-8 text file",
+        ),
         (b"short", "error: '{path}' has 5 characters; a language model needs at least 100"),
     ],
 )
@@ -98,8 +156,14 @@ def test_bad_flags_exit_2(lm, tmp_path, capsys):
 
 
 def test_help_has_worked_examples(capsys):
-    for command in (["text", "train"], ["text", "sample"], ["text", "evaluate"], ["text", "classify", "train"],
-                    ["text", "classify", "predict"], ["text", "classify", "evaluate"]):
+    for command in (
+        ["text", "train"],
+        ["text", "sample"],
+        ["text", "evaluate"],
+        ["text", "classify", "train"],
+        ["text", "classify", "predict"],
+        ["text", "classify", "evaluate"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main([*command, "--help"])
         assert exc.value.code == 0
@@ -139,7 +203,21 @@ def test_classify_train_writes_classes(clf):
 
 def test_classify_predict_writes_index_label_probabilities(clf, capsys):
     data = reviews(clf / "new.csv", n=6, labels=False)
-    assert main(["text", "classify", "predict", "--model", str(clf / "m"), str(data), "--output", str(clf / "p.csv")]) == 0
+    assert (
+        main(
+            [
+                "text",
+                "classify",
+                "predict",
+                "--model",
+                str(clf / "m"),
+                str(data),
+                "--output",
+                str(clf / "p.csv"),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(clf / "p.csv")
     assert list(table.columns) == ["index", "label", "p_neg", "p_pos"]
     assert list(table["index"]) == list(range(6))
@@ -163,14 +241,44 @@ def test_classify_evaluate_prints_accuracy_and_macro_f1(clf, capsys):
 
 def test_classify_errors_exit_2(clf, tmp_path, capsys):
     data = clf / "train.csv"
-    assert main(["text", "classify", "train", str(data), "--text-col", "txt", "--output", str(tmp_path / "x"), *FAST_CLF]) == 2
+    assert (
+        main(
+            [
+                "text",
+                "classify",
+                "train",
+                str(data),
+                "--text-col",
+                "txt",
+                "--output",
+                str(tmp_path / "x"),
+                *FAST_CLF,
+            ]
+        )
+        == 2
+    )
     assert capsys.readouterr().err.strip() == (
-        "error: column 'txt' (--text-col) not found in train.csv; columns are: id, review, sentiment")
+        "error: column 'txt' (--text-col) not found in train.csv; columns are: id, review, sentiment"
+    )
     assert main(["text", "classify", "train", str(tmp_path / "none.csv"), *FAST_CLF]) == 2
     assert "not found" in capsys.readouterr().err
     out = tmp_path / "p.csv"
     out.write_text("keep me")
-    assert main(["text", "classify", "predict", "--model", str(tmp_path / "nomodel"), str(data), "--output", str(out)]) == 2
+    assert (
+        main(
+            [
+                "text",
+                "classify",
+                "predict",
+                "--model",
+                str(tmp_path / "nomodel"),
+                str(data),
+                "--output",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert out.read_text() == "keep me"
     other = tmp_path / "other.csv"
     pd.DataFrame({"review": ["so so"], "sentiment": ["meh"]}).to_csv(other, index=False)

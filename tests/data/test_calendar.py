@@ -6,13 +6,26 @@ from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.tabular import load_series
 
 
-@pytest.mark.parametrize(("column", "values", "season", "phases"), [
-    ("month", ["1999-11", "1999-12", "2000-01", "2000-02"], 12, [10, 11, 0, 1]),
-    ("quarter", ["2001-Q3", "2001-Q4", "2002-Q1", "2002-Q2"], 4, [2, 3, 0, 1]),
-    ("date", ["2024-01-06", "2024-01-07", "2024-01-08", "2024-01-09"], 7, None),  # Sat, Sun, Mon, Tue
-    ("time", ["2024-01-01 22:00", "2024-01-01 23:00", "2024-01-02 00:00", "2024-01-02 01:00"], 24, [22, 23, 0, 1]),
-    ("time", ["2024-01-01 23:00", "2024-01-01 23:30", "2024-01-02 00:00", "2024-01-02 00:30"], 48, [46, 47, 0, 1]),
-])
+@pytest.mark.parametrize(
+    ("column", "values", "season", "phases"),
+    [
+        ("month", ["1999-11", "1999-12", "2000-01", "2000-02"], 12, [10, 11, 0, 1]),
+        ("quarter", ["2001-Q3", "2001-Q4", "2002-Q1", "2002-Q2"], 4, [2, 3, 0, 1]),
+        ("date", ["2024-01-06", "2024-01-07", "2024-01-08", "2024-01-09"], 7, None),  # Sat, Sun, Mon, Tue
+        (
+            "time",
+            ["2024-01-01 22:00", "2024-01-01 23:00", "2024-01-02 00:00", "2024-01-02 01:00"],
+            24,
+            [22, 23, 0, 1],
+        ),
+        (
+            "time",
+            ["2024-01-01 23:00", "2024-01-01 23:30", "2024-01-02 00:00", "2024-01-02 00:30"],
+            48,
+            [46, 47, 0, 1],
+        ),
+    ],
+)
 def test_ordinals_give_the_phase_in_the_season(tmp_path, column, values, season, phases):
     path = tmp_path / "d.csv"
     pd.DataFrame({column: values * 1, "y": [1.0, 2.0, 3.0, 4.0]}).to_csv(path, index=False)
@@ -35,4 +48,8 @@ def test_years_are_their_own_ordinals(tmp_path):
     path = tmp_path / "d.csv"
     pd.DataFrame({"year": [1990, 1991, 1992], "y": [1.0, 2.0, 3.0]}).to_csv(path, index=False)
     data = load_series(path)
-    assert step_ordinals(data.series[0].times, kind=data.time_kind, freq=data.freq, length=3).tolist() == [1990, 1991, 1992]
+    assert step_ordinals(data.series[0].times, kind=data.time_kind, freq=data.freq, length=3).tolist() == [
+        1990,
+        1991,
+        1992,
+    ]

@@ -1,4 +1,5 @@
 """The bundled dataset registry."""
+
 import pytest
 
 from lstmkit.data.datasets import REGISTRY, dataset_stem, resolve_dataset

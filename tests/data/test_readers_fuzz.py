@@ -3,6 +3,7 @@
 An unexpected exception (IndexError, ValueError, UnicodeError...) would reach the user as a
 traceback; these tests feed structured-but-broken files as well as raw bytes to find them.
 """
+
 import gzip
 import os
 
@@ -15,20 +16,58 @@ from lstmkit.data.ts_format import read_ts
 from lstmkit.errors import DataError
 
 # LSTMKIT_FUZZ_EXAMPLES=2000 for a deeper search than the suite's quick one
-FUZZ = settings(max_examples=int(os.environ.get("LSTMKIT_FUZZ_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=int(os.environ.get("LSTMKIT_FUZZ_EXAMPLES", 40)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 # ----------------------------------------------------------------------------- CSV
 
 CELLS = st.one_of(
-    st.sampled_from(["", " ", "NA", "nan", "NaN", "inf", "-inf", "1e309", "abc", "?", '"', "1,5", "Q1",
-                     "2001-01", "2001-13", "1965-Q1", "2020-02-30", "2020-01-01", "2020-01-01 12:00", "1999", "0",
-                     "31/01/2020", "01/02/2020", "13/13/2020", "01.02.20 13:00", '"1,037"', "1.037,5", "Jan 2016",
-                     "1960 Jan", "Sept 2016"]),
-    st.integers(-10**6, 10**6).map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "NA",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "1e309",
+            "abc",
+            "?",
+            '"',
+            "1,5",
+            "Q1",
+            "2001-01",
+            "2001-13",
+            "1965-Q1",
+            "2020-02-30",
+            "2020-01-01",
+            "2020-01-01 12:00",
+            "1999",
+            "0",
+            "31/01/2020",
+            "01/02/2020",
+            "13/13/2020",
+            "01.02.20 13:00",
+            '"1,037"',
+            "1.037,5",
+            "Jan 2016",
+            "1960 Jan",
+            "Sept 2016",
+        ]
+    ),
+    st.integers(-(10**6), 10**6).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6),
 )
-HEADER = st.lists(st.sampled_from(["month", "date", "sales", "id", "value", "x", "", "time", "sales"]), min_size=1, max_size=4)
+HEADER = st.lists(
+    st.sampled_from(["month", "date", "sales", "id", "value", "x", "", "time", "sales"]),
+    min_size=1,
+    max_size=4,
+)
 
 
 @st.composite
@@ -54,7 +93,10 @@ def _load(tmp_path, data: bytes, suffix: str = ".csv", **kwargs) -> None:
 
 
 @FUZZ
-@given(csv_files(), st.sampled_from([{}, {"fill": "error"}, {"target": "sales"}, {"time_col": "month"}, {"id_col": "id"}]))
+@given(
+    csv_files(),
+    st.sampled_from([{}, {"fill": "error"}, {"target": "sales"}, {"time_col": "month"}, {"id_col": "id"}]),
+)
 def test_structured_csv_ends_in_a_result_or_a_data_error(tmp_path, data, kwargs):
     _load(tmp_path, data, **kwargs)
 
@@ -76,14 +118,38 @@ def test_raw_bytes_as_parquet_end_in_a_data_error(tmp_path, data):
 
 # ----------------------------------------------------------------------------- .ts
 
-TS_VALUE = st.one_of(st.sampled_from(["?", "NaN", "", " ", "1", "-2.5", "1e3", "x", "inf", "(1,2)", "1 2"]),
-                     st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr))
-TS_TAGS = st.lists(st.sampled_from([
-    "@problemName p", "@timeStamps false", "@timeStamps true", "@missing true", "@univariate true",
-    "@univariate false", "@dimensions 2", "@dimensions 0", "@dimensions -1", "@dimensions x", "@equalLength true",
-    "@seriesLength 3", "@classLabel true a b", "@classLabel true", "@classLabel false", "@classLabel maybe",
-    "@targetLabel true", "@unknownTag 1", "# a comment", "@problemName", "@classLabel",
-]), max_size=6)
+TS_VALUE = st.one_of(
+    st.sampled_from(["?", "NaN", "", " ", "1", "-2.5", "1e3", "x", "inf", "(1,2)", "1 2"]),
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
+)
+TS_TAGS = st.lists(
+    st.sampled_from(
+        [
+            "@problemName p",
+            "@timeStamps false",
+            "@timeStamps true",
+            "@missing true",
+            "@univariate true",
+            "@univariate false",
+            "@dimensions 2",
+            "@dimensions 0",
+            "@dimensions -1",
+            "@dimensions x",
+            "@equalLength true",
+            "@seriesLength 3",
+            "@classLabel true a b",
+            "@classLabel true",
+            "@classLabel false",
+            "@classLabel maybe",
+            "@targetLabel true",
+            "@unknownTag 1",
+            "# a comment",
+            "@problemName",
+            "@classLabel",
+        ]
+    ),
+    max_size=6,
+)
 
 
 @st.composite

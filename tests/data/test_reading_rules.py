@@ -1,4 +1,5 @@
 """The reading rules one by one (number formats, time axes, date layouts, column roles, order), at the library level."""
+
 import logging
 
 import numpy as np
@@ -23,13 +24,16 @@ def lines(header, rows):
 # ---- numbers
 
 
-@pytest.mark.parametrize("delimiter, cells, expected", [
-    (",", ["1,037", "12,345.6", "7", "-2,000,000"], ["1037", "12345.6", "7", "-2000000"]),
-    (";", ["1.037,5", "12,5", "3", "1.000.000,25"], ["1037.5", "12.5", "3", "1000000.25"]),
-    (",", ["3,14", "2,5"], ["3,14", "2,5"]),  # not groups of three: stays text (the caller names it)
-    (";", ["1.037", "2.5"], ["1.037", "2.5"]),  # no decimal comma in the column: dots are decimal points
-    (",", ["1,037", "abc"], ["1,037", "abc"]),  # one convention per column or none
-])
+@pytest.mark.parametrize(
+    "delimiter, cells, expected",
+    [
+        (",", ["1,037", "12,345.6", "7", "-2,000,000"], ["1037", "12345.6", "7", "-2000000"]),
+        (";", ["1.037,5", "12,5", "3", "1.000.000,25"], ["1037.5", "12.5", "3", "1000000.25"]),
+        (",", ["3,14", "2,5"], ["3,14", "2,5"]),  # not groups of three: stays text (the caller names it)
+        (";", ["1.037", "2.5"], ["1.037", "2.5"]),  # no decimal comma in the column: dots are decimal points
+        (",", ["1,037", "abc"], ["1,037", "abc"]),  # one convention per column or none
+    ],
+)
 def test_number_formats(delimiter, cells, expected):
     frame = decode_numbers(pd.DataFrame({"x": cells}), delimiter=delimiter)
     assert frame["x"].tolist() == expected
@@ -63,7 +67,9 @@ def test_integers_that_are_not_a_step_counter_are_not_a_time_axis(tmp_path):
     rows = [f"{m % 12 + 1},{m}" for m in range(24)]  # month of year 1..12, twice: not increasing
     with pytest.raises(DataError, match=r"several numeric columns \(month, v\); choose one with --target"):
         load_series(write(tmp_path, lines("month,v", rows)))
-    assert load_series(write(tmp_path, lines("v", [str(i) for i in range(10)]))).time_col is None  # one column: the target
+    assert (
+        load_series(write(tmp_path, lines("v", [str(i) for i in range(10)]))).time_col is None
+    )  # one column: the target
 
 
 def test_step_counter_per_series_and_gaps_with_an_explicit_time_col(tmp_path):
@@ -80,41 +86,59 @@ def test_step_counter_per_series_and_gaps_with_an_explicit_time_col(tmp_path):
 def test_day_first_when_month_first_is_impossible(tmp_path, caplog):
     days = pd.date_range("2020-01-25", periods=10, freq="D")
     with caplog.at_level(logging.WARNING):
-        data = load_series(write(tmp_path, lines("date,v", [f"{d:%d.%m.%Y},{i}" for i, d in enumerate(days)])))
+        data = load_series(
+            write(tmp_path, lines("date,v", [f"{d:%d.%m.%Y},{i}" for i, d in enumerate(days)]))
+        )
     assert data.series[0].times[0] == pd.Timestamp("2020-01-25") and data.freq == "D"
     assert data.future_times(data.series[0], 1) == ["04.02.2020"] and data.date_format == "%d.%m.%Y"
-    assert caplog.messages == ["dates in 'date' of data.csv read as day/month/year (25.01.2020 is 2020-01-25); "
-                               "pass --date-format %m.%d.%Y to read them month first"]
+    assert caplog.messages == [
+        "dates in 'date' of data.csv read as day/month/year (25.01.2020 is 2020-01-25); "
+        "pass --date-format %m.%d.%Y to read them month first"
+    ]
 
 
 def test_the_more_regular_reading_wins_and_is_stated(tmp_path, caplog):
     months = pd.date_range("2016-01-01", periods=24, freq="MS")  # month first: 1-12 Jan each year, irregular
     with caplog.at_level(logging.WARNING):
-        data = load_series(write(tmp_path, lines("date,v", [f"{d:%d/%m/%Y},{i}" for i, d in enumerate(months)])))
+        data = load_series(
+            write(tmp_path, lines("date,v", [f"{d:%d/%m/%Y},{i}" for i, d in enumerate(months)]))
+        )
     assert data.freq == "MS" and data.future_times(data.series[0], 1) == ["01/01/2018"]
-    assert caplog.messages == ["dates in 'date' of data.csv could be read day or month first; read as day/month/year "
-                               "(01/02/2016 is 2016-02-01); pass --date-format %m/%d/%Y to read them month first"]
+    assert caplog.messages == [
+        "dates in 'date' of data.csv could be read day or month first; read as day/month/year "
+        "(01/02/2016 is 2016-02-01); pass --date-format %m/%d/%Y to read them month first"
+    ]
 
 
 def test_a_tie_is_read_month_first_and_stated(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         data = load_series(write(tmp_path, lines("date,v", ["01/02/2020,1", "01/03/2020,2", "01/04/2020,3"])))
     assert data.freq == "D" and data.series[0].times[0] == pd.Timestamp("2020-01-02")
-    assert caplog.messages == ["dates in 'date' of data.csv could be read day or month first; read as month/day/year "
-                               "(01/02/2020 is 2020-01-02); pass --date-format %d/%m/%Y to read them day first"]
+    assert caplog.messages == [
+        "dates in 'date' of data.csv could be read day or month first; read as month/day/year "
+        "(01/02/2020 is 2020-01-02); pass --date-format %d/%m/%Y to read them day first"
+    ]
 
 
 def test_unambiguous_month_first_dates_with_a_clock_are_silent(tmp_path, caplog):
     hours = pd.date_range("2020-01-31 22:00", periods=5, freq="h")
     with caplog.at_level(logging.WARNING):
-        data = load_series(write(tmp_path, lines("when,v", [f"{h:%m/%d/%Y %H:%M},{i}" for i, h in enumerate(hours)])))
-    assert data.freq == "h" and data.future_times(data.series[0], 1) == ["02/01/2020 03:00"] and not caplog.messages
+        data = load_series(
+            write(tmp_path, lines("when,v", [f"{h:%m/%d/%Y %H:%M},{i}" for i, h in enumerate(hours)]))
+        )
+    assert (
+        data.freq == "h"
+        and data.future_times(data.series[0], 1) == ["02/01/2020 03:00"]
+        and not caplog.messages
+    )
 
 
 @pytest.mark.parametrize("fmt", ["%b %Y", "%Y %b", "%B %Y", "%b-%y", "%Y-%b"])
 def test_month_names(tmp_path, fmt):
     months = pd.date_range("2019-11-01", periods=4, freq="MS")
-    data = load_series(write(tmp_path, lines("when,v", [f"{m.strftime(fmt)},{i}" for i, m in enumerate(months)])))
+    data = load_series(
+        write(tmp_path, lines("when,v", [f"{m.strftime(fmt)},{i}" for i, m in enumerate(months)]))
+    )
     assert (data.time_kind, data.freq, data.time_format) == ("month", "M", fmt)
     assert data.future_times(data.series[0], 1) == [pd.Timestamp("2020-03-01").strftime(fmt)]
 
@@ -122,8 +146,12 @@ def test_month_names(tmp_path, fmt):
 def test_date_format_reads_what_detection_would_not(tmp_path):
     path = write(tmp_path, lines("when,v", ["2020/31/01,1", "2020/01/02,2", "2020/02/02,3"]))
     data = load_series(path, date_format="%Y/%d/%m")
-    assert data.series[0].times[0] == pd.Timestamp("2020-01-31") and data.future_times(data.series[0], 1) == ["2020/03/02"]
-    with pytest.raises(DataError, match="no column of nodates.csv reads with it; name the time column with --time-col"):
+    assert data.series[0].times[0] == pd.Timestamp("2020-01-31") and data.future_times(data.series[0], 1) == [
+        "2020/03/02"
+    ]
+    with pytest.raises(
+        DataError, match="no column of nodates.csv reads with it; name the time column with --time-col"
+    ):
         load_series(write(tmp_path, lines("a,v", ["x,1", "y,2"]), "nodates.csv"), date_format="%d/%m/%Y")
 
 
@@ -131,12 +159,21 @@ def test_date_format_reads_what_detection_would_not(tmp_path):
 
 
 def test_unsorted_rows_are_sorted_per_series_with_one_note_and_gaps_kept(tmp_path, caplog):
-    rows = ["b,2020-01-03,30", "a,2020-01-02,", "b,2020-01-01,10", "a,2020-01-01,1", "a,2020-01-03,3", "b,2020-01-02,20"]
+    rows = [
+        "b,2020-01-03,30",
+        "a,2020-01-02,",
+        "b,2020-01-01,10",
+        "a,2020-01-01,1",
+        "a,2020-01-03,3",
+        "b,2020-01-02,20",
+    ]
     with caplog.at_level(logging.WARNING):
         data = load_series(write(tmp_path, lines("id,date,v", rows)), id_col="id", fill="keep")
-    assert sorted(caplog.messages) == ["1 missing value(s) in 'v' of series 'a' of data.csv: each model fills them by "
-                                       "linear interpolation from the data it is given (a hold-out is cut first)",
-                                       "rows of data.csv are not in time order; sorted them by 'date'"]
+    assert sorted(caplog.messages) == [
+        "1 missing value(s) in 'v' of series 'a' of data.csv: each model fills them by "
+        "linear interpolation from the data it is given (a hold-out is cut first)",
+        "rows of data.csv are not in time order; sorted them by 'date'",
+    ]
     assert [s.id for s in data.series] == ["b", "a"]  # in order of first appearance
     np.testing.assert_array_equal(data.series[0].target, [10, 20, 30])
     np.testing.assert_array_equal(data.series[1].target, [1, np.nan, 3])
@@ -145,7 +182,9 @@ def test_unsorted_rows_are_sorted_per_series_with_one_note_and_gaps_kept(tmp_pat
 
 def test_duplicates_are_named_in_the_files_own_format(tmp_path):
     rows = ["05/01/2020,1", "06/01/2020,2", "13/01/2020,3", "05/01/2020,4"]
-    with pytest.raises(DataError, match=r"^time 05/01/2020 appears twice \(rows 1 and 4\) in 'date' of data.csv"):
+    with pytest.raises(
+        DataError, match=r"^time 05/01/2020 appears twice \(rows 1 and 4\) in 'date' of data.csv"
+    ):
         load_series(write(tmp_path, lines("date,v", rows)))
 
 
@@ -156,7 +195,11 @@ def test_wide_format_shares_covariates_and_round_trips_through_describe(tmp_path
     rows = [f"2020-{m:02d},{m},{10 * m},{m % 3},x" for m in range(1, 7)]
     path = write(tmp_path, lines("month,a,b,price,note", rows))
     data = load_series(path, target="a,b")
-    assert [s.id for s in data.series] == ["a", "b"] and data.id_col == "id" and data.covariate_names == ["price"]
+    assert (
+        [s.id for s in data.series] == ["a", "b"]
+        and data.id_col == "id"
+        and data.covariate_names == ["price"]
+    )
     np.testing.assert_array_equal(data.series[1].target, [10, 20, 30, 40, 50, 60])
     cols = data.describe()
     again = load_series(path, target=cols["target"], time_col=cols["time_col"], id_col=cols["id_col"])
@@ -164,12 +207,18 @@ def test_wide_format_shares_covariates_and_round_trips_through_describe(tmp_path
     assert [s.id for s in load_series(path, target="all").series] == ["a", "b", "price"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"target": "a,b", "id_col": "month"}, "--target a,b reads one series per column (wide format) and --id-col one series "
-                                           "per id (long format); pass only one of them"),
-    ({"target": "a,a"}, "--target a,a names a column twice; list each series column once"),
-    ({"target": "a,note"}, "column 'note' of data.csv is not numeric ('x' at row 1)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"target": "a,b", "id_col": "month"},
+            "--target a,b reads one series per column (wide format) and --id-col one series "
+            "per id (long format); pass only one of them",
+        ),
+        ({"target": "a,a"}, "--target a,a names a column twice; list each series column once"),
+        ({"target": "a,note"}, "column 'note' of data.csv is not numeric ('x' at row 1)"),
+    ],
+)
 def test_wide_format_errors(tmp_path, kwargs, message):
     path = write(tmp_path, lines("month,a,b,note", [f"2020-{m:02d},{m},{m},x" for m in range(1, 7)]))
     with pytest.raises(DataError) as info:
@@ -186,10 +235,14 @@ def test_unused_numeric_columns_are_named_when_covariates_are_off(tmp_path, capl
     path = write(tmp_path, lines("month,v,price", [f"2020-{m:02d},{m},{m}" for m in range(1, 7)]))
     with caplog.at_level(logging.WARNING):
         load_series(path, target="v", covariates=False)
-    assert caplog.messages == ["ignoring numeric column(s) price of data.csv: covariates are off (the model uses none)"]
+    assert caplog.messages == [
+        "ignoring numeric column(s) price of data.csv: covariates are off (the model uses none)"
+    ]
 
 
 def test_a_few_bad_cells_still_name_the_row(tmp_path):
     rows = [f"2020-{m:02d},{m}" for m in range(1, 7)] + ["2020-07,n/a"]
-    with pytest.raises(DataError, match=r"non-numeric value 'n/a' at row 7 \(line 8 of the file\); fix or remove that row"):
+    with pytest.raises(
+        DataError, match=r"non-numeric value 'n/a' at row 7 \(line 8 of the file\); fix or remove that row"
+    ):
         load_series(write(tmp_path, lines("month,v", rows)))

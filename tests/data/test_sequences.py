@@ -1,8 +1,16 @@
 """Long-CSV reading, padding and per-channel statistics for sequence classification."""
+
 import numpy as np
 import pytest
 
-from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences, read_long_csv, read_sequences
+from lstmkit.data.sequences import (
+    SequenceData,
+    channel_stats,
+    natural_order,
+    pad_sequences,
+    read_long_csv,
+    read_sequences,
+)
 from lstmkit.errors import DataError
 
 LONG = """\
@@ -46,7 +54,9 @@ def test_labels_are_optional_unless_required(tmp_path):
     assert read_long_csv(path).labels is None
     with pytest.raises(DataError) as info:
         read_sequences(path, require_labels=True)
-    assert str(info.value) == "label column 'label' not found in long.csv; columns are: id, x; pass --label-col"
+    assert (
+        str(info.value) == "label column 'label' not found in long.csv; columns are: id, x; pass --label-col"
+    )
 
 
 def test_missing_id_column_names_the_columns(tmp_path):
@@ -92,7 +102,9 @@ def test_channel_stats_ignore_missing_values_and_flat_channels():
 def test_natural_order_and_subset():
     assert natural_order(["10", "2", "1"]) == ["1", "2", "10"]
     assert natural_order(["b", "a10", "a2"]) == ["a2", "a10", "b"]
-    data = SequenceData(series=[np.zeros((1, 1))] * 3, labels=np.array(["x", "y", "z"], dtype=object), ids=["p", "q", "r"])
+    data = SequenceData(
+        series=[np.zeros((1, 1))] * 3, labels=np.array(["x", "y", "z"], dtype=object), ids=["p", "q", "r"]
+    )
     sub = data.subset([2, 0])
     assert list(sub.labels) == ["z", "x"] and sub.ids == ["r", "p"]
 

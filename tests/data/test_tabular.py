@@ -1,4 +1,5 @@
 """Reading series from CSV/Parquet: time formats, delimiters, ids, gaps, and the error texts users see."""
+
 import logging
 
 import numpy as np
@@ -23,10 +24,24 @@ def write(tmp_path, text, name="data.csv", encoding="utf-8"):
         (["1949-01", "1949-02", "1949-03", "1949-04"], "month", "M", ["1949-05", "1949-06"]),
         (["1965-Q1", "1965-Q2", "1965-Q3", "1965-Q4"], "quarter", "Q", ["1966-Q1", "1966-Q2"]),
         (["1990", "1991", "1992", "1993"], "year", "Y", [1994, 1995]),
-        (["2020-01-30", "2020-01-31", "2020-02-01", "2020-02-02"], "datetime", "D", ["2020-02-03", "2020-02-04"]),
-        (["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30"], "datetime", "ME", ["2020-05-31", "2020-06-30"]),
-        (["2021-03-01 22:00", "2021-03-01 23:00", "2021-03-02 00:00", "2021-03-02 01:00"], "datetime", "h",
-         ["2021-03-02 02:00:00", "2021-03-02 03:00:00"]),
+        (
+            ["2020-01-30", "2020-01-31", "2020-02-01", "2020-02-02"],
+            "datetime",
+            "D",
+            ["2020-02-03", "2020-02-04"],
+        ),
+        (
+            ["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30"],
+            "datetime",
+            "ME",
+            ["2020-05-31", "2020-06-30"],
+        ),
+        (
+            ["2021-03-01 22:00", "2021-03-01 23:00", "2021-03-02 00:00", "2021-03-02 01:00"],
+            "datetime",
+            "h",
+            ["2021-03-02 02:00:00", "2021-03-02 03:00:00"],
+        ),
     ],
 )
 def test_time_formats_are_detected_and_future_labels_keep_their_style(tmp_path, times, kind, freq, future):
@@ -39,7 +54,9 @@ def test_time_formats_are_detected_and_future_labels_keep_their_style(tmp_path, 
 
 @pytest.mark.parametrize("sep", [";", "\t", "|"])
 def test_delimiter_is_detected(tmp_path, sep):
-    text = f"month{sep}sales{sep}price\n" + "".join(f"2000-{m:02d}{sep}{m * 10}{sep}{m}.5\n" for m in range(1, 10))
+    text = f"month{sep}sales{sep}price\n" + "".join(
+        f"2000-{m:02d}{sep}{m * 10}{sep}{m}.5\n" for m in range(1, 10)
+    )
     data = load_series(write(tmp_path, text), target="sales")
     assert data.covariate_names == ["price"]
     assert data.series[0].target[-1] == 90 and data.series[0].covariates[-1, 0] == 9.5
@@ -82,13 +99,25 @@ def test_gaps_can_be_refused(tmp_path):
 @pytest.mark.parametrize(
     "text, kwargs, message",
     [
-        ("month,v\n2000-01,1\n", {"target": "sales"}, "target column 'sales' not found in data.csv; columns are: month, v"),
+        (
+            "month,v\n2000-01,1\n",
+            {"target": "sales"},
+            "target column 'sales' not found in data.csv; columns are: month, v",
+        ),
         ("month,v\n2000-01,1\n", {"time_col": "date"}, "time column 'date' not found"),
         ("month,v\n2000-01,1\n2000-02,abc\n", {}, "non-numeric value 'abc' at row 2"),
         ("month,v,w\n2000-01,1,2\n", {}, "several numeric columns (v, w); choose one with --target"),
         ("month,name\n2000-01,x\n", {}, "column 'name' of data.csv is not numeric ('x' at row 1)"),
-        ("month,name,label\n2000-01,x,y\n", {}, "no numeric column to forecast; columns are: month, name, label ('month' is the time axis)"),
-        ("month,v\n2000-01,1\n2000-01,2\n", {}, "time 2000-01 appears twice (rows 1 and 2) in 'month' of data.csv"),
+        (
+            "month,name,label\n2000-01,x,y\n",
+            {},
+            "no numeric column to forecast; columns are: month, name, label ('month' is the time axis)",
+        ),
+        (
+            "month,v\n2000-01,1\n2000-01,2\n",
+            {},
+            "time 2000-01 appears twice (rows 1 and 2) in 'month' of data.csv",
+        ),
         ("month,v\n2000-01,1\n2000-02,inf\n", {}, "infinite value at row 2"),
         ("month,v\n", {}, "has a header but no rows"),
         ("", {}, "is empty"),
@@ -122,7 +151,7 @@ def test_season_inference_and_check(tmp_path):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.sampled_from(list("0123456789-,;.\nQabe \t\"")), max_size=120))
+@given(st.text(alphabet=st.sampled_from(list('0123456789-,;.\nQabe \t"')), max_size=120))
 def test_any_csv_text_ends_in_a_result_or_a_clean_error(tmp_path, text):
     path = tmp_path / "fuzz.csv"
     path.write_text(text)

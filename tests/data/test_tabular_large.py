@@ -1,4 +1,5 @@
 """Large CSVs take the typed (pyarrow) path; it must give what the careful string path gives."""
+
 import numpy as np
 import pytest
 
@@ -8,8 +9,10 @@ from lstmkit.errors import DataError
 
 FILES = {
     "hourly": "time,load\n" + "".join(f"2020-01-01 {h:02d}:00,{h * 1.5}\n" for h in range(24)),
-    "daily": "date;sales\n" + "".join(f"2020-01-{d:02d};{d},5\n" for d in range(1, 29)),  # ';' and decimal commas
-    "months with a gap": "month,sales\n" + "".join(f"2001-{m:02d},{'' if m == 5 else m}\n" for m in range(1, 13)),
+    "daily": "date;sales\n"
+    + "".join(f"2020-01-{d:02d};{d},5\n" for d in range(1, 29)),  # ';' and decimal commas
+    "months with a gap": "month,sales\n"
+    + "".join(f"2001-{m:02d},{'' if m == 5 else m}\n" for m in range(1, 13)),
     "no time column": "value\n" + "".join(f"{v}\n" for v in range(30)),
     "thousands": "month,sales\n" + "".join(f'2001-{m:02d},"{m},{m:03d}.5"\n' for m in range(1, 13)),
     "day first": "date,sales\n" + "".join(f"{d:02d}/01/2020,{d}\n" for d in range(1, 29)),
@@ -25,18 +28,29 @@ def test_typed_reader_matches_string_reader(tmp_path, monkeypatch, name):
     careful = load_series(path)
     monkeypatch.setattr(tables, "_BIG_CSV_BYTES", 0)
     typed = load_series(path)
-    assert (typed.target, typed.time_col, typed.freq, typed.time_kind) == (careful.target, careful.time_col, careful.freq, careful.time_kind)
+    assert (typed.target, typed.time_col, typed.freq, typed.time_kind) == (
+        careful.target,
+        careful.time_col,
+        careful.freq,
+        careful.time_kind,
+    )
     np.testing.assert_array_equal(typed.series[0].target, careful.series[0].target)
     if careful.series[0].times is not None:
         assert [str(t) for t in typed.series[0].times] == [str(t) for t in careful.series[0].times]
         assert typed.future_times(typed.series[0], 2) == careful.future_times(careful.series[0], 2)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("month,sales\n2001-01,1\n2001-02,abc\n2001-03,3\n", "non-numeric value 'abc' at row 2"),
-    ("month,sales\n2001-01,1\n2001-02,2,3\n", "is not a well-formed CSV"),
-    ("date,sales\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n", r"time 2020-01-01 appears twice \(rows 1 and 2\)"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("month,sales\n2001-01,1\n2001-02,abc\n2001-03,3\n", "non-numeric value 'abc' at row 2"),
+        ("month,sales\n2001-01,1\n2001-02,2,3\n", "is not a well-formed CSV"),
+        (
+            "date,sales\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n",
+            r"time 2020-01-01 appears twice \(rows 1 and 2\)",
+        ),
+    ],
+)
 def test_typed_reader_gives_the_same_clear_errors(tmp_path, monkeypatch, text, message):
     path = tmp_path / "data.csv"
     path.write_text(text)

@@ -1,8 +1,13 @@
 """Corpus loading, the character vocabulary, the classifier's tokeniser and text tables."""
+
 import pytest
 
 from lstmkit.data.text import (
-    CharVocab, Tokenizer, python_stdlib_corpus, read_text, read_text_table,
+    CharVocab,
+    Tokenizer,
+    python_stdlib_corpus,
+    read_text,
+    read_text_table,
 )
 from lstmkit.errors import DataError
 
@@ -22,7 +27,10 @@ def test_read_text_max_chars(tmp_path):
 
 
 def test_read_text_missing_file(tmp_path):
-    with pytest.raises(DataError, match=r"text file '.*nope\.txt' not found; pass a UTF-8 text file or the bundled corpus 'python-stdlib'"):
+    with pytest.raises(
+        DataError,
+        match=r"text file '.*nope\.txt' not found; pass a UTF-8 text file or the bundled corpus 'python-stdlib'",
+    ):
         read_text(tmp_path / "nope.txt")
 
 
@@ -133,7 +141,7 @@ def _csv(tmp_path, text, name="d.csv"):
 
 
 def test_table_columns_detected_by_name(tmp_path):
-    path = _csv(tmp_path, "id,review,sentiment\n1,great film,pos\n2,\"awful, boring\",neg\n")
+    path = _csv(tmp_path, 'id,review,sentiment\n1,great film,pos\n2,"awful, boring",neg\n')
     table = read_text_table(path, require_labels=True)
     assert (table.text_col, table.label_col) == ("review", "sentiment")
     assert table.texts == ["great film", "awful, boring"] and table.labels == ["pos", "neg"]
@@ -152,21 +160,31 @@ def test_table_empty_text_cell_is_empty_string(tmp_path):
 
 def test_table_ambiguous_columns(tmp_path):
     path = _csv(tmp_path, "a,b,c\nx,y,z\n")
-    with pytest.raises(DataError, match="cannot tell which column of d.csv holds the labels; columns are: a, b, c; pass --label-col"):
+    with pytest.raises(
+        DataError,
+        match="cannot tell which column of d.csv holds the labels; columns are: a, b, c; pass --label-col",
+    ):
         read_text_table(path, require_labels=True)
-    with pytest.raises(DataError, match="cannot tell which column of d.csv holds the text; columns are: a, b, c; pass --text-col"):
+    with pytest.raises(
+        DataError,
+        match="cannot tell which column of d.csv holds the text; columns are: a, b, c; pass --text-col",
+    ):
         read_text_table(path, label_col="c")
 
 
 def test_table_missing_column(tmp_path):
     path = _csv(tmp_path, "text,label\nhi,a\n")
-    with pytest.raises(DataError, match=r"column 'txt' \(--text-col\) not found in d.csv; columns are: text, label"):
+    with pytest.raises(
+        DataError, match=r"column 'txt' \(--text-col\) not found in d.csv; columns are: text, label"
+    ):
         read_text_table(path, text_col="txt")
 
 
 def test_table_missing_label_names_line(tmp_path):
     path = _csv(tmp_path, "text,label\nhi,a\nho,\n")
-    with pytest.raises(DataError, match=r"column 'label' is empty on line\(s\) 3; every training row needs a label"):
+    with pytest.raises(
+        DataError, match=r"column 'label' is empty on line\(s\) 3; every training row needs a label"
+    ):
         read_text_table(path, require_labels=True)
 
 

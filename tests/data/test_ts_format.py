@@ -1,4 +1,5 @@
 """The UEA/UCR .ts reader: header tags, unequal lengths, missing values, labels, errors naming lines."""
+
 import gzip
 
 import numpy as np
@@ -82,14 +83,26 @@ def test_channels_of_different_length_are_padded_with_missing(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("@dimensions 2\n@classLabel true x y\n@data\n1,2:3,4:x\n1,2:y\n", "toy.ts line 5: expected 2 channel(s) separated by ':', found 1"),
-        ("@classLabel true x y\n@data\n1,2:x\n1,abc:y\n", "toy.ts line 4: channel 1 has a non-numeric value 'abc'"),
-        ("@classLabel true x y\n@data\n1,2:x\n1,2:z\n", "toy.ts line 4: class label 'z' is not among the declared @classLabel values x, y"),
+        (
+            "@dimensions 2\n@classLabel true x y\n@data\n1,2:3,4:x\n1,2:y\n",
+            "toy.ts line 5: expected 2 channel(s) separated by ':', found 1",
+        ),
+        (
+            "@classLabel true x y\n@data\n1,2:x\n1,abc:y\n",
+            "toy.ts line 4: channel 1 has a non-numeric value 'abc'",
+        ),
+        (
+            "@classLabel true x y\n@data\n1,2:x\n1,2:z\n",
+            "toy.ts line 4: class label 'z' is not among the declared @classLabel values x, y",
+        ),
         ("@problemName t\n@colour blue\n@data\n", "toy.ts line 2: unknown header tag @colour"),
         ("@classLabel true a\n1,2:a\n", "toy.ts line 2: expected a header tag"),
         ("@problemName t\n@classLabel true a\n", "toy.ts: no @data line found"),
         ("@problemName t\n@data\n1,2\n", "toy.ts line 2: the header has no @classLabel tag"),
-        ("@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2):a\n", "toy.ts line 3: @timeStamps true files"),
+        (
+            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2):a\n",
+            "toy.ts line 3: @timeStamps true files",
+        ),
         ("@univariate maybe\n", "toy.ts line 1: @univariate must be true or false, got 'maybe'"),
         ("@classLabel true a b\n@data\n1,2:\n", "toy.ts line 3: the class label after the last ':' is empty"),
         ("@classLabel true a b\n@data\n?,?:a\n", "toy.ts line 3: the series has no observed values"),
@@ -119,5 +132,7 @@ def test_bundled_japanese_vowels_train_and_test_splits():
 def test_infinity_is_refused_with_its_line(tmp_path):
     path = tmp_path / "inf.ts"
     path.write_text("@problemName P\n@classLabel true a b\n@data\n1,2,3:a\n1,inf,3:b\n")
-    with pytest.raises(DataError, match=r"line 5: channel 1 has an infinite value 'inf'; use '\?' for a missing value"):
+    with pytest.raises(
+        DataError, match=r"line 5: channel 1 has an infinite value 'inf'; use '\?' for a missing value"
+    ):
         read_ts(path)

@@ -1,4 +1,5 @@
 """Windows as views: starts never cross series, validation is purged, batches gather the right values."""
+
 import torch
 
 from lstmkit.data.windows import gather_windows, window_starts
@@ -6,7 +7,9 @@ from lstmkit.data.windows import gather_windows, window_starts
 
 def test_windows_stay_inside_their_series_and_validation_is_purged():
     index = window_starts([10, 8], length=4, horizon=2, val_fraction=0.3)
-    for start, s in zip(torch.cat([index.train, index.val]), torch.cat([index.train_series, index.val_series])):
+    for start, s in zip(
+        torch.cat([index.train, index.val]), torch.cat([index.train_series, index.val_series])
+    ):
         begin, end = (0, 10) if s == 0 else (10, 18)
         assert begin <= start and start + 4 <= end
     # series 0 has 7 windows: 2 for validation (starts 5, 6), 1 purged (4), training 0..3

@@ -1,4 +1,5 @@
 """The classical references: StatsForecast's own numbers, named forms, honest fallbacks, the combo."""
+
 import numpy as np
 import pytest
 from statsforecast.models import AutoETS, SeasonalNaive
@@ -63,7 +64,10 @@ def test_long_seasons_add_mstl_and_keep_ets_non_seasonal():
     refs = reference_forecasts([y], horizon=48, season=48, names=["ets", "mstl"])
     assert "non-seasonal" in refs["ets"].forms[0] and refs["mstl"].forms[0].startswith("MSTL")
     truth = 100 + 0.5 * np.arange(288, 336) + 10 * np.sin(2 * np.pi * np.arange(288, 336) / 48)
-    assert np.abs(refs["mstl"].forecasts[0, :, 0] - truth).mean() < np.abs(refs["ets"].forecasts[0, :, 0] - truth).mean()
+    assert (
+        np.abs(refs["mstl"].forecasts[0, :, 0] - truth).mean()
+        < np.abs(refs["ets"].forecasts[0, :, 0] - truth).mean()
+    )
 
 
 @pytest.mark.parametrize("n", [3, 7])

@@ -1,4 +1,5 @@
 """Training checkpoints: safetensors + JSON, written so a crash keeps a whole one, read without unpickling."""
+
 import json
 import math
 import pickle
@@ -19,11 +20,17 @@ class Boom:
 def state(seed=0):
     g = torch.Generator().manual_seed(seed)
     return {
-        "epoch": 3, "done": False, "best_loss": math.inf, "history": [{"epoch": 1, "val_loss": math.nan}],
+        "epoch": 3,
+        "done": False,
+        "best_loss": math.inf,
+        "history": [{"epoch": 1, "val_loss": math.nan}],
         "model": {"w": torch.randn(3, 2, generator=g), "b": torch.zeros(2, dtype=torch.float64)},
-        "optimizer": {"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.ones(2)}},
-                      "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0], "fused": None}]},
-        "rng": {"torch": [1, 2, 255]}, "best_state": None,
+        "optimizer": {
+            "state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.ones(2)}},
+            "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0], "fused": None}],
+        },
+        "rng": {"torch": [1, 2, 255]},
+        "best_state": None,
     }
 
 
@@ -70,16 +77,25 @@ def _tensors_file(tmp_path):
     return next(tmp_path.glob("c-*.safetensors"))
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("truncate", r"checkpoint tensors .*c-[0-9a-f]{12}\.safetensors are truncated or changed \(checksum mismatch\); delete it and run without --resume to start afresh$"),
-    ("flip", r"are truncated or changed \(checksum mismatch\)"),
-    ("missing", r"checkpoint .*c\.json lacks its tensors file c-[0-9a-f]{12}\.safetensors; delete it"),
-    ("edit", r"checkpoint .*c\.json was changed after it was written \(its checksum does not match\); delete it"),
-    ("json", r"checkpoint .*c\.json is damaged \(not JSON: .*\); delete it and run without --resume"),
-    ("pickle", r"checkpoint .*c\.json is damaged \(not JSON: .*\)"),
-    ("other", r"checkpoint .*c\.json is not an lstmkit training checkpoint \(format 1\)"),
-    ("escape", r"lacks its tensors file"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (
+            "truncate",
+            r"checkpoint tensors .*c-[0-9a-f]{12}\.safetensors are truncated or changed \(checksum mismatch\); delete it and run without --resume to start afresh$",
+        ),
+        ("flip", r"are truncated or changed \(checksum mismatch\)"),
+        ("missing", r"checkpoint .*c\.json lacks its tensors file c-[0-9a-f]{12}\.safetensors; delete it"),
+        (
+            "edit",
+            r"checkpoint .*c\.json was changed after it was written \(its checksum does not match\); delete it",
+        ),
+        ("json", r"checkpoint .*c\.json is damaged \(not JSON: .*\); delete it and run without --resume"),
+        ("pickle", r"checkpoint .*c\.json is damaged \(not JSON: .*\)"),
+        ("other", r"checkpoint .*c\.json is not an lstmkit training checkpoint \(format 1\)"),
+        ("escape", r"lacks its tensors file"),
+    ],
+)
 def test_a_damaged_or_tampered_checkpoint_is_refused_in_one_line(tmp_path, damage, message, monkeypatch):
     monkeypatch.chdir(tmp_path)
     save_checkpoint(tmp_path / "c.json", state())

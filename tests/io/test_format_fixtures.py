@@ -1,5 +1,6 @@
 """Committed model folders of every format version still load and predict (io/model_dir.py says how to add one);
 committed training checkpoints of every checkpoint format still resume."""
+
 import json
 import shutil
 from pathlib import Path
@@ -19,7 +20,10 @@ VERSIONS = range(1, FORMAT_VERSION + 1)
 def test_every_format_version_has_a_fixture_of_every_task():
     for version in VERSIONS:
         for task in ("forecast", "classify", "text"):
-            assert (FIXTURES / f"format_v{version}" / task / "model" / "config.json").is_file(), (version, task)
+            assert (FIXTURES / f"format_v{version}" / task / "model" / "config.json").is_file(), (
+                version,
+                task,
+            )
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -31,9 +35,14 @@ def test_forecaster_fixture_loads_and_predicts_what_it_did(version, tmp_path):
     got = LSTMForecaster.load(folder / "model").predict(folder / "series.csv")
     assert list(got.columns) == list(expected.columns)
     assert got["time"].tolist() == expected["time"].tolist()
-    np.testing.assert_allclose(got.drop(columns="time").to_numpy(float), expected.drop(columns="time").to_numpy(float), rtol=1e-5)
+    np.testing.assert_allclose(
+        got.drop(columns="time").to_numpy(float), expected.drop(columns="time").to_numpy(float), rtol=1e-5
+    )
     out = tmp_path / "f.csv"
-    assert main(["predict", "--model", str(folder / "model"), str(folder / "series.csv"), "--output", str(out)]) == 0
+    assert (
+        main(["predict", "--model", str(folder / "model"), str(folder / "series.csv"), "--output", str(out)])
+        == 0
+    )
     assert pd.read_csv(out).shape == expected.shape
 
 
@@ -51,7 +60,9 @@ def test_classifier_fixture_loads_and_scores_what_it_did(version):
     expected = pd.read_csv(folder / "expected.csv")
     model = LSTMClassifier.load(folder / "model")
     assert list(model.classes_) == list(expected.columns)
-    np.testing.assert_allclose(model.predict_proba(read_ts(folder / "cases.ts")), expected.to_numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict_proba(read_ts(folder / "cases.ts")), expected.to_numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -84,9 +95,40 @@ def test_a_committed_training_checkpoint_resumes(folder, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(source, out / ".checkpoints", ignore=shutil.ignore_patterns("corpus.txt"))
     rows = json.loads((source / "train.json").read_text())["state"]["history"]
-    flags = ["--hidden-size", "4", "--num-layers", "1", "--set", "model.embedding_dim=2", "--set", "data.chunk_len=16",
-             "--set", "trainer.patience=100", "--quiet"]
-    assert main(["text", "train", str(source / "corpus.txt"), "--epochs", "4", "--resume", *flags, "--output", str(out)]) == 0
+    flags = [
+        "--hidden-size",
+        "4",
+        "--num-layers",
+        "1",
+        "--set",
+        "model.embedding_dim=2",
+        "--set",
+        "data.chunk_len=16",
+        "--set",
+        "trainer.patience=100",
+        "--quiet",
+    ]
+    assert (
+        main(
+            [
+                "text",
+                "train",
+                str(source / "corpus.txt"),
+                "--epochs",
+                "4",
+                "--resume",
+                *flags,
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     history = pd.read_csv(out / "history.csv")
     assert len(history) == 4 and np.allclose(history["train_loss"][:2], [r["train_loss"] for r in rows[:2]])
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.csv", "model.safetensors", "report.html"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "history.csv",
+        "model.safetensors",
+        "report.html",
+    ]

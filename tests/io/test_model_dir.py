@@ -12,12 +12,18 @@ def test_round_trip(tmp_path):
     tensors = {"w": torch.randn(3, 4), "b": torch.arange(5.0)}
     save_model_dir(tmp_path / "m", task="forecast", config={"lookback": 24}, tensors=tensors)
     config, loaded = load_model_dir(tmp_path / "m", task="forecast")
-    assert config["lookback"] == 24 and config["format_version"] == FORMAT_VERSION and config["task"] == "forecast"
+    assert (
+        config["lookback"] == 24
+        and config["format_version"] == FORMAT_VERSION
+        and config["task"] == "forecast"
+    )
     assert torch.equal(loaded["w"], tensors["w"]) and torch.equal(loaded["b"], tensors["b"])
 
 
 def test_output_folder_holding_model_is_accepted(tmp_path):
-    save_model_dir(tmp_path / "run" / "model", task="forecast", config={"season": 12}, tensors={"w": torch.ones(2)})
+    save_model_dir(
+        tmp_path / "run" / "model", task="forecast", config={"season": 12}, tensors={"w": torch.ones(2)}
+    )
     config, _ = load_model_dir(tmp_path / "run")
     assert config["season"] == 12
 
@@ -42,7 +48,9 @@ def test_pickle_in_place_of_weights_is_refused_and_not_run(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     save_model_dir(tmp_path / "m", task="forecast", config={}, tensors={"w": torch.zeros(1)})
     (tmp_path / "m" / "model.safetensors").write_bytes(pickle.dumps(Boom()))
-    with pytest.raises(CheckpointError, match="is a pickle or torch.save file, not safetensors; lstmkit never unpickles"):
+    with pytest.raises(
+        CheckpointError, match="is a pickle or torch.save file, not safetensors; lstmkit never unpickles"
+    ):
         load_model_dir(tmp_path / "m")
     assert not (tmp_path / "PWNED").exists()
     torch.save({"w": Boom()}, tmp_path / "m" / "model.safetensors")  # a torch.save zip archive

@@ -1,4 +1,5 @@
 """ONNX export: onnxruntime reproduces lstmkit's own predictions."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,8 +49,24 @@ def test_cli_export_reproduces_lstmkit_predict(forecaster, tmp_path, capsys):
     model, folder = forecaster
     data = tmp_path / "data.csv"
     monthly().to_csv(data, index=False)
-    assert main(["export", "--model", str(folder / "model"), "--format", "onnx", "--output", str(tmp_path / "m.onnx")]) == 0
-    assert main(["predict", "--model", str(folder / "model"), str(data), "--output", str(tmp_path / "p.csv")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(folder / "model"),
+                "--format",
+                "onnx",
+                "--output",
+                str(tmp_path / "m.onnx"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["predict", "--model", str(folder / "model"), str(data), "--output", str(tmp_path / "p.csv")])
+        == 0
+    )
     predicted = pd.read_csv(tmp_path / "p.csv")
     history = monthly()["y"].to_numpy(np.float32)[None, :, None]  # the whole series: the graph reads its end
     forecast, quantiles = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"history": history})
@@ -58,7 +75,9 @@ def test_cli_export_reproduces_lstmkit_predict(forecaster, tmp_path, capsys):
 
 
 def test_a_combined_model_takes_the_references_and_reproduces_predict(tmp_path):
-    model = LSTMForecaster(6, epochs=2, ensemble=2, hidden_size=8, quantiles=(0.1, 0.9), **{"data.calendar": True}).fit(monthly())
+    model = LSTMForecaster(
+        6, epochs=2, ensemble=2, hidden_size=8, quantiles=(0.1, 0.9), **{"data.calendar": True}
+    ).fit(monthly())
     members = model.state["combination"]["members"]
     assert members == ["lstm", "ets", "arima", "theta"]
     session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx")))
@@ -79,7 +98,9 @@ def test_export_refuses_other_tasks_and_folders(tmp_path, capsys):
 
     save_model_dir(tmp_path / "lm", task="text", config={}, tensors={"w": torch.zeros(1)})
     assert main(["export", "--model", str(tmp_path / "lm"), "--output", str(tmp_path / "x.onnx")]) == 2
-    assert capsys.readouterr().err.startswith("error: ONNX export covers forecasters and sequence classifiers;")
+    assert capsys.readouterr().err.startswith(
+        "error: ONNX export covers forecasters and sequence classifiers;"
+    )
     assert main(["export", "--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x.onnx")]) == 2
     assert "not found" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
@@ -117,12 +138,20 @@ def test_layers_with_variants_or_projections_are_refused_and_explicit_ones_expor
         np.testing.assert_allclose(got, model(longer).numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("method", [["--set", "hybrid.lstm_steps=4"], ["--set", "method=lstm-fcn"]])  # hybrid: pooled LSTM
+@pytest.mark.parametrize(
+    "method", [["--set", "hybrid.lstm_steps=4"], ["--set", "method=lstm-fcn"]]
+)  # hybrid: pooled LSTM
 def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_path, method):
     from lstmkit.data.ts_format import read_ts
 
     rng = np.random.default_rng(0)
-    lines = ["@problemName Slopes", "@dimensions 2", "@equalLength false", "@classLabel true up down flat", "@data"]
+    lines = [
+        "@problemName Slopes",
+        "@dimensions 2",
+        "@equalLength false",
+        "@classLabel true up down flat",
+        "@data",
+    ]
     for i in range(30):
         T, kind = int(rng.integers(3, 15)), ["up", "down", "flat"][i % 3]
         slope = {"up": 1, "down": -1, "flat": 0}[kind]
@@ -130,11 +159,34 @@ def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_p
         lines.append(":".join(chans) + f":{kind}")
     data = tmp_path / "train.ts"
     data.write_text("\n".join(lines) + "\n")
-    flags = ["--epochs", "2", "--hidden-size", "8", "--set", "model.conv_channels=8,8", "--set", "model.kernel_sizes=3,3",
-             "--quiet", *method]
+    flags = [
+        "--epochs",
+        "2",
+        "--hidden-size",
+        "8",
+        "--set",
+        "model.conv_channels=8,8",
+        "--set",
+        "model.kernel_sizes=3,3",
+        "--quiet",
+        *method,
+    ]
     assert main(["classify", "train", str(data), "--output", str(tmp_path / "m"), *flags]) == 0
     assert main(["export", "--model", str(tmp_path / "m"), "--output", str(tmp_path / "c.onnx")]) == 0
-    assert main(["classify", "predict", "--model", str(tmp_path / "m"), str(data), "--output", str(tmp_path / "p.csv")]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                "--model",
+                str(tmp_path / "m"),
+                str(data),
+                "--output",
+                str(tmp_path / "p.csv"),
+            ]
+        )
+        == 0
+    )
     predicted = pd.read_csv(tmp_path / "p.csv")
     classes = __import__("json").loads((tmp_path / "m" / "config.json").read_text())["classes"]
     session = ort.InferenceSession(str(tmp_path / "c.onnx"))
@@ -152,7 +204,9 @@ def test_classifier_graph_reproduces_classify_predict_with_unequal_lengths(tmp_p
 
 
 def test_forecaster_with_calendar_takes_the_phase(tmp_path):
-    model = LSTMForecaster(6, epochs=2, ensemble=2, hidden_size=8, combine="none", **{"data.calendar": True}).fit(monthly())
+    model = LSTMForecaster(
+        6, epochs=2, ensemble=2, hidden_size=8, combine="none", **{"data.calendar": True}
+    ).fit(monthly())
     assert model.net.calendar
     session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx")))
     assert [i.name for i in session.get_inputs()] == ["history", "phase"]

@@ -61,8 +61,13 @@ def test_gates_can_be_traced(seed):
 
 
 def test_classic_example_prints_the_loss_every_10_epochs():
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / "classic_lstm.py")],
-                            capture_output=True, text=True, check=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "classic_lstm.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     lines = re.findall(r"^Epoch \[(\d+)/100\], Loss: (\d+\.\d{4})$", result.stdout, flags=re.M)
     assert [int(epoch) for epoch, _ in lines] == list(range(10, 101, 10))
 

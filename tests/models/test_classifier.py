@@ -1,4 +1,5 @@
 """The sequence classifier with its LSTM-FCN network (the hybrid: test_hybrid.py): masking invariance, learning, save/load, errors, metrics."""
+
 import json
 
 import numpy as np
@@ -31,8 +32,14 @@ def slopes(n: int, *, seed: int, features: int = 2) -> SequenceData:
 @pytest.mark.parametrize("pooling", ["attention", "mean", "last"])
 @pytest.mark.parametrize("bidirectional", [True, False])
 def test_padded_batch_scores_each_sequence_as_alone(seed, pooling, bidirectional):
-    config = ClassifierModelConfig(hidden_size=6, conv_channels=(4, 5), kernel_sizes=(4, 3), pooling=pooling,
-                                   bidirectional=bidirectional, num_layers=2)
+    config = ClassifierModelConfig(
+        hidden_size=6,
+        conv_channels=(4, 5),
+        kernel_sizes=(4, 3),
+        pooling=pooling,
+        bidirectional=bidirectional,
+        num_layers=2,
+    )
     net = SequenceClassifierNet(3, 4, config)
     net.train()
     net(torch.randn(5, 9, 3), torch.tensor([9, 3, 7, 1, 5]))  # move the batch-norm running statistics
@@ -61,7 +68,9 @@ def test_masked_batch_norm_uses_valid_steps_only(seed):
 
 
 def test_missing_values_become_the_channel_mean(seed):
-    net = SequenceClassifierNet(2, 2, ClassifierModelConfig(hidden_size=4, conv_channels=(4,), kernel_sizes=(3,))).eval()
+    net = SequenceClassifierNet(
+        2, 2, ClassifierModelConfig(hidden_size=4, conv_channels=(4,), kernel_sizes=(3,))
+    ).eval()
     net.mean.copy_(torch.tensor([1.0, -2.0]))
     x = torch.tensor([[[1.0, 5.0], [float("nan"), 0.0]]])
     filled = x.clone()
@@ -135,7 +144,10 @@ def test_feature_count_mismatch_is_a_data_error(fitted):
 def test_unknown_labels_in_evaluation(fitted):
     data = slopes(4, seed=0)
     data.labels[0] = "sideways"
-    with pytest.raises(DataError, match="class label\\(s\\) 'sideways' the model was not trained on; its classes are down, up"):
+    with pytest.raises(
+        DataError,
+        match="class label\\(s\\) 'sideways' the model was not trained on; its classes are down, up",
+    ):
         fitted.evaluate(data)
 
 
@@ -147,7 +159,10 @@ def test_single_class_is_refused():
 
 
 def test_load_errors(tmp_path, fitted):
-    with pytest.raises(CheckpointError, match="model folder .*missing not found; pass the folder written by 'lstmkit classify train'"):
+    with pytest.raises(
+        CheckpointError,
+        match="model folder .*missing not found; pass the folder written by 'lstmkit classify train'",
+    ):
         LSTMClassifier.load(tmp_path / "missing")
     fitted.save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())

@@ -1,4 +1,5 @@
 """ForecastNet's in-graph baseline, and the combination of the network with the classical members."""
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +11,9 @@ from lstmkit.models.forecast_net import ForecastNet
 
 @pytest.mark.parametrize("season, horizon, drift", [(4, 6, 0.5), (1, 3, 1.0), (12, 12, 0.0)])
 def test_baseline_is_the_seasonal_random_walk_with_drift(season, horizon, drift):
-    net = ForecastNet(lookbacks=[2 * max(season, 3)], horizon=horizon, season=season, baseline="seasonal_drift", drift=drift)
+    net = ForecastNet(
+        lookbacks=[2 * max(season, 3)], horizon=horizon, season=season, baseline="seasonal_drift", drift=drift
+    )
     u = torch.randn(3, 2 * max(season, 3), dtype=torch.float64)
     got = net.baseline(u)
     L, m = u.shape[1], season
@@ -22,7 +25,9 @@ def test_baseline_is_the_seasonal_random_walk_with_drift(season, horizon, drift)
 
 
 def test_members_correct_the_baseline_and_an_untrained_net_forecasts_it():
-    net = ForecastNet(lookbacks=[8], horizon=4, season=4, baseline="seasonal_drift", drift=1.0, components="linear")
+    net = ForecastNet(
+        lookbacks=[8], horizon=4, season=4, baseline="seasonal_drift", drift=1.0, components="linear"
+    )
     for member in net.members:  # the skip starts at zero; silence the head too
         torch.nn.init.zeros_(member.head.weight)
         torch.nn.init.zeros_(member.head.bias)
@@ -38,9 +43,11 @@ def test_weights_are_inverse_to_validation_errors_and_a_failed_member_gets_none(
     truth = [np.array([10.0, 12.0])]
     hist = [np.array([1.0, 2.0, 3.0, 4.0, 5.0])]  # MASE scale 1 (lag-1 differences)
     network = np.array([[11.0, 12.0]])  # MAE 0.5
-    refs = {"ets": Reference("ets", np.array([[[10.0], [13.0]]])),  # MAE 0.5
-            "arima": Reference("arima", np.array([[[8.0], [10.0]]])),  # MAE 2
-            "theta": Reference("theta", np.zeros((1, 2, 1)), fallbacks={0: "failed"})}
+    refs = {
+        "ets": Reference("ets", np.array([[[10.0], [13.0]]])),  # MAE 0.5
+        "arima": Reference("arima", np.array([[[8.0], [10.0]]])),  # MAE 2
+        "theta": Reference("theta", np.zeros((1, 2, 1)), fallbacks={0: "failed"}),
+    }
     w = validation_weights(network, refs, truth, hist, season=1)
     np.testing.assert_allclose(w[0], np.array([2, 2, 0.5, 0]) / 4.5)
     out = combine(np.array([[[1.0], [1.0]]]), refs, w)

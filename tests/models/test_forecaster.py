@@ -1,16 +1,17 @@
 """LSTMForecaster: it learns a seasonal pattern, quantiles never cross, save/load predicts the same,
 and the preprocessing (scale, log choice, windows) never sees data it should not."""
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from lstmkit.data.preprocess import auto_lookbacks, choose_log
 from lstmkit.data.tabular import impute, load_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import metrics
 from lstmkit.evaluate.backtest import holdout, truncate
 from lstmkit.models.forecast_net import ForecastNet
-from lstmkit.data.preprocess import auto_lookbacks, choose_log
 from lstmkit.models.forecaster import LSTMForecaster
 
 FAST = {"epochs": 25, "ensemble": 2, "hidden_size": 8, "patience": 25}
@@ -29,7 +30,13 @@ def test_it_learns_a_seasonal_pattern_better_than_naive(seed):
     train, truth = frame.iloc[:-12], frame["sales"].to_numpy()[-12:]
     model = LSTMForecaster(12, epochs=40, ensemble=2, hidden_size=8).fit(train)
     forecast = model.predict()
-    assert list(forecast.columns) == ["time", "step", "forecast", "q0.1", "q0.9"]  # an 80% interval by default
+    assert list(forecast.columns) == [
+        "time",
+        "step",
+        "forecast",
+        "q0.1",
+        "q0.9",
+    ]  # an 80% interval by default
     assert forecast["time"].iloc[0] == "2007-01"
     hist = train["sales"].to_numpy()
     lstm = metrics.mase(truth, forecast["forecast"].to_numpy(), insample=hist, season=12)
@@ -99,8 +106,10 @@ def test_a_gap_is_filled_from_the_training_part_only(caplog):
     frame.loc[frame.index[-3], "sales"] = np.nan
     data = LSTMForecaster(2).read(frame)
     said = [r.getMessage() for r in caplog.records if "missing value" in r.getMessage()]
-    assert said == ["1 missing value(s) in 'sales' of data: each model fills them by linear interpolation from the data "
-                    "it is given (a hold-out is cut first)"]
+    assert said == [
+        "1 missing value(s) in 'sales' of data: each model fills them by linear interpolation from the data "
+        "it is given (a hold-out is cut first)"
+    ]
     short, truths = truncate(data, 2)
     caplog.clear()
     filled = impute(short).series[0].target
@@ -180,8 +189,18 @@ def test_calendar_features_let_it_see_a_december_spike_a_short_window_cannot(see
     train, truth = frame.iloc[:-3], y[-3:]  # ends 2019-09: October, November, December follow
     errors = {}
     for calendar in (False, True):
-        model = LSTMForecaster(3, epochs=100, patience=100, ensemble=1, hidden_size=8, lookback=3, quantiles=(),
-                               season=12, combine="none", **{"data.calendar": calendar}).fit(train)
+        model = LSTMForecaster(
+            3,
+            epochs=100,
+            patience=100,
+            ensemble=1,
+            hidden_size=8,
+            lookback=3,
+            quantiles=(),
+            season=12,
+            combine="none",
+            **{"data.calendar": calendar},
+        ).fit(train)
         assert model.net.calendar == calendar
         forecast = model.predict()["forecast"].to_numpy()
         errors[calendar] = np.abs(forecast - truth).mean()

@@ -1,4 +1,5 @@
 """The default classifier: random convolutions + LSTM + ridge. Padding, pooling, learning, ablations, files."""
+
 import json
 
 import numpy as np
@@ -61,7 +62,9 @@ def test_missing_values_become_the_channel_mean_in_training_and_prediction(seed)
     reference = LSTMClassifier(config).fit(data)
     x, lengths = (torch.from_numpy(a) for a in pad_sequences(data.series))
     with torch.no_grad():  # scores, not probabilities: those saturate at 0 and 1 on this easy pattern
-        torch.testing.assert_close(filled.network_(x, lengths), reference.network_(x, lengths), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(
+            filled.network_(x, lengths), reference.network_(x, lengths), rtol=1e-4, atol=1e-4
+        )
 
 
 def test_the_lstm_reads_means_of_consecutive_valid_steps():
@@ -71,12 +74,20 @@ def test_the_lstm_reads_means_of_consecutive_valid_steps():
     lengths = torch.tensor([8, 4])
     pooled, pooled_lengths = net.pooled(x, lengths)
     assert pooled_lengths.tolist() == [3, 2]
-    torch.testing.assert_close(pooled[0, :, 0], torch.tensor([1.0, 4.0, 6.5]))  # (0+1+2)/3, (3+4+5)/3, (6+7)/2
+    torch.testing.assert_close(
+        pooled[0, :, 0], torch.tensor([1.0, 4.0, 6.5])
+    )  # (0+1+2)/3, (3+4+5)/3, (6+7)/2
     torch.testing.assert_close(pooled[1, :2, 0], torch.tensor([9.0, 11.0]))  # (8+9+10)/3, then step 11 alone
 
 
-@pytest.mark.parametrize("ablation, parts", [([], ("rocket", "lstm")), (["hybrid.lstm=false"], ("rocket",)),
-                                             (["hybrid.rocket_features=0"], ("lstm",))])
+@pytest.mark.parametrize(
+    "ablation, parts",
+    [
+        ([], ("rocket", "lstm")),
+        (["hybrid.lstm=false"], ("rocket",)),
+        (["hybrid.rocket_features=0"], ("lstm",)),
+    ],
+)
 def test_learns_a_pattern_with_either_part_or_both(seed, ablation, parts):
     config = resolve_config(ClassifyConfig(), overrides=[*TINY, *ablation])
     clf = LSTMClassifier(config).fit(bumps(40, seed=1))
@@ -86,7 +97,9 @@ def test_learns_a_pattern_with_either_part_or_both(seed, ablation, parts):
     assert clf.evaluate(bumps(40, seed=2))["accuracy"] >= 0.9
     assert 0.0 <= clf.ridge_["loo_accuracy"] <= 1.0 and clf.ridge_["alpha"] > 0
     both = "rocket" in parts and "lstm" in parts  # the LSTM's share is chosen only when there are two blocks
-    assert (clf.ridge_["lstm_share"] in config.hybrid.lstm_shares) if both else clf.ridge_["lstm_share"] is None
+    assert (
+        (clf.ridge_["lstm_share"] in config.hybrid.lstm_shares) if both else clf.ridge_["lstm_share"] is None
+    )
     proba = clf.predict_proba(bumps(6, seed=3))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 

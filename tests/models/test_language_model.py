@@ -1,4 +1,5 @@
 """The character language model: TBPTT layout and state carry, scoring, sampling, save/load."""
+
 import json
 import math
 
@@ -12,7 +13,14 @@ from lstmkit.models.char_lstm import IGNORE, CharLanguageModel, TBPTTLoss, tbptt
 from lstmkit.models.language_model import LanguageModel, TextConfig
 from lstmkit.models.text_scoring import score_text
 
-TINY = ["model.hidden_size=16", "model.embedding_dim=8", "model.num_layers=1", "model.dropout=0", "trainer.epochs=2", "data.chunk_len=8"]
+TINY = [
+    "model.hidden_size=16",
+    "model.embedding_dim=8",
+    "model.num_layers=1",
+    "model.dropout=0",
+    "trainer.epochs=2",
+    "data.chunk_len=8",
+]
 
 
 def tiny_config(*extra: str) -> TextConfig:
@@ -54,22 +62,34 @@ def test_tbptt_loss_carries_state_across_chunks(seed):
     ids = torch.randint(1, 10, (97,))
     x, y = tbptt_layout(ids, streams=2, chunk_len=5)
     loss_fn = TBPTTLoss()
-    total = sum(loss_fn(model, (xk[None], yk[None])).item() * (yk != IGNORE).sum().item() for xk, yk in zip(x, y))
+    total = sum(
+        loss_fn(model, (xk[None], yk[None])).item() * (yk != IGNORE).sum().item() for xk, yk in zip(x, y)
+    )
     whole_x, whole_y = x.transpose(0, 1).flatten(1), y.transpose(0, 1).flatten(1)  # (S, n_chunks*T)
     logits, _ = model(whole_x)
     expected = F.cross_entropy(logits.flatten(0, 1), whole_y.flatten(), ignore_index=IGNORE, reduction="sum")
     assert total == pytest.approx(expected.item(), rel=1e-5)
     # several chunks in one call (the trainer's validation batches) give the same mean
     loss_fn.reset()
-    assert loss_fn(model, (x, y)).item() == pytest.approx(expected.item() / (y != IGNORE).sum().item(), rel=1e-5)
+    assert loss_fn(model, (x, y)).item() == pytest.approx(
+        expected.item() / (y != IGNORE).sum().item(), rel=1e-5
+    )
 
 
 def test_learns_a_pattern_longer_than_a_chunk():
     """After a run of 7 x's comes the letter that did not come 8 steps before: 'a' and 'b'
     alternate every 8 characters. Chunks are 4 long, so only the carried (h, c) tells them apart."""
     text = ("a" + "x" * 7 + "b" + "x" * 7) * 150
-    overrides = ["model.hidden_size=32", "model.num_layers=1", "model.embedding_dim=8", "model.dropout=0", "data.chunk_len=4",
-                 "trainer.batch_size=8", "trainer.epochs=40", "trainer.lr=0.01"]
+    overrides = [
+        "model.hidden_size=32",
+        "model.num_layers=1",
+        "model.embedding_dim=8",
+        "model.dropout=0",
+        "data.chunk_len=4",
+        "trainer.batch_size=8",
+        "trainer.epochs=40",
+        "trainer.lr=0.01",
+    ]
     lm = LanguageModel(resolve_config(TextConfig(), overrides=overrides)).fit(text)
     probe = ("a" + "x" * 7 + "b" + "x" * 7) * 30
     carried = lm.score(probe).bits_per_char
@@ -78,8 +98,10 @@ def test_learns_a_pattern_longer_than_a_chunk():
     ids = torch.tensor(vocab.encode(probe))
     x, y = tbptt_layout(ids, streams=1, chunk_len=4)
     with torch.no_grad():
-        nll = sum(F.cross_entropy(net(xk)[0].flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum")
-                  for xk, yk in zip(x, y))
+        nll = sum(
+            F.cross_entropy(net(xk)[0].flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum")
+            for xk, yk in zip(x, y)
+        )
     reset = nll.item() / (len(probe) - 1) / math.log(2)
     assert carried < 0.3
     assert reset > carried + 0.3
@@ -124,7 +146,9 @@ def test_sampling_is_reproducible_with_a_seed(fitted):
 
 
 def test_top_k_one_is_greedy(fitted):
-    assert fitted.sample("the ", length=30, top_k=1, seed=1) == fitted.sample("the ", length=30, top_k=1, seed=2)
+    assert fitted.sample("the ", length=30, top_k=1, seed=1) == fitted.sample(
+        "the ", length=30, top_k=1, seed=2
+    )
 
 
 def test_sampling_arguments_are_checked(fitted):
@@ -170,7 +194,9 @@ def test_save_load_gives_the_same_model(fitted, tmp_path):
 
 
 def test_load_errors(tmp_path, fitted):
-    with pytest.raises(CheckpointError, match="model folder .* not found; pass the folder written by 'lstmkit text train'"):
+    with pytest.raises(
+        CheckpointError, match="model folder .* not found; pass the folder written by 'lstmkit text train'"
+    ):
         LanguageModel.load(tmp_path / "missing")
     fitted.save(tmp_path / "lm")
     config = json.loads((tmp_path / "lm" / "config.json").read_text())
@@ -208,7 +234,9 @@ def test_big_corpus_gets_more_streams(monkeypatch, caplog):
 
     monkeypatch.setattr(module, "MAX_CHUNKS_PER_EPOCH", 5)
     with caplog.at_level(logging.INFO, logger=module.__name__):
-        LanguageModel(tiny_config("trainer.epochs=1", "trainer.batch_size=2", "data.val_fraction=0")).fit("abcd" * 200)
+        LanguageModel(tiny_config("trainer.epochs=1", "trainer.batch_size=2", "data.val_fraction=0")).fit(
+            "abcd" * 200
+        )
     # 800 characters in chunks of 8, at most 5 chunks an epoch: 20 streams instead of 2
     assert "using 20 parallel streams (not 2) so an epoch has at most 5 chunks" in caplog.text
 
@@ -240,7 +268,11 @@ def test_the_step_budget_counts_characters_when_a_big_corpus_gets_more_streams(t
 
     monkeypatch.setattr(lm_module, "MAX_CHUNKS_PER_EPOCH", 5)
     text = "the quick brown fox jumps over the lazy dog.\n" * 20  # 900 chars: 810 to train on
-    config = tiny_config("trainer.epochs=1000", "trainer.max_steps=12", "trainer.batch_size=4", "trainer.patience=1000")
+    config = tiny_config(
+        "trainer.epochs=1000", "trainer.max_steps=12", "trainer.batch_size=4", "trainer.patience=1000"
+    )
     LanguageModel(config).fit(text, checkpoint_path=tmp_path / "c.json")
     streams = math.ceil(810 / (8 * 5))  # 21 streams instead of 4
-    assert load_checkpoint(tmp_path / "c.json")["steps"] == math.ceil(12 * 4 / streams)  # 3 steps of 21 streams
+    assert load_checkpoint(tmp_path / "c.json")["steps"] == math.ceil(
+        12 * 4 / streams
+    )  # 3 steps of 21 streams

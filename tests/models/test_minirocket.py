@@ -1,4 +1,5 @@
 """MiniRocket features against a per-step loop written from the paper, the dilation plan, the bias draw."""
+
 from itertools import combinations
 
 import numpy as np
@@ -64,7 +65,9 @@ def test_biases_are_quantiles_of_training_outputs(seed):
     x = torch.randn(5, 1, 30)
     rocket = fit_minirocket(x, torch.full((5,), 30), num_features=840, seed=0)
     with torch.no_grad():
-        conv = torch.cat([rocket.convolve(x, d) for d in range(len(rocket.dilations))], dim=1)  # (5, 84 D, 30)
+        conv = torch.cat(
+            [rocket.convolve(x, d) for d in range(len(rocket.dilations))], dim=1
+        )  # (5, 84 D, 30)
     low, high = conv.min().item(), conv.max().item()
     assert low <= rocket.biases.min().item() and rocket.biases.max().item() <= high
     features = rocket(x, torch.full((5,), 30))

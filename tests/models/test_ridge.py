@@ -1,4 +1,5 @@
 """The closed-form ridge classifier against explicit refits: coefficients, leave-one-out choice, temperature."""
+
 import numpy as np
 
 from lstmkit.models.ridge import fit_ridge_classifier
@@ -48,16 +49,21 @@ def test_column_scale_weights_blocks_against_each_other():
     z = (x - x.mean(0)) / x.std(0)
     targets = np.where(np.eye(3)[y] > 0, 1.0, -1.0)
     coef, intercept = ridge_by_hand(z * np.array([2.0, 1, 1, 1, 1, 1]), targets, 10.0)
-    np.testing.assert_allclose(x @ scaled.weight.T.astype(np.float64) + scaled.bias,
-                               (z * np.array([2.0, 1, 1, 1, 1, 1]) @ coef + intercept) / scaled.temperature,
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        x @ scaled.weight.T.astype(np.float64) + scaled.bias,
+        (z * np.array([2.0, 1, 1, 1, 1, 1]) @ coef + intercept) / scaled.temperature,
+        rtol=1e-4,
+        atol=1e-4,
+    )
     assert not np.allclose(plain.weight, scaled.weight)
 
 
 def test_constant_features_and_more_features_than_cases():
     rng = np.random.default_rng(1)
     y = np.array([0, 1] * 5)
-    x = np.hstack([rng.normal(size=(10, 50)) + y[:, None], np.ones((10, 3))])  # 53 features, 10 cases, 3 constant
+    x = np.hstack(
+        [rng.normal(size=(10, 50)) + y[:, None], np.ones((10, 3))]
+    )  # 53 features, 10 cases, 3 constant
     fit = fit_ridge_classifier(x, y, 2)
     assert np.isfinite(fit.weight).all() and np.allclose(fit.weight[:, 50:], 0.0)
     assert fit.loo_accuracy == 1.0 and ((x @ fit.weight.T + fit.bias).argmax(1) == y).all()

@@ -1,4 +1,5 @@
 """The text classifier: masking invariance, learning, unknown tokens, save/load."""
+
 import json
 import random
 
@@ -9,11 +10,20 @@ import torch
 from lstmkit.config import resolve_config
 from lstmkit.errors import CheckpointError, DataError
 from lstmkit.models.text_classifier import (
-    TextClassifier, TextClassifierModelConfig, TextClassifierNet, TextClassifyConfig, pad_ids,
+    TextClassifier,
+    TextClassifierModelConfig,
+    TextClassifierNet,
+    TextClassifyConfig,
+    pad_ids,
 )
 
-FAST = ["model.hidden_size=16", "model.embedding_dim=16", "trainer.epochs=30", "trainer.patience=30",
-        "data.min_count=1"]
+FAST = [
+    "model.hidden_size=16",
+    "model.embedding_dim=16",
+    "trainer.epochs=30",
+    "trainer.patience=30",
+    "data.min_count=1",
+]
 
 
 def sentiment_data(n: int = 80, seed: int = 0):
@@ -24,7 +34,10 @@ def sentiment_data(n: int = 80, seed: int = 0):
     for i in range(n):
         label = ("pos", "neg")[i % 2]
         words = rng.sample(filler, rng.randint(2, 6))
-        words.insert(rng.randint(0, len(words)), rng.choice(["great", "lovely"] if label == "pos" else ["awful", "dull"]))
+        words.insert(
+            rng.randint(0, len(words)),
+            rng.choice(["great", "lovely"] if label == "pos" else ["awful", "dull"]),
+        )
         texts.append(" ".join(words))
         labels.append(label)
     return texts, labels
@@ -38,7 +51,9 @@ def fitted() -> TextClassifier:
 
 @pytest.mark.parametrize("bidirectional", [True, False])
 def test_padded_batch_scores_each_text_as_alone(seed, bidirectional):
-    config = TextClassifierModelConfig(hidden_size=8, embedding_dim=6, num_layers=2, bidirectional=bidirectional)
+    config = TextClassifierModelConfig(
+        hidden_size=8, embedding_dim=6, num_layers=2, bidirectional=bidirectional
+    )
     net = TextClassifierNet(30, 3, config).eval()
     seqs = [[5, 6, 7], [2], [9, 8, 7, 6, 5, 4, 3], [1, 1]]
     ids, lengths = pad_ids(seqs)
@@ -68,12 +83,16 @@ def test_unknown_and_empty_texts_are_scored(fitted):
 
 def test_predict_proba_does_not_depend_on_batching(fitted):
     texts, _ = sentiment_data(30, seed=2)
-    np.testing.assert_allclose(fitted.predict_proba(texts, batch_size=7), fitted.predict_proba(texts), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        fitted.predict_proba(texts, batch_size=7), fitted.predict_proba(texts), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_vocabulary_from_training_split_only():
     texts, labels = sentiment_data(40)
-    clf = TextClassifier(resolve_config(TextClassifyConfig(), overrides=[*FAST, "trainer.epochs=1", "data.val_fraction=0.5"]))
+    clf = TextClassifier(
+        resolve_config(TextClassifyConfig(), overrides=[*FAST, "trainer.epochs=1", "data.val_fraction=0.5"])
+    )
     clf.fit(texts, labels)
     # tokens of the held-out half that the training half lacks are unknown
     held_out_only = set(" ".join(texts).split()) - set(clf.tokenizer_.tokens)
@@ -82,14 +101,18 @@ def test_vocabulary_from_training_split_only():
 
 def test_fit_errors():
     clf = TextClassifier(resolve_config(TextClassifyConfig(), overrides=FAST))
-    with pytest.raises(DataError, match=r"the training labels hold a single class \('a'\); classification needs at least two"):
+    with pytest.raises(
+        DataError, match=r"the training labels hold a single class \('a'\); classification needs at least two"
+    ):
         clf.fit(["x", "y"], ["a", "a"])
     with pytest.raises(DataError, match="got 2 texts but 1 labels"):
         clf.fit(["x", "y"], ["a"])
 
 
 def test_evaluate_rejects_unseen_labels(fitted):
-    with pytest.raises(DataError, match=r"label\(s\) 'meh' were not in the training data; the model's classes are neg, pos"):
+    with pytest.raises(
+        DataError, match=r"label\(s\) 'meh' were not in the training data; the model's classes are neg, pos"
+    ):
         fitted.evaluate(["fine"], ["meh"])
 
 

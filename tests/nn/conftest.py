@@ -1,4 +1,5 @@
 """Shared fixtures for the layer tests: a fixed seed and the tolerance of each dtype."""
+
 import pytest
 import torch
 

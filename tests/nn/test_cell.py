@@ -1,4 +1,5 @@
 """lstmkit.nn.LSTMCell against torch.nn.LSTMCell with copied weights, gradients included."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """The layer's and the cell's error messages, pinned."""
+
 import re
 
 import pytest
@@ -10,12 +11,17 @@ from lstmkit.nn import LSTM, LSTMCell
 
 @pytest.mark.parametrize("backend", ["fused", "explicit"])
 def test_wrong_input_size(backend):
-    with pytest.raises(RuntimeError, match=re.escape("input.size(-1) must be equal to input_size. Expected 10, got 7")):
+    with pytest.raises(
+        RuntimeError, match=re.escape("input.size(-1) must be equal to input_size. Expected 10, got 7")
+    ):
         LSTM(10, 4, backend=backend)(torch.randn(5, 3, 7))
 
 
 def test_wrong_input_dimensionality():
-    with pytest.raises(ValueError, match=re.escape("LSTM: Expected input to be 2D or 3D, got 4D instead (shape (1, 5, 3, 10))")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("LSTM: Expected input to be 2D or 3D, got 4D instead (shape (1, 5, 3, 10))"),
+    ):
         LSTM(10, 4)(torch.randn(1, 5, 3, 10))
 
 
@@ -33,7 +39,9 @@ def test_wrong_state_shapes(backend):
     msg = "For batched 3-D input, hx and cx should also be 3-D but got (2-D, 3-D) tensors"
     with pytest.raises(RuntimeError, match=re.escape(msg)):
         m(x, (h0[0], c0))
-    with pytest.raises(TypeError, match=re.escape("hx must be a tuple (h_0, c_0) of two tensors, got Tensor")):
+    with pytest.raises(
+        TypeError, match=re.escape("hx must be a tuple (h_0, c_0) of two tensors, got Tensor")
+    ):
         m(x, h0)
 
 
@@ -69,15 +77,27 @@ def test_variant_keywords_off_values_give_the_standard_layer():
     [
         ({"layer_norm": 1}, "LSTM layer_norm must be True or False, got 1"),
         ({"zoneout": 1.0}, "LSTM zoneout must be a number in [0, 1), got 1.0"),
-        ({"zoneout": (0.1, 0.2, 0.3)}, "LSTM zoneout must be a number or a (cell, hidden) pair, got (0.1, 0.2, 0.3)"),
+        (
+            {"zoneout": (0.1, 0.2, 0.3)},
+            "LSTM zoneout must be a number or a (cell, hidden) pair, got (0.1, 0.2, 0.3)",
+        ),
         ({"recurrent_dropout": -0.1}, "LSTM recurrent_dropout must be a number in [0, 1), got -0.1"),
         ({"weight_drop": "0.5"}, "LSTM weight_drop must be a number in [0, 1), got '0.5'"),
         ({"forget_bias": "1"}, "LSTM forget_bias must be a finite number (e.g. 1.0), got '1'"),
-        ({"forget_bias": 1.0, "bias": False}, "LSTM forget_bias=1.0 needs bias=True: there is no bias to add it to"),
-        ({"activation": "tan"}, "LSTM activation must be one of tanh, sigmoid, hard_sigmoid, hard_tanh, relu, "
-                                "softsign, elu, gelu, silu, identity, got 'tan'"),
-        ({"peephole": True, "backend": "fused"}, "backend='fused' runs torch's kernel, which has no variants, but "
-                                                 "got peephole=True; use backend='explicit' or 'auto'"),
+        (
+            {"forget_bias": 1.0, "bias": False},
+            "LSTM forget_bias=1.0 needs bias=True: there is no bias to add it to",
+        ),
+        (
+            {"activation": "tan"},
+            "LSTM activation must be one of tanh, sigmoid, hard_sigmoid, hard_tanh, relu, "
+            "softsign, elu, gelu, silu, identity, got 'tan'",
+        ),
+        (
+            {"peephole": True, "backend": "fused"},
+            "backend='fused' runs torch's kernel, which has no variants, but "
+            "got peephole=True; use backend='explicit' or 'auto'",
+        ),
     ],
 )
 def test_bad_variant_values(kwargs, msg):
@@ -86,7 +106,9 @@ def test_bad_variant_values(kwargs, msg):
 
 
 def test_variant_layer_cannot_become_torch_lstm():
-    with pytest.raises(ConfigError, match=re.escape("to_torch() needs a standard LSTM, but this one has layer_norm")):
+    with pytest.raises(
+        ConfigError, match=re.escape("to_torch() needs a standard LSTM, but this one has layer_norm")
+    ):
         LSTM(3, 4, layer_norm=True).to_torch()
 
 
@@ -96,11 +118,17 @@ def test_variant_layer_cannot_become_torch_lstm():
         ({"hidden_size": 0}, "hidden_size must be greater than zero, got 0"),
         ({"num_layers": 0}, "num_layers must be greater than zero, got 0"),
         ({"proj_size": -1}, "proj_size should be a positive integer or zero to disable projections, got -1"),
-        ({"dropout": 1.5}, "dropout should be a number in range [0, 1] representing the probability of an element "
-                           "being zeroed, got 1.5"),
+        (
+            {"dropout": 1.5},
+            "dropout should be a number in range [0, 1] representing the probability of an element "
+            "being zeroed, got 1.5",
+        ),
         ({"proj_size": 8}, "proj_size has to be smaller than hidden_size, got proj_size=8 and hidden_size=8"),
         ({"backend": "fast"}, "backend must be one of auto, fused, explicit, got 'fast'"),
-        ({"backend": "fusd"}, "backend must be one of auto, fused, explicit, got 'fusd'; did you mean 'fused'?"),
+        (
+            {"backend": "fusd"},
+            "backend must be one of auto, fused, explicit, got 'fusd'; did you mean 'fused'?",
+        ),
     ],
 )
 def test_bad_constructor_arguments(kwargs, msg):
@@ -118,7 +146,11 @@ def test_cell_errors():
     cell = LSTMCell(10, 4)
     with pytest.raises(RuntimeError, match=re.escape("input has inconsistent input_size: got 7 expected 10")):
         cell(torch.randn(3, 7))
-    with pytest.raises(RuntimeError, match=re.escape("hidden1 has inconsistent hidden_size: got 5, expected 4")):
+    with pytest.raises(
+        RuntimeError, match=re.escape("hidden1 has inconsistent hidden_size: got 5, expected 4")
+    ):
         cell(torch.randn(3, 10), (torch.zeros(3, 4), torch.zeros(3, 5)))
-    with pytest.raises(ValueError, match=re.escape("LSTMCell: Expected input to be 1D or 2D, got 3D instead")):
+    with pytest.raises(
+        ValueError, match=re.escape("LSTMCell: Expected input to be 1D or 2D, got 3D instead")
+    ):
         cell(torch.randn(1, 3, 10))

@@ -1,4 +1,5 @@
 """The explicit backend's autograd function: gradcheck in float64, and inter-layer dropout."""
+
 import pytest
 import torch
 from torch.autograd import gradcheck
@@ -98,7 +99,9 @@ def test_explicit_dropout_is_inverted_dropout_on_the_output_of_every_layer_but_t
     assert (y0 - F.dropout(y0, 0.3, training=True) != 0).any()  # the mask does drop something
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"bidirectional": True, "proj_size": 2, "num_layers": 2}], ids=["plain", "bidir-proj"])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"bidirectional": True, "proj_size": 2, "num_layers": 2}], ids=["plain", "bidir-proj"]
+)
 def test_inference_in_chunks_of_steps_matches_torch(kwargs, monkeypatch):
     """Without a graph to record the explicit forward runs its steps in chunks (here of 2 steps)."""
     from lstmkit.nn import explicit, kernel
@@ -110,7 +113,10 @@ def test_inference_in_chunks_of_steps_matches_torch(kwargs, monkeypatch):
     ours = LSTM.from_torch(ref, backend="explicit")
     x = torch.randn(7, 3, F_IN, dtype=torch.float64)
     lead = ours.num_layers * ours.num_directions
-    hx = (torch.randn(lead, 3, ours.proj_size or H, dtype=torch.float64), torch.randn(lead, 3, H, dtype=torch.float64))
+    hx = (
+        torch.randn(lead, 3, ours.proj_size or H, dtype=torch.float64),
+        torch.randn(lead, 3, H, dtype=torch.float64),
+    )
     with torch.no_grad():
         got, want = ours(x, hx), ref(x, hx)
     torch.testing.assert_close(got, want)

@@ -1,4 +1,5 @@
 """The compiled time loop (csrc/lstm_loop.cpp) against the PyTorch loop it replaces."""
+
 import pytest
 import torch
 from torch.autograd import gradcheck
@@ -53,7 +54,9 @@ def test_compiled_gradcheck_packed_projected():
     sched = Schedule.of((4, 3, 1, 1))
     args = layer_args((4, 3, 1, 1), 2, True, torch.float64)
     for reverse in (False, True):
-        assert gradcheck(lambda *a: LSTMLayerFunction.apply(*a, sched, reverse), args, eps=1e-6, atol=1e-7)
+        assert gradcheck(
+            lambda *a, reverse=reverse: LSTMLayerFunction.apply(*a, sched, reverse), args, eps=1e-6, atol=1e-7
+        )
 
 
 def test_pytorch_loop_gradcheck(monkeypatch):
@@ -61,7 +64,9 @@ def test_pytorch_loop_gradcheck(monkeypatch):
     sched = Schedule.of((4, 3, 1, 1))
     args = layer_args((4, 3, 1, 1), 2, True, torch.float64)
     for reverse in (False, True):
-        assert gradcheck(lambda *a: LSTMLayerFunction.apply(*a, sched, reverse), args, eps=1e-6, atol=1e-7)
+        assert gradcheck(
+            lambda *a, reverse=reverse: LSTMLayerFunction.apply(*a, sched, reverse), args, eps=1e-6, atol=1e-7
+        )
 
 
 @needs_kernel

@@ -1,4 +1,5 @@
 """lstmkit.nn.LSTM against torch.nn.LSTM with copied weights: outputs, final states, every gradient."""
+
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -12,12 +13,20 @@ CONFIGS = [
     ("base", {}, "batched", False),
     ("2layer-nobias-bf", {"num_layers": 2, "bias": False, "batch_first": True}, "batched", True),
     ("bidir-proj", {"bidirectional": True, "proj_size": 3}, "batched", True),
-    ("2layer-bidir-proj-bf-dropout", {"num_layers": 2, "bidirectional": True, "proj_size": 4,
-                                      "batch_first": True, "dropout": 0.4}, "batched", False),
+    (
+        "2layer-bidir-proj-bf-dropout",
+        {"num_layers": 2, "bidirectional": True, "proj_size": 4, "batch_first": True, "dropout": 0.4},
+        "batched",
+        False,
+    ),
     ("unbatched-2layer-bidir", {"num_layers": 2, "bidirectional": True}, "unbatched", True),
     ("unbatched-bf-proj", {"batch_first": True, "proj_size": 2}, "unbatched", False),
-    ("packed-unsorted-2layer-bidir-proj", {"num_layers": 2, "bidirectional": True, "proj_size": 4},
-     "packed", True),
+    (
+        "packed-unsorted-2layer-bidir-proj",
+        {"num_layers": 2, "bidirectional": True, "proj_size": 4},
+        "packed",
+        True,
+    ),
     ("packed-sorted-bf", {"batch_first": True}, "packed-sorted", False),
 ]
 
@@ -36,7 +45,11 @@ def make_input(kind: str, batch_first: bool, dtype: torch.dtype):
 
 
 def run(module, x, lengths, hx, batch_first, sorted_):
-    inp = x if lengths is None else pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=sorted_)
+    inp = (
+        x
+        if lengths is None
+        else pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=sorted_)
+    )
     out, (h_n, c_n) = module(inp, hx)
     return (out if lengths is None else out.data), h_n, c_n
 
@@ -61,11 +74,18 @@ def test_matches_torch_lstm(name, kwargs, kind, with_hx, backend, dtype, tol):
         out, h_n, c_n = run(module, x, lengths, hx, batch_first, kind == "packed-sorted")
         g = torch.Generator().manual_seed(1)  # the same random cotangents for both
         w_out = torch.randn(out.shape, generator=g, dtype=dtype)
-        w_h, w_c = torch.randn(h_n.shape, generator=g, dtype=dtype), torch.randn(c_n.shape, generator=g, dtype=dtype)
+        w_h, w_c = (
+            torch.randn(h_n.shape, generator=g, dtype=dtype),
+            torch.randn(c_n.shape, generator=g, dtype=dtype),
+        )
         loss = (out * w_out).sum() + (h_n * w_h).sum() + (c_n * w_c).sum()
         wrt = [x, *(hx or ()), *module.parameters()]
         results.append([out, h_n, c_n, *torch.autograd.grad(loss, wrt)])
-    names = ["output", "h_n", "c_n", "d_input"] + (["d_h0", "d_c0"] if hx else []) + [n for n, _ in ref.named_parameters()]
+    names = (
+        ["output", "h_n", "c_n", "d_input"]
+        + (["d_h0", "d_c0"] if hx else [])
+        + [n for n, _ in ref.named_parameters()]
+    )
     assert len(results[0]) == len(names)
     for label, a, b in zip(names, *results):
         torch.testing.assert_close(a, b, **tol[dtype], msg=lambda m, label=label: f"{label}: {m}")

@@ -6,6 +6,7 @@ a batched and a non-contiguous input. On each backend, with torch's layer holdin
 weights: forward and backward parity, the no-batch-dim reference (unbatched equals a batch of
 one), gradcheck, state dicts both ways, factory kwargs, dtype moves and non-contiguous inputs.
 """
+
 import itertools
 
 import pytest

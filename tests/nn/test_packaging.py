@@ -8,6 +8,7 @@
 - a failed build says so once on stderr (an ExtensionWarning), and with
   ``LSTMKIT_REQUIRE_EXTENSION=1`` it is an error instead of the fallback.
 """
+
 import importlib.util
 import os
 import shutil
@@ -62,21 +63,27 @@ def test_failed_build_warns_once_on_stderr(monkeypatch, fresh_state):
     monkeypatch.delenv("LSTMKIT_NO_EXTENSION", raising=False)
     monkeypatch.delenv("LSTMKIT_REQUIRE_EXTENSION", raising=False)
     monkeypatch.setattr(kernel, "_build", lambda: (False, "no C++ compiler (c++ or $CXX) on PATH"))
-    with pytest.warns(kernel.ExtensionWarning, match=r"compiled LSTM loop is unavailable \(no C\+\+ compiler"):
+    with pytest.warns(
+        kernel.ExtensionWarning, match=r"compiled LSTM loop is unavailable \(no C\+\+ compiler"
+    ):
         assert not kernel.available()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # said once: no second warning
         assert not kernel.available()
         x = torch.randn(4, 2, 3)
         m = LSTM(3, 5, backend="explicit")
-        torch.testing.assert_close(m(x)[0], m.to_torch()(x)[0], atol=1e-5, rtol=1e-5)  # the PyTorch loop serves
+        torch.testing.assert_close(
+            m(x)[0], m.to_torch()(x)[0], atol=1e-5, rtol=1e-5
+        )  # the PyTorch loop serves
 
 
 def test_required_extension_turns_the_fallback_into_an_error(monkeypatch, fresh_state):
     monkeypatch.delenv("LSTMKIT_NO_EXTENSION", raising=False)
     monkeypatch.setenv("LSTMKIT_REQUIRE_EXTENSION", "1")
     monkeypatch.setattr(kernel, "_build", lambda: (False, "building csrc/*.cpp failed: rows.h: No such file"))
-    with pytest.raises(kernel.ExtensionError, match=r"could not be built \(building csrc/\*\.cpp failed: rows\.h"):
+    with pytest.raises(
+        kernel.ExtensionError, match=r"could not be built \(building csrc/\*\.cpp failed: rows\.h"
+    ):
         LSTM(3, 5, backend="explicit")(torch.randn(4, 2, 3))
     monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "1")  # switched off on purpose: no error
     assert not kernel.available()
@@ -117,8 +124,11 @@ def test_wheel_installs_and_builds_the_compiled_loop(tmp_path):
     # torch and the other dependencies from this environment, after the fresh site-packages
     (site / "shared-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTMKIT_", "PYTHON"))}
-    env |= {"LSTMKIT_CACHE_DIR": str(tmp_path / "cache"), "LSTMKIT_REQUIRE_EXTENSION": "1",
-            "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"}  # ninja from this environment
+    env |= {
+        "LSTMKIT_CACHE_DIR": str(tmp_path / "cache"),
+        "LSTMKIT_REQUIRE_EXTENSION": "1",
+        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    }  # ninja from this environment
     done = subprocess.run([py, "-c", PROBE], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     where, used = done.stdout.split()[-2:]

@@ -1,4 +1,5 @@
 """Weight compatibility with torch.nn.LSTM: names, order, shapes, initialisation, round trips."""
+
 import pytest
 import torch
 
@@ -57,4 +58,7 @@ def test_attributes_and_repr():
     m = LSTM(4, 6, 2, batch_first=True, bidirectional=True, proj_size=3, backend="explicit")
     assert (m.input_size, m.hidden_size, m.num_layers, m.bias, m.batch_first, m.dropout, m.bidirectional,
             m.proj_size, m.backend) == (4, 6, 2, True, True, 0.0, True, 3, "explicit")  # fmt: skip
-    assert repr(m) == "LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True, proj_size=3, backend='explicit')"
+    assert (
+        repr(m)
+        == "LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True, proj_size=3, backend='explicit')"
+    )

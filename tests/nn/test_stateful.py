@@ -1,4 +1,5 @@
 """StatefulLSTM: consecutive chunks equal one run over the whole sequence, gradients truncated."""
+
 import torch
 
 from lstmkit.nn import LSTM, StatefulLSTM, detach_state

@@ -4,6 +4,7 @@ Double backward, batched gradients and torch.func on every backend and with vari
 batch, a zero-length sequence, ``all_weights``, and the exception types and texts of bad
 constructor arguments and states: each compared with torch.nn.LSTM / LSTMCell itself.
 """
+
 import re
 
 import pytest
@@ -25,8 +26,14 @@ CONFIGS = {  # small layers torch has too
 VARIANTS = {  # train mode; the stochastic ones reseed inside the checked function
     "layer_norm": {"layer_norm": True},
     "peephole-coupled-proj": {"peephole": True, "coupled_gates": True, "proj_size": 2},
-    "all": {"layer_norm": True, "peephole": True, "recurrent_dropout": 0.2, "weight_drop": 0.2, "zoneout": 0.1,
-            "bidirectional": True},
+    "all": {
+        "layer_norm": True,
+        "peephole": True,
+        "recurrent_dropout": 0.2,
+        "weight_drop": 0.2,
+        "zoneout": 0.1,
+        "bidirectional": True,
+    },
 }
 
 
@@ -107,7 +114,9 @@ def test_gradgradcheck_variants(variant):
     weights = [p for n, p in m.named_parameters() if n.startswith(("ln_hh_weight", "peephole", "weight_hh"))]
 
     def penalty(*ws):
-        names = [n for n, _ in m.named_parameters() if n.startswith(("ln_hh_weight", "peephole", "weight_hh"))]
+        names = [
+            n for n, _ in m.named_parameters() if n.startswith(("ln_hh_weight", "peephole", "weight_hh"))
+        ]
         torch.manual_seed(11)
         out = functional_call(m, dict(zip(names, ws)), (x,))[0]
         (gx,) = torch.autograd.grad(out.pow(2).sum(), x, create_graph=True)
@@ -171,7 +180,7 @@ def test_vmap_over_inputs_explicit_and_variants():
     for kwargs in ({}, {"layer_norm": True, "peephole": True}):
         m = LSTM(3, 4, backend="explicit", dtype=F64, **kwargs).eval()
         xs = torch.randn(3, 5, 2, 3, dtype=F64)
-        torch.testing.assert_close(vmap(lambda v: m(v)[0])(xs), torch.stack([m(v)[0] for v in xs]))
+        torch.testing.assert_close(vmap(lambda v, m=m: m(v)[0])(xs), torch.stack([m(v)[0] for v in xs]))
 
 
 # ---- empty batch, zero-length sequence ---------------------------------------------------
@@ -239,10 +248,21 @@ def test_all_weights_as_torch(kwargs):
 # ---- exception types and texts ------------------------------------------------------------
 
 CONSTRUCTOR_ERRORS = [  # arguments torch.nn.LSTM refuses; ours must raise the same type, torch's words included
-    ((10, 0), {}), ((10, 10, 0), {}), ((0, 5), {}), ((-1, 5), {}), ((3.0, 5), {}), (("10", 5), {}),
-    ((3, 5.0), {}), ((3, 5), {"bias": 0}), ((3, 5), {"bias": "True"}), ((3, 5), {"batch_first": 1}),
-    ((3, 5), {"batch_first": "False"}), ((3, 5), {"dropout": 1.5}),
-    ((3, 5), {"dropout": "0.1"}), ((3, 5), {"proj_size": 5}), ((3, 5), {"proj_size": -1}),
+    ((10, 0), {}),
+    ((10, 10, 0), {}),
+    ((0, 5), {}),
+    ((-1, 5), {}),
+    ((3.0, 5), {}),
+    (("10", 5), {}),
+    ((3, 5.0), {}),
+    ((3, 5), {"bias": 0}),
+    ((3, 5), {"bias": "True"}),
+    ((3, 5), {"batch_first": 1}),
+    ((3, 5), {"batch_first": "False"}),
+    ((3, 5), {"dropout": 1.5}),
+    ((3, 5), {"dropout": "0.1"}),
+    ((3, 5), {"proj_size": 5}),
+    ((3, 5), {"proj_size": -1}),
 ]
 
 
@@ -268,9 +288,13 @@ def test_cell_constructor_errors_as_torch(args, kwargs):
 
 
 def test_flag_strings_are_refused_not_read_as_true():
-    with pytest.raises(TypeError, match=re.escape("batch_first should be of type bool, got: str; use True or False")):
+    with pytest.raises(
+        TypeError, match=re.escape("batch_first should be of type bool, got: str; use True or False")
+    ):
         LSTM(3, 4, backend="explicit", batch_first="False")
-    with pytest.raises(TypeError, match=re.escape("bidirectional should be of type bool, got: str; use True or False")):
+    with pytest.raises(
+        TypeError, match=re.escape("bidirectional should be of type bool, got: str; use True or False")
+    ):
         LSTM(3, 4, bidirectional="False")  # torch takes this as True; we refuse it
 
 

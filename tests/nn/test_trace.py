@@ -1,4 +1,5 @@
 """LSTM.trace against a hand-written per-step loop of the gate equations, on both backends."""
+
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -26,7 +27,12 @@ def reference_trace(m: LSTM, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor
             per = {key: [None] * x.size(0) for key in rec}
             for t in steps:
                 a = w_ih @ layer_in[t] + w_hh @ h + b
-                i, f, g, o = a[:H].sigmoid(), a[H : 2 * H].sigmoid(), a[2 * H : 3 * H].tanh(), a[3 * H :].sigmoid()
+                i, f, g, o = (
+                    a[:H].sigmoid(),
+                    a[H : 2 * H].sigmoid(),
+                    a[2 * H : 3 * H].tanh(),
+                    a[3 * H :].sigmoid(),
+                )
                 c = f * c + i * g
                 h = o * c.tanh()
                 if m.proj_size:
@@ -147,4 +153,6 @@ def test_trace_runs_without_gradients_and_matches_torch_and_the_loop(backend, mo
     for b in range(2):
         ref = reference_trace(m, x[:, b], zeros, zeros)
         for key, field in FIELDS.items():
-            torch.testing.assert_close(getattr(traced, field)[:, :, b], torch.stack(ref[key]), atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(
+                getattr(traced, field)[:, :, b], torch.stack(ref[key]), atol=1e-5, rtol=1e-5
+            )

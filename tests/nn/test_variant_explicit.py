@@ -1,5 +1,6 @@
 """The variant layer's time loops: compiled (csrc/variant_loop.cpp) against PyTorch
 (variant_steps.py), and gradcheck of VariantLayerFunction's hand-written backward on both."""
+
 import pytest
 import torch
 from torch.autograd import gradcheck
@@ -74,12 +75,16 @@ def test_function_gradcheck_every_variant(reverse, proj, loop, monkeypatch):
              torch.bernoulli(torch.full((n, p), 0.3, dtype=torch.float64)))  # fmt: skip
     for act, coupled in (("tanh", False), ("softsign", True)):
         cfg = LoopConfig(sched, reverse, ACTIVATION_INDEX[act], ACTIVATION_INDEX["sigmoid"], coupled)
-        assert gradcheck(lambda *a: VariantLayerFunction.apply(*a, *masks, cfg), args, eps=1e-6, atol=1e-7)
+        assert gradcheck(
+            lambda *a, cfg=cfg: VariantLayerFunction.apply(*a, *masks, cfg), args, eps=1e-6, atol=1e-7
+        )
 
 
 @needs_kernel
 def test_compiled_variants_are_deterministic():
-    m = LSTM(F_IN, H, layer_norm=True, peephole=True, zoneout=0.2, recurrent_dropout=0.2, weight_drop=0.2).train()
+    m = LSTM(
+        F_IN, H, layer_norm=True, peephole=True, zoneout=0.2, recurrent_dropout=0.2, weight_drop=0.2
+    ).train()
     x = torch.randn(6, 4, F_IN)
     runs = []
     for _ in range(2):

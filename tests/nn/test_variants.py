@@ -1,5 +1,6 @@
 """The variants (layer norm, peepholes, coupled gates, recurrent dropout, weight drop, zoneout,
 activations, forget bias) against a plain per-step reference written here, plus gradcheck."""
+
 import pytest
 import torch
 from torch.autograd import gradcheck
@@ -32,14 +33,18 @@ def ref_direction(x, h, c, w, kw, masks, training, reverse):
     Returns per-step lists of i, f, g, o, c, h.
     """
     act, ract = ACT[kw.get("activation", "tanh")], ACT[kw.get("recurrent_activation", "sigmoid")]
-    zc, zh = kw.get("zoneout", (0.0, 0.0)) if isinstance(kw.get("zoneout", 0), tuple) else (kw.get("zoneout", 0),) * 2
+    zc, zh = (
+        kw.get("zoneout", (0.0, 0.0))
+        if isinstance(kw.get("zoneout", 0), tuple)
+        else (kw.get("zoneout", 0),) * 2
+    )
     w_hh, h_mask = masks["draw"]
     ln, peep = kw.get("layer_norm", False), kw.get("peephole", False)
     rec = {k: [None] * x.size(0) for k in "ifgoch"}
     steps, batch = x.size(0), x.size(1)
     keep_c = next(masks["zone"]).view(steps, batch, -1) if zc and training else None
     keep_h = next(masks["zone"]).view(steps, batch, -1) if zh and training else None
-    for t in (range(x.size(0) - 1, -1, -1) if reverse else range(x.size(0))):
+    for t in range(x.size(0) - 1, -1, -1) if reverse else range(x.size(0)):
         hr = h if h_mask is None else h * h_mask
         ax, ah = x[t] @ w["weight_ih"].T, hr @ w_hh.T
         if ln:
@@ -131,10 +136,31 @@ VARIANTS = [
     ("zoneout-train", {"zoneout": (0.2, 0.3)}, "train"),
     ("zoneout-eval", {"zoneout": (0.2, 0.3)}, "eval"),
     ("activations", {"activation": "relu", "recurrent_activation": "hard_sigmoid"}, "eval"),
-    ("all-train", {"layer_norm": True, "peephole": True, "coupled_gates": True, "recurrent_dropout": 0.2,
-                   "weight_drop": 0.2, "zoneout": 0.25, "forget_bias": 0.5}, "train"),  # fmt: skip
-    ("all-eval", {"layer_norm": True, "peephole": True, "recurrent_dropout": 0.2, "weight_drop": 0.2,
-                  "zoneout": 0.25, "activation": "relu"}, "eval"),  # fmt: skip
+    (
+        "all-train",
+        {
+            "layer_norm": True,
+            "peephole": True,
+            "coupled_gates": True,
+            "recurrent_dropout": 0.2,
+            "weight_drop": 0.2,
+            "zoneout": 0.25,
+            "forget_bias": 0.5,
+        },
+        "train",
+    ),  # fmt: skip
+    (
+        "all-eval",
+        {
+            "layer_norm": True,
+            "peephole": True,
+            "recurrent_dropout": 0.2,
+            "weight_drop": 0.2,
+            "zoneout": 0.25,
+            "activation": "relu",
+        },
+        "eval",
+    ),  # fmt: skip
 ]
 
 
@@ -246,7 +272,9 @@ def test_layer_norm_parameter_names_and_init():
         for n in ("ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias", "peephole_weight")
     )  # fmt: skip
     assert extra["ln_ih_weight_l0"].shape == (4 * H,) and extra["ln_c_bias_l0"].shape == (H,)
-    assert torch.equal(extra["ln_hh_weight_l0"], torch.ones(4 * H)) and torch.equal(extra["ln_c_bias_l0"], torch.zeros(H))
+    assert torch.equal(extra["ln_hh_weight_l0"], torch.ones(4 * H)) and torch.equal(
+        extra["ln_c_bias_l0"], torch.zeros(H)
+    )
     assert extra["peephole_weight_l0_reverse"].shape == (3, H)
     assert m.resolved_backend() == "explicit"
 
@@ -254,7 +282,9 @@ def test_layer_norm_parameter_names_and_init():
 @pytest.mark.parametrize("kind", ["batched", "packed"])
 def test_trace_with_variants_matches_reference(kind, capture):
     kw = {"layer_norm": True, "peephole": True, "zoneout": 0.2, "activation": "relu"}
-    m = perturb(LSTM(F_IN, H, num_layers=2, bidirectional=True, batch_first=True, **kw, dtype=torch.float64)).eval()
+    m = perturb(
+        LSTM(F_IN, H, num_layers=2, bidirectional=True, batch_first=True, **kw, dtype=torch.float64)
+    ).eval()
     x = torch.randn(B, T, F_IN, dtype=torch.float64)
     inp = x if kind == "batched" else pack_padded_sequence(x, torch.tensor([T, T, T]), batch_first=True)
     tr = m.trace(inp)
@@ -263,10 +293,14 @@ def test_trace_with_variants_matches_reference(kind, capture):
                                out if kind == "batched" else out.data, atol=1e-12, rtol=0)  # fmt: skip
     zeros = torch.zeros(4, B, H, dtype=torch.float64)
     *_, records = ref_lstm(m, x.transpose(0, 1), zeros, zeros, kw, capture)
-    names = dict(zip("ifgoch", ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden")))
+    names = dict(
+        zip("ifgoch", ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden"))
+    )
     for k, rec in enumerate(records):
         for key, field in names.items():
-            torch.testing.assert_close(getattr(tr, field)[k], torch.stack(rec[key], 1), atol=1e-10, rtol=1e-10)
+            torch.testing.assert_close(
+                getattr(tr, field)[k], torch.stack(rec[key], 1), atol=1e-10, rtol=1e-10
+            )
 
 
 @pytest.mark.parametrize("name,kw,mode", VARIANTS, ids=[v[0] for v in VARIANTS])

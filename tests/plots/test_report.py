@@ -1,5 +1,6 @@
 """report.html: the page builder (escaping, highlighting, data URIs) and every job's report, validated by
 tidy and rendered by headless Chromium where those are installed (`make test` installs them)."""
+
 import re
 import shutil
 import subprocess
@@ -24,11 +25,17 @@ needs_tidy = pytest.mark.skipif(TIDY is None, reason="tidy is not installed (mak
 
 def test_text_is_escaped_and_the_best_cell_highlighted(tmp_path):
     rep = Report("a <b> & c", subtitle="x < y")
-    rep.table(["method", "MASE", "coverage"], [["<lstm>", 0.8, 0.7], ["naive", 1.2, 0.8], ["ets", float("nan"), 0.95]],
-              best={1: "min", 2: 0.8})
+    rep.table(
+        ["method", "MASE", "coverage"],
+        [["<lstm>", 0.8, 0.7], ["naive", 1.2, 0.8], ["ets", float("nan"), 0.95]],
+        best={1: "min", 2: 0.8},
+    )
     html = rep.write(tmp_path / "r.html").read_text()
     assert "<title>a &lt;b&gt; &amp; c</title>" in html and "x &lt; y" in html and "&lt;lstm&gt;" in html
-    assert re.findall(r'<td class="best">([^<]*)</td>', html) == ["0.8", "0.8"]  # MASE min; coverage closest to 0.8
+    assert re.findall(r'<td class="best">([^<]*)</td>', html) == [
+        "0.8",
+        "0.8",
+    ]  # MASE min; coverage closest to 0.8
     assert "<td>–</td>" in html  # NaN shown as a dash, never highlighted
 
 
@@ -48,39 +55,111 @@ def runs(tmp_path_factory, slopes_ts):
     """Every reporting command, run once: name -> report path."""
     root = tmp_path_factory.mktemp("reports")
     t = np.arange(60)
-    pd.DataFrame({"month": pd.period_range("2001-01", periods=60, freq="M").astype(str),
-                  "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)}).to_csv(root / "sales.csv", index=False)
+    pd.DataFrame(
+        {
+            "month": pd.period_range("2001-01", periods=60, freq="M").astype(str),
+            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
+        }
+    ).to_csv(root / "sales.csv", index=False)
     slopes_ts(root / "cases.ts")
     (root / "corpus.txt").write_text("the cat sat on the mat. " * 30, encoding="utf-8")
     sales, lm = str(root / "sales.csv"), ["--set", "model.embedding_dim=4", "--set", "data.chunk_len=8"]
     commands = {
-        "forecast": ["forecast", sales, "--horizon", "6", "--set", "model.ensemble=2", "--output", str(root / "fc"), *FAST],
-        "train": ["train", sales, "--horizon", "6", "--set", "model.ensemble=2", "--output", str(root / "tr"), *FAST],
-        "evaluate": ["evaluate", "--model", str(root / "tr"), sales, "--backtest", "2", "--output", str(root / "ev.json")],
-        "classify train": ["classify", "train", str(root / "cases.ts"), "--output", str(root / "clf"),
-                           "--set", "model.conv_channels=4,4,4", *FAST],
-        "classify evaluate": ["classify", "evaluate", "--model", str(root / "clf"), str(root / "cases.ts"),
-                              "--output", str(root / "clf-eval")],
+        "forecast": [
+            "forecast",
+            sales,
+            "--horizon",
+            "6",
+            "--set",
+            "model.ensemble=2",
+            "--output",
+            str(root / "fc"),
+            *FAST,
+        ],
+        "train": [
+            "train",
+            sales,
+            "--horizon",
+            "6",
+            "--set",
+            "model.ensemble=2",
+            "--output",
+            str(root / "tr"),
+            *FAST,
+        ],
+        "evaluate": [
+            "evaluate",
+            "--model",
+            str(root / "tr"),
+            sales,
+            "--backtest",
+            "2",
+            "--output",
+            str(root / "ev.json"),
+        ],
+        "classify train": [
+            "classify",
+            "train",
+            str(root / "cases.ts"),
+            "--output",
+            str(root / "clf"),
+            "--set",
+            "model.conv_channels=4,4,4",
+            *FAST,
+        ],
+        "classify evaluate": [
+            "classify",
+            "evaluate",
+            "--model",
+            str(root / "clf"),
+            str(root / "cases.ts"),
+            "--output",
+            str(root / "clf-eval"),
+        ],
         "text train": ["text", "train", str(root / "corpus.txt"), "--output", str(root / "lm"), *lm, *FAST],
-        "text evaluate": ["text", "evaluate", "--model", str(root / "lm"), str(root / "corpus.txt"), "--output", str(root / "lm-eval")],
+        "text evaluate": [
+            "text",
+            "evaluate",
+            "--model",
+            str(root / "lm"),
+            str(root / "corpus.txt"),
+            "--output",
+            str(root / "lm-eval"),
+        ],
     }
     for argv in commands.values():
         assert main(argv) == 0, argv
     return {
-        "forecast": root / "fc" / "report.html", "train": root / "tr" / "report.html", "evaluate": root / "ev.html",
-        "classify train": root / "clf" / "report.html", "classify evaluate": root / "clf-eval" / "report.html",
-        "text train": root / "lm" / "report.html", "text evaluate": root / "lm-eval" / "report.html",
+        "forecast": root / "fc" / "report.html",
+        "train": root / "tr" / "report.html",
+        "evaluate": root / "ev.html",
+        "classify train": root / "clf" / "report.html",
+        "classify evaluate": root / "clf-eval" / "report.html",
+        "text train": root / "lm" / "report.html",
+        "text evaluate": root / "lm-eval" / "report.html",
     }, commands
 
 
 EXPECTED = {  # title start and texts each page must hold
-    "forecast": ("Forecast: sales", ["Hold-out comparison", "seasonal_naive", "MASE", "What the gates did", "Reproduce",
-                                     "frequency detected", "log transform"]),
+    "forecast": (
+        "Forecast: sales",
+        [
+            "Hold-out comparison",
+            "seasonal_naive",
+            "MASE",
+            "What the gates did",
+            "Reproduce",
+            "frequency detected",
+            "log transform",
+        ],
+    ),
     "train": ("Training: sales", ["Training", "What the gates did", "ensemble lookbacks"]),
     "evaluate": ("Evaluation: sales", ["Backtest", "2 rolling origin(s) of 6 steps", "MASE"]),
     "classify train": ("Classifier training: cases.ts", ["Training", "features per step"]),
-    "classify evaluate": ("Classifier evaluation: cases.ts", ["accuracy (share)", "macro-F1", "precision", "recall",
-                                                              "Misclassified cases", "confusion matrix"]),
+    "classify evaluate": (
+        "Classifier evaluation: cases.ts",
+        ["accuracy (share)", "macro-F1", "precision", "recall", "Misclassified cases", "confusion matrix"],
+    ),
     "text train": ("Language model training:", ["bits per character", "temperature 0.5", "temperature 1"]),
     "text evaluate": ("Language model evaluation:", ["bits per character", "characters scored"]),
 }
@@ -112,8 +191,23 @@ def test_the_forecast_table_highlights_the_best_of_each_metric(runs):
 def test_no_report_turns_it_off(tmp_path):
     t = np.arange(48)
     pd.DataFrame({"y": 10 + np.sin(t / 2) + t * 0.1}).to_csv(tmp_path / "y.csv", index=False)
-    assert main(["train", str(tmp_path / "y.csv"), "--horizon", "4", "--output", str(tmp_path / "m"),
-                 "--set", "model.ensemble=1", "--no-report", *FAST]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "y.csv"),
+                "--horizon",
+                "4",
+                "--output",
+                str(tmp_path / "m"),
+                "--set",
+                "model.ensemble=1",
+                "--no-report",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "m" / "config.json").is_file() and not (tmp_path / "m" / "report.html").exists()
 
 
@@ -121,16 +215,33 @@ def test_no_report_turns_it_off(tmp_path):
 @pytest.mark.parametrize("job", list(EXPECTED))
 def test_reports_are_valid_html(runs, job):
     paths, _ = runs
-    done = subprocess.run([TIDY, "-e", "-q", str(paths[job])], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [TIDY, "-e", "-q", str(paths[job])], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr  # 0: no errors and no warnings
 
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
-    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                           *args], capture_output=True, text=True, timeout=180, check=False)
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 @pytest.mark.browser
@@ -157,14 +268,27 @@ def test_scores_and_references_tables_take_whatever_methods_are_present():
     from lstmkit.plots.report_forecast import references_table, scores_table
 
     rep = Report("t")
-    scores = {"lstmkit": {"mase": 0.5, "coverage": 0.9, "coverage_nominal": 0.8, "crps": 2.0},
-              "AutoETS": {"mase": 0.7, "coverage": 0.75, "coverage_nominal": 0.8},
-              "combo": {"mase": 0.6}}
+    scores = {
+        "lstmkit": {"mase": 0.5, "coverage": 0.9, "coverage_nominal": 0.8, "crps": 2.0},
+        "AutoETS": {"mase": 0.7, "coverage": 0.75, "coverage_nominal": 0.8},
+        "combo": {"mase": 0.6},
+    }
     scores_table(rep, scores, caption="c")
-    references_table(rep, {"AutoETS": {"form": "ETS(M,A,M)", "status": "ok"}, "AutoARIMA": {"status": "failed: too short"}})
+    references_table(
+        rep, {"AutoETS": {"form": "ETS(M,A,M)", "status": "ok"}, "AutoARIMA": {"status": "failed: too short"}}
+    )
     html = rep.render()
     header = re.search(r"<thead><tr>(.*?)</tr></thead>", html).group(1)
-    assert re.findall(r">([^<]+)</th>", header) == ["method", "MASE", "coverage", "crps"]  # no *_nominal column
-    assert re.findall(r'<td class="best">([^<]*)</td>', html) == ["0.5", "2", "0.75"]  # coverage closest to 0.8
+    assert re.findall(r">([^<]+)</th>", header) == [
+        "method",
+        "MASE",
+        "coverage",
+        "crps",
+    ]  # no *_nominal column
+    assert re.findall(r'<td class="best">([^<]*)</td>', html) == [
+        "0.5",
+        "2",
+        "0.75",
+    ]  # coverage closest to 0.8
     assert "<td>combo</td><td>0.6</td><td>–</td><td>–</td>" in html
     assert "<td>AutoARIMA</td><td></td><td>failed: too short</td>" in html and "ETS(M,A,M)" in html

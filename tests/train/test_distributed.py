@@ -1,4 +1,5 @@
 """Two gloo ranks under torchrun end with the weights one process gets with the same global batch."""
+
 import subprocess
 import sys
 import textwrap
@@ -48,10 +49,26 @@ def test_two_ranks_match_one_process(tmp_path):
     script.write_text(SCRIPT)
     for name, launcher in (
         ("single.safetensors", [sys.executable]),
-        ("ddp.safetensors", [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-                             "--master-port", "0", "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:0"]),
+        (
+            "ddp.safetensors",
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--nproc-per-node",
+                "2",
+                "--master-port",
+                "0",
+                "--rdzv-backend",
+                "c10d",
+                "--rdzv-endpoint",
+                "127.0.0.1:0",
+            ],
+        ),
     ):
-        subprocess.run([*launcher, str(script), str(tmp_path / name)], check=True, capture_output=True, timeout=240)
+        subprocess.run(
+            [*launcher, str(script), str(tmp_path / name)], check=True, capture_output=True, timeout=240
+        )
     with safe_open(tmp_path / "ddp.safetensors", "pt") as handle:
         assert handle.metadata()["world_size"] == "2"
     single, ddp = load_file(tmp_path / "single.safetensors"), load_file(tmp_path / "ddp.safetensors")

@@ -1,4 +1,5 @@
 """A run killed with SIGKILL mid-training resumes to the weights of an uninterrupted run."""
+
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ def _epoch(checkpoint):
         return load_checkpoint(checkpoint)["epoch"]
     except CheckpointError:
         return 0
+
 
 SCRIPT = textwrap.dedent(
     """
@@ -55,7 +57,11 @@ def test_sigkill_then_resume_gives_the_uninterrupted_weights(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     run = [sys.executable, str(script)]
-    subprocess.run([*run, str(tmp_path / "whole.safetensors"), str(tmp_path / "a.json"), "0", "0"], check=True, timeout=120)
+    subprocess.run(
+        [*run, str(tmp_path / "whole.safetensors"), str(tmp_path / "a.json"), "0", "0"],
+        check=True,
+        timeout=120,
+    )
 
     checkpoint = tmp_path / "b.json"
     proc = subprocess.Popen([*run, str(tmp_path / "never.safetensors"), str(checkpoint), "0", "1"])
@@ -70,7 +76,9 @@ def test_sigkill_then_resume_gives_the_uninterrupted_weights(tmp_path):
     assert 3 <= killed_at < 20, "the run was not killed mid-training"
     assert not (tmp_path / "never.safetensors").exists()
 
-    subprocess.run([*run, str(tmp_path / "resumed.safetensors"), str(checkpoint), "1", "0"], check=True, timeout=120)
+    subprocess.run(
+        [*run, str(tmp_path / "resumed.safetensors"), str(checkpoint), "1", "0"], check=True, timeout=120
+    )
     whole, resumed = load_file(tmp_path / "whole.safetensors"), load_file(tmp_path / "resumed.safetensors")
     for key in whole:
         assert torch.equal(whole[key], resumed[key]), key

@@ -45,8 +45,14 @@ def test_early_stopping_restores_the_best_weights():
         def on_epoch_end(self, epoch, row):
             seen.append({k: v.clone() for k, v in model.state_dict().items()})
 
-    history = fit(model, mse, (x, y), (x, noise), config=TrainerConfig(epochs=200, patience=3, lr=1e-2),
-                  callbacks=[Remember()])
+    history = fit(
+        model,
+        mse,
+        (x, y),
+        (x, noise),
+        config=TrainerConfig(epochs=200, patience=3, lr=1e-2),
+        callbacks=[Remember()],
+    )
     assert history.stopped_early and len(history.rows) < 200
     best = min(range(len(history.rows)), key=lambda i: history.rows[i]["val_loss"])
     assert history.best_epoch == best + 1
@@ -77,7 +83,9 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
     assert load_checkpoint(tmp_path / "b.json")["epoch"] == 5
     resumed = make_model(seed=99)  # different start: everything must come from the checkpoint
     torch.manual_seed(12345)  # and a disturbed global generator
-    history = fit(resumed, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "b.json", resume=True)
+    history = fit(
+        resumed, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "b.json", resume=True
+    )
     assert [row["epoch"] for row in history.rows] == list(range(1, 13))
     for key, value in whole.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
@@ -87,14 +95,30 @@ def test_resume_refuses_changed_settings_and_missing_checkpoint(tmp_path):
     x, y = line_data()
     fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2), checkpoint_path=tmp_path / "c.json")
     with pytest.raises(CheckpointError, match=r"settings differ from the interrupted run \(lr\)"):
-        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4, lr=0.1), checkpoint_path=tmp_path / "c.json", resume=True)
+        fit(
+            make_model(),
+            mse,
+            (x, y),
+            config=TrainerConfig(epochs=4, lr=0.1),
+            checkpoint_path=tmp_path / "c.json",
+            resume=True,
+        )
     with pytest.raises(CheckpointError, match="no checkpoint at .* to resume from"):
-        fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=4), checkpoint_path=tmp_path / "none.json", resume=True)
+        fit(
+            make_model(),
+            mse,
+            (x, y),
+            config=TrainerConfig(epochs=4),
+            checkpoint_path=tmp_path / "none.json",
+            resume=True,
+        )
 
 
 def test_damaged_checkpoint_is_refused(tmp_path):
     (tmp_path / "c.json").write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match=r"c\.json is damaged \(not JSON: .*\); delete it and run without --resume"):
+    with pytest.raises(
+        CheckpointError, match=r"c\.json is damaged \(not JSON: .*\); delete it and run without --resume"
+    ):
         load_checkpoint(tmp_path / "c.json")
 
 
@@ -107,7 +131,9 @@ def test_checkpoint_holds_plain_data_and_survives_a_resume_of_a_finished_run(tmp
     assert files[1] == "c.json" and len(files) == 2 and files[0].endswith(".safetensors")
     state = load_checkpoint(tmp_path / "c.json")
     assert state["epoch"] == 3 and state["steps"] == 3 * 8
-    assert isinstance(state["rng"]["torch"], list) and all(isinstance(v, int) for v in state["rng"]["torch"][:10])
+    assert isinstance(state["rng"]["torch"], list) and all(
+        isinstance(v, int) for v in state["rng"]["torch"][:10]
+    )
     assert set(state["optimizer"]["state"]) == {0, 1, 2, 3}  # integer keys survive JSON
     again = make_model(seed=5)
     history = fit(again, mse, (x, y), (x, y), config=config, checkpoint_path=tmp_path / "c.json", resume=True)
@@ -118,8 +144,13 @@ def test_checkpoint_holds_plain_data_and_survives_a_resume_of_a_finished_run(tmp
 
 def test_step_budget_stops_mid_epoch_and_is_part_of_the_checkpoint(tmp_path):
     x, y = line_data()
-    history = fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=50, batch_size=8, max_steps=20),
-                  checkpoint_path=tmp_path / "c.json")
+    history = fit(
+        make_model(),
+        mse,
+        (x, y),
+        config=TrainerConfig(epochs=50, batch_size=8, max_steps=20),
+        checkpoint_path=tmp_path / "c.json",
+    )
     assert len(history.rows) == 3  # 8 + 8 steps, then 4 of the third epoch's 8
     assert load_checkpoint(tmp_path / "c.json")["steps"] == 20
 
@@ -127,7 +158,9 @@ def test_step_budget_stops_mid_epoch_and_is_part_of_the_checkpoint(tmp_path):
 def test_nan_loss_names_the_epoch(tmp_path):
     x, y = line_data()
     y[3] = math.nan
-    with pytest.raises(LstmkitError, match=r"training diverged at epoch 1: the loss is nan; lower the learning rate"):
+    with pytest.raises(
+        LstmkitError, match=r"training diverged at epoch 1: the loss is nan; lower the learning rate"
+    ):
         fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=3), checkpoint_path=tmp_path / "c.json")
     assert not (tmp_path / "c.json").exists()
 
@@ -147,8 +180,15 @@ def test_ordered_batches_and_callbacks():
         def on_validation_start(self):
             events.append(("val",))
 
-    fit(nn.Linear(1, 1), record, (x,), (x[:2],), config=TrainerConfig(epochs=1, batch_size=4), shuffle=False,
-        callbacks=[Events()])
+    fit(
+        nn.Linear(1, 1),
+        record,
+        (x,),
+        (x[:2],),
+        config=TrainerConfig(epochs=1, batch_size=4),
+        shuffle=False,
+        callbacks=[Events()],
+    )
     assert seen[:3] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert events == [("start", 0), ("val",)]
 
@@ -164,6 +204,8 @@ def test_time_budget_stops_mid_epoch():
         time.sleep(0.01)
         return mse(model, batch)
 
-    history = fit(make_model(), slow_mse, (x, y), config=TrainerConfig(epochs=50, batch_size=8, max_seconds=0.3))
+    history = fit(
+        make_model(), slow_mse, (x, y), config=TrainerConfig(epochs=50, batch_size=8, max_seconds=0.3)
+    )
     assert len(history.rows) == 1  # the budget ended the first epoch (512 batches) early
     assert len(slow_calls) < 512

@@ -3,6 +3,7 @@
 Exit codes: 0 success; 2 a problem the user can fix (one ``error: ...`` line on stderr, no
 traceback); 1 a bug.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """``lstmkit classify train|predict|evaluate``: sequence classification from .ts files or long CSVs."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,18 @@ import json
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_report_flag, add_training_args, checkpoint_file, claim_output, discard_checkpoints, join_torchrun,
-    print_classification, print_classifier_training, show_progress, training_overrides, write_predictions,
+    ArgumentParser,
+    add_report_flag,
+    add_training_args,
+    checkpoint_file,
+    claim_output,
+    discard_checkpoints,
+    join_torchrun,
+    print_classification,
+    print_classifier_training,
+    show_progress,
+    training_overrides,
+    write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -46,14 +57,19 @@ and scored on the same cases: metrics.json's "references" holds their accuracy, 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("long CSV columns (ignored for .ts files)")
     group.add_argument("--id-col", default="id", metavar="COL", help="column naming the case (default: id)")
-    group.add_argument("--label-col", default="label", metavar="COL", help="column holding the class (default: label)")
-    group.add_argument("--time-col", metavar="COL", help="column ordering the steps within a case (default: file order)")
+    group.add_argument(
+        "--label-col", default="label", metavar="COL", help="column holding the class (default: label)"
+    )
+    group.add_argument(
+        "--time-col", metavar="COL", help="column ordering the steps within a case (default: file order)"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``classify`` and its ``train``, ``predict`` and ``evaluate`` subcommands."""
     parser = subparsers.add_parser(
-        "classify", help="classify sequences (.ts or long CSV): train, predict, evaluate",
+        "classify",
+        help="classify sequences (.ts or long CSV): train, predict, evaluate",
         description="Sequence classification: MiniRocket random-convolution features beside a trained LSTM's, a ridge "
         "classifier on top (--set method=lstm-fcn trains the LSTM-FCN network instead).",
         epilog="example:\n  lstmkit classify train japanese-vowels --output runs/jv\n"
@@ -62,28 +78,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="classify_command", metavar="COMMAND", parser_class=ArgumentParser)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
-    train = sub.add_parser("train", help="train a classifier on labelled sequences", epilog=TRAIN_EXAMPLE,
-                           description="Train a sequence classifier and write its model folder.")
+    train = sub.add_parser(
+        "train",
+        help="train a classifier on labelled sequences",
+        epilog=TRAIN_EXAMPLE,
+        description="Train a sequence classifier and write its model folder.",
+    )
     train.add_argument("data", metavar="DATA", help=".ts file, long CSV or bundled dataset name")
-    train.add_argument("--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-classify)")
+    train.add_argument(
+        "--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-classify)"
+    )
     _add_data_args(train)
     add_training_args(train)
     train.set_defaults(func=run_train)
 
-    predict = sub.add_parser("predict", help="predict the class of each sequence", epilog=PREDICT_EXAMPLE,
-                             description="Write the predicted class and class probabilities of every case in DATA.")
-    predict.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'classify train'")
+    predict = sub.add_parser(
+        "predict",
+        help="predict the class of each sequence",
+        epilog=PREDICT_EXAMPLE,
+        description="Write the predicted class and class probabilities of every case in DATA.",
+    )
+    predict.add_argument(
+        "--model", "-m", required=True, metavar="DIR", help="folder written by 'classify train'"
+    )
     predict.add_argument("data", metavar="DATA", help=".ts file, long CSV or bundled dataset name")
     predict.add_argument("--output", "-o", required=True, metavar="FILE.csv", help="CSV file to write")
     _add_data_args(predict)
     predict.set_defaults(func=run_predict)
 
-    evaluate = sub.add_parser("evaluate", help="accuracy, macro-F1 and confusion matrix on labelled data",
-                              epilog=EVALUATE_EXAMPLE, description="Evaluate a trained classifier on labelled data.")
-    evaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'classify train'")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="accuracy, macro-F1 and confusion matrix on labelled data",
+        epilog=EVALUATE_EXAMPLE,
+        description="Evaluate a trained classifier on labelled data.",
+    )
+    evaluate.add_argument(
+        "--model", "-m", required=True, metavar="DIR", help="folder written by 'classify train'"
+    )
     evaluate.add_argument("data", metavar="DATA", help="labelled .ts file, long CSV or bundled dataset name")
-    evaluate.add_argument("--output", "-o", metavar="DIR", help="folder for confusion.png and metrics.json (default: the model folder)")
-    evaluate.add_argument("--train", metavar="DATA", help="training data for the references (default: the one the model was trained on)")
+    evaluate.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="folder for confusion.png and metrics.json (default: the model folder)",
+    )
+    evaluate.add_argument(
+        "--train",
+        metavar="DATA",
+        help="training data for the references (default: the one the model was trained on)",
+    )
     evaluate.add_argument("--no-references", action="store_true", help="skip 1-NN DTW and MiniRocket")
     _add_data_args(evaluate)
     add_report_flag(evaluate)
@@ -93,8 +136,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _read(args: argparse.Namespace, *, split: str, require_labels: bool):
     from lstmkit.data.sequences import read_sequences
 
-    return read_sequences(args.data, id_col=args.id_col, label_col=args.label_col, time_col=args.time_col,
-                          require_labels=require_labels, split=split)
+    return read_sequences(
+        args.data,
+        id_col=args.id_col,
+        label_col=args.label_col,
+        time_col=args.time_col,
+        require_labels=require_labels,
+        split=split,
+    )
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -103,14 +152,21 @@ def run_train(args: argparse.Namespace) -> int:
     from lstmkit.io import staged_folder
     from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
 
-    config = resolve_config(ClassifyConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args))
+    config = resolve_config(
+        ClassifyConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args)
+    )
     data = _read(args, split="train", require_labels=True)
     output = Path(args.output or f"runs/{dataset_stem(args.data)}-classify")
     if output.exists() and not output.is_dir():
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     clf = LSTMClassifier(config, progress=show_progress(args))
     source = args.data if not Path(args.data).exists() else str(Path(args.data).resolve())
-    clf.training_data_ = {"data": source, "id_col": args.id_col, "label_col": args.label_col, "time_col": args.time_col}
+    clf.training_data_ = {
+        "data": source,
+        "id_col": args.id_col,
+        "label_col": args.label_col,
+        "time_col": args.time_col,
+    }
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     clf.fit(data, checkpoint_path=checkpoint_file(output), resume=args.resume)
@@ -121,16 +177,28 @@ def run_train(args: argparse.Namespace) -> int:
         clf.history_.to_csv(stage / "history.csv")
         if not args.no_report:  # report.html (lstmkit.plots.report_classify)
             from lstmkit.plots.report_classify import classify_report
-            classify_report(stage / "report.html", clf=clf, data=data, metrics=clf.validation_, argv=args.argv, evaluated=False)
+
+            classify_report(
+                stage / "report.html",
+                clf=clf,
+                data=data,
+                metrics=clf.validation_,
+                argv=args.argv,
+                evaluated=False,
+            )
     discard_checkpoints(output)
     if not args.quiet:
         lengths = data.lengths
-        print(f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "
-              f"{data.n_features} feature(s), lengths {lengths.min()}-{lengths.max()}")
+        print(
+            f"trained on {len(data)} cases of {data.name}: {len(clf.classes_)} classes, "
+            f"{data.n_features} feature(s), lengths {lengths.min()}-{lengths.max()}"
+        )
         ridge = clf.ridge_
         if ridge is not None:  # the hybrid: its honest estimate comes from the ridge's exact leave-one-out
             share = "" if ridge["lstm_share"] is None else f", LSTM share {ridge['lstm_share']:g}"
-            print(f"leave-one-out accuracy {ridge['loo_accuracy']:.4f} (ridge penalty {ridge['alpha']:.3g}{share})")
+            print(
+                f"leave-one-out accuracy {ridge['loo_accuracy']:.4f} (ridge penalty {ridge['alpha']:.3g}{share})"
+            )
         if clf.history_ is None:
             print(f"model written to {output}")
         else:
@@ -157,18 +225,27 @@ def run_evaluate(args: argparse.Namespace) -> int:
     metrics = clf.evaluate(data)
     output = Path(args.output) if args.output else Path(args.model)
     print_classification(metrics, what=f"cases of {data.name}")
-    references, note = ({}, "references skipped (--no-references)") if args.no_references else _references(args, clf, data)
+    references, note = (
+        ({}, "references skipped (--no-references)") if args.no_references else _references(args, clf, data)
+    )
     _print_references(metrics, references, note)
     report = {"data": data.name, **metrics, "references": references}
     if note:
         report["references_note"] = note
     with staged_folder(output) as stage:  # every file is made first; then all are moved into the folder
-        plot_confusion(metrics["confusion"], metrics["classes"], stage / "confusion.png",
-                       title=f"{data.name}: accuracy {metrics['accuracy']:.3f}")
+        plot_confusion(
+            metrics["confusion"],
+            metrics["classes"],
+            stage / "confusion.png",
+            title=f"{data.name}: accuracy {metrics['accuracy']:.3f}",
+        )
         atomic_write_text(stage / "metrics.json", json.dumps(report, indent=2) + "\n")
         if not args.no_report:  # report.html (lstmkit.plots.report_classify)
             from lstmkit.plots.report_classify import classify_report
-            classify_report(stage / "report.html", clf=clf, data=data, metrics=report, argv=getattr(args, "argv", None))
+
+            classify_report(
+                stage / "report.html", clf=clf, data=data, metrics=report, argv=getattr(args, "argv", None)
+            )
     print(f"wrote {output / 'confusion.png'} and {output / 'metrics.json'}")
     return 0
 
@@ -176,21 +253,32 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def _references(args: argparse.Namespace, clf, test) -> tuple[dict, str | None]:
     """``(references, note)``: 1-NN DTW and MiniRocket on the model's training data and ``test``, or why not."""
     from lstmkit.data.sequences import read_sequences
-    from lstmkit.evaluate.classification import REFERENCES_HINT, reference_scores
     from lstmkit.errors import LstmkitError
+    from lstmkit.evaluate.classification import REFERENCES_HINT, reference_scores
 
     recorded = clf.training_data_ or {}
     source = args.train or recorded.get("data")
     if source is None:
-        return {}, "references skipped: the model folder does not say what it was trained on; pass --train DATA"
-    columns = {k: (getattr(args, k) if args.train else recorded.get(k, getattr(args, k)))
-               for k in ("id_col", "label_col", "time_col")}
+        return (
+            {},
+            "references skipped: the model folder does not say what it was trained on; pass --train DATA",
+        )
+    columns = {
+        k: (getattr(args, k) if args.train else recorded.get(k, getattr(args, k)))
+        for k in ("id_col", "label_col", "time_col")
+    }
     try:
         train = read_sequences(source, split="train", require_labels=True, **columns)
     except (LstmkitError, OSError) as exc:
         return {}, f"references skipped: cannot read the training data {source} ({exc}); pass --train DATA"
-    scores = reference_scores(train.series, train.labels, test.series, test.labels, classes=clf.classes_,
-                              seed=clf.config.trainer.seed)
+    scores = reference_scores(
+        train.series,
+        train.labels,
+        test.series,
+        test.labels,
+        classes=clf.classes_,
+        seed=clf.config.trainer.seed,
+    )
     if scores is None:
         return {}, REFERENCES_HINT
     return scores, None
@@ -208,4 +296,6 @@ def _print_references(metrics: dict, references: dict, note: str | None) -> None
         if "error" in ref:
             print(f"  {label:<11} failed: {ref['error']}")
         else:
-            print(f"  {label:<11} accuracy {ref['accuracy']:.4f}  macro-F1 {ref['macro_f1']:.4f}  {ref['seconds']:.1f} s")
+            print(
+                f"  {label:<11} accuracy {ref['accuracy']:.4f}  macro-F1 {ref['macro_f1']:.4f}  {ref['seconds']:.1f} s"
+            )

@@ -1,5 +1,6 @@
 """Pieces every subcommand shares: the parser that reports one-line errors, the training flags,
 and the output folder's lifecycle (its lock, its checkpoints, the line printed on Ctrl-C)."""
+
 from __future__ import annotations
 
 import argparse
@@ -82,11 +83,19 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--num-layers", type=positive_int, help="stacked LSTM layers")
     group.add_argument("--dropout", type=probability, help="dropout between LSTM layers, in [0, 1)")
     group.add_argument("--seed", type=int, help="random seed; the same seed gives the same model")
-    group.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default auto)")
-    group.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint in --output")
+    group.add_argument(
+        "--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default auto)"
+    )
+    group.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run from its checkpoint in --output"
+    )
     group.add_argument("--config", metavar="FILE.toml", help="TOML file of settings")
     group.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override one setting, e.g. --set trainer.lr=3e-3 (repeatable)",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bar or tables")
@@ -110,7 +119,9 @@ def training_overrides(args: argparse.Namespace) -> dict[str, object]:
         "num_layers": "model.num_layers",
         "dropout": "model.dropout",
     }
-    return {key: getattr(args, flag) for flag, key in mapping.items() if getattr(args, flag, None) is not None}
+    return {
+        key: getattr(args, flag) for flag, key in mapping.items() if getattr(args, flag, None) is not None
+    }
 
 
 def show_progress(args: argparse.Namespace) -> bool:
@@ -168,8 +179,10 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
     """The epochs run (and the best), the validation accuracy when there was a validation split, where the model went."""
     line = f"epochs: {len(history.rows)} (best {history.best_epoch})"
     if validation is not None:
-        line += (f"; validation (used for early stopping) accuracy {validation['accuracy']:.4f} "
-                 f"on {validation['n']} {what}")
+        line += (
+            f"; validation (used for early stopping) accuracy {validation['accuracy']:.4f} "
+            f"on {validation['n']} {what}"
+        )
     print(line)
     print(f"model written to {output}")
 
@@ -205,8 +218,10 @@ def _claimed(output: Path) -> Iterator[None]:
         except WriteError as exc:
             if not checkpoints.is_dir():
                 raise
-            raise DataError(f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "
-                            "run the same command again with --resume") from None
+            raise DataError(
+                f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "
+                "run the same command again with --resume"
+            ) from None
 
 
 def claim_output(args: argparse.Namespace, output: Path) -> None:
@@ -230,7 +245,11 @@ def interrupted_message(stop) -> str:
         return f"interrupted by {stop.signal_name} before any checkpoint was written; run the command again"
     where = Path(stop.checkpoint)
     if stop.epoch:
-        return (f"interrupted by {stop.signal_name}; the checkpoint of epoch {stop.epoch} is kept in {where.parent}: "
-                "run the same command again with --resume to continue")
-    return (f"interrupted by {stop.signal_name} after training; its checkpoint is kept in {where}: "
-            "run the same command again with --resume to write the outputs")
+        return (
+            f"interrupted by {stop.signal_name}; the checkpoint of epoch {stop.epoch} is kept in {where.parent}: "
+            "run the same command again with --resume to continue"
+        )
+    return (
+        f"interrupted by {stop.signal_name} after training; its checkpoint is kept in {where}: "
+        "run the same command again with --resume to write the outputs"
+    )

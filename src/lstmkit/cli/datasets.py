@@ -1,4 +1,5 @@
 """``lstmkit datasets``: list the bundled datasets."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("datasets", help="list the bundled datasets",
-                                   description="List the datasets shipped with lstmkit; use a name wherever DATA is asked for.",
-                                   epilog=EXAMPLE)
+    parser = subparsers.add_parser(
+        "datasets",
+        help="list the bundled datasets",
+        description="List the datasets shipped with lstmkit; use a name wherever DATA is asked for.",
+        epilog=EXAMPLE,
+    )
     parser.set_defaults(func=run)

@@ -1,4 +1,5 @@
 """``lstmkit demo``: the main job on a bundled dataset, with its defaults."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="forecast the bundled airpassengers series (about 10 s)",
-                                   description="Run 'lstmkit forecast airpassengers --horizon 12' into an output folder.",
-                                   epilog=EXAMPLE)
-    parser.add_argument("--output", default="runs/demo", metavar="DIR", help="output folder (default runs/demo)")
+    parser = subparsers.add_parser(
+        "demo",
+        help="forecast the bundled airpassengers series (about 10 s)",
+        description="Run 'lstmkit forecast airpassengers --horizon 12' into an output folder.",
+        epilog=EXAMPLE,
+    )
+    parser.add_argument(
+        "--output", default="runs/demo", metavar="DIR", help="output folder (default runs/demo)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no tables")
     parser.set_defaults(func=run)

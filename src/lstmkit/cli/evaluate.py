@@ -1,4 +1,5 @@
 """``lstmkit evaluate``: rolling-origin metrics of a saved forecaster against the baselines."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,29 +31,45 @@ def run(args: argparse.Namespace) -> int:
     if args.date_format:
         model.config.data.date_format = args.date_format
     result = model.evaluate(args.data, backtest=args.backtest)
-    print(f"{result['origins']} origin(s) x {result['horizon']} steps, {result['series']} series, season {result['season']}:")
+    print(
+        f"{result['origins']} origin(s) x {result['horizon']} steps, {result['series']} series, season {result['season']}:"
+    )
     print(format_table(result["scores"]))
     if result["points_seen_in_training"]:
-        print(f"note: {result['points_seen_in_training']} of {result['points_scored']} scored points were in the training data")
+        print(
+            f"note: {result['points_seen_in_training']} of {result['points_scored']} scored points were in the training data"
+        )
     if args.output:
         atomic_write_text(args.output, json.dumps(json_ready(result), indent=2) + "\n")
         if not args.no_report:  # the report beside FILE.json, as FILE.html (lstmkit.plots.report_forecast)
             from lstmkit.plots.report_forecast import forecast_report
-            forecast_report(Path(args.output).with_suffix(".html"), model=model, data=model.read(args.data), metrics=result,
-                            argv=getattr(args, "argv", None), title="Evaluation")
+
+            forecast_report(
+                Path(args.output).with_suffix(".html"),
+                model=model,
+                data=model.read(args.data),
+                metrics=result,
+                argv=getattr(args, "argv", None),
+                title="Evaluation",
+            )
     return 0
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help="rolling-origin metrics of a saved forecaster vs baselines",
+        "evaluate",
+        help="rolling-origin metrics of a saved forecaster vs baselines",
         description="Score a saved forecaster on DATA from K rolling origins against naive, seasonal naive, drift and ETS.",
         epilog=EXAMPLE,
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name")
     add_date_format_arg(parser)
     parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
-    parser.add_argument("--backtest", type=positive_int, default=1, metavar="K", help="number of origins (default 1)")
-    parser.add_argument("--output", metavar="FILE.json", help="also write the metrics as JSON, and the report as FILE.html")
+    parser.add_argument(
+        "--backtest", type=positive_int, default=1, metavar="K", help="number of origins (default 1)"
+    )
+    parser.add_argument(
+        "--output", metavar="FILE.json", help="also write the metrics as JSON, and the report as FILE.html"
+    )
     add_report_flag(parser)
     parser.set_defaults(func=run)

@@ -1,4 +1,5 @@
 """``lstmkit explain``: what the gates of a saved model did on the user's data (gates.png, gates.csv)."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,10 @@ def _task(model_dir: str) -> str:
     config, _ = load_model_dir(model_dir)
     task = config.get("task")
     if task not in SUPPORTED:
-        raise DataError(f"model folder {model_dir} holds a {task!r} model; explain works on forecast, classify and text "
-                        "(language model) folders")
+        raise DataError(
+            f"model folder {model_dir} holds a {task!r} model; explain works on forecast, classify and text "
+            "(language model) folders"
+        )
     return task
 
 
@@ -42,7 +45,9 @@ def _check_flags(args: argparse.Namespace, task: str) -> None:
     for flag, owner in owners.items():
         if getattr(args, flag) is not None and owner != task:
             name = "--class" if flag == "label" else f"--{flag}"
-            raise DataError(f"{name} applies to {owner} models, and {args.model} holds a {task} model; drop {name}")
+            raise DataError(
+                f"{name} applies to {owner} models, and {args.model} holds a {task} model; drop {name}"
+            )
     if args.case is not None and args.label is not None:
         raise DataError("--case and --class both given; pass one case, or a class to average over")
 
@@ -60,8 +65,14 @@ def build_explanation(args: argparse.Namespace):
         from lstmkit.models.classifier import LSTMClassifier
 
         clf = LSTMClassifier.load(args.model)
-        data = read_sequences(args.data, id_col=args.id_col or "id", label_col=args.label_col or "label",
-                              time_col=args.time_col, require_labels=args.label is not None, split="test")
+        data = read_sequences(
+            args.data,
+            id_col=args.id_col or "id",
+            label_col=args.label_col or "label",
+            time_col=args.time_col,
+            require_labels=args.label is not None,
+            split="test",
+        )
         return clf.explain(data, case=args.case, label=args.label)
     from lstmkit.data.text import read_text
     from lstmkit.models.language_model import LanguageModel
@@ -86,20 +97,39 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "explain", help="show what a saved model's LSTM gates did on DATA (gates.png, gates.csv)",
+        "explain",
+        help="show what a saved model's LSTM gates did on DATA (gates.png, gates.csv)",
         description="Trace a saved model's LSTM on DATA and draw its input, forget and output gates and cell state "
-                    "over time, per layer and direction.",
+        "over time, per layer and direction.",
         epilog=EXAMPLE,
     )
-    parser.add_argument("data", metavar="DATA", help="the data to explain: series (CSV/Parquet), sequences (.ts/CSV), "
-                                                      "text file, or a bundled dataset name")
-    parser.add_argument("--model", required=True, metavar="DIR", help="model folder written by forecast, train, "
-                                                                       "classify train or text train")
-    parser.add_argument("--output", metavar="DIR", help="folder for gates.png and gates.csv (default runs/<data>-explain)")
-    parser.add_argument("--series", metavar="ID", help="forecasters: the series to explain (default: the first)")
-    parser.add_argument("--case", type=non_negative_int, metavar="N", help="classifiers: the case to explain (default 0)")
-    parser.add_argument("--class", dest="label", metavar="LABEL", help="classifiers: average over the cases of this class")
-    parser.add_argument("--chars", type=positive_int, metavar="N", help="language models: characters to explain (default 100)")
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="the data to explain: series (CSV/Parquet), sequences (.ts/CSV), "
+        "text file, or a bundled dataset name",
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        metavar="DIR",
+        help="model folder written by forecast, train, classify train or text train",
+    )
+    parser.add_argument(
+        "--output", metavar="DIR", help="folder for gates.png and gates.csv (default runs/<data>-explain)"
+    )
+    parser.add_argument(
+        "--series", metavar="ID", help="forecasters: the series to explain (default: the first)"
+    )
+    parser.add_argument(
+        "--case", type=non_negative_int, metavar="N", help="classifiers: the case to explain (default 0)"
+    )
+    parser.add_argument(
+        "--class", dest="label", metavar="LABEL", help="classifiers: average over the cases of this class"
+    )
+    parser.add_argument(
+        "--chars", type=positive_int, metavar="N", help="language models: characters to explain (default 100)"
+    )
     group = parser.add_argument_group("long CSV columns of sequence data (classifiers)")
     group.add_argument("--id-col", metavar="COL", help="column naming the case (default: id)")
     group.add_argument("--label-col", metavar="COL", help="column holding the class (default: label)")

@@ -1,4 +1,5 @@
 """``lstmkit export``: a model folder as an ONNX graph that onnxruntime runs."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "export", help="export a model folder to ONNX",
-        description="Export a forecaster or sequence classifier to ONNX, preprocessing included.", epilog=EXAMPLE,
+        "export",
+        help="export a model folder to ONNX",
+        description="Export a forecaster or sequence classifier to ONNX, preprocessing included.",
+        epilog=EXAMPLE,
     )
     parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
     parser.add_argument("--format", choices=("onnx",), default="onnx", help="export format (onnx)")

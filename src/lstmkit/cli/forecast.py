@@ -1,4 +1,5 @@
 """``lstmkit forecast``: train on all of DATA, forecast H steps past its end, evaluate on a hold-out, plot."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.cli.common import (
-    add_training_args, claim_output, discard_checkpoints, positive_int, show_progress, training_overrides,
+    add_training_args,
+    claim_output,
+    discard_checkpoints,
+    positive_int,
+    show_progress,
+    training_overrides,
 )
 from lstmkit.errors import ConfigError, DataError
 
@@ -34,7 +40,8 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               wide format, one series per column, ids = the column names in forecast.csv
   covariates  the other numeric columns (their past values only)"""
 
-EXAMPLE = """\
+EXAMPLE = (
+    """\
 example:
   lstmkit forecast airpassengers --horizon 12 --output runs/air
   lstmkit forecast sales.csv --horizon 8 --target units --time-col week --quantiles 0.1,0.5,0.9
@@ -45,7 +52,9 @@ example:
 writes DIR/forecast.csv (id, time, step, forecast, q...), metrics.json (hold-out LSTM vs baselines),
 forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --model DIR/model').
 
-""" + READING_RULES
+"""
+    + READING_RULES
+)
 
 
 def quantile_list(text: str) -> tuple[float, ...]:
@@ -66,23 +75,39 @@ def quantile_list(text: str) -> tuple[float, ...]:
 
 def add_date_format_arg(parser: argparse.ArgumentParser) -> None:
     """``--date-format``, shared by every command that reads a series file."""
-    parser.add_argument("--date-format", metavar="FMT",
-                        help="how the time cells are written, as strftime codes such as %%d/%%m/%%Y or '%%b %%Y' (default: detected)")
+    parser.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="how the time cells are written, as strftime codes such as %%d/%%m/%%Y or '%%b %%Y' (default: detected)",
+    )
 
 
 def add_forecast_args(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
     """DATA and the forecasting flags shared by ``forecast`` and ``train``."""
     if data:
-        parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name (see 'lstmkit datasets')")
+        parser.add_argument(
+            "data",
+            metavar="DATA",
+            help="CSV or Parquet file, or a bundled dataset name (see 'lstmkit datasets')",
+        )
     parser.add_argument("--horizon", type=positive_int, help="steps to forecast (default 12)")
-    parser.add_argument("--target", help="column to forecast (default: the single numeric column); "
-                        "'a,b,c' or 'all': one series per column (wide format)")
+    parser.add_argument(
+        "--target",
+        help="column to forecast (default: the single numeric column); "
+        "'a,b,c' or 'all': one series per column (wide format)",
+    )
     parser.add_argument("--time-col", help="time column (default: detected)")
     add_date_format_arg(parser)
     parser.add_argument("--id-col", help="series id column, for several series in long format")
-    parser.add_argument("--season", type=positive_int, help="season length (default: from the frequency, e.g. 12 for monthly)")
+    parser.add_argument(
+        "--season", type=positive_int, help="season length (default: from the frequency, e.g. 12 for monthly)"
+    )
     parser.add_argument("--lookback", type=positive_int, help="input window length (default: 2-3 seasons)")
-    parser.add_argument("--quantiles", type=quantile_list, help="quantile levels (default 0.1,0.9: an 80%% interval; 'none' for a point forecast only)")
+    parser.add_argument(
+        "--quantiles",
+        type=quantile_list,
+        help="quantile levels (default 0.1,0.9: an 80%% interval; 'none' for a point forecast only)",
+    )
     parser.add_argument("--output", metavar="DIR", help="output folder (default runs/<data name>)")
     add_training_args(parser)
 
@@ -93,10 +118,16 @@ def build_config(args: argparse.Namespace):
     from lstmkit.models.forecast_config import ForecastConfig, check_config
 
     flags: dict[str, Any] = dict(training_overrides(args))
-    for flag, key in (("horizon", "model.horizon"), ("lookback", "model.lookback"), ("quantiles", "model.quantiles"),
-                      ("target", "data.target"), ("time_col", "data.time_col"), ("id_col", "data.id_col"),
-                      ("date_format", "data.date_format"),
-                      ("season", "data.season")):
+    for flag, key in (
+        ("horizon", "model.horizon"),
+        ("lookback", "model.lookback"),
+        ("quantiles", "model.quantiles"),
+        ("target", "data.target"),
+        ("time_col", "data.time_col"),
+        ("id_col", "data.id_col"),
+        ("date_format", "data.date_format"),
+        ("season", "data.season"),
+    ):
         if getattr(args, flag, None) is not None:
             flags[key] = getattr(args, flag)
     cfg = resolve_config(ForecastConfig(), path=args.config, overrides=args.overrides, flags=flags)
@@ -123,7 +154,9 @@ def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: st
 
     ckpt = out / ".checkpoints" / f"{stage}.json"
     model = LSTMForecaster(cfg.model.horizon, config=cfg)
-    return model.fit(data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists(), judge=judge)
+    return model.fit(
+        data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists(), judge=judge
+    )
 
 
 def holdout_feasible(cfg, data) -> bool:
@@ -137,12 +170,18 @@ def holdout_feasible(cfg, data) -> bool:
     from lstmkit.models.forecaster import MIN_POINTS
 
     H = cfg.model.horizon
-    if cfg.model.combine != "none" and cfg.model.lookback is None:  # the references forecast what the network cannot
+    if (
+        cfg.model.combine != "none" and cfg.model.lookback is None
+    ):  # the references forecast what the network cannot
         if data.min_length < MIN_POINTS:
-            raise DataError(f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}")
+            raise DataError(
+                f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}"
+            )
         return data.min_length - H >= MIN_POINTS
     season = choose_season(data, cfg.data.season, horizon=H)
-    auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback)  # raises if DATA is too short
+    auto_lookbacks(
+        data.min_length, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback
+    )  # raises if DATA is too short
     try:
         auto_lookbacks(data.min_length - H, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback)
     except DataError:
@@ -160,7 +199,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = build_config(args)
     out = output_dir(args)
     if args.resume and not (out / ".checkpoints").is_dir():
-        raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
+        raise DataError(
+            f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
+        )
     claim_output(args, out)
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
@@ -170,10 +211,18 @@ def run(args: argparse.Namespace) -> int:
     metrics, holdout_fc, judge = {"horizon": H, "skipped": ""}, None, None
     if holdout_feasible(cfg, data):
         ckpt = out / ".checkpoints" / "holdout.json"
-        metrics, holdout_fc, judge = holdout(lambda: LSTMForecaster(H, config=cfg), data, horizon=H, progress=progress,
-                                         checkpoint_path=ckpt, resume=args.resume and ckpt.exists())
+        metrics, holdout_fc, judge = holdout(
+            lambda: LSTMForecaster(H, config=cfg),
+            data,
+            horizon=H,
+            progress=progress,
+            checkpoint_path=ckpt,
+            resume=args.resume and ckpt.exists(),
+        )
     else:
-        metrics["skipped"] = f"series too short to hold out {H} points and still train; no hold-out evaluation"
+        metrics["skipped"] = (
+            f"series too short to hold out {H} points and still train; no hold-out evaluation"
+        )
         log.warning(metrics["skipped"])
     model = train_model(cfg, data, out, progress=progress, resume=args.resume, stage="final", judge=judge)
     forecasts = model.forecast_arrays(data)
@@ -189,24 +238,37 @@ def run(args: argparse.Namespace) -> int:
         plot_loss(model.history.rows, stage / "loss.png")
         if not getattr(args, "no_report", False):  # report.html (lstmkit.plots.report_forecast)
             from lstmkit.plots.report_forecast import forecast_report
-            forecast_report(stage / "report.html", model=model, data=data, metrics=metrics, forecasts=forecasts,
-                            holdout=holdout_fc, argv=getattr(args, "argv", None))
+
+            forecast_report(
+                stage / "report.html",
+                model=model,
+                data=data,
+                metrics=metrics,
+                forecasts=forecasts,
+                holdout=holdout_fc,
+                argv=getattr(args, "argv", None),
+            )
     discard_checkpoints(out)
 
     if not args.quiet:
         if "scores" in metrics:
-            print(f"hold-out of the last {H} points ({metrics['series']} series, season {metrics['season']}):")
+            print(
+                f"hold-out of the last {H} points ({metrics['series']} series, season {metrics['season']}):"
+            )
             print(format_table(metrics["scores"]))
         report = "" if getattr(args, "no_report", False) else ", report.html"
-        print(f"forecast of {H} steps written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv{report}, model/)")
+        print(
+            f"forecast of {H} steps written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv{report}, model/)"
+        )
     return 0
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "forecast", help="train an LSTM forecaster on DATA and forecast the next H steps",
+        "forecast",
+        help="train an LSTM forecaster on DATA and forecast the next H steps",
         description="Train on all of DATA, forecast the H steps after its end, and evaluate the LSTM against "
-                    "naive, seasonal naive, drift and ETS on a hold-out of the last H points.",
+        "naive, seasonal naive, drift and ETS on a hold-out of the last H points.",
         epilog=EXAMPLE,
     )
     add_forecast_args(parser)

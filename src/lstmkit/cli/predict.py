@@ -1,4 +1,5 @@
 """``lstmkit predict``: forecast from the end of DATA with a saved forecaster."""
+
 from __future__ import annotations
 
 import argparse
@@ -37,11 +38,18 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "predict", help="forecast from the end of DATA with a saved model",
-        description="Forecast the model's horizon after the end of each series in DATA.", epilog=EXAMPLE,
+        "predict",
+        help="forecast from the end of DATA with a saved model",
+        description="Forecast the model's horizon after the end of each series in DATA.",
+        epilog=EXAMPLE,
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name")
     add_date_format_arg(parser)
-    parser.add_argument("--model", required=True, metavar="DIR", help="model folder (from 'lstmkit train', or DIR/model of 'forecast')")
+    parser.add_argument(
+        "--model",
+        required=True,
+        metavar="DIR",
+        help="model folder (from 'lstmkit train', or DIR/model of 'forecast')",
+    )
     parser.add_argument("--output", metavar="FILE.csv", help="where to write the forecast (default: stdout)")
     parser.set_defaults(func=run)

@@ -1,14 +1,27 @@
 """``lstmkit text``: the character language model (train, sample, evaluate) and text classification
 (``classify train|predict|evaluate``)."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 from lstmkit.cli.common import (
-    ArgumentParser, add_report_flag, add_training_args, checkpoint_file, claim_output, discard_checkpoints, join_torchrun,
-    non_negative_int, positive_float, positive_int, print_classification, print_classifier_training, show_progress,
-    training_overrides, write_predictions,
+    ArgumentParser,
+    add_report_flag,
+    add_training_args,
+    checkpoint_file,
+    claim_output,
+    discard_checkpoints,
+    join_torchrun,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    print_classification,
+    print_classifier_training,
+    show_progress,
+    training_overrides,
+    write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -105,16 +118,27 @@ def run_train(args: argparse.Namespace) -> int:
         lm.history_.to_csv(stage / "history.csv")
         if not args.no_report:  # report.html (lstmkit.plots.report_text)
             from lstmkit.plots.report_text import text_report
-            text_report(stage / "report.html", lm=lm, text=text, name=str(args.corpus), argv=getattr(args, "argv", None))
+
+            text_report(
+                stage / "report.html",
+                lm=lm,
+                text=text,
+                name=str(args.corpus),
+                argv=getattr(args, "argv", None),
+            )
     discard_checkpoints(output)
     if not args.quiet:
         rows = lm.history_.rows
         seconds = sum(row["seconds"] for row in rows)
-        print(f"trained on {len(text):,} characters of {args.corpus} (vocabulary {len(lm.vocab_) - 1} characters): "
-              f"{len(rows)} epochs in {seconds:.0f} s (best {lm.history_.best_epoch})")
+        print(
+            f"trained on {len(text):,} characters of {args.corpus} (vocabulary {len(lm.vocab_) - 1} characters): "
+            f"{len(rows)} epochs in {seconds:.0f} s (best {lm.history_.best_epoch})"
+        )
         if lm.validation_ is not None:
-            print(f"validation (used for early stopping) bits per character: {lm.validation_.bits_per_char:.4f} "
-                  f"on the last {lm.validation_.chars + 1:,} characters")
+            print(
+                f"validation (used for early stopping) bits per character: {lm.validation_.bits_per_char:.4f} "
+                f"on the last {lm.validation_.chars + 1:,} characters"
+            )
         print(f"model written to {output}")
     return 0
 
@@ -123,7 +147,9 @@ def run_sample(args: argparse.Namespace) -> int:
     from lstmkit.models.language_model import LanguageModel
 
     lm = LanguageModel.load(args.model)
-    text = lm.sample(args.prompt, length=args.length, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    text = lm.sample(
+        args.prompt, length=args.length, temperature=args.temperature, top_k=args.top_k, seed=args.seed
+    )
     print(args.prompt + text)
     return 0
 
@@ -145,8 +171,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(line + ")")
     if args.output and not args.no_report:  # report.html (lstmkit.plots.report_text)
         from lstmkit.plots.report_text import text_report
-        text_report(Path(args.output) / "report.html", lm=lm, text=text, name=str(args.text), score=score,
-                    argv=getattr(args, "argv", None), evaluated=True)
+
+        text_report(
+            Path(args.output) / "report.html",
+            lm=lm,
+            text=text,
+            name=str(args.text),
+            score=score,
+            argv=getattr(args, "argv", None),
+            evaluated=True,
+        )
     return 0
 
 
@@ -179,9 +213,11 @@ def run_classify_train(args: argparse.Namespace) -> int:
         clf.history_.to_csv(stage / "history.csv")
     discard_checkpoints(output)
     if not args.quiet:
-        print(f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
-              f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "
-              f"{clf.tokenizer_.mode} tokens")
+        print(
+            f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
+            f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "
+            f"{clf.tokenizer_.mode} tokens"
+        )
         print_classifier_training(clf.history_, clf.validation_, what="texts", output=output)
     return 0
 
@@ -222,7 +258,8 @@ def _help(parser: argparse.ArgumentParser):
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``text`` with ``train``, ``sample``, ``evaluate`` and ``classify train|predict|evaluate``."""
     parser = subparsers.add_parser(
-        "text", help="character language model and text classification",
+        "text",
+        help="character language model and text classification",
         description="Model text with LSTMs: a character-level language model, and text classification.",
         epilog="examples:\n  lstmkit text train python-stdlib --output runs/stdlib\n"
         "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
@@ -231,63 +268,127 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_help(parser))
     sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
 
-    train = sub.add_parser("train", help="train a character-level language model", epilog=TRAIN_EXAMPLE,
-                           description="Train a character-level LSTM language model and write its model folder.")
+    train = sub.add_parser(
+        "train",
+        help="train a character-level language model",
+        epilog=TRAIN_EXAMPLE,
+        description="Train a character-level LSTM language model and write its model folder.",
+    )
     train.add_argument("corpus", metavar="CORPUS", help="UTF-8 text file, or python-stdlib")
-    train.add_argument("--output", "-o", metavar="DIR", help="model folder to write (default: runs/<corpus>-text)")
+    train.add_argument(
+        "--output", "-o", metavar="DIR", help="model folder to write (default: runs/<corpus>-text)"
+    )
     add_training_args(train)
     train.set_defaults(func=run_train)
 
-    sample = sub.add_parser("sample", help="generate text from a trained language model", epilog=SAMPLE_EXAMPLE,
-                            description="Generate characters from a language model, after an optional prompt.")
+    sample = sub.add_parser(
+        "sample",
+        help="generate text from a trained language model",
+        epilog=SAMPLE_EXAMPLE,
+        description="Generate characters from a language model, after an optional prompt.",
+    )
     sample.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'")
     sample.add_argument("--prompt", default="", metavar="STR", help="text to continue (default: none)")
-    sample.add_argument("--length", type=non_negative_int, default=500, metavar="N", help="characters to generate (default 500)")
-    sample.add_argument("--temperature", type=positive_float, default=1.0, metavar="T",
-                        help="below 1: safer, above 1: wilder (default 1)")
-    sample.add_argument("--top-k", type=positive_int, metavar="K", help="sample among the K likeliest characters only")
-    sample.add_argument("--seed", type=int, metavar="S", help="random seed; the same seed gives the same text")
+    sample.add_argument(
+        "--length",
+        type=non_negative_int,
+        default=500,
+        metavar="N",
+        help="characters to generate (default 500)",
+    )
+    sample.add_argument(
+        "--temperature",
+        type=positive_float,
+        default=1.0,
+        metavar="T",
+        help="below 1: safer, above 1: wilder (default 1)",
+    )
+    sample.add_argument(
+        "--top-k", type=positive_int, metavar="K", help="sample among the K likeliest characters only"
+    )
+    sample.add_argument(
+        "--seed", type=int, metavar="S", help="random seed; the same seed gives the same text"
+    )
     sample.set_defaults(func=run_sample)
 
-    evaluate = sub.add_parser("evaluate", help="bits per character of a language model on a text",
-                              epilog=EVALUATE_EXAMPLE, description="Score a text with a trained language model.")
-    evaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="bits per character of a language model on a text",
+        epilog=EVALUATE_EXAMPLE,
+        description="Score a text with a trained language model.",
+    )
+    evaluate.add_argument(
+        "--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'"
+    )
     evaluate.add_argument("text", metavar="TEXT.txt", help="UTF-8 text file to score")
-    evaluate.add_argument("--adapt", action="store_true",
-                          help="dynamic evaluation: adapt (a copy of) the model to the text as it is read")
-    evaluate.add_argument("--adapt-lr", type=positive_float, default=ADAPT_LR, metavar="LR",
-                          help=f"SGD rate of --adapt (default {ADAPT_LR})")
-    evaluate.add_argument("--output", "-o", metavar="DIR", help="folder to write report.html into (default: none)")
+    evaluate.add_argument(
+        "--adapt",
+        action="store_true",
+        help="dynamic evaluation: adapt (a copy of) the model to the text as it is read",
+    )
+    evaluate.add_argument(
+        "--adapt-lr",
+        type=positive_float,
+        default=ADAPT_LR,
+        metavar="LR",
+        help=f"SGD rate of --adapt (default {ADAPT_LR})",
+    )
+    evaluate.add_argument(
+        "--output", "-o", metavar="DIR", help="folder to write report.html into (default: none)"
+    )
     add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
-    classify = sub.add_parser("classify", help="text classification: train, predict, evaluate",
-                              description="Classify texts (a CSV column) with a bidirectional LSTM over word or character tokens.",
-                              epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
-                              "  lstmkit text classify evaluate --model runs/reviews test.csv")
+    classify = sub.add_parser(
+        "classify",
+        help="text classification: train, predict, evaluate",
+        description="Classify texts (a CSV column) with a bidirectional LSTM over word or character tokens.",
+        epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
+        "  lstmkit text classify evaluate --model runs/reviews test.csv",
+    )
     classify.set_defaults(func=_help(classify))
-    csub = classify.add_subparsers(dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser)
+    csub = classify.add_subparsers(
+        dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser
+    )
 
-    ctrain = csub.add_parser("train", help="train a text classifier", epilog=CLASSIFY_TRAIN_EXAMPLE,
-                             description="Train a text classifier on a CSV of texts and labels.")
+    ctrain = csub.add_parser(
+        "train",
+        help="train a text classifier",
+        epilog=CLASSIFY_TRAIN_EXAMPLE,
+        description="Train a text classifier on a CSV of texts and labels.",
+    )
     ctrain.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text and a label column")
-    ctrain.add_argument("--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-text-classify)")
+    ctrain.add_argument(
+        "--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-text-classify)"
+    )
     _columns(ctrain)
     ctrain.add_argument("--tokenizer", choices=("word", "char"), help="token unit (default word)")
     add_training_args(ctrain)
     ctrain.set_defaults(func=run_classify_train)
 
-    cpredict = csub.add_parser("predict", help="predict the label of each text", epilog=CLASSIFY_PREDICT_EXAMPLE,
-                               description="Write the predicted label and class probabilities of every text in DATA.")
-    cpredict.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'")
+    cpredict = csub.add_parser(
+        "predict",
+        help="predict the label of each text",
+        epilog=CLASSIFY_PREDICT_EXAMPLE,
+        description="Write the predicted label and class probabilities of every text in DATA.",
+    )
+    cpredict.add_argument(
+        "--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'"
+    )
     cpredict.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text column")
     cpredict.add_argument("--output", "-o", required=True, metavar="FILE.csv", help="CSV file to write")
     _columns(cpredict)
     cpredict.set_defaults(func=run_classify_predict)
 
-    cevaluate = csub.add_parser("evaluate", help="accuracy and macro-F1 on labelled texts", epilog=CLASSIFY_EVALUATE_EXAMPLE,
-                                description="Evaluate a trained text classifier on labelled data.")
-    cevaluate.add_argument("--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'")
+    cevaluate = csub.add_parser(
+        "evaluate",
+        help="accuracy and macro-F1 on labelled texts",
+        epilog=CLASSIFY_EVALUATE_EXAMPLE,
+        description="Evaluate a trained text classifier on labelled data.",
+    )
+    cevaluate.add_argument(
+        "--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'"
+    )
     cevaluate.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text and a label column")
     _columns(cevaluate)
     cevaluate.set_defaults(func=run_classify_evaluate)

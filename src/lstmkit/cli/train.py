@@ -1,4 +1,5 @@
 """``lstmkit train``: fit a forecaster on all of DATA and write the model folder and training files only."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,8 @@ from lstmkit.cli.common import claim_output, discard_checkpoints, join_torchrun,
 from lstmkit.cli.forecast import READING_RULES, add_forecast_args, build_config, output_dir, train_model
 from lstmkit.errors import DataError
 
-EXAMPLE = """\
+EXAMPLE = (
+    """\
 example:
   lstmkit train airpassengers --horizon 12 --output runs/air-model
   lstmkit predict --model runs/air-model airpassengers --output forecast.csv
@@ -17,7 +19,9 @@ writes DIR/model.safetensors, DIR/config.json, DIR/history.csv and DIR/loss.png.
 data-parallel on 2 processes (the global --batch-size is split across them; rank 0 writes):
   torchrun --nproc-per-node 2 -m lstmkit train airpassengers --horizon 12 --output runs/air-ddp
 
-""" + READING_RULES
+"""
+    + READING_RULES
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = build_config(args)
     out = output_dir(args)
     if args.resume and not (out / ".checkpoints").is_dir():
-        raise DataError(f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume")
+        raise DataError(
+            f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
+        )
     data = LSTMForecaster(cfg.model.horizon, config=cfg).read(args.data)
     writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, out)
@@ -41,7 +47,14 @@ def run(args: argparse.Namespace) -> int:
         plot_loss(model.history.rows, stage / "loss.png")
         if not getattr(args, "no_report", False):  # report.html (lstmkit.plots.report_forecast)
             from lstmkit.plots.report_forecast import forecast_report
-            forecast_report(stage / "report.html", model=model, data=data, argv=getattr(args, "argv", None), title="Training")
+
+            forecast_report(
+                stage / "report.html",
+                model=model,
+                data=data,
+                argv=getattr(args, "argv", None),
+                title="Training",
+            )
     discard_checkpoints(out)
     if not args.quiet:
         rows = model.history.rows
@@ -51,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a forecaster and save it (no forecast)",
+        "train",
+        help="train a forecaster and save it (no forecast)",
         description="Train an LSTM forecaster on all of DATA and write the model folder, history.csv and loss.png.",
         epilog=EXAMPLE,
     )

@@ -5,6 +5,7 @@ for yearly data, the counter itself for an integer time index, or the step index
 phase in a season of m steps (the month of the year, the hour of the day...), which the
 forecaster uses as a known-future covariate (:meth:`ForecastNet.future_calendar`).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,15 @@ import pandas as pd
 def _period_freq(freq: str) -> str:
     """The Period frequency of a DatetimeIndex frequency: 'MS' -> 'M', 'QS-OCT' -> 'Q', 'YS' -> 'Y'."""
     base = re.sub(r"^\d+", "", freq)
-    for prefix, period in (("MS", "M"), ("ME", "M"), ("QS", "Q"), ("QE", "Q"), ("YS", "Y"), ("YE", "Y"), ("AS", "Y")):
+    for prefix, period in (
+        ("MS", "M"),
+        ("ME", "M"),
+        ("QS", "Q"),
+        ("QE", "Q"),
+        ("YS", "Y"),
+        ("YE", "Y"),
+        ("AS", "Y"),
+    ):
         if base.startswith(prefix):
             return period
     return freq
@@ -35,7 +44,9 @@ def step_ordinals(times: pd.Index | None, *, kind: str | None, freq: str | None,
         elif isinstance(times, pd.PeriodIndex):
             ordinals = times.asi8.astype(np.int64)
         elif freq is not None:
-            ordinals = pd.DatetimeIndex(times).tz_localize(None).to_period(_period_freq(freq)).asi8.astype(np.int64)
+            ordinals = (
+                pd.DatetimeIndex(times).tz_localize(None).to_period(_period_freq(freq)).asi8.astype(np.int64)
+            )
         else:
             return np.arange(length, dtype=np.int64)
     except (TypeError, ValueError, AttributeError):  # an axis pandas cannot place on a calendar

@@ -15,6 +15,7 @@ The rules, in order (a flag always wins over a rule):
 3. Covariates: the other numeric columns (past covariates), unless turned off; columns not used
    are named in a warning.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,25 @@ from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-TIME_NAMES = {"date", "time", "timestamp", "datetime", "ds", "month", "year", "quarter", "period", "week", "day", "dt",
-              "t", "step", "index", "time_idx", "idx"}
+TIME_NAMES = {
+    "date",
+    "time",
+    "timestamp",
+    "datetime",
+    "ds",
+    "month",
+    "year",
+    "quarter",
+    "period",
+    "week",
+    "day",
+    "dt",
+    "t",
+    "step",
+    "index",
+    "time_idx",
+    "idx",
+}
 _MISSING = ("", "nan", "na", "null", "none")
 
 
@@ -46,8 +64,16 @@ class Roles:
     times: tuple | None = None
 
 
-def assign_roles(frame: pd.DataFrame, *, target: str | None, time_col: str | None, id_col: str | None,
-                 covariates: bool, date_format: str | None, source: str) -> Roles:
+def assign_roles(
+    frame: pd.DataFrame,
+    *,
+    target: str | None,
+    time_col: str | None,
+    id_col: str | None,
+    covariates: bool,
+    date_format: str | None,
+    source: str,
+) -> Roles:
     """The column roles of ``frame`` by the rules of the module docstring.
 
     Raises:
@@ -63,9 +89,13 @@ def assign_roles(frame: pd.DataFrame, *, target: str | None, time_col: str | Non
     if time_col is not None:
         times = parse_times(frame[time_col], column=time_col, source=source, date_format=date_format)
     else:
-        time_col, times = _detect_time_column(frame, exclude=listed | {target, id_col}, ids=ids, date_format=date_format, source=source)
+        time_col, times = _detect_time_column(
+            frame, exclude=listed | {target, id_col}, ids=ids, date_format=date_format, source=source
+        )
         if date_format is not None and time_col is None:
-            raise DataError(f"--date-format {date_format} was given but no column of {source} reads with it; name the time column with --time-col")
+            raise DataError(
+                f"--date-format {date_format} was given but no column of {source} reads with it; name the time column with --time-col"
+            )
     taken = {c for c in (time_col, id_col) if c}
     numeric = [c for c in columns if c not in taken and to_numeric(frame[c]) is not None]
     if wide == ["*"]:
@@ -75,49 +105,77 @@ def assign_roles(frame: pd.DataFrame, *, target: str | None, time_col: str | Non
     elif wide is not None:
         targets = wide
     else:
-        targets = [target if target is not None else _single_target(frame, numeric, taken, time_col=time_col, source=source)]
+        targets = [
+            target
+            if target is not None
+            else _single_target(frame, numeric, taken, time_col=time_col, source=source)
+        ]
     if taken & set(targets):
-        raise DataError(f"column {sorted(taken & set(targets))[0]!r} cannot be both the target and the time or id column")
+        raise DataError(
+            f"column {sorted(taken & set(targets))[0]!r} cannot be both the target and the time or id column"
+        )
     others = [c for c in numeric if c not in targets]
     ignored = [c for c in columns if c not in taken and c not in targets and c not in others]
     if ignored and covariates:
         log.warning("ignoring non-numeric column(s) %s of %s", ", ".join(ignored), source)
     if others and not covariates:
-        log.warning("ignoring numeric column(s) %s of %s: covariates are off (the model uses none)", ", ".join(others), source)
-    return Roles(targets=targets, time_col=time_col, id_col=id_col, covariates=others if covariates else [],
-                 wide=wide is not None, times=times)
+        log.warning(
+            "ignoring numeric column(s) %s of %s: covariates are off (the model uses none)",
+            ", ".join(others),
+            source,
+        )
+    return Roles(
+        targets=targets,
+        time_col=time_col,
+        id_col=id_col,
+        covariates=others if covariates else [],
+        wide=wide is not None,
+        times=times,
+    )
 
 
-def _wide_targets(target: str | None, columns: list[str], *, id_col: str | None, source: str) -> list[str] | None:
+def _wide_targets(
+    target: str | None, columns: list[str], *, id_col: str | None, source: str
+) -> list[str] | None:
     """``--target a,b,c`` -> [a, b, c]; ``--target all`` -> ['*']; a single column (even one named 'a,b') -> None."""
     if target is None or target in columns or not ("," in target or target.strip().lower() == "all"):
         return None
     if id_col is not None:
-        raise DataError(f"--target {target} reads one series per column (wide format) and --id-col one series per id "
-                        "(long format); pass only one of them")
+        raise DataError(
+            f"--target {target} reads one series per column (wide format) and --id-col one series per id "
+            "(long format); pass only one of them"
+        )
     if target.strip().lower() == "all":
         return ["*"]
     names = [name.strip() for name in target.split(",") if name.strip()]
     for name in names:
         if name not in columns:
-            raise DataError(f"target column {name!r} not found in {source}; columns are: {', '.join(columns)}")
+            raise DataError(
+                f"target column {name!r} not found in {source}; columns are: {', '.join(columns)}"
+            )
     if len(set(names)) < len(names):
         raise DataError(f"--target {target} names a column twice; list each series column once")
     return names
 
 
-def _single_target(frame: pd.DataFrame, numeric: list[str], taken: set, *, time_col: str | None, source: str) -> str:
+def _single_target(
+    frame: pd.DataFrame, numeric: list[str], taken: set, *, time_col: str | None, source: str
+) -> str:
     if len(numeric) == 1:
         return numeric[0]
     if numeric:
-        raise DataError(f"{source} has several numeric columns ({', '.join(numeric)}); choose one with --target")
+        raise DataError(
+            f"{source} has several numeric columns ({', '.join(numeric)}); choose one with --target"
+        )
     left = [c for c in frame.columns if c not in taken]
     if len(left) == 1:
         return left[0]  # the one candidate: numeric_or_error names its first bad cell
     if len(mostly := _mostly_numeric(frame, exclude=taken)) == 1:
         return mostly[0]  # numeric but for a few bad cells: the check names the row
     axis = f" ({time_col!r} is the time axis)" if time_col else ""
-    raise DataError(f"{source} has no numeric column to forecast; columns are: {', '.join(frame.columns)}{axis}")
+    raise DataError(
+        f"{source} has no numeric column to forecast; columns are: {', '.join(frame.columns)}{axis}"
+    )
 
 
 # ----------------------------------------------------------------------------- the time axis
@@ -176,7 +234,11 @@ def _is_step_counter(values: np.ndarray, ids) -> bool:
         return bool(steps[0] > 0 and (steps == steps[0]).all())
     steps = pd.Series(values).groupby(ids).diff()
     present = steps.notna()
-    return bool(present.any() and (steps[present] > 0).all() and steps[present].groupby(ids[present.to_numpy()]).nunique().le(1).all())
+    return bool(
+        present.any()
+        and (steps[present] > 0).all()
+        and steps[present].groupby(ids[present.to_numpy()]).nunique().le(1).all()
+    )
 
 
 def _mostly_times(column: pd.Series) -> bool:
@@ -248,5 +310,7 @@ def numeric_or_error(column: pd.Series, name: str, source: str) -> np.ndarray:
     inf = np.isinf(values)
     if inf.any():
         row = int(np.flatnonzero(inf)[0])
-        raise DataError(f"column {name!r} of {source} has an infinite value at row {row + 1}; replace it with a number or leave it empty")
+        raise DataError(
+            f"column {name!r} of {source} has an infinite value at row {row + 1}; replace it with a number or leave it empty"
+        )
     return values

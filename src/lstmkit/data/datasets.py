@@ -4,6 +4,7 @@ Wherever a command takes DATA it accepts a path or one of these names (``resolve
 To add a dataset, put its (optionally gzipped) files in ``bundled/``, its attribution in
 ``bundled/README.md``, and a :class:`Dataset` entry in ``REGISTRY``.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -61,7 +62,9 @@ def bundled_path(filename: str) -> Path:
     """A real path to a bundled file; gzipped files are decompressed once into a cache folder."""
     source = resources.files("lstmkit.data") / "bundled" / filename
     if not source.is_file():
-        raise DataError(f"bundled file {filename} is missing from this lstmkit installation; reinstall lstmkit")
+        raise DataError(
+            f"bundled file {filename} is missing from this lstmkit installation; reinstall lstmkit"
+        )
     with resources.as_file(source) as path:
         path = Path(path)
         if not filename.endswith(".gz"):
@@ -94,13 +97,19 @@ def resolve_dataset(name_or_path: str | Path, *, index: int = 0) -> Path:
     if key in REGISTRY:
         files = REGISTRY[key].files
         if not files:  # a corpus built on the fly (python-stdlib): only its own command reads it
-            raise DataError(f"{key!r} is a {REGISTRY[key].task} corpus, not a data file; use it as in: {REGISTRY[key].example}")
+            raise DataError(
+                f"{key!r} is a {REGISTRY[key].task} corpus, not a data file; use it as in: {REGISTRY[key].example}"
+            )
         if index >= len(files):
             raise DataError(f"bundled dataset {key!r} has {len(files)} file(s), not {index + 1}")
         return bundled_path(files[index])
     if path.suffix or "/" in str(name_or_path) or "\\" in str(name_or_path):
-        raise DataError(f"data file {name_or_path} not found; pass an existing file or a bundled dataset ({', '.join(REGISTRY)})")
-    raise DataError(f"{name_or_path!r} is neither a file nor a bundled dataset; bundled datasets are: {', '.join(REGISTRY)}")
+        raise DataError(
+            f"data file {name_or_path} not found; pass an existing file or a bundled dataset ({', '.join(REGISTRY)})"
+        )
+    raise DataError(
+        f"{name_or_path!r} is neither a file nor a bundled dataset; bundled datasets are: {', '.join(REGISTRY)}"
+    )
 
 
 def dataset_stem(name_or_path: str | Path) -> str:

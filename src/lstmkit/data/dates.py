@@ -9,6 +9,7 @@ impossible (a first field above 12) or less regular than the day-first one (dupl
 unevenly spaced or out of order times); whenever both readings are valid dates the reading
 chosen is stated in one warning line naming ``--date-format`` to override it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -82,19 +83,30 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     ranks = {fmt: _plausibility(stamps) for fmt, stamps in readings.items()}
     if ranks[month_first] is None and ranks[day_first] is None:
         return None  # not one layout throughout: the general parser names the bad cell
-    if ranks[day_first] is None or (ranks[month_first] is not None and ranks[month_first] >= ranks[day_first]):
+    if ranks[day_first] is None or (
+        ranks[month_first] is not None and ranks[month_first] >= ranks[day_first]
+    ):
         chosen, other = month_first, day_first
     else:
         chosen, other = day_first, month_first
     if ranks[other] is not None or chosen == day_first:
         stamps = readings[chosen]
         differ = np.flatnonzero((stamps.dt.day != stamps.dt.month).to_numpy())  # a cell whose reading matters
-        example, stamp = text.iloc[differ[0] if len(differ) else 0], stamps.iloc[differ[0] if len(differ) else 0]
+        example, stamp = (
+            text.iloc[differ[0] if len(differ) else 0],
+            stamps.iloc[differ[0] if len(differ) else 0],
+        )
         both = "could be read day or month first; " if ranks[other] is not None else ""
         log.warning(
             "dates in %r of %s %sread as %s (%s is %s); pass --date-format %s to read them %s",
-            column, source, both, _describe(chosen), example, stamp.strftime("%Y-%m-%d"),
-            other, "month first" if other == month_first else "day first",
+            column,
+            source,
+            both,
+            _describe(chosen),
+            example,
+            stamp.strftime("%Y-%m-%d"),
+            other,
+            "month first" if other == month_first else "day first",
         )
     return pd.DatetimeIndex(readings[chosen]), "datetime", chosen
 

@@ -1,5 +1,6 @@
 """Forecasting preprocessing fitted on training data: the log-transform choice, each series' scale,
 and the members' lookbacks (the window normalisation itself is in-graph, in ``ForecastNet``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,8 +52,12 @@ def auto_lookbacks(n: int, *, season: int, horizon: int, ensemble: int, lookback
             )
         return [lookback] * ensemble
     base = season if season > 1 else max(horizon, 4)
-    options = [lb for lb in (2 * base, 3 * base, int(1.5 * base)) if lb <= room] or [max(2, min(2 * base, room))]
+    options = [lb for lb in (2 * base, 3 * base, int(1.5 * base)) if lb <= room] or [
+        max(2, min(2 * base, room))
+    ]
     if options[0] < 2 or room < 2:
         need = horizon + max(8, 2 * horizon // 3) + 2
-        raise DataError(f"series too short: forecasting {horizon} steps needs at least {need} points, the shortest series has {n}")
+        raise DataError(
+            f"series too short: forecasting {horizon} steps needs at least {need} points, the shortest series has {n}"
+        )
     return [options[k % len(options)] for k in range(ensemble)]

@@ -6,6 +6,7 @@ from a UEA/UCR ``.ts`` file (:mod:`lstmkit.data.ts_format`), a long CSV (one row
 step) or a bundled dataset name. :func:`pad_sequences` and :func:`channel_stats` are the numeric
 helpers the classifier uses.
 """
+
 from __future__ import annotations
 
 import logging
@@ -75,7 +76,9 @@ def natural_order(labels: Sequence[str]) -> list[str]:
         return sorted(unique, key=lambda s: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s)])
 
 
-def pad_sequences(series: Sequence[np.ndarray], *, length: int | None = None, value: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def pad_sequences(
+    series: Sequence[np.ndarray], *, length: int | None = None, value: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Stack ``(T_i, F)`` arrays into ``(N, T, F)``, padding the end of each with ``value``.
 
     Args:
@@ -116,7 +119,9 @@ def channel_stats(series: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
 
 
 def _column_error(column: str, role: str, flag: str, path: Path, columns: Sequence[str]) -> DataError:
-    return DataError(f"{role} column {column!r} not found in {path.name}; columns are: {', '.join(map(str, columns))}; pass {flag}")
+    return DataError(
+        f"{role} column {column!r} not found in {path.name}; columns are: {', '.join(map(str, columns))}; pass {flag}"
+    )
 
 
 _MISSING_CELLS = ("", "?", "NA", "NaN", "nan", "null", "NULL")
@@ -173,7 +178,9 @@ def read_long_csv(
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
-    frame = _typed(read_table(path), text=(id_col, label_col))  # encodings, delimiters, junk: the CSV reader's checks
+    frame = _typed(
+        read_table(path), text=(id_col, label_col)
+    )  # encodings, delimiters, junk: the CSV reader's checks
     columns = list(frame.columns)
     if id_col not in frame:
         raise _column_error(id_col, "id", "--id-col", path, columns)
@@ -205,7 +212,9 @@ def read_long_csv(
             try:
                 order = pd.to_datetime(order)
             except (ValueError, TypeError):
-                raise DataError(f"time column {time_col!r} in {path.name} holds neither numbers nor dates") from None
+                raise DataError(
+                    f"time column {time_col!r} in {path.name} holds neither numbers nor dates"
+                ) from None
         frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
     series, labels = [], []
     ids = [str(c) for c in case_ids]
@@ -214,8 +223,10 @@ def read_long_csv(
         values = group[features].to_numpy(dtype=np.float32)  # (T_i, F)
         if np.isinf(values).any():
             column = features[int(np.flatnonzero(np.isinf(values).any(axis=0))[0])]
-            raise DataError(f"{path.name}: case {case_id!r} has an infinite value in column {column!r}; "
-                            "leave the cell empty for a missing value")
+            raise DataError(
+                f"{path.name}: case {case_id!r} has an infinite value in column {column!r}; "
+                "leave the cell empty for a missing value"
+            )
         series.append(values)
         if has_labels:
             values = group[label_col].dropna().unique()
@@ -264,9 +275,13 @@ def read_sequences(
     if suffixes.endswith(".ts") or suffixes.endswith(".ts.gz"):
         data = read_ts(path)
         if require_labels and data.labels is None:
-            raise DataError(f"{path.name} has no class labels (@classLabel false); evaluating needs labelled data")
+            raise DataError(
+                f"{path.name} has no class labels (@classLabel false); evaluating needs labelled data"
+            )
         return data
-    return read_long_csv(path, id_col=id_col, label_col=label_col, time_col=time_col, require_labels=require_labels)
+    return read_long_csv(
+        path, id_col=id_col, label_col=label_col, time_col=time_col, require_labels=require_labels
+    )
 
 
 def _resolve(source: str | Path, *, split: str) -> Path:

@@ -16,6 +16,7 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
 Column roles (which column is the time axis, the target, the ids) are decided later, in
 :mod:`lstmkit.data.columns`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,7 +50,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"data file {path} not found; pass a CSV or Parquet file or a bundled dataset name (see 'lstmkit datasets')")
+        raise DataError(
+            f"data file {path} not found; pass a CSV or Parquet file or a bundled dataset name (see 'lstmkit datasets')"
+        )
     if path.is_dir():
         raise DataError(f"{path} is a folder; pass a CSV or Parquet file")
     size = path.stat().st_size
@@ -61,7 +64,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         try:
             frame = pd.read_parquet(path)
         except ImportError:
-            raise DataError("reading Parquet needs pyarrow: pip install pyarrow (or save the data as CSV)") from None
+            raise DataError(
+                "reading Parquet needs pyarrow: pip install pyarrow (or save the data as CSV)"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file for the user
             raise DataError(f"{path} is not a readable Parquet file ({_first_line(exc)})") from None
     elif size > _BIG_CSV_BYTES:
@@ -94,9 +99,13 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
     text, _ = _decode(path, raw)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except pd.errors.ParserError as exc:
-        raise DataError(f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting") from None
+        raise DataError(
+            f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
     return decode_numbers(frame, delimiter=delimiter)

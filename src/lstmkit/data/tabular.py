@@ -10,6 +10,7 @@ and its time stamps, plus what is needed to label future times in the input's ow
 quarters). Every problem a user can fix raises :class:`~lstmkit.errors.DataError` naming the
 column, row or value and the fix.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,7 +24,13 @@ import pandas as pd
 from lstmkit.data.columns import assign_roles, numeric_or_error
 from lstmkit.data.tables import read_table  # noqa: F401 - re-exported: other jobs read tables from here
 from lstmkit.data.timeaxis import (  # noqa: F401 - choose_season and season_from_freq re-exported
-    SEASON_BY_FREQ, choose_season, future_labels, parse_times, regularise, season_from_freq, time_order,
+    SEASON_BY_FREQ,
+    choose_season,
+    future_labels,
+    parse_times,
+    regularise,
+    season_from_freq,
+    time_order,
 )
 from lstmkit.errors import DataError
 
@@ -63,7 +70,9 @@ class SeriesData:
     time_kind: str | None = None
     time_format: str | None = None
     source: str = "data"
-    date_format: str | None = None  # the strftime format the time cells were read with, when not the generic parser's
+    date_format: str | None = (
+        None  # the strftime format the time cells were read with, when not the generic parser's
+    )
     wide: bool = False  # one series per target column; ids are the column names
 
     @property
@@ -74,15 +83,26 @@ class SeriesData:
         """Labels of the ``horizon`` time steps after the end of ``series``, in the input's style."""
         if series.times is None or self.time_kind is None:
             return None
-        step = int(series.times[1] - series.times[0]) if self.time_kind == "index" and len(series.times) > 1 else 1
-        return future_labels(series.times[-1], horizon, kind=self.time_kind, freq=self.freq, fmt=self.time_format, step=step)
+        step = (
+            int(series.times[1] - series.times[0])
+            if self.time_kind == "index" and len(series.times) > 1
+            else 1
+        )
+        return future_labels(
+            series.times[-1], horizon, kind=self.time_kind, freq=self.freq, fmt=self.time_format, step=step
+        )
 
     def describe(self) -> dict[str, Any]:
         """The column roles and time axis, JSON-ready (saved in the model's config.json)."""
         return {
-            "target": self.target, "time_col": self.time_col, "id_col": None if self.wide else self.id_col,
-            "covariates": list(self.covariate_names), "freq": self.freq,
-            "time_kind": self.time_kind, "time_format": self.time_format, "date_format": self.date_format,
+            "target": self.target,
+            "time_col": self.time_col,
+            "id_col": None if self.wide else self.id_col,
+            "covariates": list(self.covariate_names),
+            "freq": self.freq,
+            "time_kind": self.time_kind,
+            "time_format": self.time_format,
+            "date_format": self.date_format,
         }
 
 
@@ -127,11 +147,21 @@ def load_series(
         frame, name = read_table(path), Path(path).name
     if fill not in ("interpolate", "error", "keep"):
         raise DataError(f"fill must be 'interpolate', 'error' or 'keep', got {fill!r}")
-    roles = assign_roles(frame, target=target, time_col=time_col, id_col=id_col, covariates=covariates,
-                         date_format=date_format, source=name)
+    roles = assign_roles(
+        frame,
+        target=target,
+        time_col=time_col,
+        id_col=id_col,
+        covariates=covariates,
+        date_format=date_format,
+        source=name,
+    )
     values = {c: numeric_or_error(frame[c], c, name) for c in roles.targets}
-    cov = (np.column_stack([numeric_or_error(frame[c], c, name) for c in roles.covariates]) if roles.covariates
-           else np.zeros((len(frame), 0)))
+    cov = (
+        np.column_stack([numeric_or_error(frame[c], c, name) for c in roles.covariates])
+        if roles.covariates
+        else np.zeros((len(frame), 0))
+    )
     times, kind, fmt = roles.times or (None, None, None)
     ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
     del frame  # the columns needed are arrays now; let a large table go
@@ -143,8 +173,19 @@ def load_series(
         parts = [(None, None, values[roles.targets[0]])]
     series, freqs, moved = [], set(), False
     for label, rows, column in parts:
-        one, freq, sorted_now = _one_series(label, rows, column, cov, times, kind=kind, fmt=fmt, fill=fill, source=name,
-                                            target=label if roles.wide else roles.targets[0], time_col=roles.time_col)
+        one, freq, sorted_now = _one_series(
+            label,
+            rows,
+            column,
+            cov,
+            times,
+            kind=kind,
+            fmt=fmt,
+            fill=fill,
+            source=name,
+            target=label if roles.wide else roles.targets[0],
+            time_col=roles.time_col,
+        )
         series.append(one)
         freqs.add(freq)
         moved |= sorted_now
@@ -152,15 +193,30 @@ def load_series(
         log.warning("rows of %s are not in time order; sorted them by %r", name, roles.time_col)
     freqs.discard(None)
     if len(freqs) > 1:
-        raise DataError(f"the series in {name} have different frequencies ({', '.join(sorted(map(str, freqs)))}); forecast them separately")
-    written = fmt if kind in ("month", "datetime") and fmt not in _GENERIC_FORMATS else None  # read with a format
-    return SeriesData(series=series, target=",".join(roles.targets), time_col=roles.time_col,
-                      id_col=WIDE_ID if roles.wide else id_col, covariate_names=roles.covariates,
-                      freq=freqs.pop() if freqs else None, time_kind=kind, time_format=fmt, source=name,
-                      date_format=date_format or written, wide=roles.wide)
+        raise DataError(
+            f"the series in {name} have different frequencies ({', '.join(sorted(map(str, freqs)))}); forecast them separately"
+        )
+    written = (
+        fmt if kind in ("month", "datetime") and fmt not in _GENERIC_FORMATS else None
+    )  # read with a format
+    return SeriesData(
+        series=series,
+        target=",".join(roles.targets),
+        time_col=roles.time_col,
+        id_col=WIDE_ID if roles.wide else id_col,
+        covariate_names=roles.covariates,
+        freq=freqs.pop() if freqs else None,
+        time_kind=kind,
+        time_format=fmt,
+        source=name,
+        date_format=date_format or written,
+        wide=roles.wide,
+    )
 
 
-def _one_series(label, rows, column, cov, times, *, kind, fmt, fill, source, target, time_col) -> tuple[Series, Any, bool]:
+def _one_series(
+    label, rows, column, cov, times, *, kind, fmt, fill, source, target, time_col
+) -> tuple[Series, Any, bool]:
     """One series' arrays in time order, regular, with gaps filled per ``fill``; and its frequency, and whether rows moved."""
     where = f" of series {label!r}" if label is not None else ""
     whole = rows is None  # the whole column: its arrays as they are, no copy
@@ -173,7 +229,9 @@ def _one_series(label, rows, column, cov, times, *, kind, fmt, fill, source, tar
             rows = order if whole else rows[order]
             t, y, x, moved = t[order], y[order], x[order], True
         rows = np.arange(len(y)) if rows is None else rows
-        t, y, x, freq = regularise(t, y, x, rows=rows, kind=kind, where=where, source=source, column=time_col, fmt=fmt)
+        t, y, x, freq = regularise(
+            t, y, x, rows=rows, kind=kind, where=where, source=source, column=time_col, fmt=fmt
+        )
     y, x = _fill_gaps(y, x, fill=fill, where=where, source=source, target=target)
     return Series(id=label, target=y, covariates=x, times=t), freq, moved
 
@@ -192,11 +250,23 @@ def _fill_gaps(y, x, *, fill, where, source, target):
             raise DataError(f"column {target!r}{where} of {source} has no values")
         if fill == "keep":  # filled later, by impute(), inside whatever part a model is given
             if count:
-                log.warning("%d missing value(s) in %r%s of %s: each model fills them by linear interpolation from "
-                            "the data it is given (a hold-out is cut first)", count, target, where, source)
+                log.warning(
+                    "%d missing value(s) in %r%s of %s: each model fills them by linear interpolation from "
+                    "the data it is given (a hold-out is cut first)",
+                    count,
+                    target,
+                    where,
+                    source,
+                )
             return y, x
         if count and fill != "quiet":
-            log.warning("%d missing value(s) in %r%s of %s filled by linear interpolation", count, target, where, source)
+            log.warning(
+                "%d missing value(s) in %r%s of %s filled by linear interpolation",
+                count,
+                target,
+                where,
+                source,
+            )
         y = pd.Series(y).interpolate(limit_direction="both").to_numpy()
         if x.size:
             x = pd.DataFrame(x).interpolate(limit_direction="both").fillna(0.0).to_numpy()
@@ -213,7 +283,9 @@ def impute(data: SeriesData) -> SeriesData:
     for s in data.series:
         where = f" of series {s.id!r}" if s.id is not None else ""
         target = s.id if data.wide else data.target
-        y, x = _fill_gaps(s.target, s.covariates, fill="quiet", where=where, source=data.source, target=target)  # said at read
+        y, x = _fill_gaps(
+            s.target, s.covariates, fill="quiet", where=where, source=data.source, target=target
+        )  # said at read
         series.append(Series(id=s.id, target=y, covariates=x, times=s.times))
     return replace(data, series=series)
 
@@ -221,4 +293,3 @@ def impute(data: SeriesData) -> SeriesData:
 def missing_count(data: SeriesData) -> int:
     """How many target values of ``data`` are missing (NaN)."""
     return int(sum(np.isnan(s.target).sum() for s in data.series))
-

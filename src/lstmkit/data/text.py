@@ -5,6 +5,7 @@ Unknown characters and tokens never raise: they map to a reserved ``<unk>`` id, 
 reads any text; what that costs is the caller's business (the language model charges the
 probability it gives ``<unk>``; the classifier learns an embedding for it).
 """
+
 from __future__ import annotations
 
 import re
@@ -64,7 +65,9 @@ def python_stdlib_corpus(*, max_chars: int = STDLIB_MAX_CHARS) -> str:
         parts.append(source)
         total += len(source) + 2
     if not parts:
-        raise DataError(f"found no standard-library sources under {root}; pass a text file instead of {PYTHON_STDLIB!r}")
+        raise DataError(
+            f"found no standard-library sources under {root}; pass a text file instead of {PYTHON_STDLIB!r}"
+        )
     return "\n\n".join(parts)
 
 
@@ -177,7 +180,12 @@ class Tokenizer:
 
     @classmethod
     def fit(
-        cls, texts: Iterable[str], *, mode: str = "word", min_count: int = 2, max_size: int = 20000,
+        cls,
+        texts: Iterable[str],
+        *,
+        mode: str = "word",
+        min_count: int = 2,
+        max_size: int = 20000,
         lowercase: bool = True,
     ) -> Tokenizer:
         """Build the vocabulary: tokens seen at least ``min_count`` times, the ``max_size`` most frequent.
@@ -255,8 +263,13 @@ class TextTable:
     label_col: str | None = None
 
 
-def read_text_table(source: str | Path, *, text_col: str | None = None, label_col: str | None = None,
-                    require_labels: bool = False) -> TextTable:
+def read_text_table(
+    source: str | Path,
+    *,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    require_labels: bool = False,
+) -> TextTable:
     """Read a CSV (or Parquet) file with a text column and a label column.
 
     A column not named is detected when that is unambiguous: the label column is the one named
@@ -291,9 +304,13 @@ def read_text_table(source: str | Path, *, text_col: str | None = None, label_co
         elif text_col is not None and len(others) == 1:
             label_col = others[0]
         elif require_labels:
-            raise DataError(f"cannot tell which column of {name} holds the labels; columns are: {listing}; pass --label-col")
+            raise DataError(
+                f"cannot tell which column of {name} holds the labels; columns are: {listing}; pass --label-col"
+            )
     if text_col is None:
-        text_col = _detect_text_column(frame, [c for c in columns if c != label_col], name=name, listing=listing)
+        text_col = _detect_text_column(
+            frame, [c for c in columns if c != label_col], name=name, listing=listing
+        )
     texts = ["" if v is None else str(v) for v in frame[text_col].tolist()]
     labels = None
     if label_col is not None:
@@ -301,7 +318,9 @@ def read_text_table(source: str | Path, *, text_col: str | None = None, label_co
         missing = [i for i, v in enumerate(labels) if v == "" or v.lower() == "nan"]
         if missing and require_labels:
             rows = ", ".join(str(i + 2) for i in missing[:5])
-            raise DataError(f"{name}: column {label_col!r} is empty on line(s) {rows}; every training row needs a label")
+            raise DataError(
+                f"{name}: column {label_col!r} is empty on line(s) {rows}; every training row needs a label"
+            )
     return TextTable(texts=texts, labels=labels, name=name, text_col=text_col, label_col=label_col)
 
 
@@ -317,4 +336,6 @@ def _detect_text_column(frame, candidates: list[str], *, name: str, listing: str
     ranked = sorted(candidates, key=lambda c: -lengths[c])
     if lengths[ranked[0]] >= 2 * max(lengths[ranked[1]], 1.0):
         return ranked[0]
-    raise DataError(f"cannot tell which column of {name} holds the text; columns are: {listing}; pass --text-col")
+    raise DataError(
+        f"cannot tell which column of {name} holds the text; columns are: {listing}; pass --text-col"
+    )

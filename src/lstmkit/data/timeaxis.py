@@ -7,6 +7,7 @@ integers; other times are timestamps with an inferred pandas frequency, written 
 cells' own format (:mod:`lstmkit.data.dates`). Missing steps become NaN rows (filled later,
 with a warning).
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,14 +23,27 @@ from lstmkit.errors import DataError
 log = logging.getLogger("lstmkit.data.tabular")
 
 # Frequency prefix (pandas offset alias) -> season length used when --season is not given.
-SEASON_BY_FREQ = {"M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "W": 52, "D": 7, "B": 5, "h": 24, "H": 24}
+SEASON_BY_FREQ = {
+    "M": 12,
+    "MS": 12,
+    "ME": 12,
+    "Q": 4,
+    "QS": 4,
+    "QE": 4,
+    "W": 52,
+    "D": 7,
+    "B": 5,
+    "h": 24,
+    "H": 24,
+}
 _QUARTER = re.compile(r"^\s*(\d{4})\s*[-/ ]?\s*[Qq]([1-4])\s*$")
 _WARNED: set = set()
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
 
 
-def parse_times(column_values: pd.Series, *, column: str = "time", source: str = "data",
-                date_format: str | None = None) -> tuple[pd.Index, str, str | None]:
+def parse_times(
+    column_values: pd.Series, *, column: str = "time", source: str = "data", date_format: str | None = None
+) -> tuple[pd.Index, str, str | None]:
     """Parse a time column; returns ``(times, kind, fmt)``.
 
     ``kind`` is ``"year"`` (four-digit integers, an int64 Index of years), ``"index"`` (other
@@ -44,21 +58,27 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
     Raises:
         DataError: empty cells or values that are not times.
     """
-    if pd.api.types.is_datetime64_any_dtype(column_values):  # already typed (Parquet, large CSVs): no strings to read
+    if pd.api.types.is_datetime64_any_dtype(
+        column_values
+    ):  # already typed (Parquet, large CSVs): no strings to read
         return _typed_times(column_values, column=column, source=source)
     if pd.api.types.is_numeric_dtype(column_values) and not pd.api.types.is_bool_dtype(column_values):
         return _integer_times(column_values.to_numpy(dtype=np.float64), column=column, source=source)
     text = column_values.astype(str).str.strip()
     if (text == "").any() or text.str.lower().isin(["nan", "nat"]).any():
         row = int(np.flatnonzero(((text == "") | text.str.lower().isin(["nan", "nat"])).to_numpy())[0])
-        raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
+        raise DataError(
+            f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
+        )
     if date_format is not None:
         return parse_with_format(text, date_format, column=column, source=source)
     if text.str.fullmatch(r"-?\d+(\.0+)?").all():
         return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
     quarter = text.str.extract(_QUARTER)
     if quarter.notna().all().all():
-        periods = pd.PeriodIndex([pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in quarter.to_numpy()])
+        periods = pd.PeriodIndex(
+            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in quarter.to_numpy()]
+        )
         return periods, "quarter", None
     if text.str.match(_MONTH).all():
         try:
@@ -71,7 +91,9 @@ def parse_times(column_values: pd.Series, *, column: str = "time", source: str =
             return parsed
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all():  # epoch seconds are too ambiguous to guess
-        raise DataError(f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31")
+        raise DataError(
+            f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
+        )
     try:
         stamps = pd.to_datetime(text, format="mixed")
     except (ValueError, TypeError, OverflowError):
@@ -93,9 +115,13 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
     missing = np.isnan(values)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
+        raise DataError(
+            f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
+        )
     if (values % 1 != 0).any():  # epoch seconds and other fractions are too ambiguous to guess
-        raise DataError(f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31")
+        raise DataError(
+            f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
+        )
     numbers = pd.Index(values.astype(np.int64), dtype="int64")
     return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
@@ -104,7 +130,9 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
     missing = values.isna().to_numpy()
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time")
+        raise DataError(
+            f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
+        )
     index = pd.DatetimeIndex(values)
     if index.tz is not None:
         index = index.tz_convert(None)
@@ -127,17 +155,35 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
     if (diffs == 0).any():
         i = int(np.flatnonzero(diffs == 0)[0])
         first, second = sorted((int(rows[i]) + 1, int(rows[i + 1]) + 1))
-        fix = "keep one row per time step" + ("" if where else ", or pass --id-col if the file holds several series")
-        raise DataError(f"time {time_label(t[i], kind, fmt)} appears twice (rows {first} and {second}) in {column!r}{where} of {source}; {fix}")
+        fix = "keep one row per time step" + (
+            "" if where else ", or pass --id-col if the file holds several series"
+        )
+        raise DataError(
+            f"time {time_label(t[i], kind, fmt)} appears twice (rows {first} and {second}) in {column!r}{where} of {source}; {fix}"
+        )
     if kind in ("year", "index"):
         step = int(np.min(diffs)) if len(diffs) else 1
         freq = (f"{step}Y" if step > 1 else "Y") if kind == "year" else None
         full = np.arange(order[0], order[-1] + 1, step)
-        return _reindex(t, y, x, order, full, lambda o: pd.Index(o, dtype="int64"), freq, where, source, column, step)
+        return _reindex(
+            t, y, x, order, full, lambda o: pd.Index(o, dtype="int64"), freq, where, source, column, step
+        )
     if kind in ("month", "quarter"):
         full = np.arange(order[0], order[-1] + 1)
         freq = "M" if kind == "month" else "Q"
-        return _reindex(t, y, x, order, full, lambda o: pd.period_range(t[0], periods=len(o), freq=freq), freq, where, source, column, 1)
+        return _reindex(
+            t,
+            y,
+            x,
+            order,
+            full,
+            lambda o: pd.period_range(t[0], periods=len(o), freq=freq),
+            freq,
+            where,
+            source,
+            column,
+            1,
+        )
     if len(t) < 3:
         return t, y, x, None
     even = len(diffs) > 1000 and (diffs == diffs[0]).all()
@@ -146,7 +192,9 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
         step = pd.Series(np.diff(t.values)).mode().iloc[0]  # a Timedelta, whatever the index's unit
         freq = _infer_freq(pd.DatetimeIndex([t[0] + k * pd.Timedelta(step) for k in range(4)]))
         if freq is None:
-            raise DataError(f"cannot infer a regular frequency from {column!r}{where} of {source}; the time steps must be evenly spaced")
+            raise DataError(
+                f"cannot infer a regular frequency from {column!r}{where} of {source}; the time steps must be evenly spaced"
+            )
         full_index = pd.date_range(t[0], t[-1], freq=freq)
         if not t.isin(full_index).all():
             raise DataError(
@@ -171,14 +219,18 @@ def _reindex(t, y, x, order, full, make, freq, where, source, column, step):
         position = full.get_indexer(t)
     else:
         if ((order - order[0]) % step).any():
-            raise DataError(f"times in {column!r}{where} of {source} are irregular; resample the data to a regular frequency")
+            raise DataError(
+                f"times in {column!r}{where} of {source} are irregular; resample the data to a regular frequency"
+            )
         position = ((order - order[0]) // step).astype(int)
         new_index = make(full) if make is not None else full
     n = len(new_index)
     if n == len(t):
         return t, y, x, freq
     if n > 2 * len(t):
-        raise DataError(f"times in {column!r}{where} of {source} are irregular (more gaps than data); resample the data to a regular frequency")
+        raise DataError(
+            f"times in {column!r}{where} of {source} are irregular (more gaps than data); resample the data to a regular frequency"
+        )
     log.warning("%d missing time step(s) in %s%s; they are treated as gaps", n - len(t), source, where)
     y_full = np.full(n, np.nan)
     y_full[position] = y
@@ -207,7 +259,9 @@ def time_label(value, kind: str | None, fmt: str | None) -> str:
 # ----------------------------------------------------------------------------- future times, season
 
 
-def future_labels(last, horizon: int, *, kind: str, freq: str | None, fmt: str | None, step: int = 1) -> list[Any]:
+def future_labels(
+    last, horizon: int, *, kind: str, freq: str | None, fmt: str | None, step: int = 1
+) -> list[Any]:
     """The ``horizon`` time labels after ``last`` in the style of the input column (``step``: of an integer index)."""
     if kind == "year":
         step = int(freq[:-1]) if freq and freq[:-1].isdigit() else 1
@@ -217,7 +271,10 @@ def future_labels(last, horizon: int, *, kind: str, freq: str | None, fmt: str |
     if kind == "quarter":
         return [f"{p.year}-Q{p.quarter}" for p in (last + k for k in range(1, horizon + 1))]
     if kind == "month":
-        return [p.strftime(fmt) if fmt else f"{p.year:04d}-{p.month:02d}" for p in (last + k for k in range(1, horizon + 1))]
+        return [
+            p.strftime(fmt) if fmt else f"{p.year:04d}-{p.month:02d}"
+            for p in (last + k for k in range(1, horizon + 1))
+        ]
     if freq is None:
         return [None] * horizon
     stamps = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
@@ -259,10 +316,16 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
                 f"horizon {horizon}); the shortest series has {n}; use a shorter season or --season 1"
             )
         if season > 1 and n < 2 * season + horizon and (data.source, season, n) not in _WARNED:
-            _WARNED.add((data.source, season, n))  # short: kept, with shorter windows and more weight on the references
-            log.warning("note: the shortest series has %d points, fewer than two seasons of %d plus the horizon %d; "
-                        "the LSTM reads shorter windows and the classical references carry more of the forecast",
-                        n, season, horizon)
+            _WARNED.add(
+                (data.source, season, n)
+            )  # short: kept, with shorter windows and more weight on the references
+            log.warning(
+                "note: the shortest series has %d points, fewer than two seasons of %d plus the horizon %d; "
+                "the LSTM reads shorter windows and the classical references carry more of the forecast",
+                n,
+                season,
+                horizon,
+            )
         return season
     inferred = season_from_freq(data.freq, data.time_kind)
     if inferred > 1 and n < 2 * inferred + horizon:

@@ -9,6 +9,7 @@ Supported: univariate and multivariate, equal and unequal length, missing values
 labels. Refused with a clear error: the ``@timeStamps true`` layout ``(t,v),(t,v)`` and
 regression targets (``@targetLabel true``).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -47,7 +48,9 @@ def _parse_channel(text: str, *, where: str, channel: int) -> np.ndarray:
                 "values must be numbers, '?' for missing"
             ) from None
         if math.isinf(value):
-            raise DataError(f"{where}: channel {channel + 1} has an infinite value {item!r}; use '?' for a missing value")
+            raise DataError(
+                f"{where}: channel {channel + 1} has an infinite value {item!r}; use '?' for a missing value"
+            )
         out.append(value)
     return np.asarray(out, dtype=np.float32)
 
@@ -99,20 +102,26 @@ def read_ts(path: str | Path) -> SequenceData:
             continue
         if not in_data:
             if not line.startswith("@"):
-                raise DataError(f"{where}: expected a header tag such as @problemName or @data before the data, got {line[:40]!r}")
+                raise DataError(
+                    f"{where}: expected a header tag such as @problemName or @data before the data, got {line[:40]!r}"
+                )
             tag, _, value = line[1:].partition(" ")
             tag = tag.lower()
             if tag == "data":
                 in_data = True
                 if has_labels is None:
-                    raise DataError(f"{where}: the header has no @classLabel tag; add '@classLabel true <labels>' or '@classLabel false'")
+                    raise DataError(
+                        f"{where}: the header has no @classLabel tag; add '@classLabel true <labels>' or '@classLabel false'"
+                    )
                 if header.get("timestamps"):
                     raise DataError(
                         f"{where}: @timeStamps true files (values written as (time,value) pairs) are not supported; "
                         "convert to a long CSV with --time-col"
                     )
                 if header.get("targetlabel"):
-                    raise DataError(f"{where}: @targetLabel true marks a regression file; lstmkit classify needs class labels")
+                    raise DataError(
+                        f"{where}: @targetLabel true marks a regression file; lstmkit classify needs class labels"
+                    )
                 n_channels = header.get("dimensions")  # type: ignore[assignment]
                 if n_channels is None and header.get("univariate"):
                     n_channels = 1
@@ -129,7 +138,9 @@ def read_ts(path: str | Path) -> SequenceData:
                 try:
                     header[tag] = int(value)
                 except ValueError:
-                    raise DataError(f"{where}: @{line[1:].split()[0]} must be an integer, got {value.strip()!r}") from None
+                    raise DataError(
+                        f"{where}: @{line[1:].split()[0]} must be an integer, got {value.strip()!r}"
+                    ) from None
             elif tag in ("problemname",):
                 header[tag] = value.strip()
             else:
@@ -147,14 +158,20 @@ def read_ts(path: str | Path) -> SequenceData:
             if not label:
                 raise DataError(f"{where}: the class label after the last ':' is empty")
             if declared is not None and label not in declared:
-                raise DataError(f"{where}: class label {label!r} is not among the declared @classLabel values {', '.join(declared)}")
+                raise DataError(
+                    f"{where}: class label {label!r} is not among the declared @classLabel values {', '.join(declared)}"
+                )
             labels.append(label)
         if "(" in line:
-            raise DataError(f"{where}: values written as (time,value) pairs are not supported; convert to a long CSV with --time-col")
+            raise DataError(
+                f"{where}: values written as (time,value) pairs are not supported; convert to a long CSV with --time-col"
+            )
         if n_channels is None:
             n_channels = len(fields)
         if len(fields) != n_channels:
-            raise DataError(f"{where}: expected {n_channels} channel(s) separated by ':', found {len(fields)}")
+            raise DataError(
+                f"{where}: expected {n_channels} channel(s) separated by ':', found {len(fields)}"
+            )
         channels = [_parse_channel(text, where=where, channel=c) for c, text in enumerate(fields)]
         length = max(len(c) for c in channels)
         case = np.full((length, n_channels), np.nan, dtype=np.float32)  # (T, F)

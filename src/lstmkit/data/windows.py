@@ -5,6 +5,7 @@ view of every window of ``length`` steps (no copy), and a batch is that view ind
 valid starts (windows never cross from one series into the next). Memory stays that of the
 series itself, so a series of millions of points trains in bounded memory.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ class WindowIndex:
         return (offset + stride * torch.arange(self.per_epoch, dtype=torch.float64)).long().clamp_(max=n - 1)
 
 
-def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction: float,
-                  max_windows: int = 0) -> WindowIndex:
+def window_starts(
+    lengths: list[int], *, length: int, horizon: int, val_fraction: float, max_windows: int = 0
+) -> WindowIndex:
     """Starts of every window of ``length`` steps (input + horizon) in each series.
 
     The last ``val_fraction`` of each series' windows are for validation; the ``horizon - 1``
@@ -54,7 +56,7 @@ def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction
     """
     train, val = [], []
     offset = 0
-    for s, n in enumerate(lengths):
+    for n in lengths:
         count = n - length + 1
         if count > 0:
             starts = torch.arange(offset, offset + count)
@@ -72,8 +74,13 @@ def window_starts(lengths: list[int], *, length: int, horizon: int, val_fraction
     bounds = torch.tensor([0] + list(torch.tensor(lengths).cumsum(0)))
     ends = bounds[1:].contiguous()
     series_of = lambda t: torch.bucketize(t.contiguous(), ends, right=True)  # noqa: E731
-    return WindowIndex(train=train_t, val=val_t, train_series=series_of(train_t), val_series=series_of(val_t),
-                       per_epoch=min(len(train_t), max_windows) if max_windows else len(train_t))
+    return WindowIndex(
+        train=train_t,
+        val=val_t,
+        train_series=series_of(train_t),
+        val_series=series_of(val_t),
+        per_epoch=min(len(train_t), max_windows) if max_windows else len(train_t),
+    )
 
 
 def gather_windows(values: torch.Tensor, starts: torch.Tensor, length: int) -> torch.Tensor:

@@ -6,6 +6,7 @@ season and windows never see the hold-out; the classical references are fitted o
 ``rolling_origin`` (``lstmkit evaluate --backtest K``) scores an already trained model without
 retraining it, and says how many of the scored points it saw in training.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,13 +39,27 @@ def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]
     """``data`` without the last ``drop`` points of each series, and those points (the truth, NaN where missing)."""
     if drop <= 0:
         return data, [np.zeros(0) for _ in data.series]
-    short = [dataclasses.replace(s, target=s.target[:-drop], covariates=s.covariates[:-drop],
-                                 times=s.times[:-drop] if s.times is not None else None) for s in data.series]
+    short = [
+        dataclasses.replace(
+            s,
+            target=s.target[:-drop],
+            covariates=s.covariates[:-drop],
+            times=s.times[:-drop] if s.times is not None else None,
+        )
+        for s in data.series
+    ]
     return dataclasses.replace(data, series=short), [s.target[-drop:] for s in data.series]
 
 
-def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.ndarray | dict[str, np.ndarray], *,
-          season: int, quantiles: tuple[float, ...] = (), ids: list | None = None) -> dict[str, Any]:
+def score(
+    histories: list[np.ndarray],
+    truths: list[np.ndarray],
+    forecasts: np.ndarray | dict[str, np.ndarray],
+    *,
+    season: int,
+    quantiles: tuple[float, ...] = (),
+    ids: list | None = None,
+) -> dict[str, Any]:
     """Metrics of the LSTM forecasts (S, H, 1 + Q) (or several, by name) and of every classical reference,
     averaged over series.
 
@@ -68,22 +83,36 @@ def score(histories: list[np.ndarray], truths: list[np.ndarray], forecasts: np.n
         for name, out in methods.items():
             row = point_metrics(truth[seen], out[i, seen, 0], insample=hist, season=season)
             if quantiles:
-                row.update(quantile_metrics(truth[seen], {q: out[i, seen, 1 + j] for j, q in enumerate(quantiles)}))
+                row.update(
+                    quantile_metrics(truth[seen], {q: out[i, seen, 1 + j] for j, q in enumerate(quantiles)})
+                )
             per_method[name].append(row)
     if not any(per_method.values()):
         raise DataError(f"every one of the last {H} points is missing; nothing to score the hold-out on")
     labels = [str(s) if s is not None else "series" for s in (ids or [None] * len(histories))]
-    scores = {name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()}
+    scores = {
+        name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()
+    }
     references = {
-        name: {"forms": dict(zip(labels, ref.forms)) if len(labels) > 1 else ref.forms[0],
-               "fallbacks": {labels[i]: why for i, why in ref.fallbacks.items()}}
+        name: {
+            "forms": dict(zip(labels, ref.forms)) if len(labels) > 1 else ref.forms[0],
+            "fallbacks": {labels[i]: why for i, why in ref.fallbacks.items()},
+        }
         for name, ref in refs.items()
     }
     return {"scores": scores, "references": references, "missing_truths": missing}
 
 
-def holdout(make_forecaster, data: SeriesData, *, horizon: int, season: int | None = None,
-            progress: bool = False, checkpoint_path=None, resume: bool = False) -> tuple[dict[str, Any], np.ndarray, Any]:
+def holdout(
+    make_forecaster,
+    data: SeriesData,
+    *,
+    horizon: int,
+    season: int | None = None,
+    progress: bool = False,
+    checkpoint_path=None,
+    resume: bool = False,
+) -> tuple[dict[str, Any], np.ndarray, Any]:
     """Train a fresh forecaster on all but the last ``horizon`` points and score it on them.
 
     Args:
@@ -107,11 +136,20 @@ def holdout(make_forecaster, data: SeriesData, *, horizon: int, season: int | No
     combination = model.state.get("combination")
     if combination:  # the network alone too, so the combination's gain shows
         ours["lstmkit_network"] = model.network_forecasts(filled)
-    result = score([s.target for s in filled.series], truths, ours, season=model.state["season"],
-                   quantiles=quantiles, ids=[s.id for s in train.series])
+    result = score(
+        [s.target for s in filled.series],
+        truths,
+        ours,
+        season=model.state["season"],
+        quantiles=quantiles,
+        ids=[s.id for s in train.series],
+    )
     metrics = {
-        "horizon": horizon, "season": model.state["season"], "series": len(data.series),
-        "holdout": HOLDOUT_NOTE.format(h=horizon), **result,
+        "horizon": horizon,
+        "season": model.state["season"],
+        "series": len(data.series),
+        "holdout": HOLDOUT_NOTE.format(h=horizon),
+        **result,
         "best": best_method(result["scores"]),
     }
     if combination:
@@ -139,20 +177,44 @@ def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, A
     trained = model.state.get("train_lengths", {})
     for k in range(backtest, 0, -1):
         hist, _ = truncate(data, k * H)
-        truths = [s.target[len(h.target): len(h.target) + H] for s, h in zip(data.series, hist.series)]
+        truths = [s.target[len(h.target) : len(h.target) + H] for s, h in zip(data.series, hist.series)]
         forecasts = model.forecast_arrays(hist)
-        folds.append(score([s.target for s in impute(hist).series], truths, forecasts, season=model.state["season"],
-                           quantiles=quantiles, ids=[s.id for s in hist.series]))
+        folds.append(
+            score(
+                [s.target for s in impute(hist).series],
+                truths,
+                forecasts,
+                season=model.state["season"],
+                quantiles=quantiles,
+                ids=[s.id for s in hist.series],
+            )
+        )
         seen += sum(max(0, min(H, trained.get(str(s.id), 0) - len(s.target))) for s in hist.series)
     methods = folds[0]["scores"].keys()
-    mean = {m: {k: float(np.mean([f["scores"][m][k] for f in folds])) for k in folds[0]["scores"][m]} for m in methods}
+    mean = {
+        m: {k: float(np.mean([f["scores"][m][k] for f in folds])) for k in folds[0]["scores"][m]}
+        for m in methods
+    }
     missing = sum(f["missing_truths"] for f in folds)
     total = backtest * H * len(data.series) - missing
-    result = {"horizon": H, "origins": backtest, "season": model.state["season"], "series": len(data.series),
-              "scores": mean, "best": best_method(mean), "references": folds[-1]["references"],
-              "missing_truths": missing, "points_seen_in_training": seen, "points_scored": total}
+    result = {
+        "horizon": H,
+        "origins": backtest,
+        "season": model.state["season"],
+        "series": len(data.series),
+        "scores": mean,
+        "best": best_method(mean),
+        "references": folds[-1]["references"],
+        "missing_truths": missing,
+        "points_seen_in_training": seen,
+        "points_scored": total,
+    }
     if seen:
-        log.warning("%d of the %d scored points were in the model's training data; those metrics are optimistic", seen, total)
+        log.warning(
+            "%d of the %d scored points were in the model's training data; those metrics are optimistic",
+            seen,
+            total,
+        )
     return result
 
 
@@ -164,10 +226,18 @@ def best_method(scores: dict[str, dict[str, float]]) -> str | None:
 
 def format_table(scores: dict[str, dict[str, float]]) -> str:
     """A plain text table: one row per method, columns MASE, sMAPE, MAE, RMSE (and coverage, pinball)."""
-    columns = ["mase", "smape", "mae", "rmse"] + [c for c in ("coverage", "pinball") if any(c in s for s in scores.values())]
+    columns = ["mase", "smape", "mae", "rmse"] + [
+        c for c in ("coverage", "pinball") if any(c in s for s in scores.values())
+    ]
     lines = [f"{'method':16s}" + "".join(f"{c:>11s}" for c in columns)]
     for name, row in scores.items():
-        cells = "".join(f"{'undefined':>11s}" if c in row and not np.isfinite(row[c]) else
-                        f"{row[c]:11.4g}" if c in row else f"{'':>11s}" for c in columns)
+        cells = "".join(
+            f"{'undefined':>11s}"
+            if c in row and not np.isfinite(row[c])
+            else f"{row[c]:11.4g}"
+            if c in row
+            else f"{'':>11s}"
+            for c in columns
+        )
         lines.append(f"{name:16s}{cells}")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ Shared by every classifier (sequence and text). Labels are compared as given; th
 fixes the row and column order of the confusion matrix. :func:`reference_scores` fits the sequence
 classifiers' references, 1-NN DTW and MiniRocket, from sktime (the optional ``references`` extra).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -66,8 +67,9 @@ def format_confusion(matrix: np.ndarray | Sequence[Sequence[int]], classes: Sequ
 
 # ----------------------------------------------------------------------------- references
 
-REFERENCES_HINT = ("1-NN DTW and MiniRocket references need the optional extra: pip install 'lstmkit[references]' "
-                   "(sktime)")
+REFERENCES_HINT = (
+    "1-NN DTW and MiniRocket references need the optional extra: pip install 'lstmkit[references]' (sktime)"
+)
 
 
 def _panel(series: Sequence[np.ndarray], length: int) -> np.ndarray:
@@ -79,12 +81,19 @@ def _panel(series: Sequence[np.ndarray], length: int) -> np.ndarray:
     for i, s in enumerate(series):
         s = np.nan_to_num(np.asarray(s, dtype=np.float64))
         out[i, :, : len(s)] = s.T
-        out[i, :, len(s):] = s[-1][:, None]
+        out[i, :, len(s) :] = s[-1][:, None]
     return out
 
 
-def reference_scores(train_series: Sequence[np.ndarray], train_labels: Sequence, test_series: Sequence[np.ndarray],
-                     test_labels: Sequence, *, classes: Sequence, seed: int = 0) -> dict[str, dict] | None:
+def reference_scores(
+    train_series: Sequence[np.ndarray],
+    train_labels: Sequence,
+    test_series: Sequence[np.ndarray],
+    test_labels: Sequence,
+    *,
+    classes: Sequence,
+    seed: int = 0,
+) -> dict[str, dict] | None:
     """1-NN DTW and MiniRocket (sktime) fitted on the training split and scored on the test split.
 
     Returns:
@@ -101,7 +110,9 @@ def reference_scores(train_series: Sequence[np.ndarray], train_labels: Sequence,
     except ImportError:
         return None
 
-    length = max(max(len(s) for s in train_series), max(len(s) for s in test_series), 9)  # MiniRocket reads >= 9 steps
+    length = max(
+        max(len(s) for s in train_series), max(len(s) for s in test_series), 9
+    )  # MiniRocket reads >= 9 steps
     x_train, x_test = _panel(train_series, length), _panel(test_series, length)
     y_train = np.asarray([str(v) for v in train_labels])
     makers = {
@@ -119,5 +130,9 @@ def reference_scores(train_series: Sequence[np.ndarray], train_labels: Sequence,
         seconds = time.perf_counter() - started
         known = [*classes, *sorted(set(y_train) - set(classes))]
         scored = classification_metrics(list(test_labels), [str(p) for p in predicted], classes=known)
-        results[name] = {"accuracy": scored["accuracy"], "macro_f1": scored["macro_f1"], "seconds": round(seconds, 3)}
+        results[name] = {
+            "accuracy": scored["accuracy"],
+            "macro_f1": scored["macro_f1"],
+            "seconds": round(seconds, 3),
+        }
     return results

@@ -3,6 +3,7 @@
 All take NumPy arrays in the data's own units; ``y`` is the truth, ``f`` the forecast, both
 shaped alike (one series' horizon, or several stacked).
 """
+
 from __future__ import annotations
 
 import math
@@ -70,7 +71,9 @@ def pinball(y: np.ndarray, quantiles: Mapping[float, np.ndarray]) -> float:
 def point_metrics(y: np.ndarray, f: np.ndarray, *, insample: np.ndarray, season: int) -> dict[str, float]:
     """MAE, RMSE, sMAPE and MASE of one forecast; MASE is NaN (undefined) when the history is constant."""
     history = np.asarray(insample, dtype=float)
-    constant = len(history) > 1 and bool((history == history[0]).all())  # no step size: MASE would divide by zero
+    constant = len(history) > 1 and bool(
+        (history == history[0]).all()
+    )  # no step size: MASE would divide by zero
     return {
         "mae": mae(y, f),
         "rmse": rmse(y, f),

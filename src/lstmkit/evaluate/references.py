@@ -15,6 +15,7 @@ Every reference reports its chosen form per series (``ETS(M,A,M)``, ``ARIMA(0,1,
 ``Theta(OTM)``...). A fit that fails is never hidden behind the method's name: the series gets
 the seasonal naive forecast instead and the result says so under ``fallbacks``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,9 +51,13 @@ def _levels(quantiles: tuple[float, ...]) -> list[int | float]:
 
 def _quantile_columns(pred: dict, quantiles: tuple[float, ...]) -> list[np.ndarray]:
     """The interval bounds of ``pred`` (keys such as ``lo-80.0``) that are the requested quantiles."""
-    bounds = {(key[:2], round(float(key[3:]), 6)): value for key, value in pred.items() if key[:3] in ("lo-", "hi-")}
-    return [pred["mean"] if q == 0.5 else bounds[("lo" if q < 0.5 else "hi", round(100 * abs(1 - 2 * q), 6))]
-            for q in quantiles]
+    bounds = {
+        (key[:2], round(float(key[3:]), 6)): value for key, value in pred.items() if key[:3] in ("lo-", "hi-")
+    }
+    return [
+        pred["mean"] if q == 0.5 else bounds[("lo" if q < 0.5 else "hi", round(100 * abs(1 - 2 * q), 6))]
+        for q in quantiles
+    ]
 
 
 def _model(name: str, season: int):
@@ -79,12 +84,16 @@ def _form(name: str, fitted, season: int) -> str:
     try:
         if name == "ets":
             form = str(model["method"])
-            return form + (f" (season {season} > {LONG_SEASON}: non-seasonal)" if season > LONG_SEASON else "")
+            return form + (
+                f" (season {season} > {LONG_SEASON}: non-seasonal)" if season > LONG_SEASON else ""
+            )
         if name == "arima":
             from statsforecast.arima import arima_string
 
             form = arima_string(model).strip()
-            return form + (f" (season {season} > {LONG_SEASON}: non-seasonal)" if season > LONG_SEASON else "")
+            return form + (
+                f" (season {season} > {LONG_SEASON}: non-seasonal)" if season > LONG_SEASON else ""
+            )
         if name == "theta":
             kind = model.get("decomposition_type") if model.get("decompose") else None
             return f"Theta({model['modeltype']})" + (f", {kind} seasonal adjustment" if kind else "")
@@ -95,13 +104,24 @@ def _form(name: str, fitted, season: int) -> str:
     return {"naive": "last value", "seasonal_naive": f"last season of {season}"}.get(name, name)
 
 
-_CACHE: dict[tuple, tuple[np.ndarray, str]] = {}  # the hold-out and the final fit share histories: fit each once
+_CACHE: dict[
+    tuple, tuple[np.ndarray, str]
+] = {}  # the hold-out and the final fit share histories: fit each once
 _CACHE_SIZE = 512
 
 
-def _fit_one(name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]) -> tuple[np.ndarray, str]:
+def _fit_one(
+    name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]
+) -> tuple[np.ndarray, str]:
     """(H, 1 + Q) forecast of one method on one history, and its chosen form (remembered for the same inputs)."""
-    key = (name, horizon, season, quantiles, len(y), hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64)).hexdigest())
+    key = (
+        name,
+        horizon,
+        season,
+        quantiles,
+        len(y),
+        hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64)).hexdigest(),
+    )
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
@@ -110,7 +130,9 @@ def _fit_one(name: str, y: np.ndarray, horizon: int, season: int, quantiles: tup
     return out.copy(), form
 
 
-def _fit_uncached(name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]) -> tuple[np.ndarray, str]:
+def _fit_uncached(
+    name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]
+) -> tuple[np.ndarray, str]:
     limit = {"arima": ARIMA_MAX_POINTS, "ets": ETS_MAX_POINTS, "mstl": ETS_MAX_POINTS}.get(name)
     if limit and len(y) > limit:
         y = y[-limit:]
@@ -132,8 +154,14 @@ def reference_names(season: int) -> list[str]:
     return names + ["mstl"] if season > LONG_SEASON else names
 
 
-def reference_forecasts(histories: list[np.ndarray], *, horizon: int, season: int,
-                        quantiles: tuple[float, ...] = (), names: list[str] | None = None) -> dict[str, Reference]:
+def reference_forecasts(
+    histories: list[np.ndarray],
+    *,
+    horizon: int,
+    season: int,
+    quantiles: tuple[float, ...] = (),
+    names: list[str] | None = None,
+) -> dict[str, Reference]:
     """Fit every reference on every history and forecast ``horizon`` steps.
 
     Args:
@@ -153,7 +181,9 @@ def reference_forecasts(histories: list[np.ndarray], *, horizon: int, season: in
     snaive: list[np.ndarray] = []
     for y in histories:
         try:
-            snaive.append(_fit_one("seasonal_naive", y, horizon, season if len(y) >= season else 1, quantiles)[0])
+            snaive.append(
+                _fit_one("seasonal_naive", y, horizon, season if len(y) >= season else 1, quantiles)[0]
+            )
         except Exception:  # noqa: BLE001 - a one-point history: repeat it
             snaive.append(np.full((horizon, 1 + len(quantiles)), float(y[-1])))
     for name in names:

@@ -6,6 +6,7 @@ in a hidden staging folder first and moved into place only when every one was wr
 SIGINT and SIGTERM held back during the moves). A full disk or a read-only folder becomes one
 :class:`WriteError` that names the file or folder and the fix.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,14 @@ from lstmkit.errors import DataError
 _SPACE = "free some disk space or choose another --output"
 _WRITABLE = "choose a folder you can write to with --output"
 # errno -> the fix, for the write failures a user meets and can fix
-_FIXES = {errno.ENOSPC: _SPACE, errno.EDQUOT: _SPACE, errno.EFBIG: _SPACE,
-          errno.EROFS: _WRITABLE, errno.EACCES: _WRITABLE, errno.EPERM: _WRITABLE}
+_FIXES = {
+    errno.ENOSPC: _SPACE,
+    errno.EDQUOT: _SPACE,
+    errno.EFBIG: _SPACE,
+    errno.EROFS: _WRITABLE,
+    errno.EACCES: _WRITABLE,
+    errno.EPERM: _WRITABLE,
+}
 
 
 class WriteError(DataError):
@@ -100,7 +107,9 @@ def make_folder(folder: str | Path) -> Path:
             folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
-        raise DataError(f"cannot write into {folder}: {blocker} is a file, not a folder; choose another output path") from None
+        raise DataError(
+            f"cannot write into {folder}: {blocker} is a file, not a folder; choose another output path"
+        ) from None
     return folder
 
 
@@ -126,8 +135,13 @@ def staged_folder(dest: str | Path) -> Iterator[Path]:
         for src in files:  # check the destinations before moving anything
             target = dest / src.relative_to(stage)
             if target.is_dir():
-                raise DataError(f"cannot write {target}: a folder of that name is in the way; remove it or choose another output")
-        with signals_deferred(), write_errors(dest):  # the moves happen all together or (on a fault) as few as possible
+                raise DataError(
+                    f"cannot write {target}: a folder of that name is in the way; remove it or choose another output"
+                )
+        with (
+            signals_deferred(),
+            write_errors(dest),
+        ):  # the moves happen all together or (on a fault) as few as possible
             for src in files:
                 target = dest / src.relative_to(stage)
                 target.parent.mkdir(parents=True, exist_ok=True)

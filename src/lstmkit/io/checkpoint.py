@@ -16,6 +16,7 @@ tensors files: a crash (even SIGKILL) at any moment leaves the previous or the n
 whole. Loading checks both hashes, so a truncated or edited checkpoint is refused with one line
 (:class:`CheckpointError`); nothing is ever unpickled.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,8 +89,13 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     digest = _sha256(raw)
     name = f"{path.stem}-{digest[:_HASH_DIGITS]}.safetensors"
     atomic_write_bytes(path.parent / name, raw)
-    record = {"lstmkit_checkpoint": FORMAT, "tensors": name, "tensors_sha256": digest,
-              "state_sha256": _sha256(_state_text(plain).encode()), "state": plain}
+    record = {
+        "lstmkit_checkpoint": FORMAT,
+        "tensors": name,
+        "tensors_sha256": digest,
+        "state_sha256": _sha256(_state_text(plain).encode()),
+        "state": plain,
+    }
     atomic_write_text(path, json.dumps(record, separators=(",", ":")) + "\n")
     for old in _tensor_files(path):
         if old.name != name:
@@ -111,16 +117,22 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint {path} is damaged (not JSON: {_first_line(exc)}); {fix}") from None
     if not isinstance(record, dict) or record.get("lstmkit_checkpoint") != FORMAT or "state" not in record:
-        raise CheckpointError(f"checkpoint {path} is not an lstmkit training checkpoint (format {FORMAT}); {fix}")
+        raise CheckpointError(
+            f"checkpoint {path} is not an lstmkit training checkpoint (format {FORMAT}); {fix}"
+        )
     if record.get("state_sha256") != _sha256(_state_text(record["state"]).encode()):
-        raise CheckpointError(f"checkpoint {path} was changed after it was written (its checksum does not match); {fix}")
+        raise CheckpointError(
+            f"checkpoint {path} was changed after it was written (its checksum does not match); {fix}"
+        )
     name = str(record.get("tensors", ""))
     tensors_file = path.parent / name
     if Path(name).name != name or not name.endswith(".safetensors") or not tensors_file.is_file():
         raise CheckpointError(f"checkpoint {path} lacks its tensors file {tensors_file.name}; {fix}")
     raw = tensors_file.read_bytes()
     if _sha256(raw) != record.get("tensors_sha256"):
-        raise CheckpointError(f"checkpoint tensors {tensors_file} are truncated or changed (checksum mismatch); {fix}")
+        raise CheckpointError(
+            f"checkpoint tensors {tensors_file} are truncated or changed (checksum mismatch); {fix}"
+        )
     try:
         tensors = load_safetensors(raw)
         return _decode(record["state"], tensors)

@@ -6,6 +6,7 @@ run takes it over without asking. The file's JSON names the live owner, for the 
 refuses a second run. The folder (when the lock created it) and the lock file are removed again
 when the block ends, so a refused or failed command leaves no trace.
 """
+
 from __future__ import annotations
 
 import contextlib

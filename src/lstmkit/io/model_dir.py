@@ -16,6 +16,7 @@ step through ``_MIGRATIONS``. To change the format:
    ``tests/fixtures/format_v{N+1}/`` made by the new code (``tests/fixtures/make_fixtures.py``).
    ``tests/io/test_format_fixtures.py`` loads each and checks that it still predicts.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,9 @@ CONFIG = "config.json"
 _MIGRATIONS: dict[int, Any] = {}
 
 
-def save_model_dir(path: str | Path, *, task: str, config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Path:
+def save_model_dir(
+    path: str | Path, *, task: str, config: dict[str, Any], tensors: dict[str, torch.Tensor]
+) -> Path:
     """Write a model folder at ``path`` (created if needed); each file is replaced atomically.
 
     Args:
@@ -54,7 +57,9 @@ def save_model_dir(path: str | Path, *, task: str, config: dict[str, Any], tenso
 
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise CheckpointError(f"cannot write a model folder at {path}: a file of that name exists; choose another path")
+        raise CheckpointError(
+            f"cannot write a model folder at {path}: a file of that name exists; choose another path"
+        )
     header = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": task}
     text = json.dumps({**header, **config}, indent=2, sort_keys=False, allow_nan=False)
     weights = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
@@ -64,7 +69,9 @@ def save_model_dir(path: str | Path, *, task: str, config: dict[str, Any], tenso
     return path
 
 
-def load_model_dir(path: str | Path, *, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def load_model_dir(
+    path: str | Path, *, task: str | None = None
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Read a model folder written by :func:`save_model_dir`, checking it on the way.
 
     Args:
@@ -80,17 +87,25 @@ def load_model_dir(path: str | Path, *, task: str | None = None) -> tuple[dict[s
     """
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"model folder {path} not found; pass the folder written by 'lstmkit train' or 'forecast'")
+        raise CheckpointError(
+            f"model folder {path} not found; pass the folder written by 'lstmkit train' or 'forecast'"
+        )
     if not path.is_dir():
-        raise CheckpointError(f"{path} is a file, not a model folder; pass the folder holding {CONFIG} and {WEIGHTS}")
+        raise CheckpointError(
+            f"{path} is a file, not a model folder; pass the folder holding {CONFIG} and {WEIGHTS}"
+        )
     if not (path / CONFIG).exists() and (path / "model" / CONFIG).exists():
         path = path / "model"
     for name in (CONFIG, WEIGHTS):
         if not (path / name).is_file():
-            raise CheckpointError(f"model folder {path} has no {name}; it is incomplete, train the model again")
+            raise CheckpointError(
+                f"model folder {path} has no {name}; it is incomplete, train the model again"
+            )
     config = _read_config(path / CONFIG)
     if task is not None and config.get("task") != task:
-        raise CheckpointError(f"model folder {path} holds a {config.get('task')!r} model, not a {task!r} model")
+        raise CheckpointError(
+            f"model folder {path} holds a {config.get('task')!r} model, not a {task!r} model"
+        )
     raw = (path / WEIGHTS).read_bytes()
     if _looks_pickled(raw):
         raise CheckpointError(
@@ -111,14 +126,18 @@ def _looks_pickled(raw: bytes) -> bool:
     """A pickle (protocol 2+) or ``torch.save`` zip archive, and not safetensors (8-byte size, then ``{``)."""
     if raw[8:9] == b"{":
         return False
-    return (raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")) or raw[:4] == b"PK\x03\x04"
+    return (raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")) or raw[
+        :4
+    ] == b"PK\x03\x04"
 
 
 def _read_config(file: Path) -> dict[str, Any]:
     try:
         config = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{file} is not valid JSON ({_first_line(exc)}); it may be damaged, train the model again") from None
+        raise CheckpointError(
+            f"{file} is not valid JSON ({_first_line(exc)}); it may be damaged, train the model again"
+        ) from None
     if not isinstance(config, dict) or not isinstance(config.get("format_version"), int):
         raise CheckpointError(f"{file} has no integer 'format_version'; it is not an lstmkit model config")
     version = config["format_version"]

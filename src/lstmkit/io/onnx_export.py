@@ -17,6 +17,7 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
 The graph uses the standard ONNX LSTM operator, so the plain layer exports; layers with
 variants (layer norm, peepholes, ...) are refused with an error that says so.
 """
+
 from __future__ import annotations
 
 import copy
@@ -62,8 +63,15 @@ def _fused_copy(module: nn.Module) -> nn.Module:
     return module
 
 
-def _export(graph: nn.Module, args: tuple[torch.Tensor, ...], path: str | Path, *, inputs: list[str],
-            outputs: list[str], dynamic: dict[str, dict[int, str]]) -> Path:
+def _export(
+    graph: nn.Module,
+    args: tuple[torch.Tensor, ...],
+    path: str | Path,
+    *,
+    inputs: list[str],
+    outputs: list[str],
+    dynamic: dict[str, dict[int, str]],
+) -> Path:
     """Trace ``graph`` on example ``args`` and write the ONNX file atomically."""
     graph = _fused_copy(graph)
     path = Path(path)
@@ -72,8 +80,17 @@ def _export(graph: nn.Module, args: tuple[torch.Tensor, ...], path: str | Path, 
     graph.eval()
     with atomic_output(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing and on LSTM batch sizes
-        torch.onnx.export(graph, args, str(tmp), dynamo=False, opset_version=OPSET, input_names=inputs,
-                          output_names=outputs, dynamic_axes=dynamic, do_constant_folding=True)
+        torch.onnx.export(
+            graph,
+            args,
+            str(tmp),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            do_constant_folding=True,
+        )
     return path
 
 
@@ -96,7 +113,9 @@ class ForecastGraph(nn.Module):
         x = history[:, -W:, 0]  # (B, W)
         extra = list(extra)
         cov = extra.pop(0)[:, -W:, :] if self.has_covariates else None  # (B, W, C)
-        scale = extra.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)  # (B, 1)
+        scale = (
+            extra.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)
+        )  # (B, 1)
         phase = extra.pop(0) if self.net.calendar else None  # (B,)
         out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
         if self.combined:  # the network and the classical members' forecasts, weighted per series
@@ -116,10 +135,16 @@ def export_forecaster(model: Any, path: str | Path) -> Path:
     n_cov = int(model.state["n_covariates"])
     several = len(scales) > 1
     combination = model.state.get("combination")
-    graph = ForecastGraph(net, scale=None if several else float(next(iter(scales.values()))), covariates=n_cov > 0,
-                          combined=bool(combination))
+    graph = ForecastGraph(
+        net,
+        scale=None if several else float(next(iter(scales.values()))),
+        covariates=n_cov > 0,
+        combined=bool(combination),
+    )
     W = net.window
-    args: tuple[torch.Tensor, ...] = (torch.rand(2, W + 1, 1) + 1.0,)  # positive: a log-transform model needs it
+    args: tuple[torch.Tensor, ...] = (
+        torch.rand(2, W + 1, 1) + 1.0,
+    )  # positive: a log-transform model needs it
     inputs, dynamic = ["history"], {"history": {0: "batch", 1: "time"}}
     if n_cov:
         args += (torch.zeros(2, W + 1, n_cov),)
@@ -164,8 +189,14 @@ def export_classifier(model: Any, path: str | Path) -> Path:
     net = model._require_fitted()
     example = torch.randn(3, 6, model.n_features_)
     example[1, 4:] = float("nan")  # a shorter sequence, so the traced graph carries lengths
-    return _export(ClassifyGraph(net), (example,), path, inputs=["sequences"], outputs=["scores"],
-                   dynamic={"sequences": {0: "batch", 1: "time"}, "scores": {0: "batch"}})
+    return _export(
+        ClassifyGraph(net),
+        (example,),
+        path,
+        inputs=["sequences"],
+        outputs=["scores"],
+        dynamic={"sequences": {0: "batch", 1: "time"}, "scores": {0: "batch"}},
+    )
 
 
 def export_model_dir(model_dir: str | Path, path: str | Path) -> Path:
@@ -187,4 +218,6 @@ def export_model_dir(model_dir: str | Path, path: str | Path) -> Path:
         from lstmkit.models.classifier import LSTMClassifier
 
         return LSTMClassifier.load(model_dir).to_onnx(path)
-    raise ConfigError(f"ONNX export covers forecasters and sequence classifiers; {model_dir} holds a {task!r} model")
+    raise ConfigError(
+        f"ONNX export covers forecasters and sequence classifiers; {model_dir} holds a {task!r} model"
+    )

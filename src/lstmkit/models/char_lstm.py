@@ -8,6 +8,7 @@ at the chunk boundary) — truncated backpropagation through time. The corpus is
     stream 0: a b c d e f | g h i j k l        chunk 0 = [a..f ; m..r]
     stream 1: m n o p q r | s t u v w x        chunk 1 = [g..l ; s..x]
 """
+
 from __future__ import annotations
 
 import math
@@ -77,12 +78,26 @@ class CharLanguageModel(nn.Module):
         dropout: dropout on the embedding, between LSTM layers and before the output layer.
     """
 
-    def __init__(self, vocab_size: int, *, embedding_dim: int = 64, hidden_size: int = 256,
-                 num_layers: int = 2, dropout: float = 0.2, variants: Variants | None = None):
+    def __init__(
+        self,
+        vocab_size: int,
+        *,
+        embedding_dim: int = 64,
+        hidden_size: int = 256,
+        num_layers: int = 2,
+        dropout: float = 0.2,
+        variants: Variants | None = None,
+    ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.lstm = LSTM(embedding_dim, hidden_size, num_layers, batch_first=True,
-                         dropout=dropout if num_layers > 1 else 0.0, **asdict(variants or Variants()))
+        self.lstm = LSTM(
+            embedding_dim,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+            **asdict(variants or Variants()),
+        )
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
@@ -130,7 +145,9 @@ class TBPTTLoss:
         total = x.new_zeros((), dtype=torch.float32)
         for xk, yk in zip(x, y):  # (S, T) each, in order
             logits, state = model(xk, state)  # (S, T, V)
-            total = total + F.cross_entropy(logits.flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum")
+            total = total + F.cross_entropy(
+                logits.flatten(0, 1), yk.flatten(), ignore_index=IGNORE, reduction="sum"
+            )
             state = detach_state(state)  # gradients stop at the chunk boundary
         self._states[model.training] = state
         return total / (y != IGNORE).sum().clamp(min=1)

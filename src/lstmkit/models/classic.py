@@ -1,4 +1,5 @@
 """The classic many-to-one LSTM regressor: an LSTM over the sequence, a Linear layer on its last step."""
+
 import torch
 from torch import nn
 

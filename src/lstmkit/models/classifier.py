@@ -11,6 +11,7 @@ data in its own units; ``predict_proba``, ``predict`` and ``evaluate`` batch seq
 length; ``save``/``load`` use the model folder (``config.json`` lists the class labels in score
 order under ``"classes"``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,7 +45,9 @@ TASK = "classify"
 class ClassifyDataConfig:
     """How LSTM-FCN's training data is split, weighted and augmented (the hybrid uses every case as it is)."""
 
-    val_fraction: float = 0.2  # stratified hold-out for early stopping; 0, or a class under 13 cases, trains on all
+    val_fraction: float = (
+        0.2  # stratified hold-out for early stopping; 0, or a class under 13 cases, trains on all
+    )
     class_weight: Literal["balanced", "none"] = "balanced"  # rare classes count as much as common ones
     augment: bool = True  # random jitter, scaling and cropping while training: small data sets overfit
     refit: bool = False  # after early stopping, train afresh on all data for the best epoch count
@@ -54,7 +57,9 @@ class ClassifyDataConfig:
 class ClassifyConfig:
     """Everything ``lstmkit classify train`` needs; ``--set section.key=value`` edits it."""
 
-    method: Literal["hybrid", "lstm-fcn"] = "hybrid"  # random convolutions + LSTM + ridge: seconds, not minutes
+    method: Literal["hybrid", "lstm-fcn"] = (
+        "hybrid"  # random convolutions + LSTM + ridge: seconds, not minutes
+    )
     hybrid: HybridConfig = field(default_factory=HybridConfig)
     data: ClassifyDataConfig = field(default_factory=ClassifyDataConfig)
     model: ClassifierModelConfig = field(default_factory=ClassifierModelConfig)
@@ -87,7 +92,9 @@ def _as_data(data: SequenceData | Sequence[np.ndarray], labels: Sequence | None 
         series.append(a)
     if not series:
         raise DataError("no sequences given")
-    return SequenceData(series=series, labels=None if labels is None else np.asarray([str(v) for v in labels], dtype=object))
+    return SequenceData(
+        series=series, labels=None if labels is None else np.asarray([str(v) for v in labels], dtype=object)
+    )
 
 
 class LSTMClassifier:
@@ -112,8 +119,12 @@ class LSTMClassifier:
         self.network_: SequenceClassifierNet | HybridNet | None = None
         self.history_: History | None = None
         self.validation_: dict[str, Any] | None = None  # metrics on the held-out split, after fit
-        self.ridge_: dict[str, float] | None = None  # hybrid: the ridge's leave-one-out accuracy, penalty, temperature
-        self.training_data_: dict[str, Any] | None = None  # where the training data came from (the CLI records it)
+        self.ridge_: dict[str, float] | None = (
+            None  # hybrid: the ridge's leave-one-out accuracy, penalty, temperature
+        )
+        self.training_data_: dict[str, Any] | None = (
+            None  # where the training data came from (the CLI records it)
+        )
 
     # -- training
 
@@ -138,7 +149,9 @@ class LSTMClassifier:
         present = set(data.labels)
         order = [c for c in data.classes if c in present] if data.classes else natural_order(list(present))
         if len(order) < 2:
-            raise DataError(f"{data.name} has a single class ({order[0]!r}); classification needs at least two")
+            raise DataError(
+                f"{data.name} has a single class ({order[0]!r}); classification needs at least two"
+            )
         self.classes_, self.n_features_, self.feature_names_ = list(order), data.n_features, data.features
         y = np.asarray([order.index(v) for v in data.labels], dtype=np.int64)
 
@@ -156,7 +169,9 @@ class LSTMClassifier:
         counts = np.bincount(y[train_idx], minlength=len(order)).astype(np.float64)
         weight = None
         if cfg.data.class_weight == "balanced":
-            weight = torch.tensor(len(train_idx) / (len(order) * np.maximum(counts, 1.0)), dtype=torch.float32)
+            weight = torch.tensor(
+                len(train_idx) / (len(order) * np.maximum(counts, 1.0)), dtype=torch.float32
+            )
         loss_fn = self._loss_fn(weight)
         device = resolve_device(cfg.trainer.device)
         net.to(device)
@@ -166,8 +181,14 @@ class LSTMClassifier:
         if trainer.batch_size <= 0:
             trainer = dataclasses.replace(trainer, batch_size=int(np.clip(len(train_idx) // 10, 4, 32)))
         self.history_ = fit(
-            net, loss_fn, (x[train_idx], lengths[train_idx], y_t[train_idx]), val,
-            config=trainer, checkpoint_path=checkpoint_path, resume=resume, progress=self.progress,
+            net,
+            loss_fn,
+            (x[train_idx], lengths[train_idx], y_t[train_idx]),
+            val,
+            config=trainer,
+            checkpoint_path=checkpoint_path,
+            resume=resume,
+            progress=self.progress,
         )
         self.network_ = net.cpu().eval()
         if val is not None:
@@ -182,17 +203,34 @@ class LSTMClassifier:
             self.network_ = refit_net.cpu().eval()
         return self
 
-    def _fit_hybrid(self, data: SequenceData, y: np.ndarray, stats: tuple[np.ndarray, np.ndarray], *,
-                    checkpoint_path: str | Path | None, resume: bool) -> LSTMClassifier:
+    def _fit_hybrid(
+        self,
+        data: SequenceData,
+        y: np.ndarray,
+        stats: tuple[np.ndarray, np.ndarray],
+        *,
+        checkpoint_path: str | Path | None,
+        resume: bool,
+    ) -> LSTMClassifier:
         cfg = self.config
-        x, lengths = pad_sequences(data.series, value=0.0)  # NaN stays: the network reads it as the channel mean
+        x, lengths = pad_sequences(
+            data.series, value=0.0
+        )  # NaN stays: the network reads it as the channel mean
         trainer = cfg.trainer
         if trainer.batch_size <= 0:
             trainer = dataclasses.replace(trainer, batch_size=int(np.clip(len(y) // 4, 16, 64)))
         net, self.history_, self.ridge_ = fit_hybrid(
-            torch.from_numpy(x), torch.from_numpy(lengths), torch.from_numpy(y), len(self.classes_),
-            hybrid=cfg.hybrid, model=cfg.model, trainer=trainer, stats=stats,
-            checkpoint_path=checkpoint_path, resume=resume, progress=self.progress,
+            torch.from_numpy(x),
+            torch.from_numpy(lengths),
+            torch.from_numpy(y),
+            len(self.classes_),
+            hybrid=cfg.hybrid,
+            model=cfg.model,
+            trainer=trainer,
+            stats=stats,
+            checkpoint_path=checkpoint_path,
+            resume=resume,
+            progress=self.progress,
         )
         self.network_ = net
         return self
@@ -204,12 +242,16 @@ class LSTMClassifier:
             x, lengths, y = batch
             x = x[:, : int(lengths.max())]  # (B, T_batch, F)
             if model.training and augment:
-                x, lengths = augment_batch(x, lengths, getattr(model, "module", model).std)  # module: under DDP
+                x, lengths = augment_batch(
+                    x, lengths, getattr(model, "module", model).std
+                )  # module: under DDP
             logits = model(x, lengths)  # (B, K)
             losses = F.cross_entropy(logits, y, label_smoothing=smoothing, reduction="none")  # (B,)
             if weight is not None:
                 losses = losses * weight.to(logits.device)[y]
-            return losses.mean()  # a mean over cases, so data-parallel ranks average to the global batch's loss
+            return (
+                losses.mean()
+            )  # a mean over cases, so data-parallel ranks average to the global batch's loss
 
         return loss_fn
 
@@ -217,7 +259,9 @@ class LSTMClassifier:
 
     def _require_fitted(self) -> SequenceClassifierNet:
         if self.network_ is None:
-            raise LstmkitError("this LSTMClassifier is not fitted yet; call fit() or LSTMClassifier.load() first")
+            raise LstmkitError(
+                "this LSTMClassifier is not fitted yet; call fit() or LSTMClassifier.load() first"
+            )
         return self.network_
 
     def _match_features(self, data: SequenceData) -> SequenceData:
@@ -230,9 +274,14 @@ class LSTMClassifier:
             extra = [c for c in names if c not in trained]
             raise DataError(
                 f"{data.name}: feature columns differ from the training data's ({', '.join(trained)}): "
-                + "; ".join(part for part in (
-                    f"missing {', '.join(missing)}" if missing else "",
-                    f"unexpected {', '.join(extra)}" if extra else "") if part)
+                + "; ".join(
+                    part
+                    for part in (
+                        f"missing {', '.join(missing)}" if missing else "",
+                        f"unexpected {', '.join(extra)}" if extra else "",
+                    )
+                    if part
+                )
                 + "; drop or rename columns to match"
             )
         order = [names.index(c) for c in trained]
@@ -247,7 +296,9 @@ class LSTMClassifier:
                     "use data with the same channels as the training data"
                 )
 
-    def predict_proba(self, data: SequenceData | Sequence[np.ndarray], *, batch_size: int = 256) -> np.ndarray:
+    def predict_proba(
+        self, data: SequenceData | Sequence[np.ndarray], *, batch_size: int = 256
+    ) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
         net = self._require_fitted()
         data = self._match_features(_as_data(data))
@@ -268,7 +319,9 @@ class LSTMClassifier:
         proba = self.predict_proba(data)
         return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
 
-    def evaluate(self, data: SequenceData | Sequence[np.ndarray], labels: Sequence | None = None) -> dict[str, Any]:
+    def evaluate(
+        self, data: SequenceData | Sequence[np.ndarray], labels: Sequence | None = None
+    ) -> dict[str, Any]:
         """Accuracy, macro-F1 and the confusion matrix on labelled data.
 
         Raises:
@@ -288,7 +341,9 @@ class LSTMClassifier:
             )
         return classification_metrics(list(data.labels), list(self.predict(data)), classes=self.classes_)
 
-    def explain(self, data: SequenceData | Sequence[np.ndarray], *, case: int | None = None, label: str | None = None):
+    def explain(
+        self, data: SequenceData | Sequence[np.ndarray], *, case: int | None = None, label: str | None = None
+    ):
         """The LSTM's gates on case ``case`` (default 0) or averaged over class ``label``: an
         :class:`~lstmkit.explain.Explanation`."""
         from lstmkit.explain import explain_classifier
@@ -332,7 +387,9 @@ class LSTMClassifier:
         from lstmkit.io import load_model_dir
 
         if not Path(path).exists():
-            raise CheckpointError(f"model folder {path} not found; pass the folder written by 'lstmkit classify train'")
+            raise CheckpointError(
+                f"model folder {path} not found; pass the folder written by 'lstmkit classify train'"
+            )
         meta, tensors = load_model_dir(path, task=TASK)
         try:
             settings = dict(meta.get("settings", {}))
@@ -344,18 +401,24 @@ class LSTMClassifier:
             names = meta.get("feature_names")
             names = None if names is None else [str(c) for c in names]
         except (KeyError, TypeError, ValueError, ConfigError) as exc:
-            raise CheckpointError(f"{path}: config.json is not a valid classifier config ({exc}); train the model again") from None
+            raise CheckpointError(
+                f"{path}: config.json is not a valid classifier config ({exc}); train the model again"
+            ) from None
         model = cls(config)
         try:
             if plan is None:
                 net = SequenceClassifierNet(n_features, len(classes), config.model)
             else:
-                net = HybridNet(n_features, len(classes), config.model, rocket=plan["rocket"], pool=plan["pool"])
+                net = HybridNet(
+                    n_features, len(classes), config.model, rocket=plan["rocket"], pool=plan["pool"]
+                )
                 model.ridge_ = meta.get("ridge")
             net.load_state_dict(tensors)
         except (RuntimeError, KeyError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(f"{path}: the weights do not match config.json ({first}); train the model again") from None
+            raise CheckpointError(
+                f"{path}: the weights do not match config.json ({first}); train the model again"
+            ) from None
         model.classes_, model.n_features_, model.network_ = classes, n_features, net.eval()
         model.feature_names_ = names
         model.training_data_ = meta.get("training_data")

@@ -12,6 +12,7 @@ validation, the last ``H`` points of the training data, which the network did no
 A method that fails on a series (a library fit that falls back) gets no weight there; a
 series the model did not see at fit time gets equal weights (``LSTMForecaster._weights``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,16 +28,23 @@ def classical_members(season: int) -> list[str]:
     return [*COMBO, "mstl"] if season > LONG_SEASON else list(COMBO)
 
 
-def member_forecasts(histories: list[np.ndarray], *, horizon: int, season: int,
-                     quantiles: tuple[float, ...] = ()) -> dict[str, Reference]:
+def member_forecasts(
+    histories: list[np.ndarray], *, horizon: int, season: int, quantiles: tuple[float, ...] = ()
+) -> dict[str, Reference]:
     """The classical members' forecasts (S, H, 1 + Q) from the end of each history."""
     names = classical_members(season)
     refs = reference_forecasts(histories, horizon=horizon, season=season, quantiles=quantiles, names=names)
     return {name: refs[name] for name in names}
 
 
-def validation_weights(network: np.ndarray, refs: dict[str, Reference], truths: list[np.ndarray],
-                       histories: list[np.ndarray], *, season: int) -> np.ndarray:
+def validation_weights(
+    network: np.ndarray,
+    refs: dict[str, Reference],
+    truths: list[np.ndarray],
+    histories: list[np.ndarray],
+    *,
+    season: int,
+) -> np.ndarray:
     """Per-series weights (S, 1 + K) of the network and the K classical members, from their validation errors.
 
     Args:
@@ -53,7 +61,11 @@ def validation_weights(network: np.ndarray, refs: dict[str, Reference], truths: 
             continue
         errors = [mase(truth[seen], network[i, seen], insample=hist, season=season)]
         for ref in refs.values():
-            errors.append(np.inf if i in ref.fallbacks else mase(truth[seen], ref.forecasts[i, seen, 0], insample=hist, season=season))
+            errors.append(
+                np.inf
+                if i in ref.fallbacks
+                else mase(truth[seen], ref.forecasts[i, seen, 0], insample=hist, season=season)
+            )
         inverse = 1.0 / np.maximum(np.asarray(errors), FLOOR)
         weights[i] = inverse / inverse.sum()
     return weights

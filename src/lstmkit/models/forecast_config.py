@@ -4,6 +4,7 @@
 ``--set section.key=value`` and the flags; ``qualify`` finds a plain keyword's section
 (``LSTMForecaster(12, calendar=True)``) from the dataclasses' fields, so no map is kept by hand.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -43,11 +44,19 @@ class ForecastModel:
     ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
     quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
-    combine: Literal["holdout", "validation", "none"] = "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
-    baseline: Literal["seasonal_drift", "none"] = "seasonal_drift"  # members correct a seasonal random walk with drift
+    combine: Literal["holdout", "validation", "none"] = (
+        "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
+    )
+    baseline: Literal["seasonal_drift", "none"] = (
+        "seasonal_drift"  # members correct a seasonal random walk with drift
+    )
     drift: float = 0.5  # share of the window's trend the baseline carries on (the Theta method's half)
-    components: Literal["full", "linear", "lstm"] = "full"  # ablations: the linear skip alone, or the LSTM alone
-    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
+    components: Literal["full", "linear", "lstm"] = (
+        "full"  # ablations: the linear skip alone, or the LSTM alone
+    )
+    variants: Variants = field(
+        default_factory=Variants
+    )  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 def _forecast_trainer() -> TrainerConfig:
@@ -84,7 +93,9 @@ def check_config(cfg: ForecastConfig) -> None:
     if m.ensemble is not None and m.ensemble < 1:
         raise ConfigError(f"model.ensemble must be at least 1, got {m.ensemble}")
     if any(not 0 < q < 1 for q in m.quantiles):
-        raise ConfigError(f"quantiles must lie strictly between 0 and 1, got {', '.join(map(str, m.quantiles))}")
+        raise ConfigError(
+            f"quantiles must lie strictly between 0 and 1, got {', '.join(map(str, m.quantiles))}"
+        )
     if list(m.quantiles) != sorted(set(m.quantiles)):
         cfg.model.quantiles = tuple(sorted(set(m.quantiles)))
     if not 0 <= cfg.data.val_fraction < 0.9:
@@ -92,13 +103,19 @@ def check_config(cfg: ForecastConfig) -> None:
     if cfg.data.season is not None and cfg.data.season < 1:
         raise ConfigError(f"season must be a positive integer, got {cfg.data.season}")
     if m.hidden_size < 1 or m.num_layers < 1:
-        raise ConfigError(f"model.hidden_size and model.num_layers must be positive integers, got {m.hidden_size} and {m.num_layers}")
+        raise ConfigError(
+            f"model.hidden_size and model.num_layers must be positive integers, got {m.hidden_size} and {m.num_layers}"
+        )
     if not 0 <= m.dropout < 1:
         raise ConfigError(f"model.dropout must be in [0, 1), got {m.dropout}")
     if not 0 <= m.drift <= 1:
-        raise ConfigError(f"model.drift must be between 0 and 1 (the share of the trend carried on), got {m.drift}")
+        raise ConfigError(
+            f"model.drift must be between 0 and 1 (the share of the trend carried on), got {m.drift}"
+        )
     if cfg.data.max_windows < 0:
-        raise ConfigError(f"data.max_windows must be >= 0 (0: every window each epoch), got {cfg.data.max_windows}")
+        raise ConfigError(
+            f"data.max_windows must be >= 0 (0: every window each epoch), got {cfg.data.max_windows}"
+        )
     check_trainer_config(cfg.trainer)
 
 

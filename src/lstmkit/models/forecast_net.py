@@ -16,6 +16,7 @@ as a lowest quantile plus cumulative softplus steps, so they never cross. With t
 the LSTMs read each window step's phase in the season, and each head the phases of the H
 forecast steps: the known future.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,14 +41,31 @@ class Member(nn.Module):
         n_quantiles: quantile outputs per step, Q (0 for a point forecast only).
     """
 
-    def __init__(self, *, lookback: int, horizon: int, input_size: int, hidden_size: int, num_layers: int,
-                 dropout: float, n_quantiles: int, n_future: int = 0, variants: Variants | None = None,
-                 components: str = "full"):
+    def __init__(
+        self,
+        *,
+        lookback: int,
+        horizon: int,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        n_quantiles: int,
+        n_future: int = 0,
+        variants: Variants | None = None,
+        components: str = "full",
+    ):
         super().__init__()
         self.lookback, self.horizon, self.n_quantiles = lookback, horizon, n_quantiles
         self.use_lstm, self.use_skip = components in ("full", "lstm"), components in ("full", "linear")
-        self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0,
-                         **asdict(variants or Variants()))
+        self.lstm = LSTM(
+            input_size,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+            **asdict(variants or Variants()),
+        )
         self.head = nn.Linear(hidden_size + horizon * n_future, horizon * (1 + n_quantiles))
         self.skip = nn.Linear(lookback, horizon)
         nn.init.zeros_(self.skip.weight)
@@ -89,20 +107,42 @@ class ForecastNet(nn.Module):
         components: ``"full"``, or an ablation: ``"linear"`` (the skip alone) or ``"lstm"`` (no skip).
     """
 
-    def __init__(self, *, lookbacks: list[int], horizon: int, n_covariates: int = 0, hidden_size: int = 32,
-                 num_layers: int = 1, dropout: float = 0.0, quantiles: tuple[float, ...] = (), season: int = 1,
-                 log: bool = False, calendar: bool = False, variants: Variants | None = None, components: str = "full",
-                 baseline: str = "none", drift: float = 0.0):
+    def __init__(
+        self,
+        *,
+        lookbacks: list[int],
+        horizon: int,
+        n_covariates: int = 0,
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        quantiles: tuple[float, ...] = (),
+        season: int = 1,
+        log: bool = False,
+        calendar: bool = False,
+        variants: Variants | None = None,
+        components: str = "full",
+        baseline: str = "none",
+        drift: float = 0.0,
+    ):
         super().__init__()
         self.baseline_kind, self.drift = baseline, drift
         self.lookbacks, self.horizon, self.season, self.log = list(lookbacks), horizon, max(1, season), log
         self.calendar = calendar and self.season > 1  # the phase in the season of each forecast step
         self.quantiles = tuple(quantiles)
         self.members = nn.ModuleList(
-            Member(lookback=lb, horizon=horizon, input_size=1 + n_covariates + (2 if self.calendar else 0),
-                   hidden_size=hidden_size,
-                   num_layers=num_layers, dropout=dropout, n_quantiles=len(self.quantiles),
-                   n_future=2 if self.calendar else 0, variants=variants, components=components)
+            Member(
+                lookback=lb,
+                horizon=horizon,
+                input_size=1 + n_covariates + (2 if self.calendar else 0),
+                hidden_size=hidden_size,
+                num_layers=num_layers,
+                dropout=dropout,
+                n_quantiles=len(self.quantiles),
+                n_future=2 if self.calendar else 0,
+                variants=variants,
+                components=components,
+            )
             for lb in self.lookbacks
         )
         # covariate standardisation, fitted on the training data (identity until set)
@@ -125,7 +165,9 @@ class ForecastNet(nn.Module):
         """(B, L) -> (B, 1): the mean of the last season, a level free of the seasonal pattern."""
         return z[:, -self.season :].mean(dim=1, keepdim=True)
 
-    def normalise(self, z: torch.Tensor, cov: torch.Tensor | None, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def normalise(
+        self, z: torch.Tensor, cov: torch.Tensor | None, scale: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Transformed windows ``z`` (B, L), covariates (B, L, C), per-window scale (B, 1) -> inputs (B, L, F), level (B, 1)."""
         level = self.level(z)
         u = ((z - level) / scale).unsqueeze(-1)  # (B, L, 1)
@@ -133,7 +175,9 @@ class ForecastNet(nn.Module):
             u = torch.cat([u, (cov - self.cov_mean) / self.cov_std], dim=-1)  # (B, L, F)
         return u, level
 
-    def calendar_inputs(self, u: torch.Tensor, first: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def calendar_inputs(
+        self, u: torch.Tensor, first: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """With the calendar on: ``(sin, cos)`` of the phase in the season of every window step, appended to
         the inputs ``u`` (B, L, F), and of every forecast step, (B, H, 2), from the calendar ordinal of each
         first forecast step ``first`` (B,). Without it: ``(u, None)``."""
@@ -174,8 +218,13 @@ class ForecastNet(nn.Module):
         point = out[..., :1].sort(dim=0).values[(k - 1) // 2] if k > 2 else out[..., :1].mean(dim=0)
         return torch.cat([point, out[..., 1:].mean(dim=0)], dim=-1)
 
-    def forward(self, x: torch.Tensor, scale: torch.Tensor, cov: torch.Tensor | None = None,
-                first: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        scale: torch.Tensor,
+        cov: torch.Tensor | None = None,
+        first: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Raw history windows ``x`` (B, L) in data units, ``scale`` (B, 1), covariates (B, L, C) and, with the
         calendar, the ordinal of each first forecast step (B,) -> forecasts (B, H, 1 + Q) in data units."""
         z = self.to_z(x)

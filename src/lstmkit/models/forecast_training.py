@@ -1,4 +1,5 @@
 """Training helpers of the forecaster's network: thread count, per-epoch window subsets, the trainer's view."""
+
 from __future__ import annotations
 
 import contextlib

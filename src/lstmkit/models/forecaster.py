@@ -7,6 +7,7 @@ lstmkit's trainer on windows gathered from views, and forecasts the ``horizon`` 
 end of each series (direct multi-output: all steps at once). The model folder holds everything
 needed to rebuild it: weights in safetensors, the settings and fitted preprocessing in JSON.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,15 +24,22 @@ from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.tabular import SeriesData, choose_season, impute, load_series
 from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.models.forecast_combination import (
+    classical_members,
+    combine,
+    member_forecasts,
+    validation_weights,
+)
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, check_config, qualify
-from lstmkit.models.forecast_combination import classical_members, combine, member_forecasts, validation_weights
 from lstmkit.models.forecast_net import ForecastNet, member_loss
 from lstmkit.models.forecast_training import EpochWindows, MembersOnly, few_threads
 from lstmkit.train import History, fit, set_seed
 
 log = logging.getLogger(__name__)
 
-MIN_POINTS = 3  # the shortest series forecast at all (by the classical references, when the network cannot train)
+MIN_POINTS = (
+    3  # the shortest series forecast at all (by the classical references, when the network cannot train)
+)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -65,8 +73,15 @@ class LSTMForecaster:
 
     # ---- fitting
 
-    def fit(self, data: str | Path | pd.DataFrame | SeriesData, *, progress: bool = False,
-            checkpoint_path: str | Path | None = None, resume: bool = False, judge: LSTMForecaster | None = None) -> LSTMForecaster:
+    def fit(
+        self,
+        data: str | Path | pd.DataFrame | SeriesData,
+        *,
+        progress: bool = False,
+        checkpoint_path: str | Path | None = None,
+        resume: bool = False,
+        judge: LSTMForecaster | None = None,
+    ) -> LSTMForecaster:
         """Fit the preprocessing and the network on all of ``data``, then the combination weights; returns self.
 
         Args:
@@ -84,62 +99,105 @@ class LSTMForecaster:
         if use_log is None:
             use_log = all(choose_log(y, season) for y in targets)
         elif use_log and any((y <= 0).any() for y in targets):
-            raise DataError("model.transform=log needs positive data, and the target has values <= 0; use model.transform=none")
+            raise DataError(
+                "model.transform=log needs positive data, and the target has values <= 0; use model.transform=none"
+            )
         ensemble = cfg.model.ensemble or (5 if sum(len(y) for y in targets) <= 1500 else 3)
         try:
-            lookbacks, too_short = auto_lookbacks(data.min_length, season=season, horizon=H, ensemble=ensemble,
-                                                  lookback=cfg.model.lookback), ""
+            lookbacks, too_short = (
+                auto_lookbacks(
+                    data.min_length, season=season, horizon=H, ensemble=ensemble, lookback=cfg.model.lookback
+                ),
+                "",
+            )
         except DataError as exc:  # the references still forecast a series too short for the network
             if cfg.model.combine == "none" or cfg.model.lookback is not None:
                 raise
             if data.min_length < MIN_POINTS:
-                raise DataError(f"series too short: forecasting needs at least {MIN_POINTS} points, "
-                                f"the shortest series has {data.min_length}") from None
+                raise DataError(
+                    f"series too short: forecasting needs at least {MIN_POINTS} points, "
+                    f"the shortest series has {data.min_length}"
+                ) from None
             lookbacks, too_short = [min(2, data.min_length)], str(exc)
             log.warning("note: %s; forecasting with the classical references alone", too_short.split(":")[0])
         z = [np.log(y) if use_log else y for y in targets]
         scales = [series_scale(zi, season) for zi in z]
         ids = [s.id for s in data.series]
         self.state = {
-            "season": season, "log": use_log, "lookbacks": lookbacks, "scales": dict(zip(map(str, ids), scales)),
-            "columns": data.describe(), "n_covariates": len(data.covariate_names),
-            "last_times": {str(s.id): _json_time(s.times[-1]) if s.times is not None else None for s in data.series},
+            "season": season,
+            "log": use_log,
+            "lookbacks": lookbacks,
+            "scales": dict(zip(map(str, ids), scales)),
+            "columns": data.describe(),
+            "n_covariates": len(data.covariate_names),
+            "last_times": {
+                str(s.id): _json_time(s.times[-1]) if s.times is not None else None for s in data.series
+            },
             "train_lengths": {str(s.id): len(s.target) for s in data.series},
             "calendar": cfg.data.calendar and season > 1,
-            "baseline": cfg.model.baseline, "drift": cfg.model.drift if cfg.model.baseline != "none" else 0.0,
+            "baseline": cfg.model.baseline,
+            "drift": cfg.model.drift if cfg.model.baseline != "none" else 0.0,
         }
         set_seed(cfg.trainer.seed)
         self.net = self._build_net()
         if too_short:  # an untrained network with no weight in the combination
             self.history, self.state["network"] = History(), f"not trained: {too_short}"
             members = classical_members(season)
-            self.state["combination"] = {"members": ["lstm", *members],
-                                         "weights": {str(i): [0.0] + [1.0 / len(members)] * len(members) for i in ids}}
+            self.state["combination"] = {
+                "members": ["lstm", *members],
+                "weights": {str(i): [0.0] + [1.0 / len(members)] * len(members) for i in ids},
+            }
         else:
-            self._train_network(data, z, scales, progress=progress, checkpoint_path=checkpoint_path, resume=resume)
+            self._train_network(
+                data, z, scales, progress=progress, checkpoint_path=checkpoint_path, resume=resume
+            )
             if cfg.model.combine != "none":
                 self.state["combination"] = self._validation_weights(data, judge)
         self.net.eval()
         self.data_ = data
         return self
 
-    def _train_network(self, data: SeriesData, z: list[np.ndarray], scales: list[float], *, progress: bool,
-                       checkpoint_path: str | Path | None, resume: bool) -> None:
+    def _train_network(
+        self,
+        data: SeriesData,
+        z: list[np.ndarray],
+        scales: list[float],
+        *,
+        progress: bool,
+        checkpoint_path: str | Path | None,
+        resume: bool,
+    ) -> None:
         """Train the ensemble on windows of the transformed series ``z`` (normalised in-graph)."""
         cfg, net, H = self.config, self.net, self.config.model.horizon
-        cov = np.concatenate([s.covariates for s in data.series]) if data.covariate_names else np.zeros((0, 0))
+        cov = (
+            np.concatenate([s.covariates for s in data.series]) if data.covariate_names else np.zeros((0, 0))
+        )
         if cov.size:
             net.cov_mean.copy_(torch.as_tensor(cov.mean(axis=0), dtype=torch.float32))
-            net.cov_std.copy_(torch.as_tensor(np.where(cov.std(axis=0) > 0, cov.std(axis=0), 1.0), dtype=torch.float32))
+            net.cov_std.copy_(
+                torch.as_tensor(np.where(cov.std(axis=0) > 0, cov.std(axis=0), 1.0), dtype=torch.float32)
+            )
         window = net.window
-        values = torch.as_tensor(np.concatenate([
-            np.column_stack([zi, s.covariates]) for zi, s in zip(z, data.series)]), dtype=torch.float32)  # (T, 1 + C)
-        index = window_starts([len(zi) for zi in z], length=window + H, horizon=H,
-                              val_fraction=cfg.data.val_fraction, max_windows=cfg.data.max_windows)
+        values = torch.as_tensor(
+            np.concatenate([np.column_stack([zi, s.covariates]) for zi, s in zip(z, data.series)]),
+            dtype=torch.float32,
+        )  # (T, 1 + C)
+        index = window_starts(
+            [len(zi) for zi in z],
+            length=window + H,
+            horizon=H,
+            val_fraction=cfg.data.val_fraction,
+            max_windows=cfg.data.max_windows,
+        )
         scale_t = torch.tensor(scales, dtype=torch.float32)
-        ordinals = torch.as_tensor(np.concatenate([_ordinals(data, s) for s in data.series]))  # (T,) calendar positions
+        ordinals = torch.as_tensor(
+            np.concatenate([_ordinals(data, s) for s in data.series])
+        )  # (T,) calendar positions
         rows = index.epoch_rows(0)
-        train = (index.train[rows].clone(), scale_t[index.train_series[rows]])  # refilled each epoch on long series
+        train = (
+            index.train[rows].clone(),
+            scale_t[index.train_series[rows]],
+        )  # refilled each epoch on long series
         val = (index.val, scale_t[index.val_series]) if len(index.val) else None
         quantiles, values_on = tuple(cfg.model.quantiles), {}
 
@@ -150,12 +208,23 @@ class LSTMForecaster:
             win = gather_windows(values_on[starts.device], starts, window + H)  # (B, W + H, F)
             u, level = net.normalise(win[:, :window, 0], win[:, :window, 1:], scale.unsqueeze(1))
             target = (win[:, window:, 0] - level) / scale.unsqueeze(1)  # (B, H)
-            u, future = net.calendar_inputs(u, ordinals[starts.cpu() + window].to(starts.device))  # phases, or (u, None)
+            u, future = net.calendar_inputs(
+                u, ordinals[starts.cpu() + window].to(starts.device)
+            )  # phases, or (u, None)
             return member_loss(model(u, future), target, quantiles)
 
         with few_threads(cfg):
-            self.history = fit(MembersOnly(net), loss_fn, train, val, config=cfg.trainer, callbacks=[EpochWindows(index, train, scale_t)],
-                               checkpoint_path=checkpoint_path, resume=resume, progress=progress)
+            self.history = fit(
+                MembersOnly(net),
+                loss_fn,
+                train,
+                val,
+                config=cfg.trainer,
+                callbacks=[EpochWindows(index, train, scale_t)],
+                checkpoint_path=checkpoint_path,
+                resume=resume,
+                progress=progress,
+            )
 
     def _validation_weights(self, data: SeriesData, judge: LSTMForecaster | None) -> dict[str, Any]:
         """Per-series weights of the network and the classical members, from their errors on the last H points."""
@@ -183,27 +252,57 @@ class LSTMForecaster:
             histories = [s.target for s in hist.series]
             refs = member_forecasts(histories, horizon=H, season=season)
             weights = validation_weights(network, refs, truths, histories, season=season)
-        return {"members": ["lstm", *members], "weights": {sid: [round(float(w), 6) for w in row] for sid, row in zip(ids, weights)}}
+        return {
+            "members": ["lstm", *members],
+            "weights": {sid: [round(float(w), 6) for w in row] for sid, row in zip(ids, weights)},
+        }
 
     def _build_net(self) -> ForecastNet:
         m, st = self.config.model, self.state
-        return ForecastNet(lookbacks=st["lookbacks"], horizon=m.horizon, n_covariates=st["n_covariates"],
-                           hidden_size=m.hidden_size, num_layers=m.num_layers, dropout=m.dropout,
-                           quantiles=tuple(m.quantiles), season=st["season"], log=st["log"],
-                           calendar=st.get("calendar", False), variants=m.variants, components=m.components,
-                           baseline=st.get("baseline", "none"), drift=st.get("drift", 0.0))
+        return ForecastNet(
+            lookbacks=st["lookbacks"],
+            horizon=m.horizon,
+            n_covariates=st["n_covariates"],
+            hidden_size=m.hidden_size,
+            num_layers=m.num_layers,
+            dropout=m.dropout,
+            quantiles=tuple(m.quantiles),
+            season=st["season"],
+            log=st["log"],
+            calendar=st.get("calendar", False),
+            variants=m.variants,
+            components=m.components,
+            baseline=st.get("baseline", "none"),
+            drift=st.get("drift", 0.0),
+        )
 
     def read(self, data: str | Path | pd.DataFrame | SeriesData) -> SeriesData:
         """Read ``data`` with this model's column settings; gaps stay NaN (``fit`` fills them from the data it is given)."""
         if isinstance(data, SeriesData):
             return data
         d, cols = self.config.data, self.state.get("columns")
-        fill = "keep" if d.fill == "interpolate" else d.fill  # gaps stay NaN until a hold-out is cut (see fit)
+        fill = (
+            "keep" if d.fill == "interpolate" else d.fill
+        )  # gaps stay NaN until a hold-out is cut (see fit)
         if cols:  # a fitted model reads new data with the columns it was trained on
-            return load_series(data, target=cols["target"], time_col=cols["time_col"], id_col=cols["id_col"],
-                               covariates=bool(cols["covariates"]), fill=fill, date_format=d.date_format or cols.get("date_format"))
-        return load_series(data, target=d.target, time_col=d.time_col, id_col=d.id_col, covariates=d.covariates, fill=fill,
-                           date_format=d.date_format)
+            return load_series(
+                data,
+                target=cols["target"],
+                time_col=cols["time_col"],
+                id_col=cols["id_col"],
+                covariates=bool(cols["covariates"]),
+                fill=fill,
+                date_format=d.date_format or cols.get("date_format"),
+            )
+        return load_series(
+            data,
+            target=d.target,
+            time_col=d.time_col,
+            id_col=d.id_col,
+            covariates=d.covariates,
+            fill=fill,
+            date_format=d.date_format,
+        )
 
     # ---- forecasting
 
@@ -220,8 +319,12 @@ class LSTMForecaster:
 
     def _member_forecasts(self, data: SeriesData) -> dict:
         """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``."""
-        return member_forecasts([s.target for s in data.series], horizon=self.config.model.horizon,
-                                season=self.state["season"], quantiles=tuple(self.config.model.quantiles))
+        return member_forecasts(
+            [s.target for s in data.series],
+            horizon=self.config.model.horizon,
+            season=self.state["season"],
+            quantiles=tuple(self.config.model.quantiles),
+        )
 
     def _scale(self, series) -> float:
         """The series' scale from fit, or for a series the model has not seen, its own."""
@@ -235,7 +338,9 @@ class LSTMForecaster:
         """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there."""
         combination = self.state["combination"]
         equal = [1.0 / len(combination["members"])] * len(combination["members"])  # a series not seen in fit
-        weights = np.array([combination["weights"].get(str(s.id), equal) for s in data.series], dtype=np.float64)
+        weights = np.array(
+            [combination["weights"].get(str(s.id), equal) for s in data.series], dtype=np.float64
+        )
         for k, name in enumerate(combination["members"][1:], start=1):
             for i in refs[name].fallbacks:
                 weights[i, k] = 0.0
@@ -262,7 +367,9 @@ class LSTMForecaster:
         combination = self.state.get("combination")
         if combination:
             refs = self._member_forecasts(data)
-            feeds["references"] = np.stack([refs[m].forecasts for m in combination["members"][1:]], axis=1).astype(np.float32)
+            feeds["references"] = np.stack(
+                [refs[m].forecasts for m in combination["members"][1:]], axis=1
+            ).astype(np.float32)
             feeds["weights"] = self._weights(data, refs).astype(np.float32)
         return feeds
 
@@ -281,15 +388,23 @@ class LSTMForecaster:
         xs, covs, scales, firsts = [], [], [], []
         for s in data.series:
             if len(s.target) < W:
-                raise DataError(f"series{_name(s.id)} has {len(s.target)} points; this model needs at least {W} (its lookback)")
+                raise DataError(
+                    f"series{_name(s.id)} has {len(s.target)} points; this model needs at least {W} (its lookback)"
+                )
             if self.state["log"] and (s.target[-W:] <= 0).any():
-                raise DataError("the model was trained on log data and the last window has values <= 0; it cannot forecast them")
+                raise DataError(
+                    "the model was trained on log data and the last window has values <= 0; it cannot forecast them"
+                )
             xs.append(s.target[-W:])
             covs.append(s.covariates[-W:])
             scales.append([self._scale(s)])
             firsts.append(int(_ordinals(data, s)[-1]) + 1)
-        return (np.stack(xs).astype(np.float32), np.stack(covs).astype(np.float32),
-                np.asarray(scales, dtype=np.float32), np.asarray(firsts, dtype=np.int64))
+        return (
+            np.stack(xs).astype(np.float32),
+            np.stack(covs).astype(np.float32),
+            np.asarray(scales, dtype=np.float32),
+            np.asarray(firsts, dtype=np.int64),
+        )
 
     def predict(self, data: str | Path | pd.DataFrame | SeriesData | None = None) -> pd.DataFrame:
         """The forecast frame: ``id`` (with an id column), ``time`` (with a time column), ``step``, ``forecast``, ``q...``.
@@ -299,7 +414,9 @@ class LSTMForecaster:
         """
         if data is None:
             if self.data_ is None:
-                raise DataError("predict() needs data: this model was loaded from disk, pass the history to forecast from")
+                raise DataError(
+                    "predict() needs data: this model was loaded from disk, pass the history to forecast from"
+                )
             data = self.data_
         data = self.read(data)
         out = self.forecast_arrays(data)
@@ -319,7 +436,9 @@ class LSTMForecaster:
         data = self.read(data)
         return rolling_origin(self, data, backtest=backtest)
 
-    def explain(self, data: str | Path | pd.DataFrame | SeriesData | None = None, *, series: str | None = None):
+    def explain(
+        self, data: str | Path | pd.DataFrame | SeriesData | None = None, *, series: str | None = None
+    ):
         """The gates on the last window of a series (default the first) and per-step attributions: an
         :class:`~lstmkit.explain.Explanation`."""
         from lstmkit.explain import explain_forecaster
@@ -336,7 +455,9 @@ class LSTMForecaster:
         from lstmkit.io import save_model_dir
 
         net = self._require_fitted()
-        return save_model_dir(path, task="forecast", config=self.to_config_dict(), tensors=dict(net.state_dict()))
+        return save_model_dir(
+            path, task="forecast", config=self.to_config_dict(), tensors=dict(net.state_dict())
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> LSTMForecaster:
@@ -351,7 +472,9 @@ class LSTMForecaster:
             model.net = model._build_net()
             model.net.load_state_dict(tensors)
         except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
-            raise CheckpointError(f"model folder {path} has an invalid config.json or weights ({exc}); train the model again") from None
+            raise CheckpointError(
+                f"model folder {path} has an invalid config.json or weights ({exc}); train the model again"
+            ) from None
         model.net.eval()
         return model
 
@@ -376,8 +499,10 @@ class LSTMForecaster:
                 f"({', '.join(cols.get('covariates', [])) or 'none'}); pass data with the columns the model was trained on"
             )
         if cols.get("freq") and data.freq and data.freq != cols["freq"]:
-            raise DataError(f"the data's frequency is {data.freq} but the model was trained on {cols['freq']} data; "
-                            f"pass {cols['freq']} data, or train a model on this data")
+            raise DataError(
+                f"the data's frequency is {data.freq} but the model was trained on {cols['freq']} data; "
+                f"pass {cols['freq']} data, or train a model on this data"
+            )
 
 
 def _ordinals(data: SeriesData, series) -> np.ndarray:
@@ -385,7 +510,9 @@ def _ordinals(data: SeriesData, series) -> np.ndarray:
     return step_ordinals(series.times, kind=data.time_kind, freq=data.freq, length=len(series.target))
 
 
-def forecast_frame(data: SeriesData, out: np.ndarray, *, quantiles: tuple[float, ...] | list[float]) -> pd.DataFrame:
+def forecast_frame(
+    data: SeriesData, out: np.ndarray, *, quantiles: tuple[float, ...] | list[float]
+) -> pd.DataFrame:
     """Lay out (S, H, 1 + Q) forecasts as the forecast.csv frame."""
     H = out.shape[1]
     rows: dict[str, list] = {}

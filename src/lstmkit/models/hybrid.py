@@ -17,6 +17,7 @@ schedule, a fixed number of epochs). Every part lives in the state dict (kernels
 biases, LSTM weights, ridge weights), so the model folder stays safetensors + JSON and the
 network traces to ONNX.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,14 @@ class HybridConfig:
 
     rocket_features: int = 10_000  # MiniRocket's count (a multiple of 84 below it); 0 leaves the LSTM alone
     lstm: bool = True  # False: random convolutions and ridge only (MiniRocket itself), for ablations
-    lstm_steps: int = 64  # the LSTM reads the series average-pooled to at most this many steps: cost grows with length
-    lstm_shares: tuple[float, ...] = (0.1, 0.25, 0.5)  # LSTM block's share of the ridge input; leave-one-out picks one
+    lstm_steps: int = (
+        64  # the LSTM reads the series average-pooled to at most this many steps: cost grows with length
+    )
+    lstm_shares: tuple[float, ...] = (
+        0.1,
+        0.25,
+        0.5,
+    )  # LSTM block's share of the ridge input; leave-one-out picks one
 
 
 def check_hybrid_config(config: HybridConfig) -> None:
@@ -51,14 +58,20 @@ def check_hybrid_config(config: HybridConfig) -> None:
     if config.rocket_features < 0 or (0 < config.rocket_features < 84):
         raise ConfigError(f"hybrid.rocket_features must be 0 or at least 84, got {config.rocket_features}")
     if not config.lstm and not config.rocket_features:
-        raise ConfigError("hybrid.lstm=false with hybrid.rocket_features=0 leaves no model; turn one of them on")
+        raise ConfigError(
+            "hybrid.lstm=false with hybrid.rocket_features=0 leaves no model; turn one of them on"
+        )
     if not config.lstm_shares or not all(0.0 < v < 1.0 for v in config.lstm_shares):
-        raise ConfigError(f"hybrid.lstm_shares must be numbers between 0 and 1 (exclusive), got {config.lstm_shares}")
+        raise ConfigError(
+            f"hybrid.lstm_shares must be numbers between 0 and 1 (exclusive), got {config.lstm_shares}"
+        )
     if config.lstm_steps < 1:
         raise ConfigError(f"hybrid.lstm_steps must be a positive integer, got {config.lstm_steps}")
 
 
-def scale_series(x: torch.Tensor, lengths: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+def scale_series(
+    x: torch.Tensor, lengths: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
+) -> torch.Tensor:
     """``(x - mean) / std`` per channel, missing values 0 (the mean), zeros past each length: ``(B, T, F)``."""
     mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]  # (B, T)
     x = (x - mean) / std
@@ -106,7 +119,9 @@ def next_step_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.T
     x, lengths = batch
     x = x[:, : int(lengths.max())]  # (B, T, F)
     predicted = model(x, lengths)[:, :-1]  # (B, T-1, F)
-    valid = (torch.arange(1, x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]).to(x.dtype)
+    valid = (torch.arange(1, x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]).to(
+        x.dtype
+    )
     error = ((predicted - x[:, 1:]) ** 2).mean(dim=-1) * valid  # (B, T-1)
     return (error.sum(dim=1) / valid.sum(dim=1).clamp_min(1.0)).mean()  # a one-step case adds 0
 
@@ -120,12 +135,21 @@ class HybridNet(nn.Module):
         pool: the LSTM reads means of ``pool`` consecutive steps; None: no LSTM.
     """
 
-    def __init__(self, n_features: int, n_classes: int, model: ClassifierModelConfig, *,
-                 rocket: dict[str, list[int]] | None, pool: int | None):
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        model: ClassifierModelConfig,
+        *,
+        rocket: dict[str, list[int]] | None,
+        pool: int | None,
+    ):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("std", torch.ones(n_features))
-        self.rocket = MiniRocket(n_features, rocket["dilations"], rocket["features_per_dilation"]) if rocket else None
+        self.rocket = (
+            MiniRocket(n_features, rocket["dilations"], rocket["features_per_dilation"]) if rocket else None
+        )
         self.pool = pool
         self.lstm = NextStepLSTM(n_features, model) if pool else None
         width = (self.rocket.n_features if rocket else 0) + (2 * model.hidden_size if pool else 0)
@@ -133,17 +157,29 @@ class HybridNet(nn.Module):
 
     def plan(self) -> dict[str, Any]:
         """What :meth:`__init__` needs besides the sizes (written to ``config.json``)."""
-        rocket = None if self.rocket is None else {
-            "dilations": self.rocket.dilations, "features_per_dilation": self.rocket.features_per_dilation}
+        rocket = (
+            None
+            if self.rocket is None
+            else {
+                "dilations": self.rocket.dilations,
+                "features_per_dilation": self.rocket.features_per_dilation,
+            }
+        )
         return {"rocket": rocket, "pool": self.pool}
 
     def pooled(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Means of ``pool`` consecutive valid steps of scaled ``x`` ``(B, T, F)``: ``(B, ceil(T / pool), F)`` and lengths."""
         if self.pool == 1:
             return x, lengths
-        valid = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]).to(x.dtype)
-        sums = F.avg_pool1d(x.transpose(1, 2), self.pool, ceil_mode=True)  # (B, F, T'): window means, padding as 0
-        counts = F.avg_pool1d(valid[:, None, :], self.pool, ceil_mode=True)  # (B, 1, T'): share of valid steps
+        valid = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]).to(
+            x.dtype
+        )
+        sums = F.avg_pool1d(
+            x.transpose(1, 2), self.pool, ceil_mode=True
+        )  # (B, F, T'): window means, padding as 0
+        counts = F.avg_pool1d(
+            valid[:, None, :], self.pool, ceil_mode=True
+        )  # (B, 1, T'): share of valid steps
         pooled = (sums / counts.clamp_min(1e-6)).transpose(1, 2)  # (B, T', F)
         return pooled, torch.div(lengths + self.pool - 1, self.pool, rounding_mode="floor")
 
@@ -163,17 +199,34 @@ class HybridNet(nn.Module):
         return self.head(self.features(x, lengths))  # (B, K)
 
 
-def _batched_features(net: HybridNet, x: torch.Tensor, lengths: torch.Tensor, *, batch: int = 64) -> np.ndarray:
+def _batched_features(
+    net: HybridNet, x: torch.Tensor, lengths: torch.Tensor, *, batch: int = 64
+) -> np.ndarray:
     net.eval()
     with torch.no_grad():
-        return torch.cat([net.features(x[i : i + batch], lengths[i : i + batch])
-                          for i in range(0, len(x), batch)]).double().numpy()
+        return (
+            torch.cat(
+                [net.features(x[i : i + batch], lengths[i : i + batch]) for i in range(0, len(x), batch)]
+            )
+            .double()
+            .numpy()
+        )
 
 
-def fit_hybrid(x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, n_classes: int, *, hybrid: HybridConfig,
-               model: ClassifierModelConfig, trainer: TrainerConfig, stats: tuple[np.ndarray, np.ndarray],
-               checkpoint_path=None, resume: bool = False, progress: bool = False,
-               ) -> tuple[HybridNet, History | None, dict[str, float]]:
+def fit_hybrid(
+    x: torch.Tensor,
+    lengths: torch.Tensor,
+    y: torch.Tensor,
+    n_classes: int,
+    *,
+    hybrid: HybridConfig,
+    model: ClassifierModelConfig,
+    trainer: TrainerConfig,
+    stats: tuple[np.ndarray, np.ndarray],
+    checkpoint_path=None,
+    resume: bool = False,
+    progress: bool = False,
+) -> tuple[HybridNet, History | None, dict[str, float]]:
     """Fit every part on ``x`` ``(N, T, F)`` (zero past ``lengths``) and labels ``y`` ``(N,)``.
 
     Returns:
@@ -188,8 +241,13 @@ def fit_hybrid(x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, n_classe
     plan = None
     if hybrid.rocket_features:
         median = int(np.median(lengths.numpy()))
-        rocket = fit_minirocket(scaled.transpose(1, 2), lengths, num_features=hybrid.rocket_features,
-                                length=max(median, 9), seed=trainer.seed)
+        rocket = fit_minirocket(
+            scaled.transpose(1, 2),
+            lengths,
+            num_features=hybrid.rocket_features,
+            length=max(median, 9),
+            seed=trainer.seed,
+        )
         plan = {"dilations": rocket.dilations, "features_per_dilation": rocket.features_per_dilation}
     pool = max(1, math.ceil(T / hybrid.lstm_steps)) if hybrid.lstm else None
     net = HybridNet(n_features, n_classes, model, rocket=plan, pool=pool)
@@ -200,8 +258,16 @@ def fit_hybrid(x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, n_classe
     history = None
     if net.lstm is not None:
         px, plengths = net.pooled(scaled, lengths)
-        history = fit(net.lstm, next_step_loss, (px, plengths), None, config=trainer,
-                      checkpoint_path=checkpoint_path, resume=resume, progress=progress)
+        history = fit(
+            net.lstm,
+            next_step_loss,
+            (px, plengths),
+            None,
+            config=trainer,
+            checkpoint_path=checkpoint_path,
+            resume=resume,
+            progress=progress,
+        )
         net.lstm.cpu()
     features = _batched_features(net, x, lengths)  # (N, P)
     n_rocket, P = (net.rocket.n_features if plan else 0), features.shape[1]
@@ -217,7 +283,13 @@ def fit_hybrid(x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, n_classe
     with torch.no_grad():
         net.head.weight.copy_(torch.from_numpy(ridge.weight))
         net.head.bias.copy_(torch.from_numpy(ridge.bias))
-    share = shares[next(i for i, c in enumerate(scales) if c is ridge.column_scale)] if plan and pool else None
-    summary = {"loo_accuracy": ridge.loo_accuracy, "alpha": ridge.alpha, "temperature": ridge.temperature,
-               "lstm_share": share}
+    share = (
+        shares[next(i for i, c in enumerate(scales) if c is ridge.column_scale)] if plan and pool else None
+    )
+    summary = {
+        "loo_accuracy": ridge.loo_accuracy,
+        "alpha": ridge.alpha,
+        "temperature": ridge.temperature,
+        "lstm_share": share,
+    }
     return net.eval(), history, summary

@@ -4,6 +4,7 @@
 The network and its truncated-BPTT training live in :mod:`lstmkit.models.char_lstm`; scoring
 (bits per character, dynamic evaluation) and sampling in :mod:`lstmkit.models.text_scoring`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,7 +49,9 @@ class TextModelConfig:
     hidden_size: int = 256  # with 2 layers: converges within the 5-minute budget on 2 CPU cores
     num_layers: int = 2  # beat one 512-unit layer on 35 KB of English in the same budget (benchmarks/)
     dropout: float = 0.3  # tens of KB are memorised fast; early stopping does the rest
-    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
+    variants: Variants = field(
+        default_factory=Variants
+    )  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 @dataclass
@@ -101,10 +104,18 @@ class LanguageModel:
         self.vocab_: CharVocab | None = None
         self.network_: CharLanguageModel | None = None
         self.history_: History | None = None
-        self.validation_: TextScore | None = None  # the validation part's score after fit (early stopping used it)
+        self.validation_: TextScore | None = (
+            None  # the validation part's score after fit (early stopping used it)
+        )
 
-    def fit(self, text: str, *, checkpoint_path: str | Path | None = None, resume: bool = False,
-            name: str = "the corpus") -> LanguageModel:
+    def fit(
+        self,
+        text: str,
+        *,
+        checkpoint_path: str | Path | None = None,
+        resume: bool = False,
+        name: str = "the corpus",
+    ) -> LanguageModel:
         """Train on ``text``; its last ``data.val_fraction`` is the validation part early stopping watches.
 
         The vocabulary is built from the training part only; validation characters outside it
@@ -123,16 +134,25 @@ class LanguageModel:
         train_text, val_text = text[: len(text) - n_val], text[len(text) - n_val :]
         self.vocab_ = CharVocab.build(train_text)
         set_seed(cfg.trainer.seed)
-        net = CharLanguageModel(len(self.vocab_), embedding_dim=cfg.model.embedding_dim,
-                                hidden_size=cfg.model.hidden_size, num_layers=cfg.model.num_layers,
-                                dropout=cfg.model.dropout, variants=cfg.model.variants)
+        net = CharLanguageModel(
+            len(self.vocab_),
+            embedding_dim=cfg.model.embedding_dim,
+            hidden_size=cfg.model.hidden_size,
+            num_layers=cfg.model.num_layers,
+            dropout=cfg.model.dropout,
+            variants=cfg.model.variants,
+        )
         T = cfg.data.chunk_len
         # More streams on a big corpus, so an epoch stays short: the time budget and early
         # stopping are checked between epochs.
         S = max(cfg.trainer.batch_size, math.ceil(len(train_text) / (T * MAX_CHUNKS_PER_EPOCH)))
         if S > cfg.trainer.batch_size:
-            log.info("using %d parallel streams (not %d) so an epoch has at most %d chunks",
-                     S, cfg.trainer.batch_size, MAX_CHUNKS_PER_EPOCH)
+            log.info(
+                "using %d parallel streams (not %d) so an epoch has at most %d chunks",
+                S,
+                cfg.trainer.batch_size,
+                MAX_CHUNKS_PER_EPOCH,
+            )
         train = tbptt_layout(torch.tensor(self.vocab_.encode(train_text)), streams=S, chunk_len=T)
         val = None
         if len(val_text) >= 2:
@@ -140,17 +160,36 @@ class LanguageModel:
             val = tbptt_layout(val_ids, streams=eval_streams(len(val_text)), chunk_len=T)
         loss_fn = TBPTTLoss()
         max_steps = math.ceil(cfg.trainer.max_steps * cfg.trainer.batch_size / S)  # the same characters read
-        trainer = dataclasses.replace(cfg.trainer, batch_size=1, max_steps=max_steps)  # one chunk of every stream per step
-        log.info("training on %d characters (%d for validation), vocabulary %d", len(train_text), n_val, len(self.vocab_))
-        self.history_ = fit(net, loss_fn, train, val, config=trainer, checkpoint_path=checkpoint_path,
-                            resume=resume, progress=self.progress, shuffle=False, callbacks=(loss_fn,))
+        trainer = dataclasses.replace(
+            cfg.trainer, batch_size=1, max_steps=max_steps
+        )  # one chunk of every stream per step
+        log.info(
+            "training on %d characters (%d for validation), vocabulary %d",
+            len(train_text),
+            n_val,
+            len(self.vocab_),
+        )
+        self.history_ = fit(
+            net,
+            loss_fn,
+            train,
+            val,
+            config=trainer,
+            checkpoint_path=checkpoint_path,
+            resume=resume,
+            progress=self.progress,
+            shuffle=False,
+            callbacks=(loss_fn,),
+        )
         self.network_ = net.cpu().eval()
         self.validation_ = self.score(val_text) if len(val_text) >= 2 else None
         return self
 
     def _require_fitted(self) -> CharLanguageModel:
         if self.network_ is None or self.vocab_ is None:
-            raise LstmkitError("this LanguageModel is not fitted yet; call fit() or LanguageModel.load() first")
+            raise LstmkitError(
+                "this LanguageModel is not fitted yet; call fit() or LanguageModel.load() first"
+            )
         return self.network_
 
     def score(self, text: str, *, adapt_lr: float = 0.0) -> TextScore:
@@ -164,11 +203,20 @@ class LanguageModel:
         if adapt_lr < 0:
             raise ConfigError(f"adapt_lr must be >= 0, got {adapt_lr}")
         if adapt_lr > 0:
-            return score_text(self._require_fitted(), self.vocab_, text, chunk_len=ADAPT_CHUNK_LEN, adapt_lr=adapt_lr)
+            return score_text(
+                self._require_fitted(), self.vocab_, text, chunk_len=ADAPT_CHUNK_LEN, adapt_lr=adapt_lr
+            )
         return score_text(self._require_fitted(), self.vocab_, text)
 
-    def sample(self, prompt: str = "", *, length: int = 200, temperature: float = 1.0,
-               top_k: int | None = None, seed: int | None = None) -> str:
+    def sample(
+        self,
+        prompt: str = "",
+        *,
+        length: int = 200,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: int | None = None,
+    ) -> str:
         """Generate ``length`` characters after ``prompt``; the same ``seed`` gives the same text.
 
         Raises:
@@ -178,15 +226,24 @@ class LanguageModel:
         if length < 0:
             raise ConfigError(f"length must be >= 0, got {length}")
         if not temperature > 0:
-            raise ConfigError(f"temperature must be > 0, got {temperature}; use e.g. 0.8 (lower is more conservative)")
+            raise ConfigError(
+                f"temperature must be > 0, got {temperature}; use e.g. 0.8 (lower is more conservative)"
+            )
         if top_k is not None and top_k < 1:
             raise ConfigError(f"top_k must be >= 1, got {top_k}")
         unknown = self.vocab_.unknown(prompt)
         if unknown:
             log.warning("the prompt has characters the model never saw (%r); they are read as <unk>", unknown)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        return sample(net, self.vocab_, prompt=prompt, length=length, temperature=temperature, top_k=top_k,
-                      generator=generator)
+        return sample(
+            net,
+            self.vocab_,
+            prompt=prompt,
+            length=length,
+            temperature=temperature,
+            top_k=top_k,
+            generator=generator,
+        )
 
     def explain(self, text: str, *, max_chars: int = 100):
         """The LSTM's gates over the first ``max_chars`` characters of ``text``: an
@@ -215,21 +272,32 @@ class LanguageModel:
         from lstmkit.io import load_model_dir
 
         if not Path(path).exists():
-            raise CheckpointError(f"model folder {path} not found; pass the folder written by 'lstmkit text train'")
+            raise CheckpointError(
+                f"model folder {path} not found; pass the folder written by 'lstmkit text train'"
+            )
         meta, tensors = load_model_dir(path, task=TASK)
         try:
             config = config_from_dict(TextConfig, meta.get("settings", {}))
             vocab = CharVocab(str(meta["vocabulary"]))
         except (KeyError, TypeError, ValueError, LstmkitError) as exc:
-            raise CheckpointError(f"{path}: config.json is not a valid text model config ({exc}); train the model again") from None
-        net = CharLanguageModel(len(vocab), embedding_dim=config.model.embedding_dim,
-                                hidden_size=config.model.hidden_size, num_layers=config.model.num_layers,
-                                dropout=config.model.dropout, variants=config.model.variants)
+            raise CheckpointError(
+                f"{path}: config.json is not a valid text model config ({exc}); train the model again"
+            ) from None
+        net = CharLanguageModel(
+            len(vocab),
+            embedding_dim=config.model.embedding_dim,
+            hidden_size=config.model.hidden_size,
+            num_layers=config.model.num_layers,
+            dropout=config.model.dropout,
+            variants=config.model.variants,
+        )
         try:
             net.load_state_dict(tensors)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(f"{path}: the weights do not match config.json ({first}); train the model again") from None
+            raise CheckpointError(
+                f"{path}: the weights do not match config.json ({first}); train the model again"
+            ) from None
         model = cls(config)
         model.vocab_, model.network_ = vocab, net.eval()
         if isinstance(meta.get("validation"), dict):

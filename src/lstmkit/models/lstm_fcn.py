@@ -13,6 +13,7 @@ batch-norm statistics are taken over valid steps only and every pooling is maske
 batch scores each sequence as it scores alone. Without ``lengths`` every step is valid (the
 form an exported graph takes).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -38,7 +39,9 @@ class ClassifierModelConfig:
     kernel_sizes: tuple[int, ...] = (8, 5, 3)  # LSTM-FCN's kernel widths, one per conv block
     pooling: Literal["attention", "mean", "last"] = "attention"  # how LSTM outputs become one vector
     label_smoothing: float = 0.1  # softer targets calibrate the probabilities of small data sets
-    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
+    variants: Variants = field(
+        default_factory=Variants
+    )  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 def _length_mask(lengths: torch.Tensor | None, B: int, T: int, device: torch.device) -> torch.Tensor:
@@ -70,7 +73,9 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         if not self.training:
             return super().forward(x) * mask
         sums = torch.cat([mask.sum().reshape(1), (x * mask).sum(dim=(0, 2)), (x * x * mask).sum(dim=(0, 2))])
-        sums = _sum_over_ranks(sums)  # data-parallel: statistics of the global batch, as one process takes them
+        sums = _sum_over_ranks(
+            sums
+        )  # data-parallel: statistics of the global batch, as one process takes them
         C = x.shape[1]
         n = sums[0].clamp_min(2.0)
         mean = sums[1 : 1 + C] / n  # (C,)
@@ -88,7 +93,9 @@ class ConvBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
         super().__init__()
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, bias=False)  # the batch norm after it has the offset
+        self.conv = nn.Conv1d(
+            in_channels, out_channels, kernel_size, bias=False
+        )  # the batch norm after it has the offset
         self.norm = MaskedBatchNorm1d(out_channels)
         left = (kernel_size - 1) // 2
         self.padding = (left, kernel_size - 1 - left)  # 'same', written out: torch warns on even kernels
@@ -127,18 +134,26 @@ class SequenceClassifierNet(nn.Module):
         self.register_buffer("std", torch.ones(n_features))
         directions = 2 if config.bidirectional else 1
         self.lstm = LSTM(
-            n_features, config.hidden_size, num_layers=config.num_layers, batch_first=True,
-            dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional,
+            n_features,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            batch_first=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
             **asdict(config.variants),
         )
         lstm_out = config.hidden_size * directions
         self.pool = AttentionPool(lstm_out) if config.pooling == "attention" else None
         channels = [n_features, *config.conv_channels]
-        self.conv = nn.ModuleList(ConvBlock(a, b, k) for a, b, k in zip(channels, channels[1:], config.kernel_sizes))
+        self.conv = nn.ModuleList(
+            ConvBlock(a, b, k) for a, b, k in zip(channels, channels[1:], config.kernel_sizes)
+        )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(lstm_out + (channels[-1] if self.conv else 0), n_classes)
 
-    def _lstm_features(self, x: torch.Tensor, lengths: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
+    def _lstm_features(
+        self, x: torch.Tensor, lengths: torch.Tensor | None, mask: torch.Tensor
+    ) -> torch.Tensor:
         B, T = x.shape[0], x.shape[1]
         directions = 2 if self.config.bidirectional else 1
         # zero states sized from x, so an exported graph keeps a dynamic batch (a packed batch's size is a constant)

@@ -20,6 +20,7 @@ padded batch gives each series the features it gets alone). The transform is pla
 (``conv1d`` with dilation, a sort and a bisection per row; comparisons and sums when exported to ONNX). Its tensors are buffers:
 ``kernels`` (84, 9), ``channels`` (D, 84, C) 0/1 masks and ``biases`` (P,).
 """
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -30,8 +31,10 @@ import torch.nn.functional as F
 from torch import nn
 
 KERNEL_LENGTH = 9
-KERNELS = np.asarray([[2.0 if j in c else -1.0 for j in range(KERNEL_LENGTH)] for c in combinations(range(9), 3)],
-                     dtype=np.float32)  # (84, 9)
+KERNELS = np.asarray(
+    [[2.0 if j in c else -1.0 for j in range(KERNEL_LENGTH)] for c in combinations(range(9), 3)],
+    dtype=np.float32,
+)  # (84, 9)
 N_KERNELS = len(KERNELS)
 GOLDEN = (np.sqrt(5.0) + 1.0) / 2.0
 
@@ -42,7 +45,9 @@ def dilation_plan(length: int, num_features: int, *, max_dilations: int = 32) ->
     count = min(per_kernel, max_dilations)
     multiplier = per_kernel / count
     top = np.log2(max(length - 1, 1) / (KERNEL_LENGTH - 1))
-    dilations, counts = np.unique(np.logspace(0, max(top, 0.0), count, base=2).astype(np.int64), return_counts=True)
+    dilations, counts = np.unique(
+        np.logspace(0, max(top, 0.0), count, base=2).astype(np.int64), return_counts=True
+    )
     features = (counts * multiplier).astype(np.int64)
     for i in range(per_kernel - int(features.sum())):  # the remainder, one each from the smallest dilation up
         features[i % len(features)] += 1
@@ -65,7 +70,9 @@ def _count_above(conv: torch.Tensor, biases: torch.Tensor) -> torch.Tensor:
         return (conv[:, :, None, :] > biases[None, :, :, None]).sum(dim=-1)
     ordered = torch.from_numpy(np.sort(conv.detach().cpu().numpy(), axis=-1)).to(conv.device)  # (B, 84, T)
     queries = biases.to(conv.dtype).expand(conv.shape[0], -1, -1).contiguous()  # (B, 84, n)
-    return conv.shape[-1] - torch.searchsorted(ordered, queries, right=True)  # steps above = T - steps at or below
+    return conv.shape[-1] - torch.searchsorted(
+        ordered, queries, right=True
+    )  # steps above = T - steps at or below
 
 
 class MiniRocket(nn.Module):
@@ -109,7 +116,9 @@ class MiniRocket(nn.Module):
             inner = (steps >= pad) & (steps < lengths - pad)  # unpadded: the steps the kernel covers
             padded = torch.tensor([(d + k) % 2 == 0 for k in range(N_KERNELS)], device=x.device)  # (84,)
             padded = padded[None, :, None]
-            mask = (padded & full[:, None, :]) | (~padded & inner[:, None, :])  # (B, 84, T); ONNX has no Where on bools
+            mask = (padded & full[:, None, :]) | (
+                ~padded & inner[:, None, :]
+            )  # (B, 84, T); ONNX has no Where on bools
             conv = conv.masked_fill(~mask, float("-inf"))  # steps outside the mask exceed no bias
             hits = _count_above(conv, biases)  # (B, 84, n)
             read = mask.sum(dim=-1, keepdim=True).clamp_min(1)  # (B, 84, 1)
@@ -117,8 +126,14 @@ class MiniRocket(nn.Module):
         return torch.cat(out, dim=1)  # (B, P)
 
 
-def fit_minirocket(x: torch.Tensor, lengths: torch.Tensor, *, num_features: int = 10_000, length: int | None = None,
-                   seed: int = 0) -> MiniRocket:
+def fit_minirocket(
+    x: torch.Tensor,
+    lengths: torch.Tensor,
+    *,
+    num_features: int = 10_000,
+    length: int | None = None,
+    seed: int = 0,
+) -> MiniRocket:
     """Draw channel subsets and fit biases on training series ``x`` ``(N, C, T)`` (zero past ``lengths``).
 
     Args:
@@ -131,7 +146,10 @@ def fit_minirocket(x: torch.Tensor, lengths: torch.Tensor, *, num_features: int 
     dilations, per_dilation = dilation_plan(length or T, num_features)
     rocket = MiniRocket(C, dilations, per_dilation)
     top = np.log2(min(C, KERNEL_LENGTH) + 1)
-    biases, levels = [], quantiles(rocket.n_features)  # consecutive levels for each kernel and dilation in turn
+    biases, levels = (
+        [],
+        quantiles(rocket.n_features),
+    )  # consecutive levels for each kernel and dilation in turn
     for d, n in enumerate(per_dilation):
         counts = (2 ** rng.uniform(0, top, N_KERNELS)).astype(np.int64).clip(1, C)
         for k, m in enumerate(counts):

@@ -8,6 +8,7 @@ temperature for the softmax of the scores is then fitted to the leave-one-out sc
 class probabilities a user sees are calibrated on cases the ridge did not see. Everything is
 folded into one linear map ``scores = x @ W.T + b`` on the raw features.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ import numpy as np
 import torch
 
 ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 10))  # MiniRocket's grid, on standardised features
-TEMPERATURES = tuple(float(t) for t in np.logspace(-1, 1, 21))  # softmax temperatures tried on the left-out scores
+TEMPERATURES = tuple(
+    float(t) for t in np.logspace(-1, 1, 21)
+)  # softmax temperatures tried on the left-out scores
 
 
 @dataclass
@@ -28,7 +31,9 @@ class RidgeFit:
     alpha: float  # the chosen penalty
     temperature: float  # the softmax temperature fitted on the leave-one-out scores
     loo_accuracy: float  # leave-one-out accuracy at the chosen penalty
-    loo_scores: np.ndarray  # (N, K): each training case's scores from the fit without it, divided by the temperature
+    loo_scores: (
+        np.ndarray
+    )  # (N, K): each training case's scores from the fit without it, divided by the temperature
     column_scale: np.ndarray  # (P,): the chosen weighting of the standardised features
 
 
@@ -38,8 +43,14 @@ def _softmax_nll(scores: np.ndarray, y: np.ndarray) -> float:
     return float(-logp[np.arange(len(y)), y].mean())
 
 
-def fit_ridge_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, *, alphas: tuple[float, ...] = ALPHAS,
-                         column_scales: tuple[np.ndarray, ...] | None = None) -> RidgeFit:
+def fit_ridge_classifier(
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    *,
+    alphas: tuple[float, ...] = ALPHAS,
+    column_scales: tuple[np.ndarray, ...] | None = None,
+) -> RidgeFit:
     """Ridge on standardised ``x`` ``(N, P)`` against ±1 one-hot labels ``y`` ``(N,)`` in ``0..K-1``.
 
     Works in the dual (the ``(N, N)`` Gram matrix's eigenvectors), cheap when features outnumber cases.
@@ -80,7 +91,12 @@ def fit_ridge_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, *, alphas
     scale = torch.from_numpy(np.asarray(column_scale, dtype=np.float64)) / std
     weight = (coef * scale[:, None]).T / temperature  # (K, P) on raw features
     bias = (offset - (mean * scale) @ coef) / temperature
-    return RidgeFit(weight=weight.numpy().astype(np.float32), bias=bias.numpy().astype(np.float32),
-                    alpha=float(alpha), temperature=float(temperature),
-                    loo_accuracy=float((loo.argmax(axis=1) == y).mean()),
-                    loo_scores=(loo / temperature).astype(np.float32), column_scale=column_scale)
+    return RidgeFit(
+        weight=weight.numpy().astype(np.float32),
+        bias=bias.numpy().astype(np.float32),
+        alpha=float(alpha),
+        temperature=float(temperature),
+        loo_accuracy=float((loo.argmax(axis=1) == y).mean()),
+        loo_scores=(loo / temperature).astype(np.float32),
+        column_scale=column_scale,
+    )

@@ -1,4 +1,5 @@
 """How a classifier's training cases are split and augmented: stratified hold-outs, random jitter and crops."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,9 @@ def stratified_split(
     return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(val, dtype=np.int64))
 
 
-def augment_batch(x: torch.Tensor, lengths: torch.Tensor, std: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def augment_batch(
+    x: torch.Tensor, lengths: torch.Tensor, std: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Random per-case scaling and jitter, and a random crop keeping 80-100% of each sequence.
 
     Random numbers come from the CPU generator so a resumed run replays them exactly.
@@ -38,7 +41,13 @@ def augment_batch(x: torch.Tensor, lengths: torch.Tensor, std: torch.Tensor) -> 
     B, T, Fdim = x.shape
     scale = 1.0 + 0.1 * torch.randn(B, 1, Fdim)
     noise = 0.03 * torch.randn(B, T, Fdim) * std.cpu()
-    keep = (lengths.cpu().float() * (0.8 + 0.2 * torch.rand(B))).ceil().long().clamp_min(1).clamp_max(lengths.cpu())
+    keep = (
+        (lengths.cpu().float() * (0.8 + 0.2 * torch.rand(B)))
+        .ceil()
+        .long()
+        .clamp_min(1)
+        .clamp_max(lengths.cpu())
+    )
     start = ((lengths.cpu() - keep).float() * torch.rand(B)).floor().long()  # (B,)
     steps = (start[:, None] + torch.arange(T)[None, :]).clamp_max(T - 1)  # (B, T)
     x = x.cpu() * scale + noise

@@ -5,6 +5,7 @@ texts only (rare and unseen tokens read as ``<unk>``). A batch is padded with ``
 to its longest text and the LSTM runs on a PackedSequence, so padded steps are never read;
 pooling is masked. A padded batch therefore scores each text as it scores alone.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,7 +57,9 @@ class TextClassifierModelConfig:
     num_layers: int = 1  # one layer is enough for pooled sentence features
     bidirectional: bool = True  # the whole text is known, both directions help
     dropout: float = 0.3  # on embeddings and pooled features: small data sets overfit
-    variants: Variants = field(default_factory=Variants)  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
+    variants: Variants = field(
+        default_factory=Variants
+    )  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
 
 
 @dataclass
@@ -80,19 +83,25 @@ class TextClassifyConfig:
 class TextClassifierNet(nn.Module):
     """Token ids ``(B, T)`` with lengths ``(B,)`` -> class scores ``(B, K)``::
 
-        e = Dropout(Embedding(ids))                  # (B, T, E)
-        h = BiLSTM(pack(e, lengths))                 # (B, T, D*H), padded steps never read
-        z = [masked max_t h ; masked mean_t h]        # (B, 2*D*H)
-        logits = Linear(Dropout(z))                  # (B, K)
+    e = Dropout(Embedding(ids))                  # (B, T, E)
+    h = BiLSTM(pack(e, lengths))                 # (B, T, D*H), padded steps never read
+    z = [masked max_t h ; masked mean_t h]        # (B, 2*D*H)
+    logits = Linear(Dropout(z))                  # (B, K)
     """
 
     def __init__(self, vocab_size: int, n_classes: int, config: TextClassifierModelConfig):
         super().__init__()
         directions = 2 if config.bidirectional else 1
         self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=0)
-        self.lstm = LSTM(config.embedding_dim, config.hidden_size, config.num_layers, batch_first=True,
-                         dropout=config.dropout if config.num_layers > 1 else 0.0, bidirectional=config.bidirectional,
-                         **asdict(config.variants))
+        self.lstm = LSTM(
+            config.embedding_dim,
+            config.hidden_size,
+            config.num_layers,
+            batch_first=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
+            **asdict(config.variants),
+        )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(2 * directions * config.hidden_size, n_classes)
 
@@ -103,7 +112,9 @@ class TextClassifierNet(nn.Module):
         packed = pack_padded_sequence(e, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
         h, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
-        mask = (torch.arange(T, device=ids.device)[None, :] < lengths.to(ids.device)[:, None]).unsqueeze(-1)  # (B, T, 1)
+        mask = (torch.arange(T, device=ids.device)[None, :] < lengths.to(ids.device)[:, None]).unsqueeze(
+            -1
+        )  # (B, T, 1)
         pooled_max = h.masked_fill(~mask, float("-inf")).amax(dim=1)  # (B, D*H)
         pooled_mean = (h * mask).sum(dim=1) / lengths.to(h.device, h.dtype)[:, None]  # (B, D*H)
         return self.head(self.drop(torch.cat([pooled_max, pooled_mean], dim=-1)))  # (B, K)
@@ -147,10 +158,18 @@ class TextClassifier:
         self.tokenizer_: Tokenizer | None = None
         self.network_: TextClassifierNet | None = None
         self.history_: History | None = None
-        self.validation_: dict[str, Any] | None = None  # metrics on the validation split (early stopping used it), after fit
+        self.validation_: dict[str, Any] | None = (
+            None  # metrics on the validation split (early stopping used it), after fit
+        )
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str], *, checkpoint_path: str | Path | None = None,
-            resume: bool = False) -> TextClassifier:
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        checkpoint_path: str | Path | None = None,
+        resume: bool = False,
+    ) -> TextClassifier:
         """Train on ``texts`` and their ``labels``; the vocabulary comes from the training split only.
 
         Raises:
@@ -166,19 +185,33 @@ class TextClassifier:
         self.classes_ = natural_order(labels)
         if len(self.classes_) < 2:
             found = repr(self.classes_[0]) if self.classes_ else "none"
-            raise DataError(f"the training labels hold a single class ({found}); classification needs at least two")
+            raise DataError(
+                f"the training labels hold a single class ({found}); classification needs at least two"
+            )
         y = np.asarray([self.classes_.index(v) for v in labels], dtype=np.int64)
         train_idx, val_idx = stratified_split(y, fraction=cfg.data.val_fraction, seed=cfg.trainer.seed)
-        self.tokenizer_ = Tokenizer.fit([texts[i] for i in train_idx], mode=cfg.data.tokenizer,
-                                        min_count=cfg.data.min_count, max_size=cfg.data.max_vocab,
-                                        lowercase=cfg.data.lowercase)
+        self.tokenizer_ = Tokenizer.fit(
+            [texts[i] for i in train_idx],
+            mode=cfg.data.tokenizer,
+            min_count=cfg.data.min_count,
+            max_size=cfg.data.max_vocab,
+            lowercase=cfg.data.lowercase,
+        )
         ids, lengths = pad_ids(self.tokenizer_.encode_batch(texts, max_len=cfg.data.max_len))
         y_t = torch.from_numpy(y)
         set_seed(cfg.trainer.seed)
         net = TextClassifierNet(len(self.tokenizer_), len(self.classes_), cfg.model)
         val = (ids[val_idx], lengths[val_idx], y_t[val_idx]) if len(val_idx) else None
-        self.history_ = fit(net, _loss, (ids[train_idx], lengths[train_idx], y_t[train_idx]), val,
-                            config=cfg.trainer, checkpoint_path=checkpoint_path, resume=resume, progress=self.progress)
+        self.history_ = fit(
+            net,
+            _loss,
+            (ids[train_idx], lengths[train_idx], y_t[train_idx]),
+            val,
+            config=cfg.trainer,
+            checkpoint_path=checkpoint_path,
+            resume=resume,
+            progress=self.progress,
+        )
         self.network_ = net.cpu().eval()
         if len(val_idx):
             self.validation_ = self.evaluate([texts[i] for i in val_idx], [labels[i] for i in val_idx])
@@ -186,7 +219,9 @@ class TextClassifier:
 
     def _require_fitted(self) -> TextClassifierNet:
         if self.network_ is None or self.tokenizer_ is None:
-            raise LstmkitError("this TextClassifier is not fitted yet; call fit() or TextClassifier.load() first")
+            raise LstmkitError(
+                "this TextClassifier is not fitted yet; call fit() or TextClassifier.load() first"
+            )
         return self.network_
 
     @torch.no_grad()
@@ -218,8 +253,10 @@ class TextClassifier:
         labels = [str(v) for v in labels]
         unknown = sorted(set(labels) - set(self.classes_))
         if unknown:
-            raise DataError(f"label(s) {', '.join(map(repr, unknown[:5]))} were not in the training data; "
-                            f"the model's classes are {', '.join(self.classes_)}")
+            raise DataError(
+                f"label(s) {', '.join(map(repr, unknown[:5]))} were not in the training data; "
+                f"the model's classes are {', '.join(self.classes_)}"
+            )
         return classification_metrics(labels, list(self.predict(texts)), classes=self.classes_)
 
     def save(self, path: str | Path) -> Path:
@@ -245,22 +282,31 @@ class TextClassifier:
         from lstmkit.io import load_model_dir
 
         if not Path(path).exists():
-            raise CheckpointError(f"model folder {path} not found; pass the folder written by 'lstmkit text classify train'")
+            raise CheckpointError(
+                f"model folder {path} not found; pass the folder written by 'lstmkit text classify train'"
+            )
         meta, tensors = load_model_dir(path, task=TASK)
         try:
             config = config_from_dict(TextClassifyConfig, meta.get("settings", {}))
             classes = [str(c) for c in meta["classes"]]
             tok = meta["tokenizer"]
-            tokenizer = Tokenizer(mode=str(tok["mode"]), tokens=tuple(str(t) for t in tok["tokens"]),
-                                  lowercase=bool(tok["lowercase"]))
+            tokenizer = Tokenizer(
+                mode=str(tok["mode"]),
+                tokens=tuple(str(t) for t in tok["tokens"]),
+                lowercase=bool(tok["lowercase"]),
+            )
         except (KeyError, TypeError, ValueError, LstmkitError) as exc:
-            raise CheckpointError(f"{path}: config.json is not a valid text classifier config ({exc}); train the model again") from None
+            raise CheckpointError(
+                f"{path}: config.json is not a valid text classifier config ({exc}); train the model again"
+            ) from None
         net = TextClassifierNet(len(tokenizer), len(classes), config.model)
         try:
             net.load_state_dict(tensors)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(f"{path}: the weights do not match config.json ({first}); train the model again") from None
+            raise CheckpointError(
+                f"{path}: the weights do not match config.json ({first}); train the model again"
+            ) from None
         model = cls(config)
         model.classes_, model.tokenizer_, model.network_ = classes, tokenizer, net.eval()
         return model

@@ -1,5 +1,6 @@
 """Scoring and sampling a character language model: bits per character (with optional dynamic
 evaluation) and generation with temperature and top-k."""
+
 from __future__ import annotations
 
 import copy
@@ -44,8 +45,15 @@ class TextScore:
     unknown_chars: int
 
 
-def score_text(model: CharLanguageModel, vocab: CharVocab, text: str, *, chunk_len: int = 256,
-               streams: int | None = None, adapt_lr: float = 0.0) -> TextScore:
+def score_text(
+    model: CharLanguageModel,
+    vocab: CharVocab,
+    text: str,
+    *,
+    chunk_len: int = 256,
+    streams: int | None = None,
+    adapt_lr: float = 0.0,
+) -> TextScore:
     """Bits per character of ``model`` on ``text``, each character predicted from those before it.
 
     With ``adapt_lr > 0`` this is *dynamic evaluation* (Krause et al., 2018): the text is read
@@ -77,7 +85,9 @@ def score_text(model: CharLanguageModel, vocab: CharVocab, text: str, *, chunk_l
     for xk, yk in zip(x.to(device), y.to(device)):  # (S, T) each
         with torch.set_grad_enabled(adapt):
             logits, state = model(xk, state)
-            nll = F.cross_entropy(logits.flatten(0, 1).float(), yk.flatten(), ignore_index=IGNORE, reduction="sum")
+            nll = F.cross_entropy(
+                logits.flatten(0, 1).float(), yk.flatten(), ignore_index=IGNORE, reduction="sum"
+            )
         n = int((yk != IGNORE).sum())
         total += nll.item()
         count += n
@@ -95,8 +105,16 @@ def score_text(model: CharLanguageModel, vocab: CharVocab, text: str, *, chunk_l
 
 
 @torch.no_grad()
-def sample(model: CharLanguageModel, vocab: CharVocab, *, prompt: str = "", length: int = 200,
-           temperature: float = 1.0, top_k: int | None = None, generator: torch.Generator | None = None) -> str:
+def sample(
+    model: CharLanguageModel,
+    vocab: CharVocab,
+    *,
+    prompt: str = "",
+    length: int = 200,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator: torch.Generator | None = None,
+) -> str:
     """Generate ``length`` characters after ``prompt``, one at a time from the model's distribution.
 
     Args:
@@ -110,7 +128,9 @@ def sample(model: CharLanguageModel, vocab: CharVocab, *, prompt: str = "", leng
         The generated characters (without the prompt). ``<unk>`` is never generated.
     """
     device = next(model.parameters()).device
-    context = vocab.encode(prompt) if prompt else vocab.encode("\n" if "\n" in vocab.chars else vocab.chars[0])
+    context = (
+        vocab.encode(prompt) if prompt else vocab.encode("\n" if "\n" in vocab.chars else vocab.chars[0])
+    )
     was_training = model.training
     model.eval()
     logits, state = model(torch.tensor([context], dtype=torch.long, device=device))

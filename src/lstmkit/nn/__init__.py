@@ -14,6 +14,7 @@
 - :class:`StatefulLSTM`, :func:`detach_state` (``stateful.py``): truncated BPTT across batches.
 - ``checks.py``: validation of constructor arguments, inputs and states.
 """
+
 from lstmkit.nn.cell import LSTMCell
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.stateful import StatefulLSTM, detach_state

@@ -17,9 +17,10 @@ It serves where the hand-written backward cannot:
 
 The numbers are those of the fast path up to rounding; only speed differs.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor

@@ -1,4 +1,5 @@
 """The LSTM cell: one time step, written out gate by gate, weight-compatible with torch.nn.LSTMCell."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,12 @@ from torch.nn import functional as F
 
 from lstmkit.nn import checks
 from lstmkit.nn.variants import (
-    extra_parameter_shapes, input_part, reset_lstm_parameters, step_params, variant_step, zoneout_keeps,
+    extra_parameter_shapes,
+    input_part,
+    reset_lstm_parameters,
+    step_params,
+    variant_step,
+    zoneout_keeps,
 )
 
 
@@ -88,7 +94,9 @@ class LSTMCell(nn.Module):
             RuntimeError: input feature size other than input_size, or states whose batch or
                 width does not fit (torch.nn.LSTMCell's texts).
         """
-        checks.check_input(input, input_size=self.input_size, weight=self.weight_ih, dims=(1, 2), owner="LSTMCell")
+        checks.check_input(
+            input, input_size=self.input_size, weight=self.weight_ih, dims=(1, 2), owner="LSTMCell"
+        )
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)  # (B, F)
         if hx is None:
@@ -106,7 +114,9 @@ class LSTMCell(nn.Module):
             keep_c, keep_h = zoneout_keeps(self.variants, c, h, training=self.training)
             h, c, _ = variant_step(a_x, h, c, p, self.variants, keep_c=keep_c, keep_h=keep_h)
             return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
-        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)  # (B, 4H)
+        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(
+            h, self.weight_hh, self.bias_hh
+        )  # (B, 4H)
         i, f, g, o = gates.chunk(4, dim=-1)  # (B, H) each
         i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
         c = f * c + i * g  # (B, H)

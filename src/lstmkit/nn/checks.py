@@ -6,6 +6,7 @@ passed to ``forward`` raise the exception type ``torch.nn.LSTM`` raises for the 
 (``ValueError`` or ``RuntimeError``), so code written against torch keeps working. Every message
 names the expected and the actual value.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -44,7 +45,9 @@ def check_variants(owner: str, variants: dict[str, Any], *, bias: bool = True) -
 
 def _check_flag(name: str, value: Any) -> None:
     if not isinstance(value, bool):
-        raise ConfigTypeError(f"{name} should be of type bool, got: {type(value).__name__}; use True or False")
+        raise ConfigTypeError(
+            f"{name} should be of type bool, got: {type(value).__name__}; use True or False"
+        )
 
 
 def check_sizes(*, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
@@ -72,7 +75,9 @@ def check_sizes(*, input_size: int, hidden_size: int, num_layers: int = 1, dropo
         if value < low:
             if low == 1:
                 raise ConfigError(f"{name} must be greater than zero, got {value}")
-            raise ConfigError(f"{name} should be a positive integer or zero to disable projections, got {value}")
+            raise ConfigError(
+                f"{name} should be a positive integer or zero to disable projections, got {value}"
+            )
     if proj_size >= hidden_size:
         raise ConfigError(
             f"proj_size has to be smaller than hidden_size, got proj_size={proj_size} and "
@@ -100,7 +105,9 @@ def check_input(input: Tensor, *, input_size: int, weight: Tensor, dims: tuple[i
         )
     if input.size(-1) != input_size:
         if owner == "LSTMCell":  # torch's cell and layer word it differently
-            raise RuntimeError(f"input has inconsistent input_size: got {input.size(-1)} expected {input_size}")
+            raise RuntimeError(
+                f"input has inconsistent input_size: got {input.size(-1)} expected {input_size}"
+            )
         raise RuntimeError(
             f"input.size(-1) must be equal to input_size. Expected {input_size}, got {input.size(-1)}"
         )
@@ -118,9 +125,7 @@ def check_steps(steps: int) -> None:
         RuntimeError: for a zero-length sequence, with torch's text.
     """
     if steps == 0:
-        raise RuntimeError(
-            "Expected sequence length to be larger than 0 in RNN; the input has 0 time steps"
-        )
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN; the input has 0 time steps")
 
 
 def check_state(state: Tensor, *, index: int, name: str, expected: tuple[int, ...], meaning: str,
@@ -172,9 +177,13 @@ def check_cell_state(hx: Any, *, input: Tensor, hidden_size: int) -> tuple[Tenso
                 f"{input.dim()}-D but got {state.dim()}-D"
             )
         if batched and state.size(0) != input.size(0):
-            raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{k} batch size {state.size(0)}")
+            raise RuntimeError(
+                f"Input batch size {input.size(0)} doesn't match hidden{k} batch size {state.size(0)}"
+            )
         if state.size(-1) != hidden_size:
-            raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got {state.size(-1)}, expected {hidden_size}")
+            raise RuntimeError(
+                f"hidden{k} has inconsistent hidden_size: got {state.size(-1)}, expected {hidden_size}"
+            )
         check_state_dtype(state, name="h" if k == 0 else "c", input=input)
     return h, c
 

@@ -25,6 +25,7 @@ three sigmoid gates are one contiguous slice, and the three gates whose gradient
 ``dc`` (i, f, g) are another. The permutation is applied to the weights on the way in and to
 their gradients on the way out.
 """
+
 from __future__ import annotations
 
 import functools
@@ -61,7 +62,9 @@ def to_torch_order(w: Tensor, hidden: int) -> Tensor:
     return w.index_select(0, _perms(hidden, w.device)[1])
 
 
-def prev_views(steps: tuple[Tensor, ...], init: Tensor, sched: Schedule, reverse: bool) -> list[Tensor | None]:
+def prev_views(
+    steps: tuple[Tensor, ...], init: Tensor, sched: Schedule, reverse: bool
+) -> list[Tensor | None]:
     """For each step, the view of the state it starts from; None where it must be assembled."""
     views: list[Tensor | None] = []
     bs, steps_n = sched.batch_sizes, sched.steps
@@ -137,7 +140,11 @@ def layer_forward(
 
     bs = sched.batch_sizes
     g_all, sig, cand = gates.split(bs), gates[:, : 3 * hid].split(bs), gates[:, 3 * hid :].split(bs)
-    o_s, i_s, f_s = gates[:, :hid].split(bs), gates[:, hid : 2 * hid].split(bs), gates[:, 2 * hid : 3 * hid].split(bs)
+    o_s, i_s, f_s = (
+        gates[:, :hid].split(bs),
+        gates[:, hid : 2 * hid].split(bs),
+        gates[:, 2 * hid : 3 * hid].split(bs),
+    )
     c_s, tc_s, r_s, y_s = cell.split(bs), tcell.split(bs), r.split(bs), out.split(bs)
     w_hh_t = w_hh.t().contiguous()  # (P, 4H); BLAS is faster with this layout
     w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
@@ -236,7 +243,9 @@ class LSTMLayerFunction(torch.autograd.Function):
         hid = w_hh.size(0) // 4
         w_ih_i, w_hh_i = to_internal(w_ih, hid), to_internal(w_hh, hid)
         bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
-        fwd = layer_forward(x.contiguous(), h0.contiguous(), c0.contiguous(), w_ih_i, w_hh_i, bias, w_hr, sched, reverse)
+        fwd = layer_forward(
+            x.contiguous(), h0.contiguous(), c0.contiguous(), w_ih_i, w_hh_i, bias, w_hr, sched, reverse
+        )
         h_n, c_n = final_state(fwd.out, sched, reverse), final_state(fwd.cell, sched, reverse)
         ctx.sched, ctx.reverse, ctx.hid = sched, reverse, hid
         r = fwd.r if w_hr is not None else None  # without projection r is out, saved already
@@ -248,9 +257,14 @@ class LSTMLayerFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
-        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, out, gates, cell, tcell, r = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, out, gates, cell, tcell, r = (
+            ctx.saved_tensors
+        )
         nd = ctx.needs_input_grad
-        if autograd_loop.needs_recompute((d_out, d_hn, d_cn)):  # create_graph or vmap: differentiate the autograd loop
+        if autograd_loop.needs_recompute(
+            (d_out, d_hn, d_cn)
+        ):  # create_graph or vmap: differentiate the autograd loop
+
             def run(*args: Tensor) -> tuple[Tensor, Tensor, Tensor]:
                 return autograd_loop.plain_layer(*args, ctx.sched, ctx.reverse)
 

@@ -5,6 +5,7 @@
 ``LSTMKIT_NO_EXTENSION=1``. Equations and layout in :mod:`lstmkit.nn.explicit`; gate blocks in the
 internal order [o, i, f, g].
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -4,9 +4,10 @@ The same call ``torch.nn.LSTM.forward`` makes, on the flat weight list
 ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]`` per layer and direction. torch infers projections from
 ``h_0`` being narrower than ``c_0``.
 """
+
 from __future__ import annotations
 
-from torch import Tensor, _VF
+from torch import _VF, Tensor
 
 
 def fused_lstm(

@@ -15,6 +15,7 @@ log. ``LSTMKIT_NO_EXTENSION=1`` turns the extension off quietly. ``LSTMKIT_REQUI
 (set by ``make test``, so CI fails rather than skips) turns a failed build into an
 :class:`ExtensionError` instead of the fallback.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,6 +48,8 @@ class ExtensionWarning(RuntimeWarning):
 
 class ExtensionError(RuntimeError):
     """The compiled loop could not be built while ``LSTMKIT_REQUIRE_EXTENSION=1`` asks for it."""
+
+
 _state: dict[str, object] = {}  # "ok": bool once tried, "why": the reason it is off
 
 
@@ -100,14 +103,19 @@ def _build() -> tuple[bool, str]:
     build.mkdir(parents=True, exist_ok=True)
     # torch rebuilds when the sources or flags change, but does not read the headers: their hash
     # goes into the flags
-    headers = hashlib.sha1(b"".join(p.read_bytes() for p in sorted(_SOURCES[0].parent.glob("*.h")))).hexdigest()[:12]
+    headers = hashlib.sha1(
+        b"".join(p.read_bytes() for p in sorted(_SOURCES[0].parent.glob("*.h")))
+    ).hexdigest()[:12]
     try:
         cpp_extension.load(
             name="lstmkit_lstm_loop", sources=[str(p) for p in _SOURCES], build_directory=str(build),
             extra_cflags=[*_CFLAGS, f"-DLSTMKIT_HEADERS={headers}"], is_python_module=False, verbose=False,
         )  # fmt: skip
     except Exception as err:  # a broken toolchain must not break the layer: fall back
-        return False, f"building {_SOURCES[0].parent.name}/*.cpp failed: {str(err).strip().splitlines()[-1][:300]}"
+        return (
+            False,
+            f"building {_SOURCES[0].parent.name}/*.cpp failed: {str(err).strip().splitlines()[-1][:300]}",
+        )
     return True, ""
 
 
@@ -188,7 +196,11 @@ class _Linear(torch.autograd.Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         if autograd_loop.needs_recompute((g,)):  # create_graph or vmap: differentiable ops
-            return (g.mm(w) if need_x else None, g.t().mm(x) if need_w else None, g.sum(0) if need_b else None)
+            return (
+                g.mm(w) if need_x else None,
+                g.t().mm(x) if need_w else None,
+                g.sum(0) if need_b else None,
+            )
         return (linear(g, w.t()) if need_x else None, matmul_tn(g, x) if need_w else None,
                 g.sum(0) if need_b else None)  # fmt: skip
 

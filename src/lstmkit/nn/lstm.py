@@ -1,4 +1,5 @@
 """The LSTM layer: stacked, optionally bidirectional and projected, weight-compatible with torch.nn.LSTM."""
+
 from __future__ import annotations
 
 import warnings
@@ -156,7 +157,9 @@ class LSTM(nn.Module):
         Then layer-norm gains are set to 1 and offsets to 0, and ``forget_bias`` is added to the
         forget-gate block of every ``bias_ih``.
         """
-        reset_lstm_parameters(self, self._variant_init, [n for n in self._flat_weights_names if n.startswith("bias_ih")])
+        reset_lstm_parameters(
+            self, self._variant_init, [n for n in self._flat_weights_names if n.startswith("bias_ih")]
+        )
 
     @property
     def num_directions(self) -> int:
@@ -169,7 +172,11 @@ class LSTM(nn.Module):
     @property
     def all_weights(self) -> list[list[nn.Parameter]]:
         """The parameters per layer and direction, ``[[w_ih, w_hh, (b_ih, b_hh), (w_hr)], ...]``, as torch's."""
-        return [self.layer_weights(layer, d) for layer in range(self.num_layers) for d in range(self.num_directions)]
+        return [
+            self.layer_weights(layer, d)
+            for layer in range(self.num_layers)
+            for d in range(self.num_directions)
+        ]
 
     def layer_weights(self, layer: int, direction: int) -> list[Tensor]:
         """The flat weights ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]`` of one layer-direction."""
@@ -225,7 +232,12 @@ class LSTM(nn.Module):
         else:
             h0, c0 = checks.unpack_hx(hx)
             want = 3 if batched else 2
-            if not isinstance(h0, Tensor) or not isinstance(c0, Tensor) or h0.dim() != want or c0.dim() != want:
+            if (
+                not isinstance(h0, Tensor)
+                or not isinstance(c0, Tensor)
+                or h0.dim() != want
+                or c0.dim() != want
+            ):
                 dims = tuple(getattr(s, "ndim", None) for s in (h0, c0))
                 kind = "batched 3-D" if batched else "unbatched 2-D"
                 raise RuntimeError(
@@ -242,11 +254,16 @@ class LSTM(nn.Module):
                 h0, c0 = h0.index_select(1, sorted_idx), c0.index_select(1, sorted_idx)
         return Prepared(data, h0, c0, sched, batch_sizes, sorted_idx, unsorted_idx, batched)
 
-    def finish(self, prep: Prepared, out: Tensor, h_n: Tensor, c_n: Tensor) -> tuple[Any, tuple[Tensor, Tensor]]:
+    def finish(
+        self, prep: Prepared, out: Tensor, h_n: Tensor, c_n: Tensor
+    ) -> tuple[Any, tuple[Tensor, Tensor]]:
         """Bring backend results back to the caller's layout and batch order."""
         if prep.batch_sizes is not None:
             if prep.unsorted_indices is not None:
-                h_n, c_n = h_n.index_select(1, prep.unsorted_indices), c_n.index_select(1, prep.unsorted_indices)
+                h_n, c_n = (
+                    h_n.index_select(1, prep.unsorted_indices),
+                    c_n.index_select(1, prep.unsorted_indices),
+                )
             packed = PackedSequence(out, prep.batch_sizes, prep.sorted_indices, prep.unsorted_indices)
             return packed, (h_n, c_n)
         if not prep.batched:
@@ -277,7 +294,9 @@ class LSTM(nn.Module):
         device = prep.input.device.type
         low = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
         if low is not None and prep.input.dtype not in (torch.float64, low):
-            with torch.autocast(device, enabled=False):  # as autocast runs torch's LSTM: in its lower precision
+            with torch.autocast(
+                device, enabled=False
+            ):  # as autocast runs torch's LSTM: in its lower precision
                 rows, h_n, c_n = self._explicit(prep, cast=low)
         else:
             rows, h_n, c_n = self._explicit(prep)  # (N, D*P)
@@ -369,4 +388,3 @@ class LSTM(nn.Module):
         module = nn.LSTM(**self._config(), device=w.device, dtype=w.dtype)
         module.load_state_dict(self.state_dict())
         return module.train(self.training)
-

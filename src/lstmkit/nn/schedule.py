@@ -11,6 +11,7 @@ A forward direction runs ``t = 0 .. T-1`` with a shrinking batch; a reverse dire
 module owns that bookkeeping: the state each step starts from, the final state of each row,
 and conversion between the packed and padded layouts.
 """
+
 from __future__ import annotations
 
 import functools

@@ -10,6 +10,7 @@ next, but gradients stop at the window boundary::
         loss_fn(head(out), y).backward()    # back through this chunk only
     model.reset_state()                     # at the start of a new epoch or new streams
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -14,6 +14,7 @@ the gates are recovered afterwards from the hidden sequence with batched matmuls
 
 Tracing runs under ``torch.no_grad()``.
 """
+
 from __future__ import annotations
 
 import math
@@ -126,7 +127,14 @@ def _recover(x: Tensor, y: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor]
 
 
 def _layer_records(
-    lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, prep: Any, backend: str, store: list[Tensor] | None
+    lstm: LSTM,
+    layer: int,
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    prep: Any,
+    backend: str,
+    store: list[Tensor] | None,
 ) -> tuple[list[list[Tensor]], Tensor, list[Tensor], list[Tensor]]:
     """Run one layer (all directions): per-direction records, its output (N, D*P), h_n, c_n.
 
@@ -146,7 +154,9 @@ def _layer_records(
         width = out.size(1) // dirs
         for d in range(dirs):
             y = out[:, d * width : (d + 1) * width].contiguous()
-            records.append(_recover(x, y, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.bias, sched, d == 1))
+            records.append(
+                _recover(x, y, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.bias, sched, d == 1)
+            )
         return records, out, list(hl), list(cl)
     if lstm.variants.changes_math:
         for d in range(dirs):
@@ -215,7 +225,9 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
             elif len(records) == 1:  # a view, no copy
                 seq = to_padded(records[0][j], sched, prep.unsorted_indices).unsqueeze(0)  # (1, T, B, X)
             else:
-                seq = torch.stack([to_padded(r[j], sched, prep.unsorted_indices) for r in records])  # (L*D, T, B, X)
+                seq = torch.stack(
+                    [to_padded(r[j], sched, prep.unsorted_indices) for r in records]
+                )  # (L*D, T, B, X)
             if lstm.batch_first:
                 seq = seq.transpose(1, 2)  # (L*D, B, T, X)
             if not prep.batched:

@@ -24,6 +24,7 @@ gradients are summed row by row inside the loop, the weight gradients are one ma
 The non-recurrent parts (input projection, its layer norm, the biases, the weight drop) stay
 outside, under autograd, in :func:`lstmkit.nn.variants.variant_layer`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -87,9 +88,16 @@ def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Ten
     n_rows, hid = a_x.size(0), w_hh.size(0) // 4
     new = a_x.new_empty
     pre = a_x.contiguous().clone()  # (N, 4H) a_x in, pre-activations out
-    gates, cell, phic, out = torch.empty_like(pre), new(n_rows, hid), new(n_rows, hid), new(n_rows, h0.size(1))
+    gates, cell, phic, out = (
+        torch.empty_like(pre),
+        new(n_rows, hid),
+        new(n_rows, hid),
+        new(n_rows, h0.size(1)),
+    )
     r = out if (w_hr is None and kh is None) else new(n_rows, hid)  # (N, H) o φ(LN_c(c)), h̃ before projection
-    zn, s_hh, cn, s_c = (new(n_rows, 4 * hid), new(n_rows), new(n_rows, hid), new(n_rows)) if ln else (None,) * 4
+    zn, s_hh, cn, s_c = (
+        (new(n_rows, 4 * hid), new(n_rows), new(n_rows, hid), new(n_rows)) if ln else (None,) * 4
+    )
     ln_args = tuple(t.contiguous() for t in ln) if ln else (None,) * 4
     loops = torch.ops.lstmkit if kernel.usable_for(a_x) else variant_steps
     loops.variant_forward_loop(
@@ -113,8 +121,14 @@ def _autograd_forward(cfg: LoopConfig, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh
                       kh: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
     """:class:`VariantLayerFunction`'s forward as autograd ops (for its recomputing backward)."""
     names = list(variants.ACTIVATIONS)
-    v = variants.Variants(activation=names[cfg.act], recurrent_activation=names[cfg.ract], coupled_gates=cfg.coupled)
-    ln = None if ln_hh_w is None else {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
+    v = variants.Variants(
+        activation=names[cfg.act], recurrent_activation=names[cfg.ract], coupled_gates=cfg.coupled
+    )
+    ln = (
+        None
+        if ln_hh_w is None
+        else {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
+    )
     p = variants.StepParams(w_hh, w_hr, ln, peep, h_mask)
     return variants.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
 
@@ -139,14 +153,22 @@ class VariantLayerFunction(torch.autograd.Function):
         res = variant_forward(a_x, h0, c0, w_hh, w_hr, ln, peep, h_mask, kc, kh, cfg)
         ctx.cfg = cfg
         # the inputs as given (their graphs intact, for the recomputing backward), then the loop's records
-        ctx.save_for_backward(a_x, h0, c0, w_hh, w_hr, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b, peep, h_mask, kc, kh, *res)
-        return res.out, final_state(res.out, cfg.sched, cfg.reverse), final_state(res.cell, cfg.sched, cfg.reverse)
+        ctx.save_for_backward(
+            a_x, h0, c0, w_hh, w_hr, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b, peep, h_mask, kc, kh, *res
+        )
+        return (
+            res.out,
+            final_state(res.out, cfg.sched, cfg.reverse),
+            final_state(res.cell, cfg.sched, cfg.reverse),
+        )
 
     @staticmethod
     def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
         cfg: LoopConfig = ctx.cfg
         inputs, saved = ctx.saved_tensors[:13], ctx.saved_tensors[13:]
-        if autograd_loop.needs_recompute((d_out, d_hn, d_cn)):  # create_graph or vmap: differentiate the autograd loop
+        if autograd_loop.needs_recompute(
+            (d_out, d_hn, d_cn)
+        ):  # create_graph or vmap: differentiate the autograd loop
             grads = autograd_loop.recompute_backward(functools.partial(_autograd_forward, cfg), inputs,
                                                      ctx.needs_input_grad[:13], (d_out, d_hn, d_cn))  # fmt: skip
             return (*grads, None)
@@ -173,6 +195,8 @@ class VariantLayerFunction(torch.autograd.Function):
             h_prev = h_prev * _mask_rows(h_mask, cfg.sched)
         d_w_hh = kernel.matmul_tn(d_z, h_prev) if need[3] else None  # (4H, P)
         d_w_hr = kernel.matmul_tn(d_hid, res.r) if (w_hr is not None and need[4]) else None  # (P, H)
-        d_ln: list[Tensor | None] = list(acc[: 10 * hid].split([4 * hid, 4 * hid, hid, hid])) if ln else [None] * 4
+        d_ln: list[Tensor | None] = (
+            list(acc[: 10 * hid].split([4 * hid, 4 * hid, hid, hid])) if ln else [None] * 4
+        )
         d_peep = acc[10 * hid if ln else 0 :].view(3, hid) if peep is not None else None
         return (d_a, dh_run, dc_run, d_w_hh, d_w_hr, *d_ln, d_peep, None, None, None, None)

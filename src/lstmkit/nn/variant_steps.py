@@ -7,10 +7,11 @@ hand-written backward of :class:`lstmkit.nn.variant_explicit.VariantLayerFunctio
 extension is unavailable (GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``). The equations are in
 :mod:`lstmkit.nn.variant_explicit`; gate blocks in torch's order [i, f, g, o].
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

@@ -30,12 +30,14 @@ steps, σ the ``recurrent_activation``, φ the ``activation``::
   expectation.
 - ``activation`` φ and ``recurrent_activation`` σ: names from :data:`ACTIVATIONS`.
 """
+
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -50,7 +52,9 @@ from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, varian
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
-    "hard_sigmoid": lambda x: torch.clamp(x / 6 + 0.5, 0, 1),  # torch's slope (F.hardsigmoid rounds 1/6 to float32)
+    "hard_sigmoid": lambda x: torch.clamp(
+        x / 6 + 0.5, 0, 1
+    ),  # torch's slope (F.hardsigmoid rounds 1/6 to float32)
     "hard_tanh": F.hardtanh,
     "relu": torch.relu,
     "softsign": F.softsign,
@@ -88,13 +92,19 @@ class Variants:
     def active(self) -> dict[str, Any]:
         """The keywords that differ from their default, for repr and configs."""
         off = Variants()
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(off, f.name)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(off, f.name)
+        }
 
     def stochastic(self, training: bool) -> bool:
         return training and (self.recurrent_dropout > 0 or self.weight_drop > 0 or max(self.zoneout) > 0)
 
 
-def reset_lstm_parameters(module: torch.nn.Module, variant_init: dict[str, float | None], bias_ih: list[str]) -> None:
+def reset_lstm_parameters(
+    module: torch.nn.Module, variant_init: dict[str, float | None], bias_ih: list[str]
+) -> None:
     """Initialise an LSTM layer or cell as torch does, then its variants.
 
     Every parameter is drawn from uniform(-1/sqrt(H), 1/sqrt(H)); variant parameters with a
@@ -157,14 +167,14 @@ def resolve(owner: str, variants: dict[str, Any], *, bias: bool = True) -> Varia
     for name in ("activation", "recurrent_activation"):
         if name in kw:
             if kw[name] not in ACTIVATIONS:
-                raise ConfigError(
-                    f"{owner} {name} must be one of {', '.join(ACTIVATIONS)}, got {kw[name]!r}"
-                )
+                raise ConfigError(f"{owner} {name} must be one of {', '.join(ACTIVATIONS)}, got {kw[name]!r}")
             out[name] = kw[name]
     return Variants(**out)
 
 
-def extra_parameter_shapes(v: Variants, hidden: int, suffix: str) -> list[tuple[str, tuple[int, ...], float | None]]:
+def extra_parameter_shapes(
+    v: Variants, hidden: int, suffix: str
+) -> list[tuple[str, tuple[int, ...], float | None]]:
     """The variant parameters of one layer-direction: ``(name, shape, constant init or None)``.
 
     None means uniform in ±1/sqrt(H) like the LSTM weights; layer-norm gains start at 1 and
@@ -190,7 +200,9 @@ class StepParams:
     h_mask: Tensor | None  # (B, P) recurrent dropout, scaled
 
 
-def draw(v: Variants, w_hh: Tensor, batch: int, out_size: int, *, training: bool) -> tuple[Tensor, Tensor | None]:
+def draw(
+    v: Variants, w_hh: Tensor, batch: int, out_size: int, *, training: bool
+) -> tuple[Tensor, Tensor | None]:
     """The weight-dropped W_hh and the recurrent-dropout mask ``(B, P)`` of one forward call."""
     if training and v.weight_drop > 0:
         w_hh = F.dropout(w_hh, v.weight_drop, training=True)
@@ -265,7 +277,9 @@ def input_part(x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Te
     if not v.layer_norm:
         return kernel.project(x, w_ih, bias)  # (N, 4H)
     a_x = kernel.project(x, w_ih)  # (N, 4H)
-    offset = extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias  # β_ih + b_ih + b_hh, one pass
+    offset = (
+        extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias
+    )  # β_ih + b_ih + b_hh, one pass
     return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, LN_EPS)
 
 
@@ -273,7 +287,11 @@ def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str,
                 out_size: int, training: bool) -> StepParams:  # fmt: skip
     """Collect a layer-direction's step tensors and draw this call's dropout masks."""
     w_hh, mask = draw(v, w_hh, batch, out_size, training=training)
-    ln = {k[3:]: extra[k] for k in ("ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias")} if v.layer_norm else None
+    ln = (
+        {k[3:]: extra[k] for k in ("ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias")}
+        if v.layer_norm
+        else None
+    )
     return StepParams(w_hh, w_hr, ln, extra.get("peephole_weight"), mask)
 
 

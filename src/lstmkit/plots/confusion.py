@@ -1,4 +1,5 @@
 """The confusion-matrix figure of a classifier's evaluation (matplotlib, imported on call)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -37,7 +38,12 @@ def plot_confusion(
     try:
         image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of true class")
-        ax.set_xticks(range(K), [str(c) for c in classes], rotation=45 if K > 8 else 0, ha="right" if K > 8 else "center")
+        ax.set_xticks(
+            range(K),
+            [str(c) for c in classes],
+            rotation=45 if K > 8 else 0,
+            ha="right" if K > 8 else "center",
+        )
         ax.set_yticks(range(K), [str(c) for c in classes])
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
@@ -46,8 +52,15 @@ def plot_confusion(
             for i in range(K):
                 for j in range(K):
                     if matrix[i, j]:
-                        ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
-                                color="white" if share[i, j] > 0.6 else "black")
+                        ax.text(
+                            j,
+                            i,
+                            str(matrix[i, j]),
+                            ha="center",
+                            va="center",
+                            fontsize=8,
+                            color="white" if share[i, j] > 0.6 else "black",
+                        )
         fig.tight_layout()
         path = Path(path)
         with atomic_output(path) as tmp:

@@ -2,6 +2,7 @@
 
 matplotlib is imported on call (Agg backend), and each PNG is written atomically.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +33,11 @@ def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]
     try:
         if isinstance(times, pd.PeriodIndex):
             future = times[-1] + np.arange(1, horizon + 1)
-            return times.to_timestamp().to_numpy(), pd.PeriodIndex(future).to_timestamp().to_numpy(), str(data.time_col)
+            return (
+                times.to_timestamp().to_numpy(),
+                pd.PeriodIndex(future).to_timestamp().to_numpy(),
+                str(data.time_col),
+            )
         if isinstance(times, pd.DatetimeIndex) and data.freq:
             future = pd.date_range(times[-1], periods=horizon + 1, freq=data.freq)[1:]
             return times.to_numpy(), future.to_numpy(), str(data.time_col)
@@ -45,8 +50,16 @@ def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]
     return steps
 
 
-def plot_forecast(data, forecasts: np.ndarray, path: str | Path, *, quantiles: tuple[float, ...] = (),
-                  holdout: np.ndarray | None = None, max_series: int = 4, max_history: int = 500) -> Path:
+def plot_forecast(
+    data,
+    forecasts: np.ndarray,
+    path: str | Path,
+    *,
+    quantiles: tuple[float, ...] = (),
+    holdout: np.ndarray | None = None,
+    max_series: int = 4,
+    max_history: int = 500,
+) -> Path:
     """History, forecast and (outermost quantiles) band of up to ``max_series`` series.
 
     Args:
@@ -62,12 +75,18 @@ def plot_forecast(data, forecasts: np.ndarray, path: str | Path, *, quantiles: t
         H = forecasts.shape[1]
         y = s.target[-max_history:]
         past_x, future, xlabel = _time_axis(data, s, H)
-        past_x = past_x[-len(y):]
+        past_x = past_x[-len(y) :]
         ax.plot(past_x, y, color="black", lw=1, label="history")
         ax.plot(future, forecasts[i, :, 0], color="tab:blue", lw=1.6, label="forecast")
         if len(quantiles) >= 2:
-            ax.fill_between(future, forecasts[i, :, 1], forecasts[i, :, -1], color="tab:blue", alpha=0.2,
-                            label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}")
+            ax.fill_between(
+                future,
+                forecasts[i, :, 1],
+                forecasts[i, :, -1],
+                color="tab:blue",
+                alpha=0.2,
+                label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}",
+            )
         if holdout is not None:
             past = past_x[-H:]
             ax.plot(past, holdout[i, :, 0], color="tab:orange", lw=1.2, ls="--", label="hold-out forecast")

@@ -6,6 +6,7 @@ attributions of a forecast under it, then heat maps over time x units of the inp
 output gates and the cell state. Units are ordered by their mean forget gate, most remembering
 on top, so units that hold memory and units that reset read as bands.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,7 +17,12 @@ import numpy as np
 from lstmkit.io.atomic import atomic_output
 
 MAX_COLUMNS = 4  # layer-directions drawn; the CSV holds them all
-_TITLES = {"input": "input gate i", "forget": "forget gate f", "output": "output gate o", "cell": "cell state c"}
+_TITLES = {
+    "input": "input gate i",
+    "forget": "forget gate f",
+    "output": "output gate o",
+    "cell": "cell state c",
+}
 
 
 def _pyplot():
@@ -33,7 +39,9 @@ def _draw_inputs(ax, expl: Any, steps: np.ndarray) -> None:
         ax.bar(steps, np.nan_to_num(expl.inputs[:, 0]), color="tab:gray", width=0.8)
         ax.set_ylabel("bits", fontsize=8)
         if expl.steps <= 120:
-            ax.set_xticks(steps, [{"\n": "↵", " ": "␣", "\t": "⇥"}.get(c, c) for c in expl.step_labels], fontsize=6)
+            ax.set_xticks(
+                steps, [{"\n": "↵", " ": "␣", "\t": "⇥"}.get(c, c) for c in expl.step_labels], fontsize=6
+            )
             ax.tick_params(axis="x", labelbottom=True, length=0)
         return
     shown = expl.inputs[:, :8]
@@ -48,8 +56,11 @@ def _draw_attributions(ax, expl: Any, steps: np.ndarray) -> None:
     ax.bar(steps, a, color=np.where(a >= 0, "tab:red", "tab:blue"), width=0.8)
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_ylabel("attribution", fontsize=8)
-    ax.set_title(f"contribution to the mean forecast (sum {a.sum():.3g} = forecast {expl.forecast:.4g} "
-                 f"- flat baseline {expl.baseline:.4g})", fontsize=8)
+    ax.set_title(
+        f"contribution to the mean forecast (sum {a.sum():.3g} = forecast {expl.forecast:.4g} "
+        f"- flat baseline {expl.baseline:.4g})",
+        fontsize=8,
+    )
 
 
 def plot_gates(expl: Any, path: str | Path, *, max_units: int = 64) -> Path:
@@ -59,17 +70,27 @@ def plot_gates(expl: Any, path: str | Path, *, max_units: int = 64) -> Path:
     extra = expl.attributions is not None
     rows = 1 + int(extra) + 4
     heights = [1.3] + ([1.0] if extra else []) + [1.6] * 4
-    fig, axes = plt.subplots(rows, cols, figsize=(max(7.0, 5.5 * cols), sum(heights) * 1.15), squeeze=False,
-                             sharex="col", gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(max(7.0, 5.5 * cols), sum(heights) * 1.15),
+        squeeze=False,
+        sharex="col",
+        gridspec_kw={"height_ratios": heights},
+    )
     steps = np.arange(expl.steps)
     try:
         for k in range(cols):
             layer, d = divmod(k, expl.num_directions)
             col = axes[:, k]
             _draw_inputs(col[0], expl, steps)
-            name = f"layer {layer}" + (f", {'forward' if d == 0 else 'backward'}" if expl.num_directions == 2 else "")
-            col[0].set_title(f"{name}: {expl.input_names[0] if expl.kind != 'text' else 'next-character surprisal'}",
-                             fontsize=9)
+            name = f"layer {layer}" + (
+                f", {'forward' if d == 0 else 'backward'}" if expl.num_directions == 2 else ""
+            )
+            col[0].set_title(
+                f"{name}: {expl.input_names[0] if expl.kind != 'text' else 'next-character surprisal'}",
+                fontsize=9,
+            )
             if extra:
                 _draw_attributions(col[1], expl, steps)
             for ax in col[: 1 + int(extra)]:  # the same colour-bar gutter as the heat maps, so time lines up
@@ -81,11 +102,25 @@ def plot_gates(expl: Any, path: str | Path, *, max_units: int = 64) -> Path:
                 values = expl.gate(gate, layer=layer, direction=d)[:, order].T  # (H, T)
                 if gate == "cell":
                     lim = float(np.nanmax(np.abs(values))) or 1.0
-                    image = ax.imshow(values, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest",
-                                      extent=(-0.5, expl.steps - 0.5, len(order) - 0.5, -0.5))
+                    image = ax.imshow(
+                        values,
+                        aspect="auto",
+                        cmap="RdBu_r",
+                        vmin=-lim,
+                        vmax=lim,
+                        interpolation="nearest",
+                        extent=(-0.5, expl.steps - 0.5, len(order) - 0.5, -0.5),
+                    )
                 else:
-                    image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest",
-                                      extent=(-0.5, expl.steps - 0.5, len(order) - 0.5, -0.5))
+                    image = ax.imshow(
+                        values,
+                        aspect="auto",
+                        cmap="viridis",
+                        vmin=0.0,
+                        vmax=1.0,
+                        interpolation="nearest",
+                        extent=(-0.5, expl.steps - 0.5, len(order) - 0.5, -0.5),
+                    )
                 ax.set_ylabel("unit (by mean f)", fontsize=7)
                 ax.set_title(_TITLES[gate], fontsize=8, loc="left")
                 ax.set_yticks([])

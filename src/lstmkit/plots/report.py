@@ -5,6 +5,7 @@ renders one HTML5 page that reads on a phone (fluid width, scrolling tables) and
 sections split across pages where avoidable). Every piece of text is escaped here, so section
 builders (:mod:`lstmkit.plots.report_jobs`) pass plain strings and numbers.
 """
+
 from __future__ import annotations
 
 import base64
@@ -93,8 +94,14 @@ class Report:
         cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
         self.parts.append(f'<figure><img src="{png_data_uri(png)}" alt="{html.escape(alt)}">{cap}</figure>')
 
-    def table(self, header: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str = "",
-              best: dict[int, str | float] | None = None) -> None:
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        caption: str = "",
+        best: dict[int, str | float] | None = None,
+    ) -> None:
         """A table; ``best`` maps a column index to ``"min"``, ``"max"`` or a target number (closest wins):
         that column's best cells are highlighted."""
         rows = [list(r) for r in rows]
@@ -112,12 +119,18 @@ class Report:
                 cells.append(f"<td{mark}>{html.escape(fmt(v))}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         cap = f'<p class="cap">{html.escape(caption)}</p>' if caption else ""  # outside the table: it wraps
-        self.parts.append(f'{cap}<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-                          f'<tbody>{"".join(body)}</tbody></table></div>')
+        self.parts.append(
+            f'{cap}<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+        )
 
     def pairs(self, items: Iterable[tuple[str, Any]], *, caption: str = "") -> None:
         """A two-column table of names and values."""
-        self.table(["", "value"], [[k, v if isinstance(v, (int, float)) else fmt(v)] for k, v in items], caption=caption)
+        self.table(
+            ["", "value"],
+            [[k, v if isinstance(v, (int, float)) else fmt(v)] for k, v in items],
+            caption=caption,
+        )
 
     def command(self, argv: Sequence[str] | None, settings: dict[str, Any] | None = None) -> None:
         """The exact command line, the resolved settings, and the lstmkit and torch versions."""
@@ -136,13 +149,15 @@ class Report:
 
     def render(self) -> str:
         sub = f'<p class="sub">{html.escape(self.subtitle)}</p>' if self.subtitle else ""
-        return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-                f"<header><h1>{html.escape(self.title)}</h1>{sub}</header>\n<main>\n"
-                + "\n".join(self.parts)
-                + "\n</main>\n<footer>Written by lstmkit. Self-contained: figures are embedded; "
-                "no network is needed to read or print this page.</footer>\n</body>\n</html>\n")
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<header><h1>{html.escape(self.title)}</h1>{sub}</header>\n<main>\n"
+            + "\n".join(self.parts)
+            + "\n</main>\n<footer>Written by lstmkit. Self-contained: figures are embedded; "
+            "no network is needed to read or print this page.</footer>\n</body>\n</html>\n"
+        )
 
     def write(self, path: str | Path) -> Path:
         """Write the page atomically and return ``path``."""
@@ -150,7 +165,9 @@ class Report:
         return Path(path)
 
 
-def figure_from(rep: Report, folder: Path | None, name: str, draw, *args: Any, alt: str, caption: str = "", **kw: Any) -> None:
+def figure_from(
+    rep: Report, folder: Path | None, name: str, draw, *args: Any, alt: str, caption: str = "", **kw: Any
+) -> None:
     """Embed ``folder/name`` when the command drew it, else draw it with ``draw(*args, path, **kw)``."""
     if folder is not None and (folder / name).is_file():
         rep.figure(folder / name, alt=alt, caption=caption)
@@ -166,13 +183,18 @@ def gate_section(rep: Report, explain, *, what: str) -> None:
     except LstmkitError as exc:
         rep.paragraph(f"No gate view: {exc}")
         return
-    rep.figure(png_of(expl.plot), alt=f"LSTM gates over {what}",
-               caption="Input, forget and output gates (0 to 1) and cell state over time x units, units ordered by "
-                       "mean forget gate; 'lstmkit explain' writes the numbers as gates.csv.")
+    rep.figure(
+        png_of(expl.plot),
+        alt=f"LSTM gates over {what}",
+        caption="Input, forget and output gates (0 to 1) and cell state over time x units, units ordered by "
+        "mean forget gate; 'lstmkit explain' writes the numbers as gates.csv.",
+    )
     rep.pre(expl.summary())
 
 
-def training_section(rep: Report, history, folder: Path | None, *, name: str = "loss.png", bits: bool = False) -> None:
+def training_section(
+    rep: Report, history, folder: Path | None, *, name: str = "loss.png", bits: bool = False
+) -> None:
     from lstmkit.plots.forecast import plot_loss
 
     if history is None or not history.rows:
@@ -180,12 +202,18 @@ def training_section(rep: Report, history, folder: Path | None, *, name: str = "
     rep.heading("Training")
     rows = history.rows
     if bits:  # language models: losses in nats per character, drawn as bits per character
-        rows = [{**r, "train_loss": r["train_loss"] / math.log(2), "val_loss": r["val_loss"] / math.log(2)} for r in rows]
+        rows = [
+            {**r, "train_loss": r["train_loss"] / math.log(2), "val_loss": r["val_loss"] / math.log(2)}
+            for r in rows
+        ]
         rep.figure(png_of(plot_loss, rows, title="bits per character"), alt="bits per character per epoch")
     else:
         figure_from(rep, folder, name, plot_loss, rows, alt="training and validation loss per epoch")
-    rep.paragraph(f"{len(rows)} epochs; best epoch {history.best_epoch}"
-                  + ("; stopped early (validation loss stopped improving)" if history.stopped_early else "") + ".")
+    rep.paragraph(
+        f"{len(rows)} epochs; best epoch {history.best_epoch}"
+        + ("; stopped early (validation loss stopped improving)" if history.stopped_early else "")
+        + "."
+    )
 
 
 def _best(values: list[float], rule: str | float) -> float:
@@ -198,7 +226,11 @@ def _best(values: list[float], rule: str | float) -> float:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
+    return (
+        isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and not (isinstance(v, float) and math.isnan(v))
+    )
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -4,6 +4,7 @@ Accuracy and macro-F1 (beside any references in the metrics), the confusion matr
 and a table, per-class precision and recall, a few misclassified cases drawn, the training
 curves, the gate view of one case, the data summary and the command.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,20 +32,28 @@ def _scores(rep: Report, metrics: dict[str, Any], *, what: str) -> None:
         for name, info in refs.items():
             if isinstance(info, dict):
                 rows.append([name, info.get("accuracy", float("nan")), info.get("macro_f1", float("nan"))])
-    rep.table(["model", "accuracy (share)", "macro-F1"], rows, best={1: "max", 2: "max"},
-              caption=f"on {metrics['n']:,} {what}; higher is better, best highlighted")
+    rep.table(
+        ["model", "accuracy (share)", "macro-F1"],
+        rows,
+        best={1: "max", 2: "max"},
+        caption=f"on {metrics['n']:,} {what}; higher is better, best highlighted",
+    )
 
 
 def _class_table(rep: Report, metrics: dict[str, Any]) -> None:
     classes, confusion = metrics["classes"], metrics["confusion"]
     precision, recall, support = per_class(confusion)
-    rep.table(["class", "precision", "recall", "cases"],
-              [[c, float(p), float(r), int(s)] for c, p, r, s in zip(classes, precision, recall, support)],
-              caption="per class: precision = right among predicted, recall = found among true (shares)")
+    rep.table(
+        ["class", "precision", "recall", "cases"],
+        [[c, float(p), float(r), int(s)] for c, p, r, s in zip(classes, precision, recall, support)],
+        caption="per class: precision = right among predicted, recall = found among true (shares)",
+    )
     if len(classes) <= 12:
-        rep.table(["true \\ predicted"] + [str(c) for c in classes],
-                  [[str(c)] + [int(v) for v in row] for c, row in zip(classes, confusion)],
-                  caption="confusion matrix (case counts)")
+        rep.table(
+            ["true \\ predicted"] + [str(c) for c in classes],
+            [[str(c)] + [int(v) for v in row] for c, row in zip(classes, confusion)],
+            caption="confusion matrix (case counts)",
+        )
 
 
 def _misclassified_plot(data, index: Sequence[int], predicted: Sequence[str], path: Path) -> None:
@@ -63,8 +72,16 @@ def _misclassified_plot(data, index: Sequence[int], predicted: Sequence[str], pa
     plt.close(fig)
 
 
-def classify_report(path: str | Path, *, clf, data, metrics: dict[str, Any] | None, argv: Sequence[str] | None = None,
-                    evaluated: bool = True, max_cases: int = 4) -> Path:
+def classify_report(
+    path: str | Path,
+    *,
+    clf,
+    data,
+    metrics: dict[str, Any] | None,
+    argv: Sequence[str] | None = None,
+    evaluated: bool = True,
+    max_cases: int = 4,
+) -> Path:
     """Write report.html of a classifier trained (``evaluated=False``: ``metrics`` from its held-out
     split, or None) or evaluated on ``data``."""
     from lstmkit.config import config_to_dict
@@ -73,15 +90,27 @@ def classify_report(path: str | Path, *, clf, data, metrics: dict[str, Any] | No
     path = Path(path)
     lengths = data.lengths
     title = "Classifier evaluation" if evaluated else "Classifier training"
-    rep = Report(f"{title}: {data.name}", subtitle=f"{len(data):,} cases, {len(clf.classes_)} classes, "
-                                                   f"{data.n_features} feature(s) per step")
+    rep = Report(
+        f"{title}: {data.name}",
+        subtitle=f"{len(data):,} cases, {len(clf.classes_)} classes, {data.n_features} feature(s) per step",
+    )
     if metrics is None:
-        rep.paragraph("No held-out split (too few cases per class): run 'lstmkit classify evaluate' on test data.")
+        rep.paragraph(
+            "No held-out split (too few cases per class): run 'lstmkit classify evaluate' on test data."
+        )
     else:
         rep.heading("Scores" if evaluated else "Scores on the held-out split")
         _scores(rep, metrics, what="cases" if evaluated else "held-out cases")
-        figure_from(rep, path.parent if evaluated else None, "confusion.png", plot_confusion, metrics["confusion"],
-                    metrics["classes"], alt="confusion matrix", caption="Rows: true class; columns: predicted; shade: share of the true class.")
+        figure_from(
+            rep,
+            path.parent if evaluated else None,
+            "confusion.png",
+            plot_confusion,
+            metrics["confusion"],
+            metrics["classes"],
+            alt="confusion matrix",
+            caption="Rows: true class; columns: predicted; shade: share of the true class.",
+        )
         _class_table(rep, metrics)
     wrong: np.ndarray = np.zeros(0, dtype=np.int64)
     if evaluated and data.labels is not None:
@@ -89,15 +118,25 @@ def classify_report(path: str | Path, *, clf, data, metrics: dict[str, Any] | No
         wrong = np.flatnonzero(predicted != data.labels)[:max_cases]
         rep.heading("Misclassified cases")
         if len(wrong):
-            rep.figure(png_of(_misclassified_plot, data, wrong, predicted[wrong]), alt="misclassified cases",
-                       caption=f"The first {len(wrong)} misclassified cases (up to 8 channels each).")
+            rep.figure(
+                png_of(_misclassified_plot, data, wrong, predicted[wrong]),
+                alt="misclassified cases",
+                caption=f"The first {len(wrong)} misclassified cases (up to 8 channels each).",
+            )
         else:
             rep.paragraph("None: every case was classified correctly.")
     training_section(rep, clf.history_, None)
     first = int(wrong[0]) if len(wrong) else 0  # a misclassified case, when there is one
     gate_section(rep, lambda: clf.explain(data, case=first), what=f"case {first}")
     rep.heading("Data")
-    rep.pairs([("data", data.name), ("cases", len(data)), ("classes", ", ".join(map(str, clf.classes_))),
-               ("features per step", data.n_features), ("steps per case", f"{lengths.min():,} to {lengths.max():,}")])
+    rep.pairs(
+        [
+            ("data", data.name),
+            ("cases", len(data)),
+            ("classes", ", ".join(map(str, clf.classes_))),
+            ("features per step", data.n_features),
+            ("steps per case", f"{lengths.min():,} to {lengths.max():,}"),
+        ]
+    )
     rep.command(argv, config_to_dict(clf.config))
     return rep.write(path)

@@ -4,6 +4,7 @@ and plot, training curves, gate view, data summary, command.
 Built from what the command already has in hand (the model, the data, the metrics); figures the
 command drew into its output folder (forecast.png, loss.png) are embedded from there.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,14 +16,22 @@ import numpy as np
 from lstmkit.plots.report import Report, figure_from, gate_section, png_of, training_section
 
 METRIC_ORDER = ("mase", "smape", "mae", "rmse", "coverage", "pinball")
-METRIC_NAMES = {"mase": "MASE", "smape": "sMAPE %", "mae": "MAE", "rmse": "RMSE", "coverage": "coverage",
-                "pinball": "pinball"}
+METRIC_NAMES = {
+    "mase": "MASE",
+    "smape": "sMAPE %",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "coverage": "coverage",
+    "pinball": "pinball",
+}
 
 
 # ----------------------------------------------------------------------------- forecasting
 
 
-def scores_table(rep: Report, scores: dict[str, dict[str, float]], *, caption: str, nominal: float | None = None) -> None:
+def scores_table(
+    rep: Report, scores: dict[str, dict[str, float]], *, caption: str, nominal: float | None = None
+) -> None:
     """Methods x metrics, whatever methods and metrics are present; the best per metric highlighted.
 
     Coverage is best closest to its nominal share (``coverage_nominal`` in the scores, else ``nominal``).
@@ -43,15 +52,20 @@ def references_table(rep: Report, references: Any) -> None:
         return
     items = {name: info if isinstance(info, dict) else {"info": info} for name, info in references.items()}
     keys = list(dict.fromkeys(k for info in items.values() for k in info))
-    rep.table(["reference"] + keys, [[name] + [_cell(info.get(k)) for k in keys] for name, info in items.items()],
-              caption="classical references: the form each one chose, and any failure")
+    rep.table(
+        ["reference"] + keys,
+        [[name] + [_cell(info.get(k)) for k in keys] for name, info in items.items()],
+        caption="classical references: the form each one chose, and any failure",
+    )
 
 
 def _cell(v: Any) -> Any:
     return v if isinstance(v, (int, float, str)) or v is None else str(v)
 
 
-def _holdout_plot(data, holdout: np.ndarray, path: Path, *, quantiles: Sequence[float], max_series: int = 4) -> None:
+def _holdout_plot(
+    data, holdout: np.ndarray, path: Path, *, quantiles: Sequence[float], max_series: int = 4
+) -> None:
     from lstmkit.plots.forecast import _pyplot
 
     plt = _pyplot()
@@ -64,8 +78,14 @@ def _holdout_plot(data, holdout: np.ndarray, path: Path, *, quantiles: Sequence[
         ax.plot(np.arange(start, n), s.target[start:], color="black", lw=1, label="truth")
         ax.plot(np.arange(n - H, n), holdout[i, :, 0], color="tab:orange", lw=1.5, label="hold-out forecast")
         if len(quantiles) >= 2:
-            ax.fill_between(np.arange(n - H, n), holdout[i, :, 1], holdout[i, :, -1], color="tab:orange", alpha=0.2,
-                            label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}")
+            ax.fill_between(
+                np.arange(n - H, n),
+                holdout[i, :, 1],
+                holdout[i, :, -1],
+                color="tab:orange",
+                alpha=0.2,
+                label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}",
+            )
         ax.axvline(n - H - 0.5, color="grey", lw=0.6)
         ax.set_title(f"{data.target}" + (f" — {s.id}" if s.id is not None else ""), fontsize=9)
         ax.set_xlabel("step")
@@ -81,19 +101,35 @@ def _data_summary(rep: Report, model, data) -> None:
     lengths = [len(s.target) for s in data.series]
     st = model.state
     rep.heading("Data")
-    rep.pairs([
-        ("source", data.source), ("target column", data.target), ("time column", data.time_col or "none (step numbers)"),
-        ("series", len(data.series)), ("points per series", f"{min(lengths):,} to {max(lengths):,}"),
-        ("frequency detected", data.freq or "none"), ("season (steps)", st.get("season")),
-        ("missing values in the data as read", missing_count(data)),
-        ("log transform", "yes" if st.get("log") else "no"),
-        ("covariates", ", ".join(data.covariate_names) or "none"),
-        ("ensemble lookbacks", ", ".join(map(str, st.get("lookbacks", [])))),
-    ], caption="what was read and what the preprocessing chose")
+    rep.pairs(
+        [
+            ("source", data.source),
+            ("target column", data.target),
+            ("time column", data.time_col or "none (step numbers)"),
+            ("series", len(data.series)),
+            ("points per series", f"{min(lengths):,} to {max(lengths):,}"),
+            ("frequency detected", data.freq or "none"),
+            ("season (steps)", st.get("season")),
+            ("missing values in the data as read", missing_count(data)),
+            ("log transform", "yes" if st.get("log") else "no"),
+            ("covariates", ", ".join(data.covariate_names) or "none"),
+            ("ensemble lookbacks", ", ".join(map(str, st.get("lookbacks", [])))),
+        ],
+        caption="what was read and what the preprocessing chose",
+    )
 
 
-def forecast_report(path: str | Path, *, model, data, metrics: dict[str, Any] | None = None, forecasts: np.ndarray | None = None,
-                    holdout: np.ndarray | None = None, argv: Sequence[str] | None = None, title: str = "Forecast") -> Path:
+def forecast_report(
+    path: str | Path,
+    *,
+    model,
+    data,
+    metrics: dict[str, Any] | None = None,
+    forecasts: np.ndarray | None = None,
+    holdout: np.ndarray | None = None,
+    argv: Sequence[str] | None = None,
+    title: str = "Forecast",
+) -> Path:
     """report.html of ``forecast`` (forecast, hold-out, training, gates, data, command), ``train`` (no
     forecast or hold-out) and ``evaluate`` (``metrics`` from a backtest)."""
     from lstmkit.config import config_to_dict
@@ -103,18 +139,33 @@ def forecast_report(path: str | Path, *, model, data, metrics: dict[str, Any] | 
     folder = path.parent
     H = model.config.model.horizon
     quantiles = tuple(model.config.model.quantiles)
-    rep = Report(f"{title}: {data.target} ({data.source})",
-                 subtitle=f"{len(data.series)} series, horizon {H} steps" + (f", quantiles {', '.join(f'{q:g}' for q in quantiles)}" if quantiles else ""))
+    rep = Report(
+        f"{title}: {data.target} ({data.source})",
+        subtitle=f"{len(data.series)} series, horizon {H} steps"
+        + (f", quantiles {', '.join(f'{q:g}' for q in quantiles)}" if quantiles else ""),
+    )
     if forecasts is not None:
         rep.heading("Forecast")
-        figure_from(rep, folder, "forecast.png", plot_forecast, data, forecasts, alt="history and forecast with interval",
-                caption=f"History (black), forecast of the next {H} steps (blue) and its interval; dashed: the hold-out model.",
-                quantiles=quantiles, holdout=holdout)
+        figure_from(
+            rep,
+            folder,
+            "forecast.png",
+            plot_forecast,
+            data,
+            forecasts,
+            alt="history and forecast with interval",
+            caption=f"History (black), forecast of the next {H} steps (blue) and its interval; dashed: the hold-out model.",
+            quantiles=quantiles,
+            holdout=holdout,
+        )
     if metrics is not None:
         _metrics_section(rep, metrics, quantiles=quantiles)
         if holdout is not None:
-            rep.figure(png_of(_holdout_plot, data, holdout, quantiles=quantiles), alt="hold-out forecast against the truth",
-                       caption=f"The last {H} points of each series against the forecast of the model trained without them.")
+            rep.figure(
+                png_of(_holdout_plot, data, holdout, quantiles=quantiles),
+                alt="hold-out forecast against the truth",
+                caption=f"The last {H} points of each series against the forecast of the model trained without them.",
+            )
     training_section(rep, model.history, folder if forecasts is not None or metrics is None else None)
     gate_section(rep, lambda: model.explain(data), what="the last input window")
     _data_summary(rep, model, data)
@@ -130,16 +181,25 @@ def _metrics_section(rep: Report, metrics: dict[str, Any], *, quantiles: Sequenc
     if not scores:
         return
     nominal = quantiles[-1] - quantiles[0] if len(quantiles) >= 2 else None
-    what = (f"{metrics.get('origins')} rolling origin(s) of {metrics.get('horizon')} steps" if "origins" in metrics
-            else f"the last {metrics.get('horizon')} points of each series")
-    scores_table(rep, scores, nominal=nominal,
-                 caption=f"Scored on {what}, mean over {metrics.get('series', '?')} series. MAE, RMSE and pinball "
-                         "loss in the data's units, MASE scaled by the seasonal naive in-sample error, coverage the share of "
-                         "points inside the interval. Lower is better (coverage: closest to the interval's nominal share); "
-                         "best per metric highlighted.")
+    what = (
+        f"{metrics.get('origins')} rolling origin(s) of {metrics.get('horizon')} steps"
+        if "origins" in metrics
+        else f"the last {metrics.get('horizon')} points of each series"
+    )
+    scores_table(
+        rep,
+        scores,
+        nominal=nominal,
+        caption=f"Scored on {what}, mean over {metrics.get('series', '?')} series. MAE, RMSE and pinball "
+        "loss in the data's units, MASE scaled by the seasonal naive in-sample error, coverage the share of "
+        "points inside the interval. Lower is better (coverage: closest to the interval's nominal share); "
+        "best per metric highlighted.",
+    )
     if metrics.get("holdout"):
         rep.paragraph(f"How: {metrics['holdout']}.")
     if metrics.get("points_seen_in_training"):
-        rep.paragraph(f"Note: {metrics['points_seen_in_training']} of {metrics['points_scored']} scored points were in the "
-                      "model's training data, so these numbers are optimistic.")
+        rep.paragraph(
+            f"Note: {metrics['points_seen_in_training']} of {metrics['points_scored']} scored points were in the "
+            "model's training data, so these numbers are optimistic."
+        )
     references_table(rep, metrics.get("references"))

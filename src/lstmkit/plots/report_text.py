@@ -3,6 +3,7 @@
 The bits-per-character curve of training, the held-out (or evaluated) score, samples at two
 temperatures, the gate view over a snippet, and the command.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,8 +16,17 @@ TEMPERATURES = (0.5, 1.0)  # conservative and as trained
 SAMPLE_LENGTH = 300
 
 
-def text_report(path: str | Path, *, lm, text: str, name: str, score: Any = None, argv: Sequence[str] | None = None,
-                evaluated: bool = False, seed: int = 0) -> Path:
+def text_report(
+    path: str | Path,
+    *,
+    lm,
+    text: str,
+    name: str,
+    score: Any = None,
+    argv: Sequence[str] | None = None,
+    evaluated: bool = False,
+    seed: int = 0,
+) -> Path:
     """Write report.html of a language model trained on (or evaluated on, ``evaluated=True``) ``text``.
 
     Args:
@@ -26,16 +36,27 @@ def text_report(path: str | Path, *, lm, text: str, name: str, score: Any = None
 
     path = Path(path)
     score = score if score is not None else lm.validation_
-    rep = Report(f"Language model {'evaluation' if evaluated else 'training'}: {name}",
-                 subtitle=f"{len(text):,} characters, vocabulary {len(lm.vocab_) - 1} characters")
+    rep = Report(
+        f"Language model {'evaluation' if evaluated else 'training'}: {name}",
+        subtitle=f"{len(text):,} characters, vocabulary {len(lm.vocab_) - 1} characters",
+    )
     rep.heading("Score")
     if score is None:
         rep.paragraph("No held-out text to score (data.val_fraction is 0).")
     else:
-        rep.table(["text", "bits per character", "characters scored", "outside the vocabulary"],
-                  [[name if evaluated else "held-out end of the corpus", score.bits_per_char, score.chars, score.unknown_chars]],
-                  caption="bits per character: mean -log2 p(next character); lower is better (log2 of the "
-                          f"vocabulary size, {_uniform_bits(lm):.2f}, is a uniform guess)")
+        rep.table(
+            ["text", "bits per character", "characters scored", "outside the vocabulary"],
+            [
+                [
+                    name if evaluated else "held-out end of the corpus",
+                    score.bits_per_char,
+                    score.chars,
+                    score.unknown_chars,
+                ]
+            ],
+            caption="bits per character: mean -log2 p(next character); lower is better (log2 of the "
+            f"vocabulary size, {_uniform_bits(lm):.2f}, is a uniform guess)",
+        )
     training_section(rep, lm.history_, None, bits=True)
     rep.heading("Samples")
     for t in TEMPERATURES:

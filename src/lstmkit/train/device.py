@@ -1,4 +1,5 @@
 """Turning ``--device auto|cpu|cuda|mps`` into a torch.device, with an error when it is absent."""
+
 from __future__ import annotations
 
 import torch
@@ -19,7 +20,9 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ConfigError(f"--device {name} was asked for but no CUDA GPU is available; use --device cpu or auto")
+            raise ConfigError(
+                f"--device {name} was asked for but no CUDA GPU is available; use --device cpu or auto"
+            )
         return torch.device(name)
     if name == "mps":
         if not torch.backends.mps.is_available():

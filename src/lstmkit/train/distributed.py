@@ -5,6 +5,7 @@ Under ``torchrun --nproc-per-node N -m lstmkit ...`` every process runs the same
 splits each global batch across ranks and averages gradients with DistributedDataParallel;
 only rank 0 writes files and shows progress.
 """
+
 from __future__ import annotations
 
 import os

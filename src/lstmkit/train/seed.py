@@ -1,4 +1,5 @@
 """One call that makes a run repeatable: seeds Python, NumPy and torch."""
+
 from __future__ import annotations
 
 import random

@@ -5,6 +5,7 @@ dominates). Data is a tuple of tensors sharing their first dimension; a batch is
 tensors indexed by a set of rows, so views (windows made with ``Tensor.unfold``) are never
 copied whole. A job supplies ``loss_fn(model, batch) -> loss``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,11 +24,11 @@ import torch
 from torch import nn
 
 from lstmkit.errors import CheckpointError, ConfigError, LstmkitError
+from lstmkit.interrupt import Interrupted
 from lstmkit.io.atomic import atomic_output
 from lstmkit.io.checkpoint import load_checkpoint, save_checkpoint
 from lstmkit.train.device import resolve_device
 from lstmkit.train.distributed import is_main_process, local_rows, world
-from lstmkit.interrupt import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,19 @@ def check_trainer_config(config: TrainerConfig) -> None:
         ("batch_size", config.batch_size >= 1, "a positive integer"),
         ("lr", finite(config.lr) and config.lr > 0, "a positive number such as 1e-3"),
         ("weight_decay", finite(config.weight_decay) and config.weight_decay >= 0, "a number >= 0"),
-        ("grad_clip", finite(config.grad_clip) and config.grad_clip >= 0, "a number >= 0 (0 turns clipping off)"),
+        (
+            "grad_clip",
+            finite(config.grad_clip) and config.grad_clip >= 0,
+            "a number >= 0 (0 turns clipping off)",
+        ),
         ("patience", config.patience >= 1, "a positive integer"),
         ("min_delta", finite(config.min_delta) and config.min_delta >= 0, "a number >= 0"),
         ("max_steps", config.max_steps >= 0, "an integer >= 0 (0: no step budget)"),
-        ("max_seconds", finite(config.max_seconds) and config.max_seconds >= 0, "a number >= 0 (0: no budget)"),
+        (
+            "max_seconds",
+            finite(config.max_seconds) and config.max_seconds >= 0,
+            "a number >= 0 (0: no budget)",
+        ),
     )
     for name, ok, expected in checks:
         if not ok:
@@ -101,7 +110,9 @@ def _batches(n: int, batch_size: int, order: torch.Tensor) -> list[torch.Tensor]
     return list(order.split(batch_size)) if n else []
 
 
-def _mean_loss(model: nn.Module, loss_fn: LossFn, data: Tensors, batch_size: int, device: torch.device) -> float:
+def _mean_loss(
+    model: nn.Module, loss_fn: LossFn, data: Tensors, batch_size: int, device: torch.device
+) -> float:
     total, count = 0.0, 0
     n = len(data[0])
     with torch.no_grad():
@@ -142,7 +153,9 @@ def _check_data(train: Tensors, val: Tensors | None) -> None:
         if data is None:
             continue
         if not data or any(len(t) != len(data[0]) for t in data):
-            raise LstmkitError(f"{name} tensors must share their first dimension, got {[tuple(t.shape) for t in data]}")
+            raise LstmkitError(
+                f"{name} tensors must share their first dimension, got {[tuple(t.shape) for t in data]}"
+            )
     if len(train[0]) == 0:
         raise LstmkitError("no training examples: the data is too short for these settings")
 
@@ -158,7 +171,9 @@ class _Run:
     def monitor(self, loss: float, epoch: int, scheduler: Any) -> bool:
         """Step the schedule on the watched ``loss``; keep the weights when they are the best so far (True)."""
         if not math.isfinite(loss):
-            raise LstmkitError(f"training diverged at epoch {epoch + 1}: the validation loss is {loss}; lower --lr")
+            raise LstmkitError(
+                f"training diverged at epoch {epoch + 1}: the validation loss is {loss}; lower --lr"
+            )
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             scheduler.step(loss)
         elif scheduler is not None:
@@ -174,9 +189,12 @@ class _Run:
         """Whether ``trainer.max_steps`` steps were taken or ``trainer.max_seconds`` have passed."""
         c = self.config
         return (c.max_steps > 0 and self.steps >= c.max_steps) or (
-            c.max_seconds > 0 and self.elapsed + extra_seconds >= c.max_seconds)
+            c.max_seconds > 0 and self.elapsed + extra_seconds >= c.max_seconds
+        )
 
-    def epoch(self, train: Tensors, epoch: int, *, shuffle: bool, started: float) -> tuple[float | None, bool]:
+    def epoch(
+        self, train: Tensors, epoch: int, *, shuffle: bool, started: float
+    ) -> tuple[float | None, bool]:
         """Train one epoch; ``(mean training loss or None if no step was taken, whether the budget ran out)``."""
         c, n = self.config, len(train[0])
         self.model.train()
@@ -218,18 +236,29 @@ def _rng_states(device: torch.device) -> dict[str, list]:
     return states
 
 
-def _restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
-             settings: dict[str, Any], device: torch.device) -> None:
+def _restore(
+    state: dict[str, Any],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    *,
+    settings: dict[str, Any],
+    device: torch.device,
+) -> None:
     """Load a checkpoint's model, optimizer, schedule and generators, refusing other settings."""
     saved = {k: v for k, v in state.get("config", {}).items() if k not in _NOT_COMPARED}
     current = {k: v for k, v in settings.items() if k not in _NOT_COMPARED}
     if saved != current:
         changed = sorted(k for k in current if saved.get(k) != current[k])
-        raise CheckpointError(f"cannot resume: settings differ from the interrupted run ({', '.join(changed)}); use the same settings")
+        raise CheckpointError(
+            f"cannot resume: settings differ from the interrupted run ({', '.join(changed)}); use the same settings"
+        )
     try:
         model.load_state_dict(state["model"])
     except RuntimeError:
-        raise CheckpointError("cannot resume: the checkpoint's model has another shape; use the same settings") from None
+        raise CheckpointError(
+            "cannot resume: the checkpoint's model has another shape; use the same settings"
+        ) from None
     try:
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state.get("scheduler"):
@@ -241,8 +270,10 @@ def _restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Opt
         for key in ("history", "best_state", "best_loss", "bad_epochs", "epoch"):
             state[key]  # noqa: B018 - present, or the checkpoint is not the trainer's
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"cannot resume: the checkpoint is incomplete or damaged ({exc!r}); "
-                              "delete it and run without --resume") from None
+        raise CheckpointError(
+            f"cannot resume: the checkpoint is incomplete or damaged ({exc!r}); "
+            "delete it and run without --resume"
+        ) from None
 
 
 def fit(
@@ -286,7 +317,9 @@ def fit(
     model.to(device)
     net = model  # what loss_fn calls: the model, or its DistributedDataParallel wrapper under torchrun
     if world()[1] > 1:
-        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     main = is_main_process()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _make_scheduler(optimizer, config)
@@ -298,14 +331,20 @@ def fit(
         state = load_checkpoint(checkpoint_path)
         _restore(state, model, optimizer, scheduler, settings=settings, device=device)
         history.rows, history.best_epoch = list(state["history"]), state.get("best_epoch")
-        run.best_loss, run.best_state, run.bad_epochs = state["best_loss"], state["best_state"], state["bad_epochs"]
+        run.best_loss, run.best_state, run.bad_epochs = (
+            state["best_loss"],
+            state["best_state"],
+            state["bad_epochs"],
+        )
         run.steps, run.elapsed = int(state.get("steps", 0)), sum(row["seconds"] for row in history.rows)
         start_epoch = config.epochs if state.get("done") else state["epoch"]
         log.info("resuming from epoch %d", start_epoch)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=config.epochs, initial=start_epoch, disable=not (progress and main), unit="epoch", leave=False)
+    bar = tqdm(
+        total=config.epochs, initial=start_epoch, disable=not (progress and main), unit="epoch", leave=False
+    )
     try:
         for epoch in range(start_epoch, config.epochs):
             started = time.perf_counter()
@@ -322,8 +361,13 @@ def fit(
                 history.best_epoch = epoch + 1
             seconds = time.perf_counter() - started
             run.elapsed += seconds
-            row = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
-                   "lr": optimizer.param_groups[0]["lr"], "seconds": seconds}
+            row = {
+                "epoch": epoch + 1,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": seconds,
+            }
             history.rows.append(row)
             _call(callbacks, "on_epoch_end", epoch, row)
             bar.update(1)
@@ -331,13 +375,24 @@ def fit(
             history.stopped_early = run.bad_epochs >= config.patience
             done = history.stopped_early or out_of_time or run.out_of_budget()
             if checkpoint_path is not None and main:
-                save_checkpoint(checkpoint_path, {
-                    "epoch": epoch + 1, "done": done, "steps": run.steps, "config": settings, "history": history.rows,
-                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                    "best_state": run.best_state, "best_loss": run.best_loss, "best_epoch": history.best_epoch,
-                    "bad_epochs": run.bad_epochs, "rng": _rng_states(device),
-                })
+                save_checkpoint(
+                    checkpoint_path,
+                    {
+                        "epoch": epoch + 1,
+                        "done": done,
+                        "steps": run.steps,
+                        "config": settings,
+                        "history": history.rows,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                        "best_state": run.best_state,
+                        "best_loss": run.best_loss,
+                        "best_epoch": history.best_epoch,
+                        "bad_epochs": run.bad_epochs,
+                        "rng": _rng_states(device),
+                    },
+                )
             if done:
                 break
     except Interrupted as stop:
