@@ -135,6 +135,7 @@ def main() -> None:
     for name, spec, data in corpus_files(args.corpus, [s for s in args.only.split(",") if s]):
         H, m = spec["horizon"], spec["season"]
         forecasts: dict[int, dict[str, np.ndarray]] = {k: {} for k in range(args.origins)}
+        errors: dict[int, dict[str, dict]] = {k: {} for k in range(args.origins)}  # validation, per fit
         histories = {k: truncate(data, (k + 1) * H)[0] for k in range(args.origins)}
         started = time.perf_counter()
         refs = {
@@ -164,6 +165,8 @@ def main() -> None:
                         impute(histories[k])
                     )[:, :, 0]
                     combination = model.state.get("combination")
+                    if combination and "errors" in combination:
+                        errors[k][f"{variant}/{seed}"] = combination["errors"]
                     if (
                         combination and f"classical weighted/{seed}" not in forecasts[k]
                     ):  # the ablation without the network
@@ -189,6 +192,9 @@ def main() -> None:
                     "forecast": {meth: f[i].tolist() for meth, f in forecasts[k].items()},
                     "truth": truth.tolist(),
                     "forms": {ref: r.forms[i] for ref, r in refs[k].items()},
+                    "validation_errors": {
+                        fit: errs.get(str(data.series[i].id)) for fit, errs in errors[k].items()
+                    },
                 }
                 records.append(row)
                 shown = ", ".join(

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,3 +55,17 @@ def test_years_are_their_own_ordinals(tmp_path):
         1991,
         1992,
     ]
+
+
+def test_business_days_count_trading_days_without_a_pandas_warning(tmp_path):
+    # Fri 2024-01-05, then Mon..Fri: consecutive trading days are consecutive ordinals (weekday phase 0..4)
+    days = ["2024-01-05", "2024-01-08", "2024-01-09", "2024-01-10", "2024-01-11", "2024-01-12", "2024-01-15"]
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"date": days, "y": np.arange(7.0)}).to_csv(path, index=False)
+    data = load_series(path)
+    assert data.freq == "B"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ordinals = step_ordinals(data.series[0].times, kind=data.time_kind, freq=data.freq, length=7)
+    assert np.diff(ordinals).tolist() == [1] * 6
+    assert (ordinals % 5).tolist() == [1, 2, 3, 4, 0, 1, 2]  # day 0, 1970-01-01, was a Thursday

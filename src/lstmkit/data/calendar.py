@@ -43,6 +43,9 @@ def step_ordinals(times: pd.Index | None, *, kind: str | None, freq: str | None,
             ordinals = np.asarray(times, dtype=np.int64)
         elif isinstance(times, pd.PeriodIndex):
             ordinals = times.asi8.astype(np.int64)
+        elif freq is not None and re.sub(r"^\d+", "", freq) in ("B", "C"):  # business days since 1970
+            days = pd.DatetimeIndex(times).tz_localize(None).values.astype("datetime64[D]")
+            ordinals = np.busday_count(np.datetime64("1970-01-01", "D"), days).astype(np.int64)
         elif freq is not None:
             ordinals = (
                 pd.DatetimeIndex(times).tz_localize(None).to_period(_period_freq(freq)).asi8.astype(np.int64)

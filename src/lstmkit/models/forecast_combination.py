@@ -5,7 +5,8 @@ LSTM and the classical methods err on different series. The weights are set per 
 validation, the last ``H`` points of the training data, which the network did not train on
 (they are its early-stopping windows) and the classical methods are refitted without::
 
-    e_k = MASE of method k on the validation points                 (k = lstm, ets, arima, theta)
+    e_k = MASE of method k on the validation points, averaged over   (k = lstm, ets, arima, theta)
+          the last origins (``model.combine_origins``)
     w_k = (1 / e_k) / sum_j (1 / e_j)                               inverse-error weights
     y   = sum_k w_k y_k        (the point and every quantile alike, so quantiles stay ordered)
 
@@ -37,6 +38,57 @@ def member_forecasts(
     return {name: refs[name] for name in names}
 
 
+def validation_errors(
+    network: np.ndarray,
+    refs: dict[str, Reference],
+    truths: list[np.ndarray],
+    histories: list[np.ndarray],
+    *,
+    season: int,
+) -> np.ndarray:
+    """Per-series MASE (S, 1 + K) of the network and the K classical members on one validation origin.
+
+    Args:
+        network: the network's validation forecasts (S, H) (points).
+        refs: the classical members' validation forecasts, fitted on ``histories``.
+        truths: the validation points per series (NaN where missing).
+        histories: the data before the validation points (the MASE scale).
+
+    A member that fell back on a series scores ``inf`` there (no weight); a series with no
+    validation point scores NaN for every method (equal weights).
+    """
+    errors = np.full((len(truths), 1 + len(refs)), np.nan)
+    for i, (truth, hist) in enumerate(zip(truths, histories)):
+        seen = ~np.isnan(truth)
+        if not seen.any():
+            continue
+        errors[i, 0] = mase(truth[seen], network[i, seen], insample=hist, season=season)
+        for k, ref in enumerate(refs.values(), start=1):
+            errors[i, k] = (
+                np.inf
+                if i in ref.fallbacks
+                else mase(truth[seen], ref.forecasts[i, seen, 0], insample=hist, season=season)
+            )
+    return errors
+
+
+def error_weights(errors: np.ndarray) -> np.ndarray:
+    """Inverse-error weights (S, 1 + K) from validation errors (O, S, 1 + K) over O origins.
+
+    Each method's error on a series is its mean over the origins that scored it; a series no
+    origin scored gets equal weights.
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    scored = ~np.isnan(errors).all(axis=2)  # (O, S)
+    weights = np.full(errors.shape[1:], 1.0 / errors.shape[2])
+    for i in range(errors.shape[1]):
+        rows = errors[scored[:, i], i]
+        if len(rows):
+            inverse = 1.0 / np.maximum(rows.mean(axis=0), FLOOR)
+            weights[i] = inverse / inverse.sum()
+    return weights
+
+
 def validation_weights(
     network: np.ndarray,
     refs: dict[str, Reference],
@@ -45,30 +97,8 @@ def validation_weights(
     *,
     season: int,
 ) -> np.ndarray:
-    """Per-series weights (S, 1 + K) of the network and the K classical members, from their validation errors.
-
-    Args:
-        network: the network's validation forecasts (S, H) (points).
-        refs: the classical members' validation forecasts, fitted on ``histories``.
-        truths: the validation points per series (NaN where missing).
-        histories: the data before the validation points (the MASE scale).
-    """
-    weights = np.zeros((len(truths), 1 + len(refs)))
-    for i, (truth, hist) in enumerate(zip(truths, histories)):
-        seen = ~np.isnan(truth)
-        if not seen.any():
-            weights[i] = 1.0 / weights.shape[1]
-            continue
-        errors = [mase(truth[seen], network[i, seen], insample=hist, season=season)]
-        for ref in refs.values():
-            errors.append(
-                np.inf
-                if i in ref.fallbacks
-                else mase(truth[seen], ref.forecasts[i, seen, 0], insample=hist, season=season)
-            )
-        inverse = 1.0 / np.maximum(np.asarray(errors), FLOOR)
-        weights[i] = inverse / inverse.sum()
-    return weights
+    """Per-series weights (S, 1 + K) from one validation origin (see ``validation_errors``)."""
+    return error_weights(validation_errors(network, refs, truths, histories, season=season)[None])
 
 
 def combine(network: np.ndarray, refs: dict[str, Reference], weights: np.ndarray) -> np.ndarray:
@@ -81,4 +111,11 @@ def combine(network: np.ndarray, refs: dict[str, Reference], weights: np.ndarray
     return out
 
 
-__all__ = ["classical_members", "combine", "member_forecasts", "validation_weights"]
+__all__ = [
+    "classical_members",
+    "combine",
+    "error_weights",
+    "member_forecasts",
+    "validation_errors",
+    "validation_weights",
+]

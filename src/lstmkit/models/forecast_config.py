@@ -47,6 +47,7 @@ class ForecastModel:
     combine: Literal["holdout", "validation", "none"] = (
         "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
     )
+    combine_origins: int = 2  # validation origins the weights average over (this one and the judge's)
     baseline: Literal["seasonal_drift", "none"] = (
         "seasonal_drift"  # members correct a seasonal random walk with drift
     )
@@ -111,6 +112,10 @@ def check_config(cfg: ForecastConfig) -> None:
     if not 0 <= m.drift <= 1:
         raise ConfigError(
             f"model.drift must be between 0 and 1 (the share of the trend carried on), got {m.drift}"
+        )
+    if m.combine_origins < 1:
+        raise ConfigError(
+            f"model.combine_origins must be a positive integer (validation origins the weights average over), got {m.combine_origins}"
         )
     if cfg.data.max_windows < 0:
         raise ConfigError(

@@ -27,8 +27,9 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models.forecast_combination import (
     classical_members,
     combine,
+    error_weights,
     member_forecasts,
-    validation_weights,
+    validation_errors,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, check_config, qualify
 from lstmkit.models.forecast_net import ForecastNet, member_loss
@@ -227,34 +228,51 @@ class LSTMForecaster:
             )
 
     def _validation_weights(self, data: SeriesData, judge: LSTMForecaster | None) -> dict[str, Any]:
-        """Per-series weights of the network and the classical members, from their errors on the last H points."""
+        """Per-series weights of the network and the classical members, from their errors on the last H points
+        and, with ``model.combine_origins`` > 1, the errors the judge itself was weighed by (the H before)."""
         from lstmkit.evaluate.backtest import truncate
 
         H, season, net = self.config.model.horizon, self.state["season"], self._require_fitted()
-        members = classical_members(season)
+        members = ["lstm", *classical_members(season)]
         hist, truths = truncate(data, H)
         ids = [str(s.id) for s in data.series]
         if hist.min_length < net.window:  # too short to validate: every method counts the same
-            weights = np.full((len(ids), 1 + len(members)), 1.0 / (1 + len(members)))
-        else:
-            if self.config.model.combine == "holdout":  # a network that never saw the validation points
-                lengths = {str(s.id): len(s.target) for s in hist.series}
-                if judge is None or judge.state.get("train_lengths") != lengths or "network" in judge.state:
-                    cfg = config_from_dict(ForecastConfig, config_to_dict(self.config))
-                    cfg.model.combine = "none"
-                    try:
-                        judge = LSTMForecaster(H, config=cfg).fit(hist)
-                    except DataError:  # too short to train without the validation points: this network judges
-                        judge = self
-                network = judge.network_forecasts(hist)[:, :, 0]
-            else:  # this network: the validation points were its early-stopping windows (optimistic)
-                network = self.network_forecasts(hist)[:, :, 0]
-            histories = [s.target for s in hist.series]
-            refs = member_forecasts(histories, horizon=H, season=season)
-            weights = validation_weights(network, refs, truths, histories, season=season)
+            weights = np.full((len(ids), len(members)), 1.0 / len(members))
+            return {"members": members, "weights": _rounded(ids, weights)}
+        if self.config.model.combine == "holdout":  # a network that never saw the validation points
+            lengths = {str(s.id): len(s.target) for s in hist.series}
+            if judge is None or judge.state.get("train_lengths") != lengths or "network" in judge.state:
+                cfg = config_from_dict(ForecastConfig, config_to_dict(self.config))
+                cfg.model.combine = "none"
+                try:
+                    judge = LSTMForecaster(H, config=cfg).fit(hist)
+                except DataError:  # too short to train without the validation points: this network judges
+                    judge = self
+            network = judge.network_forecasts(hist)[:, :, 0]
+        else:  # this network: the validation points were its early-stopping windows (optimistic)
+            network = self.network_forecasts(hist)[:, :, 0]
+        histories = [s.target for s in hist.series]
+        refs = member_forecasts(histories, horizon=H, season=season)
+        errors = validation_errors(network, refs, truths, histories, season=season)[None]  # (1, S, 1 + K)
+        earlier = (judge.state.get("combination") or {}) if judge is not None and judge is not self else {}
+        if (
+            self.config.model.combine_origins > 1
+            and earlier.get("members") == members
+            and "errors" in earlier
+        ):
+            before = np.array(
+                [earlier["errors"].get(sid, [[np.nan] * len(members)]) for sid in ids], dtype=np.float64
+            )  # (S, O', 1 + K), most recent origin first
+            errors = np.concatenate(
+                [errors, before.transpose(1, 0, 2)[: self.config.model.combine_origins - 1]]
+            )
         return {
-            "members": ["lstm", *members],
-            "weights": {sid: [round(float(w), 6) for w in row] for sid, row in zip(ids, weights)},
+            "members": members,
+            "weights": _rounded(ids, error_weights(errors)),
+            "errors": {  # validation MASE per origin (most recent first), per member
+                sid: [[None if np.isnan(e) else round(float(e), 6) for e in row] for row in errors[:, i]]
+                for i, sid in enumerate(ids)
+            },
         }
 
     def _build_net(self) -> ForecastNet:
@@ -503,6 +521,10 @@ class LSTMForecaster:
                 f"the data's frequency is {data.freq} but the model was trained on {cols['freq']} data; "
                 f"pass {cols['freq']} data, or train a model on this data"
             )
+
+
+def _rounded(ids: list[str], weights: np.ndarray) -> dict[str, list[float]]:
+    return {sid: [round(float(w), 6) for w in row] for sid, row in zip(ids, weights)}
 
 
 def _ordinals(data: SeriesData, series) -> np.ndarray:
