@@ -127,6 +127,7 @@ def main() -> None:
     from lstmkit.evaluate.backtest import truncate
     from lstmkit.evaluate.metrics import mase
     from lstmkit.evaluate.references import reference_forecasts
+    from lstmkit.models.forecast_combination import error_weights
     from lstmkit.models.forecaster import ForecastConfig
 
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -167,11 +168,19 @@ def main() -> None:
                     combination = model.state.get("combination")
                     if combination and "errors" in combination:
                         errors[k][f"{variant}/{seed}"] = combination["errors"]
-                    if (
-                        combination and f"classical weighted/{seed}" not in forecasts[k]
-                    ):  # the ablation without the network
-                        w = np.array([combination["weights"][str(s.id)][1:] for s in histories[k].series])
-                        w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+                    if combination and "errors" in combination:  # the ablation: the same rule, no network
+                        held = np.array(
+                            [
+                                [
+                                    [np.nan if e is None else e for e in row]
+                                    for row in combination["errors"][str(s.id)]
+                                ]
+                                for s in histories[k].series
+                            ],
+                            dtype=np.float64,
+                        ).transpose(1, 0, 2)  # (O, S, 1 + K)
+                        held[..., 0] = np.where(np.isnan(held[..., 0]), np.nan, np.inf)
+                        w = error_weights(held)[:, 1:]
                         members = np.stack(
                             [refs[k][n].forecasts[:, :, 0] for n in combination["members"][1:]], axis=1
                         )

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lstmkit.evaluate.references import Reference
-from lstmkit.models.forecast_combination import combine, validation_weights
+from lstmkit.models.forecast_combination import combine, error_weights, validation_weights
 from lstmkit.models.forecast_net import ForecastNet
 
 
@@ -39,16 +39,42 @@ def test_members_correct_the_baseline_and_an_untrained_net_forecasts_it():
     torch.testing.assert_close(out, expected)
 
 
-def test_weights_are_inverse_to_validation_errors_and_a_failed_member_gets_none():
+def test_weights_are_inverse_to_validation_errors_and_the_worst_method_is_trimmed():
     truth = [np.array([10.0, 12.0])]
     hist = [np.array([1.0, 2.0, 3.0, 4.0, 5.0])]  # MASE scale 1 (lag-1 differences)
     network = np.array([[11.0, 12.0]])  # MAE 0.5
     refs = {
         "ets": Reference("ets", np.array([[[10.0], [13.0]]])),  # MAE 0.5
-        "arima": Reference("arima", np.array([[[8.0], [10.0]]])),  # MAE 2
-        "theta": Reference("theta", np.zeros((1, 2, 1)), fallbacks={0: "failed"}),
+        "arima": Reference("arima", np.array([[[9.0], [11.0]]])),  # MAE 1
+        "theta": Reference("theta", np.array([[[8.0], [10.0]]])),  # MAE 2: the worst, trimmed
     }
     w = validation_weights(network, refs, truth, hist, season=1)
-    np.testing.assert_allclose(w[0], np.array([2, 2, 0.5, 0]) / 4.5)
+    np.testing.assert_allclose(w[0], np.array([2, 2, 1, 0]) / 5)
     out = combine(np.array([[[1.0], [1.0]]]), refs, w)
-    np.testing.assert_allclose(out[0, :, 0], (2 * 1 + 2 * np.array([10, 13]) + 0.5 * np.array([8, 10])) / 4.5)
+    expected = (2 * 1 + 2 * np.array([10, 13]) + 1 * np.array([9, 11])) / 5
+    np.testing.assert_allclose(out[0, :, 0], expected)
+
+
+def test_a_failed_member_gets_no_weight_and_two_methods_are_not_trimmed():
+    truth, hist = [np.array([10.0, 12.0])], [np.array([1.0, 2.0, 3.0, 4.0, 5.0])]
+    refs = {
+        "ets": Reference("ets", np.array([[[10.0], [14.0]]])),  # MAE 1
+        "arima": Reference("arima", np.zeros((1, 2, 1)), fallbacks={0: "failed"}),
+        "theta": Reference("theta", np.zeros((1, 2, 1)), fallbacks={0: "failed"}),
+    }
+    w = validation_weights(np.array([[11.0, 12.0]]), refs, truth, hist, season=1)  # network MAE 0.5
+    np.testing.assert_allclose(w[0], np.array([2, 1, 0, 0]) / 3)
+
+
+def test_weights_average_the_errors_over_origins():
+    nan = np.nan
+    errors = np.array(
+        [  # (origins, series, methods): origin 0 is the most recent
+            [[1.0, 2.0, 4.0], [nan, nan, nan], [nan, nan, nan]],
+            [[3.0, 2.0, 4.0], [1.0, 1.0, 2.0], [nan, nan, nan]],
+        ]
+    )
+    w = error_weights(errors)
+    np.testing.assert_allclose(w[0], np.array([0.5, 0.5, 0]))  # means 2, 2, 4: the worst trimmed
+    np.testing.assert_allclose(w[1], np.array([0.5, 0.5, 0]))  # scored at one origin only
+    np.testing.assert_allclose(w[2], np.full(3, 1 / 3))  # scored nowhere: equal weights

@@ -11,6 +11,7 @@ from lstmkit.data.tabular import impute, load_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import metrics
 from lstmkit.evaluate.backtest import holdout, truncate
+from lstmkit.models.forecast_combination import error_weights
 from lstmkit.models.forecast_net import ForecastNet
 from lstmkit.models.forecaster import LSTMForecaster
 
@@ -235,3 +236,19 @@ def test_a_series_too_short_for_the_network_is_forecast_by_the_references(tmp_pa
     pd.testing.assert_frame_equal(again.predict(frame), out)
     with pytest.raises(DataError, match="series too short"):
         LSTMForecaster(12, combine="none", **FAST).fit(frame)
+
+
+def test_the_weights_average_this_models_validation_with_its_judges():
+    frame = seasonal_frame(96)
+    judge = LSTMForecaster(12, **FAST).fit(
+        frame.iloc[:-12]
+    )  # weighed on points 72..83, judged by a network on 0..71
+    model = LSTMForecaster(12, **FAST).fit(frame, judge=judge)
+    mine, judged = model.state["combination"], judge.state["combination"]
+    assert len(judged["errors"]["None"]) == 1 and len(mine["errors"]["None"]) == 2
+    assert mine["errors"]["None"][1] == judged["errors"]["None"][0]  # the judge's own validation, reused
+    errors = np.array(mine["errors"]["None"], dtype=np.float64)[:, None, :]
+    np.testing.assert_allclose(mine["weights"]["None"], error_weights(errors)[0], atol=1e-6)
+    single = LSTMForecaster(12, combine_origins=1, **FAST).fit(frame, judge=judge).state["combination"]
+    assert len(single["errors"]["None"]) == 1
+    assert single["errors"]["None"][0] == mine["errors"]["None"][0]

@@ -2,12 +2,15 @@
 
 Combining forecasts of different kinds beats picking one (the M4 and M5 competitions): the
 LSTM and the classical methods err on different series. The weights are set per series on
-validation, the last ``H`` points of the training data, which the network did not train on
-(they are its early-stopping windows) and the classical methods are refitted without::
+validation: the last ``H`` points of the training data, forecast by a judge network trained
+without them (``model.combine="holdout"``) and by the classical methods refitted without them;
+with ``model.combine_origins=2`` also the ``H`` points before, on which the judge itself was
+weighed (its errors are kept in its state, so the second origin costs no training)::
 
     e_k = MASE of method k on the validation points, averaged over   (k = lstm, ets, arima, theta)
-          the last origins (``model.combine_origins``)
-    w_k = (1 / e_k) / sum_j (1 / e_j)                               inverse-error weights
+          the origins
+    w_k = (1 / e_k) / sum_j (1 / e_j)                               inverse-error weights, the
+                                                                    worst method's set to 0
     y   = sum_k w_k y_k        (the point and every quantile alike, so quantiles stay ordered)
 
 A method that fails on a series (a library fit that falls back) gets no weight there; a
@@ -75,8 +78,9 @@ def validation_errors(
 def error_weights(errors: np.ndarray) -> np.ndarray:
     """Inverse-error weights (S, 1 + K) from validation errors (O, S, 1 + K) over O origins.
 
-    Each method's error on a series is its mean over the origins that scored it; a series no
-    origin scored gets equal weights.
+    Each method's error on a series is its mean over the origins that scored it. With three or
+    more methods scored, the worst gets no weight (a trimmed combination: one method gone wrong
+    on a series costs nothing). A series no origin scored gets equal weights.
     """
     errors = np.asarray(errors, dtype=np.float64)
     scored = ~np.isnan(errors).all(axis=2)  # (O, S)
@@ -84,7 +88,10 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
     for i in range(errors.shape[1]):
         rows = errors[scored[:, i], i]
         if len(rows):
-            inverse = 1.0 / np.maximum(rows.mean(axis=0), FLOOR)
+            mean = rows.mean(axis=0)
+            inverse = 1.0 / np.maximum(np.where(np.isnan(mean), np.inf, mean), FLOOR)
+            if (inverse > 0).sum() >= 3:  # trim the worst
+                inverse[np.argmin(np.where(inverse > 0, inverse, np.inf))] = 0.0
             weights[i] = inverse / inverse.sum()
     return weights
 
