@@ -75,7 +75,7 @@ def plain_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b
     Arguments as :class:`lstmkit.nn.explicit.LSTMLayerFunction`, weights in torch's layout and
     gate order. Returns ``(out (N, P), h_n (B, P), c_n (B, H))``.
     """
-    a_x = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)  # (N, 4H)
+    a_x = F.linear(x, w_ih, None if b_ih is None or b_hh is None else b_ih + b_hh)  # (N, 4H)
 
     def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
         i, f, g, o = (a + F.linear(h, w_hh)).chunk(4, dim=-1)  # (n, H) each
@@ -106,11 +106,11 @@ def recompute_backward(run: Callable[..., Sequence[Tensor]], inputs: Sequence[Te
     create_graph = torch.is_grad_enabled()
     with torch.enable_grad():
         outs = run(*inputs)
-    wanted = [k for k, t in enumerate(inputs) if t is not None and needs[k]]
-    found = torch.autograd.grad(outs, [inputs[k] for k in wanted], grads, create_graph=create_graph,
+    wanted = [(k, t) for k, t in enumerate(inputs) if t is not None and needs[k]]
+    found = torch.autograd.grad(outs, [t for _, t in wanted], grads, create_graph=create_graph,
                                 allow_unused=True)  # fmt: skip
     result: list[Tensor | None] = [None] * len(inputs)
-    for k, g in zip(wanted, found):
+    for (k, _), g in zip(wanted, found):
         result[k] = g
     return result
 

@@ -29,11 +29,10 @@ their gradients on the way out.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx
 
 from lstmkit.nn import autograd_loop, explicit_steps, kernel
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
@@ -151,7 +150,7 @@ def layer_forward(
     h_prev, c_prev = prev_views(y_s, h0, sched, reverse), prev_views(c_s, c0, sched, reverse)
     for t in sched.order(reverse):
         hp, cp = h_prev[t], c_prev[t]
-        if hp is None:  # a reverse direction's batch grows: new rows start from h0, c0
+        if hp is None or cp is None:  # a reverse direction's batch grows: new rows start from h0, c0
             hp, cp = prev_state(y_s, h0, sched, t, reverse), prev_state(c_s, c0, sched, t, reverse)
         g_all[t].addmm_(hp, w_hh_t)
         s_t, g_t = sig[t], cand[t]
@@ -228,7 +227,7 @@ class LSTMLayerFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: FunctionCtx,
+        ctx: Any,
         x: Tensor,
         h0: Tensor,
         c0: Tensor,
@@ -242,7 +241,7 @@ class LSTMLayerFunction(torch.autograd.Function):
     ) -> tuple[Tensor, Tensor, Tensor]:
         hid = w_hh.size(0) // 4
         w_ih_i, w_hh_i = to_internal(w_ih, hid), to_internal(w_hh, hid)
-        bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
+        bias = None if b_ih is None or b_hh is None else to_internal(b_ih + b_hh, hid)
         fwd = layer_forward(
             x.contiguous(), h0.contiguous(), c0.contiguous(), w_ih_i, w_hh_i, bias, w_hr, sched, reverse
         )
@@ -256,7 +255,7 @@ class LSTMLayerFunction(torch.autograd.Function):
         return fwd.out, h_n, c_n
 
     @staticmethod
-    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
+    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, out, gates, cell, tcell, r = (
             ctx.saved_tensors
         )
@@ -264,10 +263,7 @@ class LSTMLayerFunction(torch.autograd.Function):
         if autograd_loop.needs_recompute(
             (d_out, d_hn, d_cn)
         ):  # create_graph or vmap: differentiate the autograd loop
-
-            def run(*args: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-                return autograd_loop.plain_layer(*args, ctx.sched, ctx.reverse)
-
+            run = functools.partial(autograd_loop.plain_layer, sched=ctx.sched, reverse=ctx.reverse)
             grads = autograd_loop.recompute_backward(run, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr), nd[:8],
                                                      (d_out, d_hn, d_cn))  # fmt: skip
             return (*grads, None, None)
@@ -336,6 +332,6 @@ def explicit_layer(
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, h0, c0, *weights)):
         return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
     hid = w_hh.size(0) // 4  # inference: no graph, no saved tensors
-    bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
+    bias = None if b_ih is None or b_hh is None else to_internal(b_ih + b_hh, hid)
     return infer_layer(x.contiguous(), h0, c0, to_internal(w_ih, hid), to_internal(w_hh, hid), bias, w_hr, sched,
                        reverse)  # fmt: skip

@@ -187,12 +187,12 @@ class _Linear(torch.autograd.Function):
     """``x w^T + b`` through :func:`linear` forward and backward (oneDNN where it pays)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         ctx.save_for_backward(x, w)
         return linear(x, w, bias)
 
     @staticmethod
-    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, g: torch.Tensor):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         if autograd_loop.needs_recompute((g,)):  # create_graph or vmap: differentiable ops

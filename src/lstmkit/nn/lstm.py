@@ -133,7 +133,7 @@ class LSTM(nn.Module):
             layer_in = input_size if layer == 0 else out_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-                shapes = [(f"weight_ih{sfx}", (4 * hidden_size, layer_in)),
+                shapes: list[tuple[str, tuple[int, ...]]] = [(f"weight_ih{sfx}", (4 * hidden_size, layer_in)),
                           (f"weight_hh{sfx}", (4 * hidden_size, out_size))]  # fmt: skip
                 if bias:
                     shapes += [(f"bias_ih{sfx}", (4 * hidden_size,)), (f"bias_hh{sfx}", (4 * hidden_size,))]
@@ -170,7 +170,7 @@ class LSTM(nn.Module):
         return [getattr(self, n) for n in self._flat_weights_names]
 
     @property
-    def all_weights(self) -> list[list[nn.Parameter]]:
+    def all_weights(self) -> list[list[Tensor]]:
         """The parameters per layer and direction, ``[[w_ih, w_hh, (b_ih, b_hh), (w_hr)], ...]``, as torch's."""
         return [
             self.layer_weights(layer, d)
@@ -213,7 +213,7 @@ class LSTM(nn.Module):
     def prepare(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None) -> Prepared:
         """Validate a forward call and bring it to the shared layout (see :class:`Prepared`)."""
         lead, out_size = self.num_layers * self.num_directions, self.proj_size or self.hidden_size
-        weight = self.weight_ih_l0
+        weight = self._flat_weights[0]  # weight_ih_l0
         if isinstance(input, PackedSequence):
             data, batch_sizes, sorted_idx, unsorted_idx = input
             checks.check_input(data, input_size=self.input_size, weight=weight, dims=(2, 2), owner="LSTM")

@@ -103,7 +103,9 @@ def cell_sequence(f: Tensor, u: Tensor, c0: Tensor, sched: Schedule, reverse: bo
     c_s, f_s, u_s = cell.split(sched.batch_sizes), f.split(sched.batch_sizes), u.split(sched.batch_sizes)
     c_prev = prev_views(c_s, c0, sched, reverse)
     for t in sched.order(reverse):
-        cp = c_prev[t] if c_prev[t] is not None else prev_state(c_s, c0, sched, t, reverse)
+        cp = c_prev[t]
+        if cp is None:  # no single view: assembled from the previous step and c0
+            cp = prev_state(c_s, c0, sched, t, reverse)
         torch.addcmul(u_s[t], f_s[t], cp, out=c_s[t])
     return cell
 
@@ -164,6 +166,7 @@ def _layer_records(
                 x, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.variant_weights(layer, d), lstm.variants,
                 has_bias=lstm.bias, sched=sched, reverse=d == 1, training=lstm.training, record=True,
             )  # fmt: skip
+            assert rec is not None  # asked for with record=True
             records.append(rec)
             outs.append(y)
             h_n.append(hn)

@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx
 
 from lstmkit.nn import autograd_loop, kernel, variant_steps, variants
 from lstmkit.nn.schedule import Schedule, final_state, shifted
@@ -124,11 +123,10 @@ def _autograd_forward(cfg: LoopConfig, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh
     v = variants.Variants(
         activation=names[cfg.act], recurrent_activation=names[cfg.ract], coupled_gates=cfg.coupled
     )
-    ln = (
-        None
-        if ln_hh_w is None
-        else {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
-    )
+    ln: dict[str, Tensor] | None = None
+    if ln_hh_w is not None:
+        assert ln_hh_b is not None and ln_c_w is not None and ln_c_b is not None  # all four or none
+        ln = {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
     p = variants.StepParams(w_hh, w_hr, ln, peep, h_mask)
     return variants.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
 
@@ -144,11 +142,14 @@ class VariantLayerFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: FunctionCtx, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
+    def forward(ctx: Any, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
                 ln_hh_w: Tensor | None, ln_hh_b: Tensor | None, ln_c_w: Tensor | None, ln_c_b: Tensor | None,
                 peep: Tensor | None, h_mask: Tensor | None, kc: Tensor | None, kh: Tensor | None,
                 cfg: LoopConfig) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
-        ln = None if ln_hh_w is None else (ln_hh_w, ln_hh_b, ln_c_w, ln_c_b)
+        ln = None
+        if ln_hh_w is not None:
+            assert ln_hh_b is not None and ln_c_w is not None and ln_c_b is not None  # all four or none
+            ln = (ln_hh_w, ln_hh_b, ln_c_w, ln_c_b)
         h0, c0 = h0.contiguous(), c0.contiguous()
         res = variant_forward(a_x, h0, c0, w_hh, w_hr, ln, peep, h_mask, kc, kh, cfg)
         ctx.cfg = cfg
@@ -163,7 +164,7 @@ class VariantLayerFunction(torch.autograd.Function):
         )
 
     @staticmethod
-    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
+    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):
         cfg: LoopConfig = ctx.cfg
         inputs, saved = ctx.saved_tensors[:13], ctx.saved_tensors[13:]
         if autograd_loop.needs_recompute(
@@ -172,7 +173,8 @@ class VariantLayerFunction(torch.autograd.Function):
             grads = autograd_loop.recompute_backward(functools.partial(_autograd_forward, cfg), inputs,
                                                      ctx.needs_input_grad[:13], (d_out, d_hn, d_cn))  # fmt: skip
             return (*grads, None)
-        _, h0, c0, w_hh, w_hr, ln_hh_w, _, ln_c_w, ln_c_b, peep, h_mask, kc, kh = (_c(t) for t in inputs)
+        h0, c0, w_hh = (t.contiguous() for t in inputs[1:4])
+        w_hr, ln_hh_w, _, ln_c_w, ln_c_b, peep, h_mask, kc, kh = (_c(t) for t in inputs[4:])
         res = VariantResult(*saved)
         hid = res.cell.size(1)
         dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P) dh_n in, dh_0 out
@@ -194,7 +196,7 @@ class VariantLayerFunction(torch.autograd.Function):
         if h_mask is not None:
             h_prev = h_prev * _mask_rows(h_mask, cfg.sched)
         d_w_hh = kernel.matmul_tn(d_z, h_prev) if need[3] else None  # (4H, P)
-        d_w_hr = kernel.matmul_tn(d_hid, res.r) if (w_hr is not None and need[4]) else None  # (P, H)
+        d_w_hr = kernel.matmul_tn(d_hid, res.r) if (d_hid is not None and need[4]) else None  # (P, H)
         d_ln: list[Tensor | None] = (
             list(acc[: 10 * hid].split([4 * hid, 4 * hid, hid, hid])) if ln else [None] * 4
         )

@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
@@ -102,8 +102,17 @@ class Variants:
         return training and (self.recurrent_dropout > 0 or self.weight_drop > 0 or max(self.zoneout) > 0)
 
 
+class _LSTMModule(Protocol):
+    """What :func:`reset_lstm_parameters` reads of an LSTM layer or cell."""
+
+    hidden_size: int
+    variants: Variants
+
+    def parameters(self) -> Iterator[torch.nn.Parameter]: ...
+
+
 def reset_lstm_parameters(
-    module: torch.nn.Module, variant_init: dict[str, float | None], bias_ih: list[str]
+    module: _LSTMModule, variant_init: dict[str, float | None], bias_ih: list[str]
 ) -> None:
     """Initialise an LSTM layer or cell as torch does, then its variants.
 
