@@ -165,6 +165,7 @@ def load_series(
     times, kind, fmt = roles.times or (None, None, None)
     ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
     del frame  # the columns needed are arrays now; let a large table go
+    parts: list[tuple[str | None, np.ndarray | None, np.ndarray]]  # (series label, its rows, values)
     if roles.wide:
         parts = [(col, None, values[col]) for col in roles.targets]
     elif ids is not None:
