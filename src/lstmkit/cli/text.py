@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from lstmkit.cli.common import (
@@ -111,6 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     lm.fit(text, checkpoint_path=checkpoint_file(output), resume=args.resume, name=repr(str(args.corpus)))
+    assert lm.history_ is not None and lm.vocab_ is not None  # fit() sets them
     if not writer:
         return 0
     with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
@@ -202,10 +204,14 @@ def run_classify_train(args: argparse.Namespace) -> int:
     if output.exists() and not output.is_dir():
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
+    assert table.labels is not None  # require_labels
     clf = TextClassifier(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     clf.fit(table.texts, table.labels, checkpoint_path=checkpoint_file(output), resume=args.resume)
+    assert (
+        clf.history_ is not None and clf.classes_ is not None and clf.tokenizer_ is not None
+    )  # fit() sets them
     if not writer:
         return 0
     with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
@@ -227,6 +233,7 @@ def run_classify_predict(args: argparse.Namespace) -> int:
     from lstmkit.models.text_classifier import TextClassifier
 
     clf = TextClassifier.load(args.model)
+    assert clf.classes_ is not None  # load() sets them
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col)
     write_predictions(args.output, clf.classes_, clf.predict_proba(table.texts))
     return 0
@@ -238,6 +245,7 @@ def run_classify_evaluate(args: argparse.Namespace) -> int:
 
     clf = TextClassifier.load(args.model)
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
+    assert table.labels is not None  # require_labels
     metrics = clf.evaluate(table.texts, table.labels)
     print_classification(metrics, what=f"texts of {table.name}")
     return 0
@@ -251,8 +259,12 @@ def _columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-col", metavar="COL", help="column holding the label (default: detected)")
 
 
-def _help(parser: argparse.ArgumentParser):
-    return lambda args: (parser.print_help(), 2)[1]
+def _help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
