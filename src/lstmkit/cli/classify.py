@@ -14,6 +14,7 @@ from lstmkit.cli.common import (
     checkpoint_file,
     claim_output,
     discard_checkpoints,
+    help_only,
     join_torchrun,
     print_classification,
     print_classifier_training,
@@ -77,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit classify evaluate --model runs/jv japanese-vowels",
     )
     sub = parser.add_subparsers(dest="classify_command", metavar="COMMAND", parser_class=ArgumentParser)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    parser.set_defaults(func=help_only(parser))
 
     train = sub.add_parser(
         "train",

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
 from lstmkit.cli.common import (
@@ -14,6 +13,7 @@ from lstmkit.cli.common import (
     checkpoint_file,
     claim_output,
     discard_checkpoints,
+    help_only,
     join_torchrun,
     non_negative_int,
     positive_float,
@@ -209,9 +209,7 @@ def run_classify_train(args: argparse.Namespace) -> int:
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     clf.fit(table.texts, table.labels, checkpoint_path=checkpoint_file(output), resume=args.resume)
-    assert (
-        clf.history_ is not None and clf.classes_ is not None and clf.tokenizer_ is not None
-    )  # fit() sets them
+    assert clf.history_ is not None and clf.classes_ is not None and clf.tokenizer_ is not None  # set by fit
     if not writer:
         return 0
     with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
@@ -259,14 +257,6 @@ def _columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-col", metavar="COL", help="column holding the label (default: detected)")
 
 
-def _help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    def show(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    return show
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``text`` with ``train``, ``sample``, ``evaluate`` and ``classify train|predict|evaluate``."""
     parser = subparsers.add_parser(
@@ -277,7 +267,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
         "  lstmkit text classify train reviews.csv --output runs/reviews",
     )
-    parser.set_defaults(func=_help(parser))
+    parser.set_defaults(func=help_only(parser))
     sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
 
     train = sub.add_parser(
@@ -358,7 +348,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
         "  lstmkit text classify evaluate --model runs/reviews test.csv",
     )
-    classify.set_defaults(func=_help(classify))
+    classify.set_defaults(func=help_only(classify))
     csub = classify.add_subparsers(
         dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser
     )
