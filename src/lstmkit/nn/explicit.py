@@ -133,8 +133,19 @@ def layer_forward(
     r = out if w_hr is None else x.new_empty(n_rows, hid)  # (N, H)
     if kernel.usable_for(x):
         w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
-        torch.ops.lstmkit.forward_loop(gates, cell, tcell, r, out, h0.contiguous(), c0.contiguous(),
-                                       w_hh.t().contiguous(), w_hr_t, list(sched.batch_sizes), reverse)  # fmt: skip
+        torch.ops.lstmkit.forward_loop(
+            gates,
+            cell,
+            tcell,
+            r,
+            out,
+            h0.contiguous(),
+            c0.contiguous(),
+            w_hh.t().contiguous(),
+            w_hr_t,
+            list(sched.batch_sizes),
+            reverse,
+        )
         return LayerResult(out, gates, cell, tcell, r)
 
     bs = sched.batch_sizes
@@ -200,11 +211,25 @@ def layer_backward(
         dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P)
         dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
         d_hid = None if w_hr is None else torch.empty_like(fwd.out)
-        torch.ops.lstmkit.backward_loop(d_out, dh_run, dc_run, d_gates, d_hid, gates, fwd.tcell, fwd.cell, c0,
-                                        w_hh.contiguous(), w_hr, list(bs), reverse)  # fmt: skip
+        torch.ops.lstmkit.backward_loop(
+            d_out,
+            dh_run,
+            dc_run,
+            d_gates,
+            d_hid,
+            gates,
+            fwd.tcell,
+            fwd.cell,
+            c0,
+            w_hh.contiguous(),
+            w_hr,
+            list(bs),
+            reverse,
+        )
     else:
-        dh_run, dc_run, d_hid = explicit_steps.backward_steps(d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr,
-                                                              sched, reverse)  # fmt: skip
+        dh_run, dc_run, d_hid = explicit_steps.backward_steps(
+            d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr, sched, reverse
+        )
     need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
     dx = kernel.linear(d_gates, w_ih.t()) if need_x else None  # (N, F)
     dw_ih = kernel.matmul_tn(d_gates, x) if need_ih else None  # (4H, F)
@@ -250,8 +275,23 @@ class LSTMLayerFunction(torch.autograd.Function):
         r = fwd.r if w_hr is not None else None  # without projection r is out, saved already
         # the inputs as given (their graphs intact, for the recomputing backward), then the
         # internal-order weights and what the forward kept
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, fwd.out, fwd.gates, fwd.cell,
-                              fwd.tcell, r)  # fmt: skip
+        ctx.save_for_backward(
+            x,
+            h0,
+            c0,
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            w_hr,
+            w_ih_i,
+            w_hh_i,
+            fwd.out,
+            fwd.gates,
+            fwd.cell,
+            fwd.tcell,
+            r,
+        )
         return fwd.out, h_n, c_n
 
     @staticmethod
@@ -264,15 +304,27 @@ class LSTMLayerFunction(torch.autograd.Function):
             (d_out, d_hn, d_cn)
         ):  # create_graph or vmap: differentiate the autograd loop
             run = functools.partial(autograd_loop.plain_layer, sched=ctx.sched, reverse=ctx.reverse)
-            grads = autograd_loop.recompute_backward(run, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr), nd[:8],
-                                                     (d_out, d_hn, d_cn))  # fmt: skip
+            grads = autograd_loop.recompute_backward(
+                run, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr), nd[:8], (d_out, d_hn, d_cn)
+            )
             return (*grads, None, None)
         fwd = LayerResult(out, gates, cell, tcell, out if r is None else r)
         needs = (nd[0], nd[1], nd[2], nd[3], nd[4], nd[5] or nd[6], nd[7])
         dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr = layer_backward(
-            d_out.contiguous(), d_hn, d_cn, x=x.contiguous(), h0=h0.contiguous(), c0=c0.contiguous(), w_ih=w_ih_i,
-            w_hh=w_hh_i, w_hr=w_hr, fwd=fwd, sched=ctx.sched, reverse=ctx.reverse, needs=needs,
-        )  # fmt: skip
+            d_out.contiguous(),
+            d_hn,
+            d_cn,
+            x=x.contiguous(),
+            h0=h0.contiguous(),
+            c0=c0.contiguous(),
+            w_ih=w_ih_i,
+            w_hh=w_hh_i,
+            w_hr=w_hr,
+            fwd=fwd,
+            sched=ctx.sched,
+            reverse=ctx.reverse,
+            needs=needs,
+        )
         hid = ctx.hid
         dw_ih = None if dw_ih is None else to_torch_order(dw_ih, hid)
         dw_hh = None if dw_hh is None else to_torch_order(dw_hh, hid)
@@ -281,8 +333,17 @@ class LSTMLayerFunction(torch.autograd.Function):
         return dx, dh0, dc0, dw_ih, dw_hh, db, db2, dw_hr, None, None
 
 
-def infer_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor | None,
-                w_hr: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+def infer_layer(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    bias: Tensor | None,
+    w_hr: Tensor | None,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
     """:func:`layer_forward` when no backward will follow: ``(out (N, P), h_n, c_n)``.
 
     With the compiled loop and a padded batch, the steps run in chunks of about 4 MiB of gates,
@@ -333,5 +394,6 @@ def explicit_layer(
         return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
     hid = w_hh.size(0) // 4  # inference: no graph, no saved tensors
     bias = None if b_ih is None or b_hh is None else to_internal(b_ih + b_hh, hid)
-    return infer_layer(x.contiguous(), h0, c0, to_internal(w_ih, hid), to_internal(w_hh, hid), bias, w_hr, sched,
-                       reverse)  # fmt: skip
+    return infer_layer(
+        x.contiguous(), h0, c0, to_internal(w_ih, hid), to_internal(w_hh, hid), bias, w_hr, sched, reverse
+    )

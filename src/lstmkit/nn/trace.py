@@ -110,8 +110,16 @@ def cell_sequence(f: Tensor, u: Tensor, c0: Tensor, sched: Schedule, reverse: bo
     return cell
 
 
-def _recover(x: Tensor, y: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], has_bias: bool,
-             sched: Schedule, reverse: bool) -> list[Tensor]:  # fmt: skip
+def _recover(
+    x: Tensor,
+    y: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weights: list[Tensor],
+    has_bias: bool,
+    sched: Schedule,
+    reverse: bool,
+) -> list[Tensor]:
     """Gates and cell of one layer-direction from its input ``x (N, F)`` and hidden ``y (N, P)``."""
     w_ih, w_hh = weights[0], weights[1]
     hid = w_hh.size(0) // 4
@@ -149,9 +157,17 @@ def _layer_records(
         weights = [w for d in range(dirs) for w in lstm.layer_weights(layer, d)]
         data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, x.size(-1))
         out, hl, cl = fused_lstm(
-            data, (h0, c0), weights, batch_sizes=prep.batch_sizes, bias=lstm.bias, num_layers=1,
-            dropout=0.0, training=False, bidirectional=lstm.bidirectional, batch_first=False,
-        )  # fmt: skip
+            data,
+            (h0, c0),
+            weights,
+            batch_sizes=prep.batch_sizes,
+            bias=lstm.bias,
+            num_layers=1,
+            dropout=0.0,
+            training=False,
+            bidirectional=lstm.bidirectional,
+            batch_first=False,
+        )
         out = out.reshape(sched.rows, -1)  # (N, D*P)
         width = out.size(1) // dirs
         for d in range(dirs):
@@ -163,9 +179,18 @@ def _layer_records(
     if lstm.variants.changes_math:
         for d in range(dirs):
             y, hn, cn, rec = variant_layer(
-                x, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.variant_weights(layer, d), lstm.variants,
-                has_bias=lstm.bias, sched=sched, reverse=d == 1, training=lstm.training, record=True,
-            )  # fmt: skip
+                x,
+                h0[d],
+                c0[d],
+                lstm.layer_weights(layer, d),
+                lstm.variant_weights(layer, d),
+                lstm.variants,
+                has_bias=lstm.bias,
+                sched=sched,
+                reverse=d == 1,
+                training=lstm.training,
+                record=True,
+            )
             assert rec is not None  # asked for with record=True
             records.append(rec)
             outs.append(y)
@@ -179,8 +204,18 @@ def _layer_records(
         w_hr = w[-1] if lstm.proj_size else None
         k = layer * lstm.num_directions + d
         into = None if store is None else (store[0][k], store[1][k], store[2][k])
-        y, gates, cell, _, _ = layer_forward(x, h0[d].contiguous(), c0[d].contiguous(), to_internal(w[0], hid),
-                                             to_internal(w[1], hid), bias, w_hr, sched, d == 1, into=into)  # fmt: skip
+        y, gates, cell, _, _ = layer_forward(
+            x,
+            h0[d].contiguous(),
+            c0[d].contiguous(),
+            to_internal(w[0], hid),
+            to_internal(w[1], hid),
+            bias,
+            w_hr,
+            sched,
+            d == 1,
+            into=into,
+        )
         o, i, f, g = gates.chunk(4, dim=1)
         records.append([i, f, g, o, cell, y])
         outs.append(y)
@@ -203,8 +238,9 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
         records, h_n, c_n = [], [], []
         for layer in range(lstm.num_layers):
             k = layer * dirs
-            recs, x, hl, cl = _layer_records(lstm, layer, x, prep.h0[k : k + dirs], prep.c0[k : k + dirs],
-                                             prep, backend, store)  # fmt: skip
+            recs, x, hl, cl = _layer_records(
+                lstm, layer, x, prep.h0[k : k + dirs], prep.c0[k : k + dirs], prep, backend, store
+            )
             records += recs
             h_n += hl
             c_n += cl
