@@ -136,6 +136,34 @@ def _recover(
     return [i, f, g, o, cell, y]
 
 
+def _fused_layer_records(
+    lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, prep: Any
+) -> tuple[list[list[Tensor]], Tensor, list[Tensor], list[Tensor]]:
+    """:func:`_layer_records` on torch's kernel: the layer's outputs, then the gates recovered from them."""
+    dirs, sched = lstm.num_directions, prep.sched
+    weights = [w for d in range(dirs) for w in lstm.layer_weights(layer, d)]
+    data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, x.size(-1))
+    out, hl, cl = fused_lstm(
+        data,
+        (h0, c0),
+        weights,
+        batch_sizes=prep.batch_sizes,
+        bias=lstm.bias,
+        num_layers=1,
+        dropout=0.0,
+        training=False,
+        bidirectional=lstm.bidirectional,
+        batch_first=False,
+    )
+    out = out.reshape(sched.rows, -1)  # (N, D*P)
+    width = out.size(1) // dirs
+    records = []
+    for d in range(dirs):
+        y = out[:, d * width : (d + 1) * width].contiguous()
+        records.append(_recover(x, y, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.bias, sched, d == 1))
+    return records, out, list(hl), list(cl)
+
+
 def _layer_records(
     lstm: LSTM,
     layer: int,
@@ -154,28 +182,7 @@ def _layer_records(
     dirs, sched = lstm.num_directions, prep.sched
     records, outs, h_n, c_n = [], [], [], []
     if backend == "fused" and not kernel.usable_for(x):
-        weights = [w for d in range(dirs) for w in lstm.layer_weights(layer, d)]
-        data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, x.size(-1))
-        out, hl, cl = fused_lstm(
-            data,
-            (h0, c0),
-            weights,
-            batch_sizes=prep.batch_sizes,
-            bias=lstm.bias,
-            num_layers=1,
-            dropout=0.0,
-            training=False,
-            bidirectional=lstm.bidirectional,
-            batch_first=False,
-        )
-        out = out.reshape(sched.rows, -1)  # (N, D*P)
-        width = out.size(1) // dirs
-        for d in range(dirs):
-            y = out[:, d * width : (d + 1) * width].contiguous()
-            records.append(
-                _recover(x, y, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.bias, sched, d == 1)
-            )
-        return records, out, list(hl), list(cl)
+        return _fused_layer_records(lstm, layer, x, h0, c0, prep)
     if lstm.variants.changes_math:
         for d in range(dirs):
             y, hn, cn, rec = variant_layer(

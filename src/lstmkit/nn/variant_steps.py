@@ -61,35 +61,13 @@ def _normalize_backward(g: Tensor, xn: Tensor, inv_std: Tensor) -> Tensor:
     return inv_std.unsqueeze(1) * (g - g.mean(1, keepdim=True) - xn * (g * xn).mean(1, keepdim=True))
 
 
-def variant_forward_loop(
-    pre: Tensor,
-    gates: Tensor,
-    cell: Tensor,
-    phic: Tensor,
-    r: Tensor,
-    out: Tensor,
-    zn: Tensor | None,
-    s_hh: Tensor | None,
-    cn: Tensor | None,
-    s_c: Tensor | None,
-    h0: Tensor,
-    c0: Tensor,
-    w_hh_t: Tensor,
-    w_hr_t: Tensor | None,
-    ln_hh_w: Tensor | None,
-    ln_hh_b: Tensor | None,
-    ln_c_w: Tensor | None,
-    ln_c_b: Tensor | None,
-    peep: Tensor | None,
-    h_mask: Tensor | None,
-    kc: Tensor | None,
-    kh: Tensor | None,
-    act: int,
-    ract: int,
-    coupled: bool,
-    bs: list[int],
-    reverse: bool,
-) -> None:
+# packed as the op schema in csrc/variant_loop.cpp (27 arguments, its order), hence the fmt: skip
+def variant_forward_loop(pre: Tensor, gates: Tensor, cell: Tensor, phic: Tensor, r: Tensor, out: Tensor,
+                         zn: Tensor | None, s_hh: Tensor | None, cn: Tensor | None, s_c: Tensor | None,
+                         h0: Tensor, c0: Tensor, w_hh_t: Tensor, w_hr_t: Tensor | None, ln_hh_w: Tensor | None,
+                         ln_hh_b: Tensor | None, ln_c_w: Tensor | None, ln_c_b: Tensor | None,
+                         peep: Tensor | None, h_mask: Tensor | None, kc: Tensor | None, kh: Tensor | None,
+                         act: int, ract: int, coupled: bool, bs: list[int], reverse: bool) -> None:  # fmt: skip
     """``variant_forward_loop`` in torch ops: fills the buffers in place."""
     sched = Schedule.of(tuple(bs))
     forward = list(variants.ACTIVATIONS.values())  # by activation code
@@ -135,38 +113,14 @@ def variant_forward_loop(
             y_s[t].copy_(ht)
 
 
-def variant_backward_loop(
-    d_out: Tensor,
-    dh_run: Tensor,
-    dc_run: Tensor,
-    d_a: Tensor,
-    d_z: Tensor,
-    d_hid: Tensor | None,
-    acc: Tensor,
-    pre: Tensor,
-    gates: Tensor,
-    cell: Tensor,
-    phic: Tensor,
-    zn: Tensor | None,
-    s_hh: Tensor | None,
-    cn: Tensor | None,
-    s_c: Tensor | None,
-    c0: Tensor,
-    w_hh: Tensor,
-    w_hr: Tensor | None,
-    ln_hh_w: Tensor | None,
-    ln_c_w: Tensor | None,
-    ln_c_b: Tensor | None,
-    peep: Tensor | None,
-    h_mask: Tensor | None,
-    kc: Tensor | None,
-    kh: Tensor | None,
-    act: int,
-    ract: int,
-    coupled: bool,
-    bs: list[int],
-    reverse: bool,
-) -> None:
+# packed as the op schema in csrc/variant_loop.cpp (30 arguments, its order), hence the fmt: skip
+def variant_backward_loop(d_out: Tensor, dh_run: Tensor, dc_run: Tensor, d_a: Tensor, d_z: Tensor,
+                          d_hid: Tensor | None, acc: Tensor, pre: Tensor, gates: Tensor, cell: Tensor,
+                          phic: Tensor, zn: Tensor | None, s_hh: Tensor | None, cn: Tensor | None,
+                          s_c: Tensor | None, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
+                          ln_hh_w: Tensor | None, ln_c_w: Tensor | None, ln_c_b: Tensor | None,
+                          peep: Tensor | None, h_mask: Tensor | None, kc: Tensor | None, kh: Tensor | None,
+                          act: int, ract: int, coupled: bool, bs: list[int], reverse: bool) -> None:  # fmt: skip
     """``variant_backward_loop`` in torch ops: fills ``d_a, d_z, d_hid, acc``, updates ``dh_run, dc_run``."""
     sched, hid = Schedule.of(tuple(bs)), cell.size(1)
     dphi, dsig = _GRADS[act], _GRADS[ract]
