@@ -109,6 +109,9 @@ class SeriesData:
 # ----------------------------------------------------------------------------- series
 
 
+_Part = tuple[str | None, np.ndarray | None, np.ndarray]  # a series' label, its rows, its values
+
+
 def load_series(
     source: str | Path | pd.DataFrame,
     *,
@@ -165,9 +168,8 @@ def load_series(
     times, kind, fmt = roles.times or (None, None, None)
     ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
     del frame  # the columns needed are arrays now; let a large table go
-    parts: list[tuple[str | None, np.ndarray | None, np.ndarray]]  # (series label, its rows, values)
     if roles.wide:
-        parts = [(col, None, values[col]) for col in roles.targets]
+        parts: list[_Part] = [(col, None, values[col]) for col in roles.targets]
     elif ids is not None:
         parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in pd.unique(ids)]
     else:
