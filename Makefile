@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser-deps demo test bench clean
+.PHONY: install browser-deps demo test lint bench clean
 
 install: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[test,parquet,onnx,references]'
+	$(PIP) install --quiet -e '.[test,parquet,onnx,references,lint]'
 	touch $(STAMP)
 
 demo: install
@@ -35,9 +35,19 @@ browser-deps:
 test: install browser-deps
 	LSTMKIT_REQUIRE_EXTENSION=$$(command -v $${CXX:-c++} >/dev/null && echo 1 || echo 0) $(PY) -m pytest -q -n 2
 
+# ruff (lint and format, configured in pyproject.toml) and mypy ([tool.mypy]: src/lstmkit)
+LINTED := src tests benchmarks examples
+# all three run, so one pass lists every problem; the target fails if any failed
+lint: install
+	@rc=0; \
+	$(VENV)/bin/ruff check $(LINTED) || rc=1; \
+	$(VENV)/bin/ruff format --check $(LINTED) || rc=1; \
+	$(VENV)/bin/mypy || rc=1; \
+	exit $$rc
+
 bench: install
 	$(PY) benchmarks/bench_lstm.py
 	$(PY) benchmarks/bench_forecast.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -167,8 +167,12 @@ def make_double_backward_methods(batch: int, length: int, inp: int, hidden: int,
     return {"torch": penalty(ref), "explicit": penalty(explicit)}
 
 
-def measure(methods: dict[str, Callable[[], None]], budget_s: float, min_rounds: int,
-            clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:  # fmt: skip
+def measure(
+    methods: dict[str, Callable[[], None]],
+    budget_s: float,
+    min_rounds: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
     """Median seconds per call of each method, rounds interleaved, within about budget_s."""
     for fn in methods.values():  # warm up (allocator, oneDNN primitive caches)
         fn()
@@ -190,9 +194,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short run: fewer rounds per grid point")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
-    parser.add_argument("--timer", choices=("wall", "cpu"), default="wall",
-                        help="wall clock (default), or this process's CPU time: robust to other load "
-                             "on a shared machine, meaningful with --threads 1")  # fmt: skip
+    parser.add_argument(
+        "--timer",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall clock (default), or this process's CPU time: robust to other load "
+        "on a shared machine, meaningful with --threads 1",
+    )
     parser.add_argument("--points", default=None, help="comma-separated grid indices (default: all)")
     parser.add_argument("--no-variants", action="store_true", help="skip the variant table")
     args = parser.parse_args()

@@ -60,6 +60,12 @@ def test_optional_int_accepts_none_and_int():
     assert cfg.model.lookback == 36
 
 
+def test_optional_int_names_a_wrong_value():
+    # its one non-None option's error, as a ConfigError (it was raised as a bare string: a TypeError)
+    with pytest.raises(ConfigError, match=r"^model.lookback must be an integer, got 'abc'$"):
+        resolve_config(JobConfig(), overrides=["model.lookback=abc"])
+
+
 def test_bad_toml_file(tmp_path):
     file = tmp_path / "c.toml"
     file.write_text("[trainer\n")

@@ -43,14 +43,14 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
         options = typing.get_args(kind)
         if value is None and type(None) in options:
             return None
-        errors = []
+        errors: list[ConfigError] = []
         for option in options:
             if option is type(None):
                 continue
             try:
                 return _coerce(value, option, key)
             except ConfigError as exc:
-                errors.append(str(exc))
+                errors.append(exc)
         raise errors[0] if len(errors) == 1 else ConfigError(f"{key}: {value!r} fits none of {kind}")
     if origin is typing.Literal:
         allowed = typing.get_args(kind)

@@ -81,8 +81,8 @@ class Explanation:
     @property
     def completeness_error(self) -> float | None:
         """``|sum(attributions) - (forecast - baseline)| / |forecast - baseline|``."""
-        if self.attributions is None:
-            return None
+        if self.attributions is None or self.forecast is None or self.baseline is None:
+            return None  # the three come together (forecasters only)
         gap = self.forecast - self.baseline
         return abs(float(self.attributions.sum()) - gap) / max(abs(gap), 1e-12)
 

@@ -50,6 +50,21 @@ def test_train_writes_the_model_folder(trained):
     assert len(pd.read_csv(model / "history.csv")) == 3
 
 
+def test_train_without_the_lstm_writes_the_folder_without_a_history(tmp_path):
+    # the hybrid's MiniRocket part alone trains no epochs: no history.csv (it crashed writing one)
+    data, model = ts_file(tmp_path / "train.ts"), tmp_path / "model"
+    assert (
+        main(
+            ["classify", "train", str(data), "--output", str(model), "--set", "hybrid.lstm=false", "--quiet"]
+        )
+        == 0
+    )
+    assert (model / "model.safetensors").is_file() and not (model / "history.csv").exists()
+    out = tmp_path / "pred.csv"
+    assert main(["classify", "predict", "--model", str(model), str(data), "--output", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 24
+
+
 def test_predict_writes_index_label_and_probabilities(trained, tmp_path, capsys):
     data = ts_file(tmp_path / "new.ts", n=7, seed=1, labels=False)
     out = tmp_path / "pred.csv"

@@ -26,8 +26,14 @@ def test_matches_torch_cell(bias, batched, with_hx, tol):
     ours.load_state_dict(ref.state_dict())
     batch = (4,) if batched else ()
     x = torch.randn(*batch, 3, dtype=dtype, requires_grad=True)
-    hx = (torch.randn(*batch, 5, dtype=dtype, requires_grad=True),
-          torch.randn(*batch, 5, dtype=dtype, requires_grad=True)) if with_hx else None  # fmt: skip
+    hx = (
+        (
+            torch.randn(*batch, 5, dtype=dtype, requires_grad=True),
+            torch.randn(*batch, 5, dtype=dtype, requires_grad=True),
+        )
+        if with_hx
+        else None
+    )
     results = []
     for cell in (ours, ref):
         h, c = cell(x, hx)

@@ -47,8 +47,10 @@ def test_wrong_state_shapes(backend):
 
 def test_mismatched_dtypes():
     m = LSTM(10, 4)
-    msg = ("RNN input dtype (torch.float64) does not match weight dtype (torch.float32). "
-           "Convert input: input.to(torch.float32), or convert model: model.to(torch.float64)")  # fmt: skip
+    msg = (
+        "RNN input dtype (torch.float64) does not match weight dtype (torch.float32). "
+        "Convert input: input.to(torch.float32), or convert model: model.to(torch.float64)"
+    )
     with pytest.raises(ValueError, match=re.escape(msg)):
         m(torch.randn(5, 3, 10, dtype=torch.float64))
     x, c0 = torch.randn(5, 3, 10), torch.zeros(1, 3, 4)
@@ -58,9 +60,11 @@ def test_mismatched_dtypes():
 
 
 def test_unknown_variant_keyword():
-    msg = ("LSTM got an unknown keyword argument 'peepholes'; did you mean 'peephole'? Valid variant keywords are: "
-           "forget_bias, layer_norm, peephole, coupled_gates, recurrent_dropout, weight_drop, zoneout, activation, "
-           "recurrent_activation")  # fmt: skip
+    msg = (
+        "LSTM got an unknown keyword argument 'peepholes'; did you mean 'peephole'? Valid variant keywords are: "
+        "forget_bias, layer_norm, peephole, coupled_gates, recurrent_dropout, weight_drop, zoneout, activation, "
+        "recurrent_activation"
+    )
     with pytest.raises(ConfigError, match=re.escape(msg)):
         LSTM(10, 4, peepholes=True)
     with pytest.raises(ConfigError, match=re.escape("LSTMCell got an unknown keyword argument 'foo' Valid")):

@@ -8,8 +8,10 @@ from lstmkit.nn import LSTM, kernel
 from lstmkit.nn.explicit import LSTMLayerFunction
 from lstmkit.nn.schedule import Schedule
 
-needs_kernel = pytest.mark.skipif(not kernel.available(), reason="compiled LSTM loop not built (no compiler/ninja, "
-                                  "or LSTMKIT_NO_EXTENSION set)")  # fmt: skip
+needs_kernel = pytest.mark.skipif(
+    not kernel.available(),
+    reason="compiled LSTM loop not built (no compiler/ninja, or LSTMKIT_NO_EXTENSION set)",
+)
 F_IN, H = 3, 5
 
 
@@ -24,10 +26,16 @@ def run_layer(args, sched, reverse):
 def layer_args(batch_sizes, proj, bias, dtype):
     d = {"dtype": dtype, "requires_grad": True}
     p, batch = proj or H, batch_sizes[0]
-    return (torch.randn(sum(batch_sizes), F_IN, **d), torch.randn(batch, p, **d), torch.randn(batch, H, **d),
-            torch.randn(4 * H, F_IN, **d), torch.randn(4 * H, p, **d),
-            torch.randn(4 * H, **d) if bias else None, torch.randn(4 * H, **d) if bias else None,
-            torch.randn(proj, H, **d) if proj else None)  # fmt: skip
+    return (
+        torch.randn(sum(batch_sizes), F_IN, **d),
+        torch.randn(batch, p, **d),
+        torch.randn(batch, H, **d),
+        torch.randn(4 * H, F_IN, **d),
+        torch.randn(4 * H, p, **d),
+        torch.randn(4 * H, **d) if bias else None,
+        torch.randn(4 * H, **d) if bias else None,
+        torch.randn(proj, H, **d) if proj else None,
+    )
 
 
 @needs_kernel

@@ -31,8 +31,10 @@ def pair(backend, dtype=F64, **kwargs):
 
 def sample_state(ref, batch=()):
     lead, out = ref.num_layers * (2 if ref.bidirectional else 1), ref.proj_size or ref.hidden_size
-    return (torch.randn(lead, *batch, out, dtype=F64, requires_grad=True),
-            torch.randn(lead, *batch, ref.hidden_size, dtype=F64, requires_grad=True))  # fmt: skip
+    return (
+        torch.randn(lead, *batch, out, dtype=F64, requires_grad=True),
+        torch.randn(lead, *batch, ref.hidden_size, dtype=F64, requires_grad=True),
+    )
 
 
 def outputs_and_grads(module, x, hx):
@@ -47,8 +49,10 @@ def outputs_and_grads(module, x, hx):
 @pytest.mark.parametrize("kwargs", SAMPLES, ids=IDS)
 def test_forward_backward_parity(backend, kwargs):
     ref, ours = pair(backend, **kwargs)
-    for x, hx in ((torch.randn(2, 2, dtype=F64, requires_grad=True), None),
-                  (torch.randn(3, 2, dtype=F64, requires_grad=True), sample_state(ref))):  # fmt: skip
+    for x, hx in (
+        (torch.randn(2, 2, dtype=F64, requires_grad=True), None),
+        (torch.randn(3, 2, dtype=F64, requires_grad=True), sample_state(ref)),
+    ):
         for a, b in zip(outputs_and_grads(ours, x, hx), outputs_and_grads(ref, x, hx)):
             torch.testing.assert_close(a, b)
 
@@ -72,8 +76,9 @@ def test_gradcheck_explicit(kwargs):
     params = list(ours.parameters())
 
     def fn(x, h0, c0, *ws):
-        out, (h_n, c_n) = torch.func.functional_call(ours, dict(zip([n for n, _ in ours.named_parameters()], ws)),
-                                                     (x, (h0, c0)))  # fmt: skip
+        out, (h_n, c_n) = torch.func.functional_call(
+            ours, dict(zip([n for n, _ in ours.named_parameters()], ws)), (x, (h0, c0))
+        )
         return out, h_n, c_n
 
     assert gradcheck(fn, (x, *hx, *(p.detach().clone().requires_grad_() for p in params)))
@@ -134,8 +139,11 @@ def test_cell_samples(with_hx):
     ours = LSTMCell(5, 10, dtype=F64)
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(5, dtype=F64, requires_grad=True)
-    hx = (torch.randn(10, dtype=F64, requires_grad=True), torch.randn(10, dtype=F64, requires_grad=True)) \
-        if with_hx else None  # fmt: skip
+    hx = (
+        (torch.randn(10, dtype=F64, requires_grad=True), torch.randn(10, dtype=F64, requires_grad=True))
+        if with_hx
+        else None
+    )
     got, want = ours(x, hx), ref(x, hx)
     torch.testing.assert_close(got, want)
     leaves = [x, *(hx or ())]

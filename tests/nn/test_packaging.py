@@ -98,8 +98,10 @@ def test_package_data_lists_every_source_the_build_needs():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_COMPILER, reason="no C++ compiler on this machine")
-@pytest.mark.skipif(importlib.util.find_spec("setuptools") is None,
-                    reason="setuptools is not installed: no offline wheel build (--no-build-isolation)")  # fmt: skip
+@pytest.mark.skipif(
+    importlib.util.find_spec("setuptools") is None,
+    reason="setuptools is not installed: no offline wheel build (--no-build-isolation)",
+)
 def test_wheel_installs_and_builds_the_compiled_loop(tmp_path):
     """pip wheel -> fresh venv -> the installed copy builds its extension and runs it (about a minute)."""
     pip = [sys.executable, "-m", "pip"]
@@ -107,8 +109,12 @@ def test_wheel_installs_and_builds_the_compiled_loop(tmp_path):
     shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tree / name)
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(tree)],
-                   check=True, capture_output=True, cwd=tmp_path)  # fmt: skip
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(tree)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
     (wheel,) = (tmp_path / "dist").glob("lstmkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for src in CSRC.iterdir():
@@ -117,10 +123,19 @@ def test_wheel_installs_and_builds_the_compiled_loop(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
-    site = Path(subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())  # fmt: skip
-    subprocess.run([*pip, "install", "-q", "--no-deps", "--no-index", "--target", str(site), str(wheel)], check=True,
-                   capture_output=True)  # fmt: skip
+    site = Path(
+        subprocess.run(
+            [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    subprocess.run(
+        [*pip, "install", "-q", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     # torch and the other dependencies from this environment, after the fresh site-packages
     (site / "shared-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTMKIT_", "PYTHON"))}

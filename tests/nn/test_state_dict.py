@@ -40,8 +40,16 @@ def test_from_torch_and_to_torch(kwargs):
     ref = torch.nn.LSTM(4, 6, **kwargs, dtype=torch.float64)
     ours = LSTM.from_torch(ref, backend="explicit")
     assert ours.backend == "explicit" and ours.weight_ih_l0.dtype == torch.float64
-    for attr in ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
-                 "bidirectional", "proj_size"):  # fmt: skip
+    for attr in (
+        "input_size",
+        "hidden_size",
+        "num_layers",
+        "bias",
+        "batch_first",
+        "dropout",
+        "bidirectional",
+        "proj_size",
+    ):
         assert getattr(ours, attr) == getattr(ref, attr), attr
     ours.weight_hh_l0.data.add_(1.0)  # a copy, not shared
     assert not torch.equal(ours.weight_hh_l0, ref.weight_hh_l0)
@@ -56,8 +64,17 @@ def test_from_torch_and_to_torch(kwargs):
 
 def test_attributes_and_repr():
     m = LSTM(4, 6, 2, batch_first=True, bidirectional=True, proj_size=3, backend="explicit")
-    assert (m.input_size, m.hidden_size, m.num_layers, m.bias, m.batch_first, m.dropout, m.bidirectional,
-            m.proj_size, m.backend) == (4, 6, 2, True, True, 0.0, True, 3, "explicit")  # fmt: skip
+    assert (
+        m.input_size,
+        m.hidden_size,
+        m.num_layers,
+        m.bias,
+        m.batch_first,
+        m.dropout,
+        m.bidirectional,
+        m.proj_size,
+        m.backend,
+    ) == (4, 6, 2, True, True, 0.0, True, 3, "explicit")
     assert (
         repr(m)
         == "LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True, proj_size=3, backend='explicit')"

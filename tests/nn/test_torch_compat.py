@@ -88,8 +88,13 @@ def test_gradgradcheck_plain(backend):
         out, (h_n, c_n) = functional_call(ours, params, (x, (h0, c0)))
         return out, h_n, c_n
 
-    args = (x, h0, c0, ours.weight_ih_l0.detach().clone().requires_grad_(),
-            ours.weight_hh_l1_reverse.detach().clone().requires_grad_())  # fmt: skip
+    args = (
+        x,
+        h0,
+        c0,
+        ours.weight_ih_l0.detach().clone().requires_grad_(),
+        ours.weight_hh_l1_reverse.detach().clone().requires_grad_(),
+    )
     assert gradgradcheck(fn, args)
 
 
@@ -187,8 +192,11 @@ def test_vmap_over_inputs_explicit_and_variants():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("kwargs", [{}, {"batch_first": True, "bidirectional": True, "proj_size": 2}],
-                         ids=["plain", "bf-bidir-proj"])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"batch_first": True, "bidirectional": True, "proj_size": 2}],
+    ids=["plain", "bf-bidir-proj"],
+)
 def test_empty_batch_matches_torch(backend, kwargs):
     ref, ours = pair(backend, num_layers=2, **kwargs)
     shape = (0, 5, 3) if kwargs.get("batch_first") else (5, 0, 3)
@@ -216,8 +224,11 @@ def test_empty_batch_with_variants():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("kwargs,shape", [({}, (0, 2, 3)), ({"batch_first": True}, (2, 0, 3)), ({}, (0, 3))],
-                         ids=["time-major", "batch-first", "unbatched"])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [({}, (0, 2, 3)), ({"batch_first": True}, (2, 0, 3)), ({}, (0, 3))],
+    ids=["time-major", "batch-first", "unbatched"],
+)
 def test_zero_length_sequence_raises_like_torch(backend, kwargs, shape):
     ref, ours = pair(backend, **kwargs)
     x = torch.zeros(*shape, dtype=F64)
@@ -232,8 +243,11 @@ def test_zero_length_sequence_raises_like_torch(backend, kwargs, shape):
 # ---- all_weights -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True, "proj_size": 2, "bias": False}],
-                         ids=["plain", "2layer-bidir-proj-nobias"])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"num_layers": 2, "bidirectional": True, "proj_size": 2, "bias": False}],
+    ids=["plain", "2layer-bidir-proj-nobias"],
+)
 def test_all_weights_as_torch(kwargs):
     ref, ours = pair("explicit", **kwargs)
     assert len(ours.all_weights) == len(ref.all_weights)
@@ -345,8 +359,11 @@ def test_cell_forward_errors_as_torch(x, hx, variant):
 # ---- autocast -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend,variant", [("auto", {}), ("fused", {}), ("explicit", {}), ("auto", {"layer_norm": True})],
-                         ids=["auto", "fused", "explicit", "layer_norm"])  # fmt: skip
+@pytest.mark.parametrize(
+    "backend,variant",
+    [("auto", {}), ("fused", {}), ("explicit", {}), ("auto", {"layer_norm": True})],
+    ids=["auto", "fused", "explicit", "layer_norm"],
+)
 def test_autocast_runs_in_lower_precision_as_torch(backend, variant):
     ref = torch.nn.LSTM(3, 4, num_layers=2)
     ours = LSTM(3, 4, num_layers=2, backend=backend, **variant)

@@ -11,8 +11,10 @@ from lstmkit.nn.schedule import Schedule
 from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction
 from lstmkit.nn.variants import ACTIVATION_INDEX, ACTIVATIONS
 
-needs_kernel = pytest.mark.skipif(not kernel.available(), reason="compiled LSTM loop not built (no compiler/ninja, "
-                                  "or LSTMKIT_NO_EXTENSION set)")  # fmt: skip
+needs_kernel = pytest.mark.skipif(
+    not kernel.available(),
+    reason="compiled LSTM loop not built (no compiler/ninja, or LSTMKIT_NO_EXTENSION set)",
+)
 F_IN, H = 3, 4
 
 
@@ -25,12 +27,21 @@ def run(m, x, lengths):
     return [out.data, h_n, c_n, *torch.autograd.grad(loss, [x, *m.parameters()], allow_unused=True)]
 
 
-CASES = [{"activation": a, "recurrent_activation": r} for a, r in zip(ACTIVATIONS, reversed(list(ACTIVATIONS)))] + [
-    {"layer_norm": True, "peephole": True, "coupled_gates": True, "zoneout": (0.3, 0.2), "recurrent_dropout": 0.3,
-     "weight_drop": 0.3, "activation": "gelu"},
+CASES = [
+    {"activation": a, "recurrent_activation": r} for a, r in zip(ACTIVATIONS, reversed(list(ACTIVATIONS)))
+] + [
+    {
+        "layer_norm": True,
+        "peephole": True,
+        "coupled_gates": True,
+        "zoneout": (0.3, 0.2),
+        "recurrent_dropout": 0.3,
+        "weight_drop": 0.3,
+        "activation": "gelu",
+    },
     {"layer_norm": True, "zoneout": (0.0, 0.4)},
     {"peephole": True, "zoneout": (0.4, 0.0), "recurrent_dropout": 0.2},
-]  # fmt: skip
+]
 
 
 @needs_kernel
@@ -66,13 +77,23 @@ def test_function_gradcheck_every_variant(reverse, proj, loop, monkeypatch):
     batch_sizes, hid = (3, 3, 2, 1), 3
     sched, n, p = Schedule.of(batch_sizes), sum(batch_sizes), proj or hid
     d = {"dtype": torch.float64, "requires_grad": True}
-    args = (torch.randn(n, 4 * hid, **d), torch.randn(3, p, **d), torch.randn(3, hid, **d),
-            torch.randn(4 * hid, p, **d), torch.randn(proj, hid, **d) if proj else None,
-            1 + 0.3 * torch.randn(4 * hid, **d), 0.3 * torch.randn(4 * hid, **d),
-            1 + 0.3 * torch.randn(hid, **d), 0.3 * torch.randn(hid, **d), torch.randn(3, hid, **d))  # fmt: skip
-    masks = (torch.bernoulli(torch.full((3, p), 0.7, dtype=torch.float64)) / 0.7,
-             torch.bernoulli(torch.full((n, hid), 0.3, dtype=torch.float64)),
-             torch.bernoulli(torch.full((n, p), 0.3, dtype=torch.float64)))  # fmt: skip
+    args = (
+        torch.randn(n, 4 * hid, **d),
+        torch.randn(3, p, **d),
+        torch.randn(3, hid, **d),
+        torch.randn(4 * hid, p, **d),
+        torch.randn(proj, hid, **d) if proj else None,
+        1 + 0.3 * torch.randn(4 * hid, **d),
+        0.3 * torch.randn(4 * hid, **d),
+        1 + 0.3 * torch.randn(hid, **d),
+        0.3 * torch.randn(hid, **d),
+        torch.randn(3, hid, **d),
+    )
+    masks = (
+        torch.bernoulli(torch.full((3, p), 0.7, dtype=torch.float64)) / 0.7,
+        torch.bernoulli(torch.full((n, hid), 0.3, dtype=torch.float64)),
+        torch.bernoulli(torch.full((n, p), 0.3, dtype=torch.float64)),
+    )
     for act, coupled in (("tanh", False), ("softsign", True)):
         cfg = LoopConfig(sched, reverse, ACTIVATION_INDEX[act], ACTIVATION_INDEX["sigmoid"], coupled)
         assert gradcheck(

@@ -148,7 +148,7 @@ VARIANTS = [
             "forget_bias": 0.5,
         },
         "train",
-    ),  # fmt: skip
+    ),
     (
         "all-eval",
         {
@@ -160,7 +160,7 @@ VARIANTS = [
             "activation": "relu",
         },
         "eval",
-    ),  # fmt: skip
+    ),
 ]
 
 
@@ -168,8 +168,18 @@ VARIANTS = [
 @pytest.mark.parametrize("name,kw,mode", VARIANTS, ids=[v[0] for v in VARIANTS])
 def test_layer_matches_per_step_reference(name, kw, mode, proj, capture):
     """2 layers, both directions, batch_first: outputs, states and every gradient."""
-    m = perturb(LSTM(F_IN, H, num_layers=2, bidirectional=True, batch_first=True, proj_size=proj, **kw,
-                     dtype=torch.float64)).train(mode == "train")  # fmt: skip
+    m = perturb(
+        LSTM(
+            F_IN,
+            H,
+            num_layers=2,
+            bidirectional=True,
+            batch_first=True,
+            proj_size=proj,
+            **kw,
+            dtype=torch.float64,
+        )
+    ).train(mode == "train")
     x = torch.randn(B, T, F_IN, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(4, B, proj or H, dtype=torch.float64, requires_grad=True)
     c0 = torch.randn(4, B, H, dtype=torch.float64, requires_grad=True)
@@ -193,8 +203,9 @@ GRADCHECK = [v for v in VARIANTS if v[0] not in ("zoneout-eval", "all-eval")]
 
 @pytest.mark.parametrize("name,kw,mode", GRADCHECK, ids=[v[0] for v in GRADCHECK])
 def test_gradcheck_packed_bidirectional(name, kw, mode):
-    m = perturb(LSTM(2, 3, bidirectional=True, proj_size=2 if name == "all-train" else 0, **kw,
-                     dtype=torch.float64)).train(mode == "train")  # fmt: skip
+    m = perturb(
+        LSTM(2, 3, bidirectional=True, proj_size=2 if name == "all-train" else 0, **kw, dtype=torch.float64)
+    ).train(mode == "train")
     x = torch.randn(4, 3, 2, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([2, 4, 3])
     names = [n for n, _ in m.named_parameters()]
@@ -228,8 +239,9 @@ def test_packed_equals_each_sequence_alone(name, kw, mode):
 
 def test_dropout_like_variants_are_identity_in_eval():
     plain = perturb(LSTM(F_IN, H, num_layers=2, bidirectional=True, dtype=torch.float64))
-    drop = LSTM(F_IN, H, num_layers=2, bidirectional=True, recurrent_dropout=0.5, weight_drop=0.5,
-                dtype=torch.float64)  # fmt: skip
+    drop = LSTM(
+        F_IN, H, num_layers=2, bidirectional=True, recurrent_dropout=0.5, weight_drop=0.5, dtype=torch.float64
+    )
     drop.load_state_dict(plain.state_dict())
     x = torch.randn(T, B, F_IN, dtype=torch.float64)
     assert drop.resolved_backend() == "explicit"
@@ -268,9 +280,18 @@ def test_layer_norm_parameter_names_and_init():
     m = LSTM(F_IN, H, bidirectional=True, layer_norm=True, peephole=True)
     extra = {n: p for n, p in m.named_parameters() if n.startswith(("ln_", "peephole"))}
     assert sorted(extra) == sorted(
-        f"{n}_l0{s}" for s in ("", "_reverse")
-        for n in ("ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias", "peephole_weight")
-    )  # fmt: skip
+        f"{n}_l0{s}"
+        for s in ("", "_reverse")
+        for n in (
+            "ln_ih_weight",
+            "ln_ih_bias",
+            "ln_hh_weight",
+            "ln_hh_bias",
+            "ln_c_weight",
+            "ln_c_bias",
+            "peephole_weight",
+        )
+    )
     assert extra["ln_ih_weight_l0"].shape == (4 * H,) and extra["ln_c_bias_l0"].shape == (H,)
     assert torch.equal(extra["ln_hh_weight_l0"], torch.ones(4 * H)) and torch.equal(
         extra["ln_c_bias_l0"], torch.zeros(H)
@@ -289,8 +310,12 @@ def test_trace_with_variants_matches_reference(kind, capture):
     inp = x if kind == "batched" else pack_padded_sequence(x, torch.tensor([T, T, T]), batch_first=True)
     tr = m.trace(inp)
     out = m(inp)[0]
-    torch.testing.assert_close(tr.output if kind == "batched" else tr.output.data,
-                               out if kind == "batched" else out.data, atol=1e-12, rtol=0)  # fmt: skip
+    torch.testing.assert_close(
+        tr.output if kind == "batched" else tr.output.data,
+        out if kind == "batched" else out.data,
+        atol=1e-12,
+        rtol=0,
+    )
     zeros = torch.zeros(4, B, H, dtype=torch.float64)
     *_, records = ref_lstm(m, x.transpose(0, 1), zeros, zeros, kw, capture)
     names = dict(
@@ -311,10 +336,15 @@ def test_cell_matches_reference_step(name, kw, mode, capture):
     h1, c1 = cell(x, (h, c))
     w = dict(cell.named_parameters())
     draws = capture["draw"][0] if capture["draw"] else (w["weight_hh"], None)
-    rec = ref_direction(x.unsqueeze(0), h, c, w, kw, {"draw": draws, "zone": iter(capture["zone"])},
-                        cell.training, False)  # fmt: skip
+    rec = ref_direction(
+        x.unsqueeze(0), h, c, w, kw, {"draw": draws, "zone": iter(capture["zone"])}, cell.training, False
+    )
     torch.testing.assert_close(h1, rec["h"][0], atol=1e-12, rtol=0)
     torch.testing.assert_close(c1, rec["c"][0], atol=1e-12, rtol=0)
     if mode == "eval":
-        assert gradcheck(lambda x, *p: torch.func.functional_call(cell, dict(zip(w, p)), (x, (h, c))),
-                         (x, *cell.parameters()), eps=1e-6, atol=1e-7)  # fmt: skip
+        assert gradcheck(
+            lambda x, *p: torch.func.functional_call(cell, dict(zip(w, p)), (x, (h, c))),
+            (x, *cell.parameters()),
+            eps=1e-6,
+            atol=1e-7,
+        )

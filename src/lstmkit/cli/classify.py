@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Literal
 
 from lstmkit.cli.common import (
     ArgumentParser,
@@ -13,6 +14,7 @@ from lstmkit.cli.common import (
     checkpoint_file,
     claim_output,
     discard_checkpoints,
+    help_only,
     join_torchrun,
     print_classification,
     print_classifier_training,
@@ -76,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit classify evaluate --model runs/jv japanese-vowels",
     )
     sub = parser.add_subparsers(dest="classify_command", metavar="COMMAND", parser_class=ArgumentParser)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    parser.set_defaults(func=help_only(parser))
 
     train = sub.add_parser(
         "train",
@@ -133,7 +135,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(func=run_evaluate)
 
 
-def _read(args: argparse.Namespace, *, split: str, require_labels: bool):
+def _read(args: argparse.Namespace, *, split: Literal["train", "test"], require_labels: bool):
     from lstmkit.data.sequences import read_sequences
 
     return read_sequences(
@@ -170,11 +172,13 @@ def run_train(args: argparse.Namespace) -> int:
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     clf.fit(data, checkpoint_path=checkpoint_file(output), resume=args.resume)
+    assert clf.classes_ is not None  # fit() sets them
     if not writer:
         return 0
     with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
         clf.save(stage)
-        clf.history_.to_csv(stage / "history.csv")
+        if clf.history_ is not None:  # None: a hybrid without its LSTM trained nothing by epochs
+            clf.history_.to_csv(stage / "history.csv")
         if not args.no_report:  # report.html (lstmkit.plots.report_classify)
             from lstmkit.plots.report_classify import classify_report
 
@@ -210,6 +214,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from lstmkit.models.classifier import LSTMClassifier
 
     clf = LSTMClassifier.load(args.model)
+    assert clf.classes_ is not None  # load() sets them
     data = _read(args, split="test", require_labels=False)
     write_predictions(args.output, clf.classes_, clf.predict_proba(data), ids=data.ids)
     return 0
@@ -271,6 +276,7 @@ def _references(args: argparse.Namespace, clf, test) -> tuple[dict, str | None]:
         train = read_sequences(source, split="train", require_labels=True, **columns)
     except (LstmkitError, OSError) as exc:
         return {}, f"references skipped: cannot read the training data {source} ({exc}); pass --train DATA"
+    assert train.labels is not None  # require_labels
     scores = reference_scores(
         train.series,
         train.labels,

@@ -8,7 +8,7 @@ import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CHECKPOINTS = ".checkpoints"  # DIR/.checkpoints/<stage>.json (+ tensors): kept until the run succeeds
@@ -100,6 +100,16 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--quiet", action="store_true", help="no progress bar or tables")
     add_report_flag(group)
+
+
+def help_only(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A command group's action without a subcommand: print its help, exit 2."""
+
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show
 
 
 def add_report_flag(parser) -> None:

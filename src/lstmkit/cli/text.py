@@ -13,6 +13,7 @@ from lstmkit.cli.common import (
     checkpoint_file,
     claim_output,
     discard_checkpoints,
+    help_only,
     join_torchrun,
     non_negative_int,
     positive_float,
@@ -111,6 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     lm.fit(text, checkpoint_path=checkpoint_file(output), resume=args.resume, name=repr(str(args.corpus)))
+    assert lm.history_ is not None and lm.vocab_ is not None  # fit() sets them
     if not writer:
         return 0
     with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
@@ -202,10 +204,12 @@ def run_classify_train(args: argparse.Namespace) -> int:
     if output.exists() and not output.is_dir():
         raise DataError(f"--output {output} is a file; pass a folder for the model")
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
+    assert table.labels is not None  # require_labels
     clf = TextClassifier(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, output)
     clf.fit(table.texts, table.labels, checkpoint_path=checkpoint_file(output), resume=args.resume)
+    assert clf.history_ is not None and clf.classes_ is not None and clf.tokenizer_ is not None  # set by fit
     if not writer:
         return 0
     with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
@@ -227,6 +231,7 @@ def run_classify_predict(args: argparse.Namespace) -> int:
     from lstmkit.models.text_classifier import TextClassifier
 
     clf = TextClassifier.load(args.model)
+    assert clf.classes_ is not None  # load() sets them
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col)
     write_predictions(args.output, clf.classes_, clf.predict_proba(table.texts))
     return 0
@@ -238,6 +243,7 @@ def run_classify_evaluate(args: argparse.Namespace) -> int:
 
     clf = TextClassifier.load(args.model)
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
+    assert table.labels is not None  # require_labels
     metrics = clf.evaluate(table.texts, table.labels)
     print_classification(metrics, what=f"texts of {table.name}")
     return 0
@@ -251,10 +257,6 @@ def _columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-col", metavar="COL", help="column holding the label (default: detected)")
 
 
-def _help(parser: argparse.ArgumentParser):
-    return lambda args: (parser.print_help(), 2)[1]
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``text`` with ``train``, ``sample``, ``evaluate`` and ``classify train|predict|evaluate``."""
     parser = subparsers.add_parser(
@@ -265,7 +267,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
         "  lstmkit text classify train reviews.csv --output runs/reviews",
     )
-    parser.set_defaults(func=_help(parser))
+    parser.set_defaults(func=help_only(parser))
     sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
 
     train = sub.add_parser(
@@ -346,7 +348,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
         "  lstmkit text classify evaluate --model runs/reviews test.csv",
     )
-    classify.set_defaults(func=_help(classify))
+    classify.set_defaults(func=help_only(classify))
     csub = classify.add_subparsers(
         dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser
     )

@@ -207,6 +207,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         for col in numeric:
             if _is_years(frame[col]):
                 years = to_numeric(frame[col])
+                assert years is not None  # _is_years read it as numbers
                 if (np.diff(years) > 0).mean() > 0.5:
                     return col, parse_times(frame[col], column=col, source=source)
     if len(candidates) >= 2 and candidates[0] == frame.columns[0]:  # the first column as a step counter

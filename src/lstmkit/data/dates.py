@@ -81,11 +81,10 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     day_first = f"%d{sep}%m{sep}{_year_code(year)}{clock}"
     readings = {fmt: _strict(text, fmt) for fmt in (month_first, day_first)}
     ranks = {fmt: _plausibility(stamps) for fmt, stamps in readings.items()}
-    if ranks[month_first] is None and ranks[day_first] is None:
+    by_month, by_day = ranks[month_first], ranks[day_first]
+    if by_month is None and by_day is None:
         return None  # not one layout throughout: the general parser names the bad cell
-    if ranks[day_first] is None or (
-        ranks[month_first] is not None and ranks[month_first] >= ranks[day_first]
-    ):
+    if by_day is None or (by_month is not None and by_month >= by_day):
         chosen, other = month_first, day_first
     else:
         chosen, other = day_first, month_first

@@ -109,6 +109,9 @@ class SeriesData:
 # ----------------------------------------------------------------------------- series
 
 
+_Part = tuple[str | None, np.ndarray | None, np.ndarray]  # a series' label, its rows, its values
+
+
 def load_series(
     source: str | Path | pd.DataFrame,
     *,
@@ -166,7 +169,7 @@ def load_series(
     ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
     del frame  # the columns needed are arrays now; let a large table go
     if roles.wide:
-        parts = [(col, None, values[col]) for col in roles.targets]
+        parts: list[_Part] = [(col, None, values[col]) for col in roles.targets]
     elif ids is not None:
         parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in pd.unique(ids)]
     else:

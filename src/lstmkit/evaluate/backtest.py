@@ -221,7 +221,7 @@ def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, A
 def best_method(scores: dict[str, dict[str, float]]) -> str | None:
     """The method with the lowest MASE; None when MASE is undefined (a constant history)."""
     finite = {name: row["mase"] for name, row in scores.items() if np.isfinite(row["mase"])}
-    return min(finite, key=finite.get) if finite else None
+    return min(finite, key=lambda name: finite[name]) if finite else None
 
 
 def format_table(scores: dict[str, dict[str, float]]) -> str:

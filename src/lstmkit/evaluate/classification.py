@@ -87,9 +87,9 @@ def _panel(series: Sequence[np.ndarray], length: int) -> np.ndarray:
 
 def reference_scores(
     train_series: Sequence[np.ndarray],
-    train_labels: Sequence,
+    train_labels: Sequence | np.ndarray,
     test_series: Sequence[np.ndarray],
-    test_labels: Sequence,
+    test_labels: Sequence | np.ndarray,
     *,
     classes: Sequence,
     seed: int = 0,

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ def _model(name: str, season: int):
 
 
 def _form(name: str, fitted, season: int) -> str:
-    model = getattr(fitted, "model_", None)
+    model: Any = getattr(fitted, "model_", None)  # statsforecast's dict of the chosen model; None: none
     try:
         if name == "ets":
             form = str(model["method"])
@@ -120,7 +121,7 @@ def _fit_one(
         season,
         quantiles,
         len(y),
-        hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64)).hexdigest(),
+        hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64).tobytes()).hexdigest(),
     )
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_SIZE:

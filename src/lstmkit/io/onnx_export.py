@@ -104,6 +104,8 @@ class ForecastGraph(nn.Module):
     config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K).
     """
 
+    net: Any  # a ForecastNet: its window, calendar flag and forward
+
     def __init__(self, net: nn.Module, *, scale: float | None, covariates: bool, combined: bool = False):
         super().__init__()
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
@@ -111,15 +113,15 @@ class ForecastGraph(nn.Module):
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         W = self.net.window
         x = history[:, -W:, 0]  # (B, W)
-        extra = list(extra)
-        cov = extra.pop(0)[:, -W:, :] if self.has_covariates else None  # (B, W, C)
+        rest = list(extra)
+        cov = rest.pop(0)[:, -W:, :] if self.has_covariates else None  # (B, W, C)
         scale = (
-            extra.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)
+            rest.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)
         )  # (B, 1)
-        phase = extra.pop(0) if self.net.calendar else None  # (B,)
+        phase = rest.pop(0) if self.net.calendar else None  # (B,)
         out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
         if self.combined:  # the network and the classical members' forecasts, weighted per series
-            references, weights = extra  # (B, K, H, 1 + Q), (B, 1 + K)
+            references, weights = rest  # (B, K, H, 1 + Q), (B, 1 + K)
             out = weights[:, :1, None] * out + (weights[:, 1:, None, None] * references).sum(dim=1)
             if out.shape[-1] > 2:
                 out = torch.cat([out[..., :1], out[..., 1:].sort(dim=-1).values], dim=-1)

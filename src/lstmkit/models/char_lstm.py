@@ -136,7 +136,7 @@ class TBPTTLoss:
     def reset(self) -> None:
         self._states = {True: None, False: None}
 
-    def __call__(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    def __call__(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """Mean loss per scored character of ``batch = (x, y)``, each (K, S, T): K consecutive chunks."""
         x, y = batch
         state = self._states[model.training]

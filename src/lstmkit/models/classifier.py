@@ -119,7 +119,7 @@ class LSTMClassifier:
         self.network_: SequenceClassifierNet | HybridNet | None = None
         self.history_: History | None = None
         self.validation_: dict[str, Any] | None = None  # metrics on the held-out split, after fit
-        self.ridge_: dict[str, float] | None = (
+        self.ridge_: dict[str, float | None] | None = (
             None  # hybrid: the ridge's leave-one-out accuracy, penalty, temperature
         )
         self.training_data_: dict[str, Any] | None = (
@@ -162,8 +162,8 @@ class LSTMClassifier:
         net = SequenceClassifierNet(data.n_features, len(order), cfg.model)
         net.mean.copy_(torch.from_numpy(mean))
         net.std.copy_(torch.from_numpy(std))
-        x, lengths = pad_sequences(data.series, value=0.0)
-        x, lengths, y_t = torch.from_numpy(x), torch.from_numpy(lengths), torch.from_numpy(y)
+        x_np, lengths_np = pad_sequences(data.series, value=0.0)
+        x, lengths, y_t = torch.from_numpy(x_np), torch.from_numpy(lengths_np), torch.from_numpy(y)
 
         train_idx, val_idx = stratified_split(y, fraction=cfg.data.val_fraction, seed=cfg.trainer.seed)
         counts = np.bincount(y[train_idx], minlength=len(order)).astype(np.float64)
@@ -213,6 +213,7 @@ class LSTMClassifier:
         resume: bool,
     ) -> LSTMClassifier:
         cfg = self.config
+        assert self.classes_ is not None  # fit() sets it first
         x, lengths = pad_sequences(
             data.series, value=0.0
         )  # NaN stays: the network reads it as the channel mean
@@ -257,7 +258,7 @@ class LSTMClassifier:
 
     # -- inference
 
-    def _require_fitted(self) -> SequenceClassifierNet:
+    def _require_fitted(self) -> SequenceClassifierNet | HybridNet:
         if self.network_ is None:
             raise LstmkitError(
                 "this LSTMClassifier is not fitted yet; call fit() or LSTMClassifier.load() first"
@@ -301,6 +302,7 @@ class LSTMClassifier:
     ) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
         net = self._require_fitted()
+        assert self.classes_ is not None and self.n_features_ is not None  # set with network_
         data = self._match_features(_as_data(data))
         self._check_features(data, expected=self.n_features_)
         net.eval()
@@ -330,6 +332,7 @@ class LSTMClassifier:
         from lstmkit.evaluate.classification import classification_metrics
 
         self._require_fitted()
+        assert self.classes_ is not None  # set with network_
         data = _as_data(data, labels)
         if data.labels is None:
             raise DataError(f"{data.name} has no class labels; evaluating needs labelled data")
@@ -405,6 +408,7 @@ class LSTMClassifier:
                 f"{path}: config.json is not a valid classifier config ({exc}); train the model again"
             ) from None
         model = cls(config)
+        net: SequenceClassifierNet | HybridNet
         try:
             if plan is None:
                 net = SequenceClassifierNet(n_features, len(classes), config.model)

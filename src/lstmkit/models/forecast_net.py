@@ -107,6 +107,9 @@ class ForecastNet(nn.Module):
         components: ``"full"``, or an ablation: ``"linear"`` (the skip alone) or ``"lstm"`` (no skip).
     """
 
+    cov_mean: torch.Tensor  # (C,) buffers: the covariates' scaling
+    cov_std: torch.Tensor
+
     def __init__(
         self,
         *,
@@ -183,6 +186,7 @@ class ForecastNet(nn.Module):
         first forecast step ``first`` (B,). Without it: ``(u, None)``."""
         if not self.calendar:
             return u, None
+        assert first is not None  # the calendar comes with the first forecast steps' ordinals
         L = u.shape[1]
         steps = first.unsqueeze(1) + torch.arange(-L, self.horizon, device=first.device)  # (B, L + H)
         angle = torch.remainder(steps, self.season).to(u.dtype) * (2 * math.pi / self.season)

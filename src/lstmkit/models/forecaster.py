@@ -170,6 +170,7 @@ class LSTMForecaster:
     ) -> None:
         """Train the ensemble on windows of the transformed series ``z`` (normalised in-graph)."""
         cfg, net, H = self.config, self.net, self.config.model.horizon
+        assert net is not None  # fit() builds it first
         cov = (
             np.concatenate([s.covariates for s in data.series]) if data.covariate_names else np.zeros((0, 0))
         )
@@ -200,7 +201,8 @@ class LSTMForecaster:
             scale_t[index.train_series[rows]],
         )  # refilled each epoch on long series
         val = (index.val, scale_t[index.val_series]) if len(index.val) else None
-        quantiles, values_on = tuple(cfg.model.quantiles), {}
+        quantiles = tuple(cfg.model.quantiles)
+        values_on: dict[torch.device, torch.Tensor] = {}  # the series, copied once per device
 
         def loss_fn(model, batch):
             starts, scale = batch

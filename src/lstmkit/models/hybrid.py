@@ -135,6 +135,9 @@ class HybridNet(nn.Module):
         pool: the LSTM reads means of ``pool`` consecutive steps; None: no LSTM.
     """
 
+    mean: torch.Tensor  # (F,) buffers: the training data's per-channel scaling
+    std: torch.Tensor
+
     def __init__(
         self,
         n_features: int,
@@ -152,7 +155,8 @@ class HybridNet(nn.Module):
         )
         self.pool = pool
         self.lstm = NextStepLSTM(n_features, model) if pool else None
-        width = (self.rocket.n_features if rocket else 0) + (2 * model.hidden_size if pool else 0)
+        rocket_width = self.rocket.n_features if self.rocket is not None else 0
+        width = rocket_width + (2 * model.hidden_size if pool else 0)
         self.head = nn.Linear(width, n_classes)
 
     def plan(self) -> dict[str, Any]:
@@ -169,6 +173,7 @@ class HybridNet(nn.Module):
 
     def pooled(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Means of ``pool`` consecutive valid steps of scaled ``x`` ``(B, T, F)``: ``(B, ceil(T / pool), F)`` and lengths."""
+        assert self.pool is not None  # pooled() serves the LSTM, which comes with pool
         if self.pool == 1:
             return x, lengths
         valid = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]).to(
@@ -226,7 +231,7 @@ def fit_hybrid(
     checkpoint_path=None,
     resume: bool = False,
     progress: bool = False,
-) -> tuple[HybridNet, History | None, dict[str, float]]:
+) -> tuple[HybridNet, History | None, dict[str, float | None]]:
     """Fit every part on ``x`` ``(N, T, F)`` (zero past ``lengths``) and labels ``y`` ``(N,)``.
 
     Returns:
@@ -253,7 +258,7 @@ def fit_hybrid(
     net = HybridNet(n_features, n_classes, model, rocket=plan, pool=pool)
     net.mean.copy_(mean)
     net.std.copy_(std)
-    if plan is not None:
+    if net.rocket is not None:
         net.rocket.load_state_dict(rocket.state_dict())
     history = None
     if net.lstm is not None:
@@ -270,7 +275,7 @@ def fit_hybrid(
         )
         net.lstm.cpu()
     features = _batched_features(net, x, lengths)  # (N, P)
-    n_rocket, P = (net.rocket.n_features if plan else 0), features.shape[1]
+    n_rocket, P = (net.rocket.n_features if net.rocket is not None else 0), features.shape[1]
     shares = hybrid.lstm_shares if (plan and pool) else (0.0,)
     scales = []
     for share in shares:  # each block gets its share of the variance, however many columns it has
@@ -283,13 +288,13 @@ def fit_hybrid(
     with torch.no_grad():
         net.head.weight.copy_(torch.from_numpy(ridge.weight))
         net.head.bias.copy_(torch.from_numpy(ridge.bias))
-    share = (
+    lstm_share = (
         shares[next(i for i, c in enumerate(scales) if c is ridge.column_scale)] if plan and pool else None
     )
     summary = {
         "loo_accuracy": ridge.loo_accuracy,
         "alpha": ridge.alpha,
         "temperature": ridge.temperature,
-        "lstm_share": share,
+        "lstm_share": lstm_share,
     }
     return net.eval(), history, summary

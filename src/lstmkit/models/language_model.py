@@ -202,11 +202,11 @@ class LanguageModel:
         """
         if adapt_lr < 0:
             raise ConfigError(f"adapt_lr must be >= 0, got {adapt_lr}")
+        net = self._require_fitted()
+        assert self.vocab_ is not None  # _require_fitted checked it
         if adapt_lr > 0:
-            return score_text(
-                self._require_fitted(), self.vocab_, text, chunk_len=ADAPT_CHUNK_LEN, adapt_lr=adapt_lr
-            )
-        return score_text(self._require_fitted(), self.vocab_, text)
+            return score_text(net, self.vocab_, text, chunk_len=ADAPT_CHUNK_LEN, adapt_lr=adapt_lr)
+        return score_text(net, self.vocab_, text)
 
     def sample(
         self,
@@ -223,6 +223,7 @@ class LanguageModel:
             ConfigError: ``length`` < 0, ``temperature`` <= 0 or ``top_k`` < 1.
         """
         net = self._require_fitted()
+        assert self.vocab_ is not None  # _require_fitted checked it
         if length < 0:
             raise ConfigError(f"length must be >= 0, got {length}")
         if not temperature > 0:
@@ -257,6 +258,7 @@ class LanguageModel:
         from lstmkit.io import save_model_dir
 
         net = self._require_fitted()
+        assert self.vocab_ is not None  # _require_fitted checked it
         config: dict[str, Any] = {"vocabulary": self.vocab_.chars, "settings": config_to_dict(self.config)}
         if self.validation_ is not None:
             config["validation"] = dataclasses.asdict(self.validation_)

@@ -69,7 +69,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     SyncBatchNorm does), so data-parallel training matches one process.
     """
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # mask (B, 1, T) float
+    # BatchNorm's forward takes x alone; this one needs the padding mask too (hence the ignore)
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         if not self.training:
             return super().forward(x) * mask
         sums = torch.cat([mask.sum().reshape(1), (x * mask).sum(dim=(0, 2)), (x * x * mask).sum(dim=(0, 2))])
@@ -80,6 +81,9 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         n = sums[0].clamp_min(2.0)
         mean = sums[1 : 1 + C] / n  # (C,)
         var = (sums[1 + C :] / n - mean * mean).clamp_min(0.0)  # (C,)
+        # track_running_stats and a fixed momentum (BatchNorm's defaults, never changed here)
+        assert self.num_batches_tracked is not None and self.running_mean is not None
+        assert self.running_var is not None and self.momentum is not None
         with torch.no_grad():
             self.num_batches_tracked += 1
             self.running_mean.lerp_(mean, self.momentum)
@@ -125,6 +129,9 @@ class SequenceClassifierNet(nn.Module):
     missing values (NaN) become the channel mean after scaling.
     """
 
+    mean: torch.Tensor  # (F,) buffers: the training data's per-channel scaling
+    std: torch.Tensor
+
     def __init__(self, n_features: int, n_classes: int, config: ClassifierModelConfig):
         super().__init__()
         from lstmkit.nn import LSTM
@@ -164,7 +171,7 @@ class SequenceClassifierNet(nn.Module):
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, (h_n, _) = self.lstm(packed, (h0, h0))
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
-        if self.config.pooling == "attention":
+        if self.pool is not None:  # pooling "attention"
             return self.pool(out, mask)
         if self.config.pooling == "mean":
             m = mask.unsqueeze(-1).to(out.dtype)

@@ -83,6 +83,10 @@ class MiniRocket(nn.Module):
         dilations: one per dilation group; ``features_per_dilation`` biases per kernel at each.
     """
 
+    kernels: torch.Tensor  # buffers, (84, 9), (D, 84, C), (P,)
+    channels: torch.Tensor
+    biases: torch.Tensor
+
     def __init__(self, n_channels: int, dilations: list[int], features_per_dilation: list[int]):
         super().__init__()
         self.dilations, self.features_per_dilation = list(dilations), list(features_per_dilation)

@@ -63,16 +63,16 @@ def fit_ridge_classifier(
     """
     # torch for the linear algebra: its thread pool is the one training used; numpy's BLAS would
     # start a second pool that fights it for the cores (4x the wall time on 2 busy cores)
-    x = torch.from_numpy(np.asarray(x, dtype=np.float64))
-    mean, std = x.mean(dim=0), x.std(dim=0, correction=0)
+    xt = torch.from_numpy(np.asarray(x, dtype=np.float64))  # (N, P)
+    mean, std = xt.mean(dim=0), xt.std(dim=0, correction=0)
     std = torch.where(std < 1e-12, torch.ones_like(std), std)  # a constant feature stays zero after centring
-    centred = (x - mean) / std  # (N, P)
+    centred = (xt - mean) / std  # (N, P)
     N = len(y)
     targets = -torch.ones(N, n_classes, dtype=torch.float64)
     targets[torch.arange(N), torch.from_numpy(np.asarray(y))] = 1.0
     offset = targets.mean(dim=0)  # the intercept of centred data
     best = None
-    for column_scale in column_scales or (np.ones(x.shape[1]),):
+    for column_scale in column_scales or (np.ones(xt.shape[1]),):
         z = centred * torch.from_numpy(np.asarray(column_scale, dtype=np.float64))  # (N, P)
         s2, u = torch.linalg.eigh(z @ z.T)  # z z^T = u diag(s2) u^T
         s2 = s2.clamp_min(0.0)
@@ -85,6 +85,7 @@ def fit_ridge_classifier(
             error = float(((targets - loo) ** 2).mean())
             if best is None or error < best[0] - 1e-12:
                 best = (error, alpha, loo.numpy(), z, u, s2, uty, column_scale)
+    assert best is not None  # at least one penalty and one weighting were tried
     _, alpha, loo, z, u, s2, uty, column_scale = best
     temperature = min(TEMPERATURES, key=lambda t: _softmax_nll(loo / t, y))
     coef = z.T @ (u @ (uty / (s2 + alpha)[:, None]))  # (P, K) on standardised, weighted features

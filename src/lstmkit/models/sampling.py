@@ -22,7 +22,8 @@ def stratified_split(
     if fraction <= 0 or round(fraction * smallest) < min_per_class:
         return np.arange(len(labels), dtype=np.int64), np.zeros(0, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    train, val = [], []
+    train: list[int] = []
+    val: list[int] = []
     for label in classes:
         idx = rng.permutation(np.flatnonzero(labels == label))
         k = int(round(fraction * len(idx)))

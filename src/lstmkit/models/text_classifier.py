@@ -129,7 +129,7 @@ def pad_ids(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, lengths
 
 
-def _loss(model: TextClassifierNet, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+def _loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
     ids, lengths, y = batch
     ids = ids[:, : int(lengths.max())]  # (B, T_batch): drop columns that are padding for all
     return F.cross_entropy(model(ids, lengths), y)
@@ -228,6 +228,7 @@ class TextClassifier:
     def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
         net = self._require_fitted().eval()
+        assert self.tokenizer_ is not None and self.classes_ is not None  # set with network_
         seqs = self.tokenizer_.encode_batch(texts, max_len=self.config.data.max_len)
         order = np.argsort([len(s) for s in seqs], kind="stable")  # similar lengths share a batch
         out = np.zeros((len(seqs), len(self.classes_)), dtype=np.float32)
@@ -250,6 +251,7 @@ class TextClassifier:
         from lstmkit.evaluate.classification import classification_metrics
 
         self._require_fitted()
+        assert self.classes_ is not None  # set with network_
         labels = [str(v) for v in labels]
         unknown = sorted(set(labels) - set(self.classes_))
         if unknown:
@@ -265,6 +267,7 @@ class TextClassifier:
 
         net = self._require_fitted()
         tok = self.tokenizer_
+        assert tok is not None  # _require_fitted checked it
         config = {
             "classes": self.classes_,
             "tokenizer": {"mode": tok.mode, "lowercase": tok.lowercase, "tokens": list(tok.tokens)},

@@ -96,7 +96,7 @@ def score_text(
         if adapt and n:
             grads = torch.autograd.grad(nll / n, params)
             with torch.no_grad():
-                norm = torch.sqrt(sum((g * g).sum() for g in grads))
+                norm = torch.sqrt(sum(((g * g).sum() for g in grads), grads[0].new_zeros(())))
                 step = adapt_lr * min(1.0, 1.0 / (float(norm) + 1e-6))  # clipped at norm 1, as in training
                 for p, g in zip(params, grads):
                     p.sub_(step * g)

@@ -44,8 +44,14 @@ def _advance(state: Tensor, new: Tensor) -> Tensor:
     return new if new.size(0) == state.size(0) else torch.cat([new, state[new.size(0) :]])
 
 
-def run_steps(a_x: Tensor, h0: Tensor, c0: Tensor, sched: Schedule, reverse: bool,
-              step: Callable[[Tensor, Tensor, Tensor, slice], tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+def run_steps(
+    a_x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    sched: Schedule,
+    reverse: bool,
+    step: Callable[[Tensor, Tensor, Tensor, slice], tuple[Tensor, Tensor]],
+) -> tuple[Tensor, Tensor, Tensor]:
     """Run ``step(a_x rows, h_prev, c_prev, rows) -> (h_t, c_t)`` over the packed schedule.
 
     The running states keep one row per sequence: in a forward direction the rows that have
@@ -67,15 +73,24 @@ def run_steps(a_x: Tensor, h0: Tensor, c0: Tensor, sched: Schedule, reverse: boo
     return out, h, c
 
 
-def plain_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-                b_hh: Tensor | None, w_hr: Tensor | None, sched: Schedule,
-                reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+def plain_layer(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+    w_hr: Tensor | None,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
     """One standard LSTM layer-direction (the equations of :class:`lstmkit.nn.LSTM`) in autograd ops.
 
     Arguments as :class:`lstmkit.nn.explicit.LSTMLayerFunction`, weights in torch's layout and
     gate order. Returns ``(out (N, P), h_n (B, P), c_n (B, H))``.
     """
-    a_x = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)  # (N, 4H)
+    a_x = F.linear(x, w_ih, None if b_ih is None or b_hh is None else b_ih + b_hh)  # (N, 4H)
 
     def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
         i, f, g, o = (a + F.linear(h, w_hh)).chunk(4, dim=-1)  # (n, H) each
@@ -86,8 +101,12 @@ def plain_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b
     return run_steps(a_x, h0, c0, sched, reverse, step)
 
 
-def recompute_backward(run: Callable[..., Sequence[Tensor]], inputs: Sequence[Tensor | None],
-                       needs: Sequence[bool], grads: Sequence[Tensor]) -> list[Tensor | None]:  # fmt: skip
+def recompute_backward(
+    run: Callable[..., Sequence[Tensor]],
+    inputs: Sequence[Tensor | None],
+    needs: Sequence[bool],
+    grads: Sequence[Tensor],
+) -> list[Tensor | None]:
     """The gradients of ``run(*inputs)`` by autograd through a recomputation.
 
     For a custom function's backward when its hand-written one cannot serve: under
@@ -106,11 +125,12 @@ def recompute_backward(run: Callable[..., Sequence[Tensor]], inputs: Sequence[Te
     create_graph = torch.is_grad_enabled()
     with torch.enable_grad():
         outs = run(*inputs)
-    wanted = [k for k, t in enumerate(inputs) if t is not None and needs[k]]
-    found = torch.autograd.grad(outs, [inputs[k] for k in wanted], grads, create_graph=create_graph,
-                                allow_unused=True)  # fmt: skip
+    wanted = [(k, t) for k, t in enumerate(inputs) if t is not None and needs[k]]
+    found = torch.autograd.grad(
+        outs, [t for _, t in wanted], grads, create_graph=create_graph, allow_unused=True
+    )
     result: list[Tensor | None] = [None] * len(inputs)
-    for k, g in zip(wanted, found):
+    for (k, _), g in zip(wanted, found):
         result[k] = g
     return result
 

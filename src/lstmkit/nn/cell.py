@@ -53,8 +53,16 @@ class LSTMCell(nn.Module):
         ConfigTypeError (a TypeError): a size that is not an int, a ``bias`` that is not a bool.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, device: Any = None,
-                 dtype: Any = None, **variants: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        *,
+        device: Any = None,
+        dtype: Any = None,
+        **variants: Any,
+    ) -> None:
         super().__init__()
         checks.check_sizes(input_size=input_size, hidden_size=hidden_size, bias=bias)
         self.variants = checks.check_variants("LSTMCell", variants, bias=bias)
@@ -109,8 +117,15 @@ class LSTMCell(nn.Module):
             extra = {n: getattr(self, n) for n in self._variant_init}
             bias = self.bias_ih + self.bias_hh if self.bias else None
             a_x = input_part(x, self.weight_ih, bias, extra, self.variants)  # (B, 4H)
-            p = step_params(self.variants, self.weight_hh, None, extra, batch=x.size(0), out_size=self.hidden_size,
-                            training=self.training)  # fmt: skip
+            p = step_params(
+                self.variants,
+                self.weight_hh,
+                None,
+                extra,
+                batch=x.size(0),
+                out_size=self.hidden_size,
+                training=self.training,
+            )
             keep_c, keep_h = zoneout_keeps(self.variants, c, h, training=self.training)
             h, c, _ = variant_step(a_x, h, c, p, self.variants, keep_c=keep_c, keep_h=keep_h)
             return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

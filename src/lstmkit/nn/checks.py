@@ -22,8 +22,17 @@ from lstmkit.nn.variants import Variants, resolve
 BACKENDS = ("auto", "fused", "explicit")
 
 # Variant keywords (issue 5), validated and resolved in variants.py.
-VARIANT_KEYWORDS = ("forget_bias", "layer_norm", "peephole", "coupled_gates", "recurrent_dropout", "weight_drop",
-                    "zoneout", "activation", "recurrent_activation")  # fmt: skip
+VARIANT_KEYWORDS = (
+    "forget_bias",
+    "layer_norm",
+    "peephole",
+    "coupled_gates",
+    "recurrent_dropout",
+    "weight_drop",
+    "zoneout",
+    "activation",
+    "recurrent_activation",
+)
 
 
 def check_variants(owner: str, variants: dict[str, Any], *, bias: bool = True) -> Variants:
@@ -50,9 +59,18 @@ def _check_flag(name: str, value: Any) -> None:
         )
 
 
-def check_sizes(*, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
-                proj_size: int = 0, backend: str = "auto", bias: bool = True, batch_first: bool = False,
-                bidirectional: bool = False) -> None:  # fmt: skip
+def check_sizes(
+    *,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    dropout: float = 0.0,
+    proj_size: int = 0,
+    backend: str = "auto",
+    bias: bool = True,
+    batch_first: bool = False,
+    bidirectional: bool = False,
+) -> None:
     """Validate the layer's constructor arguments, with torch.nn.LSTM's exception types and texts.
 
     Raises:
@@ -60,16 +78,24 @@ def check_sizes(*, input_size: int, hidden_size: int, num_layers: int = 1, dropo
             not below hidden_size, or an unknown backend.
         ConfigTypeError (a TypeError): a size that is not an int, a flag that is not a bool.
     """
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 \
-            or math.isnan(dropout):  # fmt: skip
+    if (
+        isinstance(dropout, bool)
+        or not isinstance(dropout, (int, float))
+        or not 0 <= dropout <= 1
+        or math.isnan(dropout)
+    ):
         raise ConfigError(
             "dropout should be a number in range [0, 1] representing the probability of an element being "
             f"zeroed, got {dropout!r}"
         )
     for name, flag in (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)):
         _check_flag(name, flag)
-    for name, value, low in (("input_size", input_size, 1), ("hidden_size", hidden_size, 1),
-                             ("num_layers", num_layers, 1), ("proj_size", proj_size, 0)):  # fmt: skip
+    for name, value, low in (
+        ("input_size", input_size, 1),
+        ("hidden_size", hidden_size, 1),
+        ("num_layers", num_layers, 1),
+        ("proj_size", proj_size, 0),
+    ):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigTypeError(f"{name} should be of type int, got: {type(value).__name__}")
         if value < low:
@@ -128,8 +154,9 @@ def check_steps(steps: int) -> None:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN; the input has 0 time steps")
 
 
-def check_state(state: Tensor, *, index: int, name: str, expected: tuple[int, ...], meaning: str,
-                input: Tensor) -> None:  # fmt: skip
+def check_state(
+    state: Tensor, *, index: int, name: str, expected: tuple[int, ...], meaning: str, input: Tensor
+) -> None:
     """Check one initial state tensor of the layer against its expected shape and the input's dtype.
 
     Raises:

@@ -29,11 +29,10 @@ their gradients on the way out.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx
 
 from lstmkit.nn import autograd_loop, explicit_steps, kernel
 from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
@@ -134,8 +133,19 @@ def layer_forward(
     r = out if w_hr is None else x.new_empty(n_rows, hid)  # (N, H)
     if kernel.usable_for(x):
         w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
-        torch.ops.lstmkit.forward_loop(gates, cell, tcell, r, out, h0.contiguous(), c0.contiguous(),
-                                       w_hh.t().contiguous(), w_hr_t, list(sched.batch_sizes), reverse)  # fmt: skip
+        torch.ops.lstmkit.forward_loop(
+            gates,
+            cell,
+            tcell,
+            r,
+            out,
+            h0.contiguous(),
+            c0.contiguous(),
+            w_hh.t().contiguous(),
+            w_hr_t,
+            list(sched.batch_sizes),
+            reverse,
+        )
         return LayerResult(out, gates, cell, tcell, r)
 
     bs = sched.batch_sizes
@@ -151,7 +161,7 @@ def layer_forward(
     h_prev, c_prev = prev_views(y_s, h0, sched, reverse), prev_views(c_s, c0, sched, reverse)
     for t in sched.order(reverse):
         hp, cp = h_prev[t], c_prev[t]
-        if hp is None:  # a reverse direction's batch grows: new rows start from h0, c0
+        if hp is None or cp is None:  # a reverse direction's batch grows: new rows start from h0, c0
             hp, cp = prev_state(y_s, h0, sched, t, reverse), prev_state(c_s, c0, sched, t, reverse)
         g_all[t].addmm_(hp, w_hh_t)
         s_t, g_t = sig[t], cand[t]
@@ -201,11 +211,25 @@ def layer_backward(
         dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P)
         dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
         d_hid = None if w_hr is None else torch.empty_like(fwd.out)
-        torch.ops.lstmkit.backward_loop(d_out, dh_run, dc_run, d_gates, d_hid, gates, fwd.tcell, fwd.cell, c0,
-                                        w_hh.contiguous(), w_hr, list(bs), reverse)  # fmt: skip
+        torch.ops.lstmkit.backward_loop(
+            d_out,
+            dh_run,
+            dc_run,
+            d_gates,
+            d_hid,
+            gates,
+            fwd.tcell,
+            fwd.cell,
+            c0,
+            w_hh.contiguous(),
+            w_hr,
+            list(bs),
+            reverse,
+        )
     else:
-        dh_run, dc_run, d_hid = explicit_steps.backward_steps(d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr,
-                                                              sched, reverse)  # fmt: skip
+        dh_run, dc_run, d_hid = explicit_steps.backward_steps(
+            d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr, sched, reverse
+        )
     need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
     dx = kernel.linear(d_gates, w_ih.t()) if need_x else None  # (N, F)
     dw_ih = kernel.matmul_tn(d_gates, x) if need_ih else None  # (4H, F)
@@ -228,7 +252,7 @@ class LSTMLayerFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: FunctionCtx,
+        ctx: Any,
         x: Tensor,
         h0: Tensor,
         c0: Tensor,
@@ -242,7 +266,7 @@ class LSTMLayerFunction(torch.autograd.Function):
     ) -> tuple[Tensor, Tensor, Tensor]:
         hid = w_hh.size(0) // 4
         w_ih_i, w_hh_i = to_internal(w_ih, hid), to_internal(w_hh, hid)
-        bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
+        bias = None if b_ih is None or b_hh is None else to_internal(b_ih + b_hh, hid)
         fwd = layer_forward(
             x.contiguous(), h0.contiguous(), c0.contiguous(), w_ih_i, w_hh_i, bias, w_hr, sched, reverse
         )
@@ -251,12 +275,27 @@ class LSTMLayerFunction(torch.autograd.Function):
         r = fwd.r if w_hr is not None else None  # without projection r is out, saved already
         # the inputs as given (their graphs intact, for the recomputing backward), then the
         # internal-order weights and what the forward kept
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, fwd.out, fwd.gates, fwd.cell,
-                              fwd.tcell, r)  # fmt: skip
+        ctx.save_for_backward(
+            x,
+            h0,
+            c0,
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            w_hr,
+            w_ih_i,
+            w_hh_i,
+            fwd.out,
+            fwd.gates,
+            fwd.cell,
+            fwd.tcell,
+            r,
+        )
         return fwd.out, h_n, c_n
 
     @staticmethod
-    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
+    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ih_i, w_hh_i, out, gates, cell, tcell, r = (
             ctx.saved_tensors
         )
@@ -264,19 +303,28 @@ class LSTMLayerFunction(torch.autograd.Function):
         if autograd_loop.needs_recompute(
             (d_out, d_hn, d_cn)
         ):  # create_graph or vmap: differentiate the autograd loop
-
-            def run(*args: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-                return autograd_loop.plain_layer(*args, ctx.sched, ctx.reverse)
-
-            grads = autograd_loop.recompute_backward(run, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr), nd[:8],
-                                                     (d_out, d_hn, d_cn))  # fmt: skip
+            run = functools.partial(autograd_loop.plain_layer, sched=ctx.sched, reverse=ctx.reverse)
+            grads = autograd_loop.recompute_backward(
+                run, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr), nd[:8], (d_out, d_hn, d_cn)
+            )
             return (*grads, None, None)
         fwd = LayerResult(out, gates, cell, tcell, out if r is None else r)
         needs = (nd[0], nd[1], nd[2], nd[3], nd[4], nd[5] or nd[6], nd[7])
         dx, dh0, dc0, dw_ih, dw_hh, db, dw_hr = layer_backward(
-            d_out.contiguous(), d_hn, d_cn, x=x.contiguous(), h0=h0.contiguous(), c0=c0.contiguous(), w_ih=w_ih_i,
-            w_hh=w_hh_i, w_hr=w_hr, fwd=fwd, sched=ctx.sched, reverse=ctx.reverse, needs=needs,
-        )  # fmt: skip
+            d_out.contiguous(),
+            d_hn,
+            d_cn,
+            x=x.contiguous(),
+            h0=h0.contiguous(),
+            c0=c0.contiguous(),
+            w_ih=w_ih_i,
+            w_hh=w_hh_i,
+            w_hr=w_hr,
+            fwd=fwd,
+            sched=ctx.sched,
+            reverse=ctx.reverse,
+            needs=needs,
+        )
         hid = ctx.hid
         dw_ih = None if dw_ih is None else to_torch_order(dw_ih, hid)
         dw_hh = None if dw_hh is None else to_torch_order(dw_hh, hid)
@@ -285,8 +333,17 @@ class LSTMLayerFunction(torch.autograd.Function):
         return dx, dh0, dc0, dw_ih, dw_hh, db, db2, dw_hr, None, None
 
 
-def infer_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor | None,
-                w_hr: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+def infer_layer(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    bias: Tensor | None,
+    w_hr: Tensor | None,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
     """:func:`layer_forward` when no backward will follow: ``(out (N, P), h_n, c_n)``.
 
     With the compiled loop and a padded batch, the steps run in chunks of about 4 MiB of gates,
@@ -336,6 +393,7 @@ def explicit_layer(
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, h0, c0, *weights)):
         return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse)
     hid = w_hh.size(0) // 4  # inference: no graph, no saved tensors
-    bias = None if b_ih is None else to_internal(b_ih + b_hh, hid)
-    return infer_layer(x.contiguous(), h0, c0, to_internal(w_ih, hid), to_internal(w_hh, hid), bias, w_hr, sched,
-                       reverse)  # fmt: skip
+    bias = None if b_ih is None or b_hh is None else to_internal(b_ih + b_hh, hid)
+    return infer_layer(
+        x.contiguous(), h0, c0, to_internal(w_ih, hid), to_internal(w_hh, hid), bias, w_hr, sched, reverse
+    )

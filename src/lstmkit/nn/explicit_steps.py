@@ -53,9 +53,18 @@ def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -
     return p, k
 
 
-def backward_steps(d_out: Tensor, d_hn: Tensor, d_cn: Tensor, d_gates: Tensor, fwd: LayerResult, c0: Tensor,
-                    w_hh: Tensor, w_hr: Tensor | None, sched: Schedule,
-                    reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
+def backward_steps(
+    d_out: Tensor,
+    d_hn: Tensor,
+    d_cn: Tensor,
+    d_gates: Tensor,
+    fwd: LayerResult,
+    c0: Tensor,
+    w_hh: Tensor,
+    w_hr: Tensor | None,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor | None]:
     """The PyTorch time loop of :func:`lstmkit.nn.explicit.layer_backward`: fills ``d_gates``, returns
     ``dh_0, dc_0, d_hid``."""
     gates, hid = fwd.gates, fwd.cell.size(1)

@@ -108,9 +108,13 @@ def _build() -> tuple[bool, str]:
     ).hexdigest()[:12]
     try:
         cpp_extension.load(
-            name="lstmkit_lstm_loop", sources=[str(p) for p in _SOURCES], build_directory=str(build),
-            extra_cflags=[*_CFLAGS, f"-DLSTMKIT_HEADERS={headers}"], is_python_module=False, verbose=False,
-        )  # fmt: skip
+            name="lstmkit_lstm_loop",
+            sources=[str(p) for p in _SOURCES],
+            build_directory=str(build),
+            extra_cflags=[*_CFLAGS, f"-DLSTMKIT_HEADERS={headers}"],
+            is_python_module=False,
+            verbose=False,
+        )
     except Exception as err:  # a broken toolchain must not break the layer: fall back
         return (
             False,
@@ -133,8 +137,10 @@ def available() -> bool:
                 ok, why = _build()
                 _state["ok"], _state["why"] = ok, why
                 if not ok and not required_by_env():
-                    message = (f"lstmkit: the compiled LSTM loop is unavailable ({why}); the explicit backend "
-                               "runs its PyTorch loop, which gives the same numbers more slowly")  # fmt: skip
+                    message = (
+                        f"lstmkit: the compiled LSTM loop is unavailable ({why}); the explicit backend "
+                        "runs its PyTorch loop, which gives the same numbers more slowly"
+                    )
                     log.warning("%s", message)
                     warnings.warn(message, ExtensionWarning, stacklevel=2)
     if not _state["ok"] and required_by_env():
@@ -160,9 +166,13 @@ _ONEDNN_MACS = 1 << 21
 def _onednn(a: torch.Tensor, macs: int) -> bool:
     """Whether a float32 CPU matmul of ``macs`` multiply-adds should run as oneDNN's inner product."""
     return (
-        macs >= _ONEDNN_MACS and a.dtype == torch.float32 and a.device.type == "cpu"
-        and not (torch.is_grad_enabled() and a.requires_grad) and torch.backends.mkldnn.is_available() and os.environ.get("LSTMKIT_GEMM", "") != "mm"
-    )  # fmt: skip
+        macs >= _ONEDNN_MACS
+        and a.dtype == torch.float32
+        and a.device.type == "cpu"
+        and not (torch.is_grad_enabled() and a.requires_grad)
+        and torch.backends.mkldnn.is_available()
+        and os.environ.get("LSTMKIT_GEMM", "") != "mm"
+    )
 
 
 def linear(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
@@ -187,12 +197,12 @@ class _Linear(torch.autograd.Function):
     """``x w^T + b`` through :func:`linear` forward and backward (oneDNN where it pays)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         ctx.save_for_backward(x, w)
         return linear(x, w, bias)
 
     @staticmethod
-    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, g: torch.Tensor):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         if autograd_loop.needs_recompute((g,)):  # create_graph or vmap: differentiable ops
@@ -201,14 +211,21 @@ class _Linear(torch.autograd.Function):
                 g.t().mm(x) if need_w else None,
                 g.sum(0) if need_b else None,
             )
-        return (linear(g, w.t()) if need_x else None, matmul_tn(g, x) if need_w else None,
-                g.sum(0) if need_b else None)  # fmt: skip
+        return (
+            linear(g, w.t()) if need_x else None,
+            matmul_tn(g, x) if need_w else None,
+            g.sum(0) if need_b else None,
+        )
 
 
 def project(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``F.linear(x, w, bias)`` for ``x (N, K)`` under autograd, its large float32 products on oneDNN."""
     eligible = x.dtype == torch.float32 and x.device.type == "cpu" and x.size(0) * w.numel() >= _ONEDNN_MACS
-    if not eligible or autograd_loop.transforms_active() or os.environ.get("LSTMKIT_GEMM", "") == "mm" \
-            or not torch.backends.mkldnn.is_available():  # fmt: skip
+    if (
+        not eligible
+        or autograd_loop.transforms_active()
+        or os.environ.get("LSTMKIT_GEMM", "") == "mm"
+        or not torch.backends.mkldnn.is_available()
+    ):
         return F.linear(x, w, bias)
     return _Linear.apply(x, w, bias)

@@ -102,14 +102,34 @@ class LSTM(nn.Module):
             as torch.nn.LSTM.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, *, backend: str = "auto", device: Any = None, dtype: Any = None,
-                 **variants: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        backend: str = "auto",
+        device: Any = None,
+        dtype: Any = None,
+        **variants: Any,
+    ) -> None:
         super().__init__()
-        checks.check_sizes(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-                           dropout=dropout, proj_size=proj_size, backend=backend, bias=bias,
-                           batch_first=batch_first, bidirectional=bidirectional)  # fmt: skip
+        checks.check_sizes(
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            proj_size=proj_size,
+            backend=backend,
+            bias=bias,
+            batch_first=batch_first,
+            bidirectional=bidirectional,
+        )
         self.variants = checks.check_variants("LSTM", variants, bias=bias)
         if backend == "fused" and self.variants.changes_math:
             raise ConfigError(
@@ -120,8 +140,9 @@ class LSTM(nn.Module):
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 f"dropout={dropout} has no effect with num_layers=1: dropout applies between "
-                "stacked layers only", stacklevel=2,
-            )  # fmt: skip
+                "stacked layers only",
+                stacklevel=2,
+            )
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size, self.backend = bidirectional, proj_size, backend
@@ -133,8 +154,10 @@ class LSTM(nn.Module):
             layer_in = input_size if layer == 0 else out_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-                shapes = [(f"weight_ih{sfx}", (4 * hidden_size, layer_in)),
-                          (f"weight_hh{sfx}", (4 * hidden_size, out_size))]  # fmt: skip
+                shapes: list[tuple[str, tuple[int, ...]]] = [
+                    (f"weight_ih{sfx}", (4 * hidden_size, layer_in)),
+                    (f"weight_hh{sfx}", (4 * hidden_size, out_size)),
+                ]
                 if bias:
                     shapes += [(f"bias_ih{sfx}", (4 * hidden_size,)), (f"bias_hh{sfx}", (4 * hidden_size,))]
                 if proj_size > 0:
@@ -170,7 +193,7 @@ class LSTM(nn.Module):
         return [getattr(self, n) for n in self._flat_weights_names]
 
     @property
-    def all_weights(self) -> list[list[nn.Parameter]]:
+    def all_weights(self) -> list[list[Tensor]]:
         """The parameters per layer and direction, ``[[w_ih, w_hh, (b_ih, b_hh), (w_hr)], ...]``, as torch's."""
         return [
             self.layer_weights(layer, d)
@@ -200,8 +223,15 @@ class LSTM(nn.Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
-                              ("bidirectional", False), ("proj_size", 0), ("backend", "auto")):  # fmt: skip
+        for name, default in (
+            ("num_layers", 1),
+            ("bias", True),
+            ("batch_first", False),
+            ("dropout", 0.0),
+            ("bidirectional", False),
+            ("proj_size", 0),
+            ("backend", "auto"),
+        ):
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)!r}"
         for name, value in self.variants.active.items():
@@ -213,7 +243,7 @@ class LSTM(nn.Module):
     def prepare(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None) -> Prepared:
         """Validate a forward call and bring it to the shared layout (see :class:`Prepared`)."""
         lead, out_size = self.num_layers * self.num_directions, self.proj_size or self.hidden_size
-        weight = self.weight_ih_l0
+        weight = self._flat_weights[0]  # weight_ih_l0
         if isinstance(input, PackedSequence):
             data, batch_sizes, sorted_idx, unsorted_idx = input
             checks.check_input(data, input_size=self.input_size, weight=weight, dims=(2, 2), owner="LSTM")
@@ -246,10 +276,22 @@ class LSTM(nn.Module):
             if not batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
             size_name = "proj_size" if self.proj_size else "hidden_size"
-            checks.check_state(h0, index=0, name="h_0", expected=(lead, batch, out_size), input=data,
-                               meaning=f"num_layers * num_directions, batch, {size_name}")  # fmt: skip
-            checks.check_state(c0, index=1, name="c_0", expected=(lead, batch, self.hidden_size), input=data,
-                               meaning="num_layers * num_directions, batch, hidden_size")  # fmt: skip
+            checks.check_state(
+                h0,
+                index=0,
+                name="h_0",
+                expected=(lead, batch, out_size),
+                input=data,
+                meaning=f"num_layers * num_directions, batch, {size_name}",
+            )
+            checks.check_state(
+                c0,
+                index=1,
+                name="c_0",
+                expected=(lead, batch, self.hidden_size),
+                input=data,
+                meaning="num_layers * num_directions, batch, hidden_size",
+            )
             if sorted_idx is not None:
                 h0, c0 = h0.index_select(1, sorted_idx), c0.index_select(1, sorted_idx)
         return Prepared(data, h0, c0, sched, batch_sizes, sorted_idx, unsorted_idx, batched)
@@ -271,8 +313,9 @@ class LSTM(nn.Module):
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
         return out, (h_n, c_n)
 
-    def forward(self, input: Tensor | PackedSequence,
-                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Any, tuple[Tensor, Tensor]]:  # fmt: skip
+    def forward(
+        self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Any, tuple[Tensor, Tensor]]:
         """Run the LSTM; see the class docstring for the equations and shapes.
 
         Returns:
@@ -286,10 +329,17 @@ class LSTM(nn.Module):
         prep = self.prepare(input, hx)
         if self.resolved_backend() == "fused":
             out, h_n, c_n = fused_lstm(
-                prep.input, (prep.h0, prep.c0), self._flat_weights, batch_sizes=prep.batch_sizes,
-                bias=self.bias, num_layers=self.num_layers, dropout=self.dropout,
-                training=self.training, bidirectional=self.bidirectional, batch_first=self.batch_first,
-            )  # fmt: skip
+                prep.input,
+                (prep.h0, prep.c0),
+                self._flat_weights,
+                batch_sizes=prep.batch_sizes,
+                bias=self.bias,
+                num_layers=self.num_layers,
+                dropout=self.dropout,
+                training=self.training,
+                bidirectional=self.bidirectional,
+                batch_first=self.batch_first,
+            )
             return self.finish(prep, out, h_n, c_n)
         device = prep.input.device.type
         low = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
@@ -327,12 +377,21 @@ class LSTM(nn.Module):
                     extra = self.variant_weights(layer, d)
                     extra = extra if cast is None else {n: w.to(cast) for n, w in extra.items()}
                     out, h, c, _ = variant_layer(
-                        x, h0[k], c0[k], weights, extra, self.variants, has_bias=self.bias, sched=prep.sched,
-                        reverse=d == 1, training=self.training,
-                    )  # fmt: skip
+                        x,
+                        h0[k],
+                        c0[k],
+                        weights,
+                        extra,
+                        self.variants,
+                        has_bias=self.bias,
+                        sched=prep.sched,
+                        reverse=d == 1,
+                        training=self.training,
+                    )
                 else:
-                    out, h, c = explicit_layer(x, h0[k], c0[k], weights, has_bias=self.bias, sched=prep.sched,
-                                               reverse=d == 1)  # fmt: skip
+                    out, h, c = explicit_layer(
+                        x, h0[k], c0[k], weights, has_bias=self.bias, sched=prep.sched, reverse=d == 1
+                    )
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -359,17 +418,34 @@ class LSTM(nn.Module):
     # ---- conversion to and from torch.nn.LSTM ------------------------------------------------
 
     def _config(self) -> dict[str, Any]:
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
-                "bias": self.bias, "batch_first": self.batch_first, "dropout": self.dropout,
-                "bidirectional": self.bidirectional, "proj_size": self.proj_size}  # fmt: skip
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bias": self.bias,
+            "batch_first": self.batch_first,
+            "dropout": self.dropout,
+            "bidirectional": self.bidirectional,
+            "proj_size": self.proj_size,
+        }
 
     @classmethod
     def from_torch(cls, module: nn.LSTM, *, backend: str = "auto") -> LSTM:
         """An lstmkit LSTM with the configuration and a copy of the weights of ``module``."""
         w = module.weight_ih_l0
-        new = cls(module.input_size, module.hidden_size, module.num_layers, module.bias, module.batch_first,
-                  module.dropout, module.bidirectional, module.proj_size, backend=backend,
-                  device=w.device, dtype=w.dtype)  # fmt: skip
+        new = cls(
+            module.input_size,
+            module.hidden_size,
+            module.num_layers,
+            module.bias,
+            module.batch_first,
+            module.dropout,
+            module.bidirectional,
+            module.proj_size,
+            backend=backend,
+            device=w.device,
+            dtype=w.dtype,
+        )
         new.load_state_dict(module.state_dict())
         return new.train(module.training)
 

@@ -60,8 +60,9 @@ class StatefulLSTM(nn.Module):
             return None
         return input.size(0 if self.lstm.batch_first else 1)
 
-    def forward(self, input: Tensor | PackedSequence,
-                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Any, tuple[Tensor, Tensor]]:  # fmt: skip
+    def forward(
+        self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Any, tuple[Tensor, Tensor]]:
         """Run the layer from the carried (or given) state; keep the new final state, detached."""
         if hx is None and self.state is not None:
             h, _ = self.state

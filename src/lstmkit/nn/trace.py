@@ -103,13 +103,23 @@ def cell_sequence(f: Tensor, u: Tensor, c0: Tensor, sched: Schedule, reverse: bo
     c_s, f_s, u_s = cell.split(sched.batch_sizes), f.split(sched.batch_sizes), u.split(sched.batch_sizes)
     c_prev = prev_views(c_s, c0, sched, reverse)
     for t in sched.order(reverse):
-        cp = c_prev[t] if c_prev[t] is not None else prev_state(c_s, c0, sched, t, reverse)
+        cp = c_prev[t]
+        if cp is None:  # no single view: assembled from the previous step and c0
+            cp = prev_state(c_s, c0, sched, t, reverse)
         torch.addcmul(u_s[t], f_s[t], cp, out=c_s[t])
     return cell
 
 
-def _recover(x: Tensor, y: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], has_bias: bool,
-             sched: Schedule, reverse: bool) -> list[Tensor]:  # fmt: skip
+def _recover(
+    x: Tensor,
+    y: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weights: list[Tensor],
+    has_bias: bool,
+    sched: Schedule,
+    reverse: bool,
+) -> list[Tensor]:
     """Gates and cell of one layer-direction from its input ``x (N, F)`` and hidden ``y (N, P)``."""
     w_ih, w_hh = weights[0], weights[1]
     hid = w_hh.size(0) // 4
@@ -124,6 +134,34 @@ def _recover(x: Tensor, y: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor]
     g.tanh_()
     cell = cell_sequence(f, i * g, c0, sched, reverse)
     return [i, f, g, o, cell, y]
+
+
+def _fused_layer_records(
+    lstm: LSTM, layer: int, x: Tensor, h0: Tensor, c0: Tensor, prep: Any
+) -> tuple[list[list[Tensor]], Tensor, list[Tensor], list[Tensor]]:
+    """:func:`_layer_records` on torch's kernel: the layer's outputs, then the gates recovered from them."""
+    dirs, sched = lstm.num_directions, prep.sched
+    weights = [w for d in range(dirs) for w in lstm.layer_weights(layer, d)]
+    data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, x.size(-1))
+    out, hl, cl = fused_lstm(
+        data,
+        (h0, c0),
+        weights,
+        batch_sizes=prep.batch_sizes,
+        bias=lstm.bias,
+        num_layers=1,
+        dropout=0.0,
+        training=False,
+        bidirectional=lstm.bidirectional,
+        batch_first=False,
+    )
+    out = out.reshape(sched.rows, -1)  # (N, D*P)
+    width = out.size(1) // dirs
+    records = []
+    for d in range(dirs):
+        y = out[:, d * width : (d + 1) * width].contiguous()
+        records.append(_recover(x, y, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.bias, sched, d == 1))
+    return records, out, list(hl), list(cl)
 
 
 def _layer_records(
@@ -144,26 +182,23 @@ def _layer_records(
     dirs, sched = lstm.num_directions, prep.sched
     records, outs, h_n, c_n = [], [], [], []
     if backend == "fused" and not kernel.usable_for(x):
-        weights = [w for d in range(dirs) for w in lstm.layer_weights(layer, d)]
-        data = x if prep.batch_sizes is not None else x.view(sched.steps, sched.batch, x.size(-1))
-        out, hl, cl = fused_lstm(
-            data, (h0, c0), weights, batch_sizes=prep.batch_sizes, bias=lstm.bias, num_layers=1,
-            dropout=0.0, training=False, bidirectional=lstm.bidirectional, batch_first=False,
-        )  # fmt: skip
-        out = out.reshape(sched.rows, -1)  # (N, D*P)
-        width = out.size(1) // dirs
-        for d in range(dirs):
-            y = out[:, d * width : (d + 1) * width].contiguous()
-            records.append(
-                _recover(x, y, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.bias, sched, d == 1)
-            )
-        return records, out, list(hl), list(cl)
+        return _fused_layer_records(lstm, layer, x, h0, c0, prep)
     if lstm.variants.changes_math:
         for d in range(dirs):
             y, hn, cn, rec = variant_layer(
-                x, h0[d], c0[d], lstm.layer_weights(layer, d), lstm.variant_weights(layer, d), lstm.variants,
-                has_bias=lstm.bias, sched=sched, reverse=d == 1, training=lstm.training, record=True,
-            )  # fmt: skip
+                x,
+                h0[d],
+                c0[d],
+                lstm.layer_weights(layer, d),
+                lstm.variant_weights(layer, d),
+                lstm.variants,
+                has_bias=lstm.bias,
+                sched=sched,
+                reverse=d == 1,
+                training=lstm.training,
+                record=True,
+            )
+            assert rec is not None  # asked for with record=True
             records.append(rec)
             outs.append(y)
             h_n.append(hn)
@@ -176,8 +211,18 @@ def _layer_records(
         w_hr = w[-1] if lstm.proj_size else None
         k = layer * lstm.num_directions + d
         into = None if store is None else (store[0][k], store[1][k], store[2][k])
-        y, gates, cell, _, _ = layer_forward(x, h0[d].contiguous(), c0[d].contiguous(), to_internal(w[0], hid),
-                                             to_internal(w[1], hid), bias, w_hr, sched, d == 1, into=into)  # fmt: skip
+        y, gates, cell, _, _ = layer_forward(
+            x,
+            h0[d].contiguous(),
+            c0[d].contiguous(),
+            to_internal(w[0], hid),
+            to_internal(w[1], hid),
+            bias,
+            w_hr,
+            sched,
+            d == 1,
+            into=into,
+        )
         o, i, f, g = gates.chunk(4, dim=1)
         records.append([i, f, g, o, cell, y])
         outs.append(y)
@@ -200,8 +245,9 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
         records, h_n, c_n = [], [], []
         for layer in range(lstm.num_layers):
             k = layer * dirs
-            recs, x, hl, cl = _layer_records(lstm, layer, x, prep.h0[k : k + dirs], prep.c0[k : k + dirs],
-                                             prep, backend, store)  # fmt: skip
+            recs, x, hl, cl = _layer_records(
+                lstm, layer, x, prep.h0[k : k + dirs], prep.c0[k : k + dirs], prep, backend, store
+            )
             records += recs
             h_n += hl
             c_n += cl

@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx
 
 from lstmkit.nn import autograd_loop, kernel, variant_steps, variants
 from lstmkit.nn.schedule import Schedule, final_state, shifted
@@ -73,9 +72,19 @@ def _c(t: Tensor | None) -> Tensor | None:
     return None if t is None else t.contiguous()
 
 
-def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
-                    ln: tuple[Tensor, Tensor, Tensor, Tensor] | None, peep: Tensor | None, h_mask: Tensor | None,
-                    kc: Tensor | None, kh: Tensor | None, cfg: LoopConfig) -> VariantResult:  # fmt: skip
+def variant_forward(
+    a_x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_hh: Tensor,
+    w_hr: Tensor | None,
+    ln: tuple[Tensor, Tensor, Tensor, Tensor] | None,
+    peep: Tensor | None,
+    h_mask: Tensor | None,
+    kc: Tensor | None,
+    kh: Tensor | None,
+    cfg: LoopConfig,
+) -> VariantResult:
     """Run the forward loop of one layer-direction.
 
     Args:
@@ -101,10 +110,31 @@ def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Ten
     ln_args = tuple(t.contiguous() for t in ln) if ln else (None,) * 4
     loops = torch.ops.lstmkit if kernel.usable_for(a_x) else variant_steps
     loops.variant_forward_loop(
-        pre, gates, cell, phic, r, out, zn, s_hh, cn, s_c, h0.contiguous(), c0.contiguous(), w_hh.t().contiguous(),
-        None if w_hr is None else w_hr.t(), *ln_args, _c(peep), _c(h_mask), _c(kc), _c(kh), cfg.act, cfg.ract,
-        cfg.coupled, list(cfg.sched.batch_sizes), cfg.reverse,
-    )  # fmt: skip
+        pre,
+        gates,
+        cell,
+        phic,
+        r,
+        out,
+        zn,
+        s_hh,
+        cn,
+        s_c,
+        h0.contiguous(),
+        c0.contiguous(),
+        w_hh.t().contiguous(),
+        None if w_hr is None else w_hr.t(),
+        *ln_args,
+        _c(peep),
+        _c(h_mask),
+        _c(kc),
+        _c(kh),
+        cfg.act,
+        cfg.ract,
+        cfg.coupled,
+        list(cfg.sched.batch_sizes),
+        cfg.reverse,
+    )
     return VariantResult(out, pre, gates, cell, phic, r, zn, s_hh, cn, s_c)
 
 
@@ -115,20 +145,31 @@ def _mask_rows(h_mask: Tensor, sched: Schedule) -> Tensor:
     return torch.cat([h_mask[:n] for n in sched.batch_sizes])
 
 
-def _autograd_forward(cfg: LoopConfig, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
-                      ln_hh_w: Tensor | None, ln_hh_b: Tensor | None, ln_c_w: Tensor | None, ln_c_b: Tensor | None,
-                      peep: Tensor | None, h_mask: Tensor | None, kc: Tensor | None,
-                      kh: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+def _autograd_forward(
+    cfg: LoopConfig,
+    a_x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_hh: Tensor,
+    w_hr: Tensor | None,
+    ln_hh_w: Tensor | None,
+    ln_hh_b: Tensor | None,
+    ln_c_w: Tensor | None,
+    ln_c_b: Tensor | None,
+    peep: Tensor | None,
+    h_mask: Tensor | None,
+    kc: Tensor | None,
+    kh: Tensor | None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """:class:`VariantLayerFunction`'s forward as autograd ops (for its recomputing backward)."""
     names = list(variants.ACTIVATIONS)
     v = variants.Variants(
         activation=names[cfg.act], recurrent_activation=names[cfg.ract], coupled_gates=cfg.coupled
     )
-    ln = (
-        None
-        if ln_hh_w is None
-        else {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
-    )
+    ln: dict[str, Tensor] | None = None
+    if ln_hh_w is not None:
+        assert ln_hh_b is not None and ln_c_w is not None and ln_c_b is not None  # all four or none
+        ln = {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
     p = variants.StepParams(w_hh, w_hr, ln, peep, h_mask)
     return variants.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
 
@@ -144,11 +185,27 @@ class VariantLayerFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: FunctionCtx, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor | None,
-                ln_hh_w: Tensor | None, ln_hh_b: Tensor | None, ln_c_w: Tensor | None, ln_c_b: Tensor | None,
-                peep: Tensor | None, h_mask: Tensor | None, kc: Tensor | None, kh: Tensor | None,
-                cfg: LoopConfig) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
-        ln = None if ln_hh_w is None else (ln_hh_w, ln_hh_b, ln_c_w, ln_c_b)
+    def forward(
+        ctx: Any,
+        a_x: Tensor,
+        h0: Tensor,
+        c0: Tensor,
+        w_hh: Tensor,
+        w_hr: Tensor | None,
+        ln_hh_w: Tensor | None,
+        ln_hh_b: Tensor | None,
+        ln_c_w: Tensor | None,
+        ln_c_b: Tensor | None,
+        peep: Tensor | None,
+        h_mask: Tensor | None,
+        kc: Tensor | None,
+        kh: Tensor | None,
+        cfg: LoopConfig,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        ln = None
+        if ln_hh_w is not None:
+            assert ln_hh_b is not None and ln_c_w is not None and ln_c_b is not None  # all four or none
+            ln = (ln_hh_w, ln_hh_b, ln_c_w, ln_c_b)
         h0, c0 = h0.contiguous(), c0.contiguous()
         res = variant_forward(a_x, h0, c0, w_hh, w_hr, ln, peep, h_mask, kc, kh, cfg)
         ctx.cfg = cfg
@@ -163,16 +220,21 @@ class VariantLayerFunction(torch.autograd.Function):
         )
 
     @staticmethod
-    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):  # type: ignore[override]
+    def backward(ctx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor):
         cfg: LoopConfig = ctx.cfg
         inputs, saved = ctx.saved_tensors[:13], ctx.saved_tensors[13:]
         if autograd_loop.needs_recompute(
             (d_out, d_hn, d_cn)
         ):  # create_graph or vmap: differentiate the autograd loop
-            grads = autograd_loop.recompute_backward(functools.partial(_autograd_forward, cfg), inputs,
-                                                     ctx.needs_input_grad[:13], (d_out, d_hn, d_cn))  # fmt: skip
+            grads = autograd_loop.recompute_backward(
+                functools.partial(_autograd_forward, cfg),
+                inputs,
+                ctx.needs_input_grad[:13],
+                (d_out, d_hn, d_cn),
+            )
             return (*grads, None)
-        _, h0, c0, w_hh, w_hr, ln_hh_w, _, ln_c_w, ln_c_b, peep, h_mask, kc, kh = (_c(t) for t in inputs)
+        h0, c0, w_hh = (t.contiguous() for t in inputs[1:4])
+        w_hr, ln_hh_w, _, ln_c_w, ln_c_b, peep, h_mask, kc, kh = (_c(t) for t in inputs[4:])
         res = VariantResult(*saved)
         hid = res.cell.size(1)
         dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P) dh_n in, dh_0 out
@@ -185,16 +247,43 @@ class VariantLayerFunction(torch.autograd.Function):
         acc = d_a.new_zeros((10 * hid if ln else 0) + (3 * hid if peep is not None else 0))
         loops = torch.ops.lstmkit if kernel.usable_for(d_a) else variant_steps
         loops.variant_backward_loop(
-            d_out.contiguous(), dh_run, dc_run, d_a, d_z, d_hid, acc, res.pre, res.gates, res.cell, res.phic,
-            res.zn, res.s_hh, res.cn, res.s_c, c0, w_hh.contiguous(), w_hr, ln_hh_w, ln_c_w, ln_c_b, peep, h_mask,
-            kc, kh, cfg.act, cfg.ract, cfg.coupled, list(cfg.sched.batch_sizes), cfg.reverse,
-        )  # fmt: skip
+            d_out.contiguous(),
+            dh_run,
+            dc_run,
+            d_a,
+            d_z,
+            d_hid,
+            acc,
+            res.pre,
+            res.gates,
+            res.cell,
+            res.phic,
+            res.zn,
+            res.s_hh,
+            res.cn,
+            res.s_c,
+            c0,
+            w_hh.contiguous(),
+            w_hr,
+            ln_hh_w,
+            ln_c_w,
+            ln_c_b,
+            peep,
+            h_mask,
+            kc,
+            kh,
+            cfg.act,
+            cfg.ract,
+            cfg.coupled,
+            list(cfg.sched.batch_sizes),
+            cfg.reverse,
+        )
         need = ctx.needs_input_grad
         h_prev = shifted(res.out, h0, cfg.sched, cfg.reverse)  # (N, P)
         if h_mask is not None:
             h_prev = h_prev * _mask_rows(h_mask, cfg.sched)
         d_w_hh = kernel.matmul_tn(d_z, h_prev) if need[3] else None  # (4H, P)
-        d_w_hr = kernel.matmul_tn(d_hid, res.r) if (w_hr is not None and need[4]) else None  # (P, H)
+        d_w_hr = kernel.matmul_tn(d_hid, res.r) if (d_hid is not None and need[4]) else None  # (P, H)
         d_ln: list[Tensor | None] = (
             list(acc[: 10 * hid].split([4 * hid, 4 * hid, hid, hid])) if ln else [None] * 4
         )

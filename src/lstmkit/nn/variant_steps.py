@@ -61,6 +61,7 @@ def _normalize_backward(g: Tensor, xn: Tensor, inv_std: Tensor) -> Tensor:
     return inv_std.unsqueeze(1) * (g - g.mean(1, keepdim=True) - xn * (g * xn).mean(1, keepdim=True))
 
 
+# packed as the op schema in csrc/variant_loop.cpp (27 arguments, its order), hence the fmt: skip
 def variant_forward_loop(pre: Tensor, gates: Tensor, cell: Tensor, phic: Tensor, r: Tensor, out: Tensor,
                          zn: Tensor | None, s_hh: Tensor | None, cn: Tensor | None, s_c: Tensor | None,
                          h0: Tensor, c0: Tensor, w_hh_t: Tensor, w_hr_t: Tensor | None, ln_hh_w: Tensor | None,
@@ -78,6 +79,7 @@ def variant_forward_loop(pre: Tensor, gates: Tensor, cell: Tensor, phic: Tensor,
         z = torch.mm(hp if h_mask is None else hp * h_mask[:n], w_hh_t)  # (n, 4H)
         a = pre[rows]
         if zn is not None:
+            assert s_hh is not None and ln_hh_w is not None and ln_hh_b is not None  # come with zn
             _normalize(z, zn[rows], s_hh[rows])
             a.addcmul_(zn[rows], ln_hh_w).add_(ln_hh_b)
         else:
@@ -99,6 +101,7 @@ def variant_forward_loop(pre: Tensor, gates: Tensor, cell: Tensor, phic: Tensor,
         o.copy_(sig(a_o))
         cl = c
         if cn is not None:
+            assert s_c is not None and ln_c_w is not None and ln_c_b is not None  # come with cn
             _normalize(c, cn[rows], s_c[rows])
             cl = cn[rows] * ln_c_w + ln_c_b
         phic[rows] = phi(cl)
@@ -110,6 +113,7 @@ def variant_forward_loop(pre: Tensor, gates: Tensor, cell: Tensor, phic: Tensor,
             y_s[t].copy_(ht)
 
 
+# packed as the op schema in csrc/variant_loop.cpp (30 arguments, its order), hence the fmt: skip
 def variant_backward_loop(d_out: Tensor, dh_run: Tensor, dc_run: Tensor, d_a: Tensor, d_z: Tensor,
                           d_hid: Tensor | None, acc: Tensor, pre: Tensor, gates: Tensor, cell: Tensor,
                           phic: Tensor, zn: Tensor | None, s_hh: Tensor | None, cn: Tensor | None,
@@ -128,7 +132,10 @@ def variant_backward_loop(d_out: Tensor, dh_run: Tensor, dc_run: Tensor, d_a: Te
     # fac = [σ'(a_i), σ'(a_f), φ'(a_g), φ(cl) σ'(a_o)] (N, 4H), k = o φ'(cl) (N, H)
     i, f, g, o = gates.chunk(4, dim=1)
     a_i, a_f, a_g, a_o = pre.chunk(4, dim=1)
-    cl = cell if cn is None else cn * ln_c_w + ln_c_b
+    cl = cell
+    if cn is not None:
+        assert ln_c_w is not None and ln_c_b is not None  # come with cn
+        cl = cn * ln_c_w + ln_c_b
     fac = torch.cat([dsig(a_i, i), dsig(a_f, f), dphi(a_g, g), phic * dsig(a_o, o)], dim=1)
     k = o * dphi(cl, phic)
     d_cl_all = torch.empty_like(cell) if cn is not None else None  # (N, H) for dγ_c, dβ_c
@@ -139,6 +146,7 @@ def variant_backward_loop(d_out: Tensor, dh_run: Tensor, dc_run: Tensor, d_a: Te
         dht = dh if kh is None else dh - kh[rows] * dh  # (n, P) dh̃
         dr = dht
         if w_hr is not None:
+            assert d_hid is not None  # comes with w_hr
             d_hid[rows] = dht
             dr = torch.mm(dht, w_hr)  # (n, H)
         cp = prev_state(c_s, c0, sched, t, reverse)
@@ -148,6 +156,7 @@ def variant_backward_loop(d_out: Tensor, dh_run: Tensor, dc_run: Tensor, d_a: Te
         da_i, da_f, da_g, da_o = da.chunk(4, dim=1)
         torch.mul(dr, fac[rows, 3 * hid :], out=da_o)
         if cn is not None:
+            assert ln_c_w is not None and s_c is not None  # come with cn
             dc.add_(_normalize_backward(d_cl * ln_c_w, cn[rows], s_c[rows]))
         else:
             dc.add_(d_cl)
@@ -167,7 +176,8 @@ def variant_backward_loop(d_out: Tensor, dh_run: Tensor, dc_run: Tensor, d_a: Te
         da[:, : 3 * hid].mul_(fac[rows, : 3 * hid])
         if peep is not None:
             dc.addcmul_(da_i, peep[0]).addcmul_(da_f, peep[1])
-        if ln:
+        if zn is not None:
+            assert ln_hh_w is not None and s_hh is not None  # come with zn
             d_z[rows] = _normalize_backward(da * ln_hh_w, zn[rows], s_hh[rows])
         back = torch.mm(d_z[rows], w_hh)  # (n, P)
         if h_mask is not None:
@@ -176,9 +186,10 @@ def variant_backward_loop(d_out: Tensor, dh_run: Tensor, dc_run: Tensor, d_a: Te
             dh.copy_(back)
         else:
             dh.mul_(kh[rows]).add_(back)
-    if ln:
+    if acc_ln is not None:
+        assert zn is not None and cn is not None and d_cl_all is not None  # layer norm: both norms
         acc_ln += torch.cat([(d_a * zn).sum(0), d_a.sum(0), (d_cl_all * cn).sum(0), d_cl_all.sum(0)])
-    if peep is not None:
+    if acc_p is not None:
         c_prev = shifted(cell, c0, sched, reverse)  # (N, H)
         d_i, d_f, d_o = d_a[:, :hid], d_a[:, hid : 2 * hid], d_a[:, 3 * hid :]
         acc_p += torch.stack([(d_i * c_prev).sum(0), (d_f * c_prev).sum(0), (d_o * cell).sum(0)])

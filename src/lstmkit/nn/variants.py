@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
@@ -102,8 +102,17 @@ class Variants:
         return training and (self.recurrent_dropout > 0 or self.weight_drop > 0 or max(self.zoneout) > 0)
 
 
+class _LSTMModule(Protocol):
+    """What :func:`reset_lstm_parameters` reads of an LSTM layer or cell."""
+
+    hidden_size: int
+    variants: Variants
+
+    def parameters(self) -> Iterator[torch.nn.Parameter]: ...
+
+
 def reset_lstm_parameters(
-    module: torch.nn.Module, variant_init: dict[str, float | None], bias_ih: list[str]
+    module: _LSTMModule, variant_init: dict[str, float | None], bias_ih: list[str]
 ) -> None:
     """Initialise an LSTM layer or cell as torch does, then its variants.
 
@@ -125,8 +134,12 @@ def reset_lstm_parameters(
 
 
 def _probability(owner: str, name: str, value: Any, *, upper_open: bool = True) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and not math.isnan(value) \
-        and 0 <= value < 1  # fmt: skip
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and not math.isnan(value)
+        and 0 <= value < 1
+    )
     if not ok:
         raise ConfigError(f"{owner} {name} must be a number in [0, 1), got {value!r}")
     return float(value)
@@ -217,8 +230,9 @@ def zoneout_mask(like: Tensor, z: float) -> Tensor:
     return torch.bernoulli(torch.full_like(like, z))
 
 
-def zoneout_keeps(v: Variants, cell_like: Tensor, hidden_like: Tensor, *,
-                  training: bool) -> tuple[Tensor | None, Tensor | None]:  # fmt: skip
+def zoneout_keeps(
+    v: Variants, cell_like: Tensor, hidden_like: Tensor, *, training: bool
+) -> tuple[Tensor | None, Tensor | None]:
     """The zoneout keep masks ``d_c, d_h`` for all rows at once (the cell first), None where off.
 
     In training a fresh Bernoulli(z) per row and element; in eval z itself, the expectation.
@@ -236,8 +250,16 @@ def _zone(prev: Tensor, new: Tensor, keep: Tensor | None) -> Tensor:
     return new if keep is None else new + keep * (prev - new)
 
 
-def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, *, keep_c: Tensor | None,
-                 keep_h: Tensor | None) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:  # fmt: skip
+def variant_step(
+    a_x: Tensor,
+    h: Tensor,
+    c: Tensor,
+    p: StepParams,
+    v: Variants,
+    *,
+    keep_c: Tensor | None,
+    keep_h: Tensor | None,
+) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
     """One step with every variant (see the module docstring), recorded by autograd.
 
     Args:
@@ -283,8 +305,16 @@ def input_part(x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Te
     return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, LN_EPS)
 
 
-def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str, Tensor], *, batch: int,
-                out_size: int, training: bool) -> StepParams:  # fmt: skip
+def step_params(
+    v: Variants,
+    w_hh: Tensor,
+    w_hr: Tensor | None,
+    extra: dict[str, Tensor],
+    *,
+    batch: int,
+    out_size: int,
+    training: bool,
+) -> StepParams:
     """Collect a layer-direction's step tensors and draw this call's dropout masks."""
     w_hh, mask = draw(v, w_hh, batch, out_size, training=training)
     ln = (
@@ -295,8 +325,17 @@ def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str,
     return StepParams(w_hh, w_hr, ln, extra.get("peephole_weight"), mask)
 
 
-def variant_layer_steps(a_x: Tensor, h0: Tensor, c0: Tensor, p: StepParams, v: Variants, keep_c: Tensor | None,
-                        keep_h: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+def variant_layer_steps(
+    a_x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    p: StepParams,
+    v: Variants,
+    keep_c: Tensor | None,
+    keep_h: Tensor | None,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
     """The time loop of :func:`variant_layer` as autograd ops, :func:`variant_step` per step.
 
     The differentiable path of the variant layer (see :mod:`lstmkit.nn.autograd_loop`); masks
@@ -315,9 +354,20 @@ def variant_layer_steps(a_x: Tensor, h0: Tensor, c0: Tensor, p: StepParams, v: V
     return run_steps(a_x, h0, c0, sched, reverse, step)
 
 
-def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extra: dict[str, Tensor],
-                  v: Variants, *, has_bias: bool, sched: Schedule, reverse: bool, training: bool,
-                  record: bool = False) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:  # fmt: skip
+def variant_layer(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weights: list[Tensor],
+    extra: dict[str, Tensor],
+    v: Variants,
+    *,
+    has_bias: bool,
+    sched: Schedule,
+    reverse: bool,
+    training: bool,
+    record: bool = False,
+) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:
     """One layer-direction with variants over a packed sequence.
 
     Everything that is not recurrent runs once for all steps, under autograd (the input
@@ -340,10 +390,16 @@ def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extr
     w_hr = weights[-1] if len(weights) == (5 if has_bias else 3) else None
     a_x = input_part(x, w_ih, bias, extra, v)  # (N, 4H)
     p = step_params(v, w_hh, w_hr, extra, batch=sched.batch, out_size=h0.size(1), training=training)
-    keep_c, keep_h = zoneout_keeps(v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)),
-                                   training=training)  # fmt: skip
-    cfg = LoopConfig(sched, reverse, ACTIVATION_INDEX[v.activation], ACTIVATION_INDEX[v.recurrent_activation],
-                     v.coupled_gates)  # fmt: skip
+    keep_c, keep_h = zoneout_keeps(
+        v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)), training=training
+    )
+    cfg = LoopConfig(
+        sched,
+        reverse,
+        ACTIVATION_INDEX[v.activation],
+        ACTIVATION_INDEX[v.recurrent_activation],
+        v.coupled_gates,
+    )
     ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
     if record:
         res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
@@ -352,6 +408,7 @@ def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extr
         return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
     if use_autograd_path(sched):  # under torch.func, or an empty batch
         return (*variant_layer_steps(a_x, h0, c0, p, v, keep_c, keep_h, sched, reverse), None)
-    out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
-                                               p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
+    out, h_n, c_n = VariantLayerFunction.apply(
+        a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole, p.h_mask, keep_c, keep_h, cfg
+    )
     return out, h_n, c_n, None

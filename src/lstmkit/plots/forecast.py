@@ -32,7 +32,8 @@ def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]
         return steps
     try:
         if isinstance(times, pd.PeriodIndex):
-            future = times[-1] + np.arange(1, horizon + 1)
+            # Period + int array is an array of Periods; pandas-stubs has no such overload
+            future = times[-1] + np.arange(1, horizon + 1)  # type: ignore[operator]
             return (
                 times.to_timestamp().to_numpy(),
                 pd.PeriodIndex(future).to_timestamp().to_numpy(),

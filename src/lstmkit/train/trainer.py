@@ -163,6 +163,8 @@ def _check_data(train: Tensors, val: Tensors | None) -> None:
 class _Run:
     """The optimisation steps of one ``fit``: one epoch at a time, within the step and time budgets."""
 
+    best_state: dict[str, torch.Tensor] | None  # the best weights so far, copied to the CPU
+
     def __init__(self, model, net, loss_fn, optimizer, config: TrainerConfig, device):
         self.model, self.net, self.loss_fn, self.optimizer = model, net, loss_fn, optimizer
         self.config, self.device, self.steps, self.elapsed = config, device, 0, 0.0
