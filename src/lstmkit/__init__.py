@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
+from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError, NotFittedError
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,15 @@ _LAZY = {
     "TextClassifier": "lstmkit.models.text_classifier",
 }
 
-__all__ = ["CheckpointError", "ConfigError", "DataError", "LstmkitError", "__version__", *_LAZY]
+__all__ = [
+    "CheckpointError",
+    "ConfigError",
+    "DataError",
+    "LstmkitError",
+    "NotFittedError",
+    "__version__",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

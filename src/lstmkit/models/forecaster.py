@@ -23,7 +23,8 @@ from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.tabular import SeriesData, choose_season, impute, load_series
 from lstmkit.data.windows import gather_windows, window_starts
-from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.errors import DataError
+from lstmkit.models.base import Job
 from lstmkit.models.forecast_combination import (
     classical_members,
     combine,
@@ -45,7 +46,7 @@ MIN_POINTS = (
 # ----------------------------------------------------------------------------- the model
 
 
-class LSTMForecaster:
+class LSTMForecaster(Job):
     """Forecast the ``horizon`` steps after the end of each series with an LSTM ensemble.
 
     Example::
@@ -60,6 +61,8 @@ class LSTMForecaster:
         **settings: dotted or plain setting names, e.g. ``quantiles=(0.1, 0.5, 0.9)``,
             ``epochs=20``, ``seed=1``, ``"data.season": 12``.
     """
+
+    task, written_by, what = "forecast", "'lstmkit train' or 'forecast'", "forecaster"
 
     def __init__(self, horizon: int = 12, *, config: ForecastConfig | None = None, **settings: Any):
         flags = {qualify(k): v for k, v in settings.items()}
@@ -450,32 +453,12 @@ class LSTMForecaster:
     def to_config_dict(self) -> dict[str, Any]:
         return {"settings": config_to_dict(self.config), "fitted": self.state}
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder (``model.safetensors`` + ``config.json``) atomically."""
-        from lstmkit.io import save_model_dir
-
-        net = self._require_fitted()
-        return save_model_dir(
-            path, task="forecast", config=self.to_config_dict(), tensors=dict(net.state_dict())
-        )
-
     @classmethod
-    def load(cls, path: str | Path) -> LSTMForecaster:
-        """Rebuild a forecaster from a folder written by :meth:`save` (no code is run from the files)."""
-        from lstmkit.io import load_model_dir
-
-        config, tensors = load_model_dir(path, task="forecast")
-        try:
-            cfg = config_from_dict(ForecastConfig, config["settings"])
-            model = cls(cfg.model.horizon, config=cfg)
-            model.state = dict(config["fitted"])
-            model.net = model._build_net()
-            model.net.load_state_dict(tensors)
-        except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
-            raise CheckpointError(
-                f"model folder {path} has an invalid config.json or weights ({exc}); train the model again"
-            ) from None
-        model.net.eval()
+    def _from_config_dict(cls, config: dict[str, Any]) -> LSTMForecaster:
+        cfg = config_from_dict(ForecastConfig, config["settings"])
+        model = cls(cfg.model.horizon, config=cfg)
+        model.state = dict(config["fitted"])
+        model.net = model._build_net()
         return model
 
     def to_onnx(self, path: str | Path) -> Path:
@@ -485,11 +468,6 @@ class LSTMForecaster:
         return export_forecaster(self, path)
 
     # ---- checks
-
-    def _require_fitted(self) -> ForecastNet:
-        if self.net is None:
-            raise DataError("this forecaster is not fitted yet; call fit() first or load() a saved one")
-        return self.net
 
     def _check_compatible(self, data: SeriesData) -> None:
         cols = self.state.get("columns", {})

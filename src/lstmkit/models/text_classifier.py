@@ -23,7 +23,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.sequences import natural_order
 from lstmkit.data.text import Tokenizer
-from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
+from lstmkit.errors import ConfigError, DataError
+from lstmkit.models.base import Job
 from lstmkit.nn import LSTM
 from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
@@ -138,7 +139,7 @@ def _loss(model: TextClassifierNet, batch: tuple[torch.Tensor, ...]) -> torch.Te
 # ----------------------------------------------------------------------------- the estimator
 
 
-class TextClassifier:
+class TextClassifier(Job):
     """Classify texts with an LSTM over word or character tokens; sklearn-shaped.
 
     >>> clf = TextClassifier().fit(texts, labels)
@@ -150,6 +151,8 @@ class TextClassifier:
         config: settings (default :class:`TextClassifyConfig`).
         progress: show a progress bar while training.
     """
+
+    task, written_by, what = TASK, "'lstmkit text classify train'", "text classifier"
 
     def __init__(self, config: TextClassifyConfig | None = None, *, progress: bool = False):
         self.config = config or TextClassifyConfig()
@@ -217,13 +220,6 @@ class TextClassifier:
             self.validation_ = self.evaluate([texts[i] for i in val_idx], [labels[i] for i in val_idx])
         return self
 
-    def _require_fitted(self) -> TextClassifierNet:
-        if self.network_ is None or self.tokenizer_ is None:
-            raise LstmkitError(
-                "this TextClassifier is not fitted yet; call fit() or TextClassifier.load() first"
-            )
-        return self.network_
-
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
@@ -259,56 +255,26 @@ class TextClassifier:
             )
         return classification_metrics(labels, list(self.predict(texts)), classes=self.classes_)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder: ``model.safetensors`` and ``config.json`` (classes, vocabulary)."""
-        from lstmkit.io import save_model_dir
-
-        net = self._require_fitted()
+    def to_config_dict(self) -> dict[str, Any]:
+        """The classes in score order, the tokenizer's vocabulary and the settings."""
         tok = self.tokenizer_
-        config = {
+        return {
             "classes": self.classes_,
             "tokenizer": {"mode": tok.mode, "lowercase": tok.lowercase, "tokens": list(tok.tokens)},
             "settings": config_to_dict(self.config),
         }
-        return save_model_dir(path, task=TASK, config=config, tensors=dict(net.state_dict()))
 
     @classmethod
-    def load(cls, path: str | Path) -> TextClassifier:
-        """Read a folder written by :meth:`save`.
-
-        Raises:
-            CheckpointError: not a text-classifier folder, or weights that do not fit its config.
-        """
-        from lstmkit.io import load_model_dir
-
-        if not Path(path).exists():
-            raise CheckpointError(
-                f"model folder {path} not found; pass the folder written by 'lstmkit text classify train'"
-            )
-        meta, tensors = load_model_dir(path, task=TASK)
-        try:
-            config = config_from_dict(TextClassifyConfig, meta.get("settings", {}))
-            classes = [str(c) for c in meta["classes"]]
-            tok = meta["tokenizer"]
-            tokenizer = Tokenizer(
-                mode=str(tok["mode"]),
-                tokens=tuple(str(t) for t in tok["tokens"]),
-                lowercase=bool(tok["lowercase"]),
-            )
-        except (KeyError, TypeError, ValueError, LstmkitError) as exc:
-            raise CheckpointError(
-                f"{path}: config.json is not a valid text classifier config ({exc}); train the model again"
-            ) from None
-        net = TextClassifierNet(len(tokenizer), len(classes), config.model)
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(
-                f"{path}: the weights do not match config.json ({first}); train the model again"
-            ) from None
-        model = cls(config)
-        model.classes_, model.tokenizer_, model.network_ = classes, tokenizer, net.eval()
+    def _from_config_dict(cls, meta: dict[str, Any]) -> TextClassifier:
+        model = cls(config_from_dict(TextClassifyConfig, meta.get("settings", {})))
+        model.classes_ = [str(c) for c in meta["classes"]]
+        tok = meta["tokenizer"]
+        model.tokenizer_ = Tokenizer(
+            mode=str(tok["mode"]),
+            tokens=tuple(str(t) for t in tok["tokens"]),
+            lowercase=bool(tok["lowercase"]),
+        )
+        model.network_ = TextClassifierNet(len(model.tokenizer_), len(model.classes_), model.config.model)
         return model
 
 
