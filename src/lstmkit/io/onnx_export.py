@@ -197,27 +197,3 @@ def export_classifier(model: Any, path: str | Path) -> Path:
         outputs=["scores"],
         dynamic={"sequences": {0: "batch", 1: "time"}, "scores": {0: "batch"}},
     )
-
-
-def export_model_dir(model_dir: str | Path, path: str | Path) -> Path:
-    """Export the model in ``model_dir`` (a forecaster or a sequence classifier) to ``path``.
-
-    Raises:
-        CheckpointError: the folder is missing or damaged.
-        ConfigError: a task or layer the ONNX export does not cover.
-    """
-    from lstmkit.io.model_dir import load_model_dir
-
-    config, _ = load_model_dir(model_dir)
-    task = config.get("task")
-    if task == "forecast":
-        from lstmkit.models.forecaster import LSTMForecaster
-
-        return LSTMForecaster.load(model_dir).to_onnx(path)
-    if task == "classify":
-        from lstmkit.models.classifier import LSTMClassifier
-
-        return LSTMClassifier.load(model_dir).to_onnx(path)
-    raise ConfigError(
-        f"ONNX export covers forecasters and sequence classifiers; {model_dir} holds a {task!r} model"
-    )
