@@ -24,7 +24,6 @@ import copy
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -128,29 +127,32 @@ class ForecastGraph(nn.Module):
         return out[..., 0], out[..., 1:]
 
 
-def export_forecaster(model: Any, path: str | Path) -> Path:
-    """Write a fitted :class:`~lstmkit.models.forecaster.LSTMForecaster` as ONNX (see module docs)."""
-    net = model._require_fitted()
-    scales = model.state["scales"]
-    n_cov = int(model.state["n_covariates"])
-    several = len(scales) > 1
-    combination = model.state.get("combination")
-    graph = ForecastGraph(
-        net,
-        scale=None if several else float(next(iter(scales.values()))),
-        covariates=n_cov > 0,
-        combined=bool(combination),
-    )
+def export_forecast_net(
+    net: nn.Module, path: str | Path, *, scale: float | None, n_covariates: int, n_references: int
+) -> Path:
+    """Write a fitted forecast network (:class:`~lstmkit.networks.forecast_net.ForecastNet`: it has
+    ``window``, ``horizon``, ``quantiles`` and ``calendar``) as ONNX (see the module docs).
+
+    Args:
+        net: the network.
+        path: the ``.onnx`` file.
+        scale: the one series' scale, built into the graph; ``None`` for a model of several series
+            (the graph then takes ``scale``).
+        n_covariates: C, the covariate columns (the graph takes ``covariates`` when > 0).
+        n_references: K, the classical members combined with the network (the graph takes
+            ``references`` and ``weights`` when > 0).
+    """
+    graph = ForecastGraph(net, scale=scale, covariates=n_covariates > 0, combined=n_references > 0)
     W = net.window
     args: tuple[torch.Tensor, ...] = (
         torch.rand(2, W + 1, 1) + 1.0,
     )  # positive: a log-transform model needs it
     inputs, dynamic = ["history"], {"history": {0: "batch", 1: "time"}}
-    if n_cov:
-        args += (torch.zeros(2, W + 1, n_cov),)
+    if n_covariates:
+        args += (torch.zeros(2, W + 1, n_covariates),)
         inputs.append("covariates")
         dynamic["covariates"] = {0: "batch", 1: "time"}
-    if several:
+    if scale is None:
         args += (torch.ones(2, 1),)
         inputs.append("scale")
         dynamic["scale"] = {0: "batch"}
@@ -158,8 +160,8 @@ def export_forecaster(model: Any, path: str | Path) -> Path:
         args += (torch.tensor([0, 5]),)
         inputs.append("phase")
         dynamic["phase"] = {0: "batch"}
-    if combination:
-        K = len(combination["members"]) - 1
+    if n_references:
+        K = n_references
         args += (torch.ones(2, K, net.horizon, 1 + len(net.quantiles)), torch.full((2, 1 + K), 1.0 / (1 + K)))
         inputs += ["references", "weights"]
         dynamic["references"], dynamic["weights"] = {0: "batch"}, {0: "batch"}
@@ -184,10 +186,10 @@ class ClassifyGraph(nn.Module):
         return torch.softmax(self.net(sequences, lengths), dim=-1)  # (B, K)
 
 
-def export_classifier(model: Any, path: str | Path) -> Path:
-    """Write a fitted :class:`~lstmkit.models.classifier.LSTMClassifier` as ONNX (see module docs)."""
-    net = model._require_fitted()
-    example = torch.randn(3, 6, model.n_features_)
+def export_classify_net(net: nn.Module, path: str | Path, *, n_features: int) -> Path:
+    """Write a fitted sequence classification network (it takes ``(x, lengths)``, returns scores) as ONNX
+    (see the module docs); ``n_features`` is F, the features per step."""
+    example = torch.randn(3, 6, n_features)
     example[1, 4:] = float("nan")  # a shorter sequence, so the traced graph carries lengths
     return _export(
         ClassifyGraph(net),

@@ -348,9 +348,9 @@ class LSTMClassifier(Job):
 
     def to_onnx(self, path: str | Path) -> Path:
         """Export to ONNX: ``sequences`` (B, T, F), NaN-padded at the end -> ``scores`` (B, K) probabilities."""
-        from lstmkit.io.onnx_export import export_classifier
+        from lstmkit.io.onnx_export import export_classify_net
 
-        return export_classifier(self, path)
+        return export_classify_net(self._require_fitted(), path, n_features=self.n_features_)
 
     # -- files
 

@@ -463,9 +463,46 @@ class LSTMForecaster(Job):
 
     def to_onnx(self, path: str | Path) -> Path:
         """Export to ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H) [+ ``quantiles``]."""
-        from lstmkit.io.onnx_export import export_forecaster
+        from lstmkit.io.onnx_export import export_forecast_net
 
-        return export_forecaster(self, path)
+        scales, combination = self.state["scales"], self.state.get("combination")
+        return export_forecast_net(
+            self._require_fitted(),
+            path,
+            scale=None if len(scales) > 1 else float(next(iter(scales.values()))),
+            n_covariates=int(self.state["n_covariates"]),
+            n_references=len(combination["members"]) - 1 if combination else 0,
+        )
+
+    # ---- fitted values (what lstmkit.evaluate.backtest reads: its Forecaster protocol)
+
+    @property
+    def horizon(self) -> int:
+        return self.config.model.horizon
+
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        return tuple(self.config.model.quantiles)
+
+    @property
+    def season(self) -> int:
+        """The season length chosen in fit."""
+        return self.state["season"]
+
+    @property
+    def window(self) -> int:
+        """The points of history the network reads (its longest lookback)."""
+        return self._require_fitted().window
+
+    @property
+    def combination(self) -> dict[str, Any] | None:
+        """The members combined with the network and their weights per series; None without combination."""
+        return self.state.get("combination")
+
+    @property
+    def train_lengths(self) -> dict[str, int]:
+        """Each series' length in fit, by id (as text)."""
+        return self.state.get("train_lengths", {})
 
     # ---- checks
 
