@@ -104,3 +104,20 @@ def test_the_scan_catches_what_it_forbids(tmp_path):
     names = [name for node in ast.walk(tree) for name in _imported(node, path)]
     assert "lstmkit.models.forecaster" in names and "lstmkit.cli" in names
     assert sorted(_private_reads(tree)) == ["line 4: model._require_fitted", "line 5: model._state"]
+
+
+NETWORKS = sorted((SRC / "networks").glob("*.py"))
+LAYER = ("lstmkit.nn", "lstmkit.networks", "lstmkit.errors")
+
+
+@pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.name)
+def test_networks_need_only_the_layer(path):
+    """A network is an nn.Module on lstmkit.nn and torch: no data reading, training, files or jobs."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = [
+        f"line {node.lineno}: {name}"
+        for node in ast.walk(tree)
+        for name in _imported(node, path)
+        if name.startswith("lstmkit") and not any(name == top or name.startswith(top + ".") for top in LAYER)
+    ]
+    assert not bad, f"networks/{path.name} imports more than the layer: {bad}"

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY = {
-    "LSTMModel": "lstmkit.models.classic",
+    "LSTMModel": "lstmkit.networks.classic",
     "LSTMForecaster": "lstmkit.models.forecaster",
     "LSTMClassifier": "lstmkit.models.classifier",
     "LanguageModel": "lstmkit.models.language_model",

@@ -401,7 +401,7 @@ def explain_classifier(
 
     from lstmkit.data.sequences import pad_sequences
     from lstmkit.models.classifier import _as_data
-    from lstmkit.models.hybrid import HybridNet, scale_series
+    from lstmkit.networks.hybrid_net import HybridNet, scale_series
 
     net = clf.network
     data = clf._match_features(_as_data(data))

@@ -11,8 +11,8 @@ from lstmkit.data.tabular import impute, load_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import metrics
 from lstmkit.evaluate.backtest import holdout, truncate
-from lstmkit.models.forecast_net import ForecastNet
 from lstmkit.models.forecaster import LSTMForecaster
+from lstmkit.networks.forecast_net import ForecastNet
 
 FAST = {"epochs": 25, "ensemble": 2, "hidden_size": 8, "patience": 25}
 

@@ -3,7 +3,7 @@
 The default (``method = "hybrid"``, :mod:`lstmkit.models.hybrid`) fits a closed-form ridge
 classifier on MiniRocket random-convolution features beside the features of a briefly trained
 LSTM: seconds to train, MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network
-(:mod:`lstmkit.models.lstm_fcn`) end to end, in minutes: it holds out a stratified validation split
+(:mod:`lstmkit.networks.lstm_fcn`) end to end, in minutes: it holds out a stratified validation split
 for early stopping, weights classes against imbalance and augments batches (jitter, scaling,
 cropping); model folders written before the hybrid existed load as LSTM-FCN. Either way the
 per-channel scaling fitted on the training data lives inside the network, so a saved model takes
@@ -29,9 +29,10 @@ from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
 from lstmkit.errors import DataError
 from lstmkit.models.base import Job
-from lstmkit.models.hybrid import HybridConfig, HybridNet, fit_hybrid
-from lstmkit.models.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
+from lstmkit.models.hybrid import HybridConfig, fit_hybrid
 from lstmkit.models.sampling import augment_batch, stratified_split
+from lstmkit.networks.hybrid_net import HybridNet
+from lstmkit.networks.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
 from lstmkit.train import History, TrainerConfig, fit, resolve_device, set_seed
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 It reads one or several series (:mod:`lstmkit.data.tabular`), fits the preprocessing on the
 training data only (log transform chosen automatically, per-series scale, covariate
-standardisation), trains the :class:`~lstmkit.models.forecast_net.ForecastNet` ensemble with
+standardisation), trains the :class:`~lstmkit.networks.forecast_net.ForecastNet` ensemble with
 lstmkit's trainer on windows gathered from views, and forecasts the ``horizon`` steps after the
 end of each series (direct multi-output: all steps at once). The model folder holds everything
 needed to rebuild it: weights in safetensors, the settings and fitted preprocessing in JSON.
@@ -32,8 +32,8 @@ from lstmkit.models.forecast_combination import (
     validation_weights,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, check_config, qualify
-from lstmkit.models.forecast_net import ForecastNet, member_loss
 from lstmkit.models.forecast_training import EpochWindows, MembersOnly, few_threads
+from lstmkit.networks.forecast_net import ForecastNet, member_loss
 from lstmkit.train import History, fit, set_seed
 
 log = logging.getLogger(__name__)

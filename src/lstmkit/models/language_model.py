@@ -1,7 +1,7 @@
 """The character-level language model job: configuration and the sklearn-shaped
 :class:`LanguageModel` (fit, score, sample, save, load).
 
-The network and its truncated-BPTT training live in :mod:`lstmkit.models.char_lstm`; scoring
+The network and its truncated-BPTT training live in :mod:`lstmkit.networks.char_lstm`; scoring
 (bits per character, dynamic evaluation) and sampling in :mod:`lstmkit.models.text_scoring`.
 """
 
@@ -20,8 +20,8 @@ from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.text import CharVocab
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.models.base import Job
-from lstmkit.models.char_lstm import CharLanguageModel, TBPTTLoss, tbptt_layout
 from lstmkit.models.text_scoring import ADAPT_CHUNK_LEN, TextScore, eval_streams, sample, score_text
+from lstmkit.networks.char_lstm import CharLanguageModel, TBPTTLoss, tbptt_layout
 from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 
