@@ -76,3 +76,16 @@ def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
         CheckpointError, match=r": the weights do not match config\.json \(.*\); train the model again$"
     ):
         LSTMClassifier.load(folder)
+
+
+def test_a_job_without_onnx_export_says_so(tmp_path):
+    from lstmkit.errors import ConfigError
+
+    model = LanguageModel.load(FIXTURES / "text" / "model")
+    with pytest.raises(ConfigError) as info:
+        model.to_onnx(tmp_path / "m.onnx")
+    assert str(info.value) == (
+        "ONNX export covers forecasters and sequence classifiers, not a text model; "
+        "use save() for a model folder lstmkit loads"
+    )
+    assert not (tmp_path / "m.onnx").exists()

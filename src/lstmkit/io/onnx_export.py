@@ -24,6 +24,7 @@ import copy
 import logging
 import warnings
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -93,6 +94,22 @@ def _export(
     return path
 
 
+class ForecastNetwork(Protocol):
+    """What the export reads of a forecast network (:class:`~lstmkit.networks.forecast_net.ForecastNet`):
+    ``net(x (B, W), scale (B, 1), covariates (B, W, C) | None, phase (B,) | None)`` -> ``(B, H, 1 + Q)``."""
+
+    horizon: int  # H
+    quantiles: tuple[float, ...]  # Q of them
+    calendar: bool  # reads each forecast's phase in the season
+
+    @property
+    def window(self) -> int: ...  # W, the history points read
+
+    def __call__(
+        self, x: torch.Tensor, scale: torch.Tensor, cov: torch.Tensor | None, phase: torch.Tensor | None
+    ) -> torch.Tensor: ...
+
+
 class ForecastGraph(nn.Module):
     """A forecaster's net with the window cut and the scale inside: history in data units in, forecast out.
 
@@ -103,22 +120,25 @@ class ForecastGraph(nn.Module):
     config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K).
     """
 
-    def __init__(self, net: nn.Module, *, scale: float | None, covariates: bool, combined: bool = False):
+    def __init__(
+        self, net: ForecastNetwork, *, scale: float | None, covariates: bool, combined: bool = False
+    ):
         super().__init__()
+        self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
 
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         W = self.net.window
         x = history[:, -W:, 0]  # (B, W)
-        extra = list(extra)
-        cov = extra.pop(0)[:, -W:, :] if self.has_covariates else None  # (B, W, C)
+        rest = list(extra)
+        cov = rest.pop(0)[:, -W:, :] if self.has_covariates else None  # (B, W, C)
         scale = (
-            extra.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)
+            rest.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)
         )  # (B, 1)
-        phase = extra.pop(0) if self.net.calendar else None  # (B,)
+        phase = rest.pop(0) if self.net.calendar else None  # (B,)
         out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
         if self.combined:  # the network and the classical members' forecasts, weighted per series
-            references, weights = extra  # (B, K, H, 1 + Q), (B, 1 + K)
+            references, weights = rest  # (B, K, H, 1 + Q), (B, 1 + K)
             out = weights[:, :1, None] * out + (weights[:, 1:, None, None] * references).sum(dim=1)
             if out.shape[-1] > 2:
                 out = torch.cat([out[..., :1], out[..., 1:].sort(dim=-1).values], dim=-1)
@@ -128,10 +148,9 @@ class ForecastGraph(nn.Module):
 
 
 def export_forecast_net(
-    net: nn.Module, path: str | Path, *, scale: float | None, n_covariates: int, n_references: int
+    net: ForecastNetwork, path: str | Path, *, scale: float | None, n_covariates: int, n_references: int
 ) -> Path:
-    """Write a fitted forecast network (:class:`~lstmkit.networks.forecast_net.ForecastNet`: it has
-    ``window``, ``horizon``, ``quantiles`` and ``calendar``) as ONNX (see the module docs).
+    """Write a fitted forecast network as ONNX (see the module docs).
 
     Args:
         net: the network.

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, TypeVar
 
 from torch import nn
 
-from lstmkit.errors import CheckpointError, LstmkitError, NotFittedError
+from lstmkit.errors import CheckpointError, ConfigError, LstmkitError, NotFittedError
 from lstmkit.io.model_dir import load_model_dir, save_model_dir
 from lstmkit.train import History
 
@@ -81,6 +81,17 @@ class Job:
     @history.setter
     def history(self, value: History | None) -> None:
         self.history_ = value
+
+    def to_onnx(self, path: str | Path) -> Path:
+        """Export to ONNX; the forecaster and the sequence classifier override this.
+
+        Raises:
+            ConfigError: always, here: this job has no ONNX export.
+        """
+        raise ConfigError(
+            f"ONNX export covers forecasters and sequence classifiers, not a {self.what}; "
+            "use save() for a model folder lstmkit loads"
+        )
 
     # ---- the model folder
 

@@ -69,9 +69,9 @@ class LSTMForecaster(Job):
         flags["model.horizon"] = horizon
         self.config = resolve_config(config or ForecastConfig(), flags=flags)
         check_config(self.config)
-        self.net: ForecastNet | None = None
+        self.network_: ForecastNet | None = None  # also self.net (Job)
         self.state: dict[str, Any] = {}
-        self.history: History | None = None
+        self.history_: History | None = None  # also self.history (Job)
         self.data_: SeriesData | None = None
 
     # ---- fitting
