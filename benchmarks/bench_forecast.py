@@ -63,7 +63,7 @@ def throughput(*, n: int = 20000, epochs: int = 3, batch: int = 32) -> tuple[flo
     import torch
 
     from lstmkit.data.windows import gather_windows, window_starts
-    from lstmkit.models.forecast_net import ForecastNet, member_loss
+    from lstmkit.networks.forecast_net import ForecastNet, member_loss
     from lstmkit.train import TrainerConfig, fit, set_seed
 
     torch.set_num_threads(1)

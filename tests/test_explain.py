@@ -151,7 +151,7 @@ def classifier():
 
 
 def test_the_default_hybrid_classifier_shows_its_lstm_on_the_pooled_series():
-    from lstmkit.models.hybrid import scale_series
+    from lstmkit.networks.hybrid_net import scale_series
 
     torch.manual_seed(0)
     cfg = resolve_config(

@@ -11,20 +11,28 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
+from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError, NotFittedError
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY = {
-    "LSTMModel": "lstmkit.models.classic",
+    "LSTMModel": "lstmkit.networks.classic",
     "LSTMForecaster": "lstmkit.models.forecaster",
     "LSTMClassifier": "lstmkit.models.classifier",
     "LanguageModel": "lstmkit.models.language_model",
     "TextClassifier": "lstmkit.models.text_classifier",
 }
 
-__all__ = ["CheckpointError", "ConfigError", "DataError", "LstmkitError", "__version__", *_LAZY]
+__all__ = [
+    "CheckpointError",
+    "ConfigError",
+    "DataError",
+    "LstmkitError",
+    "NotFittedError",
+    "__version__",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,3 +27,11 @@ class ConfigTypeError(ConfigError, TypeError):
 
 class CheckpointError(LstmkitError):
     """A model folder or training checkpoint is missing, damaged, unsafe or of an unknown format."""
+
+
+class NotFittedError(DataError):
+    """A model used before ``fit()`` or ``load()``.
+
+    A :class:`DataError`, since the forecaster always raised one there (and code catching
+    ``LstmkitError`` catches it as before for the other jobs).
+    """

@@ -346,7 +346,7 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
     Raises:
         DataError: an unknown series, or a series shorter than the model's window.
     """
-    net = model._require_fitted()
+    net = model.network
     if data is None:
         if model.data_ is None:
             raise DataError(
@@ -401,9 +401,9 @@ def explain_classifier(
 
     from lstmkit.data.sequences import pad_sequences
     from lstmkit.models.classifier import _as_data
-    from lstmkit.models.hybrid import HybridNet, scale_series
+    from lstmkit.networks.hybrid_net import HybridNet, scale_series
 
-    net = clf._require_fitted()
+    net = clf.network
     data = clf._match_features(_as_data(data))
     clf._check_features(data, expected=clf.n_features_)
     if label is not None:
@@ -475,7 +475,7 @@ def explain_language_model(lm: Any, text: str, *, max_chars: int = 100) -> Expla
     Raises:
         DataError: fewer than two characters.
     """
-    net = lm._require_fitted()
+    net = lm.network
     snippet = text[:max_chars]
     if len(snippet) < 2:
         raise DataError(

@@ -11,7 +11,7 @@ from lstmkit.data.sequences import SequenceData
 from lstmkit.errors import CheckpointError, DataError
 from lstmkit.evaluate.classification import classification_metrics
 from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier, augment_batch, stratified_split
-from lstmkit.models.lstm_fcn import ClassifierModelConfig, MaskedBatchNorm1d, SequenceClassifierNet
+from lstmkit.networks.lstm_fcn import ClassifierModelConfig, MaskedBatchNorm1d, SequenceClassifierNet
 
 TINY = ["method=lstm-fcn", "model.hidden_size=8", "model.conv_channels=8,16,8", "trainer.batch_size=16"]
 

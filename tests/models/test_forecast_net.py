@@ -6,7 +6,7 @@ import torch
 
 from lstmkit.evaluate.references import Reference
 from lstmkit.models.forecast_combination import combine, error_weights, validation_weights
-from lstmkit.models.forecast_net import ForecastNet
+from lstmkit.networks.forecast_net import ForecastNet
 
 
 @pytest.mark.parametrize("season, horizon, drift", [(4, 6, 0.5), (1, 3, 1.0), (12, 12, 0.0)])

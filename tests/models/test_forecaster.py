@@ -12,8 +12,8 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import metrics
 from lstmkit.evaluate.backtest import holdout, truncate
 from lstmkit.models.forecast_combination import error_weights
-from lstmkit.models.forecast_net import ForecastNet
 from lstmkit.models.forecaster import LSTMForecaster
+from lstmkit.networks.forecast_net import ForecastNet
 
 FAST = {"epochs": 25, "ensemble": 2, "hidden_size": 8, "patience": 25}
 

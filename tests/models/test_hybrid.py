@@ -10,9 +10,9 @@ from lstmkit.config import resolve_config
 from lstmkit.data.sequences import SequenceData, pad_sequences
 from lstmkit.errors import ConfigError
 from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
-from lstmkit.models.hybrid import HybridNet
-from lstmkit.models.lstm_fcn import ClassifierModelConfig
-from lstmkit.models.minirocket import fit_minirocket
+from lstmkit.networks.hybrid_net import HybridNet
+from lstmkit.networks.lstm_fcn import ClassifierModelConfig
+from lstmkit.networks.minirocket import fit_minirocket
 
 TINY = ["model.hidden_size=8", "hybrid.rocket_features=840", "trainer.epochs=15"]
 

@@ -9,9 +9,9 @@ import torch.nn.functional as F
 
 from lstmkit.config import resolve_config
 from lstmkit.errors import CheckpointError, ConfigError, DataError
-from lstmkit.models.char_lstm import IGNORE, CharLanguageModel, TBPTTLoss, tbptt_layout
 from lstmkit.models.language_model import LanguageModel, TextConfig
 from lstmkit.models.text_scoring import score_text
+from lstmkit.networks.char_lstm import IGNORE, CharLanguageModel, TBPTTLoss, tbptt_layout
 
 TINY = [
     "model.hidden_size=16",

@@ -9,13 +9,8 @@ import torch
 
 from lstmkit.config import resolve_config
 from lstmkit.errors import CheckpointError, DataError
-from lstmkit.models.text_classifier import (
-    TextClassifier,
-    TextClassifierModelConfig,
-    TextClassifierNet,
-    TextClassifyConfig,
-    pad_ids,
-)
+from lstmkit.models.text_classifier import TextClassifier, TextClassifyConfig, pad_ids
+from lstmkit.networks.text_net import TextClassifierModelConfig, TextClassifierNet
 
 FAST = [
     "model.hidden_size=16",

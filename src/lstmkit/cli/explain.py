@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from lstmkit.cli.common import non_negative_int, positive_int
@@ -23,20 +24,19 @@ minus baseline, written to attributions.csv). A classifier explains one case (--
 or the mean over a class (--class). A language model explains the first --chars characters of
 a text file. DIR receives gates.png and gates.csv (layer, direction, step, unit, gate, value)."""
 
-SUPPORTED = ("forecast", "classify", "text")
 
+def _accept(args: argparse.Namespace) -> Callable[[object], None]:
+    """A check of the folder's task, and of the flags against it, run before the model is built."""
 
-def _task(model_dir: str) -> str:
-    from lstmkit.io import load_model_dir
+    def check(task: object) -> None:
+        if task not in SUPPORTED:
+            raise DataError(
+                f"model folder {args.model} holds a {task!r} model; explain works on forecast, classify and text "
+                "(language model) folders"
+            )
+        _check_flags(args, str(task))
 
-    config, _ = load_model_dir(model_dir)
-    task = config.get("task")
-    if task not in SUPPORTED:
-        raise DataError(
-            f"model folder {model_dir} holds a {task!r} model; explain works on forecast, classify and text "
-            "(language model) folders"
-        )
-    return task
+    return check
 
 
 def _check_flags(args: argparse.Namespace, task: str) -> None:
@@ -52,33 +52,42 @@ def _check_flags(args: argparse.Namespace, task: str) -> None:
         raise DataError("--case and --class both given; pass one case, or a class to average over")
 
 
+def _explain_forecaster(model, args: argparse.Namespace):
+    return model.explain(args.data, series=args.series)
+
+
+def _explain_classifier(model, args: argparse.Namespace):
+    from lstmkit.data.sequences import read_sequences
+
+    data = read_sequences(
+        args.data,
+        id_col=args.id_col or "id",
+        label_col=args.label_col or "label",
+        time_col=args.time_col,
+        require_labels=args.label is not None,
+        split="test",
+    )
+    return model.explain(data, case=args.case, label=args.label)
+
+
+def _explain_language_model(model, args: argparse.Namespace):
+    from lstmkit.data.text import read_text
+
+    chars = args.chars or 100
+    return model.explain(read_text(args.data, max_chars=chars), max_chars=chars)
+
+
+# task -> how DATA is read for that kind of model and explained
+EXPLAIN = {"forecast": _explain_forecaster, "classify": _explain_classifier, "text": _explain_language_model}
+SUPPORTED = tuple(EXPLAIN)
+
+
 def build_explanation(args: argparse.Namespace):
     """Load the model in ``args.model``, read DATA as that model reads it, and explain it."""
-    task = _task(args.model)
-    _check_flags(args, task)
-    if task == "forecast":
-        from lstmkit.models.forecaster import LSTMForecaster
+    from lstmkit.models.registry import load_model
 
-        return LSTMForecaster.load(args.model).explain(args.data, series=args.series)
-    if task == "classify":
-        from lstmkit.data.sequences import read_sequences
-        from lstmkit.models.classifier import LSTMClassifier
-
-        clf = LSTMClassifier.load(args.model)
-        data = read_sequences(
-            args.data,
-            id_col=args.id_col or "id",
-            label_col=args.label_col or "label",
-            time_col=args.time_col,
-            require_labels=args.label is not None,
-            split="test",
-        )
-        return clf.explain(data, case=args.case, label=args.label)
-    from lstmkit.data.text import read_text
-    from lstmkit.models.language_model import LanguageModel
-
-    lm = LanguageModel.load(args.model)
-    return lm.explain(read_text(args.data, max_chars=args.chars or 100), max_chars=args.chars or 100)
+    model = load_model(args.model, accept=_accept(args))
+    return EXPLAIN[model.task](model, args)
 
 
 def run(args: argparse.Namespace) -> int:

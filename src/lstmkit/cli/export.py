@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lstmkit.errors import ConfigError
+
 EXAMPLE = """\
 example:
   lstmkit forecast airpassengers --horizon 12 --output runs/air
@@ -17,10 +19,23 @@ end with NaN, and returns 'scores' (batch, classes), probabilities in the order 
 "classes"."""
 
 
-def run(args: argparse.Namespace) -> int:
-    from lstmkit.io.onnx_export import export_model_dir
+ONNX_TASKS = ("forecast", "classify")  # the jobs with a to_onnx
 
-    path = export_model_dir(args.model, args.output)
+
+def _accept(model_dir: str):
+    def check(task: object) -> None:
+        if task not in ONNX_TASKS:
+            raise ConfigError(
+                f"ONNX export covers forecasters and sequence classifiers; {model_dir} holds a {task!r} model"
+            )
+
+    return check
+
+
+def run(args: argparse.Namespace) -> int:
+    from lstmkit.models.registry import load_model
+
+    path = load_model(args.model, accept=_accept(args.model)).to_onnx(args.output)
     print(f"ONNX model written to {path}", file=sys.stderr)
     return 0
 

@@ -4,14 +4,18 @@
 the same settings on each series minus its last H points, so its scaler, log-transform choice,
 season and windows never see the hold-out; the classical references are fitted on the same history.
 ``rolling_origin`` (``lstmkit evaluate --backtest K``) scores an already trained model without
-retraining it, and says how many of the scored points it saw in training.
+retraining it, and says how many of the scored points it saw in training. Both read a forecaster
+through the :class:`Forecaster` protocol only (:class:`~lstmkit.models.forecaster.LSTMForecaster`
+is one): this package knows no job.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,6 +37,36 @@ COMBINATION_NOTE = (
     "lstmkit's forecast is a per-series weighted sum of its LSTM network and the classical members, weights "
     "inverse to their errors on the last horizon of the training data (lstmkit_network: the network alone)"
 )
+
+
+class Forecaster(Protocol):
+    """What backtesting reads of a forecaster: its settings, fitted values and two forecasts."""
+
+    @property
+    def horizon(self) -> int: ...  # H, the steps forecast
+
+    @property
+    def quantiles(self) -> tuple[float, ...]: ...  # Q, forecast after the point forecast
+
+    @property
+    def season(self) -> int: ...  # the season length chosen in fit
+
+    @property
+    def window(self) -> int: ...  # the history points the network reads
+
+    @property
+    def combination(self) -> dict[str, Any] | None: ...  # {"members": [...], "weights": {...}}, or None
+
+    @property
+    def train_lengths(self) -> dict[str, int]: ...  # each series' length in fit, by id as text
+
+    def fit(
+        self, data: SeriesData, *, progress: bool, checkpoint_path: str | Path | None, resume: bool
+    ) -> Any: ...
+
+    def forecast_arrays(self, data: SeriesData) -> np.ndarray: ...  # (S, H, 1 + Q), combined
+
+    def network_forecasts(self, data: SeriesData) -> np.ndarray: ...  # (S, H, 1 + Q), the network alone
 
 
 def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]:
@@ -104,7 +138,7 @@ def score(
 
 
 def holdout(
-    make_forecaster,
+    make_forecaster: Callable[[], Forecaster],
     data: SeriesData,
     *,
     horizon: int,
@@ -112,7 +146,7 @@ def holdout(
     progress: bool = False,
     checkpoint_path=None,
     resume: bool = False,
-) -> tuple[dict[str, Any], np.ndarray, Any]:
+) -> tuple[dict[str, Any], np.ndarray, Forecaster]:
     """Train a fresh forecaster on all but the last ``horizon`` points and score it on them.
 
     Args:
@@ -130,23 +164,23 @@ def holdout(
     model = make_forecaster()
     model.fit(train, progress=progress, checkpoint_path=checkpoint_path, resume=resume)
     forecasts = model.forecast_arrays(train)
-    quantiles = tuple(model.config.model.quantiles)
+    quantiles = model.quantiles
     filled = impute(train)
     ours = {"lstmkit": forecasts}
-    combination = model.state.get("combination")
+    combination = model.combination
     if combination:  # the network alone too, so the combination's gain shows
         ours["lstmkit_network"] = model.network_forecasts(filled)
     result = score(
         [s.target for s in filled.series],
         truths,
         ours,
-        season=model.state["season"],
+        season=model.season,
         quantiles=quantiles,
         ids=[s.id for s in train.series],
     )
     metrics = {
         "horizon": horizon,
-        "season": model.state["season"],
+        "season": model.season,
         "series": len(data.series),
         "holdout": HOLDOUT_NOTE.format(h=horizon),
         **result,
@@ -157,24 +191,24 @@ def holdout(
     return metrics, forecasts, model
 
 
-def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, Any]:
+def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) -> dict[str, Any]:
     """Score a trained forecaster from ``backtest`` origins, each ``horizon`` points apart, without retraining.
 
     Raises:
         DataError: ``backtest`` < 1, or too little data for that many origins.
     """
-    H = model.config.model.horizon
+    H = model.horizon
     if backtest < 1:
         raise DataError(f"--backtest must be a positive integer, got {backtest}")
-    need = model.net.window + backtest * H
+    need = model.window + backtest * H
     if data.min_length < need:
         raise DataError(
-            f"--backtest {backtest} with horizon {H} and lookback {model.net.window} needs {need} points per series; "
+            f"--backtest {backtest} with horizon {H} and lookback {model.window} needs {need} points per series; "
             f"the shortest has {data.min_length}; use a smaller --backtest"
         )
-    quantiles = tuple(model.config.model.quantiles)
+    quantiles = model.quantiles
     folds, seen = [], 0
-    trained = model.state.get("train_lengths", {})
+    trained = model.train_lengths
     for k in range(backtest, 0, -1):
         hist, _ = truncate(data, k * H)
         truths = [s.target[len(h.target) : len(h.target) + H] for s, h in zip(data.series, hist.series)]
@@ -184,7 +218,7 @@ def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, A
                 [s.target for s in impute(hist).series],
                 truths,
                 forecasts,
-                season=model.state["season"],
+                season=model.season,
                 quantiles=quantiles,
                 ids=[s.id for s in hist.series],
             )
@@ -200,7 +234,7 @@ def rolling_origin(model, data: SeriesData, *, backtest: int = 1) -> dict[str, A
     result = {
         "horizon": H,
         "origins": backtest,
-        "season": model.state["season"],
+        "season": model.season,
         "series": len(data.series),
         "scores": mean,
         "best": best_method(mean),

@@ -24,7 +24,7 @@ import copy
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -94,6 +94,22 @@ def _export(
     return path
 
 
+class ForecastNetwork(Protocol):
+    """What the export reads of a forecast network (:class:`~lstmkit.networks.forecast_net.ForecastNet`):
+    ``net(x (B, W), scale (B, 1), covariates (B, W, C) | None, phase (B,) | None)`` -> ``(B, H, 1 + Q)``."""
+
+    horizon: int  # H
+    quantiles: tuple[float, ...]  # Q of them
+    calendar: bool  # reads each forecast's phase in the season
+
+    @property
+    def window(self) -> int: ...  # W, the history points read
+
+    def __call__(
+        self, x: torch.Tensor, scale: torch.Tensor, cov: torch.Tensor | None, phase: torch.Tensor | None
+    ) -> torch.Tensor: ...
+
+
 class ForecastGraph(nn.Module):
     """A forecaster's net with the window cut and the scale inside: history in data units in, forecast out.
 
@@ -104,10 +120,11 @@ class ForecastGraph(nn.Module):
     config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K).
     """
 
-    net: Any  # a ForecastNet: its window, calendar flag and forward
-
-    def __init__(self, net: nn.Module, *, scale: float | None, covariates: bool, combined: bool = False):
+    def __init__(
+        self, net: ForecastNetwork, *, scale: float | None, covariates: bool, combined: bool = False
+    ):
         super().__init__()
+        self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
 
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -130,29 +147,31 @@ class ForecastGraph(nn.Module):
         return out[..., 0], out[..., 1:]
 
 
-def export_forecaster(model: Any, path: str | Path) -> Path:
-    """Write a fitted :class:`~lstmkit.models.forecaster.LSTMForecaster` as ONNX (see module docs)."""
-    net = model._require_fitted()
-    scales = model.state["scales"]
-    n_cov = int(model.state["n_covariates"])
-    several = len(scales) > 1
-    combination = model.state.get("combination")
-    graph = ForecastGraph(
-        net,
-        scale=None if several else float(next(iter(scales.values()))),
-        covariates=n_cov > 0,
-        combined=bool(combination),
-    )
+def export_forecast_net(
+    net: ForecastNetwork, path: str | Path, *, scale: float | None, n_covariates: int, n_references: int
+) -> Path:
+    """Write a fitted forecast network as ONNX (see the module docs).
+
+    Args:
+        net: the network.
+        path: the ``.onnx`` file.
+        scale: the one series' scale, built into the graph; ``None`` for a model of several series
+            (the graph then takes ``scale``).
+        n_covariates: C, the covariate columns (the graph takes ``covariates`` when > 0).
+        n_references: K, the classical members combined with the network (the graph takes
+            ``references`` and ``weights`` when > 0).
+    """
+    graph = ForecastGraph(net, scale=scale, covariates=n_covariates > 0, combined=n_references > 0)
     W = net.window
     args: tuple[torch.Tensor, ...] = (
         torch.rand(2, W + 1, 1) + 1.0,
     )  # positive: a log-transform model needs it
     inputs, dynamic = ["history"], {"history": {0: "batch", 1: "time"}}
-    if n_cov:
-        args += (torch.zeros(2, W + 1, n_cov),)
+    if n_covariates:
+        args += (torch.zeros(2, W + 1, n_covariates),)
         inputs.append("covariates")
         dynamic["covariates"] = {0: "batch", 1: "time"}
-    if several:
+    if scale is None:
         args += (torch.ones(2, 1),)
         inputs.append("scale")
         dynamic["scale"] = {0: "batch"}
@@ -160,8 +179,8 @@ def export_forecaster(model: Any, path: str | Path) -> Path:
         args += (torch.tensor([0, 5]),)
         inputs.append("phase")
         dynamic["phase"] = {0: "batch"}
-    if combination:
-        K = len(combination["members"]) - 1
+    if n_references:
+        K = n_references
         args += (torch.ones(2, K, net.horizon, 1 + len(net.quantiles)), torch.full((2, 1 + K), 1.0 / (1 + K)))
         inputs += ["references", "weights"]
         dynamic["references"], dynamic["weights"] = {0: "batch"}, {0: "batch"}
@@ -186,10 +205,10 @@ class ClassifyGraph(nn.Module):
         return torch.softmax(self.net(sequences, lengths), dim=-1)  # (B, K)
 
 
-def export_classifier(model: Any, path: str | Path) -> Path:
-    """Write a fitted :class:`~lstmkit.models.classifier.LSTMClassifier` as ONNX (see module docs)."""
-    net = model._require_fitted()
-    example = torch.randn(3, 6, model.n_features_)
+def export_classify_net(net: nn.Module, path: str | Path, *, n_features: int) -> Path:
+    """Write a fitted sequence classification network (it takes ``(x, lengths)``, returns scores) as ONNX
+    (see the module docs); ``n_features`` is F, the features per step."""
+    example = torch.randn(3, 6, n_features)
     example[1, 4:] = float("nan")  # a shorter sequence, so the traced graph carries lengths
     return _export(
         ClassifyGraph(net),
@@ -198,28 +217,4 @@ def export_classifier(model: Any, path: str | Path) -> Path:
         inputs=["sequences"],
         outputs=["scores"],
         dynamic={"sequences": {0: "batch", 1: "time"}, "scores": {0: "batch"}},
-    )
-
-
-def export_model_dir(model_dir: str | Path, path: str | Path) -> Path:
-    """Export the model in ``model_dir`` (a forecaster or a sequence classifier) to ``path``.
-
-    Raises:
-        CheckpointError: the folder is missing or damaged.
-        ConfigError: a task or layer the ONNX export does not cover.
-    """
-    from lstmkit.io.model_dir import load_model_dir
-
-    config, _ = load_model_dir(model_dir)
-    task = config.get("task")
-    if task == "forecast":
-        from lstmkit.models.forecaster import LSTMForecaster
-
-        return LSTMForecaster.load(model_dir).to_onnx(path)
-    if task == "classify":
-        from lstmkit.models.classifier import LSTMClassifier
-
-        return LSTMClassifier.load(model_dir).to_onnx(path)
-    raise ConfigError(
-        f"ONNX export covers forecasters and sequence classifiers; {model_dir} holds a {task!r} model"
     )

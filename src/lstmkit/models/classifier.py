@@ -3,7 +3,7 @@
 The default (``method = "hybrid"``, :mod:`lstmkit.models.hybrid`) fits a closed-form ridge
 classifier on MiniRocket random-convolution features beside the features of a briefly trained
 LSTM: seconds to train, MiniRocket's accuracy. ``method = "lstm-fcn"`` trains the LSTM-FCN network
-(:mod:`lstmkit.models.lstm_fcn`) end to end, in minutes: it holds out a stratified validation split
+(:mod:`lstmkit.networks.lstm_fcn`) end to end, in minutes: it holds out a stratified validation split
 for early stopping, weights classes against imbalance and augments batches (jitter, scaling,
 cropping); model folders written before the hybrid existed load as LSTM-FCN. Either way the
 per-channel scaling fitted on the training data lives inside the network, so a saved model takes
@@ -27,10 +27,12 @@ import torch.nn.functional as F
 
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
-from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
-from lstmkit.models.hybrid import HybridConfig, HybridNet, fit_hybrid
-from lstmkit.models.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
+from lstmkit.errors import DataError
+from lstmkit.models.base import Job
+from lstmkit.models.hybrid import HybridConfig, fit_hybrid
 from lstmkit.models.sampling import augment_batch, stratified_split
+from lstmkit.networks.hybrid_net import HybridNet
+from lstmkit.networks.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
 from lstmkit.train import History, TrainerConfig, fit, resolve_device, set_seed
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,7 @@ def _as_data(data: SequenceData | Sequence[np.ndarray], labels: Sequence | None 
     )
 
 
-class LSTMClassifier:
+class LSTMClassifier(Job):
     """Classify variable-length multivariate sequences; sklearn-shaped.
 
     >>> clf = LSTMClassifier().fit(train)          # SequenceData, or arrays plus labels
@@ -109,6 +111,8 @@ class LSTMClassifier:
         config: settings (default :class:`ClassifyConfig`).
         progress: show a progress bar while training.
     """
+
+    task, written_by, what = TASK, "'lstmkit classify train'", "classifier"
 
     def __init__(self, config: ClassifyConfig | None = None, *, progress: bool = False):
         self.config = config or ClassifyConfig()
@@ -258,13 +262,6 @@ class LSTMClassifier:
 
     # -- inference
 
-    def _require_fitted(self) -> SequenceClassifierNet | HybridNet:
-        if self.network_ is None:
-            raise LstmkitError(
-                "this LSTMClassifier is not fitted yet; call fit() or LSTMClassifier.load() first"
-            )
-        return self.network_
-
     def _match_features(self, data: SequenceData) -> SequenceData:
         """``data`` with its long-table columns in the training order, or a DataError naming them."""
         names, trained = data.features, self.feature_names_
@@ -355,16 +352,16 @@ class LSTMClassifier:
 
     def to_onnx(self, path: str | Path) -> Path:
         """Export to ONNX: ``sequences`` (B, T, F), NaN-padded at the end -> ``scores`` (B, K) probabilities."""
-        from lstmkit.io.onnx_export import export_classifier
+        from lstmkit.io.onnx_export import export_classify_net
 
-        return export_classifier(self, path)
+        net = self._require_fitted()
+        assert self.n_features_ is not None  # set with the network
+        return export_classify_net(net, path, n_features=self.n_features_)
 
     # -- files
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder (``model.safetensors`` + ``config.json`` with ``"classes"``)."""
-        from lstmkit.io import save_model_dir
-
+    def to_config_dict(self) -> dict[str, Any]:
+        """The classes in score order, the channels' scaling and the settings (and a hybrid's network plan)."""
         net = self._require_fitted()
         config = {
             "classes": self.classes_,
@@ -378,52 +375,25 @@ class LSTMClassifier:
         if isinstance(net, HybridNet):
             config["network"] = net.plan()  # the random kernels' dilations, the LSTM's pooling
             config["ridge"] = self.ridge_
-        return save_model_dir(path, task=TASK, config=config, tensors=dict(net.state_dict()))
+        return config
 
     @classmethod
-    def load(cls, path: str | Path) -> LSTMClassifier:
-        """Read a folder written by :meth:`save`.
-
-        Raises:
-            CheckpointError: not a classifier folder, or weights that do not fit its config.
-        """
-        from lstmkit.io import load_model_dir
-
-        if not Path(path).exists():
-            raise CheckpointError(
-                f"model folder {path} not found; pass the folder written by 'lstmkit classify train'"
-            )
-        meta, tensors = load_model_dir(path, task=TASK)
-        try:
-            settings = dict(meta.get("settings", {}))
-            settings.setdefault("method", "lstm-fcn")  # folders from before the hybrid hold LSTM-FCN weights
-            config = config_from_dict(ClassifyConfig, settings)
-            plan = meta["network"] if config.method == "hybrid" else None
-            classes = [str(c) for c in meta["classes"]]
-            n_features = int(meta["n_features"])
-            names = meta.get("feature_names")
-            names = None if names is None else [str(c) for c in names]
-        except (KeyError, TypeError, ValueError, ConfigError) as exc:
-            raise CheckpointError(
-                f"{path}: config.json is not a valid classifier config ({exc}); train the model again"
-            ) from None
-        model = cls(config)
-        net: SequenceClassifierNet | HybridNet
-        try:
-            if plan is None:
-                net = SequenceClassifierNet(n_features, len(classes), config.model)
-            else:
-                net = HybridNet(
-                    n_features, len(classes), config.model, rocket=plan["rocket"], pool=plan["pool"]
-                )
-                model.ridge_ = meta.get("ridge")
-            net.load_state_dict(tensors)
-        except (RuntimeError, KeyError, TypeError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(
-                f"{path}: the weights do not match config.json ({first}); train the model again"
-            ) from None
-        model.classes_, model.n_features_, model.network_ = classes, n_features, net.eval()
-        model.feature_names_ = names
+    def _from_config_dict(cls, meta: dict[str, Any]) -> LSTMClassifier:
+        settings = dict(meta.get("settings", {}))
+        settings.setdefault("method", "lstm-fcn")  # folders from before the hybrid hold LSTM-FCN weights
+        model = cls(config_from_dict(ClassifyConfig, settings))
+        model.classes_ = [str(c) for c in meta["classes"]]
+        model.n_features_ = int(meta["n_features"])
+        names = meta.get("feature_names")
+        model.feature_names_ = None if names is None else [str(c) for c in names]
         model.training_data_ = meta.get("training_data")
+        n_classes, cfg = len(model.classes_), model.config
+        if cfg.method == "hybrid":
+            plan = meta["network"]
+            model.network_ = HybridNet(
+                model.n_features_, n_classes, cfg.model, rocket=plan["rocket"], pool=plan["pool"]
+            )
+            model.ridge_ = meta.get("ridge")
+        else:
+            model.network_ = SequenceClassifierNet(model.n_features_, n_classes, cfg.model)
         return model

@@ -7,7 +7,7 @@ import contextlib
 import torch
 
 from lstmkit.models.forecast_config import ForecastConfig
-from lstmkit.models.forecast_net import ForecastNet
+from lstmkit.networks.forecast_net import ForecastNet
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 It reads one or several series (:mod:`lstmkit.data.tabular`), fits the preprocessing on the
 training data only (log transform chosen automatically, per-series scale, covariate
-standardisation), trains the :class:`~lstmkit.models.forecast_net.ForecastNet` ensemble with
+standardisation), trains the :class:`~lstmkit.networks.forecast_net.ForecastNet` ensemble with
 lstmkit's trainer on windows gathered from views, and forecasts the ``horizon`` steps after the
 end of each series (direct multi-output: all steps at once). The model folder holds everything
 needed to rebuild it: weights in safetensors, the settings and fitted preprocessing in JSON.
@@ -23,7 +23,8 @@ from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.tabular import SeriesData, choose_season, impute, load_series
 from lstmkit.data.windows import gather_windows, window_starts
-from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.errors import DataError
+from lstmkit.models.base import Job
 from lstmkit.models.forecast_combination import (
     classical_members,
     combine,
@@ -32,8 +33,8 @@ from lstmkit.models.forecast_combination import (
     validation_errors,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, check_config, qualify
-from lstmkit.models.forecast_net import ForecastNet, member_loss
 from lstmkit.models.forecast_training import EpochWindows, MembersOnly, few_threads
+from lstmkit.networks.forecast_net import ForecastNet, member_loss
 from lstmkit.train import History, fit, set_seed
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ MIN_POINTS = (
 # ----------------------------------------------------------------------------- the model
 
 
-class LSTMForecaster:
+class LSTMForecaster(Job):
     """Forecast the ``horizon`` steps after the end of each series with an LSTM ensemble.
 
     Example::
@@ -62,14 +63,16 @@ class LSTMForecaster:
             ``epochs=20``, ``seed=1``, ``"data.season": 12``.
     """
 
+    task, written_by, what = "forecast", "'lstmkit train' or 'forecast'", "forecaster"
+
     def __init__(self, horizon: int = 12, *, config: ForecastConfig | None = None, **settings: Any):
         flags = {qualify(k): v for k, v in settings.items()}
         flags["model.horizon"] = horizon
         self.config = resolve_config(config or ForecastConfig(), flags=flags)
         check_config(self.config)
-        self.net: ForecastNet | None = None
+        self.network_: ForecastNet | None = None  # also self.net (Job)
         self.state: dict[str, Any] = {}
-        self.history: History | None = None
+        self.history_: History | None = None  # also self.history (Job)
         self.data_: SeriesData | None = None
 
     # ---- fitting
@@ -470,46 +473,58 @@ class LSTMForecaster:
     def to_config_dict(self) -> dict[str, Any]:
         return {"settings": config_to_dict(self.config), "fitted": self.state}
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder (``model.safetensors`` + ``config.json``) atomically."""
-        from lstmkit.io import save_model_dir
-
-        net = self._require_fitted()
-        return save_model_dir(
-            path, task="forecast", config=self.to_config_dict(), tensors=dict(net.state_dict())
-        )
-
     @classmethod
-    def load(cls, path: str | Path) -> LSTMForecaster:
-        """Rebuild a forecaster from a folder written by :meth:`save` (no code is run from the files)."""
-        from lstmkit.io import load_model_dir
-
-        config, tensors = load_model_dir(path, task="forecast")
-        try:
-            cfg = config_from_dict(ForecastConfig, config["settings"])
-            model = cls(cfg.model.horizon, config=cfg)
-            model.state = dict(config["fitted"])
-            model.net = model._build_net()
-            model.net.load_state_dict(tensors)
-        except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
-            raise CheckpointError(
-                f"model folder {path} has an invalid config.json or weights ({exc}); train the model again"
-            ) from None
-        model.net.eval()
+    def _from_config_dict(cls, config: dict[str, Any]) -> LSTMForecaster:
+        cfg = config_from_dict(ForecastConfig, config["settings"])
+        model = cls(cfg.model.horizon, config=cfg)
+        model.state = dict(config["fitted"])
+        model.net = model._build_net()
         return model
 
     def to_onnx(self, path: str | Path) -> Path:
         """Export to ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H) [+ ``quantiles``]."""
-        from lstmkit.io.onnx_export import export_forecaster
+        from lstmkit.io.onnx_export import export_forecast_net
 
-        return export_forecaster(self, path)
+        scales, combination = self.state["scales"], self.state.get("combination")
+        return export_forecast_net(
+            self._require_fitted(),
+            path,
+            scale=None if len(scales) > 1 else float(next(iter(scales.values()))),
+            n_covariates=int(self.state["n_covariates"]),
+            n_references=len(combination["members"]) - 1 if combination else 0,
+        )
+
+    # ---- fitted values (what lstmkit.evaluate.backtest reads: its Forecaster protocol)
+
+    @property
+    def horizon(self) -> int:
+        return self.config.model.horizon
+
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        return tuple(self.config.model.quantiles)
+
+    @property
+    def season(self) -> int:
+        """The season length chosen in fit."""
+        return self.state["season"]
+
+    @property
+    def window(self) -> int:
+        """The points of history the network reads (its longest lookback)."""
+        return self._require_fitted().window
+
+    @property
+    def combination(self) -> dict[str, Any] | None:
+        """The members combined with the network and their weights per series; None without combination."""
+        return self.state.get("combination")
+
+    @property
+    def train_lengths(self) -> dict[str, int]:
+        """Each series' length in fit, by id (as text)."""
+        return self.state.get("train_lengths", {})
 
     # ---- checks
-
-    def _require_fitted(self) -> ForecastNet:
-        if self.net is None:
-            raise DataError("this forecaster is not fitted yet; call fit() first or load() a saved one")
-        return self.net
 
     def _check_compatible(self, data: SeriesData) -> None:
         cols = self.state.get("columns", {})

@@ -1,7 +1,7 @@
 """The character-level language model job: configuration and the sklearn-shaped
 :class:`LanguageModel` (fit, score, sample, save, load).
 
-The network and its truncated-BPTT training live in :mod:`lstmkit.models.char_lstm`; scoring
+The network and its truncated-BPTT training live in :mod:`lstmkit.networks.char_lstm`; scoring
 (bits per character, dynamic evaluation) and sampling in :mod:`lstmkit.models.text_scoring`.
 """
 
@@ -18,9 +18,10 @@ import torch
 
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.text import CharVocab
-from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
-from lstmkit.models.char_lstm import CharLanguageModel, TBPTTLoss, tbptt_layout
+from lstmkit.errors import ConfigError, DataError
+from lstmkit.models.base import Job
 from lstmkit.models.text_scoring import ADAPT_CHUNK_LEN, TextScore, eval_streams, sample, score_text
+from lstmkit.networks.char_lstm import CharLanguageModel, TBPTTLoss, tbptt_layout
 from lstmkit.nn.variants import Variants
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 
@@ -85,7 +86,7 @@ MIN_CHARS = 100  # fewer characters cannot fill a training and a validation spli
 MAX_CHUNKS_PER_EPOCH = 200  # a big corpus gets more parallel streams instead of longer epochs
 
 
-class LanguageModel:
+class LanguageModel(Job):
     """A character-level LSTM language model; sklearn-shaped.
 
     >>> lm = LanguageModel().fit(text)                # the last 10% is validation (early stopping)
@@ -97,6 +98,8 @@ class LanguageModel:
         config: settings (default :class:`TextConfig`).
         progress: show a progress bar while training.
     """
+
+    task, written_by, what = TASK, "'lstmkit text train'", "text model"
 
     def __init__(self, config: TextConfig | None = None, *, progress: bool = False):
         self.config = config or TextConfig()
@@ -134,14 +137,7 @@ class LanguageModel:
         train_text, val_text = text[: len(text) - n_val], text[len(text) - n_val :]
         self.vocab_ = CharVocab.build(train_text)
         set_seed(cfg.trainer.seed)
-        net = CharLanguageModel(
-            len(self.vocab_),
-            embedding_dim=cfg.model.embedding_dim,
-            hidden_size=cfg.model.hidden_size,
-            num_layers=cfg.model.num_layers,
-            dropout=cfg.model.dropout,
-            variants=cfg.model.variants,
-        )
+        net = _network(len(self.vocab_), cfg.model)
         T = cfg.data.chunk_len
         # More streams on a big corpus, so an epoch stays short: the time budget and early
         # stopping are checked between epochs.
@@ -184,13 +180,6 @@ class LanguageModel:
         self.network_ = net.cpu().eval()
         self.validation_ = self.score(val_text) if len(val_text) >= 2 else None
         return self
-
-    def _require_fitted(self) -> CharLanguageModel:
-        if self.network_ is None or self.vocab_ is None:
-            raise LstmkitError(
-                "this LanguageModel is not fitted yet; call fit() or LanguageModel.load() first"
-            )
-        return self.network_
 
     def score(self, text: str, *, adapt_lr: float = 0.0) -> TextScore:
         """Bits per character on ``text`` (see :func:`score_text`).
@@ -253,58 +242,33 @@ class LanguageModel:
 
         return explain_language_model(self, text, max_chars=max_chars)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder: ``model.safetensors`` and ``config.json`` (with the vocabulary)."""
-        from lstmkit.io import save_model_dir
-
-        net = self._require_fitted()
-        assert self.vocab_ is not None  # _require_fitted checked it
+    def to_config_dict(self) -> dict[str, Any]:
+        """The vocabulary, the settings and the validation score."""
+        assert self.vocab_ is not None  # written only once fitted
         config: dict[str, Any] = {"vocabulary": self.vocab_.chars, "settings": config_to_dict(self.config)}
         if self.validation_ is not None:
             config["validation"] = dataclasses.asdict(self.validation_)
-        return save_model_dir(path, task=TASK, config=config, tensors=dict(net.state_dict()))
+        return config
 
     @classmethod
-    def load(cls, path: str | Path) -> LanguageModel:
-        """Read a folder written by :meth:`save`.
-
-        Raises:
-            CheckpointError: not a text model folder, or weights that do not fit its config.
-        """
-        from lstmkit.io import load_model_dir
-
-        if not Path(path).exists():
-            raise CheckpointError(
-                f"model folder {path} not found; pass the folder written by 'lstmkit text train'"
-            )
-        meta, tensors = load_model_dir(path, task=TASK)
-        try:
-            config = config_from_dict(TextConfig, meta.get("settings", {}))
-            vocab = CharVocab(str(meta["vocabulary"]))
-        except (KeyError, TypeError, ValueError, LstmkitError) as exc:
-            raise CheckpointError(
-                f"{path}: config.json is not a valid text model config ({exc}); train the model again"
-            ) from None
-        net = CharLanguageModel(
-            len(vocab),
-            embedding_dim=config.model.embedding_dim,
-            hidden_size=config.model.hidden_size,
-            num_layers=config.model.num_layers,
-            dropout=config.model.dropout,
-            variants=config.model.variants,
-        )
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(
-                f"{path}: the weights do not match config.json ({first}); train the model again"
-            ) from None
-        model = cls(config)
-        model.vocab_, model.network_ = vocab, net.eval()
+    def _from_config_dict(cls, meta: dict[str, Any]) -> LanguageModel:
+        model = cls(config_from_dict(TextConfig, meta.get("settings", {})))
+        model.vocab_ = CharVocab(str(meta["vocabulary"]))
         if isinstance(meta.get("validation"), dict):
             model.validation_ = TextScore(**meta["validation"])
+        model.network_ = _network(len(model.vocab_), model.config.model)
         return model
+
+
+def _network(vocab_size: int, m: TextModelConfig) -> CharLanguageModel:
+    return CharLanguageModel(
+        vocab_size,
+        embedding_dim=m.embedding_dim,
+        hidden_size=m.hidden_size,
+        num_layers=m.num_layers,
+        dropout=m.dropout,
+        variants=m.variants,
+    )
 
 
 def _check_config(cfg: TextConfig) -> None:

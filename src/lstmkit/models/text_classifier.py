@@ -1,16 +1,17 @@
-"""Text classification: a token-embedding bidirectional LSTM and the sklearn-shaped :class:`TextClassifier`.
+"""Text classification: the sklearn-shaped :class:`TextClassifier` around a token-embedding bidirectional
+LSTM (:mod:`lstmkit.networks.text_net`).
 
 Texts become token ids with a :class:`~lstmkit.data.text.Tokenizer` fitted on the training
 texts only (rare and unseen tokens read as ``<unk>``). A batch is padded with ``<pad>`` (id 0)
-to its longest text and the LSTM runs on a PackedSequence, so padded steps are never read;
-pooling is masked. A padded batch therefore scores each text as it scores alone.
+to its longest text; the network never reads the padded steps, so a padded batch scores each
+text as it scores alone.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,14 +19,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.sequences import natural_order
 from lstmkit.data.text import Tokenizer
-from lstmkit.errors import CheckpointError, ConfigError, DataError, LstmkitError
-from lstmkit.nn import LSTM
-from lstmkit.nn.variants import Variants
+from lstmkit.errors import ConfigError, DataError
+from lstmkit.models.base import Job
+from lstmkit.networks.text_net import TextClassifierModelConfig, TextClassifierNet
 from lstmkit.train import History, TrainerConfig, fit, set_seed
 
 log = logging.getLogger(__name__)
@@ -49,20 +49,6 @@ class TextClassifyDataConfig:
 
 
 @dataclass
-class TextClassifierModelConfig:
-    """The network's shape."""
-
-    embedding_dim: int = 64  # learned from scratch on small data: keep it small
-    hidden_size: int = 64  # per direction
-    num_layers: int = 1  # one layer is enough for pooled sentence features
-    bidirectional: bool = True  # the whole text is known, both directions help
-    dropout: float = 0.3  # on embeddings and pooled features: small data sets overfit
-    variants: Variants = field(
-        default_factory=Variants
-    )  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
-
-
-@dataclass
 class TextClassifyConfig:
     """Everything ``lstmkit text classify train`` can set (``--set data.tokenizer=char`` ...)."""
 
@@ -75,49 +61,6 @@ class TextClassifyConfig:
             patience=8,  # text validation loss is noisy; a little patience
         )
     )
-
-
-# ----------------------------------------------------------------------------- network
-
-
-class TextClassifierNet(nn.Module):
-    """Token ids ``(B, T)`` with lengths ``(B,)`` -> class scores ``(B, K)``::
-
-    e = Dropout(Embedding(ids))                  # (B, T, E)
-    h = BiLSTM(pack(e, lengths))                 # (B, T, D*H), padded steps never read
-    z = [masked max_t h ; masked mean_t h]        # (B, 2*D*H)
-    logits = Linear(Dropout(z))                  # (B, K)
-    """
-
-    def __init__(self, vocab_size: int, n_classes: int, config: TextClassifierModelConfig):
-        super().__init__()
-        directions = 2 if config.bidirectional else 1
-        self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=0)
-        self.lstm = LSTM(
-            config.embedding_dim,
-            config.hidden_size,
-            config.num_layers,
-            batch_first=True,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-            bidirectional=config.bidirectional,
-            **asdict(config.variants),
-        )
-        self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(2 * directions * config.hidden_size, n_classes)
-
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Scores ``(B, K)`` for ``ids`` (B, T) padded with 0 and their true ``lengths`` (B,), all >= 1."""
-        B, T = ids.shape
-        e = self.drop(self.embedding(ids))  # (B, T, E)
-        packed = pack_padded_sequence(e, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        h, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D*H)
-        mask = (torch.arange(T, device=ids.device)[None, :] < lengths.to(ids.device)[:, None]).unsqueeze(
-            -1
-        )  # (B, T, 1)
-        pooled_max = h.masked_fill(~mask, float("-inf")).amax(dim=1)  # (B, D*H)
-        pooled_mean = (h * mask).sum(dim=1) / lengths.to(h.device, h.dtype)[:, None]  # (B, D*H)
-        return self.head(self.drop(torch.cat([pooled_max, pooled_mean], dim=-1)))  # (B, K)
 
 
 def pad_ids(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -138,7 +81,7 @@ def _loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
 # ----------------------------------------------------------------------------- the estimator
 
 
-class TextClassifier:
+class TextClassifier(Job):
     """Classify texts with an LSTM over word or character tokens; sklearn-shaped.
 
     >>> clf = TextClassifier().fit(texts, labels)
@@ -150,6 +93,8 @@ class TextClassifier:
         config: settings (default :class:`TextClassifyConfig`).
         progress: show a progress bar while training.
     """
+
+    task, written_by, what = TASK, "'lstmkit text classify train'", "text classifier"
 
     def __init__(self, config: TextClassifyConfig | None = None, *, progress: bool = False):
         self.config = config or TextClassifyConfig()
@@ -217,13 +162,6 @@ class TextClassifier:
             self.validation_ = self.evaluate([texts[i] for i in val_idx], [labels[i] for i in val_idx])
         return self
 
-    def _require_fitted(self) -> TextClassifierNet:
-        if self.network_ is None or self.tokenizer_ is None:
-            raise LstmkitError(
-                "this TextClassifier is not fitted yet; call fit() or TextClassifier.load() first"
-            )
-        return self.network_
-
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
@@ -261,57 +199,27 @@ class TextClassifier:
             )
         return classification_metrics(labels, list(self.predict(texts)), classes=self.classes_)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder: ``model.safetensors`` and ``config.json`` (classes, vocabulary)."""
-        from lstmkit.io import save_model_dir
-
-        net = self._require_fitted()
+    def to_config_dict(self) -> dict[str, Any]:
+        """The classes in score order, the tokenizer's vocabulary and the settings."""
         tok = self.tokenizer_
-        assert tok is not None  # _require_fitted checked it
-        config = {
+        assert tok is not None  # written only once fitted
+        return {
             "classes": self.classes_,
             "tokenizer": {"mode": tok.mode, "lowercase": tok.lowercase, "tokens": list(tok.tokens)},
             "settings": config_to_dict(self.config),
         }
-        return save_model_dir(path, task=TASK, config=config, tensors=dict(net.state_dict()))
 
     @classmethod
-    def load(cls, path: str | Path) -> TextClassifier:
-        """Read a folder written by :meth:`save`.
-
-        Raises:
-            CheckpointError: not a text-classifier folder, or weights that do not fit its config.
-        """
-        from lstmkit.io import load_model_dir
-
-        if not Path(path).exists():
-            raise CheckpointError(
-                f"model folder {path} not found; pass the folder written by 'lstmkit text classify train'"
-            )
-        meta, tensors = load_model_dir(path, task=TASK)
-        try:
-            config = config_from_dict(TextClassifyConfig, meta.get("settings", {}))
-            classes = [str(c) for c in meta["classes"]]
-            tok = meta["tokenizer"]
-            tokenizer = Tokenizer(
-                mode=str(tok["mode"]),
-                tokens=tuple(str(t) for t in tok["tokens"]),
-                lowercase=bool(tok["lowercase"]),
-            )
-        except (KeyError, TypeError, ValueError, LstmkitError) as exc:
-            raise CheckpointError(
-                f"{path}: config.json is not a valid text classifier config ({exc}); train the model again"
-            ) from None
-        net = TextClassifierNet(len(tokenizer), len(classes), config.model)
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(
-                f"{path}: the weights do not match config.json ({first}); train the model again"
-            ) from None
-        model = cls(config)
-        model.classes_, model.tokenizer_, model.network_ = classes, tokenizer, net.eval()
+    def _from_config_dict(cls, meta: dict[str, Any]) -> TextClassifier:
+        model = cls(config_from_dict(TextClassifyConfig, meta.get("settings", {})))
+        model.classes_ = [str(c) for c in meta["classes"]]
+        tok = meta["tokenizer"]
+        model.tokenizer_ = Tokenizer(
+            mode=str(tok["mode"]),
+            tokens=tuple(str(t) for t in tok["tokens"]),
+            lowercase=bool(tok["lowercase"]),
+        )
+        model.network_ = TextClassifierNet(len(model.tokenizer_), len(model.classes_), model.config.model)
         return model
 
 

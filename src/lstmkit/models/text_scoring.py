@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from lstmkit.data.text import CharVocab
-from lstmkit.models.char_lstm import IGNORE, CharLanguageModel, tbptt_layout
+from lstmkit.networks.char_lstm import IGNORE, CharLanguageModel, tbptt_layout
 from lstmkit.nn.stateful import detach_state
 
 # Dynamic evaluation (score_text's adapt_lr): chunk length and SGD rate, tuned on GPL-3 (the tuning corpus; benchmarks/).

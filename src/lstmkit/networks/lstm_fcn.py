@@ -53,9 +53,9 @@ def _length_mask(lengths: torch.Tensor | None, B: int, T: int, device: torch.dev
 
 def _sum_over_ranks(t: torch.Tensor) -> torch.Tensor:
     """``t`` summed over data-parallel ranks (differentiably); ``t`` itself outside torchrun."""
-    from lstmkit.train.distributed import world
+    import torch.distributed as dist
 
-    if world()[1] == 1:
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return t
     from torch.distributed.nn.functional import all_reduce
 

@@ -5,7 +5,7 @@ from itertools import combinations
 import numpy as np
 import torch
 
-from lstmkit.models.minirocket import KERNELS, dilation_plan, fit_minirocket, quantiles
+from lstmkit.networks.minirocket import KERNELS, dilation_plan, fit_minirocket, quantiles
 
 
 def loop_features(rocket, series: np.ndarray) -> np.ndarray:
