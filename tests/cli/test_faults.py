@@ -16,7 +16,7 @@ import pytest
 
 import lstmkit.io.atomic as atomic
 import lstmkit.io.lock as lock
-import lstmkit.train.trainer as trainer
+import lstmkit.train.callbacks as callbacks
 from lstmkit.cli import main
 from lstmkit.io.checkpoint import load_checkpoint
 from lstmkit.io.lock import output_lock
@@ -58,14 +58,14 @@ def run(tmp_path):
 
 
 def _signal_after_epoch(monkeypatch, signum, epoch):
-    save = trainer.save_checkpoint
+    save = callbacks.save_checkpoint
 
     def save_then_signal(path, state):
         save(path, state)
         if state["epoch"] == epoch:
             os.kill(os.getpid(), signum)
 
-    monkeypatch.setattr(trainer, "save_checkpoint", save_then_signal)
+    monkeypatch.setattr(callbacks, "save_checkpoint", save_then_signal)
 
 
 @pytest.mark.parametrize(
@@ -145,14 +145,14 @@ def test_a_full_disk_while_writing_outputs_keeps_the_previous_files(run, monkeyp
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
 def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(run, monkeypatch, capsys):
     argv, out, before = run
-    save = trainer.save_checkpoint
+    save = callbacks.save_checkpoint
 
     def full_after_epoch_1(path, state):
         if state["epoch"] == 2:
             _fail_fsync(monkeypatch, errno.ENOSPC, ".checkpoints")
         save(path, state)
 
-    monkeypatch.setattr(trainer, "save_checkpoint", full_after_epoch_1)
+    monkeypatch.setattr(callbacks, "save_checkpoint", full_after_epoch_1)
     assert main(argv) == 2
     err = capsys.readouterr().err
     prefix = f"error: cannot write {out / '.checkpoints' / 'train-'}"

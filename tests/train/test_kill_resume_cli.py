@@ -18,13 +18,13 @@ from lstmkit.io.checkpoint import load_checkpoint
 # Runs the CLI with a pause after every checkpoint, so the test can kill it mid-training.
 WRAPPER = """
 import sys, time
-import lstmkit.train.trainer as trainer
-save = trainer.save_checkpoint
+import lstmkit.train.callbacks as callbacks
+save = callbacks.save_checkpoint
 def slow_save(path, state):
     save(path, state)
-    print("saved", trainer.Path(path).stem, state["epoch"], flush=True)  # which epochs this process trained
+    print("saved", callbacks.Path(path).stem, state["epoch"], flush=True)  # which epochs this process trained
     time.sleep(float(sys.argv[1]))
-trainer.save_checkpoint = slow_save
+callbacks.save_checkpoint = slow_save
 from lstmkit.cli import main
 sys.exit(main(sys.argv[2:]))
 """

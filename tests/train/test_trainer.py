@@ -209,3 +209,26 @@ def test_time_budget_stops_mid_epoch():
     )
     assert len(history.rows) == 1  # the budget ended the first epoch (512 batches) early
     assert len(slow_calls) < 512
+
+
+def test_every_hook_is_called_and_fit_end_sees_the_outcome():
+    x, y = line_data(10)
+    calls = []
+
+    class Hooks:
+        def on_batch_start(self):
+            calls.append("batch")
+
+        def on_fit_end(self, error):
+            calls.append(("end", error))
+
+    fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2, batch_size=4), callbacks=[Hooks()])
+    assert calls == ["batch"] * 6 + [("end", None)]  # 3 batches an epoch, then one end
+
+    def broken(model, batch):
+        raise ValueError("boom")
+
+    calls.clear()
+    with pytest.raises(ValueError, match="boom"):
+        fit(make_model(), broken, (x, y), config=TrainerConfig(epochs=2), callbacks=[Hooks()])
+    assert calls[0] == "batch" and calls[1][0] == "end" and isinstance(calls[1][1], ValueError)

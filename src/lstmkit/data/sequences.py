@@ -146,6 +146,83 @@ def _typed(frame, *, text: tuple[str | None, ...]):
     return frame
 
 
+def _feature_columns(
+    frame, path: Path, *, id_col: str, label_col: str | None, time_col: str | None, require_labels: bool
+) -> tuple[bool, list]:
+    """Check the id, time and label columns; ``(whether labels are present, the numeric feature columns)``."""
+    import pandas as pd
+
+    columns = list(frame.columns)
+    if id_col not in frame:
+        raise _column_error(id_col, "id", "--id-col", path, columns)
+    if time_col is not None and time_col not in frame:
+        raise _column_error(time_col, "time", "--time-col", path, columns)
+    has_labels = label_col is not None and label_col in frame
+    if require_labels and not has_labels:
+        raise _column_error(str(label_col), "label", "--label-col", path, columns)
+    if frame[id_col].isna().any():
+        row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 2
+        raise DataError(f"{path.name} line {row}: the id column {id_col!r} is empty")
+    reserved = {id_col, time_col, label_col if has_labels else None}
+    features = [c for c in columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])]
+    skipped = [c for c in columns if c not in reserved and c not in features]
+    if skipped:
+        log.warning("skipping non-numeric column(s) %s in %s", ", ".join(map(str, skipped)), path.name)
+    if not features:
+        raise DataError(
+            f"{path.name} has no numeric feature column besides id {id_col!r}"
+            + (f", label {label_col!r}" if has_labels else "")
+            + (f", time {time_col!r}" if time_col else "")
+            + f"; columns are: {', '.join(map(str, columns))}"
+        )
+    return has_labels, features
+
+
+def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
+    """``(frame, ids)``: each row's case number in ``_case`` (cases in order of first appearance),
+    rows sorted by ``time_col`` within a case when given; ``ids`` names the cases by number."""
+    import pandas as pd
+
+    case_index, case_ids = pd.factorize(frame[id_col])
+    frame = frame.assign(_case=case_index)
+    if time_col is not None:
+        order = frame[time_col]
+        if not pd.api.types.is_numeric_dtype(order):
+            try:
+                order = pd.to_datetime(order)
+            except (ValueError, TypeError):
+                raise DataError(
+                    f"time column {time_col!r} in {path.name} holds neither numbers nor dates"
+                ) from None
+        frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
+    return frame, [str(c) for c in case_ids]
+
+
+def _case_values(group, features: list, path: Path, case_id: str) -> np.ndarray:
+    """One case's feature values, ``(T_i, F)`` float32; an infinite value is refused."""
+    values = group[features].to_numpy(dtype=np.float32)  # (T_i, F)
+    if np.isinf(values).any():
+        column = features[int(np.flatnonzero(np.isinf(values).any(axis=0))[0])]
+        raise DataError(
+            f"{path.name}: case {case_id!r} has an infinite value in column {column!r}; "
+            "leave the cell empty for a missing value"
+        )
+    return values
+
+
+def _case_label(group, label_col: str | None, path: Path, case_id: str) -> str:
+    """The one label a case's rows agree on."""
+    values = group[label_col].dropna().unique()
+    if len(values) == 0:
+        raise DataError(f"{path.name}: case {case_id!r} has no label in column {label_col!r}")
+    if len(values) > 1:
+        raise DataError(
+            f"{path.name}: case {case_id!r} has several labels in column {label_col!r} "
+            f"({', '.join(map(str, values[:5]))}); each case needs one label"
+        )
+    return str(values[0]).strip()
+
+
 def read_long_csv(
     path: str | Path,
     *,
@@ -171,73 +248,22 @@ def read_long_csv(
     Raises:
         DataError: missing file or column, no numeric feature, conflicting or empty labels.
     """
-    import pandas as pd
-
     from lstmkit.data.tabular import read_table
 
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
-    frame = _typed(
-        read_table(path), text=(id_col, label_col)
-    )  # encodings, delimiters, junk: the CSV reader's checks
-    columns = list(frame.columns)
-    if id_col not in frame:
-        raise _column_error(id_col, "id", "--id-col", path, columns)
-    if time_col is not None and time_col not in frame:
-        raise _column_error(time_col, "time", "--time-col", path, columns)
-    has_labels = label_col is not None and label_col in frame
-    if require_labels and not has_labels:
-        raise _column_error(str(label_col), "label", "--label-col", path, columns)
-    if frame[id_col].isna().any():
-        row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 2
-        raise DataError(f"{path.name} line {row}: the id column {id_col!r} is empty")
-    reserved = {id_col, time_col, label_col if has_labels else None}
-    features = [c for c in columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])]
-    skipped = [c for c in columns if c not in reserved and c not in features]
-    if skipped:
-        log.warning("skipping non-numeric column(s) %s in %s", ", ".join(map(str, skipped)), path.name)
-    if not features:
-        raise DataError(
-            f"{path.name} has no numeric feature column besides id {id_col!r}"
-            + (f", label {label_col!r}" if has_labels else "")
-            + (f", time {time_col!r}" if time_col else "")
-            + f"; columns are: {', '.join(map(str, columns))}"
-        )
-    case_index, case_ids = pd.factorize(frame[id_col])  # cases in order of first appearance
-    frame = frame.assign(_case=case_index)
-    if time_col is not None:
-        order = frame[time_col]
-        if not pd.api.types.is_numeric_dtype(order):
-            try:
-                order = pd.to_datetime(order)
-            except (ValueError, TypeError):
-                raise DataError(
-                    f"time column {time_col!r} in {path.name} holds neither numbers nor dates"
-                ) from None
-        frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
+    # encodings, delimiters, junk: the CSV reader's checks
+    frame = _typed(read_table(path), text=(id_col, label_col))
+    has_labels, features = _feature_columns(
+        frame, path, id_col=id_col, label_col=label_col, time_col=time_col, require_labels=require_labels
+    )
+    frame, ids = _number_cases(frame, path, id_col=id_col, time_col=time_col)
     series, labels = [], []
-    ids = [str(c) for c in case_ids]
     for case, group in frame.groupby("_case", sort=True):
-        case_id = ids[case]
-        values = group[features].to_numpy(dtype=np.float32)  # (T_i, F)
-        if np.isinf(values).any():
-            column = features[int(np.flatnonzero(np.isinf(values).any(axis=0))[0])]
-            raise DataError(
-                f"{path.name}: case {case_id!r} has an infinite value in column {column!r}; "
-                "leave the cell empty for a missing value"
-            )
-        series.append(values)
+        series.append(_case_values(group, features, path, ids[case]))
         if has_labels:
-            values = group[label_col].dropna().unique()
-            if len(values) == 0:
-                raise DataError(f"{path.name}: case {case_id!r} has no label in column {label_col!r}")
-            if len(values) > 1:
-                raise DataError(
-                    f"{path.name}: case {case_id!r} has several labels in column {label_col!r} "
-                    f"({', '.join(map(str, values[:5]))}); each case needs one label"
-                )
-            labels.append(str(values[0]).strip())
+            labels.append(_case_label(group, label_col, path, ids[case]))
     return SequenceData(
         series=series,
         labels=np.asarray(labels, dtype=object) if has_labels else None,

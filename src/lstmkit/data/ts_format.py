@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,98 @@ def _read_lines(path: Path) -> list[str]:
         raise DataError(f"cannot read {path}: {exc}") from None
 
 
+@dataclass
+class _Header:
+    """The ``@tag`` lines read so far."""
+
+    tags: dict[str, object] = field(default_factory=dict)
+    has_labels: bool | None = None  # None until @classLabel is read
+    declared: list[str] | None = None  # the labels @classLabel lists, if it lists any
+
+    def read(self, line: str, *, where: str) -> None:
+        """Record one ``@tag value`` line (any tag but ``@data``)."""
+        tag, _, value = line[1:].partition(" ")
+        tag = tag.lower()
+        if tag == "classlabel":
+            parts = value.split()
+            if not parts:
+                raise DataError(f"{where}: @classLabel needs true or false")
+            self.has_labels = _parse_bool(parts[0], tag="classLabel", where=where)
+            if self.has_labels:
+                self.declared = parts[1:] or None
+        elif tag in _BOOL_TAGS:
+            self.tags[tag] = _parse_bool(value, tag=line[1:].split()[0], where=where)
+        elif tag in ("dimensions", "serieslength"):
+            try:
+                self.tags[tag] = int(value)
+            except ValueError:
+                raise DataError(
+                    f"{where}: @{line[1:].split()[0]} must be an integer, got {value.strip()!r}"
+                ) from None
+        elif tag in ("problemname",):
+            self.tags[tag] = value.strip()
+        else:
+            raise DataError(
+                f"{where}: unknown header tag @{(line[1:].split() or [''])[0]}; known tags are @problemName, @timeStamps, "
+                "@missing, @univariate, @dimensions, @equalLength, @seriesLength, @classLabel, @data"
+            )
+
+    def start_data(self, *, where: str) -> int | None:
+        """Check the header at ``@data``; the number of channels it declares (None: the first line's)."""
+        if self.has_labels is None:
+            raise DataError(
+                f"{where}: the header has no @classLabel tag; add '@classLabel true <labels>' or '@classLabel false'"
+            )
+        if self.tags.get("timestamps"):
+            raise DataError(
+                f"{where}: @timeStamps true files (values written as (time,value) pairs) are not supported; "
+                "convert to a long CSV with --time-col"
+            )
+        if self.tags.get("targetlabel"):
+            raise DataError(
+                f"{where}: @targetLabel true marks a regression file; lstmkit classify needs class labels"
+            )
+        n_channels = self.tags.get("dimensions")
+        if n_channels is None and self.tags.get("univariate"):
+            n_channels = 1
+        return n_channels  # type: ignore[return-value]
+
+    def split_label(self, line: str, *, where: str) -> tuple[list[str], str | None]:
+        """A data line's channel texts and its class label (None when the file has no labels)."""
+        fields = line.split(":")
+        if not self.has_labels:
+            return fields, None
+        if len(fields) < 2:
+            raise DataError(f"{where}: expected channels separated by ':' then ':<label>', found no ':'")
+        label = fields[-1].strip()
+        if not label:
+            raise DataError(f"{where}: the class label after the last ':' is empty")
+        if self.declared is not None and label not in self.declared:
+            raise DataError(
+                f"{where}: class label {label!r} is not among the declared @classLabel values {', '.join(self.declared)}"
+            )
+        return fields[:-1], label
+
+
+def _read_case(line: str, fields: list[str], n_channels: int, *, where: str) -> np.ndarray:
+    """One case as a ``(T, F)`` array, trailing steps missing in every channel dropped."""
+    if "(" in line:
+        raise DataError(
+            f"{where}: values written as (time,value) pairs are not supported; convert to a long CSV with --time-col"
+        )
+    if len(fields) != n_channels:
+        raise DataError(f"{where}: expected {n_channels} channel(s) separated by ':', found {len(fields)}")
+    channels = [_parse_channel(text, where=where, channel=c) for c, text in enumerate(fields)]
+    length = max(len(c) for c in channels)
+    case = np.full((length, n_channels), np.nan, dtype=np.float32)  # (T, F)
+    for c, values in enumerate(channels):
+        case[: len(values), c] = values
+    observed = np.flatnonzero(~np.isnan(case).all(axis=1))
+    if observed.size == 0:
+        raise DataError(f"{where}: the series has no observed values (all missing)")
+    return case[: observed[-1] + 1]
+
+
 def read_ts(path: str | Path) -> SequenceData:
     """Read a UEA/UCR ``.ts`` file.
 
@@ -86,108 +179,36 @@ def read_ts(path: str | Path) -> SequenceData:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
-    lines = _read_lines(path)
-    name = path.name
-    header: dict[str, object] = {}
-    declared: list[str] | None = None
-    has_labels: bool | None = None
+    name, header = path.name, _Header()
     series: list[np.ndarray] = []
     labels: list[str] = []
-    in_data = False
-    n_channels: int | None = None
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        where = f"{name} line {number}"
+    in_data, n_channels = False, None
+    for number, raw in enumerate(_read_lines(path), start=1):
+        line, where = raw.strip(), f"{name} line {number}"
         if not line or line.startswith("#"):
             continue
-        if not in_data:
-            if not line.startswith("@"):
-                raise DataError(
-                    f"{where}: expected a header tag such as @problemName or @data before the data, got {line[:40]!r}"
-                )
-            tag, _, value = line[1:].partition(" ")
-            tag = tag.lower()
-            if tag == "data":
-                in_data = True
-                if has_labels is None:
-                    raise DataError(
-                        f"{where}: the header has no @classLabel tag; add '@classLabel true <labels>' or '@classLabel false'"
-                    )
-                if header.get("timestamps"):
-                    raise DataError(
-                        f"{where}: @timeStamps true files (values written as (time,value) pairs) are not supported; "
-                        "convert to a long CSV with --time-col"
-                    )
-                if header.get("targetlabel"):
-                    raise DataError(
-                        f"{where}: @targetLabel true marks a regression file; lstmkit classify needs class labels"
-                    )
-                n_channels = header.get("dimensions")  # type: ignore[assignment]
-                if n_channels is None and header.get("univariate"):
-                    n_channels = 1
-            elif tag == "classlabel":
-                parts = value.split()
-                if not parts:
-                    raise DataError(f"{where}: @classLabel needs true or false")
-                has_labels = _parse_bool(parts[0], tag="classLabel", where=where)
-                if has_labels:
-                    declared = parts[1:] or None
-            elif tag in _BOOL_TAGS:
-                header[tag] = _parse_bool(value, tag=line[1:].split()[0], where=where)
-            elif tag in ("dimensions", "serieslength"):
-                try:
-                    header[tag] = int(value)
-                except ValueError:
-                    raise DataError(
-                        f"{where}: @{line[1:].split()[0]} must be an integer, got {value.strip()!r}"
-                    ) from None
-            elif tag in ("problemname",):
-                header[tag] = value.strip()
-            else:
-                raise DataError(
-                    f"{where}: unknown header tag @{(line[1:].split() or [''])[0]}; known tags are @problemName, @timeStamps, "
-                    "@missing, @univariate, @dimensions, @equalLength, @seriesLength, @classLabel, @data"
-                )
-            continue
-        fields = line.split(":")
-        if has_labels:
-            if len(fields) < 2:
-                raise DataError(f"{where}: expected channels separated by ':' then ':<label>', found no ':'")
-            label = fields[-1].strip()
-            fields = fields[:-1]
-            if not label:
-                raise DataError(f"{where}: the class label after the last ':' is empty")
-            if declared is not None and label not in declared:
-                raise DataError(
-                    f"{where}: class label {label!r} is not among the declared @classLabel values {', '.join(declared)}"
-                )
-            labels.append(label)
-        if "(" in line:
+        if in_data:
+            fields, label = header.split_label(line, where=where)
+            if label is not None:
+                labels.append(label)
+            if n_channels is None:
+                n_channels = len(fields)
+            series.append(_read_case(line, fields, n_channels, where=where))
+        elif not line.startswith("@"):
             raise DataError(
-                f"{where}: values written as (time,value) pairs are not supported; convert to a long CSV with --time-col"
+                f"{where}: expected a header tag such as @problemName or @data before the data, got {line[:40]!r}"
             )
-        if n_channels is None:
-            n_channels = len(fields)
-        if len(fields) != n_channels:
-            raise DataError(
-                f"{where}: expected {n_channels} channel(s) separated by ':', found {len(fields)}"
-            )
-        channels = [_parse_channel(text, where=where, channel=c) for c, text in enumerate(fields)]
-        length = max(len(c) for c in channels)
-        case = np.full((length, n_channels), np.nan, dtype=np.float32)  # (T, F)
-        for c, values in enumerate(channels):
-            case[: len(values), c] = values
-        observed = np.flatnonzero(~np.isnan(case).all(axis=1))
-        if observed.size == 0:
-            raise DataError(f"{where}: the series has no observed values (all missing)")
-        series.append(case[: observed[-1] + 1])
+        elif line[1:].partition(" ")[0].lower() == "data":
+            in_data, n_channels = True, header.start_data(where=where)
+        else:
+            header.read(line, where=where)
     if not in_data:
         raise DataError(f"{name}: no @data line found; is this a UEA/UCR .ts file?")
     if not series:
         raise DataError(f"{name}: the file has no data lines after @data")
     return SequenceData(
         series=series,
-        labels=np.asarray(labels, dtype=object) if has_labels else None,
-        classes=tuple(declared) if declared else None,
+        labels=np.asarray(labels, dtype=object) if header.has_labels else None,
+        classes=tuple(header.declared) if header.declared else None,
         name=path.name,
     )

@@ -1,36 +1,40 @@
-"""lstmkit's training loop: Adam, clipping, a learning-rate schedule, early stopping, checkpoints.
+"""lstmkit's training loop: Adam, clipping and a learning-rate schedule, in epochs with callbacks.
 
 The loop is lean on purpose (the data sets are often small, where framework overhead
 dominates). Data is a tuple of tensors sharing their first dimension; a batch is those
 tensors indexed by a set of rows, so views (windows made with ``Tensor.unfold``) are never
-copied whole. A job supplies ``loss_fn(model, batch) -> loss``.
+copied whole. A job supplies ``loss_fn(model, batch) -> loss``. Early stopping, the step and
+time budget, the progress bar and checkpoints are callbacks (:mod:`lstmkit.train.callbacks`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import csv
-import dataclasses
-import logging
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from lstmkit.errors import CheckpointError, ConfigError, LstmkitError
-from lstmkit.interrupt import Interrupted
 from lstmkit.io.atomic import atomic_output
-from lstmkit.io.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.train.callbacks import (
+    Budget,
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    ProgressBar,
+    TrainState,
+    watched_loss,
+)
 from lstmkit.train.device import resolve_device
 from lstmkit.train.distributed import is_main_process, local_rows, world
 
-log = logging.getLogger(__name__)
+__all__ = ["Callback", "History", "LossFn", "TrainerConfig", "check_trainer_config", "fit"]
 
 Tensors = tuple[torch.Tensor, ...]
 LossFn = Callable[[nn.Module, Tensors], torch.Tensor]
@@ -79,14 +83,6 @@ def check_trainer_config(config: TrainerConfig) -> None:
     for name, ok, expected in checks:
         if not ok:
             raise ConfigError(f"trainer.{name} must be {expected}, got {getattr(config, name)!r}")
-
-
-class Callback(Protocol):
-    """Optional hooks; a callback defines any subset of these methods."""
-
-    def on_epoch_start(self, epoch: int) -> None: ...
-    def on_validation_start(self) -> None: ...
-    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None: ...
 
 
 @dataclass
@@ -141,13 +137,6 @@ def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainerConfig):
     return None
 
 
-def _call(callbacks: Sequence[Any], hook: str, *args: Any) -> None:
-    for callback in callbacks:
-        method = getattr(callback, hook, None)
-        if method is not None:
-            method(*args)
-
-
 def _check_data(train: Tensors, val: Tensors | None) -> None:
     for name, data in (("training", train), ("validation", val)):
         if data is None:
@@ -160,122 +149,106 @@ def _check_data(train: Tensors, val: Tensors | None) -> None:
         raise LstmkitError("no training examples: the data is too short for these settings")
 
 
-class _Run:
-    """The optimisation steps of one ``fit``: one epoch at a time, within the step and time budgets."""
+def _call(callbacks: Sequence[Any], hook: str, *args: Any) -> None:
+    for callback in callbacks:
+        method = getattr(callback, hook, None)
+        if method is not None:
+            method(*args)
 
-    best_state: dict[str, torch.Tensor] | None  # the best weights so far, copied to the CPU
 
-    def __init__(self, model, net, loss_fn, optimizer, config: TrainerConfig, device):
-        self.model, self.net, self.loss_fn, self.optimizer = model, net, loss_fn, optimizer
-        self.config, self.device, self.steps, self.elapsed = config, device, 0, 0.0
-        self.best_loss, self.best_state, self.bad_epochs = math.inf, None, 0  # early stopping's memory
-
-    def monitor(self, loss: float, epoch: int, scheduler: Any) -> bool:
-        """Step the schedule on the watched ``loss``; keep the weights when they are the best so far (True)."""
-        if not math.isfinite(loss):
-            raise LstmkitError(
-                f"training diverged at epoch {epoch + 1}: the validation loss is {loss}; lower --lr"
-            )
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(loss)
-        elif scheduler is not None:
-            scheduler.step()
-        if loss < self.best_loss - self.config.min_delta:
-            self.best_loss, self.bad_epochs = loss, 0
-            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-            return True
-        self.bad_epochs += 1
-        return False
-
-    def out_of_budget(self, extra_seconds: float = 0.0) -> bool:
-        """Whether ``trainer.max_steps`` steps were taken or ``trainer.max_seconds`` have passed."""
-        c = self.config
-        return (c.max_steps > 0 and self.steps >= c.max_steps) or (
-            c.max_seconds > 0 and self.elapsed + extra_seconds >= c.max_seconds
+def _start(model: nn.Module, config: TrainerConfig) -> TrainState:
+    """Move ``model`` to the configured device, wrap it for data-parallel runs, make its optimizer."""
+    device = resolve_device(config.device)
+    model.to(device)
+    net = model
+    if world()[1] > 1:
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
         )
-
-    def epoch(
-        self, train: Tensors, epoch: int, *, shuffle: bool, started: float
-    ) -> tuple[float | None, bool]:
-        """Train one epoch; ``(mean training loss or None if no step was taken, whether the budget ran out)``."""
-        c, n = self.config, len(train[0])
-        self.model.train()
-        order = torch.arange(n)
-        if shuffle:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(c.seed * 1_000_003 + epoch))
-        total, seen = 0.0, 0
-        for global_idx in _batches(n, c.batch_size, order):
-            if self.out_of_budget(time.perf_counter() - started):
-                return (total / seen if seen else None), True  # the budget ran out mid-epoch: it ends here
-            idx, weight = local_rows(global_idx)
-            batch = tuple(t[idx].to(self.device, non_blocking=True) for t in train)
-            loss = self.loss_fn(self.net, batch)
-            value = _global_mean(loss.detach() * weight)
-            if not math.isfinite(value):
-                raise LstmkitError(
-                    f"training diverged at epoch {epoch + 1}: the loss is {value}; lower the learning rate "
-                    "(--lr), or check the data for extreme values"
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            (loss * weight).backward()
-            if c.grad_clip > 0:
-                nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
-            self.optimizer.step()
-            self.steps += 1
-            total += value * len(global_idx)
-            seen += len(global_idx)
-        return (total / seen if seen else None), False
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _make_scheduler(optimizer, config)
+    return TrainState(model, net, optimizer, scheduler, config, device, History())
 
 
-_NOT_COMPARED = ("epochs", "device", "max_seconds", "max_steps")  # settings a resumed run may change
+def _step(state: TrainState, loss_fn: LossFn, batch: Tensors, weight: float, epoch: int) -> float:
+    """One optimisation step on this rank's ``batch``; the batch's loss over all ranks."""
+    loss = loss_fn(state.net, batch)
+    value = _global_mean(loss.detach() * weight)
+    if not math.isfinite(value):
+        raise LstmkitError(
+            f"training diverged at epoch {epoch + 1}: the loss is {value}; lower the learning rate "
+            "(--lr), or check the data for extreme values"
+        )
+    state.optimizer.zero_grad(set_to_none=True)
+    (loss * weight).backward()
+    if state.config.grad_clip > 0:
+        nn.utils.clip_grad_norm_(state.model.parameters(), state.config.grad_clip)
+    state.optimizer.step()
+    state.steps += 1
+    return value
 
 
-def _rng_states(device: torch.device) -> dict[str, list]:
-    """The generators' states as lists of ints (JSON-ready): torch's CPU one and, when used, CUDA's."""
-    states: dict[str, list] = {"torch": torch.get_rng_state().tolist()}
-    if device.type == "cuda":
-        states["cuda"] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
-    return states
+def _train_epoch(
+    state: TrainState, loss_fn: LossFn, train: Tensors, epoch: int, *, shuffle: bool, hooks: Sequence[Any]
+) -> float | None:
+    """Train one epoch; its mean training loss, or None when a callback stopped it before the first step."""
+    c, n = state.config, len(train[0])
+    state.model.train()
+    order = torch.arange(n)
+    if shuffle:
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(c.seed * 1_000_003 + epoch))
+    total, seen = 0.0, 0
+    for global_idx in _batches(n, c.batch_size, order):
+        _call(hooks, "on_batch_start")
+        if state.stop:  # the budget ran out mid-epoch: the epoch ends here
+            break
+        idx, weight = local_rows(global_idx)
+        batch = tuple(t[idx].to(state.device, non_blocking=True) for t in train)
+        total += _step(state, loss_fn, batch, weight, epoch) * len(global_idx)
+        seen += len(global_idx)
+    return total / seen if seen else None
 
 
-def _restore(
-    state: dict[str, Any],
+def _validate(state: TrainState, loss_fn: LossFn, val: Tensors | None, *, hooks: Sequence[Any]) -> float:
+    """The mean validation loss (NaN without validation data), in eval mode."""
+    if val is None or not len(val[0]):
+        return math.nan
+    state.model.eval()
+    _call(hooks, "on_validation_start")
+    return _mean_loss(state.model, loss_fn, val, state.config.batch_size * 4, state.device)
+
+
+def _schedule(state: TrainState, loss: float, epoch: int) -> None:
+    """Step the learning-rate schedule on the watched ``loss``, refusing a non-finite one."""
+    if not math.isfinite(loss):
+        raise LstmkitError(
+            f"training diverged at epoch {epoch + 1}: the validation loss is {loss}; lower --lr"
+        )
+    if isinstance(state.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        state.scheduler.step(loss)
+    elif state.scheduler is not None:
+        state.scheduler.step()
+
+
+def _prepare(
     model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
+    config: TrainerConfig,
     *,
-    settings: dict[str, Any],
-    device: torch.device,
-) -> None:
-    """Load a checkpoint's model, optimizer, schedule and generators, refusing other settings."""
-    saved = {k: v for k, v in state.get("config", {}).items() if k not in _NOT_COMPARED}
-    current = {k: v for k, v in settings.items() if k not in _NOT_COMPARED}
-    if saved != current:
-        changed = sorted(k for k in current if saved.get(k) != current[k])
-        raise CheckpointError(
-            f"cannot resume: settings differ from the interrupted run ({', '.join(changed)}); use the same settings"
-        )
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError:
-        raise CheckpointError(
-            "cannot resume: the checkpoint's model has another shape; use the same settings"
-        ) from None
-    try:
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler"):
-            scheduler.load_state_dict(state["scheduler"])
-        rng = state["rng"]
-        torch.set_rng_state(torch.tensor(rng["torch"], dtype=torch.uint8))
-        if device.type == "cuda" and "cuda" in rng:
-            torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in rng["cuda"]])
-        for key in ("history", "best_state", "best_loss", "bad_epochs", "epoch"):
-            state[key]  # noqa: B018 - present, or the checkpoint is not the trainer's
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(
-            f"cannot resume: the checkpoint is incomplete or damaged ({exc!r}); "
-            "delete it and run without --resume"
-        ) from None
+    checkpoint_path: str | Path | None,
+    resume: bool,
+    progress: bool,
+    callbacks: Sequence[Any],
+) -> tuple[TrainState, list[Any]]:
+    """The run's state (resumed from the checkpoint when asked) and its callbacks in calling order."""
+    state = _start(model, config)
+    main = is_main_process()
+    checkpoint = None if checkpoint_path is None else Checkpoint(checkpoint_path, state, write=main)
+    if resume:
+        if checkpoint is None:
+            raise CheckpointError("--resume needs an output folder holding a checkpoint")
+        checkpoint.restore()
+    hooks = [EarlyStopping(state), Budget(state), *callbacks, ProgressBar(state, show=progress and main)]
+    return state, hooks + ([checkpoint] if checkpoint is not None else [])  # last: it records the decision
 
 
 def fit(
@@ -298,15 +271,13 @@ def fit(
         loss_fn: ``loss_fn(model, batch) -> scalar``; ``batch`` is ``train`` indexed by rows.
         train: tensors sharing dim 0 (views are fine; only batches are copied).
         val: the same for validation; early stopping watches its loss (else the training loss).
-        config: the trainer settings.
-        checkpoint_path: the checkpoint's JSON file (its tensors go beside it, see
-            :mod:`lstmkit.io.checkpoint`), rewritten atomically after every epoch. It is kept when
-            ``fit`` returns (marked done, so a resume skips training): the caller removes it with
-            :func:`lstmkit.io.checkpoint.remove_checkpoint` once its own outputs are written.
+        config: the trainer settings (:class:`TrainerConfig`).
+        checkpoint_path: the checkpoint's JSON file, rewritten atomically every epoch and kept (marked done)
+            when ``fit`` returns: the caller removes it once its own outputs are written.
         resume: continue from ``checkpoint_path``; ends with the weights an uninterrupted run gives.
         progress: show a tqdm bar with the losses.
         shuffle: shuffle the rows every epoch (off for truncated backpropagation through time).
-        callbacks: objects with optional ``on_epoch_start``, ``on_validation_start``, ``on_epoch_end``.
+        callbacks: objects with any hooks of :class:`~lstmkit.train.callbacks.Callback`.
 
     Raises:
         LstmkitError: a non-finite loss (naming the epoch), or no training data.
@@ -315,97 +286,27 @@ def fit(
     """
     check_trainer_config(config)
     _check_data(train, val)
-    device = resolve_device(config.device)
-    model.to(device)
-    net = model  # what loss_fn calls: the model, or its DistributedDataParallel wrapper under torchrun
-    if world()[1] > 1:
-        net = nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
-        )
-    main = is_main_process()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = _make_scheduler(optimizer, config)
-    history, settings = History(), dataclasses.asdict(config)
-    run, start_epoch = _Run(model, net, loss_fn, optimizer, config, device), 0
-    if resume:
-        if checkpoint_path is None:
-            raise CheckpointError("--resume needs an output folder holding a checkpoint")
-        state = load_checkpoint(checkpoint_path)
-        _restore(state, model, optimizer, scheduler, settings=settings, device=device)
-        history.rows, history.best_epoch = list(state["history"]), state.get("best_epoch")
-        run.best_loss, run.best_state, run.bad_epochs = (
-            state["best_loss"],
-            state["best_state"],
-            state["bad_epochs"],
-        )
-        run.steps, run.elapsed = int(state.get("steps", 0)), sum(row["seconds"] for row in history.rows)
-        start_epoch = config.epochs if state.get("done") else state["epoch"]
-        log.info("resuming from epoch %d", start_epoch)
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=config.epochs, initial=start_epoch, disable=not (progress and main), unit="epoch", leave=False
+    state, hooks = _prepare(
+        model, config, checkpoint_path=checkpoint_path, resume=resume, progress=progress, callbacks=callbacks
     )
     try:
-        for epoch in range(start_epoch, config.epochs):
-            started = time.perf_counter()
-            _call(callbacks, "on_epoch_start", epoch)
-            train_loss, out_of_time = run.epoch(train, epoch, shuffle=shuffle, started=started)
+        for epoch in range(state.start_epoch, config.epochs):
+            state.epoch_started = time.perf_counter()
+            _call(hooks, "on_epoch_start", epoch)
+            train_loss = _train_epoch(state, loss_fn, train, epoch, shuffle=shuffle, hooks=hooks)
             if train_loss is None:  # out of budget before this epoch's first batch
                 break
-            val_loss = math.nan
-            if val is not None and len(val[0]):
-                model.eval()
-                _call(callbacks, "on_validation_start")
-                val_loss = _mean_loss(model, loss_fn, val, config.batch_size * 4, device)
-            if run.monitor(train_loss if math.isnan(val_loss) else val_loss, epoch, scheduler):
-                history.best_epoch = epoch + 1
-            seconds = time.perf_counter() - started
-            run.elapsed += seconds
-            row = {
-                "epoch": epoch + 1,
-                "train_loss": train_loss,
-                "val_loss": val_loss,
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": seconds,
-            }
-            history.rows.append(row)
-            _call(callbacks, "on_epoch_end", epoch, row)
-            bar.update(1)
-            bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val_loss:.4g}")
-            history.stopped_early = run.bad_epochs >= config.patience
-            done = history.stopped_early or out_of_time or run.out_of_budget()
-            if checkpoint_path is not None and main:
-                save_checkpoint(
-                    checkpoint_path,
-                    {
-                        "epoch": epoch + 1,
-                        "done": done,
-                        "steps": run.steps,
-                        "config": settings,
-                        "history": history.rows,
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                        "best_state": run.best_state,
-                        "best_loss": run.best_loss,
-                        "best_epoch": history.best_epoch,
-                        "bad_epochs": run.bad_epochs,
-                        "rng": _rng_states(device),
-                    },
-                )
-            if done:
+            val_loss = _validate(state, loss_fn, val, hooks=hooks)
+            _schedule(state, watched_loss(train_loss, val_loss), epoch)
+            lr, seconds = state.optimizer.param_groups[0]["lr"], time.perf_counter() - state.epoch_started
+            row = dict(epoch=epoch + 1, train_loss=train_loss, val_loss=val_loss, lr=lr, seconds=seconds)
+            state.history.rows.append(row)
+            _call(hooks, "on_epoch_end", epoch, row)
+            if state.stop:
                 break
-    except Interrupted as stop:
-        if checkpoint_path is not None and main:  # what is on disk, whenever the signal came
-            with contextlib.suppress(CheckpointError):
-                stop.epoch = load_checkpoint(checkpoint_path)["epoch"]
-                stop.checkpoint = Path(checkpoint_path)
+    except BaseException as error:
+        _call(hooks, "on_fit_end", error)
         raise
-    finally:
-        bar.close()
-    if run.best_state is not None:
-        model.load_state_dict(run.best_state)
+    _call(hooks, "on_fit_end", None)
     model.eval()
-    return history
+    return state.history

@@ -1,0 +1,234 @@
+"""The training loop's callbacks: the hooks it calls, the state they share, and the built-in ones.
+
+:func:`lstmkit.train.fit` owns the optimisation steps, validation and the learning-rate schedule;
+everything else is a callback, one concern each:
+
+* :class:`EarlyStopping` stops after ``trainer.patience`` epochs without improvement and puts the
+  best weights back at the end;
+* :class:`Budget` ends training after ``trainer.max_steps`` steps or ``trainer.max_seconds``;
+* :class:`ProgressBar` shows the epochs and losses (only when asked for);
+* :class:`Checkpoint` writes the run to disk after every epoch and resumes from it.
+
+``fit`` calls them in this order: early stopping and the budget first (they decide whether the
+epoch is the last), then the caller's callbacks, then the bar, then the checkpoint (which records
+that decision). They share one :class:`TrainState`; a checkpoint is that state written out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import torch
+from torch import nn
+
+from lstmkit.errors import CheckpointError
+from lstmkit.interrupt import Interrupted
+from lstmkit.io.checkpoint import load_checkpoint, save_checkpoint
+
+if TYPE_CHECKING:
+    from lstmkit.train.trainer import History, TrainerConfig
+
+log = logging.getLogger("lstmkit.train.trainer")  # the loop's logger: the resume line is the loop's news
+
+
+class Callback(Protocol):
+    """Optional hooks; a callback defines any subset of these methods."""
+
+    def on_epoch_start(self, epoch: int) -> None: ...
+    def on_batch_start(self) -> None: ...
+    def on_validation_start(self) -> None: ...
+    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None: ...
+    def on_fit_end(self, error: BaseException | None) -> None: ...
+
+
+@dataclass
+class TrainState:
+    """What one ``fit`` carries from epoch to epoch, shared by the loop and the built-in callbacks."""
+
+    model: nn.Module
+    net: nn.Module  # what loss_fn calls: the model, or its DistributedDataParallel wrapper under torchrun
+    optimizer: torch.optim.Optimizer
+    scheduler: Any  # a torch learning-rate scheduler, or None
+    config: TrainerConfig
+    device: torch.device
+    history: History
+    start_epoch: int = 0  # the first epoch to train: a resume moves it
+    steps: int = 0  # optimisation steps taken, a resumed run's included
+    epoch_started: float = 0.0  # time.perf_counter() when the current epoch began
+    stop: bool = False  # set by a callback: training ends after this batch (mid-epoch) or epoch
+    best_loss: float = math.inf  # early stopping's memory, kept here so that the checkpoint holds it
+    best_state: dict[str, torch.Tensor] | None = None
+    bad_epochs: int = 0
+
+
+def watched_loss(train_loss: float, val_loss: float) -> float:
+    """The loss early stopping and the schedule watch: validation's, or training's without validation."""
+    return train_loss if math.isnan(val_loss) else val_loss
+
+
+class EarlyStopping:
+    """Stop after ``trainer.patience`` epochs whose watched loss did not beat the best by more than
+    ``trainer.min_delta``; keep a copy of the best weights and load them when training ends."""
+
+    def __init__(self, state: TrainState):
+        self.state = state
+
+    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None:
+        s = self.state
+        loss = watched_loss(row["train_loss"], row["val_loss"])
+        if loss < s.best_loss - s.config.min_delta:
+            s.best_loss, s.bad_epochs, s.history.best_epoch = loss, 0, epoch + 1
+            s.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in s.model.state_dict().items()})
+        else:
+            s.bad_epochs += 1
+        s.history.stopped_early = s.bad_epochs >= s.config.patience
+        s.stop = s.stop or s.history.stopped_early
+
+    def on_fit_end(self, error: BaseException | None) -> None:
+        if error is None and self.state.best_state is not None:
+            self.state.model.load_state_dict(self.state.best_state)
+
+
+class Budget:
+    """End training once ``trainer.max_steps`` steps were taken or ``trainer.max_seconds`` have passed
+    (a resumed run's epochs included); checked before every batch and after every epoch."""
+
+    def __init__(self, state: TrainState):
+        self.state = state
+        self.elapsed = sum(row["seconds"] for row in state.history.rows)  # the finished epochs' seconds
+
+    def spent(self, extra_seconds: float = 0.0) -> bool:
+        c = self.state.config
+        return (c.max_steps > 0 and self.state.steps >= c.max_steps) or (
+            c.max_seconds > 0 and self.elapsed + extra_seconds >= c.max_seconds
+        )
+
+    def on_batch_start(self) -> None:
+        if self.spent(time.perf_counter() - self.state.epoch_started):
+            self.state.stop = True  # the epoch ends here
+
+    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None:
+        self.elapsed += row["seconds"]
+        if self.spent():
+            self.state.stop = True
+
+
+class ProgressBar:
+    """A tqdm bar over the epochs with the last losses; ``show=False`` keeps it silent."""
+
+    def __init__(self, state: TrainState, *, show: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(
+            total=state.config.epochs, initial=state.start_epoch, disable=not show, unit="epoch", leave=False
+        )
+
+    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix(train=f"{row['train_loss']:.4g}", val=f"{row['val_loss']:.4g}")
+
+    def on_fit_end(self, error: BaseException | None) -> None:
+        self.bar.close()
+
+
+_NOT_COMPARED = ("epochs", "device", "max_seconds", "max_steps")  # settings a resumed run may change
+
+
+def _rng_states(device: torch.device) -> dict[str, list]:
+    """The generators' states as lists of ints (JSON-ready): torch's CPU one and, when used, CUDA's."""
+    states: dict[str, list] = {"torch": torch.get_rng_state().tolist()}
+    if device.type == "cuda":
+        states["cuda"] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
+    return states
+
+
+def _check_settings(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    saved = {k: v for k, v in saved.items() if k not in _NOT_COMPARED}
+    current = {k: v for k, v in current.items() if k not in _NOT_COMPARED}
+    if saved != current:
+        changed = sorted(k for k in current if saved.get(k) != current[k])
+        raise CheckpointError(
+            f"cannot resume: settings differ from the interrupted run ({', '.join(changed)}); use the same settings"
+        )
+
+
+def _load_into(state: TrainState, saved: dict[str, Any]) -> None:
+    """Load a checkpoint's optimizer, schedule and generators; check the trainer's keys are there."""
+    state.optimizer.load_state_dict(saved["optimizer"])
+    if state.scheduler is not None and saved.get("scheduler"):
+        state.scheduler.load_state_dict(saved["scheduler"])
+    rng = saved["rng"]
+    torch.set_rng_state(torch.tensor(rng["torch"], dtype=torch.uint8))
+    if state.device.type == "cuda" and "cuda" in rng:
+        torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in rng["cuda"]])
+    for key in ("history", "best_state", "best_loss", "bad_epochs", "epoch"):
+        saved[key]  # noqa: B018 - present, or the checkpoint is not the trainer's
+
+
+class Checkpoint:
+    """The run on disk (see :mod:`lstmkit.io.checkpoint`): rewritten atomically after every epoch
+    (by the main process only), loaded back by :meth:`restore`, named by an :class:`Interrupted`."""
+
+    def __init__(self, path: str | Path, state: TrainState, *, write: bool):
+        self.path, self.state, self.write = path, state, write
+        self.settings = dataclasses.asdict(state.config)
+
+    def restore(self) -> None:
+        """Continue the run saved at ``path``; refuse other settings or a damaged checkpoint."""
+        s, saved = self.state, load_checkpoint(self.path)
+        _check_settings(saved.get("config", {}), self.settings)
+        try:
+            s.model.load_state_dict(saved["model"])
+        except RuntimeError:
+            raise CheckpointError(
+                "cannot resume: the checkpoint's model has another shape; use the same settings"
+            ) from None
+        try:
+            _load_into(s, saved)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"cannot resume: the checkpoint is incomplete or damaged ({exc!r}); "
+                "delete it and run without --resume"
+            ) from None
+        s.history.rows, s.history.best_epoch = list(saved["history"]), saved.get("best_epoch")
+        s.best_loss, s.best_state, s.bad_epochs = saved["best_loss"], saved["best_state"], saved["bad_epochs"]
+        s.steps = int(saved.get("steps", 0))
+        s.start_epoch = s.config.epochs if saved.get("done") else saved["epoch"]
+        log.info("resuming from epoch %d", s.start_epoch)
+
+    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None:
+        if not self.write:
+            return
+        s = self.state
+        save_checkpoint(
+            self.path,
+            {
+                "epoch": epoch + 1,
+                "done": s.stop,
+                "steps": s.steps,
+                "config": self.settings,
+                "history": s.history.rows,
+                "model": s.model.state_dict(),
+                "optimizer": s.optimizer.state_dict(),
+                "scheduler": s.scheduler.state_dict() if s.scheduler is not None else {},
+                "best_state": s.best_state,
+                "best_loss": s.best_loss,
+                "best_epoch": s.history.best_epoch,
+                "bad_epochs": s.bad_epochs,
+                "rng": _rng_states(s.device),
+            },
+        )
+
+    def on_fit_end(self, error: BaseException | None) -> None:
+        if isinstance(error, Interrupted) and self.write:  # what is on disk, whenever the signal came
+            with contextlib.suppress(CheckpointError):
+                error.epoch = load_checkpoint(self.path)["epoch"]
+                error.checkpoint = Path(self.path)
