@@ -1,4 +1,8 @@
-"""The LSTM layer: stacked, optionally bidirectional and projected, weight-compatible with torch.nn.LSTM."""
+"""The LSTM layer: stacked, optionally bidirectional and projected, weight-compatible with torch.nn.LSTM.
+
+Its backends are the reference LSTM (:mod:`lstmkit.nn.reference`), made fast: ``"fused"`` is torch's
+kernel, ``"explicit"`` the same steps with a compiled time loop and a hand-written backward.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from lstmkit.errors import ConfigError
 from lstmkit.nn import checks
 from lstmkit.nn.explicit import explicit_layer
 from lstmkit.nn.fused import fused_lstm
+from lstmkit.nn.reference import LSTMTrace
 from lstmkit.nn.schedule import Schedule
-from lstmkit.nn.trace import LSTMTrace, trace_lstm
-from lstmkit.nn.variants import extra_parameter_shapes, reset_lstm_parameters, variant_layer
+from lstmkit.nn.trace import trace_lstm
+from lstmkit.nn.variant_explicit import variant_layer
+from lstmkit.nn.variants import extra_parameter_shapes, reset_lstm_parameters
 
 
 @dataclass

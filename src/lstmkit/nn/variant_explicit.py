@@ -22,7 +22,7 @@ gradients are summed row by row inside the loop, the weight gradients are one ma
     dγ_hh = Σ dA ẑ   dβ_hh = Σ dA   dγ_c = Σ dcl ĉ   dβ_c = Σ dcl          # in the loop; ẑ, ĉ normalised
 
 The non-recurrent parts (input projection, its layer norm, the biases, the weight drop) stay
-outside, under autograd, in :func:`lstmkit.nn.variants.variant_layer`.
+outside, under autograd, in :func:`variant_layer`, which runs a layer-direction.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx
+from torch.nn import functional as F
 
 from lstmkit.nn import autograd_loop, kernel, variant_steps, variants
 from lstmkit.nn.schedule import Schedule, final_state, shifted
@@ -130,7 +131,7 @@ def _autograd_forward(cfg: LoopConfig, a_x: Tensor, h0: Tensor, c0: Tensor, w_hh
         else {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
     )
     p = variants.StepParams(w_hh, w_hr, ln, peep, h_mask)
-    return variants.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
+    return autograd_loop.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
 
 
 class VariantLayerFunction(torch.autograd.Function):
@@ -140,7 +141,7 @@ class VariantLayerFunction(torch.autograd.Function):
     -> (out (N, P), h_n (B, P), c_n (B, H))``, arguments as in :func:`variant_forward` (the four
     layer-norm parameters all None or all tensors; masks get no gradient). Under ``create_graph``
     (double backward) or vmap (batched gradients) the backward differentiates the autograd loop
-    (:func:`lstmkit.nn.variants.variant_layer_steps`) recomputed from the saved inputs.
+    (:func:`lstmkit.nn.autograd_loop.variant_layer_steps`) recomputed from the saved inputs.
     """
 
     @staticmethod
@@ -200,3 +201,57 @@ class VariantLayerFunction(torch.autograd.Function):
         )
         d_peep = acc[10 * hid if ln else 0 :].view(3, hid) if peep is not None else None
         return (d_a, dh_run, dc_run, d_w_hh, d_w_hr, *d_ln, d_peep, None, None, None, None)
+
+
+def input_part(
+    x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Tensor], v: variants.Variants
+) -> Tensor:
+    """``LN_ih(x W_ih^T) + b_ih + b_hh`` for all rows at once: ``x (N, F)`` -> ``(N, 4H)``."""
+    if not v.layer_norm:
+        return kernel.project(x, w_ih, bias)  # (N, 4H)
+    a_x = kernel.project(x, w_ih)  # (N, 4H)
+    offset = (
+        extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias
+    )  # β_ih + b_ih + b_hh, one pass
+    return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, variants.LN_EPS)
+
+
+def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extra: dict[str, Tensor],
+                  v: variants.Variants, *, has_bias: bool, sched: Schedule, reverse: bool, training: bool,
+                  record: bool = False) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:  # fmt: skip
+    """One layer-direction with variants over a packed sequence.
+
+    Everything that is not recurrent runs once for all steps, under autograd (the input
+    projection, its layer norm, the biases, the weight drop, the dropout and zoneout masks).
+    The time loop has a hand-written backward
+    (:class:`VariantLayerFunction`), compiled where the extension applies.
+
+    Args:
+        x: packed input ``(N, F)``; h0, c0: ``(B, P)``, ``(B, H)``.
+        weights: torch's flat ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]``.
+        extra: variant parameters by name without the layer suffix (``ln_ih_weight``, ...).
+        record: also return ``[i, f, g, o, c, h]``, each ``(N, X)``, for the trace.
+
+    Returns:
+        ``(out (N, P), h_n (B, P), c_n (B, H), records or None)``.
+    """
+    w_ih, w_hh = weights[0], weights[1]
+    bias = weights[2] + weights[3] if has_bias else None
+    w_hr = weights[-1] if len(weights) == (5 if has_bias else 3) else None
+    a_x = input_part(x, w_ih, bias, extra, v)  # (N, 4H)
+    p = variants.step_params(v, w_hh, w_hr, extra, batch=sched.batch, out_size=h0.size(1), training=training)
+    keep_c, keep_h = variants.zoneout_keeps(v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)),
+                                   training=training)  # fmt: skip
+    cfg = LoopConfig(sched, reverse, variants.ACTIVATION_INDEX[v.activation], variants.ACTIVATION_INDEX[v.recurrent_activation],
+                     v.coupled_gates)  # fmt: skip
+    ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
+    if record:
+        res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
+        out, cell = res.out, res.cell
+        records = [*res.gates.chunk(4, dim=1), cell, out]
+        return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
+    if autograd_loop.use_autograd_path(sched):  # under torch.func, or an empty batch
+        return (*autograd_loop.variant_layer_steps(a_x, h0, c0, p, v, keep_c, keep_h, sched, reverse), None)
+    out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
+                                               p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
+    return out, h_n, c_n, None

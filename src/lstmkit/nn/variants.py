@@ -1,18 +1,8 @@
-r"""LSTM variants: their configuration, their extra parameters and the step that runs them.
+r"""LSTM variants: their keywords, their validation, their extra parameters and their random draws.
 
-Every variant is off by default; with all off the layer is exactly torch.nn.LSTM. One step of a
-layer-direction with every variant on, ``x_t`` the input, ``a = W_ih x_t`` precomputed for all
-steps, σ the ``recurrent_activation``, φ the ``activation``::
-
-    A_t = LN_ih(W_ih x_t) + b_ih + LN_hh(W_hh (m ⊙ h_{t-1})) + b_hh   # (B, 4H); LN: layer_norm
-    i   = σ(A_i + p_i ⊙ c_{t-1})                                      # p: peephole
-    f   = σ(A_f + p_f ⊙ c_{t-1})       or  f = 1 - i                  # coupled_gates
-    g   = φ(A_g)
-    c̃_t = f ⊙ c_{t-1} + i ⊙ g
-    c_t = d_c ⊙ c_{t-1} + (1 - d_c) ⊙ c̃_t                             # zoneout (cell)
-    o   = σ(A_o + p_o ⊙ c_t)
-    h̃_t = o ⊙ φ(LN_c(c_t))                    (then W_hr h̃_t with proj_size)
-    h_t = d_h ⊙ h_{t-1} + (1 - d_h) ⊙ h̃_t                             # zoneout (hidden)
+Every variant is off by default; with all off the layer is exactly torch.nn.LSTM. The step they
+change is written out once, with every variant, in :mod:`lstmkit.nn.reference` (its symbols: σ
+the ``recurrent_activation``, φ the ``activation``, LN, p, m, d). What each keyword means:
 
 - ``forget_bias``: added to the forget-gate block of ``bias_ih`` at initialisation (only).
 - ``layer_norm`` (Ba, Kiros and Hinton 2016): ``LN(v) = γ ⊙ (v - mean v) / sqrt(var v + 1e-5) + β``
@@ -44,10 +34,6 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import kernel
-from lstmkit.nn.autograd_loop import run_steps, use_autograd_path
-from lstmkit.nn.schedule import Schedule, final_state
-from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, variant_forward
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": torch.tanh,
@@ -191,7 +177,7 @@ def extra_parameter_shapes(
 
 @dataclass
 class StepParams:
-    """One layer-direction's tensors for :func:`variant_step`, the dropout masks drawn."""
+    """One layer-direction's tensors for :func:`lstmkit.nn.reference.step`, the dropout masks drawn."""
 
     w_hh: Tensor  # (4H, P), weight-dropped in training
     w_hr: Tensor | None  # (P, H)
@@ -232,57 +218,6 @@ def zoneout_keeps(v: Variants, cell_like: Tensor, hidden_like: Tensor, *,
     return keeps[0], keeps[1]
 
 
-def _zone(prev: Tensor, new: Tensor, keep: Tensor | None) -> Tensor:
-    return new if keep is None else new + keep * (prev - new)
-
-
-def variant_step(a_x: Tensor, h: Tensor, c: Tensor, p: StepParams, v: Variants, *, keep_c: Tensor | None,
-                 keep_h: Tensor | None) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:  # fmt: skip
-    """One step with every variant (see the module docstring), recorded by autograd.
-
-    Args:
-        a_x: ``(n, 4H)`` the step's input part ``LN_ih(W_ih x_t) + b_ih + b_hh``.
-        h, c: ``(n, P)``, ``(n, H)`` the states the step starts from.
-        keep_c, keep_h: the step's zoneout masks ``(n, H)``, ``(n, P)`` (see :func:`zoneout_keeps`), or None.
-
-    Returns:
-        ``(h_t, c_t, (i, f, g, o))``.
-    """
-    act, ract = ACTIVATIONS[v.activation], ACTIVATIONS[v.recurrent_activation]
-    n, hid = c.shape
-    hr = h if p.h_mask is None else h * p.h_mask[:n]
-    z = torch.mm(hr, p.w_hh.t())  # (n, 4H)
-    if p.ln is not None:
-        z = F.layer_norm(z, (4 * hid,), p.ln["hh_weight"], p.ln["hh_bias"], LN_EPS)
-    a_i, a_f, a_g, a_o = (a_x + z).chunk(4, dim=1)  # (n, H) each
-    if p.peephole is not None:
-        a_i, a_f = a_i + p.peephole[0] * c, a_f + p.peephole[1] * c
-    i = ract(a_i)
-    f = 1 - i if v.coupled_gates else ract(a_f)
-    g = act(a_g)
-    c_new = _zone(c, f * c + i * g, keep_c)
-    if p.peephole is not None:
-        a_o = a_o + p.peephole[2] * c_new
-    o = ract(a_o)
-    cc = c_new if p.ln is None else F.layer_norm(c_new, (hid,), p.ln["c_weight"], p.ln["c_bias"], LN_EPS)
-    h_new = o * act(cc)
-    if p.w_hr is not None:
-        h_new = torch.mm(h_new, p.w_hr.t())
-    h_new = _zone(h, h_new, keep_h)
-    return h_new, c_new, (i, f, g, o)
-
-
-def input_part(x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Tensor], v: Variants) -> Tensor:
-    """``LN_ih(x W_ih^T) + b_ih + b_hh`` for all rows at once: ``x (N, F)`` -> ``(N, 4H)``."""
-    if not v.layer_norm:
-        return kernel.project(x, w_ih, bias)  # (N, 4H)
-    a_x = kernel.project(x, w_ih)  # (N, 4H)
-    offset = (
-        extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias
-    )  # β_ih + b_ih + b_hh, one pass
-    return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, LN_EPS)
-
-
 def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str, Tensor], *, batch: int,
                 out_size: int, training: bool) -> StepParams:  # fmt: skip
     """Collect a layer-direction's step tensors and draw this call's dropout masks."""
@@ -293,65 +228,3 @@ def step_params(v: Variants, w_hh: Tensor, w_hr: Tensor | None, extra: dict[str,
         else None
     )
     return StepParams(w_hh, w_hr, ln, extra.get("peephole_weight"), mask)
-
-
-def variant_layer_steps(a_x: Tensor, h0: Tensor, c0: Tensor, p: StepParams, v: Variants, keep_c: Tensor | None,
-                        keep_h: Tensor | None, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
-    """The time loop of :func:`variant_layer` as autograd ops, :func:`variant_step` per step.
-
-    The differentiable path of the variant layer (see :mod:`lstmkit.nn.autograd_loop`); masks
-    as drawn for the compiled loop, ``keep_c (N, H)``, ``keep_h (N, P)`` or None.
-
-    Returns:
-        ``(out (N, P), h_n (B, P), c_n (B, H))``.
-    """
-
-    def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
-        kc = None if keep_c is None else keep_c[rows]
-        kh = None if keep_h is None else keep_h[rows]
-        h_t, c_t, _ = variant_step(a, h, c, p, v, keep_c=kc, keep_h=kh)
-        return h_t, c_t
-
-    return run_steps(a_x, h0, c0, sched, reverse, step)
-
-
-def variant_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], extra: dict[str, Tensor],
-                  v: Variants, *, has_bias: bool, sched: Schedule, reverse: bool, training: bool,
-                  record: bool = False) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:  # fmt: skip
-    """One layer-direction with variants over a packed sequence.
-
-    Everything that is not recurrent runs once for all steps, under autograd (the input
-    projection, its layer norm, the biases, the weight drop, the dropout and zoneout masks).
-    The time loop has a hand-written backward
-    (:class:`lstmkit.nn.variant_explicit.VariantLayerFunction`), compiled where the extension
-    applies; :func:`variant_step`, the same step under autograd, serves :class:`LSTMCell`.
-
-    Args:
-        x: packed input ``(N, F)``; h0, c0: ``(B, P)``, ``(B, H)``.
-        weights: torch's flat ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]``.
-        extra: variant parameters by name without the layer suffix (``ln_ih_weight``, ...).
-        record: also return ``[i, f, g, o, c, h]``, each ``(N, X)``, for the trace.
-
-    Returns:
-        ``(out (N, P), h_n (B, P), c_n (B, H), records or None)``.
-    """
-    w_ih, w_hh = weights[0], weights[1]
-    bias = weights[2] + weights[3] if has_bias else None
-    w_hr = weights[-1] if len(weights) == (5 if has_bias else 3) else None
-    a_x = input_part(x, w_ih, bias, extra, v)  # (N, 4H)
-    p = step_params(v, w_hh, w_hr, extra, batch=sched.batch, out_size=h0.size(1), training=training)
-    keep_c, keep_h = zoneout_keeps(v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)),
-                                   training=training)  # fmt: skip
-    cfg = LoopConfig(sched, reverse, ACTIVATION_INDEX[v.activation], ACTIVATION_INDEX[v.recurrent_activation],
-                     v.coupled_gates)  # fmt: skip
-    ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
-    if record:
-        res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
-        out, cell = res.out, res.cell
-        records = [*res.gates.chunk(4, dim=1), cell, out]
-        return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
-    if use_autograd_path(sched):  # under torch.func, or an empty batch
-        return (*variant_layer_steps(a_x, h0, c0, p, v, keep_c, keep_h, sched, reverse), None)
-    out, h_n, c_n = VariantLayerFunction.apply(a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole,
-                                               p.h_mask, keep_c, keep_h, cfg)  # fmt: skip
-    return out, h_n, c_n, None
