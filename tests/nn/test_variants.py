@@ -1,12 +1,15 @@
 """The variants (layer norm, peepholes, coupled gates, recurrent dropout, weight drop, zoneout,
 activations, forget bias) against the reference LSTM (lstmkit.nn.reference), plus gradcheck."""
 
+from dataclasses import dataclass
+
 import pytest
 import torch
 from torch.autograd import gradcheck
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from lstmkit.nn import LSTM, LSTMCell
+from lstmkit.errors import ConfigError
+from lstmkit.nn import LSTM, LSTMCell, variants
 from lstmkit.nn.reference import reference_lstm
 
 F_IN, H, T, B = 3, 4, 5, 3
@@ -210,3 +213,33 @@ def test_cell_matches_the_reference_and_the_layer(name, kw, mode, capture):
         w = dict(cell.named_parameters())
         assert gradcheck(lambda x, *p: torch.func.functional_call(cell, dict(zip(w, p)), (x, (h, c))),
                          (x, *cell.parameters()), eps=1e-6, atol=1e-7)  # fmt: skip
+
+
+def with_new_variants(monkeypatch, **extra):
+    """Stand in a Variants with extra fields (name -> (default, kind, init_only)), as adding a variant would."""
+    namespace = {"__annotations__": {n: type(d) for n, (d, _, _) in extra.items()}}
+    namespace |= {n: variants.variant_field(d, k, init_only=i) for n, (d, k, i) in extra.items()}
+    grown = dataclass(frozen=True)(type("GrownVariants", (variants.Variants,), namespace))
+    monkeypatch.setattr(variants, "Variants", grown)
+    return grown
+
+
+def test_a_new_init_only_variant_needs_no_list_and_keeps_auto_fused(monkeypatch):
+    """Keywords, checks and changes_math come from the fields: an init-only field is accepted and
+    checked by its kind, and leaves the step torch's (auto stays fused); one that is not switches auto
+    to the explicit backend."""
+    with_new_variants(monkeypatch, init_scale=(0.0, "number", True), gate_clip=(False, "flag", False))
+    m = LSTM(F_IN, H, init_scale=0.5)
+    assert m.variants.init_scale == 0.5 and m.variants.active == {"init_scale": 0.5}
+    assert not m.variants.changes_math and m.resolved_backend() == "fused"
+    assert "init_scale=0.5" in repr(m)
+    assert LSTM(F_IN, H, init_scale=0.5, backend="fused").variants.init_scale == 0.5
+    assert LSTM(F_IN, H, gate_clip=True).resolved_backend() == "explicit"
+    with pytest.raises(
+        ConfigError, match=r"^LSTM init_scale must be a finite number \(e.g. 1.0\), got 'big'$"
+    ):
+        LSTM(F_IN, H, init_scale="big")
+    with pytest.raises(
+        ConfigError, match="Valid variant keywords are: forget_bias, .*, init_scale, gate_clip$"
+    ):
+        LSTM(F_IN, H, init_scal=1.0)

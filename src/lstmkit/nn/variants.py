@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
@@ -55,37 +55,49 @@ ACTIVATION_INDEX = {name: k for k, name in enumerate(ACTIVATIONS)}  # the compil
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default
 
 
+def variant_field(default: Any, kind: str, *, init_only: bool = False) -> Any:
+    """A :class:`Variants` field: its default ("off"), how :func:`resolve` checks a value (a key of
+    :data:`CHECKS`), and whether it only changes the initialisation (then the step is torch's, the
+    ``"auto"`` backend stays fused and ONNX export accepts it)."""
+    return field(default=default, metadata={"kind": kind, "init_only": init_only})
+
+
 @dataclass(frozen=True)
 class Variants:
-    """The resolved variant keywords of a layer or cell; every default is "off"."""
+    """The resolved variant keywords of a layer or cell; every default is "off".
 
-    forget_bias: float = 0.0  # added to the forget-gate bias at init
-    layer_norm: bool = False
-    peephole: bool = False
-    coupled_gates: bool = False
-    recurrent_dropout: float = 0.0  # probability of zeroing a unit of h in the recurrence
-    weight_drop: float = 0.0  # probability of zeroing a recurrent weight
-    zoneout: tuple[float, float] = (0.0, 0.0)  # (cell, hidden): probability of keeping the old value
-    activation: str = "tanh"
-    recurrent_activation: str = "sigmoid"
+    The keywords, their checks and whether they change the step all come from these fields.
+    """
+
+    forget_bias: float = variant_field(0.0, "number", init_only=True)  # added to the forget-gate bias at init
+    layer_norm: bool = variant_field(False, "flag")
+    peephole: bool = variant_field(False, "flag")
+    coupled_gates: bool = variant_field(False, "flag")
+    recurrent_dropout: float = variant_field(0.0, "probability")  # of zeroing a unit of h in the recurrence
+    weight_drop: float = variant_field(0.0, "probability")  # of zeroing a recurrent weight
+    zoneout: tuple[float, float] = variant_field(
+        (0.0, 0.0), "probability_pair"
+    )  # (cell, hidden): keep the old
+    activation: str = variant_field("tanh", "activation")
+    recurrent_activation: str = variant_field("sigmoid", "activation")
 
     @functools.cached_property
     def changes_math(self) -> bool:
-        """Whether the step differs from the standard LSTM (forget_bias only changes the init)."""
-        return self != Variants(forget_bias=self.forget_bias)
+        """Whether the step differs from the standard LSTM: a field that is not init-only is on."""
+        return any(getattr(self, f.name) != f.default for f in fields(self) if not f.metadata["init_only"])
 
     @property
     def active(self) -> dict[str, Any]:
         """The keywords that differ from their default, for repr and configs."""
-        off = Variants()
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) != getattr(off, f.name)
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
 
     def stochastic(self, training: bool) -> bool:
         return training and (self.recurrent_dropout > 0 or self.weight_drop > 0 or max(self.zoneout) > 0)
+
+
+def keywords() -> tuple[str, ...]:
+    """The variant keywords: the fields of :class:`Variants`."""
+    return tuple(f.name for f in fields(Variants))
 
 
 def reset_lstm_parameters(
@@ -110,51 +122,69 @@ def reset_lstm_parameters(
                 getattr(module, name)[hid : 2 * hid] += module.variants.forget_bias
 
 
-def _probability(owner: str, name: str, value: Any, *, upper_open: bool = True) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and not math.isnan(value) \
-        and 0 <= value < 1  # fmt: skip
-    if not ok:
+def _number(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{owner} {name} must be a finite number (e.g. 1.0), got {value!r}")
+    return float(value)
+
+
+def _flag(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{owner} {name} must be True or False, got {value!r}")
+    return value
+
+
+def _probability(owner: str, name: str, value: Any) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and not math.isnan(value)
+    if not ok or not 0 <= value < 1:
         raise ConfigError(f"{owner} {name} must be a number in [0, 1), got {value!r}")
     return float(value)
+
+
+def _probability_pair(owner: str, name: str, value: Any) -> tuple[float, float]:
+    """One probability for both, or a pair."""
+    if not isinstance(value, (tuple, list)):
+        p = _probability(owner, name, value)
+        return (p, p)
+    if len(value) != 2:
+        raise ConfigError(f"{owner} {name} must be a number or a (cell, hidden) pair, got {value!r}")
+    return (_probability(owner, name, value[0]), _probability(owner, name, value[1]))
+
+
+def _activation(owner: str, name: str, value: Any) -> str:
+    if value not in ACTIVATIONS:
+        raise ConfigError(f"{owner} {name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+    return value
+
+
+# How resolve() checks a value of each kind of field: (owner, keyword, value) -> resolved value.
+CHECKS: dict[str, Callable[[str, str, Any], Any]] = {
+    "number": _number,
+    "flag": _flag,
+    "probability": _probability,
+    "probability_pair": _probability_pair,
+    "activation": _activation,
+}
 
 
 def resolve(owner: str, variants: dict[str, Any], *, bias: bool = True) -> Variants:
     """Validate variant keywords (unknown names are checked by the caller) into a :class:`Variants`.
 
+    Each value is checked by its field's kind (:func:`variant_field`); None means the default.
+
     Raises:
         ConfigError: a value of the wrong type or range, naming the keyword, the value and the fix.
     """
-    kw = {k: v for k, v in variants.items() if v is not None}
-    out: dict[str, Any] = {}
-    if "forget_bias" in kw:
-        fb = kw["forget_bias"]
-        if isinstance(fb, bool) or not isinstance(fb, (int, float)) or not math.isfinite(fb):
-            raise ConfigError(f"{owner} forget_bias must be a finite number (e.g. 1.0), got {fb!r}")
-        if fb and not bias:
-            raise ConfigError(f"{owner} forget_bias={fb!r} needs bias=True: there is no bias to add it to")
-        out["forget_bias"] = float(fb)
-    for name in ("layer_norm", "peephole", "coupled_gates"):
-        if name in kw:
-            if not isinstance(kw[name], bool):
-                raise ConfigError(f"{owner} {name} must be True or False, got {kw[name]!r}")
-            out[name] = kw[name]
-    for name in ("recurrent_dropout", "weight_drop"):
-        if name in kw:
-            out[name] = _probability(owner, name, kw[name])
-    if "zoneout" in kw:
-        z = kw["zoneout"]
-        if isinstance(z, (tuple, list)):
-            if len(z) != 2:
-                raise ConfigError(f"{owner} zoneout must be a number or a (cell, hidden) pair, got {z!r}")
-            out["zoneout"] = (_probability(owner, "zoneout", z[0]), _probability(owner, "zoneout", z[1]))
-        else:
-            p = _probability(owner, "zoneout", z)
-            out["zoneout"] = (p, p)
-    for name in ("activation", "recurrent_activation"):
-        if name in kw:
-            if kw[name] not in ACTIVATIONS:
-                raise ConfigError(f"{owner} {name} must be one of {', '.join(ACTIVATIONS)}, got {kw[name]!r}")
-            out[name] = kw[name]
+    out = {
+        f.name: CHECKS[f.metadata["kind"]](owner, f.name, variants[f.name])
+        for f in fields(Variants)
+        if variants.get(f.name) is not None
+    }
+    fb = out.get("forget_bias")
+    if fb and not bias:
+        raise ConfigError(
+            f"{owner} forget_bias={variants['forget_bias']!r} needs bias=True: there is no bias to add it to"
+        )
     return Variants(**out)
 
 
