@@ -1,4 +1,4 @@
-"""The compiled time loop (csrc/lstm_loop.cpp) against the PyTorch loop it replaces and the reference LSTM."""
+"""The compiled time loop (csrc/explicit_loop.cpp) against the PyTorch loop it replaces and the reference LSTM."""
 
 import pytest
 import torch

@@ -1,5 +1,5 @@
 """The variant layer's time loops: compiled (csrc/variant_loop.cpp) against PyTorch
-(variant_steps.py) and the reference LSTM, and gradcheck of VariantLayerFunction's hand-written
+(variant_loop.py) and the reference LSTM, and gradcheck of VariantLayerFunction's hand-written
 backward on both."""
 
 import pytest

@@ -26,10 +26,10 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.nn import kernel
-from lstmkit.nn.explicit import layer_forward, prev_views, to_internal
+from lstmkit.nn.explicit import layer_forward, to_internal
 from lstmkit.nn.fused import fused_lstm
 from lstmkit.nn.reference import LSTMTrace
-from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted, to_padded
+from lstmkit.nn.schedule import Schedule, final_state, prev_state, prev_views, shifted, to_padded
 from lstmkit.nn.variant_explicit import variant_layer
 
 if TYPE_CHECKING:

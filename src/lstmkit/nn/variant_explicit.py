@@ -11,7 +11,7 @@ cell activation)::
 
 Both time loops run compiled (``csrc/variant_loop.cpp``, one C++ call each, raw row loops and
 one matmul per step) on CPU when the extension is built, and as the same steps in torch ops
-otherwise (:mod:`lstmkit.nn.variant_steps`: GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``);
+otherwise (:mod:`lstmkit.nn.variant_loop`: GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``);
 either way without a per-step autograd graph. The loop keeps the pre-activations, gates, cells, φ(LN_c(c)),
 r and the layer-norm statistics; the backward turns the output and state gradients into
 ``dA = dL/dA_t`` (the gradient of ``a_x``) and ``dz = LN_hh'(dA)``; the small parameter
@@ -36,7 +36,7 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 from torch.nn import functional as F
 
-from lstmkit.nn import autograd_loop, kernel, variant_steps, variants
+from lstmkit.nn import autograd_loop, kernel, variant_loop, variants
 from lstmkit.nn.schedule import Schedule, final_state, shifted
 
 
@@ -100,7 +100,7 @@ def variant_forward(a_x: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Ten
         (new(n_rows, 4 * hid), new(n_rows), new(n_rows, hid), new(n_rows)) if ln else (None,) * 4
     )
     ln_args = tuple(t.contiguous() for t in ln) if ln else (None,) * 4
-    loops = torch.ops.lstmkit if kernel.usable_for(a_x) else variant_steps
+    loops = torch.ops.lstmkit if kernel.usable_for(a_x) else variant_loop
     loops.variant_forward_loop(
         pre, gates, cell, phic, r, out, zn, s_hh, cn, s_c, h0.contiguous(), c0.contiguous(), w_hh.t().contiguous(),
         None if w_hr is None else w_hr.t(), *ln_args, _c(peep), _c(h_mask), _c(kc), _c(kh), cfg.act, cfg.ract,
@@ -184,7 +184,7 @@ class VariantLayerFunction(torch.autograd.Function):
         d_hid = torch.empty_like(res.out) if w_hr is not None else None  # (N, P) gradient wrt h̃, for dW_hr
         # the sums the loop accumulates: dγ_hh, dβ_hh (4H each), dγ_c, dβ_c (H each), then dp (3, H)
         acc = d_a.new_zeros((10 * hid if ln else 0) + (3 * hid if peep is not None else 0))
-        loops = torch.ops.lstmkit if kernel.usable_for(d_a) else variant_steps
+        loops = torch.ops.lstmkit if kernel.usable_for(d_a) else variant_loop
         loops.variant_backward_loop(
             d_out.contiguous(), dh_run, dc_run, d_a, d_z, d_hid, acc, res.pre, res.gates, res.cell, res.phic,
             res.zn, res.s_hh, res.cn, res.s_c, c0, w_hh.contiguous(), w_hr, ln_hh_w, ln_c_w, ln_c_b, peep, h_mask,
