@@ -84,8 +84,8 @@ class LSTM(nn.Module):
         device, dtype: of the parameters.
         **variants: ``forget_bias``, ``layer_norm``, ``peephole``, ``coupled_gates``,
             ``recurrent_dropout``, ``weight_drop``, ``zoneout``, ``activation``,
-            ``recurrent_activation``; all off by default. Their equations and extra parameters
-            (``ln_ih_weight_l0``, ``peephole_weight_l0``, ...) are in :mod:`lstmkit.nn.variants`.
+            ``recurrent_activation``; all off by default. Their equations are in :mod:`lstmkit.nn.reference`,
+            their extra parameters (``ln_ih_weight_l0``, ...) in :mod:`lstmkit.nn.variants`.
             Any but ``forget_bias`` (which only changes the initialisation) makes ``"auto"`` run
             the explicit backend; there the time loop runs compiled with a hand-written backward
             (:mod:`lstmkit.nn.variant_explicit`) where the extension applies, and as autograd

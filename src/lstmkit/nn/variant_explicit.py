@@ -1,13 +1,14 @@
-r"""The compiled variant layer: one layer-direction with variants, with a hand-written backward.
+r"""The variant layer: one layer-direction with variants, its time loop with a hand-written backward.
 
-The step is the one of :mod:`lstmkit.nn.variants` (every variant at once, σ / φ the recurrent /
-cell activation)::
+The step is the reference's (:func:`lstmkit.nn.reference.step`, every variant at once, σ / φ the
+recurrent / cell activation, d_c / d_h the zoneout keep masks), with ``a_x`` the input part
+``LN_ih(W_ih x_t) + b_ih + b_hh`` computed for all steps at once::
 
-    A_t = a_x + LN_hh((m ⊙ h_{t-1}) W_hh^T)                          # (n, 4H), a_x precomputed
+    A_t = a_x + LN_hh(W_hh (m ⊙ h_{t-1}))                            # (n, 4H)
     i = σ(A_i + p_i c_{t-1});  f = σ(A_f + p_f c_{t-1}) or 1 - i;  g = φ(A_g)
-    c_t = c̃ + k_c (c_{t-1} - c̃),  c̃ = f c_{t-1} + i g              # k_c: zoneout keep mask
+    c_t = c̃ + d_c (c_{t-1} - c̃),  c̃ = f c_{t-1} + i g
     o = σ(A_o + p_o c_t);  r = o φ(LN_c(c_t))
-    h_t = h̃ + k_h (h_{t-1} - h̃),  h̃ = r W_hr^T (or r)
+    h_t = h̃ + d_h (h_{t-1} - h̃),  h̃ = W_hr r (or r)
 
 Both time loops run compiled (``csrc/variant_loop.cpp``, one C++ call each, raw row loops and
 one matmul per step) on CPU when the extension is built, and as the same steps in torch ops
