@@ -217,3 +217,40 @@ def test_forecaster_with_calendar_takes_the_phase(tmp_path):
     np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
     other, _ = session.run(None, {"history": history, "phase": np.array([6], dtype=np.int64)})
     assert not np.allclose(other, forecast)  # the phase is read
+
+
+def test_a_layer_with_an_init_only_variant_exports(tmp_path, monkeypatch):
+    """A variant field marked init-only (as forget_bias) keeps torch's step: export takes the layer."""
+    from dataclasses import dataclass
+
+    from torch import nn
+
+    from lstmkit.io.onnx_export import _export
+    from lstmkit.nn import LSTM, variants
+
+    grown = dataclass(frozen=True)(
+        type(
+            "GrownVariants",
+            (variants.Variants,),
+            {
+                "__annotations__": {"init_scale": float},
+                "init_scale": variants.variant_field(0.0, "number", init_only=True),
+            },
+        )
+    )
+    monkeypatch.setattr(variants, "Variants", grown)
+
+    class Last(nn.Module):
+        def __init__(self, lstm):
+            super().__init__()
+            self.lstm = lstm
+
+        def forward(self, x):
+            return self.lstm(x)[0][:, -1]
+
+    model = Last(LSTM(3, 4, batch_first=True, forget_bias=1.0, init_scale=0.5)).eval()
+    x = torch.randn(2, 5, 3)
+    _export(model, (x,), tmp_path / "i.onnx", inputs=["x"], outputs=["y"], dynamic={"x": {0: "b", 1: "t"}})
+    (got,) = ort.InferenceSession(str(tmp_path / "i.onnx")).run(None, {"x": x.numpy()})
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-6)

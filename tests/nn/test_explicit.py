@@ -8,6 +8,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmkit.nn import LSTM
 from lstmkit.nn.explicit import LSTMLayerFunction
+from lstmkit.nn.reference import reference_lstm
 from lstmkit.nn.schedule import Schedule
 
 F_IN, H = 3, 4
@@ -102,7 +103,7 @@ def test_explicit_dropout_is_inverted_dropout_on_the_output_of_every_layer_but_t
 @pytest.mark.parametrize(
     "kwargs", [{}, {"bidirectional": True, "proj_size": 2, "num_layers": 2}], ids=["plain", "bidir-proj"]
 )
-def test_inference_in_chunks_of_steps_matches_torch(kwargs, monkeypatch):
+def test_inference_in_chunks_of_steps_matches_torch_and_the_reference(kwargs, monkeypatch):
     """Without a graph to record the explicit forward runs its steps in chunks (here of 2 steps)."""
     from lstmkit.nn import explicit, kernel
 
@@ -119,4 +120,6 @@ def test_inference_in_chunks_of_steps_matches_torch(kwargs, monkeypatch):
     )
     with torch.no_grad():
         got, want = ours(x, hx), ref(x, hx)
+        oracle = reference_lstm(ours, x, hx)
     torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got, (oracle.output, (oracle.h_n, oracle.c_n)))

@@ -1,12 +1,15 @@
-"""The compiled time loop (csrc/lstm_loop.cpp) against the PyTorch loop it replaces."""
+"""The compiled time loop (csrc/explicit_loop.cpp) against the PyTorch loop it replaces and the reference LSTM."""
 
 import pytest
 import torch
 from torch.autograd import gradcheck
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from lstmkit.nn import LSTM, kernel
 from lstmkit.nn.explicit import LSTMLayerFunction
+from lstmkit.nn.reference import direction
 from lstmkit.nn.schedule import Schedule
+from lstmkit.nn.variants import Variants
 
 needs_kernel = pytest.mark.skipif(
     not kernel.available(),
@@ -15,8 +18,17 @@ needs_kernel = pytest.mark.skipif(
 F_IN, H = 3, 5
 
 
-def run_layer(args, sched, reverse):
-    out, h_n, c_n = LSTMLayerFunction.apply(*args, sched, reverse)
+def reference_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, sched, reverse):
+    """LSTMLayerFunction's results from the reference's layer-direction, on the padded layout."""
+    x_pad, lengths = pad_packed_sequence(PackedSequence(x, torch.tensor(sched.batch_sizes)))  # (T, B, F)
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+    w = {n: t for n, t in zip(names, (w_ih, w_hh, b_ih, b_hh, w_hr)) if t is not None}
+    records, h_n, c_n = direction(x_pad, h0, c0, w, Variants(), lengths=lengths, reverse=reverse)
+    return pack_padded_sequence(records[5], lengths).data, h_n, c_n  # (N, P)
+
+
+def run_layer(args, sched, reverse, *, layer=LSTMLayerFunction.apply):
+    out, h_n, c_n = layer(*args, sched, reverse)
     g = torch.Generator().manual_seed(2)
     loss = sum((t * torch.randn(t.shape, generator=g, dtype=t.dtype)).sum() for t in (out, h_n, c_n))
     wrt = [a for a in args if a is not None]
@@ -46,15 +58,19 @@ def layer_args(batch_sizes, proj, bias, dtype):
     [((4, 4, 4, 4, 4), 0, True), ((4, 4, 4), 2, False), ((5, 3, 3, 2, 1), 0, True), ((4, 3, 1, 1), 3, True)],
     ids=["padded", "padded-proj-nobias", "packed", "packed-proj"],
 )
-def test_compiled_and_pytorch_loops_agree(batch_sizes, proj, bias, reverse, dtype, monkeypatch):
+def test_compiled_and_pytorch_loops_agree_with_the_reference(
+    batch_sizes, proj, bias, reverse, dtype, monkeypatch
+):
     sched, args = Schedule.of(batch_sizes), layer_args(batch_sizes, proj, bias, dtype)
     compiled = run_layer(args, sched, reverse)
+    reference = run_layer(args, sched, reverse, layer=reference_layer)
     monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "1")
     assert not kernel.usable_for(args[0])
     fallback = run_layer(args, sched, reverse)
     tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {"atol": 1e-12, "rtol": 1e-12}
-    for a, b in zip(compiled, fallback):
+    for a, b, want in zip(compiled, fallback, reference):
         torch.testing.assert_close(a, b, **tol)
+        torch.testing.assert_close(a, want, **tol)
 
 
 @needs_kernel

@@ -1,10 +1,12 @@
-"""lstmkit.nn.LSTM against torch.nn.LSTM with copied weights: outputs, final states, every gradient."""
+"""lstmkit.nn.LSTM against torch.nn.LSTM with copied weights and against the reference LSTM
+(lstmkit.nn.reference): outputs, final states, every gradient."""
 
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmkit.nn import LSTM
+from lstmkit.nn.reference import reference_lstm
 
 F_IN, H = 5, 6
 
@@ -44,20 +46,24 @@ def make_input(kind: str, batch_first: bool, dtype: torch.dtype):
     return x, lengths
 
 
-def run(module, x, lengths, hx, batch_first, sorted_):
+def run(module, x, lengths, hx, batch_first, sorted_, *, reference=False):
     inp = (
         x
         if lengths is None
         else pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=sorted_)
     )
-    out, (h_n, c_n) = module(inp, hx)
+    if reference:
+        ref = reference_lstm(module, inp, hx)
+        out, (h_n, c_n) = ref.output, (ref.h_n, ref.c_n)
+    else:
+        out, (h_n, c_n) = module(inp, hx)
     return (out if lengths is None else out.data), h_n, c_n
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("backend", ["fused", "explicit"])
 @pytest.mark.parametrize("name,kwargs,kind,with_hx", CONFIGS, ids=[c[0] for c in CONFIGS])
-def test_matches_torch_lstm(name, kwargs, kind, with_hx, backend, dtype, tol):
+def test_matches_torch_lstm_and_the_reference(name, kwargs, kind, with_hx, backend, dtype, tol):
     ref = torch.nn.LSTM(F_IN, H, **kwargs, dtype=dtype).eval()
     ours = LSTM.from_torch(ref, backend=backend).eval()
     batch_first = kwargs.get("batch_first", False)
@@ -70,8 +76,8 @@ def test_matches_torch_lstm(name, kwargs, kind, with_hx, backend, dtype, tol):
         c0 = torch.randn(lead, *batch, H, dtype=dtype, requires_grad=True)
         hx = (h0, c0)
     results = []
-    for module in (ours, ref):
-        out, h_n, c_n = run(module, x, lengths, hx, batch_first, kind == "packed-sorted")
+    for module, reference in ((ours, False), (ref, False), (ours, True)):  # torch and the reference: oracles
+        out, h_n, c_n = run(module, x, lengths, hx, batch_first, kind == "packed-sorted", reference=reference)
         g = torch.Generator().manual_seed(1)  # the same random cotangents for both
         w_out = torch.randn(out.shape, generator=g, dtype=dtype)
         w_h, w_c = (
@@ -87,8 +93,9 @@ def test_matches_torch_lstm(name, kwargs, kind, with_hx, backend, dtype, tol):
         + [n for n, _ in ref.named_parameters()]
     )
     assert len(results[0]) == len(names)
-    for label, a, b in zip(names, *results):
-        torch.testing.assert_close(a, b, **tol[dtype], msg=lambda m, label=label: f"{label}: {m}")
+    for oracle in results[1:]:
+        for label, a, b in zip(names, results[0], oracle):
+            torch.testing.assert_close(a, b, **tol[dtype], msg=lambda m, label=label: f"{label}: {m}")
 
 
 @pytest.mark.parametrize("backend", ["fused", "explicit"])

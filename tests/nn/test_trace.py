@@ -1,4 +1,4 @@
-"""LSTM.trace against a hand-written per-step loop of the gate equations, on both backends."""
+"""LSTM.trace against the reference LSTM (lstmkit.nn.reference, the per-step equations), on both backends."""
 
 import pytest
 import torch
@@ -6,47 +6,13 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmkit.nn import LSTM, LSTMTrace
 from lstmkit.nn import trace as trace_module
+from lstmkit.nn.reference import reference_lstm
 from lstmkit.nn.schedule import Schedule
 
 F_IN, H = 3, 5
 
 
-def reference_trace(m: LSTM, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor) -> dict:
-    """One sequence ``x (T, F)``, states ``(L*D, P)``/``(L*D, H)``: per layer-direction lists of (T, X)."""
-    rec = {k: [] for k in ("i", "f", "g", "o", "c", "h")}
-    layer_in = x
-    for layer in range(m.num_layers):
-        outs = []
-        for d in range(m.num_directions):
-            k = layer * m.num_directions + d
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
-            w_ih, w_hh = getattr(m, "weight_ih" + sfx), getattr(m, "weight_hh" + sfx)
-            b = getattr(m, "bias_ih" + sfx) + getattr(m, "bias_hh" + sfx) if m.bias else 0
-            h, c = h0[k], c0[k]
-            steps = range(x.size(0) - 1, -1, -1) if d else range(x.size(0))
-            per = {key: [None] * x.size(0) for key in rec}
-            for t in steps:
-                a = w_ih @ layer_in[t] + w_hh @ h + b
-                i, f, g, o = (
-                    a[:H].sigmoid(),
-                    a[H : 2 * H].sigmoid(),
-                    a[2 * H : 3 * H].tanh(),
-                    a[3 * H :].sigmoid(),
-                )
-                c = f * c + i * g
-                h = o * c.tanh()
-                if m.proj_size:
-                    h = getattr(m, "weight_hr" + sfx) @ h
-                for key, v in zip("ifgoch", (i, f, g, o, c, h)):
-                    per[key][t] = v
-            for key in rec:
-                rec[key].append(torch.stack(per[key]))
-            outs.append(torch.stack(per["h"]))
-        layer_in = torch.cat(outs, dim=-1)
-    return rec
-
-
-FIELDS = dict(zip("ifgoch", ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden")))
+FIELDS = ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden")
 CONFIGS = [
     ("1layer", {}),
     ("2layer-bidir-proj-bf", {"num_layers": 2, "bidirectional": True, "proj_size": 2, "batch_first": True}),
@@ -77,7 +43,7 @@ def force_path(monkeypatch, backend: str) -> list:
 @pytest.mark.parametrize("backend", ["fused", "explicit"])
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=[c[0] for c in CONFIGS])
 @pytest.mark.parametrize("kind", ["batched", "packed", "unbatched"])
-def test_trace_matches_hand_written_loop(name, kwargs, kind, backend, monkeypatch):
+def test_trace_matches_the_reference(name, kwargs, kind, backend, monkeypatch):
     recovered = force_path(monkeypatch, backend)
     m = LSTM(F_IN, H, **kwargs, backend=backend, dtype=torch.float64).eval()
     bf, lead, p = m.batch_first, m.num_layers * m.num_directions, m.proj_size or H
@@ -102,19 +68,17 @@ def test_trace_matches_hand_written_loop(name, kwargs, kind, backend, monkeypatc
         torch.testing.assert_close(tr.output, out, atol=1e-12, rtol=0)
     torch.testing.assert_close(tr.h_n, h_n, atol=1e-12, rtol=0)
     torch.testing.assert_close(tr.c_n, c_n, atol=1e-12, rtol=0)
-    for b in range(1 if kind == "unbatched" else 3):
-        ref = reference_trace(m, x[b, : lengths[b]], h0[:, b], c0[:, b])
-        for key, field in FIELDS.items():
-            got = getattr(tr, field)  # (L*D, T, B, X) or (L*D, B, T, X), B dropped when unbatched
-            width = p if key == "h" else H
-            if kind == "unbatched":
-                assert got.shape == (lead, 6, width)
-                seq = got
-            else:
-                assert got.shape == ((lead, 3, 6, width) if bf else (lead, 6, 3, width))
-                seq = got[:, b] if bf else got[:, :, b]
-            torch.testing.assert_close(seq[:, : lengths[b]], torch.stack(ref[key]), atol=1e-10, rtol=1e-10)
-            assert (seq[:, lengths[b] :] == 0).all()
+    ref = reference_lstm(m, inp, hx)
+    for field in FIELDS:
+        got, want = getattr(tr, field), getattr(ref, field)  # (L*D, T, B, X) or (L*D, B, T, X), B dropped
+        width = p if field == "hidden" else H
+        assert got.shape == (
+            (lead, 6, width) if kind == "unbatched" else (lead, 3, 6, width) if bf else (lead, 6, 3, width)
+        )
+        torch.testing.assert_close(got, want, atol=1e-10, rtol=1e-10)
+    if kind == "packed":  # zero past each sequence's end
+        for b, n in enumerate(lengths):
+            assert (tr.cell[:, b, n:] == 0).all() if bf else (tr.cell[:, n:, b] == 0).all()
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -149,10 +113,6 @@ def test_trace_runs_without_gradients_and_matches_torch_and_the_loop(backend, mo
     torch.testing.assert_close(traced.output, out, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(traced.h_n, h_n, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(traced.c_n, c_n, atol=1e-5, rtol=1e-5)
-    zeros = torch.zeros(4, H)
-    for b in range(2):
-        ref = reference_trace(m, x[:, b], zeros, zeros)
-        for key, field in FIELDS.items():
-            torch.testing.assert_close(
-                getattr(traced, field)[:, :, b], torch.stack(ref[key]), atol=1e-5, rtol=1e-5
-            )
+    ref = reference_lstm(m, x)
+    for field in FIELDS:
+        torch.testing.assert_close(getattr(traced, field), getattr(ref, field), atol=1e-5, rtol=1e-5)

@@ -1,5 +1,6 @@
 """The variant layer's time loops: compiled (csrc/variant_loop.cpp) against PyTorch
-(variant_steps.py), and gradcheck of VariantLayerFunction's hand-written backward on both."""
+(variant_loop.py) and the reference LSTM, and gradcheck of VariantLayerFunction's hand-written
+backward on both."""
 
 import pytest
 import torch
@@ -7,6 +8,7 @@ from torch.autograd import gradcheck
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmkit.nn import LSTM, kernel
+from lstmkit.nn.reference import reference_lstm
 from lstmkit.nn.schedule import Schedule
 from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction
 from lstmkit.nn.variants import ACTIVATION_INDEX, ACTIVATIONS
@@ -18,10 +20,17 @@ needs_kernel = pytest.mark.skipif(
 F_IN, H = 3, 4
 
 
-def run(m, x, lengths):
-    """Outputs and every gradient of one forward + backward, masks drawn from a fixed seed."""
+def run(m, x, lengths, *, reference_with=None):
+    """Outputs and every gradient of one forward + backward, masks drawn from a fixed seed; or of the
+    reference LSTM given the draws the layer made (``reference_with``: the ``capture`` fixture)."""
     torch.manual_seed(11)
-    out, (h_n, c_n) = m(pack_padded_sequence(x, lengths, enforce_sorted=False))
+    packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
+    if reference_with is None:
+        out, (h_n, c_n) = m(packed)
+    else:
+        noise = reference_with.noise(m, steps=x.size(0), batch=x.size(1), packed=packed)
+        ref = reference_lstm(m, packed, noise=noise)
+        out, h_n, c_n = ref.output, ref.h_n, ref.c_n
     g = torch.Generator().manual_seed(2)
     loss = sum((t * torch.randn(t.shape, generator=g, dtype=t.dtype)).sum() for t in (out.data, h_n, c_n))
     return [out.data, h_n, c_n, *torch.autograd.grad(loss, [x, *m.parameters()], allow_unused=True)]
@@ -47,7 +56,7 @@ CASES = [
 @needs_kernel
 @pytest.mark.parametrize("proj", [0, 2], ids=["noproj", "proj"])
 @pytest.mark.parametrize("kw", CASES, ids=["-".join(f"{k}={v}" for k, v in c.items()) for c in CASES])
-def test_compiled_and_pytorch_loops_agree(kw, proj, monkeypatch):
+def test_compiled_and_pytorch_loops_agree_with_the_reference(kw, proj, monkeypatch, capture):
     """Packed, two layers, both directions, training mode: every output and gradient."""
     m = LSTM(F_IN, H, num_layers=2, bidirectional=True, proj_size=proj, **kw, dtype=torch.float64).train()
     with torch.no_grad():
@@ -56,13 +65,15 @@ def test_compiled_and_pytorch_loops_agree(kw, proj, monkeypatch):
     x = torch.randn(5, 3, F_IN, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([3, 5, 2])
     compiled = run(m, x, lengths)
+    reference = run(m, x, lengths, reference_with=capture)  # with the masks the compiled run drew
     monkeypatch.setenv("LSTMKIT_NO_EXTENSION", "1")
     fallback = run(m, x, lengths)
-    for a, b in zip(compiled, fallback):
-        if a is None or b is None:
+    for a, b, want in zip(compiled, fallback, reference):
+        if a is None or b is None:  # coupled gates: no gradient for the forget-gate rows
             assert a is None or not a.any()
             continue
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+        torch.testing.assert_close(a, want, atol=1e-10, rtol=1e-10)
 
 
 @pytest.mark.parametrize("loop", ["compiled", "pytorch"])

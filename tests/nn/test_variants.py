@@ -1,121 +1,19 @@
 """The variants (layer norm, peepholes, coupled gates, recurrent dropout, weight drop, zoneout,
-activations, forget bias) against a plain per-step reference written here, plus gradcheck."""
+activations, forget bias) against the reference LSTM (lstmkit.nn.reference), plus gradcheck."""
+
+from dataclasses import dataclass
 
 import pytest
 import torch
 from torch.autograd import gradcheck
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from lstmkit.nn import LSTM, LSTMCell
-from lstmkit.nn import variants as variants_module
+from lstmkit.errors import ConfigError
+from lstmkit.nn import LSTM, LSTMCell, variants
+from lstmkit.nn.reference import reference_lstm
 
 F_IN, H, T, B = 3, 4, 5, 3
-ACT = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": lambda v: v.clamp(min=0),
-    "hard_sigmoid": lambda v: (v / 6 + 0.5).clamp(0, 1),
-}
-
-
-def layer_norm(v, gain, offset):
-    mean = v.mean(-1, keepdim=True)
-    var = ((v - mean) ** 2).mean(-1, keepdim=True)
-    return (v - mean) / torch.sqrt(var + 1e-5) * gain + offset
-
-
-def ref_direction(x, h, c, w, kw, masks, training, reverse):
-    """One layer-direction over ``x (T, B, F)``, one step at a time, straight from the equations.
-
-    ``w``: the direction's parameters by name without suffix; ``masks``: the weight-dropped W_hh
-    and recurrent-dropout mask drawn by the layer, and an iterator of the zoneout masks it drew
-    (per direction the cell's, then the hidden's, each ``(T * B, X)`` time-major).
-    Returns per-step lists of i, f, g, o, c, h.
-    """
-    act, ract = ACT[kw.get("activation", "tanh")], ACT[kw.get("recurrent_activation", "sigmoid")]
-    zc, zh = (
-        kw.get("zoneout", (0.0, 0.0))
-        if isinstance(kw.get("zoneout", 0), tuple)
-        else (kw.get("zoneout", 0),) * 2
-    )
-    w_hh, h_mask = masks["draw"]
-    ln, peep = kw.get("layer_norm", False), kw.get("peephole", False)
-    rec = {k: [None] * x.size(0) for k in "ifgoch"}
-    steps, batch = x.size(0), x.size(1)
-    keep_c = next(masks["zone"]).view(steps, batch, -1) if zc and training else None
-    keep_h = next(masks["zone"]).view(steps, batch, -1) if zh and training else None
-    for t in range(x.size(0) - 1, -1, -1) if reverse else range(x.size(0)):
-        hr = h if h_mask is None else h * h_mask
-        ax, ah = x[t] @ w["weight_ih"].T, hr @ w_hh.T
-        if ln:
-            ax = layer_norm(ax, w["ln_ih_weight"], w["ln_ih_bias"])
-            ah = layer_norm(ah, w["ln_hh_weight"], w["ln_hh_bias"])
-        a = ax + ah + (w["bias_ih"] + w["bias_hh"] if "bias_ih" in w else 0)
-        a_i, a_f, a_g, a_o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        if peep:
-            a_i, a_f = a_i + w["peephole_weight"][0] * c, a_f + w["peephole_weight"][1] * c
-        i = ract(a_i)
-        f = 1 - i if kw.get("coupled_gates") else ract(a_f)
-        g = act(a_g)
-        c_new = f * c + i * g
-        if zc:
-            keep = keep_c[t] if training else zc
-            c_new = keep * c + (1 - keep) * c_new
-        if peep:
-            a_o = a_o + w["peephole_weight"][2] * c_new
-        o = ract(a_o)
-        h_new = o * act(layer_norm(c_new, w["ln_c_weight"], w["ln_c_bias"]) if ln else c_new)
-        if "weight_hr" in w:
-            h_new = h_new @ w["weight_hr"].T
-        if zh:
-            keep = keep_h[t] if training else zh
-            h_new = keep * h + (1 - keep) * h_new
-        h, c = h_new, c_new
-        for key, val in zip("ifgoch", (i, f, g, o, c, h)):
-            rec[key][t] = val
-    return rec
-
-
-def ref_lstm(m, x, h0, c0, kw, captured):
-    """The whole layer from ``ref_direction``: x (T, B, F) -> output, h_n, c_n, per-direction records."""
-    draws, zone = iter(captured["draw"]), iter(captured["zone"])
-    records, h_n, c_n, inp = [], [], [], x
-    for layer in range(m.num_layers):
-        outs = []
-        for d in range(m.num_directions):
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
-            w = {n[: -len(sfx)]: p for n, p in m.named_parameters() if n.endswith(sfx)}
-            k = layer * m.num_directions + d
-            masks = {"draw": next(draws) if captured["draw"] else (w["weight_hh"], None), "zone": zone}
-            rec = ref_direction(inp, h0[k], c0[k], w, kw, masks, m.training, d == 1)
-            records.append(rec)
-            outs.append(torch.stack(rec["h"]))
-            last = 0 if d else -1
-            h_n.append(rec["h"][last])
-            c_n.append(rec["c"][last])
-        inp = torch.cat(outs, -1)
-    return inp, torch.stack(h_n), torch.stack(c_n), records
-
-
-@pytest.fixture
-def capture(monkeypatch):
-    """Record the dropout masks the layer draws, in order, so the reference can reuse them."""
-    got = {"draw": [], "zone": []}
-    draw, zoneout_mask = variants_module.draw, variants_module.zoneout_mask
-
-    def draw_rec(*a, **k):
-        out = draw(*a, **k)
-        got["draw"].append(out)
-        return out
-
-    def zone_rec(*a, **k):
-        out = zoneout_mask(*a, **k)
-        got["zone"].append(out)
-        return out
-
-    monkeypatch.setattr(variants_module, "draw", draw_rec)
-    monkeypatch.setattr(variants_module, "zoneout_mask", zone_rec)
-    return got
+FIELDS = ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden")
 
 
 def perturb(module):
@@ -184,10 +82,9 @@ def test_layer_matches_per_step_reference(name, kw, mode, proj, capture):
     h0 = torch.randn(4, B, proj or H, dtype=torch.float64, requires_grad=True)
     c0 = torch.randn(4, B, H, dtype=torch.float64, requires_grad=True)
     out, (h_n, c_n) = m(x, (h0, c0))
-    ref_out, ref_h, ref_c, _ = ref_lstm(m, x.transpose(0, 1), h0, c0, kw, capture)
-    ref_out = ref_out.transpose(0, 1)
+    ref = reference_lstm(m, x, (h0, c0), noise=capture.noise(m, steps=T, batch=B))
     wrt = [x, h0, c0, *m.parameters()]
-    ours, theirs = [out, h_n, c_n], [ref_out, ref_h, ref_c]
+    ours, theirs = [out, h_n, c_n], [ref.output, ref.h_n, ref.c_n]
     cot = [torch.randn_like(t) for t in ours]
     loss = [sum((a * w).sum() for a, w in zip(outs, cot)) for outs in (ours, theirs)]
     ours += torch.autograd.grad(loss[0], wrt, allow_unused=True, retain_graph=True)
@@ -257,10 +154,8 @@ def test_dropout_like_variants_are_identity_in_eval():
 def test_zoneout_in_eval_uses_its_expectation(capture):
     m = perturb(LSTM(F_IN, H, zoneout=(0.3, 0.1), dtype=torch.float64)).eval()
     x = torch.randn(T, B, F_IN, dtype=torch.float64)
-    zeros = torch.zeros(1, B, H, dtype=torch.float64)
-    ref_out, *_ = ref_lstm(m, x, zeros, zeros, {"zoneout": (0.3, 0.1)}, capture)
-    torch.testing.assert_close(m(x)[0], ref_out, atol=1e-12, rtol=0)
-    assert capture["zone"] == []  # no masks drawn in eval
+    torch.testing.assert_close(m(x)[0], reference_lstm(m, x).output, atol=1e-12, rtol=0)
+    assert capture.zone == []  # no masks drawn in eval
 
 
 def test_forget_bias_is_added_to_the_initial_forget_gate_bias():
@@ -301,50 +196,76 @@ def test_layer_norm_parameter_names_and_init():
 
 
 @pytest.mark.parametrize("kind", ["batched", "packed"])
-def test_trace_with_variants_matches_reference(kind, capture):
+def test_trace_with_variants_matches_reference(kind):
     kw = {"layer_norm": True, "peephole": True, "zoneout": 0.2, "activation": "relu"}
     m = perturb(
         LSTM(F_IN, H, num_layers=2, bidirectional=True, batch_first=True, **kw, dtype=torch.float64)
     ).eval()
     x = torch.randn(B, T, F_IN, dtype=torch.float64)
-    inp = x if kind == "batched" else pack_padded_sequence(x, torch.tensor([T, T, T]), batch_first=True)
-    tr = m.trace(inp)
+    lengths = torch.tensor([T, 2, 4])
+    inp = x if kind == "batched" else pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    tr, ref = m.trace(inp), reference_lstm(m, inp)
     out = m(inp)[0]
-    torch.testing.assert_close(
-        tr.output if kind == "batched" else tr.output.data,
-        out if kind == "batched" else out.data,
-        atol=1e-12,
-        rtol=0,
-    )
-    zeros = torch.zeros(4, B, H, dtype=torch.float64)
-    *_, records = ref_lstm(m, x.transpose(0, 1), zeros, zeros, kw, capture)
-    names = dict(
-        zip("ifgoch", ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden"))
-    )
-    for k, rec in enumerate(records):
-        for key, field in names.items():
-            torch.testing.assert_close(
-                getattr(tr, field)[k], torch.stack(rec[key], 1), atol=1e-10, rtol=1e-10
-            )
+    for got in (tr.output, ref.output):
+        torch.testing.assert_close(
+            got if kind == "batched" else got.data, out if kind == "batched" else out.data, atol=1e-12, rtol=0
+        )
+    for field in FIELDS:
+        torch.testing.assert_close(getattr(tr, field), getattr(ref, field), atol=1e-10, rtol=1e-10)
 
 
 @pytest.mark.parametrize("name,kw,mode", VARIANTS, ids=[v[0] for v in VARIANTS])
-def test_cell_matches_reference_step(name, kw, mode, capture):
+def test_cell_matches_the_reference_and_the_layer(name, kw, mode, capture):
+    """One step of the cell = the reference over a one-step sequence with the cell's weights and draws
+    = (in eval) the layer's compiled variant loop."""
     cell = perturb(LSTMCell(F_IN, H, **kw, dtype=torch.float64)).train(mode == "train")
+    layer = LSTM(F_IN, H, **kw, dtype=torch.float64).train(mode == "train")
+    layer.load_state_dict({f"{n}_l0": p for n, p in cell.state_dict().items()})
     x = torch.randn(B, F_IN, dtype=torch.float64, requires_grad=True)
     h, c = torch.randn(B, H, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64)
     h1, c1 = cell(x, (h, c))
-    w = dict(cell.named_parameters())
-    draws = capture["draw"][0] if capture["draw"] else (w["weight_hh"], None)
-    rec = ref_direction(
-        x.unsqueeze(0), h, c, w, kw, {"draw": draws, "zone": iter(capture["zone"])}, cell.training, False
-    )
-    torch.testing.assert_close(h1, rec["h"][0], atol=1e-12, rtol=0)
-    torch.testing.assert_close(c1, rec["c"][0], atol=1e-12, rtol=0)
+    noise = capture.noise(layer, steps=1, batch=B)
+    ref = reference_lstm(layer, x.unsqueeze(0), (h.unsqueeze(0), c.unsqueeze(0)), noise=noise)
+    torch.testing.assert_close(h1, ref.h_n[0], atol=1e-12, rtol=0)
+    torch.testing.assert_close(c1, ref.c_n[0], atol=1e-12, rtol=0)
     if mode == "eval":
+        _, (h_l, c_l) = layer(x.unsqueeze(0), (h.unsqueeze(0), c.unsqueeze(0)))
+        torch.testing.assert_close(h1, h_l[0], atol=1e-12, rtol=0)
+        torch.testing.assert_close(c1, c_l[0], atol=1e-12, rtol=0)
+        w = dict(cell.named_parameters())
         assert gradcheck(
             lambda x, *p: torch.func.functional_call(cell, dict(zip(w, p)), (x, (h, c))),
             (x, *cell.parameters()),
             eps=1e-6,
             atol=1e-7,
         )
+
+
+def with_new_variants(monkeypatch, **extra):
+    """Stand in a Variants with extra fields (name -> (default, kind, init_only)), as adding a variant would."""
+    namespace = {"__annotations__": {n: type(d) for n, (d, _, _) in extra.items()}}
+    namespace |= {n: variants.variant_field(d, k, init_only=i) for n, (d, k, i) in extra.items()}
+    grown = dataclass(frozen=True)(type("GrownVariants", (variants.Variants,), namespace))
+    monkeypatch.setattr(variants, "Variants", grown)
+    return grown
+
+
+def test_a_new_init_only_variant_needs_no_list_and_keeps_auto_fused(monkeypatch):
+    """Keywords, checks and changes_math come from the fields: an init-only field is accepted and
+    checked by its kind, and leaves the step torch's (auto stays fused); one that is not switches auto
+    to the explicit backend."""
+    with_new_variants(monkeypatch, init_scale=(0.0, "number", True), gate_clip=(False, "flag", False))
+    m = LSTM(F_IN, H, init_scale=0.5)
+    assert m.variants.init_scale == 0.5 and m.variants.active == {"init_scale": 0.5}
+    assert not m.variants.changes_math and m.resolved_backend() == "fused"
+    assert "init_scale=0.5" in repr(m)
+    assert LSTM(F_IN, H, init_scale=0.5, backend="fused").variants.init_scale == 0.5
+    assert LSTM(F_IN, H, gate_clip=True).resolved_backend() == "explicit"
+    with pytest.raises(
+        ConfigError, match=r"^LSTM init_scale must be a finite number \(e.g. 1.0\), got 'big'$"
+    ):
+        LSTM(F_IN, H, init_scale="big")
+    with pytest.raises(
+        ConfigError, match="Valid variant keywords are: forget_bias, .*, init_scale, gate_clip$"
+    ):
+        LSTM(F_IN, H, init_scal=1.0)

@@ -26,7 +26,11 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from lstmkit.nn import reference
 from lstmkit.nn.schedule import Schedule
+from lstmkit.nn.variants import StepParams, Variants
+
+_PLAIN = Variants()  # every variant off: the step of torch.nn.LSTM
 
 
 def transforms_active() -> bool:
@@ -85,18 +89,46 @@ def plain_layer(
     sched: Schedule,
     reverse: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """One standard LSTM layer-direction (the equations of :class:`lstmkit.nn.LSTM`) in autograd ops.
+    """One standard LSTM layer-direction, :func:`lstmkit.nn.reference.step` per step.
 
     Arguments as :class:`lstmkit.nn.explicit.LSTMLayerFunction`, weights in torch's layout and
     gate order. Returns ``(out (N, P), h_n (B, P), c_n (B, H))``.
     """
     a_x = F.linear(x, w_ih, None if b_ih is None or b_hh is None else b_ih + b_hh)  # (N, 4H)
+    p = StepParams(w_hh, w_hr, None, None, None)
 
     def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
-        i, f, g, o = (a + F.linear(h, w_hh)).chunk(4, dim=-1)  # (n, H) each
-        c_t = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h_t = torch.sigmoid(o) * torch.tanh(c_t)
-        return (h_t if w_hr is None else F.linear(h_t, w_hr)), c_t
+        h_t, c_t, _ = reference.step(a, h, c, p, _PLAIN)
+        return h_t, c_t
+
+    return run_steps(a_x, h0, c0, sched, reverse, step)
+
+
+def variant_layer_steps(
+    a_x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    p: StepParams,
+    v: Variants,
+    keep_c: Tensor | None,
+    keep_h: Tensor | None,
+    sched: Schedule,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The variant layer's time loop, :func:`lstmkit.nn.reference.step` per step.
+
+    The differentiable path of :func:`lstmkit.nn.variant_explicit.variant_layer`; masks as
+    drawn for the compiled loop, ``keep_c (N, H)``, ``keep_h (N, P)`` or None.
+
+    Returns:
+        ``(out (N, P), h_n (B, P), c_n (B, H))``.
+    """
+
+    def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
+        kc = None if keep_c is None else keep_c[rows]
+        kh = None if keep_h is None else keep_h[rows]
+        h_t, c_t, _ = reference.step(a, h, c, p, v, keep_c=kc, keep_h=kh)
+        return h_t, c_t
 
     return run_steps(a_x, h0, c0, sched, reverse, step)
 

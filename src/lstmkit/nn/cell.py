@@ -6,17 +6,9 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
-from lstmkit.nn import checks
-from lstmkit.nn.variants import (
-    extra_parameter_shapes,
-    input_part,
-    reset_lstm_parameters,
-    step_params,
-    variant_step,
-    zoneout_keeps,
-)
+from lstmkit.nn import checks, reference
+from lstmkit.nn.variants import extra_parameter_shapes, reset_lstm_parameters, step_params, zoneout_keeps
 
 
 class LSTMCell(nn.Module):
@@ -31,7 +23,8 @@ class LSTMCell(nn.Module):
 
     Parameters ``weight_ih (4H, F)``, ``weight_hh (4H, H)``, ``bias_ih (4H,)``, ``bias_hh (4H,)``,
     gates stacked i, f, g, o and initialised uniform in ±1/sqrt(H), exactly as
-    :class:`torch.nn.LSTMCell`. Gradients come from autograd.
+    :class:`torch.nn.LSTMCell`. The step is the reference's (:func:`lstmkit.nn.reference.step`,
+    every variant); gradients come from autograd.
 
     Args:
         input_size: features, F.
@@ -113,27 +106,13 @@ class LSTMCell(nn.Module):
             h, c = checks.check_cell_state(hx, input=input, hidden_size=self.hidden_size)
             if not batched:
                 h, c = h.unsqueeze(0), c.unsqueeze(0)
-        if self.variants.changes_math:
-            extra = {n: getattr(self, n) for n in self._variant_init}
-            bias = self.bias_ih + self.bias_hh if self.bias else None
-            a_x = input_part(x, self.weight_ih, bias, extra, self.variants)  # (B, 4H)
-            p = step_params(
-                self.variants,
-                self.weight_hh,
-                None,
-                extra,
-                batch=x.size(0),
-                out_size=self.hidden_size,
-                training=self.training,
-            )
-            keep_c, keep_h = zoneout_keeps(self.variants, c, h, training=self.training)
-            h, c, _ = variant_step(a_x, h, c, p, self.variants, keep_c=keep_c, keep_h=keep_h)
-            return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
-        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(
-            h, self.weight_hh, self.bias_hh
-        )  # (B, 4H)
-        i, f, g, o = gates.chunk(4, dim=-1)  # (B, H) each
-        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
-        c = f * c + i * g  # (B, H)
-        h = o * torch.tanh(c)  # (B, H)
+        v, extra = self.variants, {n: getattr(self, n) for n in self._variant_init}
+        bias = self.bias_ih + self.bias_hh if self.bias else None
+        ln_ih = (extra["ln_ih_weight"], extra["ln_ih_bias"]) if v.layer_norm else None
+        a_x = reference.input_part(x, self.weight_ih, bias, ln_ih)  # (B, 4H)
+        p = step_params(
+            v, self.weight_hh, None, extra, batch=x.size(0), out_size=self.hidden_size, training=self.training
+        )
+        keep_c, keep_h = zoneout_keeps(v, c, h, training=self.training)
+        h, c, _ = reference.step(a_x, h, c, p, v, keep_c=keep_c, keep_h=keep_h)  # (B, H) each
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

@@ -17,22 +17,10 @@ import torch
 from torch import Tensor
 
 from lstmkit.errors import ConfigError, ConfigTypeError
-from lstmkit.nn.variants import Variants, resolve
+from lstmkit.nn import variants as variants_module
+from lstmkit.nn.variants import Variants
 
 BACKENDS = ("auto", "fused", "explicit")
-
-# Variant keywords (issue 5), validated and resolved in variants.py.
-VARIANT_KEYWORDS = (
-    "forget_bias",
-    "layer_norm",
-    "peephole",
-    "coupled_gates",
-    "recurrent_dropout",
-    "weight_drop",
-    "zoneout",
-    "activation",
-    "recurrent_activation",
-)
 
 
 def check_variants(owner: str, variants: dict[str, Any], *, bias: bool = True) -> Variants:
@@ -41,15 +29,16 @@ def check_variants(owner: str, variants: dict[str, Any], *, bias: bool = True) -
     Raises:
         ConfigError: naming the keyword, a close match, and the valid keywords; or the bad value.
     """
+    known = variants_module.keywords()  # the fields of Variants
     for name in variants:
-        if name not in VARIANT_KEYWORDS:
-            close = difflib.get_close_matches(name, VARIANT_KEYWORDS, n=1)
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ConfigError(
                 f"{owner} got an unknown keyword argument '{name}'{hint} "
-                f"Valid variant keywords are: {', '.join(VARIANT_KEYWORDS)}"
+                f"Valid variant keywords are: {', '.join(known)}"
             )
-    return resolve(owner, variants, bias=bias)
+    return variants_module.resolve(owner, variants, bias=bias)
 
 
 def _check_flag(name: str, value: Any) -> None:

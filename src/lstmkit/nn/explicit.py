@@ -14,11 +14,11 @@ and whatever is left in them at the end is ``dh_0, dc_0``. The per-step gate gra
 one ``(N, 4H)`` buffer, from which the weight gradients come in a few large matmuls after the
 loop (``dW_hh = dA^T H_prev``, ``dW_ih = dA^T X``, ``db = sum dA``).
 
-Both time loops run compiled (``csrc/lstm_loop.cpp``, see :mod:`lstmkit.nn.kernel`: one C++
+Both time loops run compiled (``csrc/explicit_loop.cpp``, see :mod:`lstmkit.nn.kernel`: one C++
 call per loop, one matmul and one fused elementwise pass per step, the backward's gradient
-factors computed inline) on CPU when the extension is built, and as the PyTorch ops below
-otherwise (GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``); both give the same numbers up to
-rounding.
+factors computed inline) on CPU when the extension is built, and as the same loops in PyTorch
+ops otherwise (:mod:`lstmkit.nn.explicit_loop`: GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``);
+both give the same numbers up to rounding.
 
 Internally the gate blocks are ordered ``[o, i, f | g]`` (torch stores ``i, f, g, o``): the
 three sigmoid gates are one contiguous slice, and the three gates whose gradient scales with
@@ -34,8 +34,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from lstmkit.nn import autograd_loop, explicit_steps, kernel
-from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted
+from lstmkit.nn import autograd_loop, explicit_loop, kernel
+from lstmkit.nn.schedule import Schedule, final_state, shifted
 
 # Gate elements per chunk of steps of the inference forward: about 4 MiB of float32.
 _CHUNK_GATES = 1 << 20
@@ -59,25 +59,6 @@ def to_internal(w: Tensor, hidden: int) -> Tensor:
 def to_torch_order(w: Tensor, hidden: int) -> Tensor:
     """Undo :func:`to_internal`."""
     return w.index_select(0, _perms(hidden, w.device)[1])
-
-
-def prev_views(
-    steps: tuple[Tensor, ...], init: Tensor, sched: Schedule, reverse: bool
-) -> list[Tensor | None]:
-    """For each step, the view of the state it starts from; None where it must be assembled."""
-    views: list[Tensor | None] = []
-    bs, steps_n = sched.batch_sizes, sched.steps
-    for t in range(steps_n):
-        q = t + 1 if reverse else t - 1
-        if q < 0 or q >= steps_n:
-            views.append(init if bs[t] == init.size(0) else init[: bs[t]])
-        elif bs[q] == bs[t]:
-            views.append(steps[q])
-        elif bs[q] > bs[t]:
-            views.append(steps[q][: bs[t]])
-        else:
-            views.append(None)
-    return views
 
 
 class LayerResult(NamedTuple):
@@ -131,49 +112,20 @@ def layer_forward(
     tcell = x.new_empty(n_rows, hid)  # (N, H)
     out = x.new_empty(n_rows, h0.size(1)) if out is None else out  # (N, P)
     r = out if w_hr is None else x.new_empty(n_rows, hid)  # (N, H)
-    if kernel.usable_for(x):
-        w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
-        torch.ops.lstmkit.forward_loop(
-            gates,
-            cell,
-            tcell,
-            r,
-            out,
-            h0.contiguous(),
-            c0.contiguous(),
-            w_hh.t().contiguous(),
-            w_hr_t,
-            list(sched.batch_sizes),
-            reverse,
-        )
-        return LayerResult(out, gates, cell, tcell, r)
-
-    bs = sched.batch_sizes
-    g_all, sig, cand = gates.split(bs), gates[:, : 3 * hid].split(bs), gates[:, 3 * hid :].split(bs)
-    o_s, i_s, f_s = (
-        gates[:, :hid].split(bs),
-        gates[:, hid : 2 * hid].split(bs),
-        gates[:, 2 * hid : 3 * hid].split(bs),
+    loops = torch.ops.lstmkit if kernel.usable_for(x) else explicit_loop  # compiled, or the same in torch ops
+    loops.forward_loop(
+        gates,
+        cell,
+        tcell,
+        r,
+        out,
+        h0.contiguous(),
+        c0.contiguous(),
+        w_hh.t().contiguous(),
+        None if w_hr is None else w_hr.t(),
+        list(sched.batch_sizes),
+        reverse,
     )
-    c_s, tc_s, r_s, y_s = cell.split(bs), tcell.split(bs), r.split(bs), out.split(bs)
-    w_hh_t = w_hh.t().contiguous()  # (P, 4H); BLAS is faster with this layout
-    w_hr_t = None if w_hr is None else w_hr.t()  # (H, P)
-    h_prev, c_prev = prev_views(y_s, h0, sched, reverse), prev_views(c_s, c0, sched, reverse)
-    for t in sched.order(reverse):
-        hp, cp = h_prev[t], c_prev[t]
-        if hp is None or cp is None:  # a reverse direction's batch grows: new rows start from h0, c0
-            hp, cp = prev_state(y_s, h0, sched, t, reverse), prev_state(c_s, c0, sched, t, reverse)
-        g_all[t].addmm_(hp, w_hh_t)
-        s_t, g_t = sig[t], cand[t]
-        s_t.sigmoid_()
-        g_t.tanh_()
-        c, tc = c_s[t], tc_s[t]
-        torch.mul(f_s[t], cp, out=c)
-        c.addcmul_(i_s[t], g_t)
-        torch.tanh(c, out=tc)
-        torch.mul(o_s[t], tc, out=r_s[t])
-        if w_hr_t is not None:
-            torch.mm(r_s[t], w_hr_t, out=y_s[t])
     return LayerResult(out, gates, cell, tcell, r)
 
 
@@ -206,30 +158,25 @@ def layer_backward(
     """
     gates, bs = fwd.gates, sched.batch_sizes
     d_gates = torch.empty_like(gates)  # (N, 4H) gradient wrt pre-activations
-    d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
-    if kernel.usable_for(d_gates):
-        dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P)
-        dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
-        d_hid = None if w_hr is None else torch.empty_like(fwd.out)
-        torch.ops.lstmkit.backward_loop(
-            d_out,
-            dh_run,
-            dc_run,
-            d_gates,
-            d_hid,
-            gates,
-            fwd.tcell,
-            fwd.cell,
-            c0,
-            w_hh.contiguous(),
-            w_hr,
-            list(bs),
-            reverse,
-        )
-    else:
-        dh_run, dc_run, d_hid = explicit_steps.backward_steps(
-            d_out, d_hn, d_cn, d_gates, fwd, c0, w_hh, w_hr, sched, reverse
-        )
+    dh_run = d_hn.clone(memory_format=torch.contiguous_format)  # (B, P) dh_n in, dh_0 out
+    dc_run = d_cn.clone(memory_format=torch.contiguous_format)  # (B, H)
+    d_hid = None if w_hr is None else torch.empty_like(fwd.out)  # (N, P) gradient wrt the output h, for dW_hr
+    loops = torch.ops.lstmkit if kernel.usable_for(d_gates) else explicit_loop
+    loops.backward_loop(
+        d_out,
+        dh_run,
+        dc_run,
+        d_gates,
+        d_hid,
+        gates,
+        fwd.tcell,
+        fwd.cell,
+        c0,
+        w_hh.contiguous(),
+        w_hr,
+        list(bs),
+        reverse,
+    )
     need_x, _, _, need_ih, need_hh, need_b, need_hr = needs
     dx = kernel.linear(d_gates, w_ih.t()) if need_x else None  # (N, F)
     dw_ih = kernel.matmul_tn(d_gates, x) if need_ih else None  # (4H, F)

@@ -1,6 +1,6 @@
 """The compiled time loop of the explicit backend: build, cache and load the C++ extension.
 
-``csrc/lstm_loop.cpp`` registers ``torch.ops.lstmkit.forward_loop`` and ``backward_loop`` (the
+``csrc/explicit_loop.cpp`` registers ``torch.ops.lstmkit.forward_loop`` and ``backward_loop`` (the
 plain cell), ``csrc/variant_loop.cpp`` ``variant_forward_loop`` and ``variant_backward_loop``
 (the variants); CPU, float32/float64. It is compiled with :func:`torch.utils.cpp_extension.load` at first
 use (about a minute), into a per-user cache folder keyed by the torch and Python versions:
@@ -35,7 +35,7 @@ from lstmkit.nn import autograd_loop
 
 log = logging.getLogger(__name__)
 
-_SOURCES = [Path(__file__).with_name("csrc") / name for name in ("lstm_loop.cpp", "variant_loop.cpp")]
+_SOURCES = [Path(__file__).with_name("csrc") / name for name in ("explicit_loop.cpp", "variant_loop.cpp")]
 # -march=native: the build is for this machine's CPU (the cache key holds a hash of its flags);
 # -ffast-math lets the compiler vectorise exp through glibc's libmvec.
 _CFLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]

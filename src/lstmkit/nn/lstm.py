@@ -1,4 +1,8 @@
-"""The LSTM layer: stacked, optionally bidirectional and projected, weight-compatible with torch.nn.LSTM."""
+"""The LSTM layer: stacked, optionally bidirectional and projected, weight-compatible with torch.nn.LSTM.
+
+Its backends are the reference LSTM (:mod:`lstmkit.nn.reference`), made fast: ``"fused"`` is torch's
+kernel, ``"explicit"`` the same steps with a compiled time loop and a hand-written backward.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from lstmkit.errors import ConfigError
 from lstmkit.nn import checks
 from lstmkit.nn.explicit import explicit_layer
 from lstmkit.nn.fused import fused_lstm
+from lstmkit.nn.reference import LSTMTrace
 from lstmkit.nn.schedule import Schedule
-from lstmkit.nn.trace import LSTMTrace, trace_lstm
-from lstmkit.nn.variants import extra_parameter_shapes, reset_lstm_parameters, variant_layer
+from lstmkit.nn.trace import trace_lstm
+from lstmkit.nn.variant_explicit import variant_layer
+from lstmkit.nn.variants import extra_parameter_shapes, reset_lstm_parameters
 
 
 @dataclass
@@ -78,8 +84,8 @@ class LSTM(nn.Module):
         device, dtype: of the parameters.
         **variants: ``forget_bias``, ``layer_norm``, ``peephole``, ``coupled_gates``,
             ``recurrent_dropout``, ``weight_drop``, ``zoneout``, ``activation``,
-            ``recurrent_activation``; all off by default. Their equations and extra parameters
-            (``ln_ih_weight_l0``, ``peephole_weight_l0``, ...) are in :mod:`lstmkit.nn.variants`.
+            ``recurrent_activation``; all off by default. Their equations are in :mod:`lstmkit.nn.reference`,
+            their extra parameters (``ln_ih_weight_l0``, ...) in :mod:`lstmkit.nn.variants`.
             Any but ``forget_bias`` (which only changes the initialisation) makes ``"auto"`` run
             the explicit backend; there the time loop runs compiled with a hand-written backward
             (:mod:`lstmkit.nn.variant_explicit`) where the extension applies, and as autograd

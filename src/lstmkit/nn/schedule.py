@@ -92,6 +92,25 @@ def prev_state(steps: list[Tensor], init: Tensor, sched: Schedule, t: int, rever
     return torch.cat([steps[q], init[m:n]])
 
 
+def prev_views(
+    steps: tuple[Tensor, ...] | list[Tensor], init: Tensor, sched: Schedule, reverse: bool
+) -> list[Tensor | None]:
+    """For each step, the view of the state it starts from; None where it must be assembled."""
+    views: list[Tensor | None] = []
+    bs, steps_n = sched.batch_sizes, sched.steps
+    for t in range(steps_n):
+        q = t + 1 if reverse else t - 1
+        if q < 0 or q >= steps_n:
+            views.append(init if bs[t] == init.size(0) else init[: bs[t]])
+        elif bs[q] == bs[t]:
+            views.append(steps[q])
+        elif bs[q] > bs[t]:
+            views.append(steps[q][: bs[t]])
+        else:
+            views.append(None)
+    return views
+
+
 def shifted(seq: Tensor, init: Tensor, sched: Schedule, reverse: bool) -> Tensor:
     """The state every step starts from, for all steps at once.
 

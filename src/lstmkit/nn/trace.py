@@ -12,13 +12,13 @@ the gates are recovered afterwards from the hidden sequence with batched matmuls
     i, f, g, o = σ(A_i), σ(A_f), tanh(A_g), σ(A_o)
     c_t = f_t * c_{t-1} + i_t * g_t                      # a linear recurrence: scan or loop
 
-Tracing runs under ``torch.no_grad()``.
+Tracing runs under ``torch.no_grad()``. The record, :class:`LSTMTrace`, is defined beside the
+reference LSTM (:mod:`lstmkit.nn.reference`), whose trace every backend's must equal.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -26,10 +26,11 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.nn import kernel
-from lstmkit.nn.explicit import layer_forward, prev_views, to_internal
+from lstmkit.nn.explicit import layer_forward, to_internal
 from lstmkit.nn.fused import fused_lstm
-from lstmkit.nn.schedule import Schedule, final_state, prev_state, shifted, to_padded
-from lstmkit.nn.variants import variant_layer
+from lstmkit.nn.reference import LSTMTrace
+from lstmkit.nn.schedule import Schedule, final_state, prev_state, prev_views, shifted, to_padded
+from lstmkit.nn.variant_explicit import variant_layer
 
 if TYPE_CHECKING:
     from torch.nn.utils.rnn import PackedSequence
@@ -43,33 +44,6 @@ _STORE_GATES_BLOCKS = (1, 2, 3, 0)
 # T * B * H elements) when a step is tiny, B * H * log2(T) up to this bound; otherwise as a
 # per-step loop (one addcmul a step on cache-resident rows), which is cheaper.
 _SCAN_MAX_WORK = 512
-
-
-@dataclass
-class LSTMTrace:
-    """What an LSTM computed at every step.
-
-    Each per-step field is ``(L*D, T, B, X)``, or ``(L*D, B, T, X)`` when batch_first, with
-    the B dimension dropped for unbatched input, X = H except for ``hidden`` (X = P, the proj
-    size when proj_size > 0). Index ``layer * D + direction``. Steps a packed sequence does not
-    reach are zero.
-
-    Attributes:
-        output, h_n, c_n: exactly what ``forward`` returns.
-        input_gate, forget_gate, cell_candidate, output_gate: i, f, g, o.
-        cell: c_t.
-        hidden: h_t.
-    """
-
-    output: Tensor | PackedSequence
-    h_n: Tensor
-    c_n: Tensor
-    input_gate: Tensor
-    forget_gate: Tensor
-    cell_candidate: Tensor
-    output_gate: Tensor
-    cell: Tensor
-    hidden: Tensor
 
 
 def cell_sequence(f: Tensor, u: Tensor, c0: Tensor, sched: Schedule, reverse: bool) -> Tensor:

@@ -1,17 +1,18 @@
-r"""The compiled variant layer: one layer-direction with variants, with a hand-written backward.
+r"""The variant layer: one layer-direction with variants, its time loop with a hand-written backward.
 
-The step is the one of :mod:`lstmkit.nn.variants` (every variant at once, σ / φ the recurrent /
-cell activation)::
+The step is the reference's (:func:`lstmkit.nn.reference.step`, every variant at once, σ / φ the
+recurrent / cell activation, d_c / d_h the zoneout keep masks), with ``a_x`` the input part
+``LN_ih(W_ih x_t) + b_ih + b_hh`` computed for all steps at once::
 
-    A_t = a_x + LN_hh((m ⊙ h_{t-1}) W_hh^T)                          # (n, 4H), a_x precomputed
+    A_t = a_x + LN_hh(W_hh (m ⊙ h_{t-1}))                            # (n, 4H)
     i = σ(A_i + p_i c_{t-1});  f = σ(A_f + p_f c_{t-1}) or 1 - i;  g = φ(A_g)
-    c_t = c̃ + k_c (c_{t-1} - c̃),  c̃ = f c_{t-1} + i g              # k_c: zoneout keep mask
+    c_t = c̃ + d_c (c_{t-1} - c̃),  c̃ = f c_{t-1} + i g
     o = σ(A_o + p_o c_t);  r = o φ(LN_c(c_t))
-    h_t = h̃ + k_h (h_{t-1} - h̃),  h̃ = r W_hr^T (or r)
+    h_t = h̃ + d_h (h_{t-1} - h̃),  h̃ = W_hr r (or r)
 
 Both time loops run compiled (``csrc/variant_loop.cpp``, one C++ call each, raw row loops and
 one matmul per step) on CPU when the extension is built, and as the same steps in torch ops
-otherwise (:mod:`lstmkit.nn.variant_steps`: GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``);
+otherwise (:mod:`lstmkit.nn.variant_loop`: GPU, no compiler, ``LSTMKIT_NO_EXTENSION=1``);
 either way without a per-step autograd graph. The loop keeps the pre-activations, gates, cells, φ(LN_c(c)),
 r and the layer-norm statistics; the backward turns the output and state gradients into
 ``dA = dL/dA_t`` (the gradient of ``a_x``) and ``dz = LN_hh'(dA)``; the small parameter
@@ -22,7 +23,7 @@ gradients are summed row by row inside the loop, the weight gradients are one ma
     dγ_hh = Σ dA ẑ   dβ_hh = Σ dA   dγ_c = Σ dcl ĉ   dβ_c = Σ dcl          # in the loop; ẑ, ĉ normalised
 
 The non-recurrent parts (input projection, its layer norm, the biases, the weight drop) stay
-outside, under autograd, in :func:`lstmkit.nn.variants.variant_layer`.
+outside, under autograd, in :func:`variant_layer`, which runs a layer-direction.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
+from torch.nn import functional as F
 
-from lstmkit.nn import autograd_loop, kernel, variant_steps, variants
+from lstmkit.nn import autograd_loop, kernel, variant_loop, variants
 from lstmkit.nn.schedule import Schedule, final_state, shifted
 
 
@@ -108,7 +110,7 @@ def variant_forward(
         (new(n_rows, 4 * hid), new(n_rows), new(n_rows, hid), new(n_rows)) if ln else (None,) * 4
     )
     ln_args = tuple(t.contiguous() for t in ln) if ln else (None,) * 4
-    loops = torch.ops.lstmkit if kernel.usable_for(a_x) else variant_steps
+    loops = torch.ops.lstmkit if kernel.usable_for(a_x) else variant_loop
     loops.variant_forward_loop(
         pre,
         gates,
@@ -171,7 +173,7 @@ def _autograd_forward(
         assert ln_hh_b is not None and ln_c_w is not None and ln_c_b is not None  # all four or none
         ln = {"hh_weight": ln_hh_w, "hh_bias": ln_hh_b, "c_weight": ln_c_w, "c_bias": ln_c_b}
     p = variants.StepParams(w_hh, w_hr, ln, peep, h_mask)
-    return variants.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
+    return autograd_loop.variant_layer_steps(a_x, h0, c0, p, v, kc, kh, cfg.sched, cfg.reverse)
 
 
 class VariantLayerFunction(torch.autograd.Function):
@@ -181,7 +183,7 @@ class VariantLayerFunction(torch.autograd.Function):
     -> (out (N, P), h_n (B, P), c_n (B, H))``, arguments as in :func:`variant_forward` (the four
     layer-norm parameters all None or all tensors; masks get no gradient). Under ``create_graph``
     (double backward) or vmap (batched gradients) the backward differentiates the autograd loop
-    (:func:`lstmkit.nn.variants.variant_layer_steps`) recomputed from the saved inputs.
+    (:func:`lstmkit.nn.autograd_loop.variant_layer_steps`) recomputed from the saved inputs.
     """
 
     @staticmethod
@@ -245,7 +247,7 @@ class VariantLayerFunction(torch.autograd.Function):
         d_hid = torch.empty_like(res.out) if w_hr is not None else None  # (N, P) gradient wrt h̃, for dW_hr
         # the sums the loop accumulates: dγ_hh, dβ_hh (4H each), dγ_c, dβ_c (H each), then dp (3, H)
         acc = d_a.new_zeros((10 * hid if ln else 0) + (3 * hid if peep is not None else 0))
-        loops = torch.ops.lstmkit if kernel.usable_for(d_a) else variant_steps
+        loops = torch.ops.lstmkit if kernel.usable_for(d_a) else variant_loop
         loops.variant_backward_loop(
             d_out.contiguous(),
             dh_run,
@@ -289,3 +291,75 @@ class VariantLayerFunction(torch.autograd.Function):
         )
         d_peep = acc[10 * hid if ln else 0 :].view(3, hid) if peep is not None else None
         return (d_a, dh_run, dc_run, d_w_hh, d_w_hr, *d_ln, d_peep, None, None, None, None)
+
+
+def input_part(
+    x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Tensor], v: variants.Variants
+) -> Tensor:
+    """``LN_ih(x W_ih^T) + b_ih + b_hh`` for all rows at once: ``x (N, F)`` -> ``(N, 4H)``."""
+    if not v.layer_norm:
+        return kernel.project(x, w_ih, bias)  # (N, 4H)
+    a_x = kernel.project(x, w_ih)  # (N, 4H)
+    offset = (
+        extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias
+    )  # β_ih + b_ih + b_hh, one pass
+    return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, variants.LN_EPS)
+
+
+def variant_layer(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weights: list[Tensor],
+    extra: dict[str, Tensor],
+    v: variants.Variants,
+    *,
+    has_bias: bool,
+    sched: Schedule,
+    reverse: bool,
+    training: bool,
+    record: bool = False,
+) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:
+    """One layer-direction with variants over a packed sequence.
+
+    Everything that is not recurrent runs once for all steps, under autograd (the input
+    projection, its layer norm, the biases, the weight drop, the dropout and zoneout masks).
+    The time loop has a hand-written backward
+    (:class:`VariantLayerFunction`), compiled where the extension applies.
+
+    Args:
+        x: packed input ``(N, F)``; h0, c0: ``(B, P)``, ``(B, H)``.
+        weights: torch's flat ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]``.
+        extra: variant parameters by name without the layer suffix (``ln_ih_weight``, ...).
+        record: also return ``[i, f, g, o, c, h]``, each ``(N, X)``, for the trace.
+
+    Returns:
+        ``(out (N, P), h_n (B, P), c_n (B, H), records or None)``.
+    """
+    w_ih, w_hh = weights[0], weights[1]
+    bias = weights[2] + weights[3] if has_bias else None
+    w_hr = weights[-1] if len(weights) == (5 if has_bias else 3) else None
+    a_x = input_part(x, w_ih, bias, extra, v)  # (N, 4H)
+    p = variants.step_params(v, w_hh, w_hr, extra, batch=sched.batch, out_size=h0.size(1), training=training)
+    keep_c, keep_h = variants.zoneout_keeps(
+        v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)), training=training
+    )
+    cfg = LoopConfig(
+        sched,
+        reverse,
+        variants.ACTIVATION_INDEX[v.activation],
+        variants.ACTIVATION_INDEX[v.recurrent_activation],
+        v.coupled_gates,
+    )
+    ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
+    if record:
+        res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
+        out, cell = res.out, res.cell
+        records = [*res.gates.chunk(4, dim=1), cell, out]
+        return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
+    if autograd_loop.use_autograd_path(sched):  # under torch.func, or an empty batch
+        return (*autograd_loop.variant_layer_steps(a_x, h0, c0, p, v, keep_c, keep_h, sched, reverse), None)
+    out, h_n, c_n = VariantLayerFunction.apply(
+        a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole, p.h_mask, keep_c, keep_h, cfg
+    )
+    return out, h_n, c_n, None

@@ -1,18 +1,8 @@
-r"""LSTM variants: their configuration, their extra parameters and the step that runs them.
+r"""LSTM variants: their keywords, their validation, their extra parameters and their random draws.
 
-Every variant is off by default; with all off the layer is exactly torch.nn.LSTM. One step of a
-layer-direction with every variant on, ``x_t`` the input, ``a = W_ih x_t`` precomputed for all
-steps, σ the ``recurrent_activation``, φ the ``activation``::
-
-    A_t = LN_ih(W_ih x_t) + b_ih + LN_hh(W_hh (m ⊙ h_{t-1})) + b_hh   # (B, 4H); LN: layer_norm
-    i   = σ(A_i + p_i ⊙ c_{t-1})                                      # p: peephole
-    f   = σ(A_f + p_f ⊙ c_{t-1})       or  f = 1 - i                  # coupled_gates
-    g   = φ(A_g)
-    c̃_t = f ⊙ c_{t-1} + i ⊙ g
-    c_t = d_c ⊙ c_{t-1} + (1 - d_c) ⊙ c̃_t                             # zoneout (cell)
-    o   = σ(A_o + p_o ⊙ c_t)
-    h̃_t = o ⊙ φ(LN_c(c_t))                    (then W_hr h̃_t with proj_size)
-    h_t = d_h ⊙ h_{t-1} + (1 - d_h) ⊙ h̃_t                             # zoneout (hidden)
+Every variant is off by default; with all off the layer is exactly torch.nn.LSTM. The step they
+change is written out once, with every variant, in :mod:`lstmkit.nn.reference` (its symbols: σ
+the ``recurrent_activation``, φ the ``activation``, LN, p, m, d). What each keyword means:
 
 - ``forget_bias``: added to the forget-gate block of ``bias_ih`` at initialisation (only).
 - ``layer_norm`` (Ba, Kiros and Hinton 2016): ``LN(v) = γ ⊙ (v - mean v) / sqrt(var v + 1e-5) + β``
@@ -36,7 +26,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 import torch
@@ -44,10 +34,6 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import kernel
-from lstmkit.nn.autograd_loop import run_steps, use_autograd_path
-from lstmkit.nn.schedule import Schedule, final_state
-from lstmkit.nn.variant_explicit import LoopConfig, VariantLayerFunction, variant_forward
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": torch.tanh,
@@ -69,37 +55,49 @@ ACTIVATION_INDEX = {name: k for k, name in enumerate(ACTIVATIONS)}  # the compil
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default
 
 
+def variant_field(default: Any, kind: str, *, init_only: bool = False) -> Any:
+    """A :class:`Variants` field: its default ("off"), how :func:`resolve` checks a value (a key of
+    :data:`CHECKS`), and whether it only changes the initialisation (then the step is torch's, the
+    ``"auto"`` backend stays fused and ONNX export accepts it)."""
+    return field(default=default, metadata={"kind": kind, "init_only": init_only})
+
+
 @dataclass(frozen=True)
 class Variants:
-    """The resolved variant keywords of a layer or cell; every default is "off"."""
+    """The resolved variant keywords of a layer or cell; every default is "off".
 
-    forget_bias: float = 0.0  # added to the forget-gate bias at init
-    layer_norm: bool = False
-    peephole: bool = False
-    coupled_gates: bool = False
-    recurrent_dropout: float = 0.0  # probability of zeroing a unit of h in the recurrence
-    weight_drop: float = 0.0  # probability of zeroing a recurrent weight
-    zoneout: tuple[float, float] = (0.0, 0.0)  # (cell, hidden): probability of keeping the old value
-    activation: str = "tanh"
-    recurrent_activation: str = "sigmoid"
+    The keywords, their checks and whether they change the step all come from these fields.
+    """
+
+    forget_bias: float = variant_field(0.0, "number", init_only=True)  # added to the forget-gate bias at init
+    layer_norm: bool = variant_field(False, "flag")
+    peephole: bool = variant_field(False, "flag")
+    coupled_gates: bool = variant_field(False, "flag")
+    recurrent_dropout: float = variant_field(0.0, "probability")  # of zeroing a unit of h in the recurrence
+    weight_drop: float = variant_field(0.0, "probability")  # of zeroing a recurrent weight
+    zoneout: tuple[float, float] = variant_field(
+        (0.0, 0.0), "probability_pair"
+    )  # (cell, hidden): keep the old
+    activation: str = variant_field("tanh", "activation")
+    recurrent_activation: str = variant_field("sigmoid", "activation")
 
     @functools.cached_property
     def changes_math(self) -> bool:
-        """Whether the step differs from the standard LSTM (forget_bias only changes the init)."""
-        return self != Variants(forget_bias=self.forget_bias)
+        """Whether the step differs from the standard LSTM: a field that is not init-only is on."""
+        return any(getattr(self, f.name) != f.default for f in fields(self) if not f.metadata["init_only"])
 
     @property
     def active(self) -> dict[str, Any]:
         """The keywords that differ from their default, for repr and configs."""
-        off = Variants()
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) != getattr(off, f.name)
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
 
     def stochastic(self, training: bool) -> bool:
         return training and (self.recurrent_dropout > 0 or self.weight_drop > 0 or max(self.zoneout) > 0)
+
+
+def keywords() -> tuple[str, ...]:
+    """The variant keywords: the fields of :class:`Variants`."""
+    return tuple(f.name for f in fields(Variants))
 
 
 class _LSTMModule(Protocol):
@@ -133,55 +131,69 @@ def reset_lstm_parameters(
                 getattr(module, name)[hid : 2 * hid] += module.variants.forget_bias
 
 
-def _probability(owner: str, name: str, value: Any, *, upper_open: bool = True) -> float:
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and not math.isnan(value)
-        and 0 <= value < 1
-    )
-    if not ok:
+def _number(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{owner} {name} must be a finite number (e.g. 1.0), got {value!r}")
+    return float(value)
+
+
+def _flag(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{owner} {name} must be True or False, got {value!r}")
+    return value
+
+
+def _probability(owner: str, name: str, value: Any) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and not math.isnan(value)
+    if not ok or not 0 <= value < 1:
         raise ConfigError(f"{owner} {name} must be a number in [0, 1), got {value!r}")
     return float(value)
+
+
+def _probability_pair(owner: str, name: str, value: Any) -> tuple[float, float]:
+    """One probability for both, or a pair."""
+    if not isinstance(value, (tuple, list)):
+        p = _probability(owner, name, value)
+        return (p, p)
+    if len(value) != 2:
+        raise ConfigError(f"{owner} {name} must be a number or a (cell, hidden) pair, got {value!r}")
+    return (_probability(owner, name, value[0]), _probability(owner, name, value[1]))
+
+
+def _activation(owner: str, name: str, value: Any) -> str:
+    if value not in ACTIVATIONS:
+        raise ConfigError(f"{owner} {name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+    return value
+
+
+# How resolve() checks a value of each kind of field: (owner, keyword, value) -> resolved value.
+CHECKS: dict[str, Callable[[str, str, Any], Any]] = {
+    "number": _number,
+    "flag": _flag,
+    "probability": _probability,
+    "probability_pair": _probability_pair,
+    "activation": _activation,
+}
 
 
 def resolve(owner: str, variants: dict[str, Any], *, bias: bool = True) -> Variants:
     """Validate variant keywords (unknown names are checked by the caller) into a :class:`Variants`.
 
+    Each value is checked by its field's kind (:func:`variant_field`); None means the default.
+
     Raises:
         ConfigError: a value of the wrong type or range, naming the keyword, the value and the fix.
     """
-    kw = {k: v for k, v in variants.items() if v is not None}
-    out: dict[str, Any] = {}
-    if "forget_bias" in kw:
-        fb = kw["forget_bias"]
-        if isinstance(fb, bool) or not isinstance(fb, (int, float)) or not math.isfinite(fb):
-            raise ConfigError(f"{owner} forget_bias must be a finite number (e.g. 1.0), got {fb!r}")
-        if fb and not bias:
-            raise ConfigError(f"{owner} forget_bias={fb!r} needs bias=True: there is no bias to add it to")
-        out["forget_bias"] = float(fb)
-    for name in ("layer_norm", "peephole", "coupled_gates"):
-        if name in kw:
-            if not isinstance(kw[name], bool):
-                raise ConfigError(f"{owner} {name} must be True or False, got {kw[name]!r}")
-            out[name] = kw[name]
-    for name in ("recurrent_dropout", "weight_drop"):
-        if name in kw:
-            out[name] = _probability(owner, name, kw[name])
-    if "zoneout" in kw:
-        z = kw["zoneout"]
-        if isinstance(z, (tuple, list)):
-            if len(z) != 2:
-                raise ConfigError(f"{owner} zoneout must be a number or a (cell, hidden) pair, got {z!r}")
-            out["zoneout"] = (_probability(owner, "zoneout", z[0]), _probability(owner, "zoneout", z[1]))
-        else:
-            p = _probability(owner, "zoneout", z)
-            out["zoneout"] = (p, p)
-    for name in ("activation", "recurrent_activation"):
-        if name in kw:
-            if kw[name] not in ACTIVATIONS:
-                raise ConfigError(f"{owner} {name} must be one of {', '.join(ACTIVATIONS)}, got {kw[name]!r}")
-            out[name] = kw[name]
+    out = {
+        f.name: CHECKS[f.metadata["kind"]](owner, f.name, variants[f.name])
+        for f in fields(Variants)
+        if variants.get(f.name) is not None
+    }
+    fb = out.get("forget_bias")
+    if fb and not bias:
+        raise ConfigError(
+            f"{owner} forget_bias={variants['forget_bias']!r} needs bias=True: there is no bias to add it to"
+        )
     return Variants(**out)
 
 
@@ -204,7 +216,7 @@ def extra_parameter_shapes(
 
 @dataclass
 class StepParams:
-    """One layer-direction's tensors for :func:`variant_step`, the dropout masks drawn."""
+    """One layer-direction's tensors for :func:`lstmkit.nn.reference.step`, the dropout masks drawn."""
 
     w_hh: Tensor  # (4H, P), weight-dropped in training
     w_hr: Tensor | None  # (P, H)
@@ -246,65 +258,6 @@ def zoneout_keeps(
     return keeps[0], keeps[1]
 
 
-def _zone(prev: Tensor, new: Tensor, keep: Tensor | None) -> Tensor:
-    return new if keep is None else new + keep * (prev - new)
-
-
-def variant_step(
-    a_x: Tensor,
-    h: Tensor,
-    c: Tensor,
-    p: StepParams,
-    v: Variants,
-    *,
-    keep_c: Tensor | None,
-    keep_h: Tensor | None,
-) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
-    """One step with every variant (see the module docstring), recorded by autograd.
-
-    Args:
-        a_x: ``(n, 4H)`` the step's input part ``LN_ih(W_ih x_t) + b_ih + b_hh``.
-        h, c: ``(n, P)``, ``(n, H)`` the states the step starts from.
-        keep_c, keep_h: the step's zoneout masks ``(n, H)``, ``(n, P)`` (see :func:`zoneout_keeps`), or None.
-
-    Returns:
-        ``(h_t, c_t, (i, f, g, o))``.
-    """
-    act, ract = ACTIVATIONS[v.activation], ACTIVATIONS[v.recurrent_activation]
-    n, hid = c.shape
-    hr = h if p.h_mask is None else h * p.h_mask[:n]
-    z = torch.mm(hr, p.w_hh.t())  # (n, 4H)
-    if p.ln is not None:
-        z = F.layer_norm(z, (4 * hid,), p.ln["hh_weight"], p.ln["hh_bias"], LN_EPS)
-    a_i, a_f, a_g, a_o = (a_x + z).chunk(4, dim=1)  # (n, H) each
-    if p.peephole is not None:
-        a_i, a_f = a_i + p.peephole[0] * c, a_f + p.peephole[1] * c
-    i = ract(a_i)
-    f = 1 - i if v.coupled_gates else ract(a_f)
-    g = act(a_g)
-    c_new = _zone(c, f * c + i * g, keep_c)
-    if p.peephole is not None:
-        a_o = a_o + p.peephole[2] * c_new
-    o = ract(a_o)
-    cc = c_new if p.ln is None else F.layer_norm(c_new, (hid,), p.ln["c_weight"], p.ln["c_bias"], LN_EPS)
-    h_new = o * act(cc)
-    if p.w_hr is not None:
-        h_new = torch.mm(h_new, p.w_hr.t())
-    h_new = _zone(h, h_new, keep_h)
-    return h_new, c_new, (i, f, g, o)
-
-
-def input_part(x: Tensor, w_ih: Tensor, bias: Tensor | None, extra: dict[str, Tensor], v: Variants) -> Tensor:
-    """``LN_ih(x W_ih^T) + b_ih + b_hh`` for all rows at once: ``x (N, F)`` -> ``(N, 4H)``."""
-    if not v.layer_norm:
-        return kernel.project(x, w_ih, bias)  # (N, 4H)
-    a_x = kernel.project(x, w_ih)  # (N, 4H)
-    offset = (
-        extra["ln_ih_bias"] if bias is None else extra["ln_ih_bias"] + bias
-    )  # β_ih + b_ih + b_hh, one pass
-    return F.layer_norm(a_x, (a_x.size(1),), extra["ln_ih_weight"], offset, LN_EPS)
-
-
 def step_params(
     v: Variants,
     w_hh: Tensor,
@@ -323,92 +276,3 @@ def step_params(
         else None
     )
     return StepParams(w_hh, w_hr, ln, extra.get("peephole_weight"), mask)
-
-
-def variant_layer_steps(
-    a_x: Tensor,
-    h0: Tensor,
-    c0: Tensor,
-    p: StepParams,
-    v: Variants,
-    keep_c: Tensor | None,
-    keep_h: Tensor | None,
-    sched: Schedule,
-    reverse: bool,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """The time loop of :func:`variant_layer` as autograd ops, :func:`variant_step` per step.
-
-    The differentiable path of the variant layer (see :mod:`lstmkit.nn.autograd_loop`); masks
-    as drawn for the compiled loop, ``keep_c (N, H)``, ``keep_h (N, P)`` or None.
-
-    Returns:
-        ``(out (N, P), h_n (B, P), c_n (B, H))``.
-    """
-
-    def step(a: Tensor, h: Tensor, c: Tensor, rows: slice) -> tuple[Tensor, Tensor]:
-        kc = None if keep_c is None else keep_c[rows]
-        kh = None if keep_h is None else keep_h[rows]
-        h_t, c_t, _ = variant_step(a, h, c, p, v, keep_c=kc, keep_h=kh)
-        return h_t, c_t
-
-    return run_steps(a_x, h0, c0, sched, reverse, step)
-
-
-def variant_layer(
-    x: Tensor,
-    h0: Tensor,
-    c0: Tensor,
-    weights: list[Tensor],
-    extra: dict[str, Tensor],
-    v: Variants,
-    *,
-    has_bias: bool,
-    sched: Schedule,
-    reverse: bool,
-    training: bool,
-    record: bool = False,
-) -> tuple[Tensor, Tensor, Tensor, list[Tensor] | None]:
-    """One layer-direction with variants over a packed sequence.
-
-    Everything that is not recurrent runs once for all steps, under autograd (the input
-    projection, its layer norm, the biases, the weight drop, the dropout and zoneout masks).
-    The time loop has a hand-written backward
-    (:class:`lstmkit.nn.variant_explicit.VariantLayerFunction`), compiled where the extension
-    applies; :func:`variant_step`, the same step under autograd, serves :class:`LSTMCell`.
-
-    Args:
-        x: packed input ``(N, F)``; h0, c0: ``(B, P)``, ``(B, H)``.
-        weights: torch's flat ``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]``.
-        extra: variant parameters by name without the layer suffix (``ln_ih_weight``, ...).
-        record: also return ``[i, f, g, o, c, h]``, each ``(N, X)``, for the trace.
-
-    Returns:
-        ``(out (N, P), h_n (B, P), c_n (B, H), records or None)``.
-    """
-    w_ih, w_hh = weights[0], weights[1]
-    bias = weights[2] + weights[3] if has_bias else None
-    w_hr = weights[-1] if len(weights) == (5 if has_bias else 3) else None
-    a_x = input_part(x, w_ih, bias, extra, v)  # (N, 4H)
-    p = step_params(v, w_hh, w_hr, extra, batch=sched.batch, out_size=h0.size(1), training=training)
-    keep_c, keep_h = zoneout_keeps(
-        v, c0.new_empty(sched.rows, c0.size(1)), h0.new_empty(sched.rows, h0.size(1)), training=training
-    )
-    cfg = LoopConfig(
-        sched,
-        reverse,
-        ACTIVATION_INDEX[v.activation],
-        ACTIVATION_INDEX[v.recurrent_activation],
-        v.coupled_gates,
-    )
-    ln = (p.ln["hh_weight"], p.ln["hh_bias"], p.ln["c_weight"], p.ln["c_bias"]) if p.ln else None
-    if record:
-        res = variant_forward(a_x, h0, c0, p.w_hh, p.w_hr, ln, p.peephole, p.h_mask, keep_c, keep_h, cfg)
-        out, cell = res.out, res.cell
-        records = [*res.gates.chunk(4, dim=1), cell, out]
-        return out, final_state(out, sched, reverse), final_state(cell, sched, reverse), records
-    if use_autograd_path(sched):  # under torch.func, or an empty batch
-        return (*variant_layer_steps(a_x, h0, c0, p, v, keep_c, keep_h, sched, reverse), None)
-    out, h_n, c_n = VariantLayerFunction.apply(
-        a_x, h0, c0, p.w_hh, p.w_hr, *(ln or (None,) * 4), p.peephole, p.h_mask, keep_c, keep_h, cfg
-    )
-    return out, h_n, c_n, None

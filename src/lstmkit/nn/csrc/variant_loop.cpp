@@ -1,6 +1,7 @@
 // lstmkit's compiled time loop for the LSTM variants (CPU), registered as torch.ops.lstmkit.variant_*.
+// Its twin in torch ops, for where this is not built, is variant_loop.py (same arguments, same numbers).
 //
-// The step of lstmkit/nn/variants.py, gate blocks in torch's order [i, f, g, o], σ / φ the
+// The step of lstmkit/nn/reference.py, gate blocks in torch's order [i, f, g, o], σ / φ the
 // recurrent / cell activation (an index into variants.ACTIVATIONS), LN a row layer norm:
 //
 // variant_forward_loop, per step:

@@ -1,4 +1,5 @@
 // lstmkit's compiled time loop for the explicit backend (CPU), registered as torch.ops.lstmkit.*.
+// Its twin in torch ops, for where this is not built, is explicit_loop.py (same arguments, same numbers).
 //
 // Only the two sequential loops live here; everything that is one big operation over all steps
 // (the input projection, the weight gradients) stays in explicit.py. Gate blocks are in the
@@ -9,7 +10,7 @@
 //               c_t = f c_{t-1} + i g;  tanh(c_t);  r_t = o tanh(c_t);  h_t = r_t (W_hr^T).
 // backward_loop: per step, in the opposite order, with running dh, dc (one row per sequence):
 //               dr = (dy_t + dh) (W_hr);  dc += dr k;  dA_o = dr p_o;  dA_ifg = dc p_ifg;
-//               dc *= f;  dh = dA_t W_hh  (k, p: explicit_steps.grad_factors, computed inline).
+//               dc *= f;  dh = dA_t W_hh  (k, p: explicit_loop.grad_factors, computed inline).
 // The elementwise work of a step, forward and backward, is one fused loop each (vectorised by
 // the compiler); no per-step tensor ops besides the matmuls (RowGemm, rows.h: oneDNN for float32).
 // Deterministic: fixed loop order, no atomics.

@@ -1,28 +1,27 @@
-"""The PyTorch backward time loop of the explicit backend, where the compiled one does not apply.
+"""The explicit backend's time loops in PyTorch ops: ``csrc/explicit_loop.cpp`` written as torch ops.
 
-:func:`backward_steps` fills the same buffers as ``torch.ops.lstmkit.backward_loop``
-(``csrc/lstm_loop.cpp``) with the same numbers up to rounding: GPU, no compiler,
-``LSTMKIT_NO_EXTENSION=1``. Equations and layout in :mod:`lstmkit.nn.explicit`; gate blocks in the
+:func:`forward_loop` and :func:`backward_loop` take the arguments of the ops
+``torch.ops.lstmkit.forward_loop`` / ``backward_loop`` and fill the same buffers with the same
+numbers (up to rounding), one step at a time and without autograd: the loops of
+:mod:`lstmkit.nn.explicit` where the extension is unavailable (GPU, no compiler,
+``LSTMKIT_NO_EXTENSION=1``). Equations and layout in :mod:`lstmkit.nn.explicit`; gate blocks in the
 internal order [o, i, f, g].
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import Tensor
 
-from lstmkit.nn.schedule import Schedule, shifted
-
-if TYPE_CHECKING:
-    from lstmkit.nn.explicit import LayerResult
+from lstmkit.nn.schedule import Schedule, prev_state, prev_views, shifted
 
 # Rows per chunk of the backward's factor computation: about 256 KiB of float32 gates.
 _CHUNK_ELEMENTS = 1 << 16
 
 
-def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -> tuple[Tensor, Tensor]:
+def grad_factors(
+    gates: Tensor, tcell: Tensor, cell: Tensor, c0: Tensor, sched: Schedule, reverse: bool
+) -> tuple[Tensor, Tensor]:
     """The factors that turn state gradients into gate gradients, for all steps::
 
         p_o = σ'(o) tanh(c_t)    p_i = σ'(i) g    p_f = σ'(f) c_{t-1}    p_g = i (1 - g²)
@@ -34,10 +33,9 @@ def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -
     Returns:
         ``p (N, 4H)`` in internal order [o,i,f,g] and ``k (N, H)``.
     """
-    gates, tcell, r = fwd.gates, fwd.tcell, fwd.r
-    n_rows, hid = fwd.cell.shape
-    c_prev = shifted(fwd.cell, c0, sched, reverse)  # (N, H)
-    p, k = torch.empty_like(gates), torch.empty_like(fwd.cell)
+    n_rows, hid = cell.shape
+    c_prev = shifted(cell, c0, sched, reverse)  # (N, H)
+    p, k = torch.empty_like(gates), torch.empty_like(cell)
     chunk = max(64, _CHUNK_ELEMENTS // (4 * hid))
     for a in range(0, n_rows, chunk):
         rows = slice(a, min(a + chunk, n_rows))
@@ -49,26 +47,65 @@ def grad_factors(fwd: LayerResult, c0: Tensor, sched: Schedule, reverse: bool) -
         pc[:, 2 * hid : 3 * hid].mul_(c_prev[rows])
         pg = torch.mul(g, g, out=pc[:, 3 * hid :])
         torch.addcmul(i, i, pg, value=-1, out=pg)  # i - i g²
-        torch.addcmul(o, r[rows], tc, value=-1, out=k[rows])  # o - o tanh(c)², r = o tanh(c)
+        torch.addcmul(o, o * tc, tc, value=-1, out=k[rows])  # o - o tanh(c)²
     return p, k
 
 
-def backward_steps(
+def forward_loop(
+    gates: Tensor,
+    cell: Tensor,
+    tcell: Tensor,
+    r: Tensor,
+    out: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_hh_t: Tensor,
+    w_hr_t: Tensor | None,
+    batch_sizes: list[int],
+    reverse: bool,
+) -> None:
+    """``forward_loop`` in torch ops: fills ``gates`` (the input part in, the activated gates out),
+    ``cell``, ``tcell`` = tanh(c), ``r`` = o tanh(c) and ``out`` in place."""
+    sched, bs, hid = Schedule.of(tuple(batch_sizes)), batch_sizes, cell.size(1)
+    g_all, sig, cand = gates.split(bs), gates[:, : 3 * hid].split(bs), gates[:, 3 * hid :].split(bs)
+    o_s, i_s, f_s = (gates[:, k * hid : (k + 1) * hid].split(bs) for k in range(3))
+    c_s, tc_s, r_s, y_s = cell.split(bs), tcell.split(bs), r.split(bs), out.split(bs)
+    h_prev, c_prev = prev_views(y_s, h0, sched, reverse), prev_views(c_s, c0, sched, reverse)
+    for t in sched.order(reverse):
+        hp, cp = h_prev[t], c_prev[t]
+        if hp is None or cp is None:  # a reverse direction's batch grows: new rows start from h0, c0
+            hp, cp = prev_state(y_s, h0, sched, t, reverse), prev_state(c_s, c0, sched, t, reverse)
+        g_all[t].addmm_(hp, w_hh_t)
+        sig[t].sigmoid_()
+        cand[t].tanh_()
+        c, tc = c_s[t], tc_s[t]
+        torch.mul(f_s[t], cp, out=c)
+        c.addcmul_(i_s[t], cand[t])
+        torch.tanh(c, out=tc)
+        torch.mul(o_s[t], tc, out=r_s[t])
+        if w_hr_t is not None:
+            torch.mm(r_s[t], w_hr_t, out=y_s[t])
+
+
+def backward_loop(
     d_out: Tensor,
-    d_hn: Tensor,
-    d_cn: Tensor,
+    dh_run: Tensor,
+    dc_run: Tensor,
     d_gates: Tensor,
-    fwd: LayerResult,
+    d_hid: Tensor | None,
+    gates: Tensor,
+    tcell: Tensor,
+    cell: Tensor,
     c0: Tensor,
     w_hh: Tensor,
     w_hr: Tensor | None,
-    sched: Schedule,
+    batch_sizes: list[int],
     reverse: bool,
-) -> tuple[Tensor, Tensor, Tensor | None]:
-    """The PyTorch time loop of :func:`lstmkit.nn.explicit.layer_backward`: fills ``d_gates``, returns
-    ``dh_0, dc_0, d_hid``."""
-    gates, hid = fwd.gates, fwd.cell.size(1)
-    p, k = grad_factors(fwd, c0, sched, reverse)
+) -> None:
+    """``backward_loop`` in torch ops: fills ``d_gates`` and ``d_hid`` (projections only) and turns
+    ``dh_run, dc_run`` from ``dh_n, dc_n`` into ``dh_0, dc_0``, in place."""
+    sched, hid = Schedule.of(tuple(batch_sizes)), cell.size(1)
+    p, k = grad_factors(gates, tcell, cell, c0, sched, reverse)
     bs, n_rows = sched.batch_sizes, gates.size(0)
     dg_all = d_gates.split(bs)
     dg_o = d_gates[:, :hid].split(bs)
@@ -77,21 +114,17 @@ def backward_steps(
     p_ifg = p.view(n_rows, 4, hid)[:, 1:].split(bs)
     k_s, f_s, dy_s = k.split(bs), gates[:, 2 * hid : 3 * hid].split(bs), d_out.split(bs)
 
-    dh_run = d_hn.clone()  # (B, P)
-    dc_run = d_cn.clone()  # (B, H)
     rows = {n: (dh_run[:n], dc_run[:n], dc_run[:n].unsqueeze(1)) for n in set(bs)}
-    d_hid = None  # (N, P) gradient wrt the output h, kept for dW_hr
-    if w_hr is not None:
-        d_hid = torch.empty_like(fwd.out)
+    if w_hr is not None and d_hid is not None:  # d_hid (N, P): the gradient wrt the output h, for dW_hr
         dh_s = d_hid.split(bs)
-        dr_buf = d_cn.new_empty(d_cn.shape)  # (B, H)
+        dr_buf = dc_run.new_empty(dc_run.shape)  # (B, H)
         dr_rows = {n: dr_buf[:n] for n in set(bs)}
     order = list(reversed(sched.order(reverse)))
     if sched.is_uniform:
         # dh_t = dy_t + dA_{t+1} W_hh arrives in one addmm; dh holds dy + carry on entry.
         dh, dc, dc3 = rows[bs[0]]
         dh_in = dh if w_hr is None else dh_s[order[0]]  # (B, P)
-        torch.add(dy_s[order[0]], d_hn, out=dh_in)
+        torch.add(dy_s[order[0]], dh, out=dh_in)
         for j, t in enumerate(order):
             dr = dh_in if w_hr is None else torch.mm(dh_in, w_hr, out=dr_buf)  # (B, H)
             dc.addcmul_(dr, k_s[t])
@@ -104,7 +137,7 @@ def backward_steps(
                 torch.addmm(dy_s[q], dg_all[t], w_hh, out=dh_in)
             else:
                 torch.mm(dg_all[t], w_hh, out=dh)
-        return dh_run, dc_run, d_hid
+        return
     for t in order:
         n = bs[t]
         dh, dc, dc3 = rows[n]
@@ -118,4 +151,3 @@ def backward_steps(
         torch.mul(p_ifg[t], dc3, out=dg_ifg[t])
         dc.mul_(f_s[t])
         torch.mm(dg_all[t], w_hh, out=dh)
-    return dh_run, dc_run, d_hid
