@@ -155,9 +155,7 @@ def long_series_seconds(points: tuple[int, ...] = (1355, 2710, 5420)) -> list[tu
         started = time.perf_counter()
         from lstmkit.models.forecast_combination import member_forecasts
 
-        member_forecasts(
-            [y], horizon=13, season=model.state["season"]
-        )  # a forecast-time fit (fit saw y[:-13])
+        member_forecasts([y], horizon=13, season=model.state.season)  # a forecast-time fit (fit saw y[:-13])
         out.append((n, total, time.perf_counter() - started))
     return out
 

@@ -114,7 +114,12 @@ def main() -> None:
         for run in runs:
             for key, value in run["seconds"].items():
                 seconds[key] = seconds.get(key, 0.0) + value
-        records = [r for run in runs for r in run["records"]]
+        merged: dict[tuple[str, int], dict] = {}  # parts by files or by seeds: one record per series x origin
+        for record in (r for run in runs for r in run["records"]):
+            into = merged.setdefault((record["series"], record["origin"]), {**record, "mase": {}})
+            for key in ("mase", "forecast", "validation_errors"):
+                into.setdefault(key, {}).update(record.get(key, {}))
+        records = list(merged.values())
         report(records, args.variants.split(","), [int(s) for s in args.seeds.split(",")], seconds)
         return
 
@@ -165,7 +170,7 @@ def main() -> None:
                     forecasts[k][f"{variant} network alone/{seed}"] = model.network_forecasts(
                         impute(histories[k])
                     )[:, :, 0]
-                    combination = model.state.get("combination")
+                    combination = model.state.combination
                     if combination and "errors" in combination:
                         errors[k][f"{variant}/{seed}"] = combination["errors"]
                     if combination and "errors" in combination:  # the ablation: the same rule, no network

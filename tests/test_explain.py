@@ -41,7 +41,7 @@ def test_forecaster_gates_are_the_traced_member(forecaster):
     x = torch.tensor(seasonal_frame()["sales"].to_numpy()[-W:], dtype=torch.float32)[None]  # (1, W)
     z = torch.log(x) if net.log else x
     level = z[:, -net.season :].mean(1, keepdim=True)
-    scale = forecaster.state["scales"]["None"]
+    scale = forecaster.state.scales["None"]
     u = ((z - level) / scale).unsqueeze(-1)  # (1, W, 1), the normalised window by hand
     tr = net.members[k].lstm.trace(u)
     assert expl.gates.shape == (1, 4, W, 8) and expl.num_directions == 1

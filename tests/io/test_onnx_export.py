@@ -34,7 +34,7 @@ def test_forecaster_graph_matches_the_net_for_several_batches_and_lengths(foreca
     assert [i.name for i in session.get_inputs()] == ["history"]
     assert [o.name for o in session.get_outputs()] == ["forecast", "quantiles"]
     W = model.net.window
-    scale = float(next(iter(model.state["scales"].values())))
+    scale = float(next(iter(model.state.scales.values())))
     for batch, length in ((1, W), (4, W + 9), (7, 2 * W)):
         history = torch.rand(batch, length, 1) * 60 + 80
         forecast, quantiles = session.run(None, {"history": history.numpy()})
@@ -78,7 +78,7 @@ def test_a_combined_model_takes_the_references_and_reproduces_predict(tmp_path):
     model = LSTMForecaster(
         6, epochs=2, ensemble=2, hidden_size=8, quantiles=(0.1, 0.9), **{"data.calendar": True}
     ).fit(monthly())
-    members = model.state["combination"]["members"]
+    members = model.state.combination["members"]
     assert members == ["lstm", "ets", "arima", "theta"]
     session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx")))
     assert [i.name for i in session.get_inputs()] == ["history", "phase", "references", "weights"]

@@ -1,5 +1,6 @@
 """The jobs' shared base: one not-fitted error, the attribute names, and save/load of the model folder."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from lstmkit.errors import CheckpointError, DataError, LstmkitError, NotFittedError
 from lstmkit.models.base import Job
 from lstmkit.models.classifier import LSTMClassifier
+from lstmkit.models.forecast_state import ForecastState
 from lstmkit.models.forecaster import LSTMForecaster
 from lstmkit.models.language_model import LanguageModel
 from lstmkit.models.text_classifier import TextClassifier
@@ -57,6 +59,11 @@ def test_a_loaded_folder_saves_as_it_was_read(task, tmp_path):
     assert (first / "model.safetensors").read_bytes() == (source / "model.safetensors").read_bytes()
     old, new = (json.loads((p / "config.json").read_text()) for p in (source, first))
     assert old.keys() == new.keys() and old["task"] == new["task"] == task
+    if task == "forecast":  # the typed state writes the fields added since v1, at their v1 meaning
+        added = {k: new["fitted"].pop(k) for k in set(new["fitted"]) - set(old["fitted"])}
+        defaults = {f.name: f.default for f in dataclasses.fields(ForecastState)}
+        assert added == {"calendar": False, "baseline": "none", "drift": 0.0}
+        assert all(defaults[k] == v for k, v in added.items())
     assert {k: v for k, v in old.items() if k not in ("settings", "lstmkit_version")} == {
         k: v for k, v in new.items() if k not in ("settings", "lstmkit_version")
     }

@@ -96,7 +96,7 @@ def test_holdout_model_never_sees_the_holdout(seed):
     assert runs[0][1] == runs[1][1]  # scale, log choice, lookbacks, lengths
     for k in runs[0][2]:
         torch.testing.assert_close(runs[0][2][k], runs[1][2][k])
-    assert runs[0][1]["train_lengths"] == {"None": 66}
+    assert runs[0][1].train_lengths == {"None": 66}
     assert runs[0][3]["missing_truths"] == 0 and runs[1][3]["missing_truths"] == 1
     # the references were fitted on the same history: their forms do not depend on the hold-out
     assert runs[0][3]["references"] == runs[1][3]["references"]
@@ -135,7 +135,7 @@ def test_several_series_with_covariates(seed):
     model = LSTMForecaster(4, id_col="store", target="sales", **FAST).fit(frame)
     out = model.predict()
     assert list(out.columns) == ["id", "time", "step", "forecast", "q0.1", "q0.9"] and len(out) == 8
-    assert model.state["n_covariates"] == 1
+    assert model.state.n_covariates == 1
     b = out[out.id == "b"].forecast.mean()
     assert 300 < b < 3000  # each series in its own units
     with pytest.raises(DataError, match="covariate columns"):
@@ -228,8 +228,8 @@ def test_every_data_and_model_setting_is_a_keyword():
 def test_a_series_too_short_for_the_network_is_forecast_by_the_references(tmp_path):
     frame = seasonal_frame(20)
     model = LSTMForecaster(12, **FAST).fit(frame)
-    assert model.state["network"].startswith("not trained: series too short")
-    assert model.state["combination"]["weights"]["None"][0] == 0.0
+    assert model.state.network.startswith("not trained: series too short")
+    assert model.state.combination["weights"]["None"][0] == 0.0
     out = model.predict()
     assert len(out) == 12 and out["forecast"].notna().all()
     again = LSTMForecaster.load(model.save(tmp_path / "m"))
@@ -244,11 +244,35 @@ def test_the_weights_average_this_models_validation_with_its_judges():
         frame.iloc[:-12]
     )  # weighed on points 72..83, judged by a network on 0..71
     model = LSTMForecaster(12, **FAST).fit(frame, judge=judge)
-    mine, judged = model.state["combination"], judge.state["combination"]
+    mine, judged = model.state.combination, judge.state.combination
     assert len(judged["errors"]["None"]) == 1 and len(mine["errors"]["None"]) == 2
     assert mine["errors"]["None"][1] == judged["errors"]["None"][0]  # the judge's own validation, reused
     errors = np.array(mine["errors"]["None"], dtype=np.float64)[:, None, :]
     np.testing.assert_allclose(mine["weights"]["None"], error_weights(errors)[0], atol=1e-6)
-    single = LSTMForecaster(12, combine_origins=1, **FAST).fit(frame, judge=judge).state["combination"]
+    single = LSTMForecaster(12, combine_origins=1, **FAST).fit(frame, judge=judge).state.combination
     assert len(single["errors"]["None"]) == 1
     assert single["errors"]["None"][0] == mine["errors"]["None"][0]
+
+
+def test_the_fitted_state_is_typed_and_round_trips_through_config_json(tmp_path):
+    from lstmkit.models.forecast_state import ForecastState
+
+    model = LSTMForecaster(6, **FAST).fit(seasonal_frame(60))
+    state = model.state
+    assert isinstance(state, ForecastState) and state.season == 12 and state.combination is not None
+    assert ForecastState.from_dict(state.to_dict()) == state
+    assert "network" not in state.to_dict()  # written only for an untrained network
+    v1 = {  # a format-v1 folder's entry: no calendar, baseline, drift or combination
+        "season": 4,
+        "log": False,
+        "lookbacks": [6],
+        "scales": {"None": 2.0},
+        "columns": {},
+        "n_covariates": 0,
+        "last_times": {"None": None},
+        "train_lengths": {"None": 20},
+    }
+    old = ForecastState.from_dict(v1)
+    assert (old.calendar, old.baseline, old.drift, old.combination) == (False, "none", 0.0, None)
+    with pytest.raises(TypeError):
+        ForecastState.from_dict({k: v for k, v in v1.items() if k != "season"})

@@ -167,7 +167,7 @@ def holdout_feasible(cfg, data) -> bool:
     """
     from lstmkit.data.preprocess import auto_lookbacks
     from lstmkit.data.tabular import choose_season
-    from lstmkit.models.forecaster import MIN_POINTS
+    from lstmkit.models.forecast_state import MIN_POINTS
 
     H = cfg.model.horizon
     if (

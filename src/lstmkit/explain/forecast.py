@@ -34,7 +34,6 @@ class ForecastWindow:
 def forecast_window(model: Any, data: Any, sid: str | None) -> ForecastWindow:
     """The last window of series ``sid`` (default: the first) of ``data``, with its scale, covariates and calendar."""
     from lstmkit.data.calendar import step_ordinals
-    from lstmkit.data.preprocess import series_scale
 
     ids = [str(s.id) for s in data.series]
     if sid is None:
@@ -57,14 +56,11 @@ def forecast_window(model: Any, data: Any, sid: str | None) -> ForecastWindow:
         )
     if np.isnan(series.target[-W:]).any():
         raise DataError(f"the last window ({W} points) has missing values; fill them to explain it")
-    if model.state["log"] and (series.target[-W:] <= 0).any():
+    if model.fitted.log and (series.target[-W:] <= 0).any():
         raise DataError(
             "the model was trained on log data and the last window has values <= 0; it cannot explain them"
         )
-    scale = model.state["scales"].get(str(series.id))
-    if scale is None:  # a series the model has not seen: its own scale, as predict does
-        z = np.log(series.target) if model.state["log"] else series.target
-        scale = series_scale(z, model.state["season"])
+    scale = model.fitted.scale_of(series)  # a series the model has not seen: its own scale, as predict does
     ordinals = step_ordinals(series.times, kind=data.time_kind, freq=data.freq, length=len(series.target))
     x = torch.as_tensor(series.target[-W:], dtype=torch.float32)[None]
     cov = torch.as_tensor(series.covariates[-W:], dtype=torch.float32)[None]
@@ -125,7 +121,7 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
             )
         data = model.data_
     data = impute(model.read(data))  # the window the network reads: gaps filled as forecasting fills them
-    model._check_compatible(data)
+    model.fitted.check_compatible(data)
     win = forecast_window(model, data, series)
     net.eval()
     k, gates = member_gates(net, win)

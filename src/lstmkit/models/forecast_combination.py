@@ -19,6 +19,8 @@ series the model did not see at fit time gets equal weights (``LSTMForecaster._w
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from lstmkit.evaluate.metrics import mase
@@ -108,6 +110,48 @@ def validation_weights(
     return error_weights(validation_errors(network, refs, truths, histories, season=season)[None])
 
 
+def combination_entry(
+    members: list[str],
+    ids: list[str],
+    errors: np.ndarray,
+    earlier: dict[str, Any] | None = None,
+    *,
+    origins: int = 2,
+) -> dict[str, Any]:
+    """The fitted ``combination``: members, weights per series and the validation errors they rest on.
+
+    Args:
+        members: ``["lstm", *classical members]``.
+        ids: the series ids (as text).
+        errors: this origin's validation errors (1, S, 1 + K).
+        earlier: the judge's own ``combination`` (weighed one origin before), whose errors join
+            this origin's up to ``origins`` in all; ignored when its members differ.
+    """
+    if origins > 1 and earlier and earlier.get("members") == members and "errors" in earlier:
+        blank = [[np.nan] * len(members)]
+        before = np.array(
+            [
+                [[np.nan if e is None else e for e in row] for row in earlier["errors"].get(sid, blank)]
+                for sid in ids
+            ],
+            dtype=np.float64,
+        )  # (S, O', 1 + K), most recent origin first
+        errors = np.concatenate([errors, before.transpose(1, 0, 2)[: origins - 1]])
+    return {
+        "members": members,
+        "weights": rounded_weights(ids, error_weights(errors)),
+        "errors": {  # validation MASE per origin (most recent first), per member
+            sid: [[None if np.isnan(e) else round(float(e), 6) for e in row] for row in errors[:, i]]
+            for i, sid in enumerate(ids)
+        },
+    }
+
+
+def rounded_weights(ids: list[str], weights: np.ndarray) -> dict[str, list[float]]:
+    """Weights (S, 1 + K) per series id, JSON-ready."""
+    return {sid: [round(float(w), 6) for w in row] for sid, row in zip(ids, weights)}
+
+
 def combine(network: np.ndarray, refs: dict[str, Reference], weights: np.ndarray) -> np.ndarray:
     """Weighted sum (S, H, 1 + Q) of the network's forecasts and the classical members' (each (S, H, 1 + Q)),
     with per-series ``weights`` (S, 1 + K) that sum to one."""
@@ -120,9 +164,11 @@ def combine(network: np.ndarray, refs: dict[str, Reference], weights: np.ndarray
 
 __all__ = [
     "classical_members",
+    "combination_entry",
     "combine",
     "error_weights",
     "member_forecasts",
+    "rounded_weights",
     "validation_errors",
     "validation_weights",
 ]

@@ -1,13 +1,25 @@
-"""Training helpers of the forecaster's network: thread count, per-epoch window subsets, the trainer's view."""
+"""Training the forecaster's network: windows of the transformed series, the loss, the trainer's view.
+
+Each training example is a window of ``W + H`` points of one transformed series ``z`` (and its
+covariates), gathered from a view of the concatenated series by its start; the network's own
+:meth:`~lstmkit.networks.forecast_net.ForecastNet.inputs` turns the first ``W`` into the members'
+inputs (as in prediction), and the last ``H``, normalised the same way, are the target.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
+import numpy as np
 import torch
 
+from lstmkit.data.tabular import SeriesData
+from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.models.forecast_config import ForecastConfig
-from lstmkit.networks.forecast_net import ForecastNet
+from lstmkit.models.forecast_state import ForecastState, ordinals
+from lstmkit.networks.forecast_net import ForecastNet, member_loss
+from lstmkit.train import History, fit
 
 
 @contextlib.contextmanager
@@ -47,3 +59,67 @@ class MembersOnly(torch.nn.Module):
 
     def forward(self, u: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
         return self.net.members_out(u, future)
+
+
+def train_network(
+    net: ForecastNet,
+    state: ForecastState,
+    data: SeriesData,
+    z: list[np.ndarray],
+    cfg: ForecastConfig,
+    *,
+    progress: bool = False,
+    checkpoint_path: str | Path | None = None,
+    resume: bool = False,
+) -> History:
+    """Train ``net``'s members on windows of the transformed series ``z`` of gap-free ``data``."""
+    H, window = cfg.model.horizon, net.window
+    if data.covariate_names:  # covariate standardisation, from the training data
+        cov = np.concatenate([s.covariates for s in data.series])
+        std = cov.std(axis=0)
+        net.cov_mean.copy_(torch.as_tensor(cov.mean(axis=0), dtype=torch.float32))
+        net.cov_std.copy_(torch.as_tensor(np.where(std > 0, std, 1.0), dtype=torch.float32))
+    values = torch.as_tensor(
+        np.concatenate([np.column_stack([zi, s.covariates]) for zi, s in zip(z, data.series)]),
+        dtype=torch.float32,
+    )  # (T, 1 + C)
+    index = window_starts(
+        [len(zi) for zi in z],
+        length=window + H,
+        horizon=H,
+        val_fraction=cfg.data.val_fraction,
+        max_windows=cfg.data.max_windows,
+    )
+    scales = torch.tensor([state.scales[str(s.id)] for s in data.series], dtype=torch.float32)
+    steps = torch.as_tensor(np.concatenate([ordinals(data, s) for s in data.series]))  # (T,) calendar
+    rows = index.epoch_rows(0)
+    train = (
+        index.train[rows].clone(),
+        scales[index.train_series[rows]],
+    )  # refilled each epoch on long series
+    val = (index.val, scales[index.val_series]) if len(index.val) else None
+    quantiles = tuple(cfg.model.quantiles)
+    values_on: dict[torch.device, torch.Tensor] = {}  # the series, copied once per device
+
+    def loss_fn(model: torch.nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        starts, scale = batch
+        if values_on.get(starts.device) is None:
+            values_on[starts.device] = values.to(starts.device)
+        win = gather_windows(values_on[starts.device], starts, window + H)  # (B, W + H, F)
+        first = steps[starts.cpu() + window].to(starts.device)  # (B,) first forecast step's ordinal
+        u, future, level = net.inputs(win[:, :window, 0], win[:, :window, 1:], scale.unsqueeze(1), first)
+        target = (win[:, window:, 0] - level) / scale.unsqueeze(1)  # (B, H)
+        return member_loss(model(u, future), target, quantiles)
+
+    with few_threads(cfg):
+        return fit(
+            MembersOnly(net),
+            loss_fn,
+            train,
+            val,
+            config=cfg.trainer,
+            callbacks=[EpochWindows(index, train, scales)],
+            checkpoint_path=checkpoint_path,
+            resume=resume,
+            progress=progress,
+        )

@@ -193,6 +193,16 @@ class ForecastNet(nn.Module):
         phase = torch.stack([torch.sin(angle), torch.cos(angle)], dim=-1)  # (B, L + H, 2)
         return torch.cat([u, phase[:, :L]], dim=-1), phase[:, L:]
 
+    def inputs(
+        self, z: torch.Tensor, cov: torch.Tensor | None, scale: torch.Tensor, first: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """The members' inputs, in training and prediction alike: transformed windows ``z`` (B, L),
+        covariates (B, L, C), scale (B, 1) and the ordinal of each first forecast step (B,) ->
+        normalised inputs (B, L, F), known-future phases (B, H, 2) or None, and the level (B, 1)."""
+        u, level = self.normalise(z, cov, scale)
+        u, future = self.calendar_inputs(u, first)
+        return u, future, level
+
     def baseline(self, u: torch.Tensor) -> torch.Tensor:
         """(B, L) normalised windows -> (B, H): the seasonal random walk with (damped) drift that members correct.
 
@@ -231,9 +241,7 @@ class ForecastNet(nn.Module):
     ) -> torch.Tensor:
         """Raw history windows ``x`` (B, L) in data units, ``scale`` (B, 1), covariates (B, L, C) and, with the
         calendar, the ordinal of each first forecast step (B,) -> forecasts (B, H, 1 + Q) in data units."""
-        z = self.to_z(x)
-        u, level = self.normalise(z, cov, scale)
-        u, future = self.calendar_inputs(u, first)
+        u, future, level = self.inputs(self.to_z(x), cov, scale, first)
         v = self.combine(self.members_out(u, future))  # (B, H, 1 + Q)
         return self.from_z(level.unsqueeze(-1) + scale.unsqueeze(-1) * v)
 

@@ -99,7 +99,7 @@ def _data_summary(rep: Report, model, data) -> None:
     from lstmkit.data.tabular import missing_count
 
     lengths = [len(s.target) for s in data.series]
-    st = model.state
+    st = model.fitted
     rep.heading("Data")
     rep.pairs(
         [
@@ -109,11 +109,11 @@ def _data_summary(rep: Report, model, data) -> None:
             ("series", len(data.series)),
             ("points per series", f"{min(lengths):,} to {max(lengths):,}"),
             ("frequency detected", data.freq or "none"),
-            ("season (steps)", st.get("season")),
+            ("season (steps)", st.season),
             ("missing values in the data as read", missing_count(data)),
-            ("log transform", "yes" if st.get("log") else "no"),
+            ("log transform", "yes" if st.log else "no"),
             ("covariates", ", ".join(data.covariate_names) or "none"),
-            ("ensemble lookbacks", ", ".join(map(str, st.get("lookbacks", [])))),
+            ("ensemble lookbacks", ", ".join(map(str, st.lookbacks))),
         ],
         caption="what was read and what the preprocessing chose",
     )

@@ -1,0 +1,184 @@
+"""The forecaster's fitted state: what ``fit`` learns from the data besides the network's weights.
+
+One pipeline turns series into the network's inputs, in training and in prediction alike::
+
+    season, log    chosen on the training data (or set)          ForecastState.season, .log
+    z = log(x)     if log, else x                                 per series
+    scale          series_scale(z, season), per series id          ForecastState.scales
+    window         the last max(lookbacks) points of each series   ForecastState.last_windows
+    phase          calendar ordinal of each first forecast step    (data.calendar)
+
+The rest (level, normalisation, calendar phases, members, baseline) happens inside the graph
+(:class:`~lstmkit.networks.forecast_net.ForecastNet`). The state is written to the model
+folder's ``config.json`` under ``"fitted"``; a folder written before a field existed loads with
+the field's default.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from lstmkit.data.calendar import step_ordinals
+from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
+from lstmkit.data.tabular import Series, SeriesData, choose_season
+from lstmkit.errors import DataError
+from lstmkit.models.forecast_config import ForecastConfig
+
+log = logging.getLogger(__name__)
+
+MIN_POINTS = (
+    3  # the shortest series forecast at all (by the classical references, when the network cannot train)
+)
+
+
+@dataclass
+class ForecastState:
+    """The fitted preprocessing and what the model knows of its training data (JSON-ready)."""
+
+    season: int  # m: steps per seasonal cycle (1: none)
+    log: bool  # the network models log(x)
+    lookbacks: list[int]  # each member's window length
+    scales: dict[str, float]  # per series id (as text): the normalising scale of z
+    columns: dict[str, Any]  # the training data's column roles (SeriesData.describe())
+    n_covariates: int
+    last_times: dict[str, Any]  # per series id: the time of its last training point
+    train_lengths: dict[str, int]  # per series id: its points in fit
+    calendar: bool = False  # the members read the phase in the season
+    baseline: str = "none"  # what the members correct: "seasonal_drift" or "none"
+    drift: float = 0.0  # the share of the window's trend the baseline carries on
+    network: str | None = None  # why the network was not trained (series too short); None: trained
+    combination: dict[str, Any] | None = None  # members, weights and validation errors per series
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``"fitted"`` entry of config.json (the two optional entries only when set)."""
+        out = asdict(self)
+        for key in ("network", "combination"):
+            if out[key] is None:
+                del out[key]
+        return out
+
+    @classmethod
+    def from_dict(cls, fitted: dict[str, Any]) -> ForecastState:
+        """Read config.json's ``"fitted"`` entry; KeyError/TypeError when a required field is missing."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in fitted.items() if k in known})
+
+    def scale_of(self, series: Series) -> float:
+        """The series' scale from fit, or for a series the model has not seen, its own."""
+        scale = self.scales.get(str(series.id))
+        if scale is None:
+            z = np.log(series.target) if self.log else series.target
+            scale = series_scale(z, self.season)
+        return float(scale)
+
+    def check_compatible(self, data: SeriesData) -> None:
+        """DataError unless ``data`` has the training data's covariates and frequency."""
+        cols = self.columns
+        if list(data.covariate_names) != list(cols.get("covariates", [])):
+            raise DataError(
+                f"the data's covariate columns ({', '.join(data.covariate_names) or 'none'}) differ from the model's "
+                f"({', '.join(cols.get('covariates', [])) or 'none'}); pass data with the columns the model was trained on"
+            )
+        if cols.get("freq") and data.freq and data.freq != cols["freq"]:
+            raise DataError(
+                f"the data's frequency is {data.freq} but the model was trained on {cols['freq']} data; "
+                f"pass {cols['freq']} data, or train a model on this data"
+            )
+
+    def last_windows(
+        self, data: SeriesData, window: int, *, what: str = "forecast"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The network's inputs for the end of each gap-free series: history (S, W) and covariates (S, W, C)
+        as float32, scale (S, 1) float32, and the calendar position of each first forecast step (S,) int64."""
+        xs, covs, scales, firsts = [], [], [], []
+        for s in data.series:
+            if len(s.target) < window:
+                raise DataError(
+                    f"series{_name(s.id)} has {len(s.target)} points; this model needs at least {window} (its lookback)"
+                )
+            if self.log and (s.target[-window:] <= 0).any():
+                raise DataError(
+                    f"the model was trained on log data and the last window has values <= 0; it cannot {what} them"
+                )
+            xs.append(s.target[-window:])
+            covs.append(s.covariates[-window:])
+            scales.append([self.scale_of(s)])
+            firsts.append(int(ordinals(data, s)[-1]) + 1)
+        return (
+            np.stack(xs).astype(np.float32),
+            np.stack(covs).astype(np.float32),
+            np.asarray(scales, dtype=np.float32),
+            np.asarray(firsts, dtype=np.int64),
+        )
+
+
+def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, list[np.ndarray], str]:
+    """Fit the preprocessing on gap-free ``data``: the state, the transformed series ``z``, and why the
+    network cannot train ("" when it can; then the references alone forecast, with a one-line note).
+
+    Raises:
+        DataError: ``model.transform=log`` on data with values <= 0; a series too short for any method.
+    """
+    H = cfg.model.horizon
+    season = choose_season(data, cfg.data.season, horizon=H)
+    targets = [s.target for s in data.series]
+    use_log = {"log": True, "none": False}.get(cfg.model.transform)
+    if use_log is None:
+        use_log = all(choose_log(y, season) for y in targets)
+    elif use_log and any((y <= 0).any() for y in targets):
+        raise DataError(
+            "model.transform=log needs positive data, and the target has values <= 0; use model.transform=none"
+        )
+    ensemble = cfg.model.ensemble or (5 if sum(len(y) for y in targets) <= 1500 else 3)
+    too_short = ""
+    try:
+        lookbacks = auto_lookbacks(
+            data.min_length, season=season, horizon=H, ensemble=ensemble, lookback=cfg.model.lookback
+        )
+    except DataError as exc:  # the references still forecast a series too short for the network
+        if cfg.model.combine == "none" or cfg.model.lookback is not None:
+            raise
+        if data.min_length < MIN_POINTS:
+            raise DataError(
+                f"series too short: forecasting needs at least {MIN_POINTS} points, "
+                f"the shortest series has {data.min_length}"
+            ) from None
+        lookbacks, too_short = [min(2, data.min_length)], str(exc)
+        log.warning("note: %s; forecasting with the classical references alone", too_short.split(":")[0])
+    z = [np.log(y) if use_log else y for y in targets]
+    state = ForecastState(
+        season=season,
+        log=use_log,
+        lookbacks=lookbacks,
+        scales={str(s.id): series_scale(zi, season) for s, zi in zip(data.series, z)},
+        columns=data.describe(),
+        n_covariates=len(data.covariate_names),
+        last_times={str(s.id): _json_time(s.times[-1]) if s.times is not None else None for s in data.series},
+        train_lengths={str(s.id): len(s.target) for s in data.series},
+        calendar=cfg.data.calendar and season > 1,
+        baseline=cfg.model.baseline,
+        drift=cfg.model.drift if cfg.model.baseline != "none" else 0.0,
+    )
+    return state, z, too_short
+
+
+def ordinals(data: SeriesData, series: Series) -> np.ndarray:
+    """Calendar positions of a series' steps (see :mod:`lstmkit.data.calendar`)."""
+    return step_ordinals(series.times, kind=data.time_kind, freq=data.freq, length=len(series.target))
+
+
+def _json_time(value: Any) -> Any:
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return str(value)
+
+
+def _name(sid: Any) -> str:
+    return f" {sid!r}" if sid is not None else ""
+
+
+__all__ = ["MIN_POINTS", "ForecastState", "fit_state", "ordinals"]
