@@ -74,15 +74,43 @@ def test_cli_export_reproduces_lstmkit_predict(forecaster, tmp_path, capsys):
     np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.5", "q0.9"]], rtol=1e-5)
 
 
-def test_a_combined_model_takes_the_references_and_reproduces_predict(tmp_path):
-    model = LSTMForecaster(
+@pytest.fixture(scope="module")
+def combined():
+    return LSTMForecaster(
         6, epochs=2, ensemble=2, hidden_size=8, quantiles=(0.1, 0.9), **{"data.calendar": True}
     ).fit(monthly())
+
+
+def test_a_combined_model_fed_its_history_alone_reproduces_predict(combined, tmp_path, capsys):
+    """The DESIGN contract: one series, no covariates -> the history alone (the default combined model)."""
+    model = combined
+    folder = model.save(tmp_path / "model")
+    assert main(["export", "--model", str(folder), "--output", str(tmp_path / "c.onnx")]) == 0
+    session = ort.InferenceSession(str(tmp_path / "c.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["history", "phase"]
+    feeds = model.onnx_inputs(monthly())
+    assert sorted(feeds) == ["history", "phase"]
+    forecast, quantiles = session.run(None, feeds)
+    predicted = model.predict(monthly())
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
+    weights = model.state.end["weights"]
+    assert 0 < weights[0] < 1  # the network is in the combination: the comparison above means something
+    # another history (the series without its last 10 points, and a shifted copy): the network alone
+    for other in (monthly().iloc[:-10], monthly().assign(y=monthly()["y"] + 5.0)):
+        feeds = model.onnx_inputs(other)
+        forecast, _ = session.run(None, feeds)
+        alone = model.network_forecasts(model.read(other))[0, :, 0]
+        np.testing.assert_allclose(forecast[0], alone, rtol=1e-5)
+
+
+def test_a_combined_model_takes_the_references_and_reproduces_predict(combined, tmp_path):
+    model = combined
     members = model.state.combination["members"]
     assert members == ["lstm", "ets", "arima", "theta"]
-    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx")))
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx", references=True)))
     assert [i.name for i in session.get_inputs()] == ["history", "phase", "references", "weights"]
-    feeds = model.onnx_inputs(monthly())
+    feeds = model.onnx_inputs(monthly(), references=True)
     assert feeds["references"].shape == (1, 3, 6, 3) and feeds["weights"].shape == (1, 4)
     np.testing.assert_allclose(feeds["weights"].sum(), 1.0, rtol=1e-6)
     forecast, quantiles = session.run(None, feeds)

@@ -9,6 +9,13 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
   one trained with calendar features (``data.calendar``) also takes ``phase`` ``(B,)`` int64,
   the first forecast step's position in the season (month of the year - 1 for monthly data,
   hour of the day for hourly data, the history's length for data without a time column).
+  A forecaster that combines its network with classical methods (the default) and was trained
+  on one series without covariates carries the classical forecasts from the end of its training
+  data: fed that history alone it returns exactly ``lstmkit predict``'s forecast, and fed another
+  history the network's (the classical methods are refitted per history, which a graph cannot
+  do). Exported with ``references=True``, or trained on several series or with covariates, it
+  takes the classical forecasts and weights as inputs, ``references`` ``(B, K, H, 1 + Q)`` and
+  ``weights`` ``(B, 1 + K)`` (``LSTMForecaster.onnx_inputs`` computes every input).
 - a classifier takes ``sequences`` ``(B, T, F)`` and returns ``scores`` ``(B, K)``, class
   probabilities in the order of ``config.json``'s ``"classes"``. Sequences of a batch shorter
   than ``T`` are padded at the end with NaN: trailing all-NaN steps are padding, and the graph
@@ -24,7 +31,7 @@ import copy
 import logging
 import warnings
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -117,15 +124,41 @@ class ForecastGraph(nn.Module):
     then ``scale`` (B, 1) when it was trained on several series (else its one scale is built in),
     then ``phase`` (B,) when it reads the calendar, then for a model that combines its network
     with classical forecasts ``references`` (B, K, H, 1 + Q) (the members' forecasts in the order of
-    config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K).
+    config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K) - unless the
+    graph carries the members' forecasts from the end of its one training series (``end``).
     """
 
+    end_tail: torch.Tensor  # (W,) buffers, with ``end``
+    end_references: torch.Tensor  # (K, H, 1 + Q)
+    end_weights: torch.Tensor  # (1 + K,)
+
     def __init__(
-        self, net: ForecastNetwork, *, scale: float | None, covariates: bool, combined: bool = False
+        self,
+        net: ForecastNetwork,
+        *,
+        scale: float | None,
+        covariates: bool,
+        combined: bool = False,
+        end: dict[str, Any] | None = None,
     ):
         super().__init__()
         self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
+        self.carries_end = end is not None
+        if end is not None:  # the members' forecasts from the end of the one training series, built in
+            self.register_buffer("end_tail", torch.as_tensor(end["tail"], dtype=torch.float32))  # (W,)
+            self.register_buffer("end_references", torch.as_tensor(end["references"], dtype=torch.float32))
+            self.register_buffer("end_weights", torch.as_tensor(end["weights"], dtype=torch.float32))
+
+    def _end_members(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The built-in references (B, K, H, 1 + Q) and weights (B, 1 + K): the fitted weights for a window
+        equal to the training data's last (to float32 precision), the network alone for any other."""
+        tail, weights = self.end_tail, self.end_weights
+        same = ((x - tail).abs() <= 1e-5 * (tail.abs().max() + 1e-6)).all(dim=1, keepdim=True)  # (B, 1)
+        alone = torch.zeros_like(weights)
+        alone[0] = 1.0
+        refs = self.end_references.unsqueeze(0).expand(x.shape[0], -1, -1, -1)
+        return refs, torch.where(same, weights, alone)
 
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         W = self.net.window
@@ -138,7 +171,9 @@ class ForecastGraph(nn.Module):
         phase = rest.pop(0) if self.net.calendar else None  # (B,)
         out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
         if self.combined:  # the network and the classical members' forecasts, weighted per series
-            references, weights = rest  # (B, K, H, 1 + Q), (B, 1 + K)
+            references, weights = (
+                self._end_members(x) if self.carries_end else rest
+            )  # (B, K, H, 1 + Q), (B, 1 + K)
             out = weights[:, :1, None] * out + (weights[:, 1:, None, None] * references).sum(dim=1)
             if out.shape[-1] > 2:
                 out = torch.cat([out[..., :1], out[..., 1:].sort(dim=-1).values], dim=-1)
@@ -148,7 +183,13 @@ class ForecastGraph(nn.Module):
 
 
 def export_forecast_net(
-    net: ForecastNetwork, path: str | Path, *, scale: float | None, n_covariates: int, n_references: int
+    net: ForecastNetwork,
+    path: str | Path,
+    *,
+    scale: float | None,
+    n_covariates: int,
+    n_references: int,
+    end: dict[str, Any] | None = None,
 ) -> Path:
     """Write a fitted forecast network as ONNX (see the module docs).
 
@@ -159,9 +200,11 @@ def export_forecast_net(
             (the graph then takes ``scale``).
         n_covariates: C, the covariate columns (the graph takes ``covariates`` when > 0).
         n_references: K, the classical members combined with the network (the graph takes
-            ``references`` and ``weights`` when > 0).
+            ``references`` and ``weights`` when > 0, unless ``end`` is given).
+        end: for one series without covariates, the members' forecasts from the end of the training
+            data to build in: ``tail`` (W,), ``references`` (K, H, 1 + Q) and ``weights`` (1 + K,).
     """
-    graph = ForecastGraph(net, scale=scale, covariates=n_covariates > 0, combined=n_references > 0)
+    graph = ForecastGraph(net, scale=scale, covariates=n_covariates > 0, combined=n_references > 0, end=end)
     W = net.window
     args: tuple[torch.Tensor, ...] = (
         torch.rand(2, W + 1, 1) + 1.0,
@@ -179,7 +222,7 @@ def export_forecast_net(
         args += (torch.tensor([0, 5]),)
         inputs.append("phase")
         dynamic["phase"] = {0: "batch"}
-    if n_references:
+    if n_references and end is None:
         K = n_references
         args += (torch.ones(2, K, net.horizon, 1 + len(net.quantiles)), torch.full((2, 1 + K), 1.0 / (1 + K)))
         inputs += ["references", "weights"]

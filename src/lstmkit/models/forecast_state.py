@@ -52,11 +52,15 @@ class ForecastState:
     drift: float = 0.0  # the share of the window's trend the baseline carries on
     network: str | None = None  # why the network was not trained (series too short); None: trained
     combination: dict[str, Any] | None = None  # members, weights and validation errors per series
+    # one combined series without covariates: its last window ("tail"), the classical members'
+    # forecasts from there ("references", (K, H, 1 + Q)) and the weights ("weights", 1 + K, a failed
+    # member's 0), which its ONNX graph carries
+    end: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``"fitted"`` entry of config.json (the two optional entries only when set)."""
+        """The ``"fitted"`` entry of config.json (the optional entries only when set)."""
         out = asdict(self)
-        for key in ("network", "combination"):
+        for key in ("network", "combination", "end"):
             if out[key] is None:
                 del out[key]
         return out

@@ -116,6 +116,15 @@ class LSTMForecaster(Job):
             if cfg.model.combine != "none":
                 state.combination = self._validation_weights(data, judge)
         net.eval()
+        if state.combination and len(data.series) == 1 and not data.covariate_names:
+            refs = self._member_forecasts(data)  # predict on this data reuses these fits
+            state.end = {
+                "tail": [float(v) for v in data.series[0].target[-net.window :]],
+                "references": np.stack(
+                    [refs[m].forecasts[0] for m in state.combination["members"][1:]]
+                ).tolist(),
+                "weights": self._weights(data, refs)[0].tolist(),
+            }
         self.data_ = data
         return self
 
@@ -248,12 +257,15 @@ class LSTMForecaster(Job):
                 weights[i, k] = 0.0
         return weights / weights.sum(axis=1, keepdims=True)
 
-    def onnx_inputs(self, data: str | Path | pd.DataFrame | SeriesData) -> dict[str, np.ndarray]:
-        """Every input of this model's ONNX graph (:meth:`to_onnx`) for forecasting from the end of ``data``.
+    def onnx_inputs(
+        self, data: str | Path | pd.DataFrame | SeriesData, *, references: bool = False
+    ) -> dict[str, np.ndarray]:
+        """Every input of this model's ONNX graph (``to_onnx(path, references=...)``) for forecasting from
+        the end of ``data``.
 
-        ``history`` (and ``covariates``, ``scale``, ``phase`` where the graph takes them) and, for a model
-        that combines its network with classical forecasts, ``references`` and ``weights``: the members
-        are fitted on each history here, as :meth:`predict` does, since a graph cannot hold them.
+        ``history`` (and ``covariates``, ``scale``, ``phase`` where the graph takes them) and, for a graph
+        that takes them, the classical members' ``references`` and ``weights``: the members are fitted on
+        each history here, as :meth:`predict` does, since a graph cannot refit them.
         """
         net, st = self._require_fitted(), self.fitted
         data = impute(self.read(data))
@@ -266,7 +278,7 @@ class LSTMForecaster(Job):
             feeds["scale"] = scale
         if net.calendar:
             feeds["phase"] = first % net.season
-        if st.combination:
+        if st.combination and (references or st.end is None):
             refs = self._member_forecasts(data)
             feeds["references"] = np.stack(
                 [refs[m].forecasts for m in st.combination["members"][1:]], axis=1
@@ -334,17 +346,25 @@ class LSTMForecaster(Job):
         model.network_ = model._build_net(model.state)
         return model
 
-    def to_onnx(self, path: str | Path) -> Path:
-        """Export to ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H) [+ ``quantiles``]."""
+    def to_onnx(self, path: str | Path, *, references: bool = False) -> Path:
+        """Export to ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H) [+ ``quantiles``].
+
+        A combined model of one series without covariates carries its classical members' forecasts from
+        the end of the training data: fed that history, the graph returns the combined forecast, and fed
+        another, the network's alone. With ``references=True`` (always for several series or covariates)
+        the graph takes the members' forecasts and weights as inputs instead (:meth:`onnx_inputs`).
+        """
         from lstmkit.io.onnx_export import export_forecast_net
 
         net, st = self._require_fitted(), self.fitted
+        end = None if references or st.end is None else {k: np.asarray(v) for k, v in st.end.items()}
         return export_forecast_net(
             net,
             path,
             scale=None if len(st.scales) > 1 else float(next(iter(st.scales.values()))),
             n_covariates=st.n_covariates,
             n_references=len(st.combination["members"]) - 1 if st.combination else 0,
+            end=end,
         )
 
     # ---- fitted values (what lstmkit.evaluate.backtest reads: its Forecaster protocol)
