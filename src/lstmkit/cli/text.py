@@ -1,11 +1,12 @@
-"""``lstmkit text``: the character language model (train, sample, evaluate) and text classification
-(``classify train|predict|evaluate``)."""
+"""``lstmkit text``: the character language model (``train``, ``sample``, ``evaluate``); text
+classification (``classify train|predict|evaluate``) is :mod:`lstmkit.cli.text_classify`."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from lstmkit.cli import text_classify
 from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
@@ -18,11 +19,8 @@ from lstmkit.cli.common import (
     non_negative_int,
     positive_float,
     positive_int,
-    print_classification,
-    print_classifier_training,
     show_progress,
     training_overrides,
-    write_predictions,
 )
 from lstmkit.errors import DataError
 
@@ -64,30 +62,6 @@ the probability the model leaves for unseen characters (tiny, so each costs many
 count is printed. With --adapt (dynamic evaluation) a copy of the model takes an SGD step after
 every 32 characters it has scored, adapting to the text as a compressor does; each character
 is still predicted before it is seen. The model folder is not changed."""
-
-CLASSIFY_TRAIN_EXAMPLE = """\
-examples:
-  lstmkit text classify train reviews.csv --output runs/reviews
-  lstmkit text classify train tickets.csv --text-col body --label-col queue --tokenizer char --output runs/t
-
-DATA is a CSV (or Parquet) file with a text column and a label column; the columns are detected
-when their names say so (text, review, sentence... / label, class, category...) or when there is
-only one candidate. The vocabulary is built from the training split; tokens seen fewer than
-data.min_count times, and unseen ones, read as <unk>. DIR receives model.safetensors,
-config.json (its "classes" list the labels in score order) and history.csv."""
-
-CLASSIFY_PREDICT_EXAMPLE = """\
-example:
-  lstmkit text classify predict --model runs/reviews new.csv --output predictions.csv
-
-FILE.csv has one row per text: index (0-based row of DATA), label, and one probability column
-p_<class> per class."""
-
-CLASSIFY_EVALUATE_EXAMPLE = """\
-example:
-  lstmkit text classify evaluate --model runs/reviews test.csv
-
-Prints accuracy, macro-F1 and the confusion matrix (rows: true, columns: predicted)."""
 
 
 # ----------------------------------------------------------------------------- language model
@@ -186,90 +160,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-# ----------------------------------------------------------------------------- classification
-
-
-def run_classify_train(args: argparse.Namespace) -> int:
-    from lstmkit.config import resolve_config
-    from lstmkit.data.datasets import dataset_stem
-    from lstmkit.data.text import read_text_table
-    from lstmkit.io import staged_folder
-    from lstmkit.models.text_classifier import TextClassifier, TextClassifyConfig
-
-    flags = training_overrides(args)
-    if args.tokenizer:
-        flags["data.tokenizer"] = args.tokenizer
-    config = resolve_config(TextClassifyConfig(), path=args.config, overrides=args.overrides, flags=flags)
-    output = Path(args.output or f"runs/{dataset_stem(args.data)}-text-classify")
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
-    table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
-    assert table.labels is not None  # require_labels
-    clf = TextClassifier(config, progress=show_progress(args))
-    writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
-    claim_output(args, output)
-    clf.fit(table.texts, table.labels, checkpoint_path=checkpoint_file(output), resume=args.resume)
-    assert clf.history_ is not None and clf.classes_ is not None and clf.tokenizer_ is not None  # set by fit
-    if not writer:
-        return 0
-    with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
-        clf.save(stage)
-        clf.history_.to_csv(stage / "history.csv")
-    discard_checkpoints(output)
-    if not args.quiet:
-        print(
-            f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
-            f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "
-            f"{clf.tokenizer_.mode} tokens"
-        )
-        print_classifier_training(clf.history_, clf.validation_, what="texts", output=output)
-    return 0
-
-
-def run_classify_predict(args: argparse.Namespace) -> int:
-    from lstmkit.data.text import read_text_table
-    from lstmkit.models.text_classifier import TextClassifier
-
-    clf = TextClassifier.load(args.model)
-    assert clf.classes_ is not None  # load() sets them
-    table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col)
-    write_predictions(args.output, clf.classes_, clf.predict_proba(table.texts))
-    return 0
-
-
-def run_classify_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.data.text import read_text_table
-    from lstmkit.models.text_classifier import TextClassifier
-
-    clf = TextClassifier.load(args.model)
-    table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
-    assert table.labels is not None  # require_labels
-    metrics = clf.evaluate(table.texts, table.labels)
-    print_classification(metrics, what=f"texts of {table.name}")
-    return 0
-
-
 # ----------------------------------------------------------------------------- parsers
 
 
-def _columns(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--text-col", metavar="COL", help="column holding the text (default: detected)")
-    parser.add_argument("--label-col", metavar="COL", help="column holding the label (default: detected)")
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``text`` with ``train``, ``sample``, ``evaluate`` and ``classify train|predict|evaluate``."""
-    parser = subparsers.add_parser(
-        "text",
-        help="character language model and text classification",
-        description="Model text with LSTMs: a character-level language model, and text classification.",
-        epilog="examples:\n  lstmkit text train python-stdlib --output runs/stdlib\n"
-        "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
-        "  lstmkit text classify train reviews.csv --output runs/reviews",
-    )
-    parser.set_defaults(func=help_only(parser))
-    sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
-
+def _register_train(sub: argparse._SubParsersAction) -> None:
+    """Add ``text train``."""
     train = sub.add_parser(
         "train",
         help="train a character-level language model",
@@ -283,6 +178,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_training_args(train)
     train.set_defaults(func=run_train)
 
+
+def _register_sample(sub: argparse._SubParsersAction) -> None:
+    """Add ``text sample``."""
     sample = sub.add_parser(
         "sample",
         help="generate text from a trained language model",
@@ -313,6 +211,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sample.set_defaults(func=run_sample)
 
+
+def _register_evaluate(sub: argparse._SubParsersAction) -> None:
+    """Add ``text evaluate``."""
     evaluate = sub.add_parser(
         "evaluate",
         help="bits per character of a language model on a text",
@@ -341,56 +242,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
-    classify = sub.add_parser(
-        "classify",
-        help="text classification: train, predict, evaluate",
-        description="Classify texts (a CSV column) with a bidirectional LSTM over word or character tokens.",
-        epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
-        "  lstmkit text classify evaluate --model runs/reviews test.csv",
-    )
-    classify.set_defaults(func=help_only(classify))
-    csub = classify.add_subparsers(
-        dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser
-    )
 
-    ctrain = csub.add_parser(
-        "train",
-        help="train a text classifier",
-        epilog=CLASSIFY_TRAIN_EXAMPLE,
-        description="Train a text classifier on a CSV of texts and labels.",
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``text`` with ``train``, ``sample``, ``evaluate`` and ``classify train|predict|evaluate``."""
+    parser = subparsers.add_parser(
+        "text",
+        help="character language model and text classification",
+        description="Model text with LSTMs: a character-level language model, and text classification.",
+        epilog="examples:\n  lstmkit text train python-stdlib --output runs/stdlib\n"
+        "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
+        "  lstmkit text classify train reviews.csv --output runs/reviews",
     )
-    ctrain.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text and a label column")
-    ctrain.add_argument(
-        "--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-text-classify)"
-    )
-    _columns(ctrain)
-    ctrain.add_argument("--tokenizer", choices=("word", "char"), help="token unit (default word)")
-    add_training_args(ctrain)
-    ctrain.set_defaults(func=run_classify_train)
-
-    cpredict = csub.add_parser(
-        "predict",
-        help="predict the label of each text",
-        epilog=CLASSIFY_PREDICT_EXAMPLE,
-        description="Write the predicted label and class probabilities of every text in DATA.",
-    )
-    cpredict.add_argument(
-        "--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'"
-    )
-    cpredict.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text column")
-    cpredict.add_argument("--output", "-o", required=True, metavar="FILE.csv", help="CSV file to write")
-    _columns(cpredict)
-    cpredict.set_defaults(func=run_classify_predict)
-
-    cevaluate = csub.add_parser(
-        "evaluate",
-        help="accuracy and macro-F1 on labelled texts",
-        epilog=CLASSIFY_EVALUATE_EXAMPLE,
-        description="Evaluate a trained text classifier on labelled data.",
-    )
-    cevaluate.add_argument(
-        "--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'"
-    )
-    cevaluate.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text and a label column")
-    _columns(cevaluate)
-    cevaluate.set_defaults(func=run_classify_evaluate)
+    parser.set_defaults(func=help_only(parser))
+    sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
+    _register_train(sub)
+    _register_sample(sub)
+    _register_evaluate(sub)
+    text_classify.register(sub)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.columns import assign_roles, numeric_or_error
+from lstmkit.data.columns import Roles, assign_roles, numeric_or_error
 from lstmkit.data.tables import read_table  # noqa: F401 - re-exported: other jobs read tables from here
 from lstmkit.data.timeaxis import (  # noqa: F401 - choose_season and season_from_freq re-exported
     SEASON_BY_FREQ,
@@ -140,14 +140,7 @@ def load_series(
         DataError: unreadable file, unknown or ambiguous columns, non-numeric or infinite values,
             duplicate or irregular time stamps.
     """
-    if isinstance(source, pd.DataFrame):
-        frame, name = source.copy(), "data"
-        frame.columns = [str(c) for c in frame.columns]
-    else:
-        from lstmkit.data.datasets import resolve_dataset
-
-        path = resolve_dataset(source)
-        frame, name = read_table(path), Path(path).name
+    frame, name = _read_source(source)
     if fill not in ("interpolate", "error", "keep"):
         raise DataError(f"fill must be 'interpolate', 'error' or 'keep', got {fill!r}")
     roles = assign_roles(
@@ -159,21 +152,74 @@ def load_series(
         date_format=date_format,
         source=name,
     )
-    values = {c: numeric_or_error(frame[c], c, name) for c in roles.targets}
+    parts, cov = _split(frame, roles, id_col=id_col, source=name)
+    del frame  # the columns needed are arrays now; let a large table go
+    series, freq = _read_parts(parts, cov, roles, fill=fill, source=name)
+    _, kind, fmt = roles.times or (None, None, None)
+    written = (
+        fmt if kind in ("month", "datetime") and fmt not in _GENERIC_FORMATS else None
+    )  # read with a format
+    return SeriesData(
+        series=series,
+        target=",".join(roles.targets),
+        time_col=roles.time_col,
+        id_col=WIDE_ID if roles.wide else id_col,
+        covariate_names=roles.covariates,
+        freq=freq,
+        time_kind=kind,
+        time_format=fmt,
+        source=name,
+        date_format=date_format or written,
+        wide=roles.wide,
+    )
+
+
+def _read_source(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The table of ``source`` (a copy of a DataFrame, with string column names) and its name in messages."""
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        return frame, "data"
+    from lstmkit.data.datasets import resolve_dataset
+
+    path = resolve_dataset(source)
+    return read_table(path), Path(path).name
+
+
+def _split(
+    frame: pd.DataFrame, roles: Roles, *, id_col: str | None, source: str
+) -> tuple[list[_Part], np.ndarray]:
+    """The target values as one part per series (a wide table's columns, a long table's ids, or the
+    one column), and the covariates ``(N, C)`` of all rows.
+
+    Raises:
+        DataError: a target or covariate column that is not numeric, or has infinite values.
+    """
+    values = {c: numeric_or_error(frame[c], c, source) for c in roles.targets}
     cov = (
-        np.column_stack([numeric_or_error(frame[c], c, name) for c in roles.covariates])
+        np.column_stack([numeric_or_error(frame[c], c, source) for c in roles.covariates])
         if roles.covariates
         else np.zeros((len(frame), 0))
     )
-    times, kind, fmt = roles.times or (None, None, None)
     ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
-    del frame  # the columns needed are arrays now; let a large table go
     if roles.wide:
         parts: list[_Part] = [(col, None, values[col]) for col in roles.targets]
     elif ids is not None:
         parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in pd.unique(ids)]
     else:
         parts = [(None, None, values[roles.targets[0]])]
+    return parts, cov
+
+
+def _read_parts(
+    parts: list[_Part], cov: np.ndarray, roles: Roles, *, fill: str, source: str
+) -> tuple[list[Series], str | None]:
+    """Each part as a :class:`Series` (see :func:`_one_series`), and the frequency they share.
+
+    Raises:
+        DataError: from :func:`_one_series`, or series of different frequencies.
+    """
+    times, kind, fmt = roles.times or (None, None, None)
     series, freqs, moved = [], set(), False
     for label, rows, column in parts:
         one, freq, sorted_now = _one_series(
@@ -185,7 +231,7 @@ def load_series(
             kind=kind,
             fmt=fmt,
             fill=fill,
-            source=name,
+            source=source,
             target=label if roles.wide else roles.targets[0],
             time_col=roles.time_col,
         )
@@ -193,28 +239,13 @@ def load_series(
         freqs.add(freq)
         moved |= sorted_now
     if moved:
-        log.warning("rows of %s are not in time order; sorted them by %r", name, roles.time_col)
+        log.warning("rows of %s are not in time order; sorted them by %r", source, roles.time_col)
     freqs.discard(None)
     if len(freqs) > 1:
         raise DataError(
-            f"the series in {name} have different frequencies ({', '.join(sorted(map(str, freqs)))}); forecast them separately"
+            f"the series in {source} have different frequencies ({', '.join(sorted(map(str, freqs)))}); forecast them separately"
         )
-    written = (
-        fmt if kind in ("month", "datetime") and fmt not in _GENERIC_FORMATS else None
-    )  # read with a format
-    return SeriesData(
-        series=series,
-        target=",".join(roles.targets),
-        time_col=roles.time_col,
-        id_col=WIDE_ID if roles.wide else id_col,
-        covariate_names=roles.covariates,
-        freq=freqs.pop() if freqs else None,
-        time_kind=kind,
-        time_format=fmt,
-        source=name,
-        date_format=date_format or written,
-        wide=roles.wide,
-    )
+    return series, freqs.pop() if freqs else None
 
 
 def _one_series(

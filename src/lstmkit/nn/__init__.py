@@ -5,7 +5,8 @@
   step is the cell's and the autograd loops'; :class:`LSTMTrace` is its record.
 - :class:`LSTM` (``lstm.py``): stacked, bidirectional, projected; backends ``"fused"``
   (``fused.py``, torch's kernel) and ``"explicit"`` (``explicit.py``, a gate-by-gate autograd
-  function with a hand-written backward through time); ``schedule.py`` owns the packed layout.
+  function with a hand-written backward through time); ``schedule.py`` owns the packed layout,
+  ``lstm_inputs.py`` the checks of a forward call's input and state and the layout they are brought to.
 - :class:`LSTMCell` (``cell.py``): one step.
 - ``trace.py``: :class:`LSTMTrace`, every gate, cell and hidden state of a forward pass, on every backend.
 - ``variants.py``: the variant keywords (layer norm, peepholes, ...): the :class:`Variants` fields,

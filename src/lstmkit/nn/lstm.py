@@ -7,7 +7,6 @@ kernel, ``"explicit"`` the same steps with a compiled time loop and a hand-writt
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,40 +15,14 @@ from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import checks
+from lstmkit.nn import checks, lstm_inputs
 from lstmkit.nn.explicit import explicit_layer
 from lstmkit.nn.fused import fused_lstm
+from lstmkit.nn.lstm_inputs import Prepared
 from lstmkit.nn.reference import LSTMTrace
-from lstmkit.nn.schedule import Schedule
 from lstmkit.nn.trace import trace_lstm
 from lstmkit.nn.variant_explicit import variant_layer
 from lstmkit.nn.variants import extra_parameter_shapes, reset_lstm_parameters
-
-
-@dataclass
-class Prepared:
-    """A validated forward call, in the layout the backends share.
-
-    ``input`` is the batched input ``(T, B, F)`` / ``(B, T, F)``, or the packed data ``(N, F)``
-    when ``batch_sizes`` is set; ``h0 (L*D, B, P)`` and ``c0 (L*D, B, H)`` are in the packed
-    batch order.
-    """
-
-    input: Tensor
-    h0: Tensor
-    c0: Tensor
-    sched: Schedule
-    batch_sizes: Tensor | None  # packed input only
-    sorted_indices: Tensor | None
-    unsorted_indices: Tensor | None
-    batched: bool
-
-    def rows(self, batch_first: bool) -> Tensor:
-        """The input in the packed time-major layout ``(N, F)``."""
-        if self.batch_sizes is not None:
-            return self.input
-        x = self.input.transpose(0, 1) if batch_first else self.input  # (T, B, F)
-        return x.reshape(-1, x.size(-1))
 
 
 class LSTM(nn.Module):
@@ -247,77 +220,14 @@ class LSTM(nn.Module):
     # ---- forward ---------------------------------------------------------------------------
 
     def prepare(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None) -> Prepared:
-        """Validate a forward call and bring it to the shared layout (see :class:`Prepared`)."""
-        lead, out_size = self.num_layers * self.num_directions, self.proj_size or self.hidden_size
-        weight = self._flat_weights[0]  # weight_ih_l0
-        if isinstance(input, PackedSequence):
-            data, batch_sizes, sorted_idx, unsorted_idx = input
-            checks.check_input(data, input_size=self.input_size, weight=weight, dims=(2, 2), owner="LSTM")
-            sched, batched = Schedule.of(tuple(batch_sizes.tolist())), True
-        else:
-            checks.check_input(input, input_size=self.input_size, weight=weight, dims=(2, 3), owner="LSTM")
-            batched, batch_sizes, sorted_idx, unsorted_idx = input.dim() == 3, None, None, None
-            data = input if batched else input.unsqueeze(0 if self.batch_first else 1)
-            b_dim, t_dim = (0, 1) if self.batch_first else (1, 0)
-            checks.check_steps(data.size(t_dim))
-            sched = Schedule.uniform(data.size(t_dim), data.size(b_dim))
-        batch = sched.batch
-        if hx is None:
-            h0 = checks.zeros_state(batch, out_size, lead=(lead,), like=data)
-            c0 = checks.zeros_state(batch, self.hidden_size, lead=(lead,), like=data)
-        else:
-            h0, c0 = checks.unpack_hx(hx)
-            want = 3 if batched else 2
-            if (
-                not isinstance(h0, Tensor)
-                or not isinstance(c0, Tensor)
-                or h0.dim() != want
-                or c0.dim() != want
-            ):
-                dims = tuple(getattr(s, "ndim", None) for s in (h0, c0))
-                kind = "batched 3-D" if batched else "unbatched 2-D"
-                raise RuntimeError(
-                    f"For {kind} input, hx and cx should also be {want}-D but got ({dims[0]}-D, {dims[1]}-D) tensors"
-                )
-            if not batched:
-                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-            size_name = "proj_size" if self.proj_size else "hidden_size"
-            checks.check_state(
-                h0,
-                index=0,
-                name="h_0",
-                expected=(lead, batch, out_size),
-                input=data,
-                meaning=f"num_layers * num_directions, batch, {size_name}",
-            )
-            checks.check_state(
-                c0,
-                index=1,
-                name="c_0",
-                expected=(lead, batch, self.hidden_size),
-                input=data,
-                meaning="num_layers * num_directions, batch, hidden_size",
-            )
-            if sorted_idx is not None:
-                h0, c0 = h0.index_select(1, sorted_idx), c0.index_select(1, sorted_idx)
-        return Prepared(data, h0, c0, sched, batch_sizes, sorted_idx, unsorted_idx, batched)
+        """Validate a forward call and bring it to the shared layout (:mod:`lstmkit.nn.lstm_inputs`)."""
+        return lstm_inputs.prepare(self, input, hx)
 
     def finish(
         self, prep: Prepared, out: Tensor, h_n: Tensor, c_n: Tensor
     ) -> tuple[Any, tuple[Tensor, Tensor]]:
         """Bring backend results back to the caller's layout and batch order."""
-        if prep.batch_sizes is not None:
-            if prep.unsorted_indices is not None:
-                h_n, c_n = (
-                    h_n.index_select(1, prep.unsorted_indices),
-                    c_n.index_select(1, prep.unsorted_indices),
-                )
-            packed = PackedSequence(out, prep.batch_sizes, prep.sorted_indices, prep.unsorted_indices)
-            return packed, (h_n, c_n)
-        if not prep.batched:
-            out = out.squeeze(0 if self.batch_first else 1)
-            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        return out, (h_n, c_n)
+        return lstm_inputs.finish(prep, out, h_n, c_n, batch_first=self.batch_first)
 
     def forward(
         self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None
