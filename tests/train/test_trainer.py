@@ -232,3 +232,18 @@ def test_every_hook_is_called_and_fit_end_sees_the_outcome():
     with pytest.raises(ValueError, match="boom"):
         fit(make_model(), broken, (x, y), config=TrainerConfig(epochs=2), callbacks=[Hooks()])
     assert calls[0] == "batch" and calls[1][0] == "end" and isinstance(calls[1][1], ValueError)
+
+
+def test_the_progress_bar_counts_epochs_and_says_what_is_trained(capsys):
+    x, y = line_data()
+    fit(
+        make_model(),
+        mse,
+        (x, y),
+        config=TrainerConfig(epochs=3, batch_size=16),
+        progress="3 series, 64 windows/epoch",
+    )
+    err = capsys.readouterr().err
+    assert "3 series, 64 windows/epoch" in err and "3/3" in err
+    fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2, batch_size=16), progress=False)
+    assert capsys.readouterr().err == ""

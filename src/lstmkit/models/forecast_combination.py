@@ -147,6 +147,18 @@ def combination_entry(
     }
 
 
+def series_weights(combination: dict[str, Any], ids: list[str], refs: dict[str, Reference]) -> np.ndarray:
+    """(S, 1 + K) weights of the fitted ``combination`` for series ``ids`` (equal for a series it has not
+    seen), with no weight for a member that failed on a series in ``refs``."""
+    members = combination["members"]
+    equal = [1.0 / len(members)] * len(members)
+    weights = np.array([combination["weights"].get(sid, equal) for sid in ids], dtype=np.float64)
+    for k, name in enumerate(members[1:], start=1):
+        for i in refs[name].fallbacks:
+            weights[i, k] = 0.0
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 def rounded_weights(ids: list[str], weights: np.ndarray) -> dict[str, list[float]]:
     """Weights (S, 1 + K) per series id, JSON-ready."""
     return {sid: [round(float(w), 6) for w in row] for sid, row in zip(ids, weights)}
@@ -169,6 +181,7 @@ __all__ = [
     "error_weights",
     "member_forecasts",
     "rounded_weights",
+    "series_weights",
     "validation_errors",
     "validation_weights",
 ]

@@ -1,4 +1,5 @@
-"""The forecaster's fitted state: what ``fit`` learns from the data besides the network's weights.
+"""The forecaster's fitted state: what ``fit`` learns from the data besides the network's weights,
+and reading data the way a fitted model expects it (its training data's columns).
 
 One pipeline turns series into the network's inputs, in training and in prediction alike::
 
@@ -18,15 +19,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
-from lstmkit.data.tabular import Series, SeriesData, choose_season
+from lstmkit.data.tabular import Series, SeriesData, choose_season, load_series
 from lstmkit.errors import DataError
-from lstmkit.models.forecast_config import ForecastConfig
+from lstmkit.models.forecast_config import ForecastConfig, ForecastData
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +173,35 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
     return state, z, too_short
 
 
+def read_series(
+    data: str | Path | pd.DataFrame | SeriesData, settings: ForecastData, columns: dict[str, Any] | None
+) -> SeriesData:
+    """Read ``data`` with the column settings, or a fitted model's training ``columns``; gaps stay NaN
+    until a hold-out is cut (each model fills them from the data it is given)."""
+    if isinstance(data, SeriesData):
+        return data
+    fill = "keep" if settings.fill == "interpolate" else settings.fill
+    if columns:  # a fitted model reads new data with the columns it was trained on
+        return load_series(
+            data,
+            target=columns["target"],
+            time_col=columns["time_col"],
+            id_col=columns["id_col"],
+            covariates=bool(columns["covariates"]),
+            fill=fill,
+            date_format=settings.date_format or columns.get("date_format"),
+        )
+    return load_series(
+        data,
+        target=settings.target,
+        time_col=settings.time_col,
+        id_col=settings.id_col,
+        covariates=settings.covariates,
+        fill=fill,
+        date_format=settings.date_format,
+    )
+
+
 def ordinals(data: SeriesData, series: Series) -> np.ndarray:
     """Calendar positions of a series' steps (see :mod:`lstmkit.data.calendar`)."""
     return step_ordinals(series.times, kind=data.time_kind, freq=data.freq, length=len(series.target))
@@ -185,4 +217,4 @@ def _name(sid: Any) -> str:
     return f" {sid!r}" if sid is not None else ""
 
 
-__all__ = ["MIN_POINTS", "ForecastState", "fit_state", "ordinals"]
+__all__ = ["MIN_POINTS", "ForecastState", "fit_state", "ordinals", "read_series"]

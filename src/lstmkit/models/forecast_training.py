@@ -121,5 +121,5 @@ def train_network(
             callbacks=[EpochWindows(index, train, scales)],
             checkpoint_path=checkpoint_path,
             resume=resume,
-            progress=progress,
+            progress=f"{len(z)} series, {len(train[0]):,} windows/epoch" if progress else False,
         )

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import config_from_dict, config_to_dict, resolve_config
-from lstmkit.data.tabular import SeriesData, impute, load_series
+from lstmkit.data.tabular import SeriesData, impute
 from lstmkit.errors import DataError
 from lstmkit.models.base import Job
 from lstmkit.models.forecast_combination import (
@@ -28,10 +28,11 @@ from lstmkit.models.forecast_combination import (
     combine,
     member_forecasts,
     rounded_weights,
+    series_weights,
     validation_errors,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, check_config, qualify
-from lstmkit.models.forecast_state import ForecastState, fit_state
+from lstmkit.models.forecast_state import ForecastState, fit_state, read_series
 from lstmkit.models.forecast_training import few_threads, train_network
 from lstmkit.networks.forecast_net import ForecastNet
 from lstmkit.train import History, set_seed
@@ -185,31 +186,7 @@ class LSTMForecaster(Job):
 
     def read(self, data: str | Path | pd.DataFrame | SeriesData) -> SeriesData:
         """Read ``data`` with this model's column settings; gaps stay NaN (``fit`` fills them from the data it is given)."""
-        if isinstance(data, SeriesData):
-            return data
-        d, cols = self.config.data, self.state.columns if self.state is not None else None
-        fill = (
-            "keep" if d.fill == "interpolate" else d.fill
-        )  # gaps stay NaN until a hold-out is cut (see fit)
-        if cols:  # a fitted model reads new data with the columns it was trained on
-            return load_series(
-                data,
-                target=cols["target"],
-                time_col=cols["time_col"],
-                id_col=cols["id_col"],
-                covariates=bool(cols["covariates"]),
-                fill=fill,
-                date_format=d.date_format or cols.get("date_format"),
-            )
-        return load_series(
-            data,
-            target=d.target,
-            time_col=d.time_col,
-            id_col=d.id_col,
-            covariates=d.covariates,
-            fill=fill,
-            date_format=d.date_format,
-        )
+        return read_series(data, self.config.data, self.state.columns if self.state is not None else None)
 
     # ---- forecasting
 
@@ -246,16 +223,8 @@ class LSTMForecaster(Job):
 
     def _weights(self, data: SeriesData, refs: dict) -> np.ndarray:
         """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there."""
-        combination = self.fitted.combination
-        assert combination is not None  # callers check
-        equal = [1.0 / len(combination["members"])] * len(combination["members"])  # a series not seen in fit
-        weights = np.array(
-            [combination["weights"].get(str(s.id), equal) for s in data.series], dtype=np.float64
-        )
-        for k, name in enumerate(combination["members"][1:], start=1):
-            for i in refs[name].fallbacks:
-                weights[i, k] = 0.0
-        return weights / weights.sum(axis=1, keepdims=True)
+        assert self.fitted.combination is not None  # callers check
+        return series_weights(self.fitted.combination, [str(s.id) for s in data.series], refs)
 
     def onnx_inputs(
         self, data: str | Path | pd.DataFrame | SeriesData, *, references: bool = False

@@ -124,11 +124,16 @@ class Budget:
 class ProgressBar:
     """A tqdm bar over the epochs with the last losses; ``show=False`` keeps it silent."""
 
-    def __init__(self, state: TrainState, *, show: bool):
+    def __init__(self, state: TrainState, *, show: bool, desc: str | None = None):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(
-            total=state.config.epochs, initial=state.start_epoch, disable=not show, unit="epoch", leave=False
+            total=state.config.epochs,
+            initial=state.start_epoch,
+            disable=not show,
+            unit="epoch",
+            leave=False,
+            desc=desc,
         )
 
     def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None:

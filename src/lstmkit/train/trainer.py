@@ -236,7 +236,7 @@ def _prepare(
     *,
     checkpoint_path: str | Path | None,
     resume: bool,
-    progress: bool,
+    progress: bool | str,
     callbacks: Sequence[Any],
 ) -> tuple[TrainState, list[Any]]:
     """The run's state (resumed from the checkpoint when asked) and its callbacks in calling order."""
@@ -247,7 +247,10 @@ def _prepare(
         if checkpoint is None:
             raise CheckpointError("--resume needs an output folder holding a checkpoint")
         checkpoint.restore()
-    hooks = [EarlyStopping(state), Budget(state), *callbacks, ProgressBar(state, show=progress and main)]
+    bar = ProgressBar(
+        state, show=bool(progress) and main, desc=progress if isinstance(progress, str) else None
+    )
+    hooks = [EarlyStopping(state), Budget(state), *callbacks, bar]
     return state, hooks + ([checkpoint] if checkpoint is not None else [])  # last: it records the decision
 
 
@@ -260,7 +263,7 @@ def fit(
     config: TrainerConfig,
     checkpoint_path: str | Path | None = None,
     resume: bool = False,
-    progress: bool = False,
+    progress: bool | str = False,
     shuffle: bool = True,
     callbacks: Sequence[Any] = (),
 ) -> History:
@@ -275,7 +278,7 @@ def fit(
         checkpoint_path: the checkpoint's JSON file, rewritten atomically every epoch and kept (marked done)
             when ``fit`` returns: the caller removes it once its own outputs are written.
         resume: continue from ``checkpoint_path``; ends with the weights an uninterrupted run gives.
-        progress: show a tqdm bar with the losses.
+        progress: show a tqdm bar with the losses; a string also labels it (what is being trained).
         shuffle: shuffle the rows every epoch (off for truncated backpropagation through time).
         callbacks: objects with any hooks of :class:`~lstmkit.train.callbacks.Callback`.
 
