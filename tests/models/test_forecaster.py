@@ -276,3 +276,14 @@ def test_the_fitted_state_is_typed_and_round_trips_through_config_json(tmp_path)
     assert (old.calendar, old.baseline, old.drift, old.combination) == (False, "none", 0.0, None)
     with pytest.raises(TypeError):
         ForecastState.from_dict({k: v for k, v in v1.items() if k != "season"})
+
+
+def test_checking_a_config_leaves_it_as_it_is_and_the_model_sorts_its_quantiles():
+    from lstmkit.models.forecast_config import ForecastConfig, check_config
+
+    cfg = ForecastConfig()
+    cfg.model.quantiles = (0.9, 0.1, 0.9)
+    check_config(cfg)
+    assert cfg.model.quantiles == (0.9, 0.1, 0.9)
+    assert LSTMForecaster(6, config=cfg).config.model.quantiles == (0.1, 0.9)
+    assert cfg.model.quantiles == (0.9, 0.1, 0.9)

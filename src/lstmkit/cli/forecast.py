@@ -115,7 +115,7 @@ def add_forecast_args(parser: argparse.ArgumentParser, *, data: bool = True) -> 
 def build_config(args: argparse.Namespace):
     """The ForecastConfig from defaults, --config, --set and the flags (flags win)."""
     from lstmkit.config import resolve_config
-    from lstmkit.models.forecast_config import ForecastConfig, check_config
+    from lstmkit.models.forecast_config import ForecastConfig, normalised
 
     flags: dict[str, Any] = dict(training_overrides(args))
     for flag, key in (
@@ -130,8 +130,9 @@ def build_config(args: argparse.Namespace):
     ):
         if getattr(args, flag, None) is not None:
             flags[key] = getattr(args, flag)
-    cfg = resolve_config(ForecastConfig(), path=args.config, overrides=args.overrides, flags=flags)
-    check_config(cfg)
+    cfg = normalised(
+        resolve_config(ForecastConfig(), path=args.config, overrides=args.overrides, flags=flags)
+    )
     if cfg.model.lookback is not None and cfg.model.lookback < 2:
         raise ConfigError(f"--lookback must be at least 2, got {cfg.model.lookback}")
     return cfg

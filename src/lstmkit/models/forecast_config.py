@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
@@ -84,8 +85,16 @@ def qualify(key: str) -> str:
     return f"trainer.{key}"
 
 
+def normalised(cfg: ForecastConfig) -> ForecastConfig:
+    """A checked copy of ``cfg`` in canonical form: quantiles ascending, without repeats."""
+    check_config(cfg)
+    out = copy.deepcopy(cfg)
+    out.model.quantiles = tuple(sorted(set(cfg.model.quantiles)))
+    return out
+
+
 def check_config(cfg: ForecastConfig) -> None:
-    """Raise :class:`ConfigError` naming a setting that cannot work; sorts the quantiles."""
+    """Raise :class:`ConfigError` naming a setting that cannot work; ``cfg`` is left as it is."""
     m = cfg.model
     if m.horizon < 1:
         raise ConfigError(f"horizon must be a positive integer, got {m.horizon}")
@@ -97,8 +106,6 @@ def check_config(cfg: ForecastConfig) -> None:
         raise ConfigError(
             f"quantiles must lie strictly between 0 and 1, got {', '.join(map(str, m.quantiles))}"
         )
-    if list(m.quantiles) != sorted(set(m.quantiles)):
-        cfg.model.quantiles = tuple(sorted(set(m.quantiles)))
     if not 0 <= cfg.data.val_fraction < 0.9:
         raise ConfigError(f"data.val_fraction must be in [0, 0.9), got {cfg.data.val_fraction}")
     if cfg.data.season is not None and cfg.data.season < 1:
@@ -124,4 +131,4 @@ def check_config(cfg: ForecastConfig) -> None:
     check_trainer_config(cfg.trainer)
 
 
-__all__ = ["ForecastConfig", "ForecastData", "ForecastModel", "check_config", "qualify"]
+__all__ = ["ForecastConfig", "ForecastData", "ForecastModel", "check_config", "normalised", "qualify"]

@@ -31,7 +31,7 @@ from lstmkit.models.forecast_combination import (
     series_weights,
     validation_errors,
 )
-from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, check_config, qualify
+from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, normalised, qualify
 from lstmkit.models.forecast_state import ForecastState, fit_state, read_series
 from lstmkit.models.forecast_training import few_threads, train_network
 from lstmkit.networks.forecast_net import ForecastNet
@@ -63,8 +63,7 @@ class LSTMForecaster(Job):
     def __init__(self, horizon: int = 12, *, config: ForecastConfig | None = None, **settings: Any):
         flags = {qualify(k): v for k, v in settings.items()}
         flags["model.horizon"] = horizon
-        self.config = resolve_config(config or ForecastConfig(), flags=flags)
-        check_config(self.config)
+        self.config = normalised(resolve_config(config or ForecastConfig(), flags=flags))
         self.network_: ForecastNet | None = None  # also self.net (Job)
         self.state: ForecastState | None = None  # the fitted preprocessing (forecast_state)
         self.history_: History | None = None  # also self.history (Job)
