@@ -75,3 +75,19 @@ def test_very_short_histories_still_get_forecasts(n):
     refs = reference_forecasts([np.arange(1.0, n + 1)], horizon=3, season=4, quantiles=(0.1, 0.9))
     for ref in refs.values():
         assert ref.forecasts.shape == (1, 3, 3) and np.isfinite(ref.forecasts).all()
+
+
+def test_a_history_is_fitted_once_whatever_the_horizon_and_levels(monkeypatch):
+    from lstmkit.evaluate import references
+
+    made = []
+    real = references._model
+    monkeypatch.setattr(references, "_model", lambda name, season: made.append(name) or real(name, season))
+    y = (
+        100 + 10 * np.sin(np.arange(60) * 2 * np.pi / 12) + np.arange(60.0) + 0.37
+    )  # a history no other test fits
+    first = reference_forecasts([y], horizon=12, season=12, quantiles=(0.1, 0.9), names=["ets", "theta"])
+    again = reference_forecasts([y], horizon=6, season=12, quantiles=(), names=["ets", "theta"])
+    assert {"ets", "theta"} <= set(made) and len(made) == len(set(made))  # each method fitted once
+    for name in ("ets", "theta"):  # the same fit: the shorter point forecast is the longer one's start
+        np.testing.assert_allclose(again[name].forecasts[0, :, 0], first[name].forecasts[0, :6, 0])

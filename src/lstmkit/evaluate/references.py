@@ -105,35 +105,42 @@ def _form(name: str, fitted, season: int) -> str:
     return {"naive": "last value", "seasonal_naive": f"last season of {season}"}.get(name, name)
 
 
-_CACHE: dict[
-    tuple, tuple[np.ndarray, str]
-] = {}  # the hold-out and the final fit share histories: fit each once
-_CACHE_SIZE = 512
+_FITS: dict[tuple, tuple[Any, str]] = {}  # the hold-out, its judge and the final fit share histories
+_FITS_SIZE = 512
 
 
 def _fit_one(
     name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]
 ) -> tuple[np.ndarray, str]:
-    """(H, 1 + Q) forecast of one method on one history, and its chosen form (remembered for the same inputs)."""
+    """(H, 1 + Q) forecast of one method on one history, and its chosen form.
+
+    A method is fitted once per history (and season): forecasts of other horizons or interval
+    levels from the same history reuse the fit.
+    """
     key = (
         name,
-        horizon,
         season,
-        quantiles,
         len(y),
         hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64).tobytes()).hexdigest(),
     )
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = _fit_uncached(name, y, horizon, season, quantiles)
-    out, form = _CACHE[key]
-    return out.copy(), form
+    if key not in _FITS:
+        if len(_FITS) >= _FITS_SIZE:
+            _FITS.pop(next(iter(_FITS)))
+        _FITS[key] = _fit(name, y, season)
+    fitted, form = _FITS[key]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        pred = fitted.predict(horizon, level=_levels(quantiles) or None)
+    cols = [pred["mean"], *_quantile_columns(pred, quantiles)]
+    out = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])  # (H, 1 + Q)
+    if not np.isfinite(out).all():
+        raise FloatingPointError("non-finite forecast")
+    return out, form
 
 
-def _fit_uncached(
-    name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]
-) -> tuple[np.ndarray, str]:
+def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
+    """The library's model ``name`` fitted on ``y`` (its most recent points where the method is slow on
+    long series), and its chosen form."""
     limit = {"arima": ARIMA_MAX_POINTS, "ets": ETS_MAX_POINTS, "mstl": ETS_MAX_POINTS}.get(name)
     if limit and len(y) > limit:
         y = y[-limit:]
@@ -141,12 +148,7 @@ def _fit_uncached(
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         fitted = model.fit(y)
-        pred = fitted.predict(horizon, level=_levels(quantiles) or None)
-    cols = [pred["mean"], *_quantile_columns(pred, quantiles)]
-    out = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])  # (H, 1 + Q)
-    if not np.isfinite(out).all():
-        raise FloatingPointError("non-finite forecast")
-    return out, _form(name, fitted, season)
+    return fitted, _form(name, fitted, season)
 
 
 def reference_names(season: int) -> list[str]:
