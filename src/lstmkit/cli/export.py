@@ -14,6 +14,10 @@ example:
 
 A forecaster's graph takes 'history' (batch, time >= lookback, 1) in the data's own units and
 returns 'forecast' (batch, horizon), then 'quantiles' (batch, horizon, Q) when it has them.
+The default forecaster also weighs in classical forecasts, which a graph cannot refit: for one
+series it carries them from the end of the training data (that history gives predict's forecast,
+any other the network's); for several series or covariates it takes 'references' and 'weights'
+(LSTMForecaster.onnx_inputs computes them).
 A classifier's graph takes 'sequences' (batch, time, features), shorter sequences padded at the
 end with NaN, and returns 'scores' (batch, classes), probabilities in the order of config.json's
 "classes"."""
