@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lstmkit.evaluate.references import Reference
-from lstmkit.models.forecast_combination import combine, error_weights, validation_weights
+from lstmkit.models.forecast_combination import combine, error_weights, validation_errors
 from lstmkit.networks.forecast_net import ForecastNet
 
 
@@ -48,7 +48,7 @@ def test_weights_are_inverse_to_validation_errors_and_the_worst_method_is_trimme
         "arima": Reference("arima", np.array([[[9.0], [11.0]]])),  # MAE 1
         "theta": Reference("theta", np.array([[[8.0], [10.0]]])),  # MAE 2: the worst, trimmed
     }
-    w = validation_weights(network, refs, truth, hist, season=1)
+    w = error_weights(validation_errors(network, refs, truth, hist, season=1)[None])
     np.testing.assert_allclose(w[0], np.array([2, 2, 1, 0]) / 5)
     out = combine(np.array([[[1.0], [1.0]]]), refs, w)
     expected = (2 * 1 + 2 * np.array([10, 13]) + 1 * np.array([9, 11])) / 5
@@ -62,7 +62,9 @@ def test_a_failed_member_gets_no_weight_and_two_methods_are_not_trimmed():
         "arima": Reference("arima", np.zeros((1, 2, 1)), fallbacks={0: "failed"}),
         "theta": Reference("theta", np.zeros((1, 2, 1)), fallbacks={0: "failed"}),
     }
-    w = validation_weights(np.array([[11.0, 12.0]]), refs, truth, hist, season=1)  # network MAE 0.5
+    w = error_weights(
+        validation_errors(np.array([[11.0, 12.0]]), refs, truth, hist, season=1)[None]
+    )  # net MAE 0.5
     np.testing.assert_allclose(w[0], np.array([2, 1, 0, 0]) / 3)
 
 

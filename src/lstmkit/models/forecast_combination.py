@@ -14,7 +14,7 @@ weighed (its errors are kept in its state, so the second origin costs no trainin
     y   = sum_k w_k y_k        (the point and every quantile alike, so quantiles stay ordered)
 
 A method that fails on a series (a library fit that falls back) gets no weight there; a
-series the model did not see at fit time gets equal weights (``LSTMForecaster._weights``).
+series the model did not see at fit time gets equal weights (``series_weights``).
 """
 
 from __future__ import annotations
@@ -98,18 +98,6 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
     return weights
 
 
-def validation_weights(
-    network: np.ndarray,
-    refs: dict[str, Reference],
-    truths: list[np.ndarray],
-    histories: list[np.ndarray],
-    *,
-    season: int,
-) -> np.ndarray:
-    """Per-series weights (S, 1 + K) from one validation origin (see ``validation_errors``)."""
-    return error_weights(validation_errors(network, refs, truths, histories, season=season)[None])
-
-
 def combination_entry(
     members: list[str],
     ids: list[str],
@@ -183,5 +171,4 @@ __all__ = [
     "rounded_weights",
     "series_weights",
     "validation_errors",
-    "validation_weights",
 ]
