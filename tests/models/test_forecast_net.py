@@ -80,3 +80,10 @@ def test_weights_average_the_errors_over_origins():
     np.testing.assert_allclose(w[0], np.array([0.5, 0.5, 0]))  # means 2, 2, 4: the worst trimmed
     np.testing.assert_allclose(w[1], np.array([0.5, 0.5, 0]))  # scored at one origin only
     np.testing.assert_allclose(w[2], np.full(3, 1 / 3))  # scored nowhere: equal weights
+
+
+def test_the_network_joins_only_where_validation_ranks_it_first():
+    errors = np.array([[[1.5, 1.0, 2.0, 4.0], [0.9, 1.0, 2.0, 4.0]]])  # (origins, series, net + 3 classical)
+    w = error_weights(errors)
+    np.testing.assert_allclose(w[0], np.array([0, 2, 1, 0]) / 3)  # second to ETS: out; then Theta trimmed
+    np.testing.assert_allclose(w[1], np.array([1 / 0.9, 1, 0.5, 0]) / (1 / 0.9 + 1.5))  # first: in

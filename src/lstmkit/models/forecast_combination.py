@@ -9,8 +9,9 @@ weighed (its errors are kept in its state, so the second origin costs no trainin
 
     e_k = MASE of method k on the validation points, averaged over   (k = lstm, ets, arima, theta)
           the origins
-    w_k = (1 / e_k) / sum_j (1 / e_j)                               inverse-error weights, the
-                                                                    worst method's set to 0
+    w_k = (1 / e_k) / sum_j (1 / e_j)                               inverse-error weights; the
+                                                                    network's 0 unless its e is the
+                                                                    lowest, then the worst method's 0
     y   = sum_k w_k y_k        (the point and every quantile alike, so quantiles stay ordered)
 
 A method that fails on a series (a library fit that falls back) gets no weight there; a
@@ -78,11 +79,14 @@ def validation_errors(
 
 
 def error_weights(errors: np.ndarray) -> np.ndarray:
-    """Inverse-error weights (S, 1 + K) from validation errors (O, S, 1 + K) over O origins.
+    """Inverse-error weights (S, 1 + K) from validation errors (O, S, 1 + K) over O origins; method 0 is
+    the network, the others the classical members.
 
-    Each method's error on a series is its mean over the origins that scored it. With three or
-    more methods scored, the worst gets no weight (a trimmed combination: one method gone wrong
-    on a series costs nothing). A series no origin scored gets equal weights.
+    Each method's error on a series is its mean over the origins that scored it. The network, the
+    member of highest variance, joins a series' combination only where its error is at most every
+    classical member's. Then, with three or more methods left, the worst gets no weight (a trimmed
+    combination: one method gone wrong on a series costs nothing). A series no origin scored gets
+    equal weights.
     """
     errors = np.asarray(errors, dtype=np.float64)
     scored = ~np.isnan(errors).all(axis=2)  # (O, S)
@@ -90,8 +94,10 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
     for i in range(errors.shape[1]):
         rows = errors[scored[:, i], i]
         if len(rows):
-            mean = rows.mean(axis=0)
-            inverse = 1.0 / np.maximum(np.where(np.isnan(mean), np.inf, mean), FLOOR)
+            mean = np.where(np.isnan(rows.mean(axis=0)), np.inf, rows.mean(axis=0))
+            if len(mean) > 1 and mean[0] > mean[1:].min():  # the network ranks below a classical member
+                mean[0] = np.inf
+            inverse = 1.0 / np.maximum(mean, FLOOR)
             if (inverse > 0).sum() >= 3:  # trim the worst
                 inverse[np.argmin(np.where(inverse > 0, inverse, np.inf))] = 0.0
             weights[i] = inverse / inverse.sum()
