@@ -1,10 +1,15 @@
 """Shared fixtures: a seeded generator, one torch thread per test worker, a small .ts file writer."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
 
 torch.set_num_threads(1)
+# The reference worker (a child process per forecaster fit) is off unless a test turns it on: the
+# suite's parallel workers already use every core. tests/evaluate/test_reference_worker.py checks it.
+os.environ.setdefault("LSTMKIT_REFERENCE_WORKER", "0")
 
 
 @pytest.fixture

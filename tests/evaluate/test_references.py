@@ -42,14 +42,14 @@ def test_every_reference_names_its_form_and_the_combo_is_the_mean_of_three():
 
 
 def test_a_failed_fit_is_reported_and_never_labelled_as_the_method(monkeypatch):
-    real = references._fit_one
+    real = references.fit_forecast
 
     def flaky(name, y, horizon, season, quantiles):
         if name == "arima":
             raise ValueError("no suitable ARIMA model found")
         return real(name, y, horizon, season, quantiles)
 
-    monkeypatch.setattr(references, "_fit_one", flaky)
+    monkeypatch.setattr(references, "fit_forecast", flaky)
     y = seasonal()
     refs = reference_forecasts([y], horizon=4, season=12)
     assert refs["arima"].forms == ["failed"]

@@ -190,6 +190,28 @@ def holdout_feasible(cfg, data) -> bool:
     return True
 
 
+def start_reference_fits(probe, data, *, holdout: bool) -> None:
+    """Hand every classical fit this run will make to a second process, in the order they are needed: the
+    hold-out model's, the hold-out scores' (naive methods too) and the final model's (reference_worker)."""
+    from lstmkit.data.tabular import choose_season, impute
+    from lstmkit.evaluate import reference_worker
+    from lstmkit.evaluate.backtest import truncate
+    from lstmkit.evaluate.references import planned_fits
+
+    fits = []
+    if holdout:
+        train = truncate(data, probe.config.model.horizon)[0]
+        season = choose_season(impute(train), probe.config.data.season, horizon=probe.config.model.horizon)
+        fits += probe.reference_fits(train, season=season)
+        fits += planned_fits(
+            [s.target for s in impute(train).series],
+            horizon=probe.config.model.horizon,
+            season=season,
+            quantiles=tuple(probe.config.model.quantiles),
+        )
+    reference_worker.start([*fits, *probe.reference_fits(data)])
+
+
 def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate.backtest import format_table, holdout
     from lstmkit.evaluate.metrics import json_ready
@@ -210,7 +232,9 @@ def run(args: argparse.Namespace) -> int:
 
     H = cfg.model.horizon
     metrics, holdout_fc, judge = {"horizon": H, "skipped": ""}, None, None
-    if holdout_feasible(cfg, data):
+    feasible = holdout_feasible(cfg, data)
+    start_reference_fits(probe, data, holdout=feasible)
+    if feasible:
         ckpt = out / ".checkpoints" / "holdout.json"
         metrics, holdout_fc, judge = holdout(
             lambda: LSTMForecaster(H, config=cfg),

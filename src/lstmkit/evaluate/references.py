@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.evaluate import reference_worker
+
 log = logging.getLogger(__name__)
 
 COMBO = ("ets", "arima", "theta")  # the members of "combo"
@@ -109,14 +111,18 @@ _FITS: dict[tuple, tuple[Any, str]] = {}  # the hold-out, its judge and the fina
 _FITS_SIZE = 512
 
 
-def _fit_one(
+def fit_forecast(
     name: str, y: np.ndarray, horizon: int, season: int, quantiles: tuple[float, ...]
 ) -> tuple[np.ndarray, str]:
     """(H, 1 + Q) forecast of one method on one history, and its chosen form.
 
     A method is fitted once per history (and season): forecasts of other horizons or interval
-    levels from the same history reuse the fit.
+    levels from the same history reuse the fit. A fit handed to a :mod:`reference_worker` is
+    taken from it.
     """
+    prefetched = reference_worker.take(reference_worker.Fit(name, y, horizon, season, quantiles))
+    if prefetched is not None:
+        return prefetched
     key = (
         name,
         season,
@@ -149,6 +155,33 @@ def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
         warnings.simplefilter("ignore")
         fitted = model.fit(y)
     return fitted, _form(name, fitted, season)
+
+
+def failure_text(exc: BaseException) -> str:
+    """The first line of a failed fit's error, as ``fallbacks`` reports it."""
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def _snaive_season(y: np.ndarray, season: int) -> int:
+    """The season of the seasonal naive fallback: none for a history shorter than one season."""
+    return season if len(y) >= season else 1
+
+
+def planned_fits(
+    histories: list[np.ndarray],
+    *,
+    horizon: int,
+    season: int,
+    quantiles: tuple[float, ...] = (),
+    names: list[str] | None = None,
+) -> list[reference_worker.Fit]:
+    """The fits :func:`reference_forecasts` with these arguments makes (for :func:`reference_worker.start`)."""
+    names = names or reference_names(season)
+    fits = []
+    for y in histories:
+        fits.append(reference_worker.Fit("seasonal_naive", y, horizon, _snaive_season(y, season), quantiles))
+        fits += [reference_worker.Fit(name, y, horizon, season, quantiles) for name in names]
+    return fits
 
 
 def reference_names(season: int) -> list[str]:
@@ -184,18 +217,16 @@ def reference_forecasts(
     snaive: list[np.ndarray] = []
     for y in histories:
         try:
-            snaive.append(
-                _fit_one("seasonal_naive", y, horizon, season if len(y) >= season else 1, quantiles)[0]
-            )
+            snaive.append(fit_forecast("seasonal_naive", y, horizon, _snaive_season(y, season), quantiles)[0])
         except Exception:  # noqa: BLE001 - a one-point history: repeat it
             snaive.append(np.full((horizon, 1 + len(quantiles)), float(y[-1])))
     for name in names:
         ref = Reference(name, np.zeros((len(histories), horizon, 1 + len(quantiles))))
         for i, y in enumerate(histories):
             try:
-                ref.forecasts[i], form = _fit_one(name, y, horizon, season, quantiles)
+                ref.forecasts[i], form = fit_forecast(name, y, horizon, season, quantiles)
             except Exception as exc:  # noqa: BLE001 - any failure of a library fit is reported, not raised
-                why = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+                why = failure_text(exc)
                 ref.forecasts[i], form = snaive[i], "failed"
                 ref.fallbacks[i] = f"{why}; seasonal naive used"
                 log.info("reference %s failed on series %d (%s); seasonal naive used", name, i, why)
@@ -208,4 +239,12 @@ def reference_forecasts(
     return results
 
 
-__all__ = ["COMBO", "Reference", "reference_forecasts", "reference_names"]
+__all__ = [
+    "COMBO",
+    "Reference",
+    "failure_text",
+    "fit_forecast",
+    "planned_fits",
+    "reference_forecasts",
+    "reference_names",
+]

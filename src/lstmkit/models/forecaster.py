@@ -19,8 +19,10 @@ import pandas as pd
 import torch
 
 from lstmkit.config import config_from_dict, config_to_dict, resolve_config
-from lstmkit.data.tabular import SeriesData, impute
+from lstmkit.data.tabular import SeriesData, choose_season, impute
 from lstmkit.errors import DataError
+from lstmkit.evaluate import reference_worker
+from lstmkit.evaluate.references import planned_fits
 from lstmkit.models.base import Job
 from lstmkit.models.forecast_combination import (
     classical_members,
@@ -92,6 +94,9 @@ class LSTMForecaster(Job):
         data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
         state, z, too_short = fit_state(data, cfg)
         self.state = state
+        reference_worker.start(
+            self.reference_fits(data, season=state.season)
+        )  # fitted while the network trains
         set_seed(cfg.trainer.seed)
         self.network_ = net = self._build_net(state)
         if too_short:  # an untrained network with no weight in the combination
@@ -150,6 +155,23 @@ class LSTMForecaster(Job):
         errors = validation_errors(network, refs, truths, histories, season=season)[None]  # (1, S, 1 + K)
         earlier = judge.fitted.combination if judge is not self else None
         return combination_entry(members, ids, errors, earlier, origins=self.config.model.combine_origins)
+
+    def reference_fits(self, data: SeriesData, *, season: int | None = None) -> list[reference_worker.Fit]:
+        """The classical fits ``fit(data)`` and ``forecast_arrays(data)`` make: on the history before the
+        validation points and on all of ``data`` (gaps filled), for :func:`reference_worker.start`."""
+        from lstmkit.evaluate.backtest import truncate
+
+        cfg, H = self.config, self.config.model.horizon
+        if cfg.model.combine == "none":
+            return []
+        filled = impute(data)
+        if season is None:
+            season = choose_season(filled, cfg.data.season, horizon=H)
+        plan = dict(
+            horizon=H, season=season, quantiles=tuple(cfg.model.quantiles), names=classical_members(season)
+        )
+        before = [s.target for s in truncate(filled, H)[0].series]
+        return [*planned_fits(before, **plan), *planned_fits([s.target for s in filled.series], **plan)]
 
     def _judge(self, hist: SeriesData, judge: LSTMForecaster | None) -> LSTMForecaster:
         """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``

@@ -1,0 +1,210 @@
+"""Classical reference fits in a second process, while this one trains the network.
+
+``lstmkit forecast`` fits AutoETS, AutoARIMA and AutoTheta (and the naive methods it scores) on
+histories it knows from the start: the hold-out model's validation and end, the final model's.
+Importing StatsForecast and running those fits costs about as much as training the network, and
+the network trains on one core. :func:`start` hands the fits to a child process
+(``python -m lstmkit.evaluate.reference_worker``) that runs the very same
+:func:`~lstmkit.evaluate.references.fit_forecast` and streams each result back as one JSON line
+(floats round-trip exactly; nothing is unpickled); :func:`take` gives the parent a result when
+it asks for that fit, waiting for it if the child is still working on it. A child that cannot
+start or dies only means the parent fits in-process, as it does without a spare core or with
+``LSTMKIT_REFERENCE_WORKER=0``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One method's fit on one history and its forecast: what :func:`references.fit_forecast` is called with."""
+
+    name: str
+    y: np.ndarray
+    horizon: int
+    season: int
+    quantiles: tuple[float, ...]
+
+    @property
+    def key(self) -> tuple:
+        """What identifies the fit and its forecast up to the interval levels."""
+        digest = hashlib.sha1(np.ascontiguousarray(self.y, dtype=np.float64).tobytes()).hexdigest()
+        return (self.name, self.season, self.horizon, len(self.y), digest)
+
+
+class _Worker:
+    """One child process and what it was asked for; a thread feeds it and collects its answers."""
+
+    def __init__(self, fits: list[Fit]):
+        self.fits = fits
+        self.results: dict[int, tuple[np.ndarray, str] | str] = {}  # fit index -> (forecast, form) or error
+        self.finished = False
+        self.changed = threading.Condition()
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        package_root = str(Path(__file__).resolve().parents[2])  # the lstmkit this process runs
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lstmkit.evaluate.reference_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            request = [
+                {
+                    "name": f.name,
+                    "y": f.y.tolist(),
+                    "horizon": f.horizon,
+                    "season": f.season,
+                    "q": f.quantiles,
+                }
+                for f in self.fits
+            ]
+            assert self.process.stdin is not None and self.process.stdout is not None
+            with self.process.stdin:
+                self.process.stdin.write(json.dumps(request).encode())
+            for line in self.process.stdout:
+                answer = json.loads(line)
+                with self.changed:
+                    self.results[answer["i"]] = (
+                        answer["error"]
+                        if "error" in answer
+                        else (np.asarray(answer["forecast"], dtype=np.float64), answer["form"])
+                    )
+                    self.changed.notify_all()
+        except (OSError, ValueError, KeyError) as exc:  # a broken child: the parent fits what is missing
+            log.info("reference worker stopped: %r", exc)
+        finally:
+            self.process.wait()
+            with self.changed:
+                self.finished = True
+                self.changed.notify_all()
+
+    def wait_for(self, index: int) -> tuple[np.ndarray, str] | str | None:
+        with self.changed:
+            self.changed.wait_for(lambda: index in self.results or self.finished)
+            return self.results.get(index)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+
+
+_WORKERS: list[_Worker] = []
+_WHERE: dict[tuple, tuple[_Worker, int]] = {}  # fit key -> the worker and index that answer it
+
+
+def enabled() -> bool:
+    """Whether :func:`start` hands fits to a child: a spare core, and ``LSTMKIT_REFERENCE_WORKER`` not ``0``."""
+    setting = os.environ.get("LSTMKIT_REFERENCE_WORKER", "")
+    if setting not in ("", "0", "1"):
+        log.info("LSTMKIT_REFERENCE_WORKER=%r is neither 0 nor 1: ignored", setting)
+    if setting == "0":
+        return False
+    if setting == "1":
+        return True
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores >= 2
+
+
+def start(fits: list[Fit]) -> None:
+    """Start fitting ``fits`` (the ones no worker has yet) in a child process; returns at once."""
+    if not enabled():
+        return
+    new: dict[tuple, Fit] = {}
+    for fit in fits:
+        if fit.key not in _WHERE:
+            new.setdefault(fit.key, fit)
+    if not new:
+        return
+    try:
+        worker = _Worker(list(new.values()))
+    except OSError as exc:
+        log.info("reference worker not started (%s): fitting in-process", exc)
+        return
+    _WORKERS.append(worker)
+    for i, key in enumerate(new):
+        _WHERE[key] = (worker, i)
+
+
+def take(fit: Fit) -> tuple[np.ndarray, str] | None:
+    """The child's (H, 1 + Q) forecast and form for ``fit``, waiting for it; None when no child has it.
+
+    A forecast made with other interval levels serves a point-only request (its first column).
+
+    Raises:
+        RuntimeError: the method failed on that history in the child (the text is the child's).
+    """
+    where = _WHERE.get(fit.key)
+    if where is None:
+        return None
+    worker, index = where
+    asked = worker.fits[index].quantiles
+    if fit.quantiles not in (asked, ()):
+        return None
+    result = worker.wait_for(index)
+    if result is None:
+        return None
+    if isinstance(result, str):
+        raise RuntimeError(result)
+    forecast, form = result
+    return (forecast if fit.quantiles == asked else forecast[:, :1]), form
+
+
+def forget() -> None:
+    """Stop every child and drop what they were asked (tests; the end of the process does it too)."""
+    for worker in _WORKERS:
+        worker.stop()
+    _WORKERS.clear()
+    _WHERE.clear()
+
+
+atexit.register(forget)
+
+
+def main() -> None:
+    """The child: read the fits as JSON from stdin, answer each with a JSON line on stdout, in order."""
+    from lstmkit.evaluate.references import failure_text, fit_forecast
+
+    out = sys.stdout
+    sys.stdout = sys.stderr  # a library's print must not corrupt the answers
+    for i, fit in enumerate(json.loads(sys.stdin.read())):
+        try:
+            forecast, form = fit_forecast(
+                fit["name"],
+                np.asarray(fit["y"], dtype=np.float64),
+                fit["horizon"],
+                fit["season"],
+                tuple(fit["q"]),
+            )
+            answer = {"i": i, "forecast": forecast.tolist(), "form": form}
+        except Exception as exc:  # noqa: BLE001 - reported to the parent as the method's failure
+            answer = {"i": i, "error": failure_text(exc)}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["Fit", "enabled", "forget", "start", "take"]

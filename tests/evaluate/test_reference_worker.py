@@ -1,0 +1,114 @@
+"""Reference fits in a child process: the very numbers of in-process fits, failures reported alike, and a
+child that cannot run leaves the fits to this process."""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.cli import main
+from lstmkit.evaluate import reference_worker, references
+from lstmkit.evaluate.references import planned_fits, reference_forecasts
+
+
+def seasonal(n=60, season=12, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / season) + rng.normal(0, 1, n)
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """The worker on, with no fit cached in this process before or after the test."""
+    monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "1")
+    reference_worker.forget()
+    references._FITS.clear()
+    yield
+    reference_worker.forget()
+    references._FITS.clear()
+
+
+def in_process(histories, **kwargs):
+    reference_worker.forget()
+    references._FITS.clear()
+    return reference_forecasts(histories, **kwargs)
+
+
+def no_local_fits(monkeypatch):
+    def refuse(name, y, season):
+        raise AssertionError(f"{name} was fitted in this process")
+
+    monkeypatch.setattr(references, "_fit", refuse)
+
+
+def test_the_child_forecasts_are_the_in_process_ones_to_the_bit(worker, monkeypatch):
+    histories = [seasonal(), seasonal(48, seed=1)]
+    plan = dict(horizon=6, season=12, quantiles=(0.1, 0.9))
+    reference_worker.start(planned_fits(histories, **plan))
+    with monkeypatch.context() as patch:
+        no_local_fits(patch)
+        got = reference_forecasts(histories, **plan)
+        points = reference_forecasts(histories, horizon=6, season=12)  # the first column serves points
+    want, want_points = in_process(histories, **plan), in_process(histories, horizon=6, season=12)
+    assert list(got) == list(want)
+    for name in want:
+        np.testing.assert_array_equal(got[name].forecasts, want[name].forecasts)
+        np.testing.assert_array_equal(points[name].forecasts, want_points[name].forecasts)
+        assert got[name].forms == want[name].forms
+        assert got[name].fallbacks == want[name].fallbacks == {}
+
+
+def test_a_failure_in_the_child_reads_as_the_method_failing(worker):
+    fit = reference_worker.Fit("nope", seasonal(), 6, 12, ())
+    reference_worker.start([fit])
+    with pytest.raises(RuntimeError, match=r"^unknown reference 'nope'$"):
+        reference_worker.take(fit)
+
+
+def test_other_levels_or_horizons_are_fitted_here(worker):
+    y = seasonal()
+    reference_worker.start([reference_worker.Fit("ets", y, 6, 12, (0.1, 0.9))])
+    assert reference_worker.take(reference_worker.Fit("ets", y, 6, 12, (0.25, 0.75))) is None
+    assert reference_worker.take(reference_worker.Fit("ets", y, 7, 12, (0.1, 0.9))) is None
+    assert reference_worker.take(reference_worker.Fit("ets", y, 6, 12, (0.1, 0.9))) is not None
+
+
+def test_a_child_that_cannot_run_leaves_the_fits_to_this_process(worker, monkeypatch):
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    histories = [seasonal()]
+    reference_worker.start(planned_fits(histories, horizon=6, season=12))
+    got = reference_forecasts(histories, horizon=6, season=12)
+    want = in_process(histories, horizon=6, season=12)
+    for name in want:
+        np.testing.assert_array_equal(got[name].forecasts, want[name].forecasts)
+
+
+def test_the_setting_and_the_cores_decide(monkeypatch):
+    monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
+    assert not reference_worker.enabled()
+    monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "1")
+    assert reference_worker.enabled()
+    monkeypatch.delenv("LSTMKIT_REFERENCE_WORKER")
+    monkeypatch.setattr(reference_worker.os, "sched_getaffinity", lambda pid: {0})
+    assert not reference_worker.enabled()
+    monkeypatch.setattr(reference_worker.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert reference_worker.enabled()
+
+
+def test_lstmkit_forecast_fits_no_reference_itself_and_writes_the_same_files(worker, tmp_path, monkeypatch):
+    t = np.arange(60)
+    path = tmp_path / "sales.csv"
+    pd.DataFrame(
+        {"month": pd.period_range("2001-01", periods=60, freq="M").astype(str), "sales": 100 + t + seasonal()}
+    ).to_csv(path, index=False)
+    argv = ["forecast", str(path), "--horizon", "6", "--epochs", "3", "--hidden-size", "8", "--quiet"]
+    with monkeypatch.context() as patch:
+        no_local_fits(patch)
+        assert main([*argv, "--output", str(tmp_path / "child"), "--no-report"]) == 0
+    reference_worker.forget()
+    references._FITS.clear()
+    monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
+    assert main([*argv, "--output", str(tmp_path / "here"), "--no-report"]) == 0
+    for name in ("forecast.csv", "metrics.json"):
+        assert (tmp_path / "child" / name).read_text() == (tmp_path / "here" / name).read_text()
