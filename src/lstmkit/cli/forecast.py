@@ -178,6 +178,9 @@ def holdout_feasible(cfg, data) -> bool:
             raise DataError(
                 f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}"
             )
+        season = cfg.data.season or 1
+        if season > 1 and data.min_length >= season + H > data.min_length - H:  # the hold-out would lose it
+            return False
         return data.min_length - H >= MIN_POINTS
     season = choose_season(data, cfg.data.season, horizon=H)
     auto_lookbacks(

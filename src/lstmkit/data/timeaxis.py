@@ -301,20 +301,28 @@ def season_from_freq(freq: str | None, kind: str | None) -> int:
 
 
 def choose_season(data, season: int | None, *, horizon: int) -> int:
-    """The season to use: ``season`` when given (checked), else inferred from the frequency.
+    """The season to use: ``season`` when given, else inferred from the frequency.
 
-    An inferred season that the data are too short to show twice is dropped (season 1) with a
-    warning; an explicit one raises.
+    A season the data are too short to show once plus the horizon (given) or twice (inferred) is
+    dropped (season 1) with a one-line note: the classical methods still forecast such series,
+    without a season.
     """
     n = data.min_length
     if season is not None:
         if season < 1:
             raise DataError(f"--season must be a positive integer, got {season}")
         if season > 1 and n < season + horizon:
-            raise DataError(
-                f"--season {season} needs at least {season + horizon} points per series (a season plus the "
-                f"horizon {horizon}); the shortest series has {n}; use a shorter season or --season 1"
-            )
+            if (data.source, season, n, horizon) not in _WARNED:
+                _WARNED.add((data.source, season, n, horizon))
+                log.warning(
+                    "note: --season %d needs at least %d points per series (a season plus the horizon %d); "
+                    "the shortest series has %d: forecasting without a season",
+                    season,
+                    season + horizon,
+                    horizon,
+                    n,
+                )
+            return 1
         if season > 1 and n < 2 * season + horizon and (data.source, season, n) not in _WARNED:
             _WARNED.add(
                 (data.source, season, n)
