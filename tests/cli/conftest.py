@@ -1,13 +1,17 @@
-"""After every CLI test module: no file any command wrote is a pickle or a ``.pt`` file.
+"""After every CLI test module: no file any command wrote is a pickle or a ``.pt`` file. And
+``signal_during_epoch``, which interrupts a command's training as a user would.
 
 It walks every temporary folder the module's tests made (outputs, model folders, checkpoints left
 by interrupted runs). Files the tests plant on purpose to check that lstmkit refuses them live in
 folders whose names say so (``*_pickle``, ``*_torchsave``, ``*_ckpt``) and are skipped.
 """
 
+import os
 from pathlib import Path
 
 import pytest
+
+import lstmkit.train.callbacks as callbacks
 
 PLANTED = ("_pickle", "_torchsave", "_ckpt")  # tests/cli/test_errors.py's damaged copies
 PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"}
@@ -41,3 +45,21 @@ def no_pickles_written(tmp_path_factory):
     yield
     made = sorted(set(root.iterdir()) - before)
     assert [f for folder in made for f in pickled_files(folder)] == [], "a command wrote a pickle or .pt file"
+
+
+@pytest.fixture
+def signal_during_epoch(monkeypatch):
+    """``arm(signum, finished)``: the training sends itself ``signum`` as the batch after ``finished``
+    epochs begins, mid-epoch and between checkpoint writes (none is due in a run this short)."""
+
+    def arm(signum: int, finished: int) -> None:
+        on_batch_start = callbacks.Budget.on_batch_start
+
+        def then_signal(self: callbacks.Budget) -> None:
+            if len(self.state.history.rows) == finished:
+                os.kill(os.getpid(), signum)
+            on_batch_start(self)
+
+        monkeypatch.setattr(callbacks.Budget, "on_batch_start", then_signal)
+
+    return arm

@@ -310,13 +310,10 @@ def test_long_csv_columns_are_matched_by_name(tmp_path, capsys):
     )
 
 
-def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypatch):
-    import os
+def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypatch, signal_during_epoch):
     import signal
 
     from safetensors.torch import load_file
-
-    import lstmkit.train.callbacks as callbacks
 
     data = ts_file(tmp_path / "train.ts")
     # the run is cut by --epochs, so the schedule must not depend on the epoch count (a cosine one decays over it)
@@ -325,14 +322,7 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypa
         main(["classify", "train", str(data), "--output", str(tmp_path / "full"), "--epochs", "4", *tiny])
         == 0
     )
-    save = callbacks.save_checkpoint
-
-    def stop_after_epoch_2(path, state):
-        save(path, state)
-        if state["epoch"] == 2:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    monkeypatch.setattr(callbacks, "save_checkpoint", stop_after_epoch_2)
+    signal_during_epoch(signal.SIGTERM, 2)  # in epoch 3
     assert (
         main(["classify", "train", str(data), "--output", str(tmp_path / "cut"), "--epochs", "4", *tiny])
         == 143

@@ -57,32 +57,29 @@ def run(tmp_path):
     return argv, out, _snapshot(out)
 
 
-def _signal_after_epoch(monkeypatch, signum, epoch):
-    save = callbacks.save_checkpoint
-
-    def save_then_signal(path, state):
-        save(path, state)
-        if state["epoch"] == epoch:
-            os.kill(os.getpid(), signum)
-
-    monkeypatch.setattr(callbacks, "save_checkpoint", save_then_signal)
-
-
 @pytest.mark.parametrize(
     "signum, name, code", [(signal.SIGINT, "SIGINT", 130), (signal.SIGTERM, "SIGTERM", 143)]
 )
 def test_a_signal_during_training_keeps_the_checkpoint_and_says_how_to_resume(
-    run, monkeypatch, capsys, signum, name, code
+    run, monkeypatch, capsys, signal_during_epoch, signum, name, code
 ):
     argv, out, before = run
-    _signal_after_epoch(monkeypatch, signum, 2)
+    saved, save = [], callbacks.save_checkpoint
+
+    def counted(path, state):
+        saved.append(state["epoch"])
+        save(path, state)
+
+    monkeypatch.setattr(callbacks, "save_checkpoint", counted)
+    monkeypatch.setattr(callbacks, "_clock", lambda: 0.0)  # no write falls due: they happen on the way out
+    signal_during_epoch(signum, 2)  # in epoch 3: the checkpoint of epoch 2 is written then
     assert main(argv) == code
     assert capsys.readouterr().err == (
         f"error: interrupted by {name}; the checkpoint of epoch 2 is kept in {out / '.checkpoints'}: "
         "run the same command again with --resume to continue\n"
     )
     assert _snapshot(out) == before
-    assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 2
+    assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 2 and saved == [2]
     assert not (out / ".lstmkit.lock").exists() and signal.getsignal(signum) is not None
     monkeypatch.undo()
     assert main([*argv, "--resume"]) == 0  # ... and the resumed run ends with an uninterrupted run's model
@@ -153,6 +150,7 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(run, mon
         save(path, state)
 
     monkeypatch.setattr(callbacks, "save_checkpoint", full_after_epoch_1)
+    monkeypatch.setattr(callbacks, "SAVE_EVERY_SECONDS", 0.0)  # a checkpoint every epoch
     assert main(argv) == 2
     err = capsys.readouterr().err
     prefix = f"error: cannot write {out / '.checkpoints' / 'train-'}"

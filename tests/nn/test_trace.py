@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from lstmkit.nn import LSTM, LSTMTrace
+from lstmkit.nn import LSTM, LSTMTrace, kernel
 from lstmkit.nn import trace as trace_module
 from lstmkit.nn.reference import reference_lstm
 from lstmkit.nn.schedule import Schedule
@@ -36,7 +36,7 @@ def force_path(monkeypatch, backend: str) -> list:
 
     monkeypatch.setattr(trace_module, "_recover", spy)
     if backend == "fused":
-        monkeypatch.setattr(trace_module.kernel, "usable_for", lambda t: False)
+        monkeypatch.setattr(trace_module.kernel, "usable_for", lambda t, work=None: False)
     return calls
 
 
@@ -116,3 +116,56 @@ def test_trace_runs_without_gradients_and_matches_torch_and_the_loop(backend, mo
     ref = reference_lstm(m, x)
     for field in FIELDS:
         torch.testing.assert_close(getattr(traced, field), getattr(ref, field), atol=1e-5, rtol=1e-5)
+
+
+def _gates_match_the_reference(m, x, traced):
+    ref = reference_lstm(m, x)
+    for field in FIELDS:
+        torch.testing.assert_close(getattr(traced, field), getattr(ref, field), atol=1e-5, rtol=1e-5)
+
+
+def _fresh_process(monkeypatch, build_succeeds: bool) -> list:
+    """Make ``kernel`` forget that this process built or loaded the loops; record build attempts."""
+    builds = []
+
+    def build():
+        builds.append(1)
+        return build_succeeds, "" if build_succeeds else "a build was attempted"
+
+    monkeypatch.delenv("LSTMKIT_NO_EXTENSION", raising=False)
+    monkeypatch.setattr(kernel, "_state", {})
+    monkeypatch.setattr(kernel, "_build", build)
+    return builds
+
+
+def test_a_small_trace_does_not_build_the_compiled_loops(monkeypatch):
+    """report.html traces one window: in a process without the compiled loops it must not wait
+    for a build (10-60 s); torch's kernel and the recovered gates serve it."""
+    builds = _fresh_process(monkeypatch, build_succeeds=False)
+    recovered = force_path(monkeypatch, "explicit")  # only spies on _recover: the choice is trace's
+    m = LSTM(F_IN, H, num_layers=2, batch_first=True).eval()  # the default backend: torch's kernel
+    x = torch.randn(1, 24, F_IN)
+    traced = m.trace(x)
+    assert builds == [] and kernel._state == {} and recovered
+    torch.testing.assert_close(traced.output, m(x)[0], atol=1e-6, rtol=1e-6)
+    _gates_match_the_reference(m, x, traced)
+
+
+def test_only_work_large_enough_builds_the_compiled_loops(monkeypatch):
+    builds = _fresh_process(monkeypatch, build_succeeds=True)
+    x = torch.zeros(1)
+    assert not kernel.usable_for(x, work=kernel.BUILD_MIN_WORK - 1) and builds == []
+    assert kernel.usable_for(x, work=kernel.BUILD_MIN_WORK) and builds == [1]
+    assert kernel.usable_for(x, work=1) and builds == [1]  # built now: small work uses them too
+
+
+def test_a_small_trace_uses_the_compiled_loops_this_process_has(monkeypatch):
+    if not kernel.available():  # builds them (or loads the cached build)
+        pytest.skip("compiled LSTM loop not built (no compiler/ninja, or LSTMKIT_NO_EXTENSION set)")
+    recovered = force_path(monkeypatch, "explicit")  # only spies on _recover
+    m = LSTM(F_IN, H, num_layers=2, bidirectional=True).eval()
+    x = torch.randn(5, 2, F_IN)
+    traced = m.trace(x)
+    assert not recovered  # recorded by the compiled loop, not recovered from torch's kernel
+    torch.testing.assert_close(traced.output, m(x)[0], atol=1e-5, rtol=1e-5)
+    _gates_match_the_reference(m, x, traced)

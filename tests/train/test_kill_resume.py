@@ -28,10 +28,12 @@ SCRIPT = textwrap.dedent(
     import torch
     from torch import nn
     from safetensors.torch import save_file
+    import lstmkit.train.callbacks as callbacks
     from lstmkit.train import TrainerConfig, fit, set_seed
 
     torch.set_num_threads(1)
     out, checkpoint, resume, slow = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
+    callbacks.SAVE_EVERY_SECONDS = 0.5  # a checkpoint every second epoch or so of the slow run
     set_seed(0)
     x = torch.linspace(-1, 1, 64).unsqueeze(1)
     y = torch.sin(3 * x)

@@ -25,6 +25,7 @@ def slow_save(path, state):
     print("saved", callbacks.Path(path).stem, state["epoch"], flush=True)  # which epochs this process trained
     time.sleep(float(sys.argv[1]))
 callbacks.save_checkpoint = slow_save
+callbacks.SAVE_EVERY_SECONDS = 0.0  # a checkpoint every epoch: the test kills the run after the second
 from lstmkit.cli import main
 sys.exit(main(sys.argv[2:]))
 """

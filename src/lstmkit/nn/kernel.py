@@ -3,7 +3,8 @@
 ``csrc/explicit_loop.cpp`` registers ``torch.ops.lstmkit.forward_loop`` and ``backward_loop`` (the
 plain cell), ``csrc/variant_loop.cpp`` ``variant_forward_loop`` and ``variant_backward_loop``
 (the variants); CPU, float32/float64. It is compiled with :func:`torch.utils.cpp_extension.load` at first
-use (about a minute), into a per-user cache folder keyed by the torch and Python versions:
+use (about a minute; a small job that says its size, such as one window's trace, never waits for it:
+see :func:`usable_for`), into a per-user cache folder keyed by the torch and Python versions:
 ``$LSTMKIT_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/lstmkit`` or ``~/.cache/lstmkit``. Later
 processes load the built library in well under a second. torch's build lock makes concurrent
 builds (threads, processes, pytest-xdist workers) safe; a lock here keeps one build per process.
@@ -152,9 +153,24 @@ def available() -> bool:
     return bool(_state["ok"])
 
 
-def usable_for(t: torch.Tensor) -> bool:
-    """Whether the compiled loops apply to tensors like ``t`` (CPU, float32/float64)."""
-    return t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64) and available()
+# A build takes 10-60 s (once per machine; later processes load it from the cache in about 0.1 s).
+# Work smaller than this many cell updates (rows x hidden units x layers x directions) takes at most
+# a second or so on torch's ops and saves at most half a second on the compiled loops: it uses them
+# when this process has them already and never waits for a build (report.html traces one window).
+BUILD_MIN_WORK = 1 << 24
+
+
+def usable_for(t: torch.Tensor, work: int | None = None) -> bool:
+    """Whether the compiled loops apply to tensors like ``t`` (CPU, float32/float64).
+
+    ``work``: the cell updates of the job at hand; below :data:`BUILD_MIN_WORK` the loops are used
+    only if this process has built or loaded them already. Without it they are built at first use.
+    """
+    if t.device.type != "cpu" or t.dtype not in (torch.float32, torch.float64):
+        return False
+    if work is not None and work < BUILD_MIN_WORK and "ok" not in _state:
+        return False
+    return available()
 
 
 # ---- the large matmuls outside the time loops --------------------------------------------------

@@ -1,7 +1,8 @@
 """Tracing: every gate, cell and hidden state of every step of every layer and direction.
 
 On the explicit backend the trace is what the forward computes anyway (variants included). So
-is it on the fused backend where the compiled loop applies (:mod:`lstmkit.nn.kernel`): the
+is it on the fused backend where the compiled loop applies (:mod:`lstmkit.nn.kernel`; a small trace
+takes it only if this process has it already, rather than wait for a build): the
 explicit forward gives torch's numbers up to rounding and records every step in one pass,
 which costs less than running torch's kernel and then recovering the gates (with several
 layers or directions of a padded batch, straight into the trace's buffers: no stacking copy). Elsewhere
@@ -147,15 +148,16 @@ def _layer_records(
     prep: Any,
     backend: str,
     store: list[Tensor] | None,
+    compiled: bool,
 ) -> tuple[list[list[Tensor]], Tensor, list[Tensor], list[Tensor]]:
     """Run one layer (all directions): per-direction records, its output (N, D*P), h_n, c_n.
 
     ``store``: the trace's gates, cell and hidden buffers ``(L*D, N, X)``, written in place by
-    the explicit loop, or None.
+    the explicit loop, or None. ``compiled``: the compiled loops are to be used (fused backend).
     """
     dirs, sched = lstm.num_directions, prep.sched
     records, outs, h_n, c_n = [], [], [], []
-    if backend == "fused" and not kernel.usable_for(x):
+    if backend == "fused" and not compiled:
         return _fused_layer_records(lstm, layer, x, h0, c0, prep)
     if lstm.variants.changes_math:
         for d in range(dirs):
@@ -213,14 +215,16 @@ def trace_lstm(lstm: LSTM, input: Tensor | PackedSequence, hx: tuple[Tensor, Ten
         x = prep.rows(lstm.batch_first)  # (N, F)
         sched, lead, hid = prep.sched, lstm.num_layers * dirs, lstm.hidden_size
         store = None  # several layer-directions of a padded batch: written in place, no stacking
-        explicit_loop = not lstm.variants.changes_math and (backend == "explicit" or kernel.usable_for(x))
+        # a small trace takes the compiled loops only if this process has them: no build for it
+        compiled = kernel.usable_for(x, work=sched.rows * hid * lead)
+        explicit_loop = not lstm.variants.changes_math and (backend == "explicit" or compiled)
         if explicit_loop and lead > 1 and sched.is_uniform:
             store = [x.new_empty(lead, sched.rows, width) for width in (4 * hid, hid, lstm.proj_size or hid)]
         records, h_n, c_n = [], [], []
         for layer in range(lstm.num_layers):
             k = layer * dirs
             recs, x, hl, cl = _layer_records(
-                lstm, layer, x, prep.h0[k : k + dirs], prep.c0[k : k + dirs], prep, backend, store
+                lstm, layer, x, prep.h0[k : k + dirs], prep.c0[k : k + dirs], prep, backend, store, compiled
             )
             records += recs
             h_n += hl

@@ -275,8 +275,9 @@ def fit(
         train: tensors sharing dim 0 (views are fine; only batches are copied).
         val: the same for validation; early stopping watches its loss (else the training loss).
         config: the trainer settings (:class:`TrainerConfig`).
-        checkpoint_path: the checkpoint's JSON file, rewritten atomically every epoch and kept (marked done)
-            when ``fit`` returns: the caller removes it once its own outputs are written.
+        checkpoint_path: the checkpoint's JSON file, rewritten atomically every few seconds, at the last
+            epoch and on an interruption (:class:`~lstmkit.train.callbacks.Checkpoint`), and kept (marked
+            done) when ``fit`` returns: the caller removes it once its own outputs are written.
         resume: continue from ``checkpoint_path``; ends with the weights an uninterrupted run gives.
         progress: show a tqdm bar with the losses; a string also labels it (what is being trained).
         shuffle: shuffle the rows every epoch (off for truncated backpropagation through time).
