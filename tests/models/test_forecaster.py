@@ -287,3 +287,22 @@ def test_checking_a_config_leaves_it_as_it_is_and_the_model_sorts_its_quantiles(
     assert cfg.model.quantiles == (0.9, 0.1, 0.9)
     assert LSTMForecaster(6, config=cfg).config.model.quantiles == (0.1, 0.9)
     assert cfg.model.quantiles == (0.9, 0.1, 0.9)
+
+
+def test_the_intervals_are_widened_as_the_judges_validation_forecasts_ask(seed):
+    from lstmkit.models.forecast_intervals import interval_scale
+
+    data = load_series(seasonal_frame(120), target="sales", time_col="month")
+    hist, truths = truncate(data, 12)
+    judge = LSTMForecaster(12, combine="none", **FAST).fit(hist)
+    judge.network_.interval_scale.fill_(1.25)  # a judge widened at its own origin passes that on
+    expected = interval_scale(judge.network_forecasts(hist), truths, (0.1, 0.9), judge_scale=1.25)
+    model = LSTMForecaster(12, **FAST).fit(data, judge=judge)
+    assert expected > 1.0  # (the judge's widened intervals still err narrow here)
+    torch.testing.assert_close(model.network_.interval_scale, torch.full((2,), expected))
+    model.network_.interval_scale.fill_(1.0)
+    raw = model.network_forecasts(data)
+    model.network_.interval_scale.fill_(expected)
+    widened = model.network_forecasts(data)
+    np.testing.assert_allclose(widened[..., 0], raw[..., 0])
+    assert ((widened[..., 2] - widened[..., 1]) > (raw[..., 2] - raw[..., 1])).all()

@@ -34,6 +34,7 @@ from lstmkit.models.forecast_combination import (
     validation_errors,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, normalised, qualify
+from lstmkit.models.forecast_intervals import interval_scale
 from lstmkit.models.forecast_state import ForecastState, fit_state, read_series
 from lstmkit.models.forecast_training import few_threads, train_network
 from lstmkit.networks.forecast_net import ForecastNet
@@ -151,7 +152,12 @@ class LSTMForecaster(Job):
             judge = self
         histories = [s.target for s in hist.series]
         refs = member_forecasts(histories, horizon=H, season=season)
-        network = judge.network_forecasts(hist)[:, :, 0]
+        forecasts = judge.network_forecasts(hist)  # (S, H, 1 + Q)
+        if judge is not self and self.config.model.quantiles:  # the intervals, as wide as validation asks
+            judge_scale = float(judge._require_fitted().interval_scale.max())
+            quantiles = tuple(self.config.model.quantiles)
+            net.interval_scale.fill_(interval_scale(forecasts, truths, quantiles, judge_scale=judge_scale))
+        network = forecasts[:, :, 0]
         errors = validation_errors(network, refs, truths, histories, season=season)[None]  # (1, S, 1 + K)
         earlier = judge.fitted.combination if judge is not self else None
         return combination_entry(members, ids, errors, earlier, origins=self.config.model.combine_origins)

@@ -8,11 +8,16 @@ the same graph serves training, prediction and ONNX export::
     u     = (z - level) / scale                    # (B, L)   per-window, per-series normalised
     v_k   = skip_k(u[:, -L_k:]) + head_k(LSTM_k(u[:, -L_k:], covariates, phases), future phases)  # member k
     y     = inverse(level + scale * median_k(v_k))  # (B, H)  data units
+    q_j   = inverse(level + scale * (p + s_j * (mean_k(q_kj) - p)))  # quantile j, p the median point,
+                                                    # s_j >= 1 calibrated on validation
 
 Members differ by seed and lookback ``L_k``; the linear skip (an autoregression on the
 normalised window, as in LSTNet's highway) carries the seasonal pattern and the trend on short
 series, and the LSTM learns what is left. Quantiles, when asked for, come from a second head
-as a lowest quantile plus cumulative softplus steps, so they never cross. With the calendar on,
+as a lowest quantile plus cumulative softplus steps, so they never cross; trained on the training
+windows they come out too narrow, so their distance from the point is widened by the factor ``s``
+that the forecaster's out-of-sample validation asks for (``interval_scale``; 1 until set, see
+:mod:`lstmkit.models.forecast_intervals`). With the calendar on,
 the LSTMs read each window step's phase in the season, and each head the phases of the H
 forecast steps: the known future.
 """
@@ -109,6 +114,7 @@ class ForecastNet(nn.Module):
 
     cov_mean: torch.Tensor  # (C,) buffers: the covariates' scaling
     cov_std: torch.Tensor
+    interval_scale: torch.Tensor  # (Q,) each quantile's widening, calibrated on validation windows
 
     def __init__(
         self,
@@ -151,6 +157,12 @@ class ForecastNet(nn.Module):
         # covariate standardisation, fitted on the training data (identity until set)
         self.register_buffer("cov_mean", torch.zeros(n_covariates))
         self.register_buffer("cov_std", torch.ones(n_covariates))
+        self.register_buffer("interval_scale", torch.ones(len(self.quantiles)))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # weights saved before the intervals were calibrated: as they were trained
+        state_dict.setdefault(prefix + "interval_scale", torch.ones_like(self.interval_scale))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def window(self) -> int:
@@ -226,11 +238,13 @@ class ForecastNet(nn.Module):
         return out + self.baseline(u[..., 0]).unsqueeze(-1)  # the point and the quantiles move with it
 
     def combine(self, out: torch.Tensor) -> torch.Tensor:
-        """(K, B, H, 1 + Q) -> (B, H, 1 + Q): the members' median point and mean quantiles."""
+        """(K, B, H, 1 + Q) -> (B, H, 1 + Q): the members' median point and mean quantiles, each quantile's
+        distance from the point widened by its ``interval_scale``."""
         k = out.shape[0]
         # the lower median, as torch.median gives, through a sort (which ONNX exports; median does not)
         point = out[..., :1].sort(dim=0).values[(k - 1) // 2] if k > 2 else out[..., :1].mean(dim=0)
-        return torch.cat([point, out[..., 1:].mean(dim=0)], dim=-1)
+        quantiles = point + self.interval_scale * (out[..., 1:].mean(dim=0) - point)
+        return torch.cat([point, quantiles], dim=-1)
 
     def forward(
         self,
