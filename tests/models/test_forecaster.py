@@ -300,6 +300,7 @@ def test_the_intervals_are_widened_as_the_judges_validation_forecasts_ask(seed):
     model = LSTMForecaster(12, **FAST).fit(data, judge=judge)
     assert expected > 1.0  # (the judge's widened intervals still err narrow here)
     torch.testing.assert_close(model.network_.interval_scale, torch.full((2,), expected))
+    assert model.combination["interval_scale"] == pytest.approx(expected, abs=1e-6)  # shown in metrics.json
     model.network_.interval_scale.fill_(1.0)
     raw = model.network_forecasts(data)
     model.network_.interval_scale.fill_(expected)

@@ -37,7 +37,8 @@ COMBINATION_NOTE = (
     "lstmkit's forecast is a per-series weighted sum of its LSTM network and the classical members "
     "('members'), weights inverse to their validation MASE ('errors': per series, per origin, most recent "
     "first, on the last horizons of the training data); the network takes part only where its error is the "
-    "lowest, and the worst member gets no weight (lstmkit_network: the network alone)"
+    "lowest, and the worst member gets no weight (lstmkit_network: the network alone); 'interval_scale': how "
+    "much the network's intervals were widened to cover the validation points"
 )
 
 

@@ -160,7 +160,10 @@ class LSTMForecaster(Job):
         network = forecasts[:, :, 0]
         errors = validation_errors(network, refs, truths, histories, season=season)[None]  # (1, S, 1 + K)
         earlier = judge.fitted.combination if judge is not self else None
-        return combination_entry(members, ids, errors, earlier, origins=self.config.model.combine_origins)
+        entry = combination_entry(members, ids, errors, earlier, origins=self.config.model.combine_origins)
+        if self.config.model.quantiles:
+            entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
+        return entry
 
     def reference_fits(self, data: SeriesData, *, season: int | None = None) -> list[reference_worker.Fit]:
         """The classical fits ``fit(data)`` and ``forecast_arrays(data)`` make: on the history before the
