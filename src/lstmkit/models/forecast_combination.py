@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.data.tabular import SeriesData
+from lstmkit.evaluate import reference_worker
 from lstmkit.evaluate.metrics import mase
-from lstmkit.evaluate.references import COMBO, LONG_SEASON, Reference, reference_forecasts
+from lstmkit.evaluate.references import COMBO, LONG_SEASON, Reference, planned_fits, reference_forecasts
 
 FLOOR = 0.05  # MASE below this counts as this: one lucky validation window must not take all the weight
 
@@ -42,6 +44,22 @@ def member_forecasts(
     names = classical_members(season)
     refs = reference_forecasts(histories, horizon=horizon, season=season, quantiles=quantiles, names=names)
     return {name: refs[name] for name in names}
+
+
+def member_fits(
+    data: SeriesData, *, horizon: int, season: int, quantiles: tuple[float, ...]
+) -> list[reference_worker.Fit]:
+    """The classical members' fits a forecaster of gap-free ``data`` makes: on the history before the
+    validation points (its weights) and on all of it (its forecast)."""
+    from lstmkit.evaluate.backtest import truncate
+
+    names = classical_members(season)
+    before = [s.target for s in truncate(data, horizon)[0].series]
+    return [
+        fit
+        for histories in (before, [s.target for s in data.series])
+        for fit in planned_fits(histories, horizon=horizon, season=season, quantiles=quantiles, names=names)
+    ]
 
 
 def validation_errors(
@@ -173,6 +191,7 @@ __all__ = [
     "combination_entry",
     "combine",
     "error_weights",
+    "member_fits",
     "member_forecasts",
     "rounded_weights",
     "series_weights",

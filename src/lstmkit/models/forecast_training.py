@@ -16,7 +16,7 @@ import torch
 
 from lstmkit.data.tabular import SeriesData
 from lstmkit.data.windows import gather_windows, window_starts
-from lstmkit.models.forecast_config import ForecastConfig
+from lstmkit.models.forecast_config import ForecastConfig, ForecastModel
 from lstmkit.models.forecast_state import ForecastState, ordinals
 from lstmkit.networks.forecast_net import ForecastNet, member_loss
 from lstmkit.train import History, fit
@@ -35,6 +35,26 @@ def few_threads(cfg: ForecastConfig):
     finally:
         if small:
             torch.set_num_threads(before)
+
+
+def build_network(state: ForecastState, m: ForecastModel) -> ForecastNet:
+    """The forecaster's untrained network for fitted preprocessing ``state`` and model settings ``m``."""
+    return ForecastNet(
+        lookbacks=state.lookbacks,
+        horizon=m.horizon,
+        n_covariates=state.n_covariates,
+        hidden_size=m.hidden_size,
+        num_layers=m.num_layers,
+        dropout=m.dropout,
+        quantiles=tuple(m.quantiles),
+        season=state.season,
+        log=state.log,
+        calendar=state.calendar,
+        variants=m.variants,
+        components=m.components,
+        baseline=state.baseline,
+        drift=state.drift,
+    )
 
 
 class EpochWindows:

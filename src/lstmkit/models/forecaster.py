@@ -22,12 +22,12 @@ from lstmkit.config import config_from_dict, config_to_dict, resolve_config
 from lstmkit.data.tabular import SeriesData, choose_season, impute
 from lstmkit.errors import DataError
 from lstmkit.evaluate import reference_worker
-from lstmkit.evaluate.references import planned_fits
 from lstmkit.models.base import Job
 from lstmkit.models.forecast_combination import (
     classical_members,
     combination_entry,
     combine,
+    member_fits,
     member_forecasts,
     rounded_weights,
     series_weights,
@@ -36,7 +36,7 @@ from lstmkit.models.forecast_combination import (
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, normalised, qualify
 from lstmkit.models.forecast_intervals import interval_scale
 from lstmkit.models.forecast_state import ForecastState, fit_state, read_series
-from lstmkit.models.forecast_training import few_threads, train_network
+from lstmkit.models.forecast_training import build_network, few_threads, train_network
 from lstmkit.networks.forecast_net import ForecastNet
 from lstmkit.train import History, set_seed
 
@@ -95,11 +95,10 @@ class LSTMForecaster(Job):
         data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
         state, z, too_short = fit_state(data, cfg)
         self.state = state
-        reference_worker.start(
-            self.reference_fits(data, season=state.season)
-        )  # fitted while the network trains
+        # the classical members, fitted in a second process while the network trains
+        reference_worker.start(self.reference_fits(data, season=state.season))
         set_seed(cfg.trainer.seed)
-        self.network_ = net = self._build_net(state)
+        self.network_ = net = build_network(state, cfg.model)
         if too_short:  # an untrained network with no weight in the combination
             self.history_, state.network = History(), f"not trained: {too_short}"
             members = classical_members(state.season)
@@ -166,21 +165,15 @@ class LSTMForecaster(Job):
         return entry
 
     def reference_fits(self, data: SeriesData, *, season: int | None = None) -> list[reference_worker.Fit]:
-        """The classical fits ``fit(data)`` and ``forecast_arrays(data)`` make: on the history before the
-        validation points and on all of ``data`` (gaps filled), for :func:`reference_worker.start`."""
-        from lstmkit.evaluate.backtest import truncate
-
-        cfg, H = self.config, self.config.model.horizon
+        """The classical fits ``fit(data)`` and ``forecast_arrays(data)`` make (for :func:`reference_worker.start`)."""
+        cfg = self.config
         if cfg.model.combine == "none":
             return []
         filled = impute(data)
-        if season is None:
-            season = choose_season(filled, cfg.data.season, horizon=H)
-        plan = dict(
-            horizon=H, season=season, quantiles=tuple(cfg.model.quantiles), names=classical_members(season)
+        season = season or choose_season(filled, cfg.data.season, horizon=cfg.model.horizon)
+        return member_fits(
+            filled, horizon=cfg.model.horizon, season=season, quantiles=tuple(cfg.model.quantiles)
         )
-        before = [s.target for s in truncate(filled, H)[0].series]
-        return [*planned_fits(before, **plan), *planned_fits([s.target for s in filled.series], **plan)]
 
     def _judge(self, hist: SeriesData, judge: LSTMForecaster | None) -> LSTMForecaster:
         """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
@@ -194,25 +187,6 @@ class LSTMForecaster(Job):
             return LSTMForecaster(cfg.model.horizon, config=cfg).fit(hist)
         except DataError:
             return self
-
-    def _build_net(self, st: ForecastState) -> ForecastNet:
-        m = self.config.model
-        return ForecastNet(
-            lookbacks=st.lookbacks,
-            horizon=m.horizon,
-            n_covariates=st.n_covariates,
-            hidden_size=m.hidden_size,
-            num_layers=m.num_layers,
-            dropout=m.dropout,
-            quantiles=tuple(m.quantiles),
-            season=st.season,
-            log=st.log,
-            calendar=st.calendar,
-            variants=m.variants,
-            components=m.components,
-            baseline=st.baseline,
-            drift=st.drift,
-        )
 
     def read(self, data: str | Path | pd.DataFrame | SeriesData) -> SeriesData:
         """Read ``data`` with this model's column settings; gaps stay NaN (``fit`` fills them from the data it is given)."""
@@ -342,7 +316,7 @@ class LSTMForecaster(Job):
         cfg = config_from_dict(ForecastConfig, config["settings"])
         model = cls(cfg.model.horizon, config=cfg)
         model.state = ForecastState.from_dict(config["fitted"])
-        model.network_ = model._build_net(model.state)
+        model.network_ = build_network(model.state, model.config.model)
         return model
 
     def to_onnx(self, path: str | Path, *, references: bool = False) -> Path:
