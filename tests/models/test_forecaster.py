@@ -307,3 +307,23 @@ def test_the_intervals_are_widened_as_the_judges_validation_forecasts_ask(seed):
     widened = model.network_forecasts(data)
     np.testing.assert_allclose(widened[..., 0], raw[..., 0])
     assert ((widened[..., 2] - widened[..., 1]) > (raw[..., 2] - raw[..., 1])).all()
+
+
+def test_an_epoch_of_long_windows_holds_proportionally_fewer(monkeypatch):
+    from lstmkit.models import forecast_training
+    from lstmkit.models.forecast_training import FULL_COST_LOOKBACK, windows_per_epoch
+
+    assert windows_per_epoch(2000, FULL_COST_LOOKBACK) == 2000
+    assert windows_per_epoch(2000, 4 * FULL_COST_LOOKBACK) == 500
+    assert windows_per_epoch(0, 500) == 0  # no cap stays no cap
+    seen = []
+    real = forecast_training.fit
+
+    def spy(model, loss_fn, train, val, **kwargs):
+        seen.append(len(train[0]))
+        return real(model, loss_fn, train, val, **kwargs)
+
+    monkeypatch.setattr(forecast_training, "fit", spy)
+    frame = seasonal_frame(600)
+    LSTMForecaster(6, lookback=72, max_windows=100, combine="none", epochs=1, ensemble=1).fit(frame)
+    assert seen == [50]  # 100 windows of up to 36 steps, in windows of 72

@@ -29,7 +29,7 @@ class ForecastData:
     covariates: bool = True  # other numeric columns are past covariates
     fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
     val_fraction: float = 0.15  # last windows of each series for early stopping
-    max_windows: int = 2000  # training windows per epoch on long series (a different even subset each epoch)
+    max_windows: int = 2000  # training windows per epoch on long series (a different even subset each epoch); a window over 36 steps counts for length / 36
     calendar: bool = False  # phases in the season as known-future inputs: helps calendar seasons, hurts others (benchmarks/)
 
 

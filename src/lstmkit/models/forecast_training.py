@@ -37,6 +37,20 @@ def few_threads(cfg: ForecastConfig):
             torch.set_num_threads(before)
 
 
+FULL_COST_LOOKBACK = (
+    36  # windows up to this long (three monthly seasons) count as one against data.max_windows
+)
+
+
+def windows_per_epoch(max_windows: int, lookback: int) -> int:
+    """``data.max_windows`` counted in windows of ``lookback`` steps: an LSTM's cost grows with the window, so
+    an epoch of long windows (weekly or half-hourly seasons) holds proportionally fewer (0: no cap).
+    Measured on two real long-season series in benchmarks/README.md."""
+    if max_windows <= 0 or lookback <= FULL_COST_LOOKBACK:
+        return max_windows
+    return max(1, max_windows * FULL_COST_LOOKBACK // lookback)
+
+
 def build_network(state: ForecastState, m: ForecastModel) -> ForecastNet:
     """The forecaster's untrained network for fitted preprocessing ``state`` and model settings ``m``."""
     return ForecastNet(
@@ -108,7 +122,7 @@ def train_network(
         length=window + H,
         horizon=H,
         val_fraction=cfg.data.val_fraction,
-        max_windows=cfg.data.max_windows,
+        max_windows=windows_per_epoch(cfg.data.max_windows, window),
     )
     scales = torch.tensor([state.scales[str(s.id)] for s in data.series], dtype=torch.float32)
     steps = torch.as_tensor(np.concatenate([ordinals(data, s) for s in data.series]))  # (T,) calendar
