@@ -143,6 +143,59 @@ def test_month_names(tmp_path, fmt):
     assert data.future_times(data.series[0], 1) == [pd.Timestamp("2020-03-01").strftime(fmt)]
 
 
+@pytest.mark.parametrize(
+    "cells, future",
+    [
+        (["2019 Q3", "2019 Q4", "2020 Q1"], "2020 Q2"),
+        (["Q3 2019", "Q4 2019", "Q1 2020"], "Q2 2020"),
+        (["Q3-2019", "Q4-2019", "Q1-2020"], "Q2-2020"),
+        (["2019Q3", "2019Q4", "2020Q1"], "2020Q2"),
+        (["2019-q3", "2019-q4", "2020-q1"], "2020-q2"),
+    ],
+)
+def test_quarters_in_the_layouts_users_export_are_written_back_the_same_way(tmp_path, cells, future):
+    data = load_series(write(tmp_path, lines("quarter,v", [f"{c},{i}" for i, c in enumerate(cells)])))
+    assert (data.time_kind, data.freq) == ("quarter", "Q")
+    assert data.series[0].times[-1] == pd.Period("2020Q1", freq="Q")
+    assert data.future_times(data.series[0], 1) == [future]
+
+
+def test_times_with_one_utc_offset_keep_their_clock_and_offset(tmp_path, caplog):
+    stamps = [f"2021-01-01T{h:02d}:00:00+01:00" for h in range(4)]
+    data = load_series(write(tmp_path, lines("timestamp,load", [f"{s},{i}" for i, s in enumerate(stamps)])))
+    assert data.series[0].times[0] == pd.Timestamp("2021-01-01 00:00") and data.freq == "h"
+    assert data.future_times(data.series[0], 2) == ["2021-01-01T04:00:00+01:00", "2021-01-01T05:00:00+01:00"]
+    zulu = write(
+        tmp_path,
+        lines("timestamp,load", ["2021-01-01T22:00Z,1", "2021-01-01T23:00Z,2", "2021-01-02T00:00Z,3"]),
+    )
+    assert load_series(zulu).future_times(load_series(zulu).series[0], 1) == ["2021-01-02T01:00Z"]
+    assert not caplog.messages
+
+
+def test_times_whose_utc_offset_changes_are_read_in_utc_with_one_warning(tmp_path, caplog):
+    stamps = pd.date_range("2021-03-28 00:00", periods=5, freq="h", tz="Europe/Berlin")  # 02:00 is skipped
+    path = write(tmp_path, lines("timestamp,load", [f"{s.isoformat()},{i}" for i, s in enumerate(stamps)]))
+    with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
+        data = load_series(path)
+    assert list(data.series[0].target) == [0, 1, 2, 3, 4] and data.freq == "h"  # no gap at the change
+    assert data.series[0].times[0] == pd.Timestamp("2021-03-27 23:00")
+    assert data.future_times(data.series[0], 1) == ["2021-03-28T04:00:00+00:00"]
+    assert caplog.messages == [
+        "times in 'timestamp' of data.csv carry different UTC offsets (+01:00, +02:00); they are read in UTC, "
+        "and forecast.csv writes UTC times"
+    ]
+
+
+def test_clock_times_are_written_back_with_the_inputs_precision(tmp_path):
+    rows = [f"2020-01-01 {h:02d}:{m:02d},{h}" for h in range(2) for m in (0, 30)]
+    data = load_series(write(tmp_path, lines("time,load", rows)))
+    assert data.freq == "30min" and data.future_times(data.series[0], 2) == [
+        "2020-01-01 02:00",
+        "2020-01-01 02:30",
+    ]
+
+
 def test_date_format_reads_what_detection_would_not(tmp_path):
     path = write(tmp_path, lines("when,v", ["2020/31/01,1", "2020/01/02,2", "2020/02/02,3"]))
     data = load_series(path, date_format="%Y/%d/%m")

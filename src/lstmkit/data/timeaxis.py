@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import month_names, numeric_dates, parse_with_format
+from lstmkit.data.dates import (
+    OFFSET,
+    clock_format,
+    general_parse,
+    month_names,
+    numeric_dates,
+    offset_times,
+    parse_with_format,
+    quarters,
+)
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -36,7 +46,6 @@ SEASON_BY_FREQ = {
     "h": 24,
     "H": 24,
 }
-_QUARTER = re.compile(r"^\s*(\d{4})\s*[-/ ]?\s*[Qq]([1-4])\s*$")
 _WARNED: set = set()
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
 
@@ -74,12 +83,8 @@ def parse_times(
         return parse_with_format(text, date_format, column=column, source=source)
     if text.str.fullmatch(r"-?\d+(\.0+)?").all():
         return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
-    quarter = text.str.extract(_QUARTER)
-    if quarter.notna().all().all():
-        periods = pd.PeriodIndex(
-            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in quarter.to_numpy()]
-        )
-        return periods, "quarter", None
+    if (periods := quarters(text)) is not None:
+        return periods
     if text.str.match(_MONTH).all():
         try:
             stamps = pd.to_datetime(text.str.replace("/", "-"), format="%Y-%m")
@@ -94,20 +99,12 @@ def parse_times(
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
-    try:
-        stamps = pd.to_datetime(text, format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        bad = pd.to_datetime(text, errors="coerce", format="mixed")
-        row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
-        raise DataError(
-            f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
-            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
-        ) from None
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert(None)
+    if (offsets := text.str.extract(OFFSET.pattern + "$")[0]).notna().all():
+        return offset_times(text, offsets, column=column, source=source)
+    stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
     clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
-    return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
+    return index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d"
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, None]:
@@ -205,8 +202,6 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str | None:
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         freq = pd.infer_freq(index)
@@ -250,7 +245,7 @@ def time_label(value, kind: str | None, fmt: str | None) -> str:
     if kind in ("year", "index"):
         return str(int(value))
     if kind == "quarter":
-        return f"{value.year}-Q{value.quarter}"
+        return value.strftime(fmt or "%Y-Q%q")
     if fmt and hasattr(value, "strftime"):
         return value.strftime(fmt)
     return str(value)
@@ -269,7 +264,7 @@ def future_labels(
     if kind == "index":
         return [int(last) + step * k for k in range(1, horizon + 1)]
     if kind == "quarter":
-        return [f"{p.year}-Q{p.quarter}" for p in (last + k for k in range(1, horizon + 1))]
+        return [(last + k).strftime(fmt or "%Y-Q%q") for k in range(1, horizon + 1)]
     if kind == "month":
         return [
             p.strftime(fmt) if fmt else f"{p.year:04d}-{p.month:02d}"
