@@ -17,6 +17,7 @@ from lstmkit.cli.common import (
     training_overrides,
 )
 from lstmkit.errors import ConfigError, DataError
+from lstmkit.logs import labelled
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --m
 """
     + READING_RULES
 )
+
+
+HOLDOUT_NOTE = "hold-out model (all but the last {horizon} points): "
 
 
 def quantile_list(text: str) -> tuple[float, ...]:
@@ -204,7 +208,10 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
     fits = []
     if holdout:
         train = truncate(data, probe.config.model.horizon)[0]
-        season = choose_season(impute(train), probe.config.data.season, horizon=probe.config.model.horizon)
+        with labelled(HOLDOUT_NOTE.format(horizon=probe.config.model.horizon)):
+            season = choose_season(
+                impute(train), probe.config.data.season, horizon=probe.config.model.horizon
+            )
         fits += probe.reference_fits(train, season=season)
         fits += planned_fits(
             [s.target for s in impute(train).series],
@@ -239,14 +246,15 @@ def run(args: argparse.Namespace) -> int:
     start_reference_fits(probe, data, holdout=feasible)
     if feasible:
         ckpt = out / ".checkpoints" / "holdout.json"
-        metrics, holdout_fc, judge = holdout(
-            lambda: LSTMForecaster(H, config=cfg),
-            data,
-            horizon=H,
-            progress=progress,
-            checkpoint_path=ckpt,
-            resume=args.resume and ckpt.exists(),
-        )
+        with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
+            metrics, holdout_fc, judge = holdout(
+                lambda: LSTMForecaster(H, config=cfg),
+                data,
+                horizon=H,
+                progress=progress,
+                checkpoint_path=ckpt,
+                resume=args.resume and ckpt.exists(),
+            )
     else:
         metrics["skipped"] = (
             f"series too short to hold out {H} points and still train; no hold-out evaluation"

@@ -332,8 +332,8 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
         return season
     inferred = season_from_freq(data.freq, data.time_kind)
     if inferred > 1 and n < 2 * inferred + horizon:
-        if (data.source, inferred) not in _WARNED:  # once per file, not once per model trained on it
-            _WARNED.add((data.source, inferred))
+        if (data.source, inferred, n) not in _WARNED:  # once per file and length, not once per model trained
+            _WARNED.add((data.source, inferred, n))
             log.warning("series too short to learn a season of %d; treating it as non-seasonal", inferred)
         return 1
     return inferred
