@@ -175,14 +175,17 @@ def test_times_with_one_utc_offset_keep_their_clock_and_offset(tmp_path, caplog)
 
 def test_times_whose_utc_offset_changes_are_read_in_utc_with_one_warning(tmp_path, caplog):
     stamps = pd.date_range("2021-03-28 00:00", periods=5, freq="h", tz="Europe/Berlin")  # 02:00 is skipped
-    path = write(tmp_path, lines("timestamp,load", [f"{s.isoformat()},{i}" for i, s in enumerate(stamps)]))
+    path = write(
+        tmp_path, lines("timestamp,load", [f"{s.isoformat()},{i}" for i, s in enumerate(stamps)]), "dst.csv"
+    )
     with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
         data = load_series(path)
+        load_series(path)  # read again (as evaluate does): no second warning
     assert list(data.series[0].target) == [0, 1, 2, 3, 4] and data.freq == "h"  # no gap at the change
     assert data.series[0].times[0] == pd.Timestamp("2021-03-27 23:00")
     assert data.future_times(data.series[0], 1) == ["2021-03-28T04:00:00+00:00"]
     assert caplog.messages == [
-        "times in 'timestamp' of data.csv carry different UTC offsets (+01:00, +02:00); they are read in UTC, "
+        "times in 'timestamp' of dst.csv carry different UTC offsets (+01:00, +02:00); they are read in UTC, "
         "and forecast.csv writes UTC times"
     ]
 

@@ -30,6 +30,7 @@ _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
+_WARNED: set = set()
 _DAY_CODES = ("%d", "%j", "%a", "%A", "%U", "%W", "%w", "%e")
 _CLOCK_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%T")
 
@@ -194,6 +195,9 @@ def offset_times(
     if offsets.nunique() == 1:
         tz = pd.Timestamp(text.iloc[0]).tz
         return stamps.tz_convert(tz).tz_localize(None), "datetime", layout + offsets.iloc[0]
+    if (source, column) in _WARNED:  # once per file, not once per model that reads it
+        return stamps.tz_localize(None), "datetime", layout + "+00:00"
+    _WARNED.add((source, column))
     log.warning(
         "times in %r of %s carry different UTC offsets (%s); they are read in UTC, and forecast.csv writes UTC times",
         column,
