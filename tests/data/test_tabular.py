@@ -150,6 +150,22 @@ def test_season_inference_and_check(tmp_path):
     assert choose_season(data, 12, horizon=12) == 12  # an explicit season is kept on short data, with a note
 
 
+def test_one_short_series_does_not_take_the_season_from_a_panel(tmp_path, caplog):
+    rows = [
+        f"{store},{2000 + m // 12}-{m % 12 + 1:02d},{m}\n"
+        for store, n in (("a", 60), ("b", 45), ("c", 80), ("tiny", 10))
+        for m in range(n)
+    ]
+    data = load_series(write(tmp_path, "store,month,v\n" + "".join(rows), "panel.csv"), id_col="store")
+    assert data.min_length == 10 and choose_season(data, None, horizon=18) == 12  # median 52 >= 2 * 12 + 18
+    assert choose_season(data, None, horizon=30) == 1  # median 52 < 2 * 12 + 30
+    assert choose_season(data, 24, horizon=24) == 24  # 52 >= 24 + 24, but < 2 * 24 + 24: kept, with a note
+    assert (
+        "note: the median series has 52 points, fewer than two seasons of 24 plus the horizon 24"
+        in caplog.text
+    )
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet=st.sampled_from(list('0123456789-,;.\nQabe \t"')), max_size=120))
 def test_any_csv_text_ends_in_a_result_or_a_clean_error(tmp_path, text):

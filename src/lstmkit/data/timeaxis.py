@@ -300,9 +300,12 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
 
     A season the data are too short to show once plus the horizon (given) or twice (inferred) is
     dropped (season 1) with a one-line note: the classical methods still forecast such series,
-    without a season.
+    without a season. Of several series the median length decides, as the season is the
+    frequency's (StatsForecast and R's forecast give every series of a frequency its season):
+    one short series among long ones does not take the season from all of them.
     """
-    n = data.min_length
+    n = int(np.median([len(s.target) for s in data.series]))
+    which = "shortest" if n == data.min_length else "median"
     if season is not None:
         if season < 1:
             raise DataError(f"--season must be a positive integer, got {season}")
@@ -311,10 +314,11 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
                 _WARNED.add((data.source, season, n, horizon))
                 log.warning(
                     "note: --season %d needs at least %d points per series (a season plus the horizon %d); "
-                    "the shortest series has %d: forecasting without a season",
+                    "the %s series has %d: forecasting without a season",
                     season,
                     season + horizon,
                     horizon,
+                    which,
                     n,
                 )
             return 1
@@ -323,8 +327,9 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
                 (data.source, season, n)
             )  # short: kept, with shorter windows and more weight on the references
             log.warning(
-                "note: the shortest series has %d points, fewer than two seasons of %d plus the horizon %d; "
+                "note: the %s series has %d points, fewer than two seasons of %d plus the horizon %d; "
                 "the LSTM reads shorter windows and the classical references carry more of the forecast",
+                which,
                 n,
                 season,
                 horizon,
