@@ -199,6 +199,34 @@ def test_clock_times_are_written_back_with_the_inputs_precision(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    "cells, kind, freq, last, future",
+    [
+        (["2019M11", "2019M12", "2020M01"], "month", "M", pd.Period("2020-01", "M"), "2020M02"),
+        (["11-2019", "12-2019", "01-2020"], "month", "M", pd.Period("2020-01", "M"), "02-2020"),
+        (["11/2019", "12/2019", "1/2020"], "month", "M", pd.Period("2020-01", "M"), "02/2020"),
+        (["201911", "201912", "202001"], "month", "M", pd.Period("2020-01", "M"), "202002"),
+        (["20200130", "20200131", "20200201"], "datetime", "D", pd.Timestamp("2020-02-01"), "20200202"),
+        (["2020-W52", "2020-W53", "2021-W01"], "datetime", "W-MON", pd.Timestamp("2021-01-04"), "2021-W02"),
+        (["2019W51", "2019W52", "2020W01"], "datetime", "W-MON", pd.Timestamp("2019-12-30"), "2020W02"),
+    ],
+)
+def test_more_month_and_week_layouts(tmp_path, cells, kind, freq, last, future):
+    data = load_series(write(tmp_path, lines("period,v", [f"{c},{i}" for i, c in enumerate(cells)])))
+    assert (data.time_col, data.time_kind, data.freq) == ("period", kind, freq)
+    assert data.series[0].times[-1] == last and data.future_times(data.series[0], 1) == [future]
+
+
+def test_an_exported_row_number_column_is_left_out_with_a_note(tmp_path, caplog):
+    path = write(tmp_path, lines(",date,sales", ["1,2020-02-01,7", "0,2020-01-01,5", "2,2020-03-01,6"]))
+    data = load_series(path)
+    assert (data.time_col, data.target, data.covariate_names) == ("date", "sales", [])
+    assert list(data.series[0].target) == [5, 7, 6]
+    assert "ignoring column 'Unnamed: 0' of data.csv: an unnamed column of row numbers" in caplog.text
+    with pytest.raises(DataError, match="several numeric columns"):  # a named column of numbers stays data
+        load_series(write(tmp_path, lines("n,date,sales", ["0,2020-01-01,5", "1,2020-02-01,7"]), "named.csv"))
+
+
 def test_date_format_reads_what_detection_would_not(tmp_path):
     path = write(tmp_path, lines("when,v", ["2020/31/01,1", "2020/01/02,2", "2020/02/02,3"]))
     data = load_series(path, date_format="%Y/%d/%m")

@@ -212,3 +212,43 @@ def clock_format(cell: str) -> str:
     sep = "T" if "T" in cell else " "
     seconds = re.search(r"\d:\d{2}:\d{2}", cell) is not None
     return f"%Y-%m-%d{sep}%H:%M" + (":%S" if seconds else "")
+
+
+_LAYOUTS = (  # other month and week layouts: (cells, strftime format to read them, format to write them)
+    (re.compile(r"\d{4}M\d{2}"), "%YM%m", "%YM%m"),  # 2020M01 (Eurostat, IMF)
+    (re.compile(r"\d{1,2}-\d{4}"), "%m-%Y", "%m-%Y"),  # 01-2020
+    (re.compile(r"\d{1,2}/\d{4}"), "%m/%Y", "%m/%Y"),  # 01/2020
+    (re.compile(r"\d{1,2}\.\d{4}"), "%m.%Y", "%m.%Y"),  # 01.2020
+)
+_ISO_WEEK = re.compile(r"\d{4}-?W\d{2}")  # 2020-W01, 2020W01
+
+
+def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
+    """Months as ``2020M01``, ``01-2020``, ``01/2020`` and ISO weeks as ``2020-W01`` (their Mondays), or None."""
+    for pattern, read, write in _LAYOUTS:
+        if text.str.fullmatch(pattern).all() and (stamps := _strict(text, read)).notna().all():
+            return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", write
+    if text.str.fullmatch(_ISO_WEEK).all():
+        dash = "-" if "-" in text.iloc[0] else ""
+        stamps = _strict(text.str.replace("-", "", regex=False) + "1", "%GW%V%u")
+        if stamps.notna().all():
+            return pd.DatetimeIndex(stamps), "datetime", f"%G{dash}W%V"
+    return None
+
+
+def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers written as ``202001`` (months, ``%Y%m``) or ``20200131`` (dates, ``%Y%m%d``), or None."""
+    if len(values) < 2 or np.isnan(values).any() or (values % 1 != 0).any():
+        return None
+    text = pd.Series(values.astype(np.int64).astype(str))
+    for digits, fmt in ((6, "%Y%m"), (8, "%Y%m%d")):
+        if (text.str.len() == digits).all() and text.str.match(r"[12]\d{3}").all():
+            stamps = _strict(text, fmt)
+            if stamps.notna().all():
+                index = pd.DatetimeIndex(stamps)
+                return (
+                    (pd.PeriodIndex(index, freq="M"), "month", fmt)
+                    if digits == 6
+                    else (index, "datetime", fmt)
+                )
+    return None

@@ -158,7 +158,9 @@ def load_series(
     _, kind, fmt = roles.times or (None, None, None)
     written = (
         fmt
-        if kind in ("month", "datetime") and fmt not in _GENERIC_FORMATS and not fmt.startswith("%Y-%m-%d")
+        if kind in ("month", "datetime")
+        and fmt not in _GENERIC_FORMATS
+        and not fmt.startswith(("%Y-%m-%d", "%G"))
         else None
     )  # read with a format (ISO dates and times are detected again wherever they are read)
     return SeriesData(

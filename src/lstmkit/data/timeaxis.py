@@ -21,10 +21,12 @@ import pandas as pd
 from lstmkit.data.dates import (
     OFFSET,
     clock_format,
+    compact_dates,
     general_parse,
     month_names,
     numeric_dates,
     offset_times,
+    other_layouts,
     parse_with_format,
     quarters,
 )
@@ -91,7 +93,11 @@ def parse_times(
             return pd.PeriodIndex(stamps, freq="M"), "month", "%Y/%m" if text.iloc[0].count("/") else "%Y-%m"
         except (ValueError, TypeError):
             pass
-    for reader in (month_names, lambda cells: numeric_dates(cells, column=column, source=source)):
+    for reader in (
+        month_names,
+        other_layouts,
+        lambda cells: numeric_dates(cells, column=column, source=source),
+    ):
         if (parsed := reader(text)) is not None:
             return parsed
     numeric = pd.to_numeric(text, errors="coerce")
@@ -107,8 +113,9 @@ def parse_times(
     return index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d"
 
 
-def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, None]:
-    """Whole numbers: four-digit years (1000-2999) or a step counter."""
+def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
+    """Whole numbers: four-digit years (1000-2999), months or dates written as ``202001`` or ``20200131``, or a
+    step counter."""
     missing = np.isnan(values)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
@@ -119,6 +126,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
+    if (dates := compact_dates(values)) is not None:  # 202001, 20200131
+        return dates
     numbers = pd.Index(values.astype(np.int64), dtype="int64")
     return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
@@ -134,7 +143,8 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
     if index.tz is not None:
         index = index.tz_convert(None)
     clock = bool((index != index.normalize()).any())  # any time of day other than midnight
-    return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
+    seconds = bool((index.second != 0).any())  # the cells' text is gone: whole minutes are written as 13:05
+    return index, "datetime", ("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) if clock else "%Y-%m-%d"
 
 
 def time_order(t: pd.Index, kind: str) -> np.ndarray | None:
