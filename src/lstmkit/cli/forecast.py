@@ -28,8 +28,10 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               (decimal commas, dots then group thousands); empty, NA and nan cells are gaps
   time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
               or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00),
-              months (1949-01, Jan 1949, 1949 Jan), quarters (1965-Q1) or years (1990); else a
-              first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...)
+              months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001), quarters (1965-Q1,
+              1965 Q1, Q1 1965), ISO weeks (2020-W01), times with a UTC offset (several offsets:
+              read in UTC) or years (1990); else a first column of strictly increasing, evenly
+              spaced integers (t = 0, 1, 2, ...); an unnamed column of row numbers is left out
   dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
               warning says so when dates are read day first or could be read either way, and
               --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times
