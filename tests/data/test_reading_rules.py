@@ -32,6 +32,13 @@ def lines(header, rows):
         (",", ["3,14", "2,5"], ["3,14", "2,5"]),  # not groups of three: stays text (the caller names it)
         (";", ["1.037", "2.5"], ["1.037", "2.5"]),  # no decimal comma in the column: dots are decimal points
         (",", ["1,037", "abc"], ["1,037", "abc"]),  # one convention per column or none
+        (
+            ";",
+            ["1 037,5", "12\u00a0345,25", "3", "1\u202f000"],
+            ["1037.5", "12345.25", "3", "1000"],
+        ),  # French
+        (",", ["1 037", "12 345.6"], ["1037", "12345.6"]),  # spaces grouping thousands
+        (",", ["New York", "1 0"], ["New York", "1 0"]),  # text with spaces stays text
     ],
 )
 def test_number_formats(delimiter, cells, expected):
