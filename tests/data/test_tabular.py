@@ -143,6 +143,17 @@ def test_season_inference_and_check(tmp_path):
     assert season_from_freq("MS", "datetime") == 12 and season_from_freq("W-SUN", "datetime") == 52
     assert season_from_freq("30min", "datetime") == 48 and season_from_freq("h", "datetime") == 24
     assert season_from_freq("D", "datetime") == 7 and season_from_freq(None, "year") == 1
+    assert [
+        season_from_freq(f, "datetime") for f in ("15min", "10min", "5min", "2h", "3h", "1min", "7min")
+    ] == [
+        96,
+        144,
+        288,
+        12,
+        8,
+        1,  # 1440 steps a day: too long a season to model
+        1,  # a step that does not divide the day
+    ]
     text = "month,v\n" + "".join(f"{2000 + m // 12}-{m % 12 + 1:02d},{m}\n" for m in range(30))
     data = load_series(write(tmp_path, text))
     assert choose_season(data, None, horizon=3) == 12

@@ -48,6 +48,9 @@ SEASON_BY_FREQ = {
     "h": 24,
     "H": 24,
 }
+MAX_DAILY_SEASON = (
+    288  # sub-daily steps get a daily season up to 5-minute data; finer data none (1440 minutes)
+)
 _WARNED: set = set()
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
 
@@ -298,8 +301,11 @@ def season_from_freq(freq: str | None, kind: str | None) -> int:
     if not match:
         return 1
     mult, base = int(match.group(1) or 1), match.group(2)
-    if base in ("min", "T") and mult == 30:
-        return 48  # half-hourly: a daily cycle
+    minutes = {"min": 1, "T": 1, "h": 60, "H": 60}.get(base, 0) * mult
+    if minutes > 1 and 24 * 60 % minutes == 0 and 24 * 60 // minutes <= MAX_DAILY_SEASON:
+        return (
+            24 * 60 // minutes
+        )  # a daily cycle: 96 quarter hours, 48 half hours, 24 hours, 8 three-hour steps
     if mult != 1:
         return 1
     return SEASON_BY_FREQ.get(base, 1)
