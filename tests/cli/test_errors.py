@@ -461,7 +461,7 @@ CASES = [
     (
         "evaluate backtest too long",
         ["evaluate", "--model", "{d}/fmodel", "{d}/sales.csv", "--backtest", "50"],
-        r"^--backtest 50 with horizon 3 and lookback 6 needs 156 points per series; the shortest has 48; use a smaller --backtest$",
+        r"^--backtest 50 with horizon 3 and lookback 6 needs 156 points per series; the longest has 48; use --backtest 14 or fewer$",
     ),
     (
         "evaluate backtest 0",

@@ -108,6 +108,47 @@ def test_a_season_longer_than_the_data_allow_is_dropped_with_a_note_not_refused(
     assert json.loads((out / "model" / "config.json").read_text())["fitted"]["season"] == 1
 
 
+def test_notes_of_the_models_fitted_inside_a_job_say_which_model_they_are_about(tmp_path, seed, caplog):
+    t = np.arange(34)
+    path = tmp_path / "sales.csv"
+    pd.DataFrame(
+        {
+            "month": pd.period_range("2001-01", periods=34, freq="M").astype(str),
+            "sales": 100 + t + 9 * (t % 12),
+        }
+    ).to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["forecast", str(path), "--horizon", "6", "--output", str(out), "--no-report", *FAST]) == 0
+    # the final model (34 points) keeps the season; the hold-out model (28 points) is too short for it, and the
+    # validation network inside it (22 points) says nothing
+    assert json.loads((out / "model" / "config.json").read_text())["fitted"]["season"] == 12
+    assert [r.getMessage() for r in caplog.records if "season" in r.getMessage()] == [
+        "hold-out model (all but the last 6 points): series too short to learn a season of 12; "
+        "treating it as non-seasonal"
+    ]
+
+
+def test_a_backtest_leaves_out_series_too_short_for_it_and_names_them(tmp_path, seed, caplog, capsys):
+    rows = [
+        (store, str(month), 50 + 10 * i + (k % 12))
+        for i, (store, n) in enumerate((("a", 40), ("b", 36), ("tiny", 10)))
+        for k, month in enumerate(pd.period_range("2015-01", periods=n, freq="M"))
+    ]
+    path = tmp_path / "stores.csv"
+    pd.DataFrame(rows, columns=["store", "month", "sales"]).to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert (
+        main(["forecast", str(path), "--horizon", "6", "--id-col", "store", "--output", str(out), *FAST]) == 0
+    )
+    caplog.clear()
+    assert main(["evaluate", "--model", str(out / "model"), str(path), "--backtest", "2"]) == 0
+    assert (
+        "needs 14 points per series; 1 series are shorter and left out of the scores: tiny (10)"
+        in caplog.text
+    )
+    assert "2 origin(s) x 6 steps, 2 series" in capsys.readouterr().out
+
+
 def test_id_col_and_no_time_column(tmp_path, seed):
     rows = pd.DataFrame({"shop": np.repeat(["x", "y"], 40), "units": np.tile(np.arange(40.0) % 7 + 5, 2)})
     path = tmp_path / "shops.csv"

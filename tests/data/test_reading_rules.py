@@ -32,6 +32,13 @@ def lines(header, rows):
         (",", ["3,14", "2,5"], ["3,14", "2,5"]),  # not groups of three: stays text (the caller names it)
         (";", ["1.037", "2.5"], ["1.037", "2.5"]),  # no decimal comma in the column: dots are decimal points
         (",", ["1,037", "abc"], ["1,037", "abc"]),  # one convention per column or none
+        (
+            ";",
+            ["1 037,5", "12\u00a0345,25", "3", "1\u202f000"],
+            ["1037.5", "12345.25", "3", "1000"],
+        ),  # French
+        (",", ["1 037", "12 345.6"], ["1037", "12345.6"]),  # spaces grouping thousands
+        (",", ["New York", "1 0"], ["New York", "1 0"]),  # text with spaces stays text
     ],
 )
 def test_number_formats(delimiter, cells, expected):
@@ -141,6 +148,90 @@ def test_month_names(tmp_path, fmt):
     )
     assert (data.time_kind, data.freq, data.time_format) == ("month", "M", fmt)
     assert data.future_times(data.series[0], 1) == [pd.Timestamp("2020-03-01").strftime(fmt)]
+
+
+@pytest.mark.parametrize(
+    "cells, future",
+    [
+        (["2019 Q3", "2019 Q4", "2020 Q1"], "2020 Q2"),
+        (["Q3 2019", "Q4 2019", "Q1 2020"], "Q2 2020"),
+        (["Q3-2019", "Q4-2019", "Q1-2020"], "Q2-2020"),
+        (["2019Q3", "2019Q4", "2020Q1"], "2020Q2"),
+        (["2019-q3", "2019-q4", "2020-q1"], "2020-q2"),
+    ],
+)
+def test_quarters_in_the_layouts_users_export_are_written_back_the_same_way(tmp_path, cells, future):
+    data = load_series(write(tmp_path, lines("quarter,v", [f"{c},{i}" for i, c in enumerate(cells)])))
+    assert (data.time_kind, data.freq) == ("quarter", "Q")
+    assert data.series[0].times[-1] == pd.Period("2020Q1", freq="Q")
+    assert data.future_times(data.series[0], 1) == [future]
+
+
+def test_times_with_one_utc_offset_keep_their_clock_and_offset(tmp_path, caplog):
+    stamps = [f"2021-01-01T{h:02d}:00:00+01:00" for h in range(4)]
+    data = load_series(write(tmp_path, lines("timestamp,load", [f"{s},{i}" for i, s in enumerate(stamps)])))
+    assert data.series[0].times[0] == pd.Timestamp("2021-01-01 00:00") and data.freq == "h"
+    assert data.future_times(data.series[0], 2) == ["2021-01-01T04:00:00+01:00", "2021-01-01T05:00:00+01:00"]
+    zulu = write(
+        tmp_path,
+        lines("timestamp,load", ["2021-01-01T22:00Z,1", "2021-01-01T23:00Z,2", "2021-01-02T00:00Z,3"]),
+    )
+    assert load_series(zulu).future_times(load_series(zulu).series[0], 1) == ["2021-01-02T01:00Z"]
+    assert not caplog.messages
+
+
+def test_times_whose_utc_offset_changes_are_read_in_utc_with_one_warning(tmp_path, caplog):
+    stamps = pd.date_range("2021-03-28 00:00", periods=5, freq="h", tz="Europe/Berlin")  # 02:00 is skipped
+    path = write(
+        tmp_path, lines("timestamp,load", [f"{s.isoformat()},{i}" for i, s in enumerate(stamps)]), "dst.csv"
+    )
+    with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
+        data = load_series(path)
+        load_series(path)  # read again (as evaluate does): no second warning
+    assert list(data.series[0].target) == [0, 1, 2, 3, 4] and data.freq == "h"  # no gap at the change
+    assert data.series[0].times[0] == pd.Timestamp("2021-03-27 23:00")
+    assert data.future_times(data.series[0], 1) == ["2021-03-28T04:00:00+00:00"]
+    assert caplog.messages == [
+        "times in 'timestamp' of dst.csv carry different UTC offsets (+01:00, +02:00); they are read in UTC, "
+        "and forecast.csv writes UTC times"
+    ]
+
+
+def test_clock_times_are_written_back_with_the_inputs_precision(tmp_path):
+    rows = [f"2020-01-01 {h:02d}:{m:02d},{h}" for h in range(2) for m in (0, 30)]
+    data = load_series(write(tmp_path, lines("time,load", rows)))
+    assert data.freq == "30min" and data.future_times(data.series[0], 2) == [
+        "2020-01-01 02:00",
+        "2020-01-01 02:30",
+    ]
+
+
+@pytest.mark.parametrize(
+    "cells, kind, freq, last, future",
+    [
+        (["2019M11", "2019M12", "2020M01"], "month", "M", pd.Period("2020-01", "M"), "2020M02"),
+        (["11-2019", "12-2019", "01-2020"], "month", "M", pd.Period("2020-01", "M"), "02-2020"),
+        (["11/2019", "12/2019", "1/2020"], "month", "M", pd.Period("2020-01", "M"), "02/2020"),
+        (["201911", "201912", "202001"], "month", "M", pd.Period("2020-01", "M"), "202002"),
+        (["20200130", "20200131", "20200201"], "datetime", "D", pd.Timestamp("2020-02-01"), "20200202"),
+        (["2020-W52", "2020-W53", "2021-W01"], "datetime", "W-MON", pd.Timestamp("2021-01-04"), "2021-W02"),
+        (["2019W51", "2019W52", "2020W01"], "datetime", "W-MON", pd.Timestamp("2019-12-30"), "2020W02"),
+    ],
+)
+def test_more_month_and_week_layouts(tmp_path, cells, kind, freq, last, future):
+    data = load_series(write(tmp_path, lines("period,v", [f"{c},{i}" for i, c in enumerate(cells)])))
+    assert (data.time_col, data.time_kind, data.freq) == ("period", kind, freq)
+    assert data.series[0].times[-1] == last and data.future_times(data.series[0], 1) == [future]
+
+
+def test_an_exported_row_number_column_is_left_out_with_a_note(tmp_path, caplog):
+    path = write(tmp_path, lines(",date,sales", ["1,2020-02-01,7", "0,2020-01-01,5", "2,2020-03-01,6"]))
+    data = load_series(path)
+    assert (data.time_col, data.target, data.covariate_names) == ("date", "sales", [])
+    assert list(data.series[0].target) == [5, 7, 6]
+    assert "ignoring column 'Unnamed: 0' of data.csv: an unnamed column of row numbers" in caplog.text
+    with pytest.raises(DataError, match="several numeric columns"):  # a named column of numbers stays data
+        load_series(write(tmp_path, lines("n,date,sales", ["0,2020-01-01,5", "1,2020-02-01,7"]), "named.csv"))
 
 
 def test_date_format_reads_what_detection_would_not(tmp_path):

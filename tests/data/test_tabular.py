@@ -40,7 +40,7 @@ def write(tmp_path, text, name="data.csv", encoding="utf-8"):
             ["2021-03-01 22:00", "2021-03-01 23:00", "2021-03-02 00:00", "2021-03-02 01:00"],
             "datetime",
             "h",
-            ["2021-03-02 02:00:00", "2021-03-02 03:00:00"],
+            ["2021-03-02 02:00", "2021-03-02 03:00"],
         ),
     ],
 )
@@ -143,11 +143,38 @@ def test_season_inference_and_check(tmp_path):
     assert season_from_freq("MS", "datetime") == 12 and season_from_freq("W-SUN", "datetime") == 52
     assert season_from_freq("30min", "datetime") == 48 and season_from_freq("h", "datetime") == 24
     assert season_from_freq("D", "datetime") == 7 and season_from_freq(None, "year") == 1
+    assert [
+        season_from_freq(f, "datetime") for f in ("15min", "10min", "5min", "2h", "3h", "1min", "7min")
+    ] == [
+        96,
+        144,
+        288,
+        12,
+        8,
+        1,  # 1440 steps a day: too long a season to model
+        1,  # a step that does not divide the day
+    ]
     text = "month,v\n" + "".join(f"{2000 + m // 12}-{m % 12 + 1:02d},{m}\n" for m in range(30))
     data = load_series(write(tmp_path, text))
     assert choose_season(data, None, horizon=3) == 12
     assert choose_season(data, None, horizon=12) == 1  # 30 < 2 * 12 + 12: too short, dropped
     assert choose_season(data, 12, horizon=12) == 12  # an explicit season is kept on short data, with a note
+
+
+def test_one_short_series_does_not_take_the_season_from_a_panel(tmp_path, caplog):
+    rows = [
+        f"{store},{2000 + m // 12}-{m % 12 + 1:02d},{m}\n"
+        for store, n in (("a", 60), ("b", 45), ("c", 80), ("tiny", 10))
+        for m in range(n)
+    ]
+    data = load_series(write(tmp_path, "store,month,v\n" + "".join(rows), "panel.csv"), id_col="store")
+    assert data.min_length == 10 and choose_season(data, None, horizon=18) == 12  # median 52 >= 2 * 12 + 18
+    assert choose_season(data, None, horizon=30) == 1  # median 52 < 2 * 12 + 30
+    assert choose_season(data, 24, horizon=24) == 24  # 52 >= 24 + 24, but < 2 * 24 + 24: kept, with a note
+    assert (
+        "note: the median series has 52 points, fewer than two seasons of 24 plus the horizon 24"
+        in caplog.text
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

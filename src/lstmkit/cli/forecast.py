@@ -17,6 +17,7 @@ from lstmkit.cli.common import (
     training_overrides,
 )
 from lstmkit.errors import ConfigError, DataError
+from lstmkit.logs import labelled
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,10 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               (decimal commas, dots then group thousands); empty, NA and nan cells are gaps
   time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
               or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00),
-              months (1949-01, Jan 1949, 1949 Jan), quarters (1965-Q1) or years (1990); else a
-              first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...)
+              months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001), quarters (1965-Q1,
+              1965 Q1, Q1 1965), ISO weeks (2020-W01), times with a UTC offset (several offsets:
+              read in UTC) or years (1990); else a first column of strictly increasing, evenly
+              spaced integers (t = 0, 1, 2, ...); an unnamed column of row numbers is left out
   dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
               warning says so when dates are read day first or could be read either way, and
               --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times
@@ -55,6 +58,9 @@ forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --m
 """
     + READING_RULES
 )
+
+
+HOLDOUT_NOTE = "hold-out model (all but the last {horizon} points): "
 
 
 def quantile_list(text: str) -> tuple[float, ...]:
@@ -204,7 +210,10 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
     fits = []
     if holdout:
         train = truncate(data, probe.config.model.horizon)[0]
-        season = choose_season(impute(train), probe.config.data.season, horizon=probe.config.model.horizon)
+        with labelled(HOLDOUT_NOTE.format(horizon=probe.config.model.horizon)):
+            season = choose_season(
+                impute(train), probe.config.data.season, horizon=probe.config.model.horizon
+            )
         fits += probe.reference_fits(train, season=season)
         fits += planned_fits(
             [s.target for s in impute(train).series],
@@ -239,14 +248,15 @@ def run(args: argparse.Namespace) -> int:
     start_reference_fits(probe, data, holdout=feasible)
     if feasible:
         ckpt = out / ".checkpoints" / "holdout.json"
-        metrics, holdout_fc, judge = holdout(
-            lambda: LSTMForecaster(H, config=cfg),
-            data,
-            horizon=H,
-            progress=progress,
-            checkpoint_path=ckpt,
-            resume=args.resume and ckpt.exists(),
-        )
+        with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
+            metrics, holdout_fc, judge = holdout(
+                lambda: LSTMForecaster(H, config=cfg),
+                data,
+                horizon=H,
+                progress=progress,
+                checkpoint_path=ckpt,
+                resume=args.resume and ckpt.exists(),
+            )
     else:
         metrics["skipped"] = (
             f"series too short to hold out {H} points and still train; no hold-out evaluation"

@@ -19,12 +19,14 @@ The rules, in order (a flag always wins over a rule):
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.dates import compact_dates
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 
@@ -79,6 +81,7 @@ def assign_roles(
     Raises:
         DataError: a named column that does not exist, or no (or several) target candidates.
     """
+    frame = _without_row_numbers(frame, named={target, time_col, id_col}, source=source)
     columns = list(frame.columns)
     wide = _wide_targets(target, columns, id_col=id_col, source=source)
     for role, col in (("target", None if wide is not None else target), ("time", time_col), ("id", id_col)):
@@ -132,6 +135,26 @@ def assign_roles(
         wide=wide is not None,
         times=times,
     )
+
+
+def _without_row_numbers(frame: pd.DataFrame, *, named: set, source: str) -> pd.DataFrame:
+    """``frame`` without the row numbers an export leaves as a column with an empty header (pandas' ``to_csv``
+    index: ``Unnamed: 0`` over 0, 1, 2 ... or 1, 2, 3 ..., in any order), with a one-line note."""
+    drop = []
+    for col in frame.columns:
+        if col in named or not re.fullmatch(r"(Unnamed: \d+)?", col):
+            continue
+        values = to_numeric(frame[col])
+        if values is not None and len(values) > 1:
+            ordered = np.sort(values)
+            if ordered[0] in (0, 1) and (ordered == ordered[0] + np.arange(len(values))).all():
+                drop.append(col)
+    if not drop or len(drop) == len(frame.columns):
+        return frame
+    log.warning(
+        "ignoring column %s of %s: an unnamed column of row numbers", ", ".join(map(repr, drop)), source
+    )
+    return frame.drop(columns=drop)
 
 
 def _wide_targets(
@@ -188,8 +211,10 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         if col.strip().lower() not in TIME_NAMES:
             continue
         values = to_numeric(frame[col])
-        if values is not None and not (_is_years(frame[col]) or _is_step_counter(values, ids)):
-            continue  # numbers, but neither years nor a step counter (e.g. month of year 1..12)
+        if values is not None and not (
+            _is_years(frame[col]) or _is_step_counter(values, ids) or compact_dates(values) is not None
+        ):
+            continue  # numbers, but neither years, 202001-style months nor a step counter (e.g. month of year 1..12)
         try:
             return col, parse_times(frame[col], column=col, source=source, date_format=date_format)
         except DataError:

@@ -1,4 +1,5 @@
-"""How time cells are written: a format the user names, numeric dates (day or month first) and month names.
+"""How time cells are written: a format the user names, numeric dates (day or month first), month names,
+quarters (``1965 Q1``, ``Q1 1965``), and clock times with UTC offsets.
 
 Each reader returns ``(times, kind, fmt)`` with ``fmt`` the strftime format the cells were
 written in, so future times are labelled the way the user writes them (``Jan 2016`` stays
@@ -26,6 +27,10 @@ log = logging.getLogger("lstmkit.data.tabular")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])\d{1,2}:\d{2}(:\d{2})?)?")
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
+_QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
+_QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
+OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
+_WARNED: set = set()
 _DAY_CODES = ("%d", "%j", "%a", "%A", "%U", "%W", "%w", "%e")
 _CLOCK_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%T")
 
@@ -139,3 +144,111 @@ def _year_code(year: str) -> str:
 
 def _describe(fmt: str) -> str:
     return "day/month/year" if fmt.startswith("%d") else "month/day/year"
+
+
+def quarters(text: pd.Series) -> tuple[pd.Index, str, str] | None:
+    """``1965-Q1``, ``1965 Q1``, ``Q1 1965`` ...: quarterly periods and their layout (``%Y-Q%q``), or None."""
+    for pattern, year_first in ((_QUARTER, True), (_QUARTER_FIRST, False)):
+        parts = text.str.extract("^" + pattern.pattern + "$")
+        if not parts.notna().all().all():
+            continue
+        if year_first:
+            years, quarters = parts[0], parts[3]
+            sep, letter = parts.iloc[0, 1], parts.iloc[0, 2]
+            fmt = f"%Y{str(sep)}{str(letter)}%q"
+        else:
+            years, quarters = parts[3], parts[1]
+            sep, letter = parts.iloc[0, 2], parts.iloc[0, 0]
+            fmt = f"{str(letter)}%q{str(sep)}%Y"
+        periods = pd.PeriodIndex(
+            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in zip(years, quarters)]
+        )
+        return periods, "quarter", fmt
+    return None
+
+
+def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = False) -> pd.Series:
+    """Cells in any layout pandas reads (ISO dates and times above all); a cell it cannot read is named."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.to_datetime(text, format="mixed", utc=utc)
+    except (ValueError, TypeError, OverflowError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bad = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
+        row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
+        raise DataError(
+            f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
+            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
+        ) from None
+
+
+def offset_times(
+    text: pd.Series, offsets: pd.Series, *, column: str, source: str
+) -> tuple[pd.Index, str, str]:
+    """Times with a UTC offset (``2020-01-01T00:00:00+01:00``, ``...Z``): one offset throughout is kept (the
+    clock times as written, future times written with that offset); several offsets (daylight saving) are
+    read in UTC, with a warning, and future times are written in UTC."""
+    stamps = pd.DatetimeIndex(general_parse(text, column=column, source=source, utc=True))
+    layout = clock_format(text.iloc[0])
+    if offsets.nunique() == 1:
+        tz = pd.Timestamp(text.iloc[0]).tz
+        return stamps.tz_convert(tz).tz_localize(None), "datetime", layout + offsets.iloc[0]
+    if (source, column) in _WARNED:  # once per file, not once per model that reads it
+        return stamps.tz_localize(None), "datetime", layout + "+00:00"
+    _WARNED.add((source, column))
+    log.warning(
+        "times in %r of %s carry different UTC offsets (%s); they are read in UTC, and forecast.csv writes UTC times",
+        column,
+        source,
+        ", ".join(sorted(offsets.unique())[:3]),
+    )
+    return stamps.tz_localize(None), "datetime", layout + "+00:00"
+
+
+def clock_format(cell: str) -> str:
+    """The strftime layout of a date-and-clock cell such as ``2020-01-01 00:30`` or ``2020-01-01T00:30:00``."""
+    sep = "T" if "T" in cell else " "
+    seconds = re.search(r"\d:\d{2}:\d{2}", cell) is not None
+    return f"%Y-%m-%d{sep}%H:%M" + (":%S" if seconds else "")
+
+
+_LAYOUTS = (  # other month and week layouts: (cells, strftime format to read them, format to write them)
+    (re.compile(r"\d{4}M\d{2}"), "%YM%m", "%YM%m"),  # 2020M01 (Eurostat, IMF)
+    (re.compile(r"\d{1,2}-\d{4}"), "%m-%Y", "%m-%Y"),  # 01-2020
+    (re.compile(r"\d{1,2}/\d{4}"), "%m/%Y", "%m/%Y"),  # 01/2020
+    (re.compile(r"\d{1,2}\.\d{4}"), "%m.%Y", "%m.%Y"),  # 01.2020
+)
+_ISO_WEEK = re.compile(r"\d{4}-?W\d{2}")  # 2020-W01, 2020W01
+
+
+def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
+    """Months as ``2020M01``, ``01-2020``, ``01/2020`` and ISO weeks as ``2020-W01`` (their Mondays), or None."""
+    for pattern, read, write in _LAYOUTS:
+        if text.str.fullmatch(pattern).all() and (stamps := _strict(text, read)).notna().all():
+            return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", write
+    if text.str.fullmatch(_ISO_WEEK).all():
+        dash = "-" if "-" in text.iloc[0] else ""
+        stamps = _strict(text.str.replace("-", "", regex=False) + "1", "%GW%V%u")
+        if stamps.notna().all():
+            return pd.DatetimeIndex(stamps), "datetime", f"%G{dash}W%V"
+    return None
+
+
+def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers written as ``202001`` (months, ``%Y%m``) or ``20200131`` (dates, ``%Y%m%d``), or None."""
+    if len(values) < 2 or np.isnan(values).any() or (values % 1 != 0).any():
+        return None
+    text = pd.Series(values.astype(np.int64).astype(str))
+    for digits, fmt in ((6, "%Y%m"), (8, "%Y%m%d")):
+        if (text.str.len() == digits).all() and text.str.match(r"[12]\d{3}").all():
+            stamps = _strict(text, fmt)
+            if stamps.notna().all():
+                index = pd.DatetimeIndex(stamps)
+                return (
+                    (pd.PeriodIndex(index, freq="M"), "month", fmt)
+                    if digits == 6
+                    else (index, "datetime", fmt)
+                )
+    return None

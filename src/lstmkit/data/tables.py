@@ -10,7 +10,8 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
 - Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
   within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
   thousands separators (``1.037,5`` is 1037.5); in any other file commas that group digits by
-  three are thousands separators (``"1,037"`` is 1037, ``"12,345.6"`` is 12345.6). A column
+  three are thousands separators (``"1,037"`` is 1037, ``"12,345.6"`` is 12345.6). Spaces (plain or
+  no-break) that group digits by three are thousands separators in either (``1 037,5``). A column
   matching neither rule stays text, and the caller names its first bad cell.
 
 Column roles (which column is the time axis, the target, the ids) are decided later, in
@@ -36,9 +37,12 @@ log = logging.getLogger("lstmkit.data.tabular")
 _BIG_CSV_BYTES = 32 * 2**20
 
 # A column of a ';' file with decimal commas: optional dot thousands groups, optional comma decimals.
-_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d*)?")
 # Elsewhere: optional comma thousands groups (of exactly three digits), optional point decimals.
-_THOUSANDS_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_THOUSANDS_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:\.\d+)?")
+_SPACES = re.compile(
+    r"[ \u00a0\u202f]"
+)  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
 _MISSING = ("", "nan", "na", "null", "none")
 
 
@@ -172,10 +176,11 @@ def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
             continue
         text = frame[col].astype(str).str.strip()
         present = text[~text.str.lower().isin(_MISSING)]
-        if present.empty or not present.str.contains(",", regex=False).any():
+        if present.empty or not present.str.contains(r"[,\u00a0\u202f ]").any():
             continue
         if not present.str.fullmatch(rule).all():
             continue
+        text = text.str.replace(_SPACES, "", regex=True)
         if delimiter == ";":
             frame[col] = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         else:

@@ -157,8 +157,12 @@ def load_series(
     series, freq = _read_parts(parts, cov, roles, fill=fill, source=name)
     _, kind, fmt = roles.times or (None, None, None)
     written = (
-        fmt if kind in ("month", "datetime") and fmt not in _GENERIC_FORMATS else None
-    )  # read with a format
+        fmt
+        if kind in ("month", "datetime")
+        and fmt not in _GENERIC_FORMATS
+        and not fmt.startswith(("%Y-%m-%d", "%G"))
+        else None
+    )  # read with a format (ISO dates and times are detected again wherever they are read)
     return SeriesData(
         series=series,
         target=",".join(roles.targets),

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import month_names, numeric_dates, parse_with_format
+from lstmkit.data.dates import (
+    OFFSET,
+    clock_format,
+    compact_dates,
+    general_parse,
+    month_names,
+    numeric_dates,
+    offset_times,
+    other_layouts,
+    parse_with_format,
+    quarters,
+)
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -36,7 +48,9 @@ SEASON_BY_FREQ = {
     "h": 24,
     "H": 24,
 }
-_QUARTER = re.compile(r"^\s*(\d{4})\s*[-/ ]?\s*[Qq]([1-4])\s*$")
+MAX_DAILY_SEASON = (
+    288  # sub-daily steps get a daily season up to 5-minute data; finer data none (1440 minutes)
+)
 _WARNED: set = set()
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
 
@@ -74,19 +88,19 @@ def parse_times(
         return parse_with_format(text, date_format, column=column, source=source)
     if text.str.fullmatch(r"-?\d+(\.0+)?").all():
         return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
-    quarter = text.str.extract(_QUARTER)
-    if quarter.notna().all().all():
-        periods = pd.PeriodIndex(
-            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in quarter.to_numpy()]
-        )
-        return periods, "quarter", None
+    if (periods := quarters(text)) is not None:
+        return periods
     if text.str.match(_MONTH).all():
         try:
             stamps = pd.to_datetime(text.str.replace("/", "-"), format="%Y-%m")
             return pd.PeriodIndex(stamps, freq="M"), "month", "%Y/%m" if text.iloc[0].count("/") else "%Y-%m"
         except (ValueError, TypeError):
             pass
-    for reader in (month_names, lambda cells: numeric_dates(cells, column=column, source=source)):
+    for reader in (
+        month_names,
+        other_layouts,
+        lambda cells: numeric_dates(cells, column=column, source=source),
+    ):
         if (parsed := reader(text)) is not None:
             return parsed
     numeric = pd.to_numeric(text, errors="coerce")
@@ -94,24 +108,17 @@ def parse_times(
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
-    try:
-        stamps = pd.to_datetime(text, format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        bad = pd.to_datetime(text, errors="coerce", format="mixed")
-        row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
-        raise DataError(
-            f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
-            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
-        ) from None
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert(None)
+    if (offsets := text.str.extract(OFFSET.pattern + "$")[0]).notna().all():
+        return offset_times(text, offsets, column=column, source=source)
+    stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
     clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
-    return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
+    return index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d"
 
 
-def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, None]:
-    """Whole numbers: four-digit years (1000-2999) or a step counter."""
+def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
+    """Whole numbers: four-digit years (1000-2999), months or dates written as ``202001`` or ``20200131``, or a
+    step counter."""
     missing = np.isnan(values)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
@@ -122,6 +129,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
+    if (dates := compact_dates(values)) is not None:  # 202001, 20200131
+        return dates
     numbers = pd.Index(values.astype(np.int64), dtype="int64")
     return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
@@ -137,7 +146,8 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
     if index.tz is not None:
         index = index.tz_convert(None)
     clock = bool((index != index.normalize()).any())  # any time of day other than midnight
-    return index, "datetime", "%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d"
+    seconds = bool((index.second != 0).any())  # the cells' text is gone: whole minutes are written as 13:05
+    return index, "datetime", ("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) if clock else "%Y-%m-%d"
 
 
 def time_order(t: pd.Index, kind: str) -> np.ndarray | None:
@@ -205,8 +215,6 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str | None:
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         freq = pd.infer_freq(index)
@@ -250,7 +258,7 @@ def time_label(value, kind: str | None, fmt: str | None) -> str:
     if kind in ("year", "index"):
         return str(int(value))
     if kind == "quarter":
-        return f"{value.year}-Q{value.quarter}"
+        return value.strftime(fmt or "%Y-Q%q")
     if fmt and hasattr(value, "strftime"):
         return value.strftime(fmt)
     return str(value)
@@ -269,7 +277,7 @@ def future_labels(
     if kind == "index":
         return [int(last) + step * k for k in range(1, horizon + 1)]
     if kind == "quarter":
-        return [f"{p.year}-Q{p.quarter}" for p in (last + k for k in range(1, horizon + 1))]
+        return [(last + k).strftime(fmt or "%Y-Q%q") for k in range(1, horizon + 1)]
     if kind == "month":
         return [
             p.strftime(fmt) if fmt else f"{p.year:04d}-{p.month:02d}"
@@ -293,8 +301,11 @@ def season_from_freq(freq: str | None, kind: str | None) -> int:
     if not match:
         return 1
     mult, base = int(match.group(1) or 1), match.group(2)
-    if base in ("min", "T") and mult == 30:
-        return 48  # half-hourly: a daily cycle
+    minutes = {"min": 1, "T": 1, "h": 60, "H": 60}.get(base, 0) * mult
+    if minutes > 1 and 24 * 60 % minutes == 0 and 24 * 60 // minutes <= MAX_DAILY_SEASON:
+        return (
+            24 * 60 // minutes
+        )  # a daily cycle: 96 quarter hours, 48 half hours, 24 hours, 8 three-hour steps
     if mult != 1:
         return 1
     return SEASON_BY_FREQ.get(base, 1)
@@ -305,9 +316,12 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
 
     A season the data are too short to show once plus the horizon (given) or twice (inferred) is
     dropped (season 1) with a one-line note: the classical methods still forecast such series,
-    without a season.
+    without a season. Of several series the median length decides, as the season is the
+    frequency's (StatsForecast and R's forecast give every series of a frequency its season):
+    one short series among long ones does not take the season from all of them.
     """
-    n = data.min_length
+    n = int(np.median([len(s.target) for s in data.series]))
+    which = "shortest" if n == data.min_length else "median"
     if season is not None:
         if season < 1:
             raise DataError(f"--season must be a positive integer, got {season}")
@@ -316,10 +330,11 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
                 _WARNED.add((data.source, season, n, horizon))
                 log.warning(
                     "note: --season %d needs at least %d points per series (a season plus the horizon %d); "
-                    "the shortest series has %d: forecasting without a season",
+                    "the %s series has %d: forecasting without a season",
                     season,
                     season + horizon,
                     horizon,
+                    which,
                     n,
                 )
             return 1
@@ -328,8 +343,9 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
                 (data.source, season, n)
             )  # short: kept, with shorter windows and more weight on the references
             log.warning(
-                "note: the shortest series has %d points, fewer than two seasons of %d plus the horizon %d; "
+                "note: the %s series has %d points, fewer than two seasons of %d plus the horizon %d; "
                 "the LSTM reads shorter windows and the classical references carry more of the forecast",
+                which,
                 n,
                 season,
                 horizon,
@@ -337,8 +353,8 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
         return season
     inferred = season_from_freq(data.freq, data.time_kind)
     if inferred > 1 and n < 2 * inferred + horizon:
-        if (data.source, inferred) not in _WARNED:  # once per file, not once per model trained on it
-            _WARNED.add((data.source, inferred))
+        if (data.source, inferred, n) not in _WARNED:  # once per file and length, not once per model trained
+            _WARNED.add((data.source, inferred, n))
             log.warning("series too short to learn a season of %d; treating it as non-seasonal", inferred)
         return 1
     return inferred

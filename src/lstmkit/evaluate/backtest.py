@@ -203,12 +203,9 @@ def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) ->
     H = model.horizon
     if backtest < 1:
         raise DataError(f"--backtest must be a positive integer, got {backtest}")
-    need = model.window + backtest * H
-    if data.min_length < need:
-        raise DataError(
-            f"--backtest {backtest} with horizon {H} and lookback {model.window} needs {need} points per series; "
-            f"the shortest has {data.min_length}; use a smaller --backtest"
-        )
+    data = _long_enough(
+        data, need=model.window + backtest * H, backtest=backtest, horizon=H, window=model.window
+    )
     quantiles = model.quantiles
     folds, seen = [], 0
     trained = model.train_lengths
@@ -253,6 +250,27 @@ def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) ->
             total,
         )
     return result
+
+
+def _long_enough(data: SeriesData, *, need: int, backtest: int, horizon: int, window: int) -> SeriesData:
+    """``data`` without the series too short for ``backtest`` origins (named in one warning line).
+
+    Raises:
+        DataError: no series is long enough; the message names the largest ``--backtest`` that fits.
+    """
+    short = [s for s in data.series if len(s.target) < need]
+    if not short:
+        return data
+    what = (
+        f"--backtest {backtest} with horizon {horizon} and lookback {window} needs {need} points per series"
+    )
+    if len(short) == len(data.series):
+        fits = (max(len(s.target) for s in data.series) - window) // horizon
+        fix = f"use --backtest {fits} or fewer" if fits >= 1 else "the series are too short to score"
+        raise DataError(f"{what}; the longest has {max(len(s.target) for s in data.series)}; {fix}")
+    names = ", ".join(f"{s.id} ({len(s.target)})" for s in short[:3]) + (" ..." if len(short) > 3 else "")
+    log.warning("%s; %d series are shorter and left out of the scores: %s", what, len(short), names)
+    return dataclasses.replace(data, series=[s for s in data.series if len(s.target) >= need])
 
 
 def best_method(scores: dict[str, dict[str, float]]) -> str | None:

@@ -22,6 +22,7 @@ from lstmkit.config import config_from_dict, config_to_dict, resolve_config
 from lstmkit.data.tabular import SeriesData, choose_season, impute
 from lstmkit.errors import DataError
 from lstmkit.evaluate import reference_worker
+from lstmkit.logs import labelled
 from lstmkit.models.base import Job
 from lstmkit.models.forecast_combination import (
     classical_members,
@@ -184,7 +185,8 @@ class LSTMForecaster(Job):
         cfg = config_from_dict(ForecastConfig, config_to_dict(self.config))
         cfg.model.combine = "none"
         try:
-            return LSTMForecaster(cfg.model.horizon, config=cfg).fit(hist)
+            with labelled(None):  # its notes are about the validation network, not the user's forecast
+                return LSTMForecaster(cfg.model.horizon, config=cfg).fit(hist)
         except DataError:
             return self
 
