@@ -119,12 +119,14 @@ def test_notes_of_the_models_fitted_inside_a_job_say_which_model_they_are_about(
     ).to_csv(path, index=False)
     out = tmp_path / "out"
     assert main(["forecast", str(path), "--horizon", "6", "--output", str(out), "--no-report", *FAST]) == 0
-    # the final model (34 points) keeps the season; the hold-out model (28 points) is too short for it, and the
-    # validation network inside it (22 points) says nothing
+    # the final model (34 points) keeps the season; the hold-out model (28 points) is scored with the same
+    # season and says it is short for it, and the validation network inside it (22 points) says nothing
     assert json.loads((out / "model" / "config.json").read_text())["fitted"]["season"] == 12
+    assert json.loads((out / "metrics.json").read_text())["season"] == 12
     assert [r.getMessage() for r in caplog.records if "season" in r.getMessage()] == [
-        "hold-out model (all but the last 6 points): series too short to learn a season of 12; "
-        "treating it as non-seasonal"
+        "hold-out model (all but the last 6 points): note: the shortest series has 28 points, fewer than two "
+        "seasons of 12 plus the horizon 6; the LSTM reads shorter windows and the classical references carry "
+        "more of the forecast"
     ]
 
 
@@ -230,3 +232,17 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, monthl
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_the_hold_out_scores_a_model_with_the_final_models_season(tmp_path, seed):
+    t = np.arange(
+        120
+    )  # 120 weeks: two seasons of 52 plus the horizon for the final model, not for the hold-out
+    y = 100 + 10 * np.sin(2 * np.pi * t / 52) + np.random.default_rng(0).normal(0, 1, 120)
+    path = tmp_path / "weekly.csv"
+    weeks = pd.date_range("2015-01-04", periods=120, freq="W-SUN").strftime("%Y-%m-%d")
+    pd.DataFrame({"week": weeks, "sales": y}).to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["forecast", str(path), "--horizon", "13", "--output", str(out), "--no-report", *FAST]) == 0
+    fitted = json.loads((out / "model" / "config.json").read_text())["fitted"]
+    assert fitted["season"] == json.loads((out / "metrics.json").read_text())["season"] == 52

@@ -241,6 +241,13 @@ def run(args: argparse.Namespace) -> int:
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
     data = probe.read(args.data)
+    if (
+        cfg.data.season is None
+    ):  # the hold-out model gets the final model's season: its scores describe that model
+        from lstmkit.data.tabular import choose_season
+
+        cfg.data.season = choose_season(data, None, horizon=cfg.model.horizon)
+        probe = LSTMForecaster(cfg.model.horizon, config=cfg)
 
     H = cfg.model.horizon
     metrics, holdout_fc, judge = {"horizon": H, "skipped": ""}, None, None
