@@ -1,7 +1,5 @@
 """``python -m lstmkit`` runs the command line."""
 
-import sys
+from lstmkit.cli import console
 
-from lstmkit.cli import main
-
-sys.exit(main())
+console()

@@ -37,3 +37,27 @@ def test_python_dash_m_runs_the_cli():
         [sys.executable, "-m", "lstmkit", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("lstmkit ")
+
+
+def test_the_program_exits_with_mains_code_and_skips_the_final_collection(monkeypatch, capsys):
+    import gc
+
+    from lstmkit.cli import console
+
+    monkeypatch.setattr(sys, "argv", ["lstmkit", "forcast"])
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            console()
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err.startswith("error: argument COMMAND: invalid choice")
+        assert gc.get_freeze_count() > 0  # everything alive is left out of the collection at exit
+    finally:
+        gc.unfreeze()
+
+
+def test_python_dash_m_runs_the_program(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "lstmkit", "forcast"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: argument COMMAND: invalid choice: 'forcast'")

@@ -7,6 +7,7 @@ traceback); 1 a bug.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import sys
@@ -46,6 +47,15 @@ def build_parser() -> ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(f"lstmkit.cli.{name}").register(subparsers)
     return parser
+
+
+def console() -> None:
+    """The ``lstmkit`` program (and ``python -m lstmkit``): :func:`main`, then exit without a final garbage
+    collection of everything the command loaded (``gc.freeze``: with torch and StatsForecast loaded it took
+    about a second of a forecast's five). Every file is closed by then; nothing relies on a finaliser."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
