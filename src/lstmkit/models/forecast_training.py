@@ -37,9 +37,8 @@ def few_threads(cfg: ForecastConfig):
             torch.set_num_threads(before)
 
 
-FULL_COST_LOOKBACK = (
-    36  # windows up to this long (three monthly seasons) count as one against data.max_windows
-)
+# windows up to this long (three monthly seasons) count as one against data.max_windows
+FULL_COST_LOOKBACK = 36
 
 
 def windows_per_epoch(max_windows: int, lookback: int) -> int:
