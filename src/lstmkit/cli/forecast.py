@@ -199,6 +199,15 @@ def holdout_feasible(cfg, data) -> bool:
     return True
 
 
+def with_final_season(cfg, data):
+    """``cfg`` with the season inferred once on all of ``data``: the hold-out model then gets the final
+    model's season, so its scores describe the model the forecast comes from."""
+    from lstmkit.data.tabular import choose_season
+
+    cfg.data.season = choose_season(data, None, horizon=cfg.model.horizon)
+    return cfg
+
+
 def start_reference_fits(probe, data, *, holdout: bool) -> None:
     """Hand every classical fit this run will make to a second process, in the order they are needed: the
     hold-out model's, the hold-out scores' (naive methods too) and the final model's (reference_worker)."""
@@ -241,13 +250,8 @@ def run(args: argparse.Namespace) -> int:
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
     data = probe.read(args.data)
-    if (
-        cfg.data.season is None
-    ):  # the hold-out model gets the final model's season: its scores describe that model
-        from lstmkit.data.tabular import choose_season
-
-        cfg.data.season = choose_season(data, None, horizon=cfg.model.horizon)
-        probe = LSTMForecaster(cfg.model.horizon, config=cfg)
+    if cfg.data.season is None:  # the hold-out model gets the final model's season
+        probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
 
     H = cfg.model.horizon
     metrics, holdout_fc, judge = {"horizon": H, "skipped": ""}, None, None
