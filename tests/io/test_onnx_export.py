@@ -285,3 +285,18 @@ def test_a_layer_with_an_init_only_variant_exports(tmp_path, monkeypatch):
     (got,) = ort.InferenceSession(str(tmp_path / "i.onnx")).run(None, {"x": x.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_of_counts_keeps_its_forecasts_at_or_above_zero_in_onnx_too(tmp_path):
+    rng = np.random.default_rng(3)
+    frame = monthly().assign(y=rng.poisson(0.6, 96).astype(float))  # mostly zeros and ones
+    model = LSTMForecaster(6, epochs=2, ensemble=2, combine="none").fit(frame)
+    assert model.state.nonnegative
+    model.network_.interval_scale.fill_(50.0)  # intervals far below zero before the floor
+    predicted = model.predict(frame)
+    assert (predicted[["forecast", "q0.1", "q0.9"]].to_numpy() >= 0).all()
+    assert (predicted["q0.1"] == 0).any()
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "n.onnx")))
+    forecast, quantiles = session.run(None, model.onnx_inputs(frame))
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5, atol=1e-6)

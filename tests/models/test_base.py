@@ -70,7 +70,7 @@ def test_a_loaded_folder_saves_as_it_was_read(task, tmp_path):
     if task == "forecast":  # the typed state writes the fields added since v1, at their v1 meaning
         added = {k: new["fitted"].pop(k) for k in set(new["fitted"]) - set(old["fitted"])}
         defaults = {f.name: f.default for f in dataclasses.fields(ForecastState)}
-        assert added == {"calendar": False, "baseline": "none", "drift": 0.0}
+        assert added == {"calendar": False, "baseline": "none", "drift": 0.0, "nonnegative": False}
         assert all(defaults[k] == v for k, v in added.items())
     assert {k: v for k, v in old.items() if k not in ("settings", "lstmkit_version")} == {
         k: v for k, v in new.items() if k not in ("settings", "lstmkit_version")

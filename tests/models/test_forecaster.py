@@ -327,3 +327,14 @@ def test_an_epoch_of_long_windows_holds_proportionally_fewer(monkeypatch):
     frame = seasonal_frame(600)
     LSTMForecaster(6, lookback=72, max_windows=100, combine="none", epochs=1, ensemble=1).fit(frame)
     assert seen == [50]  # 100 windows of up to 36 steps, in windows of 72
+
+
+def test_data_with_a_negative_value_may_be_forecast_below_zero(seed):
+    t = np.arange(96)
+    frame = seasonal_frame().assign(sales=20 - 0.5 * t + 3 * np.sin(2 * np.pi * t / 12))  # falls through 0
+    model = LSTMForecaster(12, combine="none", **FAST).fit(frame)
+    assert not model.state.nonnegative
+    assert (model.predict()["forecast"] < 0).all()
+    counts = seasonal_frame().assign(sales=np.maximum(0.0, 20 - 0.5 * t))  # the same fall, floored at 0
+    model = LSTMForecaster(12, combine="none", **FAST).fit(counts)
+    assert model.state.nonnegative and (model.predict()[["forecast", "q0.1", "q0.9"]].to_numpy() >= 0).all()

@@ -140,10 +140,12 @@ class ForecastGraph(nn.Module):
         covariates: bool,
         combined: bool = False,
         end: dict[str, Any] | None = None,
+        nonnegative: bool = False,
     ):
         super().__init__()
         self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
+        self.nonnegative = nonnegative
         self.carries_end = end is not None
         if end is not None:  # the members' forecasts from the end of the one training series, built in
             self.register_buffer("end_tail", torch.as_tensor(end["tail"], dtype=torch.float32))  # (W,)
@@ -177,6 +179,8 @@ class ForecastGraph(nn.Module):
             out = weights[:, :1, None] * out + (weights[:, 1:, None, None] * references).sum(dim=1)
             if out.shape[-1] > 2:
                 out = torch.cat([out[..., :1], out[..., 1:].sort(dim=-1).values], dim=-1)
+        if self.nonnegative:
+            out = out.clamp(min=0.0)
         if out.shape[-1] == 1:
             return (out[..., 0],)
         return out[..., 0], out[..., 1:]
@@ -190,6 +194,7 @@ def export_forecast_net(
     n_covariates: int,
     n_references: int,
     end: dict[str, Any] | None = None,
+    nonnegative: bool = False,
 ) -> Path:
     """Write a fitted forecast network as ONNX (see the module docs).
 
@@ -203,8 +208,16 @@ def export_forecast_net(
             ``references`` and ``weights`` when > 0, unless ``end`` is given).
         end: for one series without covariates, the members' forecasts from the end of the training
             data to build in: ``tail`` (W,), ``references`` (K, H, 1 + Q) and ``weights`` (1 + K,).
+        nonnegative: forecasts and quantiles are kept >= 0 (a model whose training data had no negative value).
     """
-    graph = ForecastGraph(net, scale=scale, covariates=n_covariates > 0, combined=n_references > 0, end=end)
+    graph = ForecastGraph(
+        net,
+        scale=scale,
+        covariates=n_covariates > 0,
+        combined=n_references > 0,
+        end=end,
+        nonnegative=nonnegative,
+    )
     W = net.window
     args: tuple[torch.Tensor, ...] = (
         torch.rand(2, W + 1, 1) + 1.0,

@@ -53,6 +53,7 @@ class ForecastState:
     calendar: bool = False  # the members read the phase in the season
     baseline: str = "none"  # what the members correct: "seasonal_drift" or "none"
     drift: float = 0.0  # the share of the window's trend the baseline carries on
+    nonnegative: bool = False  # no training value was negative: forecasts and quantiles stay >= 0
     network: str | None = None  # why the network was not trained (series too short); None: trained
     combination: dict[str, Any] | None = None  # members, weights and validation errors per series
     # one combined series without covariates: its last window ("tail"), the classical members'
@@ -169,6 +170,7 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
         calendar=cfg.data.calendar and season > 1,
         baseline=cfg.model.baseline,
         drift=cfg.model.drift if cfg.model.baseline != "none" else 0.0,
+        nonnegative=all(float(np.min(y)) >= 0 for y in targets),
     )
     return state, z, too_short
 

@@ -216,7 +216,7 @@ class LSTMForecaster(Job):
         if self.fitted.combination:
             refs = self._member_forecasts(data)
             out = combine(out, refs, self._weights(data, refs))
-        return out
+        return np.maximum(out, 0.0) if self.fitted.nonnegative else out
 
     def _member_forecasts(self, data: SeriesData) -> dict:
         """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``."""
@@ -266,8 +266,8 @@ class LSTMForecaster(Job):
         net = self._require_fitted()
         x, cov, scale, first = (torch.as_tensor(a) for a in self.fitted.last_windows(data, net.window))
         with torch.no_grad(), few_threads(self.config):
-            out = net(x, scale, cov, first)  # (S, H, 1 + Q)
-        return out.double().numpy()
+            out = net(x, scale, cov, first).double().numpy()  # (S, H, 1 + Q)
+        return np.maximum(out, 0.0) if self.fitted.nonnegative else out
 
     def predict(self, data: str | Path | pd.DataFrame | SeriesData | None = None) -> pd.DataFrame:
         """The forecast frame: ``id`` (with an id column), ``time`` (with a time column), ``step``, ``forecast``, ``q...``.
@@ -340,6 +340,7 @@ class LSTMForecaster(Job):
             n_covariates=st.n_covariates,
             n_references=len(st.combination["members"]) - 1 if st.combination else 0,
             end=end,
+            nonnegative=st.nonnegative,
         )
 
     # ---- fitted values (what lstmkit.evaluate.backtest reads: its Forecaster protocol)
