@@ -18,7 +18,6 @@ the seasonal naive forecast instead and the result says so under ``fallbacks``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -120,15 +119,11 @@ def fit_forecast(
     levels from the same history reuse the fit. A fit handed to a :mod:`reference_worker` is
     taken from it.
     """
-    prefetched = reference_worker.take(reference_worker.Fit(name, y, horizon, season, quantiles))
+    fit = reference_worker.Fit(name, y, horizon, season, quantiles)
+    prefetched = reference_worker.take(fit)
     if prefetched is not None:
         return prefetched
-    key = (
-        name,
-        season,
-        len(y),
-        hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64).tobytes()).hexdigest(),
-    )
+    key = fit.history_key
     if key not in _FITS:
         if len(_FITS) >= _FITS_SIZE:
             _FITS.pop(next(iter(_FITS)))
