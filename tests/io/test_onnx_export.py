@@ -300,3 +300,20 @@ def test_a_model_of_counts_keeps_its_forecasts_at_or_above_zero_in_onnx_too(tmp_
     forecast, quantiles = session.run(None, model.onnx_inputs(frame))
     np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5, atol=1e-6)
+
+
+def test_a_combined_model_of_counts_floors_the_combination_not_its_network_in_predict_and_onnx(
+    combined, tmp_path
+):
+    model = copy.deepcopy(combined)
+    model.state.nonnegative = True
+    model.state.combination["weights"]["None"] = [0.7, 0.1, 0.1, 0.1]  # the network carries the combination
+    model.network_.interval_scale.fill_(400.0)  # its lower quantile far below zero, the members' not
+    raw = model._network_out(model.read(monthly()))
+    assert (raw[..., 1] < 0).any()
+    predicted = model.predict(monthly())
+    assert (predicted[["forecast", "q0.1", "q0.9"]].to_numpy() >= 0).all()
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx", references=True)))
+    forecast, quantiles = session.run(None, model.onnx_inputs(monthly(), references=True))
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5, atol=1e-5)

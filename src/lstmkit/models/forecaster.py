@@ -212,11 +212,11 @@ class LSTMForecaster(Job):
         combined with the classical members' when the model was fitted with ``model.combine``."""
         self.fitted.check_compatible(data)
         data = impute(data)
-        out = self.network_forecasts(data)
+        out = self._network_out(data)
         if self.fitted.combination:
             refs = self._member_forecasts(data)
             out = combine(out, refs, self._weights(data, refs))
-        return np.maximum(out, 0.0) if self.fitted.nonnegative else out
+        return self._floored(out)
 
     def _member_forecasts(self, data: SeriesData) -> dict:
         """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``."""
@@ -263,10 +263,17 @@ class LSTMForecaster(Job):
 
     def network_forecasts(self, data: SeriesData) -> np.ndarray:
         """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series."""
+        return self._floored(self._network_out(data))
+
+    def _network_out(self, data: SeriesData) -> np.ndarray:
+        """The network's (S, H, 1 + Q) output, before the floor (combined first, floored once, as in ONNX)."""
         net = self._require_fitted()
         x, cov, scale, first = (torch.as_tensor(a) for a in self.fitted.last_windows(data, net.window))
         with torch.no_grad(), few_threads(self.config):
-            out = net(x, scale, cov, first).double().numpy()  # (S, H, 1 + Q)
+            return net(x, scale, cov, first).double().numpy()
+
+    def _floored(self, out: np.ndarray) -> np.ndarray:
+        """``out`` kept >= 0 for a model whose training data had no negative value."""
         return np.maximum(out, 0.0) if self.fitted.nonnegative else out
 
     def predict(self, data: str | Path | pd.DataFrame | SeriesData | None = None) -> pd.DataFrame:
