@@ -218,14 +218,12 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
 
     fits = []
     if holdout:
-        train = truncate(data, probe.config.model.horizon)[0]
+        train = impute(truncate(data, probe.config.model.horizon)[0])  # as the hold-out model fills it
         with labelled(HOLDOUT_NOTE.format(horizon=probe.config.model.horizon)):
-            season = choose_season(
-                impute(train), probe.config.data.season, horizon=probe.config.model.horizon
-            )
+            season = choose_season(train, probe.config.data.season, horizon=probe.config.model.horizon)
         fits += probe.reference_fits(train, season=season)
         fits += planned_fits(
-            [s.target for s in impute(train).series],
+            [s.target for s in train.series],
             horizon=probe.config.model.horizon,
             season=season,
             quantiles=tuple(probe.config.model.quantiles),

@@ -167,14 +167,12 @@ class LSTMForecaster(Job):
 
     def reference_fits(self, data: SeriesData, *, season: int | None = None) -> list[reference_worker.Fit]:
         """The classical fits ``fit(data)`` and ``forecast_arrays(data)`` make (for :func:`reference_worker.start`)."""
-        cfg = self.config
-        if cfg.model.combine == "none":
+        m = self.config.model
+        if m.combine == "none":
             return []
         filled = impute(data)
-        season = season or choose_season(filled, cfg.data.season, horizon=cfg.model.horizon)
-        return member_fits(
-            filled, horizon=cfg.model.horizon, season=season, quantiles=tuple(cfg.model.quantiles)
-        )
+        season = season or choose_season(filled, self.config.data.season, horizon=m.horizon)
+        return member_fits(filled, horizon=m.horizon, season=season, quantiles=tuple(m.quantiles))
 
     def _judge(self, hist: SeriesData, judge: LSTMForecaster | None) -> LSTMForecaster:
         """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
