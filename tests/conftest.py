@@ -1,6 +1,8 @@
-"""Shared fixtures: a seeded generator, one torch thread per test worker, a small .ts file writer."""
+"""Shared fixtures: a seeded generator, one torch thread per test worker, a small .ts file writer, torchrun."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -42,3 +44,38 @@ def _write_slopes_ts(path, *, n=16, seed=0):
 def slopes_ts():
     """A writer of a small two-class UEA ``.ts`` file: ``slopes_ts(path, n=16, seed=0) -> path``."""
     return _write_slopes_ts
+
+
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--rdzv-backend", "c10d"]
+# torchrun picks its workers' port by binding port 0 and closing it again; with other suites' processes on the
+# machine another can take the port first. Such a start is retried; any other failure fails with its output.
+_PORT_TROUBLE = (
+    "address already in use",
+    "eaddrinuse",
+    "failed to listen",
+    "connection refused",
+    "rendezvous",
+)
+
+
+def _run_torchrun(args, *, timeout=300, attempts=3):
+    """Run ``torchrun --nproc-per-node 2 ARGS`` on this machine; assert it succeeded, showing its output if not."""
+    for attempt in range(1, attempts + 1):
+        done = subprocess.run(
+            [*TORCHRUN, "--rdzv-endpoint", "127.0.0.1:0", "--local-addr", "127.0.0.1", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        output = f"{done.stdout[-3000:]}\n{done.stderr[-8000:]}"
+        port_taken = any(text in output.lower() for text in _PORT_TROUBLE)
+        if done.returncode == 0 or not port_taken or attempt == attempts:
+            break
+    assert done.returncode == 0, f"torchrun {' '.join(args)} failed (exit {done.returncode}):\n{output}"
+    return done
+
+
+@pytest.fixture(scope="session")
+def torchrun():
+    """``torchrun(args, timeout=300)``: two gloo ranks on this machine, retried only when a port was taken."""
+    return _run_torchrun

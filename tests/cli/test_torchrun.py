@@ -8,20 +8,6 @@ import pandas as pd
 import torch
 from safetensors.torch import load_file
 
-TORCHRUN = [
-    sys.executable,
-    "-m",
-    "torch.distributed.run",
-    "--nproc-per-node",
-    "2",
-    "--rdzv-backend",
-    "c10d",
-    "--rdzv-endpoint",
-    "127.0.0.1:0",
-    "-m",
-    "lstmkit",
-]
-
 
 def assert_same_weights(one, two, *, atol=1e-5):
     one, two = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
@@ -30,7 +16,7 @@ def assert_same_weights(one, two, *, atol=1e-5):
         torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=atol, msg=key)
 
 
-def test_forecaster_on_two_ranks_matches_one_process(tmp_path):
+def test_forecaster_on_two_ranks_matches_one_process(tmp_path, torchrun):
     t = np.arange(80)
     y = 50 + 5 * np.sin(2 * np.pi * t / 12) + 0.2 * t
     pd.DataFrame({"month": pd.period_range("2001-01", periods=80, freq="M").astype(str), "y": y}).to_csv(
@@ -57,9 +43,7 @@ def test_forecaster_on_two_ranks_matches_one_process(tmp_path):
         capture_output=True,
         timeout=300,
     )
-    subprocess.run(
-        [*TORCHRUN, *flags, "--output", str(tmp_path / "two")], check=True, capture_output=True, timeout=300
-    )
+    torchrun(["-m", "lstmkit", *flags, "--output", str(tmp_path / "two")])
     # the members correct a baseline that is already close, so their heads' gradients are near zero and Adam turns
     # the float32 summation-order difference of two half-batch means into ~1e-4 steps (1e-5 with the baseline off);
     # a wrong split of the global batch moves weights by ~1e-2
@@ -67,7 +51,7 @@ def test_forecaster_on_two_ranks_matches_one_process(tmp_path):
     assert (tmp_path / "two" / "history.csv").exists()
 
 
-def test_classifier_on_two_ranks_matches_one_process(tmp_path):
+def test_classifier_on_two_ranks_matches_one_process(tmp_path, torchrun):
     rng = np.random.default_rng(0)
     lines = [
         "@problemName Slopes",
@@ -110,13 +94,11 @@ def test_classifier_on_two_ranks_matches_one_process(tmp_path):
         capture_output=True,
         timeout=300,
     )
-    subprocess.run(
-        [*TORCHRUN, *flags, "--output", str(tmp_path / "two")], check=True, capture_output=True, timeout=300
-    )
+    torchrun(["-m", "lstmkit", *flags, "--output", str(tmp_path / "two")])
     assert_same_weights(tmp_path / "one", tmp_path / "two")
 
 
-def test_language_model_on_two_ranks_matches_one_process(tmp_path):
+def test_language_model_on_two_ranks_matches_one_process(tmp_path, torchrun):
     (tmp_path / "corpus.txt").write_text("the quick brown fox jumps over the lazy dog. " * 40)
     flags = [
         "text",
@@ -140,7 +122,5 @@ def test_language_model_on_two_ranks_matches_one_process(tmp_path):
         capture_output=True,
         timeout=300,
     )
-    subprocess.run(
-        [*TORCHRUN, *flags, "--output", str(tmp_path / "two")], check=True, capture_output=True, timeout=300
-    )
+    torchrun(["-m", "lstmkit", *flags, "--output", str(tmp_path / "two")])
     assert_same_weights(tmp_path / "one", tmp_path / "two")
