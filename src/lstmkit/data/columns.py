@@ -246,7 +246,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
 def _is_years(column: pd.Series) -> bool:
     """Integers between 1000 and 2999 (four-digit years), more than one."""
     values = to_numeric(column)
-    if values is None or len(values) < 2 or np.isnan(values).any() or (values % 1 != 0).any():
+    if values is None or len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
         return False
     return bool(((values >= 1000) & (values <= 2999)).all())
 

@@ -238,7 +238,7 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 
 def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     """Whole numbers written as ``202001`` (months, ``%Y%m``) or ``20200131`` (dates, ``%Y%m%d``), or None."""
-    if len(values) < 2 or np.isnan(values).any() or (values % 1 != 0).any():
+    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
         return None
     text = pd.Series(values.astype(np.int64).astype(str))
     for digits, fmt in ((6, "%Y%m"), (8, "%Y%m%d")):
