@@ -145,10 +145,37 @@ def test_a_backtest_leaves_out_series_too_short_for_it_and_names_them(tmp_path, 
     caplog.clear()
     assert main(["evaluate", "--model", str(out / "model"), str(path), "--backtest", "2"]) == 0
     assert (
-        "needs 14 points per series; 1 series are shorter and left out of the scores: tiny (10)"
-        in caplog.text
+        "with horizon 6 and lookback 18 needs 30 points per series; 1 series are shorter and left out of the "
+        "scores: tiny (10)" in caplog.text
     )
     assert "2 origin(s) x 6 steps, 2 series" in capsys.readouterr().out
+
+
+def test_one_short_series_in_a_panel_keeps_the_hold_out_and_the_network_for_the_others(
+    tmp_path, seed, caplog
+):
+    rows = [
+        (store, str(month), 50 + 10 * i + 5 * np.sin(k / 2) + (k % 12))
+        for i, (store, n) in enumerate((("a", 72), ("tiny", 12), ("b", 80)))
+        for k, month in enumerate(pd.period_range("2015-01", periods=n, freq="M"))
+    ]
+    path = tmp_path / "stores.csv"
+    pd.DataFrame(rows, columns=["store", "month", "sales"]).to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert (
+        main(["forecast", str(path), "--horizon", "6", "--id-col", "store", "--output", str(out), *FAST]) == 0
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "skipped" not in metrics and metrics["series"] == 3  # the hold-out scored every series
+    fitted = json.loads((out / "model" / "config.json").read_text())["fitted"]
+    assert "network" not in fitted  # trained, on the two long series
+    assert fitted["combination"]["weights"]["tiny"][0] == 0.0
+    assert (
+        "note: the classical references alone forecast 1 series shorter than the network's lookback of 36: "
+        "tiny (12)" in caplog.messages
+    )
+    assert (out / "report.html").is_file()
+    assert pd.read_csv(out / "forecast.csv").groupby("id").size().to_dict() == {"a": 6, "b": 6, "tiny": 6}
 
 
 def test_id_col_and_no_time_column(tmp_path, seed):

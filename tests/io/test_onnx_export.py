@@ -107,6 +107,25 @@ def test_a_combined_model_fed_its_history_alone_reproduces_predict(combined, tmp
         np.testing.assert_allclose(forecast[0], alone, rtol=1e-5)
 
 
+def test_a_panel_with_a_series_shorter_than_the_lookback_reproduces_predict(tmp_path):
+    panel = pd.concat(
+        [
+            monthly(96).assign(shop="long"),
+            monthly(14, seed=1).assign(shop="short"),
+            monthly(90, seed=2).assign(shop="x"),
+        ]
+    )
+    model = LSTMForecaster(6, epochs=2, ensemble=2, hidden_size=8, id_col="shop").fit(panel)
+    assert model.window > 14
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "p.onnx")))
+    feeds = model.onnx_inputs(panel)
+    assert feeds["weights"][1, 0] == 0.0  # the short series: the references alone
+    forecast, quantiles = session.run(None, feeds)
+    predicted = model.predict(panel)
+    np.testing.assert_allclose(forecast.reshape(-1), predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles.reshape(-1, 2), predicted[["q0.1", "q0.9"]], rtol=1e-5)
+
+
 def test_a_combined_model_takes_the_references_and_reproduces_predict(combined, tmp_path):
     model = combined
     members = model.state.combination["members"]

@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from lstmkit.evaluate.references import Reference
-from lstmkit.models.forecast_combination import combine, error_weights, validation_errors
+from lstmkit.models.forecast_combination import (
+    combination_entry,
+    combine,
+    error_weights,
+    series_weights,
+    validation_errors,
+)
 from lstmkit.networks.forecast_net import ForecastNet
 
 
@@ -87,3 +93,25 @@ def test_the_network_joins_only_where_validation_ranks_it_first():
     w = error_weights(errors)
     np.testing.assert_allclose(w[0], np.array([0, 2, 1, 0]) / 3)  # second to ETS: out; then Theta trimmed
     np.testing.assert_allclose(w[1], np.array([1 / 0.9, 1, 0.5, 0]) / (1 / 0.9 + 1.5))  # first: in
+
+
+def test_with_every_method_failed_or_left_out_the_classical_members_share_equally():
+    inf = np.inf
+    w = error_weights(np.array([[[inf, inf, inf, inf]]]))  # the network read padding; every member fell back
+    np.testing.assert_allclose(w[0], [0, 1 / 3, 1 / 3, 1 / 3])
+    combination = {
+        "members": ["lstm", "ets", "arima"],
+        "weights": {"a": [0.5, 0.5, 0.0], "b": [0.2, 0.4, 0.4]},
+    }
+    refs = {
+        "ets": Reference("ets", np.zeros((2, 2, 1)), fallbacks={0: "failed"}),
+        "arima": Reference("arima", np.zeros((2, 2, 1))),
+    }
+    w = series_weights(combination, ["a", "b"], refs, short=[0, 1])  # both shorter than the network's window
+    np.testing.assert_allclose(w, [[0, 0, 1], [0, 0.5, 0.5]])
+
+
+def test_errors_of_failed_methods_are_written_as_null():
+    entry = combination_entry(["lstm", "ets"], ["a"], np.array([[[np.inf, 1.25]]]))
+    assert entry["errors"] == {"a": [[None, 1.25]]}
+    assert entry["weights"] == {"a": [0.0, 1.0]}

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lstmkit.data.preprocess import auto_lookbacks, choose_log
+from lstmkit.data.preprocess import auto_lookbacks, choose_log, min_network_points
 from lstmkit.data.tabular import impute, load_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import metrics
@@ -157,6 +157,13 @@ def test_lookbacks_and_length_errors():
         auto_lookbacks(15, season=1, horizon=12, ensemble=1, lookback=None)
     with pytest.raises(DataError, match="--lookback 50 with --horizon 12 needs at least 63 points"):
         auto_lookbacks(40, season=1, horizon=12, ensemble=1, lookback=50)
+    for horizon in (1, 6, 12, 48):  # min_network_points is the shortest series auto_lookbacks accepts
+        need = min_network_points(horizon)
+        assert auto_lookbacks(need, season=12, horizon=horizon, ensemble=1, lookback=None)
+        with pytest.raises(
+            DataError, match=f"needs at least {need} points, the shortest series has {need - 1}$"
+        ):
+            auto_lookbacks(need - 1, season=12, horizon=horizon, ensemble=1, lookback=None)
 
 
 def test_bad_settings_are_config_errors():
@@ -236,6 +243,45 @@ def test_a_series_too_short_for_the_network_is_forecast_by_the_references(tmp_pa
     pd.testing.assert_frame_equal(again.predict(frame), out)
     with pytest.raises(DataError, match="series too short"):
         LSTMForecaster(12, combine="none", **FAST).fit(frame)
+
+
+def short_series_panel():
+    """Three 96-month series and one of 20 months (too short for the network), in long format."""
+    frames = []
+    for sid, n, seed in (("a", 96, 0), ("b", 96, 1), ("short", 20, 2), ("c", 96, 3)):
+        frames.append(seasonal_frame(n, seed=seed).assign(shop=sid))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_one_short_series_in_a_panel_leaves_the_network_to_the_others(tmp_path, caplog):
+    from lstmkit.evaluate.references import reference_forecasts
+    from lstmkit.models.forecast_combination import classical_members
+
+    panel = short_series_panel()
+    with caplog.at_level("WARNING"):
+        model = LSTMForecaster(12, id_col="shop", **FAST).fit(panel)
+    assert model.state.network is None  # trained: on the three long series
+    assert model.state.lookbacks[0] == 24  # chosen for 96 points, not 20
+    assert (
+        "note: the classical references alone forecast 1 series shorter than the network's lookback of 36: "
+        "short (20)" in caplog.messages
+    )
+    weights = model.state.combination["weights"]
+    assert weights["short"][0] == 0.0 and sum(weights["short"][1:]) == pytest.approx(1.0, abs=1e-5)
+    assert model.state.combination["errors"]["short"][0][0] is None  # not scored: it read padding
+    out = model.predict()
+    short = out[out["id"] == "short"]["forecast"].to_numpy()
+    y = panel[panel["shop"] == "short"]["sales"].to_numpy()
+    members = classical_members(model.season)
+    refs = reference_forecasts([y], horizon=12, season=model.season, names=members)
+    expected = sum(w * refs[m].forecasts[0, :, 0] for w, m in zip(weights["short"][1:], members))
+    np.testing.assert_allclose(short, expected, rtol=1e-4)
+    again = LSTMForecaster.load(model.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(again.predict(panel), out)
+    with pytest.raises(
+        DataError, match=r"^series too short: forecasting 12 steps needs at least 22 points, the sh"
+    ):
+        LSTMForecaster(12, id_col="shop", combine="none", **FAST).fit(panel)  # the network alone: refused
 
 
 def test_the_weights_average_this_models_validation_with_its_judges():

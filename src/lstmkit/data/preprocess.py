@@ -41,9 +41,15 @@ def series_scale(z: np.ndarray, season: int) -> float:
     return scale
 
 
+def min_network_points(horizon: int) -> int:
+    """The fewest points of a series the network learns from with automatic lookbacks: a lookback of 2, the
+    horizon, and a few windows more (at least 8, two thirds of the horizon)."""
+    return horizon + max(8, 2 * horizon // 3) + 2
+
+
 def auto_lookbacks(n: int, *, season: int, horizon: int, ensemble: int, lookback: int | None) -> list[int]:
     """Lookbacks for the members: two, three and four seasons (or horizons), as many as the data allow."""
-    room = n - horizon - max(8, 2 * horizon // 3)  # leave at least a few windows to learn from
+    room = n - min_network_points(horizon) + 2  # leave at least a few windows to learn from
     if lookback is not None:
         if lookback > n - horizon:
             raise DataError(
@@ -55,9 +61,9 @@ def auto_lookbacks(n: int, *, season: int, horizon: int, ensemble: int, lookback
     options = [lb for lb in (2 * base, 3 * base, int(1.5 * base)) if lb <= room] or [
         max(2, min(2 * base, room))
     ]
-    if options[0] < 2 or room < 2:
-        need = horizon + max(8, 2 * horizon // 3) + 2
+    if room < 2:
         raise DataError(
-            f"series too short: forecasting {horizon} steps needs at least {need} points, the shortest series has {n}"
+            f"series too short: forecasting {horizon} steps needs at least {min_network_points(horizon)} points, "
+            f"the shortest series has {n}"
         )
     return [options[k % len(options)] for k in range(ensemble)]

@@ -32,12 +32,14 @@ class ForecastWindow:
 
 
 def forecast_window(model: Any, data: Any, sid: str | None) -> ForecastWindow:
-    """The last window of series ``sid`` (default: the first) of ``data``, with its scale, covariates and calendar."""
+    """The last window of series ``sid`` (default: the first as long as the window) of ``data``, with its scale,
+    covariates and calendar."""
     from lstmkit.data.calendar import step_ordinals
 
     ids = [str(s.id) for s in data.series]
-    if sid is None:
-        series = data.series[0]
+    W = model.net.window
+    if sid is None:  # the first series the network reads without padding
+        series = next((s for s in data.series if len(s.target) >= W), data.series[0])
     elif data.id_col is None:
         raise DataError(
             f"--series {sid!r} given, but the data holds one series (no id column); drop --series"
@@ -49,7 +51,6 @@ def forecast_window(model: Any, data: Any, sid: str | None) -> ForecastWindow:
             f"--series {sid!r} not found in the data; its series are: {', '.join(ids[:10])}"
             + (" ..." if len(ids) > 10 else "")
         )
-    W = model.net.window
     if len(series.target) < W:
         raise DataError(
             f"the series has {len(series.target)} points; this model reads windows of {W} (its lookback)"

@@ -20,6 +20,7 @@ series the model did not see at fit time gets equal weights (``series_weights``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,8 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
             inverse = 1.0 / np.maximum(mean, FLOOR)
             if (inverse > 0).sum() >= 3:  # trim the worst
                 inverse[np.argmin(np.where(inverse > 0, inverse, np.inf))] = 0.0
+            if not inverse.any():  # every method failed or was left out: the classical members alike
+                inverse[1:] = 1.0
             weights[i] = inverse / inverse.sum()
     return weights
 
@@ -152,22 +155,29 @@ def combination_entry(
     return {
         "members": members,
         "weights": rounded_weights(ids, error_weights(errors)),
-        "errors": {  # validation MASE per origin (most recent first), per member
-            sid: [[None if np.isnan(e) else round(float(e), 6) for e in row] for row in errors[:, i]]
+        "errors": {  # validation MASE per origin (most recent first), per member; None: not scored or failed
+            sid: [[round(float(e), 6) if np.isfinite(e) else None for e in row] for row in errors[:, i]]
             for i, sid in enumerate(ids)
         },
     }
 
 
-def series_weights(combination: dict[str, Any], ids: list[str], refs: dict[str, Reference]) -> np.ndarray:
+def series_weights(
+    combination: dict[str, Any], ids: list[str], refs: dict[str, Reference], *, short: Sequence[int] = ()
+) -> np.ndarray:
     """(S, 1 + K) weights of the fitted ``combination`` for series ``ids`` (equal for a series it has not
-    seen), with no weight for a member that failed on a series in ``refs``."""
+    seen), with no weight for a member that failed on a series in ``refs``, nor for the network (member 0)
+    on the ``short`` series (too short for its window)."""
     members = combination["members"]
     equal = [1.0 / len(members)] * len(members)
     weights = np.array([combination["weights"].get(sid, equal) for sid in ids], dtype=np.float64)
+    usable = np.ones_like(weights, dtype=bool)
     for k, name in enumerate(members[1:], start=1):
-        for i in refs[name].fallbacks:
-            weights[i, k] = 0.0
+        usable[list(refs[name].fallbacks), k] = False
+    usable[list(short), 0] = False
+    weights = np.where(usable, weights, 0.0)
+    for i in np.flatnonzero(weights.sum(axis=1) == 0):  # every weighted method left out: the members alike
+        weights[i, 1:] = usable[i, 1:] if usable[i, 1:].any() else 1.0
     return weights / weights.sum(axis=1, keepdims=True)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.calendar import step_ordinals
-from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
+from lstmkit.data.preprocess import auto_lookbacks, choose_log, min_network_points, series_scale
 from lstmkit.data.tabular import Series, SeriesData, choose_season, load_series
 from lstmkit.errors import DataError
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData
@@ -98,13 +98,17 @@ class ForecastState:
             )
 
     def last_windows(
-        self, data: SeriesData, window: int, *, what: str = "forecast"
+        self, data: SeriesData, window: int, *, what: str = "forecast", pad: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The network's inputs for the end of each gap-free series: history (S, W) and covariates (S, W, C)
-        as float32, scale (S, 1) float32, and the calendar position of each first forecast step (S,) int64."""
+        as float32, scale (S, 1) float32, and the calendar position of each first forecast step (S,) int64.
+
+        A series shorter than ``window`` is a DataError, or with ``pad`` repeats its first point (and
+        covariates) in front: for a combined model, whose weights give the network nothing there."""
         xs, covs, scales, firsts = [], [], [], []
         for s in data.series:
-            if len(s.target) < window:
+            missing = window - len(s.target)
+            if missing > 0 and not pad:
                 raise DataError(
                     f"series{_name(s.id)} has {len(s.target)} points; this model needs at least {window} (its lookback)"
                 )
@@ -112,8 +116,9 @@ class ForecastState:
                 raise DataError(
                     f"the model was trained on log data and the last window has values <= 0; it cannot {what} them"
                 )
-            xs.append(s.target[-window:])
-            covs.append(s.covariates[-window:])
+            before = max(missing, 0)
+            xs.append(np.pad(s.target[-window:], (before, 0), mode="edge"))
+            covs.append(np.pad(s.covariates[-window:], ((before, 0), (0, 0)), mode="edge"))
             scales.append([self.scale_of(s)])
             firsts.append(int(ordinals(data, s)[-1]) + 1)
         return (
@@ -142,13 +147,18 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             "model.transform=log needs positive data, and the target has values <= 0; use model.transform=none"
         )
     ensemble = cfg.model.ensemble or (5 if sum(len(y) for y in targets) <= 1500 else 3)
+    lengths = [len(y) for y in targets]
     too_short = ""
     try:
         lookbacks = auto_lookbacks(
-            data.min_length, season=season, horizon=H, ensemble=ensemble, lookback=cfg.model.lookback
+            network_length(lengths, horizon=H, combined=_may_skip(cfg)),
+            season=season,
+            horizon=H,
+            ensemble=ensemble,
+            lookback=cfg.model.lookback,
         )
     except DataError as exc:  # the references still forecast a series too short for the network
-        if cfg.model.combine == "none" or cfg.model.lookback is not None:
+        if not _may_skip(cfg):
             raise
         if data.min_length < MIN_POINTS:
             raise DataError(
@@ -157,6 +167,8 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             ) from None
         lookbacks, too_short = [min(2, data.min_length)], str(exc)
         log.warning("note: %s; forecasting with the classical references alone", too_short.split(":")[0])
+    else:
+        _note_classical_only(data, max(lookbacks))
     z = [np.log(y) if use_log else y for y in targets]
     state = ForecastState(
         season=season,
@@ -173,6 +185,33 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
         nonnegative=all(float(np.min(y)) >= 0 for y in targets),
     )
     return state, z, too_short
+
+
+def network_length(lengths: list[int], *, horizon: int, combined: bool) -> int:
+    """The series length the network's lookbacks are chosen for: the shortest series, or with a combination,
+    the shortest the network can learn from (a shorter series is forecast by the classical references alone)."""
+    if not combined:
+        return min(lengths)
+    usable = [n for n in lengths if n >= min_network_points(horizon)]
+    return min(usable) if usable else min(lengths)
+
+
+def _may_skip(cfg: ForecastConfig) -> bool:
+    """Whether the classical references may forecast what the network cannot (a combined model, lookbacks auto)."""
+    return cfg.model.combine != "none" and cfg.model.lookback is None
+
+
+def _note_classical_only(data: SeriesData, window: int) -> None:
+    """One note naming the series shorter than the network's window (the references alone forecast them)."""
+    short = [s for s in data.series if len(s.target) < window]
+    if short:
+        names = ", ".join(f"{s.id} ({len(s.target)})" for s in short[:3]) + (" ..." if len(short) > 3 else "")
+        log.warning(
+            "note: the classical references alone forecast %d series shorter than the network's lookback of %d: %s",
+            len(short),
+            window,
+            names,
+        )
 
 
 def read_series(

@@ -10,6 +10,7 @@ needed to rebuild it: weights in safetensors, the settings and fitted preprocess
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,12 @@ from lstmkit.models.forecast_combination import (
     combine,
     member_fits,
     member_forecasts,
-    rounded_weights,
     series_weights,
     validation_errors,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, normalised, qualify
 from lstmkit.models.forecast_intervals import interval_scale
-from lstmkit.models.forecast_state import ForecastState, fit_state, read_series
+from lstmkit.models.forecast_state import MIN_POINTS, ForecastState, fit_state, read_series
 from lstmkit.models.forecast_training import build_network, few_threads, train_network
 from lstmkit.networks.forecast_net import ForecastNet
 from lstmkit.train import History, set_seed
@@ -141,26 +141,35 @@ class LSTMForecaster(Job):
 
         H, season, net = self.config.model.horizon, self.fitted.season, self._require_fitted()
         members = ["lstm", *classical_members(season)]
-        hist, truths = truncate(data, H)
         ids = [str(s.id) for s in data.series]
-        if hist.min_length < net.window:  # too short to validate: every method counts the same
-            weights = np.full((len(ids), len(members)), 1.0 / len(members))
-            return {"members": members, "weights": rounded_weights(ids, weights)}
-        if self.config.model.combine == "holdout":  # a network that never saw the validation points
-            judge = self._judge(hist, judge)
-        else:  # this network: the validation points were its early-stopping windows (optimistic)
-            judge = self
-        histories = [s.target for s in hist.series]
-        refs = member_forecasts(histories, horizon=H, season=season)
-        forecasts = judge.network_forecasts(hist)  # (S, H, 1 + Q)
-        if judge is not self and self.config.model.quantiles:  # the intervals, as wide as validation asks
-            judge_scale = float(judge._require_fitted().interval_scale.max())
-            quantiles = tuple(self.config.model.quantiles)
-            net.interval_scale.fill_(interval_scale(forecasts, truths, quantiles, judge_scale=judge_scale))
-        network = forecasts[:, :, 0]
-        errors = validation_errors(network, refs, truths, histories, season=season)[None]  # (1, S, 1 + K)
-        earlier = judge.fitted.combination if judge is not self else None
-        entry = combination_entry(members, ids, errors, earlier, origins=self.config.model.combine_origins)
+        errors = np.full((len(ids), len(members)), np.nan)  # a series too short to validate: equal weights
+        scored = [i for i, s in enumerate(data.series) if len(s.target) - H >= MIN_POINTS]
+        earlier = None  # the judge's own combination, weighed one origin before
+        if scored:
+            hist, truths = truncate(dataclasses.replace(data, series=[data.series[i] for i in scored]), H)
+            if self.config.model.combine == "holdout":  # a network that never saw the validation points
+                judge = self._judge(hist, judge)
+            else:  # this network: the validation points were its early-stopping windows (optimistic)
+                judge = self
+            histories = [s.target for s in hist.series]
+            refs = member_forecasts(histories, horizon=H, season=season)
+            forecasts = judge.network_forecasts(hist, pad=True)  # (S', H, 1 + Q)
+            read = np.array([len(h) >= judge.window for h in histories])  # the network read no padding
+            if judge is not self and self.config.model.quantiles:  # the intervals, as wide as validation asks
+                judge_scale = float(judge._require_fitted().interval_scale.max())
+                kept = [t for t, ok in zip(truths, read) if ok]
+                net.interval_scale.fill_(
+                    interval_scale(
+                        forecasts[read], kept, tuple(self.config.model.quantiles), judge_scale=judge_scale
+                    )
+                )
+            errors[scored] = validation_errors(forecasts[:, :, 0], refs, truths, histories, season=season)
+            errors[np.array(scored)[~read], 0] = np.inf  # no weight for the network where it read padding
+            earlier = judge.fitted.combination if judge is not self else None
+        errors[[len(s.target) < net.window for s in data.series], 0] = np.inf
+        entry = combination_entry(
+            members, ids, errors[None], earlier, origins=self.config.model.combine_origins
+        )
         if self.config.model.quantiles:
             entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
         return entry
@@ -226,9 +235,11 @@ class LSTMForecaster(Job):
         )
 
     def _weights(self, data: SeriesData, refs: dict) -> np.ndarray:
-        """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there."""
+        """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there, nor
+        for the network on a series shorter than its window."""
         assert self.fitted.combination is not None  # callers check
-        return series_weights(self.fitted.combination, [str(s.id) for s in data.series], refs)
+        short = [i for i, s in enumerate(data.series) if len(s.target) < self.window]
+        return series_weights(self.fitted.combination, [str(s.id) for s in data.series], refs, short=short)
 
     def onnx_inputs(
         self, data: str | Path | pd.DataFrame | SeriesData, *, references: bool = False
@@ -243,7 +254,7 @@ class LSTMForecaster(Job):
         net, st = self._require_fitted(), self.fitted
         data = impute(self.read(data))
         st.check_compatible(data)
-        x, cov, scale, first = st.last_windows(data, net.window)
+        x, cov, scale, first = st.last_windows(data, net.window, pad=bool(st.combination))
         feeds: dict[str, np.ndarray] = {"history": x[:, :, None]}
         if st.n_covariates:
             feeds["covariates"] = cov
@@ -259,14 +270,21 @@ class LSTMForecaster(Job):
             feeds["weights"] = self._weights(data, refs).astype(np.float32)
         return feeds
 
-    def network_forecasts(self, data: SeriesData) -> np.ndarray:
-        """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series."""
-        return self._floored(self._network_out(data))
+    def network_forecasts(self, data: SeriesData, *, pad: bool | None = None) -> np.ndarray:
+        """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series.
 
-    def _network_out(self, data: SeriesData) -> np.ndarray:
+        Args:
+            pad: read a series shorter than the window padded with its first point (default: for a combined
+                model, which gives the network no weight there) instead of refusing it.
+        """
+        return self._floored(self._network_out(data, pad=pad))
+
+    def _network_out(self, data: SeriesData, *, pad: bool | None = None) -> np.ndarray:
         """The network's (S, H, 1 + Q) output, before the floor (combined first, floored once, as in ONNX)."""
         net = self._require_fitted()
-        x, cov, scale, first = (torch.as_tensor(a) for a in self.fitted.last_windows(data, net.window))
+        pad = bool(self.fitted.combination) if pad is None else pad
+        windows = self.fitted.last_windows(data, net.window, pad=pad)
+        x, cov, scale, first = (torch.as_tensor(a) for a in windows)
         with torch.no_grad(), few_threads(self.config):
             return net(x, scale, cov, first).double().numpy()
 
