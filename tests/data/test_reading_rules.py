@@ -39,6 +39,11 @@ def lines(header, rows):
         ),  # French
         (",", ["1 037", "12 345.6"], ["1037", "12345.6"]),  # spaces grouping thousands
         (",", ["New York", "1 0"], ["New York", "1 0"]),  # text with spaces stays text
+        (",", ["$1,234", "$12.50", "-$3", "($4.25)"], ["1234", "12.50", "-3", "-4.25"]),  # dollars, accounting
+        (",", ["12%", "7.5%", "", "\u22123%"], ["12", "7.5", "", "-3"]),  # percent, Unicode minus
+        (";", ["1.234,5 \u20ac", "(3,5 \u20ac)", "\u00a32"], ["1234.5", "-3.5", "2"]),  # euros, pounds
+        (",", ["x", "(y)", "$z", "1"], ["x", "(y)", "$z", "1"]),  # decorated text stays text
+        (",", ["(-5)", "$1"], ["(-5)", "$1"]),  # a sign inside parentheses is not a number
     ],
 )
 def test_number_formats(delimiter, cells, expected):
@@ -52,6 +57,14 @@ def test_thousands_and_decimal_commas_reach_the_series(tmp_path):
     semi = lines("month;revenue", ["2020-01;1.037,5", "2020-02;12,5", "2020-03;"])
     data = load_series(write(tmp_path, semi, "semi.csv"), fill="keep")
     np.testing.assert_array_equal(data.series[0].target, [1037.5, 12.5, np.nan])
+
+
+def test_money_and_percentages_as_spreadsheets_export_them_reach_the_series(tmp_path):
+    text = lines("month,revenue,margin", ['2020-01,"$1,037",12%', '2020-02,($5.50),\u22121.5%', "2020-03,$7,"])
+    data = load_series(write(tmp_path, text), target="revenue", fill="keep")
+    np.testing.assert_array_equal(data.series[0].target, [1037, -5.5, 7])
+    margin = load_series(write(tmp_path, text), target="margin", fill="keep")
+    np.testing.assert_array_equal(margin.series[0].target, [12, -1.5, np.nan])
 
 
 def test_a_decimal_comma_in_a_comma_file_is_named(tmp_path):

@@ -11,7 +11,9 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
   thousands separators (``1.037,5`` is 1037.5); in any other file commas that group digits by
   three are thousands separators (``"1,037"`` is 1037, ``"12,345.6"`` is 12345.6). Spaces (plain or
-  no-break) that group digits by three are thousands separators in either (``1 037,5``). A column
+  no-break) that group digits by three are thousands separators in either (``1 037,5``). Currency
+  symbols, percent signs, accounting parentheses and the Unicode minus are read as spreadsheets
+  write them (``$1,234`` is 1234, ``12%`` is 12, ``(5)`` is -5; :func:`undecorated`). A column
   matching neither rule stays text, and the caller names its first bad cell.
 
 Column roles (which column is the time axis, the target, the ids) are decided later, in
@@ -44,6 +46,10 @@ _SPACES = re.compile(
     r"[ \u00a0\u202f]"
 )  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
 _MISSING = ("", "nan", "na", "null", "none")
+# Around a number: a currency symbol before it (after the sign) or after it, a percent sign after it
+_CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
+_SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
+_ACCOUNTING = re.compile(r"^\((.+)\)$")  # (12) is -12
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -174,9 +180,10 @@ def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
     for col in frame.columns:
         if frame[col].dtype != object:
             continue
-        text = frame[col].astype(str).str.strip()
+        written = frame[col].astype(str).str.strip()
+        text = undecorated(written)
         present = text[~text.str.lower().isin(_MISSING)]
-        if present.empty or not present.str.contains(r"[,\u00a0\u202f ]").any():
+        if present.empty or not (present.str.contains(r"[,\u00a0\u202f ]").any() or (text != written).any()):
             continue
         if not present.str.fullmatch(rule).all():
             continue
@@ -186,6 +193,15 @@ def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
         else:
             frame[col] = text.str.replace(",", "", regex=False)
     return frame
+
+
+def undecorated(text: pd.Series) -> pd.Series:
+    """Cells as spreadsheets export money and shares, as signed numbers: ``$1,234`` ``1 234 €`` ``-£5``
+    ``12%`` (12) ``(1,234.50)`` (accounting: -1,234.50) and the Unicode minus ``\u22125``; other cells as given."""
+    text = text.str.replace("\u2212", "-", regex=False)
+    text = text.str.replace(_ACCOUNTING, r"-\1", regex=True)
+    text = text.str.replace(_CURRENCY_BEFORE, r"\1", regex=True)
+    return text.str.replace(_SYMBOL_AFTER, "", regex=True)
 
 
 def _first_line(exc: BaseException) -> str:
