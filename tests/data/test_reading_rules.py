@@ -39,7 +39,11 @@ def lines(header, rows):
         ),  # French
         (",", ["1 037", "12 345.6"], ["1037", "12345.6"]),  # spaces grouping thousands
         (",", ["New York", "1 0"], ["New York", "1 0"]),  # text with spaces stays text
-        (",", ["$1,234", "$12.50", "-$3", "($4.25)"], ["1234", "12.50", "-3", "-4.25"]),  # dollars, accounting
+        (
+            ",",
+            ["$1,234", "$12.50", "-$3", "($4.25)"],
+            ["1234", "12.50", "-3", "-4.25"],
+        ),  # dollars, accounting
         (",", ["12%", "7.5%", "", "\u22123%"], ["12", "7.5", "", "-3"]),  # percent, Unicode minus
         (";", ["1.234,5 \u20ac", "(3,5 \u20ac)", "\u00a32"], ["1234.5", "-3.5", "2"]),  # euros, pounds
         (",", ["x", "(y)", "$z", "1"], ["x", "(y)", "$z", "1"]),  # decorated text stays text
@@ -60,7 +64,9 @@ def test_thousands_and_decimal_commas_reach_the_series(tmp_path):
 
 
 def test_money_and_percentages_as_spreadsheets_export_them_reach_the_series(tmp_path):
-    text = lines("month,revenue,margin", ['2020-01,"$1,037",12%', '2020-02,($5.50),\u22121.5%', "2020-03,$7,"])
+    text = lines(
+        "month,revenue,margin", ['2020-01,"$1,037",12%', "2020-02,($5.50),\u22121.5%", "2020-03,$7,"]
+    )
     data = load_series(write(tmp_path, text), target="revenue", fill="keep")
     np.testing.assert_array_equal(data.series[0].target, [1037, -5.5, 7])
     margin = load_series(write(tmp_path, text), target="margin", fill="keep")
@@ -350,3 +356,54 @@ def test_a_few_bad_cells_still_name_the_row(tmp_path):
         DataError, match=r"non-numeric value 'n/a' at row 7 \(line 8 of the file\); fix or remove that row"
     ):
         load_series(write(tmp_path, lines("month,v", rows)))
+
+
+# ---- clocks going back
+
+
+def half_hours_in_london(start="2020-10-24", end="2020-10-26 12:00"):
+    """Half-hourly local times as a meter exports them: 01:00 and 01:30 twice on 25 October 2020."""
+    return (
+        pd.date_range(start, end, freq="30min", tz="Europe/London")
+        .tz_localize(None)
+        .strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def test_the_hour_written_twice_when_clocks_go_back_is_averaged_with_one_warning(tmp_path, caplog):
+    times = half_hours_in_london()
+    values = np.arange(len(times), dtype=float)
+    path = write(tmp_path, lines("time,load", [f"{t},{v:g}" for t, v in zip(times, values)]))
+    with caplog.at_level(logging.WARNING, logger="lstmkit"):
+        data = load_series(path)
+    assert caplog.messages == [
+        "2 time(s) of data.csv appear twice where clocks go back an hour (first 2020-10-25 01:00 in 'time'); "
+        "averaged each pair; write the times in UTC or with their offset to keep both"
+    ]  # and no warning about rows out of order
+    series = data.series[0]
+    assert len(series.target) == len(times) - 2 and data.freq == "30min"
+    at = list(series.times.strftime("%H:%M")[:56]).index("01:00", 40)  # 25 October, 01:00
+    np.testing.assert_array_equal(series.target[at - 1 : at + 3], [49, (50 + 52) / 2, (51 + 53) / 2, 54])
+
+
+@pytest.mark.parametrize(
+    "times, repeated",
+    [
+        (list(half_hours_in_london()[:60]) + ["2020-10-25 03:00"], "2020-10-25 01:00"),  # another repeat too
+        (list(half_hours_in_london()[:60]) + ["2020-10-25 01:00"], "2020-10-25 01:00"),  # three times
+        (
+            [str(t) for t in pd.date_range("2020-01-01", periods=20, freq="D").strftime("%Y-%m-%d")]
+            + ["2020-01-05"],
+            "2020-01-05",
+        ),  # daily data
+        (
+            [str(t) for t in pd.date_range("2020-10-25", periods=10, freq="30min").strftime("%Y-%m-%d %H:%M")]
+            * 2,
+            "2020-10-25 00:00",
+        ),  # five hours repeated
+    ],
+)
+def test_other_repeated_times_are_still_refused(tmp_path, times, repeated):
+    path = write(tmp_path, lines("time,load", [f"{t},{i}" for i, t in enumerate(times)]))
+    with pytest.raises(DataError, match=f"^time {repeated} appears twice"):
+        load_series(path)

@@ -27,6 +27,7 @@ from lstmkit.data.timeaxis import (  # noqa: F401 - choose_season and season_fro
     SEASON_BY_FREQ,
     choose_season,
     future_labels,
+    merge_clock_repeats,
     parse_times,
     regularise,
     season_from_freq,
@@ -262,11 +263,14 @@ def _one_series(
     t, freq, moved = None, None, False
     if times is not None:
         t = times if whole else times[rows]
+        rows = np.arange(len(y)) if rows is None else rows
+        t, y, x, rows = merge_clock_repeats(
+            t, y, x, rows, kind=kind, where=where, source=source, column=time_col, fmt=fmt
+        )
         order = time_order(t, kind)
         if order is not None:
-            rows = order if whole else rows[order]
+            rows = rows[order]
             t, y, x, moved = t[order], y[order], x[order], True
-        rows = np.arange(len(y)) if rows is None else rows
         t, y, x, freq = regularise(
             t, y, x, rows=rows, kind=kind, where=where, source=source, column=time_col, fmt=fmt
         )

@@ -158,6 +158,49 @@ def time_order(t: pd.Index, kind: str) -> np.ndarray | None:
     return np.argsort(order, kind="stable")
 
 
+_HOUR_NS = 3_600_000_000_000
+_DAY_NS = 24 * _HOUR_NS
+
+
+def merge_clock_repeats(t, y, x, rows, *, kind, where, source, column, fmt=None):
+    """``t, y, x, rows`` with the times written twice when local clocks go back an hour merged into one row each
+    (values averaged, one warning); unchanged unless every repeated time fits that pattern.
+
+    The pattern, in sub-daily data without UTC offsets: each repeated time appears exactly twice, the repeats
+    form runs of at most one hour, and there is at most one run per 90 days (daylight saving ends once a
+    year). Any other repeat is left for :func:`regularise` to refuse.
+    """
+    if kind != "datetime" or len(t) < 3:
+        return t, y, x, rows
+    order = _as_ordinal(t, kind)
+    values, first, inverse, counts = np.unique(
+        order, return_index=True, return_inverse=True, return_counts=True
+    )
+    if (counts == 1).all() or counts.max() > 2:
+        return t, y, x, rows
+    step = int(np.median(np.diff(values)))
+    if step >= _HOUR_NS:
+        return t, y, x, rows
+    repeated = values[counts == 2]
+    starts = np.flatnonzero(np.diff(repeated, prepend=repeated[0] - 2 * _HOUR_NS) > step)  # runs of repeats
+    ends = np.append(starts[1:], len(repeated)) - 1
+    longest = int((repeated[ends] - repeated[starts]).max()) + step
+    if longest > _HOUR_NS or len(starts) > 1 + (values[-1] - values[0]) // (90 * _DAY_NS):
+        return t, y, x, rows
+    keep = np.sort(first)  # each time's first row, in file order
+    means = pd.DataFrame(np.column_stack([y, x])).groupby(inverse).mean().to_numpy()[inverse[keep]]
+    log.warning(
+        "%d time(s)%s of %s appear twice where clocks go back an hour (first %s in %r); averaged each pair; "
+        "write the times in UTC or with their offset to keep both",
+        len(repeated),
+        where,
+        source,
+        time_label(t[first[np.searchsorted(values, repeated[0])]], kind, fmt),
+        column,
+    )
+    return t[keep], means[:, 0], means[:, 1:], rows[keep]
+
+
 def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
     """Refuse duplicate times, infer the frequency, and insert missing time steps as NaN (``t`` is sorted)."""
     order = _as_ordinal(t, kind)
