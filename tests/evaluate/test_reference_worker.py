@@ -84,6 +84,30 @@ def test_a_child_that_cannot_run_leaves_the_fits_to_this_process(worker, monkeyp
         np.testing.assert_array_equal(got[name].forecasts, want[name].forecasts)
 
 
+def test_a_child_prepared_before_its_fits_answers_them_and_no_other_is_started(worker, monkeypatch):
+    reference_worker.prepare()
+    spare = reference_worker._SPARE[0]
+    reference_worker.prepare()  # one spare at a time
+    assert reference_worker._SPARE == [spare]
+    monkeypatch.setattr(reference_worker, "_spawn", lambda: pytest.fail("a second child was started"))
+    histories = [seasonal()]
+    reference_worker.start(planned_fits(histories, horizon=6, season=12))
+    assert reference_worker._SPARE == [] and reference_worker._WORKERS[0].process is spare
+    with monkeypatch.context() as patch:
+        no_local_fits(patch)
+        got = reference_forecasts(histories, horizon=6, season=12)
+    want = in_process(histories, horizon=6, season=12)
+    for name in want:
+        np.testing.assert_array_equal(got[name].forecasts, want[name].forecasts)
+
+
+def test_an_unused_spare_child_is_stopped(worker):
+    reference_worker.prepare()
+    spare = reference_worker._SPARE[0]
+    reference_worker.forget()
+    assert spare.wait(timeout=30) != 0 and reference_worker._SPARE == []
+
+
 def test_the_setting_and_the_cores_decide(monkeypatch):
     monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
     assert not reference_worker.enabled()

@@ -233,6 +233,9 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lstmkit.evaluate import reference_worker
+
+    reference_worker.prepare()  # the child's StatsForecast import overlaps ours of torch
     from lstmkit.evaluate.backtest import format_table, holdout
     from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text, staged_folder

@@ -7,7 +7,8 @@ the network trains on one core. :func:`start` hands the fits to a child process
 (``python -m lstmkit.evaluate.reference_worker``) that runs the very same
 :func:`~lstmkit.evaluate.references.fit_forecast` and streams each result back as one JSON line
 (floats round-trip exactly; nothing is unpickled); :func:`take` gives the parent a result when
-it asks for that fit, waiting for it if the child is still working on it. A child that cannot
+it asks for that fit, waiting for it if the child is still working on it; :func:`prepare` starts
+the child before the fits are known, so its imports overlap the parent's. A child that cannot
 start or dies only means the parent fits in-process, as it does without a spare core or with
 ``LSTMKIT_REFERENCE_WORKER=0``.
 """
@@ -56,21 +57,12 @@ class Fit:
 class _Worker:
     """One child process and what it was asked for; a thread feeds it and collects its answers."""
 
-    def __init__(self, fits: list[Fit]):
+    def __init__(self, fits: list[Fit], process: subprocess.Popen | None = None):
         self.fits = fits
         self.results: dict[int, tuple[np.ndarray, str] | str] = {}  # fit index -> (forecast, form) or error
         self.finished = False
         self.changed = threading.Condition()
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        package_root = str(Path(__file__).resolve().parents[2])  # the lstmkit this process runs
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lstmkit.evaluate.reference_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
+        self.process = process or _spawn()
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
@@ -115,8 +107,23 @@ class _Worker:
             self.process.kill()
 
 
+def _spawn() -> subprocess.Popen:
+    """A child that imports StatsForecast at once, then waits for its fits on stdin."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    package_root = str(Path(__file__).resolve().parents[2])  # the lstmkit this process runs
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lstmkit.evaluate.reference_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+
+
 _WORKERS: list[_Worker] = []
 _WHERE: dict[tuple, tuple[_Worker, int]] = {}  # fit key -> the worker and index that answer it
+_SPARE: list[subprocess.Popen] = []  # a child started ahead of its fits (prepare)
 
 
 def enabled() -> bool:
@@ -132,6 +139,15 @@ def enabled() -> bool:
     return cores >= 2
 
 
+def prepare() -> None:
+    """Start a child now, before its fits are known, so that its imports overlap this process's (torch's)."""
+    if enabled() and not _SPARE:
+        try:
+            _SPARE.append(_spawn())
+        except OSError as exc:
+            log.info("reference worker not started (%s): fitting in-process", exc)
+
+
 def start(fits: list[Fit]) -> None:
     """Start fitting ``fits`` (the ones no worker has yet) in a child process; returns at once."""
     if not enabled():
@@ -143,7 +159,7 @@ def start(fits: list[Fit]) -> None:
     if not new:
         return
     try:
-        worker = _Worker(list(new.values()))
+        worker = _Worker(list(new.values()), _SPARE.pop() if _SPARE else None)
     except OSError as exc:
         log.info("reference worker not started (%s): fitting in-process", exc)
         return
@@ -180,8 +196,11 @@ def forget() -> None:
     """Stop every child and drop what they were asked (tests; the end of the process does it too)."""
     for worker in _WORKERS:
         worker.stop()
+    for process in _SPARE:
+        process.kill()
     _WORKERS.clear()
     _WHERE.clear()
+    _SPARE.clear()
 
 
 atexit.register(forget)
@@ -189,6 +208,8 @@ atexit.register(forget)
 
 def main() -> None:
     """The child: read the fits as JSON from stdin, answer each with a JSON line on stdout, in order."""
+    import statsforecast.models  # noqa: F401 - imported while the parent may still be writing the fits
+
     from lstmkit.evaluate.references import failure_text, fit_forecast
 
     out = sys.stdout
@@ -213,4 +234,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["Fit", "enabled", "forget", "start", "take"]
+__all__ = ["Fit", "enabled", "forget", "prepare", "start", "take"]

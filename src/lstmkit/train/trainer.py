@@ -22,6 +22,7 @@ from torch import nn
 
 from lstmkit.errors import CheckpointError, ConfigError, LstmkitError
 from lstmkit.io.atomic import atomic_output
+from lstmkit.train.adam import adam
 from lstmkit.train.callbacks import (
     Budget,
     Callback,
@@ -165,7 +166,7 @@ def _start(model: nn.Module, config: TrainerConfig) -> TrainState:
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _make_scheduler(optimizer, config)
     return TrainState(model, net, optimizer, scheduler, config, device, History())
 
