@@ -159,6 +159,37 @@ def test_unambiguous_month_first_dates_with_a_clock_are_silent(tmp_path, caplog)
     )
 
 
+@pytest.mark.parametrize(
+    "cells, written, following",
+    [
+        (
+            ["1/29/2020", "1/30/2020", "1/31/2020", "2/1/2020"],
+            "%-m/%-d/%Y",
+            ["2/2/2020", "2/3/2020"],
+        ),  # Excel
+        (["01/29/2020", "01/30/2020", "01/31/2020"], "%m/%d/%Y", ["02/01/2020", "02/02/2020"]),
+        (["9/30/2020", "10/31/2020", "11/30/2020"], "%-m/%-d/%Y", ["12/31/2020", "1/31/2021"]),  # days >= 10
+        (
+            ["12/30/2020 9:00", "12/30/2020 10:00", "12/30/2020 11:00"],
+            "%-m/%-d/%Y %-H:%M",  # month and day all >= 10: written as the hour is
+            ["12/30/2020 12:00"],
+        ),
+        (["28.1.2020", "29.1.2020", "30.1.2020"], "%-d.%-m.%Y", ["31.1.2020", "1.2.2020"]),
+    ],
+)
+def test_numbers_written_without_leading_zeros_are_written_back_so(tmp_path, cells, written, following):
+    data = load_series(write(tmp_path, lines("date,v", [f"{c},{i}" for i, c in enumerate(cells)])))
+    assert data.time_format == written
+    assert data.future_times(data.series[0], len(following)) == following
+    again = load_series(  # what a fitted model reads with its training data's format
+        write(tmp_path, lines("date,v", [f"{c},{i}" for i, c in enumerate(cells + following)]), "b.csv"),
+        date_format=written,
+    )
+    assert (
+        again.future_times(again.series[0], 1) == data.future_times(data.series[0], len(following) + 1)[-1:]
+    )
+
+
 @pytest.mark.parametrize("fmt", ["%b %Y", "%Y %b", "%B %Y", "%b-%y", "%Y-%b"])
 def test_month_names(tmp_path, fmt):
     months = pd.date_range("2019-11-01", periods=4, freq="MS")

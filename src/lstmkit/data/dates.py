@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,8 @@ from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])\d{1,2}:\d{2}(:\d{2})?)?")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):\d{2}(:\d{2})?)?")
+_UNPADDED = re.compile(r"%-([dmHIMS])")  # a number written without its leading zero: 1/31/2020 9:00
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
@@ -80,10 +82,11 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     match = _NUMERIC_DATE.fullmatch(text.iloc[0])
     if match is None or not text.str.fullmatch(_NUMERIC_DATE).all():
         return None
-    _, sep, _, year, clock_sep, seconds = match.groups()
-    clock = "" if clock_sep is None else f"{clock_sep}%H:%M" + (":%S" if seconds else "")
-    month_first = f"%m{sep}%d{sep}{_year_code(year)}{clock}"
-    day_first = f"%d{sep}%m{sep}{_year_code(year)}{clock}"
+    _, sep, _, year, clock_sep, _, seconds = match.groups()
+    short = _unpadded(text.str.extract(_NUMERIC_DATE)[[0, 2, 5]])  # Excel writes 1/31/2020 9:00
+    clock = "" if clock_sep is None else f"{clock_sep}%{short[2]}H:%M" + (":%S" if seconds else "")
+    month_first = f"%{short[0]}m{sep}%{short[1]}d{sep}{_year_code(year)}{clock}"
+    day_first = f"%{short[0]}d{sep}%{short[1]}m{sep}{_year_code(year)}{clock}"
     readings = {fmt: _strict(text, fmt) for fmt in (month_first, day_first)}
     ranks = {fmt: _plausibility(stamps) for fmt, stamps in readings.items()}
     by_month, by_day = ranks[month_first], ranks[day_first]
@@ -115,6 +118,20 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     return pd.DatetimeIndex(readings[chosen]), "datetime", chosen
 
 
+def _unpadded(fields: pd.DataFrame) -> list[str]:
+    """``"-"`` (the strftime flag for no leading zero) for each column of numbers written without one.
+
+    A column with a one-digit cell is unpadded and one with ``01`` to ``09`` padded; a column whose
+    numbers are all 10 or more is written like the others (unpadded if one of them is).
+    """
+    known: list[bool | None] = []
+    for _, cells in fields.items():
+        cells = cells.dropna()
+        known.append(True if (cells.str.len() == 1).any() else False if cells.str.match(r"0\d").any() else None)
+    others = any(state is True for state in known)
+    return ["-" if (others if state is None else state) else "" for state in known]
+
+
 def _plausibility(stamps: pd.Series) -> tuple | None:
     """How regular a reading is, higher better: (no duplicates, a frequency, in file order, -distinct steps)."""
     if stamps.isna().any():
@@ -135,7 +152,15 @@ def _has_freq(index: pd.DatetimeIndex) -> bool:
 def _strict(text: pd.Series, fmt: str) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(text, format=fmt, errors="coerce")
+        return pd.to_datetime(text, format=fmt.replace("%-", "%"), errors="coerce")  # %m reads 1 and 01
+
+
+def format_time(value: Any, fmt: str) -> str:
+    """``value.strftime(fmt)``, where ``%-d``, ``%-m``, ``%-H`` (and ``%-I``, ``%-M``, ``%-S``) write the number
+    without a leading zero (``1/31/2020``) on every platform."""
+    if "%-" in fmt:
+        fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
+    return value.strftime(fmt)
 
 
 def _year_code(year: str) -> str:
@@ -143,7 +168,7 @@ def _year_code(year: str) -> str:
 
 
 def _describe(fmt: str) -> str:
-    return "day/month/year" if fmt.startswith("%d") else "month/day/year"
+    return "day/month/year" if fmt.startswith(("%d", "%-d")) else "month/day/year"
 
 
 def quarters(text: pd.Series) -> tuple[pd.Index, str, str] | None:

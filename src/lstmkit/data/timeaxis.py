@@ -22,6 +22,7 @@ from lstmkit.data.dates import (
     OFFSET,
     clock_format,
     compact_dates,
+    format_time,
     general_parse,
     month_names,
     numeric_dates,
@@ -303,7 +304,7 @@ def time_label(value, kind: str | None, fmt: str | None) -> str:
     if kind == "quarter":
         return value.strftime(fmt or "%Y-Q%q")
     if fmt and hasattr(value, "strftime"):
-        return value.strftime(fmt)
+        return format_time(value, fmt)
     return str(value)
 
 
@@ -323,13 +324,13 @@ def future_labels(
         return [(last + k).strftime(fmt or "%Y-Q%q") for k in range(1, horizon + 1)]
     if kind == "month":
         return [
-            p.strftime(fmt) if fmt else f"{p.year:04d}-{p.month:02d}"
+            format_time(p, fmt) if fmt else f"{p.year:04d}-{p.month:02d}"
             for p in (last + k for k in range(1, horizon + 1))
         ]
     if freq is None:
         return [None] * horizon
     stamps = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
-    return [s.strftime(fmt or "%Y-%m-%d") for s in stamps]
+    return [format_time(s, fmt or "%Y-%m-%d") for s in stamps]
 
 
 def season_from_freq(freq: str | None, kind: str | None) -> int:
