@@ -130,10 +130,11 @@ def test_notes_of_the_models_fitted_inside_a_job_say_which_model_they_are_about(
     ]
 
 
-def test_a_backtest_leaves_out_series_too_short_for_it_and_names_them(tmp_path, seed, caplog, capsys):
+def forecast_stores(tmp_path, lengths, *, wave=0.0):
+    """``lstmkit forecast`` (horizon 6) of a long-format file of monthly stores of these lengths; its folder."""
     rows = [
-        (store, str(month), 50 + 10 * i + (k % 12))
-        for i, (store, n) in enumerate((("a", 40), ("b", 36), ("tiny", 10)))
+        (store, str(month), 50 + 10 * i + wave * np.sin(k / 2) + (k % 12))
+        for i, (store, n) in enumerate(lengths.items())
         for k, month in enumerate(pd.period_range("2015-01", periods=n, freq="M"))
     ]
     path = tmp_path / "stores.csv"
@@ -142,6 +143,11 @@ def test_a_backtest_leaves_out_series_too_short_for_it_and_names_them(tmp_path, 
     assert (
         main(["forecast", str(path), "--horizon", "6", "--id-col", "store", "--output", str(out), *FAST]) == 0
     )
+    return path, out
+
+
+def test_a_backtest_leaves_out_series_too_short_for_it_and_names_them(tmp_path, seed, caplog, capsys):
+    path, out = forecast_stores(tmp_path, {"a": 40, "b": 36, "tiny": 10})
     caplog.clear()
     assert main(["evaluate", "--model", str(out / "model"), str(path), "--backtest", "2"]) == 0
     assert (
@@ -154,17 +160,7 @@ def test_a_backtest_leaves_out_series_too_short_for_it_and_names_them(tmp_path, 
 def test_one_short_series_in_a_panel_keeps_the_hold_out_and_the_network_for_the_others(
     tmp_path, seed, caplog
 ):
-    rows = [
-        (store, str(month), 50 + 10 * i + 5 * np.sin(k / 2) + (k % 12))
-        for i, (store, n) in enumerate((("a", 72), ("tiny", 12), ("b", 80)))
-        for k, month in enumerate(pd.period_range("2015-01", periods=n, freq="M"))
-    ]
-    path = tmp_path / "stores.csv"
-    pd.DataFrame(rows, columns=["store", "month", "sales"]).to_csv(path, index=False)
-    out = tmp_path / "out"
-    assert (
-        main(["forecast", str(path), "--horizon", "6", "--id-col", "store", "--output", str(out), *FAST]) == 0
-    )
+    _, out = forecast_stores(tmp_path, {"a": 72, "tiny": 12, "b": 80}, wave=5.0)
     metrics = json.loads((out / "metrics.json").read_text())
     assert "skipped" not in metrics and metrics["series"] == 3  # the hold-out scored every series
     fitted = json.loads((out / "model" / "config.json").read_text())["fitted"]
