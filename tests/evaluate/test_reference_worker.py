@@ -108,6 +108,27 @@ def test_an_unused_spare_child_is_stopped(worker):
     assert spare.wait(timeout=30) != 0 and reference_worker._SPARE == []
 
 
+def test_a_waiting_parent_fits_the_last_fits_itself_with_the_same_numbers(worker, monkeypatch):
+    monkeypatch.setattr(reference_worker, "STEAL_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(reference_worker, "STEAL_FIRST_SECONDS", 0.0)
+    here = []
+    real = references.fit_here
+    monkeypatch.setattr(references, "fit_here", lambda fit: here.append(fit.key) or real(fit))
+    histories = [seasonal(60, seed=k) for k in range(12)]
+    plan = dict(horizon=6, season=12, quantiles=(0.1, 0.9))
+    fits = planned_fits(histories, **plan)
+    reference_worker.start(fits)
+    got = reference_forecasts(histories, **plan)
+    worker_ = reference_worker._WORKERS[0]
+    assert here and worker_.answered + len(here) == len(worker_.fits)  # each fit made once, by one of the two
+    assert here == [f.key for f in worker_.fits[worker_.end :][::-1]]  # the parent took them from the end
+    monkeypatch.setattr(references, "fit_here", real)
+    want = in_process(histories, **plan)
+    for name in want:
+        np.testing.assert_array_equal(got[name].forecasts, want[name].forecasts)
+        assert got[name].forms == want[name].forms
+
+
 def test_the_setting_and_the_cores_decide(monkeypatch):
     monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
     assert not reference_worker.enabled()

@@ -127,7 +127,9 @@ def _unpadded(fields: pd.DataFrame) -> list[str]:
     known: list[bool | None] = []
     for _, cells in fields.items():
         cells = cells.dropna()
-        known.append(True if (cells.str.len() == 1).any() else False if cells.str.match(r"0\d").any() else None)
+        known.append(
+            True if (cells.str.len() == 1).any() else False if cells.str.match(r"0\d").any() else None
+        )
     others = any(state is True for state in known)
     return ["-" if (others if state is None else state) else "" for state in known]
 

@@ -7,7 +7,8 @@ the network trains on one core. :func:`start` hands the fits to a child process
 (``python -m lstmkit.evaluate.reference_worker``) that runs the very same
 :func:`~lstmkit.evaluate.references.fit_forecast` and streams each result back as one JSON line
 (floats round-trip exactly; nothing is unpickled); :func:`take` gives the parent a result when
-it asks for that fit, waiting for it if the child is still working on it; :func:`prepare` starts
+it asks for that fit, waiting for it if the child is still working on it (a parent that would wait
+long fits the last fits not yet handed over itself, so both cores work); :func:`prepare` starts
 the child before the fits are known, so its imports overlap the parent's. A child that cannot
 start or dies only means the parent fits in-process, as it does without a spare core or with
 ``LSTMKIT_REFERENCE_WORKER=0``.
@@ -23,6 +24,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +32,11 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+AHEAD = 2  # fits handed to the child before it answers the previous ones
+STEAL_CHECK_SECONDS = 0.25  # how often a waiting parent looks whether to fit some itself
+STEAL_MIN_SECONDS = 0.5  # the child's estimated remaining work worth the parent's help
+STEAL_FIRST_SECONDS = 3.0  # the same while the parent has not imported StatsForecast (~1 s)
 
 
 @dataclass(frozen=True)
@@ -55,31 +62,49 @@ class Fit:
 
 
 class _Worker:
-    """One child process and what it was asked for; a thread feeds it and collects its answers."""
+    """One child process and the fits it may answer. A thread hands the child a few fits at a time, in order,
+    and collects its answers; a parent waiting for an answer fits the last fits not yet handed over itself
+    (the two work from both ends of the list) when the child's rate says the wait would be long."""
 
     def __init__(self, fits: list[Fit], process: subprocess.Popen | None = None):
         self.fits = fits
         self.results: dict[int, tuple[np.ndarray, str] | str] = {}  # fit index -> (forecast, form) or error
+        self.next = 0  # fits[next:] are not handed to the child yet
+        self.end = len(fits)  # fits[end:] were taken by the parent
+        self.answered = 0  # answers from the child
+        self.busy = 0.0  # the child's seconds of fitting for them
         self.finished = False
         self.changed = threading.Condition()
         self.process = process or _spawn()
         threading.Thread(target=self._run, daemon=True).start()
 
+    def _handout(self) -> list[int]:
+        """The fits to write to the child now (holding the lock): enough to keep it ``AHEAD`` in front."""
+        count = max(0, min(AHEAD - (self.next - self.answered), self.end - self.next))
+        self.next += count
+        return list(range(self.next - count, self.next))
+
+    def _feed(self, indices: list[int]) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        if stdin.closed:
+            return
+        for i in indices:
+            f = self.fits[i]
+            request = {"i": i, "name": f.name, "y": f.y.tolist(), "horizon": f.horizon, "season": f.season}
+            stdin.write((json.dumps({**request, "q": f.quantiles}) + "\n").encode())
+        stdin.flush()
+        with self.changed:
+            done = self.next >= self.end
+        if done:
+            stdin.close()  # the child ends after its last answer
+
     def _run(self) -> None:
         try:
-            request = [
-                {
-                    "name": f.name,
-                    "y": f.y.tolist(),
-                    "horizon": f.horizon,
-                    "season": f.season,
-                    "q": f.quantiles,
-                }
-                for f in self.fits
-            ]
-            assert self.process.stdin is not None and self.process.stdout is not None
-            with self.process.stdin:
-                self.process.stdin.write(json.dumps(request).encode())
+            with self.changed:
+                indices = self._handout()
+            self._feed(indices)
+            assert self.process.stdout is not None
             for line in self.process.stdout:
                 answer = json.loads(line)
                 with self.changed:
@@ -88,7 +113,11 @@ class _Worker:
                         if "error" in answer
                         else (np.asarray(answer["forecast"], dtype=np.float64), answer["form"])
                     )
+                    self.answered += 1
+                    self.busy += float(answer["seconds"])
+                    indices = self._handout()
                     self.changed.notify_all()
+                self._feed(indices)
         except (OSError, ValueError, KeyError) as exc:  # a broken child: the parent fits what is missing
             log.info("reference worker stopped: %r", exc)
         finally:
@@ -98,13 +127,44 @@ class _Worker:
                 self.changed.notify_all()
 
     def wait_for(self, index: int) -> tuple[np.ndarray, str] | str | None:
-        with self.changed:
-            self.changed.wait_for(lambda: index in self.results or self.finished)
-            return self.results.get(index)
+        while True:
+            with self.changed:
+                if index in self.results or self.finished:
+                    return self.results.get(index)
+                mine = self._steal()
+                if mine is None:
+                    self.changed.wait(timeout=STEAL_CHECK_SECONDS)
+                    continue
+            result = _fit_here(self.fits[mine])
+            with self.changed:
+                self.results[mine] = result
+                self.changed.notify_all()
+
+    def _steal(self) -> int | None:
+        """The last fit not handed to the child, taken for the parent (holding the lock), when the child's
+        remaining work, at its mean seconds per fit so far, is worth the parent's time; else None."""
+        left = self.end - self.next
+        if left <= 0 or self.answered == 0:
+            return None
+        per_fit = self.busy / self.answered
+        if left * per_fit < (STEAL_MIN_SECONDS if "statsforecast" in sys.modules else STEAL_FIRST_SECONDS):
+            return None
+        self.end -= 1
+        return self.end
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
+
+
+def _fit_here(fit: Fit) -> tuple[np.ndarray, str] | str:
+    """The parent's answer to ``fit``, as the child would give it."""
+    from lstmkit.evaluate.references import failure_text, fit_here
+
+    try:
+        return fit_here(fit)
+    except Exception as exc:  # noqa: BLE001 - the method's failure, reported as the child reports it
+        return failure_text(exc)
 
 
 def _spawn() -> subprocess.Popen:
@@ -207,14 +267,16 @@ atexit.register(forget)
 
 
 def main() -> None:
-    """The child: read the fits as JSON from stdin, answer each with a JSON line on stdout, in order."""
+    """The child: read fits as JSON lines from stdin, answer each with a JSON line on stdout, until stdin ends."""
     import statsforecast.models  # noqa: F401 - imported while the parent may still be writing the fits
 
     from lstmkit.evaluate.references import failure_text, fit_forecast
 
     out = sys.stdout
     sys.stdout = sys.stderr  # a library's print must not corrupt the answers
-    for i, fit in enumerate(json.loads(sys.stdin.read())):
+    for line in sys.stdin:
+        fit = json.loads(line)
+        i, started = fit["i"], time.perf_counter()
         try:
             forecast, form = fit_forecast(
                 fit["name"],
@@ -226,6 +288,7 @@ def main() -> None:
             answer = {"i": i, "forecast": forecast.tolist(), "form": form}
         except Exception as exc:  # noqa: BLE001 - reported to the parent as the method's failure
             answer = {"i": i, "error": failure_text(exc)}
+        answer["seconds"] = time.perf_counter() - started
         out.write(json.dumps(answer) + "\n")
         out.flush()
 

@@ -123,6 +123,12 @@ def fit_forecast(
     prefetched = reference_worker.take(fit)
     if prefetched is not None:
         return prefetched
+    return fit_here(fit)
+
+
+def fit_here(fit: reference_worker.Fit) -> tuple[np.ndarray, str]:
+    """:func:`fit_forecast` in this process (no worker asked)."""
+    name, y, horizon, season, quantiles = fit.name, fit.y, fit.horizon, fit.season, fit.quantiles
     key = fit.history_key
     if key not in _FITS:
         if len(_FITS) >= _FITS_SIZE:
@@ -239,6 +245,7 @@ __all__ = [
     "Reference",
     "failure_text",
     "fit_forecast",
+    "fit_here",
     "planned_fits",
     "reference_forecasts",
     "reference_names",
