@@ -40,6 +40,8 @@ def no_local_fits(monkeypatch):
         raise AssertionError(f"{name} was fitted in this process")
 
     monkeypatch.setattr(references, "_fit", refuse)
+    monkeypatch.setattr(reference_worker, "STEAL_MIN_SECONDS", float("inf"))  # the parent never helps
+    monkeypatch.setattr(reference_worker, "STEAL_FIRST_SECONDS", float("inf"))
 
 
 def test_the_child_forecasts_are_the_in_process_ones_to_the_bit(worker, monkeypatch):

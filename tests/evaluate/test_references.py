@@ -82,7 +82,9 @@ def test_a_history_is_fitted_once_whatever_the_horizon_and_levels(monkeypatch):
 
     made = []
     real = references._model
-    monkeypatch.setattr(references, "_model", lambda name, season: made.append(name) or real(name, season))
+    monkeypatch.setattr(
+        references, "_model", lambda name, season, n: made.append(name) or real(name, season, n)
+    )
     y = (
         100 + 10 * np.sin(np.arange(60) * 2 * np.pi / 12) + np.arange(60.0) + 0.37
     )  # a history no other test fits
@@ -91,3 +93,16 @@ def test_a_history_is_fitted_once_whatever_the_horizon_and_levels(monkeypatch):
     assert {"ets", "theta"} <= set(made) and len(made) == len(set(made))  # each method fitted once
     for name in ("ets", "theta"):  # the same fit: the shorter point forecast is the longer one's start
         np.testing.assert_allclose(again[name].forecasts[0, :, 0], first[name].forecasts[0, :6, 0])
+
+
+@pytest.mark.filterwarnings("ignore:possible convergence problem")  # StatsForecast's own, on a smooth series
+@pytest.mark.parametrize(
+    "n, season, approximated", [(150, 12, False), (151, 12, True), (100, 24, True), (100, 4, False)]
+)
+def test_auto_arima_searches_by_least_squares_where_r_does(n, season, approximated):
+    from statsforecast.models import AutoARIMA
+
+    y = seasonal(n, season)
+    refs = reference_forecasts([y], horizon=6, season=season, names=["arima"])
+    expected = AutoARIMA(season_length=season, approximation=approximated).forecast(y=y, h=6)["mean"]
+    np.testing.assert_allclose(refs["arima"].forecasts[0, :, 0], expected)

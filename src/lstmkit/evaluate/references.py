@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 COMBO = ("ets", "arima", "theta")  # the members of "combo"
 LONG_SEASON = 24  # AutoETS models seasons up to this length; longer ones get MSTL
 ARIMA_MAX_POINTS = 1500  # AutoARIMA on the most recent points only: its search grows fast with length
+# AutoARIMA's model search by conditional sums of squares (the chosen model then fitted by maximum likelihood)
+# on series longer than this or seasons longer than ARIMA_EXACT_SEASON: R's auto.arima default, 5-14x faster
+ARIMA_EXACT_POINTS = 150
+ARIMA_EXACT_SEASON = 12
 ETS_MAX_POINTS = 3000  # smoothing forgets the distant past anyway
 
 
@@ -62,7 +66,7 @@ def _quantile_columns(pred: dict, quantiles: tuple[float, ...]) -> list[np.ndarr
     ]
 
 
-def _model(name: str, season: int):
+def _model(name: str, season: int, n: int):
     from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
 
     m = max(1, season)
@@ -73,7 +77,8 @@ def _model(name: str, season: int):
     if name == "ets":
         return AutoETS(season_length=m if m <= LONG_SEASON else 1)
     if name == "arima":
-        return AutoARIMA(season_length=m if m <= LONG_SEASON else 1)
+        m = m if m <= LONG_SEASON else 1
+        return AutoARIMA(season_length=m, approximation=n > ARIMA_EXACT_POINTS or m > ARIMA_EXACT_SEASON)
     if name == "theta":
         return AutoTheta(season_length=m)
     if name == "mstl":
@@ -151,7 +156,7 @@ def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
     limit = {"arima": ARIMA_MAX_POINTS, "ets": ETS_MAX_POINTS, "mstl": ETS_MAX_POINTS}.get(name)
     if limit and len(y) > limit:
         y = y[-limit:]
-    model = _model(name, season)
+    model = _model(name, season, len(y))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         fitted = model.fit(y)
