@@ -143,19 +143,26 @@ def test_the_setting_and_the_cores_decide(monkeypatch):
     assert reference_worker.enabled()
 
 
-def test_lstmkit_forecast_fits_no_reference_itself_and_writes_the_same_files(worker, tmp_path, monkeypatch):
+def test_lstmkit_forecast_and_predict_fit_no_reference_themselves_and_write_the_same_files(
+    worker, tmp_path, monkeypatch
+):
     t = np.arange(60)
     path = tmp_path / "sales.csv"
     pd.DataFrame(
         {"month": pd.period_range("2001-01", periods=60, freq="M").astype(str), "sales": 100 + t + seasonal()}
     ).to_csv(path, index=False)
     argv = ["forecast", str(path), "--horizon", "6", "--epochs", "3", "--hidden-size", "8", "--quiet"]
+    predict = ["predict", "--model", str(tmp_path / "child" / "model"), str(path), "--output"]
     with monkeypatch.context() as patch:
         no_local_fits(patch)
         assert main([*argv, "--output", str(tmp_path / "child"), "--no-report"]) == 0
+        reference_worker.forget()
+        references._FITS.clear()
+        assert main([*predict, str(tmp_path / "child" / "again.csv")]) == 0
     reference_worker.forget()
     references._FITS.clear()
     monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
     assert main([*argv, "--output", str(tmp_path / "here"), "--no-report"]) == 0
-    for name in ("forecast.csv", "metrics.json"):
+    assert main([*predict, str(tmp_path / "here" / "again.csv")]) == 0
+    for name in ("forecast.csv", "metrics.json", "again.csv"):
         assert (tmp_path / "child" / name).read_text() == (tmp_path / "here" / name).read_text()

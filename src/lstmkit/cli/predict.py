@@ -18,6 +18,9 @@ the CSV has the columns of forecast.csv (id, time, step, forecast, q...); withou
 
 
 def run(args: argparse.Namespace) -> int:
+    from lstmkit.evaluate import reference_worker
+
+    reference_worker.prepare()  # the child's StatsForecast import overlaps ours of torch
     from lstmkit.io import atomic_write_text
     from lstmkit.models.forecaster import LSTMForecaster
 
@@ -26,7 +29,10 @@ def run(args: argparse.Namespace) -> int:
     model = LSTMForecaster.load(args.model)
     if args.date_format:
         model.config.data.date_format = args.date_format
-    frame = model.predict(args.data)
+    data = model.read(args.data)
+    if model.combination:  # the classical members' fits, in the child
+        reference_worker.start(model.reference_fits(data, season=model.season, validation=False))
+    frame = model.predict(data)
     text = frame.to_csv(index=False)
     if args.output:
         atomic_write_text(args.output, text)

@@ -48,17 +48,18 @@ def member_forecasts(
 
 
 def member_fits(
-    data: SeriesData, *, horizon: int, season: int, quantiles: tuple[float, ...]
+    data: SeriesData, *, horizon: int, season: int, quantiles: tuple[float, ...], validation: bool = True
 ) -> list[reference_worker.Fit]:
     """The classical members' fits a forecaster of gap-free ``data`` makes: on the history before the
-    validation points (its weights) and on all of it (its forecast)."""
+    validation points (its weights; ``validation``) and on all of it (its forecast)."""
     from lstmkit.evaluate.backtest import truncate
 
     names = classical_members(season)
-    before = [s.target for s in truncate(data, horizon)[0].series]
+    before = [s.target for s in truncate(data, horizon)[0].series] if validation else None
     return [
         fit
         for histories in (before, [s.target for s in data.series])
+        if histories is not None
         for fit in planned_fits(histories, horizon=horizon, season=season, quantiles=quantiles, names=names)
     ]
 

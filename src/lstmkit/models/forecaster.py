@@ -174,14 +174,19 @@ class LSTMForecaster(Job):
             entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
         return entry
 
-    def reference_fits(self, data: SeriesData, *, season: int | None = None) -> list[reference_worker.Fit]:
-        """The classical fits ``fit(data)`` and ``forecast_arrays(data)`` make (for :func:`reference_worker.start`)."""
+    def reference_fits(
+        self, data: SeriesData, *, season: int | None = None, validation: bool = True
+    ) -> list[reference_worker.Fit]:
+        """The classical fits ``fit(data)`` (with ``validation``) and ``forecast_arrays(data)`` make (for
+        :func:`reference_worker.start`)."""
         m = self.config.model
         if m.combine == "none":
             return []
         filled = impute(data)
         season = season or choose_season(filled, self.config.data.season, horizon=m.horizon)
-        return member_fits(filled, horizon=m.horizon, season=season, quantiles=tuple(m.quantiles))
+        return member_fits(
+            filled, horizon=m.horizon, season=season, quantiles=tuple(m.quantiles), validation=validation
+        )
 
     def _judge(self, hist: SeriesData, judge: LSTMForecaster | None) -> LSTMForecaster:
         """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
