@@ -143,7 +143,7 @@ def test_the_setting_and_the_cores_decide(monkeypatch):
     assert reference_worker.enabled()
 
 
-def test_lstmkit_forecast_and_predict_fit_no_reference_themselves_and_write_the_same_files(
+def test_forecast_predict_and_evaluate_fit_no_reference_themselves_and_write_the_same_files(
     worker, tmp_path, monkeypatch
 ):
     t = np.arange(60)
@@ -152,17 +152,23 @@ def test_lstmkit_forecast_and_predict_fit_no_reference_themselves_and_write_the_
         {"month": pd.period_range("2001-01", periods=60, freq="M").astype(str), "sales": 100 + t + seasonal()}
     ).to_csv(path, index=False)
     argv = ["forecast", str(path), "--horizon", "6", "--epochs", "3", "--hidden-size", "8", "--quiet"]
-    predict = ["predict", "--model", str(tmp_path / "child" / "model"), str(path), "--output"]
+    model = ["--model", str(tmp_path / "child" / "model"), str(path)]
     with monkeypatch.context() as patch:
         no_local_fits(patch)
         assert main([*argv, "--output", str(tmp_path / "child"), "--no-report"]) == 0
-        reference_worker.forget()
-        references._FITS.clear()
-        assert main([*predict, str(tmp_path / "child" / "again.csv")]) == 0
+        for command, name in (("predict", "again.csv"), ("evaluate", "backtest.json")):
+            reference_worker.forget()
+            references._FITS.clear()
+            extra = ["--backtest", "2", "--no-report"] if command == "evaluate" else []
+            assert main([command, *model, *extra, "--output", str(tmp_path / "child" / name)]) == 0
     reference_worker.forget()
     references._FITS.clear()
     monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
     assert main([*argv, "--output", str(tmp_path / "here"), "--no-report"]) == 0
-    assert main([*predict, str(tmp_path / "here" / "again.csv")]) == 0
-    for name in ("forecast.csv", "metrics.json", "again.csv"):
+    assert main(["predict", *model, "--output", str(tmp_path / "here" / "again.csv")]) == 0
+    assert (
+        main(["evaluate", *model, "--backtest", "2", "--output", str(tmp_path / "here" / "backtest.json")])
+        == 0
+    )
+    for name in ("forecast.csv", "metrics.json", "again.csv", "backtest.json"):
         assert (tmp_path / "child" / name).read_text() == (tmp_path / "here" / name).read_text()

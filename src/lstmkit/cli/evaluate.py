@@ -20,6 +20,9 @@ retrained, so points it was trained on give optimistic numbers (the command says
 
 
 def run(args: argparse.Namespace) -> int:
+    from lstmkit.evaluate import reference_worker
+
+    reference_worker.prepare()  # the child's StatsForecast import overlaps ours of torch
     from lstmkit.evaluate.backtest import format_table
     from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text

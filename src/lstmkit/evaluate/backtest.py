@@ -21,8 +21,10 @@ import numpy as np
 
 from lstmkit.data.tabular import SeriesData, impute
 from lstmkit.errors import DataError
+from lstmkit.evaluate import reference_worker
 from lstmkit.evaluate.metrics import point_metrics, quantile_metrics
-from lstmkit.evaluate.references import reference_forecasts
+from lstmkit.evaluate.reference_worker import Fit
+from lstmkit.evaluate.references import planned_fits, reference_forecasts
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,10 @@ class Forecaster(Protocol):
     def forecast_arrays(self, data: SeriesData) -> np.ndarray: ...  # (S, H, 1 + Q), combined
 
     def network_forecasts(self, data: SeriesData) -> np.ndarray: ...  # (S, H, 1 + Q), the network alone
+
+    def reference_fits(
+        self, data: SeriesData, *, season: int | None = None, validation: bool = True
+    ) -> list[Fit]: ...  # the classical fits forecast_arrays(data) makes (validation=False)
 
 
 def truncate(data: SeriesData, drop: int) -> tuple[SeriesData, list[np.ndarray]]:
@@ -209,6 +215,19 @@ def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) ->
     quantiles = model.quantiles
     folds, seen = [], 0
     trained = model.train_lengths
+    reference_worker.start(  # every origin's classical fits, the model's and the scores', in a second process
+        [
+            fit
+            for k in range(backtest, 0, -1)
+            for hist in [impute(truncate(data, k * H)[0])]
+            for fit in [
+                *model.reference_fits(hist, season=model.season, validation=False),
+                *planned_fits(
+                    [s.target for s in hist.series], horizon=H, season=model.season, quantiles=quantiles
+                ),
+            ]
+        ]
+    )
     for k in range(backtest, 0, -1):
         hist, _ = truncate(data, k * H)
         truths = [s.target[len(h.target) : len(h.target) + H] for s, h in zip(data.series, hist.series)]
