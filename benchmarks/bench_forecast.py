@@ -7,8 +7,11 @@
    (windows gathered from views each batch, per-series scale), against a plain PyTorch loop
    (pre-built windows, Adam, clipping) over the same network; after a warm-up, interleaved, best of two.
 3. Peak memory (max RSS) of ``lstmkit train`` on a 1-million-point CSV series (windows are views).
+4. With ``--panel``: ``lstmkit forecast --id-col`` on a synthetic long-format file of 150 monthly
+   series of 225-970 points (different end months; seed 7), against a script fitting StatsForecast's
+   AutoETS per series twice (hold-out and final): wall seconds and the hold-out MASE table. Minutes.
 
-Run: ``.venv/bin/python benchmarks/bench_forecast.py [--points 1000000] [--skip-memory]``
+Run: ``.venv/bin/python benchmarks/bench_forecast.py [--points 1000000] [--skip-memory] [--panel]``
 """
 
 from __future__ import annotations
@@ -163,6 +166,65 @@ def long_series_seconds(points: tuple[int, ...] = (1355, 2710, 5420)) -> list[tu
     return out
 
 
+AUTOETS_PANEL_SCRIPT = """
+import sys
+import pandas as pd
+from statsforecast import StatsForecast
+from statsforecast.models import AutoETS
+frame = pd.read_csv(sys.argv[1])
+frame = pd.DataFrame({"unique_id": frame["id"], "ds": pd.PeriodIndex(frame["month"], freq="M").to_timestamp(),
+                      "y": frame["value"]})
+train = frame.groupby("unique_id", group_keys=False)[["unique_id", "ds", "y"]].apply(lambda g: g.iloc[:-18])
+for data in (train, frame):  # the hold-out and the final fit, as lstmkit forecast does
+    StatsForecast(models=[AutoETS(season_length=12)], freq="MS", n_jobs=1).forecast(df=data, h=18)
+"""
+
+
+def panel_csv(path: Path, *, series: int = 150, seed: int = 7) -> Path:
+    """A long-format CSV of monthly series of 225-970 points: level, trend, season, a slow cycle and a random walk."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(series):
+        n = int(rng.integers(225, 971))
+        end = pd.Period("2024-12", freq="M") - int(rng.integers(0, 60))
+        t = np.arange(n)
+        level = 100 * np.exp(rng.normal(0, 1))
+        trend = rng.normal(0.002, 0.003) * t
+        season = rng.uniform(0.02, 0.2) * np.sin(2 * np.pi * (t + rng.integers(12)) / 12)
+        cycle = rng.uniform(0, 0.15) * np.sin(2 * np.pi * t / rng.uniform(40, 120))
+        noise = np.cumsum(rng.normal(0, 0.01, n)) + rng.normal(0, rng.uniform(0.01, 0.08), n)
+        months = pd.period_range(end=end, periods=n, freq="M").astype(str)
+        values = (level * np.exp(trend + season + cycle + noise)).round(3)
+        parts.append(pd.DataFrame({"id": f"s{k:03d}", "month": months, "value": values}))
+    pd.concat(parts).to_csv(path, index=False)
+    return path
+
+
+def many_series(tmp: Path) -> tuple[float, float, str]:
+    """(lstmkit wall seconds, the AutoETS script's, lstmkit's hold-out table) on :func:`panel_csv`."""
+    path = panel_csv(tmp / "panel.csv")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", AUTOETS_PANEL_SCRIPT, str(path)], check=True, capture_output=True)
+    autoets = time.perf_counter() - started
+    command = [
+        *LSTMKIT,
+        "forecast",
+        str(path),
+        "--id-col",
+        "id",
+        "--horizon",
+        "18",
+        "--output",
+        str(tmp / "panel"),
+    ]
+    started = time.perf_counter()
+    done = subprocess.run([*command, "--no-report"], check=True, capture_output=True, text=True)
+    ours = time.perf_counter() - started
+    return ours, autoets, done.stdout
+
+
 def peak_memory(tmp: Path, points: int) -> tuple[float, float]:
     """(peak RSS MB of `lstmkit train` on a `points`-long CSV, seconds)."""
     t = np.arange(points)
@@ -212,6 +274,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--panel", action="store_true", help="also time 150 monthly series (minutes)")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONPATH", str(ROOT / "src"))
     with tempfile.TemporaryDirectory() as name:
@@ -230,6 +293,12 @@ def main() -> None:
             print(
                 f"{f'weekly series of {n} points (season 52): one fit':48s} {seconds:10.1f} s ({classical:.1f} s classical)"
             )
+        if args.panel:
+            ours_s, autoets_s, table = many_series(tmp)
+            print(f"{'150 monthly series, lstmkit forecast':48s} {ours_s:10.1f} s wall")
+            print(f"{'150 monthly series, AutoETS per series':48s} {autoets_s:10.1f} s wall")
+            print(f"{'ratio lstmkit / AutoETS':48s} {ours_s / autoets_s:10.2f} x wall")
+            print(table)
         if not args.skip_memory:
             rss, seconds = peak_memory(tmp, args.points)
             print(f"{f'train on {args.points:,} points: peak RSS':48s} {rss:10.0f} MB")
