@@ -438,3 +438,18 @@ def test_other_repeated_times_are_still_refused(tmp_path, times, repeated):
     path = write(tmp_path, lines("time,load", [f"{t},{i}" for i, t in enumerate(times)]))
     with pytest.raises(DataError, match=f"^time {repeated} appears twice"):
         load_series(path)
+
+
+# ---- series without values
+
+
+def test_a_series_with_no_values_is_left_out_of_a_panel_with_one_warning(tmp_path, caplog):
+    rows = [f"{sid},2020-{m:02d},{'' if sid == 'b' else m}" for sid in "abc" for m in range(1, 13)]
+    path = write(tmp_path, lines("shop,month,units", rows))
+    with caplog.at_level(logging.WARNING, logger="lstmkit"):
+        data = load_series(path, id_col="shop", fill="keep")
+    assert [s.id for s in data.series] == ["a", "c"]
+    assert caplog.messages == ["1 series of data.csv have no values and are left out: b"]
+    alone = write(tmp_path, lines("shop,month,units", [r for r in rows if r.startswith("b")]), "b.csv")
+    with pytest.raises(DataError, match=r"^column 'units' of series 'b' of b.csv has no values$"):
+        load_series(alone, id_col="shop", fill="keep")

@@ -284,6 +284,19 @@ def test_one_short_series_in_a_panel_leaves_the_network_to_the_others(tmp_path, 
         LSTMForecaster(12, id_col="shop", combine="none", **FAST).fit(panel)  # the network alone: refused
 
 
+def test_a_series_of_two_values_is_left_out_of_a_panel_with_one_warning(caplog):
+    panel = pd.concat(
+        [
+            short_series_panel(),
+            pd.DataFrame({"month": ["2000-01", "2000-02"], "sales": [1.0, 2.0]}).assign(shop="two"),
+        ]
+    )
+    with caplog.at_level("WARNING"):
+        model = LSTMForecaster(12, id_col="shop", **FAST).fit(panel)
+    assert "1 series have fewer than 3 values and are left out: two (2)" in caplog.messages
+    assert sorted(model.predict(panel)["id"].unique()) == ["a", "b", "c", "short"]
+
+
 def test_the_weights_average_this_models_validation_with_its_judges():
     frame = seasonal_frame(96)
     judge = LSTMForecaster(12, **FAST).fit(

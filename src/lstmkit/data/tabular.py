@@ -226,6 +226,11 @@ def _read_parts(
     """
     times, kind, fmt = roles.times or (None, None, None)
     series, freqs, moved = [], set(), False
+    empty = [label for label, rows, column in parts if len(parts) > 1 and _no_values(column, rows)]
+    if empty and len(empty) < len(parts):  # the others are forecast; a file of empty series is refused below
+        names = ", ".join(map(str, empty[:3])) + (" ..." if len(empty) > 3 else "")
+        log.warning("%d series of %s have no values and are left out: %s", len(empty), source, names)
+        parts = [part for part in parts if part[0] not in empty]
     for label, rows, column in parts:
         one, freq, sorted_now = _one_series(
             label,
@@ -251,6 +256,10 @@ def _read_parts(
             f"the series in {source} have different frequencies ({', '.join(sorted(map(str, freqs)))}); forecast them separately"
         )
     return series, freqs.pop() if freqs else None
+
+
+def _no_values(column: np.ndarray, rows: np.ndarray | None) -> bool:
+    return bool(np.isnan(column if rows is None else column[rows]).all())
 
 
 def _one_series(

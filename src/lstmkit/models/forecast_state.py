@@ -17,6 +17,7 @@ the field's default.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -218,9 +219,14 @@ def read_series(
     data: str | Path | pd.DataFrame | SeriesData, settings: ForecastData, columns: dict[str, Any] | None
 ) -> SeriesData:
     """Read ``data`` with the column settings, or a fitted model's training ``columns``; gaps stay NaN
-    until a hold-out is cut (each model fills them from the data it is given)."""
+    until a hold-out is cut (each model fills them from the data it is given). Series of fewer than
+    ``MIN_POINTS`` values are left out, with a warning, when others remain."""
     if isinstance(data, SeriesData):
         return data
+    return _forecastable(_load(data, settings, columns))
+
+
+def _load(data: str | Path | pd.DataFrame, settings: ForecastData, columns: dict[str, Any] | None) -> SeriesData:
     fill = "keep" if settings.fill == "interpolate" else settings.fill
     if columns:  # a fitted model reads new data with the columns it was trained on
         return load_series(
@@ -241,6 +247,24 @@ def read_series(
         fill=fill,
         date_format=settings.date_format,
     )
+
+
+def _forecastable(data: SeriesData) -> SeriesData:
+    """``data`` without the series of fewer than ``MIN_POINTS`` values, named in one warning, when others remain
+    (with none left, the forecast refuses the file and says why)."""
+    values = [int(np.count_nonzero(~np.isnan(s.target))) for s in data.series]
+    short = [s for s, n in zip(data.series, values) if n < MIN_POINTS]
+    if not short or len(short) == len(data.series):
+        return data
+    names = ", ".join(f"{s.id} ({np.count_nonzero(~np.isnan(s.target))})" for s in short[:3])
+    log.warning(
+        "%d series have fewer than %d values and are left out: %s%s",
+        len(short),
+        MIN_POINTS,
+        names,
+        " ..." if len(short) > 3 else "",
+    )
+    return dataclasses.replace(data, series=[s for s, n in zip(data.series, values) if n >= MIN_POINTS])
 
 
 def ordinals(data: SeriesData, series: Series) -> np.ndarray:
