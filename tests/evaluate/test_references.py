@@ -70,6 +70,26 @@ def test_long_seasons_add_mstl_and_keep_ets_non_seasonal():
     )
 
 
+def test_mstl_models_the_week_of_sub_daily_data_once_two_weeks_are_there():
+    from lstmkit.evaluate.references import mstl_seasons
+
+    assert mstl_seasons(48, 672) == [48, 336] and mstl_seasons(48, 671) == [48]  # half-hourly
+    assert mstl_seasons(96, 2000) == [96, 672]  # 15 minutes
+    assert mstl_seasons(52, 5000) == [52] and mstl_seasons(30, 5000) == [30, 210]  # weekly: no week in a week
+    t = np.arange(48 * 7 * 4)
+    daily, weekly = np.sin(2 * np.pi * t / 48), np.where((t // 48) % 7 >= 5, -3.0, 0.0)  # quiet weekends
+    y = 10 + daily + weekly + np.random.default_rng(0).normal(0, 0.1, len(t))
+    refs = reference_forecasts([y[:-96]], horizon=96, season=48, names=["mstl"])
+    assert refs["mstl"].forms == ["MSTL(season 48 and 336) + AutoETS trend"]
+    from statsforecast.models import MSTL, AutoETS
+
+    daily_only = MSTL(season_length=48, trend_forecaster=AutoETS(model="ZZN")).forecast(y=y[:-96], h=96)[
+        "mean"
+    ]
+    error = np.abs(refs["mstl"].forecasts[0, :, 0] - y[-96:]).mean()
+    assert error < 0.5 * np.abs(daily_only - y[-96:]).mean()  # the weekend is forecast
+
+
 @pytest.mark.parametrize("n", [3, 7])
 def test_very_short_histories_still_get_forecasts(n):
     refs = reference_forecasts([np.arange(1.0, n + 1)], horizon=3, season=4, quantiles=(0.1, 0.9))

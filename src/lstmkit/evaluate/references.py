@@ -37,6 +37,7 @@ ARIMA_MAX_POINTS = 1500  # AutoARIMA on the most recent points only: its search 
 ARIMA_EXACT_POINTS = 150
 ARIMA_EXACT_SEASON = 12
 ETS_MAX_POINTS = 3000  # smoothing forgets the distant past anyway
+MINUTES_PER_DAY = 1440
 
 
 @dataclass
@@ -82,8 +83,17 @@ def _model(name: str, season: int, n: int):
     if name == "theta":
         return AutoTheta(season_length=m)
     if name == "mstl":
-        return MSTL(season_length=m, trend_forecaster=AutoETS(model="ZZN"))
+        return MSTL(season_length=mstl_seasons(m, n), trend_forecaster=AutoETS(model="ZZN"))
     raise ValueError(f"unknown reference {name!r}")
+
+
+def mstl_seasons(season: int, n: int) -> list[int]:
+    """MSTL's seasons for ``n`` points: ``season``, and where it is the daily cycle of sub-daily data (a whole
+    number of minutes per step, as lstmkit infers it) the week too, once the history holds two weeks."""
+    week = 7 * season
+    if season > LONG_SEASON and MINUTES_PER_DAY % season == 0 and n >= 2 * week:
+        return [season, week]
+    return [season]
 
 
 def _form(name: str, fitted, season: int) -> str:
@@ -105,7 +115,8 @@ def _form(name: str, fitted, season: int) -> str:
             kind = model.get("decomposition_type") if model.get("decompose") else None
             return f"Theta({model['modeltype']})" + (f", {kind} seasonal adjustment" if kind else "")
         if name == "mstl":
-            return f"MSTL(season {season}) + AutoETS trend"
+            seasons = fitted.season_length if isinstance(fitted.season_length, list) else [season]
+            return f"MSTL(season {' and '.join(map(str, seasons))}) + AutoETS trend"
     except (KeyError, TypeError, AttributeError):
         pass
     return {"naive": "last value", "seasonal_naive": f"last season of {season}"}.get(name, name)

@@ -226,7 +226,9 @@ def read_series(
     return _forecastable(_load(data, settings, columns))
 
 
-def _load(data: str | Path | pd.DataFrame, settings: ForecastData, columns: dict[str, Any] | None) -> SeriesData:
+def _load(
+    data: str | Path | pd.DataFrame, settings: ForecastData, columns: dict[str, Any] | None
+) -> SeriesData:
     fill = "keep" if settings.fill == "interpolate" else settings.fill
     if columns:  # a fitted model reads new data with the columns it was trained on
         return load_series(
