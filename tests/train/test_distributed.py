@@ -57,3 +57,32 @@ def test_two_ranks_match_one_process(tmp_path, torchrun):
     for key in single:
         torch.testing.assert_close(ddp[key], single[key], rtol=1e-5, atol=1e-6)
     assert not torch.equal(single["0.weight"], torch.zeros_like(single["0.weight"]))
+
+
+LEAVE = textwrap.dedent(
+    """
+    import gc, sys, weakref
+    import torch
+    from lstmkit.train.distributed import init_from_env, shutdown
+    import torch.distributed as dist
+
+    assert init_from_env()
+    gc.disable()  # only shutdown() may collect
+    net = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 1))
+    net.cycle = net  # as DDP wrappers end up in reference cycles
+    alive = weakref.ref(net)
+    del net
+    assert alive() is not None
+    shutdown()
+    assert alive() is None, "the wrapper outlived its process group"
+    assert not dist.is_initialized()
+    """
+)
+
+
+def test_leaving_the_group_first_frees_what_uses_it(tmp_path, torchrun):
+    # gloo's threads abort a rank ("terminate called without an active exception") when a
+    # DistributedDataParallel wrapper is only destroyed at interpreter exit, after its group
+    script = tmp_path / "leave.py"
+    script.write_text(LEAVE)
+    torchrun([str(script)], timeout=240)

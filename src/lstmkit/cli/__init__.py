@@ -52,8 +52,12 @@ def build_parser() -> ArgumentParser:
 def console() -> None:
     """The ``lstmkit`` program (and ``python -m lstmkit``): :func:`main`, then exit without a final garbage
     collection of everything the command loaded (``gc.freeze``: with torch and StatsForecast loaded it took
-    about a second of a forecast's five). Every file is closed by then; nothing relies on a finaliser."""
+    about a second of a forecast's five). Every file is closed by then; nothing relies on a finaliser. Under
+    ``torchrun`` the process group is left first, while everything that uses it is still collectable."""
     code = main()
+    distributed = sys.modules.get("lstmkit.train.distributed")
+    if distributed is not None:
+        distributed.shutdown()
     gc.freeze()
     sys.exit(code)
 

@@ -8,6 +8,8 @@ only rank 0 writes files and shows progress.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 
 import torch
@@ -35,12 +37,16 @@ def init_from_env(device: torch.device | None = None) -> bool:
         if use_nccl:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend="nccl" if use_nccl else "gloo")
+        atexit.register(shutdown)  # a group left to the interpreter's exit can abort a rank (gloo's threads)
     return True
 
 
 def shutdown() -> None:
-    """Leave the process group, if any."""
+    """Leave the process group, if any, once every rank is done with it (a rank that tears its side down while
+    another still talks to it can die with "terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
+        gc.collect()  # DistributedDataParallel wrappers left in reference cycles go while their group lives
+        dist.barrier()
         dist.destroy_process_group()
 
 
