@@ -74,6 +74,8 @@ def test_mstl_models_the_week_of_sub_daily_data_once_two_weeks_are_there():
     from lstmkit.evaluate.references import mstl_seasons
 
     assert mstl_seasons(48, 672) == [48, 336] and mstl_seasons(48, 671) == [48]  # half-hourly
+    assert mstl_seasons(24, 336) == [24, 168] and "mstl" in reference_names(24)  # hourly: MSTL joins
+    assert "mstl" not in reference_names(12)  # monthly (or 2-hourly: the same season)
     assert mstl_seasons(96, 2000) == [96, 672]  # 15 minutes
     assert mstl_seasons(52, 5000) == [52] and mstl_seasons(30, 5000) == [30, 210]  # weekly: no week in a week
     t = np.arange(48 * 7 * 4)

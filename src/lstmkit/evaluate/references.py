@@ -38,6 +38,7 @@ ARIMA_EXACT_POINTS = 150
 ARIMA_EXACT_SEASON = 12
 ETS_MAX_POINTS = 3000  # smoothing forgets the distant past anyway
 MINUTES_PER_DAY = 1440
+HOURLY_DAY = 24  # the daily season of hourly data: from here on MSTL joins the references
 
 
 @dataclass
@@ -87,11 +88,18 @@ def _model(name: str, season: int, n: int):
     raise ValueError(f"unknown reference {name!r}")
 
 
+def with_mstl(season: int) -> bool:
+    """Whether MSTL is among the references: for seasons longer than AutoETS models, and for the day of
+    hourly data (24), whose week (168) no other reference models."""
+    return season >= HOURLY_DAY
+
+
 def mstl_seasons(season: int, n: int) -> list[int]:
-    """MSTL's seasons for ``n`` points: ``season``, and where it is the daily cycle of sub-daily data (a whole
-    number of minutes per step, as lstmkit infers it) the week too, once the history holds two weeks."""
+    """MSTL's seasons for ``n`` points: ``season``, and where it is the daily cycle of data an hour apart or
+    closer (a whole number of minutes per step, as lstmkit infers it) the week too, once the history holds
+    two weeks."""
     week = 7 * season
-    if season > LONG_SEASON and MINUTES_PER_DAY % season == 0 and n >= 2 * week:
+    if season >= HOURLY_DAY and MINUTES_PER_DAY % season == 0 and n >= 2 * week:
         return [season, week]
     return [season]
 
@@ -204,7 +212,7 @@ def planned_fits(
 def reference_names(season: int) -> list[str]:
     """The references fitted for data of this season (``combo`` is computed from three of them)."""
     names = ["naive", "seasonal_naive", "ets", "arima", "theta"]
-    return names + ["mstl"] if season > LONG_SEASON else names
+    return names + ["mstl"] if with_mstl(season) else names
 
 
 def reference_forecasts(
@@ -265,4 +273,5 @@ __all__ = [
     "planned_fits",
     "reference_forecasts",
     "reference_names",
+    "with_mstl",
 ]

@@ -28,14 +28,15 @@ import numpy as np
 from lstmkit.data.tabular import SeriesData
 from lstmkit.evaluate import reference_worker
 from lstmkit.evaluate.metrics import mase
-from lstmkit.evaluate.references import COMBO, LONG_SEASON, Reference, planned_fits, reference_forecasts
+from lstmkit.evaluate.references import COMBO, Reference, planned_fits, reference_forecasts, with_mstl
 
 FLOOR = 0.05  # MASE below this counts as this: one lucky validation window must not take all the weight
 
 
 def classical_members(season: int) -> list[str]:
-    """The classical methods combined with the LSTM (MSTL joins them for seasons AutoETS cannot model)."""
-    return [*COMBO, "mstl"] if season > LONG_SEASON else list(COMBO)
+    """The classical methods combined with the LSTM (MSTL joins them for seasons AutoETS cannot model and for
+    hourly data's day and week: ``references.with_mstl``)."""
+    return [*COMBO, "mstl"] if with_mstl(season) else list(COMBO)
 
 
 def member_forecasts(
