@@ -397,3 +397,28 @@ def test_data_with_a_negative_value_may_be_forecast_below_zero(seed):
     counts = seasonal_frame().assign(sales=np.maximum(0.0, 20 - 0.5 * t))  # the same fall, floored at 0
     model = LSTMForecaster(12, combine="none", **FAST).fit(counts)
     assert model.state.nonnegative and (model.predict()[["forecast", "q0.1", "q0.9"]].to_numpy() >= 0).all()
+
+
+def test_a_folder_fitted_with_other_members_forecasts_with_its_own(tmp_path):
+    import json
+
+    hours = pd.date_range("2020-01-01", periods=120, freq="h").strftime("%Y-%m-%d %H:%M")
+    y = 10 + np.sin(2 * np.pi * np.arange(120) / 24) + np.random.default_rng(0).normal(0, 0.1, 120)
+    frame = pd.DataFrame({"time": hours, "load": y})
+    model = LSTMForecaster(6, **FAST).fit(frame)
+    assert model.state.combination["members"] == ["lstm", "ets", "arima", "theta", "mstl"]  # hourly: MSTL too
+    folder = model.save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    combination = config["fitted"]["combination"]  # as a version without MSTL for hourly data wrote it
+    combination["members"] = combination["members"][:4]
+    combination["weights"] = {sid: [0.1, 0.3, 0.3, 0.3] for sid in combination["weights"]}
+    del combination["errors"], config["fitted"]["end"]
+    (folder / "config.json").write_text(json.dumps(config))
+    old = LSTMForecaster.load(folder)
+    out = old.forecast_arrays(old.read(frame))
+    from lstmkit.evaluate.references import reference_forecasts
+
+    refs = reference_forecasts([y], horizon=6, season=24, names=["ets", "arima", "theta"])
+    network = old.network_forecasts(old.read(frame))[0, :, 0]
+    expected = 0.1 * network + 0.3 * sum(refs[m].forecasts[0, :, 0] for m in ("ets", "arima", "theta"))
+    np.testing.assert_allclose(out[0, :, 0], expected, rtol=1e-6)

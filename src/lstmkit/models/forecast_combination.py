@@ -40,22 +40,34 @@ def classical_members(season: int) -> list[str]:
 
 
 def member_forecasts(
-    histories: list[np.ndarray], *, horizon: int, season: int, quantiles: tuple[float, ...] = ()
+    histories: list[np.ndarray],
+    *,
+    horizon: int,
+    season: int,
+    quantiles: tuple[float, ...] = (),
+    names: list[str] | None = None,
 ) -> dict[str, Reference]:
-    """The classical members' forecasts (S, H, 1 + Q) from the end of each history."""
-    names = classical_members(season)
+    """The classical members' forecasts (S, H, 1 + Q) from the end of each history (``names``: a fitted
+    combination's members; default those of this season)."""
+    names = names or classical_members(season)
     refs = reference_forecasts(histories, horizon=horizon, season=season, quantiles=quantiles, names=names)
     return {name: refs[name] for name in names}
 
 
 def member_fits(
-    data: SeriesData, *, horizon: int, season: int, quantiles: tuple[float, ...], validation: bool = True
+    data: SeriesData,
+    *,
+    horizon: int,
+    season: int,
+    quantiles: tuple[float, ...],
+    validation: bool = True,
+    names: list[str] | None = None,
 ) -> list[reference_worker.Fit]:
     """The classical members' fits a forecaster of gap-free ``data`` makes: on the history before the
     validation points (its weights; ``validation``) and on all of it (its forecast)."""
     from lstmkit.evaluate.backtest import truncate
 
-    names = classical_members(season)
+    names = names or classical_members(season)
     before = [s.target for s in truncate(data, horizon)[0].series] if validation else None
     return [
         fit

@@ -185,7 +185,12 @@ class LSTMForecaster(Job):
         filled = impute(data)
         season = season or choose_season(filled, self.config.data.season, horizon=m.horizon)
         return member_fits(
-            filled, horizon=m.horizon, season=season, quantiles=tuple(m.quantiles), validation=validation
+            filled,
+            horizon=m.horizon,
+            season=season,
+            quantiles=tuple(m.quantiles),
+            validation=validation,
+            names=None if validation else self._members(),
         )
 
     def _judge(self, hist: SeriesData, judge: LSTMForecaster | None) -> LSTMForecaster:
@@ -231,13 +236,20 @@ class LSTMForecaster(Job):
         return self._floored(out)
 
     def _member_forecasts(self, data: SeriesData) -> dict:
-        """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``."""
+        """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``: the
+        members the model was fitted with (a folder from a version with other members keeps its own)."""
         return member_forecasts(
             [s.target for s in data.series],
             horizon=self.config.model.horizon,
             season=self.fitted.season,
             quantiles=tuple(self.config.model.quantiles),
+            names=self._members(),
         )
+
+    def _members(self) -> list[str] | None:
+        """The fitted combination's classical members, or None before the combination is fitted."""
+        combination = self.state.combination if self.state is not None else None
+        return list(combination["members"][1:]) if combination else None
 
     def _weights(self, data: SeriesData, refs: dict) -> np.ndarray:
         """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there, nor
