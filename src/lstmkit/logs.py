@@ -1,4 +1,5 @@
-"""Labelling the notes of models fitted inside a job: a hold-out model's notes say so, an internal one's are dropped.
+"""lstmkit's notes: labelling those of models fitted inside a job (a hold-out model's notes say so, an
+internal one's are dropped), and naming a few of many things in one line.
 
 A forecast job fits several models: the hold-out model (on all but the last H points), the
 validation networks that weigh the combination, and the final model. Their notes ("series too
@@ -9,7 +10,7 @@ reads as if it were about the forecast the user gets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 
@@ -36,3 +37,9 @@ def labelled(prefix: str | None) -> Iterator[None]:
     finally:
         for logger in loggers:
             logger.removeFilter(label)
+
+
+def few(items: Iterable[object], limit: int = 3) -> str:
+    """The first ``limit`` of ``items`` as a note names them: ``a, b, c ...`` (the dots when there are more)."""
+    listed = [str(item) for item in items]
+    return ", ".join(listed[:limit]) + (" ..." if len(listed) > limit else "")

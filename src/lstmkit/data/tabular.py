@@ -34,6 +34,7 @@ from lstmkit.data.timeaxis import (  # noqa: F401 - choose_season and season_fro
     time_order,
 )
 from lstmkit.errors import DataError
+from lstmkit.logs import few
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +229,7 @@ def _read_parts(
     series, freqs, moved = [], set(), False
     empty = [label for label, rows, column in parts if len(parts) > 1 and _no_values(column, rows)]
     if empty and len(empty) < len(parts):  # the others are forecast; a file of empty series is refused below
-        names = ", ".join(map(str, empty[:3])) + (" ..." if len(empty) > 3 else "")
-        log.warning("%d series of %s have no values and are left out: %s", len(empty), source, names)
+        log.warning("%d series of %s have no values and are left out: %s", len(empty), source, few(empty))
         parts = [part for part in parts if part[0] not in empty]
     for label, rows, column in parts:
         one, freq, sorted_now = _one_series(

@@ -25,6 +25,7 @@ from lstmkit.evaluate import reference_worker
 from lstmkit.evaluate.metrics import point_metrics, quantile_metrics
 from lstmkit.evaluate.reference_worker import Fit
 from lstmkit.evaluate.references import planned_fits, reference_forecasts
+from lstmkit.logs import few
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ def _long_enough(data: SeriesData, *, need: int, backtest: int, horizon: int, wi
         fits = (max(len(s.target) for s in data.series) - window) // horizon
         fix = f"use --backtest {fits} or fewer" if fits >= 1 else "the series are too short to score"
         raise DataError(f"{what}; the longest has {max(len(s.target) for s in data.series)}; {fix}")
-    names = ", ".join(f"{s.id} ({len(s.target)})" for s in short[:3]) + (" ..." if len(short) > 3 else "")
+    names = few(f"{s.id} ({len(s.target)})" for s in short)
     log.warning("%s; %d series are shorter and left out of the scores: %s", what, len(short), names)
     return dataclasses.replace(data, series=[s for s in data.series if len(s.target) >= need])
 

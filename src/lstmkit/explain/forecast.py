@@ -18,6 +18,7 @@ from lstmkit.data.tabular import impute
 from lstmkit.errors import DataError
 from lstmkit.explain.attributions import COMPLETENESS_TOLERANCE, integrated_gradients
 from lstmkit.explain.explanation import Explanation, gates_from_trace
+from lstmkit.logs import few
 
 
 @dataclass
@@ -47,10 +48,7 @@ def forecast_window(model: Any, data: Any, sid: str | None) -> ForecastWindow:
     elif str(sid) in ids:
         series = data.series[ids.index(str(sid))]
     else:
-        raise DataError(
-            f"--series {sid!r} not found in the data; its series are: {', '.join(ids[:10])}"
-            + (" ..." if len(ids) > 10 else "")
-        )
+        raise DataError(f"--series {sid!r} not found in the data; its series are: {few(ids, limit=10)}")
     if len(series.target) < W:
         raise DataError(
             f"the series has {len(series.target)} points; this model reads windows of {W} (its lookback)"

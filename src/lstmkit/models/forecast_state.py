@@ -17,9 +17,8 @@ the field's default.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, min_network_points, series_scale
 from lstmkit.data.tabular import Series, SeriesData, choose_season, load_series
 from lstmkit.errors import DataError
+from lstmkit.logs import few
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData
 
 log = logging.getLogger(__name__)
@@ -206,12 +206,11 @@ def _note_classical_only(data: SeriesData, window: int) -> None:
     """One note naming the series shorter than the network's window (the references alone forecast them)."""
     short = [s for s in data.series if len(s.target) < window]
     if short:
-        names = ", ".join(f"{s.id} ({len(s.target)})" for s in short[:3]) + (" ..." if len(short) > 3 else "")
         log.warning(
             "note: the classical references alone forecast %d series shorter than the network's lookback of %d: %s",
             len(short),
             window,
-            names,
+            few(f"{s.id} ({len(s.target)})" for s in short),
         )
 
 
@@ -255,18 +254,13 @@ def _forecastable(data: SeriesData) -> SeriesData:
     """``data`` without the series of fewer than ``MIN_POINTS`` values, named in one warning, when others remain
     (with none left, the forecast refuses the file and says why)."""
     values = [int(np.count_nonzero(~np.isnan(s.target))) for s in data.series]
-    short = [s for s, n in zip(data.series, values) if n < MIN_POINTS]
+    short = [f"{s.id} ({n})" for s, n in zip(data.series, values) if n < MIN_POINTS]
     if not short or len(short) == len(data.series):
         return data
-    names = ", ".join(f"{s.id} ({np.count_nonzero(~np.isnan(s.target))})" for s in short[:3])
     log.warning(
-        "%d series have fewer than %d values and are left out: %s%s",
-        len(short),
-        MIN_POINTS,
-        names,
-        " ..." if len(short) > 3 else "",
+        "%d series have fewer than %d values and are left out: %s", len(short), MIN_POINTS, few(short)
     )
-    return dataclasses.replace(data, series=[s for s, n in zip(data.series, values) if n >= MIN_POINTS])
+    return replace(data, series=[s for s, n in zip(data.series, values) if n >= MIN_POINTS])
 
 
 def ordinals(data: SeriesData, series: Series) -> np.ndarray:
