@@ -216,11 +216,11 @@ def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) ->
     quantiles = model.quantiles
     folds, seen = [], 0
     trained = model.train_lengths
+    origins = [impute(truncate(data, k * H)[0]) for k in range(backtest, 0, -1)]  # gap-free, earliest first
     reference_worker.start(  # every origin's classical fits, the model's and the scores', in a second process
         [
             fit
-            for k in range(backtest, 0, -1)
-            for hist in [impute(truncate(data, k * H)[0])]
+            for hist in origins
             for fit in [
                 *model.reference_fits(hist, season=model.season, validation=False),
                 *planned_fits(
@@ -229,13 +229,12 @@ def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) ->
             ]
         ]
     )
-    for k in range(backtest, 0, -1):
-        hist, _ = truncate(data, k * H)
+    for hist in origins:
         truths = [s.target[len(h.target) : len(h.target) + H] for s, h in zip(data.series, hist.series)]
         forecasts = model.forecast_arrays(hist)
         folds.append(
             score(
-                [s.target for s in impute(hist).series],
+                [s.target for s in hist.series],
                 truths,
                 forecasts,
                 season=model.season,

@@ -8,7 +8,10 @@ the truth fell from its point forecast, measured in the spread its intervals imp
 much wider they must be::
 
     sigma_t = mean_j |q_jt - p_t| / |Phi^-1(a_j)|      the spread quantile levels a_j imply (normal)
-    s       = judge's s * sqrt(mean_t ((y_t - p_t) / sigma_t)^2)   within [1, MAX_INTERVAL_SCALE]
+    s       = judge's s * median_t |(y_t - p_t) / sigma_t| / Phi^-1(0.75)   within [1, MAX_INTERVAL_SCALE]
+
+(the median absolute standardised residual over its value for calibrated normal residuals: one
+wild validation point does not set the width, as it would through a root mean square)
 
 ``s`` scales every quantile's distance from the point (``ForecastNet.interval_scale``), so the
 quantiles keep their order and the point is unchanged. One ``s`` per model, pooled over its
