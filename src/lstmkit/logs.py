@@ -14,29 +14,50 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 
+def _is_ours(record: logging.LogRecord) -> bool:
+    return record.name == "lstmkit" or record.name.startswith("lstmkit.")
+
+
+def _handlers() -> list[logging.Handler]:
+    """The handlers an lstmkit record reaches: the ``lstmkit`` logger's and those of each parent it
+    propagates to (logging's last resort when there are none)."""
+    handlers: list[logging.Handler] = []
+    logger: logging.Logger | None = logging.getLogger("lstmkit")
+    while logger is not None:
+        handlers += logger.handlers
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    if not handlers and logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    return handlers
+
+
 @contextmanager
 def labelled(prefix: str | None) -> Iterator[None]:
-    """Within the block, lstmkit's log records start with ``prefix``; with ``prefix=None`` they are dropped."""
+    """Within the block, lstmkit's log records start with ``prefix``; with ``prefix=None`` they are dropped.
+
+    The filter sits on the handlers the records reach, so a module first imported inside the block
+    is labelled too; other libraries' records pass untouched.
+    """
 
     def label(record: logging.LogRecord) -> bool:
+        if not _is_ours(record):
+            return True
         if prefix is None:
             return False
         if not getattr(record, "lstmkit_labelled", False):
             record.msg, record.lstmkit_labelled = prefix + str(record.msg), True
         return True
 
-    loggers = [logging.getLogger("lstmkit")] + [
-        logger
-        for name, logger in list(logging.Logger.manager.loggerDict.items())
-        if name.startswith("lstmkit.") and isinstance(logger, logging.Logger)
-    ]
-    for logger in loggers:
-        logger.addFilter(label)
+    handlers = _handlers()
+    for handler in handlers:
+        handler.addFilter(label)
     try:
         yield
     finally:
-        for logger in loggers:
-            logger.removeFilter(label)
+        for handler in handlers:
+            handler.removeFilter(label)
 
 
 def few(items: Iterable[object], limit: int = 3) -> str:

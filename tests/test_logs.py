@@ -1,0 +1,36 @@
+"""lstmkit.logs: labelled blocks and lists of a few names."""
+
+import logging
+
+from lstmkit.logs import few, labelled
+
+
+def test_a_logger_first_made_inside_the_block_is_labelled(caplog):
+    caplog.set_level(logging.WARNING)
+    with labelled("hold-out model: "):
+        logging.getLogger("lstmkit.made_inside_the_block").warning("series too short")
+        logging.getLogger("another_library").warning("not ours")
+    logging.getLogger("lstmkit.made_inside_the_block").warning("after the block")
+    assert [r.getMessage() for r in caplog.records] == [
+        "hold-out model: series too short",
+        "not ours",
+        "after the block",
+    ]
+
+
+def test_a_dropped_block_keeps_other_libraries_records_and_nested_labels_apply_once(caplog):
+    caplog.set_level(logging.WARNING)
+    log = logging.getLogger("lstmkit.some_module")
+    with labelled("outer: "):
+        with labelled(None):
+            log.warning("a validation network's note")
+            logging.getLogger("another_library").warning("kept")
+        with labelled("inner: "):
+            log.warning("twice labelled?")
+    assert [r.getMessage() for r in caplog.records] == ["kept", "outer: twice labelled?"]
+
+
+def test_few_names_the_first_ones():
+    assert few(["a", "b"]) == "a, b"
+    assert few(range(5)) == "0, 1, 2 ..."
+    assert few(range(5), limit=4) == "0, 1, 2, 3 ..."
