@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.models.forecast_intervals import MAX_INTERVAL_SCALE, MIN_POINTS, interval_scale
+from lstmkit.evaluate.references import Reference
+from lstmkit.models.forecast_intervals import (
+    MAX_INTERVAL_SCALE,
+    MIN_MEMBER_POINTS,
+    MIN_POINTS,
+    interval_scale,
+    member_interval_scales,
+    widened,
+)
 from lstmkit.networks.forecast_net import ForecastNet
 
 Z90 = 1.2815515655446004  # the standard normal's 0.9-quantile
@@ -51,6 +59,33 @@ def test_missing_truths_are_skipped_and_too_few_points_change_nothing():
     short = truth[: MIN_POINTS - 1]
     assert interval_scale(forecasts_with_halfwidth(1, 4, 1.0), [short], (0.1, 0.9), judge_scale=1.5) == 1.5
     assert interval_scale(forecasts_with_halfwidth(1, 7, 1.0), [truth], (0.5,)) == 1.0
+
+
+def test_each_classical_member_is_scaled_to_its_own_errors_over_the_series_it_did_not_fail_on():
+    n = MIN_MEMBER_POINTS // 2
+    truth = np.tile([2.0, -2.0], n // 2)  # |residual| 2 everywhere
+    narrow = forecasts_with_halfwidth(3, n, Z90 / 0.6744897501960817)  # implied median |residual| 1
+    too_wide = forecasts_with_halfwidth(3, n, 100.0)
+    failed = too_wide.copy()
+    failed[2] = forecasts_with_halfwidth(1, n, 0.01)[0]  # the seasonal naive stand-in of a failed fit
+    refs = {
+        "ets": Reference("ets", narrow),
+        "arima": Reference("arima", too_wide),
+        "theta": Reference("theta", failed, fallbacks={2: "failed; seasonal naive used"}),
+    }
+    scales = member_interval_scales(refs, [truth] * 3, (0.1, 0.9))
+    assert scales["ets"] == pytest.approx(2.0)
+    assert scales["arima"] == 1.0  # too wide: left alone (calibration only widens)
+    assert scales["theta"] == 1.0  # as arima: the narrow fallback series is not counted
+    one_series = member_interval_scales(refs, [truth, truth[:2], truth[:2]], (0.1, 0.9))
+    assert one_series == {"ets": 1.0, "arima": 1.0, "theta": 1.0}  # too few points to say: left alone
+
+
+def test_widening_scales_each_quantiles_distance_from_an_unchanged_point():
+    forecasts = np.array([[[10.0, 8.0, 9.5, 13.0]]])  # point, q0.1, q0.4, q0.9
+    np.testing.assert_allclose(widened(forecasts, 2.0), [[[10.0, 6.0, 9.0, 16.0]]])
+    np.testing.assert_allclose(widened(forecasts, 0.5), [[[10.0, 9.0, 9.75, 11.5]]])
+    np.testing.assert_array_equal(forecasts, [[[10.0, 8.0, 9.5, 13.0]]])  # the input is left as it was
 
 
 def net(quantiles=(0.1, 0.9)):

@@ -11,6 +11,7 @@ from lstmkit.data.tabular import impute, load_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import metrics
 from lstmkit.evaluate.backtest import holdout, truncate
+from lstmkit.evaluate.references import Reference
 from lstmkit.models.forecast_combination import error_weights
 from lstmkit.models.forecaster import LSTMForecaster
 from lstmkit.networks.forecast_net import ForecastNet
@@ -366,6 +367,28 @@ def test_the_intervals_are_widened_as_the_judges_validation_forecasts_ask(seed):
     widened = model.network_forecasts(data)
     np.testing.assert_allclose(widened[..., 0], raw[..., 0])
     assert ((widened[..., 2] - widened[..., 1]) > (raw[..., 2] - raw[..., 1])).all()
+
+
+def test_the_classical_members_intervals_are_scaled_as_their_validation_forecasts_ask(seed):
+    from lstmkit.models.forecast_combination import combine, member_forecasts, series_weights
+    from lstmkit.models.forecast_intervals import member_interval_scales, widened
+
+    panel = pd.concat([seasonal_frame(120, seed=k).assign(shop=f"s{k}") for k in range(4)])
+    data = load_series(panel, target="sales", time_col="month", id_col="shop")
+    hist, truths = truncate(data, 12)  # 4 x 12 validation points
+    judge = LSTMForecaster(12, id_col="shop", combine="none", **FAST).fit(hist)
+    model = LSTMForecaster(12, id_col="shop", **FAST).fit(data, judge=judge)
+    members = ["ets", "arima", "theta"]
+    before = member_forecasts([s.target for s in hist.series], horizon=12, season=12, quantiles=(0.1, 0.9))
+    expected = member_interval_scales(before, truths, (0.1, 0.9))
+    assert model.combination["member_interval_scales"] == expected  # kept in config.json
+    assert all(scale != 1.0 for scale in expected.values())
+    raw = member_forecasts([s.target for s in data.series], horizon=12, season=12, quantiles=(0.1, 0.9))
+    scaled = {name: Reference(name, widened(raw[name].forecasts, expected[name])) for name in members}
+    weights = series_weights(model.combination, [str(s.id) for s in data.series], scaled)
+    np.testing.assert_allclose(
+        model.forecast_arrays(data), combine(model.network_forecasts(data), scaled, weights), rtol=1e-6
+    )
 
 
 def test_an_epoch_of_long_windows_holds_proportionally_fewer(monkeypatch):

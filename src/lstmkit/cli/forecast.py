@@ -217,6 +217,8 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
     from lstmkit.evaluate.backtest import truncate
     from lstmkit.evaluate.references import planned_fits
 
+    if not reference_worker.enabled():  # no child: the fits are made where they are needed
+        return
     fits = []
     if holdout:
         train = impute(truncate(data, probe.config.model.horizon)[0])  # as the hold-out model fills it

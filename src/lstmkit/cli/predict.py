@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if args.date_format:
         model.config.data.date_format = args.date_format
     data = model.read(args.data)
-    if model.combination:  # the classical members' fits, in the child
+    if model.combination and reference_worker.enabled():  # the classical members' fits, in the child
         reference_worker.start(model.reference_fits(data, season=model.season, validation=False))
     frame = model.predict(data)
     text = frame.to_csv(index=False)

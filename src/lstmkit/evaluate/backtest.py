@@ -41,7 +41,8 @@ COMBINATION_NOTE = (
     "('members'), weights inverse to their validation MASE ('errors': per series, per origin, most recent "
     "first, on the last horizons of the training data); the network takes part only where its error is the "
     "lowest, and the worst member gets no weight (lstmkit_network: the network alone); 'interval_scale': how "
-    "much the network's intervals were widened to cover the validation points"
+    "much the network's intervals were widened to cover the validation points; 'member_interval_scales': "
+    "the same for each classical member, from 40 validation points on (several series or a long horizon)"
 )
 
 
@@ -217,18 +218,19 @@ def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) ->
     folds, seen = [], 0
     trained = model.train_lengths
     origins = [impute(truncate(data, k * H)[0]) for k in range(backtest, 0, -1)]  # gap-free, earliest first
-    reference_worker.start(  # every origin's classical fits, the model's and the scores', in a second process
-        [
-            fit
-            for hist in origins
-            for fit in [
-                *model.reference_fits(hist, season=model.season, validation=False),
-                *planned_fits(
-                    [s.target for s in hist.series], horizon=H, season=model.season, quantiles=quantiles
-                ),
+    if reference_worker.enabled():  # every origin's classical fits, the model's and the scores', in a child
+        reference_worker.start(
+            [
+                fit
+                for hist in origins
+                for fit in [
+                    *model.reference_fits(hist, season=model.season, validation=False),
+                    *planned_fits(
+                        [s.target for s in hist.series], horizon=H, season=model.season, quantiles=quantiles
+                    ),
+                ]
             ]
-        ]
-    )
+        )
     for hist in origins:
         truths = [s.target[len(h.target) : len(h.target) + H] for s, h in zip(data.series, hist.series)]
         forecasts = model.forecast_arrays(hist)

@@ -35,7 +35,7 @@ from lstmkit.models.forecast_combination import (
     validation_errors,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, normalised, qualify
-from lstmkit.models.forecast_intervals import interval_scale
+from lstmkit.models.forecast_intervals import interval_scale, member_interval_scales, widened
 from lstmkit.models.forecast_state import MIN_POINTS, ForecastState, fit_state, read_series
 from lstmkit.models.forecast_training import build_network, few_threads, train_network
 from lstmkit.networks.forecast_net import ForecastNet
@@ -96,8 +96,10 @@ class LSTMForecaster(Job):
         data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
         state, z, too_short = fit_state(data, cfg)
         self.state = state
-        # the classical members, fitted in a second process while the network trains
-        reference_worker.start(self.reference_fits(data, season=state.season))
+        if (
+            reference_worker.enabled()
+        ):  # the classical members, fitted in a second process while the network trains
+            reference_worker.start(self.reference_fits(data, season=state.season))
         set_seed(cfg.trainer.seed)
         self.network_ = net = build_network(state, cfg.model)
         if too_short:  # an untrained network with no weight in the combination
@@ -140,7 +142,9 @@ class LSTMForecaster(Job):
         from lstmkit.evaluate.backtest import truncate
 
         H, season, net = self.config.model.horizon, self.fitted.season, self._require_fitted()
+        quantiles = tuple(self.config.model.quantiles)
         members = ["lstm", *classical_members(season)]
+        scales: dict[str, float] = {}  # the members' interval widening; none for series too short to validate
         ids = [str(s.id) for s in data.series]
         errors = np.full((len(ids), len(members)), np.nan)  # a series too short to validate: equal weights
         scored = [i for i, s in enumerate(data.series) if len(s.target) - H >= MIN_POINTS]
@@ -152,16 +156,16 @@ class LSTMForecaster(Job):
             else:  # this network: the validation points were its early-stopping windows (optimistic)
                 judge = self
             histories = [s.target for s in hist.series]
-            refs = member_forecasts(histories, horizon=H, season=season)
+            refs = member_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
             forecasts = judge.network_forecasts(hist, pad=True)  # (S', H, 1 + Q)
             read = np.array([len(h) >= judge.window for h in histories])  # the network read no padding
-            if judge is not self and self.config.model.quantiles:  # the intervals, as wide as validation asks
+            if quantiles:
+                scales = member_interval_scales(refs, truths, quantiles)
+            if judge is not self and quantiles:  # the network's intervals, as wide as validation asks
                 judge_scale = float(judge._require_fitted().interval_scale.max())
                 kept = [t for t, ok in zip(truths, read) if ok]
                 net.interval_scale.fill_(
-                    interval_scale(
-                        forecasts[read], kept, tuple(self.config.model.quantiles), judge_scale=judge_scale
-                    )
+                    interval_scale(forecasts[read], kept, quantiles, judge_scale=judge_scale)
                 )
             errors[scored] = validation_errors(forecasts[:, :, 0], refs, truths, histories, season=season)
             errors[np.array(scored)[~read], 0] = np.inf  # no weight for the network where it read padding
@@ -170,8 +174,10 @@ class LSTMForecaster(Job):
         entry = combination_entry(
             members, ids, errors[None], earlier, origins=self.config.model.combine_origins
         )
-        if self.config.model.quantiles:
+        if quantiles:
             entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
+            if scales:
+                entry["member_interval_scales"] = scales
         return entry
 
     def reference_fits(
@@ -237,14 +243,20 @@ class LSTMForecaster(Job):
 
     def _member_forecasts(self, data: SeriesData) -> dict:
         """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``: the
-        members the model was fitted with (a folder from a version with other members keeps its own)."""
-        return member_forecasts(
+        members the model was fitted with (a folder from a version with other members keeps its own), their
+        intervals widened or narrowed as validation asked (``member_interval_scales``)."""
+        refs = member_forecasts(
             [s.target for s in data.series],
             horizon=self.config.model.horizon,
             season=self.fitted.season,
             quantiles=tuple(self.config.model.quantiles),
             names=self._members(),
         )
+        combination = self.state.combination if self.state is not None else None
+        for name, scale in ((combination or {}).get("member_interval_scales") or {}).items():
+            if name in refs and scale != 1.0:
+                refs[name] = dataclasses.replace(refs[name], forecasts=widened(refs[name].forecasts, scale))
+        return refs
 
     def _members(self) -> list[str] | None:
         """The fitted combination's classical members, or None before the combination is fitted."""
