@@ -172,3 +172,38 @@ def test_forecast_predict_and_evaluate_fit_no_reference_themselves_and_write_the
     )
     for name in ("forecast.csv", "metrics.json", "again.csv", "backtest.json"):
         assert (tmp_path / "child" / name).read_text() == (tmp_path / "here" / name).read_text()
+
+
+def test_a_panel_plans_validation_fits_only_for_the_series_long_enough_to_validate():
+    from lstmkit.data.tabular import load_series
+    from lstmkit.models.forecast_combination import member_fits
+
+    months = pd.period_range("2001-01", periods=60, freq="M").astype(str)
+    panel = pd.concat(
+        [
+            pd.DataFrame({"shop": "long", "month": months, "sales": seasonal()}),
+            pd.DataFrame({"shop": "short", "month": months[-8:], "sales": seasonal()[-8:]}),
+        ]
+    )
+    data = load_series(panel, target="sales", time_col="month", id_col="shop")
+    fits = member_fits(data, horizon=6, season=12, quantiles=(0.1, 0.9))
+    lengths = sorted({len(fit.y) for fit in fits})
+    assert lengths == [8, 54, 60]  # the short series' 2 points before its validation are not fitted
+
+
+def test_without_a_worker_no_fit_plan_is_made(tmp_path, monkeypatch):
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a fit plan was built for no worker")
+
+    monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
+    monkeypatch.setattr(LSTMForecaster, "reference_fits", refuse)
+    path = tmp_path / "sales.csv"
+    months = pd.period_range("2001-01", periods=60, freq="M").astype(str)
+    pd.DataFrame({"month": months, "sales": seasonal()}).to_csv(path, index=False)
+    argv = ["forecast", str(path), "--horizon", "6", "--epochs", "2", "--hidden-size", "8", "--quiet"]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--no-report"]) == 0
+    model = ["--model", str(tmp_path / "out" / "model"), str(path)]
+    assert main(["predict", *model, "--output", str(tmp_path / "again.csv")]) == 0
+    assert main(["evaluate", *model, "--backtest", "2", "--output", str(tmp_path / "b.json")]) == 0

@@ -64,11 +64,17 @@ def member_fits(
     names: list[str] | None = None,
 ) -> list[reference_worker.Fit]:
     """The classical members' fits a forecaster of gap-free ``data`` makes: on the history before the
-    validation points (its weights; ``validation``) and on all of it (its forecast)."""
+    validation points of each series long enough to validate (its weights; ``validation``) and on all
+    of it (its forecast)."""
     from lstmkit.evaluate.backtest import truncate
+    from lstmkit.models.forecast_state import MIN_POINTS
 
     names = names or classical_members(season)
-    before = [s.target for s in truncate(data, horizon)[0].series] if validation else None
+    before = (
+        [s.target for s in truncate(data, horizon)[0].series if len(s.target) >= MIN_POINTS]
+        if validation
+        else None
+    )
     return [
         fit
         for histories in (before, [s.target for s in data.series])
