@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 COMBO = ("ets", "arima", "theta")  # the members of "combo"
 LONG_SEASON = 24  # AutoETS models seasons up to this length; longer ones get MSTL
-ARIMA_MAX_POINTS = 1500  # AutoARIMA on the most recent points only: its search grows fast with length
+# AutoARIMA on the most recent points only: its search grows fast with length, and on the development
+# files longer than this (EU stock markets, co2, taylor) the last 480 points forecast better than 1,500
+# (geometric-mean MASE 2.62 against 3.09 over 18 series x origins) in a quarter of the time
+ARIMA_MAX_POINTS = 480
 # AutoARIMA's model search by conditional sums of squares (the chosen model then fitted by maximum likelihood)
 # on series longer than this or seasons longer than ARIMA_EXACT_SEASON: R's auto.arima default, 5-14x faster
 ARIMA_EXACT_POINTS = 150
