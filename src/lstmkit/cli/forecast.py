@@ -212,13 +212,14 @@ def with_final_season(cfg, data):
 def start_reference_fits(probe, data, *, holdout: bool) -> None:
     """Hand every classical fit this run will make to a second process, in the order they are needed: the
     hold-out model's, the hold-out scores' (naive methods too) and the final model's (reference_worker)."""
-    from lstmkit.data.tabular import choose_season, impute
     from lstmkit.evaluate import reference_worker
-    from lstmkit.evaluate.backtest import truncate
-    from lstmkit.evaluate.references import planned_fits
 
     if not reference_worker.enabled():  # no child: the fits are made where they are needed
         return
+    from lstmkit.data.tabular import choose_season, impute
+    from lstmkit.evaluate.backtest import truncate
+    from lstmkit.evaluate.references import planned_fits
+
     fits = []
     if holdout:
         train = impute(truncate(data, probe.config.model.horizon)[0])  # as the hold-out model fills it

@@ -96,9 +96,8 @@ class LSTMForecaster(Job):
         data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
         state, z, too_short = fit_state(data, cfg)
         self.state = state
-        if (
-            reference_worker.enabled()
-        ):  # the classical members, fitted in a second process while the network trains
+        # the classical members, fitted in a second process while the network trains
+        if reference_worker.enabled():
             reference_worker.start(self.reference_fits(data, season=state.season))
         set_seed(cfg.trainer.seed)
         self.network_ = net = build_network(state, cfg.model)
@@ -244,7 +243,7 @@ class LSTMForecaster(Job):
     def _member_forecasts(self, data: SeriesData) -> dict:
         """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``: the
         members the model was fitted with (a folder from a version with other members keeps its own), their
-        intervals widened or narrowed as validation asked (``member_interval_scales``)."""
+        intervals widened as validation asked (``member_interval_scales``)."""
         refs = member_forecasts(
             [s.target for s in data.series],
             horizon=self.config.model.horizon,
