@@ -51,6 +51,16 @@ def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]
     return steps
 
 
+def _concise_dates(ax) -> None:
+    """Date ticks that never run into each other: each label says only what changed since the last one
+    (``Mar``, ``15``, ``12:00``), the full date once at the axis' corner (matplotlib's concise formatter)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def plot_forecast(
     data,
     forecasts: np.ndarray,
@@ -94,6 +104,8 @@ def plot_forecast(
             if len(quantiles) >= 2:
                 ax.fill_between(past, holdout[i, :, 1], holdout[i, :, -1], color="tab:orange", alpha=0.15)
         ax.axvline(past_x[-1], color="grey", lw=0.6)
+        if np.issubdtype(np.asarray(past_x).dtype, np.datetime64):
+            _concise_dates(ax)
         ax.set_title(f"{data.target}" + (f" — {s.id}" if s.id is not None else ""), fontsize=10)
         ax.set_xlabel(xlabel)
         ax.legend(fontsize=8, loc="upper left")

@@ -1,0 +1,63 @@
+"""forecast.png as a person reads it: date ticks that do not run into each other, whatever the span."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.data.tabular import load_series
+from lstmkit.plots import forecast as forecast_plots
+
+matplotlib.use("Agg")
+
+
+def drawn_figure(tmp_path, monkeypatch, frame, horizon):
+    """The figure plot_forecast saves, kept open and drawn."""
+    figures = []
+    monkeypatch.setattr(forecast_plots, "_pyplot", lambda: _keeping(figures))
+    data = load_series(frame, target="load", time_col="time")
+    forecasts = np.repeat(data.series[0].target[-horizon:][None, :, None], 3, axis=2)
+    forecast_plots.plot_forecast(data, forecasts, tmp_path / "forecast.png", quantiles=(0.1, 0.9))
+    assert (tmp_path / "forecast.png").stat().st_size > 0
+    (figure,) = figures
+    figure.canvas.draw()
+    return figure
+
+
+def _keeping(figures):
+    import matplotlib.pyplot as plt
+
+    class Keeping:
+        def subplots(self, *args, **kwargs):
+            fig, axes = plt.subplots(*args, **kwargs)
+            figures.append(fig)
+            return fig, axes
+
+        def close(self, fig):
+            pass
+
+    return Keeping()
+
+
+@pytest.mark.parametrize(
+    "start, freq, periods, horizon",
+    [
+        ("2021-03-20", "30min", 600, 48),  # ticks every other day, then the 31st beside April 1st
+        ("2021-03-01", "h", 24 * 30, 24),
+        ("2021-03-01", "D", 400, 14),
+        ("1949-01-01", "MS", 144, 12),
+        ("2010-01-03", "W-SUN", 300, 13),
+    ],
+)
+def test_the_date_ticks_never_overlap(tmp_path, monkeypatch, start, freq, periods, horizon):
+    times = pd.date_range(start, periods=periods, freq=freq)
+    frame = pd.DataFrame({"time": times.strftime("%Y-%m-%d %H:%M"), "load": np.sin(np.arange(periods) / 7)})
+    figure = drawn_figure(tmp_path, monkeypatch, frame, horizon)
+    ax = figure.axes[0]
+    renderer = figure.canvas.get_renderer()
+    boxes = sorted(
+        (label.get_window_extent(renderer) for label in ax.get_xticklabels() if label.get_text()),
+        key=lambda box: box.x0,
+    )
+    assert len(boxes) >= 3
+    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
