@@ -186,3 +186,26 @@ def test_any_csv_text_ends_in_a_result_or_a_clean_error(tmp_path, text):
         load_series(path)
     except LstmkitError:
         pass
+
+
+def test_trading_days_with_holidays_are_business_days_not_daily_data_with_weekend_gaps(tmp_path, caplog):
+    days = pd.bdate_range("2024-01-02", periods=59)  # Tuesday 2 January to Friday 22 March
+    holidays = [days[10], days[33]]  # a market closed on two weekdays: pandas infers no frequency
+    kept = days.drop(holidays)
+    path = tmp_path / "close.csv"
+    pd.DataFrame({"Date": kept.strftime("%Y-%m-%d"), "Close": np.linspace(100, 130, len(kept))}).to_csv(
+        path, index=False
+    )
+    with caplog.at_level(logging.WARNING):
+        data = load_series(path)
+    assert data.freq == "B"
+    assert len(data.series[0].target) == 59  # the two holidays are gaps; no weekend is
+    assert "2 missing time step(s)" in caplog.text
+    assert choose_season(data, None, horizon=5) == 5
+    from lstmkit.data.timeaxis import future_labels
+
+    future = future_labels(kept[-1], 3, kind=data.time_kind, freq=data.freq, fmt="%Y-%m-%d")
+    assert [pd.Timestamp(d).dayofweek for d in future] == [0, 1, 2]  # Monday to Wednesday after a Friday
+    calendar = pd.date_range("2024-01-01", periods=40, freq="D").drop(pd.Timestamp("2024-01-13"))
+    pd.DataFrame({"Date": calendar.strftime("%Y-%m-%d"), "y": np.arange(39.0)}).to_csv(path, index=False)
+    assert load_series(path).freq == "D"  # every day of the week, one missing: still daily

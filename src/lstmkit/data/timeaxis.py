@@ -251,6 +251,8 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
             raise DataError(
                 f"cannot infer a regular frequency from {column!r}{where} of {source}; the time steps must be evenly spaced"
             )
+        if freq == "D" and _weekdays_only(t):  # trading or working days: weekends are not gaps, holidays are
+            freq = "B"
         full_index = pd.date_range(t[0], t[-1], freq=freq)
         if not t.isin(full_index).all():
             raise DataError(
@@ -258,6 +260,12 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
             )
         return _reindex(t, y, x, None, full_index, None, freq, where, source, column, 1)
     return t, y, x, freq
+
+
+def _weekdays_only(t: pd.DatetimeIndex) -> bool:
+    """Whether daily times span at least two weeks with none on a Saturday or Sunday (business days with
+    holidays, which pandas does not infer as such)."""
+    return bool(t[-1] - t[0] >= pd.Timedelta(days=14) and (t.dayofweek < 5).all())
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str | None:
