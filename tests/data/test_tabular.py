@@ -209,3 +209,24 @@ def test_trading_days_with_holidays_are_business_days_not_daily_data_with_weeken
     calendar = pd.date_range("2024-01-01", periods=40, freq="D").drop(pd.Timestamp("2024-01-13"))
     pd.DataFrame({"Date": calendar.strftime("%Y-%m-%d"), "y": np.arange(39.0)}).to_csv(path, index=False)
     assert load_series(path).freq == "D"  # every day of the week, one missing: still daily
+
+
+def test_a_panel_is_read_as_business_days_only_when_every_series_skips_weekends(tmp_path):
+    trading = pd.bdate_range("2024-01-02", periods=40).drop(pd.Timestamp("2024-01-15"))
+    daily = pd.date_range("2024-01-02", periods=50, freq="D")
+    clean = pd.bdate_range("2024-01-02", periods=40)  # no holiday: pandas itself infers business days
+
+    def panel(*parts):
+        frames = [
+            pd.DataFrame({"id": i, "date": d.strftime("%Y-%m-%d"), "v": np.arange(len(d)) * 1.0})
+            for i, d in parts
+        ]
+        path = tmp_path / "panel.csv"
+        pd.concat(frames).to_csv(path, index=False)
+        return load_series(path, id_col="id")
+
+    both = panel(("a", trading), ("b", clean))
+    assert both.freq == "B" and [len(s.target) for s in both.series] == [40, 40]
+    mixed = panel(("stock", trading), ("clean", clean), ("shop", daily))  # one series open every day
+    assert mixed.freq == "D"
+    assert [len(s.target) for s in mixed.series] == [56, 56, 50]  # 2 January to 26 February, weekends as gaps

@@ -32,6 +32,7 @@ from lstmkit.data.timeaxis import (  # noqa: F401 - choose_season and season_fro
     regularise,
     season_from_freq,
     time_order,
+    weekend_free,
 )
 from lstmkit.errors import DataError
 from lstmkit.logs import few
@@ -231,6 +232,9 @@ def _read_parts(
     if empty and len(empty) < len(parts):  # the others are forecast; a file of empty series is refused below
         log.warning("%d series of %s have no values and are left out: %s", len(empty), source, few(empty))
         parts = [part for part in parts if part[0] not in empty]
+    business = times is not None and all(  # no series has a weekend day: daily ones may be business days
+        weekend_free(times if rows is None else times[rows]) for _, rows, _ in parts
+    )
     for label, rows, column in parts:
         one, freq, sorted_now = _one_series(
             label,
@@ -244,6 +248,7 @@ def _read_parts(
             source=source,
             target=label if roles.wide else roles.targets[0],
             time_col=roles.time_col,
+            business=business,
         )
         series.append(one)
         freqs.add(freq)
@@ -263,7 +268,7 @@ def _no_values(column: np.ndarray, rows: np.ndarray | None) -> bool:
 
 
 def _one_series(
-    label, rows, column, cov, times, *, kind, fmt, fill, source, target, time_col
+    label, rows, column, cov, times, *, kind, fmt, fill, source, target, time_col, business=True
 ) -> tuple[Series, Any, bool]:
     """One series' arrays in time order, regular, with gaps filled per ``fill``; and its frequency, and whether rows moved."""
     where = f" of series {label!r}" if label is not None else ""
@@ -281,7 +286,16 @@ def _one_series(
             rows = rows[order]
             t, y, x, moved = t[order], y[order], x[order], True
         t, y, x, freq = regularise(
-            t, y, x, rows=rows, kind=kind, where=where, source=source, column=time_col, fmt=fmt
+            t,
+            y,
+            x,
+            rows=rows,
+            kind=kind,
+            where=where,
+            source=source,
+            column=time_col,
+            fmt=fmt,
+            business=business,
         )
     y, x = _fill_gaps(y, x, fill=fill, where=where, source=source, target=target)
     return Series(id=label, target=y, covariates=x, times=t), freq, moved

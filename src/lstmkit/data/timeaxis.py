@@ -204,8 +204,13 @@ def merge_clock_repeats(t, y, x, rows, *, kind, where, source, column, fmt=None)
     return t[keep], means[:, 0], means[:, 1:], rows[keep]
 
 
-def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
-    """Refuse duplicate times, infer the frequency, and insert missing time steps as NaN (``t`` is sorted)."""
+def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business=True):
+    """Refuse duplicate times, infer the frequency, and insert missing time steps as NaN (``t`` is sorted).
+
+    Daily times over two weeks or more with no weekend day are business days (:func:`weekdays_only`),
+    unless ``business`` is False (another series of the file has weekend days): then days whose
+    weekends are gaps.
+    """
     order = _as_ordinal(t, kind)
     diffs = np.diff(order)
     if (diffs == 0).any():
@@ -244,6 +249,8 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
         return t, y, x, None
     even = len(diffs) > 1000 and (diffs == diffs[0]).all()
     freq = _infer_freq(t[:1000] if even else t)  # evenly spaced: the first steps tell the frequency
+    if freq == "B" and not business:  # another series of the file has weekends: days, with weekend gaps
+        freq = None
     if freq is None:
         step = pd.Series(np.diff(t.values)).mode().iloc[0]  # a Timedelta, whatever the index's unit
         freq = _infer_freq(pd.DatetimeIndex([t[0] + k * pd.Timedelta(step) for k in range(4)]))
@@ -251,7 +258,7 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
             raise DataError(
                 f"cannot infer a regular frequency from {column!r}{where} of {source}; the time steps must be evenly spaced"
             )
-        if freq == "D" and _weekdays_only(t):  # trading or working days: weekends are not gaps, holidays are
+        if freq == "D" and business and weekdays_only(t):  # trading or working days: holidays are gaps
             freq = "B"
         full_index = pd.date_range(t[0], t[-1], freq=freq)
         if not t.isin(full_index).all():
@@ -262,10 +269,15 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None):
     return t, y, x, freq
 
 
-def _weekdays_only(t: pd.DatetimeIndex) -> bool:
-    """Whether daily times span at least two weeks with none on a Saturday or Sunday (business days with
-    holidays, which pandas does not infer as such)."""
-    return bool(t[-1] - t[0] >= pd.Timedelta(days=14) and (t.dayofweek < 5).all())
+def weekend_free(t) -> bool:
+    """Whether no time falls on a Saturday or Sunday (True for an axis that is not made of dates)."""
+    return not isinstance(t, pd.DatetimeIndex) or bool((t.dayofweek < 5).all())
+
+
+def weekdays_only(t: pd.DatetimeIndex) -> bool:
+    """Whether times span at least two weeks with none on a Saturday or Sunday: business days where they
+    are daily (with holidays, pandas does not infer them as such)."""
+    return bool(len(t) and t.max() - t.min() >= pd.Timedelta(days=14) and weekend_free(t))
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str | None:
