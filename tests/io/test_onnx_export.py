@@ -336,3 +336,31 @@ def test_a_combined_model_of_counts_floors_the_combination_not_its_network_in_pr
     forecast, quantiles = session.run(None, model.onnx_inputs(monthly(), references=True))
     np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5, atol=1e-5)
+
+
+def test_the_members_widened_intervals_reach_the_graph_as_predict_uses_them(combined, tmp_path):
+    model = copy.deepcopy(combined)
+    before = model.predict(monthly())
+    model.state.combination["member_interval_scales"] = {"ets": 2.0, "arima": 1.5, "theta": 3.0}
+    predicted = model.predict(monthly())
+    np.testing.assert_allclose(predicted["forecast"], before["forecast"], rtol=1e-12)
+    wider = (predicted["q0.9"] - predicted["q0.1"]) - (before["q0.9"] - before["q0.1"])
+    assert (wider > 0).all()
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "c.onnx", references=True)))
+    forecast, quantiles = session.run(None, model.onnx_inputs(monthly(), references=True))
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
+
+
+def test_a_long_horizon_model_carries_its_widened_members_in_the_graph(tmp_path):
+    hours = pd.date_range("2024-01-01", periods=360, freq="h")
+    t = np.arange(360)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(3).normal(0, 3, 360)
+    frame = pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M"), "y": y})
+    model = LSTMForecaster(48, epochs=2, ensemble=1, hidden_size=8).fit(frame)
+    assert set(model.state.combination["member_interval_scales"]) == {"ets", "arima", "theta", "mstl"}
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "h.onnx")))
+    forecast, quantiles = session.run(None, model.onnx_inputs(frame))
+    predicted = model.predict(frame)
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
