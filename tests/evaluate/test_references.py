@@ -128,3 +128,20 @@ def test_auto_arima_searches_by_least_squares_where_r_does(n, season, approximat
     refs = reference_forecasts([y], horizon=6, season=season, names=["arima"])
     expected = AutoARIMA(season_length=season, approximation=approximated).forecast(y=y, h=6)["mean"]
     np.testing.assert_allclose(refs["arima"].forecasts[0, :, 0], expected)
+
+
+@pytest.mark.filterwarnings("ignore:possible convergence problem")  # the library's own fit, refitted here
+def test_slow_methods_read_the_most_recent_points_of_a_long_history_and_say_so():
+    from statsforecast.models import AutoARIMA, AutoTheta
+
+    from lstmkit.evaluate.references import ARIMA_MAX_POINTS, THETA_MAX_POINTS
+
+    y = seasonal(THETA_MAX_POINTS + 200, 12)
+    refs = reference_forecasts([y], horizon=6, season=12, names=["arima", "theta", "ets"])
+    assert refs["arima"].forms[0].endswith(f" on the last {ARIMA_MAX_POINTS} of {len(y)} points")
+    assert refs["theta"].forms[0].endswith(f" on the last {THETA_MAX_POINTS} of {len(y)} points")
+    assert "on the last" not in refs["ets"].forms[0]  # within AutoETS's limit: all points
+    recent = AutoTheta(season_length=12).forecast(y=y[-THETA_MAX_POINTS:], h=6)["mean"]
+    np.testing.assert_allclose(refs["theta"].forecasts[0, :, 0], recent)
+    recent = AutoARIMA(season_length=12, approximation=True).forecast(y=y[-ARIMA_MAX_POINTS:], h=6)["mean"]
+    np.testing.assert_allclose(refs["arima"].forecasts[0, :, 0], recent)

@@ -40,6 +40,10 @@ ARIMA_MAX_POINTS = 480
 ARIMA_EXACT_POINTS = 150
 ARIMA_EXACT_SEASON = 12
 ETS_MAX_POINTS = 3000  # smoothing forgets the distant past anyway
+# AutoTheta's time grows with the square of the length (49 s on 17,520 half-hours, 1.2 s on 3,000, 0.17 s on
+# 1,000); on the development series longer than this the last 1,000 points forecast better (geometric-mean
+# MASE 2.38 against 2.59 with all points over 18 series x origins: EU stock markets, co2, taylor)
+THETA_MAX_POINTS = 1000
 MINUTES_PER_DAY = 1440
 HOURLY_DAY = 24  # the daily season of hourly data: from here on MSTL joins the references
 
@@ -174,15 +178,21 @@ def fit_here(fit: reference_worker.Fit) -> tuple[np.ndarray, str]:
 
 def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
     """The library's model ``name`` fitted on ``y`` (its most recent points where the method is slow on
-    long series), and its chosen form."""
-    limit = {"arima": ARIMA_MAX_POINTS, "ets": ETS_MAX_POINTS, "mstl": ETS_MAX_POINTS}.get(name)
-    if limit and len(y) > limit:
+    long series), and its chosen form (which says so: ``ARIMA(1,1,1) on the last 480 of 2175 points``)."""
+    limit = {
+        "arima": ARIMA_MAX_POINTS,
+        "ets": ETS_MAX_POINTS,
+        "mstl": ETS_MAX_POINTS,
+        "theta": THETA_MAX_POINTS,
+    }.get(name)
+    cut = f" on the last {limit} of {len(y)} points" if limit and len(y) > limit else ""
+    if cut:
         y = y[-limit:]
     model = _model(name, season, len(y))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         fitted = model.fit(y)
-    return fitted, _form(name, fitted, season)
+    return fitted, _form(name, fitted, season) + cut
 
 
 def failure_text(exc: BaseException) -> str:
