@@ -1,4 +1,4 @@
-"""Calibrating the network's intervals on the forecaster's out-of-sample validation origin.
+"""Calibrating the intervals of the forecaster's network and of its classical members on validation.
 
 The members' quantile heads are fitted by pinball loss on the training windows, and windows a
 network has fitted look more predictable than the future: on the development corpus the
@@ -73,8 +73,8 @@ def interval_scale(
 def member_interval_scales(
     refs: dict, truths: list[np.ndarray], quantiles: tuple[float, ...]
 ) -> dict[str, float]:
-    """Each classical member's widening ``s`` from its forecasts (``refs``: name -> Reference, (S, H, 1 + Q)) of the
-    validation ``truths``, over the series where its fit did not fall back."""
+    """Each classical member's widening ``s`` from its forecasts (``refs``: name -> Reference, (S, H, 1 + Q))
+    of the validation ``truths``, over the series where its fit did not fall back."""
     scales = {}
     for name, ref in refs.items():
         kept = [i for i in range(len(truths)) if i not in ref.fallbacks]
