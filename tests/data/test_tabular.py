@@ -230,3 +230,17 @@ def test_a_panel_is_read_as_business_days_only_when_every_series_skips_weekends(
     mixed = panel(("stock", trading), ("clean", clean), ("shop", daily))  # one series open every day
     assert mixed.freq == "D"
     assert [len(s.target) for s in mixed.series] == [56, 56, 50]  # 2 January to 26 February, weekends as gaps
+
+
+def test_a_model_trained_on_days_reads_a_trading_day_file_as_days_again(tmp_path):
+    from lstmkit.models.forecast_config import ForecastData
+    from lstmkit.models.forecast_state import read_series
+
+    days = pd.bdate_range("2024-01-02", periods=40).drop(pd.Timestamp("2024-01-15"))
+    path = tmp_path / "close.csv"
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": np.arange(39.0)}).to_csv(path, index=False)
+    assert load_series(path).freq == "B"
+    assert load_series(path, business_days=False).freq == "D"
+    columns = {"target": "Close", "time_col": "Date", "id_col": None, "covariates": [], "freq": "D"}
+    assert read_series(path, ForecastData(), columns).freq == "D"  # as a model from before business days
+    assert read_series(path, ForecastData(), {**columns, "freq": "B"}).freq == "B"

@@ -124,6 +124,7 @@ def load_series(
     covariates: bool = True,
     fill: str = "interpolate",
     date_format: str | None = None,
+    business_days: bool = True,
 ) -> SeriesData:
     """Read ``source`` (a path, bundled dataset name, or DataFrame) into :class:`SeriesData`.
 
@@ -138,6 +139,8 @@ def load_series(
             them as NaN for the caller to impute after cutting a hold-out (:func:`impute`), so
             that no filled value is computed from points the model must not see.
         date_format: the strftime format of the time cells (e.g. ``%d/%m/%Y``); default detected.
+        business_days: read daily times with no weekend day as business days (False: as days whose
+            weekends are gaps, as a model trained on such data before business days were read expects).
 
     Raises:
         DataError: unreadable file, unknown or ambiguous columns, non-numeric or infinite values,
@@ -157,7 +160,7 @@ def load_series(
     )
     parts, cov = _split(frame, roles, id_col=id_col, source=name)
     del frame  # the columns needed are arrays now; let a large table go
-    series, freq = _read_parts(parts, cov, roles, fill=fill, source=name)
+    series, freq = _read_parts(parts, cov, roles, fill=fill, source=name, business_days=business_days)
     _, kind, fmt = roles.times or (None, None, None)
     written = (
         fmt
@@ -219,7 +222,7 @@ def _split(
 
 
 def _read_parts(
-    parts: list[_Part], cov: np.ndarray, roles: Roles, *, fill: str, source: str
+    parts: list[_Part], cov: np.ndarray, roles: Roles, *, fill: str, source: str, business_days: bool = True
 ) -> tuple[list[Series], str | None]:
     """Each part as a :class:`Series` (see :func:`_one_series`), and the frequency they share.
 
@@ -232,8 +235,11 @@ def _read_parts(
     if empty and len(empty) < len(parts):  # the others are forecast; a file of empty series is refused below
         log.warning("%d series of %s have no values and are left out: %s", len(empty), source, few(empty))
         parts = [part for part in parts if part[0] not in empty]
-    business = times is not None and all(  # no series has a weekend day: daily ones may be business days
-        weekend_free(times if rows is None else times[rows]) for _, rows, _ in parts
+    # daily series are business days only where no series of the file has a weekend day
+    business = (
+        business_days
+        and times is not None
+        and all(weekend_free(times if rows is None else times[rows]) for _, rows, _ in parts)
     )
     for label, rows, column in parts:
         one, freq, sorted_now = _one_series(

@@ -238,6 +238,7 @@ def _load(
             covariates=bool(columns["covariates"]),
             fill=fill,
             date_format=settings.date_format or columns.get("date_format"),
+            business_days=columns.get("freq") != "D",  # a model trained on days reads days
         )
     return load_series(
         data,
