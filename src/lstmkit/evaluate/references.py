@@ -185,9 +185,9 @@ def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
         "mstl": ETS_MAX_POINTS,
         "theta": THETA_MAX_POINTS,
     }.get(name)
-    cut = f" on the last {limit} of {len(y)} points" if limit and len(y) > limit else ""
-    if cut:
-        y = y[-limit:]
+    cut = ""
+    if limit and len(y) > limit:
+        cut, y = f" on the last {limit} of {len(y)} points", y[-limit:]
     model = _model(name, season, len(y))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
