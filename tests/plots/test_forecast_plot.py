@@ -61,3 +61,20 @@ def test_the_date_ticks_never_overlap(tmp_path, monkeypatch, start, freq, period
     )
     assert len(boxes) >= 3
     assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
+
+
+def test_the_reports_hold_out_figure_reads_the_files_dates(tmp_path, monkeypatch):
+    from lstmkit.plots.report_forecast import _holdout_plot
+
+    figures = []
+    monkeypatch.setattr(forecast_plots, "_pyplot", lambda: _keeping(figures))
+    months = pd.date_range("1949-01-01", periods=144, freq="MS")
+    frame = pd.DataFrame({"time": months.strftime("%Y-%m-%d"), "load": np.sin(np.arange(144) / 3) + 5})
+    data = load_series(frame, target="load", time_col="time")
+    holdout = np.repeat(data.series[0].target[-12:][None, :, None], 3, axis=2)
+    _holdout_plot(data, holdout, tmp_path / "holdout.png", quantiles=(0.1, 0.9))
+    (figure,) = figures
+    figure.canvas.draw()
+    labels = [label.get_text() for label in figure.axes[0].get_xticklabels() if label.get_text()]
+    assert "1960" in labels  # dates, not step numbers
+    assert figure.axes[0].get_xlabel() == "time"

@@ -66,7 +66,7 @@ def _cell(v: Any) -> Any:
 def _holdout_plot(
     data, holdout: np.ndarray, path: Path, *, quantiles: Sequence[float], max_series: int = 4
 ) -> None:
-    from lstmkit.plots.forecast import _pyplot
+    from lstmkit.plots.forecast import _concise_dates, _pyplot, _time_axis
 
     plt = _pyplot()
     shown = data.series[:max_series]
@@ -75,20 +75,24 @@ def _holdout_plot(
     for i, (ax, s) in enumerate(zip(axes[:, 0], shown)):
         n = len(s.target)
         start = max(0, n - 4 * H)
-        ax.plot(np.arange(start, n), s.target[start:], color="black", lw=1, label="truth")
-        ax.plot(np.arange(n - H, n), holdout[i, :, 0], color="tab:orange", lw=1.5, label="hold-out forecast")
+        x, _, xlabel = _time_axis(data, s, 1)  # the file's times where it has them, else step numbers
+        ax.plot(x[start:], s.target[start:], color="black", lw=1, label="truth")
+        ax.plot(x[n - H :], holdout[i, :, 0], color="tab:orange", lw=1.5, label="hold-out forecast")
         if len(quantiles) >= 2:
             ax.fill_between(
-                np.arange(n - H, n),
+                x[n - H :],
                 holdout[i, :, 1],
                 holdout[i, :, -1],
                 color="tab:orange",
                 alpha=0.2,
                 label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}",
             )
-        ax.axvline(n - H - 0.5, color="grey", lw=0.6)
+        if n > H:  # the cut, half a step before the first hold-out point
+            ax.axvline(x[n - H - 1] + (x[n - H] - x[n - H - 1]) / 2, color="grey", lw=0.6)
+        if np.issubdtype(np.asarray(x).dtype, np.datetime64):
+            _concise_dates(ax)
         ax.set_title(f"{data.target}" + (f" — {s.id}" if s.id is not None else ""), fontsize=9)
-        ax.set_xlabel("step")
+        ax.set_xlabel(xlabel)
         ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=90)
