@@ -251,8 +251,7 @@ class LSTMForecaster(Job):
             quantiles=tuple(self.config.model.quantiles),
             names=self._members(),
         )
-        combination = self.state.combination if self.state is not None else None
-        for name, scale in ((combination or {}).get("member_interval_scales") or {}).items():
+        for name, scale in ((self.fitted.combination or {}).get("member_interval_scales") or {}).items():
             if name in refs and scale != 1.0:
                 refs[name] = dataclasses.replace(refs[name], forecasts=widened(refs[name].forecasts, scale))
         return refs
