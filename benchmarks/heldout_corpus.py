@@ -74,94 +74,62 @@ def months(start: str, n: int) -> list[str]:
     return [str(p) for p in pd.period_range(start, periods=n, freq="M")]
 
 
+# M4's horizon for each frequency, and the season lstmkit infers for it
+HORIZON_SEASON = {
+    "yearly": (6, 1),
+    "quarterly": (8, 4),
+    "monthly": (18, 12),
+    "daily": (14, 7),
+    "business days": (14, 5),
+    "hourly": (48, 24),
+}
+
+
 def frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd.DataFrame, dict]]:
     """name -> (table, index entry)."""
     pm, vega = wheels["pmdarima"], wheels["vega_datasets"]
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
-    def add(name, table, time_col, target, horizon, season, kind, id_col=None):
-        entry = {"horizon": horizon, "season": season, "kind": kind, "target": target, "time_col": time_col}
-        out[name] = (table, {**entry, "rows": len(table), **({"id_col": id_col} if id_col else {})})
+    def add(name, table, time_col, target, frequency, id_col=None):
+        horizon, season = HORIZON_SEASON[frequency]
+        entry = {"horizon": horizon, "season": season, "kind": "multi" if id_col else frequency}
+        entry.update(
+            target=target, time_col=time_col, rows=len(table), **({"id_col": id_col} if id_col else {})
+        )
+        out[name] = (table, entry)
+
+    def single(name, time_col, times, target, values, frequency):
+        add(name, pd.DataFrame({time_col: times, target: values}), time_col, target, frequency)
 
     y = pmdarima_array(pm, "wineind")
-    add(
-        "wineind",
-        pd.DataFrame({"month": months("1980-01", len(y)), "sales": y}),
-        "month",
-        "sales",
-        18,
-        12,
-        "monthly",
-    )
+    single("wineind", "month", months("1980-01", len(y)), "sales", y, "monthly")
     y = pmdarima_array(pm, "woolyrnq")
-    add(
-        "woolyrnq",
-        pd.DataFrame({"quarter": quarters("1965Q1", len(y)), "tonnes": y}),
-        "quarter",
-        "tonnes",
-        8,
-        4,
-        "quarterly",
-    )
+    single("woolyrnq", "quarter", quarters("1965Q1", len(y)), "tonnes", y, "quarterly")
     y = pmdarima_array(pm, "ausbeer")
-    add(
-        "ausbeer",
-        pd.DataFrame({"quarter": quarters("1956Q1", len(y), "-"), "megalitres": y}),
-        "quarter",
-        "megalitres",
-        8,
-        4,
-        "quarterly",
-    )
+    single("ausbeer", "quarter", quarters("1956Q1", len(y), "-"), "megalitres", y, "quarterly")
     y = pmdarima_array(pm, "austres")
     start = pd.period_range("1971Q2", periods=len(y), freq="Q").to_timestamp().strftime("%Y-%m-%d")
-    add(
-        "austres", pd.DataFrame({"quarter": start, "residents": y}), "quarter", "residents", 8, 4, "quarterly"
-    )
+    single("austres", "quarter", start, "residents", y, "quarterly")
     y = pmdarima_array(pm, "lynx")
-    add(
-        "lynx",
-        pd.DataFrame({"year": np.arange(1821, 1821 + len(y)), "trappings": y}),
-        "year",
-        "trappings",
-        6,
-        1,
-        "yearly",
-    )
+    single("lynx", "year", np.arange(1821, 1821 + len(y)), "trappings", y, "yearly")
     y = np.loadtxt(io.BytesIO(gzip.decompress(pm.read("pmdarima/datasets/data/sunspots.txt.gz")))).ravel()
-    add(
-        "sunspots",
-        pd.DataFrame({"month": months("1749-01", len(y)), "sunspots": y}),
-        "month",
-        "sunspots",
-        18,
-        12,
-        "monthly",
-    )
+    single("sunspots", "month", months("1749-01", len(y)), "sunspots", y, "monthly")
     with tarfile.open(fileobj=io.BytesIO(pm.read("pmdarima/datasets/data/msft.tar.gz"))) as tar:
         member = next(m for m in tar.getmembers() if m.name.endswith("msft.csv"))
         msft = pd.read_csv(tar.extractfile(member))[["Date", "Close"]].tail(1500)
-    add("msft", msft, "Date", "Close", 14, 5, "daily (business days)")
+    add("msft", msft, "Date", "Close", "business days")
 
     def vega_csv(name):
         return pd.read_csv(io.BytesIO(vega.read(f"vega_datasets/_data/{name}.csv")))
 
-    add(
-        "seattle_temp_max",
-        vega_csv("seattle-weather")[["date", "temp_max"]],
-        "date",
-        "temp_max",
-        14,
-        7,
-        "daily",
-    )
-    add("seattle_temps_hourly", vega_csv("seattle-temps"), "date", "temp", 48, 24, "hourly")
-    add("multi_stocks", vega_csv("stocks"), "date", "price", 18, 12, "multi", id_col="symbol")
+    add("seattle_temp_max", vega_csv("seattle-weather")[["date", "temp_max"]], "date", "temp_max", "daily")
+    add("seattle_temps_hourly", vega_csv("seattle-temps"), "date", "temp", "hourly")
+    add("multi_stocks", vega_csv("stocks"), "date", "price", "monthly", id_col="symbol")
     employment = vega_csv("us-employment").drop(columns="nonfarm_change")
-    add("us_construction", employment[["month", "construction"]], "month", "construction", 18, 12, "monthly")
+    add("us_construction", employment[["month", "construction"]], "month", "construction", "monthly")
     panel = employment.melt(id_vars="month", var_name="sector", value_name="employed")
-    add("multi_us_employment", panel, "month", "employed", 18, 12, "multi", id_col="sector")
-    add("multi_us_macro", macro_panel(), "quarter", "value", 8, 4, "multi", id_col="series")
+    add("multi_us_employment", panel, "month", "employed", "monthly", id_col="sector")
+    add("multi_us_macro", macro_panel(), "quarter", "value", "quarterly", id_col="series")
     return out
 
 
