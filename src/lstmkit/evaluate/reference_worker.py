@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -270,24 +271,20 @@ def main() -> None:
     """The child: read fits as JSON lines from stdin, answer each with a JSON line on stdout, until stdin ends."""
     import statsforecast.models  # noqa: F401 - imported while the parent may still be writing the fits
 
-    from lstmkit.evaluate.references import failure_text, fit_forecast
-
     out = sys.stdout
     sys.stdout = sys.stderr  # a library's print must not corrupt the answers
     for line in sys.stdin:
-        fit = json.loads(line)
-        i, started = fit["i"], time.perf_counter()
-        try:
-            forecast, form = fit_forecast(
-                fit["name"],
-                np.asarray(fit["y"], dtype=np.float64),
-                fit["horizon"],
-                fit["season"],
-                tuple(fit["q"]),
-            )
-            answer = {"i": i, "forecast": forecast.tolist(), "form": form}
-        except Exception as exc:  # noqa: BLE001 - reported to the parent as the method's failure
-            answer = {"i": i, "error": failure_text(exc)}
+        request = json.loads(line)
+        started = time.perf_counter()
+        y = np.asarray(request["y"], dtype=np.float64)
+        result = _fit_here(
+            Fit(request["name"], y, request["horizon"], request["season"], tuple(request["q"]))
+        )
+        answer: dict[str, Any] = (
+            {"i": request["i"], "error": result}
+            if isinstance(result, str)
+            else {"i": request["i"], "forecast": result[0].tolist(), "form": result[1]}
+        )
         answer["seconds"] = time.perf_counter() - started
         out.write(json.dumps(answer) + "\n")
         out.flush()
