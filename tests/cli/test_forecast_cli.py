@@ -269,3 +269,26 @@ def test_the_hold_out_scores_a_model_with_the_final_models_season(tmp_path, seed
     assert main(["forecast", str(path), "--horizon", "13", "--output", str(out), "--no-report", *FAST]) == 0
     fitted = json.loads((out / "model" / "config.json").read_text())["fitted"]
     assert fitted["season"] == json.loads((out / "metrics.json").read_text())["season"] == 52
+
+
+def test_the_final_network_trains_first_and_the_hold_out_runs_once(tmp_path, monthly_csv, seed, monkeypatch):
+    import lstmkit.models.forecaster as forecaster
+
+    trained = []  # the length of the series each network trains on, in order
+    real = forecaster.train_network
+
+    def recording(net, state, data, *args, **kwargs):
+        trained.append(len(data.series[0].target))
+        return real(net, state, data, *args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "train_network", recording)
+    out = tmp_path / "out"
+    assert (
+        main(["forecast", str(monthly_csv), "--horizon", "6", "--output", str(out), "--no-report", *FAST])
+        == 0
+    )
+    # the final model (60 points) while the classical fits run in the second process; then the hold-out
+    # model (54) and the judge that weighs it (48); the hold-out model then judges the final one
+    assert trained == [60, 54, 48]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "lstmkit" in metrics["scores"] and len(metrics["combination"]["errors"]["None"][0]) == 4

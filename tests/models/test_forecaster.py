@@ -314,6 +314,24 @@ def test_the_weights_average_this_models_validation_with_its_judges():
     assert single["errors"]["None"][0] == mine["errors"]["None"][0]
 
 
+def test_a_judge_made_on_demand_is_asked_once_after_this_network_trained_and_weighs_alike():
+    frame = seasonal_frame(96)
+    judge = LSTMForecaster(12, **FAST).fit(frame.iloc[:-12])
+    asked = []
+
+    def make_judge():
+        asked.append(model.network_ is not None and model.history_ is not None)  # this network trained
+        return judge
+
+    model = LSTMForecaster(12, **FAST)
+    model.fit(frame, judge=make_judge)
+    assert asked == [True]
+    direct = LSTMForecaster(12, **FAST).fit(frame, judge=judge)
+    assert model.state.combination == direct.state.combination
+    unasked = LSTMForecaster(12, combine="none", **FAST).fit(frame, judge=lambda: asked.append("again"))
+    assert asked == [True] and unasked.state.combination is None
+
+
 def test_the_fitted_state_is_typed_and_round_trips_through_config_json(tmp_path):
     from lstmkit.models.forecast_state import ForecastState
 

@@ -236,11 +236,54 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
     reference_worker.start([*fits, *probe.reference_fits(data)])
 
 
+class HoldoutRun:
+    """The hold-out evaluation of ``lstmkit forecast``, run once, when first asked for: by the final model's
+    fit when its combination needs a judge (after its network has trained, so the hold-out's waits on the
+    second process's classical fits come after that training), else right after that fit.
+
+    ``result()`` is ``(metrics, hold-out forecasts or None, hold-out model or None)``.
+    """
+
+    def __init__(self, cfg, data, out: Path, *, feasible: bool, progress: bool, resume: bool):
+        self.cfg, self.data, self.out = cfg, data, out
+        self.feasible, self.progress, self.resume = feasible, progress, resume
+        self._result: tuple | None = None
+
+    def judge(self):
+        """The fitted hold-out model (the final model's judge), or None when the data are too short for one."""
+        return self.result()[2]
+
+    def result(self) -> tuple:
+        if self._result is None:
+            self._result = self._run()
+        return self._result
+
+    def _run(self) -> tuple:
+        from lstmkit.evaluate.backtest import holdout
+        from lstmkit.models.forecaster import LSTMForecaster
+
+        H = self.cfg.model.horizon
+        if not self.feasible:
+            skipped = f"series too short to hold out {H} points and still train; no hold-out evaluation"
+            log.warning(skipped)
+            return {"horizon": H, "skipped": skipped}, None, None
+        ckpt = self.out / ".checkpoints" / "holdout.json"
+        with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
+            return holdout(
+                lambda: LSTMForecaster(H, config=self.cfg),
+                self.data,
+                horizon=H,
+                progress=self.progress,
+                checkpoint_path=ckpt,
+                resume=self.resume and ckpt.exists(),
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate import reference_worker
 
     reference_worker.prepare()  # the child's StatsForecast import overlaps ours of torch
-    from lstmkit.evaluate.backtest import format_table, holdout
+    from lstmkit.evaluate.backtest import format_table
     from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text, staged_folder
     from lstmkit.models.forecaster import LSTMForecaster, forecast_frame
@@ -260,26 +303,13 @@ def run(args: argparse.Namespace) -> int:
         probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
 
     H = cfg.model.horizon
-    metrics, holdout_fc, judge = {"horizon": H, "skipped": ""}, None, None
     feasible = holdout_feasible(cfg, data)
     start_reference_fits(probe, data, holdout=feasible)
-    if feasible:
-        ckpt = out / ".checkpoints" / "holdout.json"
-        with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
-            metrics, holdout_fc, judge = holdout(
-                lambda: LSTMForecaster(H, config=cfg),
-                data,
-                horizon=H,
-                progress=progress,
-                checkpoint_path=ckpt,
-                resume=args.resume and ckpt.exists(),
-            )
-    else:
-        metrics["skipped"] = (
-            f"series too short to hold out {H} points and still train; no hold-out evaluation"
-        )
-        log.warning(metrics["skipped"])
-    model = train_model(cfg, data, out, progress=progress, resume=args.resume, stage="final", judge=judge)
+    evaluation = HoldoutRun(cfg, data, out, feasible=feasible, progress=progress, resume=args.resume)
+    model = train_model(
+        cfg, data, out, progress=progress, resume=args.resume, stage="final", judge=evaluation.judge
+    )
+    metrics, holdout_fc, _ = evaluation.result()
     forecasts = model.forecast_arrays(data)
     frame = forecast_frame(data, forecasts, quantiles=cfg.model.quantiles)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ class LSTMForecaster(Job):
         progress: bool = False,
         checkpoint_path: str | Path | None = None,
         resume: bool = False,
-        judge: LSTMForecaster | None = None,
+        judge: LSTMForecaster | Callable[[], LSTMForecaster | None] | None = None,
     ) -> LSTMForecaster:
         """Fit the preprocessing and the network on all of ``data``, then the combination weights; returns self.
 
@@ -90,7 +91,9 @@ class LSTMForecaster(Job):
             judge: with ``model.combine="holdout"``, a forecaster with these settings already fitted on
                 all but the last ``horizon`` points of ``data`` (such as the hold-out model of
                 ``lstmkit forecast``): its network's forecasts of those points set the weights. Without
-                it, one is trained here.
+                it, one is trained here. A callable returning one (or None) is called when the weights
+                need it, after this network has trained: the judge's own waits on the classical fits of
+                the second process then come after this training instead of beside idle cores.
         """
         cfg = self.config
         data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
@@ -135,7 +138,9 @@ class LSTMForecaster(Job):
         self.data_ = data
         return self
 
-    def _validation_weights(self, data: SeriesData, judge: LSTMForecaster | None) -> dict[str, Any]:
+    def _validation_weights(
+        self, data: SeriesData, judge: LSTMForecaster | Callable[[], LSTMForecaster | None] | None
+    ) -> dict[str, Any]:
         """Per-series weights of the network and the classical members, from their errors on the last H points
         and, with ``model.combine_origins`` > 1, the errors the judge itself was weighed by (the H before)."""
         from lstmkit.evaluate.backtest import truncate
@@ -198,10 +203,14 @@ class LSTMForecaster(Job):
             names=None if validation else self._members(),
         )
 
-    def _judge(self, hist: SeriesData, judge: LSTMForecaster | None) -> LSTMForecaster:
+    def _judge(
+        self, hist: SeriesData, judge: LSTMForecaster | Callable[[], LSTMForecaster | None] | None
+    ) -> LSTMForecaster:
         """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
         is too short to train on, this one)."""
         lengths = {str(s.id): len(s.target) for s in hist.series}
+        if callable(judge):
+            judge = judge()
         if judge is not None and judge.fitted.train_lengths == lengths and judge.fitted.network is None:
             return judge
         cfg = config_from_dict(ForecastConfig, config_to_dict(self.config))
