@@ -292,3 +292,20 @@ def test_the_final_network_trains_first_and_the_hold_out_runs_once(tmp_path, mon
     assert trained == [60, 54, 48]
     metrics = json.loads((out / "metrics.json").read_text())
     assert "lstmkit" in metrics["scores"] and len(metrics["combination"]["errors"]["None"][0]) == 4
+
+
+def test_hourly_unix_times_keep_their_daily_season_and_predict_reproduces_the_forecast(tmp_path, seed):
+    start = 1_577_836_800  # 2020-01-01 00:00 UTC, in seconds
+    t = np.arange(24 * 8)
+    y = 10 + 3 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 0.2, len(t))
+    path = tmp_path / "load.csv"
+    pd.DataFrame({"ts": start + 3600 * t, "load": y}).to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["forecast", str(path), "--horizon", "24", "--output", str(out), "--no-report", *FAST]) == 0
+    assert json.loads((out / "metrics.json").read_text())["season"] == 24
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert forecast["time"].tolist() == [start + 3600 * h for h in range(len(t), len(t) + 24)]
+    assert (
+        main(["predict", "--model", str(out / "model"), str(path), "--output", str(tmp_path / "p.csv")]) == 0
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.csv"), forecast)

@@ -106,6 +106,38 @@ def test_step_counter_per_series_and_gaps_with_an_explicit_time_col(tmp_path):
     np.testing.assert_array_equal(data.series[0].target, [0, 1, 2, 3])
 
 
+@pytest.mark.parametrize("unit, fmt", [(1, "unix-s"), (1000, "unix-ms")])
+def test_unix_times_are_times_with_their_frequency_and_are_written_back_as_unix_times(tmp_path, unit, fmt):
+    start = 1_577_836_800  # 2020-01-01 00:00 UTC
+    hours = [h for h in range(60) if h != 30]  # one missing hour: a gap
+    path = write(tmp_path, lines("ts,load", [f"{(start + 3600 * h) * unit},{h % 24}" for h in hours]))
+    data = load_series(path)
+    assert (data.time_col, data.time_kind, data.freq, data.time_format) == ("ts", "datetime", "h", fmt)
+    assert data.series[0].times[0] == pd.Timestamp("2020-01-01") and len(data.series[0].target) == 60
+    assert data.series[0].target[30] == 6.0  # the missing hour, interpolated between 5 and 7
+    assert data.future_times(data.series[0], 2) == [str((start + 3600 * h) * unit) for h in (60, 61)]
+    again = load_series(path, date_format=fmt)  # as a model folder reads it again
+    assert again.series[0].times.equals(data.series[0].times)
+    with pytest.raises(DataError, match=rf"does not hold Unix times .* as --date-format {fmt} says"):
+        load_series(
+            write(tmp_path, lines("ts,load", ["1,2", "2,3"]), "small.csv"), time_col="ts", date_format=fmt
+        )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1_577_836_801, 1_577_836_861, 1_577_836_921],  # not on whole minutes: ids or measurements
+        [100_000, 100_060, 100_120],  # minutes apart, but 1970: a step counter
+    ],
+)
+def test_large_integers_that_are_not_unix_times_stay_integers(tmp_path, values):
+    data = load_series(
+        write(tmp_path, lines("t,v", [f"{t},{i}" for i, t in enumerate(values)])), time_col="t"
+    )
+    assert data.time_kind == "index" and data.future_times(data.series[0], 1) == [values[-1] + 60]
+
+
 # ---- date layouts
 
 

@@ -86,7 +86,8 @@ def add_date_format_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--date-format",
         metavar="FMT",
-        help="how the time cells are written, as strftime codes such as %%d/%%m/%%Y or '%%b %%Y' (default: detected)",
+        help="how the time cells are written, as strftime codes such as %%d/%%m/%%Y or '%%b %%Y', or unix-s / unix-ms "
+        "for Unix times (default: detected)",
     )
 
 

@@ -4,8 +4,8 @@ The rules, in order (a flag always wins over a rule):
 
 1. Time axis (``--time-col``, else the first that applies): a column named like a time
    (``date``, ``month``, ``t``, ``step``, ``index`` ...) whose cells read as times; a text column
-   whose cells read as dates, months or quarters; an integer column of increasing years beside
-   the values; the first column when it holds strictly increasing, evenly spaced integers (a
+   whose cells read as dates, months or quarters; an integer column of Unix times (seconds or
+   milliseconds of 2000-2099 on whole minutes) or of increasing years beside the values; the first column when it holds strictly increasing, evenly spaced integers (a
    step counter such as t = 0, 1, 2, ...) and other columns follow. Integer columns qualify as
    step counters only when strictly increasing and evenly spaced (within each series with
    ``--id-col``), so a month-of-year column 1..12 repeating is never taken for a time axis.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import compact_dates
+from lstmkit.data.dates import compact_dates, epoch_times
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 
@@ -212,9 +212,12 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             continue
         values = to_numeric(frame[col])
         if values is not None and not (
-            _is_years(frame[col]) or _is_step_counter(values, ids) or compact_dates(values) is not None
+            _is_years(frame[col])
+            or _is_step_counter(values, ids)
+            or compact_dates(values) is not None
+            or epoch_times(values) is not None
         ):
-            continue  # numbers, but neither years, 202001-style months nor a step counter (e.g. month of year 1..12)
+            continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:
             return col, parse_times(frame[col], column=col, source=source, date_format=date_format)
         except DataError:
@@ -228,7 +231,11 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         except DataError:
             continue
     numeric = [c for c in candidates if to_numeric(frame[c]) is not None]
-    if len(numeric) >= 2:  # an integer column of increasing years beside the values
+    if len(numeric) >= 2:  # an integer column of Unix times or of increasing years beside the values
+        for col in numeric:
+            values = to_numeric(frame[col])
+            if values is not None and epoch_times(values) is not None:
+                return col, parse_times(frame[col], column=col, source=source)
         for col in numeric:
             if _is_years(frame[col]):
                 years = to_numeric(frame[col])

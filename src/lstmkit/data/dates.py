@@ -43,6 +43,8 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
     Raises:
         DataError: a cell that does not match ``fmt``.
     """
+    if fmt in EPOCH_FORMATS:  # unix-s, unix-ms
+        return _unix_times(text, fmt, column=column, source=source)
     stamps = _strict(text, fmt)
     bad = stamps.isna().to_numpy()
     if bad.any():
@@ -159,7 +161,10 @@ def _strict(text: pd.Series, fmt: str) -> pd.Series:
 
 def format_time(value: Any, fmt: str) -> str:
     """``value.strftime(fmt)``, where ``%-d``, ``%-m``, ``%-H`` (and ``%-I``, ``%-M``, ``%-S``) write the number
-    without a leading zero (``1/31/2020``) on every platform."""
+    without a leading zero (``1/31/2020``) on every platform; the formats ``unix-s`` and ``unix-ms`` write Unix
+    times."""
+    if fmt in EPOCH_FORMATS:
+        return str((pd.Timestamp(value) - pd.Timestamp(0)) // pd.Timedelta(seconds=1) * EPOCH_FORMATS[fmt])
     if "%-" in fmt:
         fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
     return value.strftime(fmt)
@@ -261,6 +266,42 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
         if stamps.notna().all():
             return pd.DatetimeIndex(stamps), "datetime", f"%G{dash}W%V"
     return None
+
+
+# Unix times: seconds or milliseconds since 1970-01-01 UTC, between 2000 and 2100, on whole minutes
+EPOCH_FORMATS = {"unix-s": 1, "unix-ms": 1000}  # the time format's name -> units per second
+_EPOCH_SPAN = (946_684_800, 4_102_444_800)  # 2000-01-01 and 2100-01-01 in seconds
+
+
+def epoch_times(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers that are Unix times (``1577836800``, or ``1577836800000`` in milliseconds) of 2000-2099
+    on whole minutes, as UTC times and their format (``unix-s``, ``unix-ms``), or None. A step counter or an
+    id never lands there: the smallest such number is 946,684,800."""
+    if len(values) < 2 or (values % 1 != 0).any():
+        return None
+    whole = values.astype(np.int64)
+    for fmt, per_second in EPOCH_FORMATS.items():
+        low, high = (bound * per_second for bound in _EPOCH_SPAN)
+        if ((whole >= low) & (whole < high)).all() and (whole % (60 * per_second) == 0).all():
+            return (
+                pd.DatetimeIndex(pd.to_datetime(whole, unit="s" if per_second == 1 else "ms")),
+                "datetime",
+                fmt,
+            )
+    return None
+
+
+def _unix_times(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
+    """Cells read as Unix times in the unit of ``fmt`` (``unix-s`` or ``unix-ms``)."""
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    parsed = epoch_times(values) if not np.isnan(values).any() else None
+    if parsed is None or parsed[2] != fmt:
+        unit = "seconds" if fmt == "unix-s" else "milliseconds"
+        raise DataError(
+            f"time column {column!r} of {source} does not hold Unix times in {unit} (whole minutes of 2000-2099) "
+            f"as --date-format {fmt} says; fix the column or pass the format the file uses"
+        )
+    return parsed
 
 
 def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:

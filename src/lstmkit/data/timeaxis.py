@@ -22,6 +22,7 @@ from lstmkit.data.dates import (
     OFFSET,
     clock_format,
     compact_dates,
+    epoch_times,
     format_time,
     general_parse,
     month_names,
@@ -105,7 +106,7 @@ def parse_times(
         if (parsed := reader(text)) is not None:
             return parsed
     numeric = pd.to_numeric(text, errors="coerce")
-    if numeric.notna().all():  # epoch seconds are too ambiguous to guess
+    if numeric.notna().all():  # fractions (Unix times with decimals too) are too ambiguous to guess
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
@@ -118,20 +119,22 @@ def parse_times(
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
-    """Whole numbers: four-digit years (1000-2999), months or dates written as ``202001`` or ``20200131``, or a
-    step counter."""
+    """Whole numbers: four-digit years (1000-2999), months or dates written as ``202001`` or ``20200131``, Unix
+    times (seconds or milliseconds, 2000-2099, whole minutes), or a step counter."""
     missing = np.isnan(values)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise DataError(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
-    if (values % 1 != 0).any():  # epoch seconds and other fractions are too ambiguous to guess
+    if (values % 1 != 0).any():  # fractions (Unix times with decimals too) are too ambiguous to guess
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
         return dates
+    if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
+        return stamps
     numbers = pd.Index(values.astype(np.int64), dtype="int64")
     return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
