@@ -207,3 +207,26 @@ def test_without_a_worker_no_fit_plan_is_made(tmp_path, monkeypatch):
     model = ["--model", str(tmp_path / "out" / "model"), str(path)]
     assert main(["predict", *model, "--output", str(tmp_path / "again.csv")]) == 0
     assert main(["evaluate", *model, "--backtest", "2", "--output", str(tmp_path / "b.json")]) == 0
+
+
+def test_the_plan_holds_every_classical_fit_a_forecaster_makes_further_validation_origins_included(
+    monkeypatch,
+):
+    from lstmkit.data.tabular import load_series
+    from lstmkit.evaluate import references
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    monkeypatch.setenv("LSTMKIT_REFERENCE_WORKER", "0")
+    months = pd.period_range("2001-01", periods=60, freq="M").astype(str)
+    data = load_series(pd.DataFrame({"month": months, "sales": seasonal()}), target="sales", time_col="month")
+    made = []
+    real = references.fit_here
+    monkeypatch.setattr(references, "fit_here", lambda fit: made.append(fit.key) or real(fit))
+    model = LSTMForecaster(6, epochs=2, hidden_size=8)
+    planned = {fit.key for fit in model.reference_fits(data, season=12)}
+    model.fit(data)
+    model.forecast_arrays(data)
+    assert set(made) == planned
+    # AutoETS, AutoARIMA, AutoTheta (and the seasonal naive they fall back to) before the validation points
+    # (54), before 3 further origins 6 apart, and on all 60 points
+    assert sorted(key[2] for key in planned) == sorted([30, 36, 42, 54, 60] * 4)

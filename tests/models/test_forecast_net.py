@@ -70,8 +70,8 @@ def test_a_failed_member_gets_no_weight_and_two_methods_are_not_trimmed():
     }
     w = error_weights(
         validation_errors(np.array([[11.0, 12.0]]), refs, truth, hist, season=1)[None]
-    )  # net MAE 0.5
-    np.testing.assert_allclose(w[0], np.array([2, 1, 0, 0]) / 3)
+    )  # net MAE 0.5: it ranks first, so it counts as good as the best classical member (ets, relative 1)
+    np.testing.assert_allclose(w[0], np.array([1, 1, 0, 0]) / 2)
 
 
 def test_weights_average_the_errors_over_origins():
@@ -92,7 +92,41 @@ def test_the_network_joins_only_where_validation_ranks_it_first():
     errors = np.array([[[1.5, 1.0, 2.0, 4.0], [0.9, 1.0, 2.0, 4.0]]])  # (origins, series, net + 3 classical)
     w = error_weights(errors)
     np.testing.assert_allclose(w[0], np.array([0, 2, 1, 0]) / 3)  # second to ETS: out; then Theta trimmed
-    np.testing.assert_allclose(w[1], np.array([1 / 0.9, 1, 0.5, 0]) / (1 / 0.9 + 1.5))  # first: in
+    np.testing.assert_allclose(w[1], np.array([1, 1, 0.5, 0]) / 2.5)  # first: in, as good as the best
+
+
+def test_each_origins_errors_count_relative_to_its_best_so_a_shock_does_not_outweigh_calm_origins():
+    nan = np.nan
+    errors = np.array(
+        [  # (origins, series, net + 2 classical): a calm origin where A is twice as good, a shock both miss
+            [[nan, 0.5, 1.0]],
+            [[nan, 10.0, 8.0]],
+        ]
+    )
+    w = error_weights(errors)[0]  # raw means 5.25 vs 4.5 would favour B; relative: 1.125 vs 1.5
+    np.testing.assert_allclose(w, np.array([0, 1 / 1.125, 1 / 1.5]) / (1 / 1.125 + 1 / 1.5))
+
+
+def test_the_network_is_ranked_on_its_own_origins_and_an_old_failure_costs_only_that_origin():
+    nan, inf = np.nan, np.inf
+    errors = np.array(
+        [  # (origins, series, net + 3 classical): the network forecast the two most recent origins only
+            [[0.8, 1.0, 1.2, 2.0]],
+            [[1.0, 1.0, 1.0, 2.0]],
+            [[nan, 0.5, 1.5, inf]],  # an older origin: ETS far ahead, Theta's fit failed
+        ]
+    )
+    w = error_weights(errors)[0]
+    # network mean 0.9 <= ETS 1.0 over its origins: in, counting 1; ETS (1 + 1 + 1) / 3 = 1; ARIMA (1.2 + 1 +
+    # 3) / 3; Theta (2 + 2) / 2 = 2 from the origins it forecast: the worst, trimmed
+    np.testing.assert_allclose(w, np.array([1, 1, 3 / 5.2, 0]) / (2 + 3 / 5.2))
+
+
+def test_further_origins_fit_the_classical_members_within_a_budget_of_series_times_origins():
+    from lstmkit.models.forecast_combination import extra_origins
+
+    assert [extra_origins(n, 5) for n in (1, 10, 20, 22, 30, 40, 60, 61, 150)] == [3, 3, 3, 2, 2, 1, 1, 0, 0]
+    assert extra_origins(1, 2) == extra_origins(1, 1) == 0
 
 
 def test_with_every_method_failed_or_left_out_the_classical_members_share_equally():

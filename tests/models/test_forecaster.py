@@ -305,13 +305,18 @@ def test_the_weights_average_this_models_validation_with_its_judges():
     )  # weighed on points 72..83, judged by a network on 0..71
     model = LSTMForecaster(12, **FAST).fit(frame, judge=judge)
     mine, judged = model.state.combination, judge.state.combination
-    assert len(judged["errors"]["None"]) == 1 and len(mine["errors"]["None"]) == 2
+    # each: its own origin, the judge's (the final model only), then 3 more origins of the classical members
+    assert len(judged["errors"]["None"]) == 1 + 3 and len(mine["errors"]["None"]) == 2 + 3
     assert mine["errors"]["None"][1] == judged["errors"]["None"][0]  # the judge's own validation, reused
+    assert [row[0] for row in mine["errors"]["None"][2:]] == [None] * 3  # no network at the further origins
+    assert all(e is not None for row in mine["errors"]["None"] for e in row[1:])
     errors = np.array(mine["errors"]["None"], dtype=np.float64)[:, None, :]
     np.testing.assert_allclose(mine["weights"]["None"], error_weights(errors)[0], atol=1e-6)
     single = LSTMForecaster(12, combine_origins=1, **FAST).fit(frame, judge=judge).state.combination
-    assert len(single["errors"]["None"]) == 1
+    assert len(single["errors"]["None"]) == 1 + 3
     assert single["errors"]["None"][0] == mine["errors"]["None"][0]
+    two = LSTMForecaster(12, classical_origins=2, **FAST).fit(frame, judge=judge).state.combination
+    assert two["errors"]["None"] == mine["errors"]["None"][:2]
 
 
 def test_a_judge_made_on_demand_is_asked_once_after_this_network_trained_and_weighs_alike():

@@ -39,8 +39,10 @@ HOLDOUT_NOTE = (
 COMBINATION_NOTE = (
     "lstmkit's forecast is a per-series weighted sum of its LSTM network and the classical members "
     "('members'), weights inverse to their validation MASE ('errors': per series, per origin, most recent "
-    "first, on the last horizons of the training data); the network takes part only where its error is the "
-    "lowest, and the worst member gets no weight (lstmkit_network: the network alone); 'interval_scale': how "
+    "first, on the last horizons of the training data; the network's null at the further origins, where "
+    "only the classical members are refitted), each origin's errors taken relative to its best; the network "
+    "takes part only where its error is the lowest over its origins, and the worst member gets no weight "
+    "(lstmkit_network: the network alone); 'interval_scale': how "
     "much the network's intervals were widened to cover the validation points; 'member_interval_scales': "
     "the same for each classical member, from 40 validation points on (several series or a long horizon)"
 )

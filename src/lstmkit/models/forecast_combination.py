@@ -2,24 +2,29 @@
 
 Combining forecasts of different kinds beats picking one (the M4 and M5 competitions): the
 LSTM and the classical methods err on different series. The weights are set per series on
-validation: the last ``H`` points of the training data, forecast by a judge network trained
-without them (``model.combine="holdout"``) and by the classical methods refitted without them;
-with ``model.combine_origins=2`` also the ``H`` points before, on which the judge itself was
-weighed (its errors are kept in its state, so the second origin costs no training)::
+rolling validation: the last ``H`` points of the training data, forecast by a judge network
+trained without them (``model.combine="holdout"``) and by the classical methods refitted without
+them; with ``model.combine_origins=2`` also the ``H`` points before, on which the judge itself was
+weighed (its errors are kept in its state, so the second origin costs no training); and for the
+classical methods, up to ``model.classical_origins`` blocks of ``H`` points in all, each further
+block a refit of the classical methods alone (``extra_origins``: fewer in large panels)::
 
-    e_k = MASE of method k on the validation points, averaged over   (k = lstm, ets, arima, theta)
-          the origins
-    w_k = (1 / e_k) / sum_j (1 / e_j)                               inverse-error weights; the
-                                                                    network's 0 unless its e is the
-                                                                    lowest, then the worst method's 0
-    y   = sum_k w_k y_k        (the point and every quantile alike, so quantiles stay ordered)
+    r_ko = e_ko / max(min_j e_jo, FLOOR)   MASE of classical method k at origin o, relative to the
+                                           origin's best (a shock every method misses weighs no more
+                                           than a calm origin)
+    r_k  = mean_o r_ko                     over the origins that scored it
+    r_0  = 1 if the network's MASE, over its origins, is at most every classical method's over the
+           same origins, else inf          (the network joins only where it ranks first)
+    w_k  = (1 / r_k) / sum_j (1 / r_j)     the worst of three or more gets no weight (trimmed)
+    y    = sum_k w_k y_k                   (the point and every quantile alike, so quantiles stay ordered)
 
-A method that fails on a series (a library fit that falls back) gets no weight there; a
-series the model did not see at fit time gets equal weights (``series_weights``).
+A method that fails on a series at every origin (a library fit that falls back) gets no weight
+there; a series the model did not see at fit time gets equal weights (``series_weights``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +36,9 @@ from lstmkit.evaluate.metrics import mase
 from lstmkit.evaluate.references import COMBO, Reference, planned_fits, reference_forecasts, with_mstl
 
 FLOOR = 0.05  # MASE below this counts as this: one lucky validation window must not take all the weight
+EXTRA_ORIGIN_BUDGET = (
+    60  # classical refits for further validation origins: at most this many series x origins
+)
 
 
 def classical_members(season: int) -> list[str]:
@@ -54,6 +62,47 @@ def member_forecasts(
     return {name: refs[name] for name in names}
 
 
+def extra_origins(n_series: int, classical_origins: int) -> int:
+    """Validation origins beyond the first two that the classical methods are refitted at: up to
+    ``classical_origins - 2``, and no more than ``EXTRA_ORIGIN_BUDGET`` series x origins (a panel of 150
+    series gets none; its fits would cost more than everything else)."""
+    return max(0, min(classical_origins - 2, EXTRA_ORIGIN_BUDGET // max(n_series, 1)))
+
+
+def extra_validation(
+    data: SeriesData, *, horizon: int, season: int, count: int
+) -> list[tuple[list[int], Any]]:
+    """The further validation origins of gap-free ``data``: for block ``j = 2 .. count + 1`` (the ``H``
+    points ending ``j * H`` before each series' end), the series long enough to fit on what precedes it
+    (two seasons and 10 points) and ``(their indices, (histories, truths))``."""
+    from lstmkit.evaluate.backtest import truncate
+
+    out: list[tuple[list[int], Any]] = []
+    for j in range(2, 2 + count):
+        lengths = [len(s.target) - (j + 1) * horizon for s in data.series]
+        kept = [i for i, n in enumerate(lengths) if n >= max(2 * season, 10)]
+        if not kept:
+            break
+        part = dataclasses.replace(data, series=[data.series[i] for i in kept])
+        before, truths = truncate(truncate(part, j * horizon)[0], horizon)
+        out.append((kept, ([s.target for s in before.series], truths)))
+    return out
+
+
+def extra_errors(
+    data: SeriesData, *, horizon: int, season: int, count: int, members: list[str]
+) -> np.ndarray:
+    """The classical ``members``' validation errors (E, S, 1 + K) at up to ``count`` further origins of
+    gap-free ``data`` (``extra_validation``); NaN for the network and for series too short for an origin."""
+    blocks = extra_validation(data, horizon=horizon, season=season, count=count)
+    out = np.full((len(blocks), len(data.series), 1 + len(members)), np.nan)
+    for e, (kept, (histories, truths)) in enumerate(blocks):
+        refs = member_forecasts(histories, horizon=horizon, season=season, names=members)
+        no_network = np.full((len(kept), horizon), np.nan)
+        out[e, kept, 1:] = validation_errors(no_network, refs, truths, histories, season=season)[:, 1:]
+    return out
+
+
 def member_fits(
     data: SeriesData,
     *,
@@ -62,24 +111,29 @@ def member_fits(
     quantiles: tuple[float, ...],
     validation: bool = True,
     names: list[str] | None = None,
+    classical_origins: int = 2,
 ) -> list[reference_worker.Fit]:
     """The classical members' fits a forecaster of gap-free ``data`` makes: on the history before the
-    validation points of each series long enough to validate (its weights; ``validation``) and on all
-    of it (its forecast)."""
+    validation points of each series long enough to validate and before each further validation
+    origin (its weights; ``validation``), and on all of it (its forecast)."""
     from lstmkit.evaluate.backtest import truncate
     from lstmkit.models.forecast_state import MIN_POINTS
 
     names = names or classical_members(season)
-    before = (
-        [s.target for s in truncate(data, horizon)[0].series if len(s.target) >= MIN_POINTS]
-        if validation
-        else None
-    )
+    plans: list[tuple[list[np.ndarray], tuple[float, ...]]] = []
+    if validation:
+        before = [s.target for s in truncate(data, horizon)[0].series if len(s.target) >= MIN_POINTS]
+        plans.append((before, quantiles))
+        count = extra_origins(len(data.series), classical_origins)
+        plans += [
+            (histories, ())
+            for _, (histories, _) in extra_validation(data, horizon=horizon, season=season, count=count)
+        ]
+    plans.append(([s.target for s in data.series], quantiles))
     return [
         fit
-        for histories in (before, [s.target for s in data.series])
-        if histories is not None
-        for fit in planned_fits(histories, horizon=horizon, season=season, quantiles=quantiles, names=names)
+        for histories, levels in plans
+        for fit in planned_fits(histories, horizon=horizon, season=season, quantiles=levels, names=names)
     ]
 
 
@@ -118,30 +172,42 @@ def validation_errors(
 
 
 def error_weights(errors: np.ndarray) -> np.ndarray:
-    """Inverse-error weights (S, 1 + K) from validation errors (O, S, 1 + K) over O origins; method 0 is
-    the network, the others the classical members.
+    """Weights (S, 1 + K) from validation errors (O, S, 1 + K) over O origins (module docstring); method 0 is
+    the network (NaN at an origin it did not forecast), the others the classical members (inf where a fit
+    failed).
 
-    Each method's error on a series is its mean over the origins that scored it. The network, the
-    member of highest variance, joins a series' combination only where its error is at most every
-    classical member's. Then, with three or more methods left, the worst gets no weight (a trimmed
-    combination: one method gone wrong on a series costs nothing). A series no origin scored gets
+    Each classical member's error at an origin is taken relative to that origin's best, then averaged
+    over the origins where it did not fail. The network, the member of highest variance, joins a series'
+    combination only where its mean error over its origins is at most every classical member's over the
+    same origins; then it counts as the best. With three or more methods left, the worst gets no weight (a
+    trimmed combination: one method gone wrong on a series costs nothing). A series no origin scored gets
     equal weights.
     """
     errors = np.asarray(errors, dtype=np.float64)
-    scored = ~np.isnan(errors).all(axis=2)  # (O, S)
     weights = np.full(errors.shape[1:], 1.0 / errors.shape[2])
     for i in range(errors.shape[1]):
-        rows = errors[scored[:, i], i]
-        if len(rows):
-            mean = np.where(np.isnan(rows.mean(axis=0)), np.inf, rows.mean(axis=0))
-            if len(mean) > 1 and mean[0] > mean[1:].min():  # the network ranks below a classical member
-                mean[0] = np.inf
-            inverse = 1.0 / np.maximum(mean, FLOOR)
-            if (inverse > 0).sum() >= 3:  # trim the worst
-                inverse[np.argmin(np.where(inverse > 0, inverse, np.inf))] = 0.0
-            if not inverse.any():  # every method failed or was left out: the classical members alike
-                inverse[1:] = 1.0
-            weights[i] = inverse / inverse.sum()
+        rows = errors[~np.isnan(errors[:, i]).all(axis=1), i]  # (O', 1 + K): the origins that scored series i
+        if not len(rows):
+            continue
+        classical = np.where(np.isnan(rows[:, 1:]), np.inf, rows[:, 1:])
+        best = classical.min(axis=1, keepdims=True)
+        usable = np.isfinite(best[:, 0])  # an origin where some classical member forecast
+        with np.errstate(invalid="ignore"):
+            relative = np.where(np.isfinite(classical), classical / np.maximum(best, FLOOR), np.nan)[usable]
+        score = np.full(rows.shape[1], np.inf)
+        scored = ~np.isnan(relative).all(axis=0) if len(relative) else np.zeros(rows.shape[1] - 1, dtype=bool)
+        score[1:][scored] = np.nanmean(relative[:, scored], axis=0)
+        network = ~np.isnan(rows[:, 0])
+        if network.any() and np.isfinite(rows[network, 0]).all():
+            theirs = classical[network].mean(axis=0)
+            if rows[network, 0].mean() <= theirs.min():  # it ranks first over its own origins
+                score[0] = 1.0
+        inverse = 1.0 / score
+        if (inverse > 0).sum() >= 3:  # trim the worst
+            inverse[np.argmin(np.where(inverse > 0, inverse, np.inf))] = 0.0
+        if not inverse.any():  # every method failed or was left out: the classical members alike
+            inverse[1:] = 1.0
+        weights[i] = inverse / inverse.sum()
     return weights
 
 
@@ -152,6 +218,7 @@ def combination_entry(
     earlier: dict[str, Any] | None = None,
     *,
     origins: int = 2,
+    extra: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The fitted ``combination``: members, weights per series and the validation errors they rest on.
 
@@ -159,19 +226,22 @@ def combination_entry(
         members: ``["lstm", *classical members]``.
         ids: the series ids (as text).
         errors: this origin's validation errors (1, S, 1 + K).
-        earlier: the judge's own ``combination`` (weighed one origin before), whose errors join
-            this origin's up to ``origins`` in all; ignored when its members differ.
+        earlier: the judge's own ``combination`` (weighed one origin before), whose errors at its own
+            origin join this origin's up to ``origins`` in all; ignored when its members differ.
+        extra: the classical members' errors at further origins (E, S, 1 + K), the network's NaN.
     """
     if origins > 1 and earlier and earlier.get("members") == members and "errors" in earlier:
         blank = [[np.nan] * len(members)]
         before = np.array(
             [
-                [[np.nan if e is None else e for e in row] for row in earlier["errors"].get(sid, blank)]
+                [[np.nan if e is None else e for e in row] for row in earlier["errors"].get(sid, blank)[:1]]
                 for sid in ids
             ],
             dtype=np.float64,
-        )  # (S, O', 1 + K), most recent origin first
-        errors = np.concatenate([errors, before.transpose(1, 0, 2)[: origins - 1]])
+        )  # (S, 1, 1 + K): the judge's own origin
+        errors = np.concatenate([errors, before.transpose(1, 0, 2)])
+    if extra is not None and len(extra):
+        errors = np.concatenate([errors, extra])
     return {
         "members": members,
         "weights": rounded_weights(ids, error_weights(errors)),
@@ -221,6 +291,9 @@ __all__ = [
     "combination_entry",
     "combine",
     "error_weights",
+    "extra_errors",
+    "extra_origins",
+    "extra_validation",
     "member_fits",
     "member_forecasts",
     "rounded_weights",

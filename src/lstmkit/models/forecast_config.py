@@ -49,6 +49,9 @@ class ForecastModel:
         "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
     )
     combine_origins: int = 2  # validation origins the weights average over (this one and the judge's)
+    classical_origins: int = (
+        5  # the classical members' validation origins (refits beyond the first two; fewer in large panels)
+    )
     baseline: Literal["seasonal_drift", "none"] = (
         "seasonal_drift"  # members correct a seasonal random walk with drift
     )
@@ -119,6 +122,10 @@ def check_config(cfg: ForecastConfig) -> None:
     if not 0 <= m.drift <= 1:
         raise ConfigError(
             f"model.drift must be between 0 and 1 (the share of the trend carried on), got {m.drift}"
+        )
+    if m.classical_origins < 1:
+        raise ConfigError(
+            f"model.classical_origins must be a positive integer (validation origins of the classical members), got {m.classical_origins}"
         )
     if m.combine_origins < 1:
         raise ConfigError(

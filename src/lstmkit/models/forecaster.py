@@ -30,6 +30,8 @@ from lstmkit.models.forecast_combination import (
     classical_members,
     combination_entry,
     combine,
+    extra_errors,
+    extra_origins,
     member_fits,
     member_forecasts,
     series_weights,
@@ -141,8 +143,9 @@ class LSTMForecaster(Job):
     def _validation_weights(
         self, data: SeriesData, judge: LSTMForecaster | Callable[[], LSTMForecaster | None] | None
     ) -> dict[str, Any]:
-        """Per-series weights of the network and the classical members, from their errors on the last H points
-        and, with ``model.combine_origins`` > 1, the errors the judge itself was weighed by (the H before)."""
+        """Per-series weights of the network and the classical members, from their errors on the last H points,
+        with ``model.combine_origins`` > 1 the errors the judge itself was weighed by (the H before), and the
+        classical members' at further origins (``model.classical_origins``)."""
         from lstmkit.evaluate.backtest import truncate
 
         H, season, net = self.config.model.horizon, self.fitted.season, self._require_fitted()
@@ -175,8 +178,15 @@ class LSTMForecaster(Job):
             errors[np.array(scored)[~read], 0] = np.inf  # no weight for the network where it read padding
             earlier = judge.fitted.combination if judge is not self else None
         errors[[len(s.target) < net.window for s in data.series], 0] = np.inf
+        extra = extra_errors(
+            data,
+            horizon=H,
+            season=season,
+            count=extra_origins(len(ids), self.config.model.classical_origins),
+            members=members[1:],
+        )
         entry = combination_entry(
-            members, ids, errors[None], earlier, origins=self.config.model.combine_origins
+            members, ids, errors[None], earlier, origins=self.config.model.combine_origins, extra=extra
         )
         if quantiles:
             entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
@@ -201,6 +211,7 @@ class LSTMForecaster(Job):
             quantiles=tuple(m.quantiles),
             validation=validation,
             names=None if validation else self._members(),
+            classical_origins=m.classical_origins,
         )
 
     def _judge(
