@@ -122,6 +122,12 @@ def test_the_network_is_ranked_on_its_own_origins_and_an_old_failure_costs_only_
     np.testing.assert_allclose(w, np.array([1, 1, 3 / 5.2, 0]) / (2 + 3 / 5.2))
 
 
+def test_perfect_validation_forecasts_count_as_the_floor_not_as_infinitely_good():
+    nan = np.nan
+    w = error_weights(np.array([[[nan, 0.0, 0.0, 1.0]], [[nan, 0.0, 0.02, 0.5]]]))[0]  # a flat series, say
+    np.testing.assert_allclose(w, [0, 0.5, 0.5, 0])  # both at the floor (0.05): alike; Theta trimmed
+
+
 def test_further_origins_fit_the_classical_members_within_a_budget_of_series_times_origins():
     from lstmkit.models.forecast_combination import extra_origins
 

@@ -9,7 +9,7 @@ weighed (its errors are kept in its state, so the second origin costs no trainin
 classical methods, up to ``model.classical_origins`` blocks of ``H`` points in all, each further
 block a refit of the classical methods alone (``extra_origins``: fewer in large panels)::
 
-    r_ko = e_ko / max(min_j e_jo, FLOOR)   MASE of classical method k at origin o, relative to the
+    r_ko = e_ko / min_j e_jo               MASE of classical method k at origin o (at least FLOOR), relative to the
                                            origin's best (a shock every method misses weighs no more
                                            than a calm origin)
     r_k  = mean_o r_ko                     over the origins that scored it
@@ -189,11 +189,11 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
         rows = errors[~np.isnan(errors[:, i]).all(axis=1), i]  # (O', 1 + K): the origins that scored series i
         if not len(rows):
             continue
-        classical = np.where(np.isnan(rows[:, 1:]), np.inf, rows[:, 1:])
+        classical = np.maximum(np.where(np.isnan(rows[:, 1:]), np.inf, rows[:, 1:]), FLOOR)
         best = classical.min(axis=1, keepdims=True)
         usable = np.isfinite(best[:, 0])  # an origin where some classical member forecast
         with np.errstate(invalid="ignore"):
-            relative = np.where(np.isfinite(classical), classical / np.maximum(best, FLOOR), np.nan)[usable]
+            relative = np.where(np.isfinite(classical), classical / best, np.nan)[usable]
         score = np.full(rows.shape[1], np.inf)
         scored = ~np.isnan(relative).all(axis=0) if len(relative) else np.zeros(rows.shape[1] - 1, dtype=bool)
         score[1:][scored] = np.nanmean(relative[:, scored], axis=0)
