@@ -450,6 +450,35 @@ def test_the_hour_written_twice_when_clocks_go_back_is_averaged_with_one_warning
 
 
 @pytest.mark.parametrize(
+    "zone, fmt, repeated",
+    [
+        ("Europe/Paris", "%Y-%m-%d %H:%M", "2021-10-31 02:00"),
+        ("America/New_York", "%m/%d/%Y %H:%M", "11/07/2021 01:00"),
+    ],
+)
+def test_hourly_local_times_repeat_one_hour_when_clocks_go_back_and_it_is_averaged(
+    tmp_path, caplog, zone, fmt, repeated
+):
+    local = pd.date_range("2021-10-25", periods=24 * 20, freq="h", tz=zone)  # clocks go back in these days
+    values = np.arange(len(local), dtype=float)
+    path = write(
+        tmp_path, lines("timestamp,load", [f"{t},{v:g}" for t, v in zip(local.strftime(fmt), values)])
+    )
+    with caplog.at_level(logging.WARNING, logger="lstmkit"):
+        data = load_series(path)
+    assert caplog.messages == [
+        f"1 time(s) of data.csv appear twice where clocks go back an hour (first {repeated} in 'timestamp'); "
+        "averaged each pair; write the times in UTC or with their offset to keep both"
+    ]
+    series = data.series[0]
+    assert data.freq == "h" and len(series.target) == len(local) - 1
+    at = list(series.times.strftime(fmt)).index(repeated)
+    np.testing.assert_array_equal(
+        series.target[at - 1 : at + 2], [values[at - 1], values[at] + 0.5, values[at + 2]]
+    )
+
+
+@pytest.mark.parametrize(
     "times, repeated",
     [
         (list(half_hours_in_london()[:60]) + ["2020-10-25 03:00"], "2020-10-25 01:00"),  # another repeat too
@@ -464,6 +493,11 @@ def test_the_hour_written_twice_when_clocks_go_back_is_averaged_with_one_warning
             * 2,
             "2020-10-25 00:00",
         ),  # five hours repeated
+        (
+            [str(t) for t in pd.date_range("2021-03-03", periods=48, freq="h").strftime("%Y-%m-%d %H:%M")]
+            + ["2021-03-03 14:00"],
+            "2021-03-03 14:00",
+        ),  # an hour written twice in the afternoon: not a clock going back
     ],
 )
 def test_other_repeated_times_are_still_refused(tmp_path, times, repeated):

@@ -170,9 +170,9 @@ def merge_clock_repeats(t, y, x, rows, *, kind, where, source, column, fmt=None)
     """``t, y, x, rows`` with the times written twice when local clocks go back an hour merged into one row each
     (values averaged, one warning); unchanged unless every repeated time fits that pattern.
 
-    The pattern, in sub-daily data without UTC offsets: each repeated time appears exactly twice, the repeats
-    form runs of at most one hour, and there is at most one run per 90 days (daylight saving ends once a
-    year). Any other repeat is left for :func:`regularise` to refuse.
+    The pattern, in hourly or finer data without UTC offsets: each repeated time appears exactly twice, in the
+    small hours (before 04:00), the repeats form runs of at most one hour, and there is at most one run per
+    90 days (daylight saving ends once a year). Any other repeat is left for :func:`regularise` to refuse.
     """
     if kind != "datetime" or len(t) < 3:
         return t, y, x, rows
@@ -185,9 +185,11 @@ def merge_clock_repeats(t, y, x, rows, *, kind, where, source, column, fmt=None)
     if (counts == 1).all() or counts.max() > 2:
         return t, y, x, rows
     step = int(np.median(np.diff(values)))
-    if step >= _HOUR_NS:
+    if step > _HOUR_NS:  # hourly data repeat one time, finer data each step of the hour
         return t, y, x, rows
     repeated = values[counts == 2]
+    if (pd.DatetimeIndex(repeated).hour >= 4).any():  # clocks go back in the small hours (01:00-03:59)
+        return t, y, x, rows
     starts = np.flatnonzero(np.diff(repeated, prepend=repeated[0] - 2 * _HOUR_NS) > step)  # runs of repeats
     ends = np.append(starts[1:], len(repeated)) - 1
     longest = int((repeated[ends] - repeated[starts]).max()) + step
