@@ -174,6 +174,24 @@ def test_one_short_series_in_a_panel_keeps_the_hold_out_and_the_network_for_the_
     assert pd.read_csv(out / "forecast.csv").groupby("id").size().to_dict() == {"a": 6, "b": 6, "tiny": 6}
 
 
+@pytest.mark.parametrize("tiny, scored", [(20, 3), (8, 2)])
+def test_a_short_series_in_a_panel_does_not_cost_the_others_their_hold_out(
+    tmp_path, seed, caplog, tiny, scored
+):
+    # 20 months: a season plus the horizon, but not once 6 are held out; the season is the panel's (median
+    # length), so the hold-out keeps it. 8 months: 2 left once 6 are held out: that series alone is left out
+    _, out = forecast_stores(tmp_path, {"a": 72, "tiny": tiny, "b": 80})
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "skipped" not in metrics and metrics["series"] == scored and metrics["season"] == 12
+    left_out = (
+        "hold-out model (all but the last 6 points): 1 series shorter than 9 points (the horizon 6 plus 3 to "
+        "train on) are left out of the hold-out evaluation; they are still forecast: tiny (8)"
+    )
+    assert (left_out in caplog.messages) == (scored == 2)
+    assert pd.read_csv(out / "forecast.csv").groupby("id").size().to_dict() == {"a": 6, "b": 6, "tiny": 6}
+    assert (out / "report.html").is_file() and (out / "forecast.png").is_file()
+
+
 def test_id_col_and_no_time_column(tmp_path, seed):
     rows = pd.DataFrame({"shop": np.repeat(["x", "y"], 40), "units": np.tile(np.arange(40.0) % 7 + 5, 2)})
     path = tmp_path / "shops.csv"

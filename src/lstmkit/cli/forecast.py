@@ -175,6 +175,8 @@ def holdout_feasible(cfg, data) -> bool:
     Raises:
         DataError: DATA itself is too short to forecast.
     """
+    import numpy as np
+
     from lstmkit.data.preprocess import auto_lookbacks
     from lstmkit.data.tabular import choose_season
     from lstmkit.models.forecast_state import MIN_POINTS
@@ -188,9 +190,10 @@ def holdout_feasible(cfg, data) -> bool:
                 f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}"
             )
         season = cfg.data.season or 1
-        if season > 1 and data.min_length >= season + H > data.min_length - H:  # the hold-out would lose it
+        n = int(np.median([len(s.target) for s in data.series]))  # the length the season was chosen for
+        if season > 1 and n >= season + H > n - H:  # the hold-out would lose it
             return False
-        return data.min_length - H >= MIN_POINTS
+        return max(len(s.target) for s in data.series) - H >= MIN_POINTS
     season = choose_season(data, cfg.data.season, horizon=H)
     auto_lookbacks(
         data.min_length, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback
@@ -259,7 +262,30 @@ class HoldoutRun:
             self._result = self._run()
         return self._result
 
+    def _long_enough(self) -> list[int]:
+        """The indices of the series that keep ``MIN_POINTS`` once the last H are held out; the others are named."""
+        from lstmkit.logs import few
+        from lstmkit.models.forecast_state import MIN_POINTS
+
+        H, data = self.cfg.model.horizon, self.data
+        short = [s for s in data.series if len(s.target) - H < MIN_POINTS]
+        if short:
+            log.warning(
+                "%d series shorter than %d points (the horizon %d plus %d to train on) are left out of the hold-out "
+                "evaluation; they are still forecast: %s",
+                len(short),
+                H + MIN_POINTS,
+                H,
+                MIN_POINTS,
+                few(f"{s.id} ({len(s.target)})" for s in short),
+            )
+        return [i for i, s in enumerate(data.series) if len(s.target) - H >= MIN_POINTS]
+
     def _run(self) -> tuple:
+        import dataclasses
+
+        import numpy as np
+
         from lstmkit.evaluate.backtest import holdout
         from lstmkit.models.forecaster import LSTMForecaster
 
@@ -270,14 +296,18 @@ class HoldoutRun:
             return {"horizon": H, "skipped": skipped}, None, None
         ckpt = self.out / ".checkpoints" / "holdout.json"
         with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
-            return holdout(
+            kept = self._long_enough()
+            metrics, forecasts, model = holdout(
                 lambda: LSTMForecaster(H, config=self.cfg),
-                self.data,
+                dataclasses.replace(self.data, series=[self.data.series[i] for i in kept]),
                 horizon=H,
                 progress=self.progress,
                 checkpoint_path=ckpt,
                 resume=self.resume and ckpt.exists(),
             )
+        every = np.full((len(self.data.series), *forecasts.shape[1:]), np.nan)  # NaN: a series left out
+        every[kept] = forecasts
+        return metrics, every, model
 
 
 def run(args: argparse.Namespace) -> int:

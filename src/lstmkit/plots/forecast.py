@@ -98,7 +98,7 @@ def plot_forecast(
                 alpha=0.2,
                 label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}",
             )
-        if holdout is not None:
+        if holdout is not None and not np.isnan(holdout[i, :, 0]).all():  # NaN: left out of the hold-out
             past = past_x[-H:]
             ax.plot(past, holdout[i, :, 0], color="tab:orange", lw=1.2, ls="--", label="hold-out forecast")
             if len(quantiles) >= 2:

@@ -69,10 +69,12 @@ def _holdout_plot(
     from lstmkit.plots.forecast import _concise_dates, _pyplot, _time_axis
 
     plt = _pyplot()
-    shown = data.series[:max_series]
+    held = [i for i in range(len(data.series)) if not np.isnan(holdout[i, :, 0]).all()]  # NaN: left out
+    shown = held[:max_series]
     H = holdout.shape[1]
     fig, axes = plt.subplots(len(shown), 1, figsize=(8, 2.8 * len(shown)), squeeze=False)
-    for i, (ax, s) in enumerate(zip(axes[:, 0], shown)):
+    for ax, i in zip(axes[:, 0], shown):
+        s = data.series[i]
         n = len(s.target)
         start = max(0, n - 4 * H)
         x, _, xlabel = _time_axis(data, s, 1)  # the file's times where it has them, else step numbers
