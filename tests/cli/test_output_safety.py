@@ -71,3 +71,29 @@ def test_staged_folder_moves_every_file_only_on_success(tmp_path):
         raise KeyError("x")
     assert (dest / "a.txt").read_text() == "new a"
     assert sorted(p.name for p in dest.iterdir()) == ["a.txt", "sub"]
+
+
+@pytest.mark.parametrize("command", ["forecast", "train"])
+def test_a_run_without_the_report_removes_an_earlier_runs_report(tmp_path, monthly_csv, seed, command):
+    out = tmp_path / "out"
+    assert main([command, str(monthly_csv), *FAST, "--output", str(out)]) == 0
+    assert (out / "report.html").is_file()
+    assert main([command, str(monthly_csv), *FAST, "--output", str(out), "--no-report"]) == 0
+    assert not (out / "report.html").exists()  # it described the earlier run
+    assert list(out.rglob("config.json"))  # the rest of the run is there
+
+
+def test_staged_folder_removes_an_owned_file_only_when_this_run_did_not_write_it(tmp_path):
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "report.html").write_text("old")
+    (dest / "notes.txt").write_text("the user's")
+    with staged_folder(dest, owned=["report.html"]) as stage:
+        (stage / "report.html").write_text("new")
+    assert (dest / "report.html").read_text() == "new"
+    with pytest.raises(KeyError), staged_folder(dest, owned=["report.html"]) as stage:
+        raise KeyError("x")
+    assert (dest / "report.html").read_text() == "new"  # a failed run removes nothing
+    with staged_folder(dest, owned=["report.html"]) as stage:
+        (stage / "forecast.csv").write_text("f")
+    assert sorted(p.name for p in dest.iterdir()) == ["forecast.csv", "notes.txt"]

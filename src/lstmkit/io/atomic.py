@@ -16,7 +16,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from lstmkit.errors import DataError
@@ -114,13 +114,15 @@ def make_folder(folder: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def staged_folder(dest: str | Path) -> Iterator[Path]:
+def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a hidden staging folder inside ``dest``; on success its files replace those in ``dest``.
 
     Write every output file of a command into the staging folder. When the block ends without an
     exception each file is renamed into ``dest`` (same relative path; a rename is atomic per file),
     so a failure half-way (a plot that cannot be drawn, a full disk) leaves the files already in
-    ``dest`` byte-identical; the staging folder is removed either way.
+    ``dest`` byte-identical; the staging folder is removed either way. ``owned``: files the command
+    writes only sometimes (``report.html`` unless ``--no-report``): one left in ``dest`` by an
+    earlier run is removed when this run did not write it, so it cannot describe other data.
 
     Raises:
         WriteError: the disk filled up or ``dest`` is read-only; ``dest`` keeps its files.
@@ -146,6 +148,10 @@ def staged_folder(dest: str | Path) -> Iterator[Path]:
                 target = dest / src.relative_to(stage)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, target)
+            written = {src.relative_to(stage) for src in files}
+            for name in owned:
+                if Path(name) not in written and (dest / name).is_file():
+                    (dest / name).unlink()
         _fsync_dir(dest)
     except WriteError as exc:
         raise WriteError(dest, exc.reason, exc.fix, kept=True) from None
