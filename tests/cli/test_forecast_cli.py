@@ -125,8 +125,8 @@ def test_notes_of_the_models_fitted_inside_a_job_say_which_model_they_are_about(
     assert json.loads((out / "metrics.json").read_text())["season"] == 12
     assert [r.getMessage() for r in caplog.records if "season" in r.getMessage()] == [
         "hold-out model (all but the last 6 points): note: the shortest series has 28 points, fewer than two "
-        "seasons of 12 plus the horizon 6; the LSTM reads shorter windows and the classical references carry "
-        "more of the forecast"
+        "seasons of 12 plus the horizon 6: a short history to learn the season from; the classical references "
+        "carry more of the forecast"
     ]
 
 

@@ -414,8 +414,8 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
                 (data.source, season, n)
             )  # short: kept, with shorter windows and more weight on the references
             log.warning(
-                "note: the %s series has %d points, fewer than two seasons of %d plus the horizon %d; "
-                "the LSTM reads shorter windows and the classical references carry more of the forecast",
+                "note: the %s series has %d points, fewer than two seasons of %d plus the horizon %d: a short "
+                "history to learn the season from; the classical references carry more of the forecast",
                 which,
                 n,
                 season,

@@ -167,7 +167,12 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
                 f"the shortest series has {data.min_length}"
             ) from None
         lookbacks, too_short = [min(2, data.min_length)], str(exc)
-        log.warning("note: %s; forecasting with the classical references alone", too_short.split(":")[0])
+        reason = too_short.split(": ", 1)[
+            -1
+        ]  # forecasting H steps needs at least N points, the shortest has n
+        log.warning(
+            "note: too short for the network (%s); the classical references alone forecast it", reason
+        )
     else:
         _note_classical_only(data, max(lookbacks))
     z = [np.log(y) if use_log else y for y in targets]
