@@ -327,3 +327,25 @@ def test_hourly_unix_times_keep_their_daily_season_and_predict_reproduces_the_fo
         main(["predict", "--model", str(out / "model"), str(path), "--output", str(tmp_path / "p.csv")]) == 0
     )
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.csv"), forecast)
+
+
+def test_thirty_months_with_a_season_of_12_are_forecast_by_the_classical_methods_with_notes(
+    tmp_path, seed, caplog
+):
+    t = np.arange(30)
+    path = tmp_path / "short.csv"
+    months = pd.period_range("2020-01", periods=30, freq="M").astype(str)
+    pd.DataFrame({"month": months, "y": 100 + t + 10 * np.sin(2 * np.pi * t / 12)}).to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["forecast", str(path), "--season", "12", "--horizon", "18", "--output", str(out), "--no-report"]
+    assert main([*argv, *FAST]) == 0
+    assert caplog.messages == [
+        "note: the shortest series has 30 points, fewer than two seasons of 12 plus the horizon 18: a short "
+        "history to learn the season from; the classical references carry more of the forecast",
+        "note: too short for the network (forecasting 18 steps needs at least 32 points, the shortest series "
+        "has 30); the classical references alone forecast it",
+        "series too short to hold out 18 points and still train; no hold-out evaluation",
+    ]
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert len(forecast) == 18 and forecast["forecast"].between(100, 160).all()
+    assert json.loads((out / "model" / "config.json").read_text())["fitted"]["season"] == 12
