@@ -316,6 +316,20 @@ def test_an_exported_row_number_column_is_left_out_with_a_note(tmp_path, caplog)
         load_series(write(tmp_path, lines("n,date,sales", ["0,2020-01-01,5", "1,2020-02-01,7"]), "named.csv"))
 
 
+def test_dates_written_in_two_ways_are_refused_naming_one_of_each(tmp_path):
+    cells = list(pd.date_range("2020-01-01", periods=40).strftime("%Y-%m-%d"))
+    cells += list(pd.date_range("2020-02-10", periods=20).strftime("%d/%m/%Y"))  # an export appended later
+    path = write(tmp_path, lines("date,v", [f"{c},{i}" for i, c in enumerate(cells)]))
+    with pytest.raises(DataError) as caught:
+        load_series(path)
+    assert str(caught.value) == (
+        "time column 'date' of data.csv writes dates in two ways, '2020-01-01' at row 1 and '10/02/2020' at "
+        "row 41; write every date one way (e.g. 2020-01-31)"
+    )
+    clock = write(tmp_path, lines("date,v", ["2020-01-01,1", "2020-01-01 12:00,2", "2020-01-02,3"]), "c.csv")
+    assert load_series(clock).freq == "12h"  # midnight written without its clock is one way of writing
+
+
 def test_date_format_reads_what_detection_would_not(tmp_path):
     path = write(tmp_path, lines("when,v", ["2020/31/01,1", "2020/01/02,2", "2020/02/02,3"]))
     data = load_series(path, date_format="%Y/%d/%m")

@@ -200,11 +200,12 @@ def quarters(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 
 
 def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = False) -> pd.Series:
-    """Cells in any layout pandas reads (ISO dates and times above all); a cell it cannot read is named."""
+    """Cells in any layout pandas reads (ISO dates and times above all); a cell it cannot read is named, and
+    so are dates written in two layouts (``2020-01-31`` beside ``01/02/2020``: which is day, which month?)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return pd.to_datetime(text, format="mixed", utc=utc)
+            stamps = pd.to_datetime(text, format="mixed", utc=utc)
     except (ValueError, TypeError, OverflowError):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -214,6 +215,15 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
             "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
         ) from None
+    dates = text.str.split(r"[ T]", n=1, regex=True).str[0]  # the date part; a clock may come and go
+    shapes = dates.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
+    if shapes.nunique() > 1:
+        other = int(np.flatnonzero((shapes != shapes.iloc[0]).to_numpy())[0])
+        raise DataError(
+            f"time column {column!r} of {source} writes dates in two ways, {text.iloc[0]!r} at row 1 and "
+            f"{text.iloc[other]!r} at row {other + 1}; write every date one way (e.g. 2020-01-31)"
+        )
+    return stamps
 
 
 def offset_times(
