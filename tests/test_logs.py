@@ -2,7 +2,7 @@
 
 import logging
 
-from lstmkit.logs import few, labelled
+from lstmkit.logs import few, held_back, labelled
 
 
 def test_a_logger_first_made_inside_the_block_is_labelled(caplog):
@@ -34,3 +34,21 @@ def test_few_names_the_first_ones():
     assert few(["a", "b"]) == "a, b"
     assert few(range(5)) == "0, 1, 2 ..."
     assert few(range(5), limit=4) == "0, 1, 2, 3 ..."
+
+
+def test_held_back_notes_come_after_the_block_and_never_when_it_raises(caplog):
+    import pytest
+
+    caplog.set_level(logging.WARNING)
+    log = logging.getLogger("lstmkit.reading")
+    with held_back():
+        log.warning("ignoring column x")
+        logging.getLogger("another_library").warning("not ours: at once")
+        assert [r.getMessage() for r in caplog.records] == ["not ours: at once"]
+    assert [r.getMessage() for r in caplog.records] == ["not ours: at once", "ignoring column x"]
+    caplog.clear()
+    with pytest.raises(ValueError), held_back():
+        log.warning("a note about a file then refused")
+        raise ValueError("refused")
+    log.warning("after")
+    assert [r.getMessage() for r in caplog.records] == ["after"]

@@ -60,6 +60,34 @@ def labelled(prefix: str | None) -> Iterator[None]:
             handler.removeFilter(label)
 
 
+@contextmanager
+def held_back() -> Iterator[None]:
+    """lstmkit's records logged within the block reach their handlers when it ends without an exception, and
+    never when it raises: a file refused with an ``error:`` line shows that line alone, not the notes about
+    the columns read before the fault was found."""
+    held: list[tuple[logging.Handler, logging.LogRecord]] = []
+
+    def hold(handler: logging.Handler):
+        def keep(record: logging.LogRecord) -> bool:
+            if not _is_ours(record):
+                return True
+            held.append((handler, record))
+            return False
+
+        return keep
+
+    filters = [(handler, hold(handler)) for handler in _handlers()]
+    for handler, keep in filters:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        for handler, keep in filters:
+            handler.removeFilter(keep)
+    for handler, record in held:  # reached only without an exception
+        handler.handle(record)
+
+
 def few(items: Iterable[object], limit: int = 3) -> str:
     """The first ``limit`` of ``items`` as a note names them: ``a, b, c ...`` (the dots when there are more)."""
     listed = [str(item) for item in items]

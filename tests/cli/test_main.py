@@ -1,6 +1,8 @@
+import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from lstmkit.cli import COMMANDS, build_parser, main
@@ -61,3 +63,28 @@ def test_python_dash_m_runs_the_program(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: argument COMMAND: invalid choice: 'forcast'")
+
+
+def test_a_refused_file_shows_its_error_line_alone_and_a_good_one_its_notes(tmp_path):
+    months = pd.period_range("2020-01", periods=40, freq="M").astype(str)
+    pd.DataFrame({"month": months, "region": "north", "comment": "x", "sales": range(40)}).to_csv(
+        tmp_path / "shops.csv", index=False
+    )
+    argv = [sys.executable, "-m", "lstmkit", "forecast", "shops.csv", "--horizon", "6", "--no-report"]
+    env = {**os.environ, "LSTMKIT_REFERENCE_WORKER": "0"}
+    refused = subprocess.run(
+        [*argv, "--target", "region"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert refused.returncode == 2 and refused.stderr == (  # no note about the columns read before it
+        "error: column 'region' of shops.csv is not numeric ('north' at row 1); lstmkit forecasts a column of "
+        "numbers: fix the values, or choose a numeric column with --target\n"
+    )
+    done = subprocess.run(
+        [*argv, "--quiet", "--epochs", "2", "--output", "out"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0
+    assert "WARNING: ignoring non-numeric column(s) region, comment of shops.csv" in done.stderr

@@ -17,7 +17,7 @@ from lstmkit.cli.common import (
     training_overrides,
 )
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.logs import labelled
+from lstmkit.logs import held_back, labelled
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +329,8 @@ def run(args: argparse.Namespace) -> int:
     claim_output(args, out)
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
-    data = probe.read(args.data)
+    with held_back():  # a refused file shows its error line alone
+        data = probe.read(args.data)
     if cfg.data.season is None:  # the hold-out model gets the final model's season
         probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
 

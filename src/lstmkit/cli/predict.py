@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lstmkit.cli.forecast import add_date_format_arg
 from lstmkit.errors import DataError
+from lstmkit.logs import held_back
 
 EXAMPLE = """\
 example:
@@ -29,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     model = LSTMForecaster.load(args.model)
     if args.date_format:
         model.config.data.date_format = args.date_format
-    data = model.read(args.data)
+    with held_back():  # a refused file shows its error line alone
+        data = model.read(args.data)
     if model.combination and reference_worker.enabled():  # the classical members' fits, in the child
         reference_worker.start(model.reference_fits(data, season=model.season, validation=False))
     frame = model.predict(data)

@@ -7,6 +7,7 @@ import argparse
 from lstmkit.cli.common import claim_output, discard_checkpoints, join_torchrun, show_progress
 from lstmkit.cli.forecast import READING_RULES, add_forecast_args, build_config, output_dir, train_model
 from lstmkit.errors import DataError
+from lstmkit.logs import held_back
 
 EXAMPLE = (
     """\
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(
             f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
         )
-    data = LSTMForecaster(cfg.model.horizon, config=cfg).read(args.data)
+    with held_back():  # a refused file shows its error line alone
+        data = LSTMForecaster(cfg.model.horizon, config=cfg).read(args.data)
     writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, out)
     model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
