@@ -139,7 +139,7 @@ def test_binary_and_missing_files(tmp_path):
         load_series(tmp_path / "missing.csv")
 
 
-def test_season_inference_and_check(tmp_path):
+def test_season_inference_and_check(tmp_path, caplog):
     assert season_from_freq("MS", "datetime") == 12 and season_from_freq("W-SUN", "datetime") == 52
     assert season_from_freq("30min", "datetime") == 48 and season_from_freq("h", "datetime") == 24
     assert season_from_freq("D", "datetime") == 7 and season_from_freq(None, "year") == 1
@@ -158,6 +158,10 @@ def test_season_inference_and_check(tmp_path):
     data = load_series(write(tmp_path, text))
     assert choose_season(data, None, horizon=3) == 12
     assert choose_season(data, None, horizon=12) == 1  # 30 < 2 * 12 + 12: too short, dropped
+    assert caplog.messages[-1] == (
+        "series too short to learn a season of 12: two seasons plus the horizon 12 need 36 points, the shortest "
+        "series has 30; treating it as non-seasonal"
+    )
     assert choose_season(data, 12, horizon=12) == 12  # an explicit season is kept on short data, with a note
 
 

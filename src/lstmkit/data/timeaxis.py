@@ -426,6 +426,14 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
     if inferred > 1 and n < 2 * inferred + horizon:
         if (data.source, inferred, n) not in _WARNED:  # once per file and length, not once per model trained
             _WARNED.add((data.source, inferred, n))
-            log.warning("series too short to learn a season of %d; treating it as non-seasonal", inferred)
+            log.warning(
+                "series too short to learn a season of %d: two seasons plus the horizon %d need %d points, the %s "
+                "series has %d; treating it as non-seasonal",
+                inferred,
+                horizon,
+                2 * inferred + horizon,
+                which,
+                n,
+            )
         return 1
     return inferred
