@@ -9,14 +9,14 @@ weighed (its errors are kept in its state, so the second origin costs no trainin
 classical methods, up to ``model.classical_origins`` blocks of ``H`` points in all, each further
 block a refit of the classical methods alone (``extra_origins``: fewer in large panels)::
 
-    r_ko = e_ko / min_j e_jo               MASE of classical method k at origin o (at least FLOOR), relative to the
-                                           origin's best (a shock every method misses weighs no more
-                                           than a calm origin)
-    r_k  = mean_o r_ko                     over the origins that scored it
-    r_0  = 1 if the network's MASE, over its origins, is at most every classical method's over the
-           same origins, else inf          (the network joins only where it ranks first)
-    w_k  = (1 / r_k) / sum_j (1 / r_j)     the worst of three or more gets no weight (trimmed)
-    y    = sum_k w_k y_k                   (the point and every quantile alike, so quantiles stay ordered)
+    r_ko = e_ko / min_j e_jo            classical method k's MASE at origin o (at least FLOOR), relative
+                                        to that origin's best: a shock every method misses weighs no
+                                        more than a calm origin
+    r_k  = mean_o r_ko                  over the origins that scored it
+    r_0  = 1 if the network's MASE over its own origins is at most every classical method's over
+           the same origins, else inf   (the network joins only where it ranks first)
+    w_k  = (1 / r_k) / sum_j (1 / r_j)  the worst of three or more methods gets no weight (trimmed)
+    y    = sum_k w_k y_k                the point and every quantile alike, so quantiles stay ordered
 
 A method that fails on a series at every origin (a library fit that falls back) gets no weight
 there; a series the model did not see at fit time gets equal weights (``series_weights``).
@@ -36,9 +36,8 @@ from lstmkit.evaluate.metrics import mase
 from lstmkit.evaluate.references import COMBO, Reference, planned_fits, reference_forecasts, with_mstl
 
 FLOOR = 0.05  # MASE below this counts as this: one lucky validation window must not take all the weight
-EXTRA_ORIGIN_BUDGET = (
-    60  # classical refits for further validation origins: at most this many series x origins
-)
+# the classical refits at further validation origins: at most this many series x origins
+EXTRA_ORIGIN_BUDGET = 60
 
 
 def classical_members(season: int) -> list[str]:
@@ -71,13 +70,13 @@ def extra_origins(n_series: int, classical_origins: int) -> int:
 
 def extra_validation(
     data: SeriesData, *, horizon: int, season: int, count: int
-) -> list[tuple[list[int], Any]]:
+) -> list[tuple[list[int], tuple[list[np.ndarray], list[np.ndarray]]]]:
     """The further validation origins of gap-free ``data``: for block ``j = 2 .. count + 1`` (the ``H``
     points ending ``j * H`` before each series' end), the series long enough to fit on what precedes it
     (two seasons and 10 points) and ``(their indices, (histories, truths))``."""
     from lstmkit.evaluate.backtest import truncate
 
-    out: list[tuple[list[int], Any]] = []
+    out: list[tuple[list[int], tuple[list[np.ndarray], list[np.ndarray]]]] = []
     for j in range(2, 2 + count):
         lengths = [len(s.target) - (j + 1) * horizon for s in data.series]
         kept = [i for i, n in enumerate(lengths) if n >= max(2 * season, 10)]

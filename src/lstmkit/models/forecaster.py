@@ -14,7 +14,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ from lstmkit.networks.forecast_net import ForecastNet
 from lstmkit.train import History, set_seed
 
 log = logging.getLogger(__name__)
+
+# a fitted judge, a callable that makes one when the weights need it, or None (one is trained)
+Judge: TypeAlias = "LSTMForecaster | Callable[[], LSTMForecaster | None] | None"
 
 # ----------------------------------------------------------------------------- the model
 
@@ -85,7 +88,7 @@ class LSTMForecaster(Job):
         progress: bool = False,
         checkpoint_path: str | Path | None = None,
         resume: bool = False,
-        judge: LSTMForecaster | Callable[[], LSTMForecaster | None] | None = None,
+        judge: Judge = None,
     ) -> LSTMForecaster:
         """Fit the preprocessing and the network on all of ``data``, then the combination weights; returns self.
 
@@ -140,9 +143,7 @@ class LSTMForecaster(Job):
         self.data_ = data
         return self
 
-    def _validation_weights(
-        self, data: SeriesData, judge: LSTMForecaster | Callable[[], LSTMForecaster | None] | None
-    ) -> dict[str, Any]:
+    def _validation_weights(self, data: SeriesData, judge: Judge) -> dict[str, Any]:
         """Per-series weights of the network and the classical members, from their errors on the last H points,
         with ``model.combine_origins`` > 1 the errors the judge itself was weighed by (the H before), and the
         classical members' at further origins (``model.classical_origins``)."""
@@ -214,9 +215,7 @@ class LSTMForecaster(Job):
             classical_origins=m.classical_origins,
         )
 
-    def _judge(
-        self, hist: SeriesData, judge: LSTMForecaster | Callable[[], LSTMForecaster | None] | None
-    ) -> LSTMForecaster:
+    def _judge(self, hist: SeriesData, judge: Judge) -> LSTMForecaster:
         """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
         is too short to train on, this one)."""
         lengths = {str(s.id): len(s.target) for s in hist.series}
