@@ -16,6 +16,7 @@ from lstmkit.cli.common import (
     show_progress,
     training_overrides,
 )
+from lstmkit.cli.forecast_holdout import HOLDOUT_NOTE, HoldoutRun, holdout_feasible
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.logs import held_back, labelled
 
@@ -60,9 +61,6 @@ forecast.png, loss.png, history.csv and model/ (use it with 'lstmkit predict --m
 """
     + READING_RULES
 )
-
-
-HOLDOUT_NOTE = "hold-out model (all but the last {horizon} points): "
 
 
 def quantile_list(text: str) -> tuple[float, ...]:
@@ -169,42 +167,6 @@ def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: st
     )
 
 
-def holdout_feasible(cfg, data) -> bool:
-    """Whether all but the last H points of every series are still enough to forecast from.
-
-    Raises:
-        DataError: DATA itself is too short to forecast.
-    """
-    import numpy as np
-
-    from lstmkit.data.preprocess import auto_lookbacks
-    from lstmkit.data.tabular import choose_season
-    from lstmkit.models.forecast_state import MIN_POINTS
-
-    H = cfg.model.horizon
-    if (
-        cfg.model.combine != "none" and cfg.model.lookback is None
-    ):  # the references forecast what the network cannot
-        if data.min_length < MIN_POINTS:
-            raise DataError(
-                f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}"
-            )
-        season = cfg.data.season or 1
-        n = int(np.median([len(s.target) for s in data.series]))  # the length the season was chosen for
-        if season > 1 and n >= season + H > n - H:  # the hold-out would lose it
-            return False
-        return max(len(s.target) for s in data.series) - H >= MIN_POINTS
-    season = choose_season(data, cfg.data.season, horizon=H)
-    auto_lookbacks(
-        data.min_length, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback
-    )  # raises if DATA is too short
-    try:
-        auto_lookbacks(data.min_length - H, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback)
-    except DataError:
-        return False
-    return True
-
-
 def with_final_season(cfg, data):
     """``cfg`` with the season inferred once on all of ``data``: the hold-out model then gets the final
     model's season, so its scores describe the model the forecast comes from."""
@@ -238,76 +200,6 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
             quantiles=tuple(probe.config.model.quantiles),
         )
     reference_worker.start([*fits, *probe.reference_fits(data)])
-
-
-class HoldoutRun:
-    """The hold-out evaluation of ``lstmkit forecast``, run once, when first asked for: by the final model's
-    fit when its combination needs a judge (after its network has trained, so the hold-out's waits on the
-    second process's classical fits come after that training), else right after that fit.
-
-    ``result()`` is ``(metrics, hold-out forecasts or None, hold-out model or None)``.
-    """
-
-    def __init__(self, cfg, data, out: Path, *, feasible: bool, progress: bool, resume: bool):
-        self.cfg, self.data, self.out = cfg, data, out
-        self.feasible, self.progress, self.resume = feasible, progress, resume
-        self._result: tuple | None = None
-
-    def judge(self):
-        """The fitted hold-out model (the final model's judge), or None when the data are too short for one."""
-        return self.result()[2]
-
-    def result(self) -> tuple:
-        if self._result is None:
-            self._result = self._run()
-        return self._result
-
-    def _long_enough(self) -> list[int]:
-        """The indices of the series that keep ``MIN_POINTS`` once the last H are held out; the others are named."""
-        from lstmkit.logs import few
-        from lstmkit.models.forecast_state import MIN_POINTS
-
-        H, data = self.cfg.model.horizon, self.data
-        short = [s for s in data.series if len(s.target) - H < MIN_POINTS]
-        if short:
-            log.warning(
-                "%d series shorter than %d points (the horizon %d plus %d to train on) are left out of the hold-out "
-                "evaluation; they are still forecast: %s",
-                len(short),
-                H + MIN_POINTS,
-                H,
-                MIN_POINTS,
-                few(f"{s.id} ({len(s.target)})" for s in short),
-            )
-        return [i for i, s in enumerate(data.series) if len(s.target) - H >= MIN_POINTS]
-
-    def _run(self) -> tuple:
-        import dataclasses
-
-        import numpy as np
-
-        from lstmkit.evaluate.backtest import holdout
-        from lstmkit.models.forecaster import LSTMForecaster
-
-        H = self.cfg.model.horizon
-        if not self.feasible:
-            skipped = f"series too short to hold out {H} points and still train; no hold-out evaluation"
-            log.warning(skipped)
-            return {"horizon": H, "skipped": skipped}, None, None
-        ckpt = self.out / ".checkpoints" / "holdout.json"
-        with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
-            kept = self._long_enough()
-            metrics, forecasts, model = holdout(
-                lambda: LSTMForecaster(H, config=self.cfg),
-                dataclasses.replace(self.data, series=[self.data.series[i] for i in kept]),
-                horizon=H,
-                progress=self.progress,
-                checkpoint_path=ckpt,
-                resume=self.resume and ckpt.exists(),
-            )
-        every = np.full((len(self.data.series), *forecasts.shape[1:]), np.nan)  # NaN: a series left out
-        every[kept] = forecasts
-        return metrics, every, model
 
 
 def run(args: argparse.Namespace) -> int:
