@@ -344,7 +344,8 @@ def test_thirty_months_with_a_season_of_12_are_forecast_by_the_classical_methods
         "history to learn the season from; the classical references carry more of the forecast",
         "note: too short for the network (forecasting 18 steps needs at least 32 points, the shortest series "
         "has 30); the classical references alone forecast it",
-        "series too short to hold out 18 points and still train; no hold-out evaluation",
+        "series too short to hold out 18 points and keep the season of 12 (a season plus the horizon need 30 "
+        "points, 12 would be left); no hold-out evaluation",
     ]
     forecast = pd.read_csv(out / "forecast.csv")
     assert len(forecast) == 18 and forecast["forecast"].between(100, 160).all()

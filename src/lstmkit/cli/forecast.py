@@ -16,7 +16,7 @@ from lstmkit.cli.common import (
     show_progress,
     training_overrides,
 )
-from lstmkit.cli.forecast_holdout import HOLDOUT_NOTE, HoldoutRun, holdout_feasible
+from lstmkit.cli.forecast_holdout import HOLDOUT_NOTE, HoldoutRun, holdout_obstacle
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.logs import held_back, labelled
 
@@ -227,9 +227,9 @@ def run(args: argparse.Namespace) -> int:
         probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
 
     H = cfg.model.horizon
-    feasible = holdout_feasible(cfg, data)
-    start_reference_fits(probe, data, holdout=feasible)
-    evaluation = HoldoutRun(cfg, data, out, feasible=feasible, progress=progress, resume=args.resume)
+    obstacle = holdout_obstacle(cfg, data)
+    start_reference_fits(probe, data, holdout=not obstacle)
+    evaluation = HoldoutRun(cfg, data, out, obstacle=obstacle, progress=progress, resume=args.resume)
     model = train_model(
         cfg, data, out, progress=progress, resume=args.resume, stage="final", judge=evaluation.judge
     )

@@ -14,9 +14,10 @@ log = logging.getLogger(__name__)
 HOLDOUT_NOTE = "hold-out model (all but the last {horizon} points): "
 
 
-def holdout_feasible(cfg, data) -> bool:
-    """Whether all but the last H points of the series are still enough to forecast from (a series too short
-    for that is left out of the hold-out alone: ``HoldoutRun``).
+def holdout_obstacle(cfg, data) -> str:
+    """Why the data allow no hold-out evaluation (the note metrics.json keeps), or "" when they do: all but
+    the last H points must still be enough to forecast from (a series too short for that while others are
+    long enough is left out of the hold-out alone: ``HoldoutRun``).
 
     Raises:
         DataError: DATA itself is too short to forecast.
@@ -28,6 +29,7 @@ def holdout_feasible(cfg, data) -> bool:
     from lstmkit.models.forecast_state import MIN_POINTS
 
     H = cfg.model.horizon
+    too_short = f"series too short to hold out {H} points and still train; no hold-out evaluation"
     if (
         cfg.model.combine != "none" and cfg.model.lookback is None
     ):  # the references forecast what the network cannot
@@ -38,8 +40,11 @@ def holdout_feasible(cfg, data) -> bool:
         season = cfg.data.season or 1
         n = int(np.median([len(s.target) for s in data.series]))  # the length the season was chosen for
         if season > 1 and n >= season + H > n - H:  # the hold-out would lose it
-            return False
-        return max(len(s.target) for s in data.series) - H >= MIN_POINTS
+            return (
+                f"series too short to hold out {H} points and keep the season of {season} (a season plus the "
+                f"horizon need {season + H} points, {n - H} would be left); no hold-out evaluation"
+            )
+        return "" if max(len(s.target) for s in data.series) - H >= MIN_POINTS else too_short
     season = choose_season(data, cfg.data.season, horizon=H)
     auto_lookbacks(
         data.min_length, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback
@@ -47,8 +52,8 @@ def holdout_feasible(cfg, data) -> bool:
     try:
         auto_lookbacks(data.min_length - H, season=season, horizon=H, ensemble=1, lookback=cfg.model.lookback)
     except DataError:
-        return False
-    return True
+        return too_short
+    return ""
 
 
 class HoldoutRun:
@@ -59,9 +64,9 @@ class HoldoutRun:
     ``result()`` is ``(metrics, hold-out forecasts or None, hold-out model or None)``.
     """
 
-    def __init__(self, cfg, data, out: Path, *, feasible: bool, progress: bool, resume: bool):
+    def __init__(self, cfg, data, out: Path, *, obstacle: str, progress: bool, resume: bool):
         self.cfg, self.data, self.out = cfg, data, out
-        self.feasible, self.progress, self.resume = feasible, progress, resume
+        self.obstacle, self.progress, self.resume = obstacle, progress, resume
         self._result: tuple | None = None
 
     def judge(self):
@@ -101,10 +106,9 @@ class HoldoutRun:
         from lstmkit.models.forecaster import LSTMForecaster
 
         H = self.cfg.model.horizon
-        if not self.feasible:
-            skipped = f"series too short to hold out {H} points and still train; no hold-out evaluation"
-            log.warning(skipped)
-            return {"horizon": H, "skipped": skipped}, None, None
+        if self.obstacle:
+            log.warning(self.obstacle)
+            return {"horizon": H, "skipped": self.obstacle}, None, None
         ckpt = self.out / ".checkpoints" / "holdout.json"
         with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
             kept = self._long_enough()
