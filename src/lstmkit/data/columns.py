@@ -5,8 +5,9 @@ The rules, in order (a flag always wins over a rule):
 1. Time axis (``--time-col``, else the first that applies): a column named like a time
    (``date``, ``month``, ``t``, ``step``, ``index`` ...) whose cells read as times; a text column
    whose cells read as dates, months or quarters; an integer column of Unix times (seconds or
-   milliseconds of 2000-2099 on whole minutes) or of increasing years beside the values; the first column when it holds strictly increasing, evenly spaced integers (a
-   step counter such as t = 0, 1, 2, ...) and other columns follow. Integer columns qualify as
+   milliseconds of 2000-2099 on whole minutes) or of increasing years beside the values; the
+   first column when it holds strictly increasing, evenly spaced integers (a step counter such
+   as t = 0, 1, 2, ...) and other columns follow. Integer columns qualify as
    step counters only when strictly increasing and evenly spaced (within each series with
    ``--id-col``), so a month-of-year column 1..12 repeating is never taken for a time axis.
 2. Target (``--target``): the single numeric column left; a single text column left is named as

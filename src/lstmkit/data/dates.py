@@ -215,10 +215,13 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
             "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
         ) from None
-    dates = text.str.split(r"[ T]", n=1, regex=True).str[0]  # the date part; a clock may come and go
+    heads = text.str[:12]  # a date's layout shows in its first characters; the distinct ones are few
+    distinct = pd.Series(heads.unique())
+    dates = distinct.str.split(r"[ T]", n=1, regex=True).str[0]  # the date part; a clock may come and go
     shapes = dates.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
     if shapes.nunique() > 1:
-        other = int(np.flatnonzero((shapes != shapes.iloc[0]).to_numpy())[0])
+        first = shapes[distinct == heads.iloc[0]].iloc[0]
+        other = int(np.flatnonzero(heads.isin(distinct[shapes != first]).to_numpy())[0])
         raise DataError(
             f"time column {column!r} of {source} writes dates in two ways, {text.iloc[0]!r} at row 1 and "
             f"{text.iloc[other]!r} at row {other + 1}; write every date one way (e.g. 2020-01-31)"
