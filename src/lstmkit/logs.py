@@ -10,7 +10,7 @@ reads as if it were about the forecast the user gets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 
@@ -34,6 +34,19 @@ def _handlers() -> list[logging.Handler]:
 
 
 @contextmanager
+def _filtering(make: Callable[[logging.Handler], Callable[[logging.LogRecord], bool]]) -> Iterator[None]:
+    """Within the block, each handler an lstmkit record reaches has the filter ``make(handler)``."""
+    filters = [(handler, make(handler)) for handler in _handlers()]
+    for handler, keep in filters:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        for handler, keep in filters:
+            handler.removeFilter(keep)
+
+
+@contextmanager
 def labelled(prefix: str | None) -> Iterator[None]:
     """Within the block, lstmkit's log records start with ``prefix``; with ``prefix=None`` they are dropped.
 
@@ -50,14 +63,8 @@ def labelled(prefix: str | None) -> Iterator[None]:
             record.msg, record.lstmkit_labelled = prefix + str(record.msg), True
         return True
 
-    handlers = _handlers()
-    for handler in handlers:
-        handler.addFilter(label)
-    try:
+    with _filtering(lambda handler: label):
         yield
-    finally:
-        for handler in handlers:
-            handler.removeFilter(label)
 
 
 @contextmanager
@@ -76,14 +83,8 @@ def held_back() -> Iterator[None]:
 
         return keep
 
-    filters = [(handler, hold(handler)) for handler in _handlers()]
-    for handler, keep in filters:
-        handler.addFilter(keep)
-    try:
+    with _filtering(hold):
         yield
-    finally:
-        for handler, keep in filters:
-            handler.removeFilter(keep)
     for handler, record in held:  # reached only without an exception
         handler.handle(record)
 

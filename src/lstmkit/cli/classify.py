@@ -175,9 +175,7 @@ def run_train(args: argparse.Namespace) -> int:
     assert clf.classes_ is not None  # fit() sets them
     if not writer:
         return 0
-    with staged_folder(
-        output, owned=["report.html"]
-    ) as stage:  # every file is made first; then all moved into DIR
+    with staged_folder(output, owned=["report.html"]) as stage:  # made first, then moved into DIR
         clf.save(stage)
         if clf.history_ is not None:  # None: a hybrid without its LSTM trained nothing by epochs
             clf.history_.to_csv(stage / "history.csv")
@@ -239,7 +237,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     report = {"data": data.name, **metrics, "references": references}
     if note:
         report["references_note"] = note
-    with staged_folder(output, owned=["report.html"]) as stage:  # every file is made first; then all moved in
+    with staged_folder(output, owned=["report.html"]) as stage:  # made first, then moved into the folder
         plot_confusion(
             metrics["confusion"],
             metrics["classes"],

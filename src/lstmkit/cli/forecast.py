@@ -238,9 +238,7 @@ def run(args: argparse.Namespace) -> int:
     frame = forecast_frame(data, forecasts, quantiles=cfg.model.quantiles)
 
     quantiles = tuple(cfg.model.quantiles)
-    with staged_folder(
-        out, owned=["report.html"]
-    ) as stage:  # every file is made first; then all moved into DIR
+    with staged_folder(out, owned=["report.html"]) as stage:  # made first, then moved into DIR
         atomic_write_text(stage / "forecast.csv", frame.to_csv(index=False))
         atomic_write_text(stage / "metrics.json", json.dumps(json_ready(metrics), indent=2) + "\n")
         model.history.to_csv(stage / "history.csv")

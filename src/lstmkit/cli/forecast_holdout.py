@@ -22,8 +22,6 @@ def holdout_obstacle(cfg, data) -> str:
     Raises:
         DataError: DATA itself is too short to forecast.
     """
-    import numpy as np
-
     from lstmkit.data.preprocess import auto_lookbacks
     from lstmkit.data.tabular import choose_season
     from lstmkit.models.forecast_state import MIN_POINTS
@@ -38,7 +36,7 @@ def holdout_obstacle(cfg, data) -> str:
                 f"series too short: forecasting needs at least {MIN_POINTS} points, the shortest series has {data.min_length}"
             )
         season = cfg.data.season or 1
-        n = int(np.median([len(s.target) for s in data.series]))  # the length the season was chosen for
+        n = data.median_length  # the length the season was chosen for
         if season > 1 and n >= season + H > n - H:  # the hold-out would lose it
             return (
                 f"series too short to hold out {H} points and keep the season of {season} (a season plus the "

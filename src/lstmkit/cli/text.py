@@ -89,9 +89,7 @@ def run_train(args: argparse.Namespace) -> int:
     assert lm.history_ is not None and lm.vocab_ is not None  # fit() sets them
     if not writer:
         return 0
-    with staged_folder(
-        output, owned=["report.html"]
-    ) as stage:  # every file is made first; then all moved into DIR
+    with staged_folder(output, owned=["report.html"]) as stage:  # made first, then moved into DIR
         lm.save(stage)
         lm.history_.to_csv(stage / "history.csv")
         if not args.no_report:  # report.html (lstmkit.plots.report_text)

@@ -43,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
     model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
     if not writer:
         return 0
-    with staged_folder(
-        out, owned=["report.html"]
-    ) as stage:  # every file is made first; then all moved into DIR
+    with staged_folder(out, owned=["report.html"]) as stage:  # made first, then moved into DIR
         model.save(stage)
         model.history.to_csv(stage / "history.csv")
         plot_loss(model.history.rows, stage / "loss.png")

@@ -82,6 +82,11 @@ class SeriesData:
     def min_length(self) -> int:
         return min(len(s.target) for s in self.series)
 
+    @property
+    def median_length(self) -> int:
+        """The length the season is chosen for (``choose_season``): one short series does not decide it."""
+        return int(np.median([len(s.target) for s in self.series]))
+
     def future_times(self, series: Series, horizon: int) -> list[Any] | None:
         """Labels of the ``horizon`` time steps after the end of ``series``, in the input's style."""
         if series.times is None or self.time_kind is None:

@@ -391,7 +391,7 @@ def choose_season(data, season: int | None, *, horizon: int) -> int:
     frequency's (StatsForecast and R's forecast give every series of a frequency its season):
     one short series among long ones does not take the season from all of them.
     """
-    n = int(np.median([len(s.target) for s in data.series]))
+    n = data.median_length
     which = "shortest" if n == data.min_length else "median"
     if season is not None:
         if season < 1:

@@ -194,7 +194,7 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             relative = np.where(np.isfinite(classical), classical / best, np.nan)[usable]
         score = np.full(rows.shape[1], np.inf)
-        scored = ~np.isnan(relative).all(axis=0) if len(relative) else np.zeros(rows.shape[1] - 1, dtype=bool)
+        scored = ~np.isnan(relative).all(axis=0)  # (K,); none when no origin is usable
         score[1:][scored] = np.nanmean(relative[:, scored], axis=0)
         network = ~np.isnan(rows[:, 0])
         if network.any() and np.isfinite(rows[network, 0]).all():
@@ -226,7 +226,7 @@ def combination_entry(
         ids: the series ids (as text).
         errors: this origin's validation errors (1, S, 1 + K).
         earlier: the judge's own ``combination`` (weighed one origin before), whose errors at its own
-            origin join this origin's up to ``origins`` in all; ignored when its members differ.
+            origin join this origin's when ``origins`` > 1; ignored when its members differ.
         extra: the classical members' errors at further origins (E, S, 1 + K), the network's NaN.
     """
     if origins > 1 and earlier and earlier.get("members") == members and "errors" in earlier:

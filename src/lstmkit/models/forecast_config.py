@@ -49,9 +49,7 @@ class ForecastModel:
         "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
     )
     combine_origins: int = 2  # validation origins the weights average over (this one and the judge's)
-    classical_origins: int = (
-        5  # the classical members' validation origins (refits beyond the first two; fewer in large panels)
-    )
+    classical_origins: int = 5  # the classical members' validation origins (fewer in large panels)
     baseline: Literal["seasonal_drift", "none"] = (
         "seasonal_drift"  # members correct a seasonal random walk with drift
     )

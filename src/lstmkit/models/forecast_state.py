@@ -167,9 +167,8 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
                 f"the shortest series has {data.min_length}"
             ) from None
         lookbacks, too_short = [min(2, data.min_length)], str(exc)
-        reason = too_short.split(": ", 1)[
-            -1
-        ]  # forecasting H steps needs at least N points, the shortest has n
+        # "forecasting H steps needs at least N points, the shortest series has n"
+        reason = too_short.split(": ", 1)[-1]
         log.warning(
             "note: too short for the network (%s); the classical references alone forecast it", reason
         )
