@@ -108,6 +108,25 @@ def test_a_season_longer_than_the_data_allow_is_dropped_with_a_note_not_refused(
     assert json.loads((out / "model" / "config.json").read_text())["fitted"]["season"] == 1
 
 
+def test_a_dropped_season_is_noted_once_for_the_forecast_and_the_hold_out_uses_the_same(
+    tmp_path, seed, caplog
+):
+    t = np.arange(40)
+    path = tmp_path / "sales.csv"
+    pd.DataFrame(
+        {"month": pd.period_range("2001-01", periods=40, freq="M").astype(str), "sales": 100 + t}
+    ).to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["forecast", str(path), "--horizon", "6", "--season", "36", "--output", str(out), "--no-report"]
+    assert main([*argv, *FAST]) == 0
+    # the final model's note, unlabelled; the hold-out model (34 points) repeats nothing
+    assert [r.getMessage() for r in caplog.records if "season" in r.getMessage()] == [
+        "note: --season 36 needs at least 42 points per series (a season plus the horizon 6); "
+        "the shortest series has 40: forecasting without a season"
+    ]
+    assert json.loads((out / "metrics.json").read_text())["season"] == 1
+
+
 def test_notes_of_the_models_fitted_inside_a_job_say_which_model_they_are_about(tmp_path, seed, caplog):
     t = np.arange(34)
     path = tmp_path / "sales.csv"

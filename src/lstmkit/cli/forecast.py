@@ -168,11 +168,12 @@ def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: st
 
 
 def with_final_season(cfg, data):
-    """``cfg`` with the season inferred once on all of ``data``: the hold-out model then gets the final
-    model's season, so its scores describe the model the forecast comes from."""
+    """``cfg`` with the season chosen once on all of ``data`` (inferred, or ``--season`` unless the data are too
+    short for it): the hold-out model then gets the final model's season, so its scores describe the model the
+    forecast comes from, and a dropped season is noted once, for the forecast, before the hold-out starts."""
     from lstmkit.data.tabular import choose_season
 
-    cfg.data.season = choose_season(data, None, horizon=cfg.model.horizon)
+    cfg.data.season = choose_season(data, cfg.data.season, horizon=cfg.model.horizon)
     return cfg
 
 
@@ -223,8 +224,7 @@ def run(args: argparse.Namespace) -> int:
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
     with held_back():  # a refused file shows its error line alone
         data = probe.read(args.data)
-    if cfg.data.season is None:  # the hold-out model gets the final model's season
-        probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
+    probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
 
     H = cfg.model.horizon
     obstacle = holdout_obstacle(cfg, data)
