@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstmkit.data.tabular import choose_season, load_series, read_table, season_from_freq
+from lstmkit.data.seasons import choose_season, season_from_freq
+from lstmkit.data.tabular import load_series, read_table
 from lstmkit.errors import DataError, LstmkitError
 
 

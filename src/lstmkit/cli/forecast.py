@@ -171,7 +171,7 @@ def with_final_season(cfg, data):
     """``cfg`` with the season chosen once on all of ``data`` (inferred, or ``--season`` unless the data are too
     short for it): the hold-out model then gets the final model's season, so its scores describe the model the
     forecast comes from, and a dropped season is noted once, for the forecast, before the hold-out starts."""
-    from lstmkit.data.tabular import choose_season
+    from lstmkit.data.seasons import choose_season
 
     cfg.data.season = choose_season(data, cfg.data.season, horizon=cfg.model.horizon)
     return cfg
@@ -184,7 +184,8 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
 
     if not reference_worker.enabled():  # no child: the fits are made where they are needed
         return
-    from lstmkit.data.tabular import choose_season, impute
+    from lstmkit.data.seasons import choose_season
+    from lstmkit.data.tabular import impute
     from lstmkit.evaluate.backtest import truncate
     from lstmkit.evaluate.references import planned_fits
 

@@ -23,7 +23,7 @@ def holdout_obstacle(cfg, data) -> str:
         DataError: DATA itself is too short to forecast.
     """
     from lstmkit.data.preprocess import auto_lookbacks
-    from lstmkit.data.tabular import choose_season
+    from lstmkit.data.seasons import choose_season
     from lstmkit.models.forecast_state import MIN_POINTS
 
     H = cfg.model.horizon

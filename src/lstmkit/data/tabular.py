@@ -23,14 +23,10 @@ import pandas as pd
 
 from lstmkit.data.columns import Roles, assign_roles, numeric_or_error
 from lstmkit.data.tables import read_table  # noqa: F401 - re-exported: other jobs read tables from here
-from lstmkit.data.timeaxis import (  # noqa: F401 - choose_season and season_from_freq re-exported
-    SEASON_BY_FREQ,
-    choose_season,
+from lstmkit.data.timeaxis import (
     future_labels,
     merge_clock_repeats,
-    parse_times,
     regularise,
-    season_from_freq,
     time_order,
     weekend_free,
 )

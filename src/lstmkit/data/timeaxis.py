@@ -1,5 +1,6 @@
 """The time axis of a series: parsing time columns, ordering rows, refusing duplicates, inferring
-the frequency, filling missing steps, labelling future times in the input's style, and the season.
+the frequency, filling missing steps and labelling future times in the input's style (the season the
+frequency implies: :mod:`lstmkit.data.seasons`).
 
 Months such as ``1949-01`` or ``Jan 1949`` and quarters such as ``1965-Q1`` become periods and
 are written back the same way; integer years and integer step counters (t = 0, 1, 2, ...) stay
@@ -36,24 +37,6 @@ from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-# Frequency prefix (pandas offset alias) -> season length used when --season is not given.
-SEASON_BY_FREQ = {
-    "M": 12,
-    "MS": 12,
-    "ME": 12,
-    "Q": 4,
-    "QS": 4,
-    "QE": 4,
-    "W": 52,
-    "D": 7,
-    "B": 5,
-    "h": 24,
-    "H": 24,
-}
-MAX_DAILY_SEASON = (
-    288  # sub-daily steps get a daily season up to 5-minute data; finer data none (1440 minutes)
-)
-_WARNED: set = set()
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
 
 
@@ -335,7 +318,7 @@ def time_label(value, kind: str | None, fmt: str | None) -> str:
     return str(value)
 
 
-# ----------------------------------------------------------------------------- future times, season
+# ----------------------------------------------------------------------------- future times
 
 
 def future_labels(
@@ -358,82 +341,3 @@ def future_labels(
         return [None] * horizon
     stamps = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
     return [format_time(s, fmt or "%Y-%m-%d") for s in stamps]
-
-
-def season_from_freq(freq: str | None, kind: str | None) -> int:
-    """The usual season length for a frequency (1 when there is none)."""
-    if kind == "month":
-        return 12
-    if kind == "quarter":
-        return 4
-    if kind in ("year", "index") or freq is None:
-        return 1
-    match = re.fullmatch(r"(\d*)([A-Za-z]+)(-\w+)?", freq)
-    if not match:
-        return 1
-    mult, base = int(match.group(1) or 1), match.group(2)
-    minutes = {"min": 1, "T": 1, "h": 60, "H": 60}.get(base, 0) * mult
-    if minutes > 1 and 24 * 60 % minutes == 0 and 24 * 60 // minutes <= MAX_DAILY_SEASON:
-        return (
-            24 * 60 // minutes
-        )  # a daily cycle: 96 quarter hours, 48 half hours, 24 hours, 8 three-hour steps
-    if mult != 1:
-        return 1
-    return SEASON_BY_FREQ.get(base, 1)
-
-
-def choose_season(data, season: int | None, *, horizon: int) -> int:
-    """The season to use: ``season`` when given, else inferred from the frequency.
-
-    A season the data are too short to show once plus the horizon (given) or twice (inferred) is
-    dropped (season 1) with a one-line note: the classical methods still forecast such series,
-    without a season. Of several series the median length decides, as the season is the
-    frequency's (StatsForecast and R's forecast give every series of a frequency its season):
-    one short series among long ones does not take the season from all of them.
-    """
-    n = data.median_length
-    which = "shortest" if n == data.min_length else "median"
-    if season is not None:
-        if season < 1:
-            raise DataError(f"--season must be a positive integer, got {season}")
-        if season > 1 and n < season + horizon:
-            if (data.source, season, n, horizon) not in _WARNED:
-                _WARNED.add((data.source, season, n, horizon))
-                log.warning(
-                    "note: --season %d needs at least %d points per series (a season plus the horizon %d); "
-                    "the %s series has %d: forecasting without a season",
-                    season,
-                    season + horizon,
-                    horizon,
-                    which,
-                    n,
-                )
-            return 1
-        if season > 1 and n < 2 * season + horizon and (data.source, season, n) not in _WARNED:
-            _WARNED.add(
-                (data.source, season, n)
-            )  # short: kept, with shorter windows and more weight on the references
-            log.warning(
-                "note: the %s series has %d points, fewer than two seasons of %d plus the horizon %d: a short "
-                "history to learn the season from; the classical references carry more of the forecast",
-                which,
-                n,
-                season,
-                horizon,
-            )
-        return season
-    inferred = season_from_freq(data.freq, data.time_kind)
-    if inferred > 1 and n < 2 * inferred + horizon:
-        if (data.source, inferred, n) not in _WARNED:  # once per file and length, not once per model trained
-            _WARNED.add((data.source, inferred, n))
-            log.warning(
-                "series too short to learn a season of %d: two seasons plus the horizon %d need %d points, the %s "
-                "series has %d; treating it as non-seasonal",
-                inferred,
-                horizon,
-                2 * inferred + horizon,
-                which,
-                n,
-            )
-        return 1
-    return inferred

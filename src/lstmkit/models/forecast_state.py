@@ -27,7 +27,8 @@ import pandas as pd
 
 from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, min_network_points, series_scale
-from lstmkit.data.tabular import Series, SeriesData, choose_season, load_series
+from lstmkit.data.seasons import choose_season
+from lstmkit.data.tabular import Series, SeriesData, load_series
 from lstmkit.errors import DataError
 from lstmkit.logs import few
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData

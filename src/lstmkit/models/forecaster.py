@@ -12,42 +12,35 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from lstmkit.config import config_from_dict, config_to_dict, resolve_config
-from lstmkit.data.tabular import SeriesData, choose_season, impute
+from lstmkit.data.seasons import choose_season
+from lstmkit.data.tabular import SeriesData, impute
 from lstmkit.errors import DataError
 from lstmkit.evaluate import reference_worker
-from lstmkit.logs import labelled
 from lstmkit.models.base import Job
 from lstmkit.models.forecast_combination import (
     classical_members,
-    combination_entry,
     combine,
-    extra_errors,
-    extra_origins,
     member_fits,
     member_forecasts,
     series_weights,
-    validation_errors,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, normalised, qualify
-from lstmkit.models.forecast_intervals import interval_scale, member_interval_scales, widened
-from lstmkit.models.forecast_state import MIN_POINTS, ForecastState, fit_state, read_series
+from lstmkit.models.forecast_intervals import widened
+from lstmkit.models.forecast_state import ForecastState, fit_state, read_series
 from lstmkit.models.forecast_training import build_network, few_threads, train_network
+from lstmkit.models.forecast_validation import Judge, validation_weights
 from lstmkit.networks.forecast_net import ForecastNet
 from lstmkit.train import History, set_seed
 
 log = logging.getLogger(__name__)
-
-# a fitted judge, a callable that makes one when the weights need it, or None (one is trained)
-Judge: TypeAlias = "LSTMForecaster | Callable[[], LSTMForecaster | None] | None"
 
 # ----------------------------------------------------------------------------- the model
 
@@ -129,7 +122,7 @@ class LSTMForecaster(Job):
                 resume=resume,
             )
             if cfg.model.combine != "none":
-                state.combination = self._validation_weights(data, judge)
+                state.combination = validation_weights(self, data, judge)
         net.eval()
         if state.combination and len(data.series) == 1 and not data.covariate_names:
             refs = self._member_forecasts(data)  # predict on this data reuses these fits
@@ -142,58 +135,6 @@ class LSTMForecaster(Job):
             }
         self.data_ = data
         return self
-
-    def _validation_weights(self, data: SeriesData, judge: Judge) -> dict[str, Any]:
-        """Per-series weights of the network and the classical members, from their errors on the last H points,
-        with ``model.combine_origins`` > 1 the errors the judge itself was weighed by (the H before), and the
-        classical members' at further origins (``model.classical_origins``)."""
-        from lstmkit.evaluate.backtest import truncate
-
-        H, season, net = self.config.model.horizon, self.fitted.season, self._require_fitted()
-        quantiles = tuple(self.config.model.quantiles)
-        members = ["lstm", *classical_members(season)]
-        scales: dict[str, float] = {}  # the members' interval widening; none for series too short to validate
-        ids = [str(s.id) for s in data.series]
-        errors = np.full((len(ids), len(members)), np.nan)  # a series too short to validate: equal weights
-        scored = [i for i, s in enumerate(data.series) if len(s.target) - H >= MIN_POINTS]
-        earlier = None  # the judge's own combination, weighed one origin before
-        if scored:
-            hist, truths = truncate(dataclasses.replace(data, series=[data.series[i] for i in scored]), H)
-            if self.config.model.combine == "holdout":  # a network that never saw the validation points
-                judge = self._judge(hist, judge)
-            else:  # this network: the validation points were its early-stopping windows (optimistic)
-                judge = self
-            histories = [s.target for s in hist.series]
-            refs = member_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
-            forecasts = judge.network_forecasts(hist, pad=True)  # (S', H, 1 + Q)
-            read = np.array([len(h) >= judge.window for h in histories])  # the network read no padding
-            if quantiles:
-                scales = member_interval_scales(refs, truths, quantiles)
-            if judge is not self and quantiles:  # the network's intervals, as wide as validation asks
-                judge_scale = float(judge._require_fitted().interval_scale.max())
-                kept = [t for t, ok in zip(truths, read) if ok]
-                net.interval_scale.fill_(
-                    interval_scale(forecasts[read], kept, quantiles, judge_scale=judge_scale)
-                )
-            errors[scored] = validation_errors(forecasts[:, :, 0], refs, truths, histories, season=season)
-            errors[np.array(scored)[~read], 0] = np.inf  # no weight for the network where it read padding
-            earlier = judge.fitted.combination if judge is not self else None
-        errors[[len(s.target) < net.window for s in data.series], 0] = np.inf
-        extra = extra_errors(
-            data,
-            horizon=H,
-            season=season,
-            count=extra_origins(len(ids), self.config.model.classical_origins),
-            members=members[1:],
-        )
-        entry = combination_entry(
-            members, ids, errors[None], earlier, origins=self.config.model.combine_origins, extra=extra
-        )
-        if quantiles:
-            entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
-            if scales:
-                entry["member_interval_scales"] = scales
-        return entry
 
     def reference_fits(
         self, data: SeriesData, *, season: int | None = None, validation: bool = True
@@ -214,22 +155,6 @@ class LSTMForecaster(Job):
             names=None if validation else self._members(),
             classical_origins=m.classical_origins,
         )
-
-    def _judge(self, hist: SeriesData, judge: Judge) -> LSTMForecaster:
-        """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
-        is too short to train on, this one)."""
-        lengths = {str(s.id): len(s.target) for s in hist.series}
-        if callable(judge):
-            judge = judge()
-        if judge is not None and judge.fitted.train_lengths == lengths and judge.fitted.network is None:
-            return judge
-        cfg = config_from_dict(ForecastConfig, config_to_dict(self.config))
-        cfg.model.combine = "none"
-        try:
-            with labelled(None):  # its notes are about the validation network, not the user's forecast
-                return LSTMForecaster(cfg.model.horizon, config=cfg).fit(hist)
-        except DataError:
-            return self
 
     def read(self, data: str | Path | pd.DataFrame | SeriesData) -> SeriesData:
         """Read ``data`` with this model's column settings; gaps stay NaN (``fit`` fills them from the data it is given)."""

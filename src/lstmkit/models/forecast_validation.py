@@ -1,0 +1,108 @@
+"""The forecaster's combination weights from rolling validation: the networks and the classical members
+forecast the last ``H`` points of the training data from what precedes them, and their errors there (and at
+the origins before: :mod:`lstmkit.models.forecast_combination`) weigh the members per series.
+
+The network that forecasts the validation points is a judge: a forecaster with the same settings fitted
+without them (``model.combine="holdout"``, the default), such as the hold-out model of ``lstmkit forecast``,
+or the network itself (``"validation"``: the points were its early-stopping windows, so it is optimistic).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import numpy as np
+
+from lstmkit.config import config_from_dict, config_to_dict
+from lstmkit.data.tabular import SeriesData
+from lstmkit.errors import DataError
+from lstmkit.logs import labelled
+from lstmkit.models.forecast_combination import (
+    classical_members,
+    combination_entry,
+    extra_errors,
+    extra_origins,
+    member_forecasts,
+    validation_errors,
+)
+from lstmkit.models.forecast_config import ForecastConfig
+from lstmkit.models.forecast_intervals import interval_scale, member_interval_scales
+from lstmkit.models.forecast_state import MIN_POINTS
+
+if TYPE_CHECKING:
+    from lstmkit.models.forecaster import LSTMForecaster
+
+# a fitted judge, a callable that makes one when the weights need it, or None (one is trained)
+Judge: TypeAlias = "LSTMForecaster | Callable[[], LSTMForecaster | None] | None"
+
+
+def validation_weights(model: LSTMForecaster, data: SeriesData, judge: Judge) -> dict[str, Any]:
+    """Per-series weights of the network and the classical members, from their errors on the last H points,
+    with ``model.combine_origins`` > 1 the errors the judge itself was weighed by (the H before), and the
+    classical members' at further origins (``model.classical_origins``)."""
+    from lstmkit.evaluate.backtest import truncate
+
+    H, season, net = model.config.model.horizon, model.fitted.season, model._require_fitted()
+    quantiles = tuple(model.config.model.quantiles)
+    members = ["lstm", *classical_members(season)]
+    scales: dict[str, float] = {}  # the members' interval widening; none for series too short to validate
+    ids = [str(s.id) for s in data.series]
+    errors = np.full((len(ids), len(members)), np.nan)  # a series too short to validate: equal weights
+    scored = [i for i, s in enumerate(data.series) if len(s.target) - H >= MIN_POINTS]
+    earlier = None  # the judge's own combination, weighed one origin before
+    if scored:
+        hist, truths = truncate(dataclasses.replace(data, series=[data.series[i] for i in scored]), H)
+        if model.config.model.combine == "holdout":  # a network that never saw the validation points
+            judge = fitted_judge(model, hist, judge)
+        else:  # this network: the validation points were its early-stopping windows (optimistic)
+            judge = model
+        histories = [s.target for s in hist.series]
+        refs = member_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
+        forecasts = judge.network_forecasts(hist, pad=True)  # (S', H, 1 + Q)
+        read = np.array([len(h) >= judge.window for h in histories])  # the network read no padding
+        if quantiles:
+            scales = member_interval_scales(refs, truths, quantiles)
+        if judge is not model and quantiles:  # the network's intervals, as wide as validation asks
+            judge_scale = float(judge._require_fitted().interval_scale.max())
+            kept = [t for t, ok in zip(truths, read) if ok]
+            net.interval_scale.fill_(
+                interval_scale(forecasts[read], kept, quantiles, judge_scale=judge_scale)
+            )
+        errors[scored] = validation_errors(forecasts[:, :, 0], refs, truths, histories, season=season)
+        errors[np.array(scored)[~read], 0] = np.inf  # no weight for the network where it read padding
+        earlier = judge.fitted.combination if judge is not model else None
+    errors[[len(s.target) < net.window for s in data.series], 0] = np.inf
+    extra = extra_errors(
+        data,
+        horizon=H,
+        season=season,
+        count=extra_origins(len(ids), model.config.model.classical_origins),
+        members=members[1:],
+    )
+    entry = combination_entry(
+        members, ids, errors[None], earlier, origins=model.config.model.combine_origins, extra=extra
+    )
+    if quantiles:
+        entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
+        if scales:
+            entry["member_interval_scales"] = scales
+    return entry
+
+
+def fitted_judge(model: LSTMForecaster, hist: SeriesData, judge: Judge) -> LSTMForecaster:
+    """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
+    is too short to train on, this one)."""
+    lengths = {str(s.id): len(s.target) for s in hist.series}
+    if callable(judge):
+        judge = judge()
+    if judge is not None and judge.fitted.train_lengths == lengths and judge.fitted.network is None:
+        return judge
+    cfg = config_from_dict(ForecastConfig, config_to_dict(model.config))
+    cfg.model.combine = "none"
+    try:
+        with labelled(None):  # its notes are about the validation network, not the user's forecast
+            return type(model)(cfg.model.horizon, config=cfg).fit(hist)
+    except DataError:
+        return model
