@@ -78,3 +78,10 @@ def test_the_reports_hold_out_figure_reads_the_files_dates(tmp_path, monkeypatch
     labels = [label.get_text() for label in figure.axes[0].get_xticklabels() if label.get_text()]
     assert "1960" in labels  # dates, not step numbers
     assert figure.axes[0].get_xlabel() == "time"
+
+
+def test_a_series_left_out_of_the_hold_out_is_told_apart_by_its_nan_forecasts():
+    holdout = np.zeros((3, 4, 3))
+    holdout[1] = np.nan  # too short to hold out 4 points
+    holdout[2, 0, 0] = np.nan  # a NaN step (a gap in the truth's time) is still a hold-out forecast
+    assert forecast_plots.in_holdout(holdout).tolist() == [True, False, True]

@@ -61,6 +61,12 @@ def _concise_dates(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def in_holdout(holdout: np.ndarray) -> np.ndarray:
+    """(S,) whether each series was forecast by the hold-out model of ``holdout`` (S, H, 1 + Q): a series too
+    short to hold out H points is left out of it and has NaN forecasts."""
+    return ~np.isnan(holdout[:, :, 0]).all(axis=1)
+
+
 def plot_forecast(
     data,
     forecasts: np.ndarray,
@@ -98,7 +104,7 @@ def plot_forecast(
                 alpha=0.2,
                 label=f"q{quantiles[0]:g}-q{quantiles[-1]:g}",
             )
-        if holdout is not None and not np.isnan(holdout[i, :, 0]).all():  # NaN: left out of the hold-out
+        if holdout is not None and in_holdout(holdout)[i]:
             past = past_x[-H:]
             ax.plot(past, holdout[i, :, 0], color="tab:orange", lw=1.2, ls="--", label="hold-out forecast")
             if len(quantiles) >= 2:

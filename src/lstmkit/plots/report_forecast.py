@@ -66,10 +66,10 @@ def _cell(v: Any) -> Any:
 def _holdout_plot(
     data, holdout: np.ndarray, path: Path, *, quantiles: Sequence[float], max_series: int = 4
 ) -> None:
-    from lstmkit.plots.forecast import _concise_dates, _pyplot, _time_axis
+    from lstmkit.plots.forecast import _concise_dates, _pyplot, _time_axis, in_holdout
 
     plt = _pyplot()
-    held = [i for i in range(len(data.series)) if not np.isnan(holdout[i, :, 0]).all()]  # NaN: left out
+    held = np.flatnonzero(in_holdout(holdout)).tolist()
     shown = held[:max_series]
     H = holdout.shape[1]
     fig, axes = plt.subplots(len(shown), 1, figsize=(8, 2.8 * len(shown)), squeeze=False)
