@@ -45,21 +45,18 @@ class ForecastModel:
     ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
     quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
-    combine: Literal["holdout", "validation", "none"] = (
-        "holdout"  # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
-    )
-    combine_origins: int = 2  # validation origins the weights average over (this one and the judge's)
+    # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
+    combine: Literal["holdout", "validation", "none"] = "holdout"
+    # the network's validation origins: 1 this one only, 2 (or more) also the judge's own (no extra training)
+    combine_origins: int = 2
     classical_origins: int = 5  # the classical members' validation origins (fewer in large panels)
-    baseline: Literal["seasonal_drift", "none"] = (
-        "seasonal_drift"  # members correct a seasonal random walk with drift
-    )
+    # members correct a seasonal random walk with drift
+    baseline: Literal["seasonal_drift", "none"] = "seasonal_drift"
     drift: float = 0.5  # share of the window's trend the baseline carries on (the Theta method's half)
-    components: Literal["full", "linear", "lstm"] = (
-        "full"  # ablations: the linear skip alone, or the LSTM alone
-    )
-    variants: Variants = field(
-        default_factory=Variants
-    )  # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
+    # ablations: the linear skip alone, or the LSTM alone
+    components: Literal["full", "linear", "lstm"] = "full"
+    # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM
+    variants: Variants = field(default_factory=Variants)
 
 
 def _forecast_trainer() -> TrainerConfig:
