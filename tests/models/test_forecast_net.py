@@ -12,7 +12,7 @@ from lstmkit.models.forecast_combination import (
     series_weights,
     validation_errors,
 )
-from lstmkit.networks.forecast_net import ForecastNet
+from lstmkit.networks.forecast_net import ForecastNet, member_loss
 
 
 @pytest.mark.parametrize("season, horizon, drift", [(4, 6, 0.5), (1, 3, 1.0), (12, 12, 0.0)])
@@ -43,6 +43,23 @@ def test_members_correct_the_baseline_and_an_untrained_net_forecasts_it():
         out = net(x, torch.ones(1, 1))[0, :, 0]
     expected = x[0, 4:] + 2 * 4  # last season, plus one season of trend
     torch.testing.assert_close(out, expected)
+
+
+@pytest.mark.parametrize("point", ["mae", "mse"])
+def test_member_loss_sums_the_members_point_error_and_pinball_loss(point):
+    target = torch.tensor([[1.0, -2.0]])  # (B=1, H=2)
+    out = torch.zeros(2, 1, 2, 3)  # K=2 members, point and quantiles 0.1 / 0.9
+    out[0, 0, :, 0] = torch.tensor([0.0, 0.0])
+    out[1, 0, :, 0] = torch.tensor([3.0, -2.0])
+    out[..., 1], out[..., 2] = out[..., 0] - 1, out[..., 0] + 1
+    errors = np.array([[1.0, -2.0], [-2.0, 0.0]])  # (K, H) truth minus point
+    per_member = np.abs(errors) if point == "mae" else errors**2
+    pinball = [
+        max(q * d, (q - 1) * d) for e in errors.ravel() for q, d in ((0.1, e + 1), (0.9, e - 1))
+    ]  # each quantile's distance from the truth
+    expected = per_member.mean() * 2 + np.mean(pinball) * 2 * 2
+    got = member_loss(out, target, (0.1, 0.9), point=point)
+    assert got.item() == pytest.approx(expected)
 
 
 def test_weights_are_inverse_to_validation_errors_and_the_worst_method_is_trimmed():

@@ -53,6 +53,8 @@ class ForecastModel:
     # members correct a seasonal random walk with drift
     baseline: Literal["seasonal_drift", "none"] = "seasonal_drift"
     drift: float = 0.5  # share of the window's trend the baseline carries on (the Theta method's half)
+    # the point's training loss: absolute error (the median; what MASE scores) or squared error (the mean)
+    loss: Literal["mae", "mse"] = "mae"
     # ablations: the linear skip alone, or the LSTM alone
     components: Literal["full", "linear", "lstm"] = "full"
     # LSTM variants (layer_norm, zoneout, ...): all off = torch.nn.LSTM

@@ -142,7 +142,7 @@ def train_network(
         first = steps[starts.cpu() + window].to(starts.device)  # (B,) first forecast step's ordinal
         u, future, level = net.inputs(win[:, :window, 0], win[:, :window, 1:], scale.unsqueeze(1), first)
         target = (win[:, window:, 0] - level) / scale.unsqueeze(1)  # (B, H)
-        return member_loss(model(u, future), target, quantiles)
+        return member_loss(model(u, future), target, quantiles, point=cfg.model.loss)
 
     with few_threads(cfg):
         return fit(

@@ -260,15 +260,19 @@ class ForecastNet(nn.Module):
         return self.from_z(level.unsqueeze(-1) + scale.unsqueeze(-1) * v)
 
 
-def member_loss(out: torch.Tensor, target: torch.Tensor, quantiles: tuple[float, ...]) -> torch.Tensor:
-    """Training loss of every member at once: MSE of the point plus, with quantiles, pinball loss.
+def member_loss(
+    out: torch.Tensor, target: torch.Tensor, quantiles: tuple[float, ...], *, point: str = "mae"
+) -> torch.Tensor:
+    """Training loss of every member at once: the point's absolute error (``point="mae"``: the median, what
+    MASE scores) or squared error (``"mse"``: the mean) plus, with quantiles, pinball loss.
 
     Args:
         out: (K, B, H, 1 + Q) normalised outputs.
         target: (B, H) normalised truth.
     """
     err = target.unsqueeze(0) - out[..., 0]  # (K, B, H)
-    loss = err.pow(2).mean() * out.shape[0]  # members learn independently: sum over K
+    per_step = err.abs() if point == "mae" else err.pow(2)
+    loss = per_step.mean() * out.shape[0]  # members learn independently: sum over K
     if quantiles:
         q = torch.tensor(quantiles, dtype=out.dtype, device=out.device)  # (Q,)
         diff = target.unsqueeze(0).unsqueeze(-1) - out[..., 1:]  # (K, B, H, Q)
