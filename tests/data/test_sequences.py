@@ -130,3 +130,20 @@ def test_long_csv_reads_semicolons_utf16_and_refuses_junk(tmp_path):
     junk.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(DataError, match="looks like a binary file, not a CSV"):
         read_long_csv(junk, id_col="id", label_col="label")
+
+
+def test_long_csv_drops_a_case_s_trailing_rows_with_every_feature_empty(tmp_path):
+    """They are padding, as in a .ts file: the ONNX graph reads trailing all-NaN steps so, and predict must agree."""
+    path = write(tmp_path, "id,x,y,label\na,1,2,u\na,,3,u\na,,,u\na,,,u\nb,4,5,v\nb,,,v\n")
+    data = read_long_csv(path, id_col="id", label_col="label")
+    assert list(data.lengths) == [2, 1]
+    assert np.isnan(data.series[0][1, 0]) and data.series[0][1, 1] == 3  # a missing value inside stays
+
+
+def test_long_csv_refuses_a_case_with_no_observed_value(tmp_path):
+    path = write(tmp_path, "id,x,label\na,1,u\nb,,v\nb,,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv: case 'b' has no observed value \(every feature cell is empty\); drop its rows or fill them in$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label")

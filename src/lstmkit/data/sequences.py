@@ -199,7 +199,9 @@ def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
 
 
 def _case_values(group, features: list, path: Path, case_id: str) -> np.ndarray:
-    """One case's feature values, ``(T_i, F)`` float32; an infinite value is refused."""
+    """One case's feature values, ``(T_i, F)`` float32, trailing steps missing in every feature dropped
+    (as the .ts reader does: they are padding, which is what the ONNX graph reads them as too);
+    an infinite value, or a case with no observed value, is refused."""
     values = group[features].to_numpy(dtype=np.float32)  # (T_i, F)
     if np.isinf(values).any():
         column = features[int(np.flatnonzero(np.isinf(values).any(axis=0))[0])]
@@ -207,7 +209,13 @@ def _case_values(group, features: list, path: Path, case_id: str) -> np.ndarray:
             f"{path.name}: case {case_id!r} has an infinite value in column {column!r}; "
             "leave the cell empty for a missing value"
         )
-    return values
+    observed = np.flatnonzero(~np.isnan(values).all(axis=1))
+    if observed.size == 0:
+        raise DataError(
+            f"{path.name}: case {case_id!r} has no observed value (every feature cell is empty); "
+            "drop its rows or fill them in"
+        )
+    return values[: observed[-1] + 1]
 
 
 def _case_label(group, label_col: str | None, path: Path, case_id: str) -> str:
@@ -235,7 +243,8 @@ def read_long_csv(
 
     Rows sharing ``id_col`` form one case (in order of first appearance), sorted by ``time_col``
     when given, else in file order. Every other numeric column is a feature; text columns other
-    than these are skipped with a warning. Empty cells are missing values (NaN).
+    than these are skipped with a warning. Empty cells are missing values (NaN); a case's last
+    rows with every feature empty are dropped (padding, as in a ``.ts`` file).
 
     Args:
         path: the file.
