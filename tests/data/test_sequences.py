@@ -147,3 +147,44 @@ def test_long_csv_refuses_a_case_with_no_observed_value(tmp_path):
         match=r"^long.csv: case 'b' has no observed value \(every feature cell is empty\); drop its rows or fill them in$",
     ):
         read_long_csv(path, id_col="id", label_col="label")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"label_col": "id"}, "--id-col and --label-col both name column 'id' of long.csv"),
+        ({"time_col": "id"}, "--id-col and --time-col both name column 'id' of long.csv"),
+        ({"time_col": "label"}, "--label-col and --time-col both name column 'label' of long.csv"),
+    ],
+)
+def test_long_csv_refuses_one_column_in_two_roles(tmp_path, flags, message):
+    path = write(tmp_path, "id,t,x,label\na,1,1,u\nb,1,2,v\n")
+    with pytest.raises(DataError, match=f"^{message}; each role needs its own column$"):
+        read_long_csv(path, **{"id_col": "id", "label_col": "label", **flags})
+
+
+def test_long_csv_refuses_two_rows_at_one_time_step_of_a_case(tmp_path):
+    path = write(tmp_path, "id,t,x,label\na,1,1,u\na,2,2,u\nb,1,3,v\nb,1,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv: case 'b' has several rows at t 1; each case needs one row per time step$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label", time_col="t")
+
+
+def test_long_csv_names_a_text_cell_in_a_column_of_numbers(tmp_path):
+    """One typo must not silently drop a feature (the model would then refuse the clean test file)."""
+    path = write(tmp_path, "id,x,y,label\na,1,2,u\na,2,abc,u\nb,3,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 3: column 'y' holds 'abc' among numbers; fix the cell, or leave it empty for a missing value$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label")
+
+
+def test_unlabelled_ts_file_message_fits_training_too(tmp_path):
+    path = write(tmp_path, "@classLabel false\n@data\n1,2,3\n", name="x.ts")
+    with pytest.raises(
+        DataError, match=r"^x.ts has no class labels \(@classLabel false\); training and evaluating"
+    ):
+        read_sequences(path, require_labels=True)

@@ -153,6 +153,13 @@ def _feature_columns(
     import pandas as pd
 
     columns = list(frame.columns)
+    roles = [("--id-col", id_col), ("--label-col", label_col), ("--time-col", time_col)]
+    for k, (flag, column) in enumerate(roles):
+        for other, same in roles[k + 1 :]:
+            if column is not None and column == same and column in frame:
+                raise DataError(
+                    f"{flag} and {other} both name column {column!r} of {path.name}; each role needs its own column"
+                )
     if id_col not in frame:
         raise _column_error(id_col, "id", "--id-col", path, columns)
     if time_col is not None and time_col not in frame:
@@ -166,6 +173,8 @@ def _feature_columns(
     reserved = {id_col, time_col, label_col if has_labels else None}
     features = [c for c in columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])]
     skipped = [c for c in columns if c not in reserved and c not in features]
+    for column in skipped:
+        _refuse_stray_text(frame[column], path, column)
     if skipped:
         log.warning("skipping non-numeric column(s) %s in %s", ", ".join(map(str, skipped)), path.name)
     if not features:
@@ -176,6 +185,22 @@ def _feature_columns(
             + f"; columns are: {', '.join(map(str, columns))}"
         )
     return has_labels, features
+
+
+def _refuse_stray_text(cells, path: Path, column) -> None:
+    """A column of numbers with a few text cells is a typo, not a text column: name its first bad cell."""
+    import pandas as pd
+
+    text = cells.astype(str).str.strip()
+    present = cells.notna() & ~text.isin(_MISSING_CELLS)
+    numbers = pd.to_numeric(text.where(present), errors="coerce")
+    bad = present & numbers.isna()
+    if bad.any() and (present & ~bad).sum() >= bad.sum():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{path.name} line {row + 2}: column {column!r} holds {text.iloc[row][:30]!r} among numbers; "
+            "fix the cell, or leave it empty for a missing value"
+        )
 
 
 def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
@@ -195,6 +220,15 @@ def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
                     f"time column {time_col!r} in {path.name} holds neither numbers nor dates"
                 ) from None
         frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
+        twice = frame.duplicated(["_case", "_order"]).to_numpy()
+        if twice.any():
+            row = frame.iloc[int(np.flatnonzero(twice)[0])]
+            when = row[time_col]
+            shown = f"{when:g}" if isinstance(when, float) else str(when)
+            raise DataError(
+                f"{path.name}: case {str(case_ids[row['_case']])!r} has several rows at {time_col} {shown}; "
+                "each case needs one row per time step"
+            )
     return frame, [str(c) for c in case_ids]
 
 
@@ -311,7 +345,7 @@ def read_sequences(
         data = read_ts(path)
         if require_labels and data.labels is None:
             raise DataError(
-                f"{path.name} has no class labels (@classLabel false); evaluating needs labelled data"
+                f"{path.name} has no class labels (@classLabel false); training and evaluating need labelled data"
             )
         return data
     return read_long_csv(
