@@ -180,6 +180,16 @@ def test_table_missing_column(tmp_path):
         read_text_table(path, text_col="txt")
 
 
+def test_table_refuses_one_column_as_text_and_label(tmp_path):
+    """It trained a classifier whose classes were the texts themselves."""
+    path = _csv(tmp_path, "text,label\nhi,a\nho,b\n")
+    with pytest.raises(
+        DataError,
+        match=r"^--text-col and --label-col both name column 'text' of d.csv; the text and the label must be different columns$",
+    ):
+        read_text_table(path, text_col="text", label_col="text")
+
+
 def test_table_missing_label_names_line(tmp_path):
     path = _csv(tmp_path, "text,label\nhi,a\nho,\n")
     with pytest.raises(

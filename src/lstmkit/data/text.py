@@ -296,6 +296,11 @@ def read_text_table(
     for flag, col in (("--text-col", text_col), ("--label-col", label_col)):
         if col is not None and col not in columns:
             raise DataError(f"column {col!r} ({flag}) not found in {name}; columns are: {listing}")
+    if text_col is not None and text_col == label_col:
+        raise DataError(
+            f"--text-col and --label-col both name column {text_col!r} of {name}; "
+            "the text and the label must be different columns"
+        )
     if label_col is None:
         others = [c for c in columns if c != text_col]
         named = [c for c in others if c.strip().lower() in LABEL_NAMES]
