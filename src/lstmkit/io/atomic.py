@@ -120,7 +120,8 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     Write every output file of a command into the staging folder. When the block ends without an
     exception each file is renamed into ``dest`` (same relative path; a rename is atomic per file),
     so a failure half-way (a plot that cannot be drawn, a full disk) leaves the files already in
-    ``dest`` byte-identical; the staging folder is removed either way. ``owned``: files the command
+    ``dest`` byte-identical; the staging folder is removed either way (and one a killed run left,
+    named by its process id, by the next command writing there). ``owned``: files the command
     writes only sometimes (``report.html`` unless ``--no-report``): one left in ``dest`` by an
     earlier run is removed when this run did not write it, so it cannot describe other data.
 
@@ -128,10 +129,11 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
         WriteError: the disk filled up or ``dest`` is read-only; ``dest`` keeps its files.
     """
     dest = make_folder(dest)
+    _remove_dead_stages(dest)
     stage = None
     try:
         with write_errors(dest):
-            stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=dest))
+            stage = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=dest))
         yield stage
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         for src in files:  # check the destinations before moving anything
@@ -158,6 +160,24 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     finally:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_dead_stages(dest: Path) -> None:
+    """Remove the staging folders in ``dest`` of runs that are gone (a SIGKILL, a power cut)."""
+    for stage in dest.glob(".staging-*-*"):
+        pid = stage.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours
+        return True
+    return True
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
