@@ -683,7 +683,7 @@ CASES = [
     (
         "datasets extra argument",
         ["datasets", "extra"],
-        r"^unrecognized arguments: extra \(see 'lstmkit --help'\)$",
+        r"^unrecognized arguments: extra \(see 'lstmkit datasets --help'\)$",
     ),
     ("unknown command", ["frobnicate"], r"^argument COMMAND: invalid choice: 'frobnicate'"),
 ]

@@ -28,6 +28,22 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's hook
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
+    def parse_known_args(self, args=None, namespace=None):
+        """argparse's, noting in ``_command`` the innermost (sub)command that parsed (for the hint below)."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if not hasattr(namespace, "_command"):  # a subcommand's parser ran inside this one and set it first
+            namespace._command = self.prog
+        return namespace, extras
+
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, but an unknown flag points at the help of the subcommand it was given to."""
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            raise UsageError(
+                f"unrecognized arguments: {' '.join(extras)} (see '{namespace._command} --help')"
+            )
+        return namespace
+
 
 def positive_int(text: str) -> int:
     """argparse type: an integer > 0."""
