@@ -202,3 +202,15 @@ def test_read_text_utf16_with_a_byte_order_mark(tmp_path):
     path = tmp_path / "t.txt"
     path.write_bytes("héllo\r\nworld\n".encode("utf-16"))
     assert read_text(path) == "héllo\nworld\n"
+
+
+def test_read_text_decompresses_a_gzipped_corpus_and_names_a_damaged_one(tmp_path):
+    """It was refused as binary ('holds NUL bytes'), though a .ts.gz file is read."""
+    import gzip
+
+    path = tmp_path / "corpus.txt.gz"
+    path.write_bytes(gzip.compress("héllo\r\nworld\n".encode()))
+    assert read_text(path) == "héllo\nworld\n"
+    path.write_bytes(path.read_bytes()[:-9])
+    with pytest.raises(DataError, match=r"corpus.txt.gz is a damaged gzip file \(.*\); compress it again$"):
+        read_text(path)

@@ -74,7 +74,8 @@ def python_stdlib_corpus(*, max_chars: int = STDLIB_MAX_CHARS) -> str:
 def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
     """Read a UTF-8 text corpus from a file, or build a bundled one by name (``python-stdlib``).
 
-    Line endings are normalised to ``\\n``. A UTF-8 byte-order mark is dropped.
+    Line endings are normalised to ``\\n``. A UTF-8 byte-order mark is dropped. A gzip-compressed
+    file is decompressed first.
 
     Args:
         source: a path, or the name of a bundled corpus (:data:`CORPORA`).
@@ -94,6 +95,10 @@ def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder; pass a UTF-8 text file")
     data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":  # gzip-compressed: corpus.txt.gz
+        from lstmkit.data.tables import gunzip
+
+        data = gunzip(path, data)
     utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # a byte-order mark: UTF-16 text, read as such
     if b"\x00" in data[:65536] and not utf16:
         raise DataError(f"{str(path)!r} looks binary (it holds NUL bytes); pass a UTF-8 text file")
