@@ -25,7 +25,7 @@ def per_class(confusion: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarra
         return tp / predicted, tp / support, support.astype(np.int64)
 
 
-def _scores(rep: Report, metrics: dict[str, Any], *, what: str) -> None:
+def score_table(rep: Report, metrics: dict[str, Any], *, what: str) -> None:
     rows: list[list[Any]] = [["lstmkit", metrics["accuracy"], metrics["macro_f1"]]]
     refs = metrics.get("references")
     if isinstance(refs, dict):
@@ -40,7 +40,7 @@ def _scores(rep: Report, metrics: dict[str, Any], *, what: str) -> None:
     )
 
 
-def _class_table(rep: Report, metrics: dict[str, Any]) -> None:
+def class_table(rep: Report, metrics: dict[str, Any]) -> None:
     classes, confusion = metrics["classes"], metrics["confusion"]
     precision, recall, support = per_class(confusion)
     rep.table(
@@ -100,7 +100,7 @@ def classify_report(
         )
     else:
         rep.heading("Scores" if evaluated else "Scores on the held-out split")
-        _scores(rep, metrics, what="cases" if evaluated else "held-out cases")
+        score_table(rep, metrics, what="cases" if evaluated else "held-out cases")
         figure_from(
             rep,
             path.parent if evaluated else None,
@@ -111,7 +111,7 @@ def classify_report(
             alt="confusion matrix",
             caption="Rows: true class; columns: predicted; shade: share of the true class.",
         )
-        _class_table(rep, metrics)
+        class_table(rep, metrics)
     wrong: np.ndarray = np.zeros(0, dtype=np.int64)
     if evaluated and data.labels is not None:
         predicted = clf.predict(data)
