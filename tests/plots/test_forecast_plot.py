@@ -78,3 +78,16 @@ def test_the_reports_hold_out_figure_reads_the_files_dates(tmp_path, monkeypatch
     labels = [label.get_text() for label in figure.axes[0].get_xticklabels() if label.get_text()]
     assert "1960" in labels  # dates, not step numbers
     assert figure.axes[0].get_xlabel() == "time"
+
+
+def test_a_loss_of_zero_is_drawn_without_a_log_scale_warning(tmp_path):
+    """The hybrid classifier's LSTM on one-step sequences has nothing to predict: loss 0, and matplotlib
+    printed 'Data has no positive values, and therefore cannot be log-scaled' on the terminal."""
+    import warnings
+
+    rows = [{"epoch": e, "train_loss": 0.0, "val_loss": float("nan")} for e in (1, 2)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecast_plots.plot_loss(rows, tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").stat().st_size > 0
+    assert [str(w.message) for w in caught] == []
