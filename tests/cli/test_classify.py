@@ -153,6 +153,26 @@ def test_evaluate_names_missing_training_data(tmp_path, capsys):
     assert f"references skipped: cannot read the training data {data}" in out and "pass --train DATA" in out
 
 
+def test_evaluate_refuses_reference_training_data_unlike_the_model(trained, tmp_path, capsys):
+    """A --train file of other channels or classes gave references scored 0.0 as if they were valid."""
+    test = ts_file(tmp_path / "test.ts", n=6, seed=3)
+    model = str(trained / "model")
+    other = ts_file(tmp_path / "three.ts", features=3)
+    argv = ["classify", "evaluate", "--model", model, str(test), "--output", str(tmp_path / "e")]
+    assert main([*argv, "--train", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: --train {other} has 3 feature(s) per step but test.ts has 2; pass the data the model was trained on\n"
+    )
+    renamed = tmp_path / "renamed.ts"
+    renamed.write_text(ts_file(tmp_path / "x.ts").read_text().replace("up", "rise"))
+    assert main([*argv, "--train", str(renamed)]) == 2
+    assert "has class label(s) 'rise' the model was not trained on (its classes are up, down)" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "e").exists()
+
+
 def test_long_csv_train_and_predict_with_ids(tmp_path):
     rows = []
     rng = np.random.default_rng(0)
