@@ -162,6 +162,23 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(run, mon
     assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 1
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
+def test_a_full_disk_at_the_first_checkpoint_promises_no_checkpoint_and_leaves_no_folder(
+    run, monkeypatch, capsys
+):
+    """It said 'the training checkpoint is kept ...: run the same command again with --resume' with none written,
+    and left the new folder behind holding an empty .checkpoints."""
+    argv, out, _ = run
+    fresh = out.parent / "fresh"
+    _fail_fsync(monkeypatch, errno.ENOSPC, ".checkpoints")
+    assert main([*argv[:-1], str(fresh)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write {fresh / '.checkpoints' / 'train-'}") and err.endswith(
+        ".safetensors: No space left on device; free some disk space or choose another --output\n"
+    ), err
+    assert not fresh.exists()
+
+
 def test_a_read_only_output_folder_is_one_clear_error(run, monkeypatch, capsys):
     argv, out, before = run
     opened = os.open

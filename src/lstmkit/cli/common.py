@@ -238,11 +238,13 @@ def _claimed(output: Path) -> Iterator[None]:
         try:
             yield
         except Interrupted as stop:  # interrupted outside training: a finished run's checkpoint may be there
-            if stop.checkpoint is None and checkpoints.is_dir():
+            if stop.checkpoint is None and any(checkpoints.glob("*.json")):
                 stop.checkpoint = checkpoints
             raise
         except WriteError as exc:
-            if not checkpoints.is_dir():
+            if not any(checkpoints.glob("*.json")):  # the first checkpoint could not be written either
+                with contextlib.suppress(OSError):
+                    checkpoints.rmdir()  # so that a folder this run made is removed with its lock
                 raise
             raise DataError(
                 f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "

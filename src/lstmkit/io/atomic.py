@@ -134,7 +134,8 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     try:
         with write_errors(dest):
             stage = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=dest))
-        yield stage
+        with write_errors(dest):  # a file the block writes straight into the stage (pandas, matplotlib)
+            yield stage
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         for src in files:  # check the destinations before moving anything
             target = dest / src.relative_to(stage)
