@@ -182,6 +182,12 @@ def test_long_csv_names_a_text_cell_in_a_column_of_numbers(tmp_path):
         read_long_csv(path, id_col="id", label_col="label")
 
 
+def test_the_line_named_counts_the_lines_of_a_multi_line_cell(tmp_path):
+    path = write(tmp_path, 'id,x,y,label\n"b\nc",2,3,u\na,1,2,u\nd,3,abc,v\ne,4,5,v\nf,4,5,v\n')
+    with pytest.raises(DataError, match=r"^long.csv line 5: column 'y' holds 'abc' among numbers"):
+        read_long_csv(path, id_col="id", label_col="label")
+
+
 def test_unlabelled_ts_file_message_fits_training_too(tmp_path):
     path = write(tmp_path, "@classLabel false\n@data\n1,2,3\n", name="x.ts")
     with pytest.raises(

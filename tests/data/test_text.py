@@ -198,6 +198,15 @@ def test_table_missing_label_names_line(tmp_path):
         read_text_table(path, require_labels=True)
 
 
+def test_table_missing_label_line_counts_the_lines_of_multi_line_texts(tmp_path):
+    """It counted rows, not lines: the label missing on line 7 was reported on line 4."""
+    path = _csv(tmp_path, 'text,label\n"first line\nsecond line",a\n"another\nmulti\nline",b\nplain,\n')
+    with pytest.raises(
+        DataError, match=r"column 'label' is empty on line\(s\) 7; every training row needs a label"
+    ):
+        read_text_table(path, require_labels=True)
+
+
 def test_read_text_utf16_with_a_byte_order_mark(tmp_path):
     path = tmp_path / "t.txt"
     path.write_bytes("héllo\r\nworld\n".encode("utf-16"))

@@ -168,13 +168,15 @@ def _feature_columns(
     if require_labels and not has_labels:
         raise _column_error(str(label_col), "label", "--label-col", path, columns)
     if frame[id_col].isna().any():
-        row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 2
+        from lstmkit.data.tables import file_lines
+
+        row = file_lines(frame, np.flatnonzero(frame[id_col].isna().to_numpy())[:1])[0]
         raise DataError(f"{path.name} line {row}: the id column {id_col!r} is empty")
     reserved = {id_col, time_col, label_col if has_labels else None}
     features = [c for c in columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])]
     skipped = [c for c in columns if c not in reserved and c not in features]
     for column in skipped:
-        _refuse_stray_text(frame[column], path, column)
+        _refuse_stray_text(frame, path, column)
     if skipped:
         log.warning("skipping non-numeric column(s) %s in %s", ", ".join(map(str, skipped)), path.name)
     if not features:
@@ -187,10 +189,13 @@ def _feature_columns(
     return has_labels, features
 
 
-def _refuse_stray_text(cells, path: Path, column) -> None:
+def _refuse_stray_text(frame, path: Path, column) -> None:
     """A column of numbers with a few text cells is a typo, not a text column: name its first bad cell."""
     import pandas as pd
 
+    from lstmkit.data.tables import file_lines
+
+    cells = frame[column]
     text = cells.astype(str).str.strip()
     present = cells.notna() & ~text.isin(_MISSING_CELLS)
     numbers = pd.to_numeric(text.where(present), errors="coerce")
@@ -198,7 +203,7 @@ def _refuse_stray_text(cells, path: Path, column) -> None:
     if bad.any() and (present & ~bad).sum() >= bad.sum():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{path.name} line {row + 2}: column {column!r} holds {text.iloc[row][:30]!r} among numbers; "
+            f"{path.name} line {file_lines(frame, [row])[0]}: column {column!r} holds {text.iloc[row][:30]!r} among numbers; "
             "fix the cell, or leave it empty for a missing value"
         )
 

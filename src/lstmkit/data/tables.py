@@ -97,6 +97,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+def file_lines(frame: pd.DataFrame, rows) -> list[int]:
+    """The lines of the file on which the data rows ``rows`` (0-based, ascending) of ``frame`` start:
+    the header is line 1, and a quoted cell holding line breaks (a multi-line text) moves later rows down."""
+    breaks = pd.Series(0, index=range(len(frame)))
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            breaks += frame[column].astype(str).str.count("\n").to_numpy()
+    before = breaks.cumsum() - breaks  # line breaks inside the rows above each row
+    return [int(row) + 2 + int(before.iloc[int(row)]) for row in rows]
+
+
 def gunzip(path: Path, raw: bytes) -> bytes:
     """The decompressed bytes of a gzip file ``path`` whose content is ``raw``.
 

@@ -327,7 +327,9 @@ def read_text_table(
         labels = [("" if v is None else str(v)).strip() for v in frame[label_col].tolist()]
         missing = [i for i, v in enumerate(labels) if v == "" or v.lower() == "nan"]
         if missing and require_labels:
-            rows = ", ".join(str(i + 2) for i in missing[:5])
+            from lstmkit.data.tables import file_lines
+
+            rows = ", ".join(map(str, file_lines(frame, missing[:5])))
             raise DataError(
                 f"{name}: column {label_col!r} is empty on line(s) {rows}; every training row needs a label"
             )
