@@ -50,6 +50,19 @@ def test_train_writes_the_model_folder(trained):
     assert len(pd.read_csv(model / "history.csv")) == 3
 
 
+def test_the_hybrids_training_report_gives_its_leave_one_out_accuracy(trained, capsys):
+    """It said 'No held-out split (too few cases per class)' for any data set, while the terminal printed the
+    leave-one-out accuracy: the hybrid never holds cases out."""
+    config = json.loads((trained / "model" / "config.json").read_text())
+    ridge = config["ridge"]
+    page = (trained / "model" / "report.html").read_text()
+    assert "too few cases per class" not in page
+    assert (
+        f"its ridge&#x27;s exact leave-one-out accuracy on the training cases is {ridge['loo_accuracy']:.4f} "
+        f"(ridge penalty {ridge['alpha']:.3g}, LSTM share {ridge['lstm_share']:g})"
+    ) in page
+
+
 def test_train_without_the_lstm_writes_the_folder_without_a_history(tmp_path):
     # the hybrid's MiniRocket part alone trains no epochs: no history.csv (it crashed writing one)
     data, model = ts_file(tmp_path / "train.ts"), tmp_path / "model"

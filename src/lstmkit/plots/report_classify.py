@@ -72,6 +72,19 @@ def _misclassified_plot(data, index: Sequence[int], predicted: Sequence[str], pa
     plt.close(fig)
 
 
+def _no_held_out(clf) -> str:
+    """What a training report says in place of held-out scores."""
+    ridge = getattr(clf, "ridge_", None)
+    if not ridge:  # LSTM-FCN with a class under 13 cases trains on every case
+        return "No held-out split (too few cases per class): run 'lstmkit classify evaluate' on test data."
+    share = "" if ridge.get("lstm_share") is None else f", LSTM share {ridge['lstm_share']:g}"
+    return (  # the hybrid never holds cases out: the ridge's exact leave-one-out accuracy is its estimate
+        f"The hybrid holds no cases out; its ridge's exact leave-one-out accuracy on the training cases is "
+        f"{ridge['loo_accuracy']:.4f} (ridge penalty {ridge['alpha']:.3g}{share}). For a test score run "
+        "'lstmkit classify evaluate' on test data."
+    )
+
+
 def classify_report(
     path: str | Path,
     *,
@@ -95,9 +108,7 @@ def classify_report(
         subtitle=f"{len(data):,} cases, {len(clf.classes_)} classes, {data.n_features} feature(s) per step",
     )
     if metrics is None:
-        rep.paragraph(
-            "No held-out split (too few cases per class): run 'lstmkit classify evaluate' on test data."
-        )
+        rep.paragraph(_no_held_out(clf))
     else:
         rep.heading("Scores" if evaluated else "Scores on the held-out split")
         score_table(rep, metrics, what="cases" if evaluated else "held-out cases")
