@@ -78,6 +78,19 @@ def positive_float(text: str) -> float:
     return value
 
 
+def seed(text: str) -> int:
+    """argparse type: a random seed, an integer from 0 to 2**32 - 1."""
+    from lstmkit.train.trainer import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {value}")
+    return value
+
+
 def probability(text: str) -> float:
     """argparse type: a float in [0, 1)."""
     try:
@@ -98,7 +111,7 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--hidden-size", type=positive_int, help="LSTM units per layer")
     group.add_argument("--num-layers", type=positive_int, help="stacked LSTM layers")
     group.add_argument("--dropout", type=probability, help="dropout between LSTM layers, in [0, 1)")
-    group.add_argument("--seed", type=int, help="random seed; the same seed gives the same model")
+    group.add_argument("--seed", type=seed, help="random seed; the same seed gives the same model")
     group.add_argument(
         "--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default auto)"
     )

@@ -19,6 +19,7 @@ from lstmkit.cli.common import (
     non_negative_int,
     positive_float,
     positive_int,
+    seed,
     show_progress,
     training_overrides,
 )
@@ -207,7 +208,7 @@ def _register_sample(sub: argparse._SubParsersAction) -> None:
         "--top-k", type=positive_int, metavar="K", help="sample among the K likeliest characters only"
     )
     sample.add_argument(
-        "--seed", type=int, metavar="S", help="random seed; the same seed gives the same text"
+        "--seed", type=seed, metavar="S", help="random seed; the same seed gives the same text"
     )
     sample.set_defaults(func=run_sample)
 
