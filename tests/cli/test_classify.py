@@ -63,6 +63,33 @@ def test_the_hybrids_training_report_gives_its_leave_one_out_accuracy(trained, c
     ) in page
 
 
+def test_train_refuses_a_folder_holding_another_jobs_run(tmp_path, capsys):
+    """A classifier trained into a forecast run's folder replaced its history.csv and report.html and left
+    forecast.csv, metrics.json and model/ beside them (and 'lstmkit predict' then found a classifier)."""
+    import hashlib
+
+    data = ts_file(tmp_path / "train.ts")
+    runs = {"fc": "model/config.json", "lm": "config.json"}
+    for name, config in runs.items():
+        (tmp_path / name / config).parent.mkdir(parents=True, exist_ok=True)
+        task = "forecast" if name == "fc" else "text"
+        (tmp_path / name / config).write_text(json.dumps({"format_version": 1, "task": task}))
+        (tmp_path / name / "history.csv").write_text("epoch\n1\n")
+    snapshot = lambda d: {p: hashlib.sha1(p.read_bytes()).hexdigest() for p in d.rglob("*") if p.is_file()}  # noqa: E731
+    for name, config in runs.items():
+        before = snapshot(tmp_path / name)
+        assert main(["classify", "train", str(data), "--output", str(tmp_path / name), *FAST]) == 2
+        task = "forecast" if name == "fc" else "text"
+        assert capsys.readouterr().err == (
+            f"error: --output {tmp_path / name} holds a {task!r} run ({config}); choose another folder, "
+            "or delete that one first\n"
+        )
+        assert snapshot(tmp_path / name) == before
+    out = tmp_path / "again"  # retraining a classifier into its own folder stays allowed
+    assert main(["classify", "train", str(data), "--output", str(out), *FAST]) == 0
+    assert main(["classify", "train", str(data), "--output", str(out), *FAST, "--seed", "1"]) == 0
+
+
 def test_train_without_the_lstm_writes_the_folder_without_a_history(tmp_path):
     # the hybrid's MiniRocket part alone trains no epochs: no history.csv (it crashed writing one)
     data, model = ts_file(tmp_path / "train.ts"), tmp_path / "model"

@@ -11,6 +11,7 @@ from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
     add_training_args,
+    check_model_output,
     checkpoint_file,
     claim_output,
     discard_checkpoints,
@@ -159,8 +160,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     data = _read(args, split="train", require_labels=True)
     output = Path(args.output or f"runs/{dataset_stem(args.data)}-classify")
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    check_model_output(output, "classify")  # a file, or another job's run
     clf = LSTMClassifier(config, progress=show_progress(args))
     source = args.data if not Path(args.data).exists() else str(Path(args.data).resolve())
     clf.training_data_ = {

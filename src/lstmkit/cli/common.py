@@ -229,6 +229,32 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
 # ----------------------------------------------------------------------------- the output folder
 
 
+def check_model_output(output: Path, task: str) -> None:
+    """Refuse an --output that is a file, or that holds another job's run: writing this model there would
+    replace some of that run's files (history.csv, report.html) and leave the others beside it.
+
+    Raises:
+        DataError: naming the folder's job and the fix.
+    """
+    import json
+
+    from lstmkit.errors import DataError
+
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    for config in (output / "config.json", output / "model" / "config.json"):
+        try:
+            other = json.loads(config.read_text(encoding="utf-8")).get("task")
+        except (OSError, ValueError, AttributeError):
+            continue  # none, or not an lstmkit config: nothing of ours to protect
+        if other != task or config.parent != output:
+            raise DataError(
+                f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
+                "folder, or delete that one first"
+            )
+
+
 def checkpoint_file(output: Path, stage: str = "train") -> Path:
     """Where a training command keeps its checkpoint while it runs: ``DIR/.checkpoints/<stage>.json``."""
     return Path(output) / CHECKPOINTS / f"{stage}.json"

@@ -10,6 +10,7 @@ from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
     add_training_args,
+    check_model_output,
     checkpoint_file,
     claim_output,
     discard_checkpoints,
@@ -21,7 +22,6 @@ from lstmkit.cli.common import (
     training_overrides,
     write_predictions,
 )
-from lstmkit.errors import DataError
 
 TRAIN_EXAMPLE = """\
 examples:
@@ -63,8 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
         flags["data.tokenizer"] = args.tokenizer
     config = resolve_config(TextClassifyConfig(), path=args.config, overrides=args.overrides, flags=flags)
     output = Path(args.output or f"runs/{dataset_stem(args.data)}-text-classify")
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    check_model_output(output, "text-classify")  # a file, or another job's run
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     assert table.labels is not None  # require_labels
     clf = TextClassifier(config, progress=show_progress(args))
