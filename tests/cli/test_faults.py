@@ -127,6 +127,27 @@ def disk_full_after_training(out) -> str:
     )
 
 
+def test_a_signal_while_the_checkpoints_are_removed_leaves_none_half_removed(run, monkeypatch, capsys):
+    """A SIGTERM during the removal of .checkpoints (the outputs all written) left train.json without its
+    tensors and said 'its checkpoint is kept ...: run the same command again with --resume', which then failed."""
+    import lstmkit.cli.common as common
+
+    argv, out, _ = run
+    remove = common.shutil.rmtree
+
+    def signalled(path, *args, **kwargs):
+        if Path(path).name == ".checkpoints":
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives between the first and the last file removed
+        remove(path, *args, **kwargs)
+
+    monkeypatch.setattr(common.shutil, "rmtree", signalled)
+    assert main([*argv, "--seed", "2"]) == 143
+    assert capsys.readouterr().err == (
+        f"error: interrupted by SIGTERM after its outputs were written; {out} is complete\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == FILES  # no .checkpoints, no lock
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
 def test_a_full_disk_while_writing_outputs_keeps_the_previous_files(run, monkeypatch, capsys):
     argv, out, before = run

@@ -261,8 +261,20 @@ def checkpoint_file(output: Path, stage: str = "train") -> Path:
 
 
 def discard_checkpoints(output: Path) -> None:
-    """Remove ``DIR/.checkpoints`` once the command's outputs are written: the model folder is the artefact."""
-    shutil.rmtree(Path(output) / CHECKPOINTS, ignore_errors=True)
+    """Remove ``DIR/.checkpoints`` once the command's outputs are written: the model folder is the artefact.
+
+    A SIGINT or SIGTERM waits until the folder is gone (half removed, it named a checkpoint whose tensors
+    were deleted), then stops the command with a note that its outputs are complete.
+    """
+    from lstmkit.interrupt import Interrupted
+    from lstmkit.io.atomic import signals_deferred
+
+    try:
+        with signals_deferred():
+            shutil.rmtree(Path(output) / CHECKPOINTS, ignore_errors=True)
+    except Interrupted as stop:
+        stop.done = Path(output)
+        raise
 
 
 @contextlib.contextmanager
@@ -308,6 +320,8 @@ def claim_output(args: argparse.Namespace, output: Path) -> None:
 
 def interrupted_message(stop) -> str:
     """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`)."""
+    if stop.done is not None:
+        return f"interrupted by {stop.signal_name} after its outputs were written; {stop.done} is complete"
     if stop.checkpoint is None:
         return f"interrupted by {stop.signal_name} before any checkpoint was written; run the command again"
     where = Path(stop.checkpoint)

@@ -56,15 +56,25 @@ def write_errors(target: str | Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back while the block runs; they are delivered when it ends."""
+    """Hold SIGINT and SIGTERM back while the block runs; the first one is delivered when it ends.
+
+    The signals are caught and noted, not masked: a mask holds back only the main thread's signals,
+    and a ``kill`` reaches the process through any of its threads (torch runs several), whose
+    Python handler then raised in the middle of the block anyway.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    caught: list[int] = []
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in signals}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 @contextlib.contextmanager
