@@ -104,6 +104,17 @@ def test_files_are_written(forecaster, tmp_path):
     assert len(pd.read_csv(tmp_path / "x" / "gates.csv")) == forecaster.explain().gates.size
 
 
+def test_an_explanation_without_attributions_removes_an_earlier_ones(language_model, tmp_path):
+    """A forecaster's attributions.csv stayed beside the gates of a language model explained into the same folder."""
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "attributions.csv").write_text("step,time,value,attribution\n")
+    (out / "notes.txt").write_text("the user's")
+    paths = write_explanation(language_model.explain("the lazy dog"), out)
+    assert [p.name for p in paths] == ["gates.png", "gates.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["gates.csv", "gates.png", "notes.txt"]
+
+
 def test_unknown_series_is_a_data_error(forecaster):
     with pytest.raises(
         DataError,

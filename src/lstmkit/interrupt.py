@@ -25,6 +25,7 @@ class Interrupted(KeyboardInterrupt):
         exit_code: 130 or 143.
         checkpoint: the checkpoint kept for ``--resume`` (None when none was written yet).
         epoch: the epochs that checkpoint holds.
+        done: the output folder, when the signal came once every output was written (nothing to resume).
     """
 
     def __init__(self, signal_name: str = "SIGINT") -> None:
@@ -33,6 +34,7 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = EXIT_CODES.get(signal_name, 130)
         self.checkpoint: Path | None = None
         self.epoch = 0
+        self.done: Path | None = None
 
 
 def _raise(signum: int, frame: object) -> None:

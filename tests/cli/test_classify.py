@@ -50,6 +50,46 @@ def test_train_writes_the_model_folder(trained):
     assert len(pd.read_csv(model / "history.csv")) == 3
 
 
+def test_the_hybrids_training_report_gives_its_leave_one_out_accuracy(trained, capsys):
+    """It said 'No held-out split (too few cases per class)' for any data set, while the terminal printed the
+    leave-one-out accuracy: the hybrid never holds cases out."""
+    config = json.loads((trained / "model" / "config.json").read_text())
+    ridge = config["ridge"]
+    page = (trained / "model" / "report.html").read_text()
+    assert "too few cases per class" not in page
+    assert (
+        f"its ridge&#x27;s exact leave-one-out accuracy on the training cases is {ridge['loo_accuracy']:.4f} "
+        f"(ridge penalty {ridge['alpha']:.3g}, LSTM share {ridge['lstm_share']:g})"
+    ) in page
+
+
+def test_train_refuses_a_folder_holding_another_jobs_run(tmp_path, capsys):
+    """A classifier trained into a forecast run's folder replaced its history.csv and report.html and left
+    forecast.csv, metrics.json and model/ beside them (and 'lstmkit predict' then found a classifier)."""
+    import hashlib
+
+    data = ts_file(tmp_path / "train.ts")
+    runs = {"fc": "model/config.json", "lm": "config.json"}
+    for name, config in runs.items():
+        (tmp_path / name / config).parent.mkdir(parents=True, exist_ok=True)
+        task = "forecast" if name == "fc" else "text"
+        (tmp_path / name / config).write_text(json.dumps({"format_version": 1, "task": task}))
+        (tmp_path / name / "history.csv").write_text("epoch\n1\n")
+    snapshot = lambda d: {p: hashlib.sha1(p.read_bytes()).hexdigest() for p in d.rglob("*") if p.is_file()}  # noqa: E731
+    for name, config in runs.items():
+        before = snapshot(tmp_path / name)
+        assert main(["classify", "train", str(data), "--output", str(tmp_path / name), *FAST]) == 2
+        task = "forecast" if name == "fc" else "text"
+        assert capsys.readouterr().err == (
+            f"error: --output {tmp_path / name} holds a {task!r} run ({config}); choose another folder, "
+            "or delete that one first\n"
+        )
+        assert snapshot(tmp_path / name) == before
+    out = tmp_path / "again"  # retraining a classifier into its own folder stays allowed
+    assert main(["classify", "train", str(data), "--output", str(out), *FAST]) == 0
+    assert main(["classify", "train", str(data), "--output", str(out), *FAST, "--seed", "1"]) == 0
+
+
 def test_train_without_the_lstm_writes_the_folder_without_a_history(tmp_path):
     # the hybrid's MiniRocket part alone trains no epochs: no history.csv (it crashed writing one)
     data, model = ts_file(tmp_path / "train.ts"), tmp_path / "model"
@@ -151,6 +191,26 @@ def test_evaluate_names_missing_training_data(tmp_path, capsys):
     assert main(["classify", "evaluate", "--model", str(tmp_path / "m"), str(test)]) == 0
     out = capsys.readouterr().out
     assert f"references skipped: cannot read the training data {data}" in out and "pass --train DATA" in out
+
+
+def test_evaluate_refuses_reference_training_data_unlike_the_model(trained, tmp_path, capsys):
+    """A --train file of other channels or classes gave references scored 0.0 as if they were valid."""
+    test = ts_file(tmp_path / "test.ts", n=6, seed=3)
+    model = str(trained / "model")
+    other = ts_file(tmp_path / "three.ts", features=3)
+    argv = ["classify", "evaluate", "--model", model, str(test), "--output", str(tmp_path / "e")]
+    assert main([*argv, "--train", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: --train {other} has 3 feature(s) per step but test.ts has 2; pass the data the model was trained on\n"
+    )
+    renamed = tmp_path / "renamed.ts"
+    renamed.write_text(ts_file(tmp_path / "x.ts").read_text().replace("up", "rise"))
+    assert main([*argv, "--train", str(renamed)]) == 2
+    assert "has class label(s) 'rise' the model was not trained on (its classes are up, down)" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "e").exists()
 
 
 def test_long_csv_train_and_predict_with_ids(tmp_path):

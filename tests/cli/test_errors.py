@@ -679,11 +679,36 @@ CASES = [
         )
         for kind in DAMAGED
     ],
+    # ---- seeds: NumPy's generators crashed on a negative seed (a traceback), torch's on a huge one
+    (
+        "classify train negative seed",
+        ["classify", "train", "{d}/missing.ts", "--seed", "-5", "--output", "{d}/c_out"],
+        r"^argument --seed: expected an integer from 0 to 4294967295, got -5 \(see 'lstmkit classify train --help'\)$",
+    ),
+    (
+        "text sample huge seed",
+        ["text", "sample", "--model", "{d}/lm", "--seed", "99999999999999999999"],
+        r"^argument --seed: expected an integer from 0 to 4294967295, got 99999999999999999999 ",
+    ),
+    (
+        "text classify train --set negative seed",
+        [
+            "text",
+            "classify",
+            "train",
+            "{d}/reviews.csv",
+            "--set",
+            "trainer.seed=-1",
+            "--output",
+            "{d}/tc_out",
+        ],
+        r"^trainer\.seed must be an integer from 0 to 4294967295, got -1$",
+    ),
     # ---- datasets and the top level
     (
         "datasets extra argument",
         ["datasets", "extra"],
-        r"^unrecognized arguments: extra \(see 'lstmkit --help'\)$",
+        r"^unrecognized arguments: extra \(see 'lstmkit datasets --help'\)$",
     ),
     ("unknown command", ["frobnicate"], r"^argument COMMAND: invalid choice: 'frobnicate'"),
 ]

@@ -238,3 +238,25 @@ def test_a_text_classifier_folder_is_refused(models, tmp_path, capsys):
         f"error: model folder {other} holds a 'text-classify' model; explain works on "
         "forecast, classify and text (language model) folders"
     )
+
+
+def test_a_full_disk_while_writing_the_gates_is_one_error_line(models, tmp_path, capsys, monkeypatch):
+    """gates.csv is written by pandas straight into the staging folder: ENOSPC there was a traceback (exit 1)."""
+    import errno
+
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "gates.csv").write_text("an earlier run's")
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    argv = ["explain", "--model", str(models / "clf"), str(models / "cases.ts"), "--output", str(out)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot write into {out}: No space left on device; free some disk space or choose another "
+        f"--output; the files already in {out} were left as they were\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["gates.csv"]
+    assert (out / "gates.csv").read_text() == "an earlier run's"

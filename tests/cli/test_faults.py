@@ -127,6 +127,27 @@ def disk_full_after_training(out) -> str:
     )
 
 
+def test_a_signal_while_the_checkpoints_are_removed_leaves_none_half_removed(run, monkeypatch, capsys):
+    """A SIGTERM during the removal of .checkpoints (the outputs all written) left train.json without its
+    tensors and said 'its checkpoint is kept ...: run the same command again with --resume', which then failed."""
+    import lstmkit.cli.common as common
+
+    argv, out, _ = run
+    remove = common.shutil.rmtree
+
+    def signalled(path, *args, **kwargs):
+        if Path(path).name == ".checkpoints":
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives between the first and the last file removed
+        remove(path, *args, **kwargs)
+
+    monkeypatch.setattr(common.shutil, "rmtree", signalled)
+    assert main([*argv, "--seed", "2"]) == 143
+    assert capsys.readouterr().err == (
+        f"error: interrupted by SIGTERM after its outputs were written; {out} is complete\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == FILES  # no .checkpoints, no lock
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
 def test_a_full_disk_while_writing_outputs_keeps_the_previous_files(run, monkeypatch, capsys):
     argv, out, before = run
@@ -160,6 +181,23 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(run, mon
     ), err
     assert _snapshot(out) == before
     assert load_checkpoint(out / ".checkpoints" / "train.json")["epoch"] == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
+def test_a_full_disk_at_the_first_checkpoint_promises_no_checkpoint_and_leaves_no_folder(
+    run, monkeypatch, capsys
+):
+    """It said 'the training checkpoint is kept ...: run the same command again with --resume' with none written,
+    and left the new folder behind holding an empty .checkpoints."""
+    argv, out, _ = run
+    fresh = out.parent / "fresh"
+    _fail_fsync(monkeypatch, errno.ENOSPC, ".checkpoints")
+    assert main([*argv[:-1], str(fresh)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write {fresh / '.checkpoints' / 'train-'}") and err.endswith(
+        ".safetensors: No space left on device; free some disk space or choose another --output\n"
+    ), err
+    assert not fresh.exists()
 
 
 def test_a_read_only_output_folder_is_one_clear_error(run, monkeypatch, capsys):

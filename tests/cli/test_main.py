@@ -29,6 +29,29 @@ def test_unknown_command_is_one_error_line(capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (
+            ["text", "classify", "evaluate", "--model", "m", "d.csv", "--bogus"],
+            "lstmkit text classify evaluate",
+        ),
+        (
+            ["classify", "predict", "--model", "m", "d.ts", "--output", "p.csv", "--bogus"],
+            "lstmkit classify predict",
+        ),
+        (["datasets", "extra"], "lstmkit datasets"),
+        (["--bogus"], "lstmkit"),
+    ],
+)
+def test_an_unknown_flag_points_at_the_help_of_its_subcommand(capsys, argv, hint):
+    """It pointed at 'lstmkit --help', which does not list the subcommand's flags."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    extras = " ".join(a for a in argv if a in ("--bogus", "extra"))
+    assert err == f"error: unrecognized arguments: {extras} (see '{hint} --help')\n"
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "forecast" in capsys.readouterr().out

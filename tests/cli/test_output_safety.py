@@ -1,6 +1,7 @@
 """No data lost: a command that fails after training leaves an existing output folder byte-identical."""
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +98,22 @@ def test_staged_folder_removes_an_owned_file_only_when_this_run_did_not_write_it
     with staged_folder(dest, owned=["report.html"]) as stage:
         (stage / "forecast.csv").write_text("f")
     assert sorted(p.name for p in dest.iterdir()) == ["forecast.csv", "notes.txt"]
+
+
+def test_staged_folder_removes_the_staging_folder_a_killed_run_left(tmp_path):
+    """A run SIGKILLed while moving its outputs in left DIR/.staging-* behind, even after a --resume."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(gone.stdout)
+    dest = tmp_path / "dest"
+    (dest / f".staging-{dead_pid}-abc123" / "sub").mkdir(parents=True)
+    (dest / f".staging-{dead_pid}-abc123" / "sub" / "config.json").write_text("half")
+    live = dest / f".staging-{os.getppid()}-def456"  # a run still writing (here: our parent process)
+    live.mkdir()
+    with staged_folder(dest) as stage:
+        (stage / "a.txt").write_text("a")
+    assert sorted(p.name for p in dest.iterdir()) == [live.name, "a.txt"]

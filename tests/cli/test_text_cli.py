@@ -239,6 +239,44 @@ def test_classify_evaluate_prints_accuracy_and_macro_f1(clf, capsys):
     assert "accuracy: " in out and "macro-F1: " in out
 
 
+def test_classify_train_writes_its_report_unless_told_not_to(clf, tmp_path):
+    """--no-report was accepted, but no report.html was ever written (DESIGN: every training job writes one)."""
+    page = (clf / "m" / "report.html").read_text()
+    assert "Text classifier training: train.csv" in page and "Scores on the held-out split" in page
+    assert "lstmkit text classify train" in page and "review" in page  # the command; the text column
+    out = tmp_path / "m"
+    (out).mkdir()
+    (out / "report.html").write_text("an earlier run's")
+    data = clf / "train.csv"
+    assert main(["text", "classify", "train", str(data), "--output", str(out), *FAST_CLF, "--no-report"]) == 0
+    assert not (out / "report.html").exists()  # it described the earlier run
+
+
+def test_classify_evaluate_output_writes_metrics_confusion_and_report(clf, tmp_path, capsys):
+    out = tmp_path / "eval"
+    argv = [
+        "text",
+        "classify",
+        "evaluate",
+        "--model",
+        str(clf / "m"),
+        str(clf / "train.csv"),
+        "--output",
+        str(out),
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert f"accuracy: {metrics['accuracy']:.4f}" in printed and metrics["n"] == 40
+    assert metrics["classes"] == ["neg", "pos"] and sum(map(sum, metrics["confusion"])) == 40
+    assert (out / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Misclassified texts" in (out / "report.html").read_text()
+    assert main([*argv, "--no-report", "--output", str(tmp_path / "bare")]) == 0
+    assert sorted(p.name for p in (tmp_path / "bare").iterdir()) == ["confusion.png", "metrics.json"]
+    assert main([*argv[:-1], str(clf / "train.csv")]) == 2  # --output names a file
+    assert capsys.readouterr().err.endswith("is a file, not a folder; choose another output path\n")
+
+
 def test_classify_errors_exit_2(clf, tmp_path, capsys):
     data = clf / "train.csv"
     assert (

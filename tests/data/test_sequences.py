@@ -130,3 +130,67 @@ def test_long_csv_reads_semicolons_utf16_and_refuses_junk(tmp_path):
     junk.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(DataError, match="looks like a binary file, not a CSV"):
         read_long_csv(junk, id_col="id", label_col="label")
+
+
+def test_long_csv_drops_a_case_s_trailing_rows_with_every_feature_empty(tmp_path):
+    """They are padding, as in a .ts file: the ONNX graph reads trailing all-NaN steps so, and predict must agree."""
+    path = write(tmp_path, "id,x,y,label\na,1,2,u\na,,3,u\na,,,u\na,,,u\nb,4,5,v\nb,,,v\n")
+    data = read_long_csv(path, id_col="id", label_col="label")
+    assert list(data.lengths) == [2, 1]
+    assert np.isnan(data.series[0][1, 0]) and data.series[0][1, 1] == 3  # a missing value inside stays
+
+
+def test_long_csv_refuses_a_case_with_no_observed_value(tmp_path):
+    path = write(tmp_path, "id,x,label\na,1,u\nb,,v\nb,,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv: case 'b' has no observed value \(every feature cell is empty\); drop its rows or fill them in$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"label_col": "id"}, "--id-col and --label-col both name column 'id' of long.csv"),
+        ({"time_col": "id"}, "--id-col and --time-col both name column 'id' of long.csv"),
+        ({"time_col": "label"}, "--label-col and --time-col both name column 'label' of long.csv"),
+    ],
+)
+def test_long_csv_refuses_one_column_in_two_roles(tmp_path, flags, message):
+    path = write(tmp_path, "id,t,x,label\na,1,1,u\nb,1,2,v\n")
+    with pytest.raises(DataError, match=f"^{message}; each role needs its own column$"):
+        read_long_csv(path, **{"id_col": "id", "label_col": "label", **flags})
+
+
+def test_long_csv_refuses_two_rows_at_one_time_step_of_a_case(tmp_path):
+    path = write(tmp_path, "id,t,x,label\na,1,1,u\na,2,2,u\nb,1,3,v\nb,1,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv: case 'b' has several rows at t 1; each case needs one row per time step$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label", time_col="t")
+
+
+def test_long_csv_names_a_text_cell_in_a_column_of_numbers(tmp_path):
+    """One typo must not silently drop a feature (the model would then refuse the clean test file)."""
+    path = write(tmp_path, "id,x,y,label\na,1,2,u\na,2,abc,u\nb,3,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 3: column 'y' holds 'abc' among numbers; fix the cell, or leave it empty for a missing value$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label")
+
+
+def test_the_line_named_counts_the_lines_of_a_multi_line_cell(tmp_path):
+    path = write(tmp_path, 'id,x,y,label\n"b\nc",2,3,u\na,1,2,u\nd,3,abc,v\ne,4,5,v\nf,4,5,v\n')
+    with pytest.raises(DataError, match=r"^long.csv line 5: column 'y' holds 'abc' among numbers"):
+        read_long_csv(path, id_col="id", label_col="label")
+
+
+def test_unlabelled_ts_file_message_fits_training_too(tmp_path):
+    path = write(tmp_path, "@classLabel false\n@data\n1,2,3\n", name="x.ts")
+    with pytest.raises(
+        DataError, match=r"^x.ts has no class labels \(@classLabel false\); training and evaluating"
+    ):
+        read_sequences(path, require_labels=True)

@@ -69,6 +69,23 @@ def test_latin1_file_is_read(tmp_path):
     assert load_series(path).time_col == "moïs"
 
 
+def test_a_gzipped_csv_is_read_and_a_damaged_one_named(tmp_path):
+    """A .csv.gz was refused as 'a binary file, not a CSV'."""
+    import gzip
+
+    text = "id;t;x;label\na;1;1,5;u\nb;1;2,5;v\n"  # the CSV rules still apply inside
+    path = tmp_path / "long.csv.gz"
+    path.write_bytes(gzip.compress(("\ufeff" + text).encode()))
+    plain = tmp_path / "long.csv"
+    plain.write_text(text)
+    frame = read_table(path)
+    assert list(frame.columns) == ["id", "t", "x", "label"] and list(frame["x"]) == ["1.5", "2.5"]
+    pd.testing.assert_frame_equal(frame, read_table(plain))
+    path.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(DataError, match=r"long.csv.gz is a damaged gzip file \(.*\); compress it again$"):
+        read_table(path)
+
+
 def test_parquet_is_read(tmp_path):
     pytest.importorskip("pyarrow")
     frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=10, freq="D"), "y": np.arange(10.0)})

@@ -180,6 +180,16 @@ def test_table_missing_column(tmp_path):
         read_text_table(path, text_col="txt")
 
 
+def test_table_refuses_one_column_as_text_and_label(tmp_path):
+    """It trained a classifier whose classes were the texts themselves."""
+    path = _csv(tmp_path, "text,label\nhi,a\nho,b\n")
+    with pytest.raises(
+        DataError,
+        match=r"^--text-col and --label-col both name column 'text' of d.csv; the text and the label must be different columns$",
+    ):
+        read_text_table(path, text_col="text", label_col="text")
+
+
 def test_table_missing_label_names_line(tmp_path):
     path = _csv(tmp_path, "text,label\nhi,a\nho,\n")
     with pytest.raises(
@@ -188,7 +198,28 @@ def test_table_missing_label_names_line(tmp_path):
         read_text_table(path, require_labels=True)
 
 
+def test_table_missing_label_line_counts_the_lines_of_multi_line_texts(tmp_path):
+    """It counted rows, not lines: the label missing on line 7 was reported on line 4."""
+    path = _csv(tmp_path, 'text,label\n"first line\nsecond line",a\n"another\nmulti\nline",b\nplain,\n')
+    with pytest.raises(
+        DataError, match=r"column 'label' is empty on line\(s\) 7; every training row needs a label"
+    ):
+        read_text_table(path, require_labels=True)
+
+
 def test_read_text_utf16_with_a_byte_order_mark(tmp_path):
     path = tmp_path / "t.txt"
     path.write_bytes("héllo\r\nworld\n".encode("utf-16"))
     assert read_text(path) == "héllo\nworld\n"
+
+
+def test_read_text_decompresses_a_gzipped_corpus_and_names_a_damaged_one(tmp_path):
+    """It was refused as binary ('holds NUL bytes'), though a .ts.gz file is read."""
+    import gzip
+
+    path = tmp_path / "corpus.txt.gz"
+    path.write_bytes(gzip.compress("héllo\r\nworld\n".encode()))
+    assert read_text(path) == "héllo\nworld\n"
+    path.write_bytes(path.read_bytes()[:-9])
+    with pytest.raises(DataError, match=r"corpus.txt.gz is a damaged gzip file \(.*\); compress it again$"):
+        read_text(path)

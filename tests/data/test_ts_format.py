@@ -75,6 +75,16 @@ def test_gzipped_file(tmp_path):
     assert len(read_ts(path)) == 2
 
 
+def test_byte_order_mark_and_crlf_line_ends_are_read(tmp_path):
+    path = tmp_path / "bom.ts"
+    path.write_bytes(b"\xef\xbb\xbf" + UNIVARIATE.replace("\n", "\r\n").encode())
+    data = read_ts(path)
+    assert list(data.labels) == ["run", "walk"] and data.classes == ("walk", "run")
+    zipped = tmp_path / "bom.ts.gz"
+    zipped.write_bytes(gzip.compress(path.read_bytes()))
+    assert np.array_equal(read_ts(zipped).series[1], data.series[1])
+
+
 def test_channels_of_different_length_are_padded_with_missing(tmp_path):
     data = read_ts(write(tmp_path, "@dimensions 2\n@classLabel true x y\n@data\n1,2,3:4,5:x\n1,2:3,4:y\n"))
     assert data.series[0].shape == (3, 2) and np.isnan(data.series[0][2, 1])

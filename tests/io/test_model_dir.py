@@ -34,6 +34,14 @@ def test_missing_and_wrong_task(tmp_path):
     save_model_dir(tmp_path / "m", task="classify", config={}, tensors={"w": torch.zeros(1)})
     with pytest.raises(CheckpointError, match=r"holds a 'classify' model, not a 'forecast' model"):
         load_model_dir(tmp_path / "m", task="forecast")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    del config["task"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(  # it said "holds a None model"
+        CheckpointError,
+        match=r"config.json has no 'task'; it is not an lstmkit model config, train the model again$",
+    ):
+        load_model_dir(tmp_path / "m", task="forecast")
     (tmp_path / "m" / "model.safetensors").unlink()
     with pytest.raises(CheckpointError, match="has no model.safetensors; it is incomplete"):
         load_model_dir(tmp_path / "m")

@@ -93,6 +93,23 @@ def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
         LSTMClassifier.load(folder)
 
 
+def test_a_class_listed_twice_in_config_json_is_refused(tmp_path):
+    """An edited 'classes' with a repeated label wrote predictions with two p_<label> columns."""
+    source = FIXTURES / "classify" / "model"
+    folder = tmp_path / "m"
+    folder.mkdir()
+    config = json.loads((source / "config.json").read_text())
+    first = config["classes"][0]
+    (folder / "config.json").write_text(json.dumps({**config, "classes": [first] * len(config["classes"])}))
+    (folder / "model.safetensors").write_bytes((source / "model.safetensors").read_bytes())
+    with pytest.raises(
+        CheckpointError,
+        match=rf"m: config\.json is not a valid classifier config \('classes' lists '{first}' more than once\); "
+        "train the model again$",
+    ):
+        LSTMClassifier.load(folder)
+
+
 def test_a_job_without_onnx_export_says_so(tmp_path):
     from lstmkit.errors import ConfigError
 

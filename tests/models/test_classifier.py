@@ -8,7 +8,7 @@ import torch
 
 from lstmkit.config import resolve_config
 from lstmkit.data.sequences import SequenceData
-from lstmkit.errors import CheckpointError, DataError
+from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.classification import classification_metrics
 from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier, augment_batch, stratified_split
 from lstmkit.networks.lstm_fcn import ClassifierModelConfig, MaskedBatchNorm1d, SequenceClassifierNet
@@ -95,6 +95,14 @@ def test_stratified_split_keeps_class_shares():
     tiny = np.array([0] * 12 + [1] * 12)  # 2 cases per class would be held out: too few to watch
     train, val = stratified_split(tiny, fraction=0.2, seed=0)
     assert len(val) == 0 and len(train) == 24
+
+
+@pytest.mark.parametrize("fraction", [1.0, -0.1])
+def test_a_validation_fraction_outside_0_to_1_is_refused_by_its_name(fraction):
+    """LSTM-FCN with data.val_fraction=1 said 'no training examples: the data is too short'."""
+    labels = np.array([0] * 40 + [1] * 40)
+    with pytest.raises(ConfigError, match=rf"^data\.val_fraction must be in \[0, 1\), got {fraction:g}$"):
+        stratified_split(labels, fraction=fraction, seed=0)
 
 
 def test_learns_a_simple_two_class_pattern(seed):

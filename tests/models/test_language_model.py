@@ -176,6 +176,15 @@ def test_bad_setting():
         LanguageModel(tiny_config("data.val_fraction=1.5")).fit("x" * 200)
 
 
+@pytest.mark.parametrize("cap", [50, -1])
+def test_a_character_cap_below_the_minimum_is_named(cap):
+    """'text train --set data.max_chars=50' said the corpus file itself 'has 50 characters'."""
+    with pytest.raises(
+        ConfigError, match=rf"^data.max_chars must be 0 \(read everything\) or at least 100, got {cap}$"
+    ):
+        LanguageModel(tiny_config(f"data.max_chars={cap}")).fit("x" * 200)
+
+
 def test_history_and_validation(fitted):
     assert len(fitted.history_.rows) == 2
     assert fitted.validation_.chars > 0 and math.isfinite(fitted.validation_.bits_per_char)

@@ -85,3 +85,16 @@ def test_a_series_left_out_of_the_hold_out_is_told_apart_by_its_nan_forecasts():
     holdout[1] = np.nan  # too short to hold out 4 points
     holdout[2, 0, 0] = np.nan  # a NaN step (a gap in the truth's time) is still a hold-out forecast
     assert forecast_plots.in_holdout(holdout).tolist() == [True, False, True]
+
+
+def test_a_loss_of_zero_is_drawn_without_a_log_scale_warning(tmp_path):
+    """The hybrid classifier's LSTM on one-step sequences has nothing to predict: loss 0, and matplotlib
+    printed 'Data has no positive values, and therefore cannot be log-scaled' on the terminal."""
+    import warnings
+
+    rows = [{"epoch": e, "train_loss": 0.0, "val_loss": float("nan")} for e in (1, 2)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecast_plots.plot_loss(rows, tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").stat().st_size > 0
+    assert [str(w.message) for w in caught] == []

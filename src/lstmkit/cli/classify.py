@@ -11,6 +11,7 @@ from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
     add_training_args,
+    check_model_output,
     checkpoint_file,
     claim_output,
     discard_checkpoints,
@@ -159,8 +160,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     data = _read(args, split="train", require_labels=True)
     output = Path(args.output or f"runs/{dataset_stem(args.data)}-classify")
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    check_model_output(output, "classify")  # a file, or another job's run
     clf = LSTMClassifier(config, progress=show_progress(args))
     source = args.data if not Path(args.data).exists() else str(Path(args.data).resolve())
     clf.training_data_ = {
@@ -277,6 +277,11 @@ def _references(args: argparse.Namespace, clf, test) -> tuple[dict, str | None]:
     except (LstmkitError, OSError) as exc:
         return {}, f"references skipped: cannot read the training data {source} ({exc}); pass --train DATA"
     assert train.labels is not None  # require_labels
+    problem = _unlike(train, test, clf.classes_)
+    if problem and args.train:
+        raise DataError(f"--train {source} {problem}; pass the data the model was trained on")
+    if problem:
+        return {}, f"references skipped: the training data {source} {problem}; pass --train DATA"
     scores = reference_scores(
         train.series,
         train.labels,
@@ -288,6 +293,19 @@ def _references(args: argparse.Namespace, clf, test) -> tuple[dict, str | None]:
     if scores is None:
         return {}, REFERENCES_HINT
     return scores, None
+
+
+def _unlike(train, test, classes: list[str]) -> str | None:
+    """Why ``train`` cannot be the references' training data for ``test`` and a model of ``classes`` (None: it can)."""
+    if train.n_features != test.n_features:
+        return f"has {train.n_features} feature(s) per step but {test.name} has {test.n_features}"
+    unknown = sorted(set(train.labels) - set(classes))
+    if unknown:
+        return (
+            f"has class label(s) {', '.join(map(repr, unknown[:5]))} the model was not trained on "
+            f"(its classes are {', '.join(classes)})"
+        )
+    return None
 
 
 def _print_references(metrics: dict, references: dict, note: str | None) -> None:

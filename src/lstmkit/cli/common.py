@@ -28,6 +28,22 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's hook
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
+    def parse_known_args(self, args=None, namespace=None):
+        """argparse's, noting in ``_command`` the innermost (sub)command that parsed (for the hint below)."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if not hasattr(namespace, "_command"):  # a subcommand's parser ran inside this one and set it first
+            namespace._command = self.prog
+        return namespace, extras
+
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, but an unknown flag points at the help of the subcommand it was given to."""
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            raise UsageError(
+                f"unrecognized arguments: {' '.join(extras)} (see '{namespace._command} --help')"
+            )
+        return namespace
+
 
 def positive_int(text: str) -> int:
     """argparse type: an integer > 0."""
@@ -62,6 +78,19 @@ def positive_float(text: str) -> float:
     return value
 
 
+def seed(text: str) -> int:
+    """argparse type: a random seed, an integer from 0 to 2**32 - 1."""
+    from lstmkit.train.trainer import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {value}")
+    return value
+
+
 def probability(text: str) -> float:
     """argparse type: a float in [0, 1)."""
     try:
@@ -82,7 +111,7 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--hidden-size", type=positive_int, help="LSTM units per layer")
     group.add_argument("--num-layers", type=positive_int, help="stacked LSTM layers")
     group.add_argument("--dropout", type=probability, help="dropout between LSTM layers, in [0, 1)")
-    group.add_argument("--seed", type=int, help="random seed; the same seed gives the same model")
+    group.add_argument("--seed", type=seed, help="random seed; the same seed gives the same model")
     group.add_argument(
         "--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default auto)"
     )
@@ -200,14 +229,52 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
 # ----------------------------------------------------------------------------- the output folder
 
 
+def check_model_output(output: Path, task: str) -> None:
+    """Refuse an --output that is a file, or that holds another job's run: writing this model there would
+    replace some of that run's files (history.csv, report.html) and leave the others beside it.
+
+    Raises:
+        DataError: naming the folder's job and the fix.
+    """
+    import json
+
+    from lstmkit.errors import DataError
+
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    for config in (output / "config.json", output / "model" / "config.json"):
+        try:
+            other = json.loads(config.read_text(encoding="utf-8")).get("task")
+        except (OSError, ValueError, AttributeError):
+            continue  # none, or not an lstmkit config: nothing of ours to protect
+        if other != task or config.parent != output:
+            raise DataError(
+                f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
+                "folder, or delete that one first"
+            )
+
+
 def checkpoint_file(output: Path, stage: str = "train") -> Path:
     """Where a training command keeps its checkpoint while it runs: ``DIR/.checkpoints/<stage>.json``."""
     return Path(output) / CHECKPOINTS / f"{stage}.json"
 
 
 def discard_checkpoints(output: Path) -> None:
-    """Remove ``DIR/.checkpoints`` once the command's outputs are written: the model folder is the artefact."""
-    shutil.rmtree(Path(output) / CHECKPOINTS, ignore_errors=True)
+    """Remove ``DIR/.checkpoints`` once the command's outputs are written: the model folder is the artefact.
+
+    A SIGINT or SIGTERM waits until the folder is gone (half removed, it named a checkpoint whose tensors
+    were deleted), then stops the command with a note that its outputs are complete.
+    """
+    from lstmkit.interrupt import Interrupted
+    from lstmkit.io.atomic import signals_deferred
+
+    try:
+        with signals_deferred():
+            shutil.rmtree(Path(output) / CHECKPOINTS, ignore_errors=True)
+    except Interrupted as stop:
+        stop.done = Path(output)
+        raise
 
 
 @contextlib.contextmanager
@@ -222,11 +289,13 @@ def _claimed(output: Path) -> Iterator[None]:
         try:
             yield
         except Interrupted as stop:  # interrupted outside training: a finished run's checkpoint may be there
-            if stop.checkpoint is None and checkpoints.is_dir():
+            if stop.checkpoint is None and any(checkpoints.glob("*.json")):
                 stop.checkpoint = checkpoints
             raise
         except WriteError as exc:
-            if not checkpoints.is_dir():
+            if not any(checkpoints.glob("*.json")):  # the first checkpoint could not be written either
+                with contextlib.suppress(OSError):
+                    checkpoints.rmdir()  # so that a folder this run made is removed with its lock
                 raise
             raise DataError(
                 f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "
@@ -251,6 +320,8 @@ def claim_output(args: argparse.Namespace, output: Path) -> None:
 
 def interrupted_message(stop) -> str:
     """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`)."""
+    if stop.done is not None:
+        return f"interrupted by {stop.signal_name} after its outputs were written; {stop.done} is complete"
     if stop.checkpoint is None:
         return f"interrupted by {stop.signal_name} before any checkpoint was written; run the command again"
     where = Path(stop.checkpoint)

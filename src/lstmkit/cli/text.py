@@ -11,6 +11,7 @@ from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
     add_training_args,
+    check_model_output,
     checkpoint_file,
     claim_output,
     discard_checkpoints,
@@ -19,6 +20,7 @@ from lstmkit.cli.common import (
     non_negative_int,
     positive_float,
     positive_int,
+    seed,
     show_progress,
     training_overrides,
 )
@@ -79,8 +81,7 @@ def run_train(args: argparse.Namespace) -> int:
         flags["trainer.max_steps"] = 0  # an explicit epoch count: train that many (or until early stopping)
     config = resolve_config(TextConfig(), path=args.config, overrides=args.overrides, flags=flags)
     output = Path(args.output or f"runs/{dataset_stem(args.corpus)}-text")
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    check_model_output(output, "text")  # a file, or another job's run
     text = read_text(args.corpus, max_chars=config.data.max_chars or None)
     lm = LanguageModel(config, progress=show_progress(args))
     writer = join_torchrun(config.trainer.device)  # under torchrun: data-parallel, rank 0 writes
@@ -207,7 +208,7 @@ def _register_sample(sub: argparse._SubParsersAction) -> None:
         "--top-k", type=positive_int, metavar="K", help="sample among the K likeliest characters only"
     )
     sample.add_argument(
-        "--seed", type=int, metavar="S", help="random seed; the same seed gives the same text"
+        "--seed", type=seed, metavar="S", help="random seed; the same seed gives the same text"
     )
     sample.set_defaults(func=run_sample)
 

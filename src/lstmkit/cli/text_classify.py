@@ -8,7 +8,9 @@ from pathlib import Path
 
 from lstmkit.cli.common import (
     ArgumentParser,
+    add_report_flag,
     add_training_args,
+    check_model_output,
     checkpoint_file,
     claim_output,
     discard_checkpoints,
@@ -20,7 +22,6 @@ from lstmkit.cli.common import (
     training_overrides,
     write_predictions,
 )
-from lstmkit.errors import DataError
 
 TRAIN_EXAMPLE = """\
 examples:
@@ -31,7 +32,7 @@ DATA is a CSV (or Parquet) file with a text column and a label column; the colum
 when their names say so (text, review, sentence... / label, class, category...) or when there is
 only one candidate. The vocabulary is built from the training split; tokens seen fewer than
 data.min_count times, and unseen ones, read as <unk>. DIR receives model.safetensors,
-config.json (its "classes" list the labels in score order) and history.csv."""
+config.json (its "classes" list the labels in score order), history.csv and report.html."""
 
 PREDICT_EXAMPLE = """\
 example:
@@ -41,10 +42,13 @@ FILE.csv has one row per text: index (0-based row of DATA), label, and one proba
 p_<class> per class."""
 
 EVALUATE_EXAMPLE = """\
-example:
+examples:
   lstmkit text classify evaluate --model runs/reviews test.csv
+  lstmkit text classify evaluate --model runs/reviews test.csv --output runs/reviews/eval
 
-Prints accuracy, macro-F1 and the confusion matrix (rows: true, columns: predicted)."""
+Prints accuracy, macro-F1 and the confusion matrix (rows: true, columns: predicted). With
+--output DIR it also writes confusion.png, metrics.json and report.html (the first misclassified
+texts among them) to DIR."""
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -59,8 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
         flags["data.tokenizer"] = args.tokenizer
     config = resolve_config(TextClassifyConfig(), path=args.config, overrides=args.overrides, flags=flags)
     output = Path(args.output or f"runs/{dataset_stem(args.data)}-text-classify")
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    check_model_output(output, "text-classify")  # a file, or another job's run
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     assert table.labels is not None  # require_labels
     clf = TextClassifier(config, progress=show_progress(args))
@@ -70,9 +73,19 @@ def run_train(args: argparse.Namespace) -> int:
     assert clf.history_ is not None and clf.classes_ is not None and clf.tokenizer_ is not None  # set by fit
     if not writer:
         return 0
-    with staged_folder(output) as stage:  # every file is made first; then all are moved into DIR
+    with staged_folder(output, owned=["report.html"]) as stage:  # made first, then moved into DIR
         clf.save(stage)
         clf.history_.to_csv(stage / "history.csv")
+        if not args.no_report:  # report.html (lstmkit.plots.report_text_classify)
+            from lstmkit.plots.report_text_classify import text_classify_report
+
+            text_classify_report(
+                stage / "report.html",
+                clf=clf,
+                table=table,
+                metrics=clf.validation_,
+                argv=getattr(args, "argv", None),
+            )
     discard_checkpoints(output)
     if not args.quiet:
         print(
@@ -104,7 +117,40 @@ def run_evaluate(args: argparse.Namespace) -> int:
     assert table.labels is not None  # require_labels
     metrics = clf.evaluate(table.texts, table.labels)
     print_classification(metrics, what=f"texts of {table.name}")
+    if args.output:
+        _write_evaluation(args, clf, table, metrics)
     return 0
+
+
+def _write_evaluation(args: argparse.Namespace, clf, table, metrics: dict) -> None:
+    """confusion.png, metrics.json and (unless --no-report) report.html into --output, as one staged set."""
+    import json
+
+    from lstmkit.io import atomic_write_text, staged_folder
+    from lstmkit.plots.confusion import plot_confusion
+
+    output = Path(args.output)
+    with staged_folder(output, owned=["report.html"]) as stage:
+        plot_confusion(
+            metrics["confusion"],
+            metrics["classes"],
+            stage / "confusion.png",
+            title=f"{table.name}: accuracy {metrics['accuracy']:.3f}",
+        )
+        report = {"data": table.name, **metrics}
+        atomic_write_text(stage / "metrics.json", json.dumps(report, indent=2) + "\n")
+        if not args.no_report:  # report.html (lstmkit.plots.report_text_classify)
+            from lstmkit.plots.report_text_classify import text_classify_report
+
+            text_classify_report(
+                stage / "report.html",
+                clf=clf,
+                table=table,
+                metrics=metrics,
+                argv=getattr(args, "argv", None),
+                evaluated=True,
+            )
+    print(f"wrote {output / 'confusion.png'} and {output / 'metrics.json'}")
 
 
 def _columns(parser: argparse.ArgumentParser) -> None:
@@ -159,7 +205,14 @@ def _register_evaluate(sub: argparse._SubParsersAction) -> None:
         "--model", "-m", required=True, metavar="DIR", help="folder written by 'text classify train'"
     )
     evaluate.add_argument("data", metavar="DATA", help="CSV or Parquet file with a text and a label column")
+    evaluate.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="folder for confusion.png, metrics.json and report.html (default: print only)",
+    )
     _columns(evaluate)
+    add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
 

@@ -153,6 +153,13 @@ def _feature_columns(
     import pandas as pd
 
     columns = list(frame.columns)
+    roles = [("--id-col", id_col), ("--label-col", label_col), ("--time-col", time_col)]
+    for k, (flag, column) in enumerate(roles):
+        for other, same in roles[k + 1 :]:
+            if column is not None and column == same and column in frame:
+                raise DataError(
+                    f"{flag} and {other} both name column {column!r} of {path.name}; each role needs its own column"
+                )
     if id_col not in frame:
         raise _column_error(id_col, "id", "--id-col", path, columns)
     if time_col is not None and time_col not in frame:
@@ -161,11 +168,15 @@ def _feature_columns(
     if require_labels and not has_labels:
         raise _column_error(str(label_col), "label", "--label-col", path, columns)
     if frame[id_col].isna().any():
-        row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 2
+        from lstmkit.data.tables import file_lines
+
+        row = file_lines(frame, np.flatnonzero(frame[id_col].isna().to_numpy())[:1])[0]
         raise DataError(f"{path.name} line {row}: the id column {id_col!r} is empty")
     reserved = {id_col, time_col, label_col if has_labels else None}
     features = [c for c in columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])]
     skipped = [c for c in columns if c not in reserved and c not in features]
+    for column in skipped:
+        _refuse_stray_text(frame, path, column)
     if skipped:
         log.warning("skipping non-numeric column(s) %s in %s", ", ".join(map(str, skipped)), path.name)
     if not features:
@@ -176,6 +187,25 @@ def _feature_columns(
             + f"; columns are: {', '.join(map(str, columns))}"
         )
     return has_labels, features
+
+
+def _refuse_stray_text(frame, path: Path, column) -> None:
+    """A column of numbers with a few text cells is a typo, not a text column: name its first bad cell."""
+    import pandas as pd
+
+    from lstmkit.data.tables import file_lines
+
+    cells = frame[column]
+    text = cells.astype(str).str.strip()
+    present = cells.notna() & ~text.isin(_MISSING_CELLS)
+    numbers = pd.to_numeric(text.where(present), errors="coerce")
+    bad = present & numbers.isna()
+    if bad.any() and (present & ~bad).sum() >= bad.sum():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{path.name} line {file_lines(frame, [row])[0]}: column {column!r} holds {text.iloc[row][:30]!r} among numbers; "
+            "fix the cell, or leave it empty for a missing value"
+        )
 
 
 def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
@@ -195,11 +225,22 @@ def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
                     f"time column {time_col!r} in {path.name} holds neither numbers nor dates"
                 ) from None
         frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
+        twice = frame.duplicated(["_case", "_order"]).to_numpy()
+        if twice.any():
+            row = frame.iloc[int(np.flatnonzero(twice)[0])]
+            when = row[time_col]
+            shown = f"{when:g}" if isinstance(when, float) else str(when)
+            raise DataError(
+                f"{path.name}: case {str(case_ids[row['_case']])!r} has several rows at {time_col} {shown}; "
+                "each case needs one row per time step"
+            )
     return frame, [str(c) for c in case_ids]
 
 
 def _case_values(group, features: list, path: Path, case_id: str) -> np.ndarray:
-    """One case's feature values, ``(T_i, F)`` float32; an infinite value is refused."""
+    """One case's feature values, ``(T_i, F)`` float32, trailing steps missing in every feature dropped
+    (as the .ts reader does: they are padding, which is what the ONNX graph reads them as too);
+    an infinite value, or a case with no observed value, is refused."""
     values = group[features].to_numpy(dtype=np.float32)  # (T_i, F)
     if np.isinf(values).any():
         column = features[int(np.flatnonzero(np.isinf(values).any(axis=0))[0])]
@@ -207,7 +248,13 @@ def _case_values(group, features: list, path: Path, case_id: str) -> np.ndarray:
             f"{path.name}: case {case_id!r} has an infinite value in column {column!r}; "
             "leave the cell empty for a missing value"
         )
-    return values
+    observed = np.flatnonzero(~np.isnan(values).all(axis=1))
+    if observed.size == 0:
+        raise DataError(
+            f"{path.name}: case {case_id!r} has no observed value (every feature cell is empty); "
+            "drop its rows or fill them in"
+        )
+    return values[: observed[-1] + 1]
 
 
 def _case_label(group, label_col: str | None, path: Path, case_id: str) -> str:
@@ -235,7 +282,8 @@ def read_long_csv(
 
     Rows sharing ``id_col`` form one case (in order of first appearance), sorted by ``time_col``
     when given, else in file order. Every other numeric column is a feature; text columns other
-    than these are skipped with a warning. Empty cells are missing values (NaN).
+    than these are skipped with a warning. Empty cells are missing values (NaN); a case's last
+    rows with every feature empty are dropped (padding, as in a ``.ts`` file).
 
     Args:
         path: the file.
@@ -302,7 +350,7 @@ def read_sequences(
         data = read_ts(path)
         if require_labels and data.labels is None:
             raise DataError(
-                f"{path.name} has no class labels (@classLabel false); evaluating needs labelled data"
+                f"{path.name} has no class labels (@classLabel false); training and evaluating need labelled data"
             )
         return data
     return read_long_csv(

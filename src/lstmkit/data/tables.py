@@ -3,7 +3,8 @@
 ``read_table`` is the one entry point; every job that reads a CSV or Parquet file goes through
 it (forecasting, long-format classification, text CSVs). The rules, in order:
 
-- Parquet by extension (``.parquet``, ``.pq``) or magic bytes; anything else is a CSV.
+- Parquet by extension (``.parquet``, ``.pq``) or magic bytes; anything else is a CSV, which may be
+  gzip-compressed (``data.csv.gz``, recognised by its magic bytes).
 - Encoding: UTF-8 (with or without BOM), UTF-16 (BOM, or a NUL every other byte), else Latin-1
   with a warning; a file with NULs in no such pattern is refused as binary.
 - Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
@@ -23,9 +24,11 @@ Column roles (which column is the time axis, the target, the ids) are decided la
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import logging
 import re
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +82,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             ) from None
         except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file for the user
             raise DataError(f"{path} is not a readable Parquet file ({_first_line(exc)})") from None
+    elif head[:2] == GZIP_MAGIC:
+        frame = _read_csv(path, gunzip(path, path.read_bytes()))
     elif size > _BIG_CSV_BYTES:
         frame = _read_big_csv(path, head)
     else:
@@ -87,6 +92,32 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"{path} has a header but no rows of data")
     return frame
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def file_lines(frame: pd.DataFrame, rows) -> list[int]:
+    """The lines of the file on which the data rows ``rows`` (0-based, ascending) of ``frame`` start:
+    the header is line 1, and a quoted cell holding line breaks (a multi-line text) moves later rows down."""
+    breaks = pd.Series(0, index=range(len(frame)))
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            breaks += frame[column].astype(str).str.count("\n").to_numpy()
+    before = breaks.cumsum() - breaks  # line breaks inside the rows above each row
+    return [int(row) + 2 + int(before.iloc[int(row)]) for row in rows]
+
+
+def gunzip(path: Path, raw: bytes) -> bytes:
+    """The decompressed bytes of a gzip file ``path`` whose content is ``raw``.
+
+    Raises:
+        DataError: the file is damaged or cut short.
+    """
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path} is a damaged gzip file ({_first_line(exc)}); compress it again") from None
 
 
 def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:

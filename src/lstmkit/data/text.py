@@ -74,7 +74,8 @@ def python_stdlib_corpus(*, max_chars: int = STDLIB_MAX_CHARS) -> str:
 def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
     """Read a UTF-8 text corpus from a file, or build a bundled one by name (``python-stdlib``).
 
-    Line endings are normalised to ``\\n``. A UTF-8 byte-order mark is dropped.
+    Line endings are normalised to ``\\n``. A UTF-8 byte-order mark is dropped. A gzip-compressed
+    file is decompressed first.
 
     Args:
         source: a path, or the name of a bundled corpus (:data:`CORPORA`).
@@ -94,6 +95,10 @@ def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder; pass a UTF-8 text file")
     data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":  # gzip-compressed: corpus.txt.gz
+        from lstmkit.data.tables import gunzip
+
+        data = gunzip(path, data)
     utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # a byte-order mark: UTF-16 text, read as such
     if b"\x00" in data[:65536] and not utf16:
         raise DataError(f"{str(path)!r} looks binary (it holds NUL bytes); pass a UTF-8 text file")
@@ -296,6 +301,11 @@ def read_text_table(
     for flag, col in (("--text-col", text_col), ("--label-col", label_col)):
         if col is not None and col not in columns:
             raise DataError(f"column {col!r} ({flag}) not found in {name}; columns are: {listing}")
+    if text_col is not None and text_col == label_col:
+        raise DataError(
+            f"--text-col and --label-col both name column {text_col!r} of {name}; "
+            "the text and the label must be different columns"
+        )
     if label_col is None:
         others = [c for c in columns if c != text_col]
         named = [c for c in others if c.strip().lower() in LABEL_NAMES]
@@ -317,7 +327,9 @@ def read_text_table(
         labels = [("" if v is None else str(v)).strip() for v in frame[label_col].tolist()]
         missing = [i for i, v in enumerate(labels) if v == "" or v.lower() == "nan"]
         if missing and require_labels:
-            rows = ", ".join(str(i + 2) for i in missing[:5])
+            from lstmkit.data.tables import file_lines
+
+            rows = ", ".join(map(str, file_lines(frame, missing[:5])))
             raise DataError(
                 f"{name}: column {label_col!r} is empty on line(s) {rows}; every training row needs a label"
             )

@@ -3,7 +3,8 @@
 A ``.ts`` file is a header of ``@tag value`` lines, then ``@data``, then one case per line:
 the channels separated by ``:``, the values of a channel by ``,``, and the class label after
 the last ``:`` when ``@classLabel true``. ``?`` (or ``NaN``) marks a missing value. Lines
-starting with ``#`` are comments. Files may be gzip-compressed (``.ts.gz``).
+starting with ``#`` are comments. Files may be gzip-compressed (``.ts.gz``) and may start with a
+UTF-8 byte-order mark.
 
 Supported: univariate and multivariate, equal and unequal length, missing values, string class
 labels. Refused with a clear error: the ``@timeStamps true`` layout ``(t,v),(t,v)`` and
@@ -59,9 +60,9 @@ def _parse_channel(text: str, *, where: str, channel: int) -> np.ndarray:
 def _read_lines(path: Path) -> list[str]:
     try:
         if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
+            with gzip.open(path, "rt", encoding="utf-8-sig") as handle:
                 return handle.read().splitlines()
-        return path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM (Windows editors) is not data
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text; a .ts file is plain text") from None
     except (OSError, EOFError) as exc:

@@ -168,7 +168,8 @@ def write_explanation(expl: Explanation, out: str | Path) -> list[Path]:
     from lstmkit.io import atomic_write_text, staged_folder
 
     names = ["gates.png", "gates.csv"]
-    with staged_folder(out) as stage:
+    # attributions.csv: an earlier forecaster's explanation in ``out`` must not stay beside these gates
+    with staged_folder(out, owned=["attributions.csv"]) as stage:
         expl.plot(stage / "gates.png")
         expl.to_frame().to_csv(stage / "gates.csv", index=False, float_format="%.6g")
         attr = expl.attribution_frame()

@@ -56,15 +56,25 @@ def write_errors(target: str | Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back while the block runs; they are delivered when it ends."""
+    """Hold SIGINT and SIGTERM back while the block runs; the first one is delivered when it ends.
+
+    The signals are caught and noted, not masked: a mask holds back only the main thread's signals,
+    and a ``kill`` reaches the process through any of its threads (torch runs several), whose
+    Python handler then raised in the middle of the block anyway.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    caught: list[int] = []
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in signals}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 @contextlib.contextmanager
@@ -120,7 +130,8 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     Write every output file of a command into the staging folder. When the block ends without an
     exception each file is renamed into ``dest`` (same relative path; a rename is atomic per file),
     so a failure half-way (a plot that cannot be drawn, a full disk) leaves the files already in
-    ``dest`` byte-identical; the staging folder is removed either way. ``owned``: files the command
+    ``dest`` byte-identical; the staging folder is removed either way (and one a killed run left,
+    named by its process id, by the next command writing there). ``owned``: files the command
     writes only sometimes (``report.html`` unless ``--no-report``): one left in ``dest`` by an
     earlier run is removed when this run did not write it, so it cannot describe other data.
 
@@ -128,11 +139,13 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
         WriteError: the disk filled up or ``dest`` is read-only; ``dest`` keeps its files.
     """
     dest = make_folder(dest)
+    _remove_dead_stages(dest)
     stage = None
     try:
         with write_errors(dest):
-            stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=dest))
-        yield stage
+            stage = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=dest))
+        with write_errors(dest):  # a file the block writes straight into the stage (pandas, matplotlib)
+            yield stage
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         for src in files:  # check the destinations before moving anything
             target = dest / src.relative_to(stage)
@@ -158,6 +171,24 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     finally:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_dead_stages(dest: Path) -> None:
+    """Remove the staging folders in ``dest`` of runs that are gone (a SIGKILL, a power cut)."""
+    for stage in dest.glob(".staging-*-*"):
+        pid = stage.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours
+        return True
+    return True
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -102,6 +102,10 @@ def load_model_dir(
                 f"model folder {path} has no {name}; it is incomplete, train the model again"
             )
     config = _read_config(path / CONFIG)
+    if task is not None and "task" not in config:
+        raise CheckpointError(
+            f"{path / CONFIG} has no 'task'; it is not an lstmkit model config, train the model again"
+        )
     if task is not None and config.get("task") != task:
         raise CheckpointError(
             f"model folder {path} holds a {config.get('task')!r} model, not a {task!r} model"

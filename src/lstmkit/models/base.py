@@ -133,6 +133,10 @@ class Job:
         :func:`~lstmkit.io.model_dir.load_model_dir` from ``path`` (named in errors)."""
         try:
             model = cls._from_config_dict(config)
+            classes = getattr(model, "classes_", None)  # a classifier's score order: one column per label
+            if classes is not None and len(set(classes)) != len(classes):
+                twice = sorted({c for c in classes if classes.count(c) > 1})
+                raise ValueError(f"'classes' lists {', '.join(map(repr, twice))} more than once")
         except (KeyError, TypeError, ValueError, LstmkitError) as exc:
             raise CheckpointError(
                 f"{path}: config.json is not a valid {cls.what} config ({exc}); train the model again"

@@ -276,8 +276,11 @@ def _check_config(cfg: TextConfig) -> None:
         raise ConfigError(f"data.val_fraction must be in [0, 1), got {cfg.data.val_fraction}")
     if cfg.data.chunk_len < 1:
         raise ConfigError(f"data.chunk_len must be >= 1, got {cfg.data.chunk_len}")
-    if cfg.data.max_chars < 0:
-        raise ConfigError(f"data.max_chars must be >= 0 (0 reads everything), got {cfg.data.max_chars}")
+    # a cap below the minimum read as "the corpus file has 50 characters"
+    if cfg.data.max_chars < 0 or 0 < cfg.data.max_chars < MIN_CHARS:
+        raise ConfigError(
+            f"data.max_chars must be 0 (read everything) or at least {MIN_CHARS}, got {cfg.data.max_chars}"
+        )
     for key in ("embedding_dim", "hidden_size", "num_layers"):
         if getattr(cfg.model, key) < 1:
             raise ConfigError(f"model.{key} must be >= 1, got {getattr(cfg.model, key)}")

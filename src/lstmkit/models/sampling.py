@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from lstmkit.data.sequences import natural_order
+from lstmkit.errors import ConfigError
 
 
 def stratified_split(
@@ -16,7 +17,12 @@ def stratified_split(
     When the smallest class would lend fewer than ``min_per_class`` cases, nothing is held out:
     early stopping on a validation set of one or two cases per class follows noise, and tiny
     training sets (ArrowHead's 36 cases) need every case.
+
+    Raises:
+        ConfigError: ``fraction`` outside [0, 1).
     """
+    if not 0.0 <= fraction < 1.0:  # 1 held every case out: "no training examples: the data is too short"
+        raise ConfigError(f"data.val_fraction must be in [0, 1), got {fraction:g}")
     classes = natural_order(list(labels))
     smallest = min(int(np.sum(labels == c)) for c in classes)
     if fraction <= 0 or round(fraction * smallest) < min_per_class:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmkit.io.atomic import atomic_output
+from lstmkit.plots import missing_glyphs_quiet
 
 
 def plot_confusion(
@@ -61,10 +62,11 @@ def plot_confusion(
                             fontsize=8,
                             color="white" if share[i, j] > 0.6 else "black",
                         )
-        fig.tight_layout()
         path = Path(path)
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
+        with missing_glyphs_quiet():
+            fig.tight_layout()
+            with atomic_output(path) as tmp:
+                fig.savefig(tmp, format="png", dpi=110)
     finally:
         plt.close(fig)
     return path

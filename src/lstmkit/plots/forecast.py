@@ -123,7 +123,7 @@ def plot_forecast(
 
 
 def plot_loss(rows: list[dict[str, float]], path: str | Path, *, title: str = "training loss") -> Path:
-    """Training and validation loss per epoch (log scale) from a history's rows."""
+    """Training and validation loss per epoch (log scale when every loss is positive) from a history's rows."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     epochs = [r["epoch"] for r in rows]
@@ -131,7 +131,9 @@ def plot_loss(rows: list[dict[str, float]], path: str | Path, *, title: str = "t
     val = [r["val_loss"] for r in rows]
     if any(np.isfinite(v) for v in val):
         ax.plot(epochs, val, label="validation")
-    ax.set_yscale("log")
+    shown = [v for r in rows for v in (r["train_loss"], r["val_loss"]) if np.isfinite(v)]
+    if shown and min(shown) > 0:  # a loss of 0 (nothing to predict: sequences of one step) stays linear
+        ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title(title, fontsize=10)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.io.atomic import atomic_output
+from lstmkit.plots import missing_glyphs_quiet
 
 MAX_COLUMNS = 4  # layer-directions drawn; the CSV holds them all
 _TITLES = {
@@ -129,9 +130,10 @@ def plot_gates(expl: Any, path: str | Path, *, max_units: int = 64) -> Path:
             col[-1].tick_params(axis="x", labelsize=6 if expl.kind == "text" else 8)
             col[-1].set_xlim(-0.5, expl.steps - 0.5)
         fig.suptitle(expl.title, fontsize=10)
-        fig.tight_layout()
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=90)
+        with missing_glyphs_quiet():
+            fig.tight_layout()
+            with atomic_output(path) as tmp:
+                fig.savefig(tmp, format="png", dpi=90)
     finally:
         plt.close(fig)
     return Path(path)

@@ -25,7 +25,7 @@ def per_class(confusion: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarra
         return tp / predicted, tp / support, support.astype(np.int64)
 
 
-def _scores(rep: Report, metrics: dict[str, Any], *, what: str) -> None:
+def score_table(rep: Report, metrics: dict[str, Any], *, what: str) -> None:
     rows: list[list[Any]] = [["lstmkit", metrics["accuracy"], metrics["macro_f1"]]]
     refs = metrics.get("references")
     if isinstance(refs, dict):
@@ -40,7 +40,7 @@ def _scores(rep: Report, metrics: dict[str, Any], *, what: str) -> None:
     )
 
 
-def _class_table(rep: Report, metrics: dict[str, Any]) -> None:
+def class_table(rep: Report, metrics: dict[str, Any]) -> None:
     classes, confusion = metrics["classes"], metrics["confusion"]
     precision, recall, support = per_class(confusion)
     rep.table(
@@ -72,6 +72,19 @@ def _misclassified_plot(data, index: Sequence[int], predicted: Sequence[str], pa
     plt.close(fig)
 
 
+def _no_held_out(clf) -> str:
+    """What a training report says in place of held-out scores."""
+    ridge = getattr(clf, "ridge_", None)
+    if not ridge:  # LSTM-FCN with a class under 13 cases trains on every case
+        return "No held-out split (too few cases per class): run 'lstmkit classify evaluate' on test data."
+    share = "" if ridge.get("lstm_share") is None else f", LSTM share {ridge['lstm_share']:g}"
+    return (  # the hybrid never holds cases out: the ridge's exact leave-one-out accuracy is its estimate
+        f"The hybrid holds no cases out; its ridge's exact leave-one-out accuracy on the training cases is "
+        f"{ridge['loo_accuracy']:.4f} (ridge penalty {ridge['alpha']:.3g}{share}). For a test score run "
+        "'lstmkit classify evaluate' on test data."
+    )
+
+
 def classify_report(
     path: str | Path,
     *,
@@ -95,12 +108,10 @@ def classify_report(
         subtitle=f"{len(data):,} cases, {len(clf.classes_)} classes, {data.n_features} feature(s) per step",
     )
     if metrics is None:
-        rep.paragraph(
-            "No held-out split (too few cases per class): run 'lstmkit classify evaluate' on test data."
-        )
+        rep.paragraph(_no_held_out(clf))
     else:
         rep.heading("Scores" if evaluated else "Scores on the held-out split")
-        _scores(rep, metrics, what="cases" if evaluated else "held-out cases")
+        score_table(rep, metrics, what="cases" if evaluated else "held-out cases")
         figure_from(
             rep,
             path.parent if evaluated else None,
@@ -111,7 +122,7 @@ def classify_report(
             alt="confusion matrix",
             caption="Rows: true class; columns: predicted; shade: share of the true class.",
         )
-        _class_table(rep, metrics)
+        class_table(rep, metrics)
     wrong: np.ndarray = np.zeros(0, dtype=np.int64)
     if evaluated and data.labels is not None:
         predicted = clf.predict(data)

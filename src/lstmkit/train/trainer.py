@@ -58,6 +58,14 @@ class TrainerConfig:
     max_steps: int = 0  # optimisation steps to stop after (a budget that ignores machine load); 0: none
     max_seconds: float = 0.0  # opt-in wall-clock cap: results then depend on the machine's load; 0: none
 
+    def __post_init__(self) -> None:
+        # checked when set (flag, --set, TOML, a saved config): NumPy's generators crashed on a negative seed
+        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"trainer.seed must be an integer from 0 to {MAX_SEED}, got {self.seed!r}")
+
+
+MAX_SEED = 2**32 - 1  # what every generator lstmkit seeds (Python, NumPy, torch) takes
+
 
 def check_trainer_config(config: TrainerConfig) -> None:
     """Raise :class:`ConfigError` naming the setting when a trainer value cannot train (``--set`` reaches all of them)."""
