@@ -369,3 +369,31 @@ def test_thirty_months_with_a_season_of_12_are_forecast_by_the_classical_methods
     forecast = pd.read_csv(out / "forecast.csv")
     assert len(forecast) == 18 and forecast["forecast"].between(100, 160).all()
     assert json.loads((out / "model" / "config.json").read_text())["fitted"]["season"] == 12
+
+
+def test_forecast_and_train_refuse_a_folder_holding_another_jobs_run(tmp_path, monthly_csv, seed, capsys):
+    """A forecast into a classifier's folder overwrote its history.csv and report.html and left its
+    config.json and weights beside the forecast files."""
+    import hashlib
+
+    clf = tmp_path / "clf"
+    clf.mkdir()
+    (clf / "config.json").write_text(json.dumps({"format_version": 1, "task": "classify"}))
+    (clf / "history.csv").write_text("epoch\n1\n")
+    before = {p.name: hashlib.sha1(p.read_bytes()).hexdigest() for p in clf.iterdir()}
+    for command in ("forecast", "train"):
+        assert main([command, str(monthly_csv), "--horizon", "4", "--output", str(clf), *FAST]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --output {clf} holds a 'classify' run (config.json); choose another folder, "
+            "or delete that one first\n"
+        )
+    assert {p.name: hashlib.sha1(p.read_bytes()).hexdigest() for p in clf.iterdir()} == before
+    run, model = tmp_path / "run", tmp_path / "model"  # each command may replace its own earlier run
+    for command, out in (("forecast", run), ("train", model)):
+        for _ in range(2):
+            assert main([command, str(monthly_csv), "--horizon", "4", "--output", str(out), *FAST]) == 0
+    # a forecast run holds a model folder, not a model: train refuses it, and forecast a train's model folder
+    assert main(["train", str(monthly_csv), "--horizon", "4", "--output", str(run), *FAST]) == 2
+    assert "holds a 'forecast' run (model/config.json)" in capsys.readouterr().err
+    assert main(["forecast", str(monthly_csv), "--horizon", "4", "--output", str(model), *FAST]) == 2
+    assert "holds a 'forecast' run (config.json)" in capsys.readouterr().err

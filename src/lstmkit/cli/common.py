@@ -229,9 +229,10 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
 # ----------------------------------------------------------------------------- the output folder
 
 
-def check_model_output(output: Path, task: str) -> None:
+def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
     """Refuse an --output that is a file, or that holds another job's run: writing this model there would
-    replace some of that run's files (history.csv, report.html) and leave the others beside it.
+    replace some of that run's files (history.csv, report.html) and leave the others beside it. This
+    command's own earlier run (``task``'s model in ``output / model_dir``) may be replaced.
 
     Raises:
         DataError: naming the folder's job and the fix.
@@ -248,7 +249,7 @@ def check_model_output(output: Path, task: str) -> None:
             other = json.loads(config.read_text(encoding="utf-8")).get("task")
         except (OSError, ValueError, AttributeError):
             continue  # none, or not an lstmkit config: nothing of ours to protect
-        if other != task or config.parent != output:
+        if other != task or config.parent != output / model_dir:
             raise DataError(
                 f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
                 "folder, or delete that one first"

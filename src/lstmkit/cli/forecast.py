@@ -10,6 +10,7 @@ from typing import Any
 
 from lstmkit.cli.common import (
     add_training_args,
+    check_model_output,
     claim_output,
     discard_checkpoints,
     positive_int,
@@ -216,6 +217,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = build_config(args)
     out = output_dir(args)
+    check_model_output(out, "forecast", model_dir="model")  # another job's run
     if args.resume and not (out / ".checkpoints").is_dir():
         raise DataError(
             f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
