@@ -62,8 +62,11 @@ class ForecastModel:
 
 
 def _forecast_trainer() -> TrainerConfig:
-    # Short series have few windows: more epochs with patience, a livelier rate.
-    return TrainerConfig(epochs=150, batch_size=32, lr=3e-3, patience=15, grad_clip=1.0)
+    # Short series have few windows: more epochs with patience, a livelier rate. The absolute error keeps
+    # creeping down on long series (0.7% in 70 epochs of a weekly series): improvements under 1e-3 (of the
+    # members' summed loss, in scale units) do not hold training open: 143 -> 88 epochs on 2,710 weeks, the
+    # development and held-out scores unchanged (benchmarks/README.md)
+    return TrainerConfig(epochs=150, batch_size=32, lr=3e-3, patience=15, grad_clip=1.0, min_delta=1e-3)
 
 
 @dataclass
