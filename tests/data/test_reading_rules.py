@@ -533,3 +533,15 @@ def test_a_series_with_no_values_is_left_out_of_a_panel_with_one_warning(tmp_pat
     alone = write(tmp_path, lines("shop,month,units", [r for r in rows if r.startswith("b")]), "b.csv")
     with pytest.raises(DataError, match=r"^column 'units' of series 'b' of b.csv has no values$"):
         load_series(alone, id_col="shop", fill="keep")
+
+
+def test_numbers_past_int64_are_not_unix_times_and_raise_no_cast_warning():
+    import warnings
+
+    from lstmkit.data.dates import epoch_times
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "invalid value encountered in cast" fails the test
+        assert epoch_times(np.array([1e300, 2e300])) is None
+        assert epoch_times(np.array([np.inf, 1.0])) is None
+    assert epoch_times(np.array([1577836800.0, 1577840400.0])) is not None  # 2020-01-01 00:00 and 01:00

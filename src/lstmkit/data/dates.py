@@ -290,9 +290,12 @@ def epoch_times(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     """Whole numbers that are Unix times (``1577836800``, or ``1577836800000`` in milliseconds) of 2000-2099
     on whole minutes, as UTC times and their format (``unix-s``, ``unix-ms``), or None. A step counter or an
     id never lands there: the smallest such number is 946,684,800."""
-    if len(values) < 2 or (values % 1 != 0).any():
+    values = np.asarray(values, dtype=np.float64)
+    # NaN, infinities and numbers past int64 fall outside
+    in_span = (values >= _EPOCH_SPAN[0]) & (values < _EPOCH_SPAN[1] * EPOCH_FORMATS["unix-ms"])
+    if len(values) < 2 or not in_span.all() or (values % 1 != 0).any():
         return None
-    whole = values.astype(np.int64)
+    whole = values.astype(np.int64)  # no overflow within the span
     for fmt, per_second in EPOCH_FORMATS.items():
         low, high = (bound * per_second for bound in _EPOCH_SPAN)
         if ((whole >= low) & (whole < high)).all() and (whole % (60 * per_second) == 0).all():
