@@ -98,3 +98,14 @@ def test_a_loss_of_zero_is_drawn_without_a_log_scale_warning(tmp_path):
         forecast_plots.plot_loss(rows, tmp_path / "loss.png")
     assert (tmp_path / "loss.png").stat().st_size > 0
     assert [str(w.message) for w in caught] == []
+
+
+def test_the_loss_figure_marks_whole_epochs_only(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    drawn = {}
+    monkeypatch.setattr(plt, "close", lambda fig: drawn.setdefault("fig", fig))  # keep the figure to read it
+    rows = [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e} for e in (1, 2, 3)]
+    forecast_plots.plot_loss(rows, tmp_path / "loss.png")
+    ticks = drawn["fig"].axes[0].get_xticks()
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)  # not 1.25, 1.5, ...

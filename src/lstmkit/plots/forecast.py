@@ -124,6 +124,8 @@ def plot_forecast(
 
 def plot_loss(rows: list[dict[str, float]], path: str | Path, *, title: str = "training loss") -> Path:
     """Training and validation loss per epoch (log scale when every loss is positive) from a history's rows."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     epochs = [r["epoch"] for r in rows]
@@ -135,6 +137,7 @@ def plot_loss(rows: list[dict[str, float]], path: str | Path, *, title: str = "t
     if shown and min(shown) > 0:  # a loss of 0 (nothing to predict: sequences of one step) stays linear
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs: no 1.25 on a 3-epoch run
     ax.set_ylabel("loss")
     ax.set_title(title, fontsize=10)
     ax.legend()
