@@ -291,4 +291,29 @@ def test_scores_and_references_tables_take_whatever_methods_are_present():
         "0.75",
     ]  # coverage closest to 0.8
     assert "<td>combo</td><td>0.6</td><td>–</td><td>–</td>" in html
-    assert "<td>AutoARIMA</td><td></td><td>failed: too short</td>" in html and "ETS(M,A,M)" in html
+    assert (
+        '<td>AutoARIMA</td><td></td><td class="text">failed: too short</td>' in html and "ETS(M,A,M)" in html
+    )
+
+
+def test_per_series_forms_read_as_text_grouped_by_form_not_as_a_python_dict():
+    from lstmkit.plots.report_forecast import references_table
+
+    rep = Report("t")
+    references_table(
+        rep,
+        {
+            "ets": {"forms": {"a": "ETS(M,A,A)", "b": "ETS(M,A,M)", "c": "ETS(M,A,M)"}, "fallbacks": {}},
+            "naive": {"forms": {"a": "last value", "b": "last value", "c": "last value"}, "fallbacks": {}},
+            "arima": {"forms": {"a": "ARIMA(0,1,1)"}, "fallbacks": {"b": "fit failed", "c": "fit failed"}},
+        },
+    )
+    html = rep.render()
+    assert (
+        '<td>ets</td><td class="text">ETS(M,A,M): b, c; ETS(M,A,A): a</td><td class="text">none</td>' in html
+    )
+    assert '<td>naive</td><td class="text">last value</td><td class="text">none</td>' in html
+    assert (
+        '<td>arima</td><td class="text">ARIMA(0,1,1): a</td><td class="text">fit failed: b, c</td>' in html
+    )  # not every series
+    assert "{" not in html.split("<body>")[-1]  # no dict repr anywhere in the page's body

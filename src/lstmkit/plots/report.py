@@ -20,6 +20,8 @@ from typing import Any
 from lstmkit.errors import LstmkitError
 from lstmkit.io.atomic import atomic_write_text
 
+TEXT = ' class="text"'  # a cell or heading of words: read from the left
+
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:60rem;
 padding:1rem;color:#1b1b1b;line-height:1.45}
@@ -30,7 +32,7 @@ h3{font-size:1rem;margin-top:1.2rem}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.92rem}
 .cap{color:#555;font-size:.85rem;margin:.6rem 0 0}
 th,td{border:1px solid #ccc;padding:.25rem .55rem;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child,th.text,td.text{text-align:left}
 thead th{background:#f0f0f0}
 td.best{background:#d9f2d9;font-weight:600}
 figure{margin:.8rem 0}img{max-width:100%;height:auto;border:1px solid #eee}
@@ -110,12 +112,20 @@ class Report:
             values = [r[col] for r in rows if col < len(r) and _number(r[col])]
             if values:
                 winners[col] = _best(values, rule)
-        head = "".join(f'<th scope="col">{html.escape(str(h))}</th>' for h in header)
+        words = [  # columns of text only: their heading on the left too
+            j > 0 and all(isinstance(r[j], str) for r in rows if j < len(r) and r[j] not in ("", None))
+            for j in range(len(header))
+        ]
+        head = "".join(
+            f'<th scope="col"{TEXT if w else ""}>{html.escape(str(h))}</th>' for h, w in zip(header, words)
+        )
         body = []
         for r in rows:
             cells = []
             for j, v in enumerate(r):
                 mark = ' class="best"' if j in winners and _number(v) and v == winners[j] else ""
+                if j and isinstance(v, str) and v:  # words read from the left; numbers line up on the right
+                    mark = TEXT
                 cells.append(f"<td{mark}>{html.escape(fmt(v))}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         cap = f'<p class="cap">{html.escape(caption)}</p>' if caption else ""  # outside the table: it wraps
@@ -125,12 +135,9 @@ class Report:
         )
 
     def pairs(self, items: Iterable[tuple[str, Any]], *, caption: str = "") -> None:
-        """A two-column table of names and values."""
-        self.table(
-            ["", "value"],
-            [[k, v if isinstance(v, (int, float)) else fmt(v)] for k, v in items],
-            caption=caption,
-        )
+        """A two-column table of names and values (as text: a column of mixed words and numbers reads best from
+        the left)."""
+        self.table(["", "value"], [[k, fmt(v)] for k, v in items], caption=caption)
 
     def command(self, argv: Sequence[str] | None, settings: dict[str, Any] | None = None) -> None:
         """The exact command line, the resolved settings, and the lstmkit and torch versions."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.logs import few
 from lstmkit.plots.report import Report, figure_from, gate_section, png_of, training_section
 
 METRIC_ORDER = ("mase", "smape", "mae", "rmse", "coverage", "pinball")
@@ -52,14 +53,28 @@ def references_table(rep: Report, references: Any) -> None:
         return
     items = {name: info if isinstance(info, dict) else {"info": info} for name, info in references.items()}
     keys = list(dict.fromkeys(k for info in items.values() for k in info))
+    series = max((len(v) for info in items.values() for v in info.values() if isinstance(v, dict)), default=0)
     rep.table(
         ["reference"] + keys,
-        [[name] + [_cell(info.get(k)) for k in keys] for name, info in items.items()],
+        [[name] + [_cell(info.get(k), series=series) for k in keys] for name, info in items.items()],
         caption="classical references: the form each one chose, and any failure",
     )
 
 
-def _cell(v: Any) -> Any:
+def _cell(v: Any, *, series: int = 0) -> Any:
+    """A table cell: numbers and text as they are; per-series values (a dict of series id -> value) grouped by
+    value, a few series named after each (``ETS(M,A,M): b, c; ETS(M,A,A): a``), the value alone when all
+    ``series`` share it, and ``none`` for no entry (no fallback)."""
+    if isinstance(v, dict):
+        if not v:
+            return "none"
+        groups: dict[str, list[str]] = {}
+        for sid, value in v.items():
+            groups.setdefault(str(value), []).append(str(sid))
+        if len(groups) == 1 and len(v) >= series:
+            return next(iter(groups))
+        ranked = sorted(groups.items(), key=lambda group: -len(group[1]))  # the most common first
+        return "; ".join(f"{value}: {few(ids)}" for value, ids in ranked)
     return v if isinstance(v, (int, float, str)) or v is None else str(v)
 
 
