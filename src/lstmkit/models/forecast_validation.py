@@ -38,6 +38,23 @@ if TYPE_CHECKING:
 Judge: TypeAlias = "LSTMForecaster | Callable[[], LSTMForecaster | None] | None"
 
 
+def fitted_judge(model: LSTMForecaster, hist: SeriesData, judge: Judge) -> LSTMForecaster:
+    """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
+    is too short to train on, this one)."""
+    lengths = {str(s.id): len(s.target) for s in hist.series}
+    if callable(judge):
+        judge = judge()
+    if judge is not None and judge.fitted.train_lengths == lengths and judge.fitted.network is None:
+        return judge
+    cfg = config_from_dict(ForecastConfig, config_to_dict(model.config))
+    cfg.model.combine = "none"
+    try:
+        with labelled(None):  # its notes are about the validation network, not the user's forecast
+            return type(model)(cfg.model.horizon, config=cfg).fit(hist)
+    except DataError:
+        return model
+
+
 def validation_weights(model: LSTMForecaster, data: SeriesData, judge: Judge) -> dict[str, Any]:
     """Per-series weights of the network and the classical members, from their errors on the last H points,
     with ``model.combine_origins`` > 1 the errors the judge itself was weighed by (the H before), and the
@@ -89,20 +106,3 @@ def validation_weights(model: LSTMForecaster, data: SeriesData, judge: Judge) ->
         if scales:
             entry["member_interval_scales"] = scales
     return entry
-
-
-def fitted_judge(model: LSTMForecaster, hist: SeriesData, judge: Judge) -> LSTMForecaster:
-    """``judge`` if it was fitted on exactly ``hist``, else a network trained on it here (or, where ``hist``
-    is too short to train on, this one)."""
-    lengths = {str(s.id): len(s.target) for s in hist.series}
-    if callable(judge):
-        judge = judge()
-    if judge is not None and judge.fitted.train_lengths == lengths and judge.fitted.network is None:
-        return judge
-    cfg = config_from_dict(ForecastConfig, config_to_dict(model.config))
-    cfg.model.combine = "none"
-    try:
-        with labelled(None):  # its notes are about the validation network, not the user's forecast
-            return type(model)(cfg.model.horizon, config=cfg).fit(hist)
-    except DataError:
-        return model
