@@ -56,6 +56,28 @@ def class_table(rep: Report, metrics: dict[str, Any]) -> None:
         )
 
 
+def scores_section(rep: Report, metrics: dict[str, Any], *, unit: str, folder: Path | None) -> None:
+    """A classifier's scores on ``unit`` (cases, texts), its confusion matrix and the per-class table; ``folder``:
+    where an evaluation also writes confusion.png (None: the figure is only embedded, as after training on a
+    held-out split)."""
+    from lstmkit.plots.confusion import plot_confusion
+
+    evaluated = folder is not None
+    rep.heading("Scores" if evaluated else "Scores on the held-out split")
+    score_table(rep, metrics, what=unit if evaluated else f"held-out {unit}")
+    figure_from(
+        rep,
+        folder,
+        "confusion.png",
+        plot_confusion,
+        metrics["confusion"],
+        metrics["classes"],
+        alt="confusion matrix",
+        caption="Rows: true class; columns: predicted; shade: share of the true class.",
+    )
+    class_table(rep, metrics)
+
+
 def _misclassified_plot(data, index: Sequence[int], predicted: Sequence[str], path: Path) -> None:
     from lstmkit.plots.forecast import _pyplot
 
@@ -98,7 +120,6 @@ def classify_report(
     """Write report.html of a classifier trained (``evaluated=False``: ``metrics`` from its held-out
     split, or None) or evaluated on ``data``."""
     from lstmkit.config import config_to_dict
-    from lstmkit.plots.confusion import plot_confusion
 
     path = Path(path)
     lengths = data.lengths
@@ -110,19 +131,7 @@ def classify_report(
     if metrics is None:
         rep.paragraph(_no_held_out(clf))
     else:
-        rep.heading("Scores" if evaluated else "Scores on the held-out split")
-        score_table(rep, metrics, what="cases" if evaluated else "held-out cases")
-        figure_from(
-            rep,
-            path.parent if evaluated else None,
-            "confusion.png",
-            plot_confusion,
-            metrics["confusion"],
-            metrics["classes"],
-            alt="confusion matrix",
-            caption="Rows: true class; columns: predicted; shade: share of the true class.",
-        )
-        class_table(rep, metrics)
+        scores_section(rep, metrics, unit="cases", folder=path.parent if evaluated else None)
     wrong: np.ndarray = np.zeros(0, dtype=np.int64)
     if evaluated and data.labels is not None:
         predicted = clf.predict(data)

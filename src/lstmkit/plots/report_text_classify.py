@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lstmkit.plots.report import Report, figure_from, training_section
-from lstmkit.plots.report_classify import class_table, score_table
+from lstmkit.plots.report import Report, training_section
+from lstmkit.plots.report_classify import scores_section
 
 SHOWN_CHARS = 160  # of a misclassified text
 
@@ -30,7 +30,6 @@ def text_classify_report(
     """Write report.html of a text classifier trained (``metrics`` from its held-out split, or None)
     or evaluated (``evaluated=True``) on ``table`` (a :class:`~lstmkit.data.text.TextTable`)."""
     from lstmkit.config import config_to_dict
-    from lstmkit.plots.confusion import plot_confusion
 
     path = Path(path)
     rep = Report(
@@ -42,19 +41,7 @@ def text_classify_report(
             "No held-out split (too few texts per class): run 'lstmkit text classify evaluate' on test data."
         )
     else:
-        rep.heading("Scores" if evaluated else "Scores on the held-out split")
-        score_table(rep, metrics, what="texts" if evaluated else "held-out texts")
-        figure_from(
-            rep,
-            path.parent if evaluated else None,
-            "confusion.png",
-            plot_confusion,
-            metrics["confusion"],
-            metrics["classes"],
-            alt="confusion matrix",
-            caption="Rows: true class; columns: predicted; shade: share of the true class.",
-        )
-        class_table(rep, metrics)
+        scores_section(rep, metrics, unit="texts", folder=path.parent if evaluated else None)
     if evaluated and table.labels is not None:
         _misclassified(rep, clf, table, max_texts)
     training_section(rep, clf.history_, None)
