@@ -146,13 +146,15 @@ def build_config(args: argparse.Namespace):
     return cfg
 
 
-def output_dir(args: argparse.Namespace) -> Path:
-    """--output, or runs/<data name>; refused when it is an existing file."""
+def output_dir(args: argparse.Namespace, *, model_dir: str) -> Path:
+    """--output, or runs/<data name>; refused when it is an existing file or holds another job's run (this
+    command's own earlier run, its model in ``DIR/model_dir``, may be replaced)."""
     from lstmkit.data.datasets import dataset_stem
 
     path = Path(args.output) if args.output else Path("runs") / dataset_stem(args.data)
     if path.exists() and not path.is_dir():
         raise DataError(f"--output {path} is a file; pass a folder path (it is created if needed)")
+    check_model_output(path, "forecast", model_dir=model_dir)
     return path
 
 
@@ -216,8 +218,7 @@ def run(args: argparse.Namespace) -> int:
     from lstmkit.plots.forecast import plot_forecast, plot_loss
 
     cfg = build_config(args)
-    out = output_dir(args)
-    check_model_output(out, "forecast", model_dir="model")  # another job's run
+    out = output_dir(args, model_dir="model")
     if args.resume and not (out / ".checkpoints").is_dir():
         raise DataError(
             f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"

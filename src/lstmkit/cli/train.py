@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.cli.common import (
-    check_model_output,
-    claim_output,
-    discard_checkpoints,
-    join_torchrun,
-    show_progress,
-)
+from lstmkit.cli.common import claim_output, discard_checkpoints, join_torchrun, show_progress
 from lstmkit.cli.forecast import READING_RULES, add_forecast_args, build_config, output_dir, train_model
 from lstmkit.errors import DataError
 from lstmkit.logs import held_back
@@ -37,8 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from lstmkit.plots.forecast import plot_loss
 
     cfg = build_config(args)
-    out = output_dir(args)
-    check_model_output(out, "forecast")  # another job's run
+    out = output_dir(args, model_dir="")
     if args.resume and not (out / ".checkpoints").is_dir():
         raise DataError(
             f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
