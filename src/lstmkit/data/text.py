@@ -94,9 +94,9 @@ def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
         )
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder; pass a UTF-8 text file")
-    data = path.read_bytes()
-    from lstmkit.data.tables import GZIP_MAGIC, gunzip
+    from lstmkit.data.tables import GZIP_MAGIC, gunzip  # here: the tables module imports pandas
 
+    data = path.read_bytes()
     if data[:2] == GZIP_MAGIC:  # gzip-compressed: corpus.txt.gz
         data = gunzip(path, data)
     utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # a byte-order mark: UTF-16 text, read as such
