@@ -61,7 +61,7 @@ def validation_weights(model: LSTMForecaster, data: SeriesData, judge: Judge) ->
     classical members' at further origins (``model.classical_origins``)."""
     from lstmkit.evaluate.backtest import truncate
 
-    H, season, net = model.config.model.horizon, model.fitted.season, model._require_fitted()
+    H, season, net = model.config.model.horizon, model.fitted.season, model.network
     quantiles = tuple(model.config.model.quantiles)
     members = ["lstm", *classical_members(season)]
     scales: dict[str, float] = {}  # the members' interval widening; none for series too short to validate
@@ -82,7 +82,7 @@ def validation_weights(model: LSTMForecaster, data: SeriesData, judge: Judge) ->
         if quantiles:
             scales = member_interval_scales(refs, truths, quantiles)
         if judge is not model and quantiles:  # the network's intervals, as wide as validation asks
-            judge_scale = float(judge._require_fitted().interval_scale.max())
+            judge_scale = float(judge.network.interval_scale.max())
             kept = [t for t, ok in zip(truths, read) if ok]
             net.interval_scale.fill_(
                 interval_scale(forecasts[read], kept, quantiles, judge_scale=judge_scale)

@@ -353,9 +353,18 @@ class LSTMForecaster(Job):
         return self.fitted.season
 
     @property
+    def network(self) -> ForecastNet:
+        """The fitted ensemble network.
+
+        Raises:
+            NotFittedError: neither ``fit`` nor ``load`` has run.
+        """
+        return self._require_fitted()
+
+    @property
     def window(self) -> int:
         """The points of history the network reads (its longest lookback)."""
-        return self._require_fitted().window
+        return self.network.window
 
     @property
     def combination(self) -> dict[str, Any] | None:
