@@ -469,3 +469,23 @@ def test_a_folder_fitted_with_other_members_forecasts_with_its_own(tmp_path):
     network = old.network_forecasts(old.read(frame))[0, :, 0]
     expected = 0.1 * network + 0.3 * sum(refs[m].forecasts[0, :, 0] for m in ("ets", "arima", "theta"))
     np.testing.assert_allclose(out[0, :, 0], expected, rtol=1e-6)
+
+
+def test_the_automatic_ensemble_shrinks_where_points_times_the_longest_window_is_large():
+    from lstmkit.config import resolve_config
+    from lstmkit.models.forecast_config import ForecastConfig
+    from lstmkit.models.forecast_state import fit_state
+
+    def lookbacks(n, season, **settings):
+        overrides = [f"model.horizon={13 if season == 52 else 12}", f"data.season={season}"]
+        cfg = resolve_config(
+            ForecastConfig(), overrides=overrides + [f"model.{k}={v}" for k, v in settings.items()]
+        )
+        frame = pd.DataFrame({"y": 100 + np.sin(2 * np.pi * np.arange(n) / season)})
+        return fit_state(load_series(frame, target="y"), cfg)[0].lookbacks
+
+    assert lookbacks(1500, 12) == [24, 36, 18, 24, 36]  # monthly: 5 members up to 1,500 points
+    assert lookbacks(1501, 12) == [24, 36, 18]
+    assert lookbacks(300, 52) == [104, 156, 78, 104, 156]  # 300 weeks x 156-step windows: still small
+    assert lookbacks(1355, 52) == [104, 156, 78]  # 26 years of weeks: 3 members (was 5, 2.7x the time)
+    assert lookbacks(1355, 52, ensemble=5) == [104, 156, 78, 104, 156]  # a set ensemble is kept

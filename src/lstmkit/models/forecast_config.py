@@ -42,7 +42,7 @@ class ForecastModel:
     hidden_size: int = 32  # small members generalise on short series; the ensemble adds capacity
     num_layers: int = 1  # one layer is enough for univariate windows
     dropout: float = 0.0  # between stacked layers only
-    ensemble: int | None = None  # members over seeds and lookbacks; None: 5 on short series, 3 on long ones
+    ensemble: int | None = None  # members over seeds and lookbacks; None: 5, 3 on long data (auto_ensemble)
     quantiles: tuple[float, ...] = (0.1, 0.9)  # an 80% interval by default; () for a point forecast only
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
     # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)

@@ -17,7 +17,7 @@ import torch
 from lstmkit.data.tabular import SeriesData
 from lstmkit.data.windows import gather_windows, window_starts
 from lstmkit.models.forecast_config import ForecastConfig, ForecastModel
-from lstmkit.models.forecast_state import ForecastState, ordinals
+from lstmkit.models.forecast_state import FULL_COST_LOOKBACK, ForecastState, ordinals
 from lstmkit.networks.forecast_net import ForecastNet, member_loss
 from lstmkit.train import History, fit
 
@@ -35,10 +35,6 @@ def few_threads(cfg: ForecastConfig):
     finally:
         if small:
             torch.set_num_threads(before)
-
-
-# windows up to this long (three monthly seasons) count as one against data.max_windows
-FULL_COST_LOOKBACK = 36
 
 
 def windows_per_epoch(max_windows: int, lookback: int) -> int:
