@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from lstmkit.cli.common import ArgumentParser, UsageError, interrupted_message
+from lstmkit.cli.common import ArgumentParser, UsageError, interrupted_message, missing_command
 from lstmkit.errors import LstmkitError
 from lstmkit.interrupt import Interrupted, interrupt_on_signals
 
@@ -70,8 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for report.html
         if not getattr(args, "func", None):
-            parser.print_help()
-            return 2
+            raise missing_command(parser)
         with contextlib.ExitStack() as cleanup, interrupt_on_signals():
             args.cleanup = cleanup  # commands register their output lock here (common.claim_output)
             return int(args.func(args) or 0)

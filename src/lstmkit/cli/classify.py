@@ -14,8 +14,8 @@ from lstmkit.cli.common import (
     check_model_output,
     checkpoint_file,
     claim_output,
+    command_group,
     discard_checkpoints,
-    help_only,
     join_torchrun,
     print_classification,
     print_classifier_training,
@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit classify evaluate --model runs/jv japanese-vowels",
     )
     sub = parser.add_subparsers(dest="classify_command", metavar="COMMAND", parser_class=ArgumentParser)
-    parser.set_defaults(func=help_only(parser))
+    parser.set_defaults(func=command_group(parser))
 
     train = sub.add_parser(
         "train",

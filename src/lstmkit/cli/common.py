@@ -131,14 +131,21 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
     add_report_flag(group)
 
 
-def help_only(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    """A command group's action without a subcommand: print its help, exit 2."""
+def missing_command(parser: argparse.ArgumentParser) -> UsageError:
+    """The error of ``parser``, a command group (``lstmkit``, ``lstmkit classify`` ...), run without one of
+    its commands: it names them and points at the group's help (which printed, with no error line, before)."""
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    names = ", ".join(repr(name) for name in commands)
+    return UsageError(f"{parser.prog} needs a command: choose from {names} (see '{parser.prog} --help')")
 
-    def show(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
 
-    return show
+def command_group(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A command group's action without a subcommand: refuse it with :func:`missing_command`'s line, exit 2."""
+
+    def refuse(args: argparse.Namespace) -> int:
+        raise missing_command(parser)
+
+    return refuse
 
 
 def add_report_flag(parser) -> None:

@@ -14,8 +14,8 @@ from lstmkit.cli.common import (
     check_model_output,
     checkpoint_file,
     claim_output,
+    command_group,
     discard_checkpoints,
-    help_only,
     join_torchrun,
     non_negative_int,
     positive_float,
@@ -254,7 +254,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
         "  lstmkit text classify train reviews.csv --output runs/reviews",
     )
-    parser.set_defaults(func=help_only(parser))
+    parser.set_defaults(func=command_group(parser))
     sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
     _register_train(sub)
     _register_sample(sub)

@@ -13,8 +13,8 @@ from lstmkit.cli.common import (
     check_model_output,
     checkpoint_file,
     claim_output,
+    command_group,
     discard_checkpoints,
-    help_only,
     join_torchrun,
     print_classification,
     print_classifier_training,
@@ -225,7 +225,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
         "  lstmkit text classify evaluate --model runs/reviews test.csv",
     )
-    classify.set_defaults(func=help_only(classify))
+    classify.set_defaults(func=command_group(classify))
     csub = classify.add_subparsers(
         dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser
     )
