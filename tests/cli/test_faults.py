@@ -250,6 +250,16 @@ def test_the_lock_is_exclusive_in_one_process_too_and_tidies_up(tmp_path):
     assert not folder.exists()  # made by the lock and left empty: removed
 
 
+def test_the_lock_removes_the_parents_it_made_as_far_as_they_are_empty(tmp_path):
+    """Only the innermost folder was removed: --output a/b/c left a/b behind after a failed run."""
+    with output_lock(tmp_path / "a" / "b" / "c"):
+        pass
+    assert list(tmp_path.iterdir()) == []
+    with output_lock(tmp_path / "a" / "b" / "c"):
+        (tmp_path / "a" / "kept.txt").write_text("written meanwhile")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == [Path("a"), Path("a/kept.txt")]
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
 def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, capsys):
     import numpy as np

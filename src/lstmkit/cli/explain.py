@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from lstmkit.cli.common import non_negative_int, positive_int
+from lstmkit.cli.common import claim_output, non_negative_int, positive_int
 from lstmkit.errors import DataError
 
 EXAMPLE = """\
@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise DataError(f"--output {out} is a file; pass a folder path (it is created if needed)")
     expl = build_explanation(args)
+    claim_output(args, out)  # from here a failure removes the folder (and parents) this run made
     paths = write_explanation(expl, out)
     print(expl.summary())
     print("wrote " + ", ".join(str(p) for p in paths))

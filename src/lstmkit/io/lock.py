@@ -3,8 +3,9 @@
 The lock is an ``flock`` on that file, so the kernel releases it when its process ends, however
 it ends: a lock file left by a killed run (SIGKILL, a crash, a power cut) is stale, and the next
 run takes it over without asking. The file's JSON names the live owner, for the message that
-refuses a second run. The folder (when the lock created it) and the lock file are removed again
-when the block ends, so a refused or failed command leaves no trace.
+refuses a second run. The lock file, and the folders the lock created (the output folder and its
+missing parents, as far as they are left empty), are removed again when the block ends, so a
+refused or failed command leaves no trace.
 """
 
 from __future__ import annotations
@@ -65,15 +66,13 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
         OutputLockedError: a live run holds it; the message names its pid and host.
     """
     folder = Path(folder)
-    created = not folder.exists()
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # innermost first
     make_folder(folder)
     path = folder / LOCK_NAME
     try:
         fd = _acquire(path)
     except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _remove_empty(created)
         raise
     try:
         with write_errors(path):
@@ -84,6 +83,13 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             path.unlink()  # while still holding it; the next run's _acquire notices the new inode
         os.close(fd)
-        if created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only when the run left it empty
+        _remove_empty(created)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (innermost first) that this run made, as far as they are still empty."""
+    for made in folders:
+        try:
+            made.rmdir()  # only when the run left it empty
+        except OSError:
+            return
