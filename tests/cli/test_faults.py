@@ -298,3 +298,46 @@ def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, c
     assert sorted(p.name for p in (out / ".checkpoints").glob("*.json")) == ["final.json", "holdout.json"]
     monkeypatch.undo()
     assert main([*argv, "--resume"]) == 0 and not (out / ".checkpoints").exists()
+
+
+def test_another_jobs_run_into_an_interrupted_runs_folder_is_refused_and_leaves_its_checkpoint(
+    run, monkeypatch, capsys, signal_during_epoch, slopes_ts
+):
+    """A checkpoint did not record its task: 'lstmkit train --resume' into an interrupted text run's folder
+    trained a forecaster afresh and deleted the text run's checkpoint (exit 0); 'classify train --resume'
+    failed with 'settings differ', naming the wrong problem."""
+    import numpy as np
+    import pandas as pd
+
+    argv, out, _ = run
+    interrupted = out.parent / "interrupted"
+    argv = [*argv[:-1], str(interrupted)]
+    monkeypatch.setattr(callbacks, "_clock", lambda: 0.0)
+    signal_during_epoch(signal.SIGINT, 2)
+    assert main(argv) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    checkpoints = interrupted / ".checkpoints"
+    kept = {p.name: p.read_bytes() for p in checkpoints.iterdir()}
+    assert load_checkpoint(checkpoints / "train.json")["task"] == "text"
+
+    sales = out.parent / "sales.csv"
+    pd.DataFrame({"sales": 100 + np.arange(40.0)}).to_csv(sales, index=False)
+    reviews = out.parent / "reviews.csv"
+    pd.DataFrame({"text": ["good", "bad"] * 10, "label": ["pos", "neg"] * 10}).to_csv(reviews, index=False)
+    others = [
+        ["train", str(sales), "--horizon", "3", "--epochs", "2"],
+        ["forecast", str(sales), "--horizon", "3", "--epochs", "2"],
+        ["classify", "train", str(slopes_ts(out.parent / "cases.ts")), "--epochs", "2"],
+        ["text", "classify", "train", str(reviews), "--epochs", "2"],
+    ]
+    for other in others:
+        for resume in ([], ["--resume"]):
+            assert main([*other, *resume, "--quiet", "--output", str(interrupted)]) == 2, other
+            assert capsys.readouterr().err == (
+                f"error: --output {interrupted} holds an interrupted 'text' run (.checkpoints/train.json); resume it "
+                f"(--resume) with 'lstmkit text train', choose another folder, or delete {checkpoints} first\n"
+            )
+            assert {p.name: p.read_bytes() for p in interrupted.rglob("*") if p.is_file()} == kept
+    assert main([*argv, "--resume"]) == 0  # the run's own command still resumes it
+    assert sorted(p.name for p in interrupted.iterdir()) == FILES

@@ -239,7 +239,9 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
 def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
     """Refuse an --output that is a file, or that holds another job's run: writing this model there would
     replace some of that run's files (history.csv, report.html) and leave the others beside it. This
-    command's own earlier run (``task``'s model in ``output / model_dir``) may be replaced.
+    command's own earlier run (``task``'s model in ``output / model_dir``) may be replaced. Another job's
+    interrupted run (its checkpoint in ``DIR/.checkpoints``) is refused too: this run would remove it,
+    and its ``--resume`` would start afresh or trip over that checkpoint.
 
     Raises:
         DataError: naming the folder's job and the fix.
@@ -261,6 +263,37 @@ def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
                 f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
                 "folder, or delete that one first"
             )
+    for checkpoint in sorted((output / CHECKPOINTS).glob("*.json")):
+        other = checkpoint_task(checkpoint)
+        if other is not None and other != task:
+            raise DataError(
+                f"--output {output} holds an interrupted {other!r} run ({checkpoint.relative_to(output)}); "
+                f"resume it (--resume) with {_written_by(other)}, choose another folder, or delete "
+                f"{output / CHECKPOINTS} first"
+            )
+
+
+def _written_by(task: str) -> str:
+    """The command that trains ``task``'s models, for a message."""
+    from lstmkit.errors import CheckpointError
+    from lstmkit.models.registry import job_class
+
+    try:
+        return job_class(task).written_by
+    except CheckpointError:  # a task of a newer lstmkit
+        return "the command that started it"
+
+
+def checkpoint_task(path: Path) -> str | None:
+    """The task recorded in the training checkpoint at ``path`` (see :class:`lstmkit.train.callbacks.Checkpoint`);
+    None for a checkpoint written before tasks were recorded, or one that cannot be read (resuming it says why)."""
+    import json
+
+    try:
+        task = json.loads(Path(path).read_text(encoding="utf-8"))["state"]["task"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return task if isinstance(task, str) else None
 
 
 def checkpoint_file(output: Path, stage: str = "train") -> Path:
