@@ -391,7 +391,7 @@ CASES = [
     (
         "train output is a file",
         ["train", "{d}/sales.csv", *FC, "--output", "{d}/afile.txt"],
-        r"^--output .*afile\.txt is a file; pass a folder path",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
         "forecast resume nothing",
@@ -522,7 +522,7 @@ CASES = [
     (
         "classify train output is a file",
         ["classify", "train", "{d}/x.ts", "--output", "{d}/afile.txt"],
-        r"^--output .*afile\.txt is a file; pass a folder for the model$",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
         "classify train epochs -1",
@@ -567,9 +567,14 @@ CASES = [
         r"^--output .*emptydir is a folder; pass a file name such as",
     ),
     (
-        "classify evaluate output under a file",
+        "classify evaluate output is a file",
         ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts", "--output", "{d}/afile.txt"],
-        r"^cannot write into .*afile\.txt: .*is a file, not a folder; choose another output path$",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
+    ),
+    (
+        "classify evaluate output under a file",
+        ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts", "--output", "{d}/afile.txt/sub"],
+        r"^cannot write into .*afile\.txt/sub: .*afile\.txt is a file, not a folder; choose another output path$",
     ),
     # ---- text
     (
@@ -600,7 +605,7 @@ CASES = [
     (
         "text train output is a file",
         ["text", "train", "{d}/corpus.txt", "--output", "{d}/afile.txt"],
-        r"^--output .*afile\.txt is a file; pass a folder for the model$",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
         "text train --set unknown",
@@ -616,6 +621,21 @@ CASES = [
         "text sample temperature 0",
         ["text", "sample", "--model", "{d}/lm", "--temperature", "0"],
         r"^argument --temperature: expected a positive number, got 0",
+    ),
+    (
+        "text evaluate output is a file",
+        ["text", "evaluate", "--model", "{d}/lm", "{d}/corpus.txt", "--output", "{d}/afile.txt"],
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
+    ),
+    (
+        "text classify evaluate output is a file",
+        ["text", "classify", "evaluate", "--model", "{d}/tc", "{d}/reviews.csv", "--output", "{d}/afile.txt"],
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
+    ),
+    (
+        "explain output is a file",
+        ["explain", "--model", "{d}/lm", "{d}/corpus.txt", "--output", "{d}/afile.txt"],
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
         "text evaluate one char",
@@ -719,6 +739,25 @@ def _snapshot(folder: Path) -> dict[str, str]:
         str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest() if p.is_file() else "dir"
         for p in folder.rglob("*")
     }
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts"],
+        ["text", "evaluate", "--model", "{d}/lm", "{d}/corpus.txt"],
+        ["text", "classify", "evaluate", "--model", "{d}/tc", "{d}/reviews.csv"],
+    ],
+    ids=lambda argv: " ".join(argv[: argv.index("--model")]),
+)
+def test_an_evaluation_into_a_file_is_refused_before_any_work(root, argv, capsys):
+    """It scored the data and printed the results (and the references) first, then failed to make the folder."""
+    assert main([*(a.format(d=root) for a in argv), "--output", str(root / "afile.txt")]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "",
+        f"error: --output {root / 'afile.txt'} is a file; pass a folder path (it is created if needed)\n",
+    )
 
 
 @pytest.mark.parametrize("argv, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

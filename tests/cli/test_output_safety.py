@@ -117,3 +117,46 @@ def test_staged_folder_removes_the_staging_folder_a_killed_run_left(tmp_path):
     with staged_folder(dest) as stage:
         (stage / "a.txt").write_text("a")
     assert sorted(p.name for p in dest.iterdir()) == [live.name, "a.txt"]
+
+
+def test_a_failed_staged_folder_or_atomic_write_removes_the_folders_it_made(tmp_path):
+    """They were left behind, empty: a failed command created its --output (and its parents) all the same."""
+    from lstmkit.io import atomic_output
+
+    with pytest.raises(KeyError), staged_folder(tmp_path / "a" / "b") as stage:
+        (stage / "gates.csv").write_text("half")
+        raise KeyError("x")
+    with pytest.raises(KeyError), atomic_output(tmp_path / "c" / "d" / "f.csv") as tmp:
+        tmp.write_text("half")
+        raise KeyError("x")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "notes.txt").write_text("the user's")
+    with pytest.raises(KeyError), staged_folder(tmp_path / "a" / "b"):
+        raise KeyError("x")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == [Path("a"), Path("a/notes.txt")]
+
+
+def test_a_text_classify_evaluation_that_fails_while_writing_leaves_no_new_folder(
+    tmp_path, monkeypatch, capsys
+):
+    from lstmkit.errors import DataError
+
+    reviews = tmp_path / "reviews.csv"
+    pd.DataFrame({"text": ["good nice", "bad poor"] * 10, "label": ["a", "b"] * 10}).to_csv(
+        reviews, index=False
+    )
+    model = tmp_path / "tc"
+    argv = ["text", "classify", "train", str(reviews), "--epochs", "1", "--hidden-size", "4", "--quiet"]
+    assert main([*argv, "--output", str(model)]) == 0
+
+    def broken(*args, **kwargs):
+        raise DataError("the figure cannot be drawn")
+
+    monkeypatch.setattr("lstmkit.plots.confusion.plot_confusion", broken)
+    out = tmp_path / "new" / "evaluation"
+    assert (
+        main(["text", "classify", "evaluate", "--model", str(model), str(reviews), "--output", str(out)]) == 2
+    )
+    assert capsys.readouterr().err == "error: the figure cannot be drawn\n"
+    assert not (tmp_path / "new").exists()

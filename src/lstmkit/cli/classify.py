@@ -12,6 +12,7 @@ from lstmkit.cli.common import (
     add_report_flag,
     add_training_args,
     check_model_output,
+    check_output_folder,
     checkpoint_file,
     claim_output,
     command_group,
@@ -225,10 +226,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.models.classifier import LSTMClassifier
     from lstmkit.plots.confusion import plot_confusion
 
+    output = check_output_folder(args.output or args.model)  # refused before the work, not after
     clf = LSTMClassifier.load(args.model)
     data = _read(args, split="test", require_labels=True)
     metrics = clf.evaluate(data)
-    output = Path(args.output) if args.output else Path(args.model)
     print_classification(metrics, what=f"cases of {data.name}")
     references, note = (
         ({}, "references skipped (--no-references)") if args.no_references else _references(args, clf, data)

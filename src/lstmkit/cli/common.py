@@ -236,6 +236,21 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
 # ----------------------------------------------------------------------------- the output folder
 
 
+def check_output_folder(output: str | Path) -> Path:
+    """``output`` as a Path, refused when it is a file: the check, before any work, of every command that
+    writes a folder (a model folder, explain's gates, an evaluation).
+
+    Raises:
+        DataError: ``output`` is a file.
+    """
+    from lstmkit.errors import DataError
+
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder path (it is created if needed)")
+    return output
+
+
 def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
     """Refuse an --output that is a file, or that holds another job's run: writing this model there would
     replace some of that run's files (history.csv, report.html) and leave the others beside it. This
@@ -250,9 +265,7 @@ def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
 
     from lstmkit.errors import DataError
 
-    output = Path(output)
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    output = check_output_folder(output)
     for config in (output / "config.json", output / "model" / "config.json"):
         try:
             other = json.loads(config.read_text(encoding="utf-8")).get("task")

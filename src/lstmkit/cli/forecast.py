@@ -152,8 +152,6 @@ def output_dir(args: argparse.Namespace, *, model_dir: str) -> Path:
     from lstmkit.data.datasets import dataset_stem
 
     path = Path(args.output) if args.output else Path("runs") / dataset_stem(args.data)
-    if path.exists() and not path.is_dir():
-        raise DataError(f"--output {path} is a file; pass a folder path (it is created if needed)")
     check_model_output(path, "forecast", model_dir=model_dir)
     return path
 

@@ -12,6 +12,7 @@ from lstmkit.cli.common import (
     add_report_flag,
     add_training_args,
     check_model_output,
+    check_output_folder,
     checkpoint_file,
     claim_output,
     command_group,
@@ -135,6 +136,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.data.text import read_text
     from lstmkit.models.language_model import LanguageModel
 
+    if args.output:
+        check_output_folder(args.output)  # refused before the work, not after
     lm = LanguageModel.load(args.model)
     text = read_text(args.text)
     if len(text) < 2:

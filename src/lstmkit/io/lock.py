@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError
-from lstmkit.io.atomic import make_folder, write_errors
+from lstmkit.io.atomic import make_folder, missing_folders, remove_empty_folders, write_errors
 
 LOCK_NAME = ".lstmkit.lock"
 
@@ -66,13 +66,13 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
         OutputLockedError: a live run holds it; the message names its pid and host.
     """
     folder = Path(folder)
-    created = [p for p in (folder, *folder.parents) if not p.exists()]  # innermost first
+    created = missing_folders(folder)
     make_folder(folder)
     path = folder / LOCK_NAME
     try:
         fd = _acquire(path)
     except BaseException:
-        _remove_empty(created)
+        remove_empty_folders(created)
         raise
     try:
         with write_errors(path):
@@ -83,13 +83,4 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             path.unlink()  # while still holding it; the next run's _acquire notices the new inode
         os.close(fd)
-        _remove_empty(created)
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove ``folders`` (innermost first) that this run made, as far as they are still empty."""
-    for made in folders:
-        try:
-            made.rmdir()  # only when the run left it empty
-        except OSError:
-            return
+        remove_empty_folders(created)  # only as far as the run left them empty
