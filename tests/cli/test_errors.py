@@ -106,6 +106,7 @@ def root(tmp_path_factory):
     (d / "renamed.csv").write_text(_csv([["month", "units"], *base[1:]]))
     (d / "afile.txt").write_text("keep me")
     (d / "emptydir").mkdir()
+    (d / "cases.ts").mkdir()  # a folder named like a .ts file
     (d / "old_run").mkdir()
     (d / "old_run" / "forecast.csv").write_text("an earlier run's forecast\n")
     # classification
@@ -565,6 +566,16 @@ CASES = [
         "classify predict output is a folder",
         ["classify", "predict", "--model", "{d}/cmodel", "{d}/x.ts", "--output", "{d}/emptydir"],
         r"^--output .*emptydir is a folder; pass a file name such as",
+    ),
+    (
+        "classify evaluate data is a folder",
+        ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/emptydir"],
+        r"^.*emptydir is a folder; pass a \.ts file, a long CSV or a bundled dataset name$",
+    ),
+    (
+        "explain .ts data is a folder",
+        ["explain", "--model", "{d}/cmodel", "{d}/cases.ts", "--output", "{d}/e_out"],
+        r"^.*cases\.ts is a folder; pass a \.ts file, a long CSV or a bundled dataset name$",
     ),
     (
         "classify evaluate output is a file",

@@ -178,6 +178,8 @@ def read_ts(path: str | Path) -> SequenceData:
             line number.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass a .ts file, a long CSV or a bundled dataset name")
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
     name, header = path.name, _Header()
