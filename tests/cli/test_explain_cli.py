@@ -300,7 +300,11 @@ FAILURES = {  # how it fails -> (change to the arguments or the process, exit co
     "bad flag": (lambda m, argv: argv.extend(["--case", "1"]), 2, "error: --case applies"),
     "plot fails": (lambda m, argv: None, 2, "error: the figure cannot be drawn"),
     "disk full": (lambda m, argv: None, 2, "error: cannot write into "),
-    "SIGTERM while writing": (lambda m, argv: None, 143, "error: interrupted by SIGTERM"),
+    "SIGTERM while writing": (
+        lambda m, argv: None,
+        143,
+        "error: interrupted by SIGTERM; run the command again\n",
+    ),
 }
 PATCHES = {
     "plot fails": _fail_plot,

@@ -66,8 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lstmkit`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     parser = build_parser()
+    trains = True  # whether the command trains: the line printed on Ctrl-C mentions its checkpoint
     try:
         args = parser.parse_args(argv)
+        trains = hasattr(args, "resume")  # every training command has --resume (common.add_training_args)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for report.html
         if not getattr(args, "func", None):
             raise missing_command(parser)
@@ -79,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     except Interrupted as stop:
-        print(f"error: {interrupted_message(stop)}", file=sys.stderr)
+        print(f"error: {interrupted_message(stop, trains=trains)}", file=sys.stderr)
         return stop.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -372,10 +372,13 @@ def claim_output(args: argparse.Namespace, output: Path) -> None:
     cleanup.enter_context(_claimed(Path(output)))
 
 
-def interrupted_message(stop) -> str:
-    """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`)."""
+def interrupted_message(stop, *, trains: bool = True) -> str:
+    """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`);
+    ``trains``: the command trains (and checkpoints); a command that does not has no checkpoint to mention."""
     if stop.done is not None:
         return f"interrupted by {stop.signal_name} after its outputs were written; {stop.done} is complete"
+    if not trains:
+        return f"interrupted by {stop.signal_name}; run the command again"
     if stop.checkpoint is None:
         return f"interrupted by {stop.signal_name} before any checkpoint was written; run the command again"
     where = Path(stop.checkpoint)
