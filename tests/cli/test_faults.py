@@ -341,3 +341,17 @@ def test_another_jobs_run_into_an_interrupted_runs_folder_is_refused_and_leaves_
             assert {p.name: p.read_bytes() for p in interrupted.rglob("*") if p.is_file()} == kept
     assert main([*argv, "--resume"]) == 0  # the run's own command still resumes it
     assert sorted(p.name for p in interrupted.iterdir()) == FILES
+
+
+def test_a_checkpoint_of_a_task_this_lstmkit_does_not_know_is_refused_too(tmp_path, capsys):
+    from lstmkit.io.checkpoint import save_checkpoint
+
+    out = tmp_path / "out"
+    save_checkpoint(out / ".checkpoints" / "train.json", {"task": "speech", "epoch": 1})  # a newer lstmkit's
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("It was the best of times, it was the worst of times.\n" * 12)
+    assert main(["text", "train", str(corpus), *TEXT, "--output", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --output {out} holds an interrupted 'speech' run (.checkpoints/train.json); resume it (--resume) "
+        f"with the command that started it, choose another folder, or delete {out / '.checkpoints'} first\n"
+    )
