@@ -780,3 +780,50 @@ def test_bad_input_is_one_clear_error_exit_2_and_nothing_written(root, argv, pat
     assert len(err) == 1 and err[0].startswith("error: "), err
     assert re.search(pattern, err[0][len("error: ") :]), err[0]
     assert _snapshot(root) == before  # nothing created, changed or removed (and no PWNED)
+
+
+@pytest.mark.parametrize(
+    "argv, locked",
+    [
+        (["explain", "--model", "{d}/cmodel", "{d}/x.ts", "--output", "{d}/e_out"], "{d}/cmodel/config.json"),
+        (["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts"], "{d}/x.ts"),
+        (["text", "evaluate", "--model", "{d}/lm", "{d}/corpus.txt"], "{d}/corpus.txt"),
+        (["text", "classify", "evaluate", "--model", "{d}/tc", "{d}/reviews.csv"], "{d}/reviews.csv"),
+        (["train", "{d}/sales.csv", *FC, "--output", "{d}/t_out"], "{d}/sales.csv"),
+    ],
+    ids=["explain model config", "classify .ts", "text corpus", "text classify csv", "train csv"],
+)
+def test_an_unreadable_file_is_one_clear_error(root, argv, locked, capsys, monkeypatch):
+    """A file the user may not read (chmod 000; the tests run as root, so open() is made to refuse it) was a
+    PermissionError traceback, exit 1 ('cannot read X: [Errno 13] ...' for a .ts file)."""
+    import builtins
+    import errno
+    import io
+    import os
+
+    locked = locked.format(d=root)
+    opened, os_opened = builtins.open, os.open
+
+    def refuse(path):
+        if isinstance(path, (str, os.PathLike)) and os.path.abspath(os.fspath(path)) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+
+    def guarded_open(path, *args, **kwargs):
+        refuse(path)
+        return opened(path, *args, **kwargs)
+
+    def guarded_os_open(path, *args, **kwargs):
+        refuse(path)
+        return os_opened(path, *args, **kwargs)
+
+    before = _snapshot(root)
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(io, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_os_open)
+    code = main([a.format(d=root) for a in argv])
+    monkeypatch.undo()
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot read {locked}: permission denied; make it readable (chmod u+r) or pass another path\n"
+    )
+    assert _snapshot(root) == before

@@ -13,7 +13,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from lstmkit.cli.common import ArgumentParser, UsageError, interrupted_message, missing_command
+from lstmkit.cli.common import (
+    ArgumentParser,
+    UsageError,
+    interrupted_message,
+    missing_command,
+    unreadable_message,
+)
 from lstmkit.errors import LstmkitError
 from lstmkit.interrupt import Interrupted, interrupt_on_signals
 
@@ -79,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, LstmkitError) as exc:
         message = " ".join(str(exc).split("\n")).strip()
         print(f"error: {message}", file=sys.stderr)
+        return 2
+    except (
+        PermissionError
+    ) as exc:  # a file it may not read (writes say so themselves: io.atomic.write_errors)
+        print(f"error: {unreadable_message(exc)}", file=sys.stderr)
         return 2
     except Interrupted as stop:
         print(f"error: {interrupted_message(stop, trains=trains)}", file=sys.stderr)

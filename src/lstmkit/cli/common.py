@@ -372,6 +372,13 @@ def claim_output(args: argparse.Namespace, output: Path) -> None:
     cleanup.enter_context(_claimed(Path(output)))
 
 
+def unreadable_message(exc: PermissionError) -> str:
+    """The one line for a file or folder the user may not read (a model folder, DATA, a checkpoint)."""
+    if exc.filename is None:
+        return f"permission denied ({exc.strerror or exc}); check the permissions of the files you passed"
+    return f"cannot read {exc.filename}: permission denied; make it readable (chmod u+r) or pass another path"
+
+
 def interrupted_message(stop, *, trains: bool = True) -> str:
     """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`);
     ``trains``: the command trains (and checkpoints); a command that does not has no checkpoint to mention."""

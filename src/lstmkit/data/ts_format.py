@@ -65,6 +65,8 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM (Windows editors) is not data
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text; a .ts file is plain text") from None
+    except PermissionError:
+        raise  # lstmkit.cli.main says which file and how to fix it, as for every unreadable file
     except (OSError, EOFError) as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
 
