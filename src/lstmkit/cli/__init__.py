@@ -86,9 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split("\n")).strip()
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except (
-        PermissionError
-    ) as exc:  # a file it may not read (writes say so themselves: io.atomic.write_errors)
+    except PermissionError as exc:  # a file it may not read (io.atomic.write_errors names failed writes)
         print(f"error: {unreadable_message(exc)}", file=sys.stderr)
         return 2
     except Interrupted as stop:

@@ -153,9 +153,9 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     so a failure half-way (a plot that cannot be drawn, a full disk) leaves the files already in
     ``dest`` byte-identical, and no ``dest`` (nor parent) that it made; the staging folder is removed
     either way (and one a killed run left, named by its process id, by the next command writing
-    there). ``owned``: files the command
-    writes only sometimes (``report.html`` unless ``--no-report``): one left in ``dest`` by an
-    earlier run is removed when this run did not write it, so it cannot describe other data.
+    there). ``owned``: files the command writes only sometimes (``report.html`` unless
+    ``--no-report``): one left in ``dest`` by an earlier run is removed when this run did not write
+    it, so it cannot describe other data.
 
     Raises:
         WriteError: the disk filled up or ``dest`` is read-only; ``dest`` keeps its files.
