@@ -1,6 +1,7 @@
 """No data lost: a command that fails after training leaves an existing output folder byte-identical."""
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -160,3 +161,45 @@ def test_a_text_classify_evaluation_that_fails_while_writing_leaves_no_new_folde
     )
     assert capsys.readouterr().err == "error: the figure cannot be drawn\n"
     assert not (tmp_path / "new").exists()
+
+
+FORECASTER = Path(__file__).resolve().parents[1] / "fixtures" / "format_v1" / "forecast"
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "earlier metrics"])
+def test_an_evaluation_whose_report_fails_writes_neither_file(tmp_path, monkeypatch, capsys, existing):
+    """metrics.json was written (or replaced) first; a report that then failed left it beside no report,
+    or beside the earlier run's report, describing other data."""
+    from lstmkit.errors import DataError
+
+    out = tmp_path / "new" / "metrics.json"
+    if existing:
+        out.parent.mkdir()
+        out.write_text("an earlier run's")
+        out.with_suffix(".html").write_text("an earlier run's")
+
+    def broken(*args, **kwargs):
+        raise DataError("the report cannot be drawn")
+
+    monkeypatch.setattr("lstmkit.plots.report_forecast.forecast_report", broken)
+    argv = [
+        "evaluate",
+        "--model",
+        str(FORECASTER / "model"),
+        str(FORECASTER / "series.csv"),
+        "--output",
+        str(out),
+    ]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == "error: the report cannot be drawn\n"
+    if existing:
+        assert sorted(p.name for p in out.parent.iterdir()) == ["metrics.html", "metrics.json"]
+        assert out.read_text() == out.with_suffix(".html").read_text() == "an earlier run's"
+    else:
+        assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert main(argv) == 0  # and both are written when nothing fails
+    assert (
+        json.loads(out.read_text())["origins"] == 1 and "Evaluation" in out.with_suffix(".html").read_text()
+    )
+    assert sorted(p.name for p in out.parent.iterdir()) == ["metrics.html", "metrics.json"]
