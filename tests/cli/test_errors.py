@@ -395,6 +395,12 @@ CASES = [
         r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
+        "evaluate output named like its report",
+        ["evaluate", "--model", "{d}/fmodel", "{d}/sales.csv", "--output", "{d}/metrics.html"],
+        r"^--output .*metrics\.html is the report's name \(FILE\.html goes beside FILE\.json\); pass a file path "
+        r"such as .*metrics\.json$",
+    ),
+    (
         "forecast resume nothing",
         ["forecast", "{d}/sales.csv", *FC, "--resume", "--output", "{d}/old_run"],
         r"old_run holds no interrupted run \(no \.checkpoints folder\); run without --resume$",

@@ -29,6 +29,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output and Path(args.output).is_dir():
         raise DataError(f"--output {args.output} is a folder; pass a file path such as metrics.json")
+    if args.output and not args.no_report and Path(args.output).suffix == ".html":
+        raise DataError(
+            f"--output {args.output} is the report's name (FILE.html goes beside FILE.json); pass a file path "
+            f"such as {Path(args.output).with_suffix('.json')}"
+        )
     model = LSTMForecaster.load(args.model)
     if args.date_format:
         model.config.data.date_format = args.date_format
