@@ -132,8 +132,7 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
 
 
 def missing_command(parser: argparse.ArgumentParser) -> UsageError:
-    """The error of ``parser``, a command group (``lstmkit``, ``lstmkit classify`` ...), run without one of
-    its commands: it names them and points at the group's help (which printed, with no error line, before)."""
+    """The error of a command group (``lstmkit``, ``lstmkit classify`` ...) run without one of its commands."""
     commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     names = ", ".join(repr(name) for name in commands)
     return UsageError(f"{parser.prog} needs a command: choose from {names} (see '{parser.prog} --help')")
@@ -237,12 +236,7 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
 
 
 def check_output_folder(output: str | Path) -> Path:
-    """``output`` as a Path, refused when it is a file: the check, before any work, of every command that
-    writes a folder (a model folder, explain's gates, an evaluation).
-
-    Raises:
-        DataError: ``output`` is a file.
-    """
+    """``output`` as a Path; refused (DataError), before any work, when it is a file and a folder is written."""
     from lstmkit.errors import DataError
 
     output = Path(output)
@@ -298,8 +292,8 @@ def _written_by(task: str) -> str:
 
 
 def checkpoint_task(path: Path) -> str | None:
-    """The task recorded in the training checkpoint at ``path`` (see :class:`lstmkit.train.callbacks.Checkpoint`);
-    None for a checkpoint written before tasks were recorded, or one that cannot be read (resuming it says why)."""
+    """The task recorded in the checkpoint at ``path`` (:class:`lstmkit.train.callbacks.Checkpoint`); None for
+    one written before tasks were recorded, or one that cannot be read (resuming it says why)."""
     import json
 
     try:
