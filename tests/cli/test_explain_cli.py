@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.cli import main
+from lstmkit.data.datasets import REGISTRY
 
 FAST = ["--epochs", "3", "--hidden-size", "8", "--quiet", "--no-report"]
 
@@ -294,17 +295,32 @@ def _sigterm_while_writing(monkeypatch):
     monkeypatch.setattr(Explanation, "plot", stop)
 
 
-FAILURES = {  # how it fails -> (change to the arguments or the process, exit code, error line's start)
-    "missing model": (lambda m, argv: argv.__setitem__(2, str(m / "none")), 2, "error: "),
-    "missing data": (lambda m, argv: argv.__setitem__(3, str(m / "none.csv")), 2, "error: "),
-    "bad flag": (lambda m, argv: argv.extend(["--case", "1"]), 2, "error: --case applies"),
-    "plot fails": (lambda m, argv: None, 2, "error: the figure cannot be drawn"),
-    "disk full": (lambda m, argv: None, 2, "error: cannot write into "),
-    "SIGTERM while writing": (
-        lambda m, argv: None,
-        143,
-        "error: interrupted by SIGTERM; run the command again\n",
+FAILURES = {  # how it fails -> (change to the arguments, exit code, the error line; {m}: models, {out}: --output)
+    "missing model": (
+        lambda m, argv: argv.__setitem__(2, str(m / "none")),
+        2,
+        "model folder {m}/none not found; pass the folder written by 'lstmkit train' or 'forecast'",
     ),
+    "missing data": (
+        lambda m, argv: argv.__setitem__(3, str(m / "none.csv")),
+        2,
+        "data file {m}/none.csv not found; pass an existing file or a bundled dataset ("
+        + ", ".join(REGISTRY)
+        + ")",
+    ),
+    "bad flag": (
+        lambda m, argv: argv.extend(["--case", "1"]),
+        2,
+        "--case applies to classify models, and {m}/fc holds a forecast model; drop --case",
+    ),
+    "plot fails": (lambda m, argv: None, 2, "the figure cannot be drawn"),
+    "disk full": (
+        lambda m, argv: None,
+        2,
+        "cannot write into {out}: No space left on device; free some disk space or choose another --output; "
+        "the files already in {out} were left as they were",
+    ),
+    "SIGTERM while writing": (lambda m, argv: None, 143, "interrupted by SIGTERM; run the command again"),
 }
 PATCHES = {
     "plot fails": _fail_plot,
@@ -325,13 +341,12 @@ def test_a_failed_explain_leaves_its_output_as_it_was(
         out.mkdir(parents=True)
         (out / "gates.csv").write_text("an earlier run's")
     argv = ["explain", "--model", str(models / "fc"), str(models / "sales.csv"), "--output", str(out)]
-    change, code, start = FAILURES[failure]
+    change, code, line = FAILURES[failure]
     change(models, argv)
     if failure in PATCHES:
         PATCHES[failure](monkeypatch)
     assert main(argv) == code
-    err = capsys.readouterr().err
-    assert err.startswith(start) and err.count("\n") == 1
+    assert capsys.readouterr().err == "error: " + line.format(m=models, out=out) + "\n"
     if existing:
         assert sorted(p.name for p in out.iterdir()) == ["gates.csv"]
         assert (out / "gates.csv").read_text() == "an earlier run's"
