@@ -106,6 +106,7 @@ def root(tmp_path_factory):
     (d / "renamed.csv").write_text(_csv([["month", "units"], *base[1:]]))
     (d / "afile.txt").write_text("keep me")
     (d / "emptydir").mkdir()
+    (d / "cases.ts").mkdir()  # a folder named like a .ts file
     (d / "old_run").mkdir()
     (d / "old_run" / "forecast.csv").write_text("an earlier run's forecast\n")
     # classification
@@ -391,7 +392,13 @@ CASES = [
     (
         "train output is a file",
         ["train", "{d}/sales.csv", *FC, "--output", "{d}/afile.txt"],
-        r"^--output .*afile\.txt is a file; pass a folder path",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
+    ),
+    (
+        "evaluate output named like its report",
+        ["evaluate", "--model", "{d}/fmodel", "{d}/sales.csv", "--output", "{d}/metrics.html"],
+        r"^--output .*metrics\.html is the report's name \(FILE\.html goes beside FILE\.json\); pass a file path "
+        r"such as .*metrics\.json$",
     ),
     (
         "forecast resume nothing",
@@ -522,7 +529,7 @@ CASES = [
     (
         "classify train output is a file",
         ["classify", "train", "{d}/x.ts", "--output", "{d}/afile.txt"],
-        r"^--output .*afile\.txt is a file; pass a folder for the model$",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
         "classify train epochs -1",
@@ -567,9 +574,24 @@ CASES = [
         r"^--output .*emptydir is a folder; pass a file name such as",
     ),
     (
-        "classify evaluate output under a file",
+        "classify evaluate data is a folder",
+        ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/emptydir"],
+        r"^.*emptydir is a folder; pass a \.ts file, a long CSV or a bundled dataset name$",
+    ),
+    (
+        "explain .ts data is a folder",
+        ["explain", "--model", "{d}/cmodel", "{d}/cases.ts", "--output", "{d}/e_out"],
+        r"^.*cases\.ts is a folder; pass a \.ts file, a long CSV or a bundled dataset name$",
+    ),
+    (
+        "classify evaluate output is a file",
         ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts", "--output", "{d}/afile.txt"],
-        r"^cannot write into .*afile\.txt: .*is a file, not a folder; choose another output path$",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
+    ),
+    (
+        "classify evaluate output under a file",
+        ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts", "--output", "{d}/afile.txt/sub"],
+        r"^cannot write into .*afile\.txt/sub: .*afile\.txt is a file, not a folder; choose another output path$",
     ),
     # ---- text
     (
@@ -600,7 +622,7 @@ CASES = [
     (
         "text train output is a file",
         ["text", "train", "{d}/corpus.txt", "--output", "{d}/afile.txt"],
-        r"^--output .*afile\.txt is a file; pass a folder for the model$",
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
         "text train --set unknown",
@@ -616,6 +638,21 @@ CASES = [
         "text sample temperature 0",
         ["text", "sample", "--model", "{d}/lm", "--temperature", "0"],
         r"^argument --temperature: expected a positive number, got 0",
+    ),
+    (
+        "text evaluate output is a file",
+        ["text", "evaluate", "--model", "{d}/lm", "{d}/corpus.txt", "--output", "{d}/afile.txt"],
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
+    ),
+    (
+        "text classify evaluate output is a file",
+        ["text", "classify", "evaluate", "--model", "{d}/tc", "{d}/reviews.csv", "--output", "{d}/afile.txt"],
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
+    ),
+    (
+        "explain output is a file",
+        ["explain", "--model", "{d}/lm", "{d}/corpus.txt", "--output", "{d}/afile.txt"],
+        r"^--output .*afile\.txt is a file; pass a folder path \(it is created if needed\)$",
     ),
     (
         "text evaluate one char",
@@ -721,6 +758,25 @@ def _snapshot(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts"],
+        ["text", "evaluate", "--model", "{d}/lm", "{d}/corpus.txt"],
+        ["text", "classify", "evaluate", "--model", "{d}/tc", "{d}/reviews.csv"],
+    ],
+    ids=lambda argv: " ".join(argv[: argv.index("--model")]),
+)
+def test_an_evaluation_into_a_file_is_refused_before_any_work(root, argv, capsys):
+    """It scored the data and printed the results (and the references) first, then failed to make the folder."""
+    assert main([*(a.format(d=root) for a in argv), "--output", str(root / "afile.txt")]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "",
+        f"error: --output {root / 'afile.txt'} is a file; pass a folder path (it is created if needed)\n",
+    )
+
+
 @pytest.mark.parametrize("argv, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_clear_error_exit_2_and_nothing_written(root, argv, pattern, capsys, monkeypatch):
     monkeypatch.chdir(root)  # an unpickled Boom would write root/PWNED
@@ -730,3 +786,50 @@ def test_bad_input_is_one_clear_error_exit_2_and_nothing_written(root, argv, pat
     assert len(err) == 1 and err[0].startswith("error: "), err
     assert re.search(pattern, err[0][len("error: ") :]), err[0]
     assert _snapshot(root) == before  # nothing created, changed or removed (and no PWNED)
+
+
+@pytest.mark.parametrize(
+    "argv, locked",
+    [
+        (["explain", "--model", "{d}/cmodel", "{d}/x.ts", "--output", "{d}/e_out"], "{d}/cmodel/config.json"),
+        (["classify", "evaluate", "--model", "{d}/cmodel", "{d}/x.ts"], "{d}/x.ts"),
+        (["text", "evaluate", "--model", "{d}/lm", "{d}/corpus.txt"], "{d}/corpus.txt"),
+        (["text", "classify", "evaluate", "--model", "{d}/tc", "{d}/reviews.csv"], "{d}/reviews.csv"),
+        (["train", "{d}/sales.csv", *FC, "--output", "{d}/t_out"], "{d}/sales.csv"),
+    ],
+    ids=["explain model config", "classify .ts", "text corpus", "text classify csv", "train csv"],
+)
+def test_an_unreadable_file_is_one_clear_error(root, argv, locked, capsys, monkeypatch):
+    """A file the user may not read (chmod 000; the tests run as root, so open() is made to refuse it) was a
+    PermissionError traceback, exit 1 ('cannot read X: [Errno 13] ...' for a .ts file)."""
+    import builtins
+    import errno
+    import io
+    import os
+
+    locked = locked.format(d=root)
+    opened, os_opened = builtins.open, os.open
+
+    def refuse(path):
+        if isinstance(path, (str, os.PathLike)) and os.path.abspath(os.fspath(path)) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+
+    def guarded_open(path, *args, **kwargs):
+        refuse(path)
+        return opened(path, *args, **kwargs)
+
+    def guarded_os_open(path, *args, **kwargs):
+        refuse(path)
+        return os_opened(path, *args, **kwargs)
+
+    before = _snapshot(root)
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(io, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_os_open)
+    code = main([a.format(d=root) for a in argv])
+    monkeypatch.undo()
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot read {locked}: permission denied; make it readable (chmod u+r) or pass another path\n"
+    )
+    assert _snapshot(root) == before

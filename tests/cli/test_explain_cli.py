@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.cli import main
+from lstmkit.data.datasets import REGISTRY
 
 FAST = ["--epochs", "3", "--hidden-size", "8", "--quiet", "--no-report"]
 
@@ -260,3 +261,94 @@ def test_a_full_disk_while_writing_the_gates_is_one_error_line(models, tmp_path,
     )
     assert sorted(p.name for p in out.iterdir()) == ["gates.csv"]
     assert (out / "gates.csv").read_text() == "an earlier run's"
+
+
+def _fail_plot(monkeypatch):
+    from lstmkit.errors import DataError
+    from lstmkit.explain.explanation import Explanation
+
+    def broken(self, path):
+        raise DataError("the figure cannot be drawn")
+
+    monkeypatch.setattr(Explanation, "plot", broken)
+
+
+def _fail_disk(monkeypatch):
+    import errno
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+
+
+def _sigterm_while_writing(monkeypatch):
+    import os
+    import signal
+
+    from lstmkit.explain.explanation import Explanation
+
+    def stop(self, path):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("the signal did not stop the command")
+
+    monkeypatch.setattr(Explanation, "plot", stop)
+
+
+FAILURES = {  # how it fails -> (change to the arguments, exit code, the error line; {m}: models, {out}: --output)
+    "missing model": (
+        lambda m, argv: argv.__setitem__(2, str(m / "none")),
+        2,
+        "model folder {m}/none not found; pass the folder written by 'lstmkit train' or 'forecast'",
+    ),
+    "missing data": (
+        lambda m, argv: argv.__setitem__(3, str(m / "none.csv")),
+        2,
+        "data file {m}/none.csv not found; pass an existing file or a bundled dataset ("
+        + ", ".join(REGISTRY)
+        + ")",
+    ),
+    "bad flag": (
+        lambda m, argv: argv.extend(["--case", "1"]),
+        2,
+        "--case applies to classify models, and {m}/fc holds a forecast model; drop --case",
+    ),
+    "plot fails": (lambda m, argv: None, 2, "the figure cannot be drawn"),
+    "disk full": (
+        lambda m, argv: None,
+        2,
+        "cannot write into {out}: No space left on device; free some disk space or choose another --output; "
+        "the files already in {out} were left as they were",
+    ),
+    "SIGTERM while writing": (lambda m, argv: None, 143, "interrupted by SIGTERM; run the command again"),
+}
+PATCHES = {
+    "plot fails": _fail_plot,
+    "disk full": _fail_disk,
+    "SIGTERM while writing": _sigterm_while_writing,
+}
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new folder", "earlier explanation"])
+@pytest.mark.parametrize("failure", FAILURES)
+def test_a_failed_explain_leaves_its_output_as_it_was(
+    models, tmp_path, capsys, monkeypatch, failure, existing
+):
+    """A failure after the model and data were read (a plot, a full disk, Ctrl-C) left the new --output folder
+    (and its new parents) behind, empty."""
+    out = tmp_path / "new" / "explain"
+    if existing:
+        out.mkdir(parents=True)
+        (out / "gates.csv").write_text("an earlier run's")
+    argv = ["explain", "--model", str(models / "fc"), str(models / "sales.csv"), "--output", str(out)]
+    change, code, line = FAILURES[failure]
+    change(models, argv)
+    if failure in PATCHES:
+        PATCHES[failure](monkeypatch)
+    assert main(argv) == code
+    assert capsys.readouterr().err == "error: " + line.format(m=models, out=out) + "\n"
+    if existing:
+        assert sorted(p.name for p in out.iterdir()) == ["gates.csv"]
+        assert (out / "gates.csv").read_text() == "an earlier run's"
+    else:
+        assert list(tmp_path.iterdir()) == []

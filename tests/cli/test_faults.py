@@ -250,6 +250,16 @@ def test_the_lock_is_exclusive_in_one_process_too_and_tidies_up(tmp_path):
     assert not folder.exists()  # made by the lock and left empty: removed
 
 
+def test_the_lock_removes_the_parents_it_made_as_far_as_they_are_empty(tmp_path):
+    """Only the innermost folder was removed: --output a/b/c left a/b behind after a failed run."""
+    with output_lock(tmp_path / "a" / "b" / "c"):
+        pass
+    assert list(tmp_path.iterdir()) == []
+    with output_lock(tmp_path / "a" / "b" / "c"):
+        (tmp_path / "a" / "kept.txt").write_text("written meanwhile")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == [Path("a"), Path("a/kept.txt")]
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
 def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, capsys):
     import numpy as np
@@ -288,3 +298,60 @@ def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, c
     assert sorted(p.name for p in (out / ".checkpoints").glob("*.json")) == ["final.json", "holdout.json"]
     monkeypatch.undo()
     assert main([*argv, "--resume"]) == 0 and not (out / ".checkpoints").exists()
+
+
+def test_another_jobs_run_into_an_interrupted_runs_folder_is_refused_and_leaves_its_checkpoint(
+    run, monkeypatch, capsys, signal_during_epoch, slopes_ts
+):
+    """A checkpoint did not record its task: 'lstmkit train --resume' into an interrupted text run's folder
+    trained a forecaster afresh and deleted the text run's checkpoint (exit 0); 'classify train --resume'
+    failed with 'settings differ', naming the wrong problem."""
+    import numpy as np
+    import pandas as pd
+
+    argv, out, _ = run
+    interrupted = out.parent / "interrupted"
+    argv = [*argv[:-1], str(interrupted)]
+    monkeypatch.setattr(callbacks, "_clock", lambda: 0.0)
+    signal_during_epoch(signal.SIGINT, 2)
+    assert main(argv) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    checkpoints = interrupted / ".checkpoints"
+    kept = {p.name: p.read_bytes() for p in checkpoints.iterdir()}
+    assert load_checkpoint(checkpoints / "train.json")["task"] == "text"
+
+    sales = out.parent / "sales.csv"
+    pd.DataFrame({"sales": 100 + np.arange(40.0)}).to_csv(sales, index=False)
+    reviews = out.parent / "reviews.csv"
+    pd.DataFrame({"text": ["good", "bad"] * 10, "label": ["pos", "neg"] * 10}).to_csv(reviews, index=False)
+    others = [
+        ["train", str(sales), "--horizon", "3", "--epochs", "2"],
+        ["forecast", str(sales), "--horizon", "3", "--epochs", "2"],
+        ["classify", "train", str(slopes_ts(out.parent / "cases.ts")), "--epochs", "2"],
+        ["text", "classify", "train", str(reviews), "--epochs", "2"],
+    ]
+    for other in others:
+        for resume in ([], ["--resume"]):
+            assert main([*other, *resume, "--quiet", "--output", str(interrupted)]) == 2, other
+            assert capsys.readouterr().err == (
+                f"error: --output {interrupted} holds an interrupted 'text' run (.checkpoints/train.json); resume it "
+                f"(--resume) with 'lstmkit text train', choose another folder, or delete {checkpoints} first\n"
+            )
+            assert {p.name: p.read_bytes() for p in interrupted.rglob("*") if p.is_file()} == kept
+    assert main([*argv, "--resume"]) == 0  # the run's own command still resumes it
+    assert sorted(p.name for p in interrupted.iterdir()) == FILES
+
+
+def test_a_checkpoint_of_a_task_this_lstmkit_does_not_know_is_refused_too(tmp_path, capsys):
+    from lstmkit.io.checkpoint import save_checkpoint
+
+    out = tmp_path / "out"
+    save_checkpoint(out / ".checkpoints" / "train.json", {"task": "speech", "epoch": 1})  # a newer lstmkit's
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("It was the best of times, it was the worst of times.\n" * 12)
+    assert main(["text", "train", str(corpus), *TEXT, "--output", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --output {out} holds an interrupted 'speech' run (.checkpoints/train.json); resume it (--resume) "
+        f"with the command that started it, choose another folder, or delete {out / '.checkpoints'} first\n"
+    )

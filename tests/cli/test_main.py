@@ -52,9 +52,35 @@ def test_an_unknown_flag_points_at_the_help_of_its_subcommand(capsys, argv, hint
     assert err == f"error: unrecognized arguments: {extras} (see '{hint} --help')\n"
 
 
-def test_no_command_prints_help(capsys):
-    assert main([]) == 2
-    assert "forecast" in capsys.readouterr().out
+GROUPS = [
+    (
+        [],
+        "'forecast', 'train', 'predict', 'evaluate', 'classify', 'text', 'export', 'explain', 'datasets', 'demo'",
+    ),
+    (["classify"], "'train', 'predict', 'evaluate'"),
+    (["text"], "'train', 'sample', 'evaluate', 'classify'"),
+    (["text", "classify"], "'train', 'predict', 'evaluate'"),
+]
+
+
+@pytest.mark.parametrize(("group", "commands"), GROUPS, ids=[" ".join(["lstmkit", *g]) for g, _ in GROUPS])
+def test_a_command_group_without_its_command_is_one_error_line(capsys, group, commands):
+    """It printed the group's help on stdout with exit 2 and no error line."""
+    assert main(group) == 2
+    out, err = capsys.readouterr()
+    prog = " ".join(["lstmkit", *group])
+    assert (out, err) == (
+        "",
+        f"error: {prog} needs a command: choose from {commands} (see '{prog} --help')\n",
+    )
+
+
+@pytest.mark.parametrize("group", [g for g, _ in GROUPS], ids=[" ".join(["lstmkit", *g]) for g, _ in GROUPS])
+def test_a_command_groups_help_still_prints_with_exit_0(capsys, group):
+    with pytest.raises(SystemExit) as exit_:
+        main([*group, "--help"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 0 and out.startswith(f"usage: {' '.join(['lstmkit', *group])} ") and err == ""
 
 
 def test_python_dash_m_runs_the_cli():

@@ -1,6 +1,7 @@
 """No data lost: a command that fails after training leaves an existing output folder byte-identical."""
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -117,3 +118,88 @@ def test_staged_folder_removes_the_staging_folder_a_killed_run_left(tmp_path):
     with staged_folder(dest) as stage:
         (stage / "a.txt").write_text("a")
     assert sorted(p.name for p in dest.iterdir()) == [live.name, "a.txt"]
+
+
+def test_a_failed_staged_folder_or_atomic_write_removes_the_folders_it_made(tmp_path):
+    """They were left behind, empty: a failed command created its --output (and its parents) all the same."""
+    from lstmkit.io import atomic_output
+
+    with pytest.raises(KeyError), staged_folder(tmp_path / "a" / "b") as stage:
+        (stage / "gates.csv").write_text("half")
+        raise KeyError("x")
+    with pytest.raises(KeyError), atomic_output(tmp_path / "c" / "d" / "f.csv") as tmp:
+        tmp.write_text("half")
+        raise KeyError("x")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "notes.txt").write_text("the user's")
+    with pytest.raises(KeyError), staged_folder(tmp_path / "a" / "b"):
+        raise KeyError("x")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == [Path("a"), Path("a/notes.txt")]
+
+
+def test_a_text_classify_evaluation_that_fails_while_writing_leaves_no_new_folder(
+    tmp_path, monkeypatch, capsys
+):
+    from lstmkit.errors import DataError
+
+    reviews = tmp_path / "reviews.csv"
+    pd.DataFrame({"text": ["good nice", "bad poor"] * 10, "label": ["a", "b"] * 10}).to_csv(
+        reviews, index=False
+    )
+    model = tmp_path / "tc"
+    argv = ["text", "classify", "train", str(reviews), "--epochs", "1", "--hidden-size", "4", "--quiet"]
+    assert main([*argv, "--output", str(model)]) == 0
+
+    def broken(*args, **kwargs):
+        raise DataError("the figure cannot be drawn")
+
+    monkeypatch.setattr("lstmkit.plots.confusion.plot_confusion", broken)
+    out = tmp_path / "new" / "evaluation"
+    assert (
+        main(["text", "classify", "evaluate", "--model", str(model), str(reviews), "--output", str(out)]) == 2
+    )
+    assert capsys.readouterr().err == "error: the figure cannot be drawn\n"
+    assert not (tmp_path / "new").exists()
+
+
+FORECASTER = Path(__file__).resolve().parents[1] / "fixtures" / "format_v1" / "forecast"
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "earlier metrics"])
+def test_an_evaluation_whose_report_fails_writes_neither_file(tmp_path, monkeypatch, capsys, existing):
+    """metrics.json was written (or replaced) first; a report that then failed left it beside no report,
+    or beside the earlier run's report, describing other data."""
+    from lstmkit.errors import DataError
+
+    out = tmp_path / "new" / "metrics.json"
+    if existing:
+        out.parent.mkdir()
+        out.write_text("an earlier run's")
+        out.with_suffix(".html").write_text("an earlier run's")
+
+    def broken(*args, **kwargs):
+        raise DataError("the report cannot be drawn")
+
+    monkeypatch.setattr("lstmkit.plots.report_forecast.forecast_report", broken)
+    argv = [
+        "evaluate",
+        "--model",
+        str(FORECASTER / "model"),
+        str(FORECASTER / "series.csv"),
+        "--output",
+        str(out),
+    ]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == "error: the report cannot be drawn\n"
+    if existing:
+        assert sorted(p.name for p in out.parent.iterdir()) == ["metrics.html", "metrics.json"]
+        assert out.read_text() == out.with_suffix(".html").read_text() == "an earlier run's"
+    else:
+        assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert main(argv) == 0  # and both are written when nothing fails
+    assert (
+        json.loads(out.read_text())["origins"] == 1 and "Evaluation" in out.with_suffix(".html").read_text()
+    )
+    assert sorted(p.name for p in out.parent.iterdir()) == ["metrics.html", "metrics.json"]

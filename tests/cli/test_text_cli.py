@@ -274,7 +274,9 @@ def test_classify_evaluate_output_writes_metrics_confusion_and_report(clf, tmp_p
     assert main([*argv, "--no-report", "--output", str(tmp_path / "bare")]) == 0
     assert sorted(p.name for p in (tmp_path / "bare").iterdir()) == ["confusion.png", "metrics.json"]
     assert main([*argv[:-1], str(clf / "train.csv")]) == 2  # --output names a file
-    assert capsys.readouterr().err.endswith("is a file, not a folder; choose another output path\n")
+    assert capsys.readouterr().err == (
+        f"error: --output {clf / 'train.csv'} is a file; pass a folder path (it is created if needed)\n"
+    )
 
 
 def test_classify_errors_exit_2(clf, tmp_path, capsys):

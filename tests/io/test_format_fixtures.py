@@ -132,3 +132,34 @@ def test_a_committed_training_checkpoint_resumes(folder, tmp_path):
         "model.safetensors",
         "report.html",
     ]
+
+
+@pytest.mark.parametrize("folder", CHECKPOINTS, ids=[p.name for p in CHECKPOINTS])
+@pytest.mark.parametrize("command", ["train", "forecast"])
+def test_a_forecast_resume_refuses_a_committed_checkpoint_of_another_job(folder, command, tmp_path, capsys):
+    """The text checkpoint records no task (it predates that): 'train --resume' found no final.json beside it,
+    trained afresh and removed it (exit 0)."""
+    out = tmp_path / "out"
+    shutil.copytree(folder / "text", out / ".checkpoints", ignore=shutil.ignore_patterns("corpus.txt"))
+    kept = {p.name: p.read_bytes() for p in (out / ".checkpoints").iterdir()}
+    series = FIXTURES / "format_v1" / "forecast" / "series.csv"
+    argv = [
+        command,
+        str(series),
+        "--horizon",
+        "3",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--resume",
+        "--output",
+        str(out),
+    ]
+    assert main(argv) == 2
+    ours = "holdout.json or final.json" if command == "forecast" else "final.json"
+    assert capsys.readouterr().err == (
+        f"error: --resume: {out / '.checkpoints'} holds train.json, not this command's {ours}: another job's "
+        "interrupted run; resume it with the command that started it, or choose another --output\n"
+    )
+    assert {p.name: p.read_bytes() for p in (out / ".checkpoints").iterdir()} == kept
+    assert sorted(p.name for p in out.iterdir()) == [".checkpoints"]

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from lstmkit.errors import CheckpointError, LstmkitError
-from lstmkit.train import TrainerConfig, fit, load_checkpoint, set_seed
+from lstmkit.train import TrainerConfig, fit, load_checkpoint, save_checkpoint, set_seed
 
 
 def mse(model, batch):
@@ -247,3 +247,62 @@ def test_the_progress_bar_counts_epochs_and_says_what_is_trained(capsys):
     assert "3 series, 64 windows/epoch" in err and "3/3" in err
     fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2, batch_size=16), progress=False)
     assert capsys.readouterr().err == ""
+
+
+class Renamed(nn.Sequential):
+    """make_model's network under another class name: the same parameters, another kind of network."""
+
+
+def test_a_checkpoint_records_its_task_and_a_resume_refuses_another_task_or_network(tmp_path):
+    """A checkpoint did not say which job wrote it: another job's resume went on to compare settings and
+    shapes, and failed (or not) on whatever differed."""
+    x, y = line_data()
+    path = tmp_path / "c.json"
+    fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2), checkpoint_path=path, task="forecast")
+    saved = load_checkpoint(path)
+    assert (saved["task"], saved["network"]) == ("forecast", "Sequential")
+    with pytest.raises(CheckpointError) as refused:
+        fit(
+            make_model(),
+            mse,
+            (x, y),
+            config=TrainerConfig(epochs=4),
+            checkpoint_path=path,
+            resume=True,
+            task="text",
+        )
+    assert str(refused.value) == (
+        f"cannot resume: {path} is the checkpoint of a 'forecast' run, not of a 'text' one; resume it with the "
+        "command that started it, or delete it and run without --resume"
+    )
+    other = Renamed(*make_model())
+    with pytest.raises(CheckpointError) as refused:
+        fit(
+            other,
+            mse,
+            (x, y),
+            config=TrainerConfig(epochs=4),
+            checkpoint_path=path,
+            resume=True,
+            task="forecast",
+        )
+    assert str(refused.value) == (
+        "cannot resume: the checkpoint trained another kind of network (Sequential; this run trains Renamed); "
+        "use the settings of the interrupted run"
+    )
+
+
+def test_a_checkpoint_from_before_tasks_were_recorded_still_resumes(tmp_path):
+    x, y = line_data()
+    config = TrainerConfig(epochs=8, batch_size=8, patience=1000)
+    whole = make_model()
+    fit(whole, mse, (x, y), config=config, checkpoint_path=tmp_path / "a.json", task="forecast")
+    path = tmp_path / "b.json"
+    short = TrainerConfig(epochs=3, batch_size=8, patience=1000)
+    fit(make_model(), mse, (x, y), config=short, checkpoint_path=path, task="forecast")
+    old = {k: v for k, v in load_checkpoint(path).items() if k not in ("task", "network")}
+    save_checkpoint(path, old)  # as an lstmkit before this field wrote it
+    resumed = make_model(seed=99)
+    fit(resumed, mse, (x, y), config=config, checkpoint_path=path, resume=True, task="forecast")
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key

@@ -13,7 +13,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from lstmkit.cli.common import ArgumentParser, UsageError, interrupted_message
+from lstmkit.cli.common import (
+    ArgumentParser,
+    UsageError,
+    interrupted_message,
+    missing_command,
+    unreadable_message,
+)
 from lstmkit.errors import LstmkitError
 from lstmkit.interrupt import Interrupted, interrupt_on_signals
 
@@ -66,12 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lstmkit`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     parser = build_parser()
+    trains = True  # whether the command trains: the line printed on Ctrl-C mentions its checkpoint
     try:
         args = parser.parse_args(argv)
+        trains = hasattr(args, "resume")  # every training command has --resume (common.add_training_args)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command, for report.html
         if not getattr(args, "func", None):
-            parser.print_help()
-            return 2
+            raise missing_command(parser)
         with contextlib.ExitStack() as cleanup, interrupt_on_signals():
             args.cleanup = cleanup  # commands register their output lock here (common.claim_output)
             return int(args.func(args) or 0)
@@ -79,8 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split("\n")).strip()
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except PermissionError as exc:  # a file it may not read (io.atomic.write_errors names failed writes)
+        print(f"error: {unreadable_message(exc)}", file=sys.stderr)
+        return 2
     except Interrupted as stop:
-        print(f"error: {interrupted_message(stop)}", file=sys.stderr)
+        print(f"error: {interrupted_message(stop, trains=trains)}", file=sys.stderr)
         return stop.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

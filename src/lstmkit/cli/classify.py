@@ -12,10 +12,11 @@ from lstmkit.cli.common import (
     add_report_flag,
     add_training_args,
     check_model_output,
+    check_output_folder,
     checkpoint_file,
     claim_output,
+    command_group,
     discard_checkpoints,
-    help_only,
     join_torchrun,
     print_classification,
     print_classifier_training,
@@ -79,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit classify evaluate --model runs/jv japanese-vowels",
     )
     sub = parser.add_subparsers(dest="classify_command", metavar="COMMAND", parser_class=ArgumentParser)
-    parser.set_defaults(func=help_only(parser))
+    parser.set_defaults(func=command_group(parser))
 
     train = sub.add_parser(
         "train",
@@ -225,10 +226,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.models.classifier import LSTMClassifier
     from lstmkit.plots.confusion import plot_confusion
 
+    output = check_output_folder(args.output or args.model)  # refused before the work, not after
     clf = LSTMClassifier.load(args.model)
     data = _read(args, split="test", require_labels=True)
     metrics = clf.evaluate(data)
-    output = Path(args.output) if args.output else Path(args.model)
     print_classification(metrics, what=f"cases of {data.name}")
     references, note = (
         ({}, "references skipped (--no-references)") if args.no_references else _references(args, clf, data)

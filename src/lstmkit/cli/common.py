@@ -131,14 +131,20 @@ def add_training_args(parser: argparse.ArgumentParser) -> None:
     add_report_flag(group)
 
 
-def help_only(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    """A command group's action without a subcommand: print its help, exit 2."""
+def missing_command(parser: argparse.ArgumentParser) -> UsageError:
+    """The error of a command group (``lstmkit``, ``lstmkit classify`` ...) run without one of its commands."""
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    names = ", ".join(repr(name) for name in commands)
+    return UsageError(f"{parser.prog} needs a command: choose from {names} (see '{parser.prog} --help')")
 
-    def show(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
 
-    return show
+def command_group(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A command group's action without a subcommand: refuse it with :func:`missing_command`'s line, exit 2."""
+
+    def refuse(args: argparse.Namespace) -> int:
+        raise missing_command(parser)
+
+    return refuse
 
 
 def add_report_flag(parser) -> None:
@@ -229,10 +235,22 @@ def print_classifier_training(history, validation: dict | None, *, what: str, ou
 # ----------------------------------------------------------------------------- the output folder
 
 
+def check_output_folder(output: str | Path) -> Path:
+    """``output`` as a Path; refused (DataError), before any work, when it is a file and a folder is written."""
+    from lstmkit.errors import DataError
+
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output {output} is a file; pass a folder path (it is created if needed)")
+    return output
+
+
 def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
     """Refuse an --output that is a file, or that holds another job's run: writing this model there would
     replace some of that run's files (history.csv, report.html) and leave the others beside it. This
-    command's own earlier run (``task``'s model in ``output / model_dir``) may be replaced.
+    command's own earlier run (``task``'s model in ``output / model_dir``) may be replaced. Another job's
+    interrupted run (its checkpoint in ``DIR/.checkpoints``) is refused too: this run would remove it,
+    and its ``--resume`` would start afresh or trip over that checkpoint.
 
     Raises:
         DataError: naming the folder's job and the fix.
@@ -241,9 +259,7 @@ def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
 
     from lstmkit.errors import DataError
 
-    output = Path(output)
-    if output.exists() and not output.is_dir():
-        raise DataError(f"--output {output} is a file; pass a folder for the model")
+    output = check_output_folder(output)
     for config in (output / "config.json", output / "model" / "config.json"):
         try:
             other = json.loads(config.read_text(encoding="utf-8")).get("task")
@@ -254,6 +270,37 @@ def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
                 f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
                 "folder, or delete that one first"
             )
+    for checkpoint in sorted((output / CHECKPOINTS).glob("*.json")):
+        other = checkpoint_task(checkpoint)
+        if other is not None and other != task:
+            raise DataError(
+                f"--output {output} holds an interrupted {other!r} run ({checkpoint.relative_to(output)}); "
+                f"resume it (--resume) with {_written_by(other)}, choose another folder, or delete "
+                f"{output / CHECKPOINTS} first"
+            )
+
+
+def _written_by(task: str) -> str:
+    """The command that trains ``task``'s models, for a message."""
+    from lstmkit.errors import CheckpointError
+    from lstmkit.models.registry import job_class
+
+    try:
+        return job_class(task).written_by
+    except CheckpointError:  # a task of a newer lstmkit
+        return "the command that started it"
+
+
+def checkpoint_task(path: Path) -> str | None:
+    """The task recorded in the checkpoint at ``path`` (:class:`lstmkit.train.callbacks.Checkpoint`); None for
+    one written before tasks were recorded, or one that cannot be read (resuming it says why)."""
+    import json
+
+    try:
+        task = json.loads(Path(path).read_text(encoding="utf-8"))["state"]["task"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return task if isinstance(task, str) else None
 
 
 def checkpoint_file(output: Path, stage: str = "train") -> Path:
@@ -319,10 +366,20 @@ def claim_output(args: argparse.Namespace, output: Path) -> None:
     cleanup.enter_context(_claimed(Path(output)))
 
 
-def interrupted_message(stop) -> str:
-    """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`)."""
+def unreadable_message(exc: PermissionError) -> str:
+    """The one line for a file or folder the user may not read (a model folder, DATA, a checkpoint)."""
+    if exc.filename is None:
+        return f"permission denied ({exc.strerror or exc}); check the permissions of the files you passed"
+    return f"cannot read {exc.filename}: permission denied; make it readable (chmod u+r) or pass another path"
+
+
+def interrupted_message(stop, *, trains: bool = True) -> str:
+    """The one line for a run stopped by SIGINT or SIGTERM (an :class:`~lstmkit.train.Interrupted`);
+    ``trains``: the command trains (and checkpoints); a command that does not has no checkpoint to mention."""
     if stop.done is not None:
         return f"interrupted by {stop.signal_name} after its outputs were written; {stop.done} is complete"
+    if not trains:
+        return f"interrupted by {stop.signal_name}; run the command again"
     if stop.checkpoint is None:
         return f"interrupted by {stop.signal_name} before any checkpoint was written; run the command again"
     where = Path(stop.checkpoint)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
@@ -24,12 +25,15 @@ def run(args: argparse.Namespace) -> int:
 
     reference_worker.prepare()  # the child's StatsForecast import overlaps ours of torch
     from lstmkit.evaluate.backtest import format_table
-    from lstmkit.evaluate.metrics import json_ready
-    from lstmkit.io import atomic_write_text
     from lstmkit.models.forecaster import LSTMForecaster
 
     if args.output and Path(args.output).is_dir():
         raise DataError(f"--output {args.output} is a folder; pass a file path such as metrics.json")
+    if args.output and not args.no_report and Path(args.output).suffix == ".html":
+        raise DataError(
+            f"--output {args.output} is the report's name (FILE.html goes beside FILE.json); pass a file path "
+            f"such as {Path(args.output).with_suffix('.json')}"
+        )
     model = LSTMForecaster.load(args.model)
     if args.date_format:
         model.config.data.date_format = args.date_format
@@ -43,19 +47,31 @@ def run(args: argparse.Namespace) -> int:
             f"note: {result['points_seen_in_training']} of {result['points_scored']} scored points were in the training data"
         )
     if args.output:
-        atomic_write_text(args.output, json.dumps(json_ready(result), indent=2) + "\n")
-        if not args.no_report:  # the report beside FILE.json, as FILE.html (lstmkit.plots.report_forecast)
+        _write_evaluation(args, model, result)
+    return 0
+
+
+def _write_evaluation(args: argparse.Namespace, model, result: dict) -> None:
+    """FILE.json and (unless --no-report) the report beside it, FILE.html: each made as a temporary file and
+    renamed only once both are written, so a failure replaces neither."""
+    from lstmkit.evaluate.metrics import json_ready
+    from lstmkit.io import atomic_output
+
+    path = Path(args.output)
+    with contextlib.ExitStack() as files:
+        metrics = files.enter_context(atomic_output(path))
+        metrics.write_text(json.dumps(json_ready(result), indent=2) + "\n", encoding="utf-8")
+        if not args.no_report:  # lstmkit.plots.report_forecast
             from lstmkit.plots.report_forecast import forecast_report
 
             forecast_report(
-                Path(args.output).with_suffix(".html"),
+                files.enter_context(atomic_output(path.with_suffix(".html"))),
                 model=model,
                 data=model.read(args.data),
                 metrics=result,
                 argv=getattr(args, "argv", None),
                 title="Evaluation",
             )
-    return 0
 
 
 def register(subparsers) -> None:

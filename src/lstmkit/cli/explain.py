@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from lstmkit.cli.common import non_negative_int, positive_int
+from lstmkit.cli.common import check_output_folder, claim_output, non_negative_int, positive_int
 from lstmkit.errors import DataError
 
 EXAMPLE = """\
@@ -94,10 +94,9 @@ def run(args: argparse.Namespace) -> int:
     from lstmkit.data.datasets import dataset_stem
     from lstmkit.explain import write_explanation
 
-    out = Path(args.output) if args.output else Path("runs") / f"{dataset_stem(args.data)}-explain"
-    if out.exists() and not out.is_dir():
-        raise DataError(f"--output {out} is a file; pass a folder path (it is created if needed)")
+    out = check_output_folder(args.output or Path("runs") / f"{dataset_stem(args.data)}-explain")
     expl = build_explanation(args)
+    claim_output(args, out)  # from here a failure removes the folder (and parents) this run made
     paths = write_explanation(expl, out)
     print(expl.summary())
     print("wrote " + ", ".join(str(p) for p in paths))

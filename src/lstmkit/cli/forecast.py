@@ -152,10 +152,30 @@ def output_dir(args: argparse.Namespace, *, model_dir: str) -> Path:
     from lstmkit.data.datasets import dataset_stem
 
     path = Path(args.output) if args.output else Path("runs") / dataset_stem(args.data)
-    if path.exists() and not path.is_dir():
-        raise DataError(f"--output {path} is a file; pass a folder path (it is created if needed)")
     check_model_output(path, "forecast", model_dir=model_dir)
     return path
+
+
+def check_resumable(out: Path, *, stages: tuple[str, ...]) -> None:
+    """``--resume`` needs an interrupted run in ``out``: a ``.checkpoints`` folder and, when it holds any
+    checkpoint, one of this command's ``stages``. Another job's checkpoint (an older lstmkit's, which did not
+    record its task) was ignored: the run trained afresh and removed it.
+
+    Raises:
+        DataError: no interrupted run of this command's.
+    """
+    folder = out / ".checkpoints"
+    if not folder.is_dir():
+        raise DataError(
+            f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
+        )
+    held = sorted(p.name for p in folder.glob("*.json"))
+    ours = [f"{stage}.json" for stage in stages]
+    if held and not set(held) & set(ours):
+        raise DataError(
+            f"--resume: {folder} holds {', '.join(held)}, not this command's {' or '.join(ours)}: another job's "
+            "interrupted run; resume it with the command that started it, or choose another --output"
+        )
 
 
 def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str, judge=None):
@@ -219,10 +239,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = build_config(args)
     out = output_dir(args, model_dir="model")
-    if args.resume and not (out / ".checkpoints").is_dir():
-        raise DataError(
-            f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
-        )
+    if args.resume:
+        check_resumable(out, stages=("holdout", "final"))
     claim_output(args, out)
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)

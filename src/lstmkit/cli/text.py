@@ -12,10 +12,11 @@ from lstmkit.cli.common import (
     add_report_flag,
     add_training_args,
     check_model_output,
+    check_output_folder,
     checkpoint_file,
     claim_output,
+    command_group,
     discard_checkpoints,
-    help_only,
     join_torchrun,
     non_negative_int,
     positive_float,
@@ -135,6 +136,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.data.text import read_text
     from lstmkit.models.language_model import LanguageModel
 
+    if args.output:
+        check_output_folder(args.output)  # refused before the work, not after
     lm = LanguageModel.load(args.model)
     text = read_text(args.text)
     if len(text) < 2:
@@ -254,7 +257,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  lstmkit text sample --model runs/stdlib --prompt 'def ' --seed 1\n"
         "  lstmkit text classify train reviews.csv --output runs/reviews",
     )
-    parser.set_defaults(func=help_only(parser))
+    parser.set_defaults(func=command_group(parser))
     sub = parser.add_subparsers(dest="text_command", metavar="COMMAND", parser_class=ArgumentParser)
     _register_train(sub)
     _register_sample(sub)

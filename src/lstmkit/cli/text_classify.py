@@ -11,10 +11,11 @@ from lstmkit.cli.common import (
     add_report_flag,
     add_training_args,
     check_model_output,
+    check_output_folder,
     checkpoint_file,
     claim_output,
+    command_group,
     discard_checkpoints,
-    help_only,
     join_torchrun,
     print_classification,
     print_classifier_training,
@@ -112,6 +113,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.data.text import read_text_table
     from lstmkit.models.text_classifier import TextClassifier
 
+    if args.output:
+        check_output_folder(args.output)  # refused before the work, not after
     clf = TextClassifier.load(args.model)
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     assert table.labels is not None  # require_labels
@@ -225,7 +228,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="examples:\n  lstmkit text classify train reviews.csv --output runs/reviews\n"
         "  lstmkit text classify evaluate --model runs/reviews test.csv",
     )
-    classify.set_defaults(func=help_only(classify))
+    classify.set_defaults(func=command_group(classify))
     csub = classify.add_subparsers(
         dest="text_classify_command", metavar="COMMAND", parser_class=ArgumentParser
     )

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 
 from lstmkit.cli.common import claim_output, discard_checkpoints, join_torchrun, show_progress
-from lstmkit.cli.forecast import READING_RULES, add_forecast_args, build_config, output_dir, train_model
-from lstmkit.errors import DataError
+from lstmkit.cli.forecast import (
+    READING_RULES,
+    add_forecast_args,
+    build_config,
+    check_resumable,
+    output_dir,
+    train_model,
+)
 from lstmkit.logs import held_back
 
 EXAMPLE = (
@@ -32,10 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = build_config(args)
     out = output_dir(args, model_dir="")
-    if args.resume and not (out / ".checkpoints").is_dir():
-        raise DataError(
-            f"--resume: {out} holds no interrupted run (no .checkpoints folder); run without --resume"
-        )
+    if args.resume:
+        check_resumable(out, stages=("final",))
     with held_back():  # a refused file shows its error line alone
         data = LSTMForecaster(cfg.model.horizon, config=cfg).read(args.data)
     writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes

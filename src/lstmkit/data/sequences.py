@@ -299,6 +299,8 @@ def read_long_csv(
     from lstmkit.data.tabular import read_table
 
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass a .ts file, a long CSV or a bundled dataset name")
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
     # encodings, delimiters, junk: the CSV reader's checks

@@ -65,6 +65,8 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM (Windows editors) is not data
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text; a .ts file is plain text") from None
+    except PermissionError:
+        raise  # lstmkit.cli.main says which file and how to fix it, as for every unreadable file
     except (OSError, EOFError) as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
 
@@ -178,6 +180,8 @@ def read_ts(path: str | Path) -> SequenceData:
             line number.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass a .ts file, a long CSV or a bundled dataset name")
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a .ts file, a long CSV or a bundled dataset name")
     name, header = path.name, _Header()

@@ -81,27 +81,48 @@ def signals_deferred() -> Iterator[None]:
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is synced and renamed to ``path``.
 
-    On an exception the temporary file is removed and ``path`` is left as it was.
+    On an exception the temporary file is removed, ``path`` is left as it was, and the folders made
+    for it are removed again (as far as they are empty).
 
     Raises:
         WriteError: the disk is full, or the folder read-only or not writable.
     """
     path = Path(path)
-    make_folder(path.parent)
-    with write_errors(path):
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+    made = missing_folders(path.parent)
+    try:
+        make_folder(path.parent)
+        with write_errors(path):
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmp = Path(tmp_name)
+            try:
+                yield tmp
+                with open(tmp, "rb+") as handle:
+                    os.fsync(handle.fileno())
+                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
+                os.replace(tmp, path)
+                _fsync_dir(path.parent)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+    except BaseException:
+        remove_empty_folders(made)  # a failed write leaves no folder it made behind
+        raise
+
+
+def missing_folders(folder: str | Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, innermost first: what making it makes."""
+    folder = Path(folder)
+    return [p for p in (folder, *folder.parents) if not p.exists()]
+
+
+def remove_empty_folders(folders: Iterable[Path]) -> None:
+    """Remove ``folders`` (innermost first, from :func:`missing_folders`) as far as they are still empty."""
+    for made in folders:
         try:
-            yield tmp
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+            made.rmdir()
+        except OSError:  # not empty (something else was written there meanwhile), or already gone
+            return
 
 
 def make_folder(folder: str | Path) -> Path:
@@ -130,18 +151,20 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     Write every output file of a command into the staging folder. When the block ends without an
     exception each file is renamed into ``dest`` (same relative path; a rename is atomic per file),
     so a failure half-way (a plot that cannot be drawn, a full disk) leaves the files already in
-    ``dest`` byte-identical; the staging folder is removed either way (and one a killed run left,
-    named by its process id, by the next command writing there). ``owned``: files the command
-    writes only sometimes (``report.html`` unless ``--no-report``): one left in ``dest`` by an
-    earlier run is removed when this run did not write it, so it cannot describe other data.
+    ``dest`` byte-identical, and no ``dest`` (nor parent) that it made; the staging folder is removed
+    either way (and one a killed run left, named by its process id, by the next command writing
+    there). ``owned``: files the command writes only sometimes (``report.html`` unless
+    ``--no-report``): one left in ``dest`` by an earlier run is removed when this run did not write
+    it, so it cannot describe other data.
 
     Raises:
         WriteError: the disk filled up or ``dest`` is read-only; ``dest`` keeps its files.
     """
-    dest = make_folder(dest)
-    _remove_dead_stages(dest)
-    stage = None
+    dest = Path(dest)
+    made, stage, done = missing_folders(dest), None, False
     try:
+        make_folder(dest)
+        _remove_dead_stages(dest)
         with write_errors(dest):
             stage = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=dest))
         with write_errors(dest):  # a file the block writes straight into the stage (pandas, matplotlib)
@@ -166,11 +189,14 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
                 if Path(name) not in written and (dest / name).is_file():
                     (dest / name).unlink()
         _fsync_dir(dest)
+        done = True
     except WriteError as exc:
-        raise WriteError(dest, exc.reason, exc.fix, kept=True) from None
+        raise WriteError(dest, exc.reason, exc.fix, kept=not made) from None
     finally:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
+        if not done:
+            remove_empty_folders(made)
 
 
 def _remove_dead_stages(dest: Path) -> None:

@@ -3,8 +3,9 @@
 The lock is an ``flock`` on that file, so the kernel releases it when its process ends, however
 it ends: a lock file left by a killed run (SIGKILL, a crash, a power cut) is stale, and the next
 run takes it over without asking. The file's JSON names the live owner, for the message that
-refuses a second run. The folder (when the lock created it) and the lock file are removed again
-when the block ends, so a refused or failed command leaves no trace.
+refuses a second run. The lock file, and the folders the lock created (the output folder and its
+missing parents, as far as they are left empty), are removed again when the block ends, so a
+refused or failed command leaves no trace.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError
-from lstmkit.io.atomic import make_folder, write_errors
+from lstmkit.io.atomic import make_folder, missing_folders, remove_empty_folders, write_errors
 
 LOCK_NAME = ".lstmkit.lock"
 
@@ -65,15 +66,13 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
         OutputLockedError: a live run holds it; the message names its pid and host.
     """
     folder = Path(folder)
-    created = not folder.exists()
+    created = missing_folders(folder)
     make_folder(folder)
     path = folder / LOCK_NAME
     try:
         fd = _acquire(path)
     except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_empty_folders(created)
         raise
     try:
         with write_errors(path):
@@ -84,6 +83,4 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             path.unlink()  # while still holding it; the next run's _acquire notices the new inode
         os.close(fd)
-        if created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only when the run left it empty
+        remove_empty_folders(created)  # only as far as the run left them empty

@@ -193,6 +193,7 @@ class LSTMClassifier(Job):
             checkpoint_path=checkpoint_path,
             resume=resume,
             progress=self.progress,
+            task=self.task,
         )
         self.network_ = net.cpu().eval()
         if val is not None:

@@ -151,4 +151,5 @@ def train_network(
             checkpoint_path=checkpoint_path,
             resume=resume,
             progress=f"{len(z)} series, {len(train[0]):,} windows/epoch" if progress else False,
+            task="forecast",  # LSTMForecaster.task
         )

@@ -147,6 +147,7 @@ def fit_hybrid(
             checkpoint_path=checkpoint_path,
             resume=resume,
             progress=progress,
+            task="classify",  # the hybrid's one job: LSTMClassifier's default method
         )
         net.lstm.cpu()
     features = _batched_features(net, x, lengths)  # (N, P)

@@ -176,6 +176,7 @@ class LanguageModel(Job):
             progress=self.progress,
             shuffle=False,
             callbacks=(loss_fn,),
+            task=self.task,
         )
         self.network_ = net.cpu().eval()
         self.validation_ = self.score(val_text) if len(val_text) >= 2 else None

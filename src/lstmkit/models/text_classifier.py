@@ -156,6 +156,7 @@ class TextClassifier(Job):
             checkpoint_path=checkpoint_path,
             resume=resume,
             progress=self.progress,
+            task=self.task,
         )
         self.network_ = net.cpu().eval()
         if len(val_idx):

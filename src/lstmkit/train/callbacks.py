@@ -172,6 +172,24 @@ def _check_settings(saved: dict[str, Any], current: dict[str, Any]) -> None:
         )
 
 
+def _check_kind(saved: dict[str, Any], path: str | Path, *, task: str | None, network: str) -> None:
+    """Refuse the checkpoint of another job (``task``: forecast, classify, text ...) or of another kind of
+    network. A checkpoint written before these were recorded names neither and goes on to the settings and
+    shape checks, as it did."""
+    other = saved.get("task")
+    if other is not None and task is not None and other != task:
+        raise CheckpointError(
+            f"cannot resume: {path} is the checkpoint of a {other!r} run, not of a {task!r} one; resume it "
+            "with the command that started it, or delete it and run without --resume"
+        )
+    other = saved.get("network")
+    if other is not None and other != network:
+        raise CheckpointError(
+            f"cannot resume: the checkpoint trained another kind of network ({other}; this run trains {network}); "
+            "use the settings of the interrupted run"
+        )
+
+
 def _load_into(state: TrainState, saved: dict[str, Any]) -> None:
     """Load a checkpoint's optimizer, schedule and generators; check the trainer's keys are there."""
     state.optimizer.load_state_dict(saved["optimizer"])
@@ -206,8 +224,9 @@ class Checkpoint:
     the last finished epoch on disk; SIGKILL loses at most ``SAVE_EVERY_SECONDS`` of training.
     """
 
-    def __init__(self, path: str | Path, state: TrainState, *, write: bool):
+    def __init__(self, path: str | Path, state: TrainState, *, write: bool, task: str | None = None):
         self.path, self.state, self.write = path, state, write
+        self.task, self.network = task, type(state.model).__name__  # whose run it is, recorded and checked
         self.settings = dataclasses.asdict(state.config)
         self.unsaved: dict[str, Any] | None = None  # the last finished epoch, when not on disk yet
         self.saved_at = _clock()
@@ -215,6 +234,7 @@ class Checkpoint:
     def restore(self) -> None:
         """Continue the run saved at ``path``; refuse other settings or a damaged checkpoint."""
         s, saved = self.state, load_checkpoint(self.path)
+        _check_kind(saved, self.path, task=self.task, network=self.network)
         _check_settings(saved.get("config", {}), self.settings)
         try:
             s.model.load_state_dict(saved["model"])
@@ -239,6 +259,8 @@ class Checkpoint:
         """The run after ``epoch``, copied where the next epoch would change it in place."""
         s = self.state
         return {
+            "task": self.task,
+            "network": self.network,
             "epoch": epoch + 1,
             "done": s.stop,
             "steps": s.steps,

@@ -247,11 +247,14 @@ def _prepare(
     resume: bool,
     progress: bool | str,
     callbacks: Sequence[Any],
+    task: str | None,
 ) -> tuple[TrainState, list[Any]]:
     """The run's state (resumed from the checkpoint when asked) and its callbacks in calling order."""
     state = _start(model, config)
     main = is_main_process()
-    checkpoint = None if checkpoint_path is None else Checkpoint(checkpoint_path, state, write=main)
+    checkpoint = (
+        None if checkpoint_path is None else Checkpoint(checkpoint_path, state, write=main, task=task)
+    )
     if resume:
         if checkpoint is None:
             raise CheckpointError("--resume needs an output folder holding a checkpoint")
@@ -275,6 +278,7 @@ def fit(
     progress: bool | str = False,
     shuffle: bool = True,
     callbacks: Sequence[Any] = (),
+    task: str | None = None,
 ) -> History:
     """Train ``model`` in place and return its history; the best weights are restored at the end.
 
@@ -291,16 +295,24 @@ def fit(
         progress: show a tqdm bar with the losses; a string also labels it (what is being trained).
         shuffle: shuffle the rows every epoch (off for truncated backpropagation through time).
         callbacks: objects with any hooks of :class:`~lstmkit.train.callbacks.Callback`.
+        task: the job training (``"forecast"``, ``"classify"`` ...), recorded in the checkpoint: a resume
+            refuses another task's checkpoint, and one of another kind of network.
 
     Raises:
         LstmkitError: a non-finite loss (naming the epoch), or no training data.
-        CheckpointError: ``resume`` without a usable checkpoint.
+        CheckpointError: ``resume`` without a usable checkpoint, or with another task's.
         Interrupted: SIGINT or SIGTERM (see :mod:`lstmkit.interrupt`); it names the checkpoint kept.
     """
     check_trainer_config(config)
     _check_data(train, val)
     state, hooks = _prepare(
-        model, config, checkpoint_path=checkpoint_path, resume=resume, progress=progress, callbacks=callbacks
+        model,
+        config,
+        checkpoint_path=checkpoint_path,
+        resume=resume,
+        progress=progress,
+        callbacks=callbacks,
+        task=task,
     )
     try:
         for epoch in range(state.start_epoch, config.epochs):
