@@ -833,3 +833,18 @@ def test_an_unreadable_file_is_one_clear_error(root, argv, locked, capsys, monke
         f"error: cannot read {locked}: permission denied; make it readable (chmod u+r) or pass another path\n"
     )
     assert _snapshot(root) == before
+
+
+def test_an_unreadable_folder_is_made_readable_with_its_x_bit(tmp_path):
+    import errno
+
+    from lstmkit.cli.common import unreadable_message
+
+    folder, file = tmp_path / "model", tmp_path / "data.csv"
+    folder.mkdir()
+    file.write_text("y\n1\n")
+    for path, mode in ((folder, "u+rx"), (file, "u+r")):
+        exc = PermissionError(errno.EACCES, "Permission denied", str(path))
+        assert unreadable_message(exc) == (
+            f"cannot read {path}: permission denied; make it readable (chmod {mode}) or pass another path"
+        )

@@ -370,7 +370,10 @@ def unreadable_message(exc: PermissionError) -> str:
     """The one line for a file or folder the user may not read (a model folder, DATA, a checkpoint)."""
     if exc.filename is None:
         return f"permission denied ({exc.strerror or exc}); check the permissions of the files you passed"
-    return f"cannot read {exc.filename}: permission denied; make it readable (chmod u+r) or pass another path"
+    mode = "u+rx" if Path(exc.filename).is_dir() else "u+r"  # a folder is read through its x bit too
+    return (
+        f"cannot read {exc.filename}: permission denied; make it readable (chmod {mode}) or pass another path"
+    )
 
 
 def interrupted_message(stop, *, trains: bool = True) -> str:
