@@ -55,6 +55,27 @@ def test_number_formats(delimiter, cells, expected):
     assert frame["x"].tolist() == expected
 
 
+@pytest.mark.parametrize("marker", ["-", "--", "?", ".", "N/A", "n/a", "#N/A", "<NA>", "NULL", "None"])
+def test_missing_value_markers_are_gaps_in_targets_and_covariates(tmp_path, marker):
+    rows = [f"2020-{m:02d},{m},{'x' if m == 3 else m * 10}" for m in range(1, 7)]
+    text = (
+        lines("month,sales,price", rows)
+        .replace(",x", f",{marker}")
+        .replace("2020-04,4,", f"2020-04,{marker},")
+    )
+    data = load_series(write(tmp_path, text), target="sales", fill="keep")
+    assert np.isnan(data.series[0].target[3]) and data.covariate_names == ["price"]
+    assert np.isnan(data.series[0].covariates[2, 0])
+    semicolon = lines("month;sales", ["2020-01;1,5", f"2020-02;{marker}", "2020-03;3,5"])
+    assert np.isnan(
+        load_series(write(tmp_path, semicolon, "eu.csv"), fill="keep").series[0].target
+    ).tolist() == [
+        False,
+        True,
+        False,
+    ]
+
+
 def test_thousands_and_decimal_commas_reach_the_series(tmp_path):
     comma = lines("month,revenue", ['2020-01,"1,037"', '2020-02,"12,345.5"', "2020-03,7"])
     np.testing.assert_array_equal(load_series(write(tmp_path, comma)).series[0].target, [1037, 12345.5, 7])
@@ -428,9 +449,10 @@ def test_unused_numeric_columns_are_named_when_covariates_are_off(tmp_path, capl
 
 
 def test_a_few_bad_cells_still_name_the_row(tmp_path):
-    rows = [f"2020-{m:02d},{m}" for m in range(1, 7)] + ["2020-07,n/a"]
+    rows = [f"2020-{m:02d},{m}" for m in range(1, 7)] + ["2020-07,#DIV/0!"]
     with pytest.raises(
-        DataError, match=r"non-numeric value 'n/a' at row 7 \(line 8 of the file\); fix or remove that row"
+        DataError,
+        match=r"non-numeric value '#DIV/0!' at row 7 \(line 8 of the file\); fix or remove that row",
     ):
         load_series(write(tmp_path, lines("month,v", rows)))
 

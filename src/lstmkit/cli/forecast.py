@@ -27,7 +27,7 @@ READING_RULES = """\
 what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
   file        UTF-8, UTF-16 or Latin-1 text; delimiter , ; tab or | (detected)
   numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
-              (decimal commas, dots then group thousands); empty, NA and nan cells are gaps
+              (decimal commas, dots then group thousands); empty, NA, nan, N/A, null, - and ? cells are gaps
   time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
               or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00),
               months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001), quarters (1965-Q1,

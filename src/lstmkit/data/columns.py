@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.dates import compact_dates, epoch_times
+from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 
@@ -52,7 +53,6 @@ TIME_NAMES = {
     "time_idx",
     "idx",
 }
-_MISSING = ("", "nan", "na", "null", "none")
 
 
 @dataclass
@@ -308,7 +308,7 @@ def to_numeric(column: pd.Series) -> np.ndarray | None:
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype=np.float64)
     text = column.astype(str).str.strip()
-    present = text[(text != "") & (text.str.lower() != "nan") & (text.str.upper() != "NA")]
+    present = text[~text.str.lower().isin(MISSING_CELLS)]
     if present.empty:
         return None
     converted = pd.to_numeric(present, errors="coerce")
@@ -326,7 +326,7 @@ def numeric_or_error(column: pd.Series, name: str, source: str) -> np.ndarray:
         values = column.to_numpy(dtype=np.float64)
     else:
         text = column.astype(str).str.strip()
-        missing = text.str.lower().isin(_MISSING)
+        missing = text.str.lower().isin(MISSING_CELLS)
         converted = pd.to_numeric(text.where(~missing, None), errors="coerce")
         bad = (converted.isna() & ~missing).to_numpy()
         if bad.any():

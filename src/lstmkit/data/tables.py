@@ -48,7 +48,10 @@ _THOUSANDS_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u2
 _SPACES = re.compile(
     r"[ \u00a0\u202f]"
 )  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
-_MISSING = ("", "nan", "na", "null", "none")
+# Cells that mean "no value" (compared lowercased): what pandas, R, Excel, SAS/Stata and databases write for one
+MISSING_CELLS = frozenset(
+    ("", "nan", "na", "n/a", "#n/a", "#na", "<na>", "null", "none", "-", "--", "?", ".")
+)
 # Around a number: a currency symbol before it (after the sign) or after it, a percent sign after it
 _CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
 _SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
@@ -213,7 +216,7 @@ def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
             continue
         written = frame[col].astype(str).str.strip()
         text = undecorated(written)
-        present = text[~text.str.lower().isin(_MISSING)]
+        present = text[~text.str.lower().isin(MISSING_CELLS)]
         if present.empty or not (present.str.contains(r"[,\u00a0\u202f ]").any() or (text != written).any()):
             continue
         if not present.str.fullmatch(rule).all():
