@@ -76,6 +76,15 @@ def test_missing_value_markers_are_gaps_in_targets_and_covariates(tmp_path, mark
     ]
 
 
+def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
+    text = lines("month,sales", [f"2020-{m:02d},{m}" for m in range(1, 7)]) + ",\r\n , \n,\n\n"
+    data = load_series(write(tmp_path, text))
+    assert data.series[0].target.tolist() == [1, 2, 3, 4, 5, 6] and data.time_kind == "month"
+    inside = lines("month,sales", ["2020-01,1", ",", "2020-03,3"])  # inside the data: still named
+    with pytest.raises(DataError, match="empty at row 2"):
+        load_series(write(tmp_path, inside, "inside.csv"))
+
+
 def test_thousands_and_decimal_commas_reach_the_series(tmp_path):
     comma = lines("month,revenue", ['2020-01,"1,037"', '2020-02,"12,345.5"', "2020-03,7"])
     np.testing.assert_array_equal(load_series(write(tmp_path, comma)).series[0].target, [1037, 12345.5, 7])

@@ -152,7 +152,15 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
-    return decode_numbers(frame, delimiter=delimiter)
+    return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+
+
+def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` less the rows at its end whose every cell is empty (``,,`` lines, as spreadsheets export
+    formatted but empty rows below the data); an empty row inside the data is kept, for the caller to name."""
+    filled = (frame.apply(lambda column: column.str.strip()) != "").any(axis=1).to_numpy()
+    last = len(filled) - int(filled[::-1].argmax()) if filled.any() else 0
+    return frame.iloc[:last] if last < len(frame) else frame
 
 
 def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
