@@ -292,3 +292,16 @@ def test_forecast_help_states_the_reading_rules(capsys):
         "Jan 1949",
     ):
         assert rule in text, rule
+
+
+def test_a_series_whose_last_h_points_are_all_missing_is_forecast_without_a_hold_out(tmp_path, caplog):
+    months = pd.period_range("2001-01", periods=N, freq="M").astype(str)
+    rows = [f"{m},{'' if i >= N - 4 else round(y, 3)}" for i, (m, y) in enumerate(zip(months, WAVE))]
+    code, out = _forecast(tmp_path, _write(tmp_path, "ends_missing.csv", "month,sales", rows))
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2006-01", "2006-02", "2006-03", "2006-04"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["skipped"] == (
+        "every one of the last 4 points is missing, so there is nothing to score; no hold-out evaluation"
+    )
+    assert not (out / ".checkpoints").exists()
