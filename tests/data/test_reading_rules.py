@@ -576,3 +576,19 @@ def test_numbers_past_int64_are_not_unix_times_and_raise_no_cast_warning():
         assert epoch_times(np.array([1e300, 2e300])) is None
         assert epoch_times(np.array([np.inf, 1.0])) is None
     assert epoch_times(np.array([1577836800.0, 1577840400.0])) is not None  # 2020-01-01 00:00 and 01:00
+
+
+def test_rows_without_a_series_id_are_left_out_with_a_note_and_an_empty_id_column_is_refused(
+    tmp_path, caplog
+):
+    rows = [f"{sid},2020-{m:02d},{m}" for sid in "ab" for m in range(1, 5)] + [",2020-01,99"]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, lines("store,month,sales", rows)), id_col="store")
+    assert [s.id for s in data.series] == ["a", "b"]
+    assert "1 row(s) of data.csv have no 'store' (first at row 9) and are left out" in caplog.text
+    empty = lines("store,month,sales", [f",2020-{m:02d},{m}" for m in range(1, 5)])
+    with pytest.raises(DataError) as info:
+        load_series(write(tmp_path, empty, "empty.csv"), id_col="store")
+    assert str(info.value) == (
+        "id column 'store' of empty.csv is empty; fill in each row's series id, or leave out --id-col"
+    )

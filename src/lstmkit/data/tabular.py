@@ -216,7 +216,21 @@ def _split(
     if roles.wide:
         parts: list[_Part] = [(col, None, values[col]) for col in roles.targets]
     elif ids is not None:
-        parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in pd.unique(ids)]
+        no_id = (frame[id_col].isna().to_numpy() | (ids == "")) if len(ids) else np.zeros(0, bool)
+        if no_id.all():
+            raise DataError(
+                f"id column {id_col!r} of {source} is empty; fill in each row's series id, or leave out --id-col"
+            )
+        if no_id.any():  # a total or note row below the data, say: it belongs to no series
+            log.warning(
+                "%d row(s) of %s have no %r (first at row %d) and are left out",
+                int(no_id.sum()),
+                source,
+                id_col,
+                int(np.flatnonzero(no_id)[0]) + 1,
+            )
+        labels = pd.unique(ids[~no_id])
+        parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in labels]
     else:
         parts = [(None, None, values[roles.targets[0]])]
     return parts, cov
