@@ -592,3 +592,10 @@ def test_rows_without_a_series_id_are_left_out_with_a_note_and_an_empty_id_colum
     assert str(info.value) == (
         "id column 'store' of empty.csv is empty; fill in each row's series id, or leave out --id-col"
     )
+
+
+def test_dates_with_day_names_starting_with_t_are_one_layout(tmp_path):
+    days = pd.date_range("2020-01-01", periods=9, freq="D")  # Wed Thu Fri Sat Sun Mon Tue ...
+    rows = [f"{d:%a %d %b %Y},{i}" for i, d in enumerate(days)]
+    data = load_series(write(tmp_path, lines("date,visits", rows)))
+    assert data.freq == "D" and data.series[0].times[1] == pd.Timestamp("2020-01-02")

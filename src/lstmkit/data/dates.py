@@ -217,7 +217,9 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
         ) from None
     heads = text.str[:12]  # a date's layout shows in its first characters; the distinct ones are few
     distinct = pd.Series(heads.unique())
-    dates = distinct.str.split(r"[ T]", n=1, regex=True).str[0]  # the date part; a clock may come and go
+    dates = distinct.str.split(r" |T(?=\d)", n=1, regex=True).str[
+        0
+    ]  # the date part; a clock may come and go (T of Thu is none)
     shapes = dates.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
     if shapes.nunique() > 1:
         first = shapes[distinct == heads.iloc[0]].iloc[0]
