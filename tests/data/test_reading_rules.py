@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.data.tables import decode_numbers
+from lstmkit.data.tables import decode_numbers, read_table
 from lstmkit.data.tabular import impute, load_series, missing_count
 from lstmkit.errors import DataError
 
@@ -599,3 +599,16 @@ def test_dates_with_day_names_starting_with_t_are_one_layout(tmp_path):
     rows = [f"{d:%a %d %b %Y},{i}" for i, d in enumerate(days)]
     data = load_series(write(tmp_path, lines("date,visits", rows)))
     assert data.freq == "D" and data.series[0].times[1] == pd.Timestamp("2020-01-02")
+
+
+def test_a_file_without_a_header_line_keeps_its_first_row(tmp_path, caplog):
+    rows = [f"2020-{m:02d},{m}.5" for m in range(1, 8)]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, "\n".join(rows) + "\n"))
+    assert data.series[0].target.tolist() == [m + 0.5 for m in range(1, 8)] and data.time_kind == "month"
+    assert (
+        "data.csv has no header line (its first line is data, 2020-01,1.5); its columns are named column1, column2"
+        in caplog.text
+    )
+    wide = read_table(write(tmp_path, lines("2019,2020", ["10,20", "11,21", "12,22"]), "wide.csv"))
+    assert list(wide.columns) == ["2019", "2020"] and len(wide) == 3  # whole numbers above numbers: names

@@ -146,6 +146,23 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True
         )
+        if _header_is_data(frame):
+            names = [f"column{i + 1}" for i in range(frame.shape[1])]
+            log.warning(
+                "%s has no header line (its first line is data, %s); its columns are named %s",
+                path.name,
+                delimiter.join(str(c) for c in frame.columns),
+                ", ".join(names),
+            )
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                header=None,
+                names=names,
+            )
     except pd.errors.ParserError as exc:
         raise DataError(
             f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting"
@@ -153,6 +170,29 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
     return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+
+
+_TIME_OR_DECIMAL = re.compile(r"\d[-/:.]\d|[A-Za-z]{3}.*\d|\d.*[A-Za-z]{3}")  # 2020-01, 1.5, Jan 2020
+
+
+def _header_is_data(frame: pd.DataFrame) -> bool:
+    """Whether the line read as the header is the first row of data (a file exported without column names):
+    every name is written like the cell below it (digits and letters in the same places) with a digit, and one
+    is a time or a decimal number, not only whole numbers (``2019,2020`` above ``10,20`` names wide columns)."""
+    if frame.empty:
+        return False
+    names = pd.Series([str(c) for c in frame.columns])
+    first = pd.Series([str(c) for c in frame.iloc[0]])
+    return bool(
+        names.str.contains(r"\d").all()
+        and (_shape(names) == _shape(first)).all()
+        and names.str.contains(_TIME_OR_DECIMAL).any()
+    )
+
+
+def _shape(cells: pd.Series) -> pd.Series:
+    """How cells are written: runs of digits as 9, of letters as a (``Jan 2020`` is ``a 9``)."""
+    return cells.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
 
 
 def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
