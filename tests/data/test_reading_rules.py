@@ -612,3 +612,16 @@ def test_a_file_without_a_header_line_keeps_its_first_row(tmp_path, caplog):
     )
     wide = read_table(write(tmp_path, lines("2019,2020", ["10,20", "11,21", "12,22"]), "wide.csv"))
     assert list(wide.columns) == ["2019", "2020"] and len(wide) == 3  # whole numbers above numbers: names
+
+
+def test_series_that_start_with_missing_values_start_at_their_first_value(tmp_path, caplog):
+    rows = [f"2020-{m:02d},{m},{'' if m < 4 else m * 10}" for m in range(1, 10)]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, lines("month,a,b", rows)), target="a,b", fill="keep")
+    a, b = data.series
+    assert len(a.target) == 9 and b.target.tolist() == [40, 50, 60, 70, 80, 90]
+    assert str(b.times[0]) == "2020-04" and missing_count(data) == 0  # not three copies of 40
+    assert (
+        "1 series of data.csv start with missing values; each starts at its first value: b (3 missing)"
+        in (caplog.text)
+    )
