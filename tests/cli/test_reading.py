@@ -305,3 +305,16 @@ def test_a_series_whose_last_h_points_are_all_missing_is_forecast_without_a_hold
         "every one of the last 4 points is missing, so there is nothing to score; no hold-out evaluation"
     )
     assert not (out / ".checkpoints").exists()
+
+
+def test_an_rdatasets_file_of_a_monthly_ts_is_forecast_and_predicted_in_decimal_years(tmp_path):
+    rows = [f"{i + 1},{1949 + i / 12:.15g},{round(y, 3)}" for i, y in enumerate(WAVE)]  # 1949 .. 1953.916...
+    path = _write(tmp_path, "AirPassengers.csv", '"rownames","time","value"', rows)
+    code, out = _forecast(tmp_path, path)
+    assert code == 0
+    expected = ["1954", "1954.083333", "1954.166667", "1954.25"]
+    assert pd.read_csv(out / "forecast.csv", dtype={"time": str})["time"].tolist() == expected
+    assert (
+        main(["predict", "--model", str(out / "model"), str(path), "--output", str(tmp_path / "p.csv")]) == 0
+    )
+    assert pd.read_csv(tmp_path / "p.csv", dtype={"time": str})["time"].tolist() == expected

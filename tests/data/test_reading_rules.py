@@ -625,3 +625,27 @@ def test_series_that_start_with_missing_values_start_at_their_first_value(tmp_pa
         "1 series of data.csv start with missing values; each starts at its first value: b (3 missing)"
         in (caplog.text)
     )
+
+
+def test_r_decimal_years_are_months_or_quarters_written_back_the_same_way(tmp_path, caplog):
+    monthly = [f"{i + 1},{1949 + i / 12:.15g},{100 + i}" for i in range(14)]  # as Rdatasets writes time(x)
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, lines('"rownames","time","value"', monthly)))
+    assert data.time_kind == "month" and data.covariate_names == [] and data.series[0].target[0] == 100
+    assert str(data.series[0].times[1]) == "1949-02" and str(data.series[0].times[-1]) == "1950-02"
+    assert data.future_times(data.series[0], 3) == ["1950.166667", "1950.25", "1950.333333"]
+    assert "ignoring column 'rownames' of data.csv: a column of row numbers" in caplog.text
+    quarterly = [f"{1960 + i / 4:g},{i}" for i in range(9)]  # 1960, 1960.25, ... 1962
+    data = load_series(write(tmp_path, lines("time,value", quarterly), "q.csv"))
+    assert data.time_kind == "quarter" and str(data.series[0].times[-1]) == "1962Q1"
+    assert data.future_times(data.series[0], 4) == ["1962.25", "1962.5", "1962.75", "1963"]
+    rounded = [f"{1949 + i / 12:.2f},{i}" for i in range(14)]  # 1949.08, 1949.17: still twelfths
+    assert (
+        str(load_series(write(tmp_path, lines("time,value", rounded), "r.csv")).series[0].times[1])
+        == "1949-02"
+    )
+    with pytest.raises(DataError, match="holds numbers that are not years"):  # mid-years are not quarters
+        load_series(
+            write(tmp_path, lines("time,value", ["1990.5,1", "1991.5,2", "1992.5,3"]), "mid.csv"),
+            time_col="time",
+        )

@@ -32,8 +32,9 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00),
               months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001), quarters (1965-Q1,
               1965 Q1, Q1 1965), ISO weeks (2020-W01), times with a UTC offset (several offsets:
-              read in UTC) or years (1990); else a first column of strictly increasing, evenly
-              spaced integers (t = 0, 1, 2, ...); an unnamed column of row numbers is left out
+              read in UTC), years (1990) or R's decimal years (1949.083333 is Feb 1949) in a column
+              named like a time; else a first column of strictly increasing, evenly spaced integers
+              (t = 0, 1, 2, ...); an unnamed column of row numbers (or R's rownames) is left out
   dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
               warning says so when dates are read day first or could be read either way, and
               --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times

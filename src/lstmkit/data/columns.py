@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import compact_dates, epoch_times
+from lstmkit.data.dates import compact_dates, decimal_years, epoch_times
 from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
@@ -140,10 +140,11 @@ def assign_roles(
 
 def _without_row_numbers(frame: pd.DataFrame, *, named: set, source: str) -> pd.DataFrame:
     """``frame`` without the row numbers an export leaves as a column with an empty header (pandas' ``to_csv``
-    index: ``Unnamed: 0`` over 0, 1, 2 ... or 1, 2, 3 ..., in any order), with a one-line note."""
+    index: ``Unnamed: 0`` over 0, 1, 2 ... or 1, 2, 3 ..., in any order) or named ``rownames`` (R's, as the
+    Rdatasets files have them), with a one-line note."""
     drop = []
     for col in frame.columns:
-        if col in named or not re.fullmatch(r"(Unnamed: \d+)?", col):
+        if col in named or not re.fullmatch(r"(Unnamed: \d+)?|rownames|row\.names", col, flags=re.IGNORECASE):
             continue
         values = to_numeric(frame[col])
         if values is not None and len(values) > 1:
@@ -153,7 +154,10 @@ def _without_row_numbers(frame: pd.DataFrame, *, named: set, source: str) -> pd.
     if not drop or len(drop) == len(frame.columns):
         return frame
     log.warning(
-        "ignoring column %s of %s: an unnamed column of row numbers", ", ".join(map(repr, drop)), source
+        "ignoring column %s of %s: %s column of row numbers",
+        ", ".join(map(repr, drop)),
+        source,
+        "an unnamed" if all(col.startswith("Unnamed") or not col for col in drop) else "a",
     )
     return frame.drop(columns=drop)
 
@@ -217,6 +221,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             or _is_step_counter(values, ids)
             or compact_dates(values) is not None
             or epoch_times(values) is not None
+            or decimal_years(values) is not None
         ):
             continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:

@@ -45,6 +45,8 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
     """
     if fmt in EPOCH_FORMATS:  # unix-s, unix-ms
         return _unix_times(text, fmt, column=column, source=source)
+    if fmt == DECIMAL_YEAR and (parsed := decimal_years(pd.to_numeric(text, errors="coerce").to_numpy())):
+        return parsed
     stamps = _strict(text, fmt)
     bad = stamps.isna().to_numpy()
     if bad.any():
@@ -165,6 +167,8 @@ def format_time(value: Any, fmt: str) -> str:
     times."""
     if fmt in EPOCH_FORMATS:
         return str((pd.Timestamp(value) - pd.Timestamp(0)) // pd.Timedelta(seconds=1) * EPOCH_FORMATS[fmt])
+    if fmt == DECIMAL_YEAR:
+        return _decimal_year(value)
     if "%-" in fmt:
         fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
     return value.strftime(fmt)
@@ -338,3 +342,34 @@ def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
                     else (index, "datetime", fmt)
                 )
     return None
+
+
+# R's time(x) of a monthly or quarterly ts: decimal years, 1949, 1949.08333333333, ... (the Rdatasets files)
+DECIMAL_YEAR = "decimal-year"  # the time format's name, as the model folder keeps it
+
+
+def decimal_years(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Numbers that are years plus twelfths or quarters (``1949.08333`` is February 1949, ``1960.25`` the
+    second quarter), some with a fraction, as monthly or quarterly periods, or None."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).all() or not (values % 1 != 0).any():
+        return None
+    if not ((values >= 1000) & (values < 3000)).all():
+        return None
+    years = np.floor(values + 1e-9)
+    for per_year, freq, kind in ((4, "Q", "quarter"), (12, "M", "month")):
+        steps = np.round((values - years) * per_year)
+        if np.abs(values - years - steps / per_year).max() < 0.1 / per_year:  # 1949.08 (rounded) too
+            ordinal = (years - 1970) * per_year + steps  # periods since 1970
+            if np.median(np.diff(np.unique(ordinal))) != 1:  # 1990.5, 1991.5: mid-years, not quarters
+                return None
+            periods = pd.PeriodIndex([pd.Period(ordinal=int(o), freq=freq) for o in ordinal])
+            return periods, kind, DECIMAL_YEAR
+    return None
+
+
+def _decimal_year(period: pd.Period) -> str:
+    """``1949.083333`` for February 1949, ``1960.25`` for 1960 Q2, ``1961`` for January or Q1 1961."""
+    per_year = 4 if period.freqstr.startswith("Q") else 12
+    within = (period.quarter if per_year == 4 else period.month) - 1
+    return f"{period.year + within / per_year:.6f}".rstrip("0").rstrip(".")

@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.dates import (
+    DECIMAL_YEAR,
     OFFSET,
     clock_format,
     compact_dates,
+    decimal_years,
     epoch_times,
     format_time,
     general_parse,
@@ -89,7 +91,9 @@ def parse_times(
         if (parsed := reader(text)) is not None:
             return parsed
     numeric = pd.to_numeric(text, errors="coerce")
-    if numeric.notna().all():  # fractions (Unix times with decimals too) are too ambiguous to guess
+    if numeric.notna().all() and (periods := decimal_years(numeric.to_numpy())) is not None:
+        return periods  # 1949.083333: R's months
+    if numeric.notna().all():  # other fractions (Unix times with decimals too) are too ambiguous to guess
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
@@ -110,7 +114,9 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         raise DataError(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
-    if (values % 1 != 0).any():  # fractions (Unix times with decimals too) are too ambiguous to guess
+    if (values % 1 != 0).any() and (periods := decimal_years(values)) is not None:
+        return periods  # 1949.083333: R's months
+    if (values % 1 != 0).any():  # other fractions (Unix times with decimals too) are too ambiguous to guess
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
@@ -311,7 +317,7 @@ def time_label(value, kind: str | None, fmt: str | None) -> str:
     """One time as the user writes it (``2020-01-05``, ``Jan 2016``, ``1965-Q1``, ``7``)."""
     if kind in ("year", "index"):
         return str(int(value))
-    if kind == "quarter":
+    if kind == "quarter" and fmt != DECIMAL_YEAR:
         return value.strftime(fmt or "%Y-Q%q")
     if fmt and hasattr(value, "strftime"):
         return format_time(value, fmt)
@@ -331,7 +337,12 @@ def future_labels(
     if kind == "index":
         return [int(last) + step * k for k in range(1, horizon + 1)]
     if kind == "quarter":
-        return [(last + k).strftime(fmt or "%Y-Q%q") for k in range(1, horizon + 1)]
+        quarter = (
+            (lambda p: format_time(p, fmt))
+            if fmt == DECIMAL_YEAR
+            else (lambda p: p.strftime(fmt or "%Y-Q%q"))
+        )
+        return [quarter(last + k) for k in range(1, horizon + 1)]
     if kind == "month":
         return [
             format_time(p, fmt) if fmt else f"{p.year:04d}-{p.month:02d}"
