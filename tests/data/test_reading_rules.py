@@ -649,3 +649,23 @@ def test_r_decimal_years_are_months_or_quarters_written_back_the_same_way(tmp_pa
             write(tmp_path, lines("time,value", ["1990.5,1", "1991.5,2", "1992.5,3"]), "mid.csv"),
             time_col="time",
         )
+
+
+def test_two_digit_years_from_30_are_the_1900s_as_spreadsheets_read_them(tmp_path):
+    months = pd.period_range("1966-01", periods=60, freq="M")  # Jan-66 .. Dec-70 crosses Python's 68/69
+    data = load_series(
+        write(tmp_path, lines("month,v", [f"{p.strftime('%b-%y')},{i}" for i, p in enumerate(months)]))
+    )
+    assert str(data.series[0].times[0]) == "1966-01" and len(data.series[0].target) == 60
+    assert data.future_times(data.series[0], 2) == ["Jan-71", "Feb-71"]
+    days = pd.date_range("1960-01-01", periods=30, freq="D")  # read by the general parser
+    data = load_series(
+        write(tmp_path, lines("date,v", [f"{d:%d-%b-%y},{i}" for i, d in enumerate(days)]), "d.csv")
+    )
+    assert data.series[0].times[0] == pd.Timestamp("1960-01-01")
+    recent = [
+        f"{p.strftime('%b-%y')},{i}" for i, p in enumerate(pd.period_range("2019-11", periods=4, freq="M"))
+    ]
+    assert (
+        str(load_series(write(tmp_path, lines("month,v", recent), "r.csv")).series[0].times[-1]) == "2020-02"
+    )

@@ -156,9 +156,25 @@ def _has_freq(index: pd.DatetimeIndex) -> bool:
 
 
 def _strict(text: pd.Series, fmt: str) -> pd.Series:
+    """Cells read with ``fmt`` (NaT where they do not match); two-digit years 30-99 are 1930-1999 and 00-29
+    2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(text, format=fmt.replace("%-", "%"), errors="coerce")  # %m reads 1 and 01
+        stamps = pd.to_datetime(text, format=fmt.replace("%-", "%"), errors="coerce")  # %m reads 1 and 01
+    return _century(stamps) if "%y" in fmt else stamps
+
+
+def _century(stamps: pd.Series) -> pd.Series:
+    """Times read from two-digit years, those from 2030 on moved a century back."""
+    late = (stamps.dt.year >= _CENTURY_PIVOT).to_numpy()
+    if not late.any():
+        return stamps
+    stamps = stamps.copy()
+    stamps[late] = stamps[late] - pd.DateOffset(years=100)
+    return stamps
+
+
+_CENTURY_PIVOT = 2030  # the first year a two-digit year is read a century earlier (Excel's rule)
 
 
 def format_time(value: Any, fmt: str) -> str:
@@ -219,6 +235,8 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
             "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
         ) from None
+    if not re.search(r"\d{3}", text.iloc[0]):  # 01-Jan-60: a two-digit year, read as _strict reads one
+        stamps = _century(stamps)
     heads = text.str[:12]  # a date's layout shows in its first characters; the distinct ones are few
     distinct = pd.Series(heads.unique())
     dates = distinct.str.split(r" |T(?=\d)", n=1, regex=True).str[
