@@ -669,3 +669,15 @@ def test_two_digit_years_from_30_are_the_1900s_as_spreadsheets_read_them(tmp_pat
     assert (
         str(load_series(write(tmp_path, lines("month,v", recent), "r.csv")).series[0].times[-1]) == "2020-02"
     )
+
+
+def test_excel_serial_day_numbers_in_a_date_column_are_days_written_back_as_serials(tmp_path):
+    keep = [i for i in range(30) if i != 9]  # 43831 is 2020-01-01; one day missing
+    data = load_series(
+        write(tmp_path, lines("Date,Sales", [f"{43831 + i},{i % 7}" for i in keep])), fill="keep"
+    )
+    assert data.freq == "D" and data.series[0].times[0] == pd.Timestamp("2020-01-01")
+    assert len(data.series[0].target) == 30 and np.isnan(data.series[0].target[9])
+    assert data.future_times(data.series[0], 2) == ["43861", "43862"]
+    counter = load_series(write(tmp_path, lines("t,v", [f"{43831 + i},{i}" for i in range(30)]), "t.csv"))
+    assert counter.time_kind == "index"  # the same numbers under a step counter's name stay steps

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import compact_dates, decimal_years, epoch_times
+from lstmkit.data.dates import DATE_NAMES, compact_dates, decimal_years, epoch_times, excel_serials
 from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
@@ -222,6 +222,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             or compact_dates(values) is not None
             or epoch_times(values) is not None
             or decimal_years(values) is not None
+            or (col.strip().lower() in DATE_NAMES and excel_serials(values) is not None)
         ):
             continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:

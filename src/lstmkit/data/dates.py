@@ -47,6 +47,8 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
         return _unix_times(text, fmt, column=column, source=source)
     if fmt == DECIMAL_YEAR and (parsed := decimal_years(pd.to_numeric(text, errors="coerce").to_numpy())):
         return parsed
+    if fmt == EXCEL_SERIAL and (parsed := excel_serials(pd.to_numeric(text, errors="coerce").to_numpy())):
+        return parsed
     stamps = _strict(text, fmt)
     bad = stamps.isna().to_numpy()
     if bad.any():
@@ -185,6 +187,8 @@ def format_time(value: Any, fmt: str) -> str:
         return str((pd.Timestamp(value) - pd.Timestamp(0)) // pd.Timedelta(seconds=1) * EPOCH_FORMATS[fmt])
     if fmt == DECIMAL_YEAR:
         return _decimal_year(value)
+    if fmt == EXCEL_SERIAL:
+        return str((pd.Timestamp(value) - _EXCEL_EPOCH).days)
     if "%-" in fmt:
         fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
     return value.strftime(fmt)
@@ -391,3 +395,21 @@ def _decimal_year(period: pd.Period) -> str:
     per_year = 4 if period.freqstr.startswith("Q") else 12
     within = (period.quarter if per_year == 4 else period.month) - 1
     return f"{period.year + within / per_year:.6f}".rstrip("0").rstrip(".")
+
+
+# Excel's serial day numbers (43831 is 2020-01-01), as a sheet saved without date formatting writes dates
+EXCEL_SERIAL = "excel-serial"  # the time format's name, as the model folder keeps it
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's 1900 date system (past its 1900 leap-year bug)
+_EXCEL_SPAN = (18_264, 80_355)  # 1950-01-01 to 2119-12-31: a five-digit day count, not a year or a counter
+DATE_NAMES = frozenset(("date", "day", "datetime", "timestamp", "ds", "dt"))  # columns that may hold them
+
+
+def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers that are Excel day numbers of 1950-2119, as dates, or None. Call it only for a column
+    named like a date (``DATE_NAMES``): a step counter can hold the same numbers."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
+        return None
+    if not ((values >= _EXCEL_SPAN[0]) & (values <= _EXCEL_SPAN[1])).all():
+        return None
+    return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(values, unit="D")), "datetime", EXCEL_SERIAL

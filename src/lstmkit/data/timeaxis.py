@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.dates import (
+    DATE_NAMES,
     DECIMAL_YEAR,
     OFFSET,
     clock_format,
     compact_dates,
     decimal_years,
     epoch_times,
+    excel_serials,
     format_time,
     general_parse,
     month_names,
@@ -124,6 +126,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         return dates
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
         return stamps
+    if column.strip().lower() in DATE_NAMES and (days := excel_serials(values)) is not None:  # 43831
+        return days
     numbers = pd.Index(values.astype(np.int64), dtype="int64")
     return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
