@@ -681,3 +681,17 @@ def test_excel_serial_day_numbers_in_a_date_column_are_days_written_back_as_seri
     assert data.future_times(data.series[0], 2) == ["43861", "43862"]
     counter = load_series(write(tmp_path, lines("t,v", [f"{43831 + i},{i}" for i in range(30)]), "t.csv"))
     assert counter.time_kind == "index"  # the same numbers under a step counter's name stay steps
+
+
+def test_numeric_dates_with_a_12_hour_clock_follow_the_day_or_month_first_rule(tmp_path):
+    hours = pd.date_range("2020-01-10", periods=24 * 30, freq="h")  # 10/01 .. 08/02: day first
+    rows = [f"{h:%d/%m/%Y %I:%M %p},{i}" for i, h in enumerate(hours)]
+    data = load_series(write(tmp_path, lines("time,load", rows)))
+    assert data.freq == "h" and data.series[0].times[-1] == pd.Timestamp("2020-02-08 23:00")
+    assert data.future_times(data.series[0], 2) == ["09/02/2020 12:00 AM", "09/02/2020 01:00 AM"]
+    us = [
+        f"{h.month}/{h.day}/{h.year} {int(h.strftime('%I'))}:{h:%M:%S} {h:%p},{i}"
+        for i, h in enumerate(hours)
+    ]
+    data = load_series(write(tmp_path, lines("time,load", us), "us.csv"))  # as Excel writes it in the US
+    assert data.future_times(data.series[0], 2) == ["2/9/2020 12:00:00 AM", "2/9/2020 1:00:00 AM"]

@@ -25,7 +25,9 @@ from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):\d{2}(:\d{2})?)?")
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):\d{2}(:\d{2})?(?:( ?)([AaPp][Mm]))?)?"
+)  # 31/01/2020, 1/31/2020 9:00, 31.01.2020 13:00:00, 1/31/2020 9:00:00 PM
 _UNPADDED = re.compile(r"%-([dmHIMS])")  # a number written without its leading zero: 1/31/2020 9:00
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
@@ -88,9 +90,11 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     match = _NUMERIC_DATE.fullmatch(text.iloc[0])
     if match is None or not text.str.fullmatch(_NUMERIC_DATE).all():
         return None
-    _, sep, _, year, clock_sep, _, seconds = match.groups()
+    _, sep, _, year, clock_sep, _, seconds, noon_sep, noon = match.groups()
     short = _unpadded(text.str.extract(_NUMERIC_DATE)[[0, 2, 5]])  # Excel writes 1/31/2020 9:00
-    clock = "" if clock_sep is None else f"{clock_sep}%{short[2]}H:%M" + (":%S" if seconds else "")
+    hour = "H" if noon is None else "I"  # a 12-hour clock with AM and PM
+    clock = "" if clock_sep is None else f"{clock_sep}%{short[2]}{hour}:%M" + (":%S" if seconds else "")
+    clock += "" if noon is None else f"{noon_sep}%p"
     month_first = f"%{short[0]}m{sep}%{short[1]}d{sep}{_year_code(year)}{clock}"
     day_first = f"%{short[0]}d{sep}%{short[1]}m{sep}{_year_code(year)}{clock}"
     readings = {fmt: _strict(text, fmt) for fmt in (month_first, day_first)}
