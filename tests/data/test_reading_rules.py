@@ -695,3 +695,23 @@ def test_numeric_dates_with_a_12_hour_clock_follow_the_day_or_month_first_rule(t
     ]
     data = load_series(write(tmp_path, lines("time,load", us), "us.csv"))  # as Excel writes it in the US
     assert data.future_times(data.series[0], 2) == ["2/9/2020 12:00:00 AM", "2/9/2020 1:00:00 AM"]
+
+
+def test_a_parquet_file_keeps_the_dates_pandas_saved_as_its_index(tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"sales": np.arange(24.0)}, index=pd.date_range("2020-01-01", periods=24, freq="MS"))
+    frame.index.name = "date"
+    frame.to_parquet(tmp_path / "one.parquet")
+    data = load_series(tmp_path / "one.parquet")
+    assert data.time_col == "date" and data.freq == "MS" and len(data.series[0].target) == 24
+    panel = pd.concat([frame.assign(store=s) for s in "ab"]).reset_index().set_index(["store", "date"])
+    panel.to_parquet(tmp_path / "panel.parquet")
+    data = load_series(tmp_path / "panel.parquet", id_col="store")
+    assert [s.id for s in data.series] == ["a", "b"] and data.freq == "MS"
+    pd.concat([frame.reset_index()] * 1).set_index(pd.Index(range(5, 29))).to_parquet(
+        tmp_path / "rows.parquet"
+    )
+    assert read_table(tmp_path / "rows.parquet").columns.tolist() == [
+        "date",
+        "sales",
+    ]  # unnamed row labels: dropped

@@ -79,6 +79,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq") or head[:4] == b"PAR1":
         try:
             frame = pd.read_parquet(path)
+            if any(name is not None for name in frame.index.names) or isinstance(
+                frame.index, pd.DatetimeIndex
+            ):
+                frame = frame.reset_index()  # pandas saved its index (the dates, often) beside the columns
         except ImportError:
             raise DataError(
                 "reading Parquet needs pyarrow: pip install pyarrow (or save the data as CSV)"
