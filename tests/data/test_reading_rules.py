@@ -715,3 +715,16 @@ def test_a_parquet_file_keeps_the_dates_pandas_saved_as_its_index(tmp_path):
         "date",
         "sales",
     ]  # unnamed row labels: dropped
+
+
+def test_time_zone_aware_parquet_times_keep_their_local_clock_or_dates(tmp_path):
+    pytest.importorskip("pyarrow")
+    hours = pd.date_range("2020-01-01", periods=48, freq="h", tz="Europe/Berlin")  # winter: one offset
+    pd.DataFrame({"ts": hours, "load": np.arange(48.0)}).to_parquet(tmp_path / "h.parquet")
+    data = load_series(tmp_path / "h.parquet")
+    assert data.series[0].times[0] == pd.Timestamp("2020-01-01 00:00")
+    assert data.future_times(data.series[0], 1) == ["2020-01-03 00:00+01:00"]
+    days = pd.date_range("2020-03-01", periods=60, freq="D", tz="Europe/Berlin")  # across the clock change
+    pd.DataFrame({"day": days, "v": np.arange(60.0)}).to_parquet(tmp_path / "d.parquet")
+    data = load_series(tmp_path / "d.parquet")
+    assert data.freq == "D" and data.future_times(data.series[0], 1) == ["2020-04-30"]

@@ -139,12 +139,29 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
         raise DataError(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
-    index = pd.DatetimeIndex(values)
-    if index.tz is not None:
-        index = index.tz_convert(None)
+    index, offset = _local_times(pd.DatetimeIndex(values))
     clock = bool((index != index.normalize()).any())  # any time of day other than midnight
     seconds = bool((index.second != 0).any())  # the cells' text is gone: whole minutes are written as 13:05
-    return index, "datetime", ("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) if clock else "%Y-%m-%d"
+    return (
+        index,
+        "datetime",
+        ("%Y-%m-%d %H:%M" + (":%S" if seconds else "") + offset) if clock else "%Y-%m-%d",
+    )
+
+
+def _local_times(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, str]:
+    """Times of a time zone as clock times and the UTC offset to write them with: local dates for days (their
+    local midnights), the local clock under one offset, else (daylight saving) UTC; naive times as they are."""
+    if index.tz is None:
+        return index, ""
+    local = index.tz_localize(None)
+    offsets = pd.Index(local - index.tz_convert(None)).unique()
+    if (local == local.normalize()).all():
+        return local, ""
+    if len(offsets) == 1:
+        minutes = int(offsets[0] / pd.Timedelta(minutes=1))
+        return local, f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return index.tz_convert(None), "+00:00"
 
 
 def time_order(t: pd.Index, kind: str) -> np.ndarray | None:
