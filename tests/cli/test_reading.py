@@ -318,3 +318,14 @@ def test_an_rdatasets_file_of_a_monthly_ts_is_forecast_and_predicted_in_decimal_
         main(["predict", "--model", str(out / "model"), str(path), "--output", str(tmp_path / "p.csv")]) == 0
     )
     assert pd.read_csv(tmp_path / "p.csv", dtype={"time": str})["time"].tolist() == expected
+
+
+@pytest.mark.parametrize("command", ["forecast", "train"])
+def test_a_series_of_two_points_is_refused_with_the_error_line_alone(tmp_path, capsys, caplog, command):
+    path = _write(
+        tmp_path, f"two_{command}.csv", "month,sales", ["2020-01,5", "2020-02,6"]
+    )  # notes: once a file
+    loud = [a for a in FAST if a != "--quiet"]  # the notes a refusal must not print are warnings
+    line = _refused(tmp_path, capsys, [command, str(path), "--horizon", "3", "--output", "{out}", *loud])
+    assert line == "error: series too short: forecasting needs at least 3 points, the shortest series has 2"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("lstmkit")] == []  # no season note

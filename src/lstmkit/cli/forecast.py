@@ -227,12 +227,12 @@ def run(args: argparse.Namespace) -> int:
     claim_output(args, out)
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
-    with held_back():  # a refused file shows its error line alone
+    with held_back():  # a refused file (or one too short to forecast) shows its error line alone
         data = probe.read(args.data)
-    probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
+        probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
+        obstacle = holdout_obstacle(cfg, data)
 
     H = cfg.model.horizon
-    obstacle = holdout_obstacle(cfg, data)
     start_reference_fits(probe, data, holdout=not obstacle)
     evaluation = HoldoutRun(cfg, data, out, obstacle=obstacle, progress=progress, resume=args.resume)
     model = train_model(
