@@ -329,3 +329,19 @@ def test_a_series_of_two_points_is_refused_with_the_error_line_alone(tmp_path, c
     line = _refused(tmp_path, capsys, [command, str(path), "--horizon", "3", "--output", "{out}", *loud])
     assert line == "error: series too short: forecasting needs at least 3 points, the shortest series has 2"
     assert [r.getMessage() for r in caplog.records if r.name.startswith("lstmkit")] == []  # no season note
+
+
+def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
+    months = pd.period_range("2001-01", periods=N, freq="M").astype(str)
+    rows = [f"{sid},{m},{round(y, 3)}" for sid in "ab" for m, y in zip(months, WAVE)]
+    train = _write(tmp_path, "panel.csv", "store,month,sales", rows)
+    model = tmp_path / "model"
+    assert (
+        main(["train", str(train), "--horizon", "4", "--id-col", "store", "--output", str(model), *FAST]) == 0
+    )
+    short = _write(tmp_path, "short.csv", "store,month,sales", rows[:N] + rows[N : N + 5])
+    assert main(["predict", "--model", str(model), str(short), "--output", str(tmp_path / "p.csv")]) == 0
+    assert (
+        "the classical references alone forecast 1 series shorter than the network's lookback" in caplog.text
+    )
+    assert "b (5)" in caplog.text and len(pd.read_csv(tmp_path / "p.csv")) == 8

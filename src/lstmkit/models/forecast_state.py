@@ -174,7 +174,7 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             "note: too short for the network (%s); the classical references alone forecast it", reason
         )
     else:
-        _note_classical_only(data, max(lookbacks))
+        note_classical_only(data, max(lookbacks))
     z = [np.log(y) if use_log else y for y in targets]
     state = ForecastState(
         season=season,
@@ -207,7 +207,7 @@ def _may_skip(cfg: ForecastConfig) -> bool:
     return cfg.model.combine != "none" and cfg.model.lookback is None
 
 
-def _note_classical_only(data: SeriesData, window: int) -> None:
+def note_classical_only(data: SeriesData, window: int) -> None:
     """One note naming the series shorter than the network's window (the references alone forecast them)."""
     short = [s for s in data.series if len(s.target) < window]
     if short:
