@@ -728,3 +728,13 @@ def test_time_zone_aware_parquet_times_keep_their_local_clock_or_dates(tmp_path)
     pd.DataFrame({"day": days, "v": np.arange(60.0)}).to_parquet(tmp_path / "d.parquet")
     data = load_series(tmp_path / "d.parquet")
     assert data.freq == "D" and data.future_times(data.series[0], 1) == ["2020-04-30"]
+
+
+def test_irregular_times_are_refused_naming_a_time_off_the_most_common_step(tmp_path):
+    days = ["2020-01-01", "2020-01-03", "2020-01-05", "2020-01-07", "2020-01-10", "2020-01-12", "2020-01-14"]
+    with pytest.raises(DataError) as info:
+        load_series(write(tmp_path, lines("date,v", [f"{d},{i}" for i, d in enumerate(days)]), "irr.csv"))
+    assert str(info.value) == (
+        "times in 'date' of irr.csv are irregular (their most common step, 2D, does not fit every time, e.g. "
+        "2020-01-10 00:00:00); resample the data to a regular frequency"
+    )

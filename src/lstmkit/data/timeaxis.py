@@ -278,10 +278,16 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business
         full_index = pd.date_range(t[0], t[-1], freq=freq)
         if not t.isin(full_index).all():
             raise DataError(
-                f"times in {column!r}{where} of {source} are irregular (not on a {freq} grid); resample the data to a regular frequency"
+                f"times in {column!r}{where} of {source} are irregular (their most common step, {freq}, does not fit "
+                f"every time, e.g. {_off_grid(t, full_index)}); resample the data to a regular frequency"
             )
         return _reindex(t, y, x, None, full_index, None, freq, where, source, column, 1)
     return t, y, x, freq
+
+
+def _off_grid(t: pd.DatetimeIndex, grid: pd.DatetimeIndex) -> str:
+    """The first time of ``t`` that is not on ``grid``, as the error names it."""
+    return str(t[~t.isin(grid)][0])
 
 
 def weekend_free(t) -> bool:
