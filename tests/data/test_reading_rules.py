@@ -738,3 +738,17 @@ def test_irregular_times_are_refused_naming_a_time_off_the_most_common_step(tmp_
         "times in 'date' of irr.csv are irregular (their most common step, 2D, does not fit every time, e.g. "
         "2020-01-10 00:00:00); resample the data to a regular frequency"
     )
+
+
+def test_months_dated_on_one_day_are_monthly_and_keep_that_day(tmp_path):
+    months = pd.period_range("2019-01", periods=14, freq="M")
+    iso = load_series(
+        write(tmp_path, lines("date,v", [f"{p.year}-{p.month:02d}-15,{i}" for i, p in enumerate(months)]))
+    )
+    assert iso.time_kind == "month" and iso.future_times(iso.series[0], 2) == ["2020-03-15", "2020-04-15"]
+    rows = [f"15/{p.month:02d}/{p.year},{i}" for i, p in enumerate(months) if i != 5]  # day first, one gap
+    data = load_series(write(tmp_path, lines("date,v", rows), "dmy.csv"), fill="keep")
+    assert len(data.series[0].target) == 14 and np.isnan(data.series[0].target[5])
+    assert data.future_times(data.series[0], 1) == ["15/03/2020"]
+    again = load_series(write(tmp_path, lines("date,v", rows), "again.csv"), date_format=data.date_format)
+    assert again.time_kind == "month"  # a model folder reads it back with the format it keeps

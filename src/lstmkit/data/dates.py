@@ -60,7 +60,9 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
             f"{text.iloc[row]!r} at row {row + 1}; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)"
         )
     index = pd.DatetimeIndex(stamps)
-    if not any(code in fmt for code in _DAY_CODES + _CLOCK_CODES) and (index.day == 1).all():
+    if (
+        not any(code in fmt for code in _DAY_CODES + _CLOCK_CODES) and index.day.nunique() == 1
+    ):  # 1 or %Y-%m-15
         return pd.PeriodIndex(index, freq="M"), "month", fmt
     return index, "datetime", fmt
 

@@ -91,7 +91,7 @@ def parse_times(
         lambda cells: numeric_dates(cells, column=column, source=source),
     ):
         if (parsed := reader(text)) is not None:
-            return parsed
+            return monthly_on_one_day(*parsed)
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all() and (periods := decimal_years(numeric.to_numpy())) is not None:
         return periods  # 1949.083333: R's months
@@ -104,7 +104,23 @@ def parse_times(
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
     clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
-    return index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d"
+    return monthly_on_one_day(index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d")
+
+
+def monthly_on_one_day(times: pd.Index, kind: str, fmt: str | None) -> tuple[pd.Index, str, str | None]:
+    """Dates on one day of the month (2 to 28, at midnight), a month apart, as months whose format writes that
+    day (``2020-01-15`` -> ``%Y-%m-15``): pandas infers no frequency for them. Other times as given."""
+    if kind != "datetime" or fmt is None or len(times) < 3 or "%H" in fmt or "%I" in fmt:
+        return times, kind, fmt
+    index = pd.DatetimeIndex(times)
+    day = int(index[0].day)
+    if not (2 <= day <= 28 and (index.day == day).all() and (index == index.normalize()).all()):
+        return times, kind, fmt
+    months = pd.PeriodIndex(index, freq="M")
+    steps = np.diff(np.sort(months.asi8))
+    if len(steps) == 0 or np.median(steps) != 1:
+        return times, kind, fmt
+    return months, "month", re.sub(r"%-?d", f"{day:02d}", fmt)
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
