@@ -752,3 +752,13 @@ def test_months_dated_on_one_day_are_monthly_and_keep_that_day(tmp_path):
     assert data.future_times(data.series[0], 1) == ["15/03/2020"]
     again = load_series(write(tmp_path, lines("date,v", rows), "again.csv"), date_format=data.date_format)
     assert again.time_kind == "month"  # a model folder reads it back with the format it keeps
+
+
+def test_a_windows_1252_file_keeps_its_euro_sign(tmp_path, caplog):
+    text = "Datum;Umsatz in \u20ac\n" + "".join(f"0{m}.01.2020;{m},5\n" for m in range(1, 8))
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode("cp1252"))  # as Excel saves "CSV" on Windows in Europe
+    with caplog.at_level(logging.WARNING):
+        data = load_series(path)
+    assert data.target == "Umsatz in \u20ac" and data.series[0].target[0] == 1.5
+    assert "export.csv is not UTF-8; reading it as Windows-1252" in caplog.text

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 READING_RULES = """\
 what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
-  file        UTF-8, UTF-16 or Latin-1 text; delimiter , ; tab or | (detected)
+  file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected)
   numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
               (decimal commas, dots then group thousands); empty, NA, nan, N/A, null, - and ? cells are gaps
   time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)

@@ -5,8 +5,9 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
 
 - Parquet by extension (``.parquet``, ``.pq``) or magic bytes; anything else is a CSV, which may be
   gzip-compressed (``data.csv.gz``, recognised by its magic bytes).
-- Encoding: UTF-8 (with or without BOM), UTF-16 (BOM, or a NUL every other byte), else Latin-1
-  with a warning; a file with NULs in no such pattern is refused as binary.
+- Encoding: UTF-8 (with or without BOM), UTF-16 (BOM, or a NUL every other byte), else Windows-1252
+  (Latin-1 where a byte is not one of its characters) with a warning; a file with NULs in no such
+  pattern is refused as binary.
 - Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
 - Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
   within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
@@ -208,7 +209,7 @@ def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
-    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Latin-1 with a warning.
+    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Windows-1252 or Latin-1 with a warning.
 
     ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
     """
@@ -224,7 +225,7 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
         else:
             raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
     else:
-        encodings = ["utf-8-sig", "latin-1"]
+        encodings = ["utf-8-sig", "cp1252", "latin-1"]  # Windows' Latin-1 (its euro sign, curly quotes) first
     for encoding in encodings:
         for cut in range(4 if partial else 1):  # a head may end inside a multi-byte character
             try:
@@ -234,8 +235,12 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
                 continue
         else:
             continue
-        if encoding == "latin-1":
-            log.warning("%s is not UTF-8; reading it as Latin-1", path)
+        if encoding in ("cp1252", "latin-1"):
+            log.warning(
+                "%s is not UTF-8; reading it as %s",
+                path,
+                "Windows-1252" if encoding == "cp1252" else "Latin-1",
+            )
         if "\x00" in text:
             break
         return text, encoding
