@@ -569,7 +569,7 @@ def test_a_series_with_no_values_is_left_out_of_a_panel_with_one_warning(tmp_pat
 def test_numbers_past_int64_are_not_unix_times_and_raise_no_cast_warning():
     import warnings
 
-    from lstmkit.data.dates import epoch_times
+    from lstmkit.data.number_times import epoch_times
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's "invalid value encountered in cast" fails the test

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import DATE_NAMES, compact_dates, decimal_years, epoch_times, excel_serials
+from lstmkit.data.number_times import DATE_NAMES, compact_dates, decimal_years, epoch_times, excel_serials
 from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError

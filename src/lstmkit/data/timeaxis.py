@@ -20,14 +20,8 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.dates import (
-    DATE_NAMES,
-    DECIMAL_YEAR,
     OFFSET,
     clock_format,
-    compact_dates,
-    decimal_years,
-    epoch_times,
-    excel_serials,
     format_time,
     general_parse,
     month_names,
@@ -36,6 +30,14 @@ from lstmkit.data.dates import (
     other_layouts,
     parse_with_format,
     quarters,
+)
+from lstmkit.data.number_times import (
+    DATE_NAMES,
+    DECIMAL_YEAR,
+    compact_dates,
+    decimal_years,
+    epoch_times,
+    excel_serials,
 )
 from lstmkit.errors import DataError
 
