@@ -292,3 +292,56 @@ def test_forecast_help_states_the_reading_rules(capsys):
         "Jan 1949",
     ):
         assert rule in text, rule
+
+
+def test_a_series_whose_last_h_points_are_all_missing_is_forecast_without_a_hold_out(tmp_path, caplog):
+    months = pd.period_range("2001-01", periods=N, freq="M").astype(str)
+    rows = [f"{m},{'' if i >= N - 4 else round(y, 3)}" for i, (m, y) in enumerate(zip(months, WAVE))]
+    code, out = _forecast(tmp_path, _write(tmp_path, "ends_missing.csv", "month,sales", rows))
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2006-01", "2006-02", "2006-03", "2006-04"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["skipped"] == (
+        "every one of the last 4 points is missing, so there is nothing to score; no hold-out evaluation"
+    )
+    assert not (out / ".checkpoints").exists()
+
+
+def test_an_rdatasets_file_of_a_monthly_ts_is_forecast_and_predicted_in_decimal_years(tmp_path):
+    rows = [f"{i + 1},{1949 + i / 12:.15g},{round(y, 3)}" for i, y in enumerate(WAVE)]  # 1949 .. 1953.916...
+    path = _write(tmp_path, "AirPassengers.csv", '"rownames","time","value"', rows)
+    code, out = _forecast(tmp_path, path)
+    assert code == 0
+    expected = ["1954", "1954.083333", "1954.166667", "1954.25"]
+    assert pd.read_csv(out / "forecast.csv", dtype={"time": str})["time"].tolist() == expected
+    assert (
+        main(["predict", "--model", str(out / "model"), str(path), "--output", str(tmp_path / "p.csv")]) == 0
+    )
+    assert pd.read_csv(tmp_path / "p.csv", dtype={"time": str})["time"].tolist() == expected
+
+
+@pytest.mark.parametrize("command", ["forecast", "train"])
+def test_a_series_of_two_points_is_refused_with_the_error_line_alone(tmp_path, capsys, caplog, command):
+    path = _write(
+        tmp_path, f"two_{command}.csv", "month,sales", ["2020-01,5", "2020-02,6"]
+    )  # notes: once a file
+    loud = [a for a in FAST if a != "--quiet"]  # the notes a refusal must not print are warnings
+    line = _refused(tmp_path, capsys, [command, str(path), "--horizon", "3", "--output", "{out}", *loud])
+    assert line == "error: series too short: forecasting needs at least 3 points, the shortest series has 2"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("lstmkit")] == []  # no season note
+
+
+def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
+    months = pd.period_range("2001-01", periods=N, freq="M").astype(str)
+    rows = [f"{sid},{m},{round(y, 3)}" for sid in "ab" for m, y in zip(months, WAVE)]
+    train = _write(tmp_path, "panel.csv", "store,month,sales", rows)
+    model = tmp_path / "model"
+    assert (
+        main(["train", str(train), "--horizon", "4", "--id-col", "store", "--output", str(model), *FAST]) == 0
+    )
+    short = _write(tmp_path, "short.csv", "store,month,sales", rows[:N] + rows[N : N + 5])
+    assert main(["predict", "--model", str(model), str(short), "--output", str(tmp_path / "p.csv")]) == 0
+    assert (
+        "the classical references alone forecast 1 series shorter than the network's lookback" in caplog.text
+    )
+    assert "b (5)" in caplog.text and len(pd.read_csv(tmp_path / "p.csv")) == 8

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.data.tables import decode_numbers
+from lstmkit.data.tables import decode_numbers, read_table
 from lstmkit.data.tabular import impute, load_series, missing_count
 from lstmkit.errors import DataError
 
@@ -53,6 +53,36 @@ def lines(header, rows):
 def test_number_formats(delimiter, cells, expected):
     frame = decode_numbers(pd.DataFrame({"x": cells}), delimiter=delimiter)
     assert frame["x"].tolist() == expected
+
+
+@pytest.mark.parametrize("marker", ["-", "--", "?", ".", "N/A", "n/a", "#N/A", "<NA>", "NULL", "None"])
+def test_missing_value_markers_are_gaps_in_targets_and_covariates(tmp_path, marker):
+    rows = [f"2020-{m:02d},{m},{'x' if m == 3 else m * 10}" for m in range(1, 7)]
+    text = (
+        lines("month,sales,price", rows)
+        .replace(",x", f",{marker}")
+        .replace("2020-04,4,", f"2020-04,{marker},")
+    )
+    data = load_series(write(tmp_path, text), target="sales", fill="keep")
+    assert np.isnan(data.series[0].target[3]) and data.covariate_names == ["price"]
+    assert np.isnan(data.series[0].covariates[2, 0])
+    semicolon = lines("month;sales", ["2020-01;1,5", f"2020-02;{marker}", "2020-03;3,5"])
+    assert np.isnan(
+        load_series(write(tmp_path, semicolon, "eu.csv"), fill="keep").series[0].target
+    ).tolist() == [
+        False,
+        True,
+        False,
+    ]
+
+
+def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
+    text = lines("month,sales", [f"2020-{m:02d},{m}" for m in range(1, 7)]) + ",\r\n , \n,\n\n"
+    data = load_series(write(tmp_path, text))
+    assert data.series[0].target.tolist() == [1, 2, 3, 4, 5, 6] and data.time_kind == "month"
+    inside = lines("month,sales", ["2020-01,1", ",", "2020-03,3"])  # inside the data: still named
+    with pytest.raises(DataError, match="empty at row 2"):
+        load_series(write(tmp_path, inside, "inside.csv"))
 
 
 def test_thousands_and_decimal_commas_reach_the_series(tmp_path):
@@ -428,9 +458,10 @@ def test_unused_numeric_columns_are_named_when_covariates_are_off(tmp_path, capl
 
 
 def test_a_few_bad_cells_still_name_the_row(tmp_path):
-    rows = [f"2020-{m:02d},{m}" for m in range(1, 7)] + ["2020-07,n/a"]
+    rows = [f"2020-{m:02d},{m}" for m in range(1, 7)] + ["2020-07,#DIV/0!"]
     with pytest.raises(
-        DataError, match=r"non-numeric value 'n/a' at row 7 \(line 8 of the file\); fix or remove that row"
+        DataError,
+        match=r"non-numeric value '#DIV/0!' at row 7 \(line 8 of the file\); fix or remove that row",
     ):
         load_series(write(tmp_path, lines("month,v", rows)))
 
@@ -538,10 +569,196 @@ def test_a_series_with_no_values_is_left_out_of_a_panel_with_one_warning(tmp_pat
 def test_numbers_past_int64_are_not_unix_times_and_raise_no_cast_warning():
     import warnings
 
-    from lstmkit.data.dates import epoch_times
+    from lstmkit.data.number_times import epoch_times
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's "invalid value encountered in cast" fails the test
         assert epoch_times(np.array([1e300, 2e300])) is None
         assert epoch_times(np.array([np.inf, 1.0])) is None
     assert epoch_times(np.array([1577836800.0, 1577840400.0])) is not None  # 2020-01-01 00:00 and 01:00
+
+
+def test_rows_without_a_series_id_are_left_out_with_a_note_and_an_empty_id_column_is_refused(
+    tmp_path, caplog
+):
+    rows = [f"{sid},2020-{m:02d},{m}" for sid in "ab" for m in range(1, 5)] + [",2020-01,99"]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, lines("store,month,sales", rows)), id_col="store")
+    assert [s.id for s in data.series] == ["a", "b"]
+    assert "1 row(s) of data.csv have no 'store' (first at row 9) and are left out" in caplog.text
+    empty = lines("store,month,sales", [f",2020-{m:02d},{m}" for m in range(1, 5)])
+    with pytest.raises(DataError) as info:
+        load_series(write(tmp_path, empty, "empty.csv"), id_col="store")
+    assert str(info.value) == (
+        "id column 'store' of empty.csv is empty; fill in each row's series id, or leave out --id-col"
+    )
+
+
+def test_dates_with_day_names_starting_with_t_are_one_layout(tmp_path):
+    days = pd.date_range("2020-01-01", periods=9, freq="D")  # Wed Thu Fri Sat Sun Mon Tue ...
+    rows = [f"{d:%a %d %b %Y},{i}" for i, d in enumerate(days)]
+    data = load_series(write(tmp_path, lines("date,visits", rows)))
+    assert data.freq == "D" and data.series[0].times[1] == pd.Timestamp("2020-01-02")
+
+
+def test_a_file_without_a_header_line_keeps_its_first_row(tmp_path, caplog):
+    rows = [f"2020-{m:02d},{m}.5" for m in range(1, 8)]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, "\n".join(rows) + "\n"))
+    assert data.series[0].target.tolist() == [m + 0.5 for m in range(1, 8)] and data.time_kind == "month"
+    assert (
+        "data.csv has no header line (its first line is data, 2020-01,1.5); its columns are named column1, column2"
+        in caplog.text
+    )
+    wide = read_table(write(tmp_path, lines("2019,2020", ["10,20", "11,21", "12,22"]), "wide.csv"))
+    assert list(wide.columns) == ["2019", "2020"] and len(wide) == 3  # whole numbers above numbers: names
+
+
+def test_series_that_start_with_missing_values_start_at_their_first_value(tmp_path, caplog):
+    rows = [f"2020-{m:02d},{m},{'' if m < 4 else m * 10}" for m in range(1, 10)]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, lines("month,a,b", rows)), target="a,b", fill="keep")
+    a, b = data.series
+    assert len(a.target) == 9 and b.target.tolist() == [40, 50, 60, 70, 80, 90]
+    assert str(b.times[0]) == "2020-04" and missing_count(data) == 0  # not three copies of 40
+    assert (
+        "1 series of data.csv start with missing values; each starts at its first value: b (3 missing)"
+        in (caplog.text)
+    )
+
+
+def test_r_decimal_years_are_months_or_quarters_written_back_the_same_way(tmp_path, caplog):
+    monthly = [f"{i + 1},{1949 + i / 12:.15g},{100 + i}" for i in range(14)]  # as Rdatasets writes time(x)
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, lines('"rownames","time","value"', monthly)))
+    assert data.time_kind == "month" and data.covariate_names == [] and data.series[0].target[0] == 100
+    assert str(data.series[0].times[1]) == "1949-02" and str(data.series[0].times[-1]) == "1950-02"
+    assert data.future_times(data.series[0], 3) == ["1950.166667", "1950.25", "1950.333333"]
+    assert "ignoring column 'rownames' of data.csv: a column of row numbers" in caplog.text
+    quarterly = [f"{1960 + i / 4:g},{i}" for i in range(9)]  # 1960, 1960.25, ... 1962
+    data = load_series(write(tmp_path, lines("time,value", quarterly), "q.csv"))
+    assert data.time_kind == "quarter" and str(data.series[0].times[-1]) == "1962Q1"
+    assert data.future_times(data.series[0], 4) == ["1962.25", "1962.5", "1962.75", "1963"]
+    rounded = [f"{1949 + i / 12:.2f},{i}" for i in range(14)]  # 1949.08, 1949.17: still twelfths
+    assert (
+        str(load_series(write(tmp_path, lines("time,value", rounded), "r.csv")).series[0].times[1])
+        == "1949-02"
+    )
+    with pytest.raises(DataError, match="holds numbers that are not years"):  # mid-years are not quarters
+        load_series(
+            write(tmp_path, lines("time,value", ["1990.5,1", "1991.5,2", "1992.5,3"]), "mid.csv"),
+            time_col="time",
+        )
+
+
+def test_two_digit_years_from_30_are_the_1900s_as_spreadsheets_read_them(tmp_path):
+    months = pd.period_range("1966-01", periods=60, freq="M")  # Jan-66 .. Dec-70 crosses Python's 68/69
+    data = load_series(
+        write(tmp_path, lines("month,v", [f"{p.strftime('%b-%y')},{i}" for i, p in enumerate(months)]))
+    )
+    assert str(data.series[0].times[0]) == "1966-01" and len(data.series[0].target) == 60
+    assert data.future_times(data.series[0], 2) == ["Jan-71", "Feb-71"]
+    days = pd.date_range("1960-01-01", periods=30, freq="D")  # read by the general parser
+    data = load_series(
+        write(tmp_path, lines("date,v", [f"{d:%d-%b-%y},{i}" for i, d in enumerate(days)]), "d.csv")
+    )
+    assert data.series[0].times[0] == pd.Timestamp("1960-01-01")
+    recent = [
+        f"{p.strftime('%b-%y')},{i}" for i, p in enumerate(pd.period_range("2019-11", periods=4, freq="M"))
+    ]
+    assert (
+        str(load_series(write(tmp_path, lines("month,v", recent), "r.csv")).series[0].times[-1]) == "2020-02"
+    )
+
+
+def test_excel_serial_day_numbers_in_a_date_column_are_days_written_back_as_serials(tmp_path):
+    keep = [i for i in range(30) if i != 9]  # 43831 is 2020-01-01; one day missing
+    data = load_series(
+        write(tmp_path, lines("Date,Sales", [f"{43831 + i},{i % 7}" for i in keep])), fill="keep"
+    )
+    assert data.freq == "D" and data.series[0].times[0] == pd.Timestamp("2020-01-01")
+    assert len(data.series[0].target) == 30 and np.isnan(data.series[0].target[9])
+    assert data.future_times(data.series[0], 2) == ["43861", "43862"]
+    counter = load_series(write(tmp_path, lines("t,v", [f"{43831 + i},{i}" for i in range(30)]), "t.csv"))
+    assert counter.time_kind == "index"  # the same numbers under a step counter's name stay steps
+
+
+def test_numeric_dates_with_a_12_hour_clock_follow_the_day_or_month_first_rule(tmp_path):
+    hours = pd.date_range("2020-01-10", periods=24 * 30, freq="h")  # 10/01 .. 08/02: day first
+    rows = [f"{h:%d/%m/%Y %I:%M %p},{i}" for i, h in enumerate(hours)]
+    data = load_series(write(tmp_path, lines("time,load", rows)))
+    assert data.freq == "h" and data.series[0].times[-1] == pd.Timestamp("2020-02-08 23:00")
+    assert data.future_times(data.series[0], 2) == ["09/02/2020 12:00 AM", "09/02/2020 01:00 AM"]
+    us = [
+        f"{h.month}/{h.day}/{h.year} {int(h.strftime('%I'))}:{h:%M:%S} {h:%p},{i}"
+        for i, h in enumerate(hours)
+    ]
+    data = load_series(write(tmp_path, lines("time,load", us), "us.csv"))  # as Excel writes it in the US
+    assert data.future_times(data.series[0], 2) == ["2/9/2020 12:00:00 AM", "2/9/2020 1:00:00 AM"]
+
+
+def test_a_parquet_file_keeps_the_dates_pandas_saved_as_its_index(tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"sales": np.arange(24.0)}, index=pd.date_range("2020-01-01", periods=24, freq="MS"))
+    frame.index.name = "date"
+    frame.to_parquet(tmp_path / "one.parquet")
+    data = load_series(tmp_path / "one.parquet")
+    assert data.time_col == "date" and data.freq == "MS" and len(data.series[0].target) == 24
+    panel = pd.concat([frame.assign(store=s) for s in "ab"]).reset_index().set_index(["store", "date"])
+    panel.to_parquet(tmp_path / "panel.parquet")
+    data = load_series(tmp_path / "panel.parquet", id_col="store")
+    assert [s.id for s in data.series] == ["a", "b"] and data.freq == "MS"
+    pd.concat([frame.reset_index()] * 1).set_index(pd.Index(range(5, 29))).to_parquet(
+        tmp_path / "rows.parquet"
+    )
+    assert read_table(tmp_path / "rows.parquet").columns.tolist() == [
+        "date",
+        "sales",
+    ]  # unnamed row labels: dropped
+
+
+def test_time_zone_aware_parquet_times_keep_their_local_clock_or_dates(tmp_path):
+    pytest.importorskip("pyarrow")
+    hours = pd.date_range("2020-01-01", periods=48, freq="h", tz="Europe/Berlin")  # winter: one offset
+    pd.DataFrame({"ts": hours, "load": np.arange(48.0)}).to_parquet(tmp_path / "h.parquet")
+    data = load_series(tmp_path / "h.parquet")
+    assert data.series[0].times[0] == pd.Timestamp("2020-01-01 00:00")
+    assert data.future_times(data.series[0], 1) == ["2020-01-03 00:00+01:00"]
+    days = pd.date_range("2020-03-01", periods=60, freq="D", tz="Europe/Berlin")  # across the clock change
+    pd.DataFrame({"day": days, "v": np.arange(60.0)}).to_parquet(tmp_path / "d.parquet")
+    data = load_series(tmp_path / "d.parquet")
+    assert data.freq == "D" and data.future_times(data.series[0], 1) == ["2020-04-30"]
+
+
+def test_irregular_times_are_refused_naming_a_time_off_the_most_common_step(tmp_path):
+    days = ["2020-01-01", "2020-01-03", "2020-01-05", "2020-01-07", "2020-01-10", "2020-01-12", "2020-01-14"]
+    with pytest.raises(DataError) as info:
+        load_series(write(tmp_path, lines("date,v", [f"{d},{i}" for i, d in enumerate(days)]), "irr.csv"))
+    assert str(info.value) == (
+        "times in 'date' of irr.csv are irregular (their most common step, 2D, does not fit every time, e.g. "
+        "2020-01-10 00:00:00); resample the data to a regular frequency"
+    )
+
+
+def test_months_dated_on_one_day_are_monthly_and_keep_that_day(tmp_path):
+    months = pd.period_range("2019-01", periods=14, freq="M")
+    iso = load_series(
+        write(tmp_path, lines("date,v", [f"{p.year}-{p.month:02d}-15,{i}" for i, p in enumerate(months)]))
+    )
+    assert iso.time_kind == "month" and iso.future_times(iso.series[0], 2) == ["2020-03-15", "2020-04-15"]
+    rows = [f"15/{p.month:02d}/{p.year},{i}" for i, p in enumerate(months) if i != 5]  # day first, one gap
+    data = load_series(write(tmp_path, lines("date,v", rows), "dmy.csv"), fill="keep")
+    assert len(data.series[0].target) == 14 and np.isnan(data.series[0].target[5])
+    assert data.future_times(data.series[0], 1) == ["15/03/2020"]
+    again = load_series(write(tmp_path, lines("date,v", rows), "again.csv"), date_format=data.date_format)
+    assert again.time_kind == "month"  # a model folder reads it back with the format it keeps
+
+
+def test_a_windows_1252_file_keeps_its_euro_sign(tmp_path, caplog):
+    text = "Datum;Umsatz in \u20ac\n" + "".join(f"0{m}.01.2020;{m},5\n" for m in range(1, 8))
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode("cp1252"))  # as Excel saves "CSV" on Windows in Europe
+    with caplog.at_level(logging.WARNING):
+        data = load_series(path)
+    assert data.target == "Umsatz in \u20ac" and data.series[0].target[0] == 1.5
+    assert "export.csv is not UTF-8; reading it as Windows-1252" in caplog.text

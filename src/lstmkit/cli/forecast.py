@@ -25,15 +25,16 @@ log = logging.getLogger(__name__)
 
 READING_RULES = """\
 what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
-  file        UTF-8, UTF-16 or Latin-1 text; delimiter , ; tab or | (detected)
+  file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected)
   numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
-              (decimal commas, dots then group thousands); empty, NA and nan cells are gaps
+              (decimal commas, dots then group thousands); empty, NA, nan, N/A, null, - and ? cells are gaps
   time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
               or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00),
               months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001), quarters (1965-Q1,
               1965 Q1, Q1 1965), ISO weeks (2020-W01), times with a UTC offset (several offsets:
-              read in UTC) or years (1990); else a first column of strictly increasing, evenly
-              spaced integers (t = 0, 1, 2, ...); an unnamed column of row numbers is left out
+              read in UTC), years (1990) or R's decimal years (1949.083333 is Feb 1949) in a column
+              named like a time; else a first column of strictly increasing, evenly spaced integers
+              (t = 0, 1, 2, ...); an unnamed column of row numbers (or R's rownames) is left out
   dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
               warning says so when dates are read day first or could be read either way, and
               --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times
@@ -244,12 +245,12 @@ def run(args: argparse.Namespace) -> int:
     claim_output(args, out)
     progress = show_progress(args)
     probe = LSTMForecaster(cfg.model.horizon, config=cfg)
-    with held_back():  # a refused file shows its error line alone
+    with held_back():  # a refused file (or one too short to forecast) shows its error line alone
         data = probe.read(args.data)
-    probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
+        probe = LSTMForecaster(cfg.model.horizon, config=with_final_season(cfg, data))
+        obstacle = holdout_obstacle(cfg, data)
 
     H = cfg.model.horizon
-    obstacle = holdout_obstacle(cfg, data)
     start_reference_fits(probe, data, holdout=not obstacle)
     evaluation = HoldoutRun(cfg, data, out, obstacle=obstacle, progress=progress, resume=args.resume)
     model = train_model(

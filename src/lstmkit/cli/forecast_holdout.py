@@ -17,11 +17,23 @@ HOLDOUT_NOTE = "hold-out model (all but the last {horizon} points): "
 def holdout_obstacle(cfg, data) -> str:
     """Why the data allow no hold-out evaluation (the note metrics.json keeps), or "" when they do: all but
     the last H points must still be enough to forecast from (a series too short for that while others are
-    long enough is left out of the hold-out alone: ``HoldoutRun``).
+    long enough is left out of the hold-out alone: ``HoldoutRun``), and some of the last H points must be
+    there to score (gaps at the end are still forecast over).
 
     Raises:
         DataError: DATA itself is too short to forecast.
     """
+    import numpy as np
+
+    H = cfg.model.horizon
+    obstacle = _length_obstacle(cfg, data)
+    if not obstacle and all(np.isnan(s.target[-H:]).all() for s in data.series):
+        return f"every one of the last {H} points is missing, so there is nothing to score; no hold-out evaluation"
+    return obstacle
+
+
+def _length_obstacle(cfg, data) -> str:
+    """Why the series are too short for a hold-out evaluation, or ""."""
     from lstmkit.data.preprocess import auto_lookbacks
     from lstmkit.data.seasons import choose_season
     from lstmkit.models.forecast_state import MIN_POINTS

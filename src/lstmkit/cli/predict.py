@@ -32,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
         model.config.data.date_format = args.date_format
     with held_back():  # a refused file shows its error line alone
         data = model.read(args.data)
+    if model.combination:  # a series shorter than the network's window: its members alone forecast it
+        from lstmkit.models.forecast_state import note_classical_only
+
+        note_classical_only(data, model.window)
     if model.combination and reference_worker.enabled():  # the classical members' fits, in the child
         reference_worker.start(model.reference_fits(data, season=model.season, validation=False))
     frame = model.predict(data)

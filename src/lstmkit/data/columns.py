@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import compact_dates, epoch_times
+from lstmkit.data.number_times import DATE_NAMES, compact_dates, decimal_years, epoch_times, excel_serials
+from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 
@@ -52,7 +53,6 @@ TIME_NAMES = {
     "time_idx",
     "idx",
 }
-_MISSING = ("", "nan", "na", "null", "none")
 
 
 @dataclass
@@ -140,10 +140,11 @@ def assign_roles(
 
 def _without_row_numbers(frame: pd.DataFrame, *, named: set, source: str) -> pd.DataFrame:
     """``frame`` without the row numbers an export leaves as a column with an empty header (pandas' ``to_csv``
-    index: ``Unnamed: 0`` over 0, 1, 2 ... or 1, 2, 3 ..., in any order), with a one-line note."""
+    index: ``Unnamed: 0`` over 0, 1, 2 ... or 1, 2, 3 ..., in any order) or named ``rownames`` (R's, as the
+    Rdatasets files have them), with a one-line note."""
     drop = []
     for col in frame.columns:
-        if col in named or not re.fullmatch(r"(Unnamed: \d+)?", col):
+        if col in named or not re.fullmatch(r"(Unnamed: \d+)?|rownames|row\.names", col, flags=re.IGNORECASE):
             continue
         values = to_numeric(frame[col])
         if values is not None and len(values) > 1:
@@ -153,7 +154,10 @@ def _without_row_numbers(frame: pd.DataFrame, *, named: set, source: str) -> pd.
     if not drop or len(drop) == len(frame.columns):
         return frame
     log.warning(
-        "ignoring column %s of %s: an unnamed column of row numbers", ", ".join(map(repr, drop)), source
+        "ignoring column %s of %s: %s column of row numbers",
+        ", ".join(map(repr, drop)),
+        source,
+        "an unnamed" if all(col.startswith("Unnamed") or not col for col in drop) else "a",
     )
     return frame.drop(columns=drop)
 
@@ -217,6 +221,8 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             or _is_step_counter(values, ids)
             or compact_dates(values) is not None
             or epoch_times(values) is not None
+            or decimal_years(values) is not None
+            or (col.strip().lower() in DATE_NAMES and excel_serials(values) is not None)
         ):
             continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:
@@ -308,7 +314,7 @@ def to_numeric(column: pd.Series) -> np.ndarray | None:
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype=np.float64)
     text = column.astype(str).str.strip()
-    present = text[(text != "") & (text.str.lower() != "nan") & (text.str.upper() != "NA")]
+    present = text[~text.str.lower().isin(MISSING_CELLS)]
     if present.empty:
         return None
     converted = pd.to_numeric(present, errors="coerce")
@@ -326,7 +332,7 @@ def numeric_or_error(column: pd.Series, name: str, source: str) -> np.ndarray:
         values = column.to_numpy(dtype=np.float64)
     else:
         text = column.astype(str).str.strip()
-        missing = text.str.lower().isin(_MISSING)
+        missing = text.str.lower().isin(MISSING_CELLS)
         converted = pd.to_numeric(text.where(~missing, None), errors="coerce")
         bad = (converted.isna() & ~missing).to_numpy()
         if bad.any():

@@ -21,11 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.number_times import NUMBER_FORMATS, number_label, read_numbers
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):\d{2}(:\d{2})?)?")
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):\d{2}(:\d{2})?(?:( ?)([AaPp][Mm]))?)?"
+)  # 31/01/2020, 1/31/2020 9:00, 31.01.2020 13:00:00, 1/31/2020 9:00:00 PM
 _UNPADDED = re.compile(r"%-([dmHIMS])")  # a number written without its leading zero: 1/31/2020 9:00
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
@@ -43,8 +46,8 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
     Raises:
         DataError: a cell that does not match ``fmt``.
     """
-    if fmt in EPOCH_FORMATS:  # unix-s, unix-ms
-        return _unix_times(text, fmt, column=column, source=source)
+    if fmt in NUMBER_FORMATS:  # unix-s, unix-ms, excel-serial, decimal-year
+        return read_numbers(text, fmt, column=column, source=source)
     stamps = _strict(text, fmt)
     bad = stamps.isna().to_numpy()
     if bad.any():
@@ -54,7 +57,9 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
             f"{text.iloc[row]!r} at row {row + 1}; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)"
         )
     index = pd.DatetimeIndex(stamps)
-    if not any(code in fmt for code in _DAY_CODES + _CLOCK_CODES) and (index.day == 1).all():
+    if (
+        not any(code in fmt for code in _DAY_CODES + _CLOCK_CODES) and index.day.nunique() == 1
+    ):  # 1 or %Y-%m-15
         return pd.PeriodIndex(index, freq="M"), "month", fmt
     return index, "datetime", fmt
 
@@ -84,9 +89,11 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     match = _NUMERIC_DATE.fullmatch(text.iloc[0])
     if match is None or not text.str.fullmatch(_NUMERIC_DATE).all():
         return None
-    _, sep, _, year, clock_sep, _, seconds = match.groups()
+    _, sep, _, year, clock_sep, _, seconds, noon_sep, noon = match.groups()
     short = _unpadded(text.str.extract(_NUMERIC_DATE)[[0, 2, 5]])  # Excel writes 1/31/2020 9:00
-    clock = "" if clock_sep is None else f"{clock_sep}%{short[2]}H:%M" + (":%S" if seconds else "")
+    hour = "H" if noon is None else "I"  # a 12-hour clock with AM and PM
+    clock = "" if clock_sep is None else f"{clock_sep}%{short[2]}{hour}:%M" + (":%S" if seconds else "")
+    clock += "" if noon is None else f"{noon_sep}%p"
     month_first = f"%{short[0]}m{sep}%{short[1]}d{sep}{_year_code(year)}{clock}"
     day_first = f"%{short[0]}d{sep}%{short[1]}m{sep}{_year_code(year)}{clock}"
     readings = {fmt: _strict(text, fmt) for fmt in (month_first, day_first)}
@@ -154,17 +161,33 @@ def _has_freq(index: pd.DatetimeIndex) -> bool:
 
 
 def _strict(text: pd.Series, fmt: str) -> pd.Series:
+    """Cells read with ``fmt`` (NaT where they do not match); two-digit years 30-99 are 1930-1999 and 00-29
+    2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(text, format=fmt.replace("%-", "%"), errors="coerce")  # %m reads 1 and 01
+        stamps = pd.to_datetime(text, format=fmt.replace("%-", "%"), errors="coerce")  # %m reads 1 and 01
+    return _century(stamps) if "%y" in fmt else stamps
+
+
+def _century(stamps: pd.Series) -> pd.Series:
+    """Times read from two-digit years, those from 2030 on moved a century back."""
+    late = (stamps.dt.year >= _CENTURY_PIVOT).to_numpy()
+    if not late.any():
+        return stamps
+    stamps = stamps.copy()
+    stamps[late] = stamps[late] - pd.DateOffset(years=100)
+    return stamps
+
+
+_CENTURY_PIVOT = 2030  # the first year a two-digit year is read a century earlier (Excel's rule)
 
 
 def format_time(value: Any, fmt: str) -> str:
     """``value.strftime(fmt)``, where ``%-d``, ``%-m``, ``%-H`` (and ``%-I``, ``%-M``, ``%-S``) write the number
     without a leading zero (``1/31/2020``) on every platform; the formats ``unix-s`` and ``unix-ms`` write Unix
     times."""
-    if fmt in EPOCH_FORMATS:
-        return str((pd.Timestamp(value) - pd.Timestamp(0)) // pd.Timedelta(seconds=1) * EPOCH_FORMATS[fmt])
+    if fmt in NUMBER_FORMATS:
+        return number_label(value, fmt)
     if "%-" in fmt:
         fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
     return value.strftime(fmt)
@@ -215,9 +238,13 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
             "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
         ) from None
+    if not re.search(r"\d{3}", text.iloc[0]):  # 01-Jan-60: a two-digit year, read as _strict reads one
+        stamps = _century(stamps)
     heads = text.str[:12]  # a date's layout shows in its first characters; the distinct ones are few
     distinct = pd.Series(heads.unique())
-    dates = distinct.str.split(r"[ T]", n=1, regex=True).str[0]  # the date part; a clock may come and go
+    dates = distinct.str.split(r" |T(?=\d)", n=1, regex=True).str[
+        0
+    ]  # the date part; a clock may come and go (T of Thu is none)
     shapes = dates.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
     if shapes.nunique() > 1:
         first = shapes[distinct == heads.iloc[0]].iloc[0]
@@ -278,61 +305,4 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
         stamps = _strict(text.str.replace("-", "", regex=False) + "1", "%GW%V%u")
         if stamps.notna().all():
             return pd.DatetimeIndex(stamps), "datetime", f"%G{dash}W%V"
-    return None
-
-
-# Unix times: seconds or milliseconds since 1970-01-01 UTC, between 2000 and 2100, on whole minutes
-EPOCH_FORMATS = {"unix-s": 1, "unix-ms": 1000}  # the time format's name -> units per second
-_EPOCH_SPAN = (946_684_800, 4_102_444_800)  # 2000-01-01 and 2100-01-01 in seconds
-
-
-def epoch_times(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
-    """Whole numbers that are Unix times (``1577836800``, or ``1577836800000`` in milliseconds) of 2000-2099
-    on whole minutes, as UTC times and their format (``unix-s``, ``unix-ms``), or None. A step counter or an
-    id never lands there: the smallest such number is 946,684,800."""
-    values = np.asarray(values, dtype=np.float64)
-    # NaN, infinities and numbers past int64 fall outside
-    in_span = (values >= _EPOCH_SPAN[0]) & (values < _EPOCH_SPAN[1] * EPOCH_FORMATS["unix-ms"])
-    if len(values) < 2 or not in_span.all() or (values % 1 != 0).any():
-        return None
-    whole = values.astype(np.int64)  # no overflow within the span
-    for fmt, per_second in EPOCH_FORMATS.items():
-        low, high = (bound * per_second for bound in _EPOCH_SPAN)
-        if ((whole >= low) & (whole < high)).all() and (whole % (60 * per_second) == 0).all():
-            return (
-                pd.DatetimeIndex(pd.to_datetime(whole, unit="s" if per_second == 1 else "ms")),
-                "datetime",
-                fmt,
-            )
-    return None
-
-
-def _unix_times(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
-    """Cells read as Unix times in the unit of ``fmt`` (``unix-s`` or ``unix-ms``)."""
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    parsed = epoch_times(values) if not np.isnan(values).any() else None
-    if parsed is None or parsed[2] != fmt:
-        unit = "seconds" if fmt == "unix-s" else "milliseconds"
-        raise DataError(
-            f"time column {column!r} of {source} does not hold Unix times in {unit} (whole minutes of 2000-2099) "
-            f"as --date-format {fmt} says; fix the column or pass the format the file uses"
-        )
-    return parsed
-
-
-def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
-    """Whole numbers written as ``202001`` (months, ``%Y%m``) or ``20200131`` (dates, ``%Y%m%d``), or None."""
-    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
-        return None
-    text = pd.Series(values.astype(np.int64).astype(str))
-    for digits, fmt in ((6, "%Y%m"), (8, "%Y%m%d")):
-        if (text.str.len() == digits).all() and text.str.match(r"[12]\d{3}").all():
-            stamps = _strict(text, fmt)
-            if stamps.notna().all():
-                index = pd.DatetimeIndex(stamps)
-                return (
-                    (pd.PeriodIndex(index, freq="M"), "month", fmt)
-                    if digits == 6
-                    else (index, "datetime", fmt)
-                )
     return None

@@ -5,8 +5,9 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
 
 - Parquet by extension (``.parquet``, ``.pq``) or magic bytes; anything else is a CSV, which may be
   gzip-compressed (``data.csv.gz``, recognised by its magic bytes).
-- Encoding: UTF-8 (with or without BOM), UTF-16 (BOM, or a NUL every other byte), else Latin-1
-  with a warning; a file with NULs in no such pattern is refused as binary.
+- Encoding: UTF-8 (with or without BOM), UTF-16 (BOM, or a NUL every other byte), else Windows-1252
+  (Latin-1 where a byte is not one of its characters) with a warning; a file with NULs in no such
+  pattern is refused as binary.
 - Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
 - Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
   within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
@@ -48,7 +49,10 @@ _THOUSANDS_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u2
 _SPACES = re.compile(
     r"[ \u00a0\u202f]"
 )  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
-_MISSING = ("", "nan", "na", "null", "none")
+# Cells that mean "no value" (compared lowercased): what pandas, R, Excel, SAS/Stata and databases write for one
+MISSING_CELLS = frozenset(
+    ("", "nan", "na", "n/a", "#n/a", "#na", "<na>", "null", "none", "-", "--", "?", ".")
+)
 # Around a number: a currency symbol before it (after the sign) or after it, a percent sign after it
 _CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
 _SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
@@ -76,6 +80,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq") or head[:4] == b"PAR1":
         try:
             frame = pd.read_parquet(path)
+            if any(name is not None for name in frame.index.names) or isinstance(
+                frame.index, pd.DatetimeIndex
+            ):
+                frame = frame.reset_index()  # pandas saved its index (the dates, often) beside the columns
         except ImportError:
             raise DataError(
                 "reading Parquet needs pyarrow: pip install pyarrow (or save the data as CSV)"
@@ -143,17 +151,65 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True
         )
+        if _header_is_data(frame):
+            names = [f"column{i + 1}" for i in range(frame.shape[1])]
+            log.warning(
+                "%s has no header line (its first line is data, %s); its columns are named %s",
+                path.name,
+                delimiter.join(str(c) for c in frame.columns),
+                ", ".join(names),
+            )
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                header=None,
+                names=names,
+            )
     except pd.errors.ParserError as exc:
         raise DataError(
             f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting"
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
-    return decode_numbers(frame, delimiter=delimiter)
+    return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+
+
+_TIME_OR_DECIMAL = re.compile(r"\d[-/:.]\d|[A-Za-z]{3}.*\d|\d.*[A-Za-z]{3}")  # 2020-01, 1.5, Jan 2020
+
+
+def _header_is_data(frame: pd.DataFrame) -> bool:
+    """Whether the line read as the header is the first row of data (a file exported without column names):
+    every name is written like the cell below it (digits and letters in the same places) with a digit, and one
+    is a time or a decimal number, not only whole numbers (``2019,2020`` above ``10,20`` names wide columns)."""
+    if frame.empty:
+        return False
+    names = pd.Series([str(c) for c in frame.columns])
+    first = pd.Series([str(c) for c in frame.iloc[0]])
+    return bool(
+        names.str.contains(r"\d").all()
+        and (_shape(names) == _shape(first)).all()
+        and names.str.contains(_TIME_OR_DECIMAL).any()
+    )
+
+
+def _shape(cells: pd.Series) -> pd.Series:
+    """How cells are written: runs of digits as 9, of letters as a (``Jan 2020`` is ``a 9``)."""
+    return cells.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
+
+
+def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` less the rows at its end whose every cell is empty (``,,`` lines, as spreadsheets export
+    formatted but empty rows below the data); an empty row inside the data is kept, for the caller to name."""
+    filled = (frame.apply(lambda column: column.str.strip()) != "").any(axis=1).to_numpy()
+    last = len(filled) - int(filled[::-1].argmax()) if filled.any() else 0
+    return frame.iloc[:last] if last < len(frame) else frame
 
 
 def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
-    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Latin-1 with a warning.
+    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Windows-1252 or Latin-1 with a warning.
 
     ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
     """
@@ -169,7 +225,7 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
         else:
             raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
     else:
-        encodings = ["utf-8-sig", "latin-1"]
+        encodings = ["utf-8-sig", "cp1252", "latin-1"]  # Windows' Latin-1 (its euro sign, curly quotes) first
     for encoding in encodings:
         for cut in range(4 if partial else 1):  # a head may end inside a multi-byte character
             try:
@@ -179,8 +235,12 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
                 continue
         else:
             continue
-        if encoding == "latin-1":
-            log.warning("%s is not UTF-8; reading it as Latin-1", path)
+        if encoding in ("cp1252", "latin-1"):
+            log.warning(
+                "%s is not UTF-8; reading it as %s",
+                path,
+                "Windows-1252" if encoding == "cp1252" else "Latin-1",
+            )
         if "\x00" in text:
             break
         return text, encoding
@@ -213,7 +273,7 @@ def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
             continue
         written = frame[col].astype(str).str.strip()
         text = undecorated(written)
-        present = text[~text.str.lower().isin(_MISSING)]
+        present = text[~text.str.lower().isin(MISSING_CELLS)]
         if present.empty or not (present.str.contains(r"[,\u00a0\u202f ]").any() or (text != written).any()):
             continue
         if not present.str.fullmatch(rule).all():

@@ -216,7 +216,21 @@ def _split(
     if roles.wide:
         parts: list[_Part] = [(col, None, values[col]) for col in roles.targets]
     elif ids is not None:
-        parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in pd.unique(ids)]
+        no_id = (frame[id_col].isna().to_numpy() | (ids == "")) if len(ids) else np.zeros(0, bool)
+        if no_id.all():
+            raise DataError(
+                f"id column {id_col!r} of {source} is empty; fill in each row's series id, or leave out --id-col"
+            )
+        if no_id.any():  # a total or note row below the data, say: it belongs to no series
+            log.warning(
+                "%d row(s) of %s have no %r (first at row %d) and are left out",
+                int(no_id.sum()),
+                source,
+                id_col,
+                int(np.flatnonzero(no_id)[0]) + 1,
+            )
+        labels = pd.unique(ids[~no_id])
+        parts = [(str(sid), np.flatnonzero(ids == sid), values[roles.targets[0]]) for sid in labels]
     else:
         parts = [(None, None, values[roles.targets[0]])]
     return parts, cov
@@ -242,6 +256,7 @@ def _read_parts(
         and times is not None
         and all(weekend_free(times if rows is None else times[rows]) for _, rows, _ in parts)
     )
+    late: list[str] = []  # series that start with missing values, and how many
     for label, rows, column in parts:
         one, freq, sorted_now = _one_series(
             label,
@@ -256,12 +271,20 @@ def _read_parts(
             target=label if roles.wide else roles.targets[0],
             time_col=roles.time_col,
             business=business,
+            late=late,
         )
         series.append(one)
         freqs.add(freq)
         moved |= sorted_now
     if moved:
         log.warning("rows of %s are not in time order; sorted them by %r", source, roles.time_col)
+    if late:
+        log.warning(
+            "%d series of %s start with missing values; each starts at its first value: %s",
+            len(late),
+            source,
+            few(late),
+        )
     freqs.discard(None)
     if len(freqs) > 1:
         raise DataError(
@@ -275,9 +298,11 @@ def _no_values(column: np.ndarray, rows: np.ndarray | None) -> bool:
 
 
 def _one_series(
-    label, rows, column, cov, times, *, kind, fmt, fill, source, target, time_col, business=True
+    label, rows, column, cov, times, *, kind, fmt, fill, source, target, time_col, business=True, late=None
 ) -> tuple[Series, Any, bool]:
-    """One series' arrays in time order, regular, with gaps filled per ``fill``; and its frequency, and whether rows moved."""
+    """One series' arrays in time order, regular, starting at its first value (noted in ``late``: a column of a
+    wide table that begins later, say; nothing before it to fill from), with gaps filled per ``fill``; and its
+    frequency, and whether rows moved."""
     where = f" of series {label!r}" if label is not None else ""
     whole = rows is None  # the whole column: its arrays as they are, no copy
     y, x = (column, cov) if whole else (column[rows], cov[rows])
@@ -304,6 +329,10 @@ def _one_series(
             fmt=fmt,
             business=business,
         )
+    start = int(np.argmax(~np.isnan(y))) if len(y) else 0
+    if start and late is not None:  # a series of no values is refused by _fill_gaps
+        late.append(f"{label if label is not None else target} ({start} missing)")
+        y, x, t = y[start:], x[start:], None if t is None else t[start:]
     y, x = _fill_gaps(y, x, fill=fill, where=where, source=source, target=target)
     return Series(id=label, target=y, covariates=x, times=t), freq, moved
 

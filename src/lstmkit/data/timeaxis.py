@@ -22,8 +22,6 @@ import pandas as pd
 from lstmkit.data.dates import (
     OFFSET,
     clock_format,
-    compact_dates,
-    epoch_times,
     format_time,
     general_parse,
     month_names,
@@ -32,6 +30,14 @@ from lstmkit.data.dates import (
     other_layouts,
     parse_with_format,
     quarters,
+)
+from lstmkit.data.number_times import (
+    DATE_NAMES,
+    DECIMAL_YEAR,
+    compact_dates,
+    decimal_years,
+    epoch_times,
+    excel_serials,
 )
 from lstmkit.errors import DataError
 
@@ -87,9 +93,11 @@ def parse_times(
         lambda cells: numeric_dates(cells, column=column, source=source),
     ):
         if (parsed := reader(text)) is not None:
-            return parsed
+            return monthly_on_one_day(*parsed)
     numeric = pd.to_numeric(text, errors="coerce")
-    if numeric.notna().all():  # fractions (Unix times with decimals too) are too ambiguous to guess
+    if numeric.notna().all() and (periods := decimal_years(numeric.to_numpy())) is not None:
+        return periods  # 1949.083333: R's months
+    if numeric.notna().all():  # other fractions (Unix times with decimals too) are too ambiguous to guess
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
@@ -98,7 +106,23 @@ def parse_times(
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
     clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
-    return index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d"
+    return monthly_on_one_day(index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d")
+
+
+def monthly_on_one_day(times: pd.Index, kind: str, fmt: str | None) -> tuple[pd.Index, str, str | None]:
+    """Dates on one day of the month (2 to 28, at midnight), a month apart, as months whose format writes that
+    day (``2020-01-15`` -> ``%Y-%m-15``): pandas infers no frequency for them. Other times as given."""
+    if kind != "datetime" or fmt is None or len(times) < 3 or "%H" in fmt or "%I" in fmt:
+        return times, kind, fmt
+    index = pd.DatetimeIndex(times)
+    day = int(index[0].day)
+    if not (2 <= day <= 28 and (index.day == day).all() and (index == index.normalize()).all()):
+        return times, kind, fmt
+    months = pd.PeriodIndex(index, freq="M")
+    steps = np.diff(np.sort(months.asi8))
+    if len(steps) == 0 or np.median(steps) != 1:
+        return times, kind, fmt
+    return months, "month", re.sub(r"%-?d", f"{day:02d}", fmt)
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
@@ -110,7 +134,9 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         raise DataError(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
-    if (values % 1 != 0).any():  # fractions (Unix times with decimals too) are too ambiguous to guess
+    if (values % 1 != 0).any() and (periods := decimal_years(values)) is not None:
+        return periods  # 1949.083333: R's months
+    if (values % 1 != 0).any():  # other fractions (Unix times with decimals too) are too ambiguous to guess
         raise DataError(
             f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
         )
@@ -118,6 +144,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         return dates
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
         return stamps
+    if column.strip().lower() in DATE_NAMES and (days := excel_serials(values)) is not None:  # 43831
+        return days
     numbers = pd.Index(values.astype(np.int64), dtype="int64")
     return numbers, "year" if ((numbers >= 1000) & (numbers <= 2999)).all() else "index", None
 
@@ -129,12 +157,29 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
         raise DataError(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
-    index = pd.DatetimeIndex(values)
-    if index.tz is not None:
-        index = index.tz_convert(None)
+    index, offset = _local_times(pd.DatetimeIndex(values))
     clock = bool((index != index.normalize()).any())  # any time of day other than midnight
     seconds = bool((index.second != 0).any())  # the cells' text is gone: whole minutes are written as 13:05
-    return index, "datetime", ("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) if clock else "%Y-%m-%d"
+    return (
+        index,
+        "datetime",
+        ("%Y-%m-%d %H:%M" + (":%S" if seconds else "") + offset) if clock else "%Y-%m-%d",
+    )
+
+
+def _local_times(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, str]:
+    """Times of a time zone as clock times and the UTC offset to write them with: local dates for days (their
+    local midnights), the local clock under one offset, else (daylight saving) UTC; naive times as they are."""
+    if index.tz is None:
+        return index, ""
+    local = index.tz_localize(None)
+    offsets = pd.Index(local - index.tz_convert(None)).unique()
+    if (local == local.normalize()).all():
+        return local, ""
+    if len(offsets) == 1:
+        minutes = int(offsets[0] / pd.Timedelta(minutes=1))
+        return local, f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return index.tz_convert(None), "+00:00"
 
 
 def time_order(t: pd.Index, kind: str) -> np.ndarray | None:
@@ -251,10 +296,16 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business
         full_index = pd.date_range(t[0], t[-1], freq=freq)
         if not t.isin(full_index).all():
             raise DataError(
-                f"times in {column!r}{where} of {source} are irregular (not on a {freq} grid); resample the data to a regular frequency"
+                f"times in {column!r}{where} of {source} are irregular (their most common step, {freq}, does not fit "
+                f"every time, e.g. {_off_grid(t, full_index)}); resample the data to a regular frequency"
             )
         return _reindex(t, y, x, None, full_index, None, freq, where, source, column, 1)
     return t, y, x, freq
+
+
+def _off_grid(t: pd.DatetimeIndex, grid: pd.DatetimeIndex) -> str:
+    """The first time of ``t`` that is not on ``grid``, as the error names it."""
+    return str(t[~t.isin(grid)][0])
 
 
 def weekend_free(t) -> bool:
@@ -311,7 +362,7 @@ def time_label(value, kind: str | None, fmt: str | None) -> str:
     """One time as the user writes it (``2020-01-05``, ``Jan 2016``, ``1965-Q1``, ``7``)."""
     if kind in ("year", "index"):
         return str(int(value))
-    if kind == "quarter":
+    if kind == "quarter" and fmt != DECIMAL_YEAR:
         return value.strftime(fmt or "%Y-Q%q")
     if fmt and hasattr(value, "strftime"):
         return format_time(value, fmt)
@@ -331,7 +382,12 @@ def future_labels(
     if kind == "index":
         return [int(last) + step * k for k in range(1, horizon + 1)]
     if kind == "quarter":
-        return [(last + k).strftime(fmt or "%Y-Q%q") for k in range(1, horizon + 1)]
+        quarter = (
+            (lambda p: format_time(p, fmt))
+            if fmt == DECIMAL_YEAR
+            else (lambda p: p.strftime(fmt or "%Y-Q%q"))
+        )
+        return [quarter(last + k) for k in range(1, horizon + 1)]
     if kind == "month":
         return [
             format_time(p, fmt) if fmt else f"{p.year:04d}-{p.month:02d}"

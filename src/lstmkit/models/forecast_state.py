@@ -151,6 +151,11 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
         DataError: ``model.transform=log`` on data with values <= 0; a series too short for any method.
     """
     H = cfg.model.horizon
+    if _may_skip(cfg) and data.min_length < MIN_POINTS:  # before the season's notes: the error line alone
+        raise DataError(
+            f"series too short: forecasting needs at least {MIN_POINTS} points, "
+            f"the shortest series has {data.min_length}"
+        )
     season = choose_season(data, cfg.data.season, horizon=H)
     targets = [s.target for s in data.series]
     use_log = {"log": True, "none": False}.get(cfg.model.transform)
@@ -175,11 +180,6 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
     except DataError as exc:  # the references still forecast a series too short for the network
         if not _may_skip(cfg):
             raise
-        if data.min_length < MIN_POINTS:
-            raise DataError(
-                f"series too short: forecasting needs at least {MIN_POINTS} points, "
-                f"the shortest series has {data.min_length}"
-            ) from None
         lookbacks, too_short = [min(2, data.min_length)], str(exc)
         # "forecasting H steps needs at least N points, the shortest series has n"
         reason = too_short.split(": ", 1)[-1]
@@ -187,7 +187,7 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             "note: too short for the network (%s); the classical references alone forecast it", reason
         )
     else:
-        _note_classical_only(data, max(lookbacks))
+        note_classical_only(data, max(lookbacks))
     z = [np.log(y) if use_log else y for y in targets]
     state = ForecastState(
         season=season,
@@ -220,7 +220,7 @@ def _may_skip(cfg: ForecastConfig) -> bool:
     return cfg.model.combine != "none" and cfg.model.lookback is None
 
 
-def _note_classical_only(data: SeriesData, window: int) -> None:
+def note_classical_only(data: SeriesData, window: int) -> None:
     """One note naming the series shorter than the network's window (the references alone forecast them)."""
     short = [s for s in data.series if len(s.target) < window]
     if short:

@@ -1,0 +1,150 @@
+"""Times written as numbers: Unix times (``1577836800``), Excel serial days (``43831``), R's decimal years
+(``1949.083333``) and compact dates (``202001``, ``20200131``).
+
+Each reader takes the cells as numbers and returns ``(times, kind, fmt)`` or None when they are not in its
+form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``) or the
+strftime format (``%Y%m``) that :func:`number_label` and ``dates.format_time`` write future times in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import DataError
+
+# Unix times: seconds or milliseconds since 1970-01-01 UTC, between 2000 and 2100, on whole minutes
+EPOCH_FORMATS = {"unix-s": 1, "unix-ms": 1000}  # the time format's name -> units per second
+_EPOCH_SPAN = (946_684_800, 4_102_444_800)  # 2000-01-01 and 2100-01-01 in seconds
+
+
+def epoch_times(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers that are Unix times (``1577836800``, or ``1577836800000`` in milliseconds) of 2000-2099
+    on whole minutes, as UTC times and their format (``unix-s``, ``unix-ms``), or None. A step counter or an
+    id never lands there: the smallest such number is 946,684,800."""
+    values = np.asarray(values, dtype=np.float64)
+    # NaN, infinities and numbers past int64 fall outside
+    in_span = (values >= _EPOCH_SPAN[0]) & (values < _EPOCH_SPAN[1] * EPOCH_FORMATS["unix-ms"])
+    if len(values) < 2 or not in_span.all() or (values % 1 != 0).any():
+        return None
+    whole = values.astype(np.int64)  # no overflow within the span
+    for fmt, per_second in EPOCH_FORMATS.items():
+        low, high = (bound * per_second for bound in _EPOCH_SPAN)
+        if ((whole >= low) & (whole < high)).all() and (whole % (60 * per_second) == 0).all():
+            return (
+                pd.DatetimeIndex(pd.to_datetime(whole, unit="s" if per_second == 1 else "ms")),
+                "datetime",
+                fmt,
+            )
+    return None
+
+
+def unix_times(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
+    """Cells read as Unix times in the unit of ``fmt`` (``unix-s`` or ``unix-ms``)."""
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    parsed = epoch_times(values) if not np.isnan(values).any() else None
+    if parsed is None or parsed[2] != fmt:
+        unit = "seconds" if fmt == "unix-s" else "milliseconds"
+        raise DataError(
+            f"time column {column!r} of {source} does not hold Unix times in {unit} (whole minutes of 2000-2099) "
+            f"as --date-format {fmt} says; fix the column or pass the format the file uses"
+        )
+    return parsed
+
+
+def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers written as ``202001`` (months, ``%Y%m``) or ``20200131`` (dates, ``%Y%m%d``), or None."""
+    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
+        return None
+    text = pd.Series(values.astype(np.int64).astype(str))
+    for digits, fmt in ((6, "%Y%m"), (8, "%Y%m%d")):
+        if (text.str.len() == digits).all() and text.str.match(r"[12]\d{3}").all():
+            stamps = pd.to_datetime(text, format=fmt, errors="coerce")
+            if stamps.notna().all():
+                index = pd.DatetimeIndex(stamps)
+                return (
+                    (pd.PeriodIndex(index, freq="M"), "month", fmt)
+                    if digits == 6
+                    else (index, "datetime", fmt)
+                )
+    return None
+
+
+# R's time(x) of a monthly or quarterly ts: decimal years, 1949, 1949.08333333333, ... (the Rdatasets files)
+DECIMAL_YEAR = "decimal-year"  # the time format's name, as the model folder keeps it
+
+
+def decimal_years(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Numbers that are years plus twelfths or quarters (``1949.08333`` is February 1949, ``1960.25`` the
+    second quarter), some with a fraction, as monthly or quarterly periods, or None."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).all() or not (values % 1 != 0).any():
+        return None
+    if not ((values >= 1000) & (values < 3000)).all():
+        return None
+    years = np.floor(values + 1e-9)
+    for per_year, freq, kind in ((4, "Q", "quarter"), (12, "M", "month")):
+        steps = np.round((values - years) * per_year)
+        if np.abs(values - years - steps / per_year).max() < 0.1 / per_year:  # 1949.08 (rounded) too
+            ordinal = (years - 1970) * per_year + steps  # periods since 1970
+            if np.median(np.diff(np.unique(ordinal))) != 1:  # 1990.5, 1991.5: mid-years, not quarters
+                return None
+            periods = pd.PeriodIndex([pd.Period(ordinal=int(o), freq=freq) for o in ordinal])
+            return periods, kind, DECIMAL_YEAR
+    return None
+
+
+def _decimal_year(period: pd.Period) -> str:
+    """``1949.083333`` for February 1949, ``1960.25`` for 1960 Q2, ``1961`` for January or Q1 1961."""
+    per_year = 4 if period.freqstr.startswith("Q") else 12
+    within = (period.quarter if per_year == 4 else period.month) - 1
+    return f"{period.year + within / per_year:.6f}".rstrip("0").rstrip(".")
+
+
+# Excel's serial day numbers (43831 is 2020-01-01), as a sheet saved without date formatting writes dates
+EXCEL_SERIAL = "excel-serial"  # the time format's name, as the model folder keeps it
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's 1900 date system (past its 1900 leap-year bug)
+_EXCEL_SPAN = (18_264, 80_355)  # 1950-01-01 to 2119-12-31: a five-digit day count, not a year or a counter
+DATE_NAMES = frozenset(("date", "day", "datetime", "timestamp", "ds", "dt"))  # columns that may hold them
+
+
+def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers that are Excel day numbers of 1950-2119, as dates, or None. Call it only for a column
+    named like a date (``DATE_NAMES``): a step counter can hold the same numbers."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
+        return None
+    if not ((values >= _EXCEL_SPAN[0]) & (values <= _EXCEL_SPAN[1])).all():
+        return None
+    return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(values, unit="D")), "datetime", EXCEL_SERIAL
+
+
+NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, EXCEL_SERIAL)  # named formats that are not strftime codes
+
+
+def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
+    """Cells read in the number format ``fmt`` (one of ``NUMBER_FORMATS``, as ``--date-format`` or a model
+    folder names it).
+
+    Raises:
+        DataError: cells that are not times in that format.
+    """
+    if fmt in EPOCH_FORMATS:
+        return unix_times(text, fmt, column=column, source=source)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    parsed = decimal_years(values) if fmt == DECIMAL_YEAR else excel_serials(values)
+    if parsed is None:
+        raise DataError(
+            f"time column {column!r} of {source} does not hold {fmt} times as --date-format {fmt} says; "
+            "fix the column or pass the format the file uses"
+        )
+    return parsed
+
+
+def number_label(value, fmt: str) -> str:
+    """One time written in the number format ``fmt`` (one of ``NUMBER_FORMATS``)."""
+    if fmt in EPOCH_FORMATS:
+        return str((pd.Timestamp(value) - pd.Timestamp(0)) // pd.Timedelta(seconds=1) * EPOCH_FORMATS[fmt])
+    if fmt == DECIMAL_YEAR:
+        return _decimal_year(value)
+    return str((pd.Timestamp(value) - _EXCEL_EPOCH).days)
