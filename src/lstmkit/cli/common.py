@@ -270,6 +270,8 @@ def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
                 f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
                 "folder, or delete that one first"
             )
+    from lstmkit.io.checkpoint import checkpoint_task
+
     for checkpoint in sorted((output / CHECKPOINTS).glob("*.json")):
         other = checkpoint_task(checkpoint)
         if other is not None and other != task:
@@ -289,18 +291,6 @@ def _written_by(task: str) -> str:
         return job_class(task).written_by
     except CheckpointError:  # a task of a newer lstmkit
         return "the command that started it"
-
-
-def checkpoint_task(path: Path) -> str | None:
-    """The task recorded in the checkpoint at ``path`` (:class:`lstmkit.train.callbacks.Checkpoint`); None for
-    one written before tasks were recorded, or one that cannot be read (resuming it says why)."""
-    import json
-
-    try:
-        task = json.loads(Path(path).read_text(encoding="utf-8"))["state"]["task"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return task if isinstance(task, str) else None
 
 
 def checkpoint_file(output: Path, stage: str = "train") -> Path:

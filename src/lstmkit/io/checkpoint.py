@@ -140,6 +140,16 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} cannot be read ({_first_line(exc)}); {fix}") from None
 
 
+def checkpoint_task(path: str | Path) -> str | None:
+    """The job recorded in the checkpoint at ``path`` (its JSON alone, not its tensors): None for one written
+    before jobs were recorded, or one that cannot be read (:func:`load_checkpoint` says why on resume)."""
+    try:
+        task = json.loads(Path(path).read_text(encoding="utf-8"))["state"]["task"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return task if isinstance(task, str) else None
+
+
 def remove_checkpoint(path: str | Path) -> None:
     """Delete the checkpoint at ``path`` (its JSON first, then its tensors files); absent is fine."""
     path = Path(path)
