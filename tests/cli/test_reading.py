@@ -290,6 +290,11 @@ def test_forecast_help_states_the_reading_rules(capsys):
         "sorted",
         "appears twice",
         "Jan 1949",
+        "01-Jan-2020",
+        "2000-H1",
+        "FY2020",
+        "2019 W2",
+        "52 or 365",
     ):
         assert rule in text, rule
 
@@ -345,3 +350,40 @@ def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
         "the classical references alone forecast 1 series shorter than the network's lookback" in caplog.text
     )
     assert "b (5)" in caplog.text and len(pd.read_csv(tmp_path / "p.csv")) == 8
+
+
+# ---- layouts spreadsheets, SAS, R and statistics offices export (tests/data/test_exported_layouts.py has the rules)
+
+
+@pytest.mark.parametrize(
+    "header, cell, future",
+    [
+        ("date", lambda i: f"{pd.Timestamp('2020-01-01') + pd.Timedelta(days=i):%d-%b-%Y}", "01-Mar-2020"),
+        ("date", lambda i: f"{2000 + i // 4}-{3 * (i % 4) + 2:02d}-15", "2015-02-15"),  # mid-quarter
+        ("period", lambda i: f"{2000 + i // 2} H{i % 2 + 1}", "2030 H1"),
+        ("year", lambda i: f"FY{1960 + i}", "FY2020"),
+        ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
+        ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts
+    ],
+)
+def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(
+    tmp_path, header, cell, future
+):
+    path = _write(
+        tmp_path, "export.csv", f"{header},sales", [f"{cell(i)},{y:.3f}" for i, y in enumerate(WAVE)]
+    )
+    code, out = _forecast(tmp_path, path, horizon=1)
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv", dtype={"time": str})["time"].tolist() == [future]
+    predicted = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(predicted)]) == 0
+    assert pd.read_csv(predicted, dtype={"time": str})["time"].tolist() == [future]
+
+
+def test_decimal_years_off_every_calendar_are_one_error_line(tmp_path, capsys):
+    rows = [f"{1991 + i / 52.18:.6f},{y:.3f}" for i, y in enumerate(WAVE)]
+    path = _write(tmp_path, "gasoline.csv", "time,barrels", rows)
+    line = _refused(tmp_path, capsys, ["forecast", str(path), "--horizon", "4", "--output", "{out}", *FAST])
+    assert line.startswith(
+        "error: time column 'time' of gasoline.csv holds decimal years about 52.18 steps a year"
+    )

@@ -18,6 +18,9 @@ FILES = {
     "day first": "date,sales\n" + "".join(f"{d:02d}/01/2020,{d}\n" for d in range(1, 29)),
     "step counter": "t,sales\n" + "".join(f"{t},{t % 5}\n" for t in range(30)),
     "utf-16": "date,sales\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 29)),
+    "no header line": "".join(f"2020-01-{d:02d},{d}.5\n" for d in range(1, 29)),
+    "empty rows below": "date,sales\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 29)) + ",\n,\n",
+    "one day of each month": "date,sales\n" + "".join(f"2020-{m:02d}-15,{m}\n" for m in range(1, 13)),
 }
 
 

@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.number_times import DATE_NAMES, compact_dates, decimal_years, epoch_times, excel_serials
+from lstmkit.data.number_times import (
+    DATE_NAMES,
+    compact_dates,
+    decimal_years,
+    epoch_times,
+    excel_serials,
+    not_times,
+    off_calendar,
+)
 from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
@@ -224,6 +232,10 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             or decimal_years(values) is not None
             or (col.strip().lower() in DATE_NAMES and excel_serials(values) is not None)
         ):
+            if (
+                off_calendar(values) is not None
+            ):  # R's decimal years of 52.18 steps a year: say so, not "two numbers"
+                raise not_times(values, column=col, source=source)
             continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:
             return col, parse_times(frame[col], column=col, source=source, date_format=date_format)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.number_times import NUMBER_FORMATS, number_label, read_numbers
+from lstmkit.data.periods import HALF, months_apart
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -29,9 +30,13 @@ log = logging.getLogger("lstmkit.data.tabular")
 _NUMERIC_DATE = re.compile(
     r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):\d{2}(:\d{2})?(?:( ?)([AaPp][Mm]))?)?"
 )  # 31/01/2020, 1/31/2020 9:00, 31.01.2020 13:00:00, 1/31/2020 9:00:00 PM
-_UNPADDED = re.compile(r"%-([dmHIMS])")  # a number written without its leading zero: 1/31/2020 9:00
+_UNPADDED = re.compile(r"%-([dmHIMSV])")  # a number written without its leading zero: 1/31/2020 9:00
+_UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
+_DAY_MONTH = re.compile(
+    r"(\d{1,2})([ \-/.]?)([A-Za-z]{3,9})\2(\d{4}|\d{2})(?:([ T:])(\d{1,2}):\d{2}(:\d{2})?)?"
+)  # 01-Jan-2020, 1-Jan-20, 01 Jan 2020, 01JAN2020 (SAS), 01-Jan-2020 13:00
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
@@ -75,6 +80,8 @@ def month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
         layouts = [f"%Y{sep}{code}" for code in ("%b", "%B")]
     else:
         return None
+    if month.isupper() and len(month) > 1:  # JAN 2016 stays FEB 2016
+        layouts = [fmt.replace("%b", "%^b").replace("%B", "%^B") for fmt in layouts]
     for fmt in layouts:
         if "." in fmt:  # 'Jan. 2016': the dot is part of the abbreviation, not a separator
             continue
@@ -150,7 +157,9 @@ def _plausibility(stamps: pd.Series) -> tuple | None:
     index = pd.DatetimeIndex(stamps)
     ordered = index.sort_values()
     steps = np.diff(ordered.asi8)
-    regular = bool(index.is_unique and len(index) >= 3 and _has_freq(ordered))
+    regular = bool(
+        index.is_unique and len(index) >= 3 and (_has_freq(ordered) or months_apart(ordered) in (1, 3))
+    )  # 10/01/2020, 10/04/2020 ... on the 10th of each quarter
     return (bool(index.is_unique), regular, bool(index.is_monotonic_increasing), -len(np.unique(steps)))
 
 
@@ -165,7 +174,9 @@ def _strict(text: pd.Series, fmt: str) -> pd.Series:
     2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        stamps = pd.to_datetime(text, format=fmt.replace("%-", "%"), errors="coerce")  # %m reads 1 and 01
+        stamps = pd.to_datetime(
+            text, format=fmt.replace("%-", "%").replace("%^", "%"), errors="coerce"
+        )  # %m reads 1 and 01, %b JAN and Jan
     return _century(stamps) if "%y" in fmt else stamps
 
 
@@ -183,13 +194,18 @@ _CENTURY_PIVOT = 2030  # the first year a two-digit year is read a century earli
 
 
 def format_time(value: Any, fmt: str) -> str:
-    """``value.strftime(fmt)``, where ``%-d``, ``%-m``, ``%-H`` (and ``%-I``, ``%-M``, ``%-S``) write the number
-    without a leading zero (``1/31/2020``) on every platform; the formats ``unix-s`` and ``unix-ms`` write Unix
-    times."""
+    """``value.strftime(fmt)``, where ``%-d``, ``%-m``, ``%-H`` (and ``%-I``, ``%-M``, ``%-S``, ``%-V``) write the
+    number without a leading zero (``1/31/2020``) and ``%^b``, ``%^B`` the month's name in capitals on every
+    platform, and ``{half}`` writes the half of the year; the number formats (``unix-s``, ``excel-serial``...)
+    write numbers."""
     if fmt in NUMBER_FORMATS:
         return number_label(value, fmt)
+    if HALF in fmt:
+        fmt = fmt.replace(HALF, "1" if value.month <= 6 else "2")
     if "%-" in fmt:
         fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
+    if "%^" in fmt:
+        fmt = _UPPER.sub(lambda code: value.strftime("%" + code.group(1)).upper(), fmt)
     return value.strftime(fmt)
 
 
@@ -286,23 +302,34 @@ def clock_format(cell: str) -> str:
     return f"%Y-%m-%d{sep}%H:%M" + (":%S" if seconds else "")
 
 
-_LAYOUTS = (  # other month and week layouts: (cells, strftime format to read them, format to write them)
+_LAYOUTS = (  # other month layouts: (cells, strftime format to read them, format to write them)
     (re.compile(r"\d{4}M\d{2}"), "%YM%m", "%YM%m"),  # 2020M01 (Eurostat, IMF)
     (re.compile(r"\d{1,2}-\d{4}"), "%m-%Y", "%m-%Y"),  # 01-2020
     (re.compile(r"\d{1,2}/\d{4}"), "%m/%Y", "%m/%Y"),  # 01/2020
     (re.compile(r"\d{1,2}\.\d{4}"), "%m.%Y", "%m.%Y"),  # 01.2020
 )
-_ISO_WEEK = re.compile(r"\d{4}-?W\d{2}")  # 2020-W01, 2020W01
 
 
 def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """Months as ``2020M01``, ``01-2020``, ``01/2020`` and ISO weeks as ``2020-W01`` (their Mondays), or None."""
+    """Months as ``2020M01``, ``01-2020``, ``01/2020``, or None (ISO weeks: :func:`lstmkit.data.periods.iso_weeks`)."""
     for pattern, read, write in _LAYOUTS:
         if text.str.fullmatch(pattern).all() and (stamps := _strict(text, read)).notna().all():
             return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", write
-    if text.str.fullmatch(_ISO_WEEK).all():
-        dash = "-" if "-" in text.iloc[0] else ""
-        stamps = _strict(text.str.replace("-", "", regex=False) + "1", "%GW%V%u")
-        if stamps.notna().all():
-            return pd.DatetimeIndex(stamps), "datetime", f"%G{dash}W%V"
+    return None
+
+
+def day_month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
+    """``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as Excel and SAS write dates), with an optional
+    clock: the times and their layout (``%d-%b-%Y``), or None."""
+    match = _DAY_MONTH.fullmatch(text.iloc[0])
+    if match is None or not text.str.fullmatch(_DAY_MONTH).all():
+        return None
+    _, sep, month, year, clock_sep, _, seconds = match.groups()
+    short = _unpadded(text.str.extract(_DAY_MONTH)[[0, 5]])  # Excel writes 1-Jan-20
+    clock = "" if clock_sep is None else f"{clock_sep}%{short[1]}H:%M" + (":%S" if seconds else "")
+    upper = "^" if month.isupper() else ""
+    for name in ("b", "B"):
+        fmt = f"%{short[0]}d{sep}%{upper}{name}{sep}{_year_code(year)}{clock}"
+        if (stamps := _strict(text, fmt)).notna().all():
+            return pd.DatetimeIndex(stamps), "datetime", fmt
     return None

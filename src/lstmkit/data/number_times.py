@@ -70,35 +70,80 @@ def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     return None
 
 
-# R's time(x) of a monthly or quarterly ts: decimal years, 1949, 1949.08333333333, ... (the Rdatasets files)
+# R's time(x) of a ts: decimal years, 1949, 1949.08333333333, ... (the Rdatasets files); weeks and days of a ts
+# of frequency 52 or 365 count steps (1990 + 3/52 is step 3 of 1990), which land on no calendar date
 DECIMAL_YEAR = "decimal-year"  # the time format's name, as the model folder keeps it
+STEPS_A_YEAR = {"decimal-year/52": 52, "decimal-year/365": 365}  # step counts -> steps a year
+_STEP_FREQ = {52: "W", 365: "D"}  # the frequency whose season they take (52 weeks, 7 days)
 
 
 def decimal_years(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     """Numbers that are years plus twelfths or quarters (``1949.08333`` is February 1949, ``1960.25`` the
-    second quarter), some with a fraction, as monthly or quarterly periods, or None."""
+    second quarter), some with a fraction, as monthly or quarterly periods; years plus 52nds or 365ths as
+    steps (an int64 Index of ``year * 52 + week``, kind ``index``, format ``decimal-year/52``); or None."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2 or not np.isfinite(values).all() or not (values % 1 != 0).any():
         return None
     if not ((values >= 1000) & (values < 3000)).all():
         return None
     years = np.floor(values + 1e-9)
-    for per_year, freq, kind in ((4, "Q", "quarter"), (12, "M", "month")):
+    for per_year in (4, 12, 52, 365):
         steps = np.round((values - years) * per_year)
         if np.abs(values - years - steps / per_year).max() < 0.1 / per_year:  # 1949.08 (rounded) too
             ordinal = (years - 1970) * per_year + steps  # periods since 1970
             if np.median(np.diff(np.unique(ordinal))) != 1:  # 1990.5, 1991.5: mid-years, not quarters
                 return None
+            if per_year > 12:
+                counts = (years * per_year + steps).astype(np.int64)
+                return pd.Index(counts, dtype="int64"), "index", f"{DECIMAL_YEAR}/{per_year}"
+            freq, kind = ("Q", "quarter") if per_year == 4 else ("M", "month")
             periods = pd.PeriodIndex([pd.Period(ordinal=int(o), freq=freq) for o in ordinal])
             return periods, kind, DECIMAL_YEAR
     return None
+
+
+def step_freq(fmt: str | None) -> str | None:
+    """The frequency whose season R's weekly or daily decimal years take (``W``, ``D``), or None."""
+    return _STEP_FREQ.get(STEPS_A_YEAR.get(fmt or "", 0))
+
+
+def off_calendar(values: np.ndarray) -> str | None:
+    """How many steps a year evenly spaced decimal years take (``"52.18"``) when :func:`decimal_years` does not
+    read them (R's ``time(x)`` of a ts of frequency 52.18 or 365.25: no calendar dates), else None."""
+    values = np.unique(np.asarray(values, dtype=np.float64))
+    if len(values) < 3 or not np.isfinite(values).all() or values[0] < 1000 or values[-1] >= 3000:
+        return None
+    if not (values % 1 != 0).any() or decimal_years(values) is not None:
+        return None
+    span, step = values[-1] - values[0], float(np.median(np.diff(values)))
+    count = np.diff(values) / step
+    if not 0 < step < 1 or np.abs(count - np.round(count)).max() >= 0.01:
+        return None
+    return f"{round(span / step) / span:.2f}".rstrip("0").rstrip(".")
+
+
+def not_times(values: np.ndarray, *, column: str, source: str) -> DataError:
+    """The error for fractions in a time column that :func:`decimal_years` does not read."""
+    if (per_year := off_calendar(values)) is not None:
+        return DataError(
+            f"time column {column!r} of {source} holds decimal years about {per_year} steps a year apart (R's "
+            "time(x) of a ts of that frequency), which fall on no calendar; lstmkit reads 4, 12, 52 or 365 steps "
+            "a year: write the times as dates (e.g. 2020-01-31) or delete the column"
+        )
+    return DataError(
+        f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
+    )
 
 
 def _decimal_year(period: pd.Period) -> str:
     """``1949.083333`` for February 1949, ``1960.25`` for 1960 Q2, ``1961`` for January or Q1 1961."""
     per_year = 4 if period.freqstr.startswith("Q") else 12
     within = (period.quarter if per_year == 4 else period.month) - 1
-    return f"{period.year + within / per_year:.6f}".rstrip("0").rstrip(".")
+    return _decimal(period.year + within / per_year)
+
+
+def _decimal(year: float) -> str:
+    return f"{year:.6f}".rstrip("0").rstrip(".")
 
 
 # Excel's serial day numbers (43831 is 2020-01-01), as a sheet saved without date formatting writes dates
@@ -119,7 +164,12 @@ def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(values, unit="D")), "datetime", EXCEL_SERIAL
 
 
-NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, EXCEL_SERIAL)  # named formats that are not strftime codes
+NUMBER_FORMATS = (
+    *EPOCH_FORMATS,
+    DECIMAL_YEAR,
+    *STEPS_A_YEAR,
+    EXCEL_SERIAL,
+)  # named formats that are not strftime codes
 
 
 def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
@@ -132,8 +182,8 @@ def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tupl
     if fmt in EPOCH_FORMATS:
         return unix_times(text, fmt, column=column, source=source)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    parsed = decimal_years(values) if fmt == DECIMAL_YEAR else excel_serials(values)
-    if parsed is None:
+    parsed = excel_serials(values) if fmt == EXCEL_SERIAL else decimal_years(values)
+    if parsed is None or parsed[2] != fmt:
         raise DataError(
             f"time column {column!r} of {source} does not hold {fmt} times as --date-format {fmt} says; "
             "fix the column or pass the format the file uses"
@@ -147,4 +197,6 @@ def number_label(value, fmt: str) -> str:
         return str((pd.Timestamp(value) - pd.Timestamp(0)) // pd.Timedelta(seconds=1) * EPOCH_FORMATS[fmt])
     if fmt == DECIMAL_YEAR:
         return _decimal_year(value)
+    if fmt in STEPS_A_YEAR:
+        return _decimal(int(value) / STEPS_A_YEAR[fmt])
     return str((pd.Timestamp(value) - _EXCEL_EPOCH).days)

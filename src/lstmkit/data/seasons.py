@@ -36,7 +36,7 @@ def season_from_freq(freq: str | None, kind: str | None) -> int:
         return 12
     if kind == "quarter":
         return 4
-    if kind in ("year", "index") or freq is None:
+    if kind == "year" or freq is None:  # a step counter has a frequency only as R's weeks or days
         return 1
     match = re.fullmatch(r"(\d*)([A-Za-z]+)(-\w+)?", freq)
     if not match:
@@ -46,6 +46,9 @@ def season_from_freq(freq: str | None, kind: str | None) -> int:
     if minutes > 1 and 24 * 60 % minutes == 0 and 24 * 60 // minutes <= MAX_DAILY_SEASON:
         # a daily cycle: 96 quarter hours, 48 half hours, 24 hours, 8 three-hour steps
         return 24 * 60 // minutes
+    months = mult * {"M": 1, "MS": 1, "ME": 1, "Q": 3, "QS": 3, "QE": 3}.get(base, 0)
+    if 1 < months < 12 and 12 % months == 0:  # half years (2QS, 6MS): 2; two-month steps: 6
+        return 12 // months
     if mult != 1:
         return 1
     return SEASON_BY_FREQ.get(base, 1)

@@ -17,6 +17,10 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   symbols, percent signs, accounting parentheses and the Unicode minus are read as spreadsheets
   write them (``$1,234`` is 1234, ``12%`` is 12, ``(5)`` is -5; :func:`undecorated`). A column
   matching neither rule stays text, and the caller names its first bad cell.
+- A first line written like the row below it, with a time or a decimal number, is data, not a header (the
+  columns are named ``column1``, ``column2`` ..., with a warning); empty rows below the data are dropped.
+
+CSVs over ``_BIG_CSV_BYTES`` are read by pyarrow's typed reader, under the same rules.
 
 Column roles (which column is the time axis, the target, the ids) are decided later, in
 :mod:`lstmkit.data.columns`.
@@ -135,13 +139,24 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
     try:
         import pyarrow  # noqa: F401
 
-        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, engine="pyarrow")
+        first = pd.read_csv(  # the first two lines as the string reader reads them: is the first one data?
+            io.StringIO("\n".join(text.splitlines()[:2])), sep=delimiter, dtype=str, keep_default_na=False
+        )
+        names = _names_for_headerless(first, path, delimiter)
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            encoding=encoding,
+            engine="pyarrow",
+            header=None if names else "infer",
+            names=names,
+        )
     except Exception:  # noqa: BLE001 - ragged rows, odd quoting, no pyarrow: the string reader names the problem
         return _read_csv(path, path.read_bytes())
     for col in frame.columns:  # pyarrow reads plain dates as datetime.date objects
         if frame[col].dtype == object and len(frame) and type(frame[col].iloc[0]).__name__ == "date":
             frame[col] = pd.to_datetime(frame[col])
-    return decode_numbers(frame, delimiter=delimiter)
+    return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
 
 
 def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
@@ -151,14 +166,7 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True
         )
-        if _header_is_data(frame):
-            names = [f"column{i + 1}" for i in range(frame.shape[1])]
-            log.warning(
-                "%s has no header line (its first line is data, %s); its columns are named %s",
-                path.name,
-                delimiter.join(str(c) for c in frame.columns),
-                ", ".join(names),
-            )
+        if names := _names_for_headerless(frame, path, delimiter):
             frame = pd.read_csv(
                 io.StringIO(text),
                 sep=delimiter,
@@ -175,6 +183,21 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
     return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+
+
+def _names_for_headerless(frame: pd.DataFrame, path: Path, delimiter: str) -> list[str] | None:
+    """``column1``, ``column2`` ... with a warning when the line ``frame`` took for its header is data
+    (:func:`_header_is_data`), else None."""
+    if not _header_is_data(frame):
+        return None
+    names = [f"column{i + 1}" for i in range(frame.shape[1])]
+    log.warning(
+        "%s has no header line (its first line is data, %s); its columns are named %s",
+        path.name,
+        delimiter.join(str(c) for c in frame.columns),
+        ", ".join(names),
+    )
+    return names
 
 
 _TIME_OR_DECIMAL = re.compile(r"\d[-/:.]\d|[A-Za-z]{3}.*\d|\d.*[A-Za-z]{3}")  # 2020-01, 1.5, Jan 2020
@@ -202,8 +225,15 @@ def _shape(cells: pd.Series) -> pd.Series:
 
 def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` less the rows at its end whose every cell is empty (``,,`` lines, as spreadsheets export
-    formatted but empty rows below the data); an empty row inside the data is kept, for the caller to name."""
-    filled = (frame.apply(lambda column: column.str.strip()) != "").any(axis=1).to_numpy()
+    formatted but empty rows below the data); an empty row inside the data is kept, for the caller to name.
+    Cells are text (the string reader) or typed, missing as NaN (the typed reader)."""
+    filled = frame.notna().to_numpy()
+    for k, column in enumerate(frame.columns):
+        if (
+            frame[column].dtype == object
+        ):  # text: a cell of spaces is empty too (typed columns: no strings made)
+            filled[:, k] &= (frame[column].astype(str).str.strip() != "").to_numpy()
+    filled = filled.any(axis=1)
     last = len(filled) - int(filled[::-1].argmax()) if filled.any() else 0
     return frame.iloc[:last] if last < len(frame) else frame
 

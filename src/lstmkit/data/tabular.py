@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.columns import Roles, assign_roles, numeric_or_error
+from lstmkit.data.periods import HALF
 from lstmkit.data.tables import read_table  # noqa: F401 - re-exported: other jobs read tables from here
 from lstmkit.data.timeaxis import (
     future_labels,
@@ -168,8 +169,9 @@ def load_series(
         if kind in ("month", "datetime")
         and fmt not in _GENERIC_FORMATS
         and not fmt.startswith(("%Y-%m-%d", "%G"))
+        and HALF not in fmt
         else None
-    )  # read with a format (ISO dates and times are detected again wherever they are read)
+    )  # read with a format (ISO dates and times, weeks and half years are detected again wherever they are read)
     return SeriesData(
         series=series,
         target=",".join(roles.targets),

@@ -22,6 +22,7 @@ import pandas as pd
 from lstmkit.data.dates import (
     OFFSET,
     clock_format,
+    day_month_names,
     format_time,
     general_parse,
     month_names,
@@ -38,7 +39,11 @@ from lstmkit.data.number_times import (
     decimal_years,
     epoch_times,
     excel_serials,
+    not_times,
+    number_label,
+    step_freq,
 )
+from lstmkit.data.periods import fiscal_years, half_years, iso_weeks, month_freq, on_one_day, year_label
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -87,42 +92,29 @@ def parse_times(
             return pd.PeriodIndex(stamps, freq="M"), "month", "%Y/%m" if text.iloc[0].count("/") else "%Y-%m"
         except (ValueError, TypeError):
             pass
+    if (years := fiscal_years(text)) is not None:
+        return years
     for reader in (
         month_names,
         other_layouts,
+        half_years,
+        lambda cells: iso_weeks(cells, column=column, source=source),
         lambda cells: numeric_dates(cells, column=column, source=source),
+        day_month_names,
     ):
         if (parsed := reader(text)) is not None:
-            return monthly_on_one_day(*parsed)
+            return on_one_day(*parsed)
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all() and (periods := decimal_years(numeric.to_numpy())) is not None:
         return periods  # 1949.083333: R's months
     if numeric.notna().all():  # other fractions (Unix times with decimals too) are too ambiguous to guess
-        raise DataError(
-            f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
-        )
+        raise not_times(numeric.to_numpy(), column=column, source=source)
     if (offsets := text.str.extract(OFFSET.pattern + "$")[0]).notna().all():
         return offset_times(text, offsets, column=column, source=source)
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
     clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
-    return monthly_on_one_day(index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d")
-
-
-def monthly_on_one_day(times: pd.Index, kind: str, fmt: str | None) -> tuple[pd.Index, str, str | None]:
-    """Dates on one day of the month (2 to 28, at midnight), a month apart, as months whose format writes that
-    day (``2020-01-15`` -> ``%Y-%m-15``): pandas infers no frequency for them. Other times as given."""
-    if kind != "datetime" or fmt is None or len(times) < 3 or "%H" in fmt or "%I" in fmt:
-        return times, kind, fmt
-    index = pd.DatetimeIndex(times)
-    day = int(index[0].day)
-    if not (2 <= day <= 28 and (index.day == day).all() and (index == index.normalize()).all()):
-        return times, kind, fmt
-    months = pd.PeriodIndex(index, freq="M")
-    steps = np.diff(np.sort(months.asi8))
-    if len(steps) == 0 or np.median(steps) != 1:
-        return times, kind, fmt
-    return months, "month", re.sub(r"%-?d", f"{day:02d}", fmt)
+    return on_one_day(index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d")
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
@@ -135,11 +127,9 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
     if (values % 1 != 0).any() and (periods := decimal_years(values)) is not None:
-        return periods  # 1949.083333: R's months
+        return periods  # 1949.083333: R's months, 1990.057692: step 3 of a weekly ts
     if (values % 1 != 0).any():  # other fractions (Unix times with decimals too) are too ambiguous to guess
-        raise DataError(
-            f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
-        )
+        raise not_times(values, column=column, source=source)
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
         return dates
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
@@ -160,10 +150,8 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
     index, offset = _local_times(pd.DatetimeIndex(values))
     clock = bool((index != index.normalize()).any())  # any time of day other than midnight
     seconds = bool((index.second != 0).any())  # the cells' text is gone: whole minutes are written as 13:05
-    return (
-        index,
-        "datetime",
-        ("%Y-%m-%d %H:%M" + (":%S" if seconds else "") + offset) if clock else "%Y-%m-%d",
+    return on_one_day(
+        index, "datetime", ("%Y-%m-%d %H:%M" + (":%S" if seconds else "") + offset) if clock else "%Y-%m-%d"
     )
 
 
@@ -257,7 +245,7 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business
         )
     if kind in ("year", "index"):
         step = int(np.min(diffs)) if len(diffs) else 1
-        freq = (f"{step}Y" if step > 1 else "Y") if kind == "year" else None
+        freq = (f"{step}Y" if step > 1 else "Y") if kind == "year" else step_freq(fmt)  # R's weeks: W
         full = np.arange(order[0], order[-1] + 1, step)
         return _reindex(
             t, y, x, order, full, lambda o: pd.Index(o, dtype="int64"), freq, where, source, column, step
@@ -271,7 +259,7 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business
             x,
             order,
             full,
-            lambda o: pd.period_range(t[0], periods=len(o), freq=freq),
+            lambda o: pd.period_range(t[0], periods=len(o), freq=t.freq),  # Q-NOV: quarters ending in Feb
             freq,
             where,
             source,
@@ -284,9 +272,11 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business
     freq = _infer_freq(t[:1000] if even else t)  # evenly spaced: the first steps tell the frequency
     if freq == "B" and not business:  # another series of the file has weekends: days, with weekend gaps
         freq = None
-    if freq is None:
+    if freq is None:  # a gap: months, quarters and years by their months, other times by their commonest step
         step = pd.Series(np.diff(t.values)).mode().iloc[0]  # a Timedelta, whatever the index's unit
-        freq = _infer_freq(pd.DatetimeIndex([t[0] + k * pd.Timedelta(step) for k in range(4)]))
+        freq = month_freq(t) or _infer_freq(
+            pd.DatetimeIndex([t[0] + k * pd.Timedelta(step) for k in range(4)])
+        )
         if freq is None:
             raise DataError(
                 f"cannot infer a regular frequency from {column!r}{where} of {source}; the time steps must be evenly spaced"
@@ -361,7 +351,13 @@ def _as_ordinal(t, kind) -> np.ndarray:
 def time_label(value, kind: str | None, fmt: str | None) -> str:
     """One time as the user writes it (``2020-01-05``, ``Jan 2016``, ``1965-Q1``, ``7``)."""
     if kind in ("year", "index"):
-        return str(int(value))
+        return (
+            year_label(int(value), fmt)
+            if kind == "year" and fmt
+            else number_label(value, fmt)
+            if fmt
+            else str(int(value))
+        )
     if kind == "quarter" and fmt != DECIMAL_YEAR:
         return value.strftime(fmt or "%Y-Q%q")
     if fmt and hasattr(value, "strftime"):
@@ -378,9 +374,11 @@ def future_labels(
     """The ``horizon`` time labels after ``last`` in the style of the input column (``step``: of an integer index)."""
     if kind == "year":
         step = int(freq[:-1]) if freq and freq[:-1].isdigit() else 1
-        return [int(last) + step * k for k in range(1, horizon + 1)]
+        years = [int(last) + step * k for k in range(1, horizon + 1)]
+        return [year_label(y, fmt) for y in years] if fmt else years  # FY2021
     if kind == "index":
-        return [int(last) + step * k for k in range(1, horizon + 1)]
+        steps = [int(last) + step * k for k in range(1, horizon + 1)]
+        return [number_label(s, fmt) for s in steps] if fmt else steps  # R's weekly decimal years
     if kind == "quarter":
         quarter = (
             (lambda p: format_time(p, fmt))

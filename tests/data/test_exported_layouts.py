@@ -1,0 +1,174 @@
+"""Time layouts that spreadsheets, SAS, R and statistics offices export: quarters dated on one day, day-month-name
+dates, fiscal years, half years, ISO weeks in other spellings, R's weekly and daily decimal years, and dates with
+gaps; each read with its frequency and written back the way it came."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.data.seasons import choose_season, season_from_freq
+from lstmkit.data.tabular import load_series
+from lstmkit.errors import DataError
+
+
+def write(tmp_path, cells, name="data.csv", header="date,v"):
+    path = tmp_path / name
+    path.write_text(header + "\n" + "".join(f"{c},{i}\n" for i, c in enumerate(cells)))
+    return path
+
+
+QUARTERS = pd.period_range("2018Q1", periods=12, freq="Q")
+
+
+@pytest.mark.parametrize(
+    "month, day, written, future",
+    [
+        (2, 15, "{y}-{m:02d}-15", ["2021-02-15", "2021-05-15"]),  # mid-quarter
+        (3, 15, "{y}-{m:02d}-15", ["2021-03-15", "2021-06-15"]),  # in the quarter's last month
+        (3, 30, "{y}-{m:02d}-30", ["2021-03-30", "2021-06-30"]),  # quarter ends that are not month ends
+        (1, 10, "{d:02d}/{m:02d}/{y}", ["10/01/2021", "10/04/2021"]),  # day first
+    ],
+)
+def test_quarters_dated_on_one_day_are_quarterly_and_keep_that_day(tmp_path, month, day, written, future):
+    cells = [written.format(y=p.year, m=(p.quarter - 1) * 3 + month, d=day) for p in QUARTERS]
+    data = load_series(write(tmp_path, cells))
+    assert (data.time_kind, data.freq, len(data.series[0].target)) == ("quarter", "Q", 12)
+    assert data.future_times(data.series[0], 2) == future
+    assert choose_season(data, None, horizon=2) == 4
+    gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv"), fill="keep")  # one quarter missing
+    assert len(gap.series[0].target) == 12 and np.isnan(gap.series[0].target[5])
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [f"{p.start_time:%Y-%m-%d}" for p in pd.period_range("2018-01", periods=30, freq="M")],  # 1st
+        [f"{p.end_time:%Y-%m-%d}" for p in pd.period_range("2018-01", periods=30, freq="M")],  # month ends
+        [f"{p.start_time:%Y-%m-%d}" for p in QUARTERS],
+        [f"{p.end_time:%Y-%m-%d}" for p in QUARTERS],
+        [f"{p.year}-{(p.quarter - 1) * 3 + 2:02d}-01" for p in QUARTERS],  # the 1st of the middle month
+        [f"{y}-01-01" for y in range(1990, 2010)],
+        [f"{y}-12-31" for y in range(1990, 2010)],
+    ],
+)
+def test_months_quarters_and_years_written_as_dates_keep_their_frequency_across_a_gap(tmp_path, cells):
+    whole = load_series(write(tmp_path, cells, "whole.csv"))
+    gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv"), fill="keep")
+    assert gap.freq == whole.freq and len(gap.series[0].target) == len(cells)
+    assert np.isnan(gap.series[0].target[5]) and gap.future_times(gap.series[0], 2) == whole.future_times(
+        whole.series[0], 2
+    )
+
+
+@pytest.mark.parametrize(
+    "layout, future",
+    [
+        ("{d:%d-%b-%Y}", ["31-Jan-2020", "01-Feb-2020"]),  # Excel, SAS DATE11
+        ("{d.day}-{d:%b-%y}", ["31-Jan-20", "1-Feb-20"]),  # Excel's d-mmm-yy
+        ("{d:%d %b %Y}", ["31 Jan 2020", "01 Feb 2020"]),
+        ("{d:%d%b%Y}", ["31JAN2020", "01FEB2020"]),  # SAS DATE9 (upper case)
+        ("{d:%d-%B-%Y}", ["31-January-2020", "01-February-2020"]),
+        ("{d:%d-%b-%Y %H:%M}", ["31-Jan-2020 00:00", "01-Feb-2020 00:00"]),
+    ],
+)
+def test_day_month_name_dates_are_written_back_in_their_layout(tmp_path, layout, future):
+    days = pd.date_range("2020-01-01", periods=30, freq="D")
+    cells = [layout.format(d=d) for d in days]
+    if "%d%b%Y" in layout:
+        cells = [c.upper() for c in cells]
+    data = load_series(write(tmp_path, cells))
+    assert data.freq == "D" and data.series[0].times[-1] == pd.Timestamp("2020-01-30")
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
+    assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
+
+
+def test_day_month_name_dates_on_one_day_of_each_month_are_months(tmp_path):
+    cells = [f"15-{p.strftime('%b-%Y')}" for p in pd.period_range("2019-01", periods=14, freq="M")]
+    data = load_series(write(tmp_path, cells))
+    assert data.time_kind == "month" and data.future_times(data.series[0], 1) == ["15-Mar-2020"]
+
+
+@pytest.mark.parametrize(
+    "cells, future",
+    [
+        ([f"FY{y}" for y in range(2000, 2012)], ["FY2012", "FY2013"]),
+        ([f"FY {y}" for y in range(2000, 2012)], ["FY 2012", "FY 2013"]),
+        ([f"FY{y % 100:02d}" for y in range(1995, 2012)], ["FY12", "FY13"]),
+    ],
+)
+def test_fiscal_years_are_yearly_and_written_back_so(tmp_path, cells, future):
+    data = load_series(write(tmp_path, cells, header="year,v"))
+    assert (data.time_col, data.time_kind, data.freq) == ("year", "year", "Y")
+    assert data.future_times(data.series[0], 2) == future
+
+
+@pytest.mark.parametrize(
+    "spell, future",
+    [
+        ("{y}-H{h}", ["2008-H1", "2008-H2", "2009-H1"]),
+        ("{y} H{h}", ["2008 H1", "2008 H2", "2009 H1"]),
+        ("{y}H{h}", ["2008H1", "2008H2", "2009H1"]),
+        ("H{h} {y}", ["H1 2008", "H2 2008", "H1 2009"]),
+    ],
+)
+def test_half_years_are_six_month_periods_with_a_season_of_two(tmp_path, spell, future):
+    cells = [spell.format(y=y, h=h) for y in range(2000, 2008) for h in (1, 2)]
+    data = load_series(write(tmp_path, cells, header="period,v"))
+    assert data.time_col == "period" and data.series[0].times[1] == pd.Timestamp("2000-07-01")
+    assert data.future_times(data.series[0], 3) == future
+    assert choose_season(data, None, horizon=2) == 2
+    gap = load_series(write(tmp_path, cells[:3] + cells[4:], "gap.csv", header="period,v"), fill="keep")
+    assert len(gap.series[0].target) == 16 and np.isnan(gap.series[0].target[3])
+
+
+@pytest.mark.parametrize(
+    "spell, future",
+    [
+        ("{y} W{w:02d}", ["2019 W21", "2019 W22"]),
+        ("{y}-W{w}", ["2019-W21", "2019-W22"]),
+        ("{y}-W{w:02d}", ["2019-W21", "2019-W22"]),
+    ],
+)
+def test_iso_weeks_with_a_space_or_without_zero_padding(tmp_path, spell, future):
+    weeks = pd.date_range("2018-12-31", periods=20, freq="W-MON")  # 2019-W01 .. 2019-W20
+    cells = [spell.format(y=d.isocalendar()[0], w=d.isocalendar()[1]) for d in weeks]
+    data = load_series(write(tmp_path, cells, header="week,v"))
+    assert data.freq == "W-MON" and data.series[0].times[1] == pd.Timestamp("2019-01-07")
+    assert data.future_times(data.series[0], 2) == future
+    assert choose_season(data, None, horizon=2) == 1  # 20 weeks: too short for a season of 52
+
+
+def test_iso_weeks_across_a_53_week_year(tmp_path):
+    weeks = pd.date_range("2020-12-14", periods=6, freq="W-MON")  # 2020 has 53 ISO weeks
+    data = load_series(write(tmp_path, [f"{d.isocalendar()[0]} W{d.isocalendar()[1]}" for d in weeks]))
+    assert data.future_times(data.series[0], 2) == ["2021 W4", "2021 W5"]
+    with pytest.raises(DataError, match="2019 W53"):  # 2019 has 52
+        load_series(
+            write(tmp_path, ["2019 W51", "2019 W52", "2019 W53", "2020 W01"], "bad.csv"), time_col="date"
+        )
+
+
+@pytest.mark.parametrize("per_year, freq_season", [(52, 52), (365, 7)])
+def test_r_decimal_years_of_weekly_and_daily_ts_are_read_and_written_back(tmp_path, per_year, freq_season):
+    n = 2 * per_year + 20 if per_year == 52 else 60
+    cells = [f"{1990 + (i + 3) / per_year:.15g}" for i in range(n)]  # start = c(1990, 4), as time(x) writes
+    data = load_series(write(tmp_path, cells, header="time,value"))
+    assert data.time_kind == "index" and len(data.series[0].target) == n and data.series[0].target[1] == 1
+    last = 1990 + (n + 2) / per_year
+    expected = [f"{last + k / per_year:.6f}".rstrip("0").rstrip(".") for k in (1, 2)]
+    assert data.future_times(data.series[0], 2) == expected
+    assert season_from_freq(data.freq, data.time_kind) == freq_season
+    rounded = load_series(write(tmp_path, [f"{float(c):.6f}" for c in cells], "r.csv", header="time,value"))
+    assert rounded.future_times(rounded.series[0], 2) == expected
+
+
+def test_decimal_years_off_every_calendar_are_refused_in_one_line(tmp_path):
+    cells = [f"{1991 + i / 52.18:.6f}" for i in range(60)]  # frequency 365.25 / 7, as fpp's gasoline
+    with pytest.raises(DataError) as info:
+        load_series(write(tmp_path, cells, header="time,value"))
+    assert str(info.value) == (
+        "time column 'time' of data.csv holds decimal years about 52.18 steps a year apart (R's time(x) of a ts "
+        "of that frequency), which fall on no calendar; lstmkit reads 4, 12, 52 or 365 steps a year: write the "
+        "times as dates (e.g. 2020-01-31) or delete the column"
+    )
