@@ -172,3 +172,18 @@ def test_decimal_years_off_every_calendar_are_refused_in_one_line(tmp_path):
         "of that frequency), which fall on no calendar; lstmkit reads 4, 12, 52 or 365 steps a year: write the "
         "times as dates (e.g. 2020-01-31) or delete the column"
     )
+
+
+def test_a_panel_of_quarters_dated_on_one_day_with_different_starts(tmp_path):
+    rows = [f"a,{p.year}-{(p.quarter - 1) * 3 + 2:02d}-15,{i}" for i, p in enumerate(QUARTERS)]
+    rows += [f"b,{p.year}-{(p.quarter - 1) * 3 + 2:02d}-15,{i}" for i, p in enumerate(QUARTERS[4:])]
+    path = tmp_path / "panel.csv"
+    path.write_text("store,date,v\n" + "\n".join(rows) + "\n")
+    data = load_series(path, id_col="store")
+    assert data.time_kind == "quarter" and [len(s.target) for s in data.series] == [12, 8]
+    assert [data.future_times(s, 1) for s in data.series] == [["2021-02-15"], ["2021-02-15"]]
+    months = [f"b,2020-{m:02d}-15,{m}" for m in range(1, 13)] + [
+        f"a,2020-{m:02d}-15,{m}" for m in range(3, 13)
+    ]
+    path.write_text("store,date,v\n" + "\n".join(months) + "\n")
+    assert load_series(path, id_col="store").time_kind == "month"

@@ -21,6 +21,12 @@ FILES = {
     "no header line": "".join(f"2020-01-{d:02d},{d}.5\n" for d in range(1, 29)),
     "empty rows below": "date,sales\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 29)) + ",\n,\n",
     "one day of each month": "date,sales\n" + "".join(f"2020-{m:02d}-15,{m}\n" for m in range(1, 13)),
+    "one day of each quarter": "date,sales\n"
+    + "".join(f"{y}-{m:02d}-15,{m}\n" for y in (2020, 2021) for m in (2, 5, 8, 11)),
+    "quarter starts with a gap": "date,sales\n"
+    + "".join(f"{y}-{m:02d}-01,{m}\n" for y in (2020, 2021) for m in (1, 4, 10)),
+    "day-month names": "date,sales\n" + "".join(f"{d:02d}-Jan-2020,{d}\n" for d in range(1, 29)),
+    "weekly decimal years": "time,sales\n" + "".join(f"{1990 + w / 52:.6f},{w}\n" for w in range(30)),
 }
 
 

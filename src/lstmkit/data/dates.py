@@ -1,9 +1,10 @@
 """How time cells are written: a format the user names, numeric dates (day or month first), month names,
-quarters (``1965 Q1``, ``Q1 1965``), and clock times with UTC offsets.
+dates with month names (``01-Jan-2020``, as Excel and SAS write them), quarters (``1965 Q1``, ``Q1 1965``), and
+clock times with UTC offsets (other periods: :mod:`lstmkit.data.periods`).
 
 Each reader returns ``(times, kind, fmt)`` with ``fmt`` the strftime format the cells were
 written in, so future times are labelled the way the user writes them (``Jan 2016`` stays
-``Feb 2016``, ``31/01/2020`` stays ``01/02/2020``), or None when the cells are not in its form.
+``Feb 2016``, ``31/01/2020`` stays ``01/02/2020``, ``31JAN2020`` stays ``01FEB2020``), or None when the cells are not in its form.
 
 Numeric dates such as ``05/01/2020`` are read month first (``%m/%d/%Y``) unless that reading is
 impossible (a first field above 12) or less regular than the day-first one (duplicated,

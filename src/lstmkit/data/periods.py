@@ -86,11 +86,11 @@ def iso_weeks(text: pd.Series, *, column: str, source: str) -> tuple[pd.Index, s
 
 def months_apart(index: pd.DatetimeIndex) -> int | None:
     """The number of months between dates on one day of the month at midnight, one such step throughout
-    (gaps aside: every step a multiple of it), or None."""
+    (gaps aside: every step a multiple of it; the dates of several series together), or None."""
     if len(index) < 2 or not (index.day == index[0].day).all() or not (index == index.normalize()).all():
         return None
-    months = np.unique(index.year * 12 + index.month)
-    if len(months) != len(index):
+    months = np.unique(index.year * 12 + index.month)  # a panel repeats them
+    if len(months) < 2:
         return None
     step = int(np.gcd.reduce(np.diff(months)))
     return step if step >= 1 and np.median(np.diff(months)) == step else None
@@ -122,7 +122,7 @@ def month_freq(t: pd.DatetimeIndex) -> str | None:
     ends = bool(t.is_month_end.all()) and bool((t == t.normalize()).all())
     if ends:
         months = np.unique(t.year * 12 + t.month)
-        step = int(np.gcd.reduce(np.diff(months))) if len(months) == len(t) else None
+        step = int(np.gcd.reduce(np.diff(months))) if len(months) == len(t) else None  # t: one series
     else:
         step = months_apart(t)
     if not step:

@@ -3,8 +3,8 @@ the frequency, filling missing steps and labelling future times in the input's s
 frequency implies: :mod:`lstmkit.data.seasons`).
 
 Months such as ``1949-01`` or ``Jan 1949`` and quarters such as ``1965-Q1`` become periods and
-are written back the same way; integer years and integer step counters (t = 0, 1, 2, ...) stay
-integers; other times are timestamps with an inferred pandas frequency, written back in the
+are written back the same way; integer years (and fiscal years, ``FY2020``) and integer step counters
+(t = 0, 1, 2, ...; R's weekly and daily decimal years count steps too) stay integers; other times are timestamps with an inferred pandas frequency, written back in the
 cells' own format (:mod:`lstmkit.data.dates`). Missing steps become NaN rows (filled later,
 with a warning).
 """
@@ -350,14 +350,12 @@ def _as_ordinal(t, kind) -> np.ndarray:
 
 def time_label(value, kind: str | None, fmt: str | None) -> str:
     """One time as the user writes it (``2020-01-05``, ``Jan 2016``, ``1965-Q1``, ``7``)."""
+    if kind == "year" and fmt:
+        return year_label(int(value), fmt)  # FY2020
+    if kind == "index" and fmt:
+        return number_label(value, fmt)  # 1990.057692: a step of R's weekly ts
     if kind in ("year", "index"):
-        return (
-            year_label(int(value), fmt)
-            if kind == "year" and fmt
-            else number_label(value, fmt)
-            if fmt
-            else str(int(value))
-        )
+        return str(int(value))
     if kind == "quarter" and fmt != DECIMAL_YEAR:
         return value.strftime(fmt or "%Y-Q%q")
     if fmt and hasattr(value, "strftime"):
