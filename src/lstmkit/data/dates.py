@@ -4,7 +4,8 @@ clock times with UTC offsets (other periods: :mod:`lstmkit.data.periods`).
 
 Each reader returns ``(times, kind, fmt)`` with ``fmt`` the strftime format the cells were
 written in, so future times are labelled the way the user writes them (``Jan 2016`` stays
-``Feb 2016``, ``31/01/2020`` stays ``01/02/2020``, ``31JAN2020`` stays ``01FEB2020``), or None when the cells are not in its form.
+``Feb 2016``, ``31/01/2020`` stays ``01/02/2020``, ``31JAN2020`` stays ``01FEB2020``), or None
+when the cells are not in its form.
 
 Numeric dates such as ``05/01/2020`` are read month first (``%m/%d/%Y``) unless that reading is
 impossible (a first field above 12) or less regular than the day-first one (duplicated,
@@ -312,7 +313,7 @@ _LAYOUTS = (  # other month layouts: (cells, strftime format to read them, forma
 
 
 def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """Months as ``2020M01``, ``01-2020``, ``01/2020``, or None (ISO weeks: :func:`lstmkit.data.periods.iso_weeks`)."""
+    """Months as ``2020M01``, ``01-2020``, ``01/2020``, or None (weeks: :func:`lstmkit.data.periods.iso_weeks`)."""
     for pattern, read, write in _LAYOUTS:
         if text.str.fullmatch(pattern).all() and (stamps := _strict(text, read)).notna().all():
             return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", write
@@ -320,8 +321,8 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 
 
 def day_month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as Excel and SAS write dates), with an optional
-    clock: the times and their layout (``%d-%b-%Y``), or None."""
+    """``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as Excel and SAS write dates), with an
+    optional clock: the times and their layout (``%d-%b-%Y``), or None."""
     match = _DAY_MONTH.fullmatch(text.iloc[0])
     if match is None or not text.str.fullmatch(_DAY_MONTH).all():
         return None

@@ -164,12 +164,8 @@ def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(values, unit="D")), "datetime", EXCEL_SERIAL
 
 
-NUMBER_FORMATS = (
-    *EPOCH_FORMATS,
-    DECIMAL_YEAR,
-    *STEPS_A_YEAR,
-    EXCEL_SERIAL,
-)  # named formats that are not strftime codes
+# named formats that are not strftime codes
+NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, EXCEL_SERIAL)
 
 
 def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:

@@ -140,7 +140,11 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
         import pyarrow  # noqa: F401
 
         first = pd.read_csv(  # the first two lines as the string reader reads them: is the first one data?
-            io.StringIO("\n".join(text.splitlines()[:2])), sep=delimiter, dtype=str, keep_default_na=False
+            io.StringIO("\n".join(text.splitlines()[:2])),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
         )
         names = _names_for_headerless(first, path, delimiter)
         frame = pd.read_csv(

@@ -3,10 +3,11 @@ the frequency, filling missing steps and labelling future times in the input's s
 frequency implies: :mod:`lstmkit.data.seasons`).
 
 Months such as ``1949-01`` or ``Jan 1949`` and quarters such as ``1965-Q1`` become periods and
-are written back the same way; integer years (and fiscal years, ``FY2020``) and integer step counters
-(t = 0, 1, 2, ...; R's weekly and daily decimal years count steps too) stay integers; other times are timestamps with an inferred pandas frequency, written back in the
-cells' own format (:mod:`lstmkit.data.dates`). Missing steps become NaN rows (filled later,
-with a warning).
+are written back the same way; integer years (and fiscal years, ``FY2020``) and integer step
+counters (t = 0, 1, 2, ...; R's weekly and daily decimal years count steps too) stay integers;
+other times are timestamps with an inferred pandas frequency, written back in the cells' own
+format (:mod:`lstmkit.data.dates`, :mod:`lstmkit.data.periods`). Missing steps become NaN rows
+(filled later, with a warning).
 """
 
 from __future__ import annotations
