@@ -49,12 +49,18 @@ def test_quarters_dated_on_one_day_are_quarterly_and_keep_that_day(tmp_path, mon
         [f"{p.year}-{(p.quarter - 1) * 3 + 2:02d}-01" for p in QUARTERS],  # the 1st of the middle month
         [f"{y}-01-01" for y in range(1990, 2010)],
         [f"{y}-12-31" for y in range(1990, 2010)],
+        [f"01/{p.month:02d}/{p.year}" for p in pd.period_range("2018-01", periods=30, freq="M")],  # day first
+        [
+            f"{p.month:02d}/01/{p.year}" for p in pd.period_range("2018-01", periods=30, freq="M")
+        ],  # month first
+        [f"01/{(p.quarter - 1) * 3 + 1:02d}/{p.year}" for p in QUARTERS],
     ],
 )
 def test_months_quarters_and_years_written_as_dates_keep_their_frequency_across_a_gap(tmp_path, cells):
     whole = load_series(write(tmp_path, cells, "whole.csv"))
     gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv"), fill="keep")
     assert gap.freq == whole.freq and len(gap.series[0].target) == len(cells)
+    assert gap.series[0].times[0] == whole.series[0].times[0]  # read day or month first alike
     assert np.isnan(gap.series[0].target[5]) and gap.future_times(gap.series[0], 2) == whole.future_times(
         whole.series[0], 2
     )
