@@ -191,6 +191,26 @@ def test_a_panel_plans_validation_fits_only_for_the_series_long_enough_to_valida
     assert lengths == [8, 54, 60]  # the short series' 2 points before its validation are not fitted
 
 
+def test_long_data_plan_the_fits_before_every_block_the_judge_forecasts():
+    from lstmkit.data.tabular import load_series
+    from lstmkit.models.forecast_combination import member_fits
+
+    frame = pd.DataFrame({"t": np.arange(300), "y": np.sin(np.arange(300) / 3) + np.arange(300) / 50})
+    data = load_series(frame, target="y", time_col="t")
+    fits = member_fits(data, horizon=6, season=1, quantiles=(0.1, 0.9), classical_origins=5)
+    lengths = sorted({len(fit.y) for fit in fits})
+    assert lengths == [264, 270, 276, 282, 288, 294, 300]  # blocks 1-5, the one a hold-out's judge adds, all
+    widened = [fit for fit in fits if fit.quantiles]
+    assert sorted({len(fit.y) for fit in widened}) == [
+        294,
+        300,
+    ]  # intervals: the last block's and the forecast's
+    shorter = member_fits(
+        data, horizon=7, season=1, quantiles=(0.1, 0.9), classical_origins=5
+    )  # 5 x 7 > 10% of 300: not long
+    assert sorted({len(fit.y) for fit in shorter}) == [265, 272, 279, 293, 300]
+
+
 def test_without_a_worker_no_fit_plan_is_made(tmp_path, monkeypatch):
     from lstmkit.models.forecaster import LSTMForecaster
 

@@ -489,3 +489,44 @@ def test_the_automatic_ensemble_shrinks_where_points_times_the_longest_window_is
     assert lookbacks(300, 52) == [104, 156, 78, 104, 156]  # 300 weeks x 156-step windows: still small
     assert lookbacks(1355, 52) == [104, 156, 78]  # 26 years of weeks: 3 members (was 5, 2.7x the time)
     assert lookbacks(1355, 52, ensemble=5) == [104, 156, 78, 104, 156]  # a set ensemble is kept
+
+
+def daily_frame(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 50 + 6 * np.sin(2 * np.pi * t / 7) + np.cumsum(rng.normal(0, 0.5, n)) + rng.normal(0, 1, n)
+    return pd.DataFrame({"date": pd.date_range("2020-01-01", periods=n, freq="D"), "value": y})
+
+
+def test_long_data_weigh_the_network_at_every_origin_by_one_judge_trained_before_them_all():
+    from lstmkit.evaluate.metrics import mase
+    from lstmkit.models.forecast_combination import block_validation, rolling_origins
+
+    frame = daily_frame(300)  # 5 origins of 6 points take 10% of it
+    model = LSTMForecaster(6, **FAST).fit(frame)
+    judge, data = model.judge_, model.data_
+    assert rolling_origins(data, horizon=6, classical_origins=5) == 5
+    assert judge.state.train_lengths == {"None": 300 - 5 * 6} and judge.state.combination is None
+    errors = model.state.combination["errors"]["None"]
+    assert len(errors) == 5 and all(e is not None for row in errors for e in row)
+    for block in (1, 3, 5):  # the judge's forecast of each block from the points before it
+        hist, truths = block_validation(data, 6, block)
+        forecast = judge.network_forecasts(hist)[0, :, 0]
+        expected = mase(truths[0], forecast, insample=hist.series[0].target, season=7)
+        assert errors[block - 1][0] == pytest.approx(expected, rel=1e-5)
+    weights = error_weights(np.array(errors, dtype=np.float64)[:, None, :])[0]
+    np.testing.assert_allclose(model.state.combination["weights"]["None"], weights, atol=1e-6)
+    # one origin fewer (the 6 points before the last) would not be long: the judge's origin and its own
+    short = LSTMForecaster(6, **FAST).fit(frame.iloc[-290:])
+    assert len(short.state.combination["errors"]["None"]) == 1 + 3
+    assert short.judge_.state.train_lengths == {"None": 290 - 6}
+
+
+def test_the_hold_out_models_judge_weighs_the_final_model_too():
+    frame = daily_frame(310)  # the hold-out's 304 points are long too
+    holdout = LSTMForecaster(6, **FAST).fit(frame.iloc[:-6])
+    assert holdout.judge_.state.train_lengths == {"None": 304 - 5 * 6}
+    final = LSTMForecaster(6, **FAST).fit(frame, judge=lambda: holdout)
+    assert final.judge_ is holdout.judge_  # no network trained for it: six origins, one block more
+    errors = final.state.combination["errors"]["None"]
+    assert len(errors) == 6 and errors[1:] == holdout.state.combination["errors"]["None"]

@@ -7,7 +7,9 @@ trained without them (``model.combine="holdout"``) and by the classical methods 
 them; with ``model.combine_origins=2`` also the ``H`` points before, on which the judge itself was
 weighed (its errors are kept in its state, so the second origin costs no training); and for the
 classical methods, up to ``model.classical_origins`` blocks of ``H`` points in all, each further
-block a refit of the classical methods alone (``extra_origins``: fewer in large panels)::
+block a refit of the classical methods alone (``extra_origins``: fewer in large panels). On long data
+(``rolling_origins``) one judge trained before all ``model.classical_origins`` blocks forecasts each of
+them from the points before it, so the network is weighed at every origin the classical methods are::
 
     r_ko = e_ko / min_j e_jo            classical method k's MASE at origin o (at least FLOOR), relative
                                         to that origin's best: a shock every method misses weighs no
@@ -38,6 +40,9 @@ from lstmkit.evaluate.references import COMBO, Reference, planned_fits, referenc
 FLOOR = 0.05  # MASE below this counts as this: one lucky validation window must not take all the weight
 # the classical refits at further validation origins: at most this many series x origins
 EXTRA_ORIGIN_BUDGET = 60
+# long data: one judge trained before every validation origin when they take at most this share of the
+# shortest series (``rolling_origins``)
+ROLLING_SHARE = 0.1
 
 
 def classical_members(season: int) -> list[str]:
@@ -66,6 +71,25 @@ def extra_origins(n_series: int, classical_origins: int) -> int:
     ``classical_origins - 2``, and no more than ``EXTRA_ORIGIN_BUDGET`` series x origins (a panel of 150
     series gets none; its fits would cost more than everything else)."""
     return max(0, min(classical_origins - 2, EXTRA_ORIGIN_BUDGET // max(n_series, 1)))
+
+
+def rolling_origins(data: SeriesData, *, horizon: int, classical_origins: int) -> int:
+    """How many validation origins one judge network forecasts on ``data``: on long data, where the
+    ``classical_origins`` blocks of ``H`` points take at most ``ROLLING_SHARE`` of the shortest series and
+    the classical members are refitted at every one of them (``extra_origins``), all of them; else 0 (the
+    judge is trained on all but the last ``H`` points and weighs the network at that origin and its own)."""
+    if classical_origins < 2 or extra_origins(len(data.series), classical_origins) < classical_origins - 2:
+        return 0
+    shortest = min(len(s.target) for s in data.series)
+    return classical_origins if classical_origins * horizon <= ROLLING_SHARE * shortest else 0
+
+
+def block_validation(data: SeriesData, horizon: int, block: int) -> tuple[SeriesData, list[np.ndarray]]:
+    """The history before validation block ``block`` of ``data`` (1: the last ``H`` points, 2: the ``H``
+    before them...) and the block's points."""
+    from lstmkit.evaluate.backtest import truncate
+
+    return truncate(truncate(data, (block - 1) * horizon)[0], horizon)
 
 
 def extra_validation(
@@ -120,7 +144,13 @@ def member_fits(
 
     names = names or classical_members(season)
     plans: list[tuple[list[np.ndarray], tuple[float, ...]]] = []
-    if validation:
+    rolling = rolling_origins(data, horizon=horizon, classical_origins=classical_origins) if validation else 0
+    if rolling:  # every block, the network's judge forecasts them all (forecast_validation)
+        plans += [
+            ([s.target for s in block_validation(data, horizon, b)[0].series], quantiles if b == 1 else ())
+            for b in range(1, rolling + 2)
+        ]
+    elif validation:
         before = [s.target for s in truncate(data, horizon)[0].series if len(s.target) >= MIN_POINTS]
         plans.append((before, quantiles))
         count = extra_origins(len(data.series), classical_origins)
@@ -286,6 +316,7 @@ def combine(network: np.ndarray, refs: dict[str, Reference], weights: np.ndarray
 
 
 __all__ = [
+    "block_validation",
     "classical_members",
     "combination_entry",
     "combine",
@@ -295,6 +326,7 @@ __all__ = [
     "extra_validation",
     "member_fits",
     "member_forecasts",
+    "rolling_origins",
     "rounded_weights",
     "series_weights",
     "validation_errors",

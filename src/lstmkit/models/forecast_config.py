@@ -47,7 +47,8 @@ class ForecastModel:
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive, multiplicative data
     # weigh the LSTM against AutoETS/ARIMA/Theta per series (forecast_combination)
     combine: Literal["holdout", "validation", "none"] = "holdout"
-    # the network's validation origins: 1 this one only, 2 (or more) also the judge's own (no extra training)
+    # the network's validation origins: 1 this one only, 2 (or more) also the judge's own (no extra training);
+    # on long data every classical origin, forecast by one judge (forecast_combination.rolling_origins)
     combine_origins: int = 2
     classical_origins: int = 5  # the classical members' validation origins (fewer in large panels)
     # members correct a seasonal random walk with drift

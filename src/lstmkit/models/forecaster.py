@@ -71,6 +71,7 @@ class LSTMForecaster(Job):
         self.state: ForecastState | None = None  # the fitted preprocessing (forecast_state)
         self.history_: History | None = None  # also self.history (Job)
         self.data_: SeriesData | None = None
+        self.judge_: LSTMForecaster | None = None  # the network the combination weights rest on (not saved)
 
     # ---- fitting
 
@@ -122,7 +123,7 @@ class LSTMForecaster(Job):
                 resume=resume,
             )
             if cfg.model.combine != "none":
-                state.combination = validation_weights(self, data, judge)
+                state.combination, self.judge_ = validation_weights(self, data, judge)
         net.eval()
         if state.combination and len(data.series) == 1 and not data.covariate_names:
             refs = self._member_forecasts(data)  # predict on this data reuses these fits
