@@ -185,7 +185,7 @@ def main() -> None:
                             dtype=np.float64,
                         ).transpose(1, 0, 2)  # (O, S, 1 + K)
                         held[..., 0] = np.where(np.isnan(held[..., 0]), np.nan, np.inf)
-                        w = error_weights(held)[:, 1:]
+                        w = error_weights(held, combination.get("power", 1.0))[:, 1:]
                         members = np.stack(
                             [refs[k][n].forecasts[:, :, 0] for n in combination["members"][1:]], axis=1
                         )

@@ -112,6 +112,13 @@ def test_the_network_joins_only_where_validation_ranks_it_first():
     np.testing.assert_allclose(w[1], np.array([1, 1, 0.5, 0]) / 2.5)  # first: in, as good as the best
 
 
+def test_a_higher_power_leans_on_the_best_with_the_same_trimming():
+    errors = np.array([[[0.9, 1.0, 2.0, 4.0]]])  # the network first; relative scores 1, 1, 2, 4 (trimmed)
+    np.testing.assert_allclose(error_weights(errors)[0], np.array([1, 1, 0.5, 0]) / 2.5)
+    sharp = np.array([1, 1, 2.0**-8, 0])
+    np.testing.assert_allclose(error_weights(errors, power=8.0)[0], sharp / sharp.sum())
+
+
 def test_each_origins_errors_count_relative_to_its_best_so_a_shock_does_not_outweigh_calm_origins():
     nan = np.nan
     errors = np.array(

@@ -500,7 +500,7 @@ def daily_frame(n=300, seed=0):
 
 def test_long_data_weigh_the_network_at_every_origin_by_one_judge_trained_before_them_all():
     from lstmkit.evaluate.metrics import mase
-    from lstmkit.models.forecast_combination import block_validation, rolling_origins
+    from lstmkit.models.forecast_combination import ROLLING_POWER, block_validation, rolling_origins
 
     frame = daily_frame(300)  # 5 origins of 6 points take 10% of it
     model = LSTMForecaster(6, **FAST).fit(frame)
@@ -514,11 +514,12 @@ def test_long_data_weigh_the_network_at_every_origin_by_one_judge_trained_before
         forecast = judge.network_forecasts(hist)[0, :, 0]
         expected = mase(truths[0], forecast, insample=hist.series[0].target, season=7)
         assert errors[block - 1][0] == pytest.approx(expected, rel=1e-5)
-    weights = error_weights(np.array(errors, dtype=np.float64)[:, None, :])[0]
+    assert model.state.combination["power"] == ROLLING_POWER  # five origins: sharper weights
+    weights = error_weights(np.array(errors, dtype=np.float64)[:, None, :], ROLLING_POWER)[0]
     np.testing.assert_allclose(model.state.combination["weights"]["None"], weights, atol=1e-6)
     # one origin fewer (the 6 points before the last) would not be long: the judge's origin and its own
     short = LSTMForecaster(6, **FAST).fit(frame.iloc[-290:])
-    assert len(short.state.combination["errors"]["None"]) == 1 + 3
+    assert len(short.state.combination["errors"]["None"]) == 1 + 3 and "power" not in short.state.combination
     assert short.judge_.state.train_lengths == {"None": 290 - 6}
 
 

@@ -17,7 +17,8 @@ them from the points before it, so the network is weighed at every origin the cl
     r_k  = mean_o r_ko                  over the origins that scored it
     r_0  = 1 if the network's MASE over its own origins is at most every classical method's over
            the same origins, else inf   (the network joins only where it ranks first)
-    w_k  = (1 / r_k) / sum_j (1 / r_j)  the worst of three or more methods gets no weight (trimmed)
+    w_k  = r_k^-p / sum_j r_j^-p       p = 1, on long data ROLLING_POWER; the worst of three or more
+                                        methods gets no weight (trimmed)
     y    = sum_k w_k y_k                the point and every quantile alike, so quantiles stay ordered
 
 A method that fails on a series at every origin (a library fit that falls back) gets no weight
@@ -43,6 +44,9 @@ EXTRA_ORIGIN_BUDGET = 60
 # long data: one judge trained before every validation origin when they take at most this share of the
 # shortest series (``rolling_origins``)
 ROLLING_SHARE = 0.1
+# there, weights inverse to this power of the relative errors: five or six origins rank the members well
+# enough to lean on the best (chosen on the long development series; on short ones sharper weights cost)
+ROLLING_POWER = 8.0
 
 
 def classical_members(season: int) -> list[str]:
@@ -200,7 +204,7 @@ def validation_errors(
     return errors
 
 
-def error_weights(errors: np.ndarray) -> np.ndarray:
+def error_weights(errors: np.ndarray, power: float = 1.0) -> np.ndarray:
     """Weights (S, 1 + K) from validation errors (O, S, 1 + K) over O origins (module docstring); method 0 is
     the network (NaN at an origin it did not forecast), the others the classical members (inf where a fit
     failed).
@@ -208,9 +212,10 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
     Each classical member's error at an origin is taken relative to that origin's best, then averaged
     over the origins where it did not fail. The network, the member of highest variance, joins a series'
     combination only where its mean error over its origins is at most every classical member's over the
-    same origins; then it counts as the best. With three or more methods left, the worst gets no weight (a
-    trimmed combination: one method gone wrong on a series costs nothing). A series no origin scored gets
-    equal weights.
+    same origins; then it counts as the best. The weights are inverse to the scores raised to ``power``
+    (sharper the higher). With three or more methods left, the worst gets no weight (a trimmed
+    combination: one method gone wrong on a series costs nothing). A series no origin scored gets equal
+    weights.
     """
     errors = np.asarray(errors, dtype=np.float64)
     weights = np.full(errors.shape[1:], 1.0 / errors.shape[2])
@@ -231,7 +236,7 @@ def error_weights(errors: np.ndarray) -> np.ndarray:
             theirs = classical[network].mean(axis=0)
             if rows[network, 0].mean() <= theirs.min():  # it ranks first over its own origins
                 score[0] = 1.0
-        inverse = 1.0 / score
+        inverse = score**-power
         if (inverse > 0).sum() >= 3:  # trim the worst
             inverse[np.argmin(np.where(inverse > 0, inverse, np.inf))] = 0.0
         if not inverse.any():  # every method failed or was left out: the classical members alike
@@ -248,6 +253,7 @@ def combination_entry(
     *,
     origins: int = 2,
     extra: np.ndarray | None = None,
+    power: float = 1.0,
 ) -> dict[str, Any]:
     """The fitted ``combination``: members, weights per series and the validation errors they rest on.
 
@@ -258,6 +264,7 @@ def combination_entry(
         earlier: the judge's own ``combination`` (weighed one origin before), whose errors at its own
             origin join this origin's when ``origins`` > 1; ignored when its members differ.
         extra: the classical members' errors at further origins (E, S, 1 + K), the network's NaN.
+        power: the weights' sharpness (``error_weights``; recorded when it is not 1).
     """
     if origins > 1 and earlier and earlier.get("members") == members and "errors" in earlier:
         blank = [[np.nan] * len(members)]
@@ -271,14 +278,15 @@ def combination_entry(
         errors = np.concatenate([errors, before.transpose(1, 0, 2)])
     if extra is not None and len(extra):
         errors = np.concatenate([errors, extra])
-    return {
+    entry = {
         "members": members,
-        "weights": rounded_weights(ids, error_weights(errors)),
+        "weights": rounded_weights(ids, error_weights(errors, power)),
         "errors": {  # validation MASE per origin (most recent first), per member; None: not scored or failed
             sid: [[round(float(e), 6) if np.isfinite(e) else None for e in row] for row in errors[:, i]]
             for i, sid in enumerate(ids)
         },
     }
+    return entry if power == 1.0 else {**entry, "power": power}
 
 
 def series_weights(

@@ -24,6 +24,7 @@ from lstmkit.data.tabular import SeriesData
 from lstmkit.errors import DataError
 from lstmkit.logs import labelled
 from lstmkit.models.forecast_combination import (
+    ROLLING_POWER,
     block_validation,
     classical_members,
     combination_entry,
@@ -160,7 +161,8 @@ def rolling_weights(
     """The weights of long data: ``judge``, trained before the last ``O`` blocks of ``H`` points, forecasts
     each block from the points before it (rolling its window forward; it never trained on any of them),
     the classical members are refitted before each, and every member's errors at all ``O`` origins weigh
-    it alike. The network's intervals are widened as its forecasts of all the blocks ask."""
+    it alike, with the sharper weights this much evidence affords (``ROLLING_POWER``). The network's
+    intervals are widened as its forecasts of all the blocks ask."""
     H, season, net = model.config.model.horizon, model.fitted.season, model.network
     quantiles = tuple(model.config.model.quantiles)
     members = ["lstm", *classical_members(season)]
@@ -186,7 +188,7 @@ def rolling_weights(
         net.interval_scale.fill_(
             interval_scale(np.concatenate(forecasts), truths_read, quantiles, judge_scale=judge_scale)
         )
-    entry = combination_entry(members, ids, errors, origins=1)
+    entry = combination_entry(members, ids, errors, origins=1, power=ROLLING_POWER)
     if quantiles:
         entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
         if scales:
