@@ -1,6 +1,6 @@
 """Time layouts that spreadsheets, SAS, R and statistics offices export: quarters dated on one day, day-month-name
-dates, fiscal years, half years, ISO weeks in other spellings, R's weekly and daily decimal years, and dates with
-gaps; each read with its frequency and written back the way it came."""
+dates, fiscal years, half years, ISO weeks in other spellings, R's weekly and daily decimal years (of frequency 52
+or 365, and of 365.25-day years), and dates with gaps; each read with its frequency and written back the way it came."""
 
 import numpy as np
 import pandas as pd
@@ -169,15 +169,81 @@ def test_r_decimal_years_of_weekly_and_daily_ts_are_read_and_written_back(tmp_pa
     assert rounded.future_times(rounded.series[0], 2) == expected
 
 
-def test_decimal_years_off_every_calendar_are_refused_in_one_line(tmp_path):
-    cells = [f"{1991 + i / 52.18:.6f}" for i in range(60)]  # frequency 365.25 / 7, as fpp's gasoline
+def decimal_date(day):
+    """A day as lubridate's decimal_date writes it: the year plus the days since 1 January over the year's days."""
+    days = 366 if day.is_leap_year else 365
+    return f"{day.year + (day.dayofyear - 1) / days:.6f}".rstrip("0").rstrip(".")
+
+
+@pytest.mark.parametrize(
+    "cells, first, freq",
+    [
+        # fpp's gasoline: ts(start = 1991.1, frequency = 365.25 / 7); 1991.1 is 36.5 days into 1991, and over the
+        # years the cells stray from a 7-day grid by up to 0.75 day, around the 37th day: 7 February 1991
+        ([f"{1991.1 + i * 7 / 365.25:.15g}" for i in range(1355)], "1991-02-07", "W-THU"),
+        ([f"{1991.1 + i * 7 / 365.25:.3f}" for i in range(300)], "1991-02-07", "W-THU"),  # as R prints them
+        ([f"{1991 + i / 52.18:.15g}" for i in range(200)], "1991-01-01", "W-TUE"),  # frequency 52.18 as typed
+        (
+            [f"{2015 + i / 365.25:.15g}" for i in range(1500)],
+            "2015-01-01",
+            "D",
+        ),  # start = c(2015, 1), leap 2016
+        (
+            [decimal_date(d) for d in pd.date_range("2019-12-02", periods=80, freq="W-MON")],
+            "2019-12-02",
+            "W-MON",
+        ),
+    ],
+)
+def test_r_decimal_years_of_365_25_day_years_are_days_or_weeks(tmp_path, cells, first, freq):
+    step = pd.Timedelta(days=1 if freq == "D" else 7)
+    last = pd.Timestamp(first) + (len(cells) - 1) * step
+    data = load_series(write(tmp_path, cells, header="time,value"))
+    assert (data.time_kind, data.freq, len(data.series[0].target)) == ("datetime", freq, len(cells))
+    assert (data.series[0].times[0], data.series[0].times[-1]) == (pd.Timestamp(first), last)
+    future = [decimal_date(last + k * step) for k in (1, 2)]
+    assert data.future_times(data.series[0], 2) == future
+    assert season_from_freq(data.freq, data.time_kind) == (7 if freq == "D" else 52)
+    again = load_series(
+        write(tmp_path, cells, "again.csv", header="time,value"), date_format=data.date_format
+    )
+    assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
+    gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv", header="time,value"), fill="keep")
+    assert len(gap.series[0].target) == len(cells) and np.isnan(gap.series[0].target[5])
+
+
+@pytest.mark.parametrize(
+    "cells, per_year",
+    [
+        ([f"{1991 + i / 26:.6f}" for i in range(60)], "26"),  # fortnights of 14.05 days
+        (
+            [f"{1991 + i / 52.1:.6f}" for i in range(200)],
+            "52.1",
+        ),  # 7.01 days: a day off the weeks in 100 steps
+    ],
+)
+def test_decimal_years_off_every_calendar_are_refused_in_one_line(tmp_path, cells, per_year):
     with pytest.raises(DataError) as info:
         load_series(write(tmp_path, cells, header="time,value"))
     assert str(info.value) == (
-        "time column 'time' of data.csv holds decimal years about 52.18 steps a year apart (R's time(x) of a ts "
-        "of that frequency), which fall on no calendar; lstmkit reads 4, 12, 52 or 365 steps a year: write the "
-        "times as dates (e.g. 2020-01-31) or delete the column"
+        f"time column 'time' of data.csv holds decimal years about {per_year} steps a year apart (R's time(x) of "
+        "a ts of that frequency), which fall on no calendar; lstmkit reads 4, 12, 52 or 365 steps a year, or "
+        "days and weeks (frequency 365.25 or 52.18) that land on whole days: write the times as dates (e.g. "
+        "2020-01-31) or delete the column"
     )
+
+
+def test_r_daily_decimal_years_of_a_panel_with_different_starts(tmp_path):
+    rows = [f"a,{2015 + i / 365.25:.15g},{i}" for i in range(400)]
+    rows += [f"b,{2015 + i / 365.25:.15g},{i}" for i in range(10, 400)]
+    path = tmp_path / "panel.csv"
+    path.write_text("store,time,v\n" + "\n".join(rows) + "\n")
+    data = load_series(path, id_col="store")
+    assert [s.times[0] for s in data.series] == [pd.Timestamp("2015-01-01"), pd.Timestamp("2015-01-11")]
+    assert [data.future_times(s, 1) for s in data.series] == [
+        ["2016.095628"],
+        ["2016.095628"],
+    ]  # 5 February 2016
 
 
 def test_a_panel_of_quarters_dated_on_one_day_with_different_starts(tmp_path):

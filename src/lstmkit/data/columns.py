@@ -30,6 +30,7 @@ import pandas as pd
 from lstmkit.data.number_times import (
     DATE_NAMES,
     compact_dates,
+    decimal_dates,
     decimal_years,
     epoch_times,
     excel_serials,
@@ -230,6 +231,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             or compact_dates(values) is not None
             or epoch_times(values) is not None
             or decimal_years(values) is not None
+            or decimal_dates(values) is not None
             or (col.strip().lower() in DATE_NAMES and excel_serials(values) is not None)
         ):
             if (

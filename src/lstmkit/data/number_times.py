@@ -1,9 +1,11 @@
 """Times written as numbers: Unix times (``1577836800``), Excel serial days (``43831``), R's decimal years
-(``1949.083333``) and compact dates (``202001``, ``20200131``).
+(``1949.083333``; days and weeks of R's 365.25-day years, ``1991.1``, ``1991.119165``) and compact dates
+(``202001``, ``20200131``).
 
 Each reader takes the cells as numbers and returns ``(times, kind, fmt)`` or None when they are not in its
-form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``) or the
-strftime format (``%Y%m``) that :func:`number_label` and ``dates.format_time`` write future times in.
+form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``,
+``decimal-date``) or the strftime format (``%Y%m``) that :func:`number_label` and ``dates.format_time`` write
+future times in.
 """
 
 from __future__ import annotations
@@ -107,13 +109,79 @@ def step_freq(fmt: str | None) -> str | None:
     return _STEP_FREQ.get(STEPS_A_YEAR.get(fmt or "", 0))
 
 
+# R's time(x) of a ts of frequency 365.25 (days) or 365.25 / 7 = 52.18 (weeks): years of 365.25 days, which
+# drift from the calendar by up to 0.75 of a day over four years; read as dates where the fraction times the
+# year's days lands on a grid of whole days, 1 or 7 apart, within that drift (and the cells' rounding)
+DECIMAL_DATE = "decimal-date"  # the time format's name, as the model folder keeps it
+_DRIFT = 0.8  # days: the most that 365.25-day years stray from the calendar (0.75), and a little
+
+
+def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Decimal years 1 or 7 days apart on the calendar (``1991.1``, ``1991.119165``: R's weekly ts of frequency
+    52.18), as dates, or None.
+
+    A cell's day is its year's 1 January plus the fraction times the days of that year (365 or 366); the days
+    must fall on one grid of whole days a constant step (1 or 7, gaps allowed) apart, each within the drift of
+    R's 365.25-day years and the cells' rounding of it. The grid's first day is the one nearest the middle of
+    that spread, so ``2015 + i / 365.25`` starts on 1 January 2015 and ``1991.1`` is 7 February 1991.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).all() or not (values % 1 != 0).any():
+        return None
+    if not ((values >= 1000) & (values < 3000)).all():
+        return None
+    times = np.unique(values)
+    if len(times) < 2:
+        return None
+    days = _calendar_days(times)  # (N,) days since 1970, with their fractions
+    gaps = np.diff(days)
+    slack = _DRIFT + 366 * _rounding(times)  # 1991.119 (three decimals) is a third of a day off
+    for step in (1, 7):
+        counts = np.round(gaps / step)
+        if counts.min() < 1 or np.median(counts) != 1:
+            continue
+        if np.abs(gaps - counts * step).max() > 0.5:
+            continue
+        grid = step * np.concatenate([[0], np.cumsum(counts)])
+        off = days - grid  # each cell's day less its place on the grid: one value, give or take the drift
+        if off.max() - off.min() > slack:
+            return None
+        first = np.floor((off.max() + off.min()) / 2 + 0.5)
+        stamps = pd.to_datetime(first + grid, unit="D")
+        index = pd.DatetimeIndex(stamps[np.searchsorted(times, values)])
+        return index, "datetime", DECIMAL_DATE
+    return None
+
+
+def _calendar_days(years: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of decimal years: 1 January of the year plus the fraction times its days."""
+    whole = np.floor(years + 1e-9)
+    start = (whole - 1970).astype(np.int64).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    length = (whole - 1969).astype(np.int64).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    return start + (years - whole) * (length - start)
+
+
+def _rounding(values: np.ndarray) -> float:
+    """The step of the last decimal the cells are written to (0.001 for ``1991.119``), 0 past 8 decimals."""
+    for decimals in range(9):
+        if np.abs(values - np.round(values, decimals)).max() < 1e-9:
+            return 10.0**-decimals
+    return 0.0
+
+
+def _decimal_date(stamp: pd.Timestamp) -> str:
+    """``1991.10137`` for 7 February 1991: the year plus the days since 1 January over the year's days."""
+    days = 366 if stamp.is_leap_year else 365
+    return _decimal(stamp.year + (stamp.dayofyear - 1) / days)
+
+
 def off_calendar(values: np.ndarray) -> str | None:
     """How many steps a year evenly spaced decimal years take (``"52.18"``) when :func:`decimal_years` does not
     read them (R's ``time(x)`` of a ts of frequency 52.18 or 365.25: no calendar dates), else None."""
     values = np.unique(np.asarray(values, dtype=np.float64))
     if len(values) < 3 or not np.isfinite(values).all() or values[0] < 1000 or values[-1] >= 3000:
         return None
-    if not (values % 1 != 0).any() or decimal_years(values) is not None:
+    if not (values % 1 != 0).any() or decimal_years(values) is not None or decimal_dates(values) is not None:
         return None
     span, step = values[-1] - values[0], float(np.median(np.diff(values)))
     count = np.diff(values) / step
@@ -123,12 +191,14 @@ def off_calendar(values: np.ndarray) -> str | None:
 
 
 def not_times(values: np.ndarray, *, column: str, source: str) -> DataError:
-    """The error for fractions in a time column that :func:`decimal_years` does not read."""
+    """The error for fractions in a time column that :func:`decimal_years` and :func:`decimal_dates` do not
+    read."""
     if (per_year := off_calendar(values)) is not None:
         return DataError(
             f"time column {column!r} of {source} holds decimal years about {per_year} steps a year apart (R's "
             "time(x) of a ts of that frequency), which fall on no calendar; lstmkit reads 4, 12, 52 or 365 steps "
-            "a year: write the times as dates (e.g. 2020-01-31) or delete the column"
+            "a year, or days and weeks (frequency 365.25 or 52.18) that land on whole days: write the times as "
+            "dates (e.g. 2020-01-31) or delete the column"
         )
     return DataError(
         f"time column {column!r} of {source} holds numbers that are not years; use dates such as 2020-01-31"
@@ -165,7 +235,7 @@ def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
 
 
 # named formats that are not strftime codes
-NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, EXCEL_SERIAL)
+NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, DECIMAL_DATE, EXCEL_SERIAL)
 
 
 def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
@@ -178,7 +248,8 @@ def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tupl
     if fmt in EPOCH_FORMATS:
         return unix_times(text, fmt, column=column, source=source)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    parsed = excel_serials(values) if fmt == EXCEL_SERIAL else decimal_years(values)
+    readers = {EXCEL_SERIAL: excel_serials, DECIMAL_DATE: decimal_dates}
+    parsed = readers.get(fmt, decimal_years)(values)
     if parsed is None or parsed[2] != fmt:
         raise DataError(
             f"time column {column!r} of {source} does not hold {fmt} times as --date-format {fmt} says; "
@@ -195,4 +266,6 @@ def number_label(value, fmt: str) -> str:
         return _decimal_year(value)
     if fmt in STEPS_A_YEAR:
         return _decimal(int(value) / STEPS_A_YEAR[fmt])
+    if fmt == DECIMAL_DATE:
+        return _decimal_date(pd.Timestamp(value))
     return str((pd.Timestamp(value) - _EXCEL_EPOCH).days)

@@ -4,9 +4,10 @@ frequency implies: :mod:`lstmkit.data.seasons`).
 
 Months such as ``1949-01`` or ``Jan 1949`` and quarters such as ``1965-Q1`` become periods and
 are written back the same way; integer years (and fiscal years, ``FY2020``) and integer step
-counters (t = 0, 1, 2, ...; R's weekly and daily decimal years count steps too) stay integers;
-other times are timestamps with an inferred pandas frequency, written back in the cells' own
-format (:mod:`lstmkit.data.dates`, :mod:`lstmkit.data.periods`). Missing steps become NaN rows
+counters (t = 0, 1, 2, ...; R's decimal years of a ts of frequency 52 or 365 count steps too) stay
+integers; other times are timestamps with an inferred pandas frequency (R's decimal years of frequency
+52.18 or 365.25 among them), written back in the cells' own format (:mod:`lstmkit.data.dates`,
+:mod:`lstmkit.data.periods`, :mod:`lstmkit.data.number_times`). Missing steps become NaN rows
 (filled later, with a warning).
 """
 
@@ -37,6 +38,7 @@ from lstmkit.data.number_times import (
     DATE_NAMES,
     DECIMAL_YEAR,
     compact_dates,
+    decimal_dates,
     decimal_years,
     epoch_times,
     excel_serials,
@@ -108,6 +110,8 @@ def parse_times(
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all() and (periods := decimal_years(numeric.to_numpy())) is not None:
         return periods  # 1949.083333: R's months
+    if numeric.notna().all() and (days := decimal_dates(numeric.to_numpy())) is not None:
+        return days  # 1991.1, 1991.119165: R's weeks of a ts of frequency 52.18
     if numeric.notna().all():  # other fractions (Unix times with decimals too) are too ambiguous to guess
         raise not_times(numeric.to_numpy(), column=column, source=source)
     if (offsets := text.str.extract(OFFSET.pattern + "$")[0]).notna().all():
@@ -129,6 +133,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         )
     if (values % 1 != 0).any() and (periods := decimal_years(values)) is not None:
         return periods  # 1949.083333: R's months, 1990.057692: step 3 of a weekly ts
+    if (values % 1 != 0).any() and (days := decimal_dates(values)) is not None:
+        return days  # 1991.1, 1991.119165: R's weeks of a ts of frequency 52.18 (365.25-day years)
     if (values % 1 != 0).any():  # other fractions (Unix times with decimals too) are too ambiguous to guess
         raise not_times(values, column=column, source=source)
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
