@@ -295,6 +295,8 @@ def test_forecast_help_states_the_reading_rules(capsys):
         "FY2020",
         "2019 W2",
         "52 or 365",
+        "365.25",
+        "01-Jan-2020 1:00 PM",
     ):
         assert rule in text, rule
 
@@ -359,11 +361,17 @@ def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
     "header, cell, future",
     [
         ("date", lambda i: f"{pd.Timestamp('2020-01-01') + pd.Timedelta(days=i):%d-%b-%Y}", "01-Mar-2020"),
+        (
+            "date",
+            lambda i: _twelve_hours(pd.Timestamp("2020-01-01") + pd.Timedelta(hours=i)),
+            "03-Jan-2020 12:00 PM",
+        ),
         ("date", lambda i: f"{2000 + i // 4}-{3 * (i % 4) + 2:02d}-15", "2015-02-15"),  # mid-quarter
         ("period", lambda i: f"{2000 + i // 2} H{i % 2 + 1}", "2030 H1"),
         ("year", lambda i: f"FY{1960 + i}", "FY2020"),
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
         ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts
+        ("time", lambda i: f"{1991 + i / 52.18:.15g}", "1992.150273"),  # frequency 52.18: 25 February 1992
     ],
 )
 def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(
@@ -380,10 +388,15 @@ def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(
     assert pd.read_csv(predicted, dtype={"time": str})["time"].tolist() == [future]
 
 
+def _twelve_hours(stamp):
+    """``01-Jan-2020 1:00 PM``: a day-month-name date with a 12-hour clock, as Excel writes one."""
+    return f"{stamp:%d-%b-%Y} {stamp.hour % 12 or 12}:{stamp:%M %p}"
+
+
 def test_decimal_years_off_every_calendar_are_one_error_line(tmp_path, capsys):
-    rows = [f"{1991 + i / 52.18:.6f},{y:.3f}" for i, y in enumerate(WAVE)]
-    path = _write(tmp_path, "gasoline.csv", "time,barrels", rows)
+    rows = [f"{1991 + i / 26:.6f},{y:.3f}" for i, y in enumerate(WAVE)]  # fortnights of 14.05 days
+    path = _write(tmp_path, "fortnights.csv", "time,barrels", rows)
     line = _refused(tmp_path, capsys, ["forecast", str(path), "--horizon", "4", "--output", "{out}", *FAST])
     assert line.startswith(
-        "error: time column 'time' of gasoline.csv holds decimal years about 52.18 steps a year"
+        "error: time column 'time' of fortnights.csv holds decimal years about 26 steps a year"
     )

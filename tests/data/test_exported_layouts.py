@@ -89,6 +89,31 @@ def test_day_month_name_dates_are_written_back_in_their_layout(tmp_path, layout,
     assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
 
 
+@pytest.mark.parametrize(
+    "layout, future",
+    [
+        (
+            lambda d: f"{d:%d-%b-%Y} {d.hour % 12 or 12}:{d:%M %p}",
+            ["01-Jan-2020 11:00 PM", "02-Jan-2020 12:00 AM"],
+        ),
+        (lambda d: f"{d:%d-%b-%Y %I:%M:%S %p}", ["01-Jan-2020 11:00:00 PM", "02-Jan-2020 12:00:00 AM"]),
+        (
+            lambda d: f"{d:%d%b%Y:%I:%M:%S %p}".upper(),
+            ["01JAN2020:11:00:00 PM", "02JAN2020:12:00:00 AM"],
+        ),  # SAS
+    ],
+)
+def test_day_month_name_dates_with_a_12_hour_clock_are_written_back_in_their_layout(tmp_path, layout, future):
+    hours = pd.date_range("2020-01-01", periods=23, freq="h")  # 12:00 AM .. 10:00 PM
+    data = load_series(write(tmp_path, [layout(h) for h in hours]))
+    assert data.freq == "h" and data.series[0].times[13] == pd.Timestamp("2020-01-01 13:00")  # 1:00 PM
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(
+        write(tmp_path, [layout(h) for h in hours], "again.csv"), date_format=data.date_format
+    )
+    assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
+
+
 def test_day_month_name_dates_on_one_day_of_each_month_are_months(tmp_path):
     cells = [f"15-{p.strftime('%b-%Y')}" for p in pd.period_range("2019-01", periods=14, freq="M")]
     data = load_series(write(tmp_path, cells))

@@ -37,8 +37,8 @@ _UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
 _DAY_MONTH = re.compile(
-    r"(\d{1,2})([ \-/.]?)([A-Za-z]{3,9})\2(\d{4}|\d{2})(?:([ T:])(\d{1,2}):\d{2}(:\d{2})?)?"
-)  # 01-Jan-2020, 1-Jan-20, 01 Jan 2020, 01JAN2020 (SAS), 01-Jan-2020 13:00
+    r"(\d{1,2})([ \-/.]?)([A-Za-z]{3,9})\2(\d{4}|\d{2})(?:([ T:])(\d{1,2}):\d{2}(:\d{2})?(?:( ?)([AaPp][Mm]))?)?"
+)  # 01-Jan-2020, 1-Jan-20, 01 Jan 2020, 01JAN2020 (SAS), 01-Jan-2020 13:00, 01-Jan-2020 1:00 PM
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
@@ -322,13 +322,16 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 
 def day_month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
     """``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as Excel and SAS write dates), with an
-    optional clock: the times and their layout (``%d-%b-%Y``), or None."""
+    optional clock of 24 or 12 hours (``01-Jan-2020 1:00 PM``): the times and their layout (``%d-%b-%Y``,
+    ``%d-%b-%Y %-I:%M %p``), or None."""
     match = _DAY_MONTH.fullmatch(text.iloc[0])
     if match is None or not text.str.fullmatch(_DAY_MONTH).all():
         return None
-    _, sep, month, year, clock_sep, _, seconds = match.groups()
+    _, sep, month, year, clock_sep, _, seconds, noon_sep, noon = match.groups()
     short = _unpadded(text.str.extract(_DAY_MONTH)[[0, 5]])  # Excel writes 1-Jan-20
-    clock = "" if clock_sep is None else f"{clock_sep}%{short[1]}H:%M" + (":%S" if seconds else "")
+    hour = "H" if noon is None else "I"  # a 12-hour clock with AM and PM
+    clock = "" if clock_sep is None else f"{clock_sep}%{short[1]}{hour}:%M" + (":%S" if seconds else "")
+    clock += "" if noon is None else f"{noon_sep}%p"
     upper = "^" if month.isupper() else ""
     for name in ("b", "B"):
         fmt = f"%{short[0]}d{sep}%{upper}{name}{sep}{_year_code(year)}{clock}"
