@@ -63,6 +63,35 @@ def test_the_date_ticks_never_overlap(tmp_path, monkeypatch, start, freq, period
     assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
 
 
+@pytest.mark.parametrize(
+    "cells, future",
+    [
+        (  # quarters dated on their middle month's 15th
+            [f"{p.year}-{3 * p.quarter - 1:02d}-15" for p in pd.period_range("2015Q1", periods=24, freq="Q")],
+            ["2021-02-15", "2021-05-15", "2021-08-15", "2021-11-15"],
+        ),
+        (  # quarter ends that are not month ends, day first
+            [f"30/{3 * p.quarter:02d}/{p.year}" for p in pd.period_range("2015Q1", periods=24, freq="Q")],
+            ["2021-03-30", "2021-06-30", "2021-09-30", "2021-12-30"],
+        ),
+        (
+            [f"{p.year}-{p.month:02d}-15" for p in pd.period_range("2018-01", periods=36, freq="M")],
+            ["2021-01-15", "2021-02-15", "2021-03-15", "2021-04-15"],
+        ),
+    ],
+)
+def test_months_and_quarters_dated_on_one_day_are_drawn_at_the_files_dates(
+    tmp_path, monkeypatch, cells, future
+):
+    frame = pd.DataFrame({"time": cells, "load": np.sin(np.arange(len(cells)) / 2) + 5})
+    figure = drawn_figure(tmp_path, monkeypatch, frame, 4)
+    history, forecast = figure.axes[0].lines[:2]
+    assert list(pd.DatetimeIndex(history.get_xdata())) == list(
+        pd.to_datetime(cells, dayfirst="/" in cells[0])
+    )
+    assert list(pd.DatetimeIndex(forecast.get_xdata())) == list(pd.DatetimeIndex(future))
+
+
 def test_the_reports_hold_out_figure_reads_the_files_dates(tmp_path, monkeypatch):
     from lstmkit.plots.report_forecast import _holdout_plot
 

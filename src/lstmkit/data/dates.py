@@ -211,6 +211,21 @@ def format_time(value: Any, fmt: str) -> str:
     return value.strftime(fmt)
 
 
+def period_dates(periods: pd.PeriodIndex, fmt: str | None) -> pd.DatetimeIndex:
+    """The dates months or quarters stand for in the file: for those dated on one day (a format that writes the
+    day as a number, ``%Y-%m-15``, ``30/%m/%Y``) that day of the month the format writes (15 February for the
+    quarter ending in February), else each period's first day."""
+    starts = pd.DatetimeIndex(periods.to_timestamp())
+    if not fmt or fmt in NUMBER_FORMATS or len(_LITERAL_DAY.findall(fmt)) != 1:
+        return starts
+    labels = pd.Series([format_time(p, fmt) for p in periods], dtype=object)
+    stamps = _strict(labels, _LITERAL_DAY.sub("%d", fmt))
+    return pd.DatetimeIndex(stamps) if stamps.notna().all() else starts
+
+
+_LITERAL_DAY = re.compile(r"(?<!%)(?<!%-)(?<!\d)\d{1,2}(?!\d)")  # the 15 of %Y-%m-15 (periods.on_one_day)
+
+
 def _year_code(year: str) -> str:
     return "%Y" if len(year) == 4 else "%y"
 

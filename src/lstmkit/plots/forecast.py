@@ -22,8 +22,11 @@ def _pyplot():
 
 
 def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """Past and future x positions: real dates where the data has a time axis, else step numbers."""
+    """Past and future x positions: the file's dates where the data has a time axis (months and quarters on the
+    day the file dates them), else step numbers."""
     import pandas as pd
+
+    from lstmkit.data.dates import period_dates
 
     n = len(series.target)
     steps = np.arange(n), np.arange(n, n + horizon), "step"
@@ -35,8 +38,8 @@ def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]
             # Period + int array is an array of Periods; pandas-stubs has no such overload
             future = times[-1] + np.arange(1, horizon + 1)  # type: ignore[operator]
             return (
-                times.to_timestamp().to_numpy(),
-                pd.PeriodIndex(future).to_timestamp().to_numpy(),
+                period_dates(times, data.time_format).to_numpy(),
+                period_dates(pd.PeriodIndex(future), data.time_format).to_numpy(),
                 str(data.time_col),
             )
         if isinstance(times, pd.DatetimeIndex) and data.freq:
