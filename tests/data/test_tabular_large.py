@@ -27,6 +27,10 @@ FILES = {
     + "".join(f"{y}-{m:02d}-01,{m}\n" for y in (2020, 2021) for m in (1, 4, 10)),
     "day-month names": "date,sales\n" + "".join(f"{d:02d}-Jan-2020,{d}\n" for d in range(1, 29)),
     "weekly decimal years": "time,sales\n" + "".join(f"{1990 + w / 52:.6f},{w}\n" for w in range(30)),
+    "decimal years of 52.18 a year": "time,sales\n"
+    + "".join(f"{1991.1 + w * 7 / 365.25:.15g},{w}\n" for w in range(80)),
+    "12-hour day-month names": "date,sales\n"
+    + "".join(f"01-Jan-2020 {h % 12 or 12}:00 {'AM' if h < 12 else 'PM'},{h}\n" for h in range(24)),
 }
 
 
