@@ -237,6 +237,14 @@ def test_r_decimal_years_of_365_25_day_years_are_days_or_weeks(tmp_path, cells, 
     assert len(gap.series[0].target) == len(cells) and np.isnan(gap.series[0].target[5])
 
 
+def test_r_weekly_decimal_years_are_the_same_days_whichever_stretch_a_file_holds(tmp_path):
+    cells = [f"{1991.1 + i * 7 / 365.25:.15g}" for i in range(1355)]  # fpp's gasoline
+    whole = load_series(write(tmp_path, cells, header="time,value")).series[0].times
+    for start in range(0, 1300, 26):  # half-year stretches, in every phase of the leap-year cycle
+        part = load_series(write(tmp_path, cells[start : start + 26], "part.csv", header="time,value"))
+        assert part.series[0].times.equals(whole[start : start + 26]), cells[start]
+
+
 @pytest.mark.parametrize(
     "cells, per_year",
     [

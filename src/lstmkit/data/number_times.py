@@ -81,8 +81,9 @@ _STEP_FREQ = {52: "W", 365: "D"}  # the frequency whose season they take (52 wee
 
 def decimal_years(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     """Numbers that are years plus twelfths or quarters (``1949.08333`` is February 1949, ``1960.25`` the
-    second quarter), some with a fraction, as monthly or quarterly periods; years plus 52nds or 365ths as
-    steps (an int64 Index of ``year * 52 + week``, kind ``index``, format ``decimal-year/52``); or None."""
+    second quarter), some with a fraction, as monthly or quarterly periods; years plus 52nds or 365ths (to
+    the cells' rounding) as steps (an int64 Index of ``year * 52 + week``, kind ``index``, format
+    ``decimal-year/52``); or None."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2 or not np.isfinite(values).all() or not (values % 1 != 0).any():
         return None
@@ -91,7 +92,10 @@ def decimal_years(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     years = np.floor(values + 1e-9)
     for per_year in (4, 12, 52, 365):
         steps = np.round((values - years) * per_year)
-        if np.abs(values - years - steps / per_year).max() < 0.1 / per_year:  # 1949.08 (rounded) too
+        within = 0.1 / per_year  # 1949.08 (rounded) too
+        if per_year > 12:  # 52nds and 365ths to the cells' rounding: 365.25ths stray from them within months
+            within = min(within, _rounding(values) / 2 + 1e-9)
+        if np.abs(values - years - steps / per_year).max() < within:
             ordinal = (years - 1970) * per_year + steps  # periods since 1970
             if np.median(np.diff(np.unique(ordinal))) != 1:  # 1990.5, 1991.5: mid-years, not quarters
                 return None
@@ -109,21 +113,25 @@ def step_freq(fmt: str | None) -> str | None:
     return _STEP_FREQ.get(STEPS_A_YEAR.get(fmt or "", 0))
 
 
-# R's time(x) of a ts of frequency 365.25 (days) or 365.25 / 7 = 52.18 (weeks): years of 365.25 days, which
-# drift from the calendar by up to 0.75 of a day over four years; read as dates where the fraction times the
-# year's days lands on a grid of whole days, 1 or 7 apart, within that drift (and the cells' rounding)
+# R's time(x) of a ts of frequency 365.25 (days) or 365.25 / 7 = 52.18 (weeks) counts years of 365.25 days, which
+# stray from the calendar by up to 0.75 of a day over four years (1/8 of a day ahead of it on average): read as
+# dates where they fall on a grid of whole days 1 or 7 apart within that (and the cells' rounding)
 DECIMAL_DATE = "decimal-date"  # the time format's name, as the model folder keeps it
 _DRIFT = 0.8  # days: the most that 365.25-day years stray from the calendar (0.75), and a little
+_AHEAD = 0.125  # days: how far 365.25-day years run ahead of the calendar, averaged over four years
 
 
 def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
-    """Decimal years 1 or 7 days apart on the calendar (``1991.1``, ``1991.119165``: R's weekly ts of frequency
-    52.18), as dates, or None.
+    """Decimal years 1 or 7 days apart (``1991.1``, ``1991.119165``: R's weekly ts of frequency 52.18), as
+    dates, or None.
 
-    A cell's day is its year's 1 January plus the fraction times the days of that year (365 or 366); the days
-    must fall on one grid of whole days a constant step (1 or 7, gaps allowed) apart, each within the drift of
-    R's 365.25-day years and the cells' rounding of it. The grid's first day is the one nearest the middle of
-    that spread, so ``2015 + i / 365.25`` starts on 1 January 2015 and ``1991.1`` is 7 February 1991.
+    A cell's place is ``(t - 1970) * 365.25`` days after 1 January 1970; the places must fall on one grid a
+    constant step (1 or 7 days, gaps allowed) apart, within the 0.75 day that dates written as a fraction of
+    their year's days (lubridate's ``decimal_date``) stray from it and the cells' rounding. The grid's days
+    are its places less the eighth of a day those years run ahead of the calendar, rounded: so a cell's day is
+    its fraction times its year's days, rounded, where that is clear (``2015 + i / 365.25`` starts on
+    1 January 2015), and the same whichever stretch of the series a file holds (``1991.1``, 36.5 days into
+    1991, is 7 February).
     """
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2 or not np.isfinite(values).all() or not (values % 1 != 0).any():
@@ -133,32 +141,22 @@ def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     times = np.unique(values)
     if len(times) < 2:
         return None
-    days = _calendar_days(times)  # (N,) days since 1970, with their fractions
-    gaps = np.diff(days)
+    places = (times - 1970) * 365.25  # (N,) days since 1970 on R's 365.25-day years
+    gaps = np.diff(places)
     slack = _DRIFT + 366 * _rounding(times)  # 1991.119 (three decimals) is a third of a day off
     for step in (1, 7):
         counts = np.round(gaps / step)
-        if counts.min() < 1 or np.median(counts) != 1:
-            continue
-        if np.abs(gaps - counts * step).max() > 0.5:
+        if counts.min() < 1 or np.median(counts) != 1 or np.abs(gaps - counts * step).max() > 0.5:
             continue
         grid = step * np.concatenate([[0], np.cumsum(counts)])
-        off = days - grid  # each cell's day less its place on the grid: one value, give or take the drift
+        off = places - grid  # the first place, once for each cell: one value for a ts, give or take the drift
         if off.max() - off.min() > slack:
             return None
-        first = np.floor((off.max() + off.min()) / 2 + 0.5)
+        first = np.floor((off.max() + off.min()) / 2 - _AHEAD + 0.5)
         stamps = pd.to_datetime(first + grid, unit="D")
         index = pd.DatetimeIndex(stamps[np.searchsorted(times, values)])
         return index, "datetime", DECIMAL_DATE
     return None
-
-
-def _calendar_days(years: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of decimal years: 1 January of the year plus the fraction times its days."""
-    whole = np.floor(years + 1e-9)
-    start = (whole - 1970).astype(np.int64).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-    length = (whole - 1969).astype(np.int64).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-    return start + (years - whole) * (length - start)
 
 
 def _rounding(values: np.ndarray) -> float:
@@ -176,8 +174,8 @@ def _decimal_date(stamp: pd.Timestamp) -> str:
 
 
 def off_calendar(values: np.ndarray) -> str | None:
-    """How many steps a year evenly spaced decimal years take (``"52.18"``) when :func:`decimal_years` does not
-    read them (R's ``time(x)`` of a ts of frequency 52.18 or 365.25: no calendar dates), else None."""
+    """How many steps a year evenly spaced decimal years take (``"26"``) when neither :func:`decimal_years` nor
+    :func:`decimal_dates` reads them (R's ``time(x)`` of a ts of that frequency: no calendar dates), else None."""
     values = np.unique(np.asarray(values, dtype=np.float64))
     if len(values) < 3 or not np.isfinite(values).all() or values[0] < 1000 or values[-1] >= 3000:
         return None
