@@ -188,6 +188,20 @@ def off_calendar(values: np.ndarray) -> str | None:
     return f"{round(span / step) / span:.2f}".rstrip("0").rstrip(".")
 
 
+def fractional_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
+    """Times written as fractions: R's decimal years of months and quarters (:func:`decimal_years`) or of
+    days and weeks (:func:`decimal_dates`).
+
+    Raises:
+        DataError: other fractions (Unix times with decimals too), too ambiguous to guess.
+    """
+    if (periods := decimal_years(values)) is not None:
+        return periods  # 1949.083333: R's months, 1990.057692: step 3 of a weekly ts
+    if (days := decimal_dates(values)) is not None:
+        return days  # 1991.1, 1991.119165: R's weeks of a ts of frequency 52.18 (365.25-day years)
+    raise not_times(values, column=column, source=source)
+
+
 def not_times(values: np.ndarray, *, column: str, source: str) -> DataError:
     """The error for fractions in a time column that :func:`decimal_years` and :func:`decimal_dates` do not
     read."""

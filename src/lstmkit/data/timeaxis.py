@@ -38,11 +38,9 @@ from lstmkit.data.number_times import (
     DATE_NAMES,
     DECIMAL_YEAR,
     compact_dates,
-    decimal_dates,
-    decimal_years,
     epoch_times,
     excel_serials,
-    not_times,
+    fractional_times,
     number_label,
     step_freq,
 )
@@ -108,12 +106,8 @@ def parse_times(
         if (parsed := reader(text)) is not None:
             return on_one_day(*parsed)
     numeric = pd.to_numeric(text, errors="coerce")
-    if numeric.notna().all() and (periods := decimal_years(numeric.to_numpy())) is not None:
-        return periods  # 1949.083333: R's months
-    if numeric.notna().all() and (days := decimal_dates(numeric.to_numpy())) is not None:
-        return days  # 1991.1, 1991.119165: R's weeks of a ts of frequency 52.18
-    if numeric.notna().all():  # other fractions (Unix times with decimals too) are too ambiguous to guess
-        raise not_times(numeric.to_numpy(), column=column, source=source)
+    if numeric.notna().all():  # R's decimal years, or an error
+        return fractional_times(numeric.to_numpy(), column=column, source=source)
     if (offsets := text.str.extract(OFFSET.pattern + "$")[0]).notna().all():
         return offset_times(text, offsets, column=column, source=source)
     stamps = general_parse(text, column=column, source=source)
@@ -131,12 +125,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         raise DataError(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
-    if (values % 1 != 0).any() and (periods := decimal_years(values)) is not None:
-        return periods  # 1949.083333: R's months, 1990.057692: step 3 of a weekly ts
-    if (values % 1 != 0).any() and (days := decimal_dates(values)) is not None:
-        return days  # 1991.1, 1991.119165: R's weeks of a ts of frequency 52.18 (365.25-day years)
-    if (values % 1 != 0).any():  # other fractions (Unix times with decimals too) are too ambiguous to guess
-        raise not_times(values, column=column, source=source)
+    if (values % 1 != 0).any():  # R's decimal years, or an error
+        return fractional_times(values, column=column, source=source)
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
         return dates
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
