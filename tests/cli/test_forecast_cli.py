@@ -397,3 +397,43 @@ def test_forecast_and_train_refuse_a_folder_holding_another_jobs_run(tmp_path, m
     assert "holds a 'forecast' run (model/config.json)" in capsys.readouterr().err
     assert main(["forecast", str(monthly_csv), "--horizon", "4", "--output", str(model), *FAST]) == 2
     assert "holds a 'forecast' run (config.json)" in capsys.readouterr().err
+
+
+def test_a_long_series_trains_three_networks_and_weighs_them_at_every_origin(tmp_path, monkeypatch):
+    from lstmkit.models import forecaster
+    from lstmkit.models.forecaster import LSTMForecaster
+
+    n = 300
+    t = np.arange(n)
+    values = 50 + 6 * np.sin(2 * np.pi * t / 7) + np.random.default_rng(0).normal(0, 1, n).cumsum() * 0.3
+    dates = pd.date_range("2020-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "value": values}).to_csv(tmp_path / "daily.csv", index=False)
+    trained = []
+    original = forecaster.train_network
+
+    def counting(net, state, data, *args, **kwargs):
+        trained.append(len(data.series[0].target))
+        return original(net, state, data, *args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "train_network", counting)
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "forecast",
+                str(tmp_path / "daily.csv"),
+                "--horizon",
+                "4",
+                "--output",
+                str(out),
+                "--no-report",
+                *FAST,
+            ]
+        )
+        == 0
+    )
+    assert sorted(trained) == [296 - 5 * 4, 296, 300]  # the hold-out model's judge weighs the final model too
+    holdout = json.loads((out / "metrics.json").read_text())["combination"]
+    assert holdout["power"] == 8.0 and len(holdout["errors"]["None"]) == 5
+    final = LSTMForecaster.load(out / "model").state.combination
+    assert len(final["errors"]["None"]) == 6 and final["errors"]["None"][1:] == holdout["errors"]["None"]

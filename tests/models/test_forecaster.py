@@ -531,3 +531,17 @@ def test_the_hold_out_models_judge_weighs_the_final_model_too():
     assert final.judge_ is holdout.judge_  # no network trained for it: six origins, one block more
     errors = final.state.combination["errors"]["None"]
     assert len(errors) == 6 and errors[1:] == holdout.state.combination["errors"]["None"]
+
+
+def test_a_long_panel_weighs_each_series_at_every_origin():
+    panel = pd.concat(
+        [daily_frame(300, seed=1).assign(shop="a"), daily_frame(300, seed=2).iloc[-280:].assign(shop="b")]
+    )
+    model = LSTMForecaster(4, id_col="shop", **FAST).fit(panel)  # 5 x 4 points: under 10% of 280
+    assert model.judge_.state.train_lengths == {"a": 280, "b": 260}
+    combination = model.state.combination
+    assert combination["power"] == 8.0 and set(combination["weights"]) == {"a", "b"}
+    for sid in ("a", "b"):
+        assert len(combination["errors"][sid]) == 5
+        assert all(e is not None for row in combination["errors"][sid] for e in row)
+    assert len(model.predict(panel)) == 2 * 4
