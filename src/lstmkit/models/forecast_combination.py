@@ -102,8 +102,6 @@ def extra_validation(
     """The further validation origins of gap-free ``data``: for block ``j = 2 .. count + 1`` (the ``H``
     points ending ``j * H`` before each series' end), the series long enough to fit on what precedes it
     (two seasons and 10 points) and ``(their indices, (histories, truths))``."""
-    from lstmkit.evaluate.backtest import truncate
-
     out: list[tuple[list[int], tuple[list[np.ndarray], list[np.ndarray]]]] = []
     for j in range(2, 2 + count):
         lengths = [len(s.target) - (j + 1) * horizon for s in data.series]
@@ -111,7 +109,7 @@ def extra_validation(
         if not kept:
             break
         part = dataclasses.replace(data, series=[data.series[i] for i in kept])
-        before, truths = truncate(truncate(part, j * horizon)[0], horizon)
+        before, truths = block_validation(part, horizon, j + 1)
         out.append((kept, ([s.target for s in before.series], truths)))
     return out
 

@@ -128,12 +128,8 @@ def validation_weights(
         read = np.array([len(h) >= judge.window for h in histories])  # the network read no padding
         if quantiles:
             scales = member_interval_scales(refs, truths, quantiles)
-        if judge is not model and quantiles:  # the network's intervals, as wide as validation asks
-            judge_scale = float(judge.network.interval_scale.max())
-            kept = [t for t, ok in zip(truths, read) if ok]
-            net.interval_scale.fill_(
-                interval_scale(forecasts[read], kept, quantiles, judge_scale=judge_scale)
-            )
+        if judge is not model and quantiles:
+            widen_network(model, judge, forecasts[read], [t for t, ok in zip(truths, read) if ok])
         errors[scored] = validation_errors(forecasts[:, :, 0], refs, truths, histories, season=season)
         errors[np.array(scored)[~read], 0] = np.inf  # no weight for the network where it read padding
         earlier = judge.fitted.combination if judge is not model else None
@@ -148,11 +144,9 @@ def validation_weights(
     entry = combination_entry(
         members, ids, errors[None], earlier, origins=model.config.model.combine_origins, extra=extra
     )
-    if quantiles:
-        entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
-        if scales:
-            entry["member_interval_scales"] = scales
-    return entry, judge if isinstance(judge, type(model)) and judge is not model else None
+    return with_interval_scales(entry, model, scales), (
+        judge if isinstance(judge, type(model)) and judge is not model else None
+    )
 
 
 def rolling_weights(
@@ -163,7 +157,7 @@ def rolling_weights(
     the classical members are refitted before each, and every member's errors at all ``O`` origins weigh
     it alike, with the sharper weights this much evidence affords (``ROLLING_POWER``). The network's
     intervals are widened as its forecasts of all the blocks ask."""
-    H, season, net = model.config.model.horizon, model.fitted.season, model.network
+    H, season = model.config.model.horizon, model.fitted.season
     quantiles = tuple(model.config.model.quantiles)
     members = ["lstm", *classical_members(season)]
     ids = [str(s.id) for s in data.series]
@@ -184,13 +178,26 @@ def rolling_weights(
         if b == 1 and quantiles:
             scales = member_interval_scales(refs, truths, quantiles)
     if quantiles and origins:
-        judge_scale = float(judge.network.interval_scale.max())
-        net.interval_scale.fill_(
-            interval_scale(np.concatenate(forecasts), truths_read, quantiles, judge_scale=judge_scale)
-        )
+        widen_network(model, judge, np.concatenate(forecasts), truths_read)
     entry = combination_entry(members, ids, errors, origins=1, power=ROLLING_POWER)
-    if quantiles:
-        entry["interval_scale"] = round(float(net.interval_scale.max()), 6)
+    return with_interval_scales(entry, model, scales), judge if judge is not model else None
+
+
+def widen_network(model: LSTMForecaster, judge: LSTMForecaster, forecasts: np.ndarray, truths: list) -> None:
+    """Widen ``model``'s network intervals as far as ``judge``'s forecasts (N, H, 1 + Q) of the validation
+    points ``truths`` ask (from the judge's own widening on)."""
+    judge_scale = float(judge.network.interval_scale.max())
+    quantiles = tuple(model.config.model.quantiles)
+    model.network.interval_scale.fill_(interval_scale(forecasts, truths, quantiles, judge_scale=judge_scale))
+
+
+def with_interval_scales(
+    entry: dict[str, Any], model: LSTMForecaster, scales: dict[str, float]
+) -> dict[str, Any]:
+    """The combination ``entry`` with the network's interval widening and the classical members' (``scales``,
+    where validation had enough points), for a model with quantiles."""
+    if model.config.model.quantiles:
+        entry["interval_scale"] = round(float(model.network.interval_scale.max()), 6)
         if scales:
             entry["member_interval_scales"] = scales
-    return entry, judge if judge is not model else None
+    return entry
