@@ -308,17 +308,23 @@ def test_the_hold_out_scores_a_model_with_the_final_models_season(tmp_path, seed
     assert fitted["season"] == json.loads((out / "metrics.json").read_text())["season"] == 52
 
 
-def test_the_final_network_trains_first_and_the_hold_out_runs_once(tmp_path, monthly_csv, seed, monkeypatch):
+@pytest.fixture
+def trained(monkeypatch):
+    """The length of the (first) series each network trains on, in order."""
     import lstmkit.models.forecaster as forecaster
 
-    trained = []  # the length of the series each network trains on, in order
+    lengths: list[int] = []
     real = forecaster.train_network
 
     def recording(net, state, data, *args, **kwargs):
-        trained.append(len(data.series[0].target))
+        lengths.append(len(data.series[0].target))
         return real(net, state, data, *args, **kwargs)
 
     monkeypatch.setattr(forecaster, "train_network", recording)
+    return lengths
+
+
+def test_the_final_network_trains_first_and_the_hold_out_runs_once(tmp_path, monthly_csv, seed, trained):
     out = tmp_path / "out"
     assert (
         main(["forecast", str(monthly_csv), "--horizon", "6", "--output", str(out), "--no-report", *FAST])
@@ -399,8 +405,7 @@ def test_forecast_and_train_refuse_a_folder_holding_another_jobs_run(tmp_path, m
     assert "holds a 'forecast' run (config.json)" in capsys.readouterr().err
 
 
-def test_a_long_series_trains_three_networks_and_weighs_them_at_every_origin(tmp_path, monkeypatch):
-    from lstmkit.models import forecaster
+def test_a_long_series_trains_three_networks_and_weighs_them_at_every_origin(tmp_path, trained):
     from lstmkit.models.forecaster import LSTMForecaster
 
     n = 300
@@ -408,14 +413,6 @@ def test_a_long_series_trains_three_networks_and_weighs_them_at_every_origin(tmp
     values = 50 + 6 * np.sin(2 * np.pi * t / 7) + np.random.default_rng(0).normal(0, 1, n).cumsum() * 0.3
     dates = pd.date_range("2020-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
     pd.DataFrame({"date": dates, "value": values}).to_csv(tmp_path / "daily.csv", index=False)
-    trained = []
-    original = forecaster.train_network
-
-    def counting(net, state, data, *args, **kwargs):
-        trained.append(len(data.series[0].target))
-        return original(net, state, data, *args, **kwargs)
-
-    monkeypatch.setattr(forecaster, "train_network", counting)
     out = tmp_path / "run"
     assert (
         main(

@@ -261,32 +261,25 @@ def test_a_checkpoint_records_its_task_and_a_resume_refuses_another_task_or_netw
     fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2), checkpoint_path=path, task="forecast")
     saved = load_checkpoint(path)
     assert (saved["task"], saved["network"]) == ("forecast", "Sequential")
-    with pytest.raises(CheckpointError) as refused:
-        fit(
-            make_model(),
-            mse,
-            (x, y),
-            config=TrainerConfig(epochs=4),
-            checkpoint_path=path,
-            resume=True,
-            task="text",
-        )
-    assert str(refused.value) == (
+
+    def refusal(model, task: str) -> str:
+        with pytest.raises(CheckpointError) as refused:
+            fit(
+                model,
+                mse,
+                (x, y),
+                config=TrainerConfig(epochs=4),
+                checkpoint_path=path,
+                resume=True,
+                task=task,
+            )
+        return str(refused.value)
+
+    assert refusal(make_model(), "text") == (
         f"cannot resume: {path} is the checkpoint of a 'forecast' run, not of a 'text' one; resume it with the "
         "command that started it, or delete it and run without --resume"
     )
-    other = Renamed(*make_model())
-    with pytest.raises(CheckpointError) as refused:
-        fit(
-            other,
-            mse,
-            (x, y),
-            config=TrainerConfig(epochs=4),
-            checkpoint_path=path,
-            resume=True,
-            task="forecast",
-        )
-    assert str(refused.value) == (
+    assert refusal(Renamed(*make_model()), "forecast") == (
         "cannot resume: the checkpoint trained another kind of network (Sequential; this run trains Renamed); "
         "use the settings of the interrupted run"
     )
