@@ -372,6 +372,21 @@ def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
         ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts
         ("time", lambda i: f"{1991 + i / 52.18:.15g}", "1992.150273"),  # frequency 52.18: 25 February 1992
+        (
+            "date",
+            lambda i: f"{i % 12 + 1}/1/{2000 + i // 12}",
+            "1/1/2005",
+        ),  # monthly, as US spreadsheets write
+        (
+            "date",
+            lambda i: f"{(pd.Period('1995-01', 'M') + i).strftime('%b')}-1-{1995 + i // 12}",
+            "Jan-1-2000",
+        ),
+        (
+            "date",
+            lambda i: f'"{_day(i):%b} {_day(i).day}, {_day(i).year}"',
+            "Mar 1, 2020",
+        ),  # Excel's mmm d, yyyy
     ],
 )
 def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(
@@ -386,6 +401,10 @@ def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(
     predicted = tmp_path / "p.csv"
     assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(predicted)]) == 0
     assert pd.read_csv(predicted, dtype={"time": str})["time"].tolist() == [future]
+
+
+def _day(i):
+    return pd.Timestamp("2020-01-01") + pd.Timedelta(days=i)
 
 
 def _twelve_hours(stamp):

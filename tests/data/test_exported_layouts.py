@@ -75,9 +75,12 @@ def test_months_quarters_and_years_written_as_dates_keep_their_frequency_across_
         ("{d:%d%b%Y}", ["31JAN2020", "01FEB2020"]),  # SAS DATE9 (upper case)
         ("{d:%d-%B-%Y}", ["31-January-2020", "01-February-2020"]),
         ("{d:%d-%b-%Y %H:%M}", ["31-Jan-2020 00:00", "01-Feb-2020 00:00"]),
+        ("{d:%b}-{d.day}-{d:%Y}", ["Jan-31-2020", "Feb-1-2020"]),  # month first (statsmodels' elec_equip)
+        ('"{d:%b} {d.day}, {d:%Y}"', ["Jan 31, 2020", "Feb 1, 2020"]),  # Excel's mmm d, yyyy
+        ('"{d:%B} {d:%d}, {d:%Y} {d:%I:%M %p}"', ["January 31, 2020 12:00 AM", "February 01, 2020 12:00 AM"]),
     ],
 )
-def test_day_month_name_dates_are_written_back_in_their_layout(tmp_path, layout, future):
+def test_dates_with_a_month_name_are_written_back_in_their_layout(tmp_path, layout, future):
     days = pd.date_range("2020-01-01", periods=30, freq="D")
     cells = [layout.format(d=d) for d in days]
     if "%d%b%Y" in layout:

@@ -36,9 +36,14 @@ _UNPADDED = re.compile(r"%-([dmHIMSV])")  # a number written without its leading
 _UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
+_CLOCK = r"(?:(?P<clock>[ T:])(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2})?(?:(?P<noon_sep> ?)(?P<noon>[AaPp][Mm]))?)?"
 _DAY_MONTH = re.compile(
-    r"(\d{1,2})([ \-/.]?)([A-Za-z]{3,9})\2(\d{4}|\d{2})(?:([ T:])(\d{1,2}):\d{2}(:\d{2})?(?:( ?)([AaPp][Mm]))?)?"
+    r"(?P<day>\d{1,2})(?P<sep>[ \-/.]?)(?P<month>[A-Za-z]{3,9})(?P=sep)(?P<year>\d{4}|\d{2})" + _CLOCK
 )  # 01-Jan-2020, 1-Jan-20, 01 Jan 2020, 01JAN2020 (SAS), 01-Jan-2020 13:00, 01-Jan-2020 1:00 PM
+_MONTH_DAY = re.compile(
+    r"(?P<month>[A-Za-z]{3,9})(?P<sep>[ \-/.])(?P<day>\d{1,2})(?P<year_sep>(?P=sep)|, ?)(?P<year>\d{4}|\d{2})"
+    + _CLOCK
+)  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, January 1, 2020 1:00 PM (US spreadsheets)
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
@@ -64,8 +69,9 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
             f"{text.iloc[row]!r} at row {row + 1}; fix that cell or pass the format the file uses (e.g. %d/%m/%Y)"
         )
     index = pd.DatetimeIndex(stamps)
+    plain = fmt.replace("%-", "%").replace("%^", "%")  # %-d names the day as %d does
     if (
-        not any(code in fmt for code in _DAY_CODES + _CLOCK_CODES) and index.day.nunique() == 1
+        not any(code in plain for code in _DAY_CODES + _CLOCK_CODES) and index.day.nunique() == 1
     ):  # 1 or %Y-%m-15
         return pd.PeriodIndex(index, freq="M"), "month", fmt
     return index, "datetime", fmt
@@ -336,20 +342,34 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 
 
 def day_month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as Excel and SAS write dates), with an
-    optional clock of 24 or 12 hours (``01-Jan-2020 1:00 PM``): the times and their layout (``%d-%b-%Y``,
-    ``%d-%b-%Y %-I:%M %p``), or None."""
-    match = _DAY_MONTH.fullmatch(text.iloc[0])
-    if match is None or not text.str.fullmatch(_DAY_MONTH).all():
-        return None
-    _, sep, month, year, clock_sep, _, seconds, noon_sep, noon = match.groups()
-    short = _unpadded(text.str.extract(_DAY_MONTH)[[0, 5]])  # Excel writes 1-Jan-20
-    hour = "H" if noon is None else "I"  # a 12-hour clock with AM and PM
-    clock = "" if clock_sep is None else f"{clock_sep}%{short[1]}{hour}:%M" + (":%S" if seconds else "")
-    clock += "" if noon is None else f"{noon_sep}%p"
-    upper = "^" if month.isupper() else ""
+    """Dates with the month's name: day first, ``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as
+    Excel and SAS write them), or month first, ``Jan-1-1995``, ``Jan 1, 2020``, ``January 01, 2020`` (US
+    spreadsheets); with an optional clock of 24 or 12 hours (``01-Jan-2020 1:00 PM``): the times and their
+    layout (``%d-%b-%Y``, ``%b %-d, %Y``, ``%d-%b-%Y %-I:%M %p``), or None."""
+    for pattern in (_DAY_MONTH, _MONTH_DAY):
+        if pattern.fullmatch(text.iloc[0]) is not None and text.str.fullmatch(pattern).all():
+            return _named_month_dates(text, pattern)
+    return None
+
+
+def _named_month_dates(text: pd.Series, pattern: re.Pattern) -> tuple[pd.Index, str, str] | None:
+    """:func:`day_month_names` for cells that all match ``pattern`` (``_DAY_MONTH`` or ``_MONTH_DAY``)."""
+    fields = text.str.extract(pattern)
+    first = fields.iloc[0].where(fields.iloc[0].notna(), None)
+    short = _unpadded(fields[["day", "hour"]])  # Excel writes 1-Jan-20
+    hour = "H" if first["noon"] is None else "I"  # a 12-hour clock with AM and PM
+    clock = (
+        ""
+        if first["clock"] is None
+        else f"{first['clock']}%{short[1]}{hour}:%M" + (":%S" if first["seconds"] else "")
+    )
+    clock += "" if first["noon"] is None else f"{first['noon_sep'] or ''}%p"
+    upper = "^" if first["month"].isupper() else ""
+    sep = first["sep"]
     for name in ("b", "B"):
-        fmt = f"%{short[0]}d{sep}%{upper}{name}{sep}{_year_code(year)}{clock}"
+        day, month = f"%{short[0]}d", f"%{upper}{name}"
+        date = f"{day}{sep}{month}{sep}" if pattern is _DAY_MONTH else f"{month}{sep}{day}{first['year_sep']}"
+        fmt = date + _year_code(first["year"]) + clock
         if (stamps := _strict(text, fmt)).notna().all():
             return pd.DatetimeIndex(stamps), "datetime", fmt
     return None
