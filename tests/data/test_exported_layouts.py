@@ -117,6 +117,13 @@ def test_day_month_name_dates_with_a_12_hour_clock_are_written_back_in_their_lay
     assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
 
 
+@pytest.mark.parametrize("clock, future", [("0:00", "5/15/2018 0:00"), ("00:00", "5/15/2018 00:00")])
+def test_dates_on_one_day_of_each_month_at_midnight_are_months(tmp_path, clock, future):
+    cells = [f"{p.month}/15/{p.year} {clock}" for p in pd.period_range("2015-01", periods=40, freq="M")]
+    data = load_series(write(tmp_path, cells))
+    assert data.time_kind == "month" and data.future_times(data.series[0], 1) == [future]
+
+
 def test_day_month_name_dates_on_one_day_of_each_month_are_months(tmp_path):
     cells = [f"15-{p.strftime('%b-%Y')}" for p in pd.period_range("2019-01", periods=14, freq="M")]
     data = load_series(write(tmp_path, cells))

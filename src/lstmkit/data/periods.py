@@ -100,9 +100,11 @@ def on_one_day(times: pd.Index, kind: str, fmt: str | None) -> tuple[pd.Index, s
     """Dates on one day of the month (2 to 28) a month apart, or on one day (2 to 30) a quarter apart, at
     midnight, as months or quarters whose format writes that day (``2020-02-15`` -> ``%Y-%m-15``): pandas
     infers no frequency for them. Other times as given."""
-    if kind != "datetime" or fmt is None or len(times) < 3 or "%H" in fmt or "%I" in fmt or HALF in fmt:
+    if kind != "datetime" or fmt is None or len(times) < 3 or HALF in fmt:
         return times, kind, fmt
     index = pd.DatetimeIndex(times)
+    if not (index == index.normalize()).all():  # times of day
+        return times, kind, fmt
     day, step = int(index[0].day), months_apart(index)
     if day < 2 or step not in (1, 3) or (step == 1 and day > 28):
         return times, kind, fmt
