@@ -302,3 +302,52 @@ def test_a_panel_of_quarters_dated_on_one_day_with_different_starts(tmp_path):
     ]
     path.write_text("store,date,v\n" + "\n".join(months) + "\n")
     assert load_series(path, id_col="store").time_kind == "month"
+
+
+_DATES = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%m/%d/%Y", "%-m/%-d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%y"]
+_DATES += ["%d-%b-%Y", "%-d-%b-%y", "%d%b%Y", "%b %-d, %Y", "%B %d, %Y", "%b-%-d-%Y"]
+_CLOCKS = [" %H:%M", " %-H:%M", " %H:%M:%S", " %-I:%M %p", "T%H:%M:%S"]
+_TIMES = {
+    "days": pd.date_range("2020-01-01", periods=40, freq="D"),
+    "month starts": pd.date_range("2015-01-01", periods=40, freq="MS"),
+    "month ends": pd.date_range("2015-01-31", periods=40, freq="ME"),
+    "15th of each month": pd.date_range("2015-01-01", periods=40, freq="MS") + pd.Timedelta(days=14),
+    "quarter starts": pd.date_range("2010-01-01", periods=30, freq="QS"),
+    "Sundays": pd.date_range("2020-01-05", periods=40, freq="W-SUN"),
+    "hours": pd.date_range("2020-01-01", periods=60, freq="h"),
+}
+_CASES = [
+    (kind, date + clock)
+    for kind in _TIMES
+    for date in _DATES
+    for clock in (_CLOCKS if kind == "hours" else ["", " %H:%M"] if kind == "month starts" else [""])
+    if not ("%b" in date or "%B" in date) or "T" not in clock
+]
+
+
+@pytest.mark.parametrize("kind, layout", _CASES, ids=[f"{k}-{f}" for k, f in _CASES])
+def test_every_layout_is_written_back_and_read_again_the_same_way_with_the_format_a_model_keeps(
+    tmp_path, kind, layout
+):
+    """Future times in the file's own layout, and the format kept in a model folder reads the file again with
+    the same frequency and future times (predict reads with it: a disagreement refuses the file)."""
+    times = _TIMES[kind]
+    cells = [f'"{_written(t, layout)}"' for t in times]
+    data = load_series(write(tmp_path, cells))
+    upcoming = pd.date_range(times[-1], periods=3, freq=times.freq or pd.DateOffset(months=1))[1:]
+    assert data.future_times(data.series[0], 2) == [_written(t, layout) for t in upcoming]
+    again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
+    assert (again.freq, again.time_kind) == (data.freq, data.time_kind)
+    assert again.future_times(again.series[0], 2) == data.future_times(data.series[0], 2)
+
+
+def _written(stamp: pd.Timestamp, layout: str) -> str:
+    """``stamp`` in ``layout``, where ``%-d``, ``%-m``, ``%-H``, ``%-I`` write numbers without a leading zero."""
+    for code, value in (
+        ("%-d", stamp.day),
+        ("%-m", stamp.month),
+        ("%-H", stamp.hour),
+        ("%-I", stamp.hour % 12 or 12),
+    ):
+        layout = layout.replace(code, str(value))
+    return stamp.strftime(layout)

@@ -29,14 +29,17 @@ from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-_NUMERIC_DATE = re.compile(
-    r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):\d{2}(:\d{2})?(?:( ?)([AaPp][Mm]))?)?"
-)  # 31/01/2020, 1/31/2020 9:00, 31.01.2020 13:00:00, 1/31/2020 9:00:00 PM
 _UNPADDED = re.compile(r"%-([dmHIMSV])")  # a number written without its leading zero: 1/31/2020 9:00
 _UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
 _CLOCK = r"(?:(?P<clock>[ T:])(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2})?(?:(?P<noon_sep> ?)(?P<noon>[AaPp][Mm]))?)?"
+_NUMERIC_DATE = re.compile(
+    r"(?P<first>\d{1,2})(?P<sep>[/.\-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})" + _CLOCK
+)  # 31/01/2020, 1/31/2020 9:00, 31.01.2020 13:00:00, 1/31/2020 9:00:00 PM
+_YEAR_FIRST_DATE = re.compile(
+    r"(?P<year>\d{4})(?P<sep>[/.\-]?)(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})" + _CLOCK
+)  # 2020/01/31, 2020.01.31, 2020-1-31 9:00, 20200131 13:00, 2020-01-31 1:00 PM
 _DAY_MONTH = re.compile(
     r"(?P<day>\d{1,2})(?P<sep>[ \-/.]?)(?P<month>[A-Za-z]{3,9})(?P=sep)(?P<year>\d{4}|\d{2})" + _CLOCK
 )  # 01-Jan-2020, 1-Jan-20, 01 Jan 2020, 01JAN2020 (SAS), 01-Jan-2020 13:00, 01-Jan-2020 1:00 PM
@@ -104,13 +107,12 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     match = _NUMERIC_DATE.fullmatch(text.iloc[0])
     if match is None or not text.str.fullmatch(_NUMERIC_DATE).all():
         return None
-    _, sep, _, year, clock_sep, _, seconds, noon_sep, noon = match.groups()
-    short = _unpadded(text.str.extract(_NUMERIC_DATE)[[0, 2, 5]])  # Excel writes 1/31/2020 9:00
-    hour = "H" if noon is None else "I"  # a 12-hour clock with AM and PM
-    clock = "" if clock_sep is None else f"{clock_sep}%{short[2]}{hour}:%M" + (":%S" if seconds else "")
-    clock += "" if noon is None else f"{noon_sep}%p"
-    month_first = f"%{short[0]}m{sep}%{short[1]}d{sep}{_year_code(year)}{clock}"
-    day_first = f"%{short[0]}d{sep}%{short[1]}m{sep}{_year_code(year)}{clock}"
+    fields = text.str.extract(_NUMERIC_DATE)
+    first = _first_cell(fields)
+    short = _unpadded(fields[["first", "second", "hour"]])  # Excel writes 1/31/2020 9:00
+    sep, year, clock = first["sep"], _year_code(first["year"]), _clock_layout(first, short[2])
+    month_first = f"%{short[0]}m{sep}%{short[1]}d{sep}{year}{clock}"
+    day_first = f"%{short[0]}d{sep}%{short[1]}m{sep}{year}{clock}"
     readings = {fmt: _strict(text, fmt) for fmt in (month_first, day_first)}
     ranks = {fmt: _plausibility(stamps) for fmt, stamps in readings.items()}
     by_month, by_day = ranks[month_first], ranks[day_first]
@@ -355,17 +357,9 @@ def day_month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 def _named_month_dates(text: pd.Series, pattern: re.Pattern) -> tuple[pd.Index, str, str] | None:
     """:func:`day_month_names` for cells that all match ``pattern`` (``_DAY_MONTH`` or ``_MONTH_DAY``)."""
     fields = text.str.extract(pattern)
-    first = fields.iloc[0].where(fields.iloc[0].notna(), None)
+    first = _first_cell(fields)
     short = _unpadded(fields[["day", "hour"]])  # Excel writes 1-Jan-20
-    hour = "H" if first["noon"] is None else "I"  # a 12-hour clock with AM and PM
-    clock = (
-        ""
-        if first["clock"] is None
-        else f"{first['clock']}%{short[1]}{hour}:%M" + (":%S" if first["seconds"] else "")
-    )
-    clock += "" if first["noon"] is None else f"{first['noon_sep'] or ''}%p"
-    upper = "^" if first["month"].isupper() else ""
-    sep = first["sep"]
+    upper, sep, clock = "^" if first["month"].isupper() else "", first["sep"], _clock_layout(first, short[1])
     for name in ("b", "B"):
         day, month = f"%{short[0]}d", f"%{upper}{name}"
         date = f"{day}{sep}{month}{sep}" if pattern is _DAY_MONTH else f"{month}{sep}{day}{first['year_sep']}"
@@ -373,3 +367,34 @@ def _named_month_dates(text: pd.Series, pattern: re.Pattern) -> tuple[pd.Index, 
         if (stamps := _strict(text, fmt)).notna().all():
             return pd.DatetimeIndex(stamps), "datetime", fmt
     return None
+
+
+def year_first_dates(text: pd.Series) -> tuple[pd.Index, str, str] | None:
+    """``2020/01/31``, ``2020.01.31``, ``2020-1-31``, ``20200131 13:00``, ``2020-01-31 1:00 PM`` (year, month and
+    day, with an optional clock of 24 or 12 hours): the times and their layout (``%Y/%m/%d``, ``%Y%m%d %H:%M``,
+    ``%Y-%m-%d %-I:%M %p``), so that future times are written the same way; or None."""
+    if _YEAR_FIRST_DATE.fullmatch(text.iloc[0]) is None or not text.str.fullmatch(_YEAR_FIRST_DATE).all():
+        return None
+    fields = text.str.extract(_YEAR_FIRST_DATE)
+    first = _first_cell(fields)
+    short = _unpadded(fields[["month", "day", "hour"]])
+    sep = first["sep"] or ""
+    fmt = f"%Y{sep}%{short[0]}m{sep}%{short[1]}d" + _clock_layout(first, short[2])
+    stamps = _strict(text, fmt)
+    return (pd.DatetimeIndex(stamps), "datetime", fmt) if stamps.notna().all() else None
+
+
+def _first_cell(fields: pd.DataFrame) -> pd.Series:
+    """The first row of a pattern's named groups, None for a group that did not take part."""
+    row = fields.iloc[0]
+    return row.where(row.notna(), None)
+
+
+def _clock_layout(first: pd.Series, hour_flag: str) -> str:
+    """The strftime layout of a cell's clock (``_CLOCK``'s groups): ``""`` without one, `` %H:%M``,
+    ``T%H:%M:%S``, `` %-I:%M %p`` (``hour_flag`` ``"-"``: the hour written without a leading zero)."""
+    if first["clock"] is None:
+        return ""
+    hour = "H" if first["noon"] is None else "I"  # a 12-hour clock with AM and PM
+    layout = f"{first['clock']}%{hour_flag}{hour}:%M" + (":%S" if first["seconds"] else "")
+    return layout + ("" if first["noon"] is None else f"{first['noon_sep'] or ''}%p")

@@ -33,6 +33,7 @@ from lstmkit.data.dates import (
     other_layouts,
     parse_with_format,
     quarters,
+    year_first_dates,
 )
 from lstmkit.data.number_times import (
     DATE_NAMES,
@@ -102,6 +103,7 @@ def parse_times(
         lambda cells: iso_weeks(cells, column=column, source=source),
         lambda cells: numeric_dates(cells, column=column, source=source),
         day_month_names,
+        year_first_dates,
     ):
         if (parsed := reader(text)) is not None:
             return on_one_day(*parsed)
@@ -128,7 +130,7 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
     if (values % 1 != 0).any():  # R's decimal years, or an error
         return fractional_times(values, column=column, source=source)
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
-        return dates
+        return on_one_day(*dates)
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
         return stamps
     if column.strip().lower() in DATE_NAMES and (days := excel_serials(values)) is not None:  # 43831
