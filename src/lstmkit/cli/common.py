@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-CHECKPOINTS = ".checkpoints"  # DIR/.checkpoints/<stage>.json (+ tensors): kept until the run succeeds
+CHECKPOINTS = ".checkpoints"  # DIR/.checkpoints/<stage>.json (+ tensors) while a run trains: claim_output
 
 
 class UsageError(Exception):
@@ -319,11 +319,12 @@ def discard_checkpoints(output: Path) -> None:
 def _claimed(output: Path) -> Iterator[None]:
     from lstmkit.errors import DataError
     from lstmkit.interrupt import Interrupted
-    from lstmkit.io.atomic import WriteError
+    from lstmkit.io.atomic import WriteError, signals_deferred
     from lstmkit.io.lock import output_lock
 
     checkpoints = Path(output) / CHECKPOINTS
     with output_lock(output):
+        earlier = checkpoints.exists()  # an interrupted run's, which this one may be resuming: never removed
         try:
             yield
         except Interrupted as stop:  # interrupted outside training: a finished run's checkpoint may be there
@@ -339,6 +340,11 @@ def _claimed(output: Path) -> Iterator[None]:
                 f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "
                 "run the same command again with --resume"
             ) from None
+        except Exception:  # an error, not an interruption: nothing to resume, so no stale checkpoint is left
+            if not earlier:
+                with signals_deferred():  # whole or gone: a half-removed checkpoint would fail its --resume
+                    shutil.rmtree(checkpoints, ignore_errors=True)
+            raise
 
 
 def claim_output(args: argparse.Namespace, output: Path) -> None:
@@ -346,6 +352,10 @@ def claim_output(args: argparse.Namespace, output: Path) -> None:
 
     A second run into the same folder is refused with one line; a lock left by a killed run is
     taken over. Under torchrun only rank 0 (the one that writes) locks.
+
+    The training checkpoint (``DIR/.checkpoints``) is kept for ``--resume`` when the run is interrupted
+    (SIGINT, SIGTERM; SIGKILL runs nothing) or cannot write its outputs (a full disk). Any other error
+    removes it when this run made it: nothing would resume it, and it would refuse other jobs the folder.
 
     Raises:
         OutputLockedError: another live run holds the folder.
