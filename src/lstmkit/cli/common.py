@@ -245,12 +245,14 @@ def check_output_folder(output: str | Path) -> Path:
     return output
 
 
-def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
+def check_model_output(output: Path, task: str, *, model_dir: str = "", command: str | None = None) -> None:
     """Refuse an --output that is a file, or that holds another job's run: writing this model there would
     replace some of that run's files (history.csv, report.html) and leave the others beside it. This
     command's own earlier run (``task``'s model in ``output / model_dir``) may be replaced. Another job's
     interrupted run (its checkpoint in ``DIR/.checkpoints``) is refused too: this run would remove it,
-    and its ``--resume`` would start afresh or trip over that checkpoint.
+    and its ``--resume`` would start afresh or trip over that checkpoint. So is the interrupted run of
+    another ``command`` of the same job (``lstmkit train``'s in ``lstmkit forecast``'s folder), where the
+    checkpoint names its command (one written before commands were recorded does not).
 
     Raises:
         DataError: naming the folder's job and the fix.
@@ -270,16 +272,20 @@ def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
                 f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
                 "folder, or delete that one first"
             )
-    from lstmkit.io.checkpoint import checkpoint_task
+    from lstmkit.io.checkpoint import checkpoint_owner
 
     for checkpoint in sorted((output / CHECKPOINTS).glob("*.json")):
-        other = checkpoint_task(checkpoint)
-        if other is not None and other != task:
-            raise DataError(
-                f"--output {output} holds an interrupted {other!r} run ({checkpoint.relative_to(output)}); "
-                f"resume it (--resume) with {_written_by(other)}, choose another folder, or delete "
-                f"{output / CHECKPOINTS} first"
-            )
+        other_task, other_command = checkpoint_owner(checkpoint)
+        if other_task is not None and other_task != task:
+            other, resumed_by = other_task, _written_by(other_task)
+        elif other_command is not None and command is not None and other_command != command:
+            other, resumed_by = other_command, repr(other_command)
+        else:
+            continue
+        raise DataError(
+            f"--output {output} holds an interrupted {other!r} run ({checkpoint.relative_to(output)}); "
+            f"resume it (--resume) with {resumed_by}, choose another folder, or delete {output / CHECKPOINTS} first"
+        )
 
 
 def _written_by(task: str) -> str:
