@@ -2,6 +2,8 @@
 dates, fiscal years, half years, ISO weeks in other spellings, R's weekly and daily decimal years (of frequency 52
 or 365, and of 365.25-day years), and dates with gaps; each read with its frequency and written back the way it came."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -263,6 +265,16 @@ def test_r_daily_decimal_years_printed_to_three_decimals_are_the_days_of_the_exa
     for start in range(0, 1470, 49):  # month-long stretches in every phase of the leap-year cycle
         part = load_series(write(tmp_path, printed[start : start + 30], "part.csv", header="time,value"))
         assert part.series[0].times.equals(days[start : start + 30]), printed[start]
+
+
+def test_a_few_days_of_r_decimal_years_are_read_without_a_numpy_warning(tmp_path):
+    """Cells within days of a quarter's start all fell in one quarter: the median of no gaps printed numpy's
+    'RuntimeWarning: Mean of empty slice' under the forecast's own lines."""
+    cells = [f"{2000 + i / 365.25:.3f}" for i in range(9)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = load_series(write(tmp_path, cells, header="time,value"))
+    assert data.series[0].times.equals(pd.date_range("2000-01-01", periods=9, freq="D"))
 
 
 @pytest.mark.parametrize(
