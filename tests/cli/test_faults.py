@@ -355,3 +355,92 @@ def test_a_checkpoint_of_a_task_this_lstmkit_does_not_know_is_refused_too(tmp_pa
         f"error: --output {out} holds an interrupted 'speech' run (.checkpoints/train.json); resume it (--resume) "
         f"with the command that started it, choose another folder, or delete {out / '.checkpoints'} first\n"
     )
+
+
+@pytest.fixture
+def monthly(tmp_path):
+    """A 40-month series and the flags of a fast forecasting run."""
+    import numpy as np
+    import pandas as pd
+
+    t = np.arange(40)
+    data = tmp_path / "sales.csv"
+    pd.DataFrame(
+        {
+            "month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
+            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
+        }
+    ).to_csv(data, index=False)
+    return [
+        str(data),
+        "--horizon",
+        "3",
+        "--epochs",
+        "1",
+        "--hidden-size",
+        "4",
+        "--set",
+        "model.ensemble=1",
+        "--quiet",
+    ]
+
+
+def _terminated_before_outputs(argv, monkeypatch, capsys) -> None:
+    """Run ``argv`` and SIGTERM it once trained, as it writes its outputs: its checkpoints stay for --resume."""
+    from lstmkit.interrupt import Interrupted
+
+    def terminated(*args, **kwargs):
+        raise Interrupted("SIGTERM")
+
+    monkeypatch.setattr("lstmkit.plots.forecast.plot_loss", terminated)
+    assert main(argv) == 143
+    monkeypatch.undo()
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("started, other", [("train", "forecast"), ("forecast", "train")])
+def test_forecast_and_train_refuse_each_others_interrupted_run(
+    tmp_path, monthly, monkeypatch, capsys, started, other
+):
+    """Both recorded the task 'forecast' only: 'forecast --resume' finished an interrupted 'train' run as a
+    forecast (and 'train' removed an interrupted forecast's checkpoints), exit 0."""
+    out = tmp_path / "run"
+    _terminated_before_outputs([started, *monthly, "--output", str(out)], monkeypatch, capsys)
+    assert load_checkpoint(out / ".checkpoints" / "final.json")["command"] == f"lstmkit {started}"
+    kept = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for resume in ([], ["--resume"]):
+        assert main([other, *monthly, *resume, "--output", str(out)]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --output {out} holds an interrupted 'lstmkit {started}' run (.checkpoints/final.json); resume "
+            f"it (--resume) with 'lstmkit {started}', choose another folder, or delete {out / '.checkpoints'} first\n"
+        )
+        assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == kept
+    assert main([started, *monthly, "--resume", "--output", str(out)]) == 0  # its own command resumes it
+    assert not (out / ".checkpoints").exists()
+
+
+def test_a_forecasting_checkpoint_from_before_commands_were_recorded_still_resumes(
+    tmp_path, monthly, monkeypatch, capsys
+):
+    """One without its command is resumed by the command that wrote it; 'train --resume' refuses an interrupted
+    forecast's, which its hold-out checkpoint gives away (it resumed the final model and removed the hold-out's)."""
+    from lstmkit.io.checkpoint import save_checkpoint
+
+    def forget_commands(folder: Path) -> None:
+        for path in folder.glob("*.json"):
+            state = load_checkpoint(path)
+            del state["command"]
+            save_checkpoint(path, state)
+
+    for command in ("forecast", "train"):
+        out = tmp_path / command
+        _terminated_before_outputs([command, *monthly, "--output", str(out)], monkeypatch, capsys)
+        forget_commands(out / ".checkpoints")
+        if command == "forecast":
+            assert main(["train", *monthly, "--resume", "--output", str(out)]) == 2
+            assert capsys.readouterr().err == (
+                f"error: --resume: {out / '.checkpoints'} holds holdout.json, not this command's final.json: another "
+                "command's interrupted run; resume it with the command that started it, or choose another --output\n"
+            )
+        assert main([command, *monthly, "--resume", "--output", str(out)]) == 0
+        assert not (out / ".checkpoints").exists()

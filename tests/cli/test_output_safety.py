@@ -203,3 +203,62 @@ def test_an_evaluation_whose_report_fails_writes_neither_file(tmp_path, monkeypa
         json.loads(out.read_text())["origins"] == 1 and "Evaluation" in out.with_suffix(".html").read_text()
     )
     assert sorted(p.name for p in out.parent.iterdir()) == ["metrics.html", "metrics.json"]
+
+
+@pytest.mark.parametrize("command", ["forecast", "train"])
+def test_an_error_after_training_leaves_no_checkpoint_behind(
+    tmp_path, monthly_csv, monkeypatch, capsys, command
+):
+    """A DataError (exit 2) or a bug once training was over left DIR/.checkpoints in the folder the run made:
+    nothing could resume it, and it refused every other job that folder."""
+    from lstmkit.errors import DataError
+
+    def broken(*args, **kwargs):
+        raise DataError("the figure cannot be drawn")
+
+    monkeypatch.setattr("lstmkit.plots.forecast.plot_loss", broken)
+    out = tmp_path / "new" / "run"
+    assert main([command, str(monthly_csv), *FAST, "--output", str(out)]) == 2
+    assert capsys.readouterr().err == "error: the figure cannot be drawn\n"
+    assert not (tmp_path / "new").exists()
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("matplotlib broke half-way")
+
+    monkeypatch.setattr("lstmkit.plots.forecast.plot_loss", bug)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's")
+    with pytest.raises(RuntimeError, match="half-way"):
+        main([command, str(monthly_csv), *FAST, "--output", str(mine)])
+    assert [p.name for p in mine.iterdir()] == [
+        "notes.txt"
+    ]  # this run's checkpoint gone, the user's file kept
+
+
+def test_an_error_in_a_resumed_run_keeps_the_interrupted_runs_checkpoint(
+    tmp_path, monthly_csv, monkeypatch, capsys, signal_during_epoch
+):
+    """The checkpoint was there before the run (an interrupted run's): an error does not take it away."""
+    import signal
+
+    from lstmkit.errors import DataError
+    from lstmkit.io.checkpoint import load_checkpoint
+
+    out = tmp_path / "run"
+    argv = ["train", str(monthly_csv), *FAST, "--epochs", "3", "--output", str(out)]
+    signal_during_epoch(signal.SIGINT, 1)
+    assert main(argv) == 130
+    monkeypatch.undo()
+
+    def broken(*args, **kwargs):
+        raise DataError("the figure cannot be drawn")
+
+    monkeypatch.setattr("lstmkit.plots.forecast.plot_loss", broken)
+    assert main([*argv, "--resume"]) == 2
+    assert (
+        load_checkpoint(out / ".checkpoints" / "final.json")["epoch"] == 3
+    )  # the resumed run's, for --resume
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 0 and not (out / ".checkpoints").exists()

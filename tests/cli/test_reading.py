@@ -368,8 +368,10 @@ def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
         ),
         ("date", lambda i: f"{2000 + i // 4}-{3 * (i % 4) + 2:02d}-15", "2015-02-15"),  # mid-quarter
         ("period", lambda i: f"{2000 + i // 2} H{i % 2 + 1}", "2030 H1"),
+        ("period", lambda i: f"{2000 + i // 2}-H{i % 2 + 1}", "2030-H1"),
         ("year", lambda i: f"FY{1960 + i}", "FY2020"),
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
+        ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G-W%V}", "2020-W10"),
         ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts
         ("time", lambda i: f"{1991 + i / 52.18:.15g}", "1992.150273"),  # frequency 52.18: 25 February 1992
         (
@@ -401,6 +403,24 @@ def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(
     predicted = tmp_path / "p.csv"
     assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(predicted)]) == 0
     assert pd.read_csv(predicted, dtype={"time": str})["time"].tolist() == [future]
+
+
+def test_predict_on_the_latest_weeks_writes_the_iso_weeks_as_the_training_file(tmp_path):
+    """Week numbers written unpadded (2020-W1) show it in weeks 1 to 9 only: predict on the latest weeks of the
+    series (none of them) wrote 2021-W01 where forecast.csv, from the whole file, had 2021-W1."""
+    weeks = pd.date_range(end="2020-12-14", periods=N, freq="W-MON")  # 2019-W44 .. 2020-W51
+    cells = [f"{week.isocalendar()[0]}-W{week.isocalendar()[1]}" for week in weeks]
+    path = _write(tmp_path, "weekly.csv", "week,sales", [f"{c},{y:.3f}" for c, y in zip(cells, WAVE)])
+    latest = _write(tmp_path, "latest.csv", "week,sales", path.read_text().splitlines()[19:])  # weeks 10-51
+    assert "-W9," not in latest.read_text() and "-W10," in latest.read_text()
+    code, out = _forecast(tmp_path, path)
+    assert code == 0
+    expected = ["2020-W52", "2020-W53", "2021-W1", "2021-W2"]
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == expected
+    for data in (path, latest):
+        predicted = tmp_path / f"p_{data.stem}.csv"
+        assert main(["predict", "--model", str(out / "model"), str(data), "--output", str(predicted)]) == 0
+        assert pd.read_csv(predicted)["time"].tolist() == expected, data.name
 
 
 def _day(i):

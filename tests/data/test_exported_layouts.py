@@ -2,6 +2,8 @@
 dates, fiscal years, half years, ISO weeks in other spellings, R's weekly and daily decimal years (of frequency 52
 or 365, and of 365.25-day years), and dates with gaps; each read with its frequency and written back the way it came."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -224,6 +226,11 @@ def decimal_date(day):
             "D",
         ),  # start = c(2015, 1), leap 2016
         (
+            [f"{2000 + i / 365.25:.3f}" for i in range(400)],
+            "2000-01-01",
+            "D",
+        ),  # as R prints them: 2000.003 ...
+        (
             [decimal_date(d) for d in pd.date_range("2019-12-02", periods=80, freq="W-MON")],
             "2019-12-02",
             "W-MON",
@@ -253,6 +260,31 @@ def test_r_weekly_decimal_years_are_the_same_days_whichever_stretch_a_file_holds
     for start in range(0, 1300, 26):  # half-year stretches, in every phase of the leap-year cycle
         part = load_series(write(tmp_path, cells[start : start + 26], "part.csv", header="time,value"))
         assert part.series[0].times.equals(whole[start : start + 26]), cells[start]
+
+
+def test_r_daily_decimal_years_printed_to_three_decimals_are_the_days_of_the_exact_ones(tmp_path):
+    """R prints time(x) of a daily ts (frequency 365.25) to 3 decimals (2000.003, 2000.005 ...): a thousandth of a
+    year is 0.37 day, so a cell strays up to 0.18 day more from its day, beside the drift of 365.25-day years."""
+    exact = [f"{2000 + i / 365.25:.15g}" for i in range(1500)]
+    days = load_series(write(tmp_path, exact, header="time,value")).series[0].times
+    assert (days[0], days[-1]) == (pd.Timestamp("2000-01-01"), pd.Timestamp("2004-02-08"))
+    printed = [f"{2000 + i / 365.25:.3f}" for i in range(1500)]
+    assert (
+        load_series(write(tmp_path, printed, "printed.csv", header="time,value")).series[0].times.equals(days)
+    )
+    for start in range(0, 1470, 49):  # month-long stretches in every phase of the leap-year cycle
+        part = load_series(write(tmp_path, printed[start : start + 30], "part.csv", header="time,value"))
+        assert part.series[0].times.equals(days[start : start + 30]), printed[start]
+
+
+def test_a_few_days_of_r_decimal_years_are_read_without_a_numpy_warning(tmp_path):
+    """Cells within days of a quarter's start all fell in one quarter: the median of no gaps printed numpy's
+    'RuntimeWarning: Mean of empty slice' under the forecast's own lines."""
+    cells = [f"{2000 + i / 365.25:.3f}" for i in range(9)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = load_series(write(tmp_path, cells, header="time,value"))
+    assert data.series[0].times.equals(pd.date_range("2000-01-01", periods=9, freq="D"))
 
 
 @pytest.mark.parametrize(

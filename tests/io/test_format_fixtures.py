@@ -158,7 +158,7 @@ def test_a_forecast_resume_refuses_a_committed_checkpoint_of_another_job(folder,
     assert main(argv) == 2
     ours = "holdout.json or final.json" if command == "forecast" else "final.json"
     assert capsys.readouterr().err == (
-        f"error: --resume: {out / '.checkpoints'} holds train.json, not this command's {ours}: another job's "
+        f"error: --resume: {out / '.checkpoints'} holds train.json, not this command's {ours}: another command's "
         "interrupted run; resume it with the command that started it, or choose another --output\n"
     )
     assert {p.name: p.read_bytes() for p in (out / ".checkpoints").iterdir()} == kept

@@ -253,16 +253,24 @@ class Renamed(nn.Sequential):
     """make_model's network under another class name: the same parameters, another kind of network."""
 
 
-def test_a_checkpoint_records_its_task_and_a_resume_refuses_another_task_or_network(tmp_path):
+def test_a_checkpoint_records_its_task_and_a_resume_refuses_another_task_command_or_network(tmp_path):
     """A checkpoint did not say which job wrote it: another job's resume went on to compare settings and
-    shapes, and failed (or not) on whatever differed."""
+    shapes, and failed (or not) on whatever differed. 'lstmkit train' and 'lstmkit forecast' train one job."""
     x, y = line_data()
     path = tmp_path / "c.json"
-    fit(make_model(), mse, (x, y), config=TrainerConfig(epochs=2), checkpoint_path=path, task="forecast")
+    fit(
+        make_model(),
+        mse,
+        (x, y),
+        config=TrainerConfig(epochs=2),
+        checkpoint_path=path,
+        task="forecast",
+        command="lstmkit train",
+    )
     saved = load_checkpoint(path)
-    assert (saved["task"], saved["network"]) == ("forecast", "Sequential")
+    assert (saved["task"], saved["command"], saved["network"]) == ("forecast", "lstmkit train", "Sequential")
 
-    def refusal(model, task: str) -> str:
+    def refusal(model, task: str, command: str = "lstmkit train") -> str:
         with pytest.raises(CheckpointError) as refused:
             fit(
                 model,
@@ -272,12 +280,17 @@ def test_a_checkpoint_records_its_task_and_a_resume_refuses_another_task_or_netw
                 checkpoint_path=path,
                 resume=True,
                 task=task,
+                command=command,
             )
         return str(refused.value)
 
     assert refusal(make_model(), "text") == (
         f"cannot resume: {path} is the checkpoint of a 'forecast' run, not of a 'text' one; resume it with the "
         "command that started it, or delete it and run without --resume"
+    )
+    assert refusal(make_model(), "forecast", "lstmkit forecast") == (
+        f"cannot resume: {path} is the checkpoint of a 'lstmkit train' run, not of a 'lstmkit forecast' one; resume "
+        "it with the command that started it, or delete it and run without --resume"
     )
     assert refusal(Renamed(*make_model()), "forecast") == (
         "cannot resume: the checkpoint trained another kind of network (Sequential; this run trains Renamed); "
@@ -293,8 +306,8 @@ def test_a_checkpoint_from_before_tasks_were_recorded_still_resumes(tmp_path):
     path = tmp_path / "b.json"
     short = TrainerConfig(epochs=3, batch_size=8, patience=1000)
     fit(make_model(), mse, (x, y), config=short, checkpoint_path=path, task="forecast")
-    old = {k: v for k, v in load_checkpoint(path).items() if k not in ("task", "network")}
-    save_checkpoint(path, old)  # as an lstmkit before this field wrote it
+    old = {k: v for k, v in load_checkpoint(path).items() if k not in ("task", "command", "network")}
+    save_checkpoint(path, old)  # as an lstmkit before these fields wrote it
     resumed = make_model(seed=99)
     fit(resumed, mse, (x, y), config=config, checkpoint_path=path, resume=True, task="forecast")
     for key, value in whole.state_dict().items():

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-CHECKPOINTS = ".checkpoints"  # DIR/.checkpoints/<stage>.json (+ tensors): kept until the run succeeds
+CHECKPOINTS = ".checkpoints"  # DIR/.checkpoints/<stage>.json (+ tensors) while a run trains: claim_output
 
 
 class UsageError(Exception):
@@ -245,12 +245,14 @@ def check_output_folder(output: str | Path) -> Path:
     return output
 
 
-def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
+def check_model_output(output: Path, task: str, *, model_dir: str = "", command: str | None = None) -> None:
     """Refuse an --output that is a file, or that holds another job's run: writing this model there would
     replace some of that run's files (history.csv, report.html) and leave the others beside it. This
     command's own earlier run (``task``'s model in ``output / model_dir``) may be replaced. Another job's
     interrupted run (its checkpoint in ``DIR/.checkpoints``) is refused too: this run would remove it,
-    and its ``--resume`` would start afresh or trip over that checkpoint.
+    and its ``--resume`` would start afresh or trip over that checkpoint. So is the interrupted run of
+    another ``command`` of the same job (``lstmkit train``'s in ``lstmkit forecast``'s folder), where the
+    checkpoint names its command (one written before commands were recorded does not).
 
     Raises:
         DataError: naming the folder's job and the fix.
@@ -270,16 +272,20 @@ def check_model_output(output: Path, task: str, *, model_dir: str = "") -> None:
                 f"--output {output} holds a {other!r} run ({config.relative_to(output)}); choose another "
                 "folder, or delete that one first"
             )
-    from lstmkit.io.checkpoint import checkpoint_task
+    from lstmkit.io.checkpoint import checkpoint_owner
 
     for checkpoint in sorted((output / CHECKPOINTS).glob("*.json")):
-        other = checkpoint_task(checkpoint)
-        if other is not None and other != task:
-            raise DataError(
-                f"--output {output} holds an interrupted {other!r} run ({checkpoint.relative_to(output)}); "
-                f"resume it (--resume) with {_written_by(other)}, choose another folder, or delete "
-                f"{output / CHECKPOINTS} first"
-            )
+        other_task, other_command = checkpoint_owner(checkpoint)
+        if other_task is not None and other_task != task:
+            other, resumed_by = other_task, _written_by(other_task)
+        elif other_command is not None and command is not None and other_command != command:
+            other, resumed_by = other_command, repr(other_command)
+        else:
+            continue
+        raise DataError(
+            f"--output {output} holds an interrupted {other!r} run ({checkpoint.relative_to(output)}); "
+            f"resume it (--resume) with {resumed_by}, choose another folder, or delete {output / CHECKPOINTS} first"
+        )
 
 
 def _written_by(task: str) -> str:
@@ -319,11 +325,12 @@ def discard_checkpoints(output: Path) -> None:
 def _claimed(output: Path) -> Iterator[None]:
     from lstmkit.errors import DataError
     from lstmkit.interrupt import Interrupted
-    from lstmkit.io.atomic import WriteError
+    from lstmkit.io.atomic import WriteError, signals_deferred
     from lstmkit.io.lock import output_lock
 
     checkpoints = Path(output) / CHECKPOINTS
     with output_lock(output):
+        earlier = checkpoints.exists()  # an interrupted run's, which this one may be resuming: never removed
         try:
             yield
         except Interrupted as stop:  # interrupted outside training: a finished run's checkpoint may be there
@@ -339,6 +346,11 @@ def _claimed(output: Path) -> Iterator[None]:
                 f"{exc}; the training checkpoint is kept in {checkpoints}: once that is fixed, "
                 "run the same command again with --resume"
             ) from None
+        except Exception:  # an error, not an interruption: nothing to resume, so no stale checkpoint is left
+            if not earlier:
+                with signals_deferred():  # whole or gone: a half-removed checkpoint would fail its --resume
+                    shutil.rmtree(checkpoints, ignore_errors=True)
+            raise
 
 
 def claim_output(args: argparse.Namespace, output: Path) -> None:
@@ -346,6 +358,10 @@ def claim_output(args: argparse.Namespace, output: Path) -> None:
 
     A second run into the same folder is refused with one line; a lock left by a killed run is
     taken over. Under torchrun only rank 0 (the one that writes) locks.
+
+    The training checkpoint (``DIR/.checkpoints``) is kept for ``--resume`` when the run is interrupted
+    (SIGINT, SIGTERM; SIGKILL runs nothing) or cannot write its outputs (a full disk). Any other error
+    removes it when this run made it: nothing would resume it, and it would refuse other jobs the folder.
 
     Raises:
         OutputLockedError: another live run holds the folder.

@@ -23,6 +23,8 @@ from lstmkit.logs import held_back, labelled
 
 log = logging.getLogger(__name__)
 
+COMMAND = "lstmkit forecast"  # recorded in its checkpoints: 'lstmkit train' refuses to resume them
+
 READING_RULES = """\
 what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
   file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected)
@@ -151,20 +153,22 @@ def build_config(args: argparse.Namespace):
     return cfg
 
 
-def output_dir(args: argparse.Namespace, *, model_dir: str) -> Path:
-    """--output, or runs/<data name>; refused when it is an existing file or holds another job's run (this
-    command's own earlier run, its model in ``DIR/model_dir``, may be replaced)."""
+def output_dir(args: argparse.Namespace, *, model_dir: str, command: str) -> Path:
+    """--output, or runs/<data name>; refused when it is an existing file or holds another job's run, or
+    another command's interrupted run (this ``command``'s own earlier run, its model in ``DIR/model_dir``,
+    may be replaced)."""
     from lstmkit.data.datasets import dataset_stem
 
     path = Path(args.output) if args.output else Path("runs") / dataset_stem(args.data)
-    check_model_output(path, "forecast", model_dir=model_dir)
+    check_model_output(path, "forecast", model_dir=model_dir, command=command)
     return path
 
 
 def check_resumable(out: Path, *, stages: tuple[str, ...]) -> None:
     """``--resume`` needs an interrupted run in ``out``: a ``.checkpoints`` folder and, when it holds any
-    checkpoint, one of this command's ``stages``. Another job's checkpoint (an older lstmkit's, which did not
-    record its task) was ignored: the run trained afresh and removed it.
+    checkpoint, this command's ``stages`` only. Another job's checkpoint (an older lstmkit's, which did not
+    record its task or command) was ignored: the run trained afresh and removed it; ``lstmkit train`` resumed
+    the final model of an interrupted ``lstmkit forecast`` (its holdout.json beside) and removed the rest.
 
     Raises:
         DataError: no interrupted run of this command's.
@@ -176,22 +180,28 @@ def check_resumable(out: Path, *, stages: tuple[str, ...]) -> None:
         )
     held = sorted(p.name for p in folder.glob("*.json"))
     ours = [f"{stage}.json" for stage in stages]
-    if held and not set(held) & set(ours):
+    others = sorted(set(held) - set(ours))
+    if others:
         raise DataError(
-            f"--resume: {folder} holds {', '.join(held)}, not this command's {' or '.join(ours)}: another job's "
-            "interrupted run; resume it with the command that started it, or choose another --output"
+            f"--resume: {folder} holds {', '.join(others)}, not this command's {' or '.join(ours)}: another "
+            "command's interrupted run; resume it with the command that started it, or choose another --output"
         )
 
 
-def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str, judge=None):
-    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.json`` (resumable); ``judge``: the
-    hold-out model, whose network's forecasts of the last H points weigh the combination."""
+def train_model(cfg, data, out: Path, *, progress: bool, resume: bool, stage: str, command: str, judge=None):
+    """Fit a forecaster with its checkpoint in ``out/.checkpoints/<stage>.json`` (resumable), naming ``command``;
+    ``judge``: the hold-out model, whose network's forecasts of the last H points weigh the combination."""
     from lstmkit.models.forecaster import LSTMForecaster
 
     ckpt = out / ".checkpoints" / f"{stage}.json"
     model = LSTMForecaster(cfg.model.horizon, config=cfg)
     return model.fit(
-        data, progress=progress, checkpoint_path=ckpt, resume=resume and ckpt.exists(), judge=judge
+        data,
+        progress=progress,
+        checkpoint_path=ckpt,
+        resume=resume and ckpt.exists(),
+        judge=judge,
+        command=command,
     )
 
 
@@ -243,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
     from lstmkit.plots.forecast import plot_forecast, plot_loss
 
     cfg = build_config(args)
-    out = output_dir(args, model_dir="model")
+    out = output_dir(args, model_dir="model", command=COMMAND)
     if args.resume:
         check_resumable(out, stages=("holdout", "final"))
     claim_output(args, out)
@@ -258,7 +268,14 @@ def run(args: argparse.Namespace) -> int:
     start_reference_fits(probe, data, holdout=not obstacle)
     evaluation = HoldoutRun(cfg, data, out, obstacle=obstacle, progress=progress, resume=args.resume)
     model = train_model(
-        cfg, data, out, progress=progress, resume=args.resume, stage="final", judge=evaluation.judge
+        cfg,
+        data,
+        out,
+        progress=progress,
+        resume=args.resume,
+        stage="final",
+        command=COMMAND,
+        judge=evaluation.judge,
     )
     metrics, holdout_fc, _ = evaluation.result()
     forecasts = model.forecast_arrays(data)

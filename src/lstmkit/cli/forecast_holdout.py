@@ -129,6 +129,7 @@ class HoldoutRun:
                 progress=self.progress,
                 checkpoint_path=ckpt,
                 resume=self.resume and ckpt.exists(),
+                command="lstmkit forecast",  # the only command with a hold-out (forecast.COMMAND)
             )
         every = np.full((len(self.data.series), *forecasts.shape[1:]), np.nan)  # NaN: a series left out
         every[kept] = forecasts

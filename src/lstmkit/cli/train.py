@@ -15,6 +15,8 @@ from lstmkit.cli.forecast import (
 )
 from lstmkit.logs import held_back
 
+COMMAND = "lstmkit train"  # recorded in its checkpoints: 'lstmkit forecast' refuses to resume them
+
 EXAMPLE = (
     """\
 example:
@@ -37,14 +39,16 @@ def run(args: argparse.Namespace) -> int:
     from lstmkit.plots.forecast import plot_loss
 
     cfg = build_config(args)
-    out = output_dir(args, model_dir="")
+    out = output_dir(args, model_dir="", command=COMMAND)
     if args.resume:
         check_resumable(out, stages=("final",))
     with held_back():  # a refused file shows its error line alone
         data = LSTMForecaster(cfg.model.horizon, config=cfg).read(args.data)
     writer = join_torchrun(cfg.trainer.device)  # under torchrun: data-parallel, rank 0 writes
     claim_output(args, out)
-    model = train_model(cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final")
+    model = train_model(
+        cfg, data, out, progress=show_progress(args), resume=args.resume, stage="final", command=COMMAND
+    )
     if not writer:
         return 0
     with staged_folder(out, owned=["report.html"]) as stage:  # made first, then moved into DIR

@@ -97,7 +97,8 @@ def decimal_years(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
             within = min(within, _rounding(values) / 2 + 1e-9)
         if np.abs(values - years - steps / per_year).max() < within:
             ordinal = (years - 1970) * per_year + steps  # periods since 1970
-            if np.median(np.diff(np.unique(ordinal))) != 1:  # 1990.5, 1991.5: mid-years, not quarters
+            gaps = np.diff(np.unique(ordinal))
+            if len(gaps) == 0 or np.median(gaps) != 1:  # a few days in one quarter; 1990.5, 1991.5: mid-years
                 return None
             if per_year > 12:
                 counts = (years * per_year + steps).astype(np.int64)

@@ -132,6 +132,21 @@ def gunzip(path: Path, raw: bytes) -> bytes:
         raise DataError(f"{path} is a damaged gzip file ({_first_line(exc)}); compress it again") from None
 
 
+def _read_cells(text: str, delimiter: str, *, names: list[str] | None = None) -> pd.DataFrame:
+    """The CSV ``text`` as the careful reader reads it: every cell the string it holds (no guessed types, no
+    NA words; :func:`decode_numbers` reads the numbers), leading spaces dropped; ``names``: the file has no
+    header line, these are its columns."""
+    return pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        dtype=str,
+        keep_default_na=False,
+        skipinitialspace=True,
+        header=None if names else "infer",
+        names=names,
+    )
+
+
 def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
     """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
     text, encoding = _decode(path, head, partial=True)
@@ -139,13 +154,7 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
     try:
         import pyarrow  # noqa: F401
 
-        first = pd.read_csv(  # the first two lines as the string reader reads them: is the first one data?
-            io.StringIO("\n".join(text.splitlines()[:2])),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-        )
+        first = _read_cells("\n".join(text.splitlines()[:2]), delimiter)  # is its first line data?
         names = _names_for_headerless(first, path, delimiter)
         frame = pd.read_csv(
             path,
@@ -167,19 +176,9 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
     text, _ = _decode(path, raw)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True
-        )
+        frame = _read_cells(text, delimiter)
         if names := _names_for_headerless(frame, path, delimiter):
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=delimiter,
-                dtype=str,
-                keep_default_na=False,
-                skipinitialspace=True,
-                header=None,
-                names=names,
-            )
+            frame = _read_cells(text, delimiter, names=names)
     except pd.errors.ParserError as exc:
         raise DataError(
             f"{path} is not a well-formed CSV ({_first_line(exc)}); check the delimiter and quoting"

@@ -72,7 +72,13 @@ class Forecaster(Protocol):
     def train_lengths(self) -> dict[str, int]: ...  # each series' length in fit, by id as text
 
     def fit(
-        self, data: SeriesData, *, progress: bool, checkpoint_path: str | Path | None, resume: bool
+        self,
+        data: SeriesData,
+        *,
+        progress: bool,
+        checkpoint_path: str | Path | None,
+        resume: bool,
+        command: str | None,
     ) -> Any: ...
 
     def forecast_arrays(self, data: SeriesData) -> np.ndarray: ...  # (S, H, 1 + Q), combined
@@ -161,6 +167,7 @@ def holdout(
     progress: bool = False,
     checkpoint_path=None,
     resume: bool = False,
+    command: str | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, Forecaster]:
     """Train a fresh forecaster on all but the last ``horizon`` points and score it on them.
 
@@ -168,6 +175,7 @@ def holdout(
         make_forecaster: a callable returning an unfitted forecaster with the job's settings.
         data: all the series.
         horizon: H, the hold-out length.
+        checkpoint_path, resume, command: the evaluation model's training checkpoint (``fit``'s).
 
     Returns:
         ``(metrics, forecasts (S, H, 1 + Q), fitted evaluation model)``.
@@ -177,7 +185,7 @@ def holdout(
     """
     train, truths = truncate(data, horizon)  # raw: gaps are filled inside the training part only
     model = make_forecaster()
-    model.fit(train, progress=progress, checkpoint_path=checkpoint_path, resume=resume)
+    model.fit(train, progress=progress, checkpoint_path=checkpoint_path, resume=resume, command=command)
     forecasts = model.forecast_arrays(train)
     quantiles = model.quantiles
     filled = impute(train)

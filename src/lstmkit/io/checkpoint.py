@@ -140,14 +140,16 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} cannot be read ({_first_line(exc)}); {fix}") from None
 
 
-def checkpoint_task(path: str | Path) -> str | None:
-    """The job recorded in the checkpoint at ``path`` (its JSON alone, not its tensors): None for one written
-    before jobs were recorded, or one that cannot be read (:func:`load_checkpoint` says why on resume)."""
+def checkpoint_owner(path: str | Path) -> tuple[str | None, str | None]:
+    """The job and the command recorded in the checkpoint at ``path`` (its JSON alone, not its tensors), as
+    ``(task, command)``: None for either when it was written before it was recorded (or without one), or
+    when the checkpoint cannot be read (:func:`load_checkpoint` says why on resume)."""
     try:
-        task = json.loads(Path(path).read_text(encoding="utf-8"))["state"]["task"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return task if isinstance(task, str) else None
+        state = json.loads(Path(path).read_text(encoding="utf-8"))["state"]
+        task, command = state.get("task"), state.get("command")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, None
+    return (task if isinstance(task, str) else None), (command if isinstance(command, str) else None)
 
 
 def remove_checkpoint(path: str | Path) -> None:

@@ -248,7 +248,7 @@ def _load(
 ) -> SeriesData:
     fill = "keep" if settings.fill == "interpolate" else settings.fill
     if columns:  # a fitted model reads new data with the columns it was trained on
-        return load_series(
+        read = load_series(
             data,
             target=columns["target"],
             time_col=columns["time_col"],
@@ -258,6 +258,7 @@ def _load(
             date_format=settings.date_format or columns.get("date_format"),
             business_days=columns.get("freq") != "D",  # a model trained on days reads days
         )
+        return _weeks_padded_as_trained(read, columns.get("time_format"))
     return load_series(
         data,
         target=settings.target,
@@ -267,6 +268,24 @@ def _load(
         fill=fill,
         date_format=settings.date_format,
     )
+
+
+def _weeks_padded_as_trained(data: SeriesData, trained: str | None) -> SeriesData:
+    """``data``, whose future ISO weeks are written with the week number padded as in the training file
+    (format ``trained``: ``2021-W1`` or ``2021-W01``) when its own cells do not show the padding: weeks 1
+    to 9 alone show it, and the latest weeks of a series (what predict is given) may hold none of them."""
+    fmt = data.time_format
+    if (
+        not fmt
+        or not trained
+        or not fmt.startswith("%G")
+        or fmt.replace("%-V", "%V") != trained.replace("%-V", "%V")
+    ):
+        return data  # not weeks, or not written as the model's were (this file's own way is kept)
+    weeks = [pd.DatetimeIndex(s.times).isocalendar().week for s in data.series if s.times is not None]
+    if any((w < 10).any() for w in weeks):
+        return data
+    return replace(data, time_format=trained)
 
 
 def _forecastable(data: SeriesData) -> SeriesData:

@@ -100,8 +100,10 @@ def train_network(
     progress: bool = False,
     checkpoint_path: str | Path | None = None,
     resume: bool = False,
+    command: str | None = None,
 ) -> History:
-    """Train ``net``'s members on windows of the transformed series ``z`` of gap-free ``data``."""
+    """Train ``net``'s members on windows of the transformed series ``z`` of gap-free ``data``; ``command``:
+    the command line training, recorded in the checkpoint (:func:`lstmkit.train.fit`)."""
     H, window = cfg.model.horizon, net.window
     if data.covariate_names:  # covariate standardisation, from the training data
         cov = np.concatenate([s.covariates for s in data.series])
@@ -152,4 +154,5 @@ def train_network(
             resume=resume,
             progress=f"{len(z)} series, {len(train[0]):,} windows/epoch" if progress else False,
             task="forecast",  # LSTMForecaster.task
+            command=command,
         )

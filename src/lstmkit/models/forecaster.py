@@ -83,6 +83,7 @@ class LSTMForecaster(Job):
         checkpoint_path: str | Path | None = None,
         resume: bool = False,
         judge: Judge = None,
+        command: str | None = None,
     ) -> LSTMForecaster:
         """Fit the preprocessing and the network on all of ``data``, then the combination weights; returns self.
 
@@ -93,6 +94,8 @@ class LSTMForecaster(Job):
                 it, one is trained here. A callable returning one (or None) is called when the weights
                 need it, after this network has trained: the judge's own waits on the classical fits of
                 the second process then come after this training instead of beside idle cores.
+            command: the command line training (``"lstmkit forecast"``, ``"lstmkit train"``), recorded in the
+                checkpoint: a ``resume`` by another command refuses it.
         """
         cfg = self.config
         data = impute(self.read(data))  # gaps filled from this data only: a hold-out was cut before
@@ -121,6 +124,7 @@ class LSTMForecaster(Job):
                 progress=progress,
                 checkpoint_path=checkpoint_path,
                 resume=resume,
+                command=command,
             )
             if cfg.model.combine != "none":
                 state.combination, self.judge_ = validation_weights(self, data, judge)

@@ -172,16 +172,20 @@ def _check_settings(saved: dict[str, Any], current: dict[str, Any]) -> None:
         )
 
 
-def _check_kind(saved: dict[str, Any], path: str | Path, *, task: str | None, network: str) -> None:
-    """Refuse the checkpoint of another job (``task``: forecast, classify, text ...) or of another kind of
-    network. A checkpoint written before these were recorded names neither and goes on to the settings and
-    shape checks, as it did."""
-    other = saved.get("task")
-    if other is not None and task is not None and other != task:
-        raise CheckpointError(
-            f"cannot resume: {path} is the checkpoint of a {other!r} run, not of a {task!r} one; resume it "
-            "with the command that started it, or delete it and run without --resume"
-        )
+def _check_kind(
+    saved: dict[str, Any], path: str | Path, *, task: str | None, command: str | None, network: str
+) -> None:
+    """Refuse the checkpoint of another job (``task``: forecast, classify, text ...), of another command of
+    the job (``command``: ``lstmkit forecast`` or ``lstmkit train``) or of another kind of network. A
+    checkpoint written before these were recorded names none of them and goes on to the settings and shape
+    checks, as it did."""
+    for key, ours in (("task", task), ("command", command)):
+        other = saved.get(key)
+        if other is not None and ours is not None and other != ours:
+            raise CheckpointError(
+                f"cannot resume: {path} is the checkpoint of a {other!r} run, not of a {ours!r} one; resume it "
+                "with the command that started it, or delete it and run without --resume"
+            )
     other = saved.get("network")
     if other is not None and other != network:
         raise CheckpointError(
@@ -224,9 +228,18 @@ class Checkpoint:
     the last finished epoch on disk; SIGKILL loses at most ``SAVE_EVERY_SECONDS`` of training.
     """
 
-    def __init__(self, path: str | Path, state: TrainState, *, write: bool, task: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        state: TrainState,
+        *,
+        write: bool,
+        task: str | None = None,
+        command: str | None = None,
+    ):
         self.path, self.state, self.write = path, state, write
-        self.task, self.network = task, type(state.model).__name__  # whose run it is, recorded and checked
+        self.task, self.command = task, command  # whose run it is, recorded and checked
+        self.network = type(state.model).__name__
         self.settings = dataclasses.asdict(state.config)
         self.unsaved: dict[str, Any] | None = None  # the last finished epoch, when not on disk yet
         self.saved_at = _clock()
@@ -234,7 +247,7 @@ class Checkpoint:
     def restore(self) -> None:
         """Continue the run saved at ``path``; refuse other settings or a damaged checkpoint."""
         s, saved = self.state, load_checkpoint(self.path)
-        _check_kind(saved, self.path, task=self.task, network=self.network)
+        _check_kind(saved, self.path, task=self.task, command=self.command, network=self.network)
         _check_settings(saved.get("config", {}), self.settings)
         try:
             s.model.load_state_dict(saved["model"])
@@ -260,6 +273,7 @@ class Checkpoint:
         s = self.state
         return {
             "task": self.task,
+            "command": self.command,
             "network": self.network,
             "epoch": epoch + 1,
             "done": s.stop,

@@ -248,12 +248,15 @@ def _prepare(
     progress: bool | str,
     callbacks: Sequence[Any],
     task: str | None,
+    command: str | None,
 ) -> tuple[TrainState, list[Any]]:
     """The run's state (resumed from the checkpoint when asked) and its callbacks in calling order."""
     state = _start(model, config)
     main = is_main_process()
     checkpoint = (
-        None if checkpoint_path is None else Checkpoint(checkpoint_path, state, write=main, task=task)
+        None
+        if checkpoint_path is None
+        else Checkpoint(checkpoint_path, state, write=main, task=task, command=command)
     )
     if resume:
         if checkpoint is None:
@@ -279,6 +282,7 @@ def fit(
     shuffle: bool = True,
     callbacks: Sequence[Any] = (),
     task: str | None = None,
+    command: str | None = None,
 ) -> History:
     """Train ``model`` in place and return its history; the best weights are restored at the end.
 
@@ -297,10 +301,12 @@ def fit(
         callbacks: objects with any hooks of :class:`~lstmkit.train.callbacks.Callback`.
         task: the job training (``"forecast"``, ``"classify"`` ...), recorded in the checkpoint: a resume
             refuses another task's checkpoint, and one of another kind of network.
+        command: the command line training, where a job has several (``"lstmkit forecast"``,
+            ``"lstmkit train"``), recorded in the checkpoint beside ``task``: a resume refuses another one's.
 
     Raises:
         LstmkitError: a non-finite loss (naming the epoch), or no training data.
-        CheckpointError: ``resume`` without a usable checkpoint, or with another task's.
+        CheckpointError: ``resume`` without a usable checkpoint, or with another task's or command's.
         Interrupted: SIGINT or SIGTERM (see :mod:`lstmkit.interrupt`); it names the checkpoint kept.
     """
     check_trainer_config(config)
@@ -313,6 +319,7 @@ def fit(
         progress=progress,
         callbacks=callbacks,
         task=task,
+        command=command,
     )
     try:
         for epoch in range(state.start_epoch, config.epochs):
