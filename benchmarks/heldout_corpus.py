@@ -16,6 +16,10 @@ statsmodels:
   by sector (2006-2015: construction alone, and the 22 sectors as one long-format panel);
 - statsmodels (installed with StatsForecast): its US macro data, 10 quarterly series as a panel.
 
+``--second`` writes the second held-out set instead (``second_frames``: statsmodels' and sktime's
+series, built in the tenth session: Euro area orders, El Nino sea temperature, the Nile, yearly sunspots,
+US quarterly changes and four Danish quarterly series as panels, six days of half-hourly solar power).
+
 Each file gets an entry in ``DIR/index.json`` (horizon by the M4 convention for its frequency,
 season, target, time column, id column) in the format of ``../shared/data/forecast-dev``.
 """
@@ -82,7 +86,16 @@ HORIZON_SEASON = {
     "daily": (14, 7),
     "business days": (14, 5),
     "hourly": (48, 24),
+    "half-hourly": (48, 48),
 }
+
+
+def entry(table: pd.DataFrame, time_col: str, target: str, frequency: str, id_col: str | None = None) -> dict:
+    """The ``index.json`` entry of one file (the format of ``../shared/data/forecast-dev``)."""
+    horizon, season = HORIZON_SEASON[frequency]
+    out = {"horizon": horizon, "season": season, "kind": "multi" if id_col else frequency}
+    out.update(target=target, time_col=time_col, rows=len(table), **({"id_col": id_col} if id_col else {}))
+    return out
 
 
 def frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd.DataFrame, dict]]:
@@ -91,12 +104,7 @@ def frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd.DataFrame, 
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
     def add(name, table, time_col, target, frequency, id_col=None):
-        horizon, season = HORIZON_SEASON[frequency]
-        entry = {"horizon": horizon, "season": season, "kind": "multi" if id_col else frequency}
-        entry.update(
-            target=target, time_col=time_col, rows=len(table), **({"id_col": id_col} if id_col else {})
-        )
-        out[name] = (table, entry)
+        out[name] = (table, entry(table, time_col, target, frequency, id_col))
 
     def single(name, time_col, times, target, values, frequency):
         add(name, pd.DataFrame({time_col: times, target: values}), time_col, target, frequency)
@@ -144,14 +152,62 @@ def macro_panel() -> pd.DataFrame:
     return frame.melt(id_vars="quarter", value_vars=names, var_name="series", value_name="value")
 
 
+def second_frames() -> dict[str, tuple[pd.DataFrame, dict]]:
+    """The second held-out set (tenth session): series shipped inside two packages the project installs
+    (statsmodels with StatsForecast, sktime with the ``references`` extra), none of them looked at before it
+    was built; their CSVs are read as the packages ship them (no loader that reaches the network)."""
+    from importlib.resources import files
+
+    def shipped(package: str, path: str, **kwargs) -> pd.DataFrame:
+        return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")), **kwargs)
+
+    out: dict[str, tuple[pd.DataFrame, dict]] = {}
+
+    def add(name, table, time_col, target, frequency, id_col=None):
+        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+
+    orders = shipped("statsmodels.datasets", "elec_equip/elec_equip.csv").set_axis(["date", "orders"], axis=1)
+    add("elec_equip", orders, "date", "orders", "monthly")  # euro area orders, dates written Jan-1-1995
+    nino = shipped("statsmodels.datasets", "elnino/elnino.csv").melt(
+        id_vars="YEAR", var_name="mon", value_name="sst"
+    )
+    nino["month"] = pd.to_datetime(nino["YEAR"].astype(str) + "-" + nino["mon"], format="%Y-%b").dt.strftime(
+        "%Y-%m"
+    )
+    add("elnino", nino.sort_values("month")[["month", "sst"]], "month", "sst", "monthly")  # sea temperature
+    add("nile", shipped("statsmodels.datasets", "nile/nile.csv"), "year", "volume", "yearly")
+    spots = shipped("statsmodels.datasets", "sunspots/sunspots.csv").set_axis(["year", "activity"], axis=1)
+    add("sunspots_yearly", spots.astype({"year": int}), "year", "activity", "yearly")
+    change = shipped("sktime.datasets", "data/Uschange/Uschange.csv").iloc[:, 1:]  # US quarterly % changes
+    change = change.melt(id_vars="Quarter", var_name="series", value_name="change")
+    add(
+        "multi_uschange",
+        change.rename(columns={"Quarter": "quarter"}),
+        "quarter",
+        "change",
+        "quarterly",
+        "series",
+    )
+    danish = shipped("statsmodels.datasets", "danish_data/data.csv")[["period", "lrm", "lry", "lpy", "ibo"]]
+    danish = danish.melt(id_vars="period", var_name="series", value_name="value").rename(
+        columns={"period": "quarter"}
+    )
+    add("multi_danish", danish, "quarter", "value", "quarterly", "series")  # 4 short quarterly series
+    solar = shipped("sktime.datasets", "data/solar/solar.csv").set_axis(["time", "generation"], axis=1)
+    add("solar_halfhourly", solar, "time", "generation", "half-hourly")  # six days of UK solar power
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    folder = parser.parse_args().folder
+    parser.add_argument("--second", action="store_true", help="the second held-out set (second_frames)")
+    args = parser.parse_args()
+    folder = args.folder
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         index = {}
-        for name, (table, entry) in frames(download(Path(tmp))).items():
+        for name, (table, entry) in (second_frames() if args.second else frames(download(Path(tmp)))).items():
             table.to_csv(folder / f"{name}.csv", index=False)
             index[name] = entry
     (folder / "index.json").write_text(json.dumps(index, indent=1) + "\n")
