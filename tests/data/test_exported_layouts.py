@@ -383,3 +383,33 @@ def _written(stamp: pd.Timestamp, layout: str) -> str:
     ):
         layout = layout.replace(code, str(value))
     return stamp.strftime(layout)
+
+
+@pytest.mark.parametrize(
+    "layout, freq, start",
+    [
+        ("%m/%d/%Y", "MS", "2015-01-01"),  # 01/01/2015, 02/01/2015: month starts, month first
+        ("%-m/%-d/%Y", "MS", "2015-01-01"),  # 1/1/2015 (Excel, US)
+        ("%d/%m/%Y", "MS", "2015-01-01"),  # 01/02/2015: month starts, day first
+        ("%d.%m.%Y", "QS", "2010-01-01"),  # 01.04.2010: quarter starts, day first
+        ("%m/%d/%Y", "D", "2020-01-01"),
+    ],
+)
+def test_a_panel_of_numeric_dates_reads_day_and_month_as_its_distinct_times_do(tmp_path, layout, freq, start):
+    """In long format every time appears once per series, so neither reading has unique times: the reading
+    whose distinct times are regular wins (the day-first reading of 02/01/2015 month starts is Jan 1 to 12,
+    and the panel was refused as irregular)."""
+    rows = []
+    for k, (skip, n) in enumerate([(0, 40), (5, 30), (12, 25)]):  # different starts, a gap in one series
+        times = pd.date_range(start, periods=skip + n, freq=freq)[skip:]
+        rows += [
+            f"s{k},{_written(t, layout)},{i}" for i, t in enumerate(times) if (k, i) not in ((1, 7), (1, 8))
+        ]
+    path = tmp_path / "panel.csv"
+    path.write_text("id,date,v\n" + "\n".join(rows) + "\n")
+    data = load_series(path, id_col="id", fill="keep")
+    last = pd.date_range(start, periods=40, freq=freq)[-1]
+    assert pd.Timestamp(data.series[0].times[-1]) == last
+    upcoming = pd.date_range(last, periods=3, freq=freq)[1:]
+    assert data.future_times(data.series[0], 2) == [_written(t, layout) for t in upcoming]
+    assert np.isnan(data.series[1].target).sum() == 2  # the gap is kept as missing steps

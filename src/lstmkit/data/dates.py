@@ -161,14 +161,15 @@ def _unpadded(fields: pd.DataFrame) -> list[str]:
 
 
 def _plausibility(stamps: pd.Series) -> tuple | None:
-    """How regular a reading is, higher better: (no duplicates, a frequency, in file order, -distinct steps)."""
+    """How regular a reading is, higher better: (no duplicates, a frequency, in file order, -distinct steps).
+    The frequency and the steps are those of the distinct times: a long-format panel repeats its times."""
     if stamps.isna().any():
         return None
     index = pd.DatetimeIndex(stamps)
-    ordered = index.sort_values()
+    ordered = index.unique().sort_values()
     steps = np.diff(ordered.asi8)
     regular = bool(
-        index.is_unique and len(index) >= 3 and (_has_freq(ordered) or months_apart(ordered) in (1, 3))
+        len(ordered) >= 3 and (_has_freq(ordered) or months_apart(ordered) in (1, 3))
     )  # 10/01/2020, 10/04/2020 ... on the 10th of each quarter
     return (bool(index.is_unique), regular, bool(index.is_monotonic_increasing), -len(np.unique(steps)))
 
