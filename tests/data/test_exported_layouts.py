@@ -338,7 +338,7 @@ def test_a_panel_of_quarters_dated_on_one_day_with_different_starts(tmp_path):
 
 _DATES = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%m/%d/%Y", "%-m/%-d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%y"]
 _DATES += ["%d-%b-%Y", "%-d-%b-%y", "%d%b%Y", "%b %-d, %Y", "%B %d, %Y", "%b-%-d-%Y"]
-_CLOCKS = [" %H:%M", " %-H:%M", " %H:%M:%S", " %-I:%M %p", "T%H:%M:%S"]
+_CLOCKS = [" %H:%M", " %-H:%M", " %H:%M:%S", " %H:%M:%S.000", " %-I:%M %p", "T%H:%M:%S"]  # .000: SQL Server
 _TIMES = {
     "days": pd.date_range("2020-01-01", periods=40, freq="D"),
     "month starts": pd.date_range("2015-01-01", periods=40, freq="MS"),
@@ -352,7 +352,9 @@ _CASES = [
     (kind, date + clock)
     for kind in _TIMES
     for date in _DATES
-    for clock in (_CLOCKS if kind == "hours" else ["", " %H:%M"] if kind == "month starts" else [""])
+    for clock in (
+        _CLOCKS if kind == "hours" else ["", " %H:%M", " %H:%M:%S.000"] if kind == "month starts" else [""]
+    )
     if not ("%b" in date or "%B" in date) or "T" not in clock
 ]
 

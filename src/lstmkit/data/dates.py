@@ -33,7 +33,7 @@ _UNPADDED = re.compile(r"%-([dmHIMSV])")  # a number written without its leading
 _UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
-_CLOCK = r"(?:(?P<clock>[ T:])(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2})?(?:(?P<noon_sep> ?)(?P<noon>[AaPp][Mm]))?)?"
+_CLOCK = r"(?:(?P<clock>[ T:])(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2}(?P<fraction>\.0{1,6})?)?(?:(?P<noon_sep> ?)(?P<noon>[AaPp][Mm]))?)?"
 _NUMERIC_DATE = re.compile(
     r"(?P<first>\d{1,2})(?P<sep>[/.\-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})" + _CLOCK
 )  # 31/01/2020, 1/31/2020 9:00, 31.01.2020 13:00:00, 1/31/2020 9:00:00 PM
@@ -393,9 +393,11 @@ def _first_cell(fields: pd.DataFrame) -> pd.Series:
 
 def _clock_layout(first: pd.Series, hour_flag: str) -> str:
     """The strftime layout of a cell's clock (``_CLOCK``'s groups): ``""`` without one, `` %H:%M``,
-    ``T%H:%M:%S``, `` %-I:%M %p`` (``hour_flag`` ``"-"``: the hour written without a leading zero)."""
+    ``T%H:%M:%S``, `` %H:%M:%S.000``, `` %-I:%M %p`` (``hour_flag`` ``"-"``: the hour written without a
+    leading zero)."""
     if first["clock"] is None:
         return ""
     hour = "H" if first["noon"] is None else "I"  # a 12-hour clock with AM and PM
     layout = f"{first['clock']}%{hour_flag}{hour}:%M" + (":%S" if first["seconds"] else "")
+    layout += first["fraction"] or ""  # 00:00:00.000 (SQL exports): zero milliseconds, written as they came
     return layout + ("" if first["noon"] is None else f"{first['noon_sep'] or ''}%p")
