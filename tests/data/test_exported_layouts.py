@@ -337,7 +337,16 @@ def test_a_panel_of_quarters_dated_on_one_day_with_different_starts(tmp_path):
 
 
 _DATES = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%m/%d/%Y", "%-m/%-d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%y"]
-_DATES += ["%d-%b-%Y", "%-d-%b-%y", "%d%b%Y", "%b %-d, %Y", "%B %d, %Y", "%b-%-d-%Y"]
+_DATES += [
+    "%d-%b-%Y",
+    "%-d-%b-%y",
+    "%d%b%Y",
+    "%b %-d, %Y",
+    "%B %d, %Y",
+    "%b-%-d-%Y",
+    "%a, %b %d, %Y",
+    "%A, %B %-d, %Y",
+]
 _CLOCKS = [" %H:%M", " %-H:%M", " %H:%M:%S", " %H:%M:%S.000", " %-I:%M %p", "T%H:%M:%S"]  # .000: SQL Server
 _TIMES = {
     "days": pd.date_range("2020-01-01", periods=40, freq="D"),

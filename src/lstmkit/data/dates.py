@@ -31,6 +31,7 @@ log = logging.getLogger("lstmkit.data.tabular")
 
 _UNPADDED = re.compile(r"%-([dmHIMSV])")  # a number written without its leading zero: 1/31/2020 9:00
 _UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
+_WEEKDAY = re.compile(r"%[aA],? ?")  # Fri, Jan 31, 2020
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
 _CLOCK = r"(?:(?P<clock>[ T:])(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2}(?P<fraction>\.0{1,6})?)?(?:(?P<noon_sep> ?)(?P<noon>[AaPp][Mm]))?)?"
@@ -44,14 +45,15 @@ _DAY_MONTH = re.compile(
     r"(?P<day>\d{1,2})(?P<sep>[ \-/.]?)(?P<month>[A-Za-z]{3,9})(?P=sep)(?P<year>\d{4}|\d{2})" + _CLOCK
 )  # 01-Jan-2020, 1-Jan-20, 01 Jan 2020, 01JAN2020 (SAS), 01-Jan-2020 13:00, 01-Jan-2020 1:00 PM
 _MONTH_DAY = re.compile(
+    r"(?:(?P<weekday>[A-Za-z]{3,9}), )?"
     r"(?P<month>[A-Za-z]{3,9})(?P<sep>[ \-/.])(?P<day>\d{1,2})(?P<year_sep>(?P=sep)|, ?)(?P<year>\d{4}|\d{2})"
     + _CLOCK
-)  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, January 1, 2020 1:00 PM (US spreadsheets)
+)  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, Fri, Jan 31, 2020, Friday, January 31, 2020 1:00 PM (US spreadsheets)
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
 _WARNED: set = set()
-_DAY_CODES = ("%d", "%j", "%a", "%A", "%U", "%W", "%w", "%e")
+_DAY_CODES = ("%d", "%j", "%U", "%W", "%w", "%e")  # a weekday (%a, %A) names no day by itself
 _CLOCK_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%T")
 
 
@@ -208,9 +210,12 @@ def format_time(value: Any, fmt: str) -> str:
     """``value.strftime(fmt)``, where ``%-d``, ``%-m``, ``%-H`` (and ``%-I``, ``%-M``, ``%-S``, ``%-V``) write the
     number without a leading zero (``1/31/2020``) and ``%^b``, ``%^B`` the month's name in capitals on every
     platform, and ``{half}`` writes the half of the year; the number formats (``unix-s``, ``excel-serial``...)
-    write numbers."""
+    write numbers. A month or quarter written on one day with its weekday (``Tue, May 15, 2018``) is
+    written on the day the format names."""
     if fmt in NUMBER_FORMATS:
         return number_label(value, fmt)
+    if isinstance(value, pd.Period) and _WEEKDAY.search(fmt):
+        value = period_dates(pd.PeriodIndex([value]), _WEEKDAY.sub("", fmt))[0]
     if HALF in fmt:
         fmt = fmt.replace(HALF, "1" if value.month <= 6 else "2")
     if "%-" in fmt:
@@ -346,8 +351,8 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 
 def day_month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
     """Dates with the month's name: day first, ``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as
-    Excel and SAS write them), or month first, ``Jan-1-1995``, ``Jan 1, 2020``, ``January 01, 2020`` (US
-    spreadsheets); with an optional clock of 24 or 12 hours (``01-Jan-2020 1:00 PM``): the times and their
+    Excel and SAS write them), or month first, ``Jan-1-1995``, ``Jan 1, 2020``, ``Fri, Jan 31, 2020``,
+    ``Friday, January 31, 2020`` (US spreadsheets); with an optional clock of 24 or 12 hours (``01-Jan-2020 1:00 PM``): the times and their
     layout (``%d-%b-%Y``, ``%b %-d, %Y``, ``%d-%b-%Y %-I:%M %p``), or None."""
     for pattern in (_DAY_MONTH, _MONTH_DAY):
         if pattern.fullmatch(text.iloc[0]) is not None and text.str.fullmatch(pattern).all():
@@ -364,6 +369,8 @@ def _named_month_dates(text: pd.Series, pattern: re.Pattern) -> tuple[pd.Index, 
     for name in ("b", "B"):
         day, month = f"%{short[0]}d", f"%{upper}{name}"
         date = f"{day}{sep}{month}{sep}" if pattern is _DAY_MONTH else f"{month}{sep}{day}{first['year_sep']}"
+        if first.get("weekday"):  # Fri, Jan 31, 2020 or Friday, January 31, 2020
+            date = ("%A, " if len(first["weekday"]) > 3 else "%a, ") + date
         fmt = date + _year_code(first["year"]) + clock
         if (stamps := _strict(text, fmt)).notna().all():
             return pd.DatetimeIndex(stamps), "datetime", fmt
