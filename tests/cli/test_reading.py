@@ -367,6 +367,11 @@ def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
             "03-Jan-2020 12:00 PM",
         ),
         ("date", lambda i: f"{2000 + i // 4}-{3 * (i % 4) + 2:02d}-15", "2015-02-15"),  # mid-quarter
+        (
+            "date",
+            lambda i: f"{pd.Timestamp('2020-01-01') + pd.Timedelta(days=i):%Y-%m-%d %H:%M:%S.000}",
+            "2020-03-01 00:00:00",
+        ),  # SQL Server
         ("period", lambda i: f"{2000 + i // 2} H{i % 2 + 1}", "2030 H1"),
         ("period", lambda i: f"{2000 + i // 2}-H{i % 2 + 1}", "2030-H1"),
         ("year", lambda i: f"FY{1960 + i}", "FY2020"),

@@ -94,6 +94,30 @@ def test_dates_with_a_month_name_are_written_back_in_their_layout(tmp_path, layo
     assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
 
 
+DAYS = pd.date_range("2020-01-01", periods=30, freq="D")
+
+
+@pytest.mark.parametrize(
+    "cells, future",
+    [
+        (
+            [f"{d:%Y-%m-%d 00:00:00.000}" for d in DAYS],
+            ["2020-01-31 00:00:00", "2020-02-01 00:00:00"],
+        ),  # SQL Server
+        ([f"{d:%Y-%m-%dT00:00:00}" for d in DAYS], ["2020-01-31T00:00:00", "2020-02-01T00:00:00"]),
+        (
+            [f"{d:%Y-%m-01 00:00}" for d in pd.date_range("2018-01-01", periods=25, freq="MS")],
+            ["2020-02-01 00:00"],
+        ),
+    ],
+)
+def test_dates_written_with_their_midnight_keep_it(tmp_path, cells, future):
+    data = load_series(write(tmp_path, cells))
+    assert data.freq in ("D", "MS") and data.future_times(data.series[0], len(future)) == future
+    again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
+    assert again.future_times(again.series[0], len(future)) == future
+
+
 @pytest.mark.parametrize(
     "layout, future",
     [

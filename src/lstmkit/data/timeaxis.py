@@ -51,6 +51,7 @@ from lstmkit.errors import DataError
 log = logging.getLogger("lstmkit.data.tabular")
 
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
+_CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
 
 
 def parse_times(
@@ -114,8 +115,12 @@ def parse_times(
         return offset_times(text, offsets, column=column, source=source)
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
-    clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
-    return on_one_day(index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d")
+    if (index != index.normalize()).any():  # times of day
+        return on_one_day(index, "datetime", clock_format(text.iloc[0]))
+    times, kind, fmt = on_one_day(index, "datetime", "%Y-%m-%d")
+    if kind == "datetime" and text.str.contains(_CLOCK_WRITTEN).all():  # SQL Server's 2020-01-31 00:00:00.000
+        fmt = clock_format(text.iloc[0])
+    return times, kind, fmt
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
