@@ -276,9 +276,16 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             warnings.simplefilter("ignore")
             bad = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
         row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
+        footer = row == len(text) - 1 > 1 and not re.search(
+            r"\d", text.iloc[row]
+        )  # a spreadsheet's Total line
         raise DataError(
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
-            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
+            + (
+                "that last row looks like a total or footer line: delete it from the file"
+                if footer
+                else "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
+            )
         ) from None
     if not re.search(r"\d{3}", text.iloc[0]):  # 01-Jan-60: a two-digit year, read as _strict reads one
         stamps = _century(stamps)
