@@ -118,6 +118,18 @@ def test_dates_written_with_their_midnight_keep_it(tmp_path, cells, future):
     assert again.future_times(again.series[0], len(future)) == future
 
 
+@pytest.mark.parametrize("zone", ["UTC", "GMT"])
+def test_times_printed_with_their_zone_name_keep_it_and_a_space(tmp_path, zone):
+    # format(x, usetz = TRUE) of an R POSIXct: the T of UTC is no date-clock separator
+    halves = pd.date_range("2020-01-01", periods=96, freq="30min")
+    data = load_series(write(tmp_path, [f"{t:%Y-%m-%d %H:%M:%S} {zone}" for t in halves]))
+    assert data.freq == "30min"
+    assert data.future_times(data.series[0], 2) == [
+        f"2020-01-03 00:00:00 {zone}",
+        f"2020-01-03 00:30:00 {zone}",
+    ]
+
+
 @pytest.mark.parametrize(
     "layout, future",
     [

@@ -330,9 +330,10 @@ def offset_times(
 
 def clock_format(cell: str) -> str:
     """The strftime layout of a date-and-clock cell such as ``2020-01-01 00:30`` or ``2020-01-01T00:30:00``."""
-    sep = "T" if "T" in cell else " "
+    sep = "T" if re.search(r"\dT\d", cell) else " "  # not the T of a zone: 2020-01-01 00:30:00 UTC
     seconds = re.search(r"\d:\d{2}:\d{2}", cell) is not None
-    return f"%Y-%m-%d{sep}%H:%M" + (":%S" if seconds else "")
+    zone = re.search(r" (UTC|GMT)$", cell)  # as R prints a POSIXct with its zone
+    return f"%Y-%m-%d{sep}%H:%M" + (":%S" if seconds else "") + (zone.group(0) if zone else "")
 
 
 _LAYOUTS = (  # other month layouts: (cells, strftime format to read them, format to write them)
