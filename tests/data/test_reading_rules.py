@@ -85,6 +85,15 @@ def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
         load_series(write(tmp_path, inside, "inside.csv"))
 
 
+def test_a_delimiter_ending_every_line_is_no_column_and_no_note(tmp_path, caplog):
+    # 'ignoring non-numeric column(s) Unnamed: 2' was printed for the empty column of Date,Revenue,
+    text = lines("Date,Revenue,", [f'1/{d}/2020,"1,0{d:02d}.5",' for d in range(1, 29)])
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, text))
+    assert data.series[0].target[:2].tolist() == [1001.5, 1002.5] and data.covariate_names == []
+    assert caplog.messages == []
+
+
 def test_thousands_and_decimal_commas_reach_the_series(tmp_path):
     comma = lines("month,revenue", ['2020-01,"1,037"', '2020-02,"12,345.5"', "2020-03,7"])
     np.testing.assert_array_equal(load_series(write(tmp_path, comma)).series[0].target, [1037, 12345.5, 7])
