@@ -571,7 +571,10 @@ def test_a_series_with_no_values_is_left_out_of_a_panel_with_one_warning(tmp_pat
     assert [s.id for s in data.series] == ["a", "c"]
     assert caplog.messages == ["1 series of data.csv have no values and are left out: b"]
     alone = write(tmp_path, lines("shop,month,units", [r for r in rows if r.startswith("b")]), "b.csv")
-    with pytest.raises(DataError, match=r"^column 'units' of series 'b' of b.csv has no values$"):
+    with pytest.raises(
+        DataError,
+        match=r"^column 'units' of series 'b' of b.csv has no values; fill it in, or name a column of numbers with --target$",
+    ):
         load_series(alone, id_col="shop", fill="keep")
 
 
