@@ -695,6 +695,19 @@ def test_excel_serial_day_numbers_in_a_date_column_are_days_written_back_as_seri
     assert counter.time_kind == "index"  # the same numbers under a step counter's name stay steps
 
 
+def test_excel_day_numbers_of_months_under_another_name_point_at_date_format(tmp_path):
+    # --time-col 'Order Date' over 42736, 42767, 42795 ... said only 'irregular; resample the data'
+    months = pd.date_range("2017-01-01", periods=24, freq="MS")
+    serials = (months - pd.Timestamp("1899-12-30")).days
+    path = write(tmp_path, lines("Order Date,Sales", [f"{d},{i}" for i, d in enumerate(serials)]))
+    with pytest.raises(
+        DataError, match=r"irregular; if they are Excel day numbers, pass --date-format excel-serial; else"
+    ):
+        load_series(path, time_col="Order Date")
+    data = load_series(path, time_col="Order Date", date_format="excel-serial")
+    assert data.freq == "MS" and data.future_times(data.series[0], 1) == [str(serials[-1] + 31)]
+
+
 def test_numeric_dates_with_a_12_hour_clock_follow_the_day_or_month_first_rule(tmp_path):
     hours = pd.date_range("2020-01-10", periods=24 * 30, freq="h")  # 10/01 .. 08/02: day first
     rows = [f"{h:%d/%m/%Y %I:%M %p},{i}" for i, h in enumerate(hours)]

@@ -326,8 +326,11 @@ def _reindex(t, y, x, order, full, make, freq, where, source, column, step):
         position = full.get_indexer(t)
     else:
         if ((order - order[0]) % step).any():
+            serials = excel_serials(order) is not None  # Excel day numbers in a column not named like a date
             raise DataError(
-                f"times in {column!r}{where} of {source} are irregular; resample the data to a regular frequency"
+                f"times in {column!r}{where} of {source} are irregular; "
+                + ("if they are Excel day numbers, pass --date-format excel-serial; else " if serials else "")
+                + "resample the data to a regular frequency"
             )
         position = ((order - order[0]) // step).astype(int)
         new_index = make(full) if make is not None else full
