@@ -49,6 +49,7 @@ _MONTH_DAY = re.compile(
 )  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, January 1, 2020 1:00 PM (US spreadsheets)
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
+CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
 _WARNED: set = set()
 _DAY_CODES = ("%d", "%j", "%a", "%A", "%U", "%W", "%w", "%e")

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.dates import (
+    CLOCK_WRITTEN,
     OFFSET,
     clock_format,
     day_month_names,
@@ -51,7 +52,6 @@ from lstmkit.errors import DataError
 log = logging.getLogger("lstmkit.data.tabular")
 
 _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
-_CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
 
 
 def parse_times(
@@ -118,7 +118,7 @@ def parse_times(
     if (index != index.normalize()).any():  # times of day
         return on_one_day(index, "datetime", clock_format(text.iloc[0]))
     times, kind, fmt = on_one_day(index, "datetime", "%Y-%m-%d")
-    if kind == "datetime" and text.str.contains(_CLOCK_WRITTEN).all():  # SQL Server's 2020-01-31 00:00:00.000
+    if kind == "datetime" and text.str.contains(CLOCK_WRITTEN).all():  # SQL Server's 2020-01-31 00:00:00.000
         fmt = clock_format(text.iloc[0])
     return times, kind, fmt
 
