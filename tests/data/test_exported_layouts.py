@@ -80,6 +80,11 @@ def test_months_quarters_and_years_written_as_dates_keep_their_frequency_across_
         ("{d:%b}-{d.day}-{d:%Y}", ["Jan-31-2020", "Feb-1-2020"]),  # month first (statsmodels' elec_equip)
         ('"{d:%b} {d.day}, {d:%Y}"', ["Jan 31, 2020", "Feb 1, 2020"]),  # Excel's mmm d, yyyy
         ('"{d:%B} {d:%d}, {d:%Y} {d:%I:%M %p}"', ["January 31, 2020 12:00 AM", "February 01, 2020 12:00 AM"]),
+        (
+            '"{d:%A, %B} {d.day}, {d:%Y}"',
+            ["Friday, January 31, 2020", "Saturday, February 1, 2020"],
+        ),  # Excel long date
+        ('"{d:%a, %b} {d.day}, {d:%Y}"', ["Fri, Jan 31, 2020", "Sat, Feb 1, 2020"]),
     ],
 )
 def test_dates_with_a_month_name_are_written_back_in_their_layout(tmp_path, layout, future):

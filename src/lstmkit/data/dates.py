@@ -44,9 +44,10 @@ _DAY_MONTH = re.compile(
     r"(?P<day>\d{1,2})(?P<sep>[ \-/.]?)(?P<month>[A-Za-z]{3,9})(?P=sep)(?P<year>\d{4}|\d{2})" + _CLOCK
 )  # 01-Jan-2020, 1-Jan-20, 01 Jan 2020, 01JAN2020 (SAS), 01-Jan-2020 13:00, 01-Jan-2020 1:00 PM
 _MONTH_DAY = re.compile(
+    r"(?P<weekday>[A-Za-z]{3,9}, )?"
     r"(?P<month>[A-Za-z]{3,9})(?P<sep>[ \-/.])(?P<day>\d{1,2})(?P<year_sep>(?P=sep)|, ?)(?P<year>\d{4}|\d{2})"
     + _CLOCK
-)  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, January 1, 2020 1:00 PM (US spreadsheets)
+)  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, January 1, 2020 1:00 PM (US spreadsheets), Friday, January 31, 2020 (Excel)
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
 CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
@@ -373,6 +374,8 @@ def _named_month_dates(text: pd.Series, pattern: re.Pattern) -> tuple[pd.Index, 
     for name in ("b", "B"):
         day, month = f"%{short[0]}d", f"%{upper}{name}"
         date = f"{day}{sep}{month}{sep}" if pattern is _DAY_MONTH else f"{month}{sep}{day}{first['year_sep']}"
+        if first.get("weekday"):  # Excel's long date: Friday, January 31, 2020
+            date = ("%a, " if len(first["weekday"].rstrip(", ")) == 3 else "%A, ") + date
         fmt = date + _year_code(first["year"]) + clock
         if (stamps := _strict(text, fmt)).notna().all():
             return pd.DatetimeIndex(stamps), "datetime", fmt
