@@ -104,6 +104,18 @@ def test_files_are_written(forecaster, tmp_path):
     assert len(pd.read_csv(tmp_path / "x" / "gates.csv")) == forecaster.explain().gates.size
 
 
+def test_the_steps_are_labelled_with_the_times_as_the_file_writes_them(tmp_path):
+    """attributions.csv and the summary named 1/31/2020 steps as 2020-01-31 00:00:00."""
+    frame = seasonal_frame(n=48)
+    frame["month"] = [
+        f"{d.month}/{d.day}/{d.year}" for d in pd.date_range("2000-01-31", periods=48, freq="ME")
+    ]
+    model = LSTMForecaster(horizon=3, epochs=1, ensemble=1, hidden_size=4, combine="none").fit(frame)
+    write_explanation(model.explain(frame), tmp_path / "x")
+    attr = pd.read_csv(tmp_path / "x" / "attributions.csv", dtype={"time": str})
+    assert attr["time"].iloc[-2:].tolist() == ["11/30/2003", "12/31/2003"]
+
+
 def test_an_explanation_without_attributions_removes_an_earlier_ones(language_model, tmp_path):
     """A forecaster's attributions.csv stayed beside the gates of a language model explained into the same folder."""
     out = tmp_path / "x"

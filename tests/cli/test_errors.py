@@ -96,6 +96,8 @@ def root(tmp_path_factory):
     r = [list(x) for x in r]
     r[10][0] = "notadate"
     (d / "badtime.csv").write_text(_csv(r))  # noqa: E702
+    (d / "total.csv").write_text(_csv([*r[:10], *r[11:], ["Total", "4321.5"]]))  # a spreadsheet's total line
+    (d / "novalues.csv").write_text(_csv([["month", "sales"], *[[m, ""] for m in months]]))
     (d / "binary.csv").write_bytes(bytes(np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8)))
     (d / "ragged.csv").write_text("month,sales\n2001-01,1\n2001-02,2,3,4\n")
     (d / "twonum.csv").write_text(_csv([["a", "b"], *[[1, 2]] * 30]))
@@ -287,6 +289,17 @@ CASES = [
         "forecast unparseable time",
         ["forecast", "{d}/badtime.csv", *FC, *NEW_OUT],
         r"^time column 'date' of badtime\.csv has a value that is not a time, 'notadate' at row 10; use dates such as 2020-01-31",
+    ),
+    (
+        "forecast target without values",
+        ["forecast", "{d}/novalues.csv", *FC, *NEW_OUT],
+        r"^column 'sales' of novalues\.csv has no values; fill it in, or name a column of numbers with --target$",
+    ),
+    (
+        "forecast total row",
+        ["forecast", "{d}/total.csv", *FC, *NEW_OUT],
+        r"^time column 'date' of total\.csv has a value that is not a time, 'Total' at row 48; that last row looks "
+        r"like a total or footer line: delete it from the file$",
     ),
     (
         "forecast binary junk",

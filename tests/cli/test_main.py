@@ -22,6 +22,18 @@ def test_every_command_has_help_with_an_example(command, capsys):
     assert "lstmkit " + command in capsys.readouterr().out.split("xample", 1)[-1]
 
 
+@pytest.mark.parametrize("command", ["forecast", "evaluate"])
+def test_forecasting_help_names_the_references_metrics_json_holds(command, capsys):
+    """It named 'naive, seasonal naive, drift and ETS'; metrics.json has no drift and AutoARIMA, AutoTheta, combo."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    description = " ".join(capsys.readouterr().out.split())
+    assert (
+        "naive, seasonal naive, AutoETS, AutoARIMA, AutoTheta (MSTL for seasons of 24 and more) and their mean"
+        in description
+    )
+
+
 def test_unknown_command_is_one_error_line(capsys):
     assert main(["forcast"]) == 2
     err = capsys.readouterr().err

@@ -354,6 +354,19 @@ def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
     assert "b (5)" in caplog.text and len(pd.read_csv(tmp_path / "p.csv")) == 8
 
 
+def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(tmp_path, caplog):
+    """The note named it 'None (5)'."""
+    months = pd.period_range("2001-01", periods=N, freq="M").astype(str)
+    rows = [f"{m},{round(y, 3)}" for m, y in zip(months, WAVE)]
+    model = tmp_path / "model"
+    train = _write(tmp_path, "sales.csv", "month,sales", rows)
+    assert main(["train", str(train), "--horizon", "4", "--output", str(model), *FAST]) == 0
+    short = _write(tmp_path, "short.csv", "month,sales", rows[-5:])
+    assert main(["predict", "--model", str(model), str(short), "--output", str(tmp_path / "p.csv")]) == 0
+    assert "series shorter than the network's lookback" in caplog.text
+    assert ": sales (5)" in caplog.text and "None" not in caplog.text
+
+
 # ---- layouts spreadsheets, SAS, R and statistics offices export (tests/data/test_exported_layouts.py has the rules)
 
 
@@ -367,6 +380,11 @@ def test_predict_names_a_series_too_short_for_the_network(tmp_path, caplog):
             "03-Jan-2020 12:00 PM",
         ),
         ("date", lambda i: f"{2000 + i // 4}-{3 * (i % 4) + 2:02d}-15", "2015-02-15"),  # mid-quarter
+        (
+            "date",
+            lambda i: f"{pd.Timestamp('2020-01-01') + pd.Timedelta(days=i):%Y-%m-%d %H:%M:%S.000}",
+            "2020-03-01 00:00:00.000",
+        ),  # SQL Server
         ("period", lambda i: f"{2000 + i // 2} H{i % 2 + 1}", "2030 H1"),
         ("period", lambda i: f"{2000 + i // 2}-H{i % 2 + 1}", "2030-H1"),
         ("year", lambda i: f"FY{1960 + i}", "FY2020"),

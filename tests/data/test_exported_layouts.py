@@ -80,6 +80,11 @@ def test_months_quarters_and_years_written_as_dates_keep_their_frequency_across_
         ("{d:%b}-{d.day}-{d:%Y}", ["Jan-31-2020", "Feb-1-2020"]),  # month first (statsmodels' elec_equip)
         ('"{d:%b} {d.day}, {d:%Y}"', ["Jan 31, 2020", "Feb 1, 2020"]),  # Excel's mmm d, yyyy
         ('"{d:%B} {d:%d}, {d:%Y} {d:%I:%M %p}"', ["January 31, 2020 12:00 AM", "February 01, 2020 12:00 AM"]),
+        (
+            '"{d:%A, %B} {d.day}, {d:%Y}"',
+            ["Friday, January 31, 2020", "Saturday, February 1, 2020"],
+        ),  # Excel long date
+        ('"{d:%a, %b} {d.day}, {d:%Y}"', ["Fri, Jan 31, 2020", "Sat, Feb 1, 2020"]),
     ],
 )
 def test_dates_with_a_month_name_are_written_back_in_their_layout(tmp_path, layout, future):
@@ -92,6 +97,42 @@ def test_dates_with_a_month_name_are_written_back_in_their_layout(tmp_path, layo
     assert data.future_times(data.series[0], 2) == future
     again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
     assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
+
+
+DAYS = pd.date_range("2020-01-01", periods=30, freq="D")
+
+
+@pytest.mark.parametrize(
+    "cells, future",
+    [
+        (
+            [f"{d:%Y-%m-%d 00:00:00.000}" for d in DAYS],
+            ["2020-01-31 00:00:00.000", "2020-02-01 00:00:00.000"],
+        ),  # SQL Server
+        ([f"{d:%Y-%m-%dT00:00:00}" for d in DAYS], ["2020-01-31T00:00:00", "2020-02-01T00:00:00"]),
+        (
+            [f"{d:%Y-%m-01 00:00}" for d in pd.date_range("2018-01-01", periods=25, freq="MS")],
+            ["2020-02-01 00:00"],
+        ),
+    ],
+)
+def test_dates_written_with_their_midnight_keep_it(tmp_path, cells, future):
+    data = load_series(write(tmp_path, cells))
+    assert data.freq in ("D", "MS") and data.future_times(data.series[0], len(future)) == future
+    again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
+    assert again.future_times(again.series[0], len(future)) == future
+
+
+@pytest.mark.parametrize("zone", ["UTC", "GMT"])
+def test_times_printed_with_their_zone_name_keep_it_and_a_space(tmp_path, zone):
+    # format(x, usetz = TRUE) of an R POSIXct: the T of UTC is no date-clock separator
+    halves = pd.date_range("2020-01-01", periods=96, freq="30min")
+    data = load_series(write(tmp_path, [f"{t:%Y-%m-%d %H:%M:%S} {zone}" for t in halves]))
+    assert data.freq == "30min"
+    assert data.future_times(data.series[0], 2) == [
+        f"2020-01-03 00:00:00 {zone}",
+        f"2020-01-03 00:30:00 {zone}",
+    ]
 
 
 @pytest.mark.parametrize(

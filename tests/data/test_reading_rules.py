@@ -85,6 +85,15 @@ def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
         load_series(write(tmp_path, inside, "inside.csv"))
 
 
+def test_a_delimiter_ending_every_line_is_no_column_and_no_note(tmp_path, caplog):
+    # 'ignoring non-numeric column(s) Unnamed: 2' was printed for the empty column of Date,Revenue,
+    text = lines("Date,Revenue,", [f'1/{d}/2020,"1,0{d:02d}.5",' for d in range(1, 29)])
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, text))
+    assert data.series[0].target[:2].tolist() == [1001.5, 1002.5] and data.covariate_names == []
+    assert caplog.messages == []
+
+
 def test_thousands_and_decimal_commas_reach_the_series(tmp_path):
     comma = lines("month,revenue", ['2020-01,"1,037"', '2020-02,"12,345.5"', "2020-03,7"])
     np.testing.assert_array_equal(load_series(write(tmp_path, comma)).series[0].target, [1037, 12345.5, 7])
@@ -562,7 +571,10 @@ def test_a_series_with_no_values_is_left_out_of_a_panel_with_one_warning(tmp_pat
     assert [s.id for s in data.series] == ["a", "c"]
     assert caplog.messages == ["1 series of data.csv have no values and are left out: b"]
     alone = write(tmp_path, lines("shop,month,units", [r for r in rows if r.startswith("b")]), "b.csv")
-    with pytest.raises(DataError, match=r"^column 'units' of series 'b' of b.csv has no values$"):
+    with pytest.raises(
+        DataError,
+        match=r"^column 'units' of series 'b' of b.csv has no values; fill it in, or name a column of numbers with --target$",
+    ):
         load_series(alone, id_col="shop", fill="keep")
 
 
@@ -681,6 +693,19 @@ def test_excel_serial_day_numbers_in_a_date_column_are_days_written_back_as_seri
     assert data.future_times(data.series[0], 2) == ["43861", "43862"]
     counter = load_series(write(tmp_path, lines("t,v", [f"{43831 + i},{i}" for i in range(30)]), "t.csv"))
     assert counter.time_kind == "index"  # the same numbers under a step counter's name stay steps
+
+
+def test_excel_day_numbers_of_months_under_another_name_point_at_date_format(tmp_path):
+    # --time-col 'Order Date' over 42736, 42767, 42795 ... said only 'irregular; resample the data'
+    months = pd.date_range("2017-01-01", periods=24, freq="MS")
+    serials = (months - pd.Timestamp("1899-12-30")).days
+    path = write(tmp_path, lines("Order Date,Sales", [f"{d},{i}" for i, d in enumerate(serials)]))
+    with pytest.raises(
+        DataError, match=r"irregular; if they are Excel day numbers, pass --date-format excel-serial; else"
+    ):
+        load_series(path, time_col="Order Date")
+    data = load_series(path, time_col="Order Date", date_format="excel-serial")
+    assert data.freq == "MS" and data.future_times(data.series[0], 1) == [str(serials[-1] + 31)]
 
 
 def test_numeric_dates_with_a_12_hour_clock_follow_the_day_or_month_first_rule(tmp_path):

@@ -29,6 +29,10 @@ FILES = {
     "weekly decimal years": "time,sales\n" + "".join(f"{1990 + w / 52:.6f},{w}\n" for w in range(30)),
     "decimal years of 52.18 a year": "time,sales\n"
     + "".join(f"{1991.1 + w * 7 / 365.25:.15g},{w}\n" for w in range(80)),
+    "midnights written out": "date,sales\n"
+    + "".join(f"2020-01-{d:02d} 00:00:00,{d}\n" for d in range(1, 29)),
+    "midnights with milliseconds": "date,sales\n"
+    + "".join(f"2020-01-{d:02d} 00:00:00.000,{d}\n" for d in range(1, 29)),
     "12-hour day-month names": "date,sales\n"
     + "".join(f"01-Jan-2020 {h % 12 or 12}:00 {'AM' if h < 12 else 'PM'},{h}\n" for h in range(24)),
 }

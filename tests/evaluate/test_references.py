@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from statsforecast.models import AutoETS, SeasonalNaive
+from statsforecast.models import AutoETS, AutoTheta, SeasonalNaive
 
 from lstmkit.evaluate import references
 from lstmkit.evaluate.references import reference_forecasts, reference_names
@@ -145,3 +145,18 @@ def test_slow_methods_read_the_most_recent_points_of_a_long_history_and_say_so()
     np.testing.assert_allclose(refs["theta"].forecasts[0, :, 0], recent)
     recent = AutoARIMA(season_length=12, approximation=True).forecast(y=y[-ARIMA_MAX_POINTS:], h=6)["mean"]
     np.testing.assert_allclose(refs["arima"].forecasts[0, :, 0], recent)
+
+
+def test_each_member_interval_holds_its_point_on_a_noise_free_trend():
+    # AutoTheta's own bounds of 0, 1, ..., 9 both lie below its point (10.968 and 10.968 around 10.991)
+    y = np.arange(10, dtype=np.float64)
+    raw = AutoTheta(season_length=1).fit(y).predict(4, level=[80])
+    assert (raw["hi-80"] < raw["mean"]).any()
+    refs = reference_forecasts([y], horizon=4, season=1, quantiles=(0.1, 0.5, 0.9), names=["theta", "ets"])
+    for ref in refs.values():
+        point, low, median, high = np.moveaxis(ref.forecasts[0], -1, 0)
+        assert (low <= point).all() and (point <= high).all()
+        np.testing.assert_array_equal(median, point)
+    np.testing.assert_allclose(refs["theta"].forecasts[0, :, 0], raw["mean"])
+    np.testing.assert_allclose(refs["theta"].forecasts[0, :, 1], np.minimum(raw["lo-80"], raw["mean"]))
+    np.testing.assert_allclose(refs["theta"].forecasts[0, :, 3], np.maximum(raw["hi-80"], raw["mean"]))

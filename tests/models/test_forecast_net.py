@@ -45,6 +45,32 @@ def test_members_correct_the_baseline_and_an_untrained_net_forecasts_it():
     torch.testing.assert_close(out, expected)
 
 
+def test_the_point_lies_within_the_networks_quantiles_even_where_a_head_puts_them_all_above_it():
+    net = ForecastNet(lookbacks=[4], horizon=2, quantiles=(0.1, 0.5, 0.9))
+    net.interval_scale.fill_(2.0)
+    out = torch.zeros(2, 1, 2, 4)  # K=2 members, point and quantiles 0.1 / 0.5 / 0.9
+    out[..., 0] = torch.tensor([[[10.0, 20.0]], [[12.0, 22.0]]])  # the point: their mean 11, 21
+    out[..., 1:] = torch.tensor([11.5, 12.0, 13.0])  # every quantile above the point at step 1, below at 2
+    got = net.combine(out)[0]  # (H, 1 + Q)
+    widened = torch.tensor(
+        [
+            [11.0 + 2 * (q - 11.0) for q in (11.5, 12.0, 13.0)],
+            [21.0 + 2 * (q - 21.0) for q in (11.5, 12.0, 13.0)],
+        ]
+    )
+    expected_q = torch.stack(
+        [
+            torch.minimum(widened[:, 0], torch.tensor([11.0, 21.0])),
+            widened[:, 1],
+            torch.maximum(widened[:, 2], torch.tensor([11.0, 21.0])),
+        ],
+        dim=-1,
+    )  # q0.1 at most the point, q0.9 at least it, the median head as it is
+    torch.testing.assert_close(got[:, 0], torch.tensor([11.0, 21.0]))
+    torch.testing.assert_close(got[:, 1:], expected_q)
+    assert (got[:, 1] <= got[:, 0]).all() and (got[:, 0] <= got[:, 3]).all()
+
+
 @pytest.mark.parametrize("point", ["mae", "mse"])
 def test_member_loss_sums_the_members_point_error_and_pinball_loss(point):
     target = torch.tensor([[1.0, -2.0]])  # (B=1, H=2)

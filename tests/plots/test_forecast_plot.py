@@ -109,6 +109,24 @@ def test_the_reports_hold_out_figure_reads_the_files_dates(tmp_path, monkeypatch
     assert figure.axes[0].get_xlabel() == "time"
 
 
+def test_a_target_and_series_named_in_a_script_the_font_lacks_draw_without_warnings(tmp_path):
+    """'forecast' on a file whose columns are 日付, 売上 printed matplotlib's 'Glyph ... missing from font' lines."""
+    import warnings
+
+    from lstmkit.plots.report_forecast import _holdout_plot
+
+    days = pd.date_range("2023-01-01", periods=40, freq="D")
+    frame = pd.DataFrame({"日付": days.strftime("%Y-%m-%d"), "店": "東京", "売上": np.arange(40.0)})
+    data = load_series(frame, target="売上", time_col="日付", id_col="店")
+    forecasts = np.repeat(data.series[0].target[-4:][None, :, None], 3, axis=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecast_plots.plot_forecast(data, forecasts, tmp_path / "forecast.png", quantiles=(0.1, 0.9))
+        _holdout_plot(data, forecasts, tmp_path / "holdout.png", quantiles=(0.1, 0.9))
+    assert (tmp_path / "forecast.png").stat().st_size > 0 and (tmp_path / "holdout.png").stat().st_size > 0
+    assert [str(w.message) for w in caught if "Glyph" in str(w.message)] == []
+
+
 def test_a_series_left_out_of_the_hold_out_is_told_apart_by_its_nan_forecasts():
     holdout = np.zeros((3, 4, 3))
     holdout[1] = np.nan  # too short to hold out 4 points

@@ -128,7 +128,11 @@ def assign_roles(
             f"column {sorted(taken & set(targets))[0]!r} cannot be both the target and the time or id column"
         )
     others = [c for c in numeric if c not in targets]
-    ignored = [c for c in columns if c not in taken and c not in targets and c not in others]
+    ignored = [
+        c
+        for c in columns
+        if c not in taken and c not in targets and c not in others and not _trailing_delimiter(frame[c], c)
+    ]
     if ignored and covariates:
         log.warning("ignoring non-numeric column(s) %s of %s", ", ".join(ignored), source)
     if others and not covariates:
@@ -169,6 +173,12 @@ def _without_row_numbers(frame: pd.DataFrame, *, named: set, source: str) -> pd.
         "an unnamed" if all(col.startswith("Unnamed") or not col for col in drop) else "a",
     )
     return frame.drop(columns=drop)
+
+
+def _trailing_delimiter(cells: pd.Series, name: str) -> bool:
+    """Whether a column is only the empty one a delimiter at the end of every line makes (Google Sheets and
+    Excel exports: ``Date,Revenue,``): no header, no value; left out without a note."""
+    return name.startswith("Unnamed: ") and bool((cells.isna() | (cells.astype(str).str.strip() == "")).all())
 
 
 def _wide_targets(

@@ -51,6 +51,7 @@ _MONTH_DAY = re.compile(
 )  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, Fri, Jan 31, 2020, Friday, January 31, 2020 1:00 PM (US spreadsheets)
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
+CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
 _WARNED: set = set()
 _DAY_CODES = ("%d", "%j", "%U", "%W", "%w", "%e")  # a weekday (%a, %A) names no day by itself
@@ -281,9 +282,16 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             warnings.simplefilter("ignore")
             bad = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
         row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
+        footer = row == len(text) - 1 > 1 and not re.search(
+            r"\d", text.iloc[row]
+        )  # a spreadsheet's Total line
         raise DataError(
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
-            "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
+            + (
+                "that last row looks like a total or footer line: delete it from the file"
+                if footer
+                else "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
+            )
         ) from None
     if not re.search(r"\d{3}", text.iloc[0]):  # 01-Jan-60: a two-digit year, read as _strict reads one
         stamps = _century(stamps)
@@ -327,10 +335,13 @@ def offset_times(
 
 
 def clock_format(cell: str) -> str:
-    """The strftime layout of a date-and-clock cell such as ``2020-01-01 00:30`` or ``2020-01-01T00:30:00``."""
-    sep = "T" if "T" in cell else " "
-    seconds = re.search(r"\d:\d{2}:\d{2}", cell) is not None
-    return f"%Y-%m-%d{sep}%H:%M" + (":%S" if seconds else "")
+    """The strftime layout of a date-and-clock cell such as ``2020-01-01 00:30``, ``2020-01-01T00:30:00`` or
+    ``2020-01-01 00:00:00.000`` (zero milliseconds, written as they came)."""
+    sep = "T" if re.search(r"\dT\d", cell) else " "  # not the T of a zone: 2020-01-01 00:30:00 UTC
+    seconds = re.search(r"\d:\d{2}:\d{2}(\.0{1,6}(?!\d))?", cell)
+    zone = re.search(r" (UTC|GMT)$", cell)  # as R prints a POSIXct with its zone
+    clock = "" if seconds is None else ":%S" + (seconds.group(1) or "")
+    return f"%Y-%m-%d{sep}%H:%M" + clock + (zone.group(0) if zone else "")
 
 
 _LAYOUTS = (  # other month layouts: (cells, strftime format to read them, format to write them)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstmkit.data.dates import CLOCK_WRITTEN, clock_format
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -166,10 +167,21 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
         )
     except Exception:  # noqa: BLE001 - ragged rows, odd quoting, no pyarrow: the string reader names the problem
         return _read_csv(path, path.read_bytes())
-    for col in frame.columns:  # pyarrow reads plain dates as datetime.date objects
+    cells = first.iloc[0].astype(str).tolist() if len(first) else []  # the first data row, as written
+    for k, col in enumerate(frame.columns):  # pyarrow reads plain dates as datetime.date objects
         if frame[col].dtype == object and len(frame) and type(frame[col].iloc[0]).__name__ == "date":
             frame[col] = pd.to_datetime(frame[col])
+        elif k < len(cells) and _midnights_written(frame[col], cells[k]):
+            frame[col] = frame[col].dt.strftime(clock_format(cells[k]))  # text, as the careful reader has it
     return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+
+
+def _midnights_written(column: pd.Series, first_cell: str) -> bool:
+    """Whether pyarrow typed a column of times at midnight whose cells write that clock (SQL's ``2020-01-31
+    00:00:00``): the careful reader writes future times with it, and the typed times alone would not say so."""
+    if not pd.api.types.is_datetime64_dtype(column) or not re.search(CLOCK_WRITTEN, first_cell):
+        return False
+    return bool((column.dropna() == column.dropna().dt.normalize()).all())
 
 
 def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:

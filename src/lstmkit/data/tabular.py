@@ -350,7 +350,9 @@ def _fill_gaps(y, x, *, fill, where, source, target):
                 "or use --set data.fill=interpolate"
             )
         if missing.all():
-            raise DataError(f"column {target!r}{where} of {source} has no values")
+            raise DataError(
+                f"column {target!r}{where} of {source} has no values; fill it in, or name a column of numbers with --target"
+            )
         if fill == "keep":  # filled later, by impute(), inside whatever part a model is given
             if count:
                 log.warning(

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.dates import (
+    CLOCK_WRITTEN,
     OFFSET,
     clock_format,
     day_month_names,
@@ -114,8 +115,12 @@ def parse_times(
         return offset_times(text, offsets, column=column, source=source)
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
-    clock = (index.hour != 0).any() or (index.minute != 0).any() or (index.second != 0).any()
-    return on_one_day(index, "datetime", clock_format(text.iloc[0]) if clock else "%Y-%m-%d")
+    if (index != index.normalize()).any():  # times of day
+        return on_one_day(index, "datetime", clock_format(text.iloc[0]))
+    times, kind, fmt = on_one_day(index, "datetime", "%Y-%m-%d")
+    if kind == "datetime" and text.str.contains(CLOCK_WRITTEN).all():  # SQL Server's 2020-01-31 00:00:00.000
+        fmt = clock_format(text.iloc[0])
+    return times, kind, fmt
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
@@ -321,8 +326,11 @@ def _reindex(t, y, x, order, full, make, freq, where, source, column, step):
         position = full.get_indexer(t)
     else:
         if ((order - order[0]) % step).any():
+            serials = excel_serials(order) is not None  # Excel day numbers in a column not named like a date
             raise DataError(
-                f"times in {column!r}{where} of {source} are irregular; resample the data to a regular frequency"
+                f"times in {column!r}{where} of {source} are irregular; "
+                + ("if they are Excel day numbers, pass --date-format excel-serial; else " if serials else "")
+                + "resample the data to a regular frequency"
             )
         position = ((order - order[0]) // step).astype(int)
         new_index = make(full) if make is not None else full

@@ -173,7 +173,20 @@ def fit_here(fit: reference_worker.Fit) -> tuple[np.ndarray, str]:
     out = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols])  # (H, 1 + Q)
     if not np.isfinite(out).all():
         raise FloatingPointError("non-finite forecast")
-    return out, form
+    return _bracketing(out, quantiles), form
+
+
+def _bracketing(forecast: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+    """``forecast`` (H, 1 + Q) with each quantile below 0.5 at most the point and each above at least it.
+
+    AutoTheta's bounds can both fall below its point on a noise-free trend (``0, 1, ..., 9``: point
+    10.99, bounds 10.968); a combination of such members would put the forecast outside its own interval.
+    """
+    lower = [1 + j for j, q in enumerate(quantiles) if q < 0.5]
+    upper = [1 + j for j, q in enumerate(quantiles) if q > 0.5]
+    forecast[:, lower] = np.minimum(forecast[:, lower], forecast[:, :1])
+    forecast[:, upper] = np.maximum(forecast[:, upper], forecast[:, :1])
+    return forecast
 
 
 def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from lstmkit.data.tabular import impute
+from lstmkit.data.timeaxis import time_label
 from lstmkit.errors import DataError
 from lstmkit.explain.attributions import COMPLETENESS_TOLERANCE, integrated_gradients
 from lstmkit.explain.explanation import Explanation, gates_from_trace
@@ -128,7 +129,8 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
     s, x, W = win.series, win.x, win.x.shape[1]
     labels = None
     if s.times is not None:
-        labels = [str(t) for t in list(s.times[-W:])]
+        # the times as the file writes them (1/31/2020, Jan 2016), as forecast.csv writes future ones
+        labels = [time_label(t, data.time_kind, data.time_format) for t in s.times[-W:]]
     notes = []
     if abs(attr.sum() - (fx - fb)) > COMPLETENESS_TOLERANCE * abs(fx - fb):
         notes.append(

@@ -221,14 +221,15 @@ def _may_skip(cfg: ForecastConfig) -> bool:
 
 
 def note_classical_only(data: SeriesData, window: int) -> None:
-    """One note naming the series shorter than the network's window (the references alone forecast them)."""
+    """One note naming the series shorter than the network's window (the references alone forecast them; a file
+    of one series: by its column)."""
     short = [s for s in data.series if len(s.target) < window]
     if short:
         log.warning(
             "note: the classical references alone forecast %d series shorter than the network's lookback of %d: %s",
             len(short),
             window,
-            few(f"{s.id} ({len(s.target)})" for s in short),
+            few(f"{s.id if s.id is not None else data.target} ({len(s.target)})" for s in short),
         )
 
 

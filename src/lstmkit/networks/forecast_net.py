@@ -239,11 +239,17 @@ class ForecastNet(nn.Module):
 
     def combine(self, out: torch.Tensor) -> torch.Tensor:
         """(K, B, H, 1 + Q) -> (B, H, 1 + Q): the members' median point and mean quantiles, each quantile's
-        distance from the point widened by its ``interval_scale``."""
+        distance from the point widened by its ``interval_scale``, those below 0.5 at most the point and those
+        above at least it (the heads keep the quantiles in order, not the point among them: on a series unlike
+        the training windows the lowest could come out above the point)."""
         k = out.shape[0]
         # the lower median, as torch.median gives, through a sort (which ONNX exports; median does not)
         point = out[..., :1].sort(dim=0).values[(k - 1) // 2] if k > 2 else out[..., :1].mean(dim=0)
         quantiles = point + self.interval_scale * (out[..., 1:].mean(dim=0) - point)
+        below = torch.tensor([q < 0.5 for q in self.quantiles], dtype=torch.bool, device=out.device)  # (Q,)
+        above = torch.tensor([q > 0.5 for q in self.quantiles], dtype=torch.bool, device=out.device)  # (Q,)
+        quantiles = torch.where(below, torch.minimum(quantiles, point), quantiles)
+        quantiles = torch.where(above, torch.maximum(quantiles, point), quantiles)
         return torch.cat([point, quantiles], dim=-1)
 
     def forward(

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmkit.io.atomic import atomic_output
+from lstmkit.plots import missing_glyphs_quiet
 
 
 def _pyplot():
@@ -118,9 +119,10 @@ def plot_forecast(
         ax.set_title(f"{data.target}" + (f" — {s.id}" if s.id is not None else ""), fontsize=10)
         ax.set_xlabel(xlabel)
         ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+    with missing_glyphs_quiet():  # a column or series named in a script the font lacks (売上)
+        fig.tight_layout()
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
     return Path(path)
 

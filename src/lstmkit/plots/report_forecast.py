@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.logs import few
+from lstmkit.plots import missing_glyphs_quiet
 from lstmkit.plots.report import Report, figure_from, gate_section, png_of, training_section
 
 METRIC_ORDER = ("mase", "smape", "mae", "rmse", "coverage", "pinball")
@@ -111,8 +112,9 @@ def _holdout_plot(
         ax.set_title(f"{data.target}" + (f" — {s.id}" if s.id is not None else ""), fontsize=9)
         ax.set_xlabel(xlabel)
         ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, format="png", dpi=90)
+    with missing_glyphs_quiet():
+        fig.tight_layout()
+        fig.savefig(path, format="png", dpi=90)
     plt.close(fig)
 
 
