@@ -34,7 +34,10 @@ _UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
 _WEEKDAY = re.compile(r"%[aA],? ?")  # Fri, Jan 31, 2020
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
-_CLOCK = r"(?:(?P<clock>[ T:])(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2}(?P<fraction>\.0{1,6})?)?(?:(?P<noon_sep> ?)(?P<noon>[AaPp][Mm]))?)?"
+_CLOCK = (  # an optional clock after a date: 13:00, 13:00:00, 00:00:00.000 (zero milliseconds), 1:00 PM
+    r"(?:(?P<clock>[ T:])(?P<hour>\d{1,2}):\d{2}(?P<seconds>:\d{2}(?P<fraction>\.0{1,6})?)?"
+    r"(?:(?P<noon_sep> ?)(?P<noon>[AaPp][Mm]))?)?"
+)
 _NUMERIC_DATE = re.compile(
     r"(?P<first>\d{1,2})(?P<sep>[/.\-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})" + _CLOCK
 )  # 31/01/2020, 1/31/2020 9:00, 31.01.2020 13:00:00, 1/31/2020 9:00:00 PM
@@ -363,8 +366,9 @@ def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 def day_month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
     """Dates with the month's name: day first, ``01-Jan-2020``, ``1-Jan-20``, ``01 Jan 2020``, ``01JAN2020`` (as
     Excel and SAS write them), or month first, ``Jan-1-1995``, ``Jan 1, 2020``, ``Fri, Jan 31, 2020``,
-    ``Friday, January 31, 2020`` (US spreadsheets); with an optional clock of 24 or 12 hours (``01-Jan-2020 1:00 PM``): the times and their
-    layout (``%d-%b-%Y``, ``%b %-d, %Y``, ``%d-%b-%Y %-I:%M %p``), or None."""
+    ``Friday, January 31, 2020`` (US spreadsheets); with an optional clock of 24 or 12 hours
+    (``01-Jan-2020 1:00 PM``): the times and their layout (``%d-%b-%Y``, ``%b %-d, %Y``,
+    ``%d-%b-%Y %-I:%M %p``), or None."""
     for pattern in (_DAY_MONTH, _MONTH_DAY):
         if pattern.fullmatch(text.iloc[0]) is not None and text.str.fullmatch(pattern).all():
             return _named_month_dates(text, pattern)
