@@ -61,6 +61,11 @@ def test_forecaster_attributions_are_complete_and_explain_the_forecast(forecaste
     forecast = network[0, :, 0].mean()  # the attributed output is the network's mean point forecast
     assert expl.forecast == pytest.approx(forecast, rel=1e-5)
     assert expl.attributions.shape == (forecaster.net.window,)
+    line = expl.summary().splitlines()[-1]  # says which forecast it is: forecast.csv holds the combined one
+    assert line.startswith(
+        f"attributions: the network's mean forecast over the horizon {expl.forecast:.4g} (before the combination "
+        f"with the classical methods) = baseline {expl.baseline:.4g} + "
+    )
 
 
 def test_integrated_gradients_of_a_linear_function_are_exact():

@@ -127,7 +127,8 @@ class Explanation:
             )
         if self.attributions is not None:
             lines.append(
-                f"attributions: forecast {self.forecast:.4g} = baseline {self.baseline:.4g} + "
+                f"attributions: the network's mean forecast over the horizon {self.forecast:.4g} (before the "
+                f"combination with the classical methods) = baseline {self.baseline:.4g} + "
                 f"{self.attributions.sum():.4g} over {self.steps} steps (completeness error "
                 f"{self.completeness_error:.2%}); largest at {self._step_name(int(np.abs(self.attributions).argmax()))}"
             )
