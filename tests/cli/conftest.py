@@ -1,5 +1,6 @@
 """After every CLI test module: no file any command wrote is a pickle or a ``.pt`` file. And
-``signal_during_epoch``, which interrupts a command's training as a user would.
+``signal_during_epoch``, which interrupts a command's training as a user would, and ``monthly_csv``, a
+40-month series for fast forecasting runs.
 
 It walks every temporary folder the module's tests made (outputs, model folders, checkpoints left
 by interrupted runs). Files the tests plant on purpose to check that lstmkit refuses them live in
@@ -9,6 +10,8 @@ folders whose names say so (``*_pickle``, ``*_torchsave``, ``*_ckpt``) and are s
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import lstmkit.train.callbacks as callbacks
@@ -63,3 +66,17 @@ def signal_during_epoch(monkeypatch):
         monkeypatch.setattr(callbacks.Budget, "on_batch_start", then_signal)
 
     return arm
+
+
+@pytest.fixture
+def monthly_csv(tmp_path) -> Path:
+    """``sales.csv``: 40 months of a trend and a 12-month season."""
+    t = np.arange(40)
+    path = tmp_path / "sales.csv"
+    pd.DataFrame(
+        {
+            "month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
+            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
+        }
+    ).to_csv(path, index=False)
+    return path

@@ -261,18 +261,8 @@ def test_the_lock_removes_the_parents_it_made_as_far_as_they_are_empty(tmp_path)
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see which file is synced")
-def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monkeypatch, capsys):
-    import numpy as np
-    import pandas as pd
-
-    t = np.arange(40)
-    data = tmp_path / "sales.csv"
-    pd.DataFrame(
-        {
-            "month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
-            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
-        }
-    ).to_csv(data, index=False)
+def test_forecast_on_a_full_disk_keeps_the_previous_run(tmp_path, monthly_csv, monkeypatch, capsys):
+    data = monthly_csv
     out = tmp_path / "run"
     argv = [
         "forecast",
@@ -358,21 +348,10 @@ def test_a_checkpoint_of_a_task_this_lstmkit_does_not_know_is_refused_too(tmp_pa
 
 
 @pytest.fixture
-def monthly(tmp_path):
+def monthly(monthly_csv):
     """A 40-month series and the flags of a fast forecasting run."""
-    import numpy as np
-    import pandas as pd
-
-    t = np.arange(40)
-    data = tmp_path / "sales.csv"
-    pd.DataFrame(
-        {
-            "month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
-            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
-        }
-    ).to_csv(data, index=False)
     return [
-        str(data),
+        str(monthly_csv),
         "--horizon",
         "3",
         "--epochs",

@@ -5,7 +5,6 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,19 +20,6 @@ def _snapshot(folder: Path) -> dict[str, str]:
         for p in folder.rglob("*")
         if p.is_file() and ".checkpoints" not in p.parts
     }
-
-
-@pytest.fixture
-def monthly_csv(tmp_path):
-    t = np.arange(40)
-    path = tmp_path / "sales.csv"
-    pd.DataFrame(
-        {
-            "month": pd.period_range("2001-01", periods=40, freq="M").astype(str),
-            "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12),
-        }
-    ).to_csv(path, index=False)
-    return path
 
 
 @pytest.mark.parametrize(
