@@ -39,8 +39,9 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               (FY2020, FY20), ISO weeks (2020-W01, 2019 W2), times with a UTC offset (several
               offsets: read in UTC), years (1990) or R's decimal years (1949.083333 is Feb 1949; a ts
               of frequency 4, 12, 52 or 365, or 52.18 and 365.25 where they land on whole days 1 or 7
-              apart) in a column named like a time; else a first column of strictly increasing, evenly spaced integers
-              (t = 0, 1, 2, ...); an unnamed column of row numbers (or R's rownames) is left out
+              apart) in a column named like a time; else a first column of strictly increasing, evenly
+              spaced integers (t = 0, 1, 2, ...); an unnamed column of row numbers (or R's rownames) is
+              left out
   dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
               warning says so when dates are read day first or could be read either way, and
               --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times
@@ -266,7 +267,9 @@ def run(args: argparse.Namespace) -> int:
 
     H = cfg.model.horizon
     start_reference_fits(probe, data, holdout=not obstacle)
-    evaluation = HoldoutRun(cfg, data, out, obstacle=obstacle, progress=progress, resume=args.resume)
+    evaluation = HoldoutRun(
+        cfg, data, out, obstacle=obstacle, progress=progress, resume=args.resume, command=COMMAND
+    )
     model = train_model(
         cfg,
         data,

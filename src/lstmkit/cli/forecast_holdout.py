@@ -71,12 +71,13 @@ class HoldoutRun:
     fit when its combination needs a judge (after its network has trained, so the hold-out's waits on the
     second process's classical fits come after that training), else right after that fit.
 
-    ``result()`` is ``(metrics, hold-out forecasts or None, hold-out model or None)``.
+    ``result()`` is ``(metrics, hold-out forecasts or None, hold-out model or None)``; ``command`` is recorded in
+    the hold-out model's checkpoint.
     """
 
-    def __init__(self, cfg, data, out: Path, *, obstacle: str, progress: bool, resume: bool):
+    def __init__(self, cfg, data, out: Path, *, obstacle: str, progress: bool, resume: bool, command: str):
         self.cfg, self.data, self.out = cfg, data, out
-        self.obstacle, self.progress, self.resume = obstacle, progress, resume
+        self.obstacle, self.progress, self.resume, self.command = obstacle, progress, resume, command
         self._result: tuple | None = None
 
     def judge(self):
@@ -129,7 +130,7 @@ class HoldoutRun:
                 progress=self.progress,
                 checkpoint_path=ckpt,
                 resume=self.resume and ckpt.exists(),
-                command="lstmkit forecast",  # the only command with a hold-out (forecast.COMMAND)
+                command=self.command,
             )
         every = np.full((len(self.data.series), *forecasts.shape[1:]), np.nan)  # NaN: a series left out
         every[kept] = forecasts
