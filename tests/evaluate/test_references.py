@@ -58,16 +58,46 @@ def test_a_failed_fit_is_reported_and_never_labelled_as_the_method(monkeypatch):
     assert refs["combo"].fallbacks == {0: "a member fell back"}
 
 
-def test_long_seasons_add_mstl_and_keep_ets_non_seasonal():
-    assert "mstl" not in reference_names(12)
+def test_long_seasons_add_ets_and_arima_on_the_seasonally_adjusted_series_and_keep_them_non_seasonal():
+    assert "mstl" not in reference_names(12) and "mstl_arima" not in reference_names(24)
+    assert reference_names(48)[-2:] == reference_names(52)[-2:] == ["mstl", "mstl_arima"]
     y = seasonal(n=48 * 6, season=48)
-    refs = reference_forecasts([y], horizon=48, season=48, names=["ets", "mstl"])
-    assert "non-seasonal" in refs["ets"].forms[0] and refs["mstl"].forms[0].startswith("MSTL")
+    refs = reference_forecasts([y], horizon=48, season=48, names=["ets", "arima", "mstl", "mstl_arima"])
+    assert refs["ets"].forms[0].endswith(",N) (season 48 > 24: non-seasonal)")
+    assert refs["arima"].forms[0].endswith("(season 48 > 24: non-seasonal)")
+    assert refs["mstl"].forms == ["MSTL(season 48) + AutoETS trend"]
+    assert refs["mstl_arima"].forms == ["MSTL(season 48) + AutoARIMA trend"]
     truth = 100 + 0.5 * np.arange(288, 336) + 10 * np.sin(2 * np.pi * np.arange(288, 336) / 48)
-    assert (
-        np.abs(refs["mstl"].forecasts[0, :, 0] - truth).mean()
-        < np.abs(refs["ets"].forecasts[0, :, 0] - truth).mean()
+    error = {name: np.abs(ref.forecasts[0, :, 0] - truth).mean() for name, ref in refs.items()}
+    assert error["mstl"] < 0.5 * error["ets"] and error["mstl_arima"] < 0.5 * error["arima"]
+
+
+def test_mstl_forecasts_without_a_season_where_its_decomposition_finds_little_of_one():
+    """Weekly closes of a stock index have no year in them: MSTL's seasonal part of such a walk is noise, and
+    forecasting it on (as the weekly EU stock indices of the development data showed) only adds error."""
+    from lstmkit.evaluate.references import SEASONAL_STRENGTH, seasonal_strength
+
+    walk = 100 + np.cumsum(np.random.default_rng(1).normal(0, 1, 300))
+    refs = reference_forecasts(
+        [walk], horizon=13, season=52, names=["mstl", "mstl_arima"], quantiles=(0.1, 0.9)
     )
+    assert refs["mstl"].forms[0].startswith("ETS(") and refs["mstl"].forms[0].endswith(
+        f" < {SEASONAL_STRENGTH}: no season)"
+    )
+    assert refs["mstl_arima"].forms[0].startswith("ARIMA(") and "no season" in refs["mstl_arima"].forms[0]
+    expected = AutoETS(model="ZZN").fit(walk).predict(13, level=[80])
+    np.testing.assert_allclose(refs["mstl"].forecasts[0, :, 0], expected["mean"])
+    np.testing.assert_allclose(refs["mstl"].forecasts[0, :, 1], expected["lo-80"])
+    from statsforecast.models import MSTL
+
+    seasonal_walk = walk + 10 * np.sin(2 * np.pi * np.arange(300) / 52)
+    strengths = [
+        seasonal_strength(MSTL(season_length=52, trend_forecaster=AutoETS(model="ZZN")).fit(y))
+        for y in (walk, seasonal_walk)
+    ]
+    assert strengths[0] < SEASONAL_STRENGTH < strengths[1]
+    refs = reference_forecasts([seasonal_walk], horizon=13, season=52, names=["mstl"])
+    assert refs["mstl"].forms == ["MSTL(season 52) + AutoETS trend"]
 
 
 def test_mstl_models_the_week_of_sub_daily_data_once_two_weeks_are_there():

@@ -446,6 +446,22 @@ def test_data_with_a_negative_value_may_be_forecast_below_zero(seed):
     assert model.state.nonnegative and (model.predict()[["forecast", "q0.1", "q0.9"]].to_numpy() >= 0).all()
 
 
+def test_long_seasons_combine_ets_and_arima_fitted_on_the_seasonally_adjusted_series():
+    from lstmkit.models.forecast_combination import classical_members
+
+    assert classical_members(12) == ["ets", "arima", "theta"]
+    assert classical_members(24) == ["ets", "arima", "theta", "mstl"]  # AutoETS models the day, MSTL the week
+    assert classical_members(48) == classical_members(52) == ["mstl", "mstl_arima", "theta"]
+    times = pd.date_range("2021-05-01", periods=48 * 8, freq="30min").strftime("%Y-%m-%d %H:%M")
+    t = np.arange(48 * 8)
+    y = 50 + 0.02 * t + 10 * np.sin(2 * np.pi * t / 48) + np.random.default_rng(0).normal(0, 0.5, len(t))
+    model = LSTMForecaster(48, **FAST).fit(pd.DataFrame({"time": times, "load": y}))
+    combination = model.state.combination
+    assert combination["members"] == ["lstm", "mstl", "mstl_arima", "theta"]
+    assert np.isclose(sum(combination["weights"]["None"]), 1.0)
+    assert all(e is not None for row in combination["errors"]["None"] for e in row[1:])  # every member scored
+
+
 def test_a_folder_fitted_with_other_members_forecasts_with_its_own(tmp_path):
     import json
 

@@ -7,7 +7,9 @@ methods and returns their point forecasts and intervals (from the library itself
 - ``ets`` (AutoETS: error, trend and season chosen by AICc), ``arima`` (AutoARIMA) and
   ``theta`` (AutoTheta: the best of the Theta family);
 - ``mstl`` (MSTL decomposition with an AutoETS trend) when the season is longer than 24
-  steps, where AutoETS cannot model the season and AutoARIMA gets slow;
+  steps, where AutoETS cannot model the season and AutoARIMA gets slow, and ``mstl_arima`` (the same
+  with an AutoARIMA trend) there: AutoETS and AutoARIMA on the seasonally adjusted series, as R's
+  ``stlf`` forecasts weekly and half-hourly data;
 - ``combo``: the mean of ``ets``, ``arima`` and ``theta``, the classical combination that is
   hard to beat on real series (M4).
 
@@ -46,6 +48,10 @@ ETS_MAX_POINTS = 3000  # smoothing forgets the distant past anyway
 THETA_MAX_POINTS = 1000
 MINUTES_PER_DAY = 1440
 HOURLY_DAY = 24  # the daily season of hourly data: from here on MSTL joins the references
+# MSTL keeps its seasons where they explain at least this share of the detrended series (seasonal_strength);
+# else its trend model forecasts the series alone. On the long-season development series the seasonal ones
+# (weekly co2, half-hourly taylor) measure 0.94-1.0, the weekly closes of the EU stock indices 0.19-0.32
+SEASONAL_STRENGTH = 0.6
 
 
 @dataclass
@@ -90,15 +96,41 @@ def _model(name: str, season: int, n: int):
         return AutoARIMA(season_length=m, approximation=n > ARIMA_EXACT_POINTS or m > ARIMA_EXACT_SEASON)
     if name == "theta":
         return AutoTheta(season_length=m)
-    if name == "mstl":
-        return MSTL(season_length=mstl_seasons(m, n), trend_forecaster=AutoETS(model="ZZN"))
+    if name in ("mstl", "mstl_arima"):
+        return MSTL(season_length=mstl_seasons(m, n), trend_forecaster=_trend_model(name, n))
     raise ValueError(f"unknown reference {name!r}")
+
+
+def _trend_model(name: str, n: int):
+    """The seasonless model MSTL member ``name`` forecasts the seasonally adjusted series with."""
+    from statsforecast.models import AutoARIMA, AutoETS
+
+    if name == "mstl":
+        return AutoETS(model="ZZN")
+    return AutoARIMA(season_length=1, approximation=n > ARIMA_EXACT_POINTS)
+
+
+def seasonal_strength(fitted) -> float:
+    """How much of a fitted MSTL's detrended series its seasons explain: ``1 - var(remainder) / var(seasons +
+    remainder)``, 0 where it found no season (Hyndman and Athanasopoulos, *Forecasting: Principles and
+    Practice*, 3rd ed., section 4.3)."""
+    parts = fitted.model_
+    seasons = parts[[c for c in parts.columns if c.startswith("seasonal")]].sum(axis=1).to_numpy()
+    remainder = parts["remainder"].to_numpy()
+    spread = np.var(seasons + remainder)
+    return float(max(0.0, 1.0 - np.var(remainder) / spread)) if spread > 0 else 0.0
 
 
 def with_mstl(season: int) -> bool:
     """Whether MSTL is among the references: for seasons longer than AutoETS models, and for the day of
     hourly data (24), whose week (168) no other reference models."""
     return season >= HOURLY_DAY
+
+
+def seasonally_adjusted(season: int) -> bool:
+    """Whether the season is past what AutoETS models (and AutoARIMA fits in reasonable time): there they fit
+    it without one, and ``mstl`` / ``mstl_arima`` fit them on the series with the season removed."""
+    return season > LONG_SEASON
 
 
 def mstl_seasons(season: int, n: int) -> list[int]:
@@ -129,9 +161,10 @@ def _form(name: str, fitted, season: int) -> str:
         if name == "theta":
             kind = model.get("decomposition_type") if model.get("decompose") else None
             return f"Theta({model['modeltype']})" + (f", {kind} seasonal adjustment" if kind else "")
-        if name == "mstl":
+        if name in ("mstl", "mstl_arima"):
             seasons = fitted.season_length if isinstance(fitted.season_length, list) else [season]
-            return f"MSTL(season {' and '.join(map(str, seasons))}) + AutoETS trend"
+            trend = "AutoETS" if name == "mstl" else "AutoARIMA"
+            return f"MSTL(season {' and '.join(map(str, seasons))}) + {trend} trend"
     except (KeyError, TypeError, AttributeError):
         pass
     return {"naive": "last value", "seasonal_naive": f"last season of {season}"}.get(name, name)
@@ -196,6 +229,7 @@ def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
         "arima": ARIMA_MAX_POINTS,
         "ets": ETS_MAX_POINTS,
         "mstl": ETS_MAX_POINTS,
+        "mstl_arima": ETS_MAX_POINTS,
         "theta": THETA_MAX_POINTS,
     }.get(name)
     cut = ""
@@ -205,6 +239,11 @@ def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         fitted = model.fit(y)
+        if name in ("mstl", "mstl_arima") and (strength := seasonal_strength(fitted)) < SEASONAL_STRENGTH:
+            trend = _trend_model(name, len(y)).fit(y)  # a season of noise would only add noise
+            kind = "ets" if name == "mstl" else "arima"
+            why = f" (seasonal strength {strength:.2f} < {SEASONAL_STRENGTH}: no season)"
+            return trend, _form(kind, trend, 1) + why + cut
     return fitted, _form(name, fitted, season) + cut
 
 
@@ -238,7 +277,8 @@ def planned_fits(
 def reference_names(season: int) -> list[str]:
     """The references fitted for data of this season (``combo`` is computed from three of them)."""
     names = ["naive", "seasonal_naive", "ets", "arima", "theta"]
-    return names + ["mstl"] if with_mstl(season) else names
+    names += ["mstl"] if with_mstl(season) else []
+    return names + ["mstl_arima"] if seasonally_adjusted(season) else names
 
 
 def reference_forecasts(
@@ -299,5 +339,7 @@ __all__ = [
     "planned_fits",
     "reference_forecasts",
     "reference_names",
+    "seasonal_strength",
+    "seasonally_adjusted",
     "with_mstl",
 ]

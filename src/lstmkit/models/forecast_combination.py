@@ -36,7 +36,14 @@ import numpy as np
 from lstmkit.data.tabular import SeriesData
 from lstmkit.evaluate import reference_worker
 from lstmkit.evaluate.metrics import mase
-from lstmkit.evaluate.references import COMBO, Reference, planned_fits, reference_forecasts, with_mstl
+from lstmkit.evaluate.references import (
+    COMBO,
+    Reference,
+    planned_fits,
+    reference_forecasts,
+    seasonally_adjusted,
+    with_mstl,
+)
 
 FLOOR = 0.05  # MASE below this counts as this: one lucky validation window must not take all the weight
 # the classical refits at further validation origins: at most this many series x origins
@@ -50,8 +57,13 @@ ROLLING_POWER = 8.0
 
 
 def classical_members(season: int) -> list[str]:
-    """The classical methods combined with the LSTM (MSTL joins them for seasons AutoETS cannot model and for
-    hourly data's day and week: ``references.with_mstl``)."""
+    """The classical methods combined with the LSTM: AutoETS, AutoARIMA and AutoTheta; MSTL joins them for
+    hourly data's day and week (``references.with_mstl``). For seasons AutoETS cannot model (weekly 52,
+    half-hourly 48: ``references.seasonally_adjusted``) AutoETS and AutoARIMA fit on the series with the season
+    removed (``mstl``, ``mstl_arima``) instead of without a season: on the long-season development series
+    (weekly co2, half-hourly taylor) the seasonless fits scored 6-10 times their error (benchmarks/)."""
+    if seasonally_adjusted(season):
+        return ["mstl", "mstl_arima", "theta"]
     return [*COMBO, "mstl"] if with_mstl(season) else list(COMBO)
 
 
