@@ -48,8 +48,9 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               the way the file writes times (31/01/2020, Jan 2016, 1965-Q1, 60)
   order       rows out of time order are sorted (with a warning); a time stamp that appears twice
               is an error (per series with --id-col), except the hour local clocks repeat when
-              daylight saving ends (averaged, with a warning); missing steps and cells are interpolated;
-              daily times with no weekend day in two weeks or more are business days (season 5)
+              daylight saving ends (averaged, with a warning; the hour they skip when it begins is
+              filled, with a warning); missing steps and cells are interpolated; daily times with
+              no weekend day in two weeks or more are business days (season 5)
   target      --target, else the single numeric column left (a text column is named as not numeric)
   series      --id-col ID: long format, one row per series and time; --target a,b,c or --target all:
               wide format, one series per column, ids = the column names in forecast.csv
