@@ -407,6 +407,7 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
             lambda i: f'"{_day(i):%b} {_day(i).day}, {_day(i).year}"',
             "Mar 1, 2020",
         ),  # Excel's mmm d, yyyy
+        ("date", lambda i: f"{_day(i):%d-%m-%Y}T00:00:00Z", "01-03-2020T00:00:00Z"),  # day first, in UTC
     ],
 )
 def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(

@@ -123,6 +123,47 @@ def test_dates_written_with_their_midnight_keep_it(tmp_path, cells, future):
     assert again.future_times(again.series[0], len(future)) == future
 
 
+@pytest.mark.parametrize(
+    "layout, future",
+    [
+        ("{d:%d-%m-%Y}T00:00:00Z", ["14-03-2020T00:00:00Z", "15-03-2020T00:00:00Z"]),  # day first
+        ("{d:%d/%m/%Y} 00:00:00Z", ["14/03/2020 00:00:00Z", "15/03/2020 00:00:00Z"]),
+        ("{d:%d.%m.%Y %H:%M}+01:00", ["14.03.2020 00:00+01:00", "15.03.2020 00:00+01:00"]),
+        (
+            "{d:%m/%d/%Y} 00:00:00Z",
+            ["03/14/2020 00:00:00Z", "03/15/2020 00:00:00Z"],
+        ),  # was written 2020-03-14
+        ("{d:%d-%b-%Y %H:%M} +05:30", ["14-Mar-2020 00:00 +05:30", "15-Mar-2020 00:00 +05:30"]),
+        ("{d:%Y/%m/%d %H:%M}Z", ["2020/03/14 00:00Z", "2020/03/15 00:00Z"]),
+    ],
+)
+def test_dates_in_other_layouts_with_one_utc_offset_are_read_as_without_it_and_keep_it(
+    tmp_path, layout, future
+):
+    """13-02-2020T00:00:00Z was read month first by the generic parser and refused as irregular."""
+    days = pd.date_range("2020-02-13", periods=30, freq="D")
+    cells = [layout.format(d=d) for d in days]
+    data = load_series(write(tmp_path, cells))
+    assert (data.freq, data.series[0].times[0], data.series[0].times[-1]) == ("D", days[0], days[-1])
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
+    assert again.series[0].times.equals(data.series[0].times)  # a model folder reads them with its format
+    assert again.future_times(again.series[0], 2) == future
+
+
+def test_day_first_dates_whose_utc_offset_changes_are_read_in_utc_and_written_day_first(tmp_path, caplog):
+    hours = pd.date_range("2021-03-27", periods=48, freq="h", tz="Europe/Berlin")  # +01:00, then +02:00
+    cells = [f"{t:%d/%m/%Y %H:%M} {t:%z}" for t in hours]  # 27/03/2021 00:00 +0100
+    data = load_series(write(tmp_path, cells, "dst.csv"))
+    assert data.freq == "h" and data.series[0].times.equals(hours.tz_convert(None))
+    assert data.future_times(data.series[0], 1) == ["28/03/2021 23:00 +0000"]
+    assert "times in 'date' of dst.csv carry different UTC offsets (+0100, +0200)" in caplog.text
+    for fmt in (data.date_format, "%d/%m/%Y %H:%M"):  # as a model folder keeps it, as the day-first note says
+        again = load_series(write(tmp_path, cells, "again.csv"), date_format=fmt)
+        assert again.series[0].times.equals(data.series[0].times)
+        assert again.future_times(again.series[0], 1) == ["28/03/2021 23:00 +0000"]
+
+
 @pytest.mark.parametrize("zone", ["UTC", "GMT"])
 def test_times_printed_with_their_zone_name_keep_it_and_a_space(tmp_path, zone):
     # format(x, usetz = TRUE) of an R POSIXct: the T of UTC is no date-clock separator

@@ -25,14 +25,12 @@ import pandas as pd
 from lstmkit.data.clock_changes import skipped_hours
 from lstmkit.data.dates import (
     CLOCK_WRITTEN,
-    OFFSET,
     clock_format,
     day_month_names,
     format_time,
     general_parse,
     month_names,
     numeric_dates,
-    offset_times,
     other_layouts,
     parse_with_format,
     quarters,
@@ -49,6 +47,7 @@ from lstmkit.data.number_times import (
     step_freq,
 )
 from lstmkit.data.periods import fiscal_years, half_years, iso_weeks, month_freq, on_one_day, year_label
+from lstmkit.data.zones import cell_offsets, offset_layout, offset_times
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -86,6 +85,9 @@ def parse_times(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
     if date_format is not None:
+        layout = offset_layout(date_format)  # 13/02/2020 00:00Z: %d/%m/%Y %H:%M, with or without the Z
+        if layout is not None and (offsets := cell_offsets(text)) is not None:
+            return offset_times(text, offsets, column=column, source=source, layout=layout)
         return parse_with_format(text, date_format, column=column, source=source)
     if text.str.fullmatch(r"-?\d+(\.0+)?").all():
         return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
@@ -113,7 +115,7 @@ def parse_times(
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all():  # R's decimal years, or an error
         return fractional_times(numeric.to_numpy(), column=column, source=source)
-    if (offsets := text.str.extract(OFFSET.pattern + "$")[0]).notna().all():
+    if (offsets := cell_offsets(text)) is not None:
         return offset_times(text, offsets, column=column, source=source)
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
