@@ -388,6 +388,7 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
         ("period", lambda i: f"{2000 + i // 2} H{i % 2 + 1}", "2030 H1"),
         ("period", lambda i: f"{2000 + i // 2}-H{i % 2 + 1}", "2030-H1"),
         ("year", lambda i: f"FY{1960 + i}", "FY2020"),
+        ("quarter", lambda i: f"{2000 + i // 4}{i % 4 + 1}", "20151"),  # YYYYQ, as statistics offices export
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G-W%V}", "2020-W10"),
         ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts

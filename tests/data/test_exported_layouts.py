@@ -214,6 +214,22 @@ def test_day_month_name_dates_on_one_day_of_each_month_are_months(tmp_path):
     assert data.time_kind == "month" and data.future_times(data.series[0], 1) == ["15-Mar-2020"]
 
 
+@pytest.mark.parametrize("header", ["quarter", "TIME_PERIOD"])  # named like a time, or not (SDMX)
+def test_quarters_written_as_yyyyq_numbers_are_quarterly_and_written_back_so(tmp_path, header):
+    """20101, 20102, 20103, 20104, 20111 (as some statistics offices export quarters) were refused as irregular,
+    or left a file of two numeric columns."""
+    cells = [f"{p.year}{p.quarter}" for p in QUARTERS]  # 20181 .. 20204
+    data = load_series(write(tmp_path, cells, header=f"{header},v"))
+    assert (data.time_col, data.time_kind, data.freq) == (header, "quarter", "Q")
+    assert data.series[0].times.equals(pd.PeriodIndex(QUARTERS)) and data.series[0].target[5] == 5
+    assert data.future_times(data.series[0], 2) == ["20211", "20212"]
+    assert choose_season(data, None, horizon=2) == 4
+    gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv", header=f"{header},v"), fill="keep")
+    assert len(gap.series[0].target) == 12 and np.isnan(gap.series[0].target[5])
+    typed = load_series(pd.DataFrame({header: [int(c) for c in cells], "v": np.arange(12.0)}))  # Parquet ints
+    assert typed.time_kind == "quarter" and typed.future_times(typed.series[0], 1) == ["20211"]
+
+
 @pytest.mark.parametrize(
     "cells, future",
     [

@@ -177,6 +177,29 @@ def test_large_integers_that_are_not_unix_times_stay_integers(tmp_path, values):
     assert data.time_kind == "index" and data.future_times(data.series[0], 1) == [values[-1] + 60]
 
 
+@pytest.mark.parametrize(
+    "values, kind",
+    [
+        (list(range(1, 13)), "index"),
+        (list(range(10001, 10013)), "index"),  # a counter from 10001
+        (
+            [10001, 10002, 10003, 10004, 10011, 10012],
+            "index",
+        ),  # quarters of the year 1000: a counter with gaps
+        (list(range(20101, 20113)), "index"),  # a counter through 20105, no quarter
+        ([20101, 20111, 20121, 20131, 20141], "index"),  # a counter by tens: first quarters a year apart
+        ([int(f"{m:%Y%m}") for m in pd.date_range("2010-01", periods=12, freq="MS")], "month"),  # YYYYMM
+        ([int(f"{d:%Y%m%d}") for d in pd.date_range("2010-01-01", periods=12)], "datetime"),  # YYYYMMDD
+        ([1_577_836_800 + 3600 * h for h in range(12)], "datetime"),  # Unix times
+    ],
+)
+def test_integers_that_are_not_yyyyq_quarters_keep_their_reading(tmp_path, values, kind):
+    data = load_series(
+        write(tmp_path, lines("t,v", [f"{t},{i}" for i, t in enumerate(values)])), time_col="t", fill="keep"
+    )
+    assert data.time_kind == kind and data.series[0].target[0] == 0
+
+
 # ---- date layouts
 
 

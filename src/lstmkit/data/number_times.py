@@ -1,10 +1,10 @@
 """Times written as numbers: Unix times (``1577836800``), Excel serial days (``43831``), R's decimal years
-(``1949.083333``; days and weeks of R's 365.25-day years, ``1991.1``, ``1991.119165``) and compact dates
-(``202001``, ``20200131``).
+(``1949.083333``; days and weeks of R's 365.25-day years, ``1991.1``, ``1991.119165``), compact dates
+(``202001``, ``20200131``) and quarters (``20101``).
 
 Each reader takes the cells as numbers and returns ``(times, kind, fmt)`` or None when they are not in its
 form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``,
-``decimal-date``) or the strftime format (``%Y%m``) that :func:`number_label` and ``dates.format_time`` write
+``decimal-date``) or the strftime format (``%Y%m``, ``%Y%q``) that :func:`number_label` and ``dates.format_time`` write
 future times in.
 """
 
@@ -70,6 +70,32 @@ def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
                     else (index, "datetime", fmt)
                 )
     return None
+
+
+# Quarters written as one number, the year then the quarter (20101 is 2010 Q1), as some statistics offices export
+QUARTER_NUMBER = "%Y%q"  # their strftime format: Period.strftime writes 20121
+_QUARTER_YEARS = (1800, 2199)  # years a quarter is plausibly dated in: 10001 (year 1000) is a counter
+
+
+def quarter_numbers(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers YYYYQ (``20101``, ``20102`` ... ``20104``, ``20111``) whose last digit is a quarter (1-4)
+    and whose years are plausible (1800-2199), most of them one quarter after another (gaps allowed), as
+    quarterly periods; or None. A step counter of five digits counts on to ``20105`` within five steps, and a
+    counter by tens (``20101``, ``20111``) is a quarter a year apart, no quarterly sequence."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
+        return None
+    if not ((values >= _QUARTER_YEARS[0] * 10 + 1) & (values <= _QUARTER_YEARS[1] * 10 + 4)).all():
+        return None  # five digits: not 202001 (months), 20200131 (dates) or Unix times
+    years, quarter = np.divmod(values.astype(np.int64), 10)
+    if not ((quarter >= 1) & (quarter <= 4)).all():
+        return None
+    ordinals = (years - 1970) * 4 + quarter - 1  # quarters since 1970
+    steps = np.diff(np.unique(ordinals))
+    if len(steps) == 0 or np.median(steps) != 1:
+        return None
+    periods = pd.PeriodIndex([pd.Period(ordinal=int(o), freq="Q") for o in ordinals])
+    return periods, "quarter", QUARTER_NUMBER
 
 
 # R's time(x) of a ts: decimal years, 1949, 1949.08333333333, ... (the Rdatasets files); weeks and days of a ts

@@ -44,6 +44,7 @@ from lstmkit.data.number_times import (
     excel_serials,
     fractional_times,
     number_label,
+    quarter_numbers,
     step_freq,
 )
 from lstmkit.data.periods import fiscal_years, half_years, iso_weeks, month_freq, on_one_day, year_label
@@ -128,8 +129,8 @@ def parse_times(
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
-    """Whole numbers: four-digit years (1000-2999), months or dates written as ``202001`` or ``20200131``, Unix
-    times (seconds or milliseconds, 2000-2099, whole minutes), or a step counter."""
+    """Whole numbers: four-digit years (1000-2999), quarters, months or dates written as ``20101``, ``202001``
+    or ``20200131``, Unix times (seconds or milliseconds, 2000-2099, whole minutes), or a step counter."""
     missing = np.isnan(values)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
@@ -138,6 +139,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         )
     if (values % 1 != 0).any():  # R's decimal years, or an error
         return fractional_times(values, column=column, source=source)
+    if (periods := quarter_numbers(values)) is not None:  # 20101: 2010 Q1
+        return periods
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
         return on_one_day(*dates)
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
