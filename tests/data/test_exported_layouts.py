@@ -304,10 +304,12 @@ def test_r_decimal_years_of_weekly_and_daily_ts_are_read_and_written_back(tmp_pa
     assert rounded.future_times(rounded.series[0], 2) == expected
 
 
-def decimal_date(day):
-    """A day as lubridate's decimal_date writes it: the year plus the days since 1 January over the year's days."""
+def decimal_date(day, decimals=None):
+    """A day as lubridate's decimal_date writes it: the year plus the days since 1 January over the year's days;
+    to 6 decimals without trailing zeros, or to ``decimals``."""
     days = 366 if day.is_leap_year else 365
-    return f"{day.year + (day.dayofyear - 1) / days:.6f}".rstrip("0").rstrip(".")
+    year = day.year + (day.dayofyear - 1) / days
+    return f"{year:.{decimals}f}" if decimals else f"{year:.6f}".rstrip("0").rstrip(".")
 
 
 @pytest.mark.parametrize(
@@ -341,7 +343,8 @@ def test_r_decimal_years_of_365_25_day_years_are_days_or_weeks(tmp_path, cells, 
     data = load_series(write(tmp_path, cells, header="time,value"))
     assert (data.time_kind, data.freq, len(data.series[0].target)) == ("datetime", freq, len(cells))
     assert (data.series[0].times[0], data.series[0].times[-1]) == (pd.Timestamp(first), last)
-    future = [decimal_date(last + k * step) for k in (1, 2)]
+    printed = len(cells[1].split(".")[1]) == 3  # as R prints them: future times to 3 decimals too
+    future = [decimal_date(last + k * step, 3 if printed else None) for k in (1, 2)]
     assert data.future_times(data.series[0], 2) == future
     assert season_from_freq(data.freq, data.time_kind) == (7 if freq == "D" else 52)
     again = load_series(
@@ -350,6 +353,36 @@ def test_r_decimal_years_of_365_25_day_years_are_days_or_weeks(tmp_path, cells, 
     assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
     gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv", header="time,value"), fill="keep")
     assert len(gap.series[0].target) == len(cells) and np.isnan(gap.series[0].target[5])
+
+
+@pytest.mark.parametrize(
+    "cells, decimals",
+    [
+        ([f"{2000 + i / 365.25:.3f}" for i in range(400)], 3),  # days, as R prints time(x): 2000.003 ...
+        ([f"{1991.1 + i * 7 / 365.25:.3f}" for i in range(300)], 3),  # weeks: 1991.119
+        ([f"{2000 + i / 365.25:.4f}" for i in range(400)], 4),
+        ([f"{2000 + i / 365.25:.5f}" for i in range(400)], 5),
+    ],
+)
+def test_r_decimal_years_printed_to_fewer_decimals_are_written_back_to_as_many(tmp_path, cells, decimals):
+    """1991.119 came back as 1996.849727: six decimals."""
+    data = load_series(write(tmp_path, cells, header="time,value"))
+    days = pd.date_range(data.series[0].times[-1], periods=31, freq=data.freq)[1:]
+    future = data.future_times(data.series[0], 30)
+    assert future == [decimal_date(day, decimals) for day in days]
+    assert all(len(label.split(".")[1]) == decimals for label in future) and len(set(future)) == 30
+    upcoming = load_series(
+        write(tmp_path, future, "future.csv", header="time,value"), date_format=data.date_format
+    )
+    assert upcoming.series[0].times.equals(
+        days
+    )  # the labels read with the kept format are the days they name
+    again = load_series(
+        write(tmp_path, cells, "again.csv", header="time,value"), date_format=data.date_format
+    )
+    assert again.future_times(again.series[0], 30) == future  # a model folder reads them with its format
+    old = load_series(write(tmp_path, cells, "old.csv", header="time,value"), date_format="decimal-date")
+    assert old.future_times(old.series[0], 30) == future  # a model folder of an earlier version too
 
 
 def test_r_weekly_decimal_years_are_the_same_days_whichever_stretch_a_file_holds(tmp_path):

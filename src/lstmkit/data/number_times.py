@@ -143,7 +143,10 @@ def step_freq(fmt: str | None) -> str | None:
 # R's time(x) of a ts of frequency 365.25 (days) or 365.25 / 7 = 52.18 (weeks) counts years of 365.25 days, which
 # stray from the calendar by up to 0.75 of a day over four years (1/8 of a day ahead of it on average): read as
 # dates where they fall on a grid of whole days 1 or 7 apart within that (and the cells' rounding)
-DECIMAL_DATE = "decimal-date"  # the time format's name, as the model folder keeps it
+DECIMAL_DATE = "decimal-date"  # the time format's name, as the model folder keeps it: written to 6 decimals
+# cells printed to fewer decimals (R prints time(x) to 3: 1991.119) are written to as many, and no fewer than 3
+# (a thousandth of a year, 0.37 day, keeps days apart: the reader needs them so too)
+ROUNDED_DATES = {f"{DECIMAL_DATE}:{decimals}": decimals for decimals in (3, 4, 5)}
 _DRIFT = 0.8  # days: the most that 365.25-day years stray from the calendar (0.75), and a little
 _AHEAD = 0.125  # days: how far 365.25-day years run ahead of the calendar, averaged over four years
 
@@ -182,7 +185,8 @@ def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
         first = np.floor((off.max() + off.min()) / 2 - _AHEAD + 0.5)
         stamps = pd.to_datetime(first + grid, unit="D")
         index = pd.DatetimeIndex(stamps[np.searchsorted(times, values)])
-        return index, "datetime", DECIMAL_DATE
+        decimals = round(-np.log10(_rounding(times))) if _rounding(times) else 6  # 0: past 8 decimals
+        return index, "datetime", f"{DECIMAL_DATE}:{max(decimals, 3)}" if decimals < 6 else DECIMAL_DATE
     return None
 
 
@@ -194,10 +198,12 @@ def _rounding(values: np.ndarray) -> float:
     return 0.0
 
 
-def _decimal_date(stamp: pd.Timestamp) -> str:
-    """``1991.10137`` for 7 February 1991: the year plus the days since 1 January over the year's days."""
+def _decimal_date(stamp: pd.Timestamp, decimals: int | None = None) -> str:
+    """``1991.10137`` for 7 February 1991: the year plus the days since 1 January over the year's days, to 6
+    decimals (trailing zeros dropped) or to ``decimals`` (``1991.101``)."""
     days = 366 if stamp.is_leap_year else 365
-    return _decimal(stamp.year + (stamp.dayofyear - 1) / days)
+    year = stamp.year + (stamp.dayofyear - 1) / days
+    return f"{year:.{decimals}f}" if decimals else _decimal(year)
 
 
 def off_calendar(values: np.ndarray) -> str | None:
@@ -274,7 +280,7 @@ def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
 
 
 # named formats that are not strftime codes
-NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, DECIMAL_DATE, EXCEL_SERIAL)
+NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, DECIMAL_DATE, *ROUNDED_DATES, EXCEL_SERIAL)
 
 
 def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
@@ -287,9 +293,11 @@ def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tupl
     if fmt in EPOCH_FORMATS:
         return unix_times(text, fmt, column=column, source=source)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    readers = {EXCEL_SERIAL: excel_serials, DECIMAL_DATE: decimal_dates}
-    parsed = readers.get(fmt, decimal_years)(values)
-    if parsed is None or parsed[2] != fmt:
+    dates = (DECIMAL_DATE, *ROUNDED_DATES)  # one format to read: the cells' decimals say how to write them
+    parsed = (decimal_dates if fmt in dates else excel_serials if fmt == EXCEL_SERIAL else decimal_years)(
+        values
+    )
+    if parsed is None or (parsed[2] != fmt and not (fmt in dates and parsed[2] in dates)):
         raise DataError(
             f"time column {column!r} of {source} does not hold {fmt} times as --date-format {fmt} says; "
             "fix the column or pass the format the file uses"
@@ -305,6 +313,6 @@ def number_label(value, fmt: str) -> str:
         return _decimal_year(value)
     if fmt in STEPS_A_YEAR:
         return _decimal(int(value) / STEPS_A_YEAR[fmt])
-    if fmt == DECIMAL_DATE:
-        return _decimal_date(pd.Timestamp(value))
+    if fmt == DECIMAL_DATE or fmt in ROUNDED_DATES:
+        return _decimal_date(pd.Timestamp(value), ROUNDED_DATES.get(fmt))
     return str((pd.Timestamp(value) - _EXCEL_EPOCH).days)
