@@ -462,20 +462,37 @@ def test_decimal_years_off_every_calendar_are_one_error_line(tmp_path, capsys):
     )
 
 
-def test_a_local_clock_file_whose_clocks_go_forward_is_forecast_and_predicted_with_one_note(tmp_path, caplog):
+@pytest.mark.parametrize(
+    "start, note",
+    [
+        (
+            "2021-03-22",
+            "1 hour(s) of meter.csv are missing where clocks go forward as daylight saving begins (first "
+            "28/03/2021 02:00 in 'time', a time that never happened there); each is filled by interpolation to "
+            "keep the daily season; write the times in UTC or with their offset to have none filled",
+        ),
+        (
+            "2021-10-25",
+            "1 time(s) of meter.csv appear twice where clocks go back an hour as daylight saving ends (first "
+            "31/10/2021 02:00 in 'time'); each pair is averaged to keep the daily season; write the times in UTC "
+            "or with their offset to keep both",
+        ),
+    ],
+)
+def test_a_local_clock_file_across_a_clock_change_is_forecast_and_predicted_with_one_note(
+    tmp_path, caplog, start, note
+):
     """The hour that never happened on 28 March was two notes, a gap and a missing value."""
-    real = pd.date_range("2021-03-22", "2021-03-31 23:00", freq="h", tz="Europe/Berlin")
-    local = real.tz_localize(None)  # as a meter without a zone writes it: 02:00 on 28 March never came
+    real = pd.date_range(start, periods=24 * 10, freq="h", tz="Europe/Berlin")
+    local = real.tz_localize(
+        None
+    )  # as a meter without a zone writes it: a clock that skips or repeats an hour
     rows = [f"{t:%d/%m/%Y %H:%M},{100 + 10 * np.sin(2 * np.pi * t.hour / 24):.3f}" for t in local]
     path = _write(tmp_path, "meter.csv", "time,load", rows)
     code, out = _forecast(tmp_path, path, horizon=3)
     assert code == 0
-    assert [m for m in caplog.messages if "missing" in m] == [
-        "1 hour(s) of meter.csv are missing where clocks go forward as daylight saving begins (first 28/03/2021 "
-        "02:00 in 'time', a time that never happened there); each is filled by interpolation to keep the daily "
-        "season; write the times in UTC or with their offset to have none filled"
-    ]
-    expected = ["01/04/2021 00:00", "01/04/2021 01:00", "01/04/2021 02:00"]
+    assert [m for m in caplog.messages if "missing" in m or "twice" in m] == [note]
+    expected = [f"{local[-1] + pd.Timedelta(hours=k):%d/%m/%Y %H:%M}" for k in (1, 2, 3)]
     assert pd.read_csv(out / "forecast.csv")["time"].tolist() == expected
     again = tmp_path / "again.csv"
     assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
