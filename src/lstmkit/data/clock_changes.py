@@ -4,7 +4,8 @@ when they go forward (:func:`skipped_hours`: left a gap, filled by interpolation
 series keeps 24 steps a day, so its daily season stays in place; each is said in one warning line.
 
 A time counts as skipped only where the time zone database says that some region's clock jumped over it: a
-gap of one hour (or less) on the night daylight saving began there, and no more such gaps than one a year.
+gap of one hour (or less) on the night daylight saving began there, in a file with few such short gaps (one
+per half year, and one more; a file with more has gaps, whatever their dates).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ log = logging.getLogger("lstmkit.data.tabular")
 
 _HOUR_NS = 3_600_000_000_000
 _DAY_NS = 24 * _HOUR_NS
-_SPRINGS_APART = 180 * _DAY_NS  # daylight saving begins once a year: more one-hour gaps than that are gaps
+_SHORT_GAPS_APART = 180 * _DAY_NS  # clocks go forward once a year: more short gaps than one per this are gaps
 
 
 def merge_clock_repeats(t, y, x, rows, *, kind, where, source, column, fmt=None):
@@ -77,7 +78,7 @@ def skipped_hours(
 
     A run of inserted steps is skipped when, in hourly or finer data, it lasts an hour or less, every step of
     it is a time that never happened on some region's clock and the steps either side of it did (the whole
-    jump, no more), and the file has at most one such short gap a year.
+    jump, no more), in a file with at most one gap of an hour or less per 180 days, and one more.
     """
     skipped = np.zeros(len(times), dtype=bool)
     if len(times) < 3 or not inserted.any():
@@ -90,7 +91,7 @@ def skipped_hours(
     starts = gap[np.diff(gap, prepend=-2) > 1]  # runs of inserted steps
     ends = gap[np.append(np.diff(gap) > 1, True)]
     short = (ends - starts + 1) * step <= _HOUR_NS
-    if short.sum() > 1 + (stamps[-1] - stamps[0]) // _SPRINGS_APART:
+    if short.sum() > 1 + (stamps[-1] - stamps[0]) // _SHORT_GAPS_APART:
         return skipped
     for start, end in zip(starts[short], ends[short]):
         if 0 < start and end < len(times) - 1 and _jumped_over(times[start - 1 : end + 2].to_pydatetime()):
