@@ -4,8 +4,8 @@
 
 Each reader takes the cells as numbers and returns ``(times, kind, fmt)`` or None when they are not in its
 form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``,
-``decimal-date``) or the strftime format (``%Y%m``, ``%Y%q``) that :func:`number_label` and ``dates.format_time`` write
-future times in.
+``decimal-date``) or the strftime format (``%Y%m``, ``%Y%q``) that :func:`number_label` and
+``dates.format_time`` write future times in.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
         return None
     places = (times - 1970) * 365.25  # (N,) days since 1970 on R's 365.25-day years
     gaps = np.diff(places)
-    slack = _DRIFT + 366 * _rounding(times)  # 1991.119 (three decimals) is a third of a day off
+    rounding = _rounding(times)
+    slack = _DRIFT + 366 * rounding  # 1991.119 (three decimals) is a third of a day off
     for step in (1, 7):
         counts = np.round(gaps / step)
         if counts.min() < 1 or np.median(counts) != 1 or np.abs(gaps - counts * step).max() > 0.5:
@@ -185,7 +186,7 @@ def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
         first = np.floor((off.max() + off.min()) / 2 - _AHEAD + 0.5)
         stamps = pd.to_datetime(first + grid, unit="D")
         index = pd.DatetimeIndex(stamps[np.searchsorted(times, values)])
-        decimals = round(-np.log10(_rounding(times))) if _rounding(times) else 6  # 0: past 8 decimals
+        decimals = round(-np.log10(rounding)) if rounding else 6  # 0: past 8 decimals
         return index, "datetime", f"{DECIMAL_DATE}:{max(decimals, 3)}" if decimals < 6 else DECIMAL_DATE
     return None
 
@@ -294,9 +295,8 @@ def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tupl
         return unix_times(text, fmt, column=column, source=source)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     dates = (DECIMAL_DATE, *ROUNDED_DATES)  # one format to read: the cells' decimals say how to write them
-    parsed = (decimal_dates if fmt in dates else excel_serials if fmt == EXCEL_SERIAL else decimal_years)(
-        values
-    )
+    reader = decimal_dates if fmt in dates else excel_serials if fmt == EXCEL_SERIAL else decimal_years
+    parsed = reader(values)
     if parsed is None or (parsed[2] != fmt and not (fmt in dates and parsed[2] in dates)):
         raise DataError(
             f"time column {column!r} of {source} does not hold {fmt} times as --date-format {fmt} says; "
