@@ -135,6 +135,7 @@ def test_dates_written_with_their_midnight_keep_it(tmp_path, cells, future):
         ),  # was written 2020-03-14
         ("{d:%d-%b-%Y %H:%M} +05:30", ["14-Mar-2020 00:00 +05:30", "15-Mar-2020 00:00 +05:30"]),
         ("{d:%Y/%m/%d %H:%M}Z", ["2020/03/14 00:00Z", "2020/03/15 00:00Z"]),
+        ("{d:%d/%m/%Y %H:%M:%S} UTC", ["14/03/2020 00:00:00 UTC", "15/03/2020 00:00:00 UTC"]),
     ],
 )
 def test_dates_in_other_layouts_with_one_utc_offset_are_read_as_without_it_and_keep_it(

@@ -1,7 +1,7 @@
-"""Times written with a UTC offset or ``Z``: ISO times (``2020-01-01T00:00:00+01:00``, ``...Z``) and the other
-layouts with one after their clock (``13/02/2020 00:00:00Z``, ``13-02-2020T00:00:00+01:00``, ``Jan 5, 2020
-1:00 PM Z``), whose dates are read as :mod:`lstmkit.data.dates` reads them without it (day or month first by
-the same rule). One offset throughout is kept: the clock times as written, future times written in the same
+"""Times written with a UTC offset, ``Z`` or `` UTC``: ISO times (``2020-01-01T00:00:00+01:00``, ``...Z``,
+``2020-01-01 00:00:00 UTC`` as R prints them) and the other layouts with one after their clock
+(``13/02/2020 00:00:00Z``, ``13-02-2020T00:00:00+01:00``, ``05-Jan-2020 13:00 +05:30``), whose dates are read as
+:mod:`lstmkit.data.dates` reads them without it (day or month first by the same rule). One offset throughout is kept: the clock times as written, future times written in the same
 layout with the same offset. Several offsets (daylight saving) are read in UTC, with one warning, and future
 times are written in UTC.
 """
@@ -24,13 +24,15 @@ from lstmkit.data.dates import (
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
-_SUFFIX = re.compile(r"\s*(?:Z|[+-]\d{2}:?\d{2})$")  # the offset after a clock, with the space before it
+_ZONE = r"Z|[+-]\d{2}:?\d{2}|(?<= )(?:UTC|GMT)"  # Z, +01:00, -0500, and UTC or GMT after a space (R's usetz)
+OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(" + _ZONE + ")")  # a clock with a UTC offset
+_SUFFIX = re.compile(r"\s*(?:" + _ZONE + ")$")  # the offset after a clock, with the space before it
 _WARNED: set = set()
 
 
 def cell_offsets(text: pd.Series) -> pd.Series | None:
-    """The UTC offset each cell ends with (``Z``, ``+01:00``, ``-0500``), or None unless every cell has one."""
+    """The UTC offset each cell ends with (``Z``, ``+01:00``, ``-0500``, ``UTC``), or None unless every cell has
+    one."""
     offsets = text.str.extract(OFFSET.pattern + "$")[0]
     return offsets if offsets.notna().all() else None
 
@@ -52,23 +54,22 @@ def offset_times(
         DataError: a cell that is not a time (in ``layout``).
     """
     local = text.str.replace(_SUFFIX, "", regex=True)
+    suffix = text.iloc[0][len(local.iloc[0]) :]  # the first cell's offset, as written: Z, " +01:00", " UTC"
     if layout is not None:
-        index, _, layout = parse_with_format(local, layout, column=column, source=source)
+        index = pd.DatetimeIndex(parse_with_format(local, layout, column=column, source=source)[0])
     elif (read := _other_layout(local, column=column, source=source)) is not None:
         index, layout = read
-    else:  # ISO times: pandas reads their offsets
+    else:  # ISO times: pandas reads them with their offsets
         stamps = pd.DatetimeIndex(general_parse(text, column=column, source=source, utc=True))
-        layout = clock_format(text.iloc[0])
         if offsets.nunique() == 1:
-            tz = pd.Timestamp(text.iloc[0]).tz
-            return stamps.tz_convert(tz).tz_localize(None), "datetime", layout + offsets.iloc[0]
+            local_stamps = stamps.tz_convert(pd.Timestamp(text.iloc[0]).tz).tz_localize(None)
+            return local_stamps, "datetime", clock_format(local.iloc[0]) + suffix
         _warn_once(offsets, column=column, source=source)
-        return stamps.tz_localize(None), "datetime", layout + "+00:00"
-    suffix = text.iloc[0][len(local.iloc[0]) :]  # the first cell's offset, as written: Z, " +01:00"
+        return stamps.tz_localize(None), "datetime", clock_format(local.iloc[0]) + "+00:00"
     if offsets.nunique() == 1:
-        return pd.DatetimeIndex(index), "datetime", layout + suffix
+        return index, "datetime", layout + suffix
     _warn_once(offsets, column=column, source=source)
-    utc = pd.DatetimeIndex(index) - pd.to_timedelta([_minutes(o) for o in offsets], unit="min")
+    utc = index - pd.to_timedelta([_minutes(o) for o in offsets], unit="min")
     return utc, "datetime", layout + _utc(suffix)
 
 
@@ -87,8 +88,8 @@ def _other_layout(local: pd.Series, *, column: str, source: str) -> tuple[pd.Dat
 
 
 def _minutes(offset: str) -> int:
-    """``+01:00`` -> 60, ``-0530`` -> -330, ``Z`` -> 0."""
-    if offset == "Z":
+    """``+01:00`` -> 60, ``-0530`` -> -330, ``Z`` or ``UTC`` -> 0."""
+    if offset in ("Z", "UTC", "GMT"):
         return 0
     digits = offset[1:].replace(":", "")
     return (1 if offset[0] == "+" else -1) * (int(digits[:2]) * 60 + int(digits[2:]))
