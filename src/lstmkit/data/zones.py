@@ -1,9 +1,10 @@
 """Times written with a UTC offset, ``Z`` or `` UTC``: ISO times (``2020-01-01T00:00:00+01:00``, ``...Z``,
 ``2020-01-01 00:00:00 UTC`` as R prints them) and the other layouts with one after their clock
-(``13/02/2020 00:00:00Z``, ``13-02-2020T00:00:00+01:00``, ``05-Jan-2020 13:00 +05:30``), whose dates are read as
-:mod:`lstmkit.data.dates` reads them without it (day or month first by the same rule). One offset throughout is kept: the clock times as written, future times written in the same
-layout with the same offset. Several offsets (daylight saving) are read in UTC, with one warning, and future
-times are written in UTC.
+(``13/02/2020 00:00:00Z``, ``13-02-2020T00:00:00+01:00``, ``05-Jan-2020 13:00 +05:30``), whose dates are read
+as :mod:`lstmkit.data.dates` reads them without it (day or month first by the same rule). One offset
+throughout is kept: the clock times as written, future times written in the same layout with the same
+offset. Several offsets (daylight saving) are read in UTC, with one warning, and future times are written
+in UTC.
 """
 
 from __future__ import annotations
