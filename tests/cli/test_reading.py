@@ -388,10 +388,12 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
         ("period", lambda i: f"{2000 + i // 2} H{i % 2 + 1}", "2030 H1"),
         ("period", lambda i: f"{2000 + i // 2}-H{i % 2 + 1}", "2030-H1"),
         ("year", lambda i: f"FY{1960 + i}", "FY2020"),
+        ("quarter", lambda i: f"{2000 + i // 4}{i % 4 + 1}", "20151"),  # YYYYQ, as statistics offices export
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G-W%V}", "2020-W10"),
         ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts
         ("time", lambda i: f"{1991 + i / 52.18:.15g}", "1992.150273"),  # frequency 52.18: 25 February 1992
+        ("time", lambda i: f"{1991.1 + i * 7 / 365.25:.3f}", "1992.251"),  # as R prints them: 2 April 1992
         (
             "date",
             lambda i: f"{i % 12 + 1}/1/{2000 + i // 12}",
@@ -407,6 +409,7 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
             lambda i: f'"{_day(i):%b} {_day(i).day}, {_day(i).year}"',
             "Mar 1, 2020",
         ),  # Excel's mmm d, yyyy
+        ("date", lambda i: f"{_day(i):%d-%m-%Y}T00:00:00Z", "01-03-2020T00:00:00Z"),  # day first, in UTC
     ],
 )
 def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(
@@ -457,3 +460,40 @@ def test_decimal_years_off_every_calendar_are_one_error_line(tmp_path, capsys):
     assert line.startswith(
         "error: time column 'time' of fortnights.csv holds decimal years about 26 steps a year"
     )
+
+
+@pytest.mark.parametrize(
+    "start, note",
+    [
+        (
+            "2021-03-22",
+            "1 hour(s) of meter.csv are missing where clocks go forward as daylight saving begins (first "
+            "28/03/2021 02:00 in 'time', a time that never happened there); each is filled by interpolation to "
+            "keep the daily season; write the times in UTC or with their offset to have none filled",
+        ),
+        (
+            "2021-10-25",
+            "1 time(s) of meter.csv appear twice where clocks go back an hour as daylight saving ends (first "
+            "31/10/2021 02:00 in 'time'); each pair is averaged to keep the daily season; write the times in UTC "
+            "or with their offset to keep both",
+        ),
+    ],
+)
+def test_a_local_clock_file_across_a_clock_change_is_forecast_and_predicted_with_one_note(
+    tmp_path, caplog, start, note
+):
+    """The hour that never happened on 28 March was two notes, a gap and a missing value."""
+    real = pd.date_range(start, periods=24 * 10, freq="h", tz="Europe/Berlin")
+    local = real.tz_localize(
+        None
+    )  # as a meter without a zone writes it: a clock that skips or repeats an hour
+    rows = [f"{t:%d/%m/%Y %H:%M},{100 + 10 * np.sin(2 * np.pi * t.hour / 24):.3f}" for t in local]
+    path = _write(tmp_path, "meter.csv", "time,load", rows)
+    code, out = _forecast(tmp_path, path, horizon=3)
+    assert code == 0
+    assert [m for m in caplog.messages if "missing" in m or "twice" in m] == [note]
+    expected = [f"{local[-1] + pd.Timedelta(hours=k):%d/%m/%Y %H:%M}" for k in (1, 2, 3)]
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == expected
+    again = tmp_path / "again.csv"
+    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
+    assert again.read_text() == (out / "forecast.csv").read_text()

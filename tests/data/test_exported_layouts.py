@@ -123,6 +123,48 @@ def test_dates_written_with_their_midnight_keep_it(tmp_path, cells, future):
     assert again.future_times(again.series[0], len(future)) == future
 
 
+@pytest.mark.parametrize(
+    "layout, future",
+    [
+        ("{d:%d-%m-%Y}T00:00:00Z", ["14-03-2020T00:00:00Z", "15-03-2020T00:00:00Z"]),  # day first
+        ("{d:%d/%m/%Y} 00:00:00Z", ["14/03/2020 00:00:00Z", "15/03/2020 00:00:00Z"]),
+        ("{d:%d.%m.%Y %H:%M}+01:00", ["14.03.2020 00:00+01:00", "15.03.2020 00:00+01:00"]),
+        (
+            "{d:%m/%d/%Y} 00:00:00Z",
+            ["03/14/2020 00:00:00Z", "03/15/2020 00:00:00Z"],
+        ),  # was written 2020-03-14
+        ("{d:%d-%b-%Y %H:%M} +05:30", ["14-Mar-2020 00:00 +05:30", "15-Mar-2020 00:00 +05:30"]),
+        ("{d:%Y/%m/%d %H:%M}Z", ["2020/03/14 00:00Z", "2020/03/15 00:00Z"]),
+        ("{d:%d/%m/%Y %H:%M:%S} UTC", ["14/03/2020 00:00:00 UTC", "15/03/2020 00:00:00 UTC"]),
+    ],
+)
+def test_dates_in_other_layouts_with_one_utc_offset_are_read_as_without_it_and_keep_it(
+    tmp_path, layout, future
+):
+    """13-02-2020T00:00:00Z was read month first by the generic parser and refused as irregular."""
+    days = pd.date_range("2020-02-13", periods=30, freq="D")
+    cells = [layout.format(d=d) for d in days]
+    data = load_series(write(tmp_path, cells))
+    assert (data.freq, data.series[0].times[0], data.series[0].times[-1]) == ("D", days[0], days[-1])
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
+    assert again.series[0].times.equals(data.series[0].times)  # a model folder reads them with its format
+    assert again.future_times(again.series[0], 2) == future
+
+
+def test_day_first_dates_whose_utc_offset_changes_are_read_in_utc_and_written_day_first(tmp_path, caplog):
+    hours = pd.date_range("2021-03-27", periods=48, freq="h", tz="Europe/Berlin")  # +01:00, then +02:00
+    cells = [f"{t:%d/%m/%Y %H:%M} {t:%z}" for t in hours]  # 27/03/2021 00:00 +0100
+    data = load_series(write(tmp_path, cells, "dst.csv"))
+    assert data.freq == "h" and data.series[0].times.equals(hours.tz_convert(None))
+    assert data.future_times(data.series[0], 1) == ["28/03/2021 23:00 +0000"]
+    assert "times in 'date' of dst.csv carry different UTC offsets (+0100, +0200)" in caplog.text
+    for fmt in (data.date_format, "%d/%m/%Y %H:%M"):  # as a model folder keeps it, as the day-first note says
+        again = load_series(write(tmp_path, cells, "again.csv"), date_format=fmt)
+        assert again.series[0].times.equals(data.series[0].times)
+        assert again.future_times(again.series[0], 1) == ["28/03/2021 23:00 +0000"]
+
+
 @pytest.mark.parametrize("zone", ["UTC", "GMT"])
 def test_times_printed_with_their_zone_name_keep_it_and_a_space(tmp_path, zone):
     # format(x, usetz = TRUE) of an R POSIXct: the T of UTC is no date-clock separator
@@ -171,6 +213,22 @@ def test_day_month_name_dates_on_one_day_of_each_month_are_months(tmp_path):
     cells = [f"15-{p.strftime('%b-%Y')}" for p in pd.period_range("2019-01", periods=14, freq="M")]
     data = load_series(write(tmp_path, cells))
     assert data.time_kind == "month" and data.future_times(data.series[0], 1) == ["15-Mar-2020"]
+
+
+@pytest.mark.parametrize("header", ["quarter", "TIME_PERIOD"])  # named like a time, or not (SDMX)
+def test_quarters_written_as_yyyyq_numbers_are_quarterly_and_written_back_so(tmp_path, header):
+    """20101, 20102, 20103, 20104, 20111 (as some statistics offices export quarters) were refused as irregular,
+    or left a file of two numeric columns."""
+    cells = [f"{p.year}{p.quarter}" for p in QUARTERS]  # 20181 .. 20204
+    data = load_series(write(tmp_path, cells, header=f"{header},v"))
+    assert (data.time_col, data.time_kind, data.freq) == (header, "quarter", "Q")
+    assert data.series[0].times.equals(pd.PeriodIndex(QUARTERS)) and data.series[0].target[5] == 5
+    assert data.future_times(data.series[0], 2) == ["20211", "20212"]
+    assert choose_season(data, None, horizon=2) == 4
+    gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv", header=f"{header},v"), fill="keep")
+    assert len(gap.series[0].target) == 12 and np.isnan(gap.series[0].target[5])
+    typed = load_series(pd.DataFrame({header: [int(c) for c in cells], "v": np.arange(12.0)}))  # Parquet ints
+    assert typed.time_kind == "quarter" and typed.future_times(typed.series[0], 1) == ["20211"]
 
 
 @pytest.mark.parametrize(
@@ -247,10 +305,12 @@ def test_r_decimal_years_of_weekly_and_daily_ts_are_read_and_written_back(tmp_pa
     assert rounded.future_times(rounded.series[0], 2) == expected
 
 
-def decimal_date(day):
-    """A day as lubridate's decimal_date writes it: the year plus the days since 1 January over the year's days."""
+def decimal_date(day, decimals=None):
+    """A day as lubridate's decimal_date writes it: the year plus the days since 1 January over the year's days;
+    to 6 decimals without trailing zeros, or to ``decimals``."""
     days = 366 if day.is_leap_year else 365
-    return f"{day.year + (day.dayofyear - 1) / days:.6f}".rstrip("0").rstrip(".")
+    year = day.year + (day.dayofyear - 1) / days
+    return f"{year:.{decimals}f}" if decimals else f"{year:.6f}".rstrip("0").rstrip(".")
 
 
 @pytest.mark.parametrize(
@@ -284,7 +344,8 @@ def test_r_decimal_years_of_365_25_day_years_are_days_or_weeks(tmp_path, cells, 
     data = load_series(write(tmp_path, cells, header="time,value"))
     assert (data.time_kind, data.freq, len(data.series[0].target)) == ("datetime", freq, len(cells))
     assert (data.series[0].times[0], data.series[0].times[-1]) == (pd.Timestamp(first), last)
-    future = [decimal_date(last + k * step) for k in (1, 2)]
+    printed = len(cells[1].split(".")[1]) == 3  # as R prints them: future times to 3 decimals too
+    future = [decimal_date(last + k * step, 3 if printed else None) for k in (1, 2)]
     assert data.future_times(data.series[0], 2) == future
     assert season_from_freq(data.freq, data.time_kind) == (7 if freq == "D" else 52)
     again = load_series(
@@ -293,6 +354,36 @@ def test_r_decimal_years_of_365_25_day_years_are_days_or_weeks(tmp_path, cells, 
     assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
     gap = load_series(write(tmp_path, cells[:5] + cells[6:], "gap.csv", header="time,value"), fill="keep")
     assert len(gap.series[0].target) == len(cells) and np.isnan(gap.series[0].target[5])
+
+
+@pytest.mark.parametrize(
+    "cells, decimals",
+    [
+        ([f"{2000 + i / 365.25:.3f}" for i in range(400)], 3),  # days, as R prints time(x): 2000.003 ...
+        ([f"{1991.1 + i * 7 / 365.25:.3f}" for i in range(300)], 3),  # weeks: 1991.119
+        ([f"{2000 + i / 365.25:.4f}" for i in range(400)], 4),
+        ([f"{2000 + i / 365.25:.5f}" for i in range(400)], 5),
+    ],
+)
+def test_r_decimal_years_printed_to_fewer_decimals_are_written_back_to_as_many(tmp_path, cells, decimals):
+    """1991.119 came back as 1996.849727: six decimals."""
+    data = load_series(write(tmp_path, cells, header="time,value"))
+    days = pd.date_range(data.series[0].times[-1], periods=31, freq=data.freq)[1:]
+    future = data.future_times(data.series[0], 30)
+    assert future == [decimal_date(day, decimals) for day in days]
+    assert all(len(label.split(".")[1]) == decimals for label in future) and len(set(future)) == 30
+    upcoming = load_series(
+        write(tmp_path, future, "future.csv", header="time,value"), date_format=data.date_format
+    )
+    assert upcoming.series[0].times.equals(
+        days
+    )  # the labels read with the kept format are the days they name
+    again = load_series(
+        write(tmp_path, cells, "again.csv", header="time,value"), date_format=data.date_format
+    )
+    assert again.future_times(again.series[0], 30) == future  # a model folder reads them with its format
+    old = load_series(write(tmp_path, cells, "old.csv", header="time,value"), date_format="decimal-date")
+    assert old.future_times(old.series[0], 30) == future  # a model folder of an earlier version too
 
 
 def test_r_weekly_decimal_years_are_the_same_days_whichever_stretch_a_file_holds(tmp_path):

@@ -177,6 +177,29 @@ def test_large_integers_that_are_not_unix_times_stay_integers(tmp_path, values):
     assert data.time_kind == "index" and data.future_times(data.series[0], 1) == [values[-1] + 60]
 
 
+@pytest.mark.parametrize(
+    "values, kind",
+    [
+        (list(range(1, 13)), "index"),
+        (list(range(10001, 10013)), "index"),  # a counter from 10001
+        (
+            [10001, 10002, 10003, 10004, 10011, 10012],
+            "index",
+        ),  # quarters of the year 1000: a counter with gaps
+        (list(range(20101, 20113)), "index"),  # a counter through 20105, no quarter
+        ([20101, 20111, 20121, 20131, 20141], "index"),  # a counter by tens: first quarters a year apart
+        ([int(f"{m:%Y%m}") for m in pd.date_range("2010-01", periods=12, freq="MS")], "month"),  # YYYYMM
+        ([int(f"{d:%Y%m%d}") for d in pd.date_range("2010-01-01", periods=12)], "datetime"),  # YYYYMMDD
+        ([1_577_836_800 + 3600 * h for h in range(12)], "datetime"),  # Unix times
+    ],
+)
+def test_integers_that_are_not_yyyyq_quarters_keep_their_reading(tmp_path, values, kind):
+    data = load_series(
+        write(tmp_path, lines("t,v", [f"{t},{i}" for i, t in enumerate(values)])), time_col="t", fill="keep"
+    )
+    assert data.time_kind == kind and data.series[0].target[0] == 0
+
+
 # ---- date layouts
 
 
@@ -473,91 +496,6 @@ def test_a_few_bad_cells_still_name_the_row(tmp_path):
         match=r"non-numeric value '#DIV/0!' at row 7 \(line 8 of the file\); fix or remove that row",
     ):
         load_series(write(tmp_path, lines("month,v", rows)))
-
-
-# ---- clocks going back
-
-
-def half_hours_in_london(start="2020-10-24", end="2020-10-26 12:00"):
-    """Half-hourly local times as a meter exports them: 01:00 and 01:30 twice on 25 October 2020."""
-    return (
-        pd.date_range(start, end, freq="30min", tz="Europe/London")
-        .tz_localize(None)
-        .strftime("%Y-%m-%d %H:%M")
-    )
-
-
-def test_the_hour_written_twice_when_clocks_go_back_is_averaged_with_one_warning(tmp_path, caplog):
-    times = half_hours_in_london()
-    values = np.arange(len(times), dtype=float)
-    path = write(tmp_path, lines("time,load", [f"{t},{v:g}" for t, v in zip(times, values)]))
-    with caplog.at_level(logging.WARNING, logger="lstmkit"):
-        data = load_series(path)
-    assert caplog.messages == [
-        "2 time(s) of data.csv appear twice where clocks go back an hour (first 2020-10-25 01:00 in 'time'); "
-        "averaged each pair; write the times in UTC or with their offset to keep both"
-    ]  # and no warning about rows out of order
-    series = data.series[0]
-    assert len(series.target) == len(times) - 2 and data.freq == "30min"
-    at = list(series.times.strftime("%H:%M")[:56]).index("01:00", 40)  # 25 October, 01:00
-    np.testing.assert_array_equal(series.target[at - 1 : at + 3], [49, (50 + 52) / 2, (51 + 53) / 2, 54])
-
-
-@pytest.mark.parametrize(
-    "zone, fmt, repeated",
-    [
-        ("Europe/Paris", "%Y-%m-%d %H:%M", "2021-10-31 02:00"),
-        ("America/New_York", "%m/%d/%Y %H:%M", "11/07/2021 01:00"),
-    ],
-)
-def test_hourly_local_times_repeat_one_hour_when_clocks_go_back_and_it_is_averaged(
-    tmp_path, caplog, zone, fmt, repeated
-):
-    local = pd.date_range("2021-10-25", periods=24 * 20, freq="h", tz=zone)  # clocks go back in these days
-    values = np.arange(len(local), dtype=float)
-    path = write(
-        tmp_path, lines("timestamp,load", [f"{t},{v:g}" for t, v in zip(local.strftime(fmt), values)])
-    )
-    with caplog.at_level(logging.WARNING, logger="lstmkit"):
-        data = load_series(path)
-    assert caplog.messages == [
-        f"1 time(s) of data.csv appear twice where clocks go back an hour (first {repeated} in 'timestamp'); "
-        "averaged each pair; write the times in UTC or with their offset to keep both"
-    ]
-    series = data.series[0]
-    assert data.freq == "h" and len(series.target) == len(local) - 1
-    at = list(series.times.strftime(fmt)).index(repeated)
-    np.testing.assert_array_equal(
-        series.target[at - 1 : at + 2], [values[at - 1], values[at] + 0.5, values[at + 2]]
-    )
-
-
-@pytest.mark.parametrize(
-    "times, repeated",
-    [
-        (list(half_hours_in_london()[:60]) + ["2020-10-25 03:00"], "2020-10-25 01:00"),  # another repeat too
-        (list(half_hours_in_london()[:60]) + ["2020-10-25 01:00"], "2020-10-25 01:00"),  # three times
-        (
-            [str(t) for t in pd.date_range("2020-01-01", periods=20, freq="D").strftime("%Y-%m-%d")]
-            + ["2020-01-05"],
-            "2020-01-05",
-        ),  # daily data
-        (
-            [str(t) for t in pd.date_range("2020-10-25", periods=10, freq="30min").strftime("%Y-%m-%d %H:%M")]
-            * 2,
-            "2020-10-25 00:00",
-        ),  # five hours repeated
-        (
-            [str(t) for t in pd.date_range("2021-03-03", periods=48, freq="h").strftime("%Y-%m-%d %H:%M")]
-            + ["2021-03-03 14:00"],
-            "2021-03-03 14:00",
-        ),  # an hour written twice in the afternoon: not a clock going back
-    ],
-)
-def test_other_repeated_times_are_still_refused(tmp_path, times, repeated):
-    path = write(tmp_path, lines("time,load", [f"{t},{i}" for i, t in enumerate(times)]))
-    with pytest.raises(DataError, match=f"^time {repeated} appears twice"):
-        load_series(path)
 
 
 # ---- series without values

@@ -34,22 +34,23 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00,
               01-Jan-2020, 1-Jan-20, 01JAN2020, 01-Jan-2020 1:00 PM, Jan 1, 2020, Jan-1-1995),
               months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001, or dates on one day of
-              each month), quarters (1965-Q1, 1965 Q1, Q1 1965, or dates on one day of each quarter
-              such as 2020-02-15), half years (2000-H1, 2000 H2, H1 2000: season 2), fiscal years
-              (FY2020, FY20), ISO weeks (2020-W01, 2019 W2), times with a UTC offset (several
-              offsets: read in UTC), years (1990) or R's decimal years (1949.083333 is Feb 1949; a ts
-              of frequency 4, 12, 52 or 365, or 52.18 and 365.25 where they land on whole days 1 or 7
-              apart) in a column named like a time; else a first column of strictly increasing, evenly
-              spaced integers (t = 0, 1, 2, ...); an unnamed column of row numbers (or R's rownames) is
-              left out
+              each month), quarters (1965-Q1, 1965 Q1, Q1 1965, 20101, or dates on one day of each
+              quarter such as 2020-02-15), half years (2000-H1, 2000 H2, H1 2000: season 2), fiscal
+              years (FY2020, FY20), ISO weeks (2020-W01, 2019 W2), times with a UTC offset (also
+              13/02/2020 00:00Z; several offsets: read in UTC), years (1990) or R's decimal years
+              (1949.083333 is Feb 1949; a ts of frequency 4, 12, 52 or 365, or 52.18 and 365.25
+              where they land on whole days 1 or 7 apart) in a column named like a time; else a
+              first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...); an
+              unnamed column of row numbers (or R's rownames) is left out
   dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
               warning says so when dates are read day first or could be read either way, and
               --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times
               the way the file writes times (31/01/2020, Jan 2016, 1965-Q1, 60)
   order       rows out of time order are sorted (with a warning); a time stamp that appears twice
               is an error (per series with --id-col), except the hour local clocks repeat when
-              daylight saving ends (averaged, with a warning); missing steps and cells are interpolated;
-              daily times with no weekend day in two weeks or more are business days (season 5)
+              daylight saving ends (averaged, with a warning; the hour they skip when it begins is
+              filled, with a warning); missing steps and cells are interpolated; daily times with
+              no weekend day in two weeks or more are business days (season 5)
   target      --target, else the single numeric column left (a text column is named as not numeric)
   series      --id-col ID: long format, one row per series and time; --target a,b,c or --target all:
               wide format, one series per column, ids = the column names in forecast.csv

@@ -5,9 +5,9 @@ The rules, in order (a flag always wins over a rule):
 1. Time axis (``--time-col``, else the first that applies): a column named like a time
    (``date``, ``month``, ``t``, ``step``, ``index`` ...) whose cells read as times; a text column
    whose cells read as dates, months or quarters; an integer column of Unix times (seconds or
-   milliseconds of 2000-2099 on whole minutes) or of increasing years beside the values; the
-   first column when it holds strictly increasing, evenly spaced integers (a step counter such
-   as t = 0, 1, 2, ...) and other columns follow. Integer columns qualify as
+   milliseconds of 2000-2099 on whole minutes), of quarters written YYYYQ (20101) or of increasing
+   years beside the values; the first column when it holds strictly increasing, evenly spaced
+   integers (a step counter such as t = 0, 1, 2, ...) and other columns follow. Integer columns qualify as
    step counters only when strictly increasing and evenly spaced (within each series with
    ``--id-col``), so a month-of-year column 1..12 repeating is never taken for a time axis.
 2. Target (``--target``): the single numeric column left; a single text column left is named as
@@ -36,6 +36,7 @@ from lstmkit.data.number_times import (
     excel_serials,
     not_times,
     off_calendar,
+    quarter_numbers,
 )
 from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
@@ -240,6 +241,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             or _is_step_counter(values, ids)
             or compact_dates(values) is not None
             or epoch_times(values) is not None
+            or quarter_numbers(values) is not None
             or decimal_years(values) is not None
             or decimal_dates(values) is not None
             or (col.strip().lower() in DATE_NAMES and excel_serials(values) is not None)
@@ -262,10 +264,10 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         except DataError:
             continue
     numeric = [c for c in candidates if to_numeric(frame[c]) is not None]
-    if len(numeric) >= 2:  # an integer column of Unix times or of increasing years beside the values
+    if len(numeric) >= 2:  # an integer column of Unix times, YYYYQ quarters or increasing years by the values
         for col in numeric:
             values = to_numeric(frame[col])
-            if values is not None and epoch_times(values) is not None:
+            if values is not None and (epoch_times(values) or quarter_numbers(values)):
                 return col, parse_times(frame[col], column=col, source=source)
         for col in numeric:
             if _is_years(frame[col]):

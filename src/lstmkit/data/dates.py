@@ -1,6 +1,6 @@
 """How time cells are written: a format the user names, numeric dates (day or month first), month names,
-dates with month names (``01-Jan-2020``, as Excel and SAS write them), quarters (``1965 Q1``, ``Q1 1965``), and
-clock times with UTC offsets (other periods: :mod:`lstmkit.data.periods`).
+dates with month names (``01-Jan-2020``, as Excel and SAS write them), quarters (``1965 Q1``, ``Q1 1965``) and
+clocks (other periods: :mod:`lstmkit.data.periods`; UTC offsets: :mod:`lstmkit.data.zones`).
 
 Each reader returns ``(times, kind, fmt)`` with ``fmt`` the strftime format the cells were
 written in, so future times are labelled the way the user writes them (``Jan 2016`` stays
@@ -55,8 +55,6 @@ _MONTH_DAY = re.compile(
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
 CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
-OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})")  # a clock with a UTC offset
-_WARNED: set = set()
 _DAY_CODES = ("%d", "%j", "%U", "%W", "%w", "%e")  # a weekday (%a, %A) names no day by itself
 _CLOCK_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%T")
 
@@ -312,29 +310,6 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             f"{text.iloc[other]!r} at row {other + 1}; write every date one way (e.g. 2020-01-31)"
         )
     return stamps
-
-
-def offset_times(
-    text: pd.Series, offsets: pd.Series, *, column: str, source: str
-) -> tuple[pd.Index, str, str]:
-    """Times with a UTC offset (``2020-01-01T00:00:00+01:00``, ``...Z``): one offset throughout is kept (the
-    clock times as written, future times written with that offset); several offsets (daylight saving) are
-    read in UTC, with a warning, and future times are written in UTC."""
-    stamps = pd.DatetimeIndex(general_parse(text, column=column, source=source, utc=True))
-    layout = clock_format(text.iloc[0])
-    if offsets.nunique() == 1:
-        tz = pd.Timestamp(text.iloc[0]).tz
-        return stamps.tz_convert(tz).tz_localize(None), "datetime", layout + offsets.iloc[0]
-    if (source, column) in _WARNED:  # once per file, not once per model that reads it
-        return stamps.tz_localize(None), "datetime", layout + "+00:00"
-    _WARNED.add((source, column))
-    log.warning(
-        "times in %r of %s carry different UTC offsets (%s); they are read in UTC, and forecast.csv writes UTC times",
-        column,
-        source,
-        ", ".join(sorted(offsets.unique())[:3]),
-    )
-    return stamps.tz_localize(None), "datetime", layout + "+00:00"
 
 
 def clock_format(cell: str) -> str:

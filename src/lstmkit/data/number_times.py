@@ -1,11 +1,11 @@
 """Times written as numbers: Unix times (``1577836800``), Excel serial days (``43831``), R's decimal years
-(``1949.083333``; days and weeks of R's 365.25-day years, ``1991.1``, ``1991.119165``) and compact dates
-(``202001``, ``20200131``).
+(``1949.083333``; days and weeks of R's 365.25-day years, ``1991.1``, ``1991.119165``), compact dates
+(``202001``, ``20200131``) and quarters (``20101``).
 
 Each reader takes the cells as numbers and returns ``(times, kind, fmt)`` or None when they are not in its
 form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``,
-``decimal-date``) or the strftime format (``%Y%m``) that :func:`number_label` and ``dates.format_time`` write
-future times in.
+``decimal-date``) or the strftime format (``%Y%m``, ``%Y%q``) that :func:`number_label` and
+``dates.format_time`` write future times in.
 """
 
 from __future__ import annotations
@@ -72,6 +72,32 @@ def compact_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     return None
 
 
+# Quarters written as one number, the year then the quarter (20101 is 2010 Q1), as some statistics offices export
+QUARTER_NUMBER = "%Y%q"  # their strftime format: Period.strftime writes 20121
+_QUARTER_YEARS = (1800, 2199)  # years a quarter is plausibly dated in: 10001 (year 1000) is a counter
+
+
+def quarter_numbers(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers YYYYQ (``20101``, ``20102`` ... ``20104``, ``20111``) whose last digit is a quarter (1-4)
+    and whose years are plausible (1800-2199), most of them one quarter after another (gaps allowed), as
+    quarterly periods; or None. A step counter of five digits counts on to ``20105`` within five steps, and a
+    counter by tens (``20101``, ``20111``) is a quarter a year apart, no quarterly sequence."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
+        return None
+    if not ((values >= _QUARTER_YEARS[0] * 10 + 1) & (values <= _QUARTER_YEARS[1] * 10 + 4)).all():
+        return None  # five digits: not 202001 (months), 20200131 (dates) or Unix times
+    years, quarter = np.divmod(values.astype(np.int64), 10)
+    if not ((quarter >= 1) & (quarter <= 4)).all():
+        return None
+    ordinals = (years - 1970) * 4 + quarter - 1  # quarters since 1970
+    steps = np.diff(np.unique(ordinals))
+    if len(steps) == 0 or np.median(steps) != 1:
+        return None
+    periods = pd.PeriodIndex([pd.Period(ordinal=int(o), freq="Q") for o in ordinals])
+    return periods, "quarter", QUARTER_NUMBER
+
+
 # R's time(x) of a ts: decimal years, 1949, 1949.08333333333, ... (the Rdatasets files); weeks and days of a ts
 # of frequency 52 or 365 count steps (1990 + 3/52 is step 3 of 1990), which land on no calendar date
 DECIMAL_YEAR = "decimal-year"  # the time format's name, as the model folder keeps it
@@ -117,7 +143,10 @@ def step_freq(fmt: str | None) -> str | None:
 # R's time(x) of a ts of frequency 365.25 (days) or 365.25 / 7 = 52.18 (weeks) counts years of 365.25 days, which
 # stray from the calendar by up to 0.75 of a day over four years (1/8 of a day ahead of it on average): read as
 # dates where they fall on a grid of whole days 1 or 7 apart within that (and the cells' rounding)
-DECIMAL_DATE = "decimal-date"  # the time format's name, as the model folder keeps it
+DECIMAL_DATE = "decimal-date"  # the time format's name, as the model folder keeps it: written to 6 decimals
+# cells printed to fewer decimals (R prints time(x) to 3: 1991.119) are written to as many, and no fewer than 3
+# (a thousandth of a year, 0.37 day, keeps days apart: the reader needs them so too)
+ROUNDED_DATES = {f"{DECIMAL_DATE}:{decimals}": decimals for decimals in (3, 4, 5)}
 _DRIFT = 0.8  # days: the most that 365.25-day years stray from the calendar (0.75), and a little
 _AHEAD = 0.125  # days: how far 365.25-day years run ahead of the calendar, averaged over four years
 
@@ -144,7 +173,8 @@ def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
         return None
     places = (times - 1970) * 365.25  # (N,) days since 1970 on R's 365.25-day years
     gaps = np.diff(places)
-    slack = _DRIFT + 366 * _rounding(times)  # 1991.119 (three decimals) is a third of a day off
+    rounding = _rounding(times)
+    slack = _DRIFT + 366 * rounding  # 1991.119 (three decimals) is a third of a day off
     for step in (1, 7):
         counts = np.round(gaps / step)
         if counts.min() < 1 or np.median(counts) != 1 or np.abs(gaps - counts * step).max() > 0.5:
@@ -156,7 +186,8 @@ def decimal_dates(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
         first = np.floor((off.max() + off.min()) / 2 - _AHEAD + 0.5)
         stamps = pd.to_datetime(first + grid, unit="D")
         index = pd.DatetimeIndex(stamps[np.searchsorted(times, values)])
-        return index, "datetime", DECIMAL_DATE
+        decimals = round(-np.log10(rounding)) if rounding else 6  # 0: past 8 decimals
+        return index, "datetime", f"{DECIMAL_DATE}:{max(decimals, 3)}" if decimals < 6 else DECIMAL_DATE
     return None
 
 
@@ -168,10 +199,12 @@ def _rounding(values: np.ndarray) -> float:
     return 0.0
 
 
-def _decimal_date(stamp: pd.Timestamp) -> str:
-    """``1991.10137`` for 7 February 1991: the year plus the days since 1 January over the year's days."""
+def _decimal_date(stamp: pd.Timestamp, decimals: int | None = None) -> str:
+    """``1991.10137`` for 7 February 1991: the year plus the days since 1 January over the year's days, to 6
+    decimals (trailing zeros dropped) or to ``decimals`` (``1991.101``)."""
     days = 366 if stamp.is_leap_year else 365
-    return _decimal(stamp.year + (stamp.dayofyear - 1) / days)
+    year = stamp.year + (stamp.dayofyear - 1) / days
+    return f"{year:.{decimals}f}" if decimals else _decimal(year)
 
 
 def off_calendar(values: np.ndarray) -> str | None:
@@ -248,7 +281,7 @@ def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
 
 
 # named formats that are not strftime codes
-NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, DECIMAL_DATE, EXCEL_SERIAL)
+NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, DECIMAL_DATE, *ROUNDED_DATES, EXCEL_SERIAL)
 
 
 def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
@@ -261,9 +294,10 @@ def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tupl
     if fmt in EPOCH_FORMATS:
         return unix_times(text, fmt, column=column, source=source)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    readers = {EXCEL_SERIAL: excel_serials, DECIMAL_DATE: decimal_dates}
-    parsed = readers.get(fmt, decimal_years)(values)
-    if parsed is None or parsed[2] != fmt:
+    dates = (DECIMAL_DATE, *ROUNDED_DATES)  # one format to read: the cells' decimals say how to write them
+    reader = decimal_dates if fmt in dates else excel_serials if fmt == EXCEL_SERIAL else decimal_years
+    parsed = reader(values)
+    if parsed is None or (parsed[2] != fmt and not (fmt in dates and parsed[2] in dates)):
         raise DataError(
             f"time column {column!r} of {source} does not hold {fmt} times as --date-format {fmt} says; "
             "fix the column or pass the format the file uses"
@@ -279,6 +313,6 @@ def number_label(value, fmt: str) -> str:
         return _decimal_year(value)
     if fmt in STEPS_A_YEAR:
         return _decimal(int(value) / STEPS_A_YEAR[fmt])
-    if fmt == DECIMAL_DATE:
-        return _decimal_date(pd.Timestamp(value))
+    if fmt == DECIMAL_DATE or fmt in ROUNDED_DATES:
+        return _decimal_date(pd.Timestamp(value), ROUNDED_DATES.get(fmt))
     return str((pd.Timestamp(value) - _EXCEL_EPOCH).days)

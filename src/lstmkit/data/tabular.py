@@ -21,16 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.clock_changes import merge_clock_repeats
 from lstmkit.data.columns import Roles, assign_roles, numeric_or_error
 from lstmkit.data.periods import HALF
 from lstmkit.data.tables import read_table  # noqa: F401 - re-exported: other jobs read tables from here
-from lstmkit.data.timeaxis import (
-    future_labels,
-    merge_clock_repeats,
-    regularise,
-    time_order,
-    weekend_free,
-)
+from lstmkit.data.timeaxis import future_labels, regularise, time_order, weekend_free
 from lstmkit.errors import DataError
 from lstmkit.logs import few
 
@@ -308,7 +303,7 @@ def _one_series(
     where = f" of series {label!r}" if label is not None else ""
     whole = rows is None  # the whole column: its arrays as they are, no copy
     y, x = (column, cov) if whole else (column[rows], cov[rows])
-    t, freq, moved = None, None, False
+    t, freq, moved, skipped = None, None, False, None
     if times is not None:
         t = times if whole else times[rows]
         rows = np.arange(len(y)) if rows is None else rows
@@ -319,7 +314,7 @@ def _one_series(
         if order is not None:
             rows = rows[order]
             t, y, x, moved = t[order], y[order], x[order], True
-        t, y, x, freq = regularise(
+        t, y, x, freq, skipped = regularise(
             t,
             y,
             x,
@@ -335,46 +330,49 @@ def _one_series(
     if start and late is not None:  # a series of no values is refused by _fill_gaps
         late.append(f"{label if label is not None else target} ({start} missing)")
         y, x, t = y[start:], x[start:], None if t is None else t[start:]
-    y, x = _fill_gaps(y, x, fill=fill, where=where, source=source, target=target)
+        skipped = None if skipped is None else skipped[start:]
+    y, x = _fill_gaps(y, x, fill=fill, where=where, source=source, target=target, skipped=skipped)
     return Series(id=label, target=y, covariates=x, times=t), freq, moved
 
 
-def _fill_gaps(y, x, *, fill, where, source, target):
-    missing = np.isnan(y)
-    if missing.any() or np.isnan(x).any():
-        count = int(missing.sum())
-        if fill == "error":
-            row = int(np.flatnonzero(missing)[0]) + 1 if count else 1
-            raise DataError(
-                f"{count} missing value(s) in {target!r}{where} of {source} (first at row {row}); fill them, "
-                "or use --set data.fill=interpolate"
-            )
-        if missing.all():
-            raise DataError(
-                f"column {target!r}{where} of {source} has no values; fill it in, or name a column of numbers with --target"
-            )
-        if fill == "keep":  # filled later, by impute(), inside whatever part a model is given
-            if count:
-                log.warning(
-                    "%d missing value(s) in %r%s of %s: each model fills them by linear interpolation from "
-                    "the data it is given (a hold-out is cut first)",
-                    count,
-                    target,
-                    where,
-                    source,
-                )
-            return y, x
-        if count and fill != "quiet":
+def _fill_gaps(y, x, *, fill, where, source, target, skipped=None):
+    """``y, x`` with their gaps handled per ``fill`` (see :func:`load_series`) and noted in one warning; the
+    steps ``skipped`` (a mask: hours local clocks skipped, noted when read) are no values the file lacks:
+    neither counted nor refused, and filled as ``fill`` fills gaps (``"error"``: now)."""
+    gap = np.isnan(y)
+    if not gap.any() and not np.isnan(x).any():
+        return y, x
+    known = np.zeros(len(y), dtype=bool) if skipped is None else skipped
+    missing = gap & ~known
+    count = int(missing.sum())
+    if fill == "error" and (count or (np.isnan(x).any(axis=1) & ~known).any()):
+        row = int(np.flatnonzero(missing)[0]) + 1 if count else 1
+        raise DataError(
+            f"{count} missing value(s) in {target!r}{where} of {source} (first at row {row}); fill them, "
+            "or use --set data.fill=interpolate"
+        )
+    if gap.all():
+        raise DataError(
+            f"column {target!r}{where} of {source} has no values; fill it in, or name a column of numbers with --target"
+        )
+    if fill == "keep":  # filled later, by impute(), inside whatever part a model is given
+        if count:
             log.warning(
-                "%d missing value(s) in %r%s of %s filled by linear interpolation",
+                "%d missing value(s) in %r%s of %s: each model fills them by linear interpolation from "
+                "the data it is given (a hold-out is cut first)",
                 count,
                 target,
                 where,
                 source,
             )
-        y = pd.Series(y).interpolate(limit_direction="both").to_numpy()
-        if x.size:
-            x = pd.DataFrame(x).interpolate(limit_direction="both").fillna(0.0).to_numpy()
+        return y, x
+    if count and fill not in ("quiet", "error"):
+        log.warning(
+            "%d missing value(s) in %r%s of %s filled by linear interpolation", count, target, where, source
+        )
+    y = pd.Series(y).interpolate(limit_direction="both").to_numpy()
+    if x.size:
+        x = pd.DataFrame(x).interpolate(limit_direction="both").fillna(0.0).to_numpy()
     return y, x
 
 

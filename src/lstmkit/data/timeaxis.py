@@ -8,7 +8,8 @@ counters (t = 0, 1, 2, ...; R's decimal years of a ts of frequency 52 or 365 cou
 integers; other times are timestamps with an inferred pandas frequency (R's decimal years of frequency
 52.18 or 365.25 among them), written back in the cells' own format (:mod:`lstmkit.data.dates`,
 :mod:`lstmkit.data.periods`, :mod:`lstmkit.data.number_times`). Missing steps become NaN rows
-(filled later, with a warning).
+(filled later, with a warning; the hours local clocks repeat or skip for daylight saving:
+:mod:`lstmkit.data.clock_changes`).
 """
 
 from __future__ import annotations
@@ -21,16 +22,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.clock_changes import skipped_hours
 from lstmkit.data.dates import (
     CLOCK_WRITTEN,
-    OFFSET,
     clock_format,
     day_month_names,
     format_time,
     general_parse,
     month_names,
     numeric_dates,
-    offset_times,
     other_layouts,
     parse_with_format,
     quarters,
@@ -44,9 +44,11 @@ from lstmkit.data.number_times import (
     excel_serials,
     fractional_times,
     number_label,
+    quarter_numbers,
     step_freq,
 )
 from lstmkit.data.periods import fiscal_years, half_years, iso_weeks, month_freq, on_one_day, year_label
+from lstmkit.data.zones import cell_offsets, offset_layout, offset_times
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -84,6 +86,9 @@ def parse_times(
             f"time column {column!r} of {source} is empty at row {row + 1}; every row needs a time"
         )
     if date_format is not None:
+        layout = offset_layout(date_format)  # 13/02/2020 00:00Z: %d/%m/%Y %H:%M, with or without the Z
+        if layout is not None and (offsets := cell_offsets(text)) is not None:
+            return offset_times(text, offsets, column=column, source=source, layout=layout)
         return parse_with_format(text, date_format, column=column, source=source)
     if text.str.fullmatch(r"-?\d+(\.0+)?").all():
         return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
@@ -111,7 +116,7 @@ def parse_times(
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all():  # R's decimal years, or an error
         return fractional_times(numeric.to_numpy(), column=column, source=source)
-    if (offsets := text.str.extract(OFFSET.pattern + "$")[0]).notna().all():
+    if (offsets := cell_offsets(text)) is not None:
         return offset_times(text, offsets, column=column, source=source)
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
@@ -124,8 +129,8 @@ def parse_times(
 
 
 def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
-    """Whole numbers: four-digit years (1000-2999), months or dates written as ``202001`` or ``20200131``, Unix
-    times (seconds or milliseconds, 2000-2099, whole minutes), or a step counter."""
+    """Whole numbers: four-digit years (1000-2999), quarters, months or dates written as ``20101``, ``202001``
+    or ``20200131``, Unix times (seconds or milliseconds, 2000-2099, whole minutes), or a step counter."""
     missing = np.isnan(values)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
@@ -134,6 +139,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         )
     if (values % 1 != 0).any():  # R's decimal years, or an error
         return fractional_times(values, column=column, source=source)
+    if (periods := quarter_numbers(values)) is not None:  # 20101: 2010 Q1
+        return periods
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
         return on_one_day(*dates)
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
@@ -182,55 +189,10 @@ def time_order(t: pd.Index, kind: str) -> np.ndarray | None:
     return np.argsort(order, kind="stable")
 
 
-_HOUR_NS = 3_600_000_000_000
-_DAY_NS = 24 * _HOUR_NS
-
-
-def merge_clock_repeats(t, y, x, rows, *, kind, where, source, column, fmt=None):
-    """``t, y, x, rows`` with the times written twice when local clocks go back an hour merged into one row each
-    (values averaged, one warning); unchanged unless every repeated time fits that pattern.
-
-    The pattern, in hourly or finer data without UTC offsets: each repeated time appears exactly twice, in the
-    small hours (before 04:00), the repeats form runs of at most one hour, and there is at most one run per
-    90 days (daylight saving ends once a year). Any other repeat is left for :func:`regularise` to refuse.
-    """
-    if kind != "datetime" or len(t) < 3:
-        return t, y, x, rows
-    order = _as_ordinal(t, kind)
-    if (np.diff(order) > 0).all():  # in order, no time twice: the common case costs one pass, no sort
-        return t, y, x, rows
-    values, first, inverse, counts = np.unique(
-        order, return_index=True, return_inverse=True, return_counts=True
-    )
-    if (counts == 1).all() or counts.max() > 2:
-        return t, y, x, rows
-    step = int(np.median(np.diff(values)))
-    if step > _HOUR_NS:  # hourly data repeat one time, finer data each step of the hour
-        return t, y, x, rows
-    repeated = values[counts == 2]
-    if (pd.DatetimeIndex(repeated).hour >= 4).any():  # clocks go back in the small hours (01:00-03:59)
-        return t, y, x, rows
-    starts = np.flatnonzero(np.diff(repeated, prepend=repeated[0] - 2 * _HOUR_NS) > step)  # runs of repeats
-    ends = np.append(starts[1:], len(repeated)) - 1
-    longest = int((repeated[ends] - repeated[starts]).max()) + step
-    if longest > _HOUR_NS or len(starts) > 1 + (values[-1] - values[0]) // (90 * _DAY_NS):
-        return t, y, x, rows
-    keep = np.sort(first)  # each time's first row, in file order
-    means = pd.DataFrame(np.column_stack([y, x])).groupby(inverse).mean().to_numpy()[inverse[keep]]
-    log.warning(
-        "%d time(s)%s of %s appear twice where clocks go back an hour (first %s in %r); averaged each pair; "
-        "write the times in UTC or with their offset to keep both",
-        len(repeated),
-        where,
-        source,
-        time_label(t[first[np.searchsorted(values, repeated[0])]], kind, fmt),
-        column,
-    )
-    return t[keep], means[:, 0], means[:, 1:], rows[keep]
-
-
 def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business=True):
-    """Refuse duplicate times, infer the frequency, and insert missing time steps as NaN (``t`` is sorted).
+    """Refuse duplicate times, infer the frequency, and insert missing time steps as NaN (``t`` is sorted);
+    returns ``(t, y, x, freq, skipped)``, ``skipped`` the mask of the steps inserted for an hour local clocks
+    skipped (:func:`lstmkit.data.clock_changes.skipped_hours`), or None.
 
     Daily times over two weeks or more with no weekend day are business days (:func:`weekdays_only`),
     unless ``business`` is False (another series of the file has weekend days): then days whose
@@ -271,7 +233,7 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business
             1,
         )
     if len(t) < 3:
-        return t, y, x, None
+        return t, y, x, None, None
     even = len(diffs) > 1000 and (diffs == diffs[0]).all()
     freq = _infer_freq(t[:1000] if even else t)  # evenly spaced: the first steps tell the frequency
     if freq == "B" and not business:  # another series of the file has weekends: days, with weekend gaps
@@ -293,8 +255,8 @@ def regularise(t, y, x, *, rows, kind, where, source, column, fmt=None, business
                 f"times in {column!r}{where} of {source} are irregular (their most common step, {freq}, does not fit "
                 f"every time, e.g. {_off_grid(t, full_index)}); resample the data to a regular frequency"
             )
-        return _reindex(t, y, x, None, full_index, None, freq, where, source, column, 1)
-    return t, y, x, freq
+        return _reindex(t, y, x, None, full_index, None, freq, where, source, column, 1, fmt=fmt)
+    return t, y, x, freq, None
 
 
 def _off_grid(t: pd.DatetimeIndex, grid: pd.DatetimeIndex) -> str:
@@ -320,8 +282,11 @@ def _infer_freq(index: pd.DatetimeIndex) -> str | None:
     return getattr(freq, "freqstr", freq)
 
 
-def _reindex(t, y, x, order, full, make, freq, where, source, column, step):
-    if order is None:  # datetime: `full` is the complete DatetimeIndex
+def _reindex(t, y, x, order, full, make, freq, where, source, column, step, *, fmt=None):
+    """``t, y, x`` on the complete axis (missing steps NaN), ``freq`` and the mask of the steps inserted for an
+    hour local clocks skipped (or None); ``full`` is the complete DatetimeIndex, or ordinals that ``make``
+    turns into one, ``step`` apart."""
+    if order is None:
         new_index = full
         position = full.get_indexer(t)
     else:
@@ -336,17 +301,23 @@ def _reindex(t, y, x, order, full, make, freq, where, source, column, step):
         new_index = make(full) if make is not None else full
     n = len(new_index)
     if n == len(t):
-        return t, y, x, freq
+        return t, y, x, freq, None
     if n > 2 * len(t):
         raise DataError(
             f"times in {column!r}{where} of {source} are irregular (more gaps than data); resample the data to a regular frequency"
         )
-    log.warning("%d missing time step(s) in %s%s; they are treated as gaps", n - len(t), source, where)
+    skipped = None
+    if order is None:  # times of day: an hour local clocks skipped is no gap of the data
+        inserted = np.ones(n, dtype=bool)
+        inserted[position] = False
+        skipped = skipped_hours(new_index, inserted, where=where, source=source, column=column, fmt=fmt)
+    if gaps := n - len(t) - (0 if skipped is None else int(skipped.sum())):
+        log.warning("%d missing time step(s) in %s%s; they are treated as gaps", gaps, source, where)
     y_full = np.full(n, np.nan)
     y_full[position] = y
     x_full = np.full((n, x.shape[1]), np.nan)
     x_full[position] = x
-    return new_index, y_full, x_full, freq
+    return new_index, y_full, x_full, freq, skipped
 
 
 def _as_ordinal(t, kind) -> np.ndarray:
