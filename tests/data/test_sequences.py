@@ -194,3 +194,36 @@ def test_unlabelled_ts_file_message_fits_training_too(tmp_path):
         DataError, match=r"^x.ts has no class labels \(@classLabel false\); training and evaluating"
     ):
         read_sequences(path, require_labels=True)
+
+
+def test_long_csv_refuses_an_empty_time_cell_with_its_line(tmp_path):
+    """An empty time cell used to sort its row silently to the end of its case."""
+    path = write(tmp_path, "id,t,x,label\na,1,1,u\na,,2,u\na,3,3,u\nb,1,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 3: the time column 't' is empty; every row needs its time step "
+        r"\(or leave --time-col out to keep the file's row order\)$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label", time_col="t")
+
+
+def test_long_csv_names_a_time_cell_that_is_neither_number_nor_date(tmp_path, recwarn):
+    path = write(tmp_path, "id,t,x,label\na,s1,1,u\na,s2,2,u\nb,s1,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 2: the time column 't' holds 's1', neither a number nor a date; "
+        r"pass a column of numbers or dates \(such as 2020-01-31 12:00\) as --time-col",
+    ):
+        read_long_csv(path, id_col="id", label_col="label", time_col="t")
+    assert not recwarn.list  # no pandas parsing warning on the user's screen
+
+
+def test_long_csv_orders_steps_by_clock_times(tmp_path):
+    path = write(
+        tmp_path,
+        "id,t,x,label\na,2020-01-31 10:00:02,3,u\na,2020-01-31 10:00:00,1,u\na,2020-01-31 10:00:01,2,u\n"
+        "b,2020-02-01 09:00,5,v\nb,2020-01-31 23:00,4,v\n",
+    )
+    data = read_long_csv(path, id_col="id", label_col="label", time_col="t")
+    np.testing.assert_array_equal(data.series[0][:, 0], [1, 2, 3])
+    np.testing.assert_array_equal(data.series[1][:, 0], [4, 5])

@@ -208,6 +208,40 @@ def _refuse_stray_text(frame, path: Path, column) -> None:
         )
 
 
+def _step_order(frame, path: Path, time_col: str):
+    """The values of ``time_col`` that order a case's steps: numbers as they are, dates as timestamps.
+
+    An empty cell would sort its row to the end of its case, a silent reordering; it is refused
+    with its line, and so is a cell that is neither a number nor a date."""
+    import warnings
+
+    import pandas as pd
+
+    from lstmkit.data.tables import file_lines
+
+    order = frame[time_col]
+    empty = order.isna() | order.astype(str).str.strip().eq("")
+    if empty.any():
+        line = file_lines(frame, np.flatnonzero(empty.to_numpy())[:1])[0]
+        raise DataError(
+            f"{path.name} line {line}: the time column {time_col!r} is empty; every row needs its time step "
+            "(or leave --time-col out to keep the file's row order)"
+        )
+    if pd.api.types.is_numeric_dtype(order) or pd.api.types.is_datetime64_any_dtype(order):
+        return order
+    with warnings.catch_warnings():  # pandas warns when each cell is parsed on its own
+        warnings.simplefilter("ignore")
+        stamps = pd.to_datetime(order.astype(str).str.strip(), format="mixed", errors="coerce")
+    if stamps.isna().any():
+        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+        raise DataError(
+            f"{path.name} line {file_lines(frame, [row])[0]}: the time column {time_col!r} holds "
+            f"{str(order.iloc[row])[:30]!r}, neither a number nor a date; pass a column of numbers or dates "
+            "(such as 2020-01-31 12:00) as --time-col, or leave it out to keep the file's row order"
+        )
+    return stamps
+
+
 def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
     """``(frame, ids)``: each row's case number in ``_case`` (cases in order of first appearance),
     rows sorted by ``time_col`` within a case when given; ``ids`` names the cases by number."""
@@ -216,14 +250,7 @@ def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
     case_index, case_ids = pd.factorize(frame[id_col])
     frame = frame.assign(_case=case_index)
     if time_col is not None:
-        order = frame[time_col]
-        if not pd.api.types.is_numeric_dtype(order):
-            try:
-                order = pd.to_datetime(order)
-            except (ValueError, TypeError):
-                raise DataError(
-                    f"time column {time_col!r} in {path.name} holds neither numbers nor dates"
-                ) from None
+        order = _step_order(frame, path, time_col)
         frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
         twice = frame.duplicated(["_case", "_order"]).to_numpy()
         if twice.any():
