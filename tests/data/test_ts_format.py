@@ -85,6 +85,43 @@ def test_byte_order_mark_and_crlf_line_ends_are_read(tmp_path):
     assert np.array_equal(read_ts(zipped).series[1], data.series[1])
 
 
+def test_header_tags_separated_by_tabs_are_read(tmp_path):
+    """A tab between a tag and its value was read as part of the tag: 'unknown header tag @problemName'."""
+    data = read_ts(
+        write(
+            tmp_path,
+            UNIVARIATE.replace("@problemName ", "@problemName\t").replace(" walk run", "\twalk\trun"),
+        )
+    )
+    assert data.classes == ("walk", "run") and list(data.labels) == ["run", "walk"]
+
+
+def test_windows_encoded_and_utf16_files_are_read(tmp_path, caplog):
+    """A .ts file saved by a Windows editor (a comment with an accent) or by PowerShell (UTF-16) reads as its CSVs do."""
+    accented = tmp_path / "accented.ts"
+    accented.write_bytes(("# données de café\n" + UNIVARIATE).encode("cp1252"))
+    with caplog.at_level("WARNING"):
+        data = read_ts(accented)
+    assert list(data.labels) == ["run", "walk"]
+    assert "accented.ts is not UTF-8; reading it as Windows-1252" in caplog.text
+    utf16 = tmp_path / "utf16.ts"
+    utf16.write_bytes(UNIVARIATE.replace("\n", "\r\n").encode("utf-16"))
+    np.testing.assert_array_equal(read_ts(utf16).series[1], data.series[1])
+
+
+def test_binary_and_damaged_gzip_files_are_named(tmp_path):
+    binary = tmp_path / "binary.ts"
+    binary.write_bytes(b"\x00\x01\x02\x00\x00\x00\x05")
+    with pytest.raises(
+        DataError, match=r"binary.ts looks like a binary file, not a .ts file; pass a text .ts file$"
+    ):
+        read_ts(binary)
+    cut = tmp_path / "cut.ts.gz"
+    cut.write_bytes(gzip.compress(UNIVARIATE.encode())[:20])
+    with pytest.raises(DataError, match=r"cut.ts.gz is a damaged gzip file \(.*\); compress it again$"):
+        read_ts(cut)
+
+
 def test_channels_of_different_length_are_padded_with_missing(tmp_path):
     data = read_ts(write(tmp_path, "@dimensions 2\n@classLabel true x y\n@data\n1,2,3:4,5:x\n1,2:3,4:y\n"))
     assert data.series[0].shape == (3, 2) and np.isnan(data.series[0][2, 1])

@@ -150,7 +150,7 @@ def _read_cells(text: str, delimiter: str, *, names: list[str] | None = None) ->
 
 def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
     """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
-    text, encoding = _decode(path, head, partial=True)
+    text, encoding = decode_text(path, head, partial=True)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
         import pyarrow  # noqa: F401
@@ -185,7 +185,7 @@ def _midnights_written(column: pd.Series, first_cell: str) -> bool:
 
 
 def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
-    text, _ = _decode(path, raw)
+    text, _ = decode_text(path, raw)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
         frame = _read_cells(text, delimiter)
@@ -253,10 +253,11 @@ def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:last] if last < len(frame) else frame
 
 
-def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
-    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Windows-1252 or Latin-1 with a warning.
+def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "CSV") -> tuple[str, str]:
+    """``(text, encoding)`` of a text file: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Windows-1252 or Latin-1 with a warning.
 
     ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
+    ``what``: the kind of file expected (``CSV``, ``.ts file``), for the messages.
     """
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encodings = ["utf-16"]
@@ -268,7 +269,8 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
         elif even_nul > 0.9 * len(head[0::2]) and not odd_nul:
             encodings = ["utf-16-be"]
         else:
-            raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
+            alternative = " or a Parquet file" if what == "CSV" else ""
+            raise DataError(f"{path} looks like a binary file, not a {what}; pass a text {what}{alternative}")
     else:
         encodings = ["utf-8-sig", "cp1252", "latin-1"]  # Windows' Latin-1 (its euro sign, curly quotes) first
     for encoding in encodings:
@@ -289,7 +291,7 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
         if "\x00" in text:
             break
         return text, encoding
-    raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 CSV")
+    raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 {what}")
 
 
 def _sniff_delimiter(sample: str) -> str:

@@ -3,8 +3,9 @@
 A ``.ts`` file is a header of ``@tag value`` lines, then ``@data``, then one case per line:
 the channels separated by ``:``, the values of a channel by ``,``, and the class label after
 the last ``:`` when ``@classLabel true``. ``?`` (or ``NaN``) marks a missing value. Lines
-starting with ``#`` are comments. Files may be gzip-compressed (``.ts.gz``) and may start with a
-UTF-8 byte-order mark.
+starting with ``#`` are comments; a tab may separate a tag from its value. Files may be
+gzip-compressed (``.ts.gz``); they are decoded as CSVs are (UTF-8 with or without a byte-order mark,
+UTF-16, else Windows-1252 with a warning).
 
 Supported: univariate and multivariate, equal and unequal length, missing values, string class
 labels. Refused with a clear error: the ``@timeStamps true`` layout ``(t,v),(t,v)`` and
@@ -13,7 +14,6 @@ regression targets (``@targetLabel true``).
 
 from __future__ import annotations
 
-import gzip
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,12 @@ from lstmkit.errors import DataError
 
 _BOOL_TAGS = ("timestamps", "missing", "univariate", "equallength", "targetlabel")
 _MISSING = {"?", "nan", "NaN", "NAN", ""}
+
+
+def _tag(line: str) -> tuple[str, str]:
+    """``(tag in lower case, value)`` of a ``@tag value`` line; a tab may separate them as well as spaces."""
+    tag, *value = line[1:].split(None, 1) or [""]
+    return tag.lower(), value[0] if value else ""
 
 
 def _parse_bool(text: str, *, tag: str, where: str) -> bool:
@@ -58,17 +64,20 @@ def _parse_channel(text: str, *, where: str, channel: int) -> np.ndarray:
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The file's lines, decoded as the CSV reader decodes (UTF-8 with or without BOM, UTF-16, else
+    Windows-1252 with a warning: a comment typed in a Windows editor is no reason to refuse the data)."""
+    from lstmkit.data.tables import GZIP_MAGIC, decode_text, gunzip  # here: the tables module imports pandas
+
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8-sig") as handle:
-                return handle.read().splitlines()
-        return path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM (Windows editors) is not data
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text; a .ts file is plain text") from None
+        raw = path.read_bytes()
     except PermissionError:
         raise  # lstmkit.cli.main says which file and how to fix it, as for every unreadable file
-    except (OSError, EOFError) as exc:
+    except OSError as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
+    if raw[:2] == GZIP_MAGIC:  # .ts.gz
+        raw = gunzip(path, raw)
+    text, _ = decode_text(path, raw, what=".ts file")
+    return text.splitlines()
 
 
 @dataclass
@@ -81,8 +90,7 @@ class _Header:
 
     def read(self, line: str, *, where: str) -> None:
         """Record one ``@tag value`` line (any tag but ``@data``)."""
-        tag, _, value = line[1:].partition(" ")
-        tag = tag.lower()
+        tag, value = _tag(line)
         if tag == "classlabel":
             parts = value.split()
             if not parts:
@@ -203,7 +211,7 @@ def read_ts(path: str | Path) -> SequenceData:
             raise DataError(
                 f"{where}: expected a header tag such as @problemName or @data before the data, got {line[:40]!r}"
             )
-        elif line[1:].partition(" ")[0].lower() == "data":
+        elif _tag(line)[0] == "data":
             in_data, n_channels = True, header.start_data(where=where)
         else:
             header.read(line, where=where)
