@@ -57,13 +57,13 @@ def _explain_forecaster(model, args: argparse.Namespace):
 
 
 def _explain_classifier(model, args: argparse.Namespace):
+    from lstmkit.cli.classify import trained_columns
     from lstmkit.data.sequences import read_sequences
 
+    columns = trained_columns(model, id_col=args.id_col, label_col=args.label_col, time_col=args.time_col)
     data = read_sequences(
         args.data,
-        id_col=args.id_col or "id",
-        label_col=args.label_col or "label",
-        time_col=args.time_col,
+        **columns,
         require_labels=args.label is not None,
         split="test",
     )
@@ -139,7 +139,19 @@ def register(subparsers) -> None:
         "--chars", type=positive_int, metavar="N", help="language models: characters to explain (default 100)"
     )
     group = parser.add_argument_group("long CSV columns of sequence data (classifiers)")
-    group.add_argument("--id-col", metavar="COL", help="column naming the case (default: id)")
-    group.add_argument("--label-col", metavar="COL", help="column holding the class (default: label)")
-    group.add_argument("--time-col", metavar="COL", help="column ordering the steps within a case")
+    group.add_argument(
+        "--id-col",
+        metavar="COL",
+        help="column naming the case (default: the model's training column, else id)",
+    )
+    group.add_argument(
+        "--label-col",
+        metavar="COL",
+        help="column holding the class (default: the model's training column, else label)",
+    )
+    group.add_argument(
+        "--time-col",
+        metavar="COL",
+        help="column ordering the steps within a case (default: the model's training column; '' for file order)",
+    )
     parser.set_defaults(func=run)
