@@ -223,3 +223,19 @@ def test_read_text_decompresses_a_gzipped_corpus_and_names_a_damaged_one(tmp_pat
     path.write_bytes(path.read_bytes()[:-9])
     with pytest.raises(DataError, match=r"corpus.txt.gz is a damaged gzip file \(.*\); compress it again$"):
         read_text(path)
+
+
+def test_table_tab_separated_texts_quoting_semicolons(tmp_path):
+    """csv.Sniffer took a quoted text ending in '; ok"' for a ';' delimiter: the TSV was refused as malformed."""
+    path = tmp_path / "reviews.tsv"
+    path.write_text('text\tlabel\n"He said, ""fine""; ok"\tpos\nNo, no, no; never\tneg\n', encoding="utf-8")
+    table = read_text_table(path)
+    assert table.texts == ['He said, "fine"; ok', "No, no, no; never"] and table.labels == ["pos", "neg"]
+
+
+def test_table_semicolon_separated_texts_with_commas(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("text;label\nSehr gut, wirklich;pos\nSchlecht, nie wieder, nein;neg\nok, ok;pos\n")
+    table = read_text_table(path)
+    assert table.texts == ["Sehr gut, wirklich", "Schlecht, nie wieder, nein", "ok, ok"]
+    assert table.labels == ["pos", "neg", "pos"]

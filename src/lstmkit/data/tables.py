@@ -295,12 +295,21 @@ def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "C
 
 
 def _sniff_delimiter(sample: str) -> str:
+    """The delimiter of the first lines ``sample``: csv.Sniffer's guess, unless that guess cuts the lines into
+    ragged rows and another candidate cuts every one into the same number (above one) of cells. The
+    Sniffer reads ``"a; b"<tab>`` as a ';' file: tab-separated texts quoting semicolons were refused."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        guess = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         counts = {d: sample.splitlines()[0].count(d) for d in ",;\t|"} if sample else {}
         best = max(counts, key=lambda d: counts[d]) if counts else ","
-        return best if counts.get(best) else ","
+        guess = best if counts.get(best) else ","
+    for delimiter in [guess, *(d for d in ",;\t|" if d != guess)]:
+        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        widths = {len(row) for row in (rows[:-1] if len(rows) > 2 else rows)}  # the last may be cut short
+        if len(widths) == 1 and widths.pop() > 1:
+            return delimiter
+    return guess
 
 
 # ----------------------------------------------------------------------------- number formats
