@@ -239,3 +239,11 @@ def test_table_semicolon_separated_texts_with_commas(tmp_path):
     table = read_text_table(path)
     assert table.texts == ["Sehr gut, wirklich", "Schlecht, nie wieder, nein", "ok, ok"]
     assert table.labels == ["pos", "neg", "pos"]
+
+
+def test_table_texts_and_labels_are_read_as_written(tmp_path):
+    """The table reader read a column of decorated numbers as numbers: '12%' became 12 and '$5' 5."""
+    path = tmp_path / "codes.csv"
+    path.write_text('text,label\n00123,$5\n"1,234",$10\n12%,$5\n(5),$10\n')
+    table = read_text_table(path)
+    assert table.texts == ["00123", "1,234", "12%", "(5)"] and table.labels == ["$5", "$10", "$5", "$10"]

@@ -64,8 +64,11 @@ _SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
 _ACCOUNTING = re.compile(r"^\((.+)\)$")  # (12) is -12
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, numbers: bool = True) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame of strings/numbers (see the module docstring for the rules).
+
+    ``numbers=False`` keeps every CSV cell as written (no thousands separators, currency or percent
+    signs read away): a table of texts, where a review reading ``12%`` or a label ``$5`` is text.
 
     Raises:
         DataError: missing, empty, binary, undecodable or malformed file.
@@ -96,11 +99,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
         except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file for the user
             raise DataError(f"{path} is not a readable Parquet file ({_first_line(exc)})") from None
     elif head[:2] == GZIP_MAGIC:
-        frame = _read_csv(path, gunzip(path, path.read_bytes()))
-    elif size > _BIG_CSV_BYTES:
+        frame = _read_csv(path, gunzip(path, path.read_bytes()), numbers=numbers)
+    elif size > _BIG_CSV_BYTES and numbers:  # the typed reader makes numbers of what looks like them
         frame = _read_big_csv(path, head)
     else:
-        frame = _read_csv(path, path.read_bytes())
+        frame = _read_csv(path, path.read_bytes(), numbers=numbers)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError(f"{path} has a header but no rows of data")
@@ -184,7 +187,7 @@ def _midnights_written(column: pd.Series, first_cell: str) -> bool:
     return bool((column.dropna() == column.dropna().dt.normalize()).all())
 
 
-def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
+def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
     text, _ = decode_text(path, raw)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
@@ -197,7 +200,8 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
-    return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+    frame = _without_blank_tail(frame)
+    return decode_numbers(frame, delimiter=delimiter) if numbers else frame
 
 
 def _names_for_headerless(frame: pd.DataFrame, path: Path, delimiter: str) -> list[str] | None:
