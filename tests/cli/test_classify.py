@@ -441,3 +441,24 @@ def test_predict_evaluate_and_explain_read_a_long_csv_with_the_training_columns(
     assert "mean over the 8 cases of class 'up' in long.csv" in capsys.readouterr().out
     code = main(["classify", "predict", *model, "--time-col", "", "--output", str(tmp_path / "order.csv")])
     assert code == 2 and "unexpected step" in capsys.readouterr().err  # file order: 'step' is then a feature
+
+
+def test_a_declared_class_without_training_cases_is_named_at_training_and_at_evaluation(
+    tmp_path, capsys, caplog
+):
+    """A class only the test file has: training said nothing, evaluation refused without saying what to do."""
+    train, test = ts_file(tmp_path / "train.ts"), ts_file(tmp_path / "test.ts", n=6, seed=1)
+    for path in (train, test):
+        path.write_text(path.read_text().replace("@classLabel true up down", "@classLabel true up down flat"))
+    with test.open("a") as handle:
+        handle.write("0.5,0.5,0.5:0.5,0.5,0.5:flat\n")
+    assert main(["classify", "train", str(train), "--output", str(tmp_path / "m"), *FAST]) == 0
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "train.ts declares class(es) 'flat' but has no case of them; the model will not predict them"
+    ]
+    code = main(["classify", "evaluate", "--model", str(tmp_path / "m"), str(test), "--no-references"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: test.ts has class label(s) 'flat' the model was not trained on; its classes are up, down; "
+        "evaluate on cases of those, or train on data with every class\n"
+    )
