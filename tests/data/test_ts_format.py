@@ -122,6 +122,28 @@ def test_binary_and_damaged_gzip_files_are_named(tmp_path):
         read_ts(cut)
 
 
+TIMESTAMPED = """\
+@problemName Stamped
+@timeStamps true
+@missing true
+@univariate false
+@dimensions 2
+@classLabel true a b
+@data
+(2007-01-01 00:00:00,1),(2007-01-01 00:02:00,3),(2007-01-01 00:01:00,2):(2007-01-01 00:00:00,10),(2007-01-01 00:01:30,15):a
+(5,4.5),(2,?),(1,4):(1,40),(2,41):b
+"""
+
+
+def test_timestamped_values_are_ordered_by_time_and_channels_aligned_on_their_times(tmp_path):
+    """@timeStamps true files (sktime writes them) were refused; a clock's ':' is inside the brackets."""
+    data = read_ts(write(tmp_path, TIMESTAMPED))
+    nan = np.nan
+    np.testing.assert_array_equal(data.series[0], [[1, 10], [2, nan], [nan, 15], [3, nan]])
+    np.testing.assert_array_equal(data.series[1], [[4, 40], [nan, 41], [4.5, nan]])
+    assert list(data.labels) == ["a", "b"]
+
+
 def test_channels_of_different_length_are_padded_with_missing(tmp_path):
     data = read_ts(write(tmp_path, "@dimensions 2\n@classLabel true x y\n@data\n1,2,3:4,5:x\n1,2:3,4:y\n"))
     assert data.series[0].shape == (3, 2) and np.isnan(data.series[0][2, 1])
@@ -147,8 +169,25 @@ def test_channels_of_different_length_are_padded_with_missing(tmp_path):
         ("@problemName t\n@classLabel true a\n", "toy.ts: no @data line found"),
         ("@problemName t\n@data\n1,2\n", "toy.ts line 2: the header has no @classLabel tag"),
         (
-            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2):a\n",
-            "toy.ts line 3: @timeStamps true files",
+            "@classLabel true a\n@data\n(0,1),(1,2):a\n",
+            "toy.ts line 3: values are written as (time,value) pairs but the header does not say so; "
+            "add '@timeStamps true' before @data",
+        ),
+        (
+            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2),3:a\n",
+            "toy.ts line 4: channel 1 is not a list of (time,value) pairs such as (0,1.5),(1,2.0)",
+        ),
+        (
+            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(0,2):a\n",
+            "toy.ts line 4: channel 1 has two values at one time; each time needs one value",
+        ),
+        (
+            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(soon,2):a\n",
+            "toy.ts line 4: channel 1 has a time 'soon' that is neither a number nor a date",
+        ),
+        (
+            "@timeStamps true\n@dimensions 2\n@classLabel true a\n@data\n(0,1):(2020-01-01,2):a\n",
+            "toy.ts line 5: some channels are timed by numbers, others by dates",
         ),
         ("@univariate maybe\n", "toy.ts line 1: @univariate must be true or false, got 'maybe'"),
         ("@classLabel true a b\n@data\n1,2:\n", "toy.ts line 3: the class label after the last ':' is empty"),
