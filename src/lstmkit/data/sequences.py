@@ -220,14 +220,17 @@ def _step_order(frame, path: Path, time_col: str):
     from lstmkit.data.tables import file_lines
 
     order = frame[time_col]
-    empty = order.isna() | order.astype(str).str.strip().eq("")
+    typed = pd.api.types.is_numeric_dtype(order) or pd.api.types.is_datetime64_any_dtype(order)
+    empty = order.isna()
+    if not typed:  # text cells: one of spaces is empty too
+        empty |= order.astype(str).str.strip().eq("")
     if empty.any():
         line = file_lines(frame, np.flatnonzero(empty.to_numpy())[:1])[0]
         raise DataError(
             f"{path.name} line {line}: the time column {time_col!r} is empty; every row needs its time step "
             "(or leave --time-col out to keep the file's row order)"
         )
-    if pd.api.types.is_numeric_dtype(order) or pd.api.types.is_datetime64_any_dtype(order):
+    if typed:
         return order
     with warnings.catch_warnings():  # pandas warns when each cell is parsed on its own
         warnings.simplefilter("ignore")
