@@ -346,6 +346,11 @@ def test_explain_a_text_classifier_over_the_tokens_of_one_text(clf, tmp_path, ca
     assert capsys.readouterr().err == (
         f"error: --class applies to classify models, and {clf / 'm'} holds a text-classify model; drop --class\n"
     )
+    assert main(["explain", *model, data, "--chars", "5", "--output", str(tmp_path / "y")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --chars applies to text (language) models, and {clf / 'm'} holds a text-classify model; "
+        "drop --chars\n"
+    )
     assert main(["explain", *model, data, "--case", "40", "--output", str(tmp_path / "y")]) == 2
     assert capsys.readouterr().err == "error: --case 40 is out of range: train.csv has 40 texts (0 to 39)\n"
     assert not (tmp_path / "y").exists()

@@ -42,6 +42,9 @@ def _accept(args: argparse.Namespace) -> Callable[[object], None]:
     return check
 
 
+_TASK_NAMES = {"text": "text (language)"}  # beside text-classify, 'text models' would name both
+
+
 def _check_flags(args: argparse.Namespace, task: str) -> None:
     """Flags that belong to another kind of model are refused, not ignored."""
     owners = {
@@ -55,7 +58,8 @@ def _check_flags(args: argparse.Namespace, task: str) -> None:
         if getattr(args, flag) is not None and task not in owner:
             name = {"label": "--class", "text_col": "--text-col"}.get(flag, f"--{flag}")
             raise DataError(
-                f"{name} applies to {' and '.join(owner)} models, and {args.model} holds a {task} model; drop {name}"
+                f"{name} applies to {' and '.join(_TASK_NAMES.get(o, o) for o in owner)} models, and {args.model} "
+                f"holds a {task} model; drop {name}"
             )
     if args.case is not None and args.label is not None:
         raise DataError("--case and --class both given; pass one case, or a class to average over")
