@@ -227,3 +227,17 @@ def test_long_csv_orders_steps_by_clock_times(tmp_path):
     data = read_long_csv(path, id_col="id", label_col="label", time_col="t")
     np.testing.assert_array_equal(data.series[0][:, 0], [1, 2, 3])
     np.testing.assert_array_equal(data.series[1][:, 0], [4, 5])
+
+
+def test_a_column_named_like_a_time_without_time_col_is_named(tmp_path, caplog):
+    """Rows out of order were read in file order, silently, with the time as one more feature."""
+    path = write(tmp_path, "id,step,x,label\na,2,2,u\na,1,1,u\nb,1,3,v\nb,2,4,v\n")
+    data = read_long_csv(path, id_col="id", label_col="label")
+    assert data.features == ["step", "x"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "long.csv: column 'step' is named like a time, but without --time-col the steps stay in file order and "
+        "'step' is read as a feature; pass --time-col step to order each case's steps by it"
+    ]
+    caplog.clear()
+    read_long_csv(path, id_col="id", label_col="label", time_col="step")
+    assert not caplog.records

@@ -245,6 +245,26 @@ def _step_order(frame, path: Path, time_col: str):
     return stamps
 
 
+def _note_unused_time_columns(frame, path: Path, *, features: list, roles: tuple[str | None, ...]) -> None:
+    """Warn about a column named like a time (``t``, ``step``, ``date``...) while no --time-col is given:
+    rows out of order would then be read in file order, silently, with the time read as a feature."""
+    from lstmkit.data.columns import TIME_NAMES
+
+    for column in frame.columns:
+        if column in roles or str(column).strip().lower() not in TIME_NAMES:
+            continue
+        use = "read as a feature" if column in features else "skipped"
+        log.warning(
+            "%s: column %r is named like a time, but without --time-col the steps stay in file order and %r is %s; "
+            "pass --time-col %s to order each case's steps by it",
+            path.name,
+            column,
+            column,
+            use,
+            column,
+        )
+
+
 def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
     """``(frame, ids)``: each row's case number in ``_case`` (cases in order of first appearance),
     rows sorted by ``time_col`` within a case when given; ``ids`` names the cases by number."""
@@ -338,6 +358,8 @@ def read_long_csv(
     has_labels, features = _feature_columns(
         frame, path, id_col=id_col, label_col=label_col, time_col=time_col, require_labels=require_labels
     )
+    if time_col is None:
+        _note_unused_time_columns(frame, path, features=features, roles=(id_col, label_col))
     frame, ids = _number_cases(frame, path, id_col=id_col, time_col=time_col)
     series, labels = [], []
     for case, group in frame.groupby("_case", sort=True):
