@@ -67,9 +67,13 @@ def test_missing_id_column_names_the_columns(tmp_path):
     )
 
 
-def test_conflicting_labels_within_a_case(tmp_path):
-    with pytest.raises(DataError, match="case 'a' has several labels in column 'label'"):
-        read_long_csv(write(tmp_path, "id,label,x\na,u,1\na,v,2\n"))
+def test_conflicting_labels_within_a_case_name_the_first_disagreeing_line(tmp_path):
+    path = write(tmp_path, 'id,label,x,note\na,u,1,"two\nlines"\nb,w,5,x\na,,2,x\na,v,3,x\n')
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 6: case 'a' has several labels in column 'label' \(u, v\); each case needs one label$",
+    ):
+        read_long_csv(path)
 
 
 def test_no_numeric_feature(tmp_path):

@@ -307,15 +307,19 @@ def _case_values(group, features: list, path: Path, case_id: str) -> np.ndarray:
     return values[: observed[-1] + 1]
 
 
-def _case_label(group, label_col: str | None, path: Path, case_id: str) -> str:
-    """The one label a case's rows agree on."""
-    values = group[label_col].dropna().unique()
+def _case_label(group, label_col: str | None, path: Path, case_id: str, *, table) -> str:
+    """The one label a case's rows agree on; ``table``: the file's rows, to name the line of a disagreeing one."""
+    from lstmkit.data.tables import file_lines
+
+    cells = group[label_col].dropna().sort_index()  # file order
+    values = cells.unique()
     if len(values) == 0:
         raise DataError(f"{path.name}: case {case_id!r} has no label in column {label_col!r}")
     if len(values) > 1:
+        row = int(cells.index[cells != values[0]][0])  # the first row that disagrees with the case's first
         raise DataError(
-            f"{path.name}: case {case_id!r} has several labels in column {label_col!r} "
-            f"({', '.join(map(str, values[:5]))}); each case needs one label"
+            f"{path.name} line {file_lines(table, [row])[0]}: case {case_id!r} has several labels in column "
+            f"{label_col!r} ({', '.join(map(str, values[:5]))}); each case needs one label"
         )
     return str(values[0]).strip()
 
@@ -360,12 +364,13 @@ def read_long_csv(
     )
     if time_col is None:
         _note_unused_time_columns(frame, path, features=features, roles=(id_col, label_col))
+    table = frame  # the rows in file order, their index their position (error lines)
     frame, ids = _number_cases(frame, path, id_col=id_col, time_col=time_col)
     series, labels = [], []
     for case, group in frame.groupby("_case", sort=True):
         series.append(_case_values(group, features, path, ids[case]))
         if has_labels:
-            labels.append(_case_label(group, label_col, path, ids[case]))
+            labels.append(_case_label(group, label_col, path, ids[case], table=table))
     return SequenceData(
         series=series,
         labels=np.asarray(labels, dtype=object) if has_labels else None,
