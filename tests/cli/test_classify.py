@@ -410,3 +410,55 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypa
     )
     for name, tensor in full.items():
         assert (tensor == resumed[name]).all(), name
+
+
+def test_predict_evaluate_and_explain_read_a_long_csv_with_the_training_columns(tmp_path, capsys):
+    """Trained with --id-col/--label-col/--time-col, a model read new files with 'id' and 'label' unless the
+    flags were repeated: 'id column not found', or with the time column read as a feature, 'drop or rename'."""
+    rng = np.random.default_rng(1)
+    rows = [
+        {
+            "trip": f"c{case}",
+            "step": t,
+            "kind": "up" if case % 2 else "down",
+            "x": (t if case % 2 else -t) + rng.normal(),
+        }
+        for case in range(16)
+        for t in range(int(rng.integers(4, 9)))
+    ]
+    data = tmp_path / "long.csv"
+    pd.DataFrame(rows).sample(frac=1.0, random_state=0).to_csv(data, index=False)
+    flags = ["--id-col", "trip", "--label-col", "kind", "--time-col", "step"]
+    assert main(["classify", "train", str(data), "--output", str(tmp_path / "m"), *flags, *FAST]) == 0
+    model = ["--model", str(tmp_path / "m"), str(data)]
+    assert main(["classify", "predict", *model, "--output", str(tmp_path / "given.csv"), *flags]) == 0
+    assert main(["classify", "predict", *model, "--output", str(tmp_path / "recorded.csv")]) == 0
+    assert (tmp_path / "recorded.csv").read_text() == (tmp_path / "given.csv").read_text()
+    capsys.readouterr()
+    assert main(["classify", "evaluate", *model, "--output", str(tmp_path / "eval"), "--no-references"]) == 0
+    assert "evaluated 16 cases of long.csv" in capsys.readouterr().out
+    assert main(["explain", *model, "--class", "up", "--output", str(tmp_path / "explain")]) == 0
+    assert "mean over the 8 cases of class 'up' in long.csv" in capsys.readouterr().out
+    code = main(["classify", "predict", *model, "--time-col", "", "--output", str(tmp_path / "order.csv")])
+    assert code == 2 and "unexpected step" in capsys.readouterr().err  # file order: 'step' is then a feature
+
+
+def test_a_declared_class_without_training_cases_is_named_at_training_and_at_evaluation(
+    tmp_path, capsys, caplog
+):
+    """A class only the test file has: training said nothing, evaluation refused without saying what to do."""
+    train, test = ts_file(tmp_path / "train.ts"), ts_file(tmp_path / "test.ts", n=6, seed=1)
+    for path in (train, test):
+        path.write_text(path.read_text().replace("@classLabel true up down", "@classLabel true up down flat"))
+    with test.open("a") as handle:
+        handle.write("0.5,0.5,0.5:0.5,0.5,0.5:flat\n")
+    assert main(["classify", "train", str(train), "--output", str(tmp_path / "m"), *FAST]) == 0
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "train.ts declares class(es) 'flat' but has no case of them; the model will not predict them"
+    ]
+    code = main(["classify", "evaluate", "--model", str(tmp_path / "m"), str(test), "--no-references"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: test.ts has class label(s) 'flat' the model was not trained on; its classes are up, down; "
+        "evaluate on cases of those, or train on data with every class\n"
+    )

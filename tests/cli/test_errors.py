@@ -507,7 +507,7 @@ CASES = [
     (
         "classify train junk",
         ["classify", "train", "{d}/junk.ts", "--output", "{d}/c_out"],
-        r"junk\.ts is not UTF-8 text; a \.ts file is plain text$",
+        r"junk\.ts looks like a binary file, not a \.ts file; pass a text \.ts file$",
     ),
     (
         "classify train no @data",

@@ -155,7 +155,7 @@ def test_language_model_snippet(models, tmp_path, capsys):
     [
         (
             ["--case", "1"],
-            "error: --case applies to classify models, and {fc} holds a forecast model; drop --case",
+            "error: --case applies to classify and text-classify models, and {fc} holds a forecast model; drop --case",
         ),
         (
             ["--series", "x"],
@@ -223,22 +223,6 @@ def test_missing_model_folder(tmp_path, capsys):
         == 2
     )
     assert "model folder" in capsys.readouterr().err and not (tmp_path / "o").exists()
-
-
-def test_a_text_classifier_folder_is_refused(models, tmp_path, capsys):
-    other = tmp_path / "tc"
-    other.mkdir()
-    config = json.loads((models / "fc" / "config.json").read_text())
-    (other / "config.json").write_text(json.dumps({**config, "task": "text-classify"}))
-    (other / "model.safetensors").write_bytes((models / "fc" / "model.safetensors").read_bytes())
-    assert (
-        main(["explain", "--model", str(other), str(models / "sales.csv"), "--output", str(tmp_path / "o")])
-        == 2
-    )
-    assert capsys.readouterr().err.strip() == (
-        f"error: model folder {other} holds a 'text-classify' model; explain works on "
-        "forecast, classify and text (language model) folders"
-    )
 
 
 def test_a_full_disk_while_writing_the_gates_is_one_error_line(models, tmp_path, capsys, monkeypatch):
@@ -311,7 +295,7 @@ FAILURES = {  # how it fails -> (change to the arguments, exit code, the error l
     "bad flag": (
         lambda m, argv: argv.extend(["--case", "1"]),
         2,
-        "--case applies to classify models, and {m}/fc holds a forecast model; drop --case",
+        "--case applies to classify and text-classify models, and {m}/fc holds a forecast model; drop --case",
     ),
     "plot fails": (lambda m, argv: None, 2, "the figure cannot be drawn"),
     "disk full": (

@@ -324,3 +324,33 @@ def test_classify_errors_exit_2(clf, tmp_path, capsys):
     pd.DataFrame({"review": ["so so"], "sentiment": ["meh"]}).to_csv(other, index=False)
     assert main(["text", "classify", "evaluate", "--model", str(clf / "m"), str(other)]) == 2
     assert "'meh' were not in the training data" in capsys.readouterr().err
+
+
+def test_explain_a_text_classifier_over_the_tokens_of_one_text(clf, tmp_path, capsys):
+    """DESIGN lists explain among the text classifier's jobs; the command refused its folders."""
+    model, data = ["--model", str(clf / "m")], str(clf / "train.csv")
+    assert main(["text", "classify", "predict", *model, data, "--output", str(tmp_path / "p.csv")]) == 0
+    predicted = pd.read_csv(tmp_path / "p.csv").iloc[1]
+    capsys.readouterr()
+    assert main(["explain", *model, data, "--case", "1", "--output", str(tmp_path / "x")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("text classifier: text 1 of train.csv, 8 word tokens\nlayer 0 forward: ")
+    assert "\nlayer 0 backward: " in out
+    assert f"predicted: '{predicted['label']}' (probability {predicted[f'p_{predicted.label}']:.3f})" in out
+    gates = pd.read_csv(tmp_path / "x" / "gates.csv")
+    assert (
+        sorted(gates["direction"].unique()) == [0, 1] and gates["step"].max() == 7
+    )  # both directions, 8 tokens
+    assert (tmp_path / "x" / "gates.png").stat().st_size > 0
+    assert main(["explain", *model, data, "--class", "pos", "--output", str(tmp_path / "y")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --class applies to classify models, and {clf / 'm'} holds a text-classify model; drop --class\n"
+    )
+    assert main(["explain", *model, data, "--chars", "5", "--output", str(tmp_path / "y")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --chars applies to text (language) models, and {clf / 'm'} holds a text-classify model; "
+        "drop --chars\n"
+    )
+    assert main(["explain", *model, data, "--case", "40", "--output", str(tmp_path / "y")]) == 2
+    assert capsys.readouterr().err == "error: --case 40 is out of range: train.csv has 40 texts (0 to 39)\n"
+    assert not (tmp_path / "y").exists()

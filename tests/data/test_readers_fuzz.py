@@ -119,7 +119,23 @@ def test_raw_bytes_as_parquet_end_in_a_data_error(tmp_path, data):
 # ----------------------------------------------------------------------------- .ts
 
 TS_VALUE = st.one_of(
-    st.sampled_from(["?", "NaN", "", " ", "1", "-2.5", "1e3", "x", "inf", "(1,2)", "1 2"]),
+    st.sampled_from(
+        [
+            "?",
+            "NaN",
+            "",
+            " ",
+            "1",
+            "-2.5",
+            "1e3",
+            "x",
+            "inf",
+            "(1,2)",
+            "1 2",
+            "(2020-01-01 00:00:00,3)",
+            "(x,?)",
+        ]
+    ),
     st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
 )
 TS_TAGS = st.lists(

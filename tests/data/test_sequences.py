@@ -67,9 +67,13 @@ def test_missing_id_column_names_the_columns(tmp_path):
     )
 
 
-def test_conflicting_labels_within_a_case(tmp_path):
-    with pytest.raises(DataError, match="case 'a' has several labels in column 'label'"):
-        read_long_csv(write(tmp_path, "id,label,x\na,u,1\na,v,2\n"))
+def test_conflicting_labels_within_a_case_name_the_first_disagreeing_line(tmp_path):
+    path = write(tmp_path, 'id,label,x,note\na,u,1,"two\nlines"\nb,w,5,x\na,,2,x\na,v,3,x\n')
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 6: case 'a' has several labels in column 'label' \(u, v\); each case needs one label$",
+    ):
+        read_long_csv(path)
 
 
 def test_no_numeric_feature(tmp_path):
@@ -194,3 +198,50 @@ def test_unlabelled_ts_file_message_fits_training_too(tmp_path):
         DataError, match=r"^x.ts has no class labels \(@classLabel false\); training and evaluating"
     ):
         read_sequences(path, require_labels=True)
+
+
+def test_long_csv_refuses_an_empty_time_cell_with_its_line(tmp_path):
+    """An empty time cell used to sort its row silently to the end of its case."""
+    path = write(tmp_path, "id,t,x,label\na,1,1,u\na,,2,u\na,3,3,u\nb,1,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 3: the time column 't' is empty; every row needs its time step "
+        r"\(or leave --time-col out to keep the file's row order\)$",
+    ):
+        read_long_csv(path, id_col="id", label_col="label", time_col="t")
+
+
+def test_long_csv_names_a_time_cell_that_is_neither_number_nor_date(tmp_path, recwarn):
+    path = write(tmp_path, "id,t,x,label\na,s1,1,u\na,s2,2,u\nb,s1,4,v\n")
+    with pytest.raises(
+        DataError,
+        match=r"^long.csv line 2: the time column 't' holds 's1', neither a number nor a date; "
+        r"pass a column of numbers or dates \(such as 2020-01-31 12:00\) as --time-col",
+    ):
+        read_long_csv(path, id_col="id", label_col="label", time_col="t")
+    assert not recwarn.list  # no pandas parsing warning on the user's screen
+
+
+def test_long_csv_orders_steps_by_clock_times(tmp_path):
+    path = write(
+        tmp_path,
+        "id,t,x,label\na,2020-01-31 10:00:02,3,u\na,2020-01-31 10:00:00,1,u\na,2020-01-31 10:00:01,2,u\n"
+        "b,2020-02-01 09:00,5,v\nb,2020-01-31 23:00,4,v\n",
+    )
+    data = read_long_csv(path, id_col="id", label_col="label", time_col="t")
+    np.testing.assert_array_equal(data.series[0][:, 0], [1, 2, 3])
+    np.testing.assert_array_equal(data.series[1][:, 0], [4, 5])
+
+
+def test_a_column_named_like_a_time_without_time_col_is_named(tmp_path, caplog):
+    """Rows out of order were read in file order, silently, with the time as one more feature."""
+    path = write(tmp_path, "id,step,x,label\na,2,2,u\na,1,1,u\nb,1,3,v\nb,2,4,v\n")
+    data = read_long_csv(path, id_col="id", label_col="label")
+    assert data.features == ["step", "x"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "long.csv: column 'step' is named like a time, but without --time-col the steps stay in file order and "
+        "'step' is read as a feature; pass --time-col step to order each case's steps by it"
+    ]
+    caplog.clear()
+    read_long_csv(path, id_col="id", label_col="label", time_col="step")
+    assert not caplog.records

@@ -223,3 +223,27 @@ def test_read_text_decompresses_a_gzipped_corpus_and_names_a_damaged_one(tmp_pat
     path.write_bytes(path.read_bytes()[:-9])
     with pytest.raises(DataError, match=r"corpus.txt.gz is a damaged gzip file \(.*\); compress it again$"):
         read_text(path)
+
+
+def test_table_tab_separated_texts_quoting_semicolons(tmp_path):
+    """csv.Sniffer took a quoted text ending in '; ok"' for a ';' delimiter: the TSV was refused as malformed."""
+    path = tmp_path / "reviews.tsv"
+    path.write_text('text\tlabel\n"He said, ""fine""; ok"\tpos\nNo, no, no; never\tneg\n', encoding="utf-8")
+    table = read_text_table(path)
+    assert table.texts == ['He said, "fine"; ok', "No, no, no; never"] and table.labels == ["pos", "neg"]
+
+
+def test_table_semicolon_separated_texts_with_commas(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("text;label\nSehr gut, wirklich;pos\nSchlecht, nie wieder, nein;neg\nok, ok;pos\n")
+    table = read_text_table(path)
+    assert table.texts == ["Sehr gut, wirklich", "Schlecht, nie wieder, nein", "ok, ok"]
+    assert table.labels == ["pos", "neg", "pos"]
+
+
+def test_table_texts_and_labels_are_read_as_written(tmp_path):
+    """The table reader read a column of decorated numbers as numbers: '12%' became 12 and '$5' 5."""
+    path = tmp_path / "codes.csv"
+    path.write_text('text,label\n00123,$5\n"1,234",$10\n12%,$5\n(5),$10\n')
+    table = read_text_table(path)
+    assert table.texts == ["00123", "1,234", "12%", "(5)"] and table.labels == ["$5", "$10", "$5", "$10"]

@@ -85,6 +85,65 @@ def test_byte_order_mark_and_crlf_line_ends_are_read(tmp_path):
     assert np.array_equal(read_ts(zipped).series[1], data.series[1])
 
 
+def test_header_tags_separated_by_tabs_are_read(tmp_path):
+    """A tab between a tag and its value was read as part of the tag: 'unknown header tag @problemName'."""
+    data = read_ts(
+        write(
+            tmp_path,
+            UNIVARIATE.replace("@problemName ", "@problemName\t").replace(" walk run", "\twalk\trun"),
+        )
+    )
+    assert data.classes == ("walk", "run") and list(data.labels) == ["run", "walk"]
+
+
+def test_windows_encoded_and_utf16_files_are_read(tmp_path, caplog):
+    """A .ts file saved by a Windows editor (a comment with an accent) or by PowerShell (UTF-16) reads as its CSVs do."""
+    accented = tmp_path / "accented.ts"
+    accented.write_bytes(("# données de café\n" + UNIVARIATE).encode("cp1252"))
+    with caplog.at_level("WARNING"):
+        data = read_ts(accented)
+    assert list(data.labels) == ["run", "walk"]
+    assert "accented.ts is not UTF-8; reading it as Windows-1252" in caplog.text
+    utf16 = tmp_path / "utf16.ts"
+    utf16.write_bytes(UNIVARIATE.replace("\n", "\r\n").encode("utf-16"))
+    np.testing.assert_array_equal(read_ts(utf16).series[1], data.series[1])
+
+
+def test_binary_and_damaged_gzip_files_are_named(tmp_path):
+    binary = tmp_path / "binary.ts"
+    binary.write_bytes(b"\x00\x01\x02\x00\x00\x00\x05")
+    with pytest.raises(
+        DataError, match=r"binary.ts looks like a binary file, not a .ts file; pass a text .ts file$"
+    ):
+        read_ts(binary)
+    cut = tmp_path / "cut.ts.gz"
+    cut.write_bytes(gzip.compress(UNIVARIATE.encode())[:20])
+    with pytest.raises(DataError, match=r"cut.ts.gz is a damaged gzip file \(.*\); compress it again$"):
+        read_ts(cut)
+
+
+TIMESTAMPED = """\
+@problemName Stamped
+@timeStamps true
+@missing true
+@univariate false
+@dimensions 2
+@classLabel true a b
+@data
+(2007-01-01 00:00:00,1),(2007-01-01 00:02:00,3),(2007-01-01 00:01:00,2):(2007-01-01 00:00:00,10),(2007-01-01 00:01:30,15):a
+(5,4.5),(2,?),(1,4):(1,40),(2,41):b
+"""
+
+
+def test_timestamped_values_are_ordered_by_time_and_channels_aligned_on_their_times(tmp_path):
+    """@timeStamps true files (sktime writes them) were refused; a clock's ':' is inside the brackets."""
+    data = read_ts(write(tmp_path, TIMESTAMPED))
+    nan = np.nan
+    np.testing.assert_array_equal(data.series[0], [[1, 10], [2, nan], [nan, 15], [3, nan]])
+    np.testing.assert_array_equal(data.series[1], [[4, 40], [nan, 41], [4.5, nan]])
+    assert list(data.labels) == ["a", "b"]
+
+
 def test_channels_of_different_length_are_padded_with_missing(tmp_path):
     data = read_ts(write(tmp_path, "@dimensions 2\n@classLabel true x y\n@data\n1,2,3:4,5:x\n1,2:3,4:y\n"))
     assert data.series[0].shape == (3, 2) and np.isnan(data.series[0][2, 1])
@@ -110,8 +169,25 @@ def test_channels_of_different_length_are_padded_with_missing(tmp_path):
         ("@problemName t\n@classLabel true a\n", "toy.ts: no @data line found"),
         ("@problemName t\n@data\n1,2\n", "toy.ts line 2: the header has no @classLabel tag"),
         (
-            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2):a\n",
-            "toy.ts line 3: @timeStamps true files",
+            "@classLabel true a\n@data\n(0,1),(1,2):a\n",
+            "toy.ts line 3: values are written as (time,value) pairs but the header does not say so; "
+            "add '@timeStamps true' before @data",
+        ),
+        (
+            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2),3:a\n",
+            "toy.ts line 4: channel 1 is not a list of (time,value) pairs such as (0,1.5),(1,2.0)",
+        ),
+        (
+            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(0,2):a\n",
+            "toy.ts line 4: channel 1 has two values at one time; each time needs one value",
+        ),
+        (
+            "@timeStamps true\n@classLabel true a\n@data\n(0,1),(soon,2):a\n",
+            "toy.ts line 4: channel 1 has a time 'soon' that is neither a number nor a date",
+        ),
+        (
+            "@timeStamps true\n@dimensions 2\n@classLabel true a\n@data\n(0,1):(2020-01-01,2):a\n",
+            "toy.ts line 5: some channels are timed by numbers, others by dates",
         ),
         ("@univariate maybe\n", "toy.ts line 1: @univariate must be true or false, got 'maybe'"),
         ("@classLabel true a b\n@data\n1,2:\n", "toy.ts line 3: the class label after the last ':' is empty"),

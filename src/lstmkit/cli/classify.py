@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from lstmkit.cli.common import (
     ArgumentParser,
@@ -40,9 +40,10 @@ labels in score order) and history.csv."""
 PREDICT_EXAMPLE = """\
 examples:
   lstmkit classify predict --model runs/jv japanese-vowels --output predictions.csv
-  lstmkit classify predict --model runs/act new_trips.csv --id-col trip --output predictions.csv
+  lstmkit classify predict --model runs/act new_trips.csv --output predictions.csv
 
-FILE.csv has one row per case: index (0-based position in DATA), id (long CSVs), label, and
+A long CSV is read with the columns the model was trained with (--id-col, --label-col and
+--time-col name others; --time-col '' keeps the file's row order). FILE.csv has one row per case: index (0-based position in DATA), id (long CSVs), label, and
 one probability column p_<class> per class. For a bundled dataset with a test split
 (japanese-vowels) the test split is read."""
 
@@ -58,14 +59,62 @@ and MiniRocket are fitted on the model's training data (recorded in the model fo
 and scored on the same cases: metrics.json's "references" holds their accuracy, macro-F1 and seconds."""
 
 
-def _add_data_args(parser: argparse.ArgumentParser) -> None:
+def _add_data_args(parser: argparse.ArgumentParser, *, trained: bool = False) -> None:
+    """The long-CSV column flags; ``trained``: a model exists, whose training columns are the defaults."""
     group = parser.add_argument_group("long CSV columns (ignored for .ts files)")
-    group.add_argument("--id-col", default="id", metavar="COL", help="column naming the case (default: id)")
+    if not trained:
+        group.add_argument(
+            "--id-col", default="id", metavar="COL", help="column naming the case (default: id)"
+        )
+        group.add_argument(
+            "--label-col", default="label", metavar="COL", help="column holding the class (default: label)"
+        )
+        group.add_argument(
+            "--time-col", metavar="COL", help="column ordering the steps within a case (default: file order)"
+        )
+        return
     group.add_argument(
-        "--label-col", default="label", metavar="COL", help="column holding the class (default: label)"
+        "--id-col",
+        metavar="COL",
+        help="column naming the case (default: the model's training column, else id)",
     )
     group.add_argument(
-        "--time-col", metavar="COL", help="column ordering the steps within a case (default: file order)"
+        "--label-col",
+        metavar="COL",
+        help="column holding the class (default: the model's training column, else label)",
+    )
+    group.add_argument(
+        "--time-col",
+        metavar="COL",
+        help="column ordering the steps within a case (default: the model's training column; '' for file order)",
+    )
+
+
+class Columns(TypedDict):
+    """The long-CSV columns :func:`lstmkit.data.sequences.read_sequences` reads data with."""
+
+    id_col: str
+    label_col: str
+    time_col: str | None
+
+
+def trained_columns(
+    model, *, id_col: str | None = None, label_col: str | None = None, time_col: str | None = None
+) -> Columns:
+    """The long-CSV columns to read data with: those given, else the ones ``model`` was trained with.
+
+    A user who trained with ``--time-col t`` and predicts without it would otherwise have ``t`` read as
+    a feature, and be told to drop a column instead of to name it. ``time_col=""`` keeps the file's order.
+    """
+    recorded = model.training_data_ or {}
+
+    def column(name: str, given: str | None) -> str | None:
+        return (given if given is not None else recorded.get(name)) or None
+
+    return Columns(
+        id_col=column("id_col", id_col) or "id",
+        label_col=column("label_col", label_col) or "label",
+        time_col=column("time_col", time_col),
     )
 
 
@@ -107,7 +156,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("data", metavar="DATA", help=".ts file, long CSV or bundled dataset name")
     predict.add_argument("--output", "-o", required=True, metavar="FILE.csv", help="CSV file to write")
-    _add_data_args(predict)
+    _add_data_args(predict, trained=True)
     predict.set_defaults(func=run_predict)
 
     evaluate = sub.add_parser(
@@ -132,22 +181,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="training data for the references (default: the one the model was trained on)",
     )
     evaluate.add_argument("--no-references", action="store_true", help="skip 1-NN DTW and MiniRocket")
-    _add_data_args(evaluate)
+    _add_data_args(evaluate, trained=True)
     add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
 
-def _read(args: argparse.Namespace, *, split: Literal["train", "test"], require_labels: bool):
+def _read(args: argparse.Namespace, *, split: Literal["train", "test"], require_labels: bool, model=None):
+    """DATA as sequences; with ``model``, long-CSV columns not given are the model's training columns."""
     from lstmkit.data.sequences import read_sequences
 
-    return read_sequences(
-        args.data,
-        id_col=args.id_col,
-        label_col=args.label_col,
-        time_col=args.time_col,
-        require_labels=require_labels,
-        split=split,
-    )
+    flags = {"id_col": args.id_col, "label_col": args.label_col, "time_col": args.time_col}
+    columns = flags if model is None else trained_columns(model, **flags)
+    return read_sequences(args.data, require_labels=require_labels, split=split, **columns)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -216,7 +261,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     clf = LSTMClassifier.load(args.model)
     assert clf.classes_ is not None  # load() sets them
-    data = _read(args, split="test", require_labels=False)
+    data = _read(args, split="test", require_labels=False, model=clf)
     write_predictions(args.output, clf.classes_, clf.predict_proba(data), ids=data.ids)
     return 0
 
@@ -228,7 +273,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     output = check_output_folder(args.output or args.model)  # refused before the work, not after
     clf = LSTMClassifier.load(args.model)
-    data = _read(args, split="test", require_labels=True)
+    data = _read(args, split="test", require_labels=True, model=clf)
     metrics = clf.evaluate(data)
     print_classification(metrics, what=f"cases of {data.name}")
     references, note = (
@@ -269,10 +314,8 @@ def _references(args: argparse.Namespace, clf, test) -> tuple[dict, str | None]:
             {},
             "references skipped: the model folder does not say what it was trained on; pass --train DATA",
         )
-    columns = {
-        k: (getattr(args, k) if args.train else recorded.get(k, getattr(args, k)))
-        for k in ("id_col", "label_col", "time_col")
-    }
+    flags = {"id_col": args.id_col, "label_col": args.label_col, "time_col": args.time_col}
+    columns = trained_columns(clf, **flags) if args.train else trained_columns(clf)
     try:
         train = read_sequences(source, split="train", require_labels=True, **columns)
     except (LstmkitError, OSError) as exc:

@@ -16,13 +16,16 @@ examples:
   lstmkit explain --model runs/jv japanese-vowels --case 3
   lstmkit explain --model runs/jv japanese-vowels --class 7
   lstmkit explain --model runs/lm heldout.txt --chars 120
+  lstmkit explain --model runs/reviews reviews.csv --case 5
 
 A forecaster explains the last input window of one series (--series, default the first): the
 gates of the ensemble member reading the whole window, and each step's contribution to the mean
 point forecast (integrated gradients from a window flat at its level; they add up to forecast
 minus baseline, written to attributions.csv). A classifier explains one case (--case, default 0)
 or the mean over a class (--class). A language model explains the first --chars characters of
-a text file. DIR receives gates.png and gates.csv (layer, direction, step, unit, gate, value)."""
+a text file. A text classifier explains one text of a CSV (--case, its 0-based row, default 0):
+the gates over its tokens, under the probability of its predicted class on the text up to each
+token. DIR receives gates.png and gates.csv (layer, direction, step, unit, gate, value)."""
 
 
 def _accept(args: argparse.Namespace) -> Callable[[object], None]:
@@ -31,22 +34,32 @@ def _accept(args: argparse.Namespace) -> Callable[[object], None]:
     def check(task: object) -> None:
         if task not in SUPPORTED:
             raise DataError(
-                f"model folder {args.model} holds a {task!r} model; explain works on forecast, classify and text "
-                "(language model) folders"
+                f"model folder {args.model} holds a {task!r} model; explain works on forecast, classify, text "
+                "(language model) and text-classify folders"
             )
         _check_flags(args, str(task))
 
     return check
 
 
+_TASK_NAMES = {"text": "text (language)"}  # beside text-classify, 'text models' would name both
+
+
 def _check_flags(args: argparse.Namespace, task: str) -> None:
     """Flags that belong to another kind of model are refused, not ignored."""
-    owners = {"series": "forecast", "case": "classify", "label": "classify", "chars": "text"}
+    owners = {
+        "series": ("forecast",),
+        "case": ("classify", "text-classify"),
+        "label": ("classify",),
+        "chars": ("text",),
+        "text_col": ("text-classify",),
+    }
     for flag, owner in owners.items():
-        if getattr(args, flag) is not None and owner != task:
-            name = "--class" if flag == "label" else f"--{flag}"
+        if getattr(args, flag) is not None and task not in owner:
+            name = {"label": "--class", "text_col": "--text-col"}.get(flag, f"--{flag}")
             raise DataError(
-                f"{name} applies to {owner} models, and {args.model} holds a {task} model; drop {name}"
+                f"{name} applies to {' and '.join(_TASK_NAMES.get(o, o) for o in owner)} models, and {args.model} "
+                f"holds a {task} model; drop {name}"
             )
     if args.case is not None and args.label is not None:
         raise DataError("--case and --class both given; pass one case, or a class to average over")
@@ -57,13 +70,13 @@ def _explain_forecaster(model, args: argparse.Namespace):
 
 
 def _explain_classifier(model, args: argparse.Namespace):
+    from lstmkit.cli.classify import trained_columns
     from lstmkit.data.sequences import read_sequences
 
+    columns = trained_columns(model, id_col=args.id_col, label_col=args.label_col, time_col=args.time_col)
     data = read_sequences(
         args.data,
-        id_col=args.id_col or "id",
-        label_col=args.label_col or "label",
-        time_col=args.time_col,
+        **columns,
         require_labels=args.label is not None,
         split="test",
     )
@@ -77,8 +90,20 @@ def _explain_language_model(model, args: argparse.Namespace):
     return model.explain(read_text(args.data, max_chars=chars), max_chars=chars)
 
 
+def _explain_text_classifier(model, args: argparse.Namespace):
+    from lstmkit.data.text import read_text_table
+
+    table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col)
+    return model.explain(table.texts, case=args.case, source=table.name)
+
+
 # task -> how DATA is read for that kind of model and explained
-EXPLAIN = {"forecast": _explain_forecaster, "classify": _explain_classifier, "text": _explain_language_model}
+EXPLAIN = {
+    "forecast": _explain_forecaster,
+    "classify": _explain_classifier,
+    "text": _explain_language_model,
+    "text-classify": _explain_text_classifier,
+}
 SUPPORTED = tuple(EXPLAIN)
 
 
@@ -115,13 +140,13 @@ def register(subparsers) -> None:
         "data",
         metavar="DATA",
         help="the data to explain: series (CSV/Parquet), sequences (.ts/CSV), "
-        "text file, or a bundled dataset name",
+        "text file, CSV of texts, or a bundled dataset name",
     )
     parser.add_argument(
         "--model",
         required=True,
         metavar="DIR",
-        help="model folder written by forecast, train, classify train or text train",
+        help="model folder written by forecast, train, classify train, text train or text classify train",
     )
     parser.add_argument(
         "--output", metavar="DIR", help="folder for gates.png and gates.csv (default runs/<data>-explain)"
@@ -130,7 +155,10 @@ def register(subparsers) -> None:
         "--series", metavar="ID", help="forecasters: the series to explain (default: the first)"
     )
     parser.add_argument(
-        "--case", type=non_negative_int, metavar="N", help="classifiers: the case to explain (default 0)"
+        "--case",
+        type=non_negative_int,
+        metavar="N",
+        help="classifiers: the case (text) to explain (default 0)",
     )
     parser.add_argument(
         "--class", dest="label", metavar="LABEL", help="classifiers: average over the cases of this class"
@@ -138,8 +166,23 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--chars", type=positive_int, metavar="N", help="language models: characters to explain (default 100)"
     )
+    parser.add_argument(
+        "--text-col", metavar="COL", help="text classifiers: the column holding the texts (default: detected)"
+    )
     group = parser.add_argument_group("long CSV columns of sequence data (classifiers)")
-    group.add_argument("--id-col", metavar="COL", help="column naming the case (default: id)")
-    group.add_argument("--label-col", metavar="COL", help="column holding the class (default: label)")
-    group.add_argument("--time-col", metavar="COL", help="column ordering the steps within a case")
+    group.add_argument(
+        "--id-col",
+        metavar="COL",
+        help="column naming the case (default: the model's training column, else id)",
+    )
+    group.add_argument(
+        "--label-col",
+        metavar="COL",
+        help="column holding the class (default: the model's training column, else label)",
+    )
+    group.add_argument(
+        "--time-col",
+        metavar="COL",
+        help="column ordering the steps within a case (default: the model's training column; '' for file order)",
+    )
     parser.set_defaults(func=run)

@@ -19,8 +19,9 @@ series it carries them from the end of the training data (that history gives pre
 any other the network's); for several series or covariates it takes 'references' and 'weights'
 (LSTMForecaster.onnx_inputs computes them).
 A classifier's graph takes 'sequences' (batch, time, features), shorter sequences padded at the
-end with NaN, and returns 'scores' (batch, classes), probabilities in the order of config.json's
-"classes"."""
+end with NaN (a long CSV's feature columns in the order of config.json's "feature_names"), and
+returns 'scores' (batch, classes), probabilities in the order of config.json's "classes".
+Text models (language models, text classifiers) are not exported."""
 
 
 ONNX_TASKS = ("forecast", "classify")  # the jobs with a to_onnx

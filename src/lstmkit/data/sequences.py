@@ -208,6 +208,63 @@ def _refuse_stray_text(frame, path: Path, column) -> None:
         )
 
 
+def _step_order(frame, path: Path, time_col: str):
+    """The values of ``time_col`` that order a case's steps: numbers as they are, dates as timestamps.
+
+    An empty cell would sort its row to the end of its case, a silent reordering; it is refused
+    with its line, and so is a cell that is neither a number nor a date."""
+    import warnings
+
+    import pandas as pd
+
+    from lstmkit.data.tables import file_lines
+
+    order = frame[time_col]
+    typed = pd.api.types.is_numeric_dtype(order) or pd.api.types.is_datetime64_any_dtype(order)
+    empty = order.isna()
+    if not typed:  # text cells: one of spaces is empty too
+        empty |= order.astype(str).str.strip().eq("")
+    if empty.any():
+        line = file_lines(frame, np.flatnonzero(empty.to_numpy())[:1])[0]
+        raise DataError(
+            f"{path.name} line {line}: the time column {time_col!r} is empty; every row needs its time step "
+            "(or leave --time-col out to keep the file's row order)"
+        )
+    if typed:
+        return order
+    with warnings.catch_warnings():  # pandas warns when each cell is parsed on its own
+        warnings.simplefilter("ignore")
+        stamps = pd.to_datetime(order.astype(str).str.strip(), format="mixed", errors="coerce")
+    if stamps.isna().any():
+        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+        raise DataError(
+            f"{path.name} line {file_lines(frame, [row])[0]}: the time column {time_col!r} holds "
+            f"{str(order.iloc[row])[:30]!r}, neither a number nor a date; pass a column of numbers or dates "
+            "(such as 2020-01-31 12:00) as --time-col, or leave it out to keep the file's row order"
+        )
+    return stamps
+
+
+def _note_unused_time_columns(frame, path: Path, *, features: list, roles: tuple[str | None, ...]) -> None:
+    """Warn about a column named like a time (``t``, ``step``, ``date``...) while no --time-col is given:
+    rows out of order would then be read in file order, silently, with the time read as a feature."""
+    from lstmkit.data.columns import TIME_NAMES
+
+    for column in frame.columns:
+        if column in roles or str(column).strip().lower() not in TIME_NAMES:
+            continue
+        use = "read as a feature" if column in features else "skipped"
+        log.warning(
+            "%s: column %r is named like a time, but without --time-col the steps stay in file order and %r is %s; "
+            "pass --time-col %s to order each case's steps by it",
+            path.name,
+            column,
+            column,
+            use,
+            column,
+        )
+
+
 def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
     """``(frame, ids)``: each row's case number in ``_case`` (cases in order of first appearance),
     rows sorted by ``time_col`` within a case when given; ``ids`` names the cases by number."""
@@ -216,14 +273,7 @@ def _number_cases(frame, path: Path, *, id_col: str, time_col: str | None):
     case_index, case_ids = pd.factorize(frame[id_col])
     frame = frame.assign(_case=case_index)
     if time_col is not None:
-        order = frame[time_col]
-        if not pd.api.types.is_numeric_dtype(order):
-            try:
-                order = pd.to_datetime(order)
-            except (ValueError, TypeError):
-                raise DataError(
-                    f"time column {time_col!r} in {path.name} holds neither numbers nor dates"
-                ) from None
+        order = _step_order(frame, path, time_col)
         frame = frame.assign(_order=order).sort_values(["_case", "_order"], kind="stable")
         twice = frame.duplicated(["_case", "_order"]).to_numpy()
         if twice.any():
@@ -257,15 +307,19 @@ def _case_values(group, features: list, path: Path, case_id: str) -> np.ndarray:
     return values[: observed[-1] + 1]
 
 
-def _case_label(group, label_col: str | None, path: Path, case_id: str) -> str:
-    """The one label a case's rows agree on."""
-    values = group[label_col].dropna().unique()
+def _case_label(group, label_col: str | None, path: Path, case_id: str, *, table) -> str:
+    """The one label a case's rows agree on; ``table``: the file's rows, to name the line of a disagreeing one."""
+    from lstmkit.data.tables import file_lines
+
+    cells = group[label_col].dropna().sort_index()  # file order
+    values = cells.unique()
     if len(values) == 0:
         raise DataError(f"{path.name}: case {case_id!r} has no label in column {label_col!r}")
     if len(values) > 1:
+        row = int(cells.index[cells != values[0]][0])  # the first row that disagrees with the case's first
         raise DataError(
-            f"{path.name}: case {case_id!r} has several labels in column {label_col!r} "
-            f"({', '.join(map(str, values[:5]))}); each case needs one label"
+            f"{path.name} line {file_lines(table, [row])[0]}: case {case_id!r} has several labels in column "
+            f"{label_col!r} ({', '.join(map(str, values[:5]))}); each case needs one label"
         )
     return str(values[0]).strip()
 
@@ -308,12 +362,15 @@ def read_long_csv(
     has_labels, features = _feature_columns(
         frame, path, id_col=id_col, label_col=label_col, time_col=time_col, require_labels=require_labels
     )
+    if time_col is None:
+        _note_unused_time_columns(frame, path, features=features, roles=(id_col, label_col))
+    table = frame  # the rows in file order, their index their position (error lines)
     frame, ids = _number_cases(frame, path, id_col=id_col, time_col=time_col)
     series, labels = [], []
     for case, group in frame.groupby("_case", sort=True):
         series.append(_case_values(group, features, path, ids[case]))
         if has_labels:
-            labels.append(_case_label(group, label_col, path, ids[case]))
+            labels.append(_case_label(group, label_col, path, ids[case], table=table))
     return SequenceData(
         series=series,
         labels=np.asarray(labels, dtype=object) if has_labels else None,

@@ -64,8 +64,11 @@ _SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
 _ACCOUNTING = re.compile(r"^\((.+)\)$")  # (12) is -12
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, numbers: bool = True) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame of strings/numbers (see the module docstring for the rules).
+
+    ``numbers=False`` keeps every CSV cell as written (no thousands separators, currency or percent
+    signs read away): a table of texts, where a review reading ``12%`` or a label ``$5`` is text.
 
     Raises:
         DataError: missing, empty, binary, undecodable or malformed file.
@@ -96,11 +99,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
         except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file for the user
             raise DataError(f"{path} is not a readable Parquet file ({_first_line(exc)})") from None
     elif head[:2] == GZIP_MAGIC:
-        frame = _read_csv(path, gunzip(path, path.read_bytes()))
-    elif size > _BIG_CSV_BYTES:
+        frame = _read_csv(path, gunzip(path, path.read_bytes()), numbers=numbers)
+    elif size > _BIG_CSV_BYTES and numbers:  # the typed reader makes numbers of what looks like them
         frame = _read_big_csv(path, head)
     else:
-        frame = _read_csv(path, path.read_bytes())
+        frame = _read_csv(path, path.read_bytes(), numbers=numbers)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError(f"{path} has a header but no rows of data")
@@ -150,7 +153,7 @@ def _read_cells(text: str, delimiter: str, *, names: list[str] | None = None) ->
 
 def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
     """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
-    text, encoding = _decode(path, head, partial=True)
+    text, encoding = decode_text(path, head, partial=True)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
         import pyarrow  # noqa: F401
@@ -184,8 +187,8 @@ def _midnights_written(column: pd.Series, first_cell: str) -> bool:
     return bool((column.dropna() == column.dropna().dt.normalize()).all())
 
 
-def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
-    text, _ = _decode(path, raw)
+def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
+    text, _ = decode_text(path, raw)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
     try:
         frame = _read_cells(text, delimiter)
@@ -197,7 +200,8 @@ def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
-    return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+    frame = _without_blank_tail(frame)
+    return decode_numbers(frame, delimiter=delimiter) if numbers else frame
 
 
 def _names_for_headerless(frame: pd.DataFrame, path: Path, delimiter: str) -> list[str] | None:
@@ -253,10 +257,11 @@ def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:last] if last < len(frame) else frame
 
 
-def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]:
-    """``(text, encoding)`` of a CSV: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Windows-1252 or Latin-1 with a warning.
+def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "CSV") -> tuple[str, str]:
+    """``(text, encoding)`` of a text file: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Windows-1252 or Latin-1 with a warning.
 
     ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
+    ``what``: the kind of file expected (``CSV``, ``.ts file``), for the messages.
     """
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encodings = ["utf-16"]
@@ -268,7 +273,8 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
         elif even_nul > 0.9 * len(head[0::2]) and not odd_nul:
             encodings = ["utf-16-be"]
         else:
-            raise DataError(f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file")
+            alternative = " or a Parquet file" if what == "CSV" else ""
+            raise DataError(f"{path} looks like a binary file, not a {what}; pass a text {what}{alternative}")
     else:
         encodings = ["utf-8-sig", "cp1252", "latin-1"]  # Windows' Latin-1 (its euro sign, curly quotes) first
     for encoding in encodings:
@@ -289,16 +295,25 @@ def _decode(path: Path, raw: bytes, *, partial: bool = False) -> tuple[str, str]
         if "\x00" in text:
             break
         return text, encoding
-    raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 CSV")
+    raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 {what}")
 
 
 def _sniff_delimiter(sample: str) -> str:
+    """The delimiter of the first lines ``sample``: csv.Sniffer's guess, unless that guess cuts the lines into
+    ragged rows and another candidate cuts every one into the same number (above one) of cells. The
+    Sniffer reads ``"a; b"<tab>`` as a ';' file: tab-separated texts quoting semicolons were refused."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        guess = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         counts = {d: sample.splitlines()[0].count(d) for d in ",;\t|"} if sample else {}
         best = max(counts, key=lambda d: counts[d]) if counts else ","
-        return best if counts.get(best) else ","
+        guess = best if counts.get(best) else ","
+    for delimiter in [guess, *(d for d in ",;\t|" if d != guess)]:
+        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        widths = {len(row) for row in (rows[:-1] if len(rows) > 2 else rows)}  # the last may be cut short
+        if len(widths) == 1 and widths.pop() > 1:
+            return delimiter
+    return guess
 
 
 # ----------------------------------------------------------------------------- number formats

@@ -294,7 +294,7 @@ def read_text_table(
     """
     from lstmkit.data.tabular import read_table
 
-    frame = read_table(source)
+    frame = read_table(source, numbers=False)  # texts and labels as written: '12%' is not 12
     name = Path(source).name
     columns = [str(c) for c in frame.columns]
     listing = ", ".join(columns)

@@ -3,18 +3,23 @@
 A ``.ts`` file is a header of ``@tag value`` lines, then ``@data``, then one case per line:
 the channels separated by ``:``, the values of a channel by ``,``, and the class label after
 the last ``:`` when ``@classLabel true``. ``?`` (or ``NaN``) marks a missing value. Lines
-starting with ``#`` are comments. Files may be gzip-compressed (``.ts.gz``) and may start with a
-UTF-8 byte-order mark.
+starting with ``#`` are comments; a tab may separate a tag from its value. Files may be
+gzip-compressed (``.ts.gz``); they are decoded as CSVs are (UTF-8 with or without a byte-order mark,
+UTF-16, else Windows-1252 with a warning).
 
 Supported: univariate and multivariate, equal and unequal length, missing values, string class
-labels. Refused with a clear error: the ``@timeStamps true`` layout ``(t,v),(t,v)`` and
-regression targets (``@targetLabel true``).
+labels, and ``@timeStamps true`` files, whose channels are ``(time,value)`` pairs: the times
+(numbers, or dates such as ``2007-01-01 00:00:00``) order each channel's values, and channels timed
+differently are aligned on the union of their times, NaN where one has no value; how far apart
+the times are is not used, as in a file without them. Refused with a clear error: regression
+targets (``@targetLabel true``).
 """
 
 from __future__ import annotations
 
-import gzip
 import math
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +30,12 @@ from lstmkit.errors import DataError
 
 _BOOL_TAGS = ("timestamps", "missing", "univariate", "equallength", "targetlabel")
 _MISSING = {"?", "nan", "NaN", "NAN", ""}
+
+
+def _tag(line: str) -> tuple[str, str]:
+    """``(tag in lower case, value)`` of a ``@tag value`` line; a tab may separate them as well as spaces."""
+    tag, *value = line[1:].split(None, 1) or [""]
+    return tag.lower(), value[0] if value else ""
 
 
 def _parse_bool(text: str, *, tag: str, where: str) -> bool:
@@ -58,17 +69,20 @@ def _parse_channel(text: str, *, where: str, channel: int) -> np.ndarray:
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The file's lines, decoded as the CSV reader decodes (UTF-8 with or without BOM, UTF-16, else
+    Windows-1252 with a warning: a comment typed in a Windows editor is no reason to refuse the data)."""
+    from lstmkit.data.tables import GZIP_MAGIC, decode_text, gunzip  # here: the tables module imports pandas
+
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8-sig") as handle:
-                return handle.read().splitlines()
-        return path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM (Windows editors) is not data
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text; a .ts file is plain text") from None
+        raw = path.read_bytes()
     except PermissionError:
         raise  # lstmkit.cli.main says which file and how to fix it, as for every unreadable file
-    except (OSError, EOFError) as exc:
+    except OSError as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
+    if raw[:2] == GZIP_MAGIC:  # .ts.gz
+        raw = gunzip(path, raw)
+    text, _ = decode_text(path, raw, what=".ts file")
+    return text.splitlines()
 
 
 @dataclass
@@ -81,8 +95,7 @@ class _Header:
 
     def read(self, line: str, *, where: str) -> None:
         """Record one ``@tag value`` line (any tag but ``@data``)."""
-        tag, _, value = line[1:].partition(" ")
-        tag = tag.lower()
+        tag, value = _tag(line)
         if tag == "classlabel":
             parts = value.split()
             if not parts:
@@ -113,11 +126,6 @@ class _Header:
             raise DataError(
                 f"{where}: the header has no @classLabel tag; add '@classLabel true <labels>' or '@classLabel false'"
             )
-        if self.tags.get("timestamps"):
-            raise DataError(
-                f"{where}: @timeStamps true files (values written as (time,value) pairs) are not supported; "
-                "convert to a long CSV with --time-col"
-            )
         if self.tags.get("targetlabel"):
             raise DataError(
                 f"{where}: @targetLabel true marks a regression file; lstmkit classify needs class labels"
@@ -129,7 +137,7 @@ class _Header:
 
     def split_label(self, line: str, *, where: str) -> tuple[list[str], str | None]:
         """A data line's channel texts and its class label (None when the file has no labels)."""
-        fields = line.split(":")
+        fields = _fields(line)
         if not self.has_labels:
             return fields, None
         if len(fields) < 2:
@@ -144,19 +152,95 @@ class _Header:
         return fields[:-1], label
 
 
-def _read_case(line: str, fields: list[str], n_channels: int, *, where: str) -> np.ndarray:
-    """One case as a ``(T, F)`` array, trailing steps missing in every channel dropped."""
-    if "(" in line:
+def _fields(line: str) -> list[str]:
+    """The ``:``-separated fields of a data line; a ``:`` inside ``(time,value)`` brackets (a clock) separates nothing."""
+    fields, depth, start = [], 0, 0
+    for i, char in enumerate(line):
+        depth += (char == "(") - (char == ")")
+        if char == ":" and depth == 0:
+            fields.append(line[start:i])
+            start = i + 1
+    return [*fields, line[start:]]
+
+
+_PAIR = re.compile(
+    r"\(([^(),]*),([^()]*)\)"
+)  # (time,value): a clock's ':' and a date's '-' may be in the time
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _times(texts: list[str], *, where: str, channel: int) -> np.ndarray:
+    """The times of one channel's pairs: float64 numbers, else int64 nanoseconds of dates."""
+    numbers = [_is_number(t) for t in texts]
+    if all(numbers):
+        return np.asarray([float(t) for t in texts], dtype=np.float64)
+    import pandas as pd
+
+    with warnings.catch_warnings():  # pandas warns when each cell is parsed on its own
+        warnings.simplefilter("ignore")
+        stamps = pd.to_datetime(pd.Series(texts), format="mixed", errors="coerce")
+    bad = [t for t, number, missing in zip(texts, numbers, stamps.isna()) if missing and not number]
+    if bad:
         raise DataError(
-            f"{where}: values written as (time,value) pairs are not supported; convert to a long CSV with --time-col"
+            f"{where}: channel {channel + 1} has a time {bad[0][:30]!r} that is neither a number nor a date; "
+            "write times such as 3 or 2007-01-01 00:00:00"
         )
+    if stamps.isna().any():
+        raise DataError(
+            f"{where}: channel {channel + 1} has times written as numbers and as dates; write them one way"
+        )
+    return stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+
+
+def _stamped_case(fields: list[str], n_channels: int, *, where: str) -> np.ndarray:
+    """A ``@timeStamps true`` case as ``(T, F)``: the union of the channels' times, in order, NaN where a
+    channel has no value at a time."""
+    channels = []
+    for c, text in enumerate(fields):
+        pairs = _PAIR.findall(text)
+        if not pairs or _PAIR.sub("", text).replace(",", "").strip():
+            raise DataError(
+                f"{where}: channel {c + 1} is not a list of (time,value) pairs such as (0,1.5),(1,2.0), "
+                "as @timeStamps true says"
+            )
+        times = _times([t.strip() for t, _ in pairs], where=where, channel=c)
+        if len(np.unique(times)) < len(times):
+            raise DataError(f"{where}: channel {c + 1} has two values at one time; each time needs one value")
+        channels.append((times, _parse_channel(",".join(v for _, v in pairs), where=where, channel=c)))
+    if len({times.dtype for times, _ in channels}) > 1:
+        raise DataError(
+            f"{where}: some channels are timed by numbers, others by dates; time every channel one way"
+        )
+    union = np.unique(np.concatenate([times for times, _ in channels]))  # sorted
+    case = np.full((len(union), n_channels), np.nan, dtype=np.float32)  # (T, F)
+    for c, (times, values) in enumerate(channels):
+        case[np.searchsorted(union, times), c] = values
+    return case
+
+
+def _read_case(fields: list[str], n_channels: int, *, where: str, stamped: bool) -> np.ndarray:
+    """One case as a ``(T, F)`` array, trailing steps missing in every channel dropped."""
     if len(fields) != n_channels:
         raise DataError(f"{where}: expected {n_channels} channel(s) separated by ':', found {len(fields)}")
-    channels = [_parse_channel(text, where=where, channel=c) for c, text in enumerate(fields)]
-    length = max(len(c) for c in channels)
-    case = np.full((length, n_channels), np.nan, dtype=np.float32)  # (T, F)
-    for c, values in enumerate(channels):
-        case[: len(values), c] = values
+    if stamped:
+        case = _stamped_case(fields, n_channels, where=where)
+    elif any("(" in text for text in fields):
+        raise DataError(
+            f"{where}: values are written as (time,value) pairs but the header does not say so; "
+            "add '@timeStamps true' before @data"
+        )
+    else:
+        channels = [_parse_channel(text, where=where, channel=c) for c, text in enumerate(fields)]
+        case = np.full((max(len(c) for c in channels), n_channels), np.nan, dtype=np.float32)  # (T, F)
+        for c, values in enumerate(channels):
+            case[: len(values), c] = values
     observed = np.flatnonzero(~np.isnan(case).all(axis=1))
     if observed.size == 0:
         raise DataError(f"{where}: the series has no observed values (all missing)")
@@ -198,12 +282,14 @@ def read_ts(path: str | Path) -> SequenceData:
                 labels.append(label)
             if n_channels is None:
                 n_channels = len(fields)
-            series.append(_read_case(line, fields, n_channels, where=where))
+            series.append(
+                _read_case(fields, n_channels, where=where, stamped=bool(header.tags.get("timestamps")))
+            )
         elif not line.startswith("@"):
             raise DataError(
                 f"{where}: expected a header tag such as @problemName or @data before the data, got {line[:40]!r}"
             )
-        elif line[1:].partition(" ")[0].lower() == "data":
+        elif _tag(line)[0] == "data":
             in_data, n_channels = True, header.start_data(where=where)
         else:
             header.read(line, where=where)

@@ -11,7 +11,9 @@ and direction. This package runs that trace on the sequence the user asks about:
 * a sequence classifier (:mod:`~lstmkit.explain.classify`): one case, or the mean over the cases
   of a class (steps averaged over the cases that reach them);
 * a character language model (:mod:`~lstmkit.explain.text`): a text snippet, with each
-  character's surprisal (bits).
+  character's surprisal (bits);
+* a text classifier (:mod:`~lstmkit.explain.text`): the tokens of one text, with the probability of
+  its predicted class on the text up to each token.
 
 :class:`Explanation` (:mod:`~lstmkit.explain.explanation`) holds the result, its long table and
 text summary; the figure lives in :mod:`lstmkit.plots.gates`.
@@ -27,7 +29,7 @@ from lstmkit.explain.forecast import (
     member_gates,
     window_attributions,
 )
-from lstmkit.explain.text import explain_language_model
+from lstmkit.explain.text import explain_language_model, explain_text_classifier
 
 __all__ = [
     "COMPLETENESS_TOLERANCE",
@@ -37,6 +39,7 @@ __all__ = [
     "explain_classifier",
     "explain_forecaster",
     "explain_language_model",
+    "explain_text_classifier",
     "forecast_window",
     "gates_from_trace",
     "integrated_gradients",

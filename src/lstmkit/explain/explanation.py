@@ -25,14 +25,14 @@ class Explanation:
     """The gates of one sequence, per layer and direction, and what the model read.
 
     Attributes:
-        kind: ``"forecast"``, ``"classify"`` or ``"text"``.
+        kind: ``"forecast"``, ``"classify"``, ``"text"`` or ``"text-classify"``.
         title: what was explained, for figures and messages.
         gates: ``(L*D, 4, T, H)`` the input, forget and output gates and the cell state
             (:data:`GATES` order), index ``layer * D + direction``.
         num_directions: D.
         inputs: ``(T, F)`` what the model read, in the data's own units.
-        input_names: F names (the target and covariates, the channels, or ``"char"``).
-        step_labels: a label per step (times, characters) or None.
+        input_names: F names (the target and covariates, the channels, or what a text model's value is).
+        step_labels: a label per step (times, characters, tokens) or None.
         attributions: ``(T,)`` each step's contribution to the forecast (forecasters only).
         forecast, baseline: the attributed output at the window and at the baseline window.
         surprisal: ``(T,)`` bits of each next character (language models; NaN at the last step).
@@ -139,7 +139,7 @@ class Explanation:
             return f"step {step}"
         return (
             f"step {step} ({self.step_labels[step]!r})"
-            if self.kind == "text"
+            if self.kind in ("text", "text-classify")
             else f"step {step} ({self.step_labels[step]})"
         )
 

@@ -1,8 +1,10 @@
-"""Explaining a character language model: the gates over a text snippet, with each character's
-surprisal (bits)."""
+"""Explaining the text models: a character language model's gates over a text snippet, with each
+character's surprisal (bits); a text classifier's gates over the tokens of one text, with the
+probability of its predicted class on the text up to each token."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -41,4 +43,46 @@ def explain_language_model(lm: Any, text: str, *, max_chars: int = 100) -> Expla
         step_labels=list(snippet),
         surprisal=surprisal,
         notes=[f"mean bits per character on the snippet: {np.nanmean(surprisal):.3f}"],
+    )
+
+
+def explain_text_classifier(
+    clf: Any, texts: Sequence[str], *, case: int | None = None, source: str = "the texts"
+) -> Explanation:
+    """Gates of the text classifier's LSTM over the tokens of text ``case`` (default 0) of ``texts``
+    (``source`` names them in the title and messages).
+
+    What the model read is drawn as the probability of the class predicted for the whole text,
+    scored on the text cut after each token: where the evidence for it arrives.
+
+    Raises:
+        DataError: ``case`` out of range.
+    """
+    from lstmkit.models.text_classifier import pad_ids
+
+    case = 0 if case is None else case
+    if not 0 <= case < len(texts):
+        raise DataError(
+            f"--case {case} is out of range: {source} has {len(texts)} texts (0 to {len(texts) - 1})"
+        )
+    net, tokenizer = clf.network.eval(), clf.tokenizer_
+    ids = tokenizer.encode(texts[case])[: clf.config.data.max_len]  # [1] (<unk>) for a text without tokens
+    tokens = tokenizer.split(texts[case])[: len(ids)] or ["<unk>"]
+    with torch.no_grad():
+        tr = net.lstm.trace(net.embedding(torch.tensor(ids)[None]))  # (L*D, 1, T, H) gates
+        prefixes, lengths = pad_ids(
+            [ids[: t + 1] for t in range(len(ids))]
+        )  # (T, T): the text up to each token
+        proba = torch.softmax(net(prefixes, lengths), dim=-1).double().numpy()  # (T, K)
+    top = int(proba[-1].argmax())
+    label = clf.classes_[top]
+    return Explanation(
+        kind="text-classify",
+        title=f"text classifier: text {case} of {source}, {len(ids)} {tokenizer.mode} tokens",
+        gates=gates_from_trace(tr),
+        num_directions=net.lstm.num_directions,
+        inputs=proba[:, top : top + 1],
+        input_names=[f"p({label!r}) on the text up to each token"],
+        step_labels=list(tokens),
+        notes=[f"predicted: {label!r} (probability {proba[-1, top]:.3f})"],
     )

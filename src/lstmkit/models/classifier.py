@@ -152,6 +152,13 @@ class LSTMClassifier(Job):
         self._check_features(data, expected=data.n_features)
         present = set(data.labels)
         order = [c for c in data.classes if c in present] if data.classes else natural_order(list(present))
+        absent = [c for c in data.classes or () if c not in present]
+        if absent:  # a test file's cases of them can only be misclassified
+            log.warning(
+                "%s declares class(es) %s but has no case of them; the model will not predict them",
+                data.name,
+                ", ".join(map(repr, absent)),
+            )
         if len(order) < 2:
             raise DataError(
                 f"{data.name} has a single class ({order[0]!r}); classification needs at least two"
@@ -338,7 +345,8 @@ class LSTMClassifier(Job):
         if unknown:
             raise DataError(
                 f"{data.name} has class label(s) {', '.join(map(repr, unknown[:5]))} the model was not trained on; "
-                f"its classes are {', '.join(self.classes_)}"
+                f"its classes are {', '.join(self.classes_)}; evaluate on cases of those, or train on data with "
+                "every class"
             )
         return classification_metrics(list(data.labels), list(self.predict(data)), classes=self.classes_)
 

@@ -200,6 +200,13 @@ class TextClassifier(Job):
             )
         return classification_metrics(labels, list(self.predict(texts)), classes=self.classes_)
 
+    def explain(self, texts: Sequence[str], *, case: int | None = None, source: str = "the texts"):
+        """The LSTM's gates over the tokens of text ``case`` (default 0) of ``texts`` (named ``source``):
+        an :class:`~lstmkit.explain.Explanation`."""
+        from lstmkit.explain import explain_text_classifier
+
+        return explain_text_classifier(self, texts, case=case, source=source)
+
     def to_config_dict(self) -> dict[str, Any]:
         """The classes in score order, the tokenizer's vocabulary and the settings."""
         tok = self.tokenizer_

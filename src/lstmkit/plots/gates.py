@@ -26,6 +26,10 @@ _TITLES = {
 }
 
 
+# text models: the x-axis unit and the y-label of what is drawn over the steps
+_TEXT_KINDS = {"text": ("character", "bits"), "text-classify": ("token", "probability")}
+
+
 def _pyplot():
     import matplotlib
 
@@ -36,13 +40,12 @@ def _pyplot():
 
 
 def _draw_inputs(ax, expl: Any, steps: np.ndarray) -> None:
-    if expl.kind == "text":
+    if expl.kind in _TEXT_KINDS:  # a bar per character or token, labelled with it
         ax.bar(steps, np.nan_to_num(expl.inputs[:, 0]), color="tab:gray", width=0.8)
-        ax.set_ylabel("bits", fontsize=8)
+        ax.set_ylabel(_TEXT_KINDS[expl.kind][1], fontsize=8)
         if expl.steps <= 120:
-            ax.set_xticks(
-                steps, [{"\n": "↵", " ": "␣", "\t": "⇥"}.get(c, c) for c in expl.step_labels], fontsize=6
-            )
+            labels = [{"\n": "↵", " ": "␣", "\t": "⇥"}.get(c, c) for c in expl.step_labels]
+            ax.set_xticks(steps, labels, fontsize=6, rotation=0 if expl.kind == "text" else 90)
             ax.tick_params(axis="x", labelbottom=True, length=0)
         return
     shown = expl.inputs[:, :8]
@@ -126,8 +129,9 @@ def plot_gates(expl: Any, path: str | Path, *, max_units: int = 64) -> Path:
                 ax.set_title(_TITLES[gate], fontsize=8, loc="left")
                 ax.set_yticks([])
                 fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
-            col[-1].set_xlabel("character" if expl.kind == "text" and expl.steps <= 120 else "step")
-            col[-1].tick_params(axis="x", labelsize=6 if expl.kind == "text" else 8)
+            unit = _TEXT_KINDS[expl.kind][0] if expl.kind in _TEXT_KINDS and expl.steps <= 120 else "step"
+            col[-1].set_xlabel(unit)
+            col[-1].tick_params(axis="x", labelsize=6 if expl.kind in _TEXT_KINDS else 8)
             col[-1].set_xlim(-0.5, expl.steps - 0.5)
         fig.suptitle(expl.title, fontsize=10)
         with missing_glyphs_quiet():
