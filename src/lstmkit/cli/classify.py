@@ -73,6 +73,12 @@ def _add_data_args(parser: argparse.ArgumentParser, *, trained: bool = False) ->
             "--time-col", metavar="COL", help="column ordering the steps within a case (default: file order)"
         )
         return
+    add_trained_columns(group)
+
+
+def add_trained_columns(group) -> None:
+    """The long-CSV column flags of commands that read data for a trained classifier (predict, evaluate,
+    explain): by default the columns the model was trained with."""
     group.add_argument(
         "--id-col",
         metavar="COL",

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from lstmkit.cli.classify import add_trained_columns
 from lstmkit.cli.common import check_output_folder, claim_output, non_negative_int, positive_int
 from lstmkit.errors import DataError
 
@@ -169,20 +170,5 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--text-col", metavar="COL", help="text classifiers: the column holding the texts (default: detected)"
     )
-    group = parser.add_argument_group("long CSV columns of sequence data (classifiers)")
-    group.add_argument(
-        "--id-col",
-        metavar="COL",
-        help="column naming the case (default: the model's training column, else id)",
-    )
-    group.add_argument(
-        "--label-col",
-        metavar="COL",
-        help="column holding the class (default: the model's training column, else label)",
-    )
-    group.add_argument(
-        "--time-col",
-        metavar="COL",
-        help="column ordering the steps within a case (default: the model's training column; '' for file order)",
-    )
+    add_trained_columns(parser.add_argument_group("long CSV columns of sequence data (classifiers)"))
     parser.set_defaults(func=run)
