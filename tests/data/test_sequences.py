@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from lstmkit.data.long_csv import read_long_csv
 from lstmkit.data.sequences import (
     SequenceData,
     channel_stats,
     natural_order,
     pad_sequences,
-    read_long_csv,
     read_sequences,
 )
 from lstmkit.errors import DataError
