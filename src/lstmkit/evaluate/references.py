@@ -6,10 +6,12 @@ methods and returns their point forecasts and intervals (from the library itself
 - ``naive`` (last value) and ``seasonal_naive`` (last season repeated);
 - ``ets`` (AutoETS: error, trend and season chosen by AICc), ``arima`` (AutoARIMA) and
   ``theta`` (AutoTheta: the best of the Theta family);
-- ``mstl`` (MSTL decomposition with an AutoETS trend) when the season is longer than 24
-  steps, where AutoETS cannot model the season and AutoARIMA gets slow, and ``mstl_arima`` (the same
-  with an AutoARIMA trend) there: AutoETS and AutoARIMA on the seasonally adjusted series, as R's
-  ``stlf`` forecasts weekly and half-hourly data;
+- ``mstl`` (MSTL decomposition with an AutoETS trend) for seasons of 24 steps and more: past 24
+  AutoETS cannot model the season and AutoARIMA gets slow, and hourly data's week (168) no other
+  reference models; past 24 also ``mstl_arima`` (the same with an AutoARIMA trend): AutoETS and
+  AutoARIMA on the seasonally adjusted series, as R's ``stlf`` forecasts weekly and half-hourly data.
+  Where MSTL's decomposition shows little season (``seasonal_strength``) its trend model forecasts
+  the series alone;
 - ``combo``: the mean of ``ets``, ``arima`` and ``theta``, the classical combination that is
   hard to beat on real series (M4).
 
