@@ -35,9 +35,9 @@ examples:
   lstmkit text train corpus.txt --output runs/lm --hidden-size 512 --set trainer.max_steps=8000
   lstmkit text train corpus.txt --output runs/lm --set trainer.max_seconds=280   # opt-in clock cap
 
-CORPUS is a UTF-8 text file or 'python-stdlib' (the running Python's standard-library sources,
-first 1M characters). The last 10% is the validation part early stopping watches
-(data.val_fraction); its score is printed but it is not a test score. Training stops after
+CORPUS is a text file (UTF-8; UTF-16 and Windows-1252 are read too, the latter with a warning)
+or 'python-stdlib' (the running Python's standard-library sources, first 1M characters). The
+last 10% is the validation part early stopping watches (data.val_fraction); its score is printed but it is not a test score. Training stops after
 trainer.max_steps steps (4000 by default: the same model whatever the machine's load; no step
 budget when --epochs is given), at --epochs, when the validation loss stops improving (checked
 between epochs; a big corpus gets more parallel streams so an epoch stays under 200 steps), or,
@@ -175,7 +175,9 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
         epilog=TRAIN_EXAMPLE,
         description="Train a character-level LSTM language model and write its model folder.",
     )
-    train.add_argument("corpus", metavar="CORPUS", help="UTF-8 text file, or python-stdlib")
+    train.add_argument(
+        "corpus", metavar="CORPUS", help="text file (UTF-8, UTF-16 or Windows-1252), or python-stdlib"
+    )
     train.add_argument(
         "--output", "-o", metavar="DIR", help="model folder to write (default: runs/<corpus>-text)"
     )
@@ -227,7 +229,9 @@ def _register_evaluate(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'"
     )
-    evaluate.add_argument("text", metavar="TEXT.txt", help="UTF-8 text file to score")
+    evaluate.add_argument(
+        "text", metavar="TEXT.txt", help="text file to score (UTF-8, UTF-16 or Windows-1252)"
+    )
     evaluate.add_argument(
         "--adapt",
         action="store_true",
