@@ -119,6 +119,18 @@ def test_predict_writes_index_label_and_probabilities(trained, tmp_path, capsys)
     assert "wrote 7 predictions" in capsys.readouterr().out
 
 
+def test_predict_and_evaluate_name_one_case_in_the_singular(trained, tmp_path, capsys):
+    """They printed 'wrote 1 predictions' and 'evaluated 1 cases'."""
+    data = ts_file(tmp_path / "one.ts", n=1, seed=4)
+    model = str(trained / "model")
+    out = tmp_path / "pred.csv"
+    assert main(["classify", "predict", "--model", model, str(data), "--output", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote 1 prediction to {out}\n"
+    argv = ["classify", "evaluate", "--model", model, str(data), "--output", str(tmp_path / "e")]
+    assert main([*argv, "--no-references"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "evaluated 1 case of one.ts"
+
+
 def test_evaluate_prints_metrics_and_writes_the_figure(trained, tmp_path, capsys):
     data = ts_file(tmp_path / "test.ts", n=10, seed=2)
     assert (

@@ -624,7 +624,7 @@ CASES = [
     (
         "text train too short",
         ["text", "train", "{d}/one.txt", "--output", "{d}/lm_out"],
-        r"one\.txt' has 1 characters; a language model needs at least 100$",
+        r"one\.txt' has 1 character; a language model needs at least 100$",
     ),
     (
         "text train output is a file",

@@ -1,6 +1,7 @@
 """``lstmkit text train|sample|evaluate`` and ``text classify train|predict|evaluate`` in-process."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -161,6 +162,23 @@ def test_train_and_evaluate_read_a_windows_1252_corpus_as_its_letters(tmp_path, 
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
         f"{path} is not UTF-8; reading it as Windows-1252"
     ] * 2
+
+
+def test_a_count_of_one_is_printed_in_the_singular(tmp_path, capsys):
+    """'vocabulary 1 characters): 1 epochs' and '(1 characters of ... scored)'."""
+    corpus, short = tmp_path / "a.txt", tmp_path / "aa.txt"
+    corpus.write_text("a" * 200)
+    short.write_text("aa")
+    flags = [f for f in FAST_LM if f != "--quiet"]
+    assert main(["text", "train", str(corpus), "--output", str(tmp_path / "m"), *flags, "--epochs", "1"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    summary = rf"trained on 200 characters of {re.escape(str(corpus))} \(vocabulary 1 character\): 1 epoch in \d+ s \(best 1\)"
+    assert re.fullmatch(summary, first), first
+    assert main(["text", "evaluate", "--model", str(tmp_path / "m"), str(short)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(
+        rf"bits per character: \d+\.\d{{4}} \(1 character of {re.escape(str(short))} scored\)", line
+    ), line
 
 
 def test_bad_flags_exit_2(lm, tmp_path, capsys):

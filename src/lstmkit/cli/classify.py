@@ -262,7 +262,7 @@ def run_train(args: argparse.Namespace) -> int:
         if clf.history_ is None:
             print(f"model written to {output}")
         else:
-            print_classifier_training(clf.history_, clf.validation_, what="cases", output=output)
+            print_classifier_training(clf.history_, clf.validation_, what="case", output=output)
     return 0
 
 
@@ -286,7 +286,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     clf = LSTMClassifier.load(args.model)
     data = _read(args, split="test", require_labels=True, model=clf)
     metrics = clf.evaluate(data)
-    print_classification(metrics, what=f"cases of {data.name}")
+    print_classification(metrics, what="case", source=data.name)
     references, note = (
         ({}, "references skipped (--no-references)") if args.no_references else _references(args, clf, data)
     )

@@ -26,6 +26,7 @@ from lstmkit.cli.common import (
     training_overrides,
 )
 from lstmkit.errors import DataError
+from lstmkit.logs import counted
 
 ADAPT_LR = 0.3  # lstmkit.models.text_scoring.ADAPT_LR; repeated so --help needs no torch import
 
@@ -109,13 +110,14 @@ def run_train(args: argparse.Namespace) -> int:
         rows = lm.history_.rows
         seconds = sum(row["seconds"] for row in rows)
         print(
-            f"trained on {len(text):,} characters of {args.corpus} (vocabulary {len(lm.vocab_) - 1} characters): "
-            f"{len(rows)} epochs in {seconds:.0f} s (best {lm.history_.best_epoch})"
+            f"trained on {counted(len(text), 'character')} of {args.corpus} "
+            f"(vocabulary {counted(len(lm.vocab_) - 1, 'character')}): "
+            f"{counted(len(rows), 'epoch')} in {seconds:.0f} s (best {lm.history_.best_epoch})"
         )
         if lm.validation_ is not None:
             print(
                 f"validation (used for early stopping) bits per character: {lm.validation_.bits_per_char:.4f} "
-                f"on the last {lm.validation_.chars + 1:,} characters"
+                f"on the last {counted(lm.validation_.chars + 1, 'character')}"
             )
         print(f"model written to {output}")
     return 0
@@ -141,9 +143,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     lm = LanguageModel.load(args.model)
     text = read_text(args.text)
     if len(text) < 2:
-        raise DataError(f"{args.text} has {len(text)} character; scoring needs at least two")
+        raise DataError(f"{args.text} has {counted(len(text), 'character')}; scoring needs at least two")
     score = lm.score(text, adapt_lr=args.adapt_lr if args.adapt else 0.0)
-    line = f"bits per character: {score.bits_per_char:.4f} ({score.chars:,} characters of {args.text} scored"
+    scored = counted(score.chars, "character")
+    line = f"bits per character: {score.bits_per_char:.4f} ({scored} of {args.text} scored"
     if args.adapt:
         line += f", dynamic evaluation at rate {args.adapt_lr:g}"
     if score.unknown_chars:
