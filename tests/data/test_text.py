@@ -51,15 +51,18 @@ def test_read_text_binary(tmp_path):
         read_text(path)
 
 
-def test_read_text_refuses_a_nul_past_the_head_as_binary(tmp_path):
+@pytest.mark.parametrize("tail", [b"\x00\x01\x02", b"\xe9\x00\x01"], ids=["utf-8", "windows-1252"])
+def test_read_text_refuses_a_nul_past_the_head_as_binary(tmp_path, tail, caplog):
     """The decoder looks for NULs in the first 4 KB; one further on is binary too (its message said 'neither
-    UTF-8 nor UTF-8-SIG text'), not a character of the corpus."""
+    UTF-8 nor UTF-8-SIG text'), not a character of the corpus; and the error comes alone, without a
+    note that the file is read as Windows-1252."""
     path = tmp_path / "x.bin"
-    path.write_bytes(b"plain text\n" * 1000 + b"\x00\x01\x02")
+    path.write_bytes(b"plain text\n" * 1000 + tail)
     with pytest.raises(
         DataError, match=r"x\.bin looks like a binary file, not a text file; pass a text file$"
     ):
         read_text(path)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
 def test_read_text_reads_windows_1252_with_the_csv_readers_warning(tmp_path, caplog):

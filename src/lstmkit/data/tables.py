@@ -291,16 +291,16 @@ def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "C
                 continue
         else:
             continue
+        if "\x00" in text:
+            if not encoding.startswith("utf-16"):
+                raise binary  # its first NUL lies past the head checked above (and no warning came before)
+            break
         if encoding in ("cp1252", "latin-1"):
             log.warning(
                 "%s is not UTF-8; reading it as %s",
                 path,
                 "Windows-1252" if encoding == "cp1252" else "Latin-1",
             )
-        if "\x00" in text:
-            if not encoding.startswith("utf-16"):
-                raise binary  # its first NUL lies past the head checked above
-            break
         return text, encoding
     raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 {what}")
 
