@@ -1,8 +1,8 @@
-"""lstmkit.logs: labelled blocks and lists of a few names."""
+"""lstmkit.logs: labelled blocks, lists of a few names and counts in words."""
 
 import logging
 
-from lstmkit.logs import few, held_back, labelled
+from lstmkit.logs import counted, few, held_back, labelled
 
 
 def test_a_logger_first_made_inside_the_block_is_labelled(caplog):
@@ -34,6 +34,14 @@ def test_few_names_the_first_ones():
     assert few(["a", "b"]) == "a, b"
     assert few(range(5)) == "0, 1, 2 ..."
     assert few(range(5), limit=4) == "0, 1, 2, 3 ..."
+
+
+def test_counted_says_one_in_the_singular_and_every_other_count_in_the_plural():
+    """Printed lines said "1 epochs" and "vocabulary 1 characters"."""
+    assert counted(1, "epoch") == "1 epoch"
+    assert counted(0, "character") == "0 characters"
+    assert counted(2, "word token") == "2 word tokens"
+    assert counted(1200, "character") == "1,200 characters"
 
 
 def test_held_back_notes_come_after_the_block_and_never_when_it_raises(caplog):

@@ -1,5 +1,5 @@
 """lstmkit's notes: labelling those of models fitted inside a job (a hold-out model's notes say so, an
-internal one's are dropped), and naming a few of many things in one line.
+internal one's are dropped), naming a few of many things in one line, and counting things in words.
 
 A forecast job fits several models: the hold-out model (on all but the last H points), the
 validation networks that weigh the combination, and the final model. Their notes ("series too
@@ -93,3 +93,11 @@ def few(items: Iterable[object], limit: int = 3) -> str:
     """The first ``limit`` of ``items`` as a note names them: ``a, b, c ...`` (the dots when there are more)."""
     listed = [str(item) for item in items]
     return ", ".join(listed[:limit]) + (" ..." if len(listed) > limit else "")
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun`` as a line says them: ``1 epoch``, ``2 epochs``, ``1,200 characters``, ``0 characters``.
+
+    ``noun`` is singular and takes an ``s`` for any other count than one (a printed line said "1 epochs").
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

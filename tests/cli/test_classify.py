@@ -119,6 +119,18 @@ def test_predict_writes_index_label_and_probabilities(trained, tmp_path, capsys)
     assert "wrote 7 predictions" in capsys.readouterr().out
 
 
+def test_predict_and_evaluate_name_one_case_in_the_singular(trained, tmp_path, capsys):
+    """They printed 'wrote 1 predictions' and 'evaluated 1 cases'."""
+    data = ts_file(tmp_path / "one.ts", n=1, seed=4)
+    model = str(trained / "model")
+    out = tmp_path / "pred.csv"
+    assert main(["classify", "predict", "--model", model, str(data), "--output", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote 1 prediction to {out}\n"
+    argv = ["classify", "evaluate", "--model", model, str(data), "--output", str(tmp_path / "e")]
+    assert main([*argv, "--no-references"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "evaluated 1 case of one.ts"
+
+
 def test_evaluate_prints_metrics_and_writes_the_figure(trained, tmp_path, capsys):
     data = ts_file(tmp_path / "test.ts", n=10, seed=2)
     assert (
@@ -144,6 +156,37 @@ def test_evaluate_prints_metrics_and_writes_the_figure(trained, tmp_path, capsys
     assert (
         metrics["references"] == {} and metrics["references_note"] == "references skipped (--no-references)"
     )
+
+
+def test_evaluate_without_output_writes_a_subfolder_and_leaves_the_training_files(tmp_path, capsys):
+    """Its default --output was the model folder itself: the evaluation's report.html replaced the training
+    run's (and --no-report deleted it), so evaluating on a test set lost the training report."""
+    data, model = ts_file(tmp_path / "train.ts"), tmp_path / "m"
+    assert main(["classify", "train", str(data), "--output", str(model), *FAST]) == 0
+    training = {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()}
+    assert {"model.safetensors", "config.json", "history.csv", "report.html"} <= set(training)
+    before = tmp_path / "before.csv"
+    assert main(["classify", "predict", "--model", str(model), str(data), "--output", str(before)]) == 0
+    test = ts_file(tmp_path / "test.ts", n=6, seed=3)
+    capsys.readouterr()
+    assert main(["classify", "evaluate", "--model", str(model), str(test), "--no-references"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.splitlines()[-1] == f"wrote confusion.png, metrics.json and report.html to {model / 'evaluation'}"
+    )
+    assert {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()} == training
+    evaluation = model / "evaluation"
+    assert sorted(p.name for p in evaluation.iterdir()) == ["confusion.png", "metrics.json", "report.html"]
+    assert json.loads((evaluation / "metrics.json").read_text())["data"] == "test.ts"
+    assert "Classifier evaluation: test.ts" in (evaluation / "report.html").read_text()
+    argv = ["classify", "evaluate", "--model", str(model), str(test), "--no-references", "--no-report"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"wrote confusion.png and metrics.json to {evaluation}"
+    assert {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()} == training
+    assert sorted(p.name for p in evaluation.iterdir()) == ["confusion.png", "metrics.json"]
+    after = tmp_path / "after.csv"
+    assert main(["classify", "predict", "--model", str(model), str(data), "--output", str(after)]) == 0
+    assert after.read_bytes() == before.read_bytes()  # the model folder still loads, to the same model
 
 
 def test_evaluate_scores_the_references_on_the_training_data(trained, tmp_path, capsys):

@@ -235,6 +235,17 @@ def test_train_writes_the_model_folder_only(tmp_path, monthly_csv, seed):
     assert main(["predict", "--model", str(out), str(monthly_csv)]) == 0
 
 
+def test_train_of_one_epoch_says_epoch(tmp_path, monthly_csv, seed, capsys):
+    """It printed 'trained 1 epochs'."""
+    out = tmp_path / "m"
+    flags = [f for f in FAST if f != "--quiet"]
+    assert (
+        main(["train", str(monthly_csv), "--horizon", "4", "--output", str(out), *flags, "--epochs", "1"])
+        == 0
+    )
+    assert capsys.readouterr().out.splitlines()[-1] == f"trained 1 epoch (best 1); model written to {out}"
+
+
 def test_datasets_lists_airpassengers(capsys):
     assert main(["datasets"]) == 0
     assert "airpassengers" in capsys.readouterr().out

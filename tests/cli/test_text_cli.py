@@ -1,6 +1,7 @@
 """``lstmkit text train|sample|evaluate`` and ``text classify train|predict|evaluate`` in-process."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -129,7 +130,7 @@ def test_resume_of_a_finished_run_is_refused_and_keeps_the_model(lm, capsys):
         (b"", "error: '{path}' is empty; a corpus needs text to learn from"),
         (
             b"\x7fELF\x02\x01\x01\x00\x00\x00",
-            "error: '{path}' looks binary (it holds NUL bytes); pass a UTF-8 text file",
+            "error: {path} looks like a binary file, not a text file; pass a text file",
         ),
         (b"short", "error: '{path}' has 5 characters; a language model needs at least 100"),
     ],
@@ -142,6 +143,42 @@ def test_train_bad_corpus_exits_2(tmp_path, capsys, content, message):
     err = capsys.readouterr().err
     assert err.strip() == message.format(path=path)
     assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_train_and_evaluate_read_a_windows_1252_corpus_as_its_letters(tmp_path, capsys, caplog):
+    """A corpus saved by a Windows editor was refused ('not UTF-8 text ... iconv'), though CSV and .ts files
+    are read as Windows-1252 with a warning. The vocabulary holds the letters the file shows: é, ç and the
+    curly quotes (bytes 0x93 and 0x94, which Latin-1 would read as control characters)."""
+    text = "Le café était déjà fermé; à bientôt, garçon! “Oui”, dit-il.\n" * 6
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(text.encode("cp1252"))
+    assert main(["text", "train", str(path), "--output", str(tmp_path / "lm"), *FAST_LM]) == 0
+    assert json.loads((tmp_path / "lm" / "config.json").read_text())["vocabulary"] == "".join(
+        sorted(set(text))
+    )
+    assert main(["text", "evaluate", "--model", str(tmp_path / "lm"), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"characters of {path} scored)" in out and "not in the model's vocabulary" not in out
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"{path} is not UTF-8; reading it as Windows-1252"
+    ] * 2
+
+
+def test_a_count_of_one_is_printed_in_the_singular(tmp_path, capsys):
+    """'vocabulary 1 characters): 1 epochs' and '(1 characters of ... scored)'."""
+    corpus, short = tmp_path / "a.txt", tmp_path / "aa.txt"
+    corpus.write_text("a" * 200)
+    short.write_text("aa")
+    flags = [f for f in FAST_LM if f != "--quiet"]
+    assert main(["text", "train", str(corpus), "--output", str(tmp_path / "m"), *flags, "--epochs", "1"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    summary = rf"trained on 200 characters of {re.escape(str(corpus))} \(vocabulary 1 character\): 1 epoch in \d+ s \(best 1\)"
+    assert re.fullmatch(summary, first), first
+    assert main(["text", "evaluate", "--model", str(tmp_path / "m"), str(short)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(
+        rf"bits per character: \d+\.\d{{4}} \(1 character of {re.escape(str(short))} scored\)", line
+    ), line
 
 
 def test_bad_flags_exit_2(lm, tmp_path, capsys):

@@ -45,15 +45,40 @@ def test_read_text_empty(tmp_path, content):
 def test_read_text_binary(tmp_path):
     path = tmp_path / "x.bin"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    with pytest.raises(DataError, match="looks binary .*pass a UTF-8 text file"):
+    with pytest.raises(
+        DataError, match=r"x\.bin looks like a binary file, not a text file; pass a text file$"
+    ):
         read_text(path)
 
 
-def test_read_text_not_utf8_names_line(tmp_path):
+@pytest.mark.parametrize("tail", [b"\x00\x01\x02", b"\xe9\x00\x01"], ids=["utf-8", "windows-1252"])
+def test_read_text_refuses_a_nul_past_the_head_as_binary(tmp_path, tail, caplog):
+    """The decoder looks for NULs in the first 4 KB; one further on is binary too (its message said 'neither
+    UTF-8 nor UTF-8-SIG text'), not a character of the corpus; and the error comes alone, without a
+    note that the file is read as Windows-1252."""
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"plain text\n" * 1000 + tail)
+    with pytest.raises(
+        DataError, match=r"x\.bin looks like a binary file, not a text file; pass a text file$"
+    ):
+        read_text(path)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_read_text_reads_windows_1252_with_the_csv_readers_warning(tmp_path, caplog):
+    """It refused a non-UTF-8 corpus (with an iconv hint) while CSV and .ts files fall back to Windows-1252."""
     path = tmp_path / "latin.txt"
-    path.write_bytes("ok\ncaf\xe9\n".encode("latin-1"))
-    with pytest.raises(DataError, match=r"is not UTF-8 text \(invalid byte 0xe9 on line 2\); convert it"):
-        read_text(path)
+    path.write_bytes("ok\r\ncafé “déjà vu” 5 €\n".encode("cp1252"))
+    assert read_text(path) == "ok\ncafé “déjà vu” 5 €\n"
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"{path} is not UTF-8; reading it as Windows-1252"
+    ]
+
+
+def test_read_text_reads_utf16_without_a_byte_order_mark(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes("héllo\nwörld\n".encode("utf-16-le"))
+    assert read_text(path) == "héllo\nwörld\n"
 
 
 def test_read_text_folder(tmp_path):

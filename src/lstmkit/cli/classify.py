@@ -26,6 +26,8 @@ from lstmkit.cli.common import (
 )
 from lstmkit.errors import DataError
 
+EVALUATION_FOLDER = "evaluation"  # evaluate's default --output, in the model folder: its own files stay
+
 TRAIN_EXAMPLE = """\
 examples:
   lstmkit classify train japanese-vowels --output runs/jv
@@ -47,16 +49,18 @@ A long CSV is read with the columns the model was trained with (--id-col, --labe
 one probability column p_<class> per class. For a bundled dataset with a test split
 (japanese-vowels) the test split is read."""
 
-EVALUATE_EXAMPLE = """\
+EVALUATE_EXAMPLE = f"""\
 examples:
   lstmkit classify evaluate --model runs/jv japanese-vowels
   lstmkit classify evaluate --model runs/arrow ArrowHead_TEST.ts --output runs/arrow/eval
 
-Prints accuracy, macro-F1 and the confusion matrix; writes confusion.png and metrics.json to
---output (default: the model folder). For a bundled dataset with a test split (japanese-vowels)
-the test split is evaluated. With the optional extra (pip install 'lstmkit[references]') 1-NN DTW
-and MiniRocket are fitted on the model's training data (recorded in the model folder, or --train)
-and scored on the same cases: metrics.json's "references" holds their accuracy, macro-F1 and seconds."""
+Prints accuracy, macro-F1 and the confusion matrix; writes confusion.png, metrics.json and
+report.html to --output (default: {EVALUATION_FOLDER}/ in the --model folder, so that the training
+run's files there, its report.html among them, are never replaced). For a bundled dataset with a
+test split (japanese-vowels) the test split is evaluated. With the optional extra (pip install
+'lstmkit[references]') 1-NN DTW and MiniRocket are fitted on the model's training data (recorded
+in the model folder, or --train) and scored on the same cases: metrics.json's "references" holds
+their accuracy, macro-F1 and seconds."""
 
 
 def _add_data_args(parser: argparse.ArgumentParser, *, trained: bool = False) -> None:
@@ -179,7 +183,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         "-o",
         metavar="DIR",
-        help="folder for confusion.png and metrics.json (default: the model folder)",
+        help=f"folder for confusion.png, metrics.json and report.html (default: {EVALUATION_FOLDER}/ in the --model folder)",
     )
     evaluate.add_argument(
         "--train",
@@ -258,7 +262,7 @@ def run_train(args: argparse.Namespace) -> int:
         if clf.history_ is None:
             print(f"model written to {output}")
         else:
-            print_classifier_training(clf.history_, clf.validation_, what="cases", output=output)
+            print_classifier_training(clf.history_, clf.validation_, what="case", output=output)
     return 0
 
 
@@ -277,11 +281,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.models.classifier import LSTMClassifier
     from lstmkit.plots.confusion import plot_confusion
 
-    output = check_output_folder(args.output or args.model)  # refused before the work, not after
+    # refused before the work, not after; by default a subfolder, not DIR itself, whose report.html is training's
+    output = check_output_folder(args.output or Path(args.model) / EVALUATION_FOLDER)
     clf = LSTMClassifier.load(args.model)
     data = _read(args, split="test", require_labels=True, model=clf)
     metrics = clf.evaluate(data)
-    print_classification(metrics, what=f"cases of {data.name}")
+    print_classification(metrics, what="case", source=data.name)
     references, note = (
         ({}, "references skipped (--no-references)") if args.no_references else _references(args, clf, data)
     )
@@ -303,7 +308,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             classify_report(
                 stage / "report.html", clf=clf, data=data, metrics=report, argv=getattr(args, "argv", None)
             )
-    print(f"wrote {output / 'confusion.png'} and {output / 'metrics.json'}")
+    written = ["confusion.png", "metrics.json"] + ([] if args.no_report else ["report.html"])
+    print(f"wrote {', '.join(written[:-1])} and {written[-1]} to {output}")
     return 0
 
 

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from lstmkit.logs import counted
+
 CHECKPOINTS = ".checkpoints"  # DIR/.checkpoints/<stage>.json (+ tensors) while a run trains: claim_output
 
 
@@ -206,14 +208,15 @@ def write_predictions(output: str, classes: list[str], proba, *, ids=None) -> No
         columns[f"p_{name}"] = proba[:, k]
     with atomic_output(path) as tmp:
         pd.DataFrame(columns).to_csv(tmp, index=False, float_format="%.6g")
-    print(f"wrote {len(proba)} predictions to {path}")
+    print(f"wrote {counted(len(proba), 'prediction')} to {path}")
 
 
-def print_classification(metrics: dict, *, what: str) -> None:
-    """Print accuracy, macro-F1 and the confusion matrix of ``metrics`` (from classification_metrics)."""
+def print_classification(metrics: dict, *, what: str, source: str) -> None:
+    """Print accuracy, macro-F1 and the confusion matrix of ``metrics`` (from classification_metrics), evaluated
+    on the ``what`` (singular: ``case``) of ``source``."""
     from lstmkit.evaluate.classification import format_confusion
 
-    print(f"evaluated {metrics['n']} {what}")
+    print(f"evaluated {counted(metrics['n'], what)} of {source}")
     print(f"accuracy: {metrics['accuracy']:.4f}")
     print(f"macro-F1: {metrics['macro_f1']:.4f}")
     print("confusion matrix (rows: true, columns: predicted):")
@@ -221,12 +224,13 @@ def print_classification(metrics: dict, *, what: str) -> None:
 
 
 def print_classifier_training(history, validation: dict | None, *, what: str, output) -> None:
-    """The epochs run (and the best), the validation accuracy when there was a validation split, where the model went."""
+    """The epochs run (and the best), the validation accuracy on the ``what`` (singular: ``case``) of the
+    validation split when there was one, where the model went."""
     line = f"epochs: {len(history.rows)} (best {history.best_epoch})"
     if validation is not None:
         line += (
             f"; validation (used for early stopping) accuracy {validation['accuracy']:.4f} "
-            f"on {validation['n']} {what}"
+            f"on {counted(validation['n'], what)}"
         )
     print(line)
     print(f"model written to {output}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from lstmkit.cli.common import add_report_flag, positive_int
 from lstmkit.cli.forecast import add_date_format_arg
 from lstmkit.errors import DataError
+from lstmkit.logs import counted
 
 EXAMPLE = """\
 example:
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         model.config.data.date_format = args.date_format
     result = model.evaluate(args.data, backtest=args.backtest)
     print(
-        f"{result['origins']} origin(s) x {result['horizon']} steps, {result['series']} series, season {result['season']}:"
+        f"{result['origins']} origin(s) x {counted(result['horizon'], 'step')}, {result['series']} series, "
+        f"season {result['season']}:"
     )
     print(format_table(result["scores"]))
     if result["points_seen_in_training"]:

@@ -19,7 +19,7 @@ from lstmkit.cli.common import (
 )
 from lstmkit.cli.forecast_holdout import HOLDOUT_NOTE, HoldoutRun, holdout_obstacle
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.logs import held_back, labelled
+from lstmkit.logs import counted, held_back, labelled
 
 log = logging.getLogger(__name__)
 
@@ -310,12 +310,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         if "scores" in metrics:
             print(
-                f"hold-out of the last {H} points ({metrics['series']} series, season {metrics['season']}):"
+                f"hold-out of the last {counted(H, 'point')} ({metrics['series']} series, season {metrics['season']}):"
             )
             print(format_table(metrics["scores"]))
         report = "" if getattr(args, "no_report", False) else ", report.html"
         print(
-            f"forecast of {H} steps written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv{report}, model/)"
+            f"forecast of {counted(H, 'step')} written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv{report}, model/)"
         )
     return 0
 

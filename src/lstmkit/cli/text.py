@@ -26,6 +26,7 @@ from lstmkit.cli.common import (
     training_overrides,
 )
 from lstmkit.errors import DataError
+from lstmkit.logs import counted
 
 ADAPT_LR = 0.3  # lstmkit.models.text_scoring.ADAPT_LR; repeated so --help needs no torch import
 
@@ -35,9 +36,9 @@ examples:
   lstmkit text train corpus.txt --output runs/lm --hidden-size 512 --set trainer.max_steps=8000
   lstmkit text train corpus.txt --output runs/lm --set trainer.max_seconds=280   # opt-in clock cap
 
-CORPUS is a UTF-8 text file or 'python-stdlib' (the running Python's standard-library sources,
-first 1M characters). The last 10% is the validation part early stopping watches
-(data.val_fraction); its score is printed but it is not a test score. Training stops after
+CORPUS is a text file (UTF-8; UTF-16 and Windows-1252 are read too, the latter with a warning)
+or 'python-stdlib' (the running Python's standard-library sources, first 1M characters). The
+last 10% is the validation part early stopping watches (data.val_fraction); its score is printed but it is not a test score. Training stops after
 trainer.max_steps steps (4000 by default: the same model whatever the machine's load; no step
 budget when --epochs is given), at --epochs, when the validation loss stops improving (checked
 between epochs; a big corpus gets more parallel streams so an epoch stays under 200 steps), or,
@@ -109,13 +110,14 @@ def run_train(args: argparse.Namespace) -> int:
         rows = lm.history_.rows
         seconds = sum(row["seconds"] for row in rows)
         print(
-            f"trained on {len(text):,} characters of {args.corpus} (vocabulary {len(lm.vocab_) - 1} characters): "
-            f"{len(rows)} epochs in {seconds:.0f} s (best {lm.history_.best_epoch})"
+            f"trained on {counted(len(text), 'character')} of {args.corpus} "
+            f"(vocabulary {counted(len(lm.vocab_) - 1, 'character')}): "
+            f"{counted(len(rows), 'epoch')} in {seconds:.0f} s (best {lm.history_.best_epoch})"
         )
         if lm.validation_ is not None:
             print(
                 f"validation (used for early stopping) bits per character: {lm.validation_.bits_per_char:.4f} "
-                f"on the last {lm.validation_.chars + 1:,} characters"
+                f"on the last {counted(lm.validation_.chars + 1, 'character')}"
             )
         print(f"model written to {output}")
     return 0
@@ -141,9 +143,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     lm = LanguageModel.load(args.model)
     text = read_text(args.text)
     if len(text) < 2:
-        raise DataError(f"{args.text} has {len(text)} character; scoring needs at least two")
+        raise DataError(f"{args.text} has {counted(len(text), 'character')}; scoring needs at least two")
     score = lm.score(text, adapt_lr=args.adapt_lr if args.adapt else 0.0)
-    line = f"bits per character: {score.bits_per_char:.4f} ({score.chars:,} characters of {args.text} scored"
+    scored = counted(score.chars, "character")
+    line = f"bits per character: {score.bits_per_char:.4f} ({scored} of {args.text} scored"
     if args.adapt:
         line += f", dynamic evaluation at rate {args.adapt_lr:g}"
     if score.unknown_chars:
@@ -175,7 +178,9 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
         epilog=TRAIN_EXAMPLE,
         description="Train a character-level LSTM language model and write its model folder.",
     )
-    train.add_argument("corpus", metavar="CORPUS", help="UTF-8 text file, or python-stdlib")
+    train.add_argument(
+        "corpus", metavar="CORPUS", help="text file (UTF-8, UTF-16 or Windows-1252), or python-stdlib"
+    )
     train.add_argument(
         "--output", "-o", metavar="DIR", help="model folder to write (default: runs/<corpus>-text)"
     )
@@ -227,7 +232,9 @@ def _register_evaluate(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--model", "-m", required=True, metavar="DIR", help="folder written by 'text train'"
     )
-    evaluate.add_argument("text", metavar="TEXT.txt", help="UTF-8 text file to score")
+    evaluate.add_argument(
+        "text", metavar="TEXT.txt", help="text file to score (UTF-8, UTF-16 or Windows-1252)"
+    )
     evaluate.add_argument(
         "--adapt",
         action="store_true",

@@ -23,6 +23,7 @@ from lstmkit.cli.common import (
     training_overrides,
     write_predictions,
 )
+from lstmkit.logs import counted
 
 TRAIN_EXAMPLE = """\
 examples:
@@ -91,10 +92,10 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"trained on {len(table.texts)} texts of {table.name} (text column {table.text_col!r}, labels "
-            f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary {len(clf.tokenizer_) - 2} "
-            f"{clf.tokenizer_.mode} tokens"
+            f"{table.label_col!r}): {len(clf.classes_)} classes, vocabulary "
+            f"{counted(len(clf.tokenizer_) - 2, f'{clf.tokenizer_.mode} token')}"
         )
-        print_classifier_training(clf.history_, clf.validation_, what="texts", output=output)
+        print_classifier_training(clf.history_, clf.validation_, what="text", output=output)
     return 0
 
 
@@ -119,7 +120,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     table = read_text_table(args.data, text_col=args.text_col, label_col=args.label_col, require_labels=True)
     assert table.labels is not None  # require_labels
     metrics = clf.evaluate(table.texts, table.labels)
-    print_classification(metrics, what=f"texts of {table.name}")
+    print_classification(metrics, what="text", source=table.name)
     if args.output:
         _write_evaluation(args, clf, table, metrics)
     return 0

@@ -13,7 +13,7 @@ from lstmkit.cli.forecast import (
     output_dir,
     train_model,
 )
-from lstmkit.logs import held_back
+from lstmkit.logs import counted, held_back
 
 COMMAND = "lstmkit train"  # recorded in its checkpoints: 'lstmkit forecast' refuses to resume them
 
@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     discard_checkpoints(out)
     if not args.quiet:
         rows = model.history.rows
-        print(f"trained {len(rows)} epochs (best {model.history.best_epoch}); model written to {out}")
+        print(
+            f"trained {counted(len(rows), 'epoch')} (best {model.history.best_epoch}); model written to {out}"
+        )
     return 0
 
 

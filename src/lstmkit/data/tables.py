@@ -5,9 +5,9 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
 
 - Parquet by extension (``.parquet``, ``.pq``) or magic bytes; anything else is a CSV, which may be
   gzip-compressed (``data.csv.gz``, recognised by its magic bytes).
-- Encoding: UTF-8 (with or without BOM), UTF-16 (BOM, or a NUL every other byte), else Windows-1252
-  (Latin-1 where a byte is not one of its characters) with a warning; a file with NULs in no such
-  pattern is refused as binary.
+- Encoding (:func:`decode_text`, which also decodes .ts files and text corpora): UTF-8 (with or without
+  BOM), UTF-16 (BOM, or a NUL every other byte), else Windows-1252 (Latin-1 where a byte is not one
+  of its characters) with a warning; a file with NULs in no such pattern is refused as binary.
 - Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
 - Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
   within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
@@ -261,8 +261,14 @@ def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "C
     """``(text, encoding)`` of a text file: UTF-8 (BOM or not), UTF-16 (BOM, or NUL every other byte), else Windows-1252 or Latin-1 with a warning.
 
     ``partial``: ``raw`` is the head of a longer file, possibly cut inside a character.
-    ``what``: the kind of file expected (``CSV``, ``.ts file``), for the messages.
+    ``what``: the kind of file expected (``CSV``, ``.ts file``, ``text file``), for the messages.
+
+    Raises:
+        DataError: the file holds NUL bytes outside a UTF-16 pattern (binary), or is not the UTF-16 its head says.
     """
+    alternative = " or a Parquet file" if what == "CSV" else ""
+    wanted = what if what.startswith("text") else f"text {what}"
+    binary = DataError(f"{path} looks like a binary file, not a {what}; pass a {wanted}{alternative}")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encodings = ["utf-16"]
     elif b"\x00" in raw[:4096]:
@@ -273,8 +279,7 @@ def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "C
         elif even_nul > 0.9 * len(head[0::2]) and not odd_nul:
             encodings = ["utf-16-be"]
         else:
-            alternative = " or a Parquet file" if what == "CSV" else ""
-            raise DataError(f"{path} looks like a binary file, not a {what}; pass a text {what}{alternative}")
+            raise binary
     else:
         encodings = ["utf-8-sig", "cp1252", "latin-1"]  # Windows' Latin-1 (its euro sign, curly quotes) first
     for encoding in encodings:
@@ -286,14 +291,16 @@ def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "C
                 continue
         else:
             continue
+        if "\x00" in text:
+            if not encoding.startswith("utf-16"):
+                raise binary  # its first NUL lies past the head checked above (and no warning came before)
+            break
         if encoding in ("cp1252", "latin-1"):
             log.warning(
                 "%s is not UTF-8; reading it as %s",
                 path,
                 "Windows-1252" if encoding == "cp1252" else "Latin-1",
             )
-        if "\x00" in text:
-            break
         return text, encoding
     raise DataError(f"{path} is neither UTF-8 nor {encodings[0].upper()} text; save it as UTF-8 {what}")
 

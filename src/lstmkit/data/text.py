@@ -72,10 +72,13 @@ def python_stdlib_corpus(*, max_chars: int = STDLIB_MAX_CHARS) -> str:
 
 
 def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
-    """Read a UTF-8 text corpus from a file, or build a bundled one by name (``python-stdlib``).
+    """Read a text corpus from a file, or build a bundled one by name (``python-stdlib``).
 
-    Line endings are normalised to ``\\n``. A UTF-8 byte-order mark is dropped. A gzip-compressed
-    file is decompressed first.
+    The file is decoded as CSVs and .ts files are (:func:`lstmkit.data.tables.decode_text`): UTF-8
+    (its byte-order mark dropped), UTF-16 (byte-order mark, or a NUL every other byte), else
+    Windows-1252 with a warning, so a corpus saved by a Windows editor reads as the letters it
+    shows, not as mojibake. Line endings are normalised to ``\\n``. A gzip-compressed file is
+    decompressed first.
 
     Args:
         source: a path, or the name of a bundled corpus (:data:`CORPORA`).
@@ -83,7 +86,7 @@ def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
             bundled corpus has its own cap, :data:`STDLIB_MAX_CHARS`).
 
     Raises:
-        DataError: the file is missing, a folder, binary, not UTF-8, or empty.
+        DataError: the file is missing, a folder, binary, or empty.
     """
     if str(source) == PYTHON_STDLIB and not Path(source).exists():
         return python_stdlib_corpus(max_chars=max_chars or STDLIB_MAX_CHARS)
@@ -94,22 +97,12 @@ def read_text(source: str | Path, *, max_chars: int | None = None) -> str:
         )
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder; pass a UTF-8 text file")
-    from lstmkit.data.tables import GZIP_MAGIC, gunzip  # here: the tables module imports pandas
+    from lstmkit.data.tables import GZIP_MAGIC, decode_text, gunzip  # here: the tables module imports pandas
 
     data = path.read_bytes()
     if data[:2] == GZIP_MAGIC:  # gzip-compressed: corpus.txt.gz
         data = gunzip(path, data)
-    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # a byte-order mark: UTF-16 text, read as such
-    if b"\x00" in data[:65536] and not utf16:
-        raise DataError(f"{str(path)!r} looks binary (it holds NUL bytes); pass a UTF-8 text file")
-    try:
-        text = data.decode("utf-16" if utf16 else "utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{str(path)!r} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} on line {line}); "
-            "convert it, e.g. iconv -f latin1 -t utf-8"
-        ) from None
+    text, _ = decode_text(path, data, what="text file")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if max_chars is not None:
         text = text[:max_chars]

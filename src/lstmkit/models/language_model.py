@@ -19,6 +19,7 @@ import torch
 from lstmkit.config import config_from_dict, config_to_dict
 from lstmkit.data.text import CharVocab
 from lstmkit.errors import ConfigError, DataError
+from lstmkit.logs import counted
 from lstmkit.models.base import Job
 from lstmkit.models.text_scoring import ADAPT_CHUNK_LEN, TextScore, eval_streams, sample, score_text
 from lstmkit.networks.char_lstm import CharLanguageModel, TBPTTLoss, tbptt_layout
@@ -132,7 +133,9 @@ class LanguageModel(Job):
         cfg = self.config
         _check_config(cfg)
         if len(text) < MIN_CHARS:
-            raise DataError(f"{name} has {len(text)} characters; a language model needs at least {MIN_CHARS}")
+            raise DataError(
+                f"{name} has {counted(len(text), 'character')}; a language model needs at least {MIN_CHARS}"
+            )
         n_val = int(len(text) * cfg.data.val_fraction)
         train_text, val_text = text[: len(text) - n_val], text[len(text) - n_val :]
         self.vocab_ = CharVocab.build(train_text)
