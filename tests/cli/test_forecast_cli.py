@@ -246,6 +246,41 @@ def test_train_of_one_epoch_says_epoch(tmp_path, monthly_csv, seed, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == f"trained 1 epoch (best 1); model written to {out}"
 
 
+def test_a_forecast_of_one_step_and_its_report_say_step_and_point(
+    tmp_path, monthly_csv, seed, capsys, caplog
+):
+    """The report read 'horizon 1 steps' and 'the last 1 points'; the hold-out note 'the last 1 points'."""
+    import logging
+    import re
+
+    out = tmp_path / "run"
+    flags = [f for f in FAST if f != "--quiet"]
+    with caplog.at_level(logging.INFO, logger="lstmkit"):
+        assert (
+            main(
+                [
+                    "forecast",
+                    str(monthly_csv),
+                    "--horizon",
+                    "1",
+                    "--output",
+                    str(out),
+                    *flags,
+                    "--epochs",
+                    "1",
+                ]
+            )
+            == 0
+        )
+    page = (out / "report.html").read_text()
+    assert (
+        "horizon 1 step," in page and "the next 1 step (blue)" in page and "The last 1 point of each" in page
+    )
+    plural_of_one = re.compile(r"\b1 (steps|points|epochs)\b")
+    assert not plural_of_one.search(page)
+    assert not plural_of_one.search(capsys.readouterr().out + caplog.text)
+
+
 def test_datasets_lists_airpassengers(capsys):
     assert main(["datasets"]) == 0
     assert "airpassengers" in capsys.readouterr().out

@@ -232,7 +232,7 @@ def start_reference_fits(probe, data, *, holdout: bool) -> None:
     fits = []
     if holdout:
         train = impute(truncate(data, probe.config.model.horizon)[0])  # as the hold-out model fills it
-        with labelled(HOLDOUT_NOTE.format(horizon=probe.config.model.horizon)):
+        with labelled(HOLDOUT_NOTE.format(points=counted(probe.config.model.horizon, "point"))):
             season = choose_season(train, probe.config.data.season, horizon=probe.config.model.horizon)
         fits += probe.reference_fits(train, season=season)
         fits += planned_fits(

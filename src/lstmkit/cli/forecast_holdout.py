@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 from lstmkit.errors import DataError
-from lstmkit.logs import labelled
+from lstmkit.logs import counted, labelled
 
 log = logging.getLogger(__name__)
 
-HOLDOUT_NOTE = "hold-out model (all but the last {horizon} points): "
+HOLDOUT_NOTE = "hold-out model (all but the last {points}): "
 
 
 def holdout_obstacle(cfg, data) -> str:
@@ -28,7 +28,7 @@ def holdout_obstacle(cfg, data) -> str:
     H = cfg.model.horizon
     obstacle = _length_obstacle(cfg, data)
     if not obstacle and all(np.isnan(s.target[-H:]).all() for s in data.series):
-        return f"every one of the last {H} points is missing, so there is nothing to score; no hold-out evaluation"
+        return f"every one of the last {counted(H, 'point')} is missing, so there is nothing to score; no hold-out evaluation"
     return obstacle
 
 
@@ -39,7 +39,7 @@ def _length_obstacle(cfg, data) -> str:
     from lstmkit.models.forecast_state import MIN_POINTS
 
     H = cfg.model.horizon
-    too_short = f"series too short to hold out {H} points and still train; no hold-out evaluation"
+    too_short = f"series too short to hold out {counted(H, 'point')} and still train; no hold-out evaluation"
     if (
         cfg.model.combine != "none" and cfg.model.lookback is None
     ):  # the references forecast what the network cannot
@@ -51,7 +51,7 @@ def _length_obstacle(cfg, data) -> str:
         n = data.median_length  # the length the season was chosen for
         if season > 1 and n >= season + H > n - H:  # the hold-out would lose it
             return (
-                f"series too short to hold out {H} points and keep the season of {season} (a season plus the "
+                f"series too short to hold out {counted(H, 'point')} and keep the season of {season} (a season plus the "
                 f"horizon need {season + H} points, {n - H} would be left); no hold-out evaluation"
             )
         return "" if max(len(s.target) for s in data.series) - H >= MIN_POINTS else too_short
@@ -121,7 +121,9 @@ class HoldoutRun:
             log.warning(self.obstacle)
             return {"horizon": H, "skipped": self.obstacle}, None, None
         ckpt = self.out / ".checkpoints" / "holdout.json"
-        with labelled(HOLDOUT_NOTE.format(horizon=H)):  # its notes are not about the forecast itself
+        with labelled(
+            HOLDOUT_NOTE.format(points=counted(H, "point"))
+        ):  # its notes are not about the forecast itself
             kept = self._long_enough()
             metrics, forecasts, model = holdout(
                 lambda: LSTMForecaster(H, config=self.cfg),

@@ -25,13 +25,13 @@ from lstmkit.evaluate import reference_worker
 from lstmkit.evaluate.metrics import point_metrics, quantile_metrics
 from lstmkit.evaluate.reference_worker import Fit
 from lstmkit.evaluate.references import planned_fits, reference_forecasts
-from lstmkit.logs import few
+from lstmkit.logs import counted, few
 
 log = logging.getLogger(__name__)
 
 HOLDOUT_NOTE = (
-    "a separate model, trained with the same settings on all but the last {h} points of each series, "
-    "forecast those points; the last {h} points were cut from the raw data before any gap filling, "
+    "a separate model, trained with the same settings on all but the last {points} of each series, "
+    "forecast them; the last {points} were cut from the raw data before any gap filling, "
     "and its preprocessing and the classical references saw only the earlier points"
 )
 
@@ -205,7 +205,7 @@ def holdout(
         "horizon": horizon,
         "season": model.season,
         "series": len(data.series),
-        "holdout": HOLDOUT_NOTE.format(h=horizon),
+        "holdout": HOLDOUT_NOTE.format(points=counted(horizon, "point")),
         **result,
         "best": best_method(result["scores"]),
     }

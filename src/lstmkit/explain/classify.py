@@ -10,6 +10,7 @@ import torch
 
 from lstmkit.errors import DataError
 from lstmkit.explain.explanation import Explanation, gates_from_trace
+from lstmkit.logs import counted
 
 
 def explain_classifier(
@@ -45,7 +46,7 @@ def explain_classifier(
         case = 0 if case is None else case
         if not 0 <= case < len(data):
             raise DataError(
-                f"--case {case} is out of range: {data.name} has {len(data)} cases (0 to {len(data) - 1})"
+                f"--case {case} is out of range: {data.name} has {counted(len(data), 'case')} (0 to {len(data) - 1})"
             )
         index = np.asarray([case])
         truth = f", true class {data.labels[case]!r}" if data.labels is not None else ""

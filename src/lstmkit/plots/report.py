@@ -19,6 +19,7 @@ from typing import Any
 
 from lstmkit.errors import LstmkitError
 from lstmkit.io.atomic import atomic_write_text
+from lstmkit.logs import counted
 
 TEXT = ' class="text"'  # a cell or heading of words: read from the left
 
@@ -217,7 +218,7 @@ def training_section(
     else:
         figure_from(rep, folder, name, plot_loss, rows, alt="training and validation loss per epoch")
     rep.paragraph(
-        f"{len(rows)} epochs; best epoch {history.best_epoch}"
+        f"{counted(len(rows), 'epoch')}; best epoch {history.best_epoch}"
         + ("; stopped early (validation loss stopped improving)" if history.stopped_early else "")
         + "."
     )

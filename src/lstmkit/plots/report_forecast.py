@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.logs import few
+from lstmkit.logs import counted, few
 from lstmkit.plots import missing_glyphs_quiet
 from lstmkit.plots.report import Report, figure_from, gate_section, png_of, training_section
 
@@ -164,7 +164,7 @@ def forecast_report(
     quantiles = tuple(model.config.model.quantiles)
     rep = Report(
         f"{title}: {data.target} ({data.source})",
-        subtitle=f"{len(data.series)} series, horizon {H} steps"
+        subtitle=f"{len(data.series)} series, horizon {counted(H, 'step')}"
         + (f", quantiles {', '.join(f'{q:g}' for q in quantiles)}" if quantiles else ""),
     )
     if forecasts is not None:
@@ -177,7 +177,7 @@ def forecast_report(
             data,
             forecasts,
             alt="history and forecast with interval",
-            caption=f"History (black), forecast of the next {H} steps (blue) and its interval; dashed: the hold-out model.",
+            caption=f"History (black), forecast of the next {counted(H, 'step')} (blue) and its interval; dashed: the hold-out model.",
             quantiles=quantiles,
             holdout=holdout,
         )
@@ -187,7 +187,7 @@ def forecast_report(
             rep.figure(
                 png_of(_holdout_plot, data, holdout, quantiles=quantiles),
                 alt="hold-out forecast against the truth",
-                caption=f"The last {H} points of each series against the forecast of the model trained without them.",
+                caption=f"The last {counted(H, 'point')} of each series against the forecast of the model trained without them.",
             )
     training_section(rep, model.history, folder if forecasts is not None or metrics is None else None)
     gate_section(rep, lambda: model.explain(data), what="the last input window")
@@ -205,9 +205,9 @@ def _metrics_section(rep: Report, metrics: dict[str, Any], *, quantiles: Sequenc
         return
     nominal = quantiles[-1] - quantiles[0] if len(quantiles) >= 2 else None
     what = (
-        f"{metrics.get('origins')} rolling origin(s) of {metrics.get('horizon')} steps"
+        f"{metrics.get('origins')} rolling origin(s) of {counted(int(metrics.get('horizon', 0)), 'step')}"
         if "origins" in metrics
-        else f"the last {metrics.get('horizon')} points of each series"
+        else f"the last {counted(int(metrics.get('horizon', 0)), 'point')} of each series"
     )
     scores_table(
         rep,
