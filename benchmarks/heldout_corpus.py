@@ -16,6 +16,9 @@ statsmodels:
   by sector (2006-2015: construction alone, and the 22 sectors as one long-format panel);
 - statsmodels (installed with StatsForecast): its US macro data, 10 quarterly series as a panel.
 
+``--long-seasons`` writes development files with seasons past what AutoETS models instead (eleventh
+session: ``long_season_frames``; all looked at before, for choosing the members of such seasons).
+
 ``--second`` writes the second held-out set instead (``second_frames``: statsmodels' and sktime's
 series, built in the tenth session: Euro area orders, El Nino sea temperature, the Nile, yearly sunspots,
 US quarterly changes and four Danish quarterly series as panels, six days of half-hourly solar power).
@@ -87,6 +90,7 @@ HORIZON_SEASON = {
     "business days": (14, 5),
     "hourly": (48, 24),
     "half-hourly": (48, 48),
+    "weekly": (13, 52),
 }
 
 
@@ -198,16 +202,65 @@ def second_frames() -> dict[str, tuple[pd.DataFrame, dict]]:
     return out
 
 
+def long_season_frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """Development files of weekly (52) and half-hourly (48) seasons: statsmodels' weekly co2 (its first 929
+    and last 1,355 weeks, gaps left empty), pmdarima's half-hourly electricity demand ``taylor`` (4,032 points),
+    short spans of both (160-250 weeks, 336-672 half-hours: the short-data weighting) and the weekly closes of
+    the development corpus's EU stock indices (every fifth business day: a weekly series with no season)."""
+    from importlib.resources import files
+
+    out: dict[str, tuple[pd.DataFrame, dict]] = {}
+
+    def add(name, table, time_col, target, frequency, id_col=None):
+        out[name] = (table.reset_index(drop=True), entry(table, time_col, target, frequency, id_col))
+
+    co2 = pd.read_csv(io.StringIO((files("statsmodels.datasets") / "co2/co2.csv").read_text()))
+    co2 = pd.DataFrame(
+        {"week": pd.to_datetime(co2["date"].astype(str)).dt.strftime("%Y-%m-%d"), "ppm": co2["co2"]}
+    )
+    first, last = co2.iloc[:929], co2.iloc[-1355:]
+    add("co2_first", first, "week", "ppm", "weekly")
+    add("co2_last", last, "week", "ppm", "weekly")
+    for name, table, start, n in (
+        ("a", first, 100, 160),
+        ("b", first, 600, 200),
+        ("c", last, 300, 160),
+        ("d", last, 1000, 250),
+    ):
+        add(f"co2_{name}", table.iloc[start : start + n], "week", "ppm", "weekly")
+    y = pmdarima_array(wheels["pmdarima"], "taylor")
+    times = pd.date_range("2000-06-05", periods=len(y), freq="30min").strftime("%Y-%m-%d %H:%M")
+    taylor = pd.DataFrame({"time": times, "megawatts": y})
+    add("taylor", taylor, "time", "megawatts", "half-hourly")
+    for name, start, n in (("a", 0, 336), ("b", 1500, 500), ("c", 3000, 672)):
+        add(f"taylor_{name}", taylor.iloc[start : start + n], "time", "megawatts", "half-hourly")
+    stocks = pd.read_csv(
+        Path(__file__).resolve().parents[2] / "shared/data/forecast-dev/multi_eu_stock_markets.csv"
+    )
+    weekly = pd.concat(group.iloc[::5] for _, group in stocks.groupby("index"))
+    add("eu_stocks_weekly", weekly, "date", "close", "weekly", id_col="index")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--second", action="store_true", help="the second held-out set (second_frames)")
+    parser.add_argument(
+        "--long-seasons", action="store_true", help="development files of long seasons (long_season_frames)"
+    )
     args = parser.parse_args()
     folder = args.folder
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         index = {}
-        for name, (table, entry) in (second_frames() if args.second else frames(download(Path(tmp)))).items():
+        if args.second:
+            built = second_frames()
+        elif args.long_seasons:
+            built = long_season_frames(download(Path(tmp)))
+        else:
+            built = frames(download(Path(tmp)))
+        for name, (table, entry) in built.items():
             table.to_csv(folder / f"{name}.csv", index=False)
             index[name] = entry
     (folder / "index.json").write_text(json.dumps(index, indent=1) + "\n")
