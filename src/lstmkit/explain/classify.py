@@ -9,8 +9,7 @@ import numpy as np
 import torch
 
 from lstmkit.errors import DataError
-from lstmkit.explain.explanation import Explanation, gates_from_trace
-from lstmkit.logs import counted
+from lstmkit.explain.explanation import Explanation, chosen_case, gates_from_trace
 
 
 def explain_classifier(
@@ -43,11 +42,7 @@ def explain_classifier(
             )
         title = f"classifier: mean over the {len(index)} cases of class {label!r} in {data.name}"
     else:
-        case = 0 if case is None else case
-        if not 0 <= case < len(data):
-            raise DataError(
-                f"--case {case} is out of range: {data.name} has {counted(len(data), 'case')} (0 to {len(data) - 1})"
-            )
+        case = chosen_case(case, len(data), source=data.name)
         index = np.asarray([case])
         truth = f", true class {data.labels[case]!r}" if data.labels is not None else ""
         title = f"classifier: case {case} of {data.name}{truth}"

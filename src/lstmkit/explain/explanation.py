@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.errors import DataError
+from lstmkit.logs import counted
+
 GATES = ("input", "forget", "output", "cell")
 
 
@@ -148,6 +151,20 @@ class Explanation:
         from lstmkit.plots.gates import plot_gates
 
         return plot_gates(self, path)
+
+
+def chosen_case(case: int | None, count: int, *, source: str, noun: str = "case") -> int:
+    """The case ``--case`` names (0 when none) among ``count`` cases (``noun``: ``text``) of ``source``.
+
+    Raises:
+        DataError: ``case`` out of range.
+    """
+    case = 0 if case is None else case
+    if not 0 <= case < count:
+        raise DataError(
+            f"--case {case} is out of range: {source} has {counted(count, noun)} (0 to {count - 1})"
+        )
+    return case
 
 
 def gates_from_trace(tr: Any, *, batch: int | slice = 0, lengths: np.ndarray | None = None) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from lstmkit.errors import DataError
-from lstmkit.explain.explanation import Explanation, gates_from_trace
+from lstmkit.explain.explanation import Explanation, chosen_case, gates_from_trace
 
 
 def explain_language_model(lm: Any, text: str, *, max_chars: int = 100) -> Explanation:
@@ -60,11 +60,7 @@ def explain_text_classifier(
     """
     from lstmkit.models.text_classifier import pad_ids
 
-    case = 0 if case is None else case
-    if not 0 <= case < len(texts):
-        raise DataError(
-            f"--case {case} is out of range: {source} has {len(texts)} texts (0 to {len(texts) - 1})"
-        )
+    case = chosen_case(case, len(texts), source=source, noun="text")
     net, tokenizer = clf.network.eval(), clf.tokenizer_
     ids = tokenizer.encode(texts[case])[: clf.config.data.max_len]  # [1] (<unk>) for a text without tokens
     tokens = tokenizer.split(texts[case])[: len(ids)] or ["<unk>"]
