@@ -45,8 +45,9 @@ examples:
   lstmkit classify predict --model runs/act new_trips.csv --output predictions.csv
 
 A long CSV is read with the columns the model was trained with (--id-col, --label-col and
---time-col name others; --time-col '' keeps the file's row order). FILE.csv has one row per case: index (0-based position in DATA), id (long CSVs), label, and
-one probability column p_<class> per class. For a bundled dataset with a test split
+--time-col name others; --time-col '' keeps the file's row order). FILE.csv has one row per
+case: index (0-based position in DATA), id (long CSVs), label, and one probability column
+p_<class> per class. For a bundled dataset with a test split
 (japanese-vowels) the test split is read."""
 
 EVALUATE_EXAMPLE = f"""\

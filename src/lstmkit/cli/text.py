@@ -38,12 +38,14 @@ examples:
 
 CORPUS is a text file (UTF-8; UTF-16 and Windows-1252 are read too, the latter with a warning)
 or 'python-stdlib' (the running Python's standard-library sources, first 1M characters). The
-last 10% is the validation part early stopping watches (data.val_fraction); its score is printed but it is not a test score. Training stops after
-trainer.max_steps steps (4000 by default: the same model whatever the machine's load; no step
-budget when --epochs is given), at --epochs, when the validation loss stops improving (checked
-between epochs; a big corpus gets more parallel streams so an epoch stays under 200 steps), or,
-only if you set it, after trainer.max_seconds of wall-clock time. --batch-size is the (minimum) number of parallel streams; truncated
-backpropagation runs over data.chunk_len characters and carries (h, c) across chunks.
+last 10% is the validation part early stopping watches (data.val_fraction); its score is
+printed but it is not a test score. Training stops after trainer.max_steps steps (4000 by
+default: the same model whatever the machine's load; no step budget when --epochs is given), at
+--epochs, when the validation loss stops improving (checked between epochs; a big corpus gets
+more parallel streams so an epoch stays under 200 steps), or, only if you set it, after
+trainer.max_seconds of wall-clock time. --batch-size is the (minimum) number of parallel
+streams; truncated backpropagation runs over data.chunk_len characters and carries (h, c)
+across chunks.
 DIR receives model.safetensors, config.json (with the vocabulary) and history.csv (losses in nats
 per character); while training, DIR/.checkpoints holds the checkpoint --resume continues from."""
 
