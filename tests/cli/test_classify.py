@@ -505,3 +505,50 @@ def test_a_declared_class_without_training_cases_is_named_at_training_and_at_eva
         "error: test.ts has class label(s) 'flat' the model was not trained on; its classes are up, down; "
         "evaluate on cases of those, or train on data with every class\n"
     )
+
+
+def test_retraining_removes_the_evaluation_of_the_model_it_replaces(tmp_path, capsys):
+    """DIR/evaluation/ (classify evaluate's default) survived a retrain into DIR, describing the old model."""
+    data, model = ts_file(tmp_path / "train.ts"), tmp_path / "m"
+    test = ts_file(tmp_path / "test.ts", n=6, seed=3)
+    assert main(["classify", "train", str(data), "--output", str(model), *FAST]) == 0
+    assert main(["classify", "evaluate", "--model", str(model), str(test), "--no-references"]) == 0
+    assert (model / "evaluation" / "metrics.json").is_file()
+    capsys.readouterr()
+    assert main(["classify", "train", str(data), "--output", str(model), *FAST, "--seed", "1"]) == 0
+    assert capsys.readouterr().out == (
+        f"removed {model / 'evaluation'}: it evaluated the previous model; "
+        f"run 'lstmkit classify evaluate --model {model} DATA' to evaluate this one\n"
+    )
+    assert sorted(p.name for p in model.iterdir()) == [
+        "config.json",
+        "history.csv",
+        "model.safetensors",
+        "report.html",
+    ]
+    assert main(["classify", "train", str(data), "--output", str(model), *FAST]) == 0
+    assert capsys.readouterr().out == ""  # nothing was removed, nothing is said
+
+
+def test_a_retrain_that_fails_while_writing_keeps_the_evaluation_and_the_model(tmp_path, capsys, monkeypatch):
+    import errno
+
+    data, model = ts_file(tmp_path / "train.ts"), tmp_path / "m"
+    assert main(["classify", "train", str(data), "--output", str(model), *FAST]) == 0
+    assert main(["classify", "evaluate", "--model", str(model), str(data), "--no-references"]) == 0
+    before = {str(p.relative_to(model)): p.read_bytes() for p in model.rglob("*") if p.is_file()}
+    assert "evaluation/metrics.json" in before
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("lstmkit.plots.report_classify.classify_report", full_disk)
+    capsys.readouterr()
+    assert main(["classify", "train", str(data), "--output", str(model), *FAST, "--seed", "1"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot write into {model}: No space left on device; free some disk space or choose another "
+        f"--output; the files already in {model} were left as they were; the training checkpoint is kept in "
+        f"{model / '.checkpoints'}: once that is fixed, run the same command again with --resume\n"
+    )
+    after = {str(p.relative_to(model)): p.read_bytes() for p in model.rglob("*") if p.is_file()}
+    assert {name: content for name, content in after.items() if not name.startswith(".checkpoints")} == before

@@ -87,6 +87,26 @@ def test_staged_folder_removes_an_owned_file_only_when_this_run_did_not_write_it
     assert sorted(p.name for p in dest.iterdir()) == ["forecast.csv", "notes.txt"]
 
 
+def test_staged_folder_removes_an_outdated_folder_only_when_the_run_succeeds(tmp_path):
+    dest = tmp_path / "dest"
+    (dest / "evaluation").mkdir(parents=True)
+    (dest / "evaluation" / "metrics.json").write_text("of the old model")
+    with pytest.raises(KeyError), staged_folder(dest, outdated=["evaluation"]) as stage:
+        (stage / "config.json").write_text("new")
+        raise KeyError("x")
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == [
+        "evaluation",
+        "evaluation/metrics.json",
+    ]
+    with staged_folder(dest, outdated=["evaluation"]) as stage:
+        (stage / "config.json").write_text("new")
+    assert sorted(p.name for p in dest.iterdir()) == ["config.json"]  # and no staging folder left
+    (dest / "evaluation").write_text("a file of the user's, not an evaluation folder")
+    with staged_folder(dest, outdated=["evaluation"]) as stage:
+        (stage / "config.json").write_text("newer")
+    assert sorted(p.name for p in dest.iterdir()) == ["config.json", "evaluation"]
+
+
 def test_staged_folder_removes_the_staging_folder_a_killed_run_left(tmp_path):
     """A run SIGKILLed while moving its outputs in left DIR/.staging-* behind, even after a --resume."""
     import subprocess

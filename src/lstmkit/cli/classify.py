@@ -37,7 +37,8 @@ examples:
 DATA is a UEA/UCR .ts file, a long CSV (one row per case and time step; every numeric column
 other than --id-col, --label-col and --time-col is a feature) or a bundled dataset name
 (see 'lstmkit datasets'). DIR receives model.safetensors, config.json (its "classes" list the
-labels in score order) and history.csv."""
+labels in score order) and history.csv. Retraining into DIR removes the evaluation/ folder
+that 'classify evaluate' wrote there for the model replaced."""
 
 PREDICT_EXAMPLE = """\
 examples:
@@ -232,7 +233,8 @@ def run_train(args: argparse.Namespace) -> int:
     assert clf.classes_ is not None  # fit() sets them
     if not writer:
         return 0
-    with staged_folder(output, owned=["report.html"]) as stage:  # made first, then moved into DIR
+    evaluated = (output / EVALUATION_FOLDER).is_dir()  # the old model's, moved out as the new one moves in
+    with staged_folder(output, owned=["report.html"], outdated=[EVALUATION_FOLDER]) as stage:
         clf.save(stage)
         if clf.history_ is not None:  # None: a hybrid without its LSTM trained nothing by epochs
             clf.history_.to_csv(stage / "history.csv")
@@ -264,6 +266,11 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"model written to {output}")
         else:
             print_classifier_training(clf.history_, clf.validation_, what="case", output=output)
+    if evaluated:  # said even with --quiet: files the user had were removed
+        print(
+            f"removed {output / EVALUATION_FOLDER}: it evaluated the previous model; "
+            f"run 'lstmkit classify evaluate --model {output} DATA' to evaluate this one"
+        )
     return 0
 
 

@@ -145,7 +145,9 @@ def make_folder(folder: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Path]:
+def staged_folder(
+    dest: str | Path, *, owned: Iterable[str] = (), outdated: Iterable[str] = ()
+) -> Iterator[Path]:
     """Yield a hidden staging folder inside ``dest``; on success its files replace those in ``dest``.
 
     Write every output file of a command into the staging folder. When the block ends without an
@@ -155,7 +157,10 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
     either way (and one a killed run left, named by its process id, by the next command writing
     there). ``owned``: files the command writes only sometimes (``report.html`` unless
     ``--no-report``): one left in ``dest`` by an earlier run is removed when this run did not write
-    it, so it cannot describe other data.
+    it, so it cannot describe other data. ``outdated``: folders in ``dest`` that describe what this run
+    replaces (a classifier's ``evaluation/``, of the model retrained): each is moved out of ``dest`` into the
+    staging folder in one rename, after the new files are in place, and removed with it; a failed run
+    keeps them.
 
     Raises:
         WriteError: the disk filled up or ``dest`` is read-only; ``dest`` keeps its files.
@@ -188,6 +193,10 @@ def staged_folder(dest: str | Path, *, owned: Iterable[str] = ()) -> Iterator[Pa
             for name in owned:
                 if Path(name) not in written and (dest / name).is_file():
                     (dest / name).unlink()
+            for name in outdated:
+                if (dest / name).is_dir():  # a rename: gone whole or kept whole, never half removed
+                    (stage / ".outdated").mkdir(exist_ok=True)
+                    os.replace(dest / name, stage / ".outdated" / name)
         _fsync_dir(dest)
         done = True
     except WriteError as exc:
