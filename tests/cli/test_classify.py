@@ -552,3 +552,27 @@ def test_a_retrain_that_fails_while_writing_keeps_the_evaluation_and_the_model(t
     )
     after = {str(p.relative_to(model)): p.read_bytes() for p in model.rglob("*") if p.is_file()}
     assert {name: content for name, content in after.items() if not name.startswith(".checkpoints")} == before
+
+
+def test_evaluate_without_output_names_a_file_in_the_way_of_its_default_folder(trained, tmp_path, capsys):
+    """It said '--output DIR/evaluation is a file' to a user who gave no --output."""
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(trained / "model", model)
+    (model / "evaluation").write_text("notes")
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    test = ts_file(tmp_path / "test.ts", n=6, seed=3)
+    assert main(["classify", "evaluate", "--model", str(model), str(test), "--no-references"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"error: the default evaluation folder {model / 'evaluation'} is a file; remove it, or pass --output DIR "
+        "to write the evaluation elsewhere\n"
+    )
+    assert captured.out == ""  # refused before evaluating
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    argv = ["classify", "evaluate", "--model", str(model), str(test), "--no-references"]
+    assert main([*argv, "--output", str(model / "evaluation")]) == 2  # a given --output keeps its message
+    assert capsys.readouterr().err == (
+        f"error: --output {model / 'evaluation'} is a file; pass a folder path (it is created if needed)\n"
+    )

@@ -290,7 +290,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.plots.confusion import plot_confusion
 
     # refused before the work, not after; by default a subfolder, not DIR itself, whose report.html is training's
-    output = check_output_folder(args.output or Path(args.model) / EVALUATION_FOLDER)
+    output = check_output_folder(args.output) if args.output else _default_evaluation_folder(args.model)
     clf = LSTMClassifier.load(args.model)
     data = _read(args, split="test", require_labels=True, model=clf)
     metrics = clf.evaluate(data)
@@ -319,6 +319,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     written = ["confusion.png", "metrics.json"] + ([] if args.no_report else ["report.html"])
     print(f"wrote {', '.join(written[:-1])} and {written[-1]} to {output}")
     return 0
+
+
+def _default_evaluation_folder(model: str) -> Path:
+    """``DIR/evaluation``, where evaluate writes when no --output is given; refused when a file stands there
+    (the user gave no --output, so the message names the folder and both ways out)."""
+    output = Path(model) / EVALUATION_FOLDER
+    if output.exists() and not output.is_dir():
+        raise DataError(
+            f"the default evaluation folder {output} is a file; remove it, or pass --output DIR to write the "
+            "evaluation elsewhere"
+        )
+    return output
 
 
 def _references(args: argparse.Namespace, clf, test) -> tuple[dict, str | None]:
