@@ -3,6 +3,7 @@
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -133,7 +134,12 @@ def test_resume_of_a_finished_run_is_refused_and_keeps_the_model(lm, capsys):
             "error: {path} looks like a binary file, not a text file; pass a text file",
         ),
         (b"short", "error: '{path}' has 5 characters; a language model needs at least 100"),
+        (  # random bytes without a NUL: a model was trained on them, read as Latin-1
+            bytes(np.random.default_rng(2).integers(1, 256, 300, dtype=np.uint8)),
+            "error: {path} looks like a binary file, not a text file; pass a text file",
+        ),
     ],
+    ids=["missing", "empty", "elf", "short", "random bytes without a nul"],
 )
 def test_train_bad_corpus_exits_2(tmp_path, capsys, content, message):
     path = tmp_path / "corpus.txt"

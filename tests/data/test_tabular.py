@@ -157,6 +157,35 @@ def test_binary_and_missing_files(tmp_path):
         load_series(tmp_path / "missing.csv")
 
 
+# binary files without a NUL byte, which Windows-1252 (or Latin-1) decode like any other bytes
+PNG_WITHOUT_NUL = (
+    b"\x89PNG\r\n\x1a\n\x01\x01\x01\rIHDR\x01\x01\x01\x10\x01\x01\x01\x10\x08\x06\x01\x01\x01\x1f\xf3\xffa"
+)
+RANDOM_WITHOUT_NUL = bytes(np.random.default_rng(2).integers(1, 256, 300, dtype=np.uint8))
+
+
+@pytest.mark.parametrize("content", [PNG_WITHOUT_NUL, RANDOM_WITHOUT_NUL], ids=["png header", "random bytes"])
+def test_binary_without_a_nul_is_refused_as_binary(tmp_path, content, caplog):
+    """They were read as Windows-1252 text, and refused (if at all) for a column of junk: "column '‰PNG' of
+    image.csv is not numeric"."""
+    path = tmp_path / "image.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    assert str(info.value) == f"{path} looks like a binary file, not a CSV; pass a text CSV or a Parquet file"
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]  # no 'reading it as Windows-1252'
+
+
+def test_a_windows_1252_file_with_a_stray_control_character_is_still_text(tmp_path, caplog):
+    """One escape character in a file of hundreds (a tiny fraction) does not make it binary."""
+    rows = "".join(f"2000-{m:02d},{m},caf\u00e9\n" for m in range(1, 13))
+    path = write(
+        tmp_path, "mois,ventes,note\n" + rows.replace("caf\u00e9", "\x1bcaf\u00e9", 1), encoding="cp1252"
+    )
+    assert read_table(path)["note"].tolist() == ["\x1bcaf\u00e9"] + ["caf\u00e9"] * 11
+    assert "is not UTF-8; reading it as Windows-1252" in caplog.text
+
+
 def test_season_inference_and_check(tmp_path, caplog):
     assert season_from_freq("MS", "datetime") == 12 and season_from_freq("W-SUN", "datetime") == 52
     assert season_from_freq("30min", "datetime") == 48 and season_from_freq("h", "datetime") == 24

@@ -116,6 +116,12 @@ def test_binary_and_damaged_gzip_files_are_named(tmp_path):
         DataError, match=r"binary.ts looks like a binary file, not a .ts file; pass a text .ts file$"
     ):
         read_ts(binary)
+    noise = tmp_path / "noise.ts"  # no NUL: it was read as Latin-1 and refused for its first line
+    noise.write_bytes(bytes(np.random.default_rng(2).integers(1, 256, 300, dtype=np.uint8)))
+    with pytest.raises(
+        DataError, match=r"noise.ts looks like a binary file, not a .ts file; pass a text .ts file$"
+    ):
+        read_ts(noise)
     cut = tmp_path / "cut.ts.gz"
     cut.write_bytes(gzip.compress(UNIVARIATE.encode())[:20])
     with pytest.raises(DataError, match=r"cut.ts.gz is a damaged gzip file \(.*\); compress it again$"):

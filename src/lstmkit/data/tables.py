@@ -7,7 +7,8 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   gzip-compressed (``data.csv.gz``, recognised by its magic bytes).
 - Encoding (:func:`decode_text`, which also decodes .ts files and text corpora): UTF-8 (with or without
   BOM), UTF-16 (BOM, or a NUL every other byte), else Windows-1252 (Latin-1 where a byte is not one
-  of its characters) with a warning; a file with NULs in no such pattern is refused as binary.
+  of its characters) with a warning; a file with NULs in no such pattern is refused as binary, and so is
+  one whose decoded text is more than 1% control characters (a PNG, random bytes without a NUL).
 - Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
 - Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
   within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
@@ -62,6 +63,11 @@ MISSING_CELLS = frozenset(
 _CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
 _SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
 _ACCOUNTING = re.compile(r"^\((.+)\)$")  # (12) is -12
+# Control characters text does not hold: C0 less tab, line feed, vertical tab (FileMaker's in-cell line break),
+# form feed and carriage return; and DEL. Random bytes decode to about one in nine of them (Windows-1252 and
+# Latin-1 read any byte), a text file to next to none: more than _BINARY_SHARE of the text is binary.
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+_BINARY_SHARE = 0.01
 
 
 def read_table(path: str | Path, *, numbers: bool = True) -> pd.DataFrame:
@@ -264,7 +270,8 @@ def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "C
     ``what``: the kind of file expected (``CSV``, ``.ts file``, ``text file``), for the messages.
 
     Raises:
-        DataError: the file holds NUL bytes outside a UTF-16 pattern (binary), or is not the UTF-16 its head says.
+        DataError: the file holds NUL bytes outside a UTF-16 pattern, or more than 1% control characters other
+            than tab, line breaks and form feed (binary), or is not the UTF-16 its head says.
     """
     alternative = " or a Parquet file" if what == "CSV" else ""
     wanted = what if what.startswith("text") else f"text {what}"
@@ -295,6 +302,8 @@ def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "C
             if not encoding.startswith("utf-16"):
                 raise binary  # its first NUL lies past the head checked above (and no warning came before)
             break
+        if len(_CONTROL.findall(text)) > _BINARY_SHARE * len(text):
+            raise binary  # bytes without a NUL that any single-byte encoding decodes (and before its warning)
         if encoding in ("cp1252", "latin-1"):
             log.warning(
                 "%s is not UTF-8; reading it as %s",
