@@ -1,6 +1,7 @@
 """``lstmkit classify train|predict|evaluate`` in-process: files written, columns, errors and exit codes."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -576,3 +577,48 @@ def test_evaluate_without_output_names_a_file_in_the_way_of_its_default_folder(t
     assert capsys.readouterr().err == (
         f"error: --output {model / 'evaluation'} is a file; pass a folder path (it is created if needed)\n"
     )
+
+
+def test_float_labels_of_parquet_and_integer_labels_of_a_csv_are_one_class(tmp_path, capsys):
+    """Trained on Parquet (labels stored as 1.0, 2.0), a model refused the same cases in a CSV (1, 2) as 'class
+    label(s) '1', '2' the model was not trained on', and the reverse."""
+    rng = np.random.default_rng(0)
+    rows = [
+        {"id": f"c{case}", "x": (t if case % 2 else -t) + 0.1 * rng.normal(), "label": float(1 + case % 2)}
+        for case in range(16)
+        for t in range(5)
+    ]
+    frame = pd.DataFrame(rows)
+    frame.to_parquet(tmp_path / "cases.parquet", index=False)
+    frame.assign(label=frame["label"].astype(int)).to_csv(tmp_path / "cases.csv", index=False)
+    for train, test in (("cases.parquet", "cases.csv"), ("cases.csv", "cases.parquet")):
+        model = tmp_path / f"m_{Path(train).suffix[1:]}"
+        assert main(["classify", "train", str(tmp_path / train), "--output", str(model), *FAST]) == 0
+        assert json.loads((model / "config.json").read_text())["classes"] == ["1", "2"]
+        argv = ["classify", "evaluate", "--model", str(model), str(tmp_path / test), "--no-references"]
+        capsys.readouterr()
+        assert main([*argv, "--output", str(tmp_path / f"eval_{train}")]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().out.startswith(f"evaluated 16 cases of {test}\n")
+    old = tmp_path / "m_parquet" / "config.json"  # a folder written before: its classes as Parquet gave them
+    old.write_text(json.dumps({**json.loads(old.read_text()), "classes": ["1.0", "2.0"]}))
+    out = tmp_path / "pred.csv"
+    argv = [
+        "classify",
+        "predict",
+        "--model",
+        str(old.parent),
+        str(tmp_path / "cases.csv"),
+        "--output",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert list(pd.read_csv(out, dtype={"label": str}).columns[-2:]) == ["p_1", "p_2"]
+    argv = [
+        "classify",
+        "evaluate",
+        "--model",
+        str(old.parent),
+        str(tmp_path / "cases.csv"),
+        "--no-references",
+    ]
+    assert main([*argv, "--output", str(tmp_path / "eval_old")]) == 0

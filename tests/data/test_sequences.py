@@ -245,3 +245,22 @@ def test_a_column_named_like_a_time_without_time_col_is_named(tmp_path, caplog):
     caplog.clear()
     read_long_csv(path, id_col="id", label_col="label", time_col="step")
     assert not caplog.records
+
+
+def test_integral_float_labels_name_the_same_classes_as_their_integers(tmp_path):
+    """A Parquet file stores integer classes as floats (1.0, or any int column with a missing cell): its cases
+    were labelled '1.0' where the same table saved as a CSV, or a .ts file, says '1'."""
+    import pandas as pd
+
+    rows = [{"id": f"c{c}", "x": float(t + c), "label": float(1 + c % 2)} for c in range(4) for t in range(3)]
+    frame = pd.DataFrame(rows)
+    assert frame["label"].dtype == np.float64
+    frame.to_parquet(tmp_path / "long.parquet", index=False)
+    frame.assign(label=frame["label"].astype(int)).to_csv(tmp_path / "int.csv", index=False)
+    frame.to_csv(tmp_path / "float.csv", index=False)  # pandas writes 1.0
+    assert (tmp_path / "float.csv").read_text().splitlines()[1] == "c0,0.0,1.0"
+    for name in ("long.parquet", "int.csv", "float.csv"):
+        assert list(read_sequences(tmp_path / name).labels) == ["1", "2", "1", "2"], name
+    ts = "@problemName P\n@univariate true\n@classLabel true 1.0 2.0\n@data\n1,2,3:1.0\n3,2,1:2\n"
+    assert list(read_sequences(write(tmp_path, ts, "p.ts")).labels) == ["1", "2"]
+    assert read_sequences(write(tmp_path, ts, "p.ts")).classes == ("1", "2")

@@ -272,3 +272,15 @@ def test_table_texts_and_labels_are_read_as_written(tmp_path):
     path.write_text('text,label\n00123,$5\n"1,234",$10\n12%,$5\n(5),$10\n')
     table = read_text_table(path)
     assert table.texts == ["00123", "1,234", "12%", "(5)"] and table.labels == ["$5", "$10", "$5", "$10"]
+
+
+def test_read_text_table_names_integral_float_labels_as_their_integers(tmp_path):
+    """Parquet's float labels (1.0) were other classes than the same labels in a CSV (1)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["good", "bad", "fine"], "label": [1.0, 2.0, 1.0]})
+    frame.to_parquet(tmp_path / "reviews.parquet", index=False)
+    (tmp_path / "reviews.csv").write_text("text,label\ngood,1\nbad,2\nfine,1\n")
+    for name in ("reviews.parquet", "reviews.csv"):
+        table = read_text_table(tmp_path / name, text_col="text", label_col="label")
+        assert table.labels == ["1", "2", "1"], name

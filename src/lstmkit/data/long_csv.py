@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmkit.data.labels import class_label
 from lstmkit.data.sequences import SequenceData
 from lstmkit.errors import DataError
 
@@ -212,7 +213,7 @@ def _case_label(group, label_col: str | None, path: Path, case_id: str, *, table
     """The one label a case's rows agree on; ``table``: the file's rows, to name the line of a disagreeing one."""
     from lstmkit.data.tables import file_lines
 
-    cells = group[label_col].dropna().sort_index()  # file order
+    cells = group[label_col].dropna().sort_index().map(class_label)  # file order; Parquet's 1.0 is a CSV's 1
     values = cells.unique()
     if len(values) == 0:
         raise DataError(f"{path.name}: case {case_id!r} has no label in column {label_col!r}")
@@ -222,7 +223,7 @@ def _case_label(group, label_col: str | None, path: Path, case_id: str, *, table
             f"{path.name} line {file_lines(table, [row])[0]}: case {case_id!r} has several labels in column "
             f"{label_col!r} ({', '.join(map(str, values[:5]))}); each case needs one label"
         )
-    return str(values[0]).strip()
+    return str(values[0])
 
 
 def read_long_csv(

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstmkit.data.labels import class_label
 from lstmkit.errors import DataError
 
 UNK = "<unk>"
@@ -317,7 +318,9 @@ def read_text_table(
     texts = ["" if v is None else str(v) for v in frame[text_col].tolist()]
     labels = None
     if label_col is not None:
-        labels = [("" if v is None else str(v)).strip() for v in frame[label_col].tolist()]
+        labels = [
+            "" if v is None else class_label(v) for v in frame[label_col].tolist()
+        ]  # Parquet's 1.0 is 1
         missing = [i for i, v in enumerate(labels) if v == "" or v.lower() == "nan"]
         if missing and require_labels:
             from lstmkit.data.tables import file_lines

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmkit.data.labels import class_label
 from lstmkit.data.sequences import SequenceData
 from lstmkit.errors import DataError
 
@@ -102,7 +103,7 @@ class _Header:
                 raise DataError(f"{where}: @classLabel needs true or false")
             self.has_labels = _parse_bool(parts[0], tag="classLabel", where=where)
             if self.has_labels:
-                self.declared = parts[1:] or None
+                self.declared = [class_label(part) for part in parts[1:]] or None
         elif tag in _BOOL_TAGS:
             self.tags[tag] = _parse_bool(value, tag=line[1:].split()[0], where=where)
         elif tag in ("dimensions", "serieslength"):
@@ -142,7 +143,7 @@ class _Header:
             return fields, None
         if len(fields) < 2:
             raise DataError(f"{where}: expected channels separated by ':' then ':<label>', found no ':'")
-        label = fields[-1].strip()
+        label = class_label(fields[-1])
         if not label:
             raise DataError(f"{where}: the class label after the last ':' is empty")
         if self.declared is not None and label not in self.declared:

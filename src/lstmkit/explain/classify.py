@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit.data.labels import class_label
 from lstmkit.errors import DataError
 from lstmkit.explain.explanation import Explanation, chosen_case, gates_from_trace
 
@@ -34,7 +35,7 @@ def explain_classifier(
             raise DataError(
                 f"{data.name} has no class labels; --class needs labelled data, or pick a case with --case"
             )
-        index = np.flatnonzero(data.labels == str(label))
+        index = np.flatnonzero(data.labels == class_label(label))
         if not len(index):
             present = sorted(set(map(str, data.labels)))
             raise DataError(

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from lstmkit.config import config_from_dict, config_to_dict
+from lstmkit.data.labels import class_label, stored_classes
 from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
 from lstmkit.errors import DataError
 from lstmkit.models.base import Job
@@ -82,7 +83,9 @@ class ClassifyConfig:
 def _as_data(data: SequenceData | Sequence[np.ndarray], labels: Sequence | None = None) -> SequenceData:
     if isinstance(data, SequenceData):
         if labels is not None:
-            data = dataclasses.replace(data, labels=np.asarray([str(v) for v in labels], dtype=object))
+            data = dataclasses.replace(
+                data, labels=np.asarray([class_label(v) for v in labels], dtype=object)
+            )
         return data
     series = []
     for i, s in enumerate(data):
@@ -95,7 +98,8 @@ def _as_data(data: SequenceData | Sequence[np.ndarray], labels: Sequence | None 
     if not series:
         raise DataError("no sequences given")
     return SequenceData(
-        series=series, labels=None if labels is None else np.asarray([str(v) for v in labels], dtype=object)
+        series=series,
+        labels=None if labels is None else np.asarray([class_label(v) for v in labels], dtype=object),
     )
 
 
@@ -391,7 +395,7 @@ class LSTMClassifier(Job):
         settings = dict(meta.get("settings", {}))
         settings.setdefault("method", "lstm-fcn")  # folders from before the hybrid hold LSTM-FCN weights
         model = cls(config_from_dict(ClassifyConfig, settings))
-        model.classes_ = [str(c) for c in meta["classes"]]
+        model.classes_ = stored_classes(meta["classes"])
         model.n_features_ = int(meta["n_features"])
         names = meta.get("feature_names")
         model.feature_names_ = None if names is None else [str(c) for c in names]

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.config import config_from_dict, config_to_dict
+from lstmkit.data.labels import class_label, stored_classes
 from lstmkit.data.sequences import natural_order
 from lstmkit.data.text import Tokenizer
 from lstmkit.errors import ConfigError, DataError
@@ -124,7 +125,7 @@ class TextClassifier(Job):
 
         cfg = self.config
         _check_config(cfg)
-        labels = [str(v) for v in labels]
+        labels = [class_label(v) for v in labels]
         if len(texts) != len(labels):
             raise DataError(f"got {len(texts)} texts but {len(labels)} labels; give one label per text")
         self.classes_ = natural_order(labels)
@@ -191,7 +192,7 @@ class TextClassifier(Job):
 
         self._require_fitted()
         assert self.classes_ is not None  # set with network_
-        labels = [str(v) for v in labels]
+        labels = [class_label(v) for v in labels]
         unknown = sorted(set(labels) - set(self.classes_))
         if unknown:
             raise DataError(
@@ -220,7 +221,7 @@ class TextClassifier(Job):
     @classmethod
     def _from_config_dict(cls, meta: dict[str, Any]) -> TextClassifier:
         model = cls(config_from_dict(TextClassifyConfig, meta.get("settings", {})))
-        model.classes_ = [str(c) for c in meta["classes"]]
+        model.classes_ = stored_classes(meta["classes"])
         tok = meta["tokenizer"]
         model.tokenizer_ = Tokenizer(
             mode=str(tok["mode"]),
