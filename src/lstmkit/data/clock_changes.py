@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.dates import format_time
+from lstmkit.data.time_format import format_time
 
 log = logging.getLogger("lstmkit.data.tabular")
 

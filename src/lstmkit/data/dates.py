@@ -4,8 +4,8 @@ clocks (other periods: :mod:`lstmkit.data.periods`; UTC offsets: :mod:`lstmkit.d
 
 Each reader returns ``(times, kind, fmt)`` with ``fmt`` the strftime format the cells were
 written in, so future times are labelled the way the user writes them (``Jan 2016`` stays
-``Feb 2016``, ``31/01/2020`` stays ``01/02/2020``, ``31JAN2020`` stays ``01FEB2020``), or None
-when the cells are not in its form.
+``Feb 2016``, ``31/01/2020`` stays ``01/02/2020``, ``31JAN2020`` stays ``01FEB2020``; written by
+:mod:`lstmkit.data.time_format`), or None when the cells are not in its form.
 
 Numeric dates such as ``05/01/2020`` are read month first (``%m/%d/%Y``) unless that reading is
 impossible (a first field above 12) or less regular than the day-first one (duplicated,
@@ -18,20 +18,16 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.number_times import NUMBER_FORMATS, number_label, read_numbers
-from lstmkit.data.periods import HALF, months_apart
+from lstmkit.data.number_times import NUMBER_FORMATS, read_numbers
+from lstmkit.data.periods import months_apart
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
-_UNPADDED = re.compile(r"%-([dmHIMSV])")  # a number written without its leading zero: 1/31/2020 9:00
-_UPPER = re.compile(r"%\^([bB])")  # a month name in capitals: 01JAN2020 (SAS)
-_WEEKDAY = re.compile(r"%[aA],? ?")  # Fri, Jan 31, 2020
 _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})(\.?[\s\-/,']*)(\d{4}|\d{2})")
 _YEAR_FIRST = re.compile(r"(\d{4})([\s\-/.,]*)([A-Za-z]{3,9})")
 _CLOCK = (  # an optional clock after a date: 13:00, 13:00:00, 00:00:00.000 (zero milliseconds), 1:00 PM
@@ -67,7 +63,7 @@ def parse_with_format(text: pd.Series, fmt: str, *, column: str, source: str) ->
     """
     if fmt in NUMBER_FORMATS:  # unix-s, unix-ms, excel-serial, decimal-year
         return read_numbers(text, fmt, column=column, source=source)
-    stamps = _strict(text, fmt)
+    stamps = strict_times(text, fmt)
     bad = stamps.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -100,7 +96,7 @@ def month_names(text: pd.Series) -> tuple[pd.Index, str, str] | None:
     for fmt in layouts:
         if "." in fmt:  # 'Jan. 2016': the dot is part of the abbreviation, not a separator
             continue
-        stamps = _strict(text, fmt)
+        stamps = strict_times(text, fmt)
         if stamps.notna().all():
             return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", fmt
     return None
@@ -117,7 +113,7 @@ def numeric_dates(text: pd.Series, *, column: str, source: str) -> tuple[pd.Inde
     sep, year, clock = first["sep"], _year_code(first["year"]), _clock_layout(first, short[2])
     month_first = f"%{short[0]}m{sep}%{short[1]}d{sep}{year}{clock}"
     day_first = f"%{short[0]}d{sep}%{short[1]}m{sep}{year}{clock}"
-    readings = {fmt: _strict(text, fmt) for fmt in (month_first, day_first)}
+    readings = {fmt: strict_times(text, fmt) for fmt in (month_first, day_first)}
     ranks = {fmt: _plausibility(stamps) for fmt, stamps in readings.items()}
     by_month, by_day = ranks[month_first], ranks[day_first]
     if by_month is None and by_day is None:
@@ -184,7 +180,7 @@ def _has_freq(index: pd.DatetimeIndex) -> bool:
         return pd.infer_freq(index) is not None
 
 
-def _strict(text: pd.Series, fmt: str) -> pd.Series:
+def strict_times(text: pd.Series, fmt: str) -> pd.Series:
     """Cells read with ``fmt`` (NaT where they do not match); two-digit years 30-99 are 1930-1999 and 00-29
     2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060)."""
     with warnings.catch_warnings():
@@ -206,40 +202,6 @@ def _century(stamps: pd.Series) -> pd.Series:
 
 
 _CENTURY_PIVOT = 2030  # the first year a two-digit year is read a century earlier (Excel's rule)
-
-
-def format_time(value: Any, fmt: str) -> str:
-    """``value.strftime(fmt)``, where ``%-d``, ``%-m``, ``%-H`` (and ``%-I``, ``%-M``, ``%-S``, ``%-V``) write the
-    number without a leading zero (``1/31/2020``) and ``%^b``, ``%^B`` the month's name in capitals on every
-    platform, and ``{half}`` writes the half of the year; the number formats (``unix-s``, ``excel-serial``...)
-    write numbers. A month or quarter written on one day with its weekday (``Tue, May 15, 2018``) is
-    written on the day the format names."""
-    if fmt in NUMBER_FORMATS:
-        return number_label(value, fmt)
-    if isinstance(value, pd.Period) and _WEEKDAY.search(fmt):
-        value = period_dates(pd.PeriodIndex([value]), _WEEKDAY.sub("", fmt))[0]
-    if HALF in fmt:
-        fmt = fmt.replace(HALF, "1" if value.month <= 6 else "2")
-    if "%-" in fmt:
-        fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
-    if "%^" in fmt:
-        fmt = _UPPER.sub(lambda code: value.strftime("%" + code.group(1)).upper(), fmt)
-    return value.strftime(fmt)
-
-
-def period_dates(periods: pd.PeriodIndex, fmt: str | None) -> pd.DatetimeIndex:
-    """The dates months or quarters stand for in the file: for those dated on one day (a format that writes the
-    day as a number, ``%Y-%m-15``, ``30/%m/%Y``) that day of the month the format writes (15 February for the
-    quarter ending in February), else each period's first day."""
-    starts = pd.DatetimeIndex(periods.to_timestamp())
-    if not fmt or fmt in NUMBER_FORMATS or len(_LITERAL_DAY.findall(fmt)) != 1:
-        return starts
-    labels = pd.Series([format_time(p, fmt) for p in periods], dtype=object)
-    stamps = _strict(labels, _LITERAL_DAY.sub("%d", fmt))
-    return pd.DatetimeIndex(stamps) if stamps.notna().all() else starts
-
-
-_LITERAL_DAY = re.compile(r"(?<!%)(?<!%-)(?<!\d)\d{1,2}(?!\d)")  # the 15 of %Y-%m-15 (periods.on_one_day)
 
 
 def _year_code(year: str) -> str:
@@ -294,7 +256,7 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
                 else "use dates such as 2020-01-31, months such as 1949-01 or quarters such as 1965-Q1, or pass --date-format"
             )
         ) from None
-    if not re.search(r"\d{3}", text.iloc[0]):  # 01-Jan-60: a two-digit year, read as _strict reads one
+    if not re.search(r"\d{3}", text.iloc[0]):  # 01-Jan-60: a two-digit year, read as strict_times reads one
         stamps = _century(stamps)
     heads = text.str[:12]  # a date's layout shows in its first characters; the distinct ones are few
     distinct = pd.Series(heads.unique())
@@ -333,7 +295,7 @@ _LAYOUTS = (  # other month layouts: (cells, strftime format to read them, forma
 def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
     """Months as ``2020M01``, ``01-2020``, ``01/2020``, or None (weeks: :func:`lstmkit.data.periods.iso_weeks`)."""
     for pattern, read, write in _LAYOUTS:
-        if text.str.fullmatch(pattern).all() and (stamps := _strict(text, read)).notna().all():
+        if text.str.fullmatch(pattern).all() and (stamps := strict_times(text, read)).notna().all():
             return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", write
     return None
 
@@ -362,7 +324,7 @@ def _named_month_dates(text: pd.Series, pattern: re.Pattern) -> tuple[pd.Index, 
         if first.get("weekday"):  # Fri, Jan 31, 2020 or Friday, January 31, 2020
             date = ("%A, " if len(first["weekday"]) > 3 else "%a, ") + date
         fmt = date + _year_code(first["year"]) + clock
-        if (stamps := _strict(text, fmt)).notna().all():
+        if (stamps := strict_times(text, fmt)).notna().all():
             return pd.DatetimeIndex(stamps), "datetime", fmt
     return None
 
@@ -378,7 +340,7 @@ def year_first_dates(text: pd.Series) -> tuple[pd.Index, str, str] | None:
     short = _unpadded(fields[["month", "day", "hour"]])
     sep = first["sep"] or ""
     fmt = f"%Y{sep}%{short[0]}m{sep}%{short[1]}d" + _clock_layout(first, short[2])
-    stamps = _strict(text, fmt)
+    stamps = strict_times(text, fmt)
     return (pd.DatetimeIndex(stamps), "datetime", fmt) if stamps.notna().all() else None
 
 

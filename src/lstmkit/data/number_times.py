@@ -5,7 +5,7 @@
 Each reader takes the cells as numbers and returns ``(times, kind, fmt)`` or None when they are not in its
 form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``,
 ``decimal-date``) or the strftime format (``%Y%m``, ``%Y%q``) that :func:`number_label` and
-``dates.format_time`` write future times in.
+``time_format.format_time`` write future times in.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from lstmkit.data.dates import (
     CLOCK_WRITTEN,
     clock_format,
     day_month_names,
-    format_time,
     general_parse,
     month_names,
     numeric_dates,
@@ -48,6 +47,7 @@ from lstmkit.data.number_times import (
     step_freq,
 )
 from lstmkit.data.periods import fiscal_years, half_years, iso_weeks, month_freq, on_one_day, year_label
+from lstmkit.data.time_format import format_time
 from lstmkit.data.zones import cell_offsets, offset_layout, offset_times
 from lstmkit.errors import DataError
 

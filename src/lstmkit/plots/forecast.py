@@ -27,7 +27,7 @@ def _time_axis(data, series, horizon: int) -> tuple[np.ndarray, np.ndarray, str]
     day the file dates them), else step numbers."""
     import pandas as pd
 
-    from lstmkit.data.dates import period_dates
+    from lstmkit.data.time_format import period_dates
 
     n = len(series.target)
     steps = np.arange(n), np.arange(n, n + horizon), "step"
