@@ -202,6 +202,32 @@ def test_day_month_name_dates_with_a_12_hour_clock_are_written_back_in_their_lay
     assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
 
 
+@pytest.mark.parametrize(
+    "layout, future",
+    [
+        ("{t:%Y-%m-%d %I:%M %p}Z", ["2020-01-07 12:00 AMZ", "2020-01-07 12:30 AMZ"]),
+        ("{t:%m/%d/%Y %I:%M %p}Z", ["01/07/2020 12:00 AMZ", "01/07/2020 12:30 AMZ"]),
+        ("{t:%d-%b-%Y %I:%M %p}Z", ["07-Jan-2020 12:00 AMZ", "07-Jan-2020 12:30 AMZ"]),
+        ("{t:%m/%d/%Y %I:%M %p}+01:00", ["01/07/2020 12:00 AM+01:00", "01/07/2020 12:30 AM+01:00"]),
+        ("{t:%m/%d/%Y %I:%M %p} Z", ["01/07/2020 12:00 AM Z", "01/07/2020 12:30 AM Z"]),  # spaced
+        ("{t:%Y-%m-%d %I:%M %p} Z", ["2020-01-07 12:00 AM Z", "2020-01-07 12:30 AM Z"]),
+    ],
+)
+def test_a_12_hour_clock_with_its_utc_offset_glued_on_is_read_and_written_back_in_its_layout(
+    tmp_path, layout, future
+):
+    """2020-01-05 12:00 AMZ was read as noon (the AM dropped: 'time 2020-01-05 01:00 appears twice'), and
+    the spaced 12:00 AM Z came back as 2020-01-07 00:00, a 24-hour ISO clock without its offset."""
+    halves = pd.date_range("2020-01-05", periods=96, freq="30min")  # 12:00 AM .. 11:30 PM, two days
+    cells = [layout.format(t=t) for t in halves]
+    data = load_series(write(tmp_path, cells))
+    assert data.freq == "30min" and data.series[0].times.equals(halves)
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(write(tmp_path, cells, "again.csv"), date_format=data.date_format)
+    assert again.series[0].times.equals(halves)  # a model folder reads them with its format
+    assert again.future_times(again.series[0], 2) == future
+
+
 @pytest.mark.parametrize("clock, future", [("0:00", "5/15/2018 0:00"), ("00:00", "5/15/2018 00:00")])
 def test_dates_on_one_day_of_each_month_at_midnight_are_months(tmp_path, clock, future):
     cells = [f"{p.month}/15/{p.year} {clock}" for p in pd.period_range("2015-01", periods=40, freq="M")]

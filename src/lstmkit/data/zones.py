@@ -1,6 +1,7 @@
 """Times written with a UTC offset, ``Z`` or `` UTC``: ISO times (``2020-01-01T00:00:00+01:00``, ``...Z``,
 ``2020-01-01 00:00:00 UTC`` as R prints them) and the other layouts with one after their clock
-(``13/02/2020 00:00:00Z``, ``13-02-2020T00:00:00+01:00``, ``05-Jan-2020 13:00 +05:30``), whose dates are read
+(``13/02/2020 00:00:00Z``, ``13-02-2020T00:00:00+01:00``, ``05-Jan-2020 13:00 +05:30``), and 12-hour clocks
+with one, spaced or not (``01/05/2020 11:30 PM Z``, ``2020-01-05 12:00 AMZ``), whose dates are read
 as :mod:`lstmkit.data.dates` reads them without it (day or month first by the same rule). One offset
 throughout is kept: the clock times as written, future times written in the same layout with the same
 offset. Several offsets (daylight saving) are read in UTC, with one warning, and future times are written
@@ -26,7 +27,8 @@ from lstmkit.data.dates import (
 log = logging.getLogger("lstmkit.data.tabular")
 
 _ZONE = r"Z|[+-]\d{2}:?\d{2}|(?<= )(?:UTC|GMT)"  # Z, +01:00, -0500, and UTC or GMT after a space (R's usetz)
-OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(" + _ZONE + ")")  # a clock with a UTC offset
+# a clock (of 12 hours too: 12:00 AM Z, 12:00 AMZ) with a UTC offset
+OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?\s*(" + _ZONE + ")")
 _SUFFIX = re.compile(r"\s*(?:" + _ZONE + ")$")  # the offset after a clock, with the space before it
 _WARNED: set = set()
 
@@ -75,8 +77,9 @@ def offset_times(
 
 
 def _other_layout(local: pd.Series, *, column: str, source: str) -> tuple[pd.DatetimeIndex, str] | None:
-    """The times and layout of cells (their offset cut off) in a layout other than ISO's ``2020-01-31``:
-    numeric dates, dates with month names, year first with other separators; or None."""
+    """The times and layout of cells (their offset cut off) in a layout other than ISO's ``2020-01-31 13:00``:
+    numeric dates, dates with month names, year first with other separators or with a 12-hour clock (pandas,
+    which reads ISO times with their offsets, takes ``2020-01-05 12:00 AMZ`` for noon); or None."""
     for reader in (
         lambda cells: numeric_dates(cells, column=column, source=source),
         day_month_names,
@@ -84,7 +87,8 @@ def _other_layout(local: pd.Series, *, column: str, source: str) -> tuple[pd.Dat
     ):
         if (read := reader(local)) is not None:
             index, _, fmt = read
-            return None if fmt.startswith("%Y-%m-%d") else (pd.DatetimeIndex(index), fmt)
+            iso = fmt.startswith("%Y-%m-%d") and "%p" not in fmt
+            return None if iso else (pd.DatetimeIndex(index), fmt)
     return None
 
 
