@@ -92,7 +92,7 @@ def test_mstl_forecasts_without_a_season_where_its_decomposition_finds_little_of
 
     seasonal_walk = walk + 10 * np.sin(2 * np.pi * np.arange(300) / 52)
     strengths = [
-        seasonal_strength(MSTL(season_length=52, trend_forecaster=AutoETS(model="ZZN")).fit(y))
+        seasonal_strength(MSTL(season_length=52, trend_forecaster=AutoETS(model="ZZN")).fit(y).model_)
         for y in (walk, seasonal_walk)
     ]
     assert strengths[0] < SEASONAL_STRENGTH < strengths[1]

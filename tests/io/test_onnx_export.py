@@ -367,3 +367,23 @@ def test_a_long_horizon_model_carries_its_widened_members_in_the_graph(tmp_path)
     predicted = model.predict(frame)
     np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
     np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
+
+
+def test_a_weekly_model_takes_the_seasons_its_network_had_removed_and_reproduces_predict(tmp_path):
+    t = np.arange(160)
+    y = 50 + 0.1 * t + 6 * np.sin(2 * np.pi * t / 52) + np.random.default_rng(3).normal(0, 0.3, 160)
+    frame = pd.DataFrame({"week": pd.date_range("2019-01-06", periods=160, freq="W-SUN").astype(str), "y": y})
+    model = LSTMForecaster(13, epochs=2, ensemble=2, hidden_size=8).fit(frame)
+    assert model.fitted.seasons is not None
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "w.onnx")))
+    assert [i.name for i in session.get_inputs()] == ["history", "seasons"]
+    feeds = model.onnx_inputs(frame)
+    assert feeds["seasons"].shape == (1, model.window + 13)
+    np.testing.assert_allclose(feeds["history"][0, :, 0], y[-model.window :], rtol=1e-6)
+    forecast, quantiles = session.run(None, feeds)
+    predicted = model.predict(frame)
+    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
+    earlier = frame.iloc[:-20]  # another history: the network alone, its seasons by calendar position
+    forecast, _ = session.run(None, model.onnx_inputs(earlier))
+    np.testing.assert_allclose(forecast[0], model.network_forecasts(model.read(earlier))[0, :, 0], rtol=1e-5)

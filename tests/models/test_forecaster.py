@@ -502,9 +502,11 @@ def test_the_automatic_ensemble_shrinks_where_points_times_the_longest_window_is
 
     assert lookbacks(1500, 12) == [24, 36, 18, 24, 36]  # monthly: 5 members up to 1,500 points
     assert lookbacks(1501, 12) == [24, 36, 18]
-    assert lookbacks(300, 52) == [104, 156, 78, 104, 156]  # 300 weeks x 156-step windows: still small
-    assert lookbacks(1355, 52) == [104, 156, 78]  # 26 years of weeks: 3 members (was 5, 2.7x the time)
-    assert lookbacks(1355, 52, ensemble=5) == [104, 156, 78, 104, 156]  # a set ensemble is kept
+    # weeks: windows of horizons on the seasonally adjusted series (forecast_seasons)
+    assert lookbacks(1355, 52) == [26, 39, 19, 26, 39]  # 1,355 weeks x 39-step windows: still small
+    assert lookbacks(2710, 52) == [26, 39, 19]
+    assert lookbacks(2710, 52, ensemble=5) == [26, 39, 19, 26, 39]  # a set ensemble is kept
+    assert lookbacks(1355, 12, lookback=156) == [156, 156, 156]  # long windows: 1,355 x 156 > 1,500 x 36
 
 
 def daily_frame(n=300, seed=0):

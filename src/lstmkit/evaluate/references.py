@@ -112,11 +112,10 @@ def _trend_model(name: str, n: int):
     return AutoARIMA(season_length=1, approximation=n > ARIMA_EXACT_POINTS)
 
 
-def seasonal_strength(fitted) -> float:
-    """How much of a fitted MSTL's detrended series its seasons explain: ``1 - var(remainder) / var(seasons +
-    remainder)``, 0 where it found no season (Hyndman and Athanasopoulos, *Forecasting: Principles and
-    Practice*, 3rd ed., section 4.3)."""
-    parts = fitted.model_
+def seasonal_strength(parts) -> float:
+    """How much of an MSTL decomposition's detrended series (``parts``: a fitted MSTL's ``model_`` frame) its
+    seasons explain: ``1 - var(remainder) / var(seasons + remainder)``, 0 where it found no season (Hyndman
+    and Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., section 4.3)."""
     seasons = parts[[c for c in parts.columns if c.startswith("seasonal")]].sum(axis=1).to_numpy()
     remainder = parts["remainder"].to_numpy()
     spread = np.var(seasons + remainder)
@@ -241,7 +240,10 @@ def _fit(name: str, y: np.ndarray, season: int) -> tuple[Any, str]:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         fitted = model.fit(y)
-        if name in ("mstl", "mstl_arima") and (strength := seasonal_strength(fitted)) < SEASONAL_STRENGTH:
+        if (
+            name in ("mstl", "mstl_arima")
+            and (strength := seasonal_strength(fitted.model_)) < SEASONAL_STRENGTH
+        ):
             trend = _trend_model(name, len(y)).fit(y)  # a season of noise would only add noise
             kind = "ets" if name == "mstl" else "arima"
             why = f" (seasonal strength {strength:.2f} < {SEASONAL_STRENGTH}: no season)"

@@ -122,6 +122,8 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
         data = model.data_
     data = impute(model.read(data))  # the window the network reads: gaps filled as forecasting fills them
     model.fitted.check_compatible(data)
+    adjusted = model.fitted.seasons is not None
+    data = model.fitted.network_data(data)  # the series as the network reads them
     win = forecast_window(model, data, series)
     net.eval()
     k, gates = member_gates(net, win)
@@ -137,6 +139,11 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
             "note: the attributions miss completeness by more than 1% (the network is very steep between the "
             "flat baseline and the window); read them as approximate"
         )
+    if adjusted:
+        notes.append(
+            f"note: the network reads the series with its season of {model.fitted.season} steps removed; the "
+            "window, the forecast and the attributions are of the seasonally adjusted series"
+        )
     who = f"series {s.id}" if s.id is not None else f"{data.target}"
     expl = Explanation(
         kind="forecast",
@@ -144,7 +151,7 @@ def explain_forecaster(model: Any, data: Any = None, *, series: str | None = Non
         gates=gates,
         num_directions=1,
         inputs=x[0].double().numpy()[:, None],
-        input_names=[data.target],
+        input_names=[f"{data.target} (seasonally adjusted)" if adjusted else data.target],
         step_labels=labels,
         attributions=attr,
         forecast=fx,

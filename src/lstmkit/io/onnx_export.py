@@ -8,7 +8,10 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
   on several series also takes ``scale`` ``(B, 1)``, the series' scale from ``config.json``;
   one trained with calendar features (``data.calendar``) also takes ``phase`` ``(B,)`` int64,
   the first forecast step's position in the season (month of the year - 1 for monthly data,
-  hour of the day for hourly data, the history's length for data without a time column).
+  hour of the day for hourly data, the history's length for data without a time column);
+  one trained on a season past 24 steps (its network sees the series seasonally adjusted,
+  :mod:`lstmkit.models.forecast_seasons`) also takes ``seasons`` ``(B, W + H)``, the seasons
+  removed at the window's last ``W = lookback`` steps and put back at the ``H`` forecast steps.
   A forecaster that combines its network with classical methods (the default) and was trained
   on one series without covariates carries the classical forecasts from the end of its training
   data: fed that history alone it returns exactly ``lstmkit predict``'s forecast, and fed another
@@ -149,7 +152,9 @@ class ForecastGraph(nn.Module):
 
     Inputs: ``history`` (B, T, 1), then ``covariates`` (B, T, C) when the model has covariates,
     then ``scale`` (B, 1) when it was trained on several series (else its one scale is built in),
-    then ``phase`` (B,) when it reads the calendar, then for a model that combines its network
+    then ``phase`` (B,) when it reads the calendar, then ``seasons`` (B, W + H) when its network sees the
+    series seasonally adjusted (removed from the window, put back on the forecast), then for a model that
+    combines its network
     with classical forecasts ``references`` (B, K, H, 1 + Q) (the members' forecasts in the order of
     config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K) - unless the
     graph carries the members' forecasts from the end of its one training series (``end``).
@@ -166,10 +171,12 @@ class ForecastGraph(nn.Module):
         scale: float | None,
         covariates: bool,
         combined: bool = False,
+        seasonal: bool = False,
         end: dict[str, Any] | None = None,
         nonnegative: bool = False,
     ):
         super().__init__()
+        self.seasonal = seasonal
         self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
         self.nonnegative = nonnegative
@@ -198,7 +205,11 @@ class ForecastGraph(nn.Module):
             rest.pop(0) if self.fixed_scale is None else torch.full_like(x[:, :1], self.fixed_scale)
         )  # (B, 1)
         phase = rest.pop(0) if self.net.calendar else None  # (B,)
-        out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
+        if self.seasonal:
+            seasons = rest.pop(0)  # (B, W + H)
+            out = self.net(x - seasons[:, :W], scale, cov, phase) + seasons[:, W:, None]  # (B, H, 1 + Q)
+        else:
+            out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
         if self.combined:  # the network and the classical members' forecasts, weighted per series
             references, weights = (
                 self._end_members(x) if self.carries_end else rest
@@ -220,6 +231,7 @@ def export_forecast_net(
     scale: float | None,
     n_covariates: int,
     n_references: int,
+    seasonal: bool = False,
     end: dict[str, Any] | None = None,
     nonnegative: bool = False,
 ) -> Path:
@@ -233,6 +245,7 @@ def export_forecast_net(
         n_covariates: C, the covariate columns (the graph takes ``covariates`` when > 0).
         n_references: K, the classical members combined with the network (the graph takes
             ``references`` and ``weights`` when > 0, unless ``end`` is given).
+        seasonal: the network sees the series seasonally adjusted (the graph takes ``seasons``).
         end: for one series without covariates, the members' forecasts from the end of the training
             data to build in: ``tail`` (W,), ``references`` (K, H, 1 + Q) and ``weights`` (1 + K,).
         nonnegative: forecasts and quantiles are kept >= 0 (a model whose training data had no negative value).
@@ -242,6 +255,7 @@ def export_forecast_net(
         scale=scale,
         covariates=n_covariates > 0,
         combined=n_references > 0,
+        seasonal=seasonal,
         end=end,
         nonnegative=nonnegative,
     )
@@ -262,6 +276,10 @@ def export_forecast_net(
         args += (torch.tensor([0, 5]),)
         inputs.append("phase")
         dynamic["phase"] = {0: "batch"}
+    if seasonal:
+        args += (torch.zeros(2, W + net.horizon),)
+        inputs.append("seasons")
+        dynamic["seasons"] = {0: "batch"}
     if n_references and end is None:
         K = n_references
         args += (torch.ones(2, K, net.horizon, 1 + len(net.quantiles)), torch.full((2, 1 + K), 1.0 / (1 + K)))

@@ -4,6 +4,7 @@ and reading data the way a fitted model expects it (its training data's columns)
 One pipeline turns series into the network's inputs, in training and in prediction alike::
 
     season, log    chosen on the training data (or set)          ForecastState.season, .log
+    x - seasons    past 24 steps, the MSTL seasons removed         ForecastState.seasons (forecast_seasons)
     z = log(x)     if log, else x                                 per series
     scale          series_scale(z, season), per series id          ForecastState.scales
     window         the last max(lookbacks) points of each series   ForecastState.last_windows
@@ -32,6 +33,7 @@ from lstmkit.data.tabular import Series, SeriesData, load_series
 from lstmkit.errors import DataError
 from lstmkit.logs import few
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData
+from lstmkit.models.forecast_seasons import adjusted, adjusts, fit_profiles, profile_of, seasons_at
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +76,14 @@ class ForecastState:
     # forecasts from there ("references", (K, H, 1 + Q)) and the weights ("weights", 1 + K, a failed
     # member's 0), which its ONNX graph carries
     end: dict[str, Any] | None = None
+    # seasons past 24 steps: per series id, the seasons removed from the series the network sees, by phase
+    # (lstmkit.models.forecast_seasons; [] where MSTL found none); None: the network sees the series as they are
+    seasons: dict[str, list[float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``"fitted"`` entry of config.json (the optional entries only when set)."""
         out = asdict(self)
-        for key in ("network", "combination", "end"):
+        for key in ("network", "combination", "end", "seasons"):
             if out[key] is None:
                 del out[key]
         return out
@@ -89,12 +94,34 @@ class ForecastState:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in fitted.items() if k in known})
 
+    @property
+    def network_season(self) -> int:
+        """The season the network models: none (1) where it sees the series seasonally adjusted."""
+        return 1 if self.seasons is not None else self.season
+
+    def network_data(self, data: SeriesData) -> SeriesData:
+        """``data`` as the network sees it: seasonally adjusted where the model removes seasons."""
+        return data if self.seasons is None else adjusted(data, self.seasons, self.season)
+
+    def window_seasons(self, data: SeriesData, window: int, horizon: int) -> np.ndarray:
+        """(S, W + H) float32: the seasons removed at the last ``window`` steps of each series of ``data`` (a
+        shorter series' first step repeated in front, as :meth:`last_windows` pads) and put back at the next
+        ``horizon``; zeros where the model removes none."""
+        rows = []
+        for s in data.series:
+            steps = ordinals(data, s)
+            steps = np.concatenate([steps[-window:], steps[-1] + 1 + np.arange(horizon)])
+            values = seasons_at(profile_of(self.seasons or {}, data, s, self.season), steps)
+            rows.append(np.pad(values, (max(window - len(s.target), 0), 0), mode="edge"))
+        return np.stack(rows).astype(np.float32)
+
     def scale_of(self, series: Series) -> float:
-        """The series' scale from fit, or for a series the model has not seen, its own."""
+        """The series' scale from fit, or for a series the model has not seen, its own (``series`` as the
+        network sees it)."""
         scale = self.scales.get(str(series.id))
         if scale is None:
             z = np.log(series.target) if self.log else series.target
-            scale = series_scale(z, self.season)
+            scale = series_scale(z, self.network_season)
         return float(scale)
 
     def check_compatible(self, data: SeriesData) -> None:
@@ -157,20 +184,24 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             f"the shortest series has {data.min_length}"
         )
     season = choose_season(data, cfg.data.season, horizon=H)
-    targets = [s.target for s in data.series]
+    seasons = fit_profiles(data, season) if adjusts(season) else None
+    raw = [s.target for s in data.series]
+    targets = [s.target for s in adjusted(data, seasons, season).series] if seasons is not None else raw
+    network_season = 1 if seasons is not None else season
     use_log = {"log": True, "none": False}.get(cfg.model.transform)
     if use_log is None:
-        use_log = all(choose_log(y, season) for y in targets)
+        use_log = all(choose_log(y, network_season) for y in targets)
     elif use_log and any((y <= 0).any() for y in targets):
+        target = "the seasonally adjusted target" if seasons is not None else "the target"
         raise DataError(
-            "model.transform=log needs positive data, and the target has values <= 0; use model.transform=none"
+            f"model.transform=log needs positive data, and {target} has values <= 0; use model.transform=none"
         )
     lengths = [len(y) for y in targets]
     too_short = ""
     try:
         lookbacks = auto_lookbacks(
             network_length(lengths, horizon=H, combined=_may_skip(cfg)),
-            season=season,
+            season=network_season,
             horizon=H,
             ensemble=cfg.model.ensemble or 5,
             lookback=cfg.model.lookback,
@@ -193,15 +224,16 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
         season=season,
         log=use_log,
         lookbacks=lookbacks,
-        scales={str(s.id): series_scale(zi, season) for s, zi in zip(data.series, z)},
+        scales={str(s.id): series_scale(zi, network_season) for s, zi in zip(data.series, z)},
         columns=data.describe(),
         n_covariates=len(data.covariate_names),
         last_times={str(s.id): _json_time(s.times[-1]) if s.times is not None else None for s in data.series},
         train_lengths={str(s.id): len(s.target) for s in data.series},
-        calendar=cfg.data.calendar and season > 1,
+        calendar=cfg.data.calendar and network_season > 1,
         baseline=cfg.model.baseline,
         drift=cfg.model.drift if cfg.model.baseline != "none" else 0.0,
-        nonnegative=all(float(np.min(y)) >= 0 for y in targets),
+        nonnegative=all(float(np.min(y)) >= 0 for y in raw),
+        seasons=seasons,
     )
     return state, z, too_short
 

@@ -56,7 +56,7 @@ def build_network(state: ForecastState, m: ForecastModel) -> ForecastNet:
         num_layers=m.num_layers,
         dropout=m.dropout,
         quantiles=tuple(m.quantiles),
-        season=state.season,
+        season=state.network_season,
         log=state.log,
         calendar=state.calendar,
         variants=m.variants,

@@ -223,14 +223,17 @@ class LSTMForecaster(Job):
         """Every input of this model's ONNX graph (``to_onnx(path, references=...)``) for forecasting from
         the end of ``data``.
 
-        ``history`` (and ``covariates``, ``scale``, ``phase`` where the graph takes them) and, for a graph
+        ``history`` (and ``covariates``, ``scale``, ``phase``, ``seasons`` where the graph takes them) and, for a graph
         that takes them, the classical members' ``references`` and ``weights``: the members are fitted on
         each history here, as :meth:`predict` does, since a graph cannot refit them.
         """
         net, st = self._require_fitted(), self.fitted
         data = impute(self.read(data))
         st.check_compatible(data)
-        x, cov, scale, first = st.last_windows(data, net.window, pad=bool(st.combination))
+        x, cov, scale, first = st.last_windows(st.network_data(data), net.window, pad=bool(st.combination))
+        seasons = st.window_seasons(data, net.window, self.horizon) if st.seasons is not None else None
+        if seasons is not None:
+            x = x + seasons[:, : net.window]  # the history in data units
         feeds: dict[str, np.ndarray] = {"history": x[:, :, None]}
         if st.n_covariates:
             feeds["covariates"] = cov
@@ -238,6 +241,8 @@ class LSTMForecaster(Job):
             feeds["scale"] = scale
         if net.calendar:
             feeds["phase"] = first % net.season
+        if seasons is not None:
+            feeds["seasons"] = seasons
         if st.combination and (references or st.end is None):
             refs = self._member_forecasts(data)
             feeds["references"] = np.stack(
@@ -257,12 +262,15 @@ class LSTMForecaster(Job):
 
     def _network_out(self, data: SeriesData, *, pad: bool | None = None) -> np.ndarray:
         """The network's (S, H, 1 + Q) output, before the floor (combined first, floored once, as in ONNX)."""
-        net = self._require_fitted()
-        pad = bool(self.fitted.combination) if pad is None else pad
-        windows = self.fitted.last_windows(data, net.window, pad=pad)
+        net, st = self._require_fitted(), self.fitted
+        pad = bool(st.combination) if pad is None else pad
+        windows = st.last_windows(st.network_data(data), net.window, pad=pad)
         x, cov, scale, first = (torch.as_tensor(a) for a in windows)
         with torch.no_grad(), few_threads(self.config):
-            return net(x, scale, cov, first).double().numpy()
+            out = net(x, scale, cov, first).double().numpy()
+        if st.seasons is not None:  # the seasons the network's series had removed, put back
+            out = out + st.window_seasons(data, net.window, self.horizon)[:, net.window :, None]
+        return out
 
     def _floored(self, out: np.ndarray) -> np.ndarray:
         """``out`` kept >= 0 for a model whose training data had no negative value."""
@@ -338,6 +346,7 @@ class LSTMForecaster(Job):
             scale=None if len(st.scales) > 1 else float(next(iter(st.scales.values()))),
             n_covariates=st.n_covariates,
             n_references=len(st.combination["members"]) - 1 if st.combination else 0,
+            seasonal=st.seasons is not None,
             end=end,
             nonnegative=st.nonnegative,
         )

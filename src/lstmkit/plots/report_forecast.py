@@ -133,6 +133,7 @@ def _data_summary(rep: Report, model, data) -> None:
             ("points per series", f"{min(lengths):,} to {max(lengths):,}"),
             ("frequency detected", data.freq or "none"),
             ("season (steps)", st.season),
+            ("network reads", _network_reads(st)),
             ("missing values in the data as read", missing_count(data)),
             ("log transform", "yes" if st.log else "no"),
             ("covariates", ", ".join(data.covariate_names) or "none"),
@@ -140,6 +141,18 @@ def _data_summary(rep: Report, model, data) -> None:
         ],
         caption="what was read and what the preprocessing chose",
     )
+
+
+def _network_reads(st) -> str:
+    """What the network's windows hold: the series as they are, or seasonally adjusted (long seasons)."""
+    if st.seasons is None:
+        return "the series as they are"
+    removed, count = sum(1 for profile in st.seasons.values() if profile), len(st.seasons)
+    if removed == count:
+        return "the seasonally adjusted series (MSTL's seasons removed, put back on the forecast)"
+    if not removed:
+        return "the series as they are (MSTL finds too little season to remove)"
+    return f"the seasonally adjusted series where MSTL finds a season ({removed} of {count} series)"
 
 
 def forecast_report(
