@@ -251,7 +251,8 @@ def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate.backtest import format_table
     from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text, staged_folder
-    from lstmkit.models.forecaster import LSTMForecaster, forecast_frame
+    from lstmkit.models.forecast_frame import forecast_frame
+    from lstmkit.models.forecaster import LSTMForecaster
     from lstmkit.plots.forecast import plot_forecast, plot_loss
 
     cfg = build_config(args)

@@ -6,7 +6,7 @@ One pipeline turns series into the network's inputs, in training and in predicti
     season, log    chosen on the training data (or set)          ForecastState.season, .log
     x - seasons    past 24 steps, the MSTL seasons removed         ForecastState.seasons (forecast_seasons)
     z = log(x)     if log, else x                                 per series
-    scale          series_scale(z, season), per series id          ForecastState.scales
+    scale          series_scale(z, the network's season), per id   ForecastState.scales
     window         the last max(lookbacks) points of each series   ForecastState.last_windows
     phase          calendar ordinal of each first forecast step    (data.calendar)
 

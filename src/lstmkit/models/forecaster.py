@@ -33,6 +33,7 @@ from lstmkit.models.forecast_combination import (
     series_weights,
 )
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData, ForecastModel, normalised, qualify
+from lstmkit.models.forecast_frame import forecast_frame
 from lstmkit.models.forecast_intervals import widened
 from lstmkit.models.forecast_state import ForecastState, fit_state, read_series
 from lstmkit.models.forecast_training import build_network, few_threads, train_network
@@ -391,21 +392,4 @@ class LSTMForecaster(Job):
         return self.fitted.train_lengths
 
 
-def forecast_frame(
-    data: SeriesData, out: np.ndarray, *, quantiles: tuple[float, ...] | list[float]
-) -> pd.DataFrame:
-    """Lay out (S, H, 1 + Q) forecasts as the forecast.csv frame."""
-    H = out.shape[1]
-    rows: dict[str, list] = {}
-    if data.id_col:
-        rows["id"] = [s.id for s in data.series for _ in range(H)]
-    if data.time_col:
-        rows["time"] = [t for s in data.series for t in (data.future_times(s, H) or [None] * H)]
-    rows["step"] = [h + 1 for _ in data.series for h in range(H)]
-    rows["forecast"] = out[:, :, 0].reshape(-1).tolist()
-    for j, q in enumerate(quantiles):
-        rows[f"q{q:g}"] = out[:, :, 1 + j].reshape(-1).tolist()
-    return pd.DataFrame(rows)
-
-
-__all__ = ["ForecastConfig", "ForecastData", "ForecastModel", "LSTMForecaster", "forecast_frame"]
+__all__ = ["ForecastConfig", "ForecastData", "ForecastModel", "LSTMForecaster"]
