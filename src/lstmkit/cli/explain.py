@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lstmkit.cli.classify import add_trained_columns
-from lstmkit.cli.common import check_output_folder, claim_output, non_negative_int, positive_int
+from lstmkit.cli.common import non_negative_int, positive_int
+from lstmkit.cli.output_folder import check_output_folder, claim_output
 from lstmkit.errors import DataError
 
 EXAMPLE = """\
