@@ -149,7 +149,8 @@ def run_train(args: argparse.Namespace) -> int:
     from lstmkit.config import resolve_config
     from lstmkit.data.datasets import dataset_stem
     from lstmkit.io import staged_folder
-    from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
+    from lstmkit.models.classifier import LSTMClassifier
+    from lstmkit.models.classify_config import ClassifyConfig
 
     config = resolve_config(
         ClassifyConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args)
