@@ -27,7 +27,8 @@ import torch
 from lstmkit.config import resolve_config
 from lstmkit.data.sequences import SequenceData, pad_sequences, read_sequences
 from lstmkit.data.ts_format import read_ts
-from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
+from lstmkit.models.classifier import LSTMClassifier
+from lstmkit.models.classify_config import ClassifyConfig
 
 
 def dtw_distances(query: SequenceData, reference: SequenceData, *, chunk: int = 4_000_000) -> np.ndarray:

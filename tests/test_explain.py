@@ -9,7 +9,8 @@ from lstmkit.config import resolve_config
 from lstmkit.data.sequences import SequenceData
 from lstmkit.errors import DataError
 from lstmkit.explain import GATES, integrated_gradients, write_explanation
-from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
+from lstmkit.models.classifier import LSTMClassifier
+from lstmkit.models.classify_config import ClassifyConfig
 from lstmkit.models.forecaster import LSTMForecaster
 from lstmkit.models.language_model import LanguageModel, TextConfig
 

@@ -130,17 +130,17 @@ def disk_full_after_training(out) -> str:
 def test_a_signal_while_the_checkpoints_are_removed_leaves_none_half_removed(run, monkeypatch, capsys):
     """A SIGTERM during the removal of .checkpoints (the outputs all written) left train.json without its
     tensors and said 'its checkpoint is kept ...: run the same command again with --resume', which then failed."""
-    import lstmkit.cli.common as common
+    import lstmkit.cli.output_folder as output_folder
 
     argv, out, _ = run
-    remove = common.shutil.rmtree
+    remove = output_folder.shutil.rmtree
 
     def signalled(path, *args, **kwargs):
         if Path(path).name == ".checkpoints":
             os.kill(os.getpid(), signal.SIGTERM)  # arrives between the first and the last file removed
         remove(path, *args, **kwargs)
 
-    monkeypatch.setattr(common.shutil, "rmtree", signalled)
+    monkeypatch.setattr(output_folder.shutil, "rmtree", signalled)
     assert main([*argv, "--seed", "2"]) == 143
     assert capsys.readouterr().err == (
         f"error: interrupted by SIGTERM after its outputs were written; {out} is complete\n"

@@ -9,7 +9,8 @@ import torch
 from lstmkit.config import resolve_config
 from lstmkit.data.sequences import SequenceData, pad_sequences
 from lstmkit.errors import ConfigError
-from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
+from lstmkit.models.classifier import LSTMClassifier
+from lstmkit.models.classify_config import ClassifyConfig
 from lstmkit.networks.hybrid_net import HybridNet
 from lstmkit.networks.lstm_fcn import ClassifierModelConfig
 from lstmkit.networks.minirocket import fit_minirocket

@@ -13,13 +13,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from lstmkit.cli.common import (
-    ArgumentParser,
-    UsageError,
-    interrupted_message,
-    missing_command,
-    unreadable_message,
-)
+from lstmkit.cli.common import ArgumentParser, UsageError, missing_command, unreadable_message
+from lstmkit.cli.output_folder import interrupted_message
 from lstmkit.errors import LstmkitError
 from lstmkit.interrupt import Interrupted, interrupt_on_signals
 
@@ -80,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "func", None):
             raise missing_command(parser)
         with contextlib.ExitStack() as cleanup, interrupt_on_signals():
-            args.cleanup = cleanup  # commands register their output lock here (common.claim_output)
+            args.cleanup = cleanup  # commands register their output lock here (output_folder.claim_output)
             return int(args.func(args) or 0)
     except (UsageError, LstmkitError) as exc:
         message = " ".join(str(exc).split("\n")).strip()

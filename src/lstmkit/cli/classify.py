@@ -5,18 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Literal
 
 from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
     add_training_args,
-    check_model_output,
-    check_output_folder,
-    checkpoint_file,
-    claim_output,
     command_group,
-    discard_checkpoints,
     join_torchrun,
     print_classification,
     print_classifier_training,
@@ -24,6 +19,14 @@ from lstmkit.cli.common import (
     training_overrides,
     write_predictions,
 )
+from lstmkit.cli.output_folder import (
+    check_model_output,
+    check_output_folder,
+    checkpoint_file,
+    claim_output,
+    discard_checkpoints,
+)
+from lstmkit.cli.sequence_columns import add_column_args, trained_columns
 from lstmkit.errors import DataError
 
 EVALUATION_FOLDER = "evaluation"  # evaluate's default --output, in the model folder: its own files stay
@@ -65,71 +68,6 @@ in the model folder, or --train) and scored on the same cases: metrics.json's "r
 their accuracy, macro-F1 and seconds."""
 
 
-def _add_data_args(parser: argparse.ArgumentParser, *, trained: bool = False) -> None:
-    """The long-CSV column flags; ``trained``: a model exists, whose training columns are the defaults."""
-    group = parser.add_argument_group("long CSV columns (ignored for .ts files)")
-    if not trained:
-        group.add_argument(
-            "--id-col", default="id", metavar="COL", help="column naming the case (default: id)"
-        )
-        group.add_argument(
-            "--label-col", default="label", metavar="COL", help="column holding the class (default: label)"
-        )
-        group.add_argument(
-            "--time-col", metavar="COL", help="column ordering the steps within a case (default: file order)"
-        )
-        return
-    add_trained_columns(group)
-
-
-def add_trained_columns(group) -> None:
-    """The long-CSV column flags of commands that read data for a trained classifier (predict, evaluate,
-    explain): by default the columns the model was trained with."""
-    group.add_argument(
-        "--id-col",
-        metavar="COL",
-        help="column naming the case (default: the model's training column, else id)",
-    )
-    group.add_argument(
-        "--label-col",
-        metavar="COL",
-        help="column holding the class (default: the model's training column, else label)",
-    )
-    group.add_argument(
-        "--time-col",
-        metavar="COL",
-        help="column ordering the steps within a case (default: the model's training column; '' for file order)",
-    )
-
-
-class Columns(TypedDict):
-    """The long-CSV columns :func:`lstmkit.data.sequences.read_sequences` reads data with."""
-
-    id_col: str
-    label_col: str
-    time_col: str | None
-
-
-def trained_columns(
-    model, *, id_col: str | None = None, label_col: str | None = None, time_col: str | None = None
-) -> Columns:
-    """The long-CSV columns to read data with: those given, else the ones ``model`` was trained with.
-
-    A user who trained with ``--time-col t`` and predicts without it would otherwise have ``t`` read as
-    a feature, and be told to drop a column instead of to name it. ``time_col=""`` keeps the file's order.
-    """
-    recorded = model.training_data_ or {}
-
-    def column(name: str, given: str | None) -> str | None:
-        return (given if given is not None else recorded.get(name)) or None
-
-    return Columns(
-        id_col=column("id_col", id_col) or "id",
-        label_col=column("label_col", label_col) or "label",
-        time_col=column("time_col", time_col),
-    )
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``classify`` and its ``train``, ``predict`` and ``evaluate`` subcommands."""
     parser = subparsers.add_parser(
@@ -153,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--output", "-o", metavar="DIR", help="model folder to write (default: runs/<data>-classify)"
     )
-    _add_data_args(train)
+    add_column_args(train)
     add_training_args(train)
     train.set_defaults(func=run_train)
 
@@ -168,7 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("data", metavar="DATA", help=".ts file, long CSV or bundled dataset name")
     predict.add_argument("--output", "-o", required=True, metavar="FILE.csv", help="CSV file to write")
-    _add_data_args(predict, trained=True)
+    add_column_args(predict, trained=True)
     predict.set_defaults(func=run_predict)
 
     evaluate = sub.add_parser(
@@ -193,7 +131,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="training data for the references (default: the one the model was trained on)",
     )
     evaluate.add_argument("--no-references", action="store_true", help="skip 1-NN DTW and MiniRocket")
-    _add_data_args(evaluate, trained=True)
+    add_column_args(evaluate, trained=True)
     add_report_flag(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
@@ -211,7 +149,8 @@ def run_train(args: argparse.Namespace) -> int:
     from lstmkit.config import resolve_config
     from lstmkit.data.datasets import dataset_stem
     from lstmkit.io import staged_folder
-    from lstmkit.models.classifier import ClassifyConfig, LSTMClassifier
+    from lstmkit.models.classifier import LSTMClassifier
+    from lstmkit.models.classify_config import ClassifyConfig
 
     config = resolve_config(
         ClassifyConfig(), path=args.config, overrides=args.overrides, flags=training_overrides(args)

@@ -6,8 +6,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from lstmkit.cli.classify import add_trained_columns
-from lstmkit.cli.common import check_output_folder, claim_output, non_negative_int, positive_int
+from lstmkit.cli.common import non_negative_int, positive_int
+from lstmkit.cli.output_folder import check_output_folder, claim_output
+from lstmkit.cli.sequence_columns import add_trained_columns, trained_columns
 from lstmkit.errors import DataError
 
 EXAMPLE = """\
@@ -71,7 +72,6 @@ def _explain_forecaster(model, args: argparse.Namespace):
 
 
 def _explain_classifier(model, args: argparse.Namespace):
-    from lstmkit.cli.classify import trained_columns
     from lstmkit.data.sequences import read_sequences
 
     columns = trained_columns(model, id_col=args.id_col, label_col=args.label_col, time_col=args.time_col)

@@ -8,16 +8,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lstmkit.cli.common import (
-    add_training_args,
-    check_model_output,
-    claim_output,
-    discard_checkpoints,
-    positive_int,
-    show_progress,
-    training_overrides,
-)
+from lstmkit.cli.common import add_training_args, positive_int, show_progress, training_overrides
 from lstmkit.cli.forecast_holdout import HOLDOUT_NOTE, HoldoutRun, holdout_obstacle
+from lstmkit.cli.output_folder import check_model_output, claim_output, discard_checkpoints
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.logs import counted, held_back, labelled
 

@@ -11,12 +11,7 @@ from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
     add_training_args,
-    check_model_output,
-    check_output_folder,
-    checkpoint_file,
-    claim_output,
     command_group,
-    discard_checkpoints,
     join_torchrun,
     non_negative_int,
     positive_float,
@@ -24,6 +19,13 @@ from lstmkit.cli.common import (
     seed,
     show_progress,
     training_overrides,
+)
+from lstmkit.cli.output_folder import (
+    check_model_output,
+    check_output_folder,
+    checkpoint_file,
+    claim_output,
+    discard_checkpoints,
 )
 from lstmkit.errors import DataError
 from lstmkit.logs import counted

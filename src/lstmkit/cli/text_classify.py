@@ -10,18 +10,20 @@ from lstmkit.cli.common import (
     ArgumentParser,
     add_report_flag,
     add_training_args,
-    check_model_output,
-    check_output_folder,
-    checkpoint_file,
-    claim_output,
     command_group,
-    discard_checkpoints,
     join_torchrun,
     print_classification,
     print_classifier_training,
     show_progress,
     training_overrides,
     write_predictions,
+)
+from lstmkit.cli.output_folder import (
+    check_model_output,
+    check_output_folder,
+    checkpoint_file,
+    claim_output,
+    discard_checkpoints,
 )
 from lstmkit.logs import counted
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.cli.common import claim_output, discard_checkpoints, join_torchrun, show_progress
+from lstmkit.cli.common import join_torchrun, show_progress
 from lstmkit.cli.forecast import (
     READING_RULES,
     add_forecast_args,
@@ -13,6 +13,7 @@ from lstmkit.cli.forecast import (
     output_dir,
     train_model,
 )
+from lstmkit.cli.output_folder import claim_output, discard_checkpoints
 from lstmkit.logs import counted, held_back
 
 COMMAND = "lstmkit train"  # recorded in its checkpoints: 'lstmkit forecast' refuses to resume them

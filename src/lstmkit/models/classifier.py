@@ -9,7 +9,7 @@ cropping); model folders written before the hybrid existed load as LSTM-FCN. Eit
 per-channel scaling fitted on the training data lives inside the network, so a saved model takes
 data in its own units; ``predict_proba``, ``predict`` and ``evaluate`` batch sequences of similar
 length; ``save``/``load`` use the model folder (``config.json`` lists the class labels in score
-order under ``"classes"``).
+order under ``"classes"``). The settings are :class:`~lstmkit.models.classify_config.ClassifyConfig`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,54 +29,16 @@ from lstmkit.data.labels import class_label, stored_classes
 from lstmkit.data.sequences import SequenceData, channel_stats, natural_order, pad_sequences
 from lstmkit.errors import DataError
 from lstmkit.models.base import Job
-from lstmkit.models.hybrid import HybridConfig, fit_hybrid
+from lstmkit.models.classify_config import ClassifyConfig
+from lstmkit.models.hybrid import fit_hybrid
 from lstmkit.models.sampling import augment_batch, stratified_split
 from lstmkit.networks.hybrid_net import HybridNet
-from lstmkit.networks.lstm_fcn import ClassifierModelConfig, SequenceClassifierNet
-from lstmkit.train import History, TrainerConfig, fit, resolve_device, set_seed
+from lstmkit.networks.lstm_fcn import SequenceClassifierNet
+from lstmkit.train import History, fit, resolve_device, set_seed
 
 log = logging.getLogger(__name__)
 
 TASK = "classify"
-
-
-# ----------------------------------------------------------------------------- config
-
-
-@dataclass
-class ClassifyDataConfig:
-    """How LSTM-FCN's training data is split, weighted and augmented (the hybrid uses every case as it is)."""
-
-    val_fraction: float = (
-        0.2  # stratified hold-out for early stopping; 0, or a class under 13 cases, trains on all
-    )
-    class_weight: Literal["balanced", "none"] = "balanced"  # rare classes count as much as common ones
-    augment: bool = True  # random jitter, scaling and cropping while training: small data sets overfit
-    refit: bool = False  # after early stopping, train afresh on all data for the best epoch count
-
-
-@dataclass
-class ClassifyConfig:
-    """Everything ``lstmkit classify train`` needs; ``--set section.key=value`` edits it."""
-
-    method: Literal["hybrid", "lstm-fcn"] = (
-        "hybrid"  # random convolutions + LSTM + ridge: seconds, not minutes
-    )
-    hybrid: HybridConfig = field(default_factory=HybridConfig)
-    data: ClassifyDataConfig = field(default_factory=ClassifyDataConfig)
-    model: ClassifierModelConfig = field(default_factory=ClassifierModelConfig)
-    trainer: TrainerConfig = field(
-        default_factory=lambda: TrainerConfig(
-            epochs=40,  # the hybrid's LSTM: a fixed, brief run (LSTM-FCN wants 300 with patience 40)
-            patience=40,  # the hybrid trains without a hold-out: nothing stops it early
-            lr=5e-3,  # large batches and a cosine decay carry a higher rate
-            batch_size=0,  # 0: hybrid, a quarter of the cases, 16 to 64; LSTM-FCN, a tenth, 4 to 32
-            lr_schedule="cosine",  # decays to zero by the last epoch: the fixed run ends settled
-        )
-    )
-
-
-# ----------------------------------------------------------------------------- the estimator
 
 
 def _as_data(data: SequenceData | Sequence[np.ndarray], labels: Sequence | None = None) -> SequenceData:
