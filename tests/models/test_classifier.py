@@ -10,8 +10,9 @@ from lstmkit.config import resolve_config
 from lstmkit.data.sequences import SequenceData
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.classification import classification_metrics
-from lstmkit.models.classifier import LSTMClassifier, augment_batch, stratified_split
+from lstmkit.models.classifier import LSTMClassifier
 from lstmkit.models.classify_config import ClassifyConfig
+from lstmkit.models.sampling import augment_batch, stratified_split
 from lstmkit.networks.lstm_fcn import ClassifierModelConfig, MaskedBatchNorm1d, SequenceClassifierNet
 
 TINY = ["method=lstm-fcn", "model.hidden_size=8", "model.conv_channels=8,16,8", "trainer.batch_size=16"]

@@ -187,8 +187,6 @@ def join_torchrun(device: str) -> bool:
 
 def write_predictions(output: str, classes: list[str], proba, *, ids=None) -> None:
     """Write ``index, [id,] label, p_<class>...`` to ``output`` atomically; ``proba`` is (N, K)."""
-    from pathlib import Path
-
     import pandas as pd
 
     from lstmkit.errors import DataError

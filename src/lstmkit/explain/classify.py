@@ -24,12 +24,10 @@ def explain_classifier(
     from torch.nn.utils.rnn import pack_padded_sequence
 
     from lstmkit.data.sequences import pad_sequences
-    from lstmkit.models.classifier import _as_data
     from lstmkit.networks.hybrid_net import HybridNet, scale_series
 
     net = clf.network
-    data = clf._match_features(_as_data(data))
-    clf._check_features(data, expected=clf.n_features_)
+    data = clf.readable(data)
     if label is not None:
         if data.labels is None:
             raise DataError(

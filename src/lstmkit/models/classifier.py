@@ -235,6 +235,18 @@ class LSTMClassifier(Job):
 
     # -- inference
 
+    def readable(self, data: SequenceData | Sequence[np.ndarray]) -> SequenceData:
+        """``data`` as the fitted network reads it: its features in training order, checked.
+
+        Raises:
+            DataError: features the model was not trained on.
+        """
+        self._require_fitted()
+        assert self.n_features_ is not None  # set with network_
+        data = self._match_features(_as_data(data))
+        self._check_features(data, expected=self.n_features_)
+        return data
+
     def _match_features(self, data: SequenceData) -> SequenceData:
         """``data`` with its long-table columns in the training order, or a DataError naming them."""
         names, trained = data.features, self.feature_names_
@@ -272,9 +284,8 @@ class LSTMClassifier(Job):
     ) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
         net = self._require_fitted()
-        assert self.classes_ is not None and self.n_features_ is not None  # set with network_
-        data = self._match_features(_as_data(data))
-        self._check_features(data, expected=self.n_features_)
+        assert self.classes_ is not None  # set with network_
+        data = self.readable(data)
         net.eval()
         order = np.argsort(data.lengths, kind="stable")  # similar lengths share a batch: less padding
         out = np.zeros((len(data), len(self.classes_)), dtype=np.float32)

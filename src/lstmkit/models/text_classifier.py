@@ -121,7 +121,7 @@ class TextClassifier(Job):
         Raises:
             DataError: different numbers of texts and labels, fewer than two classes, no tokens.
         """
-        from lstmkit.models.classifier import stratified_split
+        from lstmkit.models.sampling import stratified_split
 
         cfg = self.config
         _check_config(cfg)
