@@ -48,11 +48,34 @@ def test_half_hours_remove_the_day_and_the_week_once_two_weeks_are_seen():
     )
 
 
-def test_no_seasons_are_removed_where_mstl_finds_them_weak_or_the_series_is_under_two_seasons():
+def test_no_seasons_are_removed_where_mstl_finds_them_weak_and_none_estimated_under_two_seasons():
     walk = 100 + np.cumsum(np.random.default_rng(2).normal(0, 1, 300))
     assert series_profile(walk, np.arange(300), 52) == []
-    assert series_profile(weekly(100)["y"].to_numpy(), np.arange(100), 52) == []
-    assert seasons_at([], np.arange(5)).tolist() == [0.0] * 5
+    assert series_profile(weekly(104)["y"].to_numpy(), np.arange(104), 52) is None
+    assert len(series_profile(weekly(105)["y"].to_numpy(), np.arange(105), 52)) == 52
+    assert seasons_at([], np.arange(5)).tolist() == seasons_at(None, np.arange(5)).tolist() == [0.0] * 5
+
+
+def test_a_series_too_short_for_its_seasons_is_left_to_the_classical_members(caplog):
+    panel = pd.concat([weekly(200).assign(shop="long"), weekly(80, seed=1).assign(shop="short")])
+    model = LSTMForecaster(13, id_col="shop", **FAST).fit(panel)
+    assert model.fitted.seasons["short"] is None and len(model.fitted.seasons["long"]) == 52
+    assert model.combination["weights"]["short"][0] == 0.0  # the network: no weight
+    assert (
+        "the classical references alone forecast 1 series shorter than the 105 points the network's seasonal "
+        "adjustment needs (two seasons of 52, and one): short (80)" in caplog.text
+    )
+    # every series that short: the network sees them as they are, with the season
+    alone = LSTMForecaster(13, **{"data.season": 52}, **FAST).fit(weekly(80))
+    assert alone.fitted.seasons is None and alone.fitted.network_season == 52
+
+
+def test_the_windows_of_a_skipped_series_are_not_trained_on():
+    from lstmkit.data.windows import window_starts
+
+    index = window_starts([50, 30, 40], length=20, horizon=5, val_fraction=0.0, skip=[False, True, False])
+    starts = index.train.tolist()
+    assert starts == list(range(0, 31)) + list(range(80, 101))  # none of 50..79
 
 
 @pytest.fixture(scope="module")

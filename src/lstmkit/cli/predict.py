@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if model.combination:  # a series shorter than the network's window: its members alone forecast it
         from lstmkit.models.forecast_state import note_classical_only
 
-        note_classical_only(data, model.window)
+        adjusted = model.season if model.fitted.seasons is not None else None
+        note_classical_only(data, model.window, adjusted_season=adjusted)
     if model.combination and reference_worker.enabled():  # the classical members' fits, in the child
         reference_worker.start(model.reference_fits(data, season=model.season, validation=False))
     frame = model.predict(data)

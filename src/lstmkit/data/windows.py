@@ -8,6 +8,7 @@ series itself, so a series of millions of points trains in bounded memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -38,7 +39,13 @@ class WindowIndex:
 
 
 def window_starts(
-    lengths: list[int], *, length: int, horizon: int, val_fraction: float, max_windows: int = 0
+    lengths: list[int],
+    *,
+    length: int,
+    horizon: int,
+    val_fraction: float,
+    max_windows: int = 0,
+    skip: Sequence[bool] = (),
 ) -> WindowIndex:
     """Starts of every window of ``length`` steps (input + horizon) in each series.
 
@@ -53,11 +60,12 @@ def window_starts(
         horizon: steps forecast.
         val_fraction: share of each series' windows kept for validation (0 for none).
         max_windows: cap on training windows over all series (0: no cap).
+        skip: per series, True to take no windows from it (the series stays in the concatenation).
     """
     train, val = [], []
     offset = 0
-    for n in lengths:
-        count = n - length + 1
+    for i, n in enumerate(lengths):
+        count = 0 if i < len(skip) and skip[i] else n - length + 1
         if count > 0:
             starts = torch.arange(offset, offset + count)
             n_val = int(round(val_fraction * count)) if val_fraction > 0 else 0

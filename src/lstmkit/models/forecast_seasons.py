@@ -12,7 +12,9 @@ models, the network sees the series seasonally adjusted, with windows of a few h
     y_t+h    network(x')_h + profile[o_t+h mod P]      the forecast (point and quantiles)
 
 One fixed profile per series, kept in the model's state: training, validation on earlier points,
-prediction on later data and the ONNX graph all remove the same seasons. The classical members do
+prediction on later data and the ONNX graph all remove the same seasons. A series under two cycles
+(:func:`min_points`) has no seasons to estimate: the network neither learns from nor forecasts it
+(the classical members do), and where every series is that short the network sees them as they are. The classical members do
 the same with their own decomposition (``mstl``, ``mstl_arima``).
 """
 
@@ -33,7 +35,9 @@ from lstmkit.evaluate.references import (
     seasonally_adjusted,
 )
 
-Profiles = dict[str, list[float]]  # per series id: the seasons by phase ([] where none were removed)
+# per series id: the seasons by phase ([] where MSTL finds too little season to remove; None for a series too
+# short to estimate them from, which the classical members alone forecast)
+Profiles = dict[str, list[float] | None]
 
 
 def adjusts(season: int) -> bool:
@@ -41,16 +45,21 @@ def adjusts(season: int) -> bool:
     return seasonally_adjusted(season)
 
 
-def series_profile(y: np.ndarray, ordinals: np.ndarray, season: int) -> list[float]:
+def min_points(season: int) -> int:
+    """The shortest series whose seasons are estimated: two cycles and a point."""
+    return 2 * season + 1
+
+
+def series_profile(y: np.ndarray, ordinals: np.ndarray, season: int) -> list[float] | None:
     """The seasons to remove from gap-free ``y`` (whose steps have calendar ``ordinals``), by phase
-    (``ordinal mod P``); ``[]`` where MSTL finds them weak or cannot decompose the series (under two
-    seasons)."""
+    (``ordinal mod P``); ``[]`` where MSTL finds them weak or fails, None for a series under
+    :func:`min_points`."""
     from statsforecast.mstl import mstl
 
+    if len(y) < min_points(season):
+        return None
     y = y[-ETS_MAX_POINTS:]  # as the classical mstl member reads it
     periods = mstl_seasons(season, len(y))
-    if len(y) < 2 * periods[0] + 1:
-        return []
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -68,22 +77,26 @@ def series_profile(y: np.ndarray, ordinals: np.ndarray, season: int) -> list[flo
     return [float(v) for v in profile]
 
 
-def fit_profiles(data: SeriesData, season: int) -> Profiles:
-    """Each series' seasons to remove (:func:`series_profile`), by series id."""
-    return {str(s.id): series_profile(s.target, _ordinals(data, s), season) for s in data.series}
+def fit_profiles(data: SeriesData, season: int) -> Profiles | None:
+    """Each series' seasons to remove (:func:`series_profile`), by series id; None where every series is too
+    short to estimate them (the network then sees the series as they are, with its season)."""
+    profiles = {str(s.id): series_profile(s.target, _ordinals(data, s), season) for s in data.series}
+    return profiles if any(p is not None for p in profiles.values()) else None
 
 
-def seasons_at(profile: list[float], ordinals: np.ndarray) -> np.ndarray:
-    """The seasons of ``profile`` at steps ``ordinals`` (zeros for an empty profile)."""
+def seasons_at(profile: list[float] | None, ordinals: np.ndarray) -> np.ndarray:
+    """The seasons of ``profile`` at steps ``ordinals`` (zeros for an empty profile or none)."""
     if not profile:
         return np.zeros(len(ordinals))
     return np.asarray(profile)[np.remainder(ordinals, len(profile))]
 
 
-def profile_of(profiles: Profiles, data: SeriesData, series: Series, season: int) -> list[float]:
+def profile_of(profiles: Profiles, data: SeriesData, series: Series, season: int) -> list[float] | None:
     """The fitted profile of ``series``, or for a series the model has not seen, its own."""
-    found = profiles.get(str(series.id))
-    return found if found is not None else series_profile(series.target, _ordinals(data, series), season)
+    sid = str(series.id)
+    return (
+        profiles[sid] if sid in profiles else series_profile(series.target, _ordinals(data, series), season)
+    )
 
 
 def adjusted(data: SeriesData, profiles: Profiles, season: int) -> SeriesData:
@@ -95,15 +108,6 @@ def adjusted(data: SeriesData, profiles: Profiles, season: int) -> SeriesData:
     return replace(data, series=series)
 
 
-def future_seasons(data: SeriesData, profiles: Profiles, season: int, horizon: int) -> np.ndarray:
-    """(S, H) the seasons of the ``horizon`` steps after each series of ``data``, to put back."""
-    rows = []
-    for s in data.series:
-        after = int(_ordinals(data, s)[-1]) + 1 + np.arange(horizon)
-        rows.append(seasons_at(profile_of(profiles, data, s, season), after))
-    return np.stack(rows)
-
-
 def _ordinals(data: SeriesData, series: Series) -> np.ndarray:
     return step_ordinals(series.times, kind=data.time_kind, freq=data.freq, length=len(series.target))
 
@@ -113,7 +117,6 @@ __all__ = [
     "adjusted",
     "adjusts",
     "fit_profiles",
-    "future_seasons",
     "seasons_at",
     "series_profile",
 ]

@@ -33,7 +33,14 @@ from lstmkit.data.tabular import Series, SeriesData, load_series
 from lstmkit.errors import DataError
 from lstmkit.logs import few
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData
-from lstmkit.models.forecast_seasons import adjusted, adjusts, fit_profiles, profile_of, seasons_at
+from lstmkit.models.forecast_seasons import (
+    adjusted,
+    adjusts,
+    fit_profiles,
+    min_points,
+    profile_of,
+    seasons_at,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +84,9 @@ class ForecastState:
     # member's 0), which its ONNX graph carries
     end: dict[str, Any] | None = None
     # seasons past 24 steps: per series id, the seasons removed from the series the network sees, by phase
-    # (lstmkit.models.forecast_seasons; [] where MSTL found none); None: the network sees the series as they are
-    seasons: dict[str, list[float]] | None = None
+    # (lstmkit.models.forecast_seasons; [] where MSTL found none, None for a series too short to estimate them);
+    # None: the network sees the series as they are
+    seasons: dict[str, list[float] | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``"fitted"`` entry of config.json (the optional entries only when set)."""
@@ -98,6 +106,11 @@ class ForecastState:
     def network_season(self) -> int:
         """The season the network models: none (1) where it sees the series seasonally adjusted."""
         return 1 if self.seasons is not None else self.season
+
+    def network_points(self, window: int) -> int:
+        """The shortest series the network forecasts (shorter ones: the classical members alone): its window,
+        and where it removes seasons, the two cycles they are estimated from."""
+        return window if self.seasons is None else max(window, min_points(self.season))
 
     def network_data(self, data: SeriesData) -> SeriesData:
         """``data`` as the network sees it: seasonally adjusted where the model removes seasons."""
@@ -218,7 +231,7 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             "note: too short for the network (%s); the classical references alone forecast it", reason
         )
     else:
-        note_classical_only(data, max(lookbacks))
+        note_classical_only(data, max(lookbacks), adjusted_season=season if seasons is not None else None)
     z = [np.log(y) if use_log else y for y in targets]
     state = ForecastState(
         season=season,
@@ -252,15 +265,22 @@ def _may_skip(cfg: ForecastConfig) -> bool:
     return cfg.model.combine != "none" and cfg.model.lookback is None
 
 
-def note_classical_only(data: SeriesData, window: int) -> None:
-    """One note naming the series shorter than the network's window (the references alone forecast them; a file
-    of one series: by its column)."""
-    short = [s for s in data.series if len(s.target) < window]
+def note_classical_only(data: SeriesData, window: int, *, adjusted_season: int | None = None) -> None:
+    """One note naming the series the network does not forecast (the references alone do; a file of one series:
+    by its column): shorter than its ``window``, or with ``adjusted_season`` (the season it removes), than the
+    two cycles that season is estimated from."""
+    need = window if adjusted_season is None else max(window, min_points(adjusted_season))
+    short = [s for s in data.series if len(s.target) < need]
     if short:
+        why = (
+            f"the network's lookback of {window}"
+            if need == window
+            else f"the {need} points the network's seasonal adjustment needs (two seasons of {adjusted_season}, and one)"
+        )
         log.warning(
-            "note: the classical references alone forecast %d series shorter than the network's lookback of %d: %s",
+            "note: the classical references alone forecast %d series shorter than %s: %s",
             len(short),
-            window,
+            why,
             few(f"{s.id if s.id is not None else data.target} ({len(s.target)})" for s in short),
         )
 

@@ -125,7 +125,9 @@ def validation_weights(
         histories = [s.target for s in hist.series]
         refs = member_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
         forecasts = judge.network_forecasts(hist, pad=True)  # (S', H, 1 + Q)
-        read = np.array([len(h) >= judge.window for h in histories])  # the network read no padding
+        read = np.array(
+            [len(h) >= judge.fitted.network_points(judge.window) for h in histories]
+        )  # no padding
         if quantiles:
             scales = member_interval_scales(refs, truths, quantiles)
         if judge is not model and quantiles:
@@ -133,7 +135,7 @@ def validation_weights(
         errors[scored] = validation_errors(forecasts[:, :, 0], refs, truths, histories, season=season)
         errors[np.array(scored)[~read], 0] = np.inf  # no weight for the network where it read padding
         earlier = judge.fitted.combination if judge is not model else None
-    errors[[len(s.target) < net.window for s in data.series], 0] = np.inf
+    errors[[len(s.target) < model.fitted.network_points(net.window) for s in data.series], 0] = np.inf
     extra = extra_errors(
         data,
         horizon=H,
@@ -170,7 +172,9 @@ def rolling_weights(
         histories = [s.target for s in hist.series]
         refs = member_forecasts(histories, horizon=H, season=season, quantiles=quantiles if b == 1 else ())
         out = judge.network_forecasts(hist, pad=True)  # (S, H, 1 + Q)
-        read = np.array([len(h) >= judge.window for h in histories])  # the network read no padding
+        read = np.array(
+            [len(h) >= judge.fitted.network_points(judge.window) for h in histories]
+        )  # no padding
         errors[b - 1] = validation_errors(out[:, :, 0], refs, truths, histories, season=season)
         errors[b - 1, ~read, 0] = np.inf
         forecasts.append(out[read])

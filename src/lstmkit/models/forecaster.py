@@ -215,7 +215,8 @@ class LSTMForecaster(Job):
         """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there, nor
         for the network on a series shorter than its window."""
         assert self.fitted.combination is not None  # callers check
-        short = [i for i, s in enumerate(data.series) if len(s.target) < self.window]
+        need = self.fitted.network_points(self.window)
+        short = [i for i, s in enumerate(data.series) if len(s.target) < need]
         return series_weights(self.fitted.combination, [str(s.id) for s in data.series], refs, short=short)
 
     def onnx_inputs(
