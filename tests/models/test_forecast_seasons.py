@@ -66,6 +66,12 @@ def test_a_series_too_short_for_its_seasons_is_left_to_the_classical_members(cap
         "adjustment needs (two seasons of 52, and one): short (80)" in caplog.text
     )
     # every series that short: the network sees them as they are, with the season
+    from lstmkit.plots.report_forecast import _network_reads
+
+    assert _network_reads(model.fitted) == (
+        "the seasonally adjusted series where MSTL finds a season (1 of 2 series; 1 too short to estimate a "
+        "season from, left to the classical methods)"
+    )
     alone = LSTMForecaster(13, **{"data.season": 52}, **FAST).fit(weekly(80))
     assert alone.fitted.seasons is None and alone.fitted.network_season == 52
 

@@ -148,11 +148,13 @@ def _network_reads(st) -> str:
     if st.seasons is None:
         return "the series as they are"
     removed, count = sum(1 for profile in st.seasons.values() if profile), len(st.seasons)
+    short = sum(1 for profile in st.seasons.values() if profile is None)
+    left = f"; {short} too short to estimate a season from, left to the classical methods" if short else ""
     if removed == count:
         return "the seasonally adjusted series (MSTL's seasons removed, put back on the forecast)"
     if not removed:
-        return "the series as they are (MSTL finds too little season to remove)"
-    return f"the seasonally adjusted series where MSTL finds a season ({removed} of {count} series)"
+        return f"the series as they are (MSTL finds too little season to remove{left})"
+    return f"the seasonally adjusted series where MSTL finds a season ({removed} of {count} series{left})"
 
 
 def forecast_report(
