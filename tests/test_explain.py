@@ -1,5 +1,7 @@
 """lstmkit.explain: the gates are trace()'s numbers, attributions are complete, the files and the errors."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,9 +65,14 @@ def test_forecaster_attributions_are_complete_and_explain_the_forecast(forecaste
     assert expl.forecast == pytest.approx(forecast, rel=1e-5)
     assert expl.attributions.shape == (forecaster.net.window,)
     line = expl.summary().splitlines()[-1]  # says which forecast it is: forecast.csv holds the combined one
+    total = expl.attributions.sum()
     assert line.startswith(
         f"attributions: the network's mean forecast over the horizon {expl.forecast:.4g} (before the combination "
-        f"with the classical methods) = baseline {expl.baseline:.4g} + "
+        f"with the classical methods) = baseline {expl.baseline:.4g} {'-' if total < 0 else '+'} {abs(total):.4g} "
+    )
+    negative = dataclasses.replace(expl, attributions=-np.abs(expl.attributions))
+    assert (
+        f"= baseline {expl.baseline:.4g} - {np.abs(expl.attributions).sum():.4g} over" in negative.summary()
     )
 
 

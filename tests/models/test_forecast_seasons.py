@@ -149,3 +149,12 @@ def test_the_report_says_the_network_reads_the_seasonally_adjusted_series(weekly
         "the seasonally adjusted series (MSTL" in page
         and "seasons removed, put back on the forecast)" in page
     )
+
+
+def test_the_calendar_asked_for_a_weekly_model_is_off_with_a_note(caplog):
+    model = LSTMForecaster(13, combine="none", **{"data.calendar": True}, **FAST).fit(weekly(150))
+    assert not model.fitted.calendar and not model.network.calendar
+    assert (
+        "note: data.calendar is off for a season of 52: the network reads the series with their seasons"
+        in (caplog.text)
+    )

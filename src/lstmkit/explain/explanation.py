@@ -129,10 +129,11 @@ class Explanation:
                 f"{saturated}; largest cell change at {where}"
             )
         if self.attributions is not None:
+            total = float(self.attributions.sum())
             lines.append(
                 f"attributions: the network's mean forecast over the horizon {self.forecast:.4g} (before the "
-                f"combination with the classical methods) = baseline {self.baseline:.4g} + "
-                f"{self.attributions.sum():.4g} over {self.steps} steps (completeness error "
+                f"combination with the classical methods) = baseline {self.baseline:.4g} {'-' if total < 0 else '+'} "
+                f"{abs(total):.4g} over {self.steps} steps (completeness error "
                 f"{self.completeness_error:.2%}); largest at {self._step_name(int(np.abs(self.attributions).argmax()))}"
             )
         return "\n".join(lines + self.notes)

@@ -201,6 +201,12 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
     raw = [s.target for s in data.series]
     targets = [s.target for s in adjusted(data, seasons, season).series] if seasons is not None else raw
     network_season = 1 if seasons is not None else season
+    if cfg.data.calendar and seasons is not None:
+        log.warning(
+            "note: data.calendar is off for a season of %d: the network reads the series with their seasons "
+            "removed (MSTL), so it has no phase to read",
+            season,
+        )
     use_log = {"log": True, "none": False}.get(cfg.model.transform)
     if use_log is None:
         use_log = all(choose_log(y, network_season) for y in targets)
