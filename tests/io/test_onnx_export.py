@@ -369,21 +369,41 @@ def test_a_long_horizon_model_carries_its_widened_members_in_the_graph(tmp_path)
     np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
 
 
-def test_a_weekly_model_takes_the_seasons_its_network_had_removed_and_reproduces_predict(tmp_path):
-    t = np.arange(160)
-    y = 50 + 0.1 * t + 6 * np.sin(2 * np.pi * t / 52) + np.random.default_rng(3).normal(0, 0.3, 160)
-    frame = pd.DataFrame({"week": pd.date_range("2019-01-06", periods=160, freq="W-SUN").astype(str), "y": y})
+def weekly(n, *, seed=3):
+    t = np.arange(n)
+    y = 50 + 0.1 * t + 6 * np.sin(2 * np.pi * t / 52) + np.random.default_rng(seed).normal(0, 0.3, n)
+    return pd.DataFrame({"week": pd.date_range("2019-01-06", periods=n, freq="W-SUN").astype(str), "y": y})
+
+
+def test_a_weekly_model_of_one_series_carries_its_seasons_and_takes_the_history_alone(tmp_path):
+    """The DESIGN contract holds past a season of 24: the graph places the seasons its network had removed by
+    the history's length, so the series' file (or its first T points) is all it needs."""
+    frame = weekly(160)
     model = LSTMForecaster(13, epochs=2, ensemble=2, hidden_size=8).fit(frame)
     assert model.fitted.seasons is not None
     session = ort.InferenceSession(str(model.to_onnx(tmp_path / "w.onnx")))
-    assert [i.name for i in session.get_inputs()] == ["history", "seasons"]
-    feeds = model.onnx_inputs(frame)
-    assert feeds["seasons"].shape == (1, model.window + 13)
-    np.testing.assert_allclose(feeds["history"][0, :, 0], y[-model.window :], rtol=1e-6)
-    forecast, quantiles = session.run(None, feeds)
+    assert [i.name for i in session.get_inputs()] == ["history"]
+    forecast, quantiles = session.run(None, {"history": frame["y"].to_numpy(np.float32)[None, :, None]})
     predicted = model.predict(frame)
     np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
     np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
-    earlier = frame.iloc[:-20]  # another history: the network alone, its seasons by calendar position
-    forecast, _ = session.run(None, model.onnx_inputs(earlier))
-    np.testing.assert_allclose(forecast[0], model.network_forecasts(model.read(earlier))[0, :, 0], rtol=1e-5)
+    for other in (frame.iloc[:-20], weekly(175)):  # earlier and later ends: the network alone, in season
+        forecast, _ = session.run(None, model.onnx_inputs(other))
+        alone = model.network_forecasts(model.read(other))[0, :, 0]
+        np.testing.assert_allclose(forecast[0], alone, rtol=1e-5)
+
+
+def test_a_weekly_panel_takes_the_seasons_its_network_had_removed_and_reproduces_predict(tmp_path):
+    panel = pd.concat([weekly(160).assign(shop="a"), weekly(140, seed=4).assign(shop="b")])
+    model = LSTMForecaster(13, epochs=2, ensemble=2, hidden_size=8, id_col="shop").fit(panel)
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "p.onnx")))
+    assert [i.name for i in session.get_inputs()] == ["history", "scale", "seasons", "references", "weights"]
+    feeds = model.onnx_inputs(panel)
+    assert feeds["seasons"].shape == (2, model.window + 13)
+    np.testing.assert_allclose(
+        feeds["history"][0, :, 0], weekly(160)["y"].to_numpy()[-model.window :], rtol=1e-6
+    )
+    forecast, quantiles = session.run(None, feeds)
+    predicted = model.predict(panel)
+    np.testing.assert_allclose(forecast.reshape(-1), predicted["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(quantiles.reshape(-1, 2), predicted[["q0.1", "q0.9"]], rtol=1e-5)

@@ -9,9 +9,11 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
   one trained with calendar features (``data.calendar``) also takes ``phase`` ``(B,)`` int64,
   the first forecast step's position in the season (month of the year - 1 for monthly data,
   hour of the day for hourly data, the history's length for data without a time column);
-  one trained on a season past 24 steps (its network sees the series seasonally adjusted,
-  :mod:`lstmkit.models.forecast_seasons`) also takes ``seasons`` ``(B, W + H)``, the seasons
-  removed at the window's last ``W = lookback`` steps and put back at the ``H`` forecast steps.
+  one trained on several series past a season of 24 steps (its network sees the series seasonally
+  adjusted, :mod:`lstmkit.models.forecast_seasons`) also takes ``seasons`` ``(B, W + H)``, the
+  seasons removed at the window's last ``W = lookback`` steps and put back at the ``H`` forecast
+  steps; one of one series carries its seasons, placing them by the history's length (a history
+  that starts where the training data started, as the series' file does).
   A forecaster that combines its network with classical methods (the default) and was trained
   on one series without covariates carries the classical forecasts from the end of its training
   data: fed that history alone it returns exactly ``lstmkit predict``'s forecast, and fed another
@@ -153,8 +155,8 @@ class ForecastGraph(nn.Module):
     Inputs: ``history`` (B, T, 1), then ``covariates`` (B, T, C) when the model has covariates,
     then ``scale`` (B, 1) when it was trained on several series (else its one scale is built in),
     then ``phase`` (B,) when it reads the calendar, then ``seasons`` (B, W + H) when its network sees the
-    series seasonally adjusted (removed from the window, put back on the forecast), then for a model that
-    combines its network
+    series seasonally adjusted (removed from the window, put back on the forecast) - unless the graph carries
+    the seasons of its one training series (``carried_seasons``), then for a model that combines its network
     with classical forecasts ``references`` (B, K, H, 1 + Q) (the members' forecasts in the order of
     config.json's ``combination.members`` after ``lstm``) and ``weights`` (B, 1 + K) - unless the
     graph carries the members' forecasts from the end of its one training series (``end``).
@@ -163,6 +165,7 @@ class ForecastGraph(nn.Module):
     end_tail: torch.Tensor  # (W,) buffers, with ``end``
     end_references: torch.Tensor  # (K, H, 1 + Q)
     end_weights: torch.Tensor  # (1 + K,)
+    season_cycle: torch.Tensor  # (P,) with ``carried_seasons``: the seasons from the step after training on
 
     def __init__(
         self,
@@ -172,11 +175,16 @@ class ForecastGraph(nn.Module):
         covariates: bool,
         combined: bool = False,
         seasonal: bool = False,
+        carried_seasons: tuple[list[float], int] | None = None,
         end: dict[str, Any] | None = None,
         nonnegative: bool = False,
     ):
         super().__init__()
         self.seasonal = seasonal
+        self.carries_seasons = carried_seasons is not None
+        if carried_seasons is not None:  # one series: its seasons, placed by the history's length
+            cycle, self.train_length = carried_seasons
+            self.register_buffer("season_cycle", torch.as_tensor(cycle or [0.0], dtype=torch.float32))
         self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
         self.nonnegative = nonnegative
@@ -196,6 +204,16 @@ class ForecastGraph(nn.Module):
         refs = self.end_references.unsqueeze(0).expand(x.shape[0], -1, -1, -1)
         return refs, torch.where(same, weights, alone)
 
+    def _carried(self, history: torch.Tensor) -> torch.Tensor:
+        """(B, W + H) the carried seasons at the last W steps of ``history`` and the H after: a history of T
+        steps from the training data's start ends T - train_length steps after the training data."""
+        W, H, P = self.net.window, self.net.horizon, self.season_cycle.shape[0]
+        offset = (
+            history.shape[1] - self.train_length
+        )  # the step after the history, from the one after training
+        steps = torch.arange(-W, H, device=history.device) + offset  # (W + H,)
+        return self.season_cycle[torch.remainder(steps, P)].unsqueeze(0).expand(history.shape[0], -1)
+
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         W = self.net.window
         x = history[:, -W:, 0]  # (B, W)
@@ -206,7 +224,7 @@ class ForecastGraph(nn.Module):
         )  # (B, 1)
         phase = rest.pop(0) if self.net.calendar else None  # (B,)
         if self.seasonal:
-            seasons = rest.pop(0)  # (B, W + H)
+            seasons = self._carried(history) if self.carries_seasons else rest.pop(0)  # (B, W + H)
             out = self.net(x - seasons[:, :W], scale, cov, phase) + seasons[:, W:, None]  # (B, H, 1 + Q)
         else:
             out = self.net(x, scale, cov, phase)  # (B, H, 1 + Q)
@@ -232,6 +250,7 @@ def export_forecast_net(
     n_covariates: int,
     n_references: int,
     seasonal: bool = False,
+    carried_seasons: tuple[list[float], int] | None = None,
     end: dict[str, Any] | None = None,
     nonnegative: bool = False,
 ) -> Path:
@@ -245,7 +264,10 @@ def export_forecast_net(
         n_covariates: C, the covariate columns (the graph takes ``covariates`` when > 0).
         n_references: K, the classical members combined with the network (the graph takes
             ``references`` and ``weights`` when > 0, unless ``end`` is given).
-        seasonal: the network sees the series seasonally adjusted (the graph takes ``seasons``).
+        seasonal: the network sees the series seasonally adjusted (the graph takes ``seasons``, unless it
+            carries them).
+        carried_seasons: for one series, its seasons from the step after its training data (P values, a cycle)
+            and the training data's length, to build in.
         end: for one series without covariates, the members' forecasts from the end of the training
             data to build in: ``tail`` (W,), ``references`` (K, H, 1 + Q) and ``weights`` (1 + K,).
         nonnegative: forecasts and quantiles are kept >= 0 (a model whose training data had no negative value).
@@ -256,6 +278,7 @@ def export_forecast_net(
         covariates=n_covariates > 0,
         combined=n_references > 0,
         seasonal=seasonal,
+        carried_seasons=carried_seasons,
         end=end,
         nonnegative=nonnegative,
     )
@@ -276,7 +299,7 @@ def export_forecast_net(
         args += (torch.tensor([0, 5]),)
         inputs.append("phase")
         dynamic["phase"] = {0: "batch"}
-    if seasonal:
+    if seasonal and carried_seasons is None:
         args += (torch.zeros(2, W + net.horizon),)
         inputs.append("seasons")
         dynamic["seasons"] = {0: "batch"}

@@ -87,11 +87,14 @@ class ForecastState:
     # (lstmkit.models.forecast_seasons; [] where MSTL found none, None for a series too short to estimate them);
     # None: the network sees the series as they are
     seasons: dict[str, list[float] | None] | None = None
+    # with seasons: per series id, the calendar ordinal of the step after its training data (where a one-series
+    # ONNX graph starts the seasons it carries)
+    next_steps: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``"fitted"`` entry of config.json (the optional entries only when set)."""
         out = asdict(self)
-        for key in ("network", "combination", "end", "seasons"):
+        for key in ("network", "combination", "end", "seasons", "next_steps"):
             if out[key] is None:
                 del out[key]
         return out
@@ -127,6 +130,13 @@ class ForecastState:
             values = seasons_at(profile_of(self.seasons or {}, data, s, self.season), steps)
             rows.append(np.pad(values, (max(window - len(s.target), 0), 0), mode="edge"))
         return np.stack(rows).astype(np.float32)
+
+    def season_cycle(self) -> list[float]:
+        """The one series' removed seasons over a cycle from the step after its training data (``[]``: none)."""
+        assert self.seasons is not None and self.next_steps is not None and len(self.seasons) == 1
+        sid, profile = next(iter(self.seasons.items()))
+        steps = self.next_steps[sid] + np.arange(len(profile or []))
+        return [float(v) for v in seasons_at(profile, steps)]
 
     def scale_of(self, series: Series) -> float:
         """The series' scale from fit, or for a series the model has not seen, its own (``series`` as the
@@ -253,6 +263,9 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
         drift=cfg.model.drift if cfg.model.baseline != "none" else 0.0,
         nonnegative=all(float(np.min(y)) >= 0 for y in raw),
         seasons=seasons,
+        next_steps={str(s.id): int(ordinals(data, s)[-1]) + 1 for s in data.series}
+        if seasons is not None
+        else None,
     )
     return state, z, too_short
 

@@ -225,7 +225,8 @@ class LSTMForecaster(Job):
         """Every input of this model's ONNX graph (``to_onnx(path, references=...)``) for forecasting from
         the end of ``data``.
 
-        ``history`` (and ``covariates``, ``scale``, ``phase``, ``seasons`` where the graph takes them) and, for a graph
+        ``history`` (all of the one series where its graph carries the seasons it removes, else the last
+        ``window`` steps; and ``covariates``, ``scale``, ``phase``, ``seasons`` where the graph takes them) and, for a graph
         that takes them, the classical members' ``references`` and ``weights``: the members are fitted on
         each history here, as :meth:`predict` does, since a graph cannot refit them.
         """
@@ -236,6 +237,11 @@ class LSTMForecaster(Job):
         seasons = st.window_seasons(data, net.window, self.horizon) if st.seasons is not None else None
         if seasons is not None:
             x = x + seasons[:, : net.window]  # the history in data units
+            if self._carries_seasons(
+                references
+            ):  # built into the graph, placed by the history's length: all of it
+                seasons, target = None, data.series[0].target
+                x = target[None, :].astype(np.float32) if len(target) >= net.window else x
         feeds: dict[str, np.ndarray] = {"history": x[:, :, None]}
         if st.n_covariates:
             feeds["covariates"] = cov
@@ -342,6 +348,9 @@ class LSTMForecaster(Job):
 
         net, st = self._require_fitted(), self.fitted
         end = None if references or st.end is None else {k: np.asarray(v) for k, v in st.end.items()}
+        carried = None
+        if self._carries_seasons(references):  # one series: the graph takes the history alone
+            carried = (st.season_cycle(), next(iter(st.train_lengths.values())))
         return export_forecast_net(
             net,
             path,
@@ -349,8 +358,20 @@ class LSTMForecaster(Job):
             n_covariates=st.n_covariates,
             n_references=len(st.combination["members"]) - 1 if st.combination else 0,
             seasonal=st.seasons is not None,
+            carried_seasons=carried,
             end=end,
             nonnegative=st.nonnegative,
+        )
+
+    def _carries_seasons(self, references: bool) -> bool:
+        """Whether the ONNX graph builds in the seasons its network's series had removed: for one series without
+        covariates (whose graph takes the history alone), unless exported to take its inputs (``references``)."""
+        st = self.fitted
+        return (
+            st.seasons is not None
+            and st.next_steps is not None
+            and len(st.scales) == 1
+            and not (references or st.n_covariates)
         )
 
     # ---- fitted values (what lstmkit.evaluate.backtest reads: its Forecaster protocol)
