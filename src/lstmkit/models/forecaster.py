@@ -131,13 +131,13 @@ class LSTMForecaster(Job):
                 state.combination, self.judge_ = validation_weights(self, data, judge)
         net.eval()
         if state.combination and len(data.series) == 1 and not data.covariate_names:
-            refs = self._member_forecasts(data)  # predict on this data reuses these fits
+            refs = self.classical_forecasts(data)  # predict on this data reuses these fits
             state.end = {
                 "tail": [float(v) for v in data.series[0].target[-net.window :]],
                 "references": np.stack(
                     [refs[m].forecasts[0] for m in state.combination["members"][1:]]
                 ).tolist(),
-                "weights": self._weights(data, refs)[0].tolist(),
+                "weights": self.combination_weights(data, refs)[0].tolist(),
             }
         self.data_ = data
         return self
@@ -186,11 +186,11 @@ class LSTMForecaster(Job):
         data = impute(data)
         out = self._network_out(data)
         if self.fitted.combination:
-            refs = self._member_forecasts(data)
-            out = combine(out, refs, self._weights(data, refs))
+            refs = self.classical_forecasts(data)
+            out = combine(out, refs, self.combination_weights(data, refs))
         return self._floored(out)
 
-    def _member_forecasts(self, data: SeriesData) -> dict:
+    def classical_forecasts(self, data: SeriesData) -> dict:
         """The classical members' forecasts (S, H, 1 + Q) from the end of each gap-free series of ``data``: the
         members the model was fitted with (a folder from a version with other members keeps its own), their
         intervals widened as validation asked (``member_interval_scales``)."""
@@ -211,9 +211,9 @@ class LSTMForecaster(Job):
         combination = self.state.combination if self.state is not None else None
         return list(combination["members"][1:]) if combination else None
 
-    def _weights(self, data: SeriesData, refs: dict) -> np.ndarray:
+    def combination_weights(self, data: SeriesData, refs: dict) -> np.ndarray:
         """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there, nor
-        for the network on a series shorter than its window."""
+        for the network on a series shorter than it forecasts (ForecastState.network_points)."""
         assert self.fitted.combination is not None  # callers check
         need = self.fitted.network_points(self.window)
         short = [i for i, s in enumerate(data.series) if len(s.target) < need]
@@ -222,42 +222,11 @@ class LSTMForecaster(Job):
     def onnx_inputs(
         self, data: str | Path | pd.DataFrame | SeriesData, *, references: bool = False
     ) -> dict[str, np.ndarray]:
-        """Every input of this model's ONNX graph (``to_onnx(path, references=...)``) for forecasting from
-        the end of ``data``.
+        """Every input of this model's ONNX graph (``to_onnx(path, references=...)``) for forecasting from the end
+        of ``data`` (:func:`lstmkit.models.forecast_onnx.graph_inputs`)."""
+        from lstmkit.models.forecast_onnx import graph_inputs
 
-        ``history`` (all of the one series where its graph carries the seasons it removes, else the last
-        ``window`` steps; and ``covariates``, ``scale``, ``phase``, ``seasons`` where the graph takes them) and, for a graph
-        that takes them, the classical members' ``references`` and ``weights``: the members are fitted on
-        each history here, as :meth:`predict` does, since a graph cannot refit them.
-        """
-        net, st = self._require_fitted(), self.fitted
-        data = impute(self.read(data))
-        st.check_compatible(data)
-        x, cov, scale, first = st.last_windows(st.network_data(data), net.window, pad=bool(st.combination))
-        seasons = st.window_seasons(data, net.window, self.horizon) if st.seasons is not None else None
-        if seasons is not None:
-            x = x + seasons[:, : net.window]  # the history in data units
-            if self._carries_seasons(
-                references
-            ):  # built into the graph, placed by the history's length: all of it
-                seasons, target = None, data.series[0].target
-                x = target[None, :].astype(np.float32) if len(target) >= net.window else x
-        feeds: dict[str, np.ndarray] = {"history": x[:, :, None]}
-        if st.n_covariates:
-            feeds["covariates"] = cov
-        if len(st.scales) > 1:
-            feeds["scale"] = scale
-        if net.calendar:
-            feeds["phase"] = first % net.season
-        if seasons is not None:
-            feeds["seasons"] = seasons
-        if st.combination and (references or st.end is None):
-            refs = self._member_forecasts(data)
-            feeds["references"] = np.stack(
-                [refs[m].forecasts for m in st.combination["members"][1:]], axis=1
-            ).astype(np.float32)
-            feeds["weights"] = self._weights(data, refs).astype(np.float32)
-        return feeds
+        return graph_inputs(self, impute(self.read(data)), references=references)
 
     def network_forecasts(self, data: SeriesData, *, pad: bool | None = None) -> np.ndarray:
         """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series.
@@ -337,42 +306,11 @@ class LSTMForecaster(Job):
         return model
 
     def to_onnx(self, path: str | Path, *, references: bool = False) -> Path:
-        """Export to ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H) [+ ``quantiles``].
+        """Export to ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H) [+ ``quantiles``]
+        (:func:`lstmkit.models.forecast_onnx.export_graph`)."""
+        from lstmkit.models.forecast_onnx import export_graph
 
-        A combined model of one series without covariates carries its classical members' forecasts from
-        the end of the training data: fed that history, the graph returns the combined forecast, and fed
-        another, the network's alone. With ``references=True`` (always for several series or covariates)
-        the graph takes the members' forecasts and weights as inputs instead (:meth:`onnx_inputs`).
-        """
-        from lstmkit.io.onnx_export import export_forecast_net
-
-        net, st = self._require_fitted(), self.fitted
-        end = None if references or st.end is None else {k: np.asarray(v) for k, v in st.end.items()}
-        carried = None
-        if self._carries_seasons(references):  # one series: the graph takes the history alone
-            carried = (st.season_cycle(), next(iter(st.train_lengths.values())))
-        return export_forecast_net(
-            net,
-            path,
-            scale=None if len(st.scales) > 1 else float(next(iter(st.scales.values()))),
-            n_covariates=st.n_covariates,
-            n_references=len(st.combination["members"]) - 1 if st.combination else 0,
-            seasonal=st.seasons is not None,
-            carried_seasons=carried,
-            end=end,
-            nonnegative=st.nonnegative,
-        )
-
-    def _carries_seasons(self, references: bool) -> bool:
-        """Whether the ONNX graph builds in the seasons its network's series had removed: for one series without
-        covariates (whose graph takes the history alone), unless exported to take its inputs (``references``)."""
-        st = self.fitted
-        return (
-            st.seasons is not None
-            and st.next_steps is not None
-            and len(st.scales) == 1
-            and not (references or st.n_covariates)
-        )
+        return export_graph(self, path, references=references)
 
     # ---- fitted values (what lstmkit.evaluate.backtest reads: its Forecaster protocol)
 
