@@ -32,17 +32,11 @@ from lstmkit.evaluate.references import (
     SEASONAL_STRENGTH,
     mstl_seasons,
     seasonal_strength,
-    seasonally_adjusted,
 )
 
 # per series id: the seasons by phase ([] where MSTL finds too little season to remove; None for a series too
 # short to estimate them from, which the classical members alone forecast)
 Profiles = dict[str, list[float] | None]
-
-
-def adjusts(season: int) -> bool:
-    """Whether the network forecasts seasonally adjusted series: for seasons past what AutoETS models."""
-    return seasonally_adjusted(season)
 
 
 def min_points(season: int) -> int:
@@ -115,7 +109,6 @@ def _ordinals(data: SeriesData, series: Series) -> np.ndarray:
 __all__ = [
     "Profiles",
     "adjusted",
-    "adjusts",
     "fit_profiles",
     "seasons_at",
     "series_profile",

@@ -31,11 +31,11 @@ from lstmkit.data.preprocess import auto_lookbacks, choose_log, min_network_poin
 from lstmkit.data.seasons import choose_season
 from lstmkit.data.tabular import Series, SeriesData, load_series
 from lstmkit.errors import DataError
+from lstmkit.evaluate.references import seasonally_adjusted
 from lstmkit.logs import few
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData
 from lstmkit.models.forecast_seasons import (
     adjusted,
-    adjusts,
     fit_profiles,
     min_points,
     profile_of,
@@ -207,7 +207,7 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             f"the shortest series has {data.min_length}"
         )
     season = choose_season(data, cfg.data.season, horizon=H)
-    seasons = fit_profiles(data, season) if adjusts(season) else None
+    seasons = fit_profiles(data, season) if seasonally_adjusted(season) else None  # past what AutoETS models
     raw = [s.target for s in data.series]
     targets = [s.target for s in adjusted(data, seasons, season).series] if seasons is not None else raw
     network_season = 1 if seasons is not None else season
