@@ -120,9 +120,7 @@ def train_network(
         horizon=H,
         val_fraction=cfg.data.val_fraction,
         max_windows=windows_per_epoch(cfg.data.max_windows, window),
-        skip=[
-            len(zi) < state.network_points(window) for zi in z
-        ],  # too short for their seasons to be removed
+        skip=[len(zi) < state.network_points(window) for zi in z],  # too short to remove their seasons
     )
     scales = torch.tensor([state.scales[str(s.id)] for s in data.series], dtype=torch.float32)
     steps = torch.as_tensor(np.concatenate([ordinals(data, s) for s in data.series]))  # (T,) calendar

@@ -125,9 +125,8 @@ def validation_weights(
         histories = [s.target for s in hist.series]
         refs = member_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
         forecasts = judge.network_forecasts(hist, pad=True)  # (S', H, 1 + Q)
-        read = np.array(
-            [len(h) >= judge.fitted.network_points(judge.window) for h in histories]
-        )  # no padding
+        # the network forecast these (no padding and, past a season of 24, seasons it could remove)
+        read = np.array([len(h) >= judge.fitted.network_points(judge.window) for h in histories])
         if quantiles:
             scales = member_interval_scales(refs, truths, quantiles)
         if judge is not model and quantiles:
@@ -172,9 +171,8 @@ def rolling_weights(
         histories = [s.target for s in hist.series]
         refs = member_forecasts(histories, horizon=H, season=season, quantiles=quantiles if b == 1 else ())
         out = judge.network_forecasts(hist, pad=True)  # (S, H, 1 + Q)
-        read = np.array(
-            [len(h) >= judge.fitted.network_points(judge.window) for h in histories]
-        )  # no padding
+        # the network forecast these (no padding and, past a season of 24, seasons it could remove)
+        read = np.array([len(h) >= judge.fitted.network_points(judge.window) for h in histories])
         errors[b - 1] = validation_errors(out[:, :, 0], refs, truths, histories, season=season)
         errors[b - 1, ~read, 0] = np.inf
         forecasts.append(out[read])
