@@ -208,9 +208,8 @@ class ForecastGraph(nn.Module):
         """(B, W + H) the carried seasons at the last W steps of ``history`` and the H after: a history of T
         steps from the training data's start ends T - train_length steps after the training data."""
         W, H, P = self.net.window, self.net.horizon, self.season_cycle.shape[0]
-        offset = (
-            history.shape[1] - self.train_length
-        )  # the step after the history, from the one after training
+        # the step after the history, counted from the one after the training data
+        offset = history.shape[1] - self.train_length
         steps = torch.arange(-W, H, device=history.device) + offset  # (W + H,)
         return self.season_cycle[torch.remainder(steps, P)].unsqueeze(0).expand(history.shape[0], -1)
 
