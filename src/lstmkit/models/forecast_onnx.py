@@ -73,8 +73,8 @@ def graph_inputs(
     """
     net, st = model.network, model.fitted
     st.check_compatible(data)
-    x, cov, scale, first = st.last_windows(st.network_data(data), net.window, pad=bool(st.combination))
-    seasons = st.window_seasons(data, net.window, model.horizon) if st.seasons is not None else None
+    seen, seasons = st.network_view(data, net.window, model.horizon)
+    x, cov, scale, first = st.last_windows(seen, net.window, pad=bool(st.combination))
     if seasons is not None:
         x = x + seasons[:, : net.window]  # the history in data units
         if carries_seasons(model, references):  # built in, placed by the history's length: all of it

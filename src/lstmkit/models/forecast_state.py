@@ -113,23 +113,30 @@ class ForecastState:
     def network_points(self, window: int) -> int:
         """The shortest series the network forecasts (shorter ones: the classical members alone): its window,
         and where it removes seasons, the two cycles they are estimated from."""
-        return window if self.seasons is None else max(window, min_points(self.season))
+        return points_read(window, self.season if self.seasons is not None else None)
 
     def network_data(self, data: SeriesData) -> SeriesData:
         """``data`` as the network sees it: seasonally adjusted where the model removes seasons."""
         return data if self.seasons is None else adjusted(data, self.seasons, self.season)
 
-    def window_seasons(self, data: SeriesData, window: int, horizon: int) -> np.ndarray:
-        """(S, W + H) float32: the seasons removed at the last ``window`` steps of each series of ``data`` (a
-        shorter series' first step repeated in front, as :meth:`last_windows` pads) and put back at the next
-        ``horizon``; zeros where the model removes none."""
-        rows = []
+    def network_view(
+        self, data: SeriesData, window: int, horizon: int
+    ) -> tuple[SeriesData, np.ndarray | None]:
+        """``data`` as the network sees it, and the seasons (S, W + H) float32 removed at the last ``window``
+        steps of each series (a shorter series' first step repeated in front, as :meth:`last_windows` pads) and
+        put back at the next ``horizon``: each series' seasons found once. ``(data, None)`` where the model
+        removes none."""
+        if self.seasons is None:
+            return data, None
+        series, rows = [], []
         for s in data.series:
-            steps = ordinals(data, s)
-            steps = np.concatenate([steps[-window:], steps[-1] + 1 + np.arange(horizon)])
-            values = seasons_at(profile_of(self.seasons or {}, data, s, self.season), steps)
-            rows.append(np.pad(values, (max(window - len(s.target), 0), 0), mode="edge"))
-        return np.stack(rows).astype(np.float32)
+            profile, steps = profile_of(self.seasons, data, s, self.season), ordinals(data, s)
+            series.append(replace(s, target=s.target - seasons_at(profile, steps)))
+            around = seasons_at(
+                profile, np.concatenate([steps[-window:], steps[-1] + 1 + np.arange(horizon)])
+            )
+            rows.append(np.pad(around, (max(window - len(s.target), 0), 0), mode="edge"))
+        return replace(data, series=series), np.stack(rows).astype(np.float32)
 
     def season_cycle(self) -> list[float]:
         """The one series' removed seasons over a cycle from the step after its training data (``[]``: none)."""
@@ -284,11 +291,17 @@ def _may_skip(cfg: ForecastConfig) -> bool:
     return cfg.model.combine != "none" and cfg.model.lookback is None
 
 
+def points_read(window: int, adjusted_season: int | None) -> int:
+    """The shortest series the network forecasts: its ``window``, and where it removes a season
+    (``adjusted_season``), the two cycles that season is estimated from."""
+    return window if adjusted_season is None else max(window, min_points(adjusted_season))
+
+
 def note_classical_only(data: SeriesData, window: int, *, adjusted_season: int | None = None) -> None:
     """One note naming the series the network does not forecast (the references alone do; a file of one series:
     by its column): shorter than its ``window``, or with ``adjusted_season`` (the season it removes), than the
     two cycles that season is estimated from."""
-    need = window if adjusted_season is None else max(window, min_points(adjusted_season))
+    need = points_read(window, adjusted_season)
     short = [s for s in data.series if len(s.target) < need]
     if short:
         why = (

@@ -241,12 +241,12 @@ class LSTMForecaster(Job):
         """The network's (S, H, 1 + Q) output, before the floor (combined first, floored once, as in ONNX)."""
         net, st = self._require_fitted(), self.fitted
         pad = bool(st.combination) if pad is None else pad
-        windows = st.last_windows(st.network_data(data), net.window, pad=pad)
-        x, cov, scale, first = (torch.as_tensor(a) for a in windows)
+        seen, seasons = st.network_view(data, net.window, self.horizon)
+        x, cov, scale, first = (torch.as_tensor(a) for a in st.last_windows(seen, net.window, pad=pad))
         with torch.no_grad(), few_threads(self.config):
             out = net(x, scale, cov, first).double().numpy()
-        if st.seasons is not None:  # the seasons the network's series had removed, put back
-            out = out + st.window_seasons(data, net.window, self.horizon)[:, net.window :, None]
+        if seasons is not None:  # the seasons the network's series had removed, put back
+            out = out + seasons[:, net.window :, None]
         return out
 
     def _floored(self, out: np.ndarray) -> np.ndarray:
