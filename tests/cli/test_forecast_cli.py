@@ -1,5 +1,6 @@
 """The forecasting commands through main(argv): files and exact columns, reproduction, and bad input."""
 
+import html
 import json
 
 import numpy as np
@@ -149,7 +150,7 @@ def test_notes_of_the_models_fitted_inside_a_job_say_which_model_they_are_about(
     ]
 
 
-def forecast_stores(tmp_path, lengths, *, wave=0.0):
+def forecast_stores(tmp_path, lengths, *, wave=0.0, quiet=True):
     """``lstmkit forecast`` (horizon 6) of a long-format file of monthly stores of these lengths; its folder."""
     rows = [
         (store, str(month), 50 + 10 * i + wave * np.sin(k / 2) + (k % 12))
@@ -159,8 +160,10 @@ def forecast_stores(tmp_path, lengths, *, wave=0.0):
     path = tmp_path / "stores.csv"
     pd.DataFrame(rows, columns=["store", "month", "sales"]).to_csv(path, index=False)
     out = tmp_path / "out"
+    flags = FAST if quiet else [flag for flag in FAST if flag != "--quiet"]
     assert (
-        main(["forecast", str(path), "--horizon", "6", "--id-col", "store", "--output", str(out), *FAST]) == 0
+        main(["forecast", str(path), "--horizon", "6", "--id-col", "store", "--output", str(out), *flags])
+        == 0
     )
     return path, out
 
@@ -177,11 +180,23 @@ def test_a_backtest_leaves_out_series_too_short_for_it_and_names_them(tmp_path, 
 
 
 def test_one_short_series_in_a_panel_keeps_the_hold_out_and_the_network_for_the_others(
-    tmp_path, seed, caplog
+    tmp_path, seed, caplog, capsys
 ):
-    _, out = forecast_stores(tmp_path, {"a": 72, "tiny": 12, "b": 80}, wave=5.0)
+    _, out = forecast_stores(tmp_path, {"a": 72, "tiny": 12, "b": 80}, wave=5.0, quiet=False)
     metrics = json.loads((out / "metrics.json").read_text())
     assert "skipped" not in metrics and metrics["series"] == 3  # the hold-out scored every series
+    # but the network alone only where it forecasts (tests/evaluate/test_backtest.py checks its scores)
+    assert metrics["network_alone"]["series"] == 2
+    assert metrics["network_alone"]["left_out"] == {
+        "tiny": "6 points, shorter than the network's lookback of 36"
+    }
+    note = (
+        "the classical members alone forecast 1 of the 3 series, so lstmkit_network is scored on the other 2: "
+        "tiny (6 points, shorter than the network's lookback of 36)"
+    )
+    printed = capsys.readouterr().out
+    assert f"\ncombo{' ' * 11}" in printed and f"\nnote: {note}\n" in printed  # under the table
+    assert f"<p>Note: {html.escape(note)}.</p>" in (out / "report.html").read_text()
     fitted = json.loads((out / "model" / "config.json").read_text())["fitted"]
     assert "network" not in fitted  # trained, on the two long series
     assert fitted["combination"]["weights"]["tiny"][0] == 0.0

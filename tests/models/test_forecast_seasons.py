@@ -61,6 +61,10 @@ def test_a_series_too_short_for_its_seasons_is_left_to_the_classical_members(cap
     model = LSTMForecaster(13, id_col="shop", **FAST).fit(panel)
     assert model.fitted.seasons["short"] is None and len(model.fitted.seasons["long"]) == 52
     assert model.combination["weights"]["short"][0] == 0.0  # the network: no weight
+    assert model.network_left_out(model.read(panel)) == {  # nor a score as the network's (metrics.json)
+        1: "80 points, shorter than the 105 points the network's seasonal adjustment needs (two seasons of 52, "
+        "and one)"
+    }
     assert (
         "the classical references alone forecast 1 series shorter than the 105 points the network's seasonal "
         "adjustment needs (two seasons of 52, and one): short (80)" in caplog.text

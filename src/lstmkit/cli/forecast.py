@@ -241,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
     from lstmkit.evaluate import reference_worker
 
     reference_worker.prepare()  # the child's StatsForecast import overlaps ours of torch
-    from lstmkit.evaluate.backtest import format_table
+    from lstmkit.evaluate.backtest import format_table, network_alone_note
     from lstmkit.evaluate.metrics import json_ready
     from lstmkit.io import atomic_write_text, staged_folder
     from lstmkit.models.forecast_frame import forecast_frame
@@ -307,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
                 f"hold-out of the last {counted(H, 'point')} ({metrics['series']} series, season {metrics['season']}):"
             )
             print(format_table(metrics["scores"]))
+            if network_note := network_alone_note(metrics):
+                print(f"note: {network_note}")
         report = "" if getattr(args, "no_report", False) else ", report.html"
         print(
             f"forecast of {counted(H, 'step')} written to {out}/forecast.csv (also metrics.json, forecast.png, loss.png, history.csv{report}, model/)"

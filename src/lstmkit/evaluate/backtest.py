@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +47,13 @@ COMBINATION_NOTE = (
     "(lstmkit_network: the network alone); 'interval_scale': how "
     "much the network's intervals were widened to cover the validation points; 'member_interval_scales': "
     "the same for each classical member, from 40 validation points on (several series or a long horizon)"
+)
+
+NETWORK_ALONE_NOTE = (
+    "lstmkit_network is the network alone, scored on the series it forecasts ('series'); the classical members "
+    "alone forecast the series 'left_out' (too short for the network, or every series where it was not trained), "
+    "so they are no part of its scores, and with any left out 'best' is chosen among the methods scored on every "
+    "series"
 )
 
 
@@ -85,6 +92,10 @@ class Forecaster(Protocol):
 
     def network_forecasts(self, data: SeriesData) -> np.ndarray: ...  # (S, H, 1 + Q), the network alone
 
+    def network_left_out(
+        self, data: SeriesData
+    ) -> dict[int, str]: ...  # the series it does not forecast: why
+
     def reference_fits(
         self, data: SeriesData, *, season: int | None = None, validation: bool = True
     ) -> list[Fit]: ...  # the classical fits forecast_arrays(data) makes (validation=False)
@@ -114,17 +125,21 @@ def score(
     season: int,
     quantiles: tuple[float, ...] = (),
     ids: list | None = None,
+    left_out: dict[str, Collection[int]] | None = None,
 ) -> dict[str, Any]:
     """Metrics of the LSTM forecasts (S, H, 1 + Q) (or several, by name) and of every classical reference,
     averaged over series.
 
     ``histories`` are the (gap-filled) training parts the references are fitted on; missing truths
-    (NaN) are left out of every method's scores alike and counted.
+    (NaN) are left out of every method's scores alike and counted. ``left_out``: by method name, the
+    indices of the series that method does not forecast, left out of its scores alone; a method left
+    with no series is not scored.
 
     Returns:
         ``{"scores": {method: {metric: value}}, "references": {method: forms and fallbacks}, "missing_truths": n}``.
     """
     ours = forecasts if isinstance(forecasts, dict) else {"lstmkit": forecasts}
+    left_out = left_out or {}
     H = next(iter(ours.values())).shape[1]
     refs = reference_forecasts(histories, horizon=H, season=season, quantiles=quantiles)
     methods = {**ours, **{name: ref.forecasts for name, ref in refs.items()}}
@@ -136,6 +151,8 @@ def score(
         if not seen.any():
             continue
         for name, out in methods.items():
+            if i in left_out.get(name, ()):
+                continue
             row = point_metrics(truth[seen], out[i, seen, 0], insample=hist, season=season)
             if quantiles:
                 row.update(
@@ -144,9 +161,11 @@ def score(
             per_method[name].append(row)
     if not any(per_method.values()):
         raise DataError(f"every one of the last {H} points is missing; nothing to score the hold-out on")
-    labels = [str(s) if s is not None else "series" for s in (ids or [None] * len(histories))]
+    labels = series_labels(ids or [None] * len(histories))
     scores = {
-        name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for name, rows in per_method.items()
+        name: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+        for name, rows in per_method.items()
+        if rows
     }
     references = {
         name: {
@@ -171,6 +190,9 @@ def holdout(
 ) -> tuple[dict[str, Any], np.ndarray, Forecaster]:
     """Train a fresh forecaster on all but the last ``horizon`` points and score it on them.
 
+    A combined forecaster's network alone is scored too (``lstmkit_network``), on the series it forecasts
+    only: ``"network_alone"`` says on how many and names the others, with why.
+
     Args:
         make_forecaster: a callable returning an unfitted forecaster with the job's settings.
         data: all the series.
@@ -191,27 +213,58 @@ def holdout(
     filled = impute(train)
     ours = {"lstmkit": forecasts}
     combination = model.combination
-    if combination:  # the network alone too, so the combination's gain shows
+    left_out = model.network_left_out(filled) if combination else {}
+    # the network alone too, so the combination's gain shows, on the series it forecasts
+    if combination and len(left_out) < len(filled.series):
         ours["lstmkit_network"] = model.network_forecasts(filled)
+    ids = [s.id for s in train.series]
     result = score(
         [s.target for s in filled.series],
         truths,
         ours,
         season=model.season,
         quantiles=quantiles,
-        ids=[s.id for s in train.series],
+        ids=ids,
+        left_out={"lstmkit_network": left_out},
     )
+    whole = {m: row for m, row in result["scores"].items() if m != "lstmkit_network" or not left_out}
     metrics = {
         "horizon": horizon,
         "season": model.season,
         "series": len(data.series),
         "holdout": HOLDOUT_NOTE.format(points=counted(horizon, "point")),
         **result,
-        "best": best_method(result["scores"]),
+        "best": best_method(whole),  # among the methods scored on every series
     }
     if combination:
+        labels = series_labels(ids)
+        metrics["network_alone"] = {
+            "note": NETWORK_ALONE_NOTE,
+            "series": len(filled.series) - len(left_out),
+            "left_out": {labels[i]: why for i, why in left_out.items()},
+        }
         metrics["combination"] = {"note": COMBINATION_NOTE, **combination}
     return metrics, forecasts, model
+
+
+def network_alone_note(metrics: dict[str, Any]) -> str:
+    """A line on the series lstmkit_network's hold-out scores leave out (metrics' ``"network_alone"``), or ""
+    where it is scored on every series."""
+    alone = metrics.get("network_alone") or {}
+    if not alone.get("left_out"):
+        return ""
+    reasons = set(alone["left_out"].values())
+    named = (  # a reason every series shares (the network not trained) is said once
+        f"{few(alone['left_out'])} ({reasons.pop()})"
+        if len(reasons) == 1
+        else few(f"{label} ({why})" for label, why in alone["left_out"].items())
+    )
+    if not alone["series"]:
+        return f"the classical members alone forecast every series, so lstmkit_network is not scored: {named}"
+    return (
+        f"the classical members alone forecast {len(alone['left_out'])} of the {metrics['series']} series, "
+        f"so lstmkit_network is scored on the other {alone['series']}: {named}"
+    )
 
 
 def rolling_origin(model: Forecaster, data: SeriesData, *, backtest: int = 1) -> dict[str, Any]:
@@ -304,6 +357,11 @@ def _long_enough(data: SeriesData, *, need: int, backtest: int, horizon: int, wi
     names = few(f"{s.id} ({len(s.target)})" for s in short)
     log.warning("%s; %d series are shorter and left out of the scores: %s", what, len(short), names)
     return dataclasses.replace(data, series=[s for s in data.series if len(s.target) >= need])
+
+
+def series_labels(ids: list) -> list[str]:
+    """Series ids as metrics.json names them: as text, ``"series"`` for the one series of a file without ids."""
+    return [str(sid) if sid is not None else "series" for sid in ids]
 
 
 def best_method(scores: dict[str, dict[str, float]]) -> str | None:

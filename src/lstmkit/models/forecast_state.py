@@ -115,6 +115,20 @@ class ForecastState:
         and where it removes seasons, the two cycles they are estimated from."""
         return points_read(window, self.season if self.seasons is not None else None)
 
+    def network_left_out(self, data: SeriesData, window: int) -> dict[int, str]:
+        """The series of ``data`` the network does not forecast (the classical members alone do), by index, and
+        why: every series where the network was not trained, else those shorter than it reads
+        (:meth:`network_points`). Its forecasts there (padded, or not seasonally adjusted) are no one's."""
+        if self.network is not None:
+            return dict.fromkeys(range(len(data.series)), f"the network was {self.network}")
+        adjusted_season = self.season if self.seasons is not None else None
+        need, why = points_read(window, adjusted_season), network_reads(window, adjusted_season)
+        return {
+            i: f"{len(s.target)} points, shorter than {why}"
+            for i, s in enumerate(data.series)
+            if len(s.target) < need
+        }
+
     def network_data(self, data: SeriesData) -> SeriesData:
         """``data`` as the network sees it: seasonally adjusted where the model removes seasons."""
         return data if self.seasons is None else adjusted(data, self.seasons, self.season)
@@ -297,6 +311,14 @@ def points_read(window: int, adjusted_season: int | None) -> int:
     return window if adjusted_season is None else max(window, min_points(adjusted_season))
 
 
+def network_reads(window: int, adjusted_season: int | None) -> str:
+    """What a series shorter than :func:`points_read` falls short of, as the notes say it."""
+    need = points_read(window, adjusted_season)
+    if need == window:
+        return f"the network's lookback of {window}"
+    return f"the {need} points the network's seasonal adjustment needs (two seasons of {adjusted_season}, and one)"
+
+
 def note_classical_only(data: SeriesData, window: int, *, adjusted_season: int | None = None) -> None:
     """One note naming the series the network does not forecast (the references alone do; a file of one series:
     by its column): shorter than its ``window``, or with ``adjusted_season`` (the season it removes), than the
@@ -304,15 +326,10 @@ def note_classical_only(data: SeriesData, window: int, *, adjusted_season: int |
     need = points_read(window, adjusted_season)
     short = [s for s in data.series if len(s.target) < need]
     if short:
-        why = (
-            f"the network's lookback of {window}"
-            if need == window
-            else f"the {need} points the network's seasonal adjustment needs (two seasons of {adjusted_season}, and one)"
-        )
         log.warning(
             "note: the classical references alone forecast %d series shorter than %s: %s",
             len(short),
-            why,
+            network_reads(window, adjusted_season),
             few(f"{s.id if s.id is not None else data.target} ({len(s.target)})" for s in short),
         )
 

@@ -213,11 +213,16 @@ class LSTMForecaster(Job):
 
     def combination_weights(self, data: SeriesData, refs: dict) -> np.ndarray:
         """(S, 1 + K) combination weights for the series of ``data``; none for a member that failed there, nor
-        for the network on a series shorter than it forecasts (ForecastState.network_points)."""
+        for the network on a series it does not forecast (:meth:`network_left_out`)."""
         assert self.fitted.combination is not None  # callers check
-        need = self.fitted.network_points(self.window)
-        short = [i for i, s in enumerate(data.series) if len(s.target) < need]
+        short = list(self.network_left_out(data))
         return series_weights(self.fitted.combination, [str(s.id) for s in data.series], refs, short=short)
+
+    def network_left_out(self, data: SeriesData) -> dict[int, str]:
+        """The series of ``data`` the network does not forecast, by index, and why (none of them where it was
+        not trained; else those shorter than it reads): the classical members alone forecast them, and what
+        :meth:`network_forecasts` gives there is no forecast of the network's."""
+        return self.fitted.network_left_out(data, self.window)
 
     def onnx_inputs(
         self, data: str | Path | pd.DataFrame | SeriesData, *, references: bool = False
@@ -230,6 +235,8 @@ class LSTMForecaster(Job):
 
     def network_forecasts(self, data: SeriesData, *, pad: bool | None = None) -> np.ndarray:
         """(S, H, 1 + Q) forecasts of the network alone (no combination) from the end of each gap-free series.
+
+        The rows of the series in :meth:`network_left_out` are filler, not the network's forecasts of them.
 
         Args:
             pad: read a series shorter than the window padded with its first point (default: for a combined

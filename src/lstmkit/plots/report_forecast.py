@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.evaluate.backtest import network_alone_note
 from lstmkit.logs import counted, few
 from lstmkit.plots import missing_glyphs_quiet
 from lstmkit.plots.report import Report, figure_from, gate_section, png_of, training_section
@@ -233,6 +234,8 @@ def _metrics_section(rep: Report, metrics: dict[str, Any], *, quantiles: Sequenc
         "points inside the interval. Lower is better (coverage: closest to the interval's nominal share); "
         "best per metric highlighted.",
     )
+    if network_note := network_alone_note(metrics):
+        rep.paragraph(f"Note: {network_note}.")
     if metrics.get("holdout"):
         rep.paragraph(f"How: {metrics['holdout']}.")
     if metrics.get("points_seen_in_training"):
