@@ -12,7 +12,9 @@ with the in-sample seasonal-naive scale; a multi-series file is one global lstmk
 one score per series. Prints, per method, the geometric mean of MASE over series x origins
 (mean and spread over seeds), its ratio to the StatsForecast combo (mean of AutoETS,
 AutoARIMA, AutoTheta) and to AutoETS, and the worst series against the best of seasonal
-naive / AutoETS. ``--save FILE.json`` keeps every forecast for further analysis.
+naive / AutoETS. A network alone is scored only on the series it forecasts (not on one too short
+for it, which the classical members alone forecast), its ratios taken on those series, and the
+table says on how many. ``--save FILE.json`` keeps every forecast for further analysis.
 """
 
 from __future__ import annotations
@@ -167,9 +169,9 @@ def main() -> None:
                 seconds[variant] = seconds.get(variant, 0.0) + time.perf_counter() - started
                 for k, model in models.items():
                     forecasts[k][f"{variant}/{seed}"] = model.forecast_arrays(histories[k])[:, :, 0]
-                    forecasts[k][f"{variant} network alone/{seed}"] = model.network_forecasts(
-                        impute(histories[k])
-                    )[:, :, 0]
+                    alone = model.network_forecasts(impute(histories[k]))[:, :, 0]
+                    alone[list(model.network_left_out(histories[k]))] = np.nan  # no forecast of its own
+                    forecasts[k][f"{variant} network alone/{seed}"] = alone
                     combination = model.state.combination
                     if combination and "errors" in combination:
                         errors[k][f"{variant}/{seed}"] = combination["errors"]
@@ -195,15 +197,15 @@ def main() -> None:
             filled = [s.target for s in impute(histories[k]).series]
             for i, (hist, truth) in enumerate(zip(filled, truths)):
                 seen = ~np.isnan(truth)
+                made = {meth: f[i] for meth, f in forecasts[k].items() if not np.isnan(f[i]).all()}
                 row = {
                     "series": name if len(filled) == 1 else f"{name}:{data.series[i].id}",
                     "origin": k,
                     "kind": spec["kind"],
                     "mase": {
-                        meth: mase(truth[seen], f[i][seen], insample=hist, season=m)
-                        for meth, f in forecasts[k].items()
+                        meth: mase(truth[seen], f[seen], insample=hist, season=m) for meth, f in made.items()
                     },
-                    "forecast": {meth: f[i].tolist() for meth, f in forecasts[k].items()},
+                    "forecast": {meth: f.tolist() for meth, f in made.items()},
                     "truth": truth.tolist(),
                     "forms": {ref: r.forms[i] for ref, r in refs[k].items()},
                     "validation_errors": {
@@ -234,18 +236,34 @@ def report(records: list[dict], variants: list[str], seeds: list[int], seconds: 
     for ref in refs:
         g = gmean([r["mase"][ref] for r in records])
         print(f"{ref:28s} {g:14.3f} {g / combo:9.3f} {g / ets:10.3f}")
-    for variant in [v for v in records[0]["mase"] if v.endswith("/0") and "/" in v]:
-        variant = variant[:-2]
-        per_seed = [gmean([r["mase"][f"{variant}/{s}"] for r in records]) for s in seeds]
+    partial = []
+    for variant in dict.fromkeys(v[:-2] for r in records for v in r["mase"] if v.endswith("/0")):
+        # a network alone has no score on a series it does not forecast: it is compared on those it does
+        scored = [r for r in records if all(f"{variant}/{s}" in r["mase"] for s in seeds)]
+        if len(scored) < n:
+            partial.append(f"{variant}: {len(scored)} of {n}")
+        if not scored:
+            print(f"{variant:28s} {'no series':>14s}")
+            continue
+        per_seed = [gmean([r["mase"][f"{variant}/{s}"] for r in scored]) for s in seeds]
         worst = max(
             max(
                 r["mase"][f"{variant}/{s}"] / max(min(r["mase"]["seasonal_naive"], r["mase"]["ets"]), 1e-9)
                 for s in seeds
             )
-            for r in records
+            for r in scored
         )
         mean, spread = float(np.mean(per_seed)), float(np.std(per_seed))
-        print(f"{variant:28s} {mean:8.3f} ±{spread:.3f} {mean / combo:9.3f} {mean / ets:10.3f} {worst:22.2f}")
+        combo_here = gmean([r["mase"]["combo"] for r in scored])
+        ets_here = gmean([r["mase"]["ets"] for r in scored])
+        print(
+            f"{variant:28s} {mean:8.3f} ±{spread:.3f} {mean / combo_here:9.3f} {mean / ets_here:10.3f} {worst:22.2f}"
+        )
+    if partial:
+        print(
+            "scored only on the series x origins it forecasts (its ratios against combo and AutoETS on those): "
+            + "; ".join(partial)
+        )
     print("seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
 
 
