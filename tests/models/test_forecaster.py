@@ -247,6 +247,17 @@ def test_a_series_too_short_for_the_network_is_forecast_by_the_references(tmp_pa
         LSTMForecaster(12, combine="none", **FAST).fit(frame)
 
 
+def test_an_untrained_network_gets_no_weight_on_a_series_it_has_not_seen():
+    model = LSTMForecaster(12, id_col="shop", **FAST).fit(seasonal_frame(20).assign(shop="a"))
+    new = model.read(seasonal_frame(30, seed=1).assign(shop="new"))  # long enough for a trained network
+    assert model.network_left_out(new) == {
+        0: "the network was not trained: series too short: forecasting 12 steps needs at least 22 points, the "
+        "shortest series has 20"
+    }
+    weights = model.combination_weights(new, model.classical_forecasts(new))  # were equal, the network's too
+    assert weights[0].tolist() == pytest.approx([0.0, 1 / 3, 1 / 3, 1 / 3])
+
+
 def short_series_panel():
     """Three 96-month series and one of 20 months (too short for the network), in long format."""
     frames = []
