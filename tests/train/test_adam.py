@@ -38,6 +38,7 @@ def test_the_same_steps_as_torch_adam_to_the_bit(schedule):
     for a, b in zip(mine.parameters(), theirs.parameters()):
         assert torch.equal(a, b)
     assert isinstance(my_optimizer, torch.optim.Adam)
+    assert my_optimizer.defaults["foreach"]  # one call per step for all parameters, to the bit the for-loop's
     assert my_optimizer.param_groups[0]["lr"] == their_optimizer.param_groups[0]["lr"] < 1e-2
 
 

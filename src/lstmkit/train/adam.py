@@ -9,6 +9,11 @@ the optimizer, so :func:`adam` binds the undecorated methods (the wrappers keep 
 own Adam, bit for bit; the state dict is torch's (checkpoints load into either). A torch whose
 methods are not wrapped that way gets a plain ``torch.optim.Adam``.
 
+The step is torch's ``foreach`` implementation, which torch picks by itself on CUDA only: on CPU it
+runs the same per-tensor kernels, with the same arguments, as the default for-loop over parameters,
+so the numbers do not move, but without the Python work per parameter (the forecaster's 40 small
+tensors: 2.6 ms a step instead of 3.7 ms on a 2-core machine).
+
 The update, per parameter ``p`` with gradient ``g`` at step ``t`` (``weight_decay`` λ adds λp to ``g``)::
 
     m_t = β1 m_{t-1} + (1 - β1) g          v_t = β2 v_{t-1} + (1 - β2) g²
@@ -47,8 +52,8 @@ _LEAN = _lean_class()
 
 
 def adam(params: Iterable[torch.Tensor], *, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
-    """``torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)``, without importing TorchDynamo."""
-    return (_LEAN or torch.optim.Adam)(params, lr=lr, weight_decay=weight_decay)
+    """``torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)``, without importing TorchDynamo."""
+    return (_LEAN or torch.optim.Adam)(params, lr=lr, weight_decay=weight_decay, foreach=True)
 
 
 __all__ = ["adam"]

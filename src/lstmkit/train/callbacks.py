@@ -18,7 +18,6 @@ that decision). They share one :class:`TrainState`; a checkpoint is that state w
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import logging
 import math
@@ -93,7 +92,7 @@ class EarlyStopping:
         loss = watched_loss(row["train_loss"], row["val_loss"])
         if loss < s.best_loss - s.config.min_delta:
             s.best_loss, s.bad_epochs, s.history.best_epoch = loss, 0, epoch + 1
-            s.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in s.model.state_dict().items()})
+            s.best_state = {k: v.detach().to("cpu", copy=True) for k, v in s.model.state_dict().items()}
         else:
             s.bad_epochs += 1
         s.history.stopped_early = s.bad_epochs >= s.config.patience
