@@ -203,10 +203,11 @@ def second_frames() -> dict[str, tuple[pd.DataFrame, dict]]:
 
 
 def long_season_frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd.DataFrame, dict]]:
-    """Development files of weekly (52) and half-hourly (48) seasons: statsmodels' weekly co2 (its first 929
-    and last 1,355 weeks, gaps left empty), pmdarima's half-hourly electricity demand ``taylor`` (4,032 points),
-    short spans of both (160-250 weeks, 336-672 half-hours: the short-data weighting) and the weekly closes of
-    the development corpus's EU stock indices (every fifth business day: a weekly series with no season)."""
+    """Development files of weekly (52), half-hourly (48) and hourly (24) seasons: statsmodels' weekly co2 (its
+    first 929 and last 1,355 weeks, gaps left empty), pmdarima's half-hourly electricity demand ``taylor`` (4,032
+    points) and its hours (2,016), short spans of each (160-250 weeks, 336-672 half-hours, 400-816 hours: the
+    short-data weighting) and the weekly closes of the development corpus's EU stock indices (every fifth
+    business day: a weekly series with no season)."""
     from importlib.resources import files
 
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
@@ -234,6 +235,11 @@ def long_season_frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd
     add("taylor", taylor, "time", "megawatts", "half-hourly")
     for name, start, n in (("a", 0, 336), ("b", 1500, 500), ("c", 3000, 672)):
         add(f"taylor_{name}", taylor.iloc[start : start + n], "time", "megawatts", "half-hourly")
+    # the half-hours summed to hours: 2,016 of them
+    hours = pd.DataFrame({"time": times[::2], "megawatts": y.reshape(-1, 2).sum(axis=1)})
+    add("taylor_hourly", hours, "time", "megawatts", "hourly")
+    for name, start, n in (("a", 0, 400), ("b", 500, 600), ("c", 1200, 816)):
+        add(f"taylor_h_{name}", hours.iloc[start : start + n], "time", "megawatts", "hourly")
     stocks = pd.read_csv(
         Path(__file__).resolve().parents[2] / "shared/data/forecast-dev/multi_eu_stock_markets.csv"
     )

@@ -81,8 +81,8 @@ def register(subparsers) -> None:
         "evaluate",
         help="rolling-origin metrics of a saved forecaster vs baselines",
         description="Score a saved forecaster on DATA from K rolling origins against StatsForecast's naive, "
-        "seasonal naive, AutoETS, AutoARIMA, AutoTheta (MSTL for seasons of 24 and more, with an AutoARIMA trend "
-        "too past 24) and their mean.",
+        "seasonal naive, AutoETS, AutoARIMA, AutoTheta (MSTL with an AutoETS and with an AutoARIMA trend for "
+        "seasons of 24 and more) and their mean.",
         epilog=EXAMPLE,
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or a bundled dataset name")

@@ -321,8 +321,8 @@ def register(subparsers) -> None:
         "forecast",
         help="train an LSTM forecaster on DATA and forecast the next H steps",
         description="Train on all of DATA, forecast the H steps after its end, and evaluate the LSTM against "
-        "StatsForecast's naive, seasonal naive, AutoETS, AutoARIMA, AutoTheta (MSTL for seasons of 24 and more, "
-        "with an AutoARIMA trend too past 24) and their mean on a hold-out of the last H points.",
+        "StatsForecast's naive, seasonal naive, AutoETS, AutoARIMA, AutoTheta (MSTL with an AutoETS and with an "
+        "AutoARIMA trend for seasons of 24 and more) and their mean on a hold-out of the last H points.",
         epilog=EXAMPLE,
     )
     add_forecast_args(parser)

@@ -6,12 +6,11 @@ methods and returns their point forecasts and intervals (from the library itself
 - ``naive`` (last value) and ``seasonal_naive`` (last season repeated);
 - ``ets`` (AutoETS: error, trend and season chosen by AICc), ``arima`` (AutoARIMA) and
   ``theta`` (AutoTheta: the best of the Theta family);
-- ``mstl`` (MSTL decomposition with an AutoETS trend) for seasons of 24 steps and more: past 24
-  AutoETS cannot model the season and AutoARIMA gets slow, and hourly data's week (168) no other
-  reference models; past 24 also ``mstl_arima`` (the same with an AutoARIMA trend): AutoETS and
-  AutoARIMA on the seasonally adjusted series, as R's ``stlf`` forecasts weekly and half-hourly data.
-  Where MSTL's decomposition shows little season (``seasonal_strength``) its trend model forecasts
-  the series alone;
+- ``mstl`` and ``mstl_arima`` (MSTL decomposition with an AutoETS / AutoARIMA trend: AutoETS and
+  AutoARIMA on the seasonally adjusted series, as R's ``stlf`` forecasts hourly, weekly and half-hourly
+  data) for seasons of 24 steps and more: past 24 AutoETS cannot model the season and AutoARIMA gets
+  slow, and hourly data's week (168) no other reference models. Where MSTL's decomposition shows
+  little season (``seasonal_strength``) its trend model forecasts the series alone;
 - ``combo``: the mean of ``ets``, ``arima`` and ``theta``, the classical combination that is
   hard to beat on real series (M4).
 
@@ -123,15 +122,10 @@ def seasonal_strength(parts) -> float:
 
 
 def with_mstl(season: int) -> bool:
-    """Whether MSTL is among the references: for seasons longer than AutoETS models, and for the day of
-    hourly data (24), whose week (168) no other reference models."""
+    """Whether ``mstl`` and ``mstl_arima`` are among the references: for seasons longer than AutoETS models
+    (where it and AutoARIMA fit without one), and for the day of hourly data (24), whose week (168) no other
+    reference models."""
     return season >= HOURLY_DAY
-
-
-def seasonally_adjusted(season: int) -> bool:
-    """Whether the season is past what AutoETS models (and AutoARIMA fits in reasonable time): there they fit
-    it without one, and ``mstl`` / ``mstl_arima`` fit them on the series with the season removed."""
-    return season > LONG_SEASON
 
 
 def mstl_seasons(season: int, n: int) -> list[int]:
@@ -281,8 +275,7 @@ def planned_fits(
 def reference_names(season: int) -> list[str]:
     """The references fitted for data of this season (``combo`` is computed from three of them)."""
     names = ["naive", "seasonal_naive", "ets", "arima", "theta"]
-    names += ["mstl"] if with_mstl(season) else []
-    return names + ["mstl_arima"] if seasonally_adjusted(season) else names
+    return names + ["mstl", "mstl_arima"] if with_mstl(season) else names
 
 
 def reference_forecasts(
@@ -344,6 +337,5 @@ __all__ = [
     "reference_forecasts",
     "reference_names",
     "seasonal_strength",
-    "seasonally_adjusted",
     "with_mstl",
 ]
