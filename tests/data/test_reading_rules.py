@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.data.tables import decode_numbers, read_table
+from lstmkit.data.number_formats import decode_numbers
+from lstmkit.data.tables import read_table
 from lstmkit.data.tabular import impute, load_series, missing_count
 from lstmkit.errors import DataError
 
@@ -29,7 +30,32 @@ def lines(header, rows):
     [
         (",", ["1,037", "12,345.6", "7", "-2,000,000"], ["1037", "12345.6", "7", "-2000000"]),
         (";", ["1.037,5", "12,5", "3", "1.000.000,25"], ["1037.5", "12.5", "3", "1000000.25"]),
-        (",", ["3,14", "2,5"], ["3,14", "2,5"]),  # not groups of three: stays text (the caller names it)
+        (
+            ",",
+            ["3,14", "2,5"],
+            ["3.14", "2.5"],
+        ),  # not groups of three: decimal commas (LibreOffice, Google Sheets)
+        (
+            ",",
+            ["1.037,5", "900,25", "1\u202f000,5"],
+            ["1037.5", "900.25", "1000.5"],
+        ),  # quoted in a comma file
+        (
+            "\t",
+            ["1.037,5", "12,5"],
+            ["1037.5", "12.5"],
+        ),  # Excel's tab-separated text in a decimal-comma locale
+        (",", ["0,125", "1,250"], ["0.125", "1.250"]),  # no thousands group starts with 0
+        (";", ["987", "1.037", "12.345.678"], ["987", "1037", "12345678"]),  # whole numbers, dots grouping
+        (
+            ";",
+            ["1.037", "1.250"],
+            ["1.037", "1.250"],
+        ),  # nothing says the dots group thousands: decimal points
+        (";", ["0.987", "1.037"], ["0.987", "1.037"]),
+        (";", ["1,037.5", "12.5"], ["1037.5", "12.5"]),  # no decimal comma reads 1,037.5: a thousands comma
+        (",", ["1'037.50", "12\u2019345", "3"], ["1037.50", "12345", "3"]),  # Swiss apostrophes
+        (";", ["1.234,50-", "5-", "7"], ["-1234.50", "-5", "7"]),  # SAP's trailing minus
         (";", ["1.037", "2.5"], ["1.037", "2.5"]),  # no decimal comma in the column: dots are decimal points
         (",", ["1,037", "abc"], ["1,037", "abc"]),  # one convention per column or none
         (
@@ -112,10 +138,20 @@ def test_money_and_percentages_as_spreadsheets_export_them_reach_the_series(tmp_
     np.testing.assert_array_equal(margin.series[0].target, [12, -1.5, np.nan])
 
 
-def test_a_decimal_comma_in_a_comma_file_is_named(tmp_path):
-    path = write(tmp_path, lines("month,v", ['2020-01,"3,14"', '2020-02,"2,5"']))
-    with pytest.raises(DataError, match=r"column 'v' of data.csv is not numeric \('3,14' at row 1\)"):
-        load_series(path)
+def test_decimal_commas_quoted_in_a_comma_file_reach_the_series(tmp_path):
+    """LibreOffice and Google Sheets in a German or French locale write "1.037,5" and "3,14" in a comma file: they
+    were refused as not numeric, and "0,125" was read as 125."""
+    path = write(tmp_path, lines("month,v", ['2020-01,"3,14"', '2020-02,"1.037,5"', '2020-03,"0,125"']))
+    np.testing.assert_array_equal(load_series(path).series[0].target, [3.14, 1037.5, 0.125])
+    path = write(tmp_path, lines("month,v", ['2020-01,"1,5"', '2020-02,"x"']))
+    with pytest.raises(DataError, match=r"column 'v' of data.csv is not numeric \('1,5' at row 1\)"):
+        load_series(path)  # one convention per column or none
+
+
+def test_whole_numbers_with_dots_grouping_thousands_in_a_semicolon_file_are_not_decimals(tmp_path):
+    """987;1.037;1.250 (Excel's German CSV of whole numbers) was read 987, 1.037, 1.25."""
+    path = write(tmp_path, lines("Monat;Umsatz", ["2020-01;987", "2020-02;1.037", "2020-03;1.250"]))
+    np.testing.assert_array_equal(load_series(path).series[0].target, [987, 1037, 1250])
 
 
 # ---- integer time axes

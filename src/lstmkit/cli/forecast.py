@@ -22,7 +22,9 @@ READING_RULES = """\
 what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
   file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected)
   numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
-              (decimal commas, dots then group thousands); empty, NA, nan, N/A, null, - and ? cells are gaps
+              (decimal commas, dots then group thousands), elsewhere too where no thousands comma
+              reads a column ("1.037,5" quoted in a comma file); empty, NA, nan, N/A, null, - and ?
+              cells are gaps
   time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
               or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00,
               01-Jan-2020, 1-Jan-20, 01JAN2020, 01-Jan-2020 1:00 PM, Jan 1, 2020, Jan-1-1995),

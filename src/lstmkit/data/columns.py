@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.number_formats import MISSING_CELLS
 from lstmkit.data.number_times import (
     DATE_NAMES,
     compact_dates,
@@ -38,7 +39,6 @@ from lstmkit.data.number_times import (
     off_calendar,
     quarter_numbers,
 )
-from lstmkit.data.tables import MISSING_CELLS
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 

@@ -10,14 +10,9 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   of its characters) with a warning; a file with NULs in no such pattern is refused as binary, and so is
   one whose decoded text is more than 1% control characters (a PNG, random bytes without a NUL).
 - Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
-- Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
-  within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
-  thousands separators (``1.037,5`` is 1037.5); in any other file commas that group digits by
-  three are thousands separators (``"1,037"`` is 1037, ``"12,345.6"`` is 12345.6). Spaces (plain or
-  no-break) that group digits by three are thousands separators in either (``1 037,5``). Currency
-  symbols, percent signs, accounting parentheses and the Unicode minus are read as spreadsheets
-  write them (``$1,234`` is 1234, ``12%`` is 12, ``(5)`` is -5; :func:`undecorated`). A column
-  matching neither rule stays text, and the caller names its first bad cell.
+- Numbers (:func:`~lstmkit.data.number_formats.decode_numbers`), decided per column: thousands separators,
+  decimal commas (first in a ``;`` file: ``1.037,5`` is 1037.5; elsewhere ``"1,037"`` is 1037), money and
+  percentages as spreadsheets write them (:mod:`lstmkit.data.number_formats` has the rules).
 - A first line written like the row below it, with a time or a decimal number, is data, not a header (the
   columns are named ``column1``, ``column2`` ..., with a warning); empty rows below the data are dropped.
 
@@ -40,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from lstmkit.data.dates import CLOCK_WRITTEN, clock_format
+from lstmkit.data.number_formats import decode_numbers
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -48,21 +44,6 @@ log = logging.getLogger("lstmkit.data.tabular")
 # datetime64) instead of as one Python string per cell: 10 million rows then need ~0.5 GB, not ~4 GB.
 _BIG_CSV_BYTES = 32 * 2**20
 
-# A column of a ';' file with decimal commas: optional dot thousands groups, optional comma decimals.
-_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d*)?")
-# Elsewhere: optional comma thousands groups (of exactly three digits), optional point decimals.
-_THOUSANDS_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:\.\d+)?")
-_SPACES = re.compile(
-    r"[ \u00a0\u202f]"
-)  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
-# Cells that mean "no value" (compared lowercased): what pandas, R, Excel, SAS/Stata and databases write for one
-MISSING_CELLS = frozenset(
-    ("", "nan", "na", "n/a", "#n/a", "#na", "<na>", "null", "none", "-", "--", "?", ".")
-)
-# Around a number: a currency symbol before it (after the sign) or after it, a percent sign after it
-_CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
-_SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
-_ACCOUNTING = re.compile(r"^\((.+)\)$")  # (12) is -12
 # Control characters text does not hold: C0 less tab, line feed, vertical tab (FileMaker's in-cell line break),
 # form feed and carriage return; and DEL. Random bytes decode to about one in nine of them (Windows-1252 and
 # Latin-1 read any byte), a text file to next to none: more than _BINARY_SHARE of the text is binary.
@@ -330,45 +311,6 @@ def _sniff_delimiter(sample: str) -> str:
         if len(widths) == 1 and widths.pop() > 1:
             return delimiter
     return guess
-
-
-# ----------------------------------------------------------------------------- number formats
-
-
-def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
-    """Text columns written with thousands separators or decimal commas, rewritten as plain numbers (``1037.5``).
-
-    In a ``;`` file a column with at least one decimal comma, every cell matching ``1.037,5``
-    or ``12,5`` or ``12``, becomes ``1037.5`` / ``12.5`` / ``12``. In other files a column with at
-    least one comma, every cell matching ``1,037`` or ``12,345.6`` or ``12``, loses its commas.
-    Other columns are left as they are (a cell such as ``3,14`` in a ``,`` file stays text).
-    """
-    rule = _DECIMAL_COMMA if delimiter == ";" else _THOUSANDS_COMMA
-    for col in frame.columns:
-        if frame[col].dtype != object:
-            continue
-        written = frame[col].astype(str).str.strip()
-        text = undecorated(written)
-        present = text[~text.str.lower().isin(MISSING_CELLS)]
-        if present.empty or not (present.str.contains(r"[,\u00a0\u202f ]").any() or (text != written).any()):
-            continue
-        if not present.str.fullmatch(rule).all():
-            continue
-        text = text.str.replace(_SPACES, "", regex=True)
-        if delimiter == ";":
-            frame[col] = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        else:
-            frame[col] = text.str.replace(",", "", regex=False)
-    return frame
-
-
-def undecorated(text: pd.Series) -> pd.Series:
-    """Cells as spreadsheets export money and shares, as signed numbers: ``$1,234`` ``1 234 €`` ``-£5``
-    ``12%`` (12) ``(1,234.50)`` (accounting: -1,234.50) and the Unicode minus ``\u22125``; other cells as given."""
-    text = text.str.replace("\u2212", "-", regex=False)
-    text = text.str.replace(_ACCOUNTING, r"-\1", regex=True)
-    text = text.str.replace(_CURRENCY_BEFORE, r"\1", regex=True)
-    return text.str.replace(_SYMBOL_AFTER, "", regex=True)
 
 
 def _first_line(exc: BaseException) -> str:

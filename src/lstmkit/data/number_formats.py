@@ -1,0 +1,102 @@
+"""How numbers are written in a CSV: thousands separators, decimal commas, money, percentages, missing cells.
+
+:func:`decode_numbers` rewrites the text columns written in a spreadsheet's number format as plain numbers
+(``1037.5``), one convention per column, so one file never mixes them within a column:
+
+- decimal point: commas (``"1,037"``, ``"12,345.6"``), spaces (plain, no-break or narrow no-break:
+  ``1 037``) or apostrophes (Swiss ``1'037.5``) group digits by three;
+- decimal comma: dots or spaces group digits by three (``1.037,5``, ``1 037,5``, ``12,5``).
+
+A ``;`` file (Excel's CSV where the comma is the decimal mark) tries the decimal comma first, any other file
+the decimal point: ``"1,037"`` is 1037 in a comma file and 1.037 in a ``;`` file. The other convention is
+read only where the first does not fit every cell: a comma file that LibreOffice or Google Sheets wrote in a
+German or French locale quotes ``"1.037,5"`` and ``"12,5"``, which no thousands comma reads. In a ``;`` file a
+column of whole numbers whose dots group thousands (``987``, ``1.037``, ``12.345.678``) is read so when
+a cell without a dot or one with several says they are groups (``1.037`` alone stays 1.037). A first group
+never starts with 0: ``0,125`` is a decimal, never 125.
+
+Currency symbols, percent signs, accounting parentheses, SAP's trailing minus and the Unicode minus are read as
+spreadsheets write them (:func:`undecorated`). A column matching no convention stays text, and the caller
+names its first bad cell.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# Cells that mean "no value" (compared lowercased): what pandas, R, Excel, SAS/Stata and databases write for one
+MISSING_CELLS = frozenset(
+    ("", "nan", "na", "n/a", "#n/a", "#na", "<na>", "null", "none", "-", "--", "?", ".")
+)
+_SPACE = "[ \u00a0\u202f]"  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
+_SIGN = r"[-+]?"
+_FIRST_GROUP = r"[1-9]\d{0,2}"  # 1 to 3 digits, not 0: '0,125' and '0.125' group no thousands
+# A decimal comma: optional dot or space thousands groups, optional comma decimals.
+_DECIMAL_COMMA = re.compile(
+    rf"{_SIGN}(?:{_FIRST_GROUP}(?:\.\d{{3}})+|{_FIRST_GROUP}(?:{_SPACE}\d{{3}})+|\d+)(?:,\d*)?"
+)
+# A decimal point: optional comma, space or apostrophe thousands groups, optional point decimals.
+_DECIMAL_POINT = re.compile(
+    rf"{_SIGN}(?:{_FIRST_GROUP}(?:,\d{{3}})+|{_FIRST_GROUP}(?:{_SPACE}\d{{3}})+|{_FIRST_GROUP}(?:['\u2019]\d{{3}})+|\d+)"
+    r"(?:\.\d+)?"
+)
+_GROUPS = re.compile(rf"{_SPACE}|['\u2019]")  # what separates thousands besides the comma and the dot
+_DOT_GROUPED = re.compile(rf"{_SIGN}{_FIRST_GROUP}(?:\.\d{{3}})+")  # 1.037, 12.345.678
+# Around a number: a currency symbol before it (after the sign) or after it, a percent sign after it
+_CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
+_SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
+_ACCOUNTING = re.compile(r"^\((.+)\)$")  # (12) is -12
+_TRAILING_MINUS = re.compile(r"^(\d[\d.,'\u2019 \u00a0\u202f]*)-$")  # SAP's 1.234,50- is -1234.5
+
+
+def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
+    """``frame`` with its text columns written in a number format rewritten as plain numbers (``1037.5``).
+
+    See the module docstring for the conventions; ``delimiter`` is the file's (``;`` puts the decimal comma
+    first). Columns that need no rewriting, or match no convention, are left as they are.
+    """
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        written = frame[col].astype(str).str.strip()
+        text = undecorated(written)
+        present = text[~text.str.lower().isin(MISSING_CELLS)]
+        if present.empty:
+            continue
+        comma = _decimal_comma(present, semicolon=delimiter == ";")
+        ungrouped = text.str.replace(_GROUPS, "", regex=True)
+        if comma:
+            frame[col] = ungrouped.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        elif comma is False and (present.str.contains(r"[,'\u2019]|\d\s\d").any() or (text != written).any()):
+            frame[col] = ungrouped.str.replace(",", "", regex=False)
+    return frame
+
+
+def _decimal_comma(present: pd.Series, *, semicolon: bool) -> bool | None:
+    """Whether the cells ``present`` (each a number, or not) are written with a decimal comma: True, False
+    (try the decimal point), or None when neither convention fits every cell."""
+    comma = bool(present.str.fullmatch(_DECIMAL_COMMA).all())
+    point = bool(present.str.fullmatch(_DECIMAL_POINT).all())
+    if not comma:
+        return False if point else None
+    if not point:  # '12,5' or '1.037,5': no thousands comma reads them
+        return True
+    if not semicolon:
+        return False
+    if present.str.contains(r"[,\u00a0\u202f ]").any():
+        return True
+    dotted = present.str.fullmatch(_DOT_GROUPED)
+    return bool(dotted.any() and (not dotted.all() or present.str.count(r"\.").max() > 1))
+
+
+def undecorated(text: pd.Series) -> pd.Series:
+    """Cells as spreadsheets export money and shares, as signed numbers: ``$1,234`` ``1 234 €`` ``-£5``
+    ``12%`` (12) ``(1,234.50)`` (accounting: -1,234.50) ``1.234,50-`` (SAP: -1.234,50) and the Unicode minus
+    ``\u22125``; other cells as given."""
+    text = text.str.replace("\u2212", "-", regex=False)
+    text = text.str.replace(_ACCOUNTING, r"-\1", regex=True)
+    text = text.str.replace(_TRAILING_MINUS, r"-\1", regex=True)
+    text = text.str.replace(_CURRENCY_BEFORE, r"\1", regex=True)
+    return text.str.replace(_SYMBOL_AFTER, "", regex=True)
