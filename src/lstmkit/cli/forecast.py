@@ -25,8 +25,9 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               (decimal commas, dots then group thousands), elsewhere too where no thousands comma
               reads a column ("1.037,5" quoted in a comma file); empty, NA, nan, N/A, null, - and ?
               cells are gaps
-  time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
-              or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00,
+  time axis   --time-col, else detected: a year column beside a month or quarter column (2020,Jan
+              or 2020,Q1: read as one, written 2020-01 or 2020-Q1); a column named like a time
+              (date, month, t, step, index...) or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00,
               01-Jan-2020, 1-Jan-20, 01JAN2020, 01-Jan-2020 1:00 PM, Jan 1, 2020, Jan-1-1995),
               months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001, or dates on one day of
               each month), quarters (1965-Q1, 1965 Q1, Q1 1965, 20101, or dates on one day of each

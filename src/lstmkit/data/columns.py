@@ -2,7 +2,8 @@
 
 The rules, in order (a flag always wins over a rule):
 
-1. Time axis (``--time-col``, else the first that applies): a column named like a time
+1. Time axis (``--time-col``, else the first that applies): a year column beside a month or quarter
+   column, read as one (:mod:`lstmkit.data.split_times`); a column named like a time
    (``date``, ``month``, ``t``, ``step``, ``index`` ...) whose cells read as times; a text column
    whose cells read as dates, months or quarters; an integer column of Unix times (seconds or
    milliseconds of 2000-2099 on whole minutes), of quarters written YYYYQ (20101) or of increasing
@@ -39,6 +40,7 @@ from lstmkit.data.number_times import (
     off_calendar,
     quarter_numbers,
 )
+from lstmkit.data.split_times import joined_periods
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 
@@ -93,6 +95,10 @@ def assign_roles(
         DataError: a named column that does not exist, or no (or several) target candidates.
     """
     frame = _without_row_numbers(frame, named={target, time_col, id_col}, source=source)
+    frame, joined = joined_periods(
+        frame, time_col=time_col, named={target, id_col}, id_col=id_col if id_col in frame.columns else None
+    )
+    time_col = time_col or joined
     columns = list(frame.columns)
     wide = _wide_targets(target, columns, id_col=id_col, source=source)
     for role, col in (("target", None if wide is not None else target), ("time", time_col), ("id", id_col)):
