@@ -258,6 +258,39 @@ def test_quarters_written_as_yyyyq_numbers_are_quarterly_and_written_back_so(tmp
 
 
 @pytest.mark.parametrize(
+    "header, row, future",
+    [
+        (
+            "Monat;Umsatz",
+            "{d:%m.%Y};{k},5",
+            ["07.2020", "08.2020"],
+        ),  # Excel's German months beside decimal commas
+        ("period,v", "{d:%Y.%m},{k}", ["2020.07", "2020.08"]),
+        ("x,v", "{d:%Y.%m},{k}", ["2020.07", "2020.08"]),  # named like no time
+        ("month,v", "{d.month}.{d:%Y},{k}", ["7.2020", "8.2020"]),
+        ("month,v", "{d.month}/{d:%Y},{k}", ["7/2020", "8/2020"]),  # was written back 07/2020
+    ],
+)
+def test_months_written_like_numbers_are_months_and_written_back_so(tmp_path, header, row, future):
+    """01.2018;0,5 was read as two numeric columns (1.2018 and 0.5), 2018.01 as R's decimal years of no calendar."""
+    months = pd.period_range("2018-01", periods=30, freq="M")
+    text = header + "\n" + "".join(row.format(d=p.start_time, k=k) + "\n" for k, p in enumerate(months))
+    (tmp_path / "data.csv").write_text(text)
+    data = load_series(tmp_path / "data.csv")
+    assert (data.time_col, data.time_kind, data.freq) == (
+        header.replace(";", ",").split(",")[0],
+        "month",
+        "M",
+    )
+    assert data.series[0].times.equals(pd.PeriodIndex(months)) and data.series[0].target[1] == (
+        1.5 if ";" in header else 1
+    )
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(tmp_path / "data.csv", date_format=data.date_format)
+    assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
+
+
+@pytest.mark.parametrize(
     "cells, future",
     [
         ([f"FY{y}" for y in range(2000, 2012)], ["FY2012", "FY2013"]),

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.dates import other_layouts
 from lstmkit.data.number_formats import MISSING_CELLS
 from lstmkit.data.number_times import (
     DATE_NAMES,
@@ -241,7 +242,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
     for col in candidates:  # named like a time column and parseable
         if col.strip().lower() not in TIME_NAMES:
             continue
-        values = to_numeric(frame[col])
+        values = None if _months_like_numbers(frame[col]) else to_numeric(frame[col])
         if values is not None and not (
             _is_years(frame[col])
             or _is_step_counter(values, ids)
@@ -263,7 +264,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             if _mostly_times(frame[col]):  # a time column with a few bad cells: say which, do not drop it
                 raise
     for col in candidates:  # text that parses as dates / months / quarters
-        if to_numeric(frame[col].head(50)) is not None:
+        if to_numeric(frame[col].head(50)) is not None and not _months_like_numbers(frame[col]):
             continue
         try:
             return col, parse_times(frame[col], column=col, source=source, date_format=date_format)
@@ -287,6 +288,12 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         if values is not None and _is_step_counter(values, ids):
             return first, parse_times(frame[first], column=first, source=source)
     return None, None
+
+
+def _months_like_numbers(column: pd.Series) -> bool:
+    """Whether a column of cells that read as numbers writes months, ``01.2020`` or ``2020.01`` (not 1.202
+    or a decimal year)."""
+    return column.dtype == object and other_layouts(column.astype(str).str.strip()) is not None
 
 
 def _is_years(column: pd.Series) -> bool:

@@ -289,13 +289,17 @@ _LAYOUTS = (  # other month layouts: (cells, strftime format to read them, forma
     (re.compile(r"\d{1,2}-\d{4}"), "%m-%Y", "%m-%Y"),  # 01-2020
     (re.compile(r"\d{1,2}/\d{4}"), "%m/%Y", "%m/%Y"),  # 01/2020
     (re.compile(r"\d{1,2}\.\d{4}"), "%m.%Y", "%m.%Y"),  # 01.2020
+    (re.compile(r"\d{4}\.\d{2}"), "%Y.%m", "%Y.%m"),  # 2020.01 (two digits: 2020.10 is October, never 2020.1)
 )
 
 
 def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """Months as ``2020M01``, ``01-2020``, ``01/2020``, or None (weeks: :func:`lstmkit.data.periods.iso_weeks`)."""
+    """Months as ``2020M01``, ``01-2020``, ``01/2020``, ``01.2020``, ``2020.01``, or None (weeks:
+    :func:`lstmkit.data.periods.iso_weeks`). Decimal years are no months: R writes January ``2020.000``."""
     for pattern, read, write in _LAYOUTS:
         if text.str.fullmatch(pattern).all() and (stamps := strict_times(text, read)).notna().all():
+            if write.startswith("%m") and text.str.match(r"\d\D").any():
+                write = "%-m" + write[2:]  # 1.2020, 1/2020: written back unpadded
             return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", write
     return None
 
