@@ -220,7 +220,8 @@ def _single_target(
         return numeric[0]
     if numeric:
         raise DataError(
-            f"{source} has several numeric columns ({', '.join(numeric)}); choose one with --target"
+            f"{source} has several numeric columns ({', '.join(numeric)}); choose one with --target, "
+            "or forecast each as its own series with --target all"
         )
     left = [c for c in frame.columns if c not in taken]
     if len(left) == 1:
