@@ -102,6 +102,36 @@ def test_missing_value_markers_are_gaps_in_targets_and_covariates(tmp_path, mark
     ]
 
 
+def test_a_reports_title_and_notes_above_the_header_are_skipped_with_a_note(tmp_path, caplog):
+    """A title line above the header made pandas read the months as the row index and refuse 'sales' as the
+    value of a column named 'Monthly sales report'; a title padded with delimiters named 'sales' on line 3."""
+    rows = [f"2020-{m:02d},{m}" for m in range(1, 7)]
+    for preamble in ("Monthly sales report\n", "Monthly sales report,\nUnits: EUR,\n,\n"):
+        with caplog.at_level(logging.WARNING):
+            data = load_series(write(tmp_path, preamble + lines("month,sales", rows)))
+        assert data.series[0].target.tolist() == [1, 2, 3, 4, 5, 6] and data.time_col == "month"
+    assert caplog.messages[-1] == (
+        "data.csv: skipped 3 line(s) above the column names, 'Monthly sales report', 'Units: EUR': "
+        "a title or note, not a row of the table"
+    )
+    bad = "Monthly sales report\n\n" + lines("month,sales", [*rows[:4], "2020-05,x", "2020-06,6"])
+    # the lines are counted with the title's
+    with pytest.raises(DataError, match=r"'x' at row 5 \(line 8 of the file\)"):
+        load_series(write(tmp_path, bad, "bad.csv"))
+    headed = lines(",sales", [f"{k},{k}" for k in range(6)])  # a header over row numbers is no title
+    assert read_table(write(tmp_path, headed, "rows.csv")).columns.tolist() == ["Unnamed: 0", "sales"]
+
+
+@pytest.mark.parametrize(
+    "last", ["Total 2021", '"Note: figures for 2021 are provisional"', "Source: ONS 2022"]
+)
+def test_a_total_or_note_line_below_the_data_is_named_as_one(tmp_path, last):
+    text = lines("month,sales", [*(f"2020-{m:02d},{m}" for m in range(1, 7)), f"{last},"])
+    footer = "at row 7; that last row looks like a total or footer line: delete it"
+    with pytest.raises(DataError, match=footer):
+        load_series(write(tmp_path, text))
+
+
 def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
     text = lines("month,sales", [f"2020-{m:02d},{m}" for m in range(1, 7)]) + ",\r\n , \n,\n\n"
     data = load_series(write(tmp_path, text))

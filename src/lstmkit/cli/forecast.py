@@ -20,7 +20,8 @@ COMMAND = "lstmkit forecast"  # recorded in its checkpoints: 'lstmkit train' ref
 
 READING_RULES = """\
 what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
-  file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected)
+  file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected); a title or
+              notes above the column names (a first cell alone) are skipped, with a warning
   numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
               (decimal commas, dots then group thousands), elsewhere too where no thousands comma
               reads a column ("1.037,5" quoted in a comma file); empty, NA, nan, N/A, null, - and ?

@@ -42,6 +42,7 @@ from lstmkit.data.number_times import (
     quarter_numbers,
 )
 from lstmkit.data.split_times import joined_periods
+from lstmkit.data.tables import HEADER_LINE
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 
@@ -384,7 +385,7 @@ def numeric_or_error(column: pd.Series, name: str, source: str) -> np.ndarray:
                 )
             raise DataError(
                 f"column {name!r} of {source} has a non-numeric value {text.iloc[row]!r} at row {row + 1} "
-                f"(line {row + 2} of the file); fix or remove that row"
+                f"(line {row + 1 + column.attrs.get(HEADER_LINE, 1)} of the file); fix or remove that row"
             )
         values = converted.to_numpy(dtype=np.float64)
     inf = np.isinf(values)

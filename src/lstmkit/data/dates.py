@@ -50,6 +50,10 @@ _MONTH_DAY = re.compile(
 )  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, Fri, Jan 31, 2020, Friday, January 31, 2020 1:00 PM (US spreadsheets)
 _QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
 _QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
+# A spreadsheet's last line that is no time: without a digit (Total), a total or note by its first word, or words
+_FOOTER = re.compile(
+    r"^\D*$|^(?i:total|sum|summe|gesamt|source|note|notes)\b|[A-Za-z]{2,}\W+[A-Za-z]{2,}\W+[A-Za-z]{2,}"
+)
 CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
 _DAY_CODES = ("%d", "%j", "%U", "%W", "%w", "%e")  # a weekday (%a, %A) names no day by itself
 _CLOCK_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%T")
@@ -245,9 +249,7 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             warnings.simplefilter("ignore")
             bad = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
         row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
-        footer = row == len(text) - 1 > 1 and not re.search(
-            r"\d", text.iloc[row]
-        )  # a spreadsheet's Total line
+        footer = row == len(text) - 1 > 1 and bool(_FOOTER.search(text.iloc[row]))  # a Total line, a note
         raise DataError(
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
             + (

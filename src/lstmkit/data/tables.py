@@ -13,6 +13,8 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
 - Numbers (:func:`~lstmkit.data.number_formats.decode_numbers`), decided per column: thousands separators,
   decimal commas (first in a ``;`` file: ``1.037,5`` is 1037.5; elsewhere ``"1,037"`` is 1037), money and
   percentages as spreadsheets write them (:mod:`lstmkit.data.number_formats` has the rules).
+- Lines above the column names holding a first cell alone (a report's title, units, notes) are skipped with a
+  warning (:func:`_without_title_lines`); ``frame.attrs[HEADER_LINE]`` keeps the line the names are on.
 - A first line written like the row below it, with a time or a decimal number, is data, not a header (the
   columns are named ``column1``, ``column2`` ..., with a warning); empty rows below the data are dropped.
 
@@ -98,6 +100,7 @@ def read_table(path: str | Path, *, numbers: bool = True) -> pd.DataFrame:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+HEADER_LINE = "header_line"  # frame.attrs key: the line of the file its column names are on (1 unless titled)
 
 
 def file_lines(frame: pd.DataFrame, rows) -> list[int]:
@@ -108,7 +111,8 @@ def file_lines(frame: pd.DataFrame, rows) -> list[int]:
         if frame[column].dtype == object:
             breaks += frame[column].astype(str).str.count("\n").to_numpy()
     before = breaks.cumsum() - breaks  # line breaks inside the rows above each row
-    return [int(row) + 2 + int(before.iloc[int(row)]) for row in rows]
+    header = frame.attrs.get(HEADER_LINE, 1)
+    return [int(row) + header + 1 + int(before.iloc[int(row)]) for row in rows]
 
 
 def gunzip(path: Path, raw: bytes) -> bytes:
@@ -177,6 +181,7 @@ def _midnights_written(column: pd.Series, first_cell: str) -> bool:
 def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
     text, _ = decode_text(path, raw)
     delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    text, above = _without_title_lines(text, delimiter, path)
     try:
         frame = _read_cells(text, delimiter)
         if names := _names_for_headerless(frame, path, delimiter):
@@ -188,7 +193,43 @@ def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
     frame = _without_blank_tail(frame)
+    frame.attrs[HEADER_LINE] = above + 1
     return decode_numbers(frame, delimiter=delimiter) if numbers else frame
+
+
+_TITLE_LINES = 10  # at most this many lines above a header are read as a report's title, units and notes
+
+
+def _without_title_lines(text: str, delimiter: str, path: Path) -> tuple[str, int]:
+    """``(text, n)``: ``text`` less its first ``n`` lines when they are no row of the table but a spreadsheet
+    report's title, units or notes above the header (``Monthly sales report``, ``Units: EUR``: a first cell
+    alone, or nothing), with a warning; ``(text, 0)`` when the first line holds two cells or more, or is
+    ``,sales`` (a header over a column of row numbers)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    titles, skipped = [], 0
+    try:
+        for row in reader:
+            cells = [cell.strip() for cell in row]
+            if sum(bool(cell) for cell in cells) >= 2:
+                break
+            if any(cells[1:]) or reader.line_num > _TITLE_LINES:
+                return text, 0
+            titles += cells[:1] if cells and cells[0] else []
+            skipped = reader.line_num
+        else:
+            return text, 0  # no line of two cells: a table of one column, read as it is
+    except csv.Error:
+        return text, 0  # malformed: the table reader names it
+    if not titles:
+        return text, 0  # empty lines alone: the reader skips them
+    start = [m.end() for m in re.finditer(r"\r\n|\r|\n", text)][skipped - 1]
+    log.warning(
+        "%s: skipped %d line(s) above the column names, %s: a title or note, not a row of the table",
+        path.name,
+        skipped,
+        ", ".join(repr(title) for title in titles[:3]),
+    )
+    return text[start:], skipped
 
 
 def _names_for_headerless(frame: pd.DataFrame, path: Path, delimiter: str) -> list[str] | None:
