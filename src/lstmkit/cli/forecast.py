@@ -30,8 +30,8 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               or 2020,Q1: read as one, written 2020-01 or 2020-Q1); a column named like a time
               (date, month, t, step, index...) or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00,
               01-Jan-2020, 1-Jan-20, 01JAN2020, 01-Jan-2020 1:00 PM, Jan 1, 2020, Jan-1-1995),
-              months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 01.2020, 2020.01, 202001, or
-              dates on one day of each month), quarters (1965-Q1, 1965 Q1, Q1 1965, 20101, or dates on one day of each
+              months (1949-01, Jan 1949, 1949 Jan, Mrz 2020, janv.-20, 2020M01, 01-2020, 01.2020,
+              2020.01, 202001, or dates on one day of each month), quarters (1965-Q1, 1965 Q1, Q1 1965, 20101, or dates on one day of each
               quarter such as 2020-02-15), half years (2000-H1, 2000 H2, H1 2000: season 2), fiscal
               years (FY2020, FY20), ISO weeks (2020-W01, 2019 W2), times with a UTC offset (also
               13/02/2020 00:00Z; several offsets: read in UTC), years (1990) or R's decimal years

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.month_words import english_months
 from lstmkit.data.number_times import NUMBER_FORMATS, read_numbers
 from lstmkit.data.periods import months_apart
 from lstmkit.errors import DataError
@@ -186,7 +187,9 @@ def _has_freq(index: pd.DatetimeIndex) -> bool:
 
 def strict_times(text: pd.Series, fmt: str) -> pd.Series:
     """Cells read with ``fmt`` (NaT where they do not match); two-digit years 30-99 are 1930-1999 and 00-29
-    2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060)."""
+    2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060). Month names in
+    other languages are read as :mod:`lstmkit.data.month_words` writes them in ``fmt``."""
+    text, fmt = english_months(text, fmt)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stamps = pd.to_datetime(

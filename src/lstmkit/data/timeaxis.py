@@ -35,6 +35,7 @@ from lstmkit.data.dates import (
     quarters,
     year_first_dates,
 )
+from lstmkit.data.month_words import localized_months
 from lstmkit.data.number_times import (
     DATE_NAMES,
     DECIMAL_YEAR,
@@ -104,6 +105,7 @@ def parse_times(
         return years
     for reader in (
         month_names,
+        localized_months,
         other_layouts,
         half_years,
         lambda cells: iso_weeks(cells, column=column, source=source),
