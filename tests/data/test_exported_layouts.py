@@ -241,6 +241,27 @@ def test_day_month_name_dates_on_one_day_of_each_month_are_months(tmp_path):
     assert data.time_kind == "month" and data.future_times(data.series[0], 1) == ["15-Mar-2020"]
 
 
+@pytest.mark.parametrize(
+    "spell, future",
+    [
+        ("{q}Q{y}", ["1Q2021", "2Q2021"]),  # financial reports
+        ("{q}Q{yy:02d}", ["1Q21", "2Q21"]),
+        ("Q{q}-{yy:02d}", ["Q1-21", "Q2-21"]),
+        ("Q{q} {yy:02d}", ["Q1 21", "Q2 21"]),
+        ("{y}T{q}", ["2021T1", "2021T2"]),  # trimestre (INE, INSEE)
+    ],
+)
+def test_quarters_written_with_the_number_first_two_digit_years_or_a_t_are_quarterly(tmp_path, spell, future):
+    """1Q2018 was read as dates and written back 2021-01-01; Q1-18 was no time axis; 2018T1 was refused as
+    'irregular (more gaps than data)'."""
+    cells = [spell.format(q=p.quarter, y=p.year, yy=p.year % 100) for p in QUARTERS]
+    data = load_series(write(tmp_path, cells, header="period,v"))
+    assert (data.time_kind, data.freq) == ("quarter", "Q") and data.series[0].times.equals(
+        pd.PeriodIndex(QUARTERS)
+    )
+    assert data.future_times(data.series[0], 2) == future
+
+
 @pytest.mark.parametrize("header", ["quarter", "TIME_PERIOD"])  # named like a time, or not (SDMX)
 def test_quarters_written_as_yyyyq_numbers_are_quarterly_and_written_back_so(tmp_path, header):
     """20101, 20102, 20103, 20104, 20111 (as some statistics offices export quarters) were refused as irregular,

@@ -49,8 +49,21 @@ _MONTH_DAY = re.compile(
     r"(?P<month>[A-Za-z]{3,9})(?P<sep>[ \-/.])(?P<day>\d{1,2})(?P<year_sep>(?P=sep)|, ?)(?P<year>\d{4}|\d{2})"
     + _CLOCK
 )  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, Fri, Jan 31, 2020, Friday, January 31, 2020 1:00 PM (US spreadsheets)
-_QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
-_QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
+# Quarters, with the layout each writes: 1965-Q1, 1965 Q1, 1965Q1 (2020T1: trimestre); Q1 1965, Q1-65; 1Q2020, 1Q20
+_QUARTERS = (
+    (
+        re.compile(r"(?P<year>\d{4})(?P<sep>[-/ ]?)\s*(?P<letter>[QqTt])(?P<quarter>[1-4])"),
+        "{y}{sep}{letter}%q",
+    ),
+    (
+        re.compile(r"(?P<letter>[Qq])(?P<quarter>[1-4])(?P<sep>[-/ ]?)\s*(?P<year>\d{4}|\d{2})"),
+        "{letter}%q{sep}{y}",
+    ),
+    (
+        re.compile(r"(?P<quarter>[1-4])(?P<letter>[Qq])(?P<sep>[-/ ]?)(?P<year>\d{4}|\d{2})"),
+        "%q{letter}{sep}{y}",
+    ),
+)
 # A spreadsheet's last line that is no time: without a digit (Total), a total or note by its first word, or words
 _FOOTER = re.compile(
     r"^\D*$|^(?i:total|sum|summe|gesamt|source|note|notes)\b|[A-Za-z]{2,}\W+[A-Za-z]{2,}\W+[A-Za-z]{2,}"
@@ -220,21 +233,20 @@ def _describe(fmt: str) -> str:
 
 
 def quarters(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """``1965-Q1``, ``1965 Q1``, ``Q1 1965`` ...: quarterly periods and their layout (``%Y-Q%q``), or None."""
-    for pattern, year_first in ((_QUARTER, True), (_QUARTER_FIRST, False)):
+    """``1965-Q1``, ``1965 Q1``, ``Q1 1965``, ``Q1-65``, ``1Q2020`` ...: quarterly periods and their layout
+    (``%Y-Q%q``), or None. Two-digit years 30-99 are 1930-1999, 00-29 2000-2029, as spreadsheets read them."""
+    for pattern, layout in _QUARTERS:
         parts = text.str.extract("^" + pattern.pattern + "$")
-        if not parts.notna().all().all():
+        if not parts.notna().all().all() or parts["year"].str.len().nunique() != 1:
             continue
-        if year_first:
-            years, quarters = parts[0], parts[3]
-            sep, letter = parts.iloc[0, 1], parts.iloc[0, 2]
-            fmt = f"%Y{str(sep)}{str(letter)}%q"
-        else:
-            years, quarters = parts[3], parts[1]
-            sep, letter = parts.iloc[0, 2], parts.iloc[0, 0]
-            fmt = f"{str(letter)}%q{str(sep)}%Y"
+        first = parts.iloc[0]
+        short = len(first["year"]) == 2
+        fmt = layout.format(y="%y" if short else "%Y", sep=first["sep"], letter=first["letter"])
+        years = parts["year"].astype(int)
+        if short:
+            years = years.where(years >= 30, years + 100) + 1900
         periods = pd.PeriodIndex(
-            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in zip(years, quarters)]
+            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in zip(years, parts["quarter"])]
         )
         return periods, "quarter", fmt
     return None
