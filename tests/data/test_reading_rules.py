@@ -132,6 +132,14 @@ def test_a_total_or_note_line_below_the_data_is_named_as_one(tmp_path, last):
         load_series(write(tmp_path, text))
 
 
+def test_cells_exported_as_excel_text_formulas_hold_their_text(tmp_path):
+    """="007" (exported so that Excel keeps the leading zeros) was the series id '="007"'."""
+    rows = [f'="{store}",2020-{m:02d},"=""{m}"""' for store in ("007", "012") for m in range(1, 7)]
+    data = load_series(write(tmp_path, lines("store,month,sales", rows)), id_col="store")
+    assert [s.id for s in data.series] == ["007", "012"]
+    assert data.series[1].target.tolist() == [1, 2, 3, 4, 5, 6]
+
+
 def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
     text = lines("month,sales", [f"2020-{m:02d},{m}" for m in range(1, 7)]) + ",\r\n , \n,\n\n"
     data = load_series(write(tmp_path, text))

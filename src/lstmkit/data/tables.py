@@ -15,6 +15,7 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   percentages as spreadsheets write them (:mod:`lstmkit.data.number_formats` has the rules).
 - Lines above the column names holding a first cell alone (a report's title, units, notes) are skipped with a
   warning (:func:`_without_title_lines`); ``frame.attrs[HEADER_LINE]`` keeps the line the names are on.
+- Cells written ``="007"`` (text kept from Excel's number reading) hold ``007``, a column at a time.
 - A first line written like the row below it, with a time or a decimal number, is data, not a header (the
   columns are named ``column1``, ``column2`` ..., with a warning); empty rows below the data are dropped.
 
@@ -194,7 +195,23 @@ def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
     frame = _without_blank_tail(frame)
     frame.attrs[HEADER_LINE] = above + 1
-    return decode_numbers(frame, delimiter=delimiter) if numbers else frame
+    return decode_numbers(_without_formula_quotes(frame), delimiter=delimiter) if numbers else frame
+
+
+_FORMULA_TEXT = re.compile(
+    r'="(.*)"'
+)  # ="007": a cell exported for Excel to keep as text (leading zeros, long ids)
+
+
+def _without_formula_quotes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the columns whose every filled cell is written ``="..."`` (exported for Excel to keep
+    ``007`` or a 16-digit id as text) holding the text inside: ``007``."""
+    for col in frame.columns:
+        cells = frame[col].astype(str).str.strip()
+        filled = cells[cells != ""]
+        if len(filled) and filled.str.fullmatch(_FORMULA_TEXT).all():
+            frame[col] = cells.str.replace(_FORMULA_TEXT, r"\1", regex=True)
+    return frame
 
 
 _TITLE_LINES = 10  # at most this many lines above a header are read as a report's title, units and notes
