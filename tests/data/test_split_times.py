@@ -1,4 +1,5 @@
-"""A year column beside a month or quarter column is one time axis (pivot tables, statistics offices)."""
+"""A year column beside a month or quarter column (and a day column) is one time axis (pivot tables, statistics
+offices, weather stations)."""
 
 import numpy as np
 import pandas as pd
@@ -6,6 +7,7 @@ import pytest
 
 from lstmkit.data.seasons import choose_season
 from lstmkit.data.tabular import load_series
+from lstmkit.errors import DataError
 
 MONTHS = pd.period_range("2018-01", periods=30, freq="M")
 
@@ -55,11 +57,32 @@ def test_a_panel_of_years_and_months_is_joined_within_each_series(tmp_path):
     assert all(s.times.equals(pd.PeriodIndex(MONTHS)) for s in data.series)
 
 
-def test_year_and_month_columns_beside_a_date_stay_covariates(tmp_path):
-    days = pd.date_range("2020-01-01", periods=60, freq="D")  # (year, month) repeats: not the time axis
-    rows = [f"{d:%Y-%m-%d},{d.year},{d.month},{k}\n" for k, d in enumerate(days)]
-    data = load_series(write(tmp_path, "date,year,month,sales\n" + "".join(rows)), target="sales")
-    assert (data.time_col, data.freq, data.covariate_names) == ("date", "D", ["year", "month"])
+def test_a_year_a_month_and_a_day_column_are_dates(tmp_path):
+    days = pd.date_range("2020-01-25", periods=40, freq="D")
+    rows = [f"{d.year},{d.month},{d.day},{k}\n" for k, d in enumerate(days)]
+    data = load_series(write(tmp_path, "Year,Month,Day,Rain\n" + "".join(rows)))
+    assert (data.time_col, data.freq) == ("Year-Month-Day", "D") and data.series[0].times.equals(days)
+    assert data.future_times(data.series[0], 2) == ["2020-03-05", "2020-03-06"]
+    rows[10] = "2020,2,30,10\n"
+    with pytest.raises(
+        DataError, match="time column 'Year-Month-Day' of bad.csv has a value that is not a time, "
+    ):
+        load_series(write(tmp_path, "Year,Month,Day,Rain\n" + "".join(rows), "bad.csv"))
+
+
+@pytest.mark.parametrize("parts", [["year", "month"], ["year", "month", "day"]])
+def test_year_month_and_day_columns_beside_a_date_stay_covariates(tmp_path, parts):
+    days = pd.date_range(
+        "2020-01-01", periods=60, freq="D"
+    )  # with days, (year, month, day) is each step once
+    rows = [
+        ",".join([f"{d:%Y-%m-%d}", *(str(getattr(d, p)) for p in parts), str(k)]) + "\n"
+        for k, d in enumerate(days)
+    ]
+    data = load_series(
+        write(tmp_path, ",".join(["date", *parts, "sales"]) + "\n" + "".join(rows)), target="sales"
+    )
+    assert (data.time_col, data.freq, data.covariate_names) == ("date", "D", parts)
 
 
 def test_a_time_column_flag_naming_the_year_keeps_the_columns_apart(tmp_path):

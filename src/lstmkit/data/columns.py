@@ -98,7 +98,7 @@ def assign_roles(
     """
     frame = _without_row_numbers(frame, named={target, time_col, id_col}, source=source)
     frame, joined = joined_periods(
-        frame, time_col=time_col, named={target, id_col}, id_col=id_col if id_col in frame.columns else None
+        frame, time_col=time_col, named={target, id_col}, id_col=id_col, time_names=TIME_NAMES
     )
     time_col = time_col or joined
     columns = list(frame.columns)

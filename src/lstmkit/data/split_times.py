@@ -1,11 +1,12 @@
-"""A time axis written across two columns: a year column beside a month or quarter column.
+"""A time axis written across columns: a year column beside a month or quarter column (and a day column).
 
 Pivot tables and statistics offices export ``Year,Month,Sales`` (``2020,1,...`` or ``2020,Jan,...``) and
-``year,quarter,value`` (``2020,1`` or ``2020,Q1``). :func:`joined_periods` reads such a pair as one column of
-months (``2020-01``) or quarters (``2020-Q1``), named after both (``Year-Month``), which the time axis rules
-then read like any other; ``forecast.csv`` writes future times in that layout. The pair is joined only when
-it names each time step once (within each series with ``--id-col``): a daily file whose ``year`` and
-``month`` columns repeat on every day of a month keeps them as they are (covariates).
+``year,quarter,value`` (``2020,1`` or ``2020,Q1``), weather stations ``Year,Month,Day,Rain``.
+:func:`joined_periods` reads them as one column of months (``2020-01``), quarters (``2020-Q1``) or dates
+(``2020-01-31``), named after them (``Year-Month``), which the time axis rules then read like any other;
+``forecast.csv`` writes future times in that layout. The columns are joined only when they name each time
+step once (within each series with ``--id-col``): a daily file whose ``year`` and ``month`` columns repeat
+on every day of a month keeps them as they are (covariates).
 """
 
 from __future__ import annotations
@@ -18,36 +19,46 @@ PERIOD_NAMES = {
     **{name: 12 for name in ("month", "mon", "mm", "monat", "mois", "mes", "mese", "maand")},
     **{name: 4 for name in ("quarter", "qtr", "q", "quartal", "trimestre", "kwartaal")},
 }
+DAY_NAMES = frozenset(("day", "dd", "tag", "jour", "dia", "día", "giorno", "dag"))  # beside months: dates
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def joined_periods(
-    frame: pd.DataFrame, *, time_col: str | None, named: set, id_col: str | None
+    frame: pd.DataFrame, *, time_col: str | None, named: set, id_col: str | None, time_names: frozenset | set
 ) -> tuple[pd.DataFrame, str | None]:
-    """``(frame, name)``: ``frame`` with its year and month (or quarter) columns replaced, in the year's place,
-    by one column ``name`` of months or quarters; or ``frame`` as given and None when it has no such pair,
-    when ``time_col`` names another column, or when ``named`` (the target and id flags) names one of them."""
-    year = _column(frame, YEAR_NAMES)
-    period = _column(frame, set(PERIOD_NAMES))
+    """``(frame, name)``: ``frame`` with its year and month (or quarter) columns, and a day column beside months,
+    replaced, in the year's place, by one column ``name`` of months, quarters or dates; or ``frame`` as given
+    and None when it has no such columns, when ``time_col`` names another column, or when ``named`` (the
+    target and id flags) names one of them, or when another column is named like a time (``time_names``: a
+    ``date`` beside ``year``, ``month`` and ``day`` features is the time axis)."""
+    year, period = _column(frame, YEAR_NAMES), _column(frame, set(PERIOD_NAMES))
     if year is None or period is None or named & {year, period}:
         return frame, None
-    name = f"{year}-{period}"
-    if time_col not in (None, name):
+    per_year = PERIOD_NAMES[period.strip().lower()]
+    day = _column(frame, DAY_NAMES) if per_year == 12 else None
+    days = _numbers(frame[day], 31) if day is not None and day not in named else None
+    parts = [year, period] + ([day] if day is not None and days is not None else [])
+    name = "-".join(parts)
+    if time_col not in (None, name) or any(
+        str(c).strip().lower() in time_names for c in frame.columns if c not in parts
+    ):
         return frame, None
     years = pd.to_numeric(frame[year].astype(str).str.strip(), errors="coerce")
-    counts = _period_numbers(frame[period], PERIOD_NAMES[period.strip().lower()])
+    counts = _period_numbers(frame[period], per_year)
     if counts is None or years.isna().any() or (years % 1 != 0).any() or not years.between(1000, 2999).all():
         return frame, None
-    keys = [frame[id_col].astype(str), years, counts] if id_col else [years, counts]
+    ids = [frame[id_col].astype(str)] if id_col in frame.columns else []  # an unknown --id-col is named later
+    keys = [years, counts, *([days] if days is not None else []), *ids]
     if pd.DataFrame(dict(enumerate(keys))).duplicated().any():
         return frame, None  # not one row per step: year and month are something else (e.g. a daily file's)
-    per_year = PERIOD_NAMES[period.strip().lower()]
-    years = years.astype(int).astype(str)
-    joined = years + ("-" + counts.map("{:02d}".format) if per_year == 12 else "-Q" + counts.astype(str))
+    joined = years.astype(int).astype(str)
+    joined += "-" + counts.map("{:02d}".format) if per_year == 12 else "-Q" + counts.astype(str)
+    if days is not None:
+        joined += "-" + days.map("{:02d}".format)  # 2020-02-30 is named by the time axis rules
     order = list(frame.columns)
-    at = order.index(year) - (order.index(period) < order.index(year))  # the year's place once both are gone
-    frame = frame.drop(columns=[year, period])
-    frame.insert(at, name, joined.to_numpy())
+    at = order.index(year) - sum(order.index(part) < order.index(year) for part in parts[1:])
+    frame = frame.drop(columns=parts)
+    frame.insert(at, name, joined.to_numpy())  # in the year's place once the parts are gone
     return frame, name
 
 
@@ -62,11 +73,15 @@ def _period_numbers(cells: pd.Series, per_year: int) -> pd.Series | None:
     when a cell is none of them."""
     text = cells.astype(str).str.strip().str.lower()
     if per_year == 12:
-        names = text.str[:3].map({m: k + 1 for k, m in enumerate(_MONTHS)})
         spelled = text.str.fullmatch(r"[a-z]{3,9}\.?")
-        numbers = pd.to_numeric(text.where(~spelled), errors="coerce").where(~spelled, names)
-    else:
-        numbers = pd.to_numeric(text.str.removeprefix("q"), errors="coerce")
-    if numbers.isna().any() or (numbers % 1 != 0).any() or not numbers.between(1, per_year).all():
+        names = text.str[:3].map({m: k + 1 for k, m in enumerate(_MONTHS)})
+        return _numbers(text.where(~spelled).fillna(names.astype(str)), 12)
+    return _numbers(text.str.removeprefix("q"), 4)
+
+
+def _numbers(cells: pd.Series, largest: int) -> pd.Series | None:
+    """The cells as whole numbers 1 to ``largest``, or None when a cell is not one."""
+    numbers = pd.to_numeric(cells.astype(str).str.strip(), errors="coerce")
+    if numbers.isna().any() or (numbers % 1 != 0).any() or not numbers.between(1, largest).all():
         return None
     return numbers.astype(int)
