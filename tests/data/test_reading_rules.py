@@ -57,7 +57,9 @@ def lines(header, rows):
         (",", ["1'037.50", "12\u2019345", "3"], ["1037.50", "12345", "3"]),  # Swiss apostrophes
         (";", ["1.234,50-", "5-", "7"], ["-1234.50", "-5", "7"]),  # SAP's trailing minus
         (";", ["1.037", "2.5"], ["1.037", "2.5"]),  # no decimal comma in the column: dots are decimal points
-        (",", ["1,037", "abc"], ["1,037", "abc"]),  # one convention per column or none
+        (",", ["1,037", "abc"], ["1037", "abc"]),  # no number has no say: left for the caller to name
+        (";", ["1,5", "2,5", "x", "1.037,5"], ["1.5", "2.5", "x", "1037.5"]),
+        (",", ["abc", "def", "1,037"], ["abc", "def", "1,037"]),  # mostly text: a text column
         (
             ";",
             ["1 037,5", "12\u00a0345,25", "3", "1\u202f000"],
@@ -73,7 +75,7 @@ def lines(header, rows):
         (",", ["12%", "7.5%", "", "\u22123%"], ["12", "7.5", "", "-3"]),  # percent, Unicode minus
         (";", ["1.234,5 \u20ac", "(3,5 \u20ac)", "\u00a32"], ["1234.5", "-3.5", "2"]),  # euros, pounds
         (",", ["x", "(y)", "$z", "1"], ["x", "(y)", "$z", "1"]),  # decorated text stays text
-        (",", ["(-5)", "$1"], ["(-5)", "$1"]),  # a sign inside parentheses is not a number
+        (",", ["(-5)", "$1"], ["(-5)", "1"]),  # a sign inside parentheses is not a number
     ],
 )
 def test_number_formats(delimiter, cells, expected):
@@ -81,7 +83,9 @@ def test_number_formats(delimiter, cells, expected):
     assert frame["x"].tolist() == expected
 
 
-@pytest.mark.parametrize("marker", ["-", "--", "?", ".", "N/A", "n/a", "#N/A", "<NA>", "NULL", "None"])
+@pytest.mark.parametrize(
+    "marker", ["-", "--", "?", ".", "N/A", "n/a", "n.a.", "#N/A", "#NV", "<NA>", "NULL", "None"]
+)
 def test_missing_value_markers_are_gaps_in_targets_and_covariates(tmp_path, marker):
     rows = [f"2020-{m:02d},{m},{'x' if m == 3 else m * 10}" for m in range(1, 7)]
     text = (
@@ -140,6 +144,44 @@ def test_cells_exported_as_excel_text_formulas_hold_their_text(tmp_path):
     assert data.series[1].target.tolist() == [1, 2, 3, 4, 5, 6]
 
 
+def test_excels_sep_line_names_the_delimiter(tmp_path, caplog):
+    """sep=; (Excel's hint) was taken for a title, with a warning."""
+    text = "sep=;\n" + lines("month;sales", ["2020-01;1,5", "2020-02;x", "2020-03;3,5"])
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(DataError, match=r"'x' at row 2 \(line 4 of the file\)"),
+    ):
+        load_series(write(tmp_path, text))
+    assert caplog.messages == []
+    assert read_table(
+        write(tmp_path, "sep=,\n" + lines("a;b,c", ["1;2,3"]), "comma.csv")
+    ).columns.tolist() == [
+        "a;b",
+        "c",
+    ]
+
+
+def test_a_row_of_units_below_the_column_names_is_skipped_with_a_note(tmp_path, caplog):
+    """,EUR,EUR/kg below month,sales,price was refused: 'time column 'month' is empty at row 1'."""
+    rows = [f"2020-{m:02d},{m},{m % 3}" for m in range(1, 7)]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(
+            write(tmp_path, lines("month,sales,price", [",EUR,EUR/kg", *rows])), target="sales"
+        )
+    assert data.series[0].target.tolist() == [1, 2, 3, 4, 5, 6] and data.covariate_names == ["price"]
+    assert caplog.messages == [
+        "data.csv: skipped the row below the column names, ',EUR,EUR/kg': units or descriptions, not data"
+    ]
+    bad = lines("month,sales", ["YYYY-MM,units", "2020-01,1", "2020-02,x", *(r[:9] for r in rows[2:])])
+    with pytest.raises(
+        DataError, match=r"'x' at row 2 \(line 4 of the file\)"
+    ):  # lines counted with the units
+        load_series(write(tmp_path, bad, "bad.csv"))
+    typo = lines("month,sales", ["2020-01,abc", *(r[:9] for r in rows[1:])])  # a row of data with a bad cell
+    with pytest.raises(DataError, match=r"'abc' at row 1 \(line 2 of the file\)"):
+        load_series(write(tmp_path, typo, "typo.csv"))
+
+
 def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
     text = lines("month,sales", [f"2020-{m:02d},{m}" for m in range(1, 7)]) + ",\r\n , \n,\n\n"
     data = load_series(write(tmp_path, text))
@@ -181,9 +223,9 @@ def test_decimal_commas_quoted_in_a_comma_file_reach_the_series(tmp_path):
     were refused as not numeric, and "0,125" was read as 125."""
     path = write(tmp_path, lines("month,v", ['2020-01,"3,14"', '2020-02,"1.037,5"', '2020-03,"0,125"']))
     np.testing.assert_array_equal(load_series(path).series[0].target, [3.14, 1037.5, 0.125])
-    path = write(tmp_path, lines("month,v", ['2020-01,"1,5"', '2020-02,"x"']))
-    with pytest.raises(DataError, match=r"column 'v' of data.csv is not numeric \('1,5' at row 1\)"):
-        load_series(path)  # one convention per column or none
+    path = write(tmp_path, lines("month,v", ['2020-01,"1,5"', '2020-02,"x"', '2020-03,"2,5"']))
+    with pytest.raises(DataError, match=r"non-numeric value 'x' at row 2 \(line 3 of the file\)"):
+        load_series(path)  # the bad cell is named, not the numbers around it ('1,5' was)
 
 
 def test_whole_numbers_with_dots_grouping_thousands_in_a_semicolon_file_are_not_decimals(tmp_path):

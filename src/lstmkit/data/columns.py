@@ -41,8 +41,8 @@ from lstmkit.data.number_times import (
     off_calendar,
     quarter_numbers,
 )
+from lstmkit.data.sheet_layout import HEADER_LINE
 from lstmkit.data.split_times import joined_periods
-from lstmkit.data.tables import HEADER_LINE
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 

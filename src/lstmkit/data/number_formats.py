@@ -16,8 +16,8 @@ a cell without a dot or one with several says they are groups (``1.037`` alone s
 never starts with 0: ``0,125`` is a decimal, never 125.
 
 Currency symbols, percent signs, accounting parentheses, SAP's trailing minus and the Unicode minus are read as
-spreadsheets write them (:func:`undecorated`). A column matching no convention stays text, and the caller
-names its first bad cell.
+spreadsheets write them (:func:`undecorated`). A cell that is no number in either convention (``x``, ``#DIV/0!``)
+has no say and stays as written, for the caller to name; a column of them (half or more) stays text.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import pandas as pd
 
 # Cells that mean "no value" (compared lowercased): what pandas, R, Excel, SAS/Stata and databases write for one
 MISSING_CELLS = frozenset(
-    ("", "nan", "na", "n/a", "#n/a", "#na", "<na>", "null", "none", "-", "--", "?", ".")
-)
+    ("", "nan", "na", "n/a", "n.a.", "#n/a", "#na", "#nv", "<na>", "null", "none", "-", "--", "?", ".")
+)  # #NV: German Excel's #N/A
 _SPACE = "[ \u00a0\u202f]"  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
 _SIGN = r"[-+]?"
 _FIRST_GROUP = r"[1-9]\d{0,2}"  # 1 to 3 digits, not 0: '0,125' and '0.125' group no thousands
@@ -63,14 +63,18 @@ def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
         written = frame[col].astype(str).str.strip()
         text = undecorated(written)
         present = text[~text.str.lower().isin(MISSING_CELLS)]
-        if present.empty:
-            continue
-        comma = _decimal_comma(present, semicolon=delimiter == ";")
-        ungrouped = text.str.replace(_GROUPS, "", regex=True)
+        numbers = present[present.str.fullmatch(_DECIMAL_COMMA) | present.str.fullmatch(_DECIMAL_POINT)]
+        if numbers.empty or len(numbers) < 0.5 * len(present):
+            continue  # text (a cell or two that are no number in either convention are the caller's to name)
+        comma = _decimal_comma(numbers, semicolon=delimiter == ";")
+        ungrouped = text[numbers.index].str.replace(_GROUPS, "", regex=True)
         if comma:
-            frame[col] = ungrouped.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        elif comma is False and (present.str.contains(r"[,'\u2019]|\d\s\d").any() or (text != written).any()):
-            frame[col] = ungrouped.str.replace(",", "", regex=False)
+            read = ungrouped.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        elif comma is False and (numbers.str.contains(r"[,'\u2019]|\d\s\d").any() or (text != written).any()):
+            read = ungrouped.str.replace(",", "", regex=False)
+        else:
+            continue
+        frame[col] = written.where(~written.index.isin(read.index), read)
     return frame
 
 

@@ -9,15 +9,15 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   BOM), UTF-16 (BOM, or a NUL every other byte), else Windows-1252 (Latin-1 where a byte is not one
   of its characters) with a warning; a file with NULs in no such pattern is refused as binary, and so is
   one whose decoded text is more than 1% control characters (a PNG, random bytes without a NUL).
-- Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
+- Delimiter: Excel's ``sep=;`` line, else sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
 - Numbers (:func:`~lstmkit.data.number_formats.decode_numbers`), decided per column: thousands separators,
   decimal commas (first in a ``;`` file: ``1.037,5`` is 1037.5; elsewhere ``"1,037"`` is 1037), money and
   percentages as spreadsheets write them (:mod:`lstmkit.data.number_formats` has the rules).
-- Lines above the column names holding a first cell alone (a report's title, units, notes) are skipped with a
-  warning (:func:`_without_title_lines`); ``frame.attrs[HEADER_LINE]`` keeps the line the names are on.
-- Cells written ``="007"`` (text kept from Excel's number reading) hold ``007``, a column at a time.
-- A first line written like the row below it, with a time or a decimal number, is data, not a header (the
-  columns are named ``column1``, ``column2`` ..., with a warning); empty rows below the data are dropped.
+- The layout a spreadsheet writes around the rows (:mod:`lstmkit.data.sheet_layout`): Excel's ``sep=;`` line
+  names the delimiter; a report's title and notes above the column names and a row of units below them are
+  skipped with a warning; a first line written like the row below it, with a time or a decimal number, is
+  data, not a header (the columns are named ``column1``, ``column2`` ..., with a warning); cells written
+  ``="007"`` hold ``007``; empty rows below the data are dropped.
 
 CSVs over ``_BIG_CSV_BYTES`` are read by pyarrow's typed reader, under the same rules.
 
@@ -39,6 +39,15 @@ import pandas as pd
 
 from lstmkit.data.dates import CLOCK_WRITTEN, clock_format
 from lstmkit.data.number_formats import decode_numbers
+from lstmkit.data.sheet_layout import (
+    HEADER_LINE,
+    names_for_headerless,
+    separator_line,
+    without_blank_tail,
+    without_formula_quotes,
+    without_title_lines,
+    without_units_row,
+)
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -101,7 +110,6 @@ def read_table(path: str | Path, *, numbers: bool = True) -> pd.DataFrame:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
-HEADER_LINE = "header_line"  # frame.attrs key: the line of the file its column names are on (1 unless titled)
 
 
 def file_lines(frame: pd.DataFrame, rows) -> list[int]:
@@ -151,7 +159,7 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
         import pyarrow  # noqa: F401
 
         first = _read_cells("\n".join(text.splitlines()[:2]), delimiter)  # is its first line data?
-        names = _names_for_headerless(first, path, delimiter)
+        names = names_for_headerless(first, path, delimiter)
         frame = pd.read_csv(
             path,
             sep=delimiter,
@@ -168,7 +176,7 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
             frame[col] = pd.to_datetime(frame[col])
         elif k < len(cells) and _midnights_written(frame[col], cells[k]):
             frame[col] = frame[col].dt.strftime(clock_format(cells[k]))  # text, as the careful reader has it
-    return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+    return decode_numbers(without_blank_tail(frame), delimiter=delimiter)
 
 
 def _midnights_written(column: pd.Series, first_cell: str) -> bool:
@@ -181,11 +189,12 @@ def _midnights_written(column: pd.Series, first_cell: str) -> bool:
 
 def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
     text, _ = decode_text(path, raw)
-    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
-    text, above = _without_title_lines(text, delimiter, path)
+    hinted, text = separator_line(text)
+    delimiter = hinted or _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    text, above = without_title_lines(text, delimiter, path)
     try:
         frame = _read_cells(text, delimiter)
-        if names := _names_for_headerless(frame, path, delimiter):
+        if names := names_for_headerless(frame, path, delimiter):
             frame = _read_cells(text, delimiter, names=names)
     except pd.errors.ParserError as exc:
         raise DataError(
@@ -193,113 +202,10 @@ def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
-    frame = _without_blank_tail(frame)
-    frame.attrs[HEADER_LINE] = above + 1
-    return decode_numbers(_without_formula_quotes(frame), delimiter=delimiter) if numbers else frame
-
-
-_FORMULA_TEXT = re.compile(
-    r'="(.*)"'
-)  # ="007": a cell exported for Excel to keep as text (leading zeros, long ids)
-
-
-def _without_formula_quotes(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the columns whose every filled cell is written ``="..."`` (exported for Excel to keep
-    ``007`` or a 16-digit id as text) holding the text inside: ``007``."""
-    for col in frame.columns:
-        cells = frame[col].astype(str).str.strip()
-        filled = cells[cells != ""]
-        if len(filled) and filled.str.fullmatch(_FORMULA_TEXT).all():
-            frame[col] = cells.str.replace(_FORMULA_TEXT, r"\1", regex=True)
-    return frame
-
-
-_TITLE_LINES = 10  # at most this many lines above a header are read as a report's title, units and notes
-
-
-def _without_title_lines(text: str, delimiter: str, path: Path) -> tuple[str, int]:
-    """``(text, n)``: ``text`` less its first ``n`` lines when they are no row of the table but a spreadsheet
-    report's title, units or notes above the header (``Monthly sales report``, ``Units: EUR``: a first cell
-    alone, or nothing), with a warning; ``(text, 0)`` when the first line holds two cells or more, or is
-    ``,sales`` (a header over a column of row numbers)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    titles, skipped = [], 0
-    try:
-        for row in reader:
-            cells = [cell.strip() for cell in row]
-            if sum(bool(cell) for cell in cells) >= 2:
-                break
-            if any(cells[1:]) or reader.line_num > _TITLE_LINES:
-                return text, 0
-            titles += cells[:1] if cells and cells[0] else []
-            skipped = reader.line_num
-        else:
-            return text, 0  # no line of two cells: a table of one column, read as it is
-    except csv.Error:
-        return text, 0  # malformed: the table reader names it
-    if not titles:
-        return text, 0  # empty lines alone: the reader skips them
-    start = [m.end() for m in re.finditer(r"\r\n|\r|\n", text)][skipped - 1]
-    log.warning(
-        "%s: skipped %d line(s) above the column names, %s: a title or note, not a row of the table",
-        path.name,
-        skipped,
-        ", ".join(repr(title) for title in titles[:3]),
-    )
-    return text[start:], skipped
-
-
-def _names_for_headerless(frame: pd.DataFrame, path: Path, delimiter: str) -> list[str] | None:
-    """``column1``, ``column2`` ... with a warning when the line ``frame`` took for its header is data
-    (:func:`_header_is_data`), else None."""
-    if not _header_is_data(frame):
-        return None
-    names = [f"column{i + 1}" for i in range(frame.shape[1])]
-    log.warning(
-        "%s has no header line (its first line is data, %s); its columns are named %s",
-        path.name,
-        delimiter.join(str(c) for c in frame.columns),
-        ", ".join(names),
-    )
-    return names
-
-
-_TIME_OR_DECIMAL = re.compile(r"\d[-/:.]\d|[A-Za-z]{3}.*\d|\d.*[A-Za-z]{3}")  # 2020-01, 1.5, Jan 2020
-
-
-def _header_is_data(frame: pd.DataFrame) -> bool:
-    """Whether the line read as the header is the first row of data (a file exported without column names):
-    every name is written like the cell below it (digits and letters in the same places) with a digit, and one
-    is a time or a decimal number, not only whole numbers (``2019,2020`` above ``10,20`` names wide columns)."""
-    if frame.empty:
-        return False
-    names = pd.Series([str(c) for c in frame.columns])
-    first = pd.Series([str(c) for c in frame.iloc[0]])
-    return bool(
-        names.str.contains(r"\d").all()
-        and (_shape(names) == _shape(first)).all()
-        and names.str.contains(_TIME_OR_DECIMAL).any()
-    )
-
-
-def _shape(cells: pd.Series) -> pd.Series:
-    """How cells are written: runs of digits as 9, of letters as a (``Jan 2020`` is ``a 9``)."""
-    return cells.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
-
-
-def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` less the rows at its end whose every cell is empty (``,,`` lines, as spreadsheets export
-    formatted but empty rows below the data); an empty row inside the data is kept, for the caller to name.
-    Cells are text (the string reader) or typed, missing as NaN (the typed reader)."""
-    filled = frame.notna().to_numpy()
-    for k, column in enumerate(frame.columns):
-        if (
-            frame[column].dtype == object
-        ):  # text: a cell of spaces is empty too (typed columns: no strings made)
-            filled[:, k] &= (frame[column].astype(str).str.strip() != "").to_numpy()
-    filled = filled.any(axis=1)
-    last = len(filled) - int(filled[::-1].argmax()) if filled.any() else 0
-    return frame.iloc[:last] if last < len(frame) else frame
+    frame = without_blank_tail(frame)
+    frame, units = without_units_row(frame, path) if numbers else (frame, 0)
+    frame.attrs[HEADER_LINE] = bool(hinted) + above + units + 1
+    return decode_numbers(without_formula_quotes(frame), delimiter=delimiter) if numbers else frame
 
 
 def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "CSV") -> tuple[str, str]:
