@@ -47,11 +47,12 @@ def lines(header, rows):
         ),  # Excel's tab-separated text in a decimal-comma locale
         (",", ["0,125", "1,250"], ["0.125", "1.250"]),  # no thousands group starts with 0
         (";", ["987", "1.037", "12.345.678"], ["987", "1037", "12345678"]),  # whole numbers, dots grouping
+        (";", ["1.037", "1.250"], ["1.037", "1.250"]),  # two cells say too little: decimal points
         (
             ";",
-            ["1.037", "1.250"],
-            ["1.037", "1.250"],
-        ),  # nothing says the dots group thousands: decimal points
+            ["1.037", "1.250", "2.500"],
+            ["1037", "1250", "2500"],
+        ),  # three decimals in every cell: thousands
         (";", ["0.987", "1.037"], ["0.987", "1.037"]),
         (";", ["1,037.5", "12.5"], ["1037.5", "12.5"]),  # no decimal comma reads 1,037.5: a thousands comma
         (",", ["1'037.50", "12\u2019345", "3"], ["1037.50", "12345", "3"]),  # Swiss apostrophes
@@ -228,10 +229,13 @@ def test_decimal_commas_quoted_in_a_comma_file_reach_the_series(tmp_path):
         load_series(path)  # the bad cell is named, not the numbers around it ('1,5' was)
 
 
-def test_whole_numbers_with_dots_grouping_thousands_in_a_semicolon_file_are_not_decimals(tmp_path):
-    """987;1.037;1.250 (Excel's German CSV of whole numbers) was read 987, 1.037, 1.25."""
-    path = write(tmp_path, lines("Monat;Umsatz", ["2020-01;987", "2020-02;1.037", "2020-03;1.250"]))
-    np.testing.assert_array_equal(load_series(path).series[0].target, [987, 1037, 1250])
+@pytest.mark.parametrize("first, value", [("987", 987), ("1.002", 1002)])
+def test_whole_numbers_with_dots_grouping_thousands_in_a_semicolon_file_are_not_decimals(
+    tmp_path, first, value
+):
+    """987;1.037;1.250 and 1.002;1.037;1.250 (Excel's German CSV of whole numbers) were read as decimals."""
+    path = write(tmp_path, lines("Monat;Umsatz", [f"2020-01;{first}", "2020-02;1.037", "2020-03;1.250"]))
+    np.testing.assert_array_equal(load_series(path).series[0].target, [value, 1037, 1250])
 
 
 # ---- integer time axes

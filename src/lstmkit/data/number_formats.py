@@ -11,9 +11,10 @@ A ``;`` file (Excel's CSV where the comma is the decimal mark) tries the decimal
 the decimal point: ``"1,037"`` is 1037 in a comma file and 1.037 in a ``;`` file. The other convention is
 read only where the first does not fit every cell: a comma file that LibreOffice or Google Sheets wrote in a
 German or French locale quotes ``"1.037,5"`` and ``"12,5"``, which no thousands comma reads. In a ``;`` file a
-column of whole numbers whose dots group thousands (``987``, ``1.037``, ``12.345.678``) is read so when
-a cell without a dot or one with several says they are groups (``1.037`` alone stays 1.037). A first group
-never starts with 0: ``0,125`` is a decimal, never 125.
+column of whole numbers whose dots group thousands (``987``, ``1.037``, ``12.345.678``) is read so, as Excel
+writes a thousands format there, when a cell without a dot or one with several says they are groups, or
+three cells or more are all written so (a cell or two, ``1.037`` alone, stay decimals). A first group never
+starts with 0: ``0,125`` is a decimal, never 125.
 
 Currency symbols, percent signs, accounting parentheses, SAP's trailing minus and the Unicode minus are read as
 spreadsheets write them (:func:`undecorated`). A cell that is no number in either convention (``x``, ``#DIV/0!``)
@@ -44,6 +45,9 @@ _DECIMAL_POINT = re.compile(
 )
 _GROUPS = re.compile(rf"{_SPACE}|['\u2019]")  # what separates thousands besides the comma and the dot
 _DOT_GROUPED = re.compile(rf"{_SIGN}{_FIRST_GROUP}(?:\.\d{{3}})+")  # 1.037, 12.345.678
+# In a ';' file, this many cells or more all written 1.037 are thousands: a program writing decimal points
+# beside ';' writes as many decimals as a number needs (12.5, 1.25), not three in every cell.
+_GROUPED_CELLS = 3
 # Around a number: a currency symbol before it (after the sign) or after it, a percent sign after it
 _CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
 _SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
@@ -62,19 +66,24 @@ def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
             continue
         written = frame[col].astype(str).str.strip()
         text = undecorated(written)
-        present = text[~text.str.lower().isin(MISSING_CELLS)]
-        numbers = present[present.str.fullmatch(_DECIMAL_COMMA) | present.str.fullmatch(_DECIMAL_POINT)]
-        if numbers.empty or len(numbers) < 0.5 * len(present):
+        present = ~text.str.lower().isin(MISSING_CELLS).to_numpy()
+        number = (
+            present & (text.str.fullmatch(_DECIMAL_COMMA) | text.str.fullmatch(_DECIMAL_POINT)).to_numpy()
+        )
+        if not number.any() or number.sum() < 0.5 * present.sum():
             continue  # text (a cell or two that are no number in either convention are the caller's to name)
+        numbers = text[number]  # by position: a file's index column may repeat labels
         comma = _decimal_comma(numbers, semicolon=delimiter == ";")
-        ungrouped = text[numbers.index].str.replace(_GROUPS, "", regex=True)
+        ungrouped = numbers.str.replace(_GROUPS, "", regex=True)
         if comma:
             read = ungrouped.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         elif comma is False and (numbers.str.contains(r"[,'\u2019]|\d\s\d").any() or (text != written).any()):
             read = ungrouped.str.replace(",", "", regex=False)
         else:
             continue
-        frame[col] = written.where(~written.index.isin(read.index), read)
+        cells = written.to_numpy(dtype=object)
+        cells[number] = read.to_numpy(dtype=object)
+        frame[col] = cells
     return frame
 
 
@@ -91,8 +100,8 @@ def _decimal_comma(present: pd.Series, *, semicolon: bool) -> bool | None:
         return False
     if present.str.contains(r"[,\u00a0\u202f ]").any():
         return True
-    dotted = present.str.fullmatch(_DOT_GROUPED)
-    return bool(dotted.any() and (not dotted.all() or present.str.count(r"\.").max() > 1))
+    dotted = present.str.fullmatch(_DOT_GROUPED)  # 1.037: Excel's thousands, or three decimals of every cell?
+    return bool(dotted.any() and (not dotted.all() or len(dotted) >= _GROUPED_CELLS))
 
 
 def undecorated(text: pd.Series) -> pd.Series:
