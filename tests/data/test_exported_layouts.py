@@ -361,6 +361,23 @@ def test_iso_weeks_with_a_space_or_without_zero_padding(tmp_path, spell, future)
     assert choose_season(data, None, horizon=2) == 1  # 20 weeks: too short for a season of 52
 
 
+@pytest.mark.parametrize("header", ["week,users", "ISO Year ISO Week,Users", "KW;Umsatz"])
+def test_weeks_written_as_yyyyww_numbers_in_a_column_named_like_weeks_are_weeks(tmp_path, header):
+    """201902 .. 201911 in a column named week were read as the months February to November 2019."""
+    weeks = pd.date_range("2019-01-07", periods=10, freq="W-MON")  # 2019 weeks 2 to 11
+    sep = header[len(header.split(",")[0].split(";")[0])]
+    cells = [f"{d.isocalendar()[0]}{d.isocalendar()[1]:02d}{sep}{k}" for k, d in enumerate(weeks)]
+    path = tmp_path / "weeks.csv"
+    path.write_text(header + "\n" + "\n".join(cells) + "\n")
+    data = load_series(path)
+    assert (data.freq, data.series[0].times[0], data.series[0].times[-1]) == ("W-MON", weeks[0], weeks[-1])
+    assert data.future_times(data.series[0], 2) == ["201912", "201913"]
+    months = write(tmp_path, [c.split(sep)[0] for c in cells], "months.csv", header="period,v")
+    assert load_series(months).time_kind == "month"  # a column named like no week: 201902 is February
+    with pytest.raises(DataError, match="has a week its year does not have, '201953' at row 3"):
+        load_series(write(tmp_path, ["201951", "201952", "201953", "202001"], "bad.csv", header="week,v"))
+
+
 def test_iso_weeks_across_a_53_week_year(tmp_path):
     weeks = pd.date_range("2020-12-14", periods=6, freq="W-MON")  # 2020 has 53 ISO weeks
     data = load_series(write(tmp_path, [f"{d.isocalendar()[0]} W{d.isocalendar()[1]}" for d in weeks]))

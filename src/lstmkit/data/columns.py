@@ -41,6 +41,7 @@ from lstmkit.data.number_times import (
     off_calendar,
     quarter_numbers,
 )
+from lstmkit.data.periods import week_numbers
 from lstmkit.data.sheet_layout import HEADER_LINE
 from lstmkit.data.split_times import joined_periods
 from lstmkit.data.timeaxis import parse_times
@@ -249,15 +250,14 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             _is_years(frame[col])
             or _is_step_counter(values, ids)
             or compact_dates(values) is not None
+            or week_numbers(values, column=col, source=source) is not None
             or epoch_times(values) is not None
             or quarter_numbers(values) is not None
             or decimal_years(values) is not None
             or decimal_dates(values) is not None
             or (col.strip().lower() in DATE_NAMES and excel_serials(values) is not None)
         ):
-            if (
-                off_calendar(values) is not None
-            ):  # R's decimal years of 52.18 steps a year: say so, not "two numbers"
+            if off_calendar(values) is not None:  # R's decimal years of 52.18 steps a year: not "two numbers"
                 raise not_times(values, column=col, source=source)
             continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:
@@ -273,10 +273,11 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         except DataError:
             continue
     numeric = [c for c in candidates if to_numeric(frame[c]) is not None]
-    if len(numeric) >= 2:  # an integer column of Unix times, YYYYQ quarters or increasing years by the values
+    if len(numeric) >= 2:  # an integer column of Unix times, YYYYQ quarters, YYYYWW weeks or increasing years
         for col in numeric:
             values = to_numeric(frame[col])
-            if values is not None and (epoch_times(values) or quarter_numbers(values)):
+            weeks = values is not None and week_numbers(values, column=col, source=source) is not None
+            if values is not None and (epoch_times(values) or quarter_numbers(values) or weeks):
                 return col, parse_times(frame[col], column=col, source=source)
         for col in numeric:
             if _is_years(frame[col]):
