@@ -242,7 +242,8 @@ CASES = [
     (
         "forecast two numeric columns",
         ["forecast", "{d}/twonum.csv", *FC, *NEW_OUT],
-        r"^twonum\.csv has several numeric columns \(a, b\); choose one with --target$",
+        r"^twonum\.csv has several numeric columns \(a, b\); choose one with --target, "
+        r"or forecast each as its own series with --target all$",
     ),
     (
         "forecast non-numeric value",

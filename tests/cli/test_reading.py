@@ -156,6 +156,17 @@ def test_month_names_come_back_in_the_users_format(tmp_path, seed, fmt, first):
     assert times == [first, pd.Period("2021-02", "M").strftime(fmt)]
 
 
+def test_a_year_and_a_month_column_are_forecast_and_predicted_as_months(tmp_path, seed):
+    months = pd.period_range("2016-01", periods=N, freq="M")
+    rows = [f"{p.year},{p.strftime('%b')},{v:.3f}" for p, v in zip(months, WAVE)]
+    path = _write(tmp_path, "pivot.csv", "Year,Month,Sales", rows)
+    code, out = _forecast(tmp_path, path, horizon=2)
+    assert code == 0 and pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2021-01", "2021-02"]
+    again = tmp_path / "again.csv"  # the model reads the pair again
+    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
+    assert again.read_text() == (out / "forecast.csv").read_text()
+
+
 # ---- numbers
 
 

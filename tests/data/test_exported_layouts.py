@@ -241,6 +241,27 @@ def test_day_month_name_dates_on_one_day_of_each_month_are_months(tmp_path):
     assert data.time_kind == "month" and data.future_times(data.series[0], 1) == ["15-Mar-2020"]
 
 
+@pytest.mark.parametrize(
+    "spell, future",
+    [
+        ("{q}Q{y}", ["1Q2021", "2Q2021"]),  # financial reports
+        ("{q}Q{yy:02d}", ["1Q21", "2Q21"]),
+        ("Q{q}-{yy:02d}", ["Q1-21", "Q2-21"]),
+        ("Q{q} {yy:02d}", ["Q1 21", "Q2 21"]),
+        ("{y}T{q}", ["2021T1", "2021T2"]),  # trimestre (INE, INSEE)
+    ],
+)
+def test_quarters_written_with_the_number_first_two_digit_years_or_a_t_are_quarterly(tmp_path, spell, future):
+    """1Q2018 was read as dates and written back 2021-01-01; Q1-18 was no time axis; 2018T1 was refused as
+    'irregular (more gaps than data)'."""
+    cells = [spell.format(q=p.quarter, y=p.year, yy=p.year % 100) for p in QUARTERS]
+    data = load_series(write(tmp_path, cells, header="period,v"))
+    assert (data.time_kind, data.freq) == ("quarter", "Q") and data.series[0].times.equals(
+        pd.PeriodIndex(QUARTERS)
+    )
+    assert data.future_times(data.series[0], 2) == future
+
+
 @pytest.mark.parametrize("header", ["quarter", "TIME_PERIOD"])  # named like a time, or not (SDMX)
 def test_quarters_written_as_yyyyq_numbers_are_quarterly_and_written_back_so(tmp_path, header):
     """20101, 20102, 20103, 20104, 20111 (as some statistics offices export quarters) were refused as irregular,
@@ -255,6 +276,39 @@ def test_quarters_written_as_yyyyq_numbers_are_quarterly_and_written_back_so(tmp
     assert len(gap.series[0].target) == 12 and np.isnan(gap.series[0].target[5])
     typed = load_series(pd.DataFrame({header: [int(c) for c in cells], "v": np.arange(12.0)}))  # Parquet ints
     assert typed.time_kind == "quarter" and typed.future_times(typed.series[0], 1) == ["20211"]
+
+
+@pytest.mark.parametrize(
+    "header, row, future",
+    [
+        (
+            "Monat;Umsatz",
+            "{d:%m.%Y};{k},5",
+            ["07.2020", "08.2020"],
+        ),  # Excel's German months beside decimal commas
+        ("period,v", "{d:%Y.%m},{k}", ["2020.07", "2020.08"]),
+        ("x,v", "{d:%Y.%m},{k}", ["2020.07", "2020.08"]),  # named like no time
+        ("month,v", "{d.month}.{d:%Y},{k}", ["7.2020", "8.2020"]),
+        ("month,v", "{d.month}/{d:%Y},{k}", ["7/2020", "8/2020"]),  # was written back 07/2020
+    ],
+)
+def test_months_written_like_numbers_are_months_and_written_back_so(tmp_path, header, row, future):
+    """01.2018;0,5 was read as two numeric columns (1.2018 and 0.5), 2018.01 as R's decimal years of no calendar."""
+    months = pd.period_range("2018-01", periods=30, freq="M")
+    text = header + "\n" + "".join(row.format(d=p.start_time, k=k) + "\n" for k, p in enumerate(months))
+    (tmp_path / "data.csv").write_text(text)
+    data = load_series(tmp_path / "data.csv")
+    assert (data.time_col, data.time_kind, data.freq) == (
+        header.replace(";", ",").split(",")[0],
+        "month",
+        "M",
+    )
+    assert data.series[0].times.equals(pd.PeriodIndex(months)) and data.series[0].target[1] == (
+        1.5 if ";" in header else 1
+    )
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(tmp_path / "data.csv", date_format=data.date_format)
+    assert again.future_times(again.series[0], 2) == future  # a model folder reads them with its format
 
 
 @pytest.mark.parametrize(
@@ -305,6 +359,23 @@ def test_iso_weeks_with_a_space_or_without_zero_padding(tmp_path, spell, future)
     assert data.freq == "W-MON" and data.series[0].times[1] == pd.Timestamp("2019-01-07")
     assert data.future_times(data.series[0], 2) == future
     assert choose_season(data, None, horizon=2) == 1  # 20 weeks: too short for a season of 52
+
+
+@pytest.mark.parametrize("header", ["week,users", "ISO Year ISO Week,Users", "KW;Umsatz"])
+def test_weeks_written_as_yyyyww_numbers_in_a_column_named_like_weeks_are_weeks(tmp_path, header):
+    """201902 .. 201911 in a column named week were read as the months February to November 2019."""
+    weeks = pd.date_range("2019-01-07", periods=10, freq="W-MON")  # 2019 weeks 2 to 11
+    sep = header[len(header.split(",")[0].split(";")[0])]
+    cells = [f"{d.isocalendar()[0]}{d.isocalendar()[1]:02d}{sep}{k}" for k, d in enumerate(weeks)]
+    path = tmp_path / "weeks.csv"
+    path.write_text(header + "\n" + "\n".join(cells) + "\n")
+    data = load_series(path)
+    assert (data.freq, data.series[0].times[0], data.series[0].times[-1]) == ("W-MON", weeks[0], weeks[-1])
+    assert data.future_times(data.series[0], 2) == ["201912", "201913"]
+    months = write(tmp_path, [c.split(sep)[0] for c in cells], "months.csv", header="period,v")
+    assert load_series(months).time_kind == "month"  # a column named like no week: 201902 is February
+    with pytest.raises(DataError, match="has a week its year does not have, '201953' at row 3"):
+        load_series(write(tmp_path, ["201951", "201952", "201953", "202001"], "bad.csv", header="week,v"))
 
 
 def test_iso_weeks_across_a_53_week_year(tmp_path):

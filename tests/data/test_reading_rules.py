@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.data.tables import decode_numbers, read_table
+from lstmkit.data.number_formats import decode_numbers
+from lstmkit.data.tables import read_table
 from lstmkit.data.tabular import impute, load_series, missing_count
 from lstmkit.errors import DataError
 
@@ -29,9 +30,37 @@ def lines(header, rows):
     [
         (",", ["1,037", "12,345.6", "7", "-2,000,000"], ["1037", "12345.6", "7", "-2000000"]),
         (";", ["1.037,5", "12,5", "3", "1.000.000,25"], ["1037.5", "12.5", "3", "1000000.25"]),
-        (",", ["3,14", "2,5"], ["3,14", "2,5"]),  # not groups of three: stays text (the caller names it)
+        (
+            ",",
+            ["3,14", "2,5"],
+            ["3.14", "2.5"],
+        ),  # not groups of three: decimal commas (LibreOffice, Google Sheets)
+        (
+            ",",
+            ["1.037,5", "900,25", "1\u202f000,5"],
+            ["1037.5", "900.25", "1000.5"],
+        ),  # quoted in a comma file
+        (
+            "\t",
+            ["1.037,5", "12,5"],
+            ["1037.5", "12.5"],
+        ),  # Excel's tab-separated text in a decimal-comma locale
+        (",", ["0,125", "1,250"], ["0.125", "1.250"]),  # no thousands group starts with 0
+        (";", ["987", "1.037", "12.345.678"], ["987", "1037", "12345678"]),  # whole numbers, dots grouping
+        (";", ["1.037", "1.250"], ["1.037", "1.250"]),  # two cells say too little: decimal points
+        (
+            ";",
+            ["1.037", "1.250", "2.500"],
+            ["1037", "1250", "2500"],
+        ),  # three decimals in every cell: thousands
+        (";", ["0.987", "1.037"], ["0.987", "1.037"]),
+        (";", ["1,037.5", "12.5"], ["1037.5", "12.5"]),  # no decimal comma reads 1,037.5: a thousands comma
+        (",", ["1'037.50", "12\u2019345", "3"], ["1037.50", "12345", "3"]),  # Swiss apostrophes
+        (";", ["1.234,50-", "5-", "7"], ["-1234.50", "-5", "7"]),  # SAP's trailing minus
         (";", ["1.037", "2.5"], ["1.037", "2.5"]),  # no decimal comma in the column: dots are decimal points
-        (",", ["1,037", "abc"], ["1,037", "abc"]),  # one convention per column or none
+        (",", ["1,037", "abc"], ["1037", "abc"]),  # no number has no say: left for the caller to name
+        (";", ["1,5", "2,5", "x", "1.037,5"], ["1.5", "2.5", "x", "1037.5"]),
+        (",", ["abc", "def", "1,037"], ["abc", "def", "1,037"]),  # mostly text: a text column
         (
             ";",
             ["1 037,5", "12\u00a0345,25", "3", "1\u202f000"],
@@ -47,7 +76,7 @@ def lines(header, rows):
         (",", ["12%", "7.5%", "", "\u22123%"], ["12", "7.5", "", "-3"]),  # percent, Unicode minus
         (";", ["1.234,5 \u20ac", "(3,5 \u20ac)", "\u00a32"], ["1234.5", "-3.5", "2"]),  # euros, pounds
         (",", ["x", "(y)", "$z", "1"], ["x", "(y)", "$z", "1"]),  # decorated text stays text
-        (",", ["(-5)", "$1"], ["(-5)", "$1"]),  # a sign inside parentheses is not a number
+        (",", ["(-5)", "$1"], ["(-5)", "1"]),  # a sign inside parentheses is not a number
     ],
 )
 def test_number_formats(delimiter, cells, expected):
@@ -55,7 +84,9 @@ def test_number_formats(delimiter, cells, expected):
     assert frame["x"].tolist() == expected
 
 
-@pytest.mark.parametrize("marker", ["-", "--", "?", ".", "N/A", "n/a", "#N/A", "<NA>", "NULL", "None"])
+@pytest.mark.parametrize(
+    "marker", ["-", "--", "?", ".", "N/A", "n/a", "n.a.", "#N/A", "#NV", "<NA>", "NULL", "None"]
+)
 def test_missing_value_markers_are_gaps_in_targets_and_covariates(tmp_path, marker):
     rows = [f"2020-{m:02d},{m},{'x' if m == 3 else m * 10}" for m in range(1, 7)]
     text = (
@@ -74,6 +105,82 @@ def test_missing_value_markers_are_gaps_in_targets_and_covariates(tmp_path, mark
         True,
         False,
     ]
+
+
+def test_a_reports_title_and_notes_above_the_header_are_skipped_with_a_note(tmp_path, caplog):
+    """A title line above the header made pandas read the months as the row index and refuse 'sales' as the
+    value of a column named 'Monthly sales report'; a title padded with delimiters named 'sales' on line 3."""
+    rows = [f"2020-{m:02d},{m}" for m in range(1, 7)]
+    for preamble in ("Monthly sales report\n", "Monthly sales report,\nUnits: EUR,\n,\n"):
+        with caplog.at_level(logging.WARNING):
+            data = load_series(write(tmp_path, preamble + lines("month,sales", rows)))
+        assert data.series[0].target.tolist() == [1, 2, 3, 4, 5, 6] and data.time_col == "month"
+    assert caplog.messages[-1] == (
+        "data.csv: skipped 3 line(s) above the column names, 'Monthly sales report', 'Units: EUR': "
+        "a title or note, not a row of the table"
+    )
+    bad = "Monthly sales report\n\n" + lines("month,sales", [*rows[:4], "2020-05,x", "2020-06,6"])
+    # the lines are counted with the title's
+    with pytest.raises(DataError, match=r"'x' at row 5 \(line 8 of the file\)"):
+        load_series(write(tmp_path, bad, "bad.csv"))
+    headed = lines(",sales", [f"{k},{k}" for k in range(6)])  # a header over row numbers is no title
+    assert read_table(write(tmp_path, headed, "rows.csv")).columns.tolist() == ["Unnamed: 0", "sales"]
+
+
+@pytest.mark.parametrize(
+    "last", ["Total 2021", '"Note: figures for 2021 are provisional"', "Source: ONS 2022"]
+)
+def test_a_total_or_note_line_below_the_data_is_named_as_one(tmp_path, last):
+    text = lines("month,sales", [*(f"2020-{m:02d},{m}" for m in range(1, 7)), f"{last},"])
+    footer = "at row 7; that last row looks like a total or footer line: delete it"
+    with pytest.raises(DataError, match=footer):
+        load_series(write(tmp_path, text))
+
+
+def test_cells_exported_as_excel_text_formulas_hold_their_text(tmp_path):
+    """="007" (exported so that Excel keeps the leading zeros) was the series id '="007"'."""
+    rows = [f'="{store}",2020-{m:02d},"=""{m}"""' for store in ("007", "012") for m in range(1, 7)]
+    data = load_series(write(tmp_path, lines("store,month,sales", rows)), id_col="store")
+    assert [s.id for s in data.series] == ["007", "012"]
+    assert data.series[1].target.tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_excels_sep_line_names_the_delimiter(tmp_path, caplog):
+    """sep=; (Excel's hint) was taken for a title, with a warning."""
+    text = "sep=;\n" + lines("month;sales", ["2020-01;1,5", "2020-02;x", "2020-03;3,5"])
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(DataError, match=r"'x' at row 2 \(line 4 of the file\)"),
+    ):
+        load_series(write(tmp_path, text))
+    assert caplog.messages == []
+    assert read_table(
+        write(tmp_path, "sep=,\n" + lines("a;b,c", ["1;2,3"]), "comma.csv")
+    ).columns.tolist() == [
+        "a;b",
+        "c",
+    ]
+
+
+def test_a_row_of_units_below_the_column_names_is_skipped_with_a_note(tmp_path, caplog):
+    """,EUR,EUR/kg below month,sales,price was refused: 'time column 'month' is empty at row 1'."""
+    rows = [f"2020-{m:02d},{m},{m % 3}" for m in range(1, 7)]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(
+            write(tmp_path, lines("month,sales,price", [",EUR,EUR/kg", *rows])), target="sales"
+        )
+    assert data.series[0].target.tolist() == [1, 2, 3, 4, 5, 6] and data.covariate_names == ["price"]
+    assert caplog.messages == [
+        "data.csv: skipped the row below the column names, ',EUR,EUR/kg': units or descriptions, not data"
+    ]
+    bad = lines("month,sales", ["YYYY-MM,units", "2020-01,1", "2020-02,x", *(r[:9] for r in rows[2:])])
+    with pytest.raises(
+        DataError, match=r"'x' at row 2 \(line 4 of the file\)"
+    ):  # lines counted with the units
+        load_series(write(tmp_path, bad, "bad.csv"))
+    typo = lines("month,sales", ["2020-01,abc", *(r[:9] for r in rows[1:])])  # a row of data with a bad cell
+    with pytest.raises(DataError, match=r"'abc' at row 1 \(line 2 of the file\)"):
+        load_series(write(tmp_path, typo, "typo.csv"))
 
 
 def test_empty_rows_a_spreadsheet_exports_below_the_data_are_dropped(tmp_path):
@@ -112,10 +219,23 @@ def test_money_and_percentages_as_spreadsheets_export_them_reach_the_series(tmp_
     np.testing.assert_array_equal(margin.series[0].target, [12, -1.5, np.nan])
 
 
-def test_a_decimal_comma_in_a_comma_file_is_named(tmp_path):
-    path = write(tmp_path, lines("month,v", ['2020-01,"3,14"', '2020-02,"2,5"']))
-    with pytest.raises(DataError, match=r"column 'v' of data.csv is not numeric \('3,14' at row 1\)"):
-        load_series(path)
+def test_decimal_commas_quoted_in_a_comma_file_reach_the_series(tmp_path):
+    """LibreOffice and Google Sheets in a German or French locale write "1.037,5" and "3,14" in a comma file: they
+    were refused as not numeric, and "0,125" was read as 125."""
+    path = write(tmp_path, lines("month,v", ['2020-01,"3,14"', '2020-02,"1.037,5"', '2020-03,"0,125"']))
+    np.testing.assert_array_equal(load_series(path).series[0].target, [3.14, 1037.5, 0.125])
+    path = write(tmp_path, lines("month,v", ['2020-01,"1,5"', '2020-02,"x"', '2020-03,"2,5"']))
+    with pytest.raises(DataError, match=r"non-numeric value 'x' at row 2 \(line 3 of the file\)"):
+        load_series(path)  # the bad cell is named, not the numbers around it ('1,5' was)
+
+
+@pytest.mark.parametrize("first, value", [("987", 987), ("1.002", 1002)])
+def test_whole_numbers_with_dots_grouping_thousands_in_a_semicolon_file_are_not_decimals(
+    tmp_path, first, value
+):
+    """987;1.037;1.250 and 1.002;1.037;1.250 (Excel's German CSV of whole numbers) were read as decimals."""
+    path = write(tmp_path, lines("Monat;Umsatz", [f"2020-01;{first}", "2020-02;1.037", "2020-03;1.250"]))
+    np.testing.assert_array_equal(load_series(path).series[0].target, [value, 1037, 1250])
 
 
 # ---- integer time axes
@@ -355,7 +475,7 @@ def test_clock_times_are_written_back_with_the_inputs_precision(tmp_path):
     [
         (["2019M11", "2019M12", "2020M01"], "month", "M", pd.Period("2020-01", "M"), "2020M02"),
         (["11-2019", "12-2019", "01-2020"], "month", "M", pd.Period("2020-01", "M"), "02-2020"),
-        (["11/2019", "12/2019", "1/2020"], "month", "M", pd.Period("2020-01", "M"), "02/2020"),
+        (["11/2019", "12/2019", "1/2020"], "month", "M", pd.Period("2020-01", "M"), "2/2020"),  # as 1/2020
         (["201911", "201912", "202001"], "month", "M", pd.Period("2020-01", "M"), "202002"),
         (["20200130", "20200131", "20200201"], "datetime", "D", pd.Timestamp("2020-02-01"), "20200202"),
         (["2020-W52", "2020-W53", "2021-W01"], "datetime", "W-MON", pd.Timestamp("2021-01-04"), "2021-W02"),

@@ -124,7 +124,11 @@ def test_gaps_can_be_refused(tmp_path):
         ),
         ("month,v\n2000-01,1\n", {"time_col": "date"}, "time column 'date' not found"),
         ("month,v\n2000-01,1\n2000-02,abc\n", {}, "non-numeric value 'abc' at row 2"),
-        ("month,v,w\n2000-01,1,2\n", {}, "several numeric columns (v, w); choose one with --target"),
+        (
+            "month,v,w\n2000-01,1,2\n",
+            {},
+            "several numeric columns (v, w); choose one with --target, or forecast each as its own series with --target all",
+        ),
         ("month,name\n2000-01,x\n", {}, "column 'name' of data.csv is not numeric ('x' at row 1)"),
         (
             "month,name,label\n2000-01,x,y\n",

@@ -20,21 +20,26 @@ COMMAND = "lstmkit forecast"  # recorded in its checkpoints: 'lstmkit train' ref
 
 READING_RULES = """\
 what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the details):
-  file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected)
+  file        UTF-8, UTF-16 or Windows-1252 text; delimiter , ; tab or | (detected); a title or
+              notes above the column names (a first cell alone) are skipped, with a warning
   numbers     "1,037" and "12,345.6" (thousands commas); in ;-separated files 1.037,5 and 12,5
-              (decimal commas, dots then group thousands); empty, NA, nan, N/A, null, - and ? cells are gaps
-  time axis   --time-col, else detected: a column named like a time (date, month, t, step, index...)
-              or any column whose cells are dates (2020-01-31, 31/01/2020, 01/31/2020 13:00,
-              01-Jan-2020, 1-Jan-20, 01JAN2020, 01-Jan-2020 1:00 PM, Jan 1, 2020, Jan-1-1995),
-              months (1949-01, Jan 1949, 1949 Jan, 2020M01, 01-2020, 202001, or dates on one day of
-              each month), quarters (1965-Q1, 1965 Q1, Q1 1965, 20101, or dates on one day of each
-              quarter such as 2020-02-15), half years (2000-H1, 2000 H2, H1 2000: season 2), fiscal
-              years (FY2020, FY20), ISO weeks (2020-W01, 2019 W2), times with a UTC offset (also
-              13/02/2020 00:00Z; several offsets: read in UTC), years (1990) or R's decimal years
-              (1949.083333 is Feb 1949; a ts of frequency 4, 12, 52 or 365, or 52.18 and 365.25
-              where they land on whole days 1 or 7 apart) in a column named like a time; else a
-              first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...); an
-              unnamed column of row numbers (or R's rownames) is left out
+              (decimal commas, dots then group thousands), elsewhere too where no thousands comma
+              reads a column ("1.037,5" quoted in a comma file); empty, NA, nan, N/A, null, - and ?
+              cells are gaps
+  time axis   --time-col, else detected: a year column beside a month or quarter column (2020,Jan or
+              2020,Q1: read as one, written 2020-01 or 2020-Q1); a column named like a time (date,
+              month, t, step, index...) or any column whose cells are dates (2020-01-31, 31/01/2020,
+              01/31/2020 13:00, 01-Jan-2020, 1-Jan-20, 01JAN2020, 01-Jan-2020 1:00 PM, Jan 1, 2020,
+              Jan-1-1995), months (1949-01, Jan 1949, 1949 Jan, Mrz 2020, janv.-20, 2020M01,
+              01-2020, 01.2020, 2020.01, 202001, or dates on one day of each month), quarters
+              (1965-Q1, 1965 Q1, Q1 1965, 1Q20, 2020T1, 20101, or dates on one day of each quarter
+              such as 2020-02-15), half years (2000-H1, 2000 H2, H1 2000: season 2), fiscal years
+              (FY2020, FY20), ISO weeks (2020-W01, 2019 W2, 201902 in a week column), times with a
+              UTC offset (also 13/02/2020 00:00Z; several offsets: read in UTC), years (1990) or R's
+              decimal years (1949.083333 is Feb 1949; a ts of frequency 4, 12, 52 or 365, or 52.18
+              and 365.25 where they land on whole days 1 or 7 apart) in a column named like a time;
+              else a first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...);
+              an unnamed column of row numbers (or R's rownames) is left out
   dates       n/n/yyyy is read month first unless that reading is impossible or irregular; a
               warning says so when dates are read day first or could be read either way, and
               --date-format %d/%m/%Y (strftime codes) settles it. forecast.csv writes future times

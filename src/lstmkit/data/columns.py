@@ -2,7 +2,8 @@
 
 The rules, in order (a flag always wins over a rule):
 
-1. Time axis (``--time-col``, else the first that applies): a column named like a time
+1. Time axis (``--time-col``, else the first that applies): a year column beside a month or quarter
+   column, read as one (:mod:`lstmkit.data.split_times`); a column named like a time
    (``date``, ``month``, ``t``, ``step``, ``index`` ...) whose cells read as times; a text column
    whose cells read as dates, months or quarters; an integer column of Unix times (seconds or
    milliseconds of 2000-2099 on whole minutes), of quarters written YYYYQ (20101) or of increasing
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.dates import other_layouts
+from lstmkit.data.number_formats import MISSING_CELLS
 from lstmkit.data.number_times import (
     DATE_NAMES,
     compact_dates,
@@ -38,7 +41,9 @@ from lstmkit.data.number_times import (
     off_calendar,
     quarter_numbers,
 )
-from lstmkit.data.tables import MISSING_CELLS
+from lstmkit.data.periods import week_numbers
+from lstmkit.data.sheet_layout import HEADER_LINE
+from lstmkit.data.split_times import joined_periods
 from lstmkit.data.timeaxis import parse_times
 from lstmkit.errors import DataError
 
@@ -93,6 +98,10 @@ def assign_roles(
         DataError: a named column that does not exist, or no (or several) target candidates.
     """
     frame = _without_row_numbers(frame, named={target, time_col, id_col}, source=source)
+    frame, joined = joined_periods(
+        frame, time_col=time_col, named={target, id_col}, id_col=id_col, time_names=TIME_NAMES
+    )
+    time_col = time_col or joined
     columns = list(frame.columns)
     wide = _wide_targets(target, columns, id_col=id_col, source=source)
     for role, col in (("target", None if wide is not None else target), ("time", time_col), ("id", id_col)):
@@ -213,7 +222,8 @@ def _single_target(
         return numeric[0]
     if numeric:
         raise DataError(
-            f"{source} has several numeric columns ({', '.join(numeric)}); choose one with --target"
+            f"{source} has several numeric columns ({', '.join(numeric)}); choose one with --target, "
+            "or forecast each as its own series with --target all"
         )
     left = [c for c in frame.columns if c not in taken]
     if len(left) == 1:
@@ -235,20 +245,19 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
     for col in candidates:  # named like a time column and parseable
         if col.strip().lower() not in TIME_NAMES:
             continue
-        values = to_numeric(frame[col])
+        values = None if _months_like_numbers(frame[col]) else to_numeric(frame[col])
         if values is not None and not (
             _is_years(frame[col])
             or _is_step_counter(values, ids)
             or compact_dates(values) is not None
+            or week_numbers(values, column=col, source=source) is not None
             or epoch_times(values) is not None
             or quarter_numbers(values) is not None
             or decimal_years(values) is not None
             or decimal_dates(values) is not None
             or (col.strip().lower() in DATE_NAMES and excel_serials(values) is not None)
         ):
-            if (
-                off_calendar(values) is not None
-            ):  # R's decimal years of 52.18 steps a year: say so, not "two numbers"
+            if off_calendar(values) is not None:  # R's decimal years of 52.18 steps a year: not "two numbers"
                 raise not_times(values, column=col, source=source)
             continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:
@@ -257,17 +266,18 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
             if _mostly_times(frame[col]):  # a time column with a few bad cells: say which, do not drop it
                 raise
     for col in candidates:  # text that parses as dates / months / quarters
-        if to_numeric(frame[col].head(50)) is not None:
+        if to_numeric(frame[col].head(50)) is not None and not _months_like_numbers(frame[col]):
             continue
         try:
             return col, parse_times(frame[col], column=col, source=source, date_format=date_format)
         except DataError:
             continue
     numeric = [c for c in candidates if to_numeric(frame[c]) is not None]
-    if len(numeric) >= 2:  # an integer column of Unix times, YYYYQ quarters or increasing years by the values
+    if len(numeric) >= 2:  # an integer column of Unix times, YYYYQ quarters, YYYYWW weeks or increasing years
         for col in numeric:
             values = to_numeric(frame[col])
-            if values is not None and (epoch_times(values) or quarter_numbers(values)):
+            weeks = values is not None and week_numbers(values, column=col, source=source) is not None
+            if values is not None and (epoch_times(values) or quarter_numbers(values) or weeks):
                 return col, parse_times(frame[col], column=col, source=source)
         for col in numeric:
             if _is_years(frame[col]):
@@ -281,6 +291,12 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         if values is not None and _is_step_counter(values, ids):
             return first, parse_times(frame[first], column=first, source=source)
     return None, None
+
+
+def _months_like_numbers(column: pd.Series) -> bool:
+    """Whether a column of cells that read as numbers writes months, ``01.2020`` or ``2020.01`` (not 1.202
+    or a decimal year)."""
+    return column.dtype == object and other_layouts(column.astype(str).str.strip()) is not None
 
 
 def _is_years(column: pd.Series) -> bool:
@@ -370,7 +386,7 @@ def numeric_or_error(column: pd.Series, name: str, source: str) -> np.ndarray:
                 )
             raise DataError(
                 f"column {name!r} of {source} has a non-numeric value {text.iloc[row]!r} at row {row + 1} "
-                f"(line {row + 2} of the file); fix or remove that row"
+                f"(line {row + 1 + column.attrs.get(HEADER_LINE, 1)} of the file); fix or remove that row"
             )
         values = converted.to_numpy(dtype=np.float64)
     inf = np.isinf(values)

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.month_words import english_months
 from lstmkit.data.number_times import NUMBER_FORMATS, read_numbers
 from lstmkit.data.periods import months_apart
 from lstmkit.errors import DataError
@@ -48,8 +49,25 @@ _MONTH_DAY = re.compile(
     r"(?P<month>[A-Za-z]{3,9})(?P<sep>[ \-/.])(?P<day>\d{1,2})(?P<year_sep>(?P=sep)|, ?)(?P<year>\d{4}|\d{2})"
     + _CLOCK
 )  # Jan-1-1995, Jan 01 2020, Jan 1, 2020, Fri, Jan 31, 2020, Friday, January 31, 2020 1:00 PM (US spreadsheets)
-_QUARTER = re.compile(r"(\d{4})([-/ ]?)\s*([Qq])([1-4])")  # 1965-Q1, 1965 Q1, 1965Q1
-_QUARTER_FIRST = re.compile(r"([Qq])([1-4])([-/ ]?)\s*(\d{4})")  # Q1 1965, Q1-1965
+# Quarters, with the layout each writes: 1965-Q1, 1965 Q1, 1965Q1 (2020T1: trimestre); Q1 1965, Q1-65; 1Q2020, 1Q20
+_QUARTERS = (
+    (
+        re.compile(r"(?P<year>\d{4})(?P<sep>[-/ ]?)\s*(?P<letter>[QqTt])(?P<quarter>[1-4])"),
+        "{y}{sep}{letter}%q",
+    ),
+    (
+        re.compile(r"(?P<letter>[Qq])(?P<quarter>[1-4])(?P<sep>[-/ ]?)\s*(?P<year>\d{4}|\d{2})"),
+        "{letter}%q{sep}{y}",
+    ),
+    (
+        re.compile(r"(?P<quarter>[1-4])(?P<letter>[Qq])(?P<sep>[-/ ]?)(?P<year>\d{4}|\d{2})"),
+        "%q{letter}{sep}{y}",
+    ),
+)
+# A spreadsheet's last line that is no time: without a digit (Total), a total or note by its first word, or words
+_FOOTER = re.compile(
+    r"^\D*$|^(?i:total|sum|summe|gesamt|source|note|notes)\b|[A-Za-z]{2,}\W+[A-Za-z]{2,}\W+[A-Za-z]{2,}"
+)
 CLOCK_WRITTEN = r"\d[ T]\d{1,2}:\d{2}"  # a date followed by a clock, midnight included
 _DAY_CODES = ("%d", "%j", "%U", "%W", "%w", "%e")  # a weekday (%a, %A) names no day by itself
 _CLOCK_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%T")
@@ -182,7 +200,9 @@ def _has_freq(index: pd.DatetimeIndex) -> bool:
 
 def strict_times(text: pd.Series, fmt: str) -> pd.Series:
     """Cells read with ``fmt`` (NaT where they do not match); two-digit years 30-99 are 1930-1999 and 00-29
-    2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060)."""
+    2000-2029, as spreadsheets read them (Python's 69 would make ``Jan-60`` January 2060). Month names in
+    other languages are read as :mod:`lstmkit.data.month_words` writes them in ``fmt``."""
+    text, fmt = english_months(text, fmt)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stamps = pd.to_datetime(
@@ -213,21 +233,20 @@ def _describe(fmt: str) -> str:
 
 
 def quarters(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """``1965-Q1``, ``1965 Q1``, ``Q1 1965`` ...: quarterly periods and their layout (``%Y-Q%q``), or None."""
-    for pattern, year_first in ((_QUARTER, True), (_QUARTER_FIRST, False)):
+    """``1965-Q1``, ``1965 Q1``, ``Q1 1965``, ``Q1-65``, ``1Q2020`` ...: quarterly periods and their layout
+    (``%Y-Q%q``), or None. Two-digit years 30-99 are 1930-1999, 00-29 2000-2029, as spreadsheets read them."""
+    for pattern, layout in _QUARTERS:
         parts = text.str.extract("^" + pattern.pattern + "$")
-        if not parts.notna().all().all():
+        if not parts.notna().all().all() or parts["year"].str.len().nunique() != 1:
             continue
-        if year_first:
-            years, quarters = parts[0], parts[3]
-            sep, letter = parts.iloc[0, 1], parts.iloc[0, 2]
-            fmt = f"%Y{str(sep)}{str(letter)}%q"
-        else:
-            years, quarters = parts[3], parts[1]
-            sep, letter = parts.iloc[0, 2], parts.iloc[0, 0]
-            fmt = f"{str(letter)}%q{str(sep)}%Y"
+        first = parts.iloc[0]
+        short = len(first["year"]) == 2
+        fmt = layout.format(y="%y" if short else "%Y", sep=first["sep"], letter=first["letter"])
+        years = parts["year"].astype(int)
+        if short:
+            years = years.where(years >= 30, years + 100) + 1900
         periods = pd.PeriodIndex(
-            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in zip(years, quarters)]
+            [pd.Period(year=int(y), quarter=int(q), freq="Q") for y, q in zip(years, parts["quarter"])]
         )
         return periods, "quarter", fmt
     return None
@@ -245,9 +264,7 @@ def general_parse(text: pd.Series, *, column: str, source: str, utc: bool = Fals
             warnings.simplefilter("ignore")
             bad = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
         row = int(np.flatnonzero(bad.isna().to_numpy())[0]) if bad.isna().any() else 0
-        footer = row == len(text) - 1 > 1 and not re.search(
-            r"\d", text.iloc[row]
-        )  # a spreadsheet's Total line
+        footer = row == len(text) - 1 > 1 and bool(_FOOTER.search(text.iloc[row]))  # a Total line, a note
         raise DataError(
             f"time column {column!r} of {source} has a value that is not a time, {text.iloc[row]!r} at row {row + 1}; "
             + (
@@ -289,13 +306,17 @@ _LAYOUTS = (  # other month layouts: (cells, strftime format to read them, forma
     (re.compile(r"\d{1,2}-\d{4}"), "%m-%Y", "%m-%Y"),  # 01-2020
     (re.compile(r"\d{1,2}/\d{4}"), "%m/%Y", "%m/%Y"),  # 01/2020
     (re.compile(r"\d{1,2}\.\d{4}"), "%m.%Y", "%m.%Y"),  # 01.2020
+    (re.compile(r"\d{4}\.\d{2}"), "%Y.%m", "%Y.%m"),  # 2020.01 (two digits: 2020.10 is October, never 2020.1)
 )
 
 
 def other_layouts(text: pd.Series) -> tuple[pd.Index, str, str] | None:
-    """Months as ``2020M01``, ``01-2020``, ``01/2020``, or None (weeks: :func:`lstmkit.data.periods.iso_weeks`)."""
+    """Months as ``2020M01``, ``01-2020``, ``01/2020``, ``01.2020``, ``2020.01``, or None (weeks:
+    :func:`lstmkit.data.periods.iso_weeks`). Decimal years are no months: R writes January ``2020.000``."""
     for pattern, read, write in _LAYOUTS:
         if text.str.fullmatch(pattern).all() and (stamps := strict_times(text, read)).notna().all():
+            if write.startswith("%m") and text.str.match(r"\d\D").any():
+                write = "%-m" + write[2:]  # 1.2020, 1/2020: written back unpadded
             return pd.PeriodIndex(pd.DatetimeIndex(stamps), freq="M"), "month", write
     return None
 

@@ -1,5 +1,5 @@
 """Periods written in ways other than months and quarters: fiscal years (``FY2020``), half years (``2000-H1``),
-ISO weeks (``2019-W02``, ``2019 W2``), and dates on one day of each month or quarter (``2020-02-15``).
+ISO weeks (``2019-W02``, ``2019 W2``, and ``201902`` in a column named like weeks), and dates on one day of each month or quarter (``2020-02-15``).
 
 Each reader returns ``(times, kind, fmt)`` like those of :mod:`lstmkit.data.dates`, or None when the cells are
 not in its form. ``fmt`` writes future times the way the cells are written: strftime codes plus
@@ -67,21 +67,55 @@ def iso_weeks(text: pd.Series, *, column: str, source: str) -> tuple[pd.Index, s
     parts = text.str.extract("^" + _WEEK.pattern + "$")
     if parts.isna().any().any():
         return None
-    years, weeks = parts[0].astype(int), parts[3].astype(int)
-    stamps = pd.to_datetime(
-        parts[0] + "-W" + parts[3].str.zfill(2) + "-1", format="%G-W%V-%u", errors="coerce"
-    )
-    iso = pd.DatetimeIndex(stamps).isocalendar()
-    bad = (stamps.isna() | (iso["week"].to_numpy() != weeks) | (iso["year"].to_numpy() != years)).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"time column {column!r} of {source} has a week its year does not have, {text.iloc[row]!r} at row "
-            f"{row + 1}; ISO years have 52 or 53 weeks: fix that cell"
-        )
+    mondays = _mondays(parts[0], parts[3], text, column=column, source=source)
     unpadded = "-" if (parts[3].str.len() == 1).any() else ""
     sep, letter = str(parts.iloc[0, 1]), str(parts.iloc[0, 2])
-    return pd.DatetimeIndex(stamps), "datetime", f"%G{sep}{letter}%{unpadded}V"
+    return mondays, "datetime", f"%G{sep}{letter}%{unpadded}V"
+
+
+WEEK_NAMES = re.compile(r"week|woche|semaine|semana|settimana|\bkw\b|\bwk\b", re.IGNORECASE)
+
+
+def week_numbers(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str] | None:
+    """Whole numbers ``201902`` (ISO week 2 of 2019, as Google Analytics' ISO Year ISO Week and SQL's YEARWEEK
+    write them) in a column named like weeks (``WEEK_NAMES``), as their Mondays, or None. Elsewhere 201902 is
+    February 2019 (:func:`lstmkit.data.number_times.compact_dates`).
+
+    Raises:
+        DataError: a week that its year does not have.
+    """
+    if (
+        not WEEK_NAMES.search(column)
+        or len(values) < 2
+        or not np.isfinite(values).all()
+        or (values % 1).any()
+    ):
+        return None
+    text = pd.Series(values.astype(np.int64).astype(str))
+    if not text.str.fullmatch(r"[12]\d{3}(?:0[1-9]|[1-4]\d|5[0-3])").all():
+        return None
+    return _mondays(text.str[:4], text.str[4:], text, column=column, source=source), "datetime", "%G%V"
+
+
+def _mondays(
+    years: pd.Series, weeks: pd.Series, cells: pd.Series, *, column: str, source: str
+) -> pd.DatetimeIndex:
+    """The Mondays of ISO ``weeks`` of ``years`` (digits), or an error naming the first of ``cells`` whose year
+    has no such week."""
+    stamps = pd.to_datetime(years + "-W" + weeks.str.zfill(2) + "-1", format="%G-W%V-%u", errors="coerce")
+    iso = pd.DatetimeIndex(stamps).isocalendar()
+    bad = (
+        stamps.isna()
+        | (iso["week"].to_numpy() != weeks.astype(int))
+        | (iso["year"].to_numpy() != years.astype(int))
+    )
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"time column {column!r} of {source} has a week its year does not have, {cells.iloc[row]!r} at row "
+            f"{row + 1}; ISO years have 52 or 53 weeks: fix that cell"
+        )
+    return pd.DatetimeIndex(stamps)
 
 
 def months_apart(index: pd.DatetimeIndex) -> int | None:

@@ -9,17 +9,15 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   BOM), UTF-16 (BOM, or a NUL every other byte), else Windows-1252 (Latin-1 where a byte is not one
   of its characters) with a warning; a file with NULs in no such pattern is refused as binary, and so is
   one whose decoded text is more than 1% control characters (a PNG, random bytes without a NUL).
-- Delimiter: sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
-- Numbers (:func:`decode_numbers`), decided per column so one file never mixes conventions
-  within a column: in a ``;`` file a column written with decimal commas (``3,14``) reads dots as
-  thousands separators (``1.037,5`` is 1037.5); in any other file commas that group digits by
-  three are thousands separators (``"1,037"`` is 1037, ``"12,345.6"`` is 12345.6). Spaces (plain or
-  no-break) that group digits by three are thousands separators in either (``1 037,5``). Currency
-  symbols, percent signs, accounting parentheses and the Unicode minus are read as spreadsheets
-  write them (``$1,234`` is 1234, ``12%`` is 12, ``(5)`` is -5; :func:`undecorated`). A column
-  matching neither rule stays text, and the caller names its first bad cell.
-- A first line written like the row below it, with a time or a decimal number, is data, not a header (the
-  columns are named ``column1``, ``column2`` ..., with a warning); empty rows below the data are dropped.
+- Delimiter: Excel's ``sep=;`` line, else sniffed from the first 20 lines among ``,`` ``;`` tab ``|``.
+- Numbers (:func:`~lstmkit.data.number_formats.decode_numbers`), decided per column: thousands separators,
+  decimal commas (first in a ``;`` file: ``1.037,5`` is 1037.5; elsewhere ``"1,037"`` is 1037), money and
+  percentages as spreadsheets write them (:mod:`lstmkit.data.number_formats` has the rules).
+- The layout a spreadsheet writes around the rows (:mod:`lstmkit.data.sheet_layout`): Excel's ``sep=;`` line
+  names the delimiter; a report's title and notes above the column names and a row of units below them are
+  skipped with a warning; a first line written like the row below it, with a time or a decimal number, is
+  data, not a header (the columns are named ``column1``, ``column2`` ..., with a warning); cells written
+  ``="007"`` hold ``007``; empty rows below the data are dropped.
 
 CSVs over ``_BIG_CSV_BYTES`` are read by pyarrow's typed reader, under the same rules.
 
@@ -40,6 +38,16 @@ from pathlib import Path
 import pandas as pd
 
 from lstmkit.data.dates import CLOCK_WRITTEN, clock_format
+from lstmkit.data.number_formats import decode_numbers
+from lstmkit.data.sheet_layout import (
+    HEADER_LINE,
+    names_for_headerless,
+    separator_line,
+    without_blank_tail,
+    without_formula_quotes,
+    without_title_lines,
+    without_units_row,
+)
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -48,21 +56,6 @@ log = logging.getLogger("lstmkit.data.tabular")
 # datetime64) instead of as one Python string per cell: 10 million rows then need ~0.5 GB, not ~4 GB.
 _BIG_CSV_BYTES = 32 * 2**20
 
-# A column of a ';' file with decimal commas: optional dot thousands groups, optional comma decimals.
-_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d*)?")
-# Elsewhere: optional comma thousands groups (of exactly three digits), optional point decimals.
-_THOUSANDS_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:\.\d+)?")
-_SPACES = re.compile(
-    r"[ \u00a0\u202f]"
-)  # thousands grouped by spaces: '1 037', '1\u00a0037,5' (French, Swiss, ...)
-# Cells that mean "no value" (compared lowercased): what pandas, R, Excel, SAS/Stata and databases write for one
-MISSING_CELLS = frozenset(
-    ("", "nan", "na", "n/a", "#n/a", "#na", "<na>", "null", "none", "-", "--", "?", ".")
-)
-# Around a number: a currency symbol before it (after the sign) or after it, a percent sign after it
-_CURRENCY_BEFORE = re.compile(r"^([-+]?)\s*[$\u20ac\u00a3\u00a5\u20b9]\s*")  # $ euro pound yen rupee
-_SYMBOL_AFTER = re.compile(r"\s*[$\u20ac\u00a3\u00a5\u20b9%]$")
-_ACCOUNTING = re.compile(r"^\((.+)\)$")  # (12) is -12
 # Control characters text does not hold: C0 less tab, line feed, vertical tab (FileMaker's in-cell line break),
 # form feed and carriage return; and DEL. Random bytes decode to about one in nine of them (Windows-1252 and
 # Latin-1 read any byte), a text file to next to none: more than _BINARY_SHARE of the text is binary.
@@ -127,7 +120,8 @@ def file_lines(frame: pd.DataFrame, rows) -> list[int]:
         if frame[column].dtype == object:
             breaks += frame[column].astype(str).str.count("\n").to_numpy()
     before = breaks.cumsum() - breaks  # line breaks inside the rows above each row
-    return [int(row) + 2 + int(before.iloc[int(row)]) for row in rows]
+    header = frame.attrs.get(HEADER_LINE, 1)
+    return [int(row) + header + 1 + int(before.iloc[int(row)]) for row in rows]
 
 
 def gunzip(path: Path, raw: bytes) -> bytes:
@@ -165,7 +159,7 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
         import pyarrow  # noqa: F401
 
         first = _read_cells("\n".join(text.splitlines()[:2]), delimiter)  # is its first line data?
-        names = _names_for_headerless(first, path, delimiter)
+        names = names_for_headerless(first, path, delimiter)
         frame = pd.read_csv(
             path,
             sep=delimiter,
@@ -182,7 +176,7 @@ def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
             frame[col] = pd.to_datetime(frame[col])
         elif k < len(cells) and _midnights_written(frame[col], cells[k]):
             frame[col] = frame[col].dt.strftime(clock_format(cells[k]))  # text, as the careful reader has it
-    return decode_numbers(_without_blank_tail(frame), delimiter=delimiter)
+    return decode_numbers(without_blank_tail(frame), delimiter=delimiter)
 
 
 def _midnights_written(column: pd.Series, first_cell: str) -> bool:
@@ -195,10 +189,12 @@ def _midnights_written(column: pd.Series, first_cell: str) -> bool:
 
 def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
     text, _ = decode_text(path, raw)
-    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    hinted, text = separator_line(text)
+    delimiter = hinted or _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    text, above = without_title_lines(text, delimiter, path)
     try:
         frame = _read_cells(text, delimiter)
-        if names := _names_for_headerless(frame, path, delimiter):
+        if names := names_for_headerless(frame, path, delimiter):
             frame = _read_cells(text, delimiter, names=names)
     except pd.errors.ParserError as exc:
         raise DataError(
@@ -206,61 +202,10 @@ def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
-    frame = _without_blank_tail(frame)
-    return decode_numbers(frame, delimiter=delimiter) if numbers else frame
-
-
-def _names_for_headerless(frame: pd.DataFrame, path: Path, delimiter: str) -> list[str] | None:
-    """``column1``, ``column2`` ... with a warning when the line ``frame`` took for its header is data
-    (:func:`_header_is_data`), else None."""
-    if not _header_is_data(frame):
-        return None
-    names = [f"column{i + 1}" for i in range(frame.shape[1])]
-    log.warning(
-        "%s has no header line (its first line is data, %s); its columns are named %s",
-        path.name,
-        delimiter.join(str(c) for c in frame.columns),
-        ", ".join(names),
-    )
-    return names
-
-
-_TIME_OR_DECIMAL = re.compile(r"\d[-/:.]\d|[A-Za-z]{3}.*\d|\d.*[A-Za-z]{3}")  # 2020-01, 1.5, Jan 2020
-
-
-def _header_is_data(frame: pd.DataFrame) -> bool:
-    """Whether the line read as the header is the first row of data (a file exported without column names):
-    every name is written like the cell below it (digits and letters in the same places) with a digit, and one
-    is a time or a decimal number, not only whole numbers (``2019,2020`` above ``10,20`` names wide columns)."""
-    if frame.empty:
-        return False
-    names = pd.Series([str(c) for c in frame.columns])
-    first = pd.Series([str(c) for c in frame.iloc[0]])
-    return bool(
-        names.str.contains(r"\d").all()
-        and (_shape(names) == _shape(first)).all()
-        and names.str.contains(_TIME_OR_DECIMAL).any()
-    )
-
-
-def _shape(cells: pd.Series) -> pd.Series:
-    """How cells are written: runs of digits as 9, of letters as a (``Jan 2020`` is ``a 9``)."""
-    return cells.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
-
-
-def _without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` less the rows at its end whose every cell is empty (``,,`` lines, as spreadsheets export
-    formatted but empty rows below the data); an empty row inside the data is kept, for the caller to name.
-    Cells are text (the string reader) or typed, missing as NaN (the typed reader)."""
-    filled = frame.notna().to_numpy()
-    for k, column in enumerate(frame.columns):
-        if (
-            frame[column].dtype == object
-        ):  # text: a cell of spaces is empty too (typed columns: no strings made)
-            filled[:, k] &= (frame[column].astype(str).str.strip() != "").to_numpy()
-    filled = filled.any(axis=1)
-    last = len(filled) - int(filled[::-1].argmax()) if filled.any() else 0
-    return frame.iloc[:last] if last < len(frame) else frame
+    frame = without_blank_tail(frame)
+    frame, units = without_units_row(frame, path) if numbers else (frame, 0)
+    frame.attrs[HEADER_LINE] = bool(hinted) + above + units + 1
+    return decode_numbers(without_formula_quotes(frame), delimiter=delimiter) if numbers else frame
 
 
 def decode_text(path: Path, raw: bytes, *, partial: bool = False, what: str = "CSV") -> tuple[str, str]:
@@ -330,45 +275,6 @@ def _sniff_delimiter(sample: str) -> str:
         if len(widths) == 1 and widths.pop() > 1:
             return delimiter
     return guess
-
-
-# ----------------------------------------------------------------------------- number formats
-
-
-def decode_numbers(frame: pd.DataFrame, *, delimiter: str) -> pd.DataFrame:
-    """Text columns written with thousands separators or decimal commas, rewritten as plain numbers (``1037.5``).
-
-    In a ``;`` file a column with at least one decimal comma, every cell matching ``1.037,5``
-    or ``12,5`` or ``12``, becomes ``1037.5`` / ``12.5`` / ``12``. In other files a column with at
-    least one comma, every cell matching ``1,037`` or ``12,345.6`` or ``12``, loses its commas.
-    Other columns are left as they are (a cell such as ``3,14`` in a ``,`` file stays text).
-    """
-    rule = _DECIMAL_COMMA if delimiter == ";" else _THOUSANDS_COMMA
-    for col in frame.columns:
-        if frame[col].dtype != object:
-            continue
-        written = frame[col].astype(str).str.strip()
-        text = undecorated(written)
-        present = text[~text.str.lower().isin(MISSING_CELLS)]
-        if present.empty or not (present.str.contains(r"[,\u00a0\u202f ]").any() or (text != written).any()):
-            continue
-        if not present.str.fullmatch(rule).all():
-            continue
-        text = text.str.replace(_SPACES, "", regex=True)
-        if delimiter == ";":
-            frame[col] = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        else:
-            frame[col] = text.str.replace(",", "", regex=False)
-    return frame
-
-
-def undecorated(text: pd.Series) -> pd.Series:
-    """Cells as spreadsheets export money and shares, as signed numbers: ``$1,234`` ``1 234 €`` ``-£5``
-    ``12%`` (12) ``(1,234.50)`` (accounting: -1,234.50) and the Unicode minus ``\u22125``; other cells as given."""
-    text = text.str.replace("\u2212", "-", regex=False)
-    text = text.str.replace(_ACCOUNTING, r"-\1", regex=True)
-    text = text.str.replace(_CURRENCY_BEFORE, r"\1", regex=True)
-    return text.str.replace(_SYMBOL_AFTER, "", regex=True)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,6 +1,6 @@
 """Writing a time in the layout its cells were read in (:mod:`lstmkit.data.dates` and the other readers
 find it): strftime, with the readers' additions to it (numbers without a leading zero, month names in
-capitals, the half of the year, the number formats such as ``unix-s``), and the days that months or
+capitals, month names in other languages, the half of the year, the number formats such as ``unix-s``), and the days that months or
 quarters dated on one day stand for. Future times are written by it, so that they read as the input does.
 """
 
@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from lstmkit.data.dates import strict_times
+from lstmkit.data.month_words import write_month_words
 from lstmkit.data.number_times import NUMBER_FORMATS, number_label
 from lstmkit.data.periods import HALF
 
@@ -32,6 +33,8 @@ def format_time(value: Any, fmt: str) -> str:
         value = period_dates(pd.PeriodIndex([value]), _WEEKDAY.sub("", fmt))[0]
     if HALF in fmt:
         fmt = fmt.replace(HALF, "1" if value.month <= 6 else "2")
+    if "{mon" in fmt:
+        fmt = write_month_words(value, fmt)  # Mrz 2020, janv.-20
     if "%-" in fmt:
         fmt = _UNPADDED.sub(lambda code: str(int(value.strftime("%" + code.group(1)))), fmt)
     if "%^" in fmt:

@@ -35,6 +35,7 @@ from lstmkit.data.dates import (
     quarters,
     year_first_dates,
 )
+from lstmkit.data.month_words import localized_months
 from lstmkit.data.number_times import (
     DATE_NAMES,
     DECIMAL_YEAR,
@@ -46,7 +47,15 @@ from lstmkit.data.number_times import (
     quarter_numbers,
     step_freq,
 )
-from lstmkit.data.periods import fiscal_years, half_years, iso_weeks, month_freq, on_one_day, year_label
+from lstmkit.data.periods import (
+    fiscal_years,
+    half_years,
+    iso_weeks,
+    month_freq,
+    on_one_day,
+    week_numbers,
+    year_label,
+)
 from lstmkit.data.time_format import format_time
 from lstmkit.data.zones import cell_offsets, offset_layout, offset_times
 from lstmkit.errors import DataError
@@ -104,6 +113,7 @@ def parse_times(
         return years
     for reader in (
         month_names,
+        localized_months,
         other_layouts,
         half_years,
         lambda cells: iso_weeks(cells, column=column, source=source),
@@ -141,6 +151,8 @@ def _integer_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.
         return fractional_times(values, column=column, source=source)
     if (periods := quarter_numbers(values)) is not None:  # 20101: 2010 Q1
         return periods
+    if (weeks := week_numbers(values, column=column, source=source)) is not None:  # 201902 in a 'week' column
+        return weeks
     if (dates := compact_dates(values)) is not None:  # 202001, 20200131
         return on_one_day(*dates)
     if (stamps := epoch_times(values)) is not None:  # 1577836800: hourly data keep their daily season
