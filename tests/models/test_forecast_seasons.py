@@ -48,21 +48,6 @@ def test_half_hours_remove_the_day_and_the_week_once_two_weeks_are_seen():
     )
 
 
-def test_hourly_data_remove_the_day_and_the_week_so_the_network_forecasts_the_weekend():
-    hours = pd.date_range("2021-03-01", periods=24 * 7 * 4, freq="h")  # four weeks from a Monday
-    t = np.arange(len(hours))
-    weekend = np.asarray(hours.dayofweek >= 5)
-    rng = np.random.default_rng(3)
-    y = 50 + 8 * np.sin(2 * np.pi * t / 24) - 15 * weekend + rng.normal(0, 0.5, len(t))
-    frame = pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M"), "load": y})
-    model = LSTMForecaster(48, combine="none", **FAST).fit(frame.iloc[:-48])  # ends on a Friday night
-    state = model.fitted
-    assert state.season == 24 and state.network_season == 1 and len(state.seasons["None"]) == 24 * 7
-    forecast = model.predict()["forecast"].to_numpy()  # Saturday and Sunday
-    assert abs(forecast.mean() - y[-48:].mean()) < 2  # the weekend, 15 below the weekdays, is put back
-    assert metrics.mase(y[-48:], forecast, insample=y[:-48], season=24) < 0.5
-
-
 def test_no_seasons_are_removed_where_mstl_finds_them_weak_and_none_estimated_under_two_seasons():
     walk = 100 + np.cumsum(np.random.default_rng(2).normal(0, 1, 300))
     assert series_profile(walk, np.arange(300), 52) == []

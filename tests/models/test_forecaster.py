@@ -461,13 +461,9 @@ def test_long_seasons_combine_ets_and_arima_fitted_on_the_seasonally_adjusted_se
     from lstmkit.models.forecast_combination import classical_members
 
     assert classical_members(12) == ["ets", "arima", "theta"]
-    # hourly: AutoETS and AutoARIMA model the day but not the week, so they too read the adjusted series
-    assert (
-        classical_members(24)
-        == classical_members(48)
-        == classical_members(52)
-        == ["mstl", "mstl_arima", "theta"]
-    )
+    # hourly: AutoETS and AutoARIMA model the day, the MSTL pair the day and the week
+    assert classical_members(24) == ["ets", "arima", "theta", "mstl", "mstl_arima"]
+    assert classical_members(48) == classical_members(52) == ["mstl", "mstl_arima", "theta"]
     times = pd.date_range("2021-05-01", periods=48 * 8, freq="30min").strftime("%Y-%m-%d %H:%M")
     t = np.arange(48 * 8)
     y = 50 + 0.02 * t + 10 * np.sin(2 * np.pi * t / 48) + np.random.default_rng(0).normal(0, 0.5, len(t))
@@ -478,6 +474,20 @@ def test_long_seasons_combine_ets_and_arima_fitted_on_the_seasonally_adjusted_se
     assert all(e is not None for row in combination["errors"]["None"] for e in row[1:])  # every member scored
 
 
+def test_hourly_data_with_a_week_weigh_the_mstl_pair_over_the_day_only_members():
+    hours = pd.date_range("2021-03-01", periods=24 * 7 * 4 - 48, freq="h")  # from a Monday to a Friday night
+    t = np.arange(len(hours))
+    weekend = np.asarray(hours.dayofweek >= 5)
+    y = 50 + 8 * np.sin(2 * np.pi * t / 24) - 15 * weekend + np.random.default_rng(3).normal(0, 0.5, len(t))
+    model = LSTMForecaster(24, **FAST).fit(
+        pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M"), "load": y})
+    )
+    combination = model.combination
+    assert combination["members"] == ["lstm", "ets", "arima", "theta", "mstl", "mstl_arima"]
+    weights = combination["weights"]["None"]
+    assert weights[4] + weights[5] > 0.8 * sum(weights[1:])  # the weekend the day-only fits miss
+
+
 def test_a_folder_fitted_with_other_members_forecasts_with_its_own(tmp_path):
     import json
 
@@ -485,7 +495,7 @@ def test_a_folder_fitted_with_other_members_forecasts_with_its_own(tmp_path):
     y = 10 + np.sin(2 * np.pi * np.arange(120) / 24) + np.random.default_rng(0).normal(0, 0.1, 120)
     frame = pd.DataFrame({"time": hours, "load": y})
     model = LSTMForecaster(6, **FAST).fit(frame)
-    assert model.state.combination["members"] == ["lstm", "mstl", "mstl_arima", "theta"]  # hourly: MSTL's
+    assert model.state.combination["members"] == ["lstm", "ets", "arima", "theta", "mstl", "mstl_arima"]
     folder = model.save(tmp_path / "m")
     config = json.loads((folder / "config.json").read_text())
     combination = config["fitted"]["combination"]  # as a version without MSTL for hourly data wrote it

@@ -128,6 +128,12 @@ def with_mstl(season: int) -> bool:
     return season >= HOURLY_DAY
 
 
+def seasonally_adjusted(season: int) -> bool:
+    """Whether the season is past what AutoETS models (and AutoARIMA fits in reasonable time): there they fit
+    it without one, and ``mstl`` / ``mstl_arima`` fit them on the series with the season removed."""
+    return season > LONG_SEASON
+
+
 def mstl_seasons(season: int, n: int) -> list[int]:
     """MSTL's seasons for ``n`` points: ``season``, and where it is the daily cycle of data an hour apart or
     closer (a whole number of minutes per step, as lstmkit infers it) the week too, once the history holds
@@ -336,6 +342,7 @@ __all__ = [
     "planned_fits",
     "reference_forecasts",
     "reference_names",
+    "seasonally_adjusted",
     "seasonal_strength",
     "with_mstl",
 ]

@@ -9,7 +9,7 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
   one trained with calendar features (``data.calendar``) also takes ``phase`` ``(B,)`` int64,
   the first forecast step's position in the season (month of the year - 1 for monthly data,
   hour of the day for hourly data, the history's length for data without a time column);
-  one trained on several series with a season of 24 steps or more (its network sees the series seasonally
+  one trained on several series past a season of 24 steps (its network sees the series seasonally
   adjusted, :mod:`lstmkit.models.forecast_seasons`) also takes ``seasons`` ``(B, W + H)``, the
   seasons removed at the window's last ``W = lookback`` steps and put back at the ``H`` forecast
   steps; one of one series carries its seasons, placing them by the history's length (a history

@@ -41,6 +41,7 @@ from lstmkit.evaluate.references import (
     Reference,
     planned_fits,
     reference_forecasts,
+    seasonally_adjusted,
     with_mstl,
 )
 
@@ -57,13 +58,15 @@ ROLLING_POWER = 8.0
 
 def classical_members(season: int) -> list[str]:
     """The classical methods combined with the LSTM: AutoETS, AutoARIMA and AutoTheta. For seasons of 24 steps
-    and more (``references.with_mstl``: weekly 52, half-hourly 48, and hourly data's day, with its week)
-    AutoETS and AutoARIMA fit on the series with MSTL's seasons removed (``mstl``, ``mstl_arima``) instead:
-    past 24 AutoETS models no season, and on hourly data neither models the week. On the long-season
-    development series (weekly co2, half-hourly taylor) the seasonless fits scored 6-10 times their error,
-    and on hourly taylor the combination with AutoETS, AutoARIMA and AutoTheta beside MSTL 1.3 times
-    (benchmarks/)."""
-    return ["mstl", "mstl_arima", "theta"] if with_mstl(season) else list(COMBO)
+    and more (``references.with_mstl``) MSTL with an AutoETS and with an AutoARIMA trend joins them
+    (``mstl``, ``mstl_arima``: the two on the series with MSTL's seasons removed, as R's ``stlf`` does).
+    Hourly data keep the day-only AutoETS and AutoARIMA beside them, so validation weighs a day with a week
+    (electricity demand) against a day alone (temperature). Past 24 (weekly 52, half-hourly 48) AutoETS and
+    AutoARIMA fit no season, so only the MSTL pair and AutoTheta are combined: on the long-season development
+    series (weekly co2, half-hourly taylor) the seasonless fits scored 6-10 times their error (benchmarks/)."""
+    if seasonally_adjusted(season):
+        return ["mstl", "mstl_arima", "theta"]
+    return [*COMBO, "mstl", "mstl_arima"] if with_mstl(season) else list(COMBO)
 
 
 def member_forecasts(

@@ -7,7 +7,7 @@ the fitted model decides what the graph carries and what it takes:
   of the training data: fed that history, the graph returns the combined forecast, and fed another, the
   network's alone. With ``references=True`` (always for several series or covariates) the graph takes the
   members' forecasts and weights as inputs instead;
-- from a season of 24 (the network reads the series seasonally adjusted) a graph of one series without
+- past a season of 24 (the network reads the series seasonally adjusted) a graph of one series without
   covariates carries the seasons it removes and places them by the history's length; others take them as
   ``seasons``.
 """

@@ -1,13 +1,12 @@
 """Seasonal adjustment for long seasons: the network forecasts the series with its seasons removed.
 
-From 24 steps (hourly data's day, weekly data's 52, half-hourly data's 48) a window of two or three
-seasons leaves a few hundred points only a handful of windows to learn from, the network must learn
-the season from them, and it sees no week of hourly or half-hourly data. So there, as ES-RNN does with
-its per-series seasonality and R's ``stlf`` with its models, the network sees the series seasonally
-adjusted, with windows of a few horizons::
+Past 24 steps (weekly data's 52, half-hourly data's 48) a window of two or three seasons leaves a
+few hundred points only a handful of windows to learn from, and the network must learn the season
+from them. So there, as ES-RNN does with its per-series seasonality and R's ``stlf`` with its
+models, the network sees the series seasonally adjusted, with windows of a few horizons::
 
-    s_t      MSTL seasons of the training series (the data's season, and the week of hourly and
-             sub-hourly days), where they explain at least SEASONAL_STRENGTH of the detrended series; else 0
+    s_t      MSTL seasons of the training series (the data's season, and the week of sub-hourly
+             days), where they explain at least SEASONAL_STRENGTH of the detrended series; else 0
     profile  the last cycle of s (P steps, the longest season), by phase: profile[o mod P] at ordinal o
     x'_t     x_t - profile[o_t mod P]                  the network's training series and windows
     y_t+h    network(x')_h + profile[o_t+h mod P]      the forecast (point and quantiles)
@@ -15,8 +14,8 @@ adjusted, with windows of a few horizons::
 One fixed profile per series, kept in the model's state: training, validation on earlier points,
 prediction on later data and the ONNX graph all remove the same seasons. A series under two cycles
 (:func:`min_points`) has no seasons to estimate: the network neither learns from nor forecasts it
-(the classical members do), and where every series is that short the network sees them as they are.
-The classical members do the same with their own decomposition (``mstl``, ``mstl_arima``).
+(the classical members do), and where every series is that short the network sees them as they are. The classical members do
+the same with their own decomposition (``mstl``, ``mstl_arima``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ and reading data the way a fitted model expects it (its training data's columns)
 One pipeline turns series into the network's inputs, in training and in prediction alike::
 
     season, log    chosen on the training data (or set)          ForecastState.season, .log
-    x - seasons    from 24 steps, the MSTL seasons removed         ForecastState.seasons (forecast_seasons)
+    x - seasons    past 24 steps, the MSTL seasons removed         ForecastState.seasons (forecast_seasons)
     z = log(x)     if log, else x                                 per series
     scale          series_scale(z, the network's season), per id   ForecastState.scales
     window         the last max(lookbacks) points of each series   ForecastState.last_windows
@@ -31,7 +31,7 @@ from lstmkit.data.preprocess import auto_lookbacks, choose_log, min_network_poin
 from lstmkit.data.seasons import choose_season
 from lstmkit.data.tabular import Series, SeriesData, load_series
 from lstmkit.errors import DataError
-from lstmkit.evaluate.references import with_mstl
+from lstmkit.evaluate.references import seasonally_adjusted
 from lstmkit.logs import few
 from lstmkit.models.forecast_config import ForecastConfig, ForecastData
 from lstmkit.models.forecast_seasons import (
@@ -83,7 +83,7 @@ class ForecastState:
     # forecasts from there ("references", (K, H, 1 + Q)) and the weights ("weights", 1 + K, a failed
     # member's 0), which its ONNX graph carries
     end: dict[str, Any] | None = None
-    # seasons of 24 steps and more: per series id, the seasons removed from the series the network sees, by phase
+    # seasons past 24 steps: per series id, the seasons removed from the series the network sees, by phase
     # (lstmkit.models.forecast_seasons; [] where MSTL found none, None for a series too short to estimate them);
     # None: the network sees the series as they are
     seasons: dict[str, list[float] | None] | None = None
@@ -228,7 +228,7 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
             f"the shortest series has {data.min_length}"
         )
     season = choose_season(data, cfg.data.season, horizon=H)
-    seasons = fit_profiles(data, season) if with_mstl(season) else None  # seasons AutoETS does not model
+    seasons = fit_profiles(data, season) if seasonally_adjusted(season) else None  # past what AutoETS models
     raw = [s.target for s in data.series]
     targets = [s.target for s in adjusted(data, seasons, season).series] if seasons is not None else raw
     network_season = 1 if seasons is not None else season
