@@ -29,8 +29,8 @@ def test_forecasting_help_names_the_references_metrics_json_holds(command, capsy
         main([command, "--help"])
     description = " ".join(capsys.readouterr().out.split())
     assert (
-        "naive, seasonal naive, AutoETS, AutoARIMA, AutoTheta (MSTL for seasons of 24 and more, with an "
-        "AutoARIMA trend too past 24) and their mean" in description
+        "naive, seasonal naive, AutoETS, AutoARIMA, AutoTheta (MSTL with an AutoETS and with an AutoARIMA trend "
+        "for seasons of 24 and more) and their mean" in description
     )
 
 
