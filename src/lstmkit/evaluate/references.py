@@ -342,7 +342,7 @@ __all__ = [
     "planned_fits",
     "reference_forecasts",
     "reference_names",
-    "seasonally_adjusted",
     "seasonal_strength",
+    "seasonally_adjusted",
     "with_mstl",
 ]
