@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     with held_back():  # a refused file shows its error line alone
         data = model.read(args.data)
     if model.combination:  # a series shorter than the network's window: its members alone forecast it
-        from lstmkit.models.forecast_state import note_classical_only
+        from lstmkit.models.network_coverage import note_classical_only
 
         adjusted = model.season if model.fitted.seasons is not None else None
         note_classical_only(data, model.window, adjusted_season=adjusted)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.calendar import step_ordinals
-from lstmkit.data.preprocess import auto_lookbacks, choose_log, min_network_points, series_scale
+from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.seasons import choose_season
 from lstmkit.data.tabular import Series, SeriesData, load_series
 from lstmkit.errors import DataError
@@ -37,10 +37,10 @@ from lstmkit.models.forecast_config import ForecastConfig, ForecastData
 from lstmkit.models.forecast_seasons import (
     adjusted,
     fit_profiles,
-    min_points,
     profile_of,
     seasons_at,
 )
+from lstmkit.models.network_coverage import network_length, network_reads, note_classical_only, points_read
 
 log = logging.getLogger(__name__)
 
@@ -291,47 +291,9 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
     return state, z, too_short
 
 
-def network_length(lengths: list[int], *, horizon: int, combined: bool) -> int:
-    """The series length the network's lookbacks are chosen for: the shortest series, or with a combination,
-    the shortest the network can learn from (a shorter series is forecast by the classical references alone)."""
-    if not combined:
-        return min(lengths)
-    usable = [n for n in lengths if n >= min_network_points(horizon)]
-    return min(usable) if usable else min(lengths)
-
-
 def _may_skip(cfg: ForecastConfig) -> bool:
     """Whether the classical references may forecast what the network cannot (a combined model, lookbacks auto)."""
     return cfg.model.combine != "none" and cfg.model.lookback is None
-
-
-def points_read(window: int, adjusted_season: int | None) -> int:
-    """The shortest series the network forecasts: its ``window``, and where it removes a season
-    (``adjusted_season``), the two cycles that season is estimated from."""
-    return window if adjusted_season is None else max(window, min_points(adjusted_season))
-
-
-def network_reads(window: int, adjusted_season: int | None) -> str:
-    """What a series shorter than :func:`points_read` falls short of, as the notes say it."""
-    need = points_read(window, adjusted_season)
-    if need == window:
-        return f"the network's lookback of {window}"
-    return f"the {need} points the network's seasonal adjustment needs (two seasons of {adjusted_season}, and one)"
-
-
-def note_classical_only(data: SeriesData, window: int, *, adjusted_season: int | None = None) -> None:
-    """One note naming the series the network does not forecast (the references alone do; a file of one series:
-    by its column): shorter than its ``window``, or with ``adjusted_season`` (the season it removes), than the
-    two cycles that season is estimated from."""
-    need = points_read(window, adjusted_season)
-    short = [s for s in data.series if len(s.target) < need]
-    if short:
-        log.warning(
-            "note: the classical references alone forecast %d series shorter than %s: %s",
-            len(short),
-            network_reads(window, adjusted_season),
-            few(f"{s.id if s.id is not None else data.target} ({len(s.target)})" for s in short),
-        )
 
 
 def read_series(
