@@ -216,7 +216,7 @@ def main() -> None:
                 shown = ", ".join(
                     f"{meth}={v:.3f}"
                     for meth, v in row["mase"].items()
-                    if "/" not in meth or meth.endswith("/0")
+                    if "/" not in meth or meth.endswith(f"/{seeds[0]}")
                 )
                 print(f"{row['series']:28s} origin {k}: {shown}", flush=True)
     if args.save:
@@ -237,7 +237,10 @@ def report(records: list[dict], variants: list[str], seeds: list[int], seconds: 
         g = gmean([r["mase"][ref] for r in records])
         print(f"{ref:28s} {g:14.3f} {g / combo:9.3f} {g / ets:10.3f}")
     partial = []
-    for variant in dict.fromkeys(v[:-2] for r in records for v in r["mase"] if v.endswith("/0")):
+    first = f"/{seeds[0]}"  # the variants, named by their first seed's runs
+    for variant in dict.fromkeys(
+        v.removesuffix(first) for r in records for v in r["mase"] if v.endswith(first)
+    ):
         # a network alone has no score on a series it does not forecast: it is compared on those it does
         scored = [r for r in records if all(f"{variant}/{s}" in r["mase"] for s in seeds)]
         if len(scored) < n:
