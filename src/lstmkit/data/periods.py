@@ -1,5 +1,6 @@
 """Periods written in ways other than months and quarters: fiscal years (``FY2020``), half years (``2000-H1``),
-ISO weeks (``2019-W02``, ``2019 W2``, and ``201902`` in a column named like weeks), and dates on one day of each month or quarter (``2020-02-15``).
+ISO weeks (``2019-W02``, ``2019 W2``, and ``201902`` in a column named like weeks), and dates on one day of
+each month or quarter (``2020-02-15``).
 
 Each reader returns ``(times, kind, fmt)`` like those of :mod:`lstmkit.data.dates`, or None when the cells are
 not in its form. ``fmt`` writes future times the way the cells are written: strftime codes plus

@@ -69,9 +69,8 @@ def _shape(cells: pd.Series) -> pd.Series:
     return cells.str.replace(r"\d+", "9", regex=True).str.replace(r"[A-Za-z]+", "a", regex=True)
 
 
-_FORMULA_TEXT = re.compile(
-    r'="(.*)"'
-)  # ="007": a cell exported for Excel to keep as text (leading zeros, ids)
+# ="007": a cell exported for Excel to keep as text (leading zeros, ids)
+_FORMULA_TEXT = re.compile(r'="(.*)"')
 
 
 def without_formula_quotes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -126,9 +125,8 @@ def without_blank_tail(frame: pd.DataFrame) -> pd.DataFrame:
     Cells are text (the string reader) or typed, missing as NaN (the typed reader)."""
     filled = frame.notna().to_numpy()
     for k, column in enumerate(frame.columns):
-        if (
-            frame[column].dtype == object
-        ):  # text: a cell of spaces is empty too (typed columns: no strings made)
+        # text: a cell of spaces is empty too (typed columns: no strings made)
+        if frame[column].dtype == object:
             filled[:, k] &= (frame[column].astype(str).str.strip() != "").to_numpy()
     filled = filled.any(axis=1)
     last = len(filled) - int(filled[::-1].argmax()) if filled.any() else 0

@@ -14,12 +14,10 @@ from __future__ import annotations
 import pandas as pd
 
 YEAR_NAMES = frozenset(("year", "yr", "yyyy", "jahr", "annee", "année", "año", "anno", "jaar"))
-# The second column's names, and the periods of a year it counts
+# The second column's names, and the periods of a year it counts (not q: a quantity, as mm is)
 PERIOD_NAMES = {
     **{name: 12 for name in ("month", "mon", "monat", "mois", "mes", "mese", "maand")},
-    **{
-        name: 4 for name in ("quarter", "qtr", "quartal", "trimestre", "kwartaal")
-    },  # not q: a quantity, as mm is
+    **{name: 4 for name in ("quarter", "qtr", "quartal", "trimestre", "kwartaal")},
 }
 DAY_NAMES = frozenset(("day", "dd", "tag", "jour", "dia", "día", "giorno", "dag"))  # beside months: dates
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

@@ -1,7 +1,8 @@
 """Writing a time in the layout its cells were read in (:mod:`lstmkit.data.dates` and the other readers
 find it): strftime, with the readers' additions to it (numbers without a leading zero, month names in
-capitals, month names in other languages, the half of the year, the number formats such as ``unix-s``), and the days that months or
-quarters dated on one day stand for. Future times are written by it, so that they read as the input does.
+capitals, month names in other languages, the half of the year, the number formats such as ``unix-s``),
+and the days that months or quarters dated on one day stand for. Future times are written by it, so that
+they read as the input does.
 """
 
 from __future__ import annotations
