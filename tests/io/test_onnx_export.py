@@ -382,17 +382,27 @@ def weekly(n, *, seed=3):
 
 
 def test_a_weekly_model_of_one_series_carries_its_seasons_and_takes_the_history_alone(tmp_path):
-    """The DESIGN contract holds past a season of 24: the graph places the seasons its network had removed by
-    the history's length, so the series' file (or its first T points) is all it needs."""
+    """The DESIGN contract holds past a season of 24: the graph knows the training data's last window, so that
+    window alone (or any longer end of the series) gives predict's forecast, and places the seasons of any
+    other history by its length, so the series' file (or its first T points) is all it needs."""
     frame = weekly(160)
     model = LSTMForecaster(13, epochs=2, ensemble=2, hidden_size=8).fit(frame)
     assert model.fitted.seasons is not None
     session = ort.InferenceSession(str(model.to_onnx(tmp_path / "w.onnx")))
     assert [i.name for i in session.get_inputs()] == ["history"]
-    forecast, quantiles = session.run(None, {"history": frame["y"].to_numpy(np.float32)[None, :, None]})
     predicted = model.predict(frame)
-    np.testing.assert_allclose(forecast[0], predicted["forecast"], rtol=1e-5)
-    np.testing.assert_allclose(quantiles[0], predicted[["q0.1", "q0.9"]], rtol=1e-5)
+    y = frame["y"].to_numpy(np.float32)
+    # the whole file, the last window alone, a little more than it, and two such histories as a batch
+    for history in (
+        y[None, :],
+        y[None, -model.window :],
+        y[None, -model.window - 7 :],
+        np.stack([y[-60:]] * 2),
+    ):
+        forecast, quantiles = session.run(None, {"history": history[:, :, None]})
+        for row in range(len(history)):
+            np.testing.assert_allclose(forecast[row], predicted["forecast"], rtol=1e-5)
+            np.testing.assert_allclose(quantiles[row], predicted[["q0.1", "q0.9"]], rtol=1e-5)
     for other in (frame.iloc[:-20], weekly(175)):  # earlier and later ends: the network alone, in season
         forecast, _ = session.run(None, model.onnx_inputs(other))
         alone = model.network_forecasts(model.read(other))[0, :, 0]

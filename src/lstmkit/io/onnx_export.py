@@ -12,8 +12,9 @@ Preprocessing and its inverse live inside the graph, and batch and length are dy
   one trained on several series past a season of 24 steps (its network sees the series seasonally
   adjusted, :mod:`lstmkit.models.forecast_seasons`) also takes ``seasons`` ``(B, W + H)``, the
   seasons removed at the window's last ``W = lookback`` steps and put back at the ``H`` forecast
-  steps; one of one series carries its seasons, placing them by the history's length (a history
-  that starts where the training data started, as the series' file does).
+  steps; one of one series carries its seasons: from the end of the training data for a history
+  whose last window is the training data's (that window alone, or the whole file), placed by the
+  history's length for any other (a history that starts where the training data started).
   A forecaster that combines its network with classical methods (the default) and was trained
   on one series without covariates carries the classical forecasts from the end of its training
   data: fed that history alone it returns exactly ``lstmkit predict``'s forecast, and fed another
@@ -149,6 +150,11 @@ class ForecastNetwork(Protocol):
     ) -> torch.Tensor: ...
 
 
+def _ends_as(x: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
+    """(B, 1) whether each window of ``x`` (B, W) is ``tail`` (W,), the training data's last, to float32 precision."""
+    return ((x - tail).abs() <= 1e-5 * (tail.abs().max() + 1e-6)).all(dim=1, keepdim=True)
+
+
 class ForecastGraph(nn.Module):
     """A forecaster's net with the window cut and the scale inside: history in data units in, forecast out.
 
@@ -166,6 +172,7 @@ class ForecastGraph(nn.Module):
     end_references: torch.Tensor  # (K, H, 1 + Q)
     end_weights: torch.Tensor  # (1 + K,)
     season_cycle: torch.Tensor  # (P,) with ``carried_seasons``: the seasons from the step after training on
+    season_tail: torch.Tensor  # (W,) with ``carried_seasons`` that name it: the training data's last window
 
     def __init__(
         self,
@@ -175,16 +182,21 @@ class ForecastGraph(nn.Module):
         covariates: bool,
         combined: bool = False,
         seasonal: bool = False,
-        carried_seasons: tuple[list[float], int] | None = None,
+        carried_seasons: tuple[list[float], int, list[float] | None] | None = None,
         end: dict[str, Any] | None = None,
         nonnegative: bool = False,
     ):
         super().__init__()
         self.seasonal = seasonal
         self.carries_seasons = carried_seasons is not None
-        if carried_seasons is not None:  # one series: its seasons, placed by the history's length
-            cycle, self.train_length = carried_seasons
+        self.knows_tail = False
+        # one series: its seasons, from its end or placed by the history's length
+        if carried_seasons is not None:
+            cycle, self.train_length, tail = carried_seasons
             self.register_buffer("season_cycle", torch.as_tensor(cycle or [0.0], dtype=torch.float32))
+            if tail is not None:
+                self.knows_tail = True
+                self.register_buffer("season_tail", torch.as_tensor(tail, dtype=torch.float32))
         self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
         self.nonnegative = nonnegative
@@ -197,21 +209,24 @@ class ForecastGraph(nn.Module):
     def _end_members(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The built-in references (B, K, H, 1 + Q) and weights (B, 1 + K): the fitted weights for a window
         equal to the training data's last (to float32 precision), the network alone for any other."""
-        tail, weights = self.end_tail, self.end_weights
-        same = ((x - tail).abs() <= 1e-5 * (tail.abs().max() + 1e-6)).all(dim=1, keepdim=True)  # (B, 1)
+        weights = self.end_weights
+        same = _ends_as(x, self.end_tail)  # (B, 1)
         alone = torch.zeros_like(weights)
         alone[0] = 1.0
         refs = self.end_references.unsqueeze(0).expand(x.shape[0], -1, -1, -1)
         return refs, torch.where(same, weights, alone)
 
     def _carried(self, history: torch.Tensor) -> torch.Tensor:
-        """(B, W + H) the carried seasons at the last W steps of ``history`` and the H after: a history of T
-        steps from the training data's start ends T - train_length steps after the training data."""
+        """(B, W + H) the carried seasons at the last W steps of ``history`` and the H after: a history whose
+        last window is the training data's ends where it ended; any other, of T steps, is taken to start where
+        the training data started, so it ends T - train_length steps after it."""
         W, H, P = self.net.window, self.net.horizon, self.season_cycle.shape[0]
-        # the step after the history, counted from the one after the training data
-        offset = history.shape[1] - self.train_length
-        steps = torch.arange(-W, H, device=history.device) + offset  # (W + H,)
-        return self.season_cycle[torch.remainder(steps, P)].unsqueeze(0).expand(history.shape[0], -1)
+        # the step after the history, counted from the one after the training data: (B, 1)
+        offset = torch.full_like(history[:, :1, 0], history.shape[1] - self.train_length, dtype=torch.long)
+        if self.knows_tail:
+            offset = torch.where(_ends_as(history[:, -W:, 0], self.season_tail), 0, offset)
+        steps = torch.arange(-W, H, device=history.device).unsqueeze(0) + offset  # (B, W + H)
+        return self.season_cycle[torch.remainder(steps, P)]
 
     def forward(self, history: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         W = self.net.window
@@ -249,7 +264,7 @@ def export_forecast_net(
     n_covariates: int,
     n_references: int,
     seasonal: bool = False,
-    carried_seasons: tuple[list[float], int] | None = None,
+    carried_seasons: tuple[list[float], int, list[float] | None] | None = None,
     end: dict[str, Any] | None = None,
     nonnegative: bool = False,
 ) -> Path:
@@ -265,8 +280,8 @@ def export_forecast_net(
             ``references`` and ``weights`` when > 0, unless ``end`` is given).
         seasonal: the network sees the series seasonally adjusted (the graph takes ``seasons``, unless it
             carries them).
-        carried_seasons: for one series, its seasons from the step after its training data (P values, a cycle)
-            and the training data's length, to build in.
+        carried_seasons: for one series, its seasons from the step after its training data (P values, a cycle),
+            the training data's length and its last window (W values, or None), to build in.
         end: for one series without covariates, the members' forecasts from the end of the training
             data to build in: ``tail`` (W,), ``references`` (K, H, 1 + Q) and ``weights`` (1 + K,).
         nonnegative: forecasts and quantiles are kept >= 0 (a model whose training data had no negative value).

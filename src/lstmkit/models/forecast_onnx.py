@@ -8,8 +8,9 @@ the fitted model decides what the graph carries and what it takes:
   network's alone. With ``references=True`` (always for several series or covariates) the graph takes the
   members' forecasts and weights as inputs instead;
 - past a season of 24 (the network reads the series seasonally adjusted) a graph of one series without
-  covariates carries the seasons it removes and places them by the history's length; others take them as
-  ``seasons``.
+  covariates carries the seasons it removes: a history that ends as the training data ended (its last window
+  equal to the training data's) gets them from there, however long it is; another is placed by its length,
+  as a history that starts where the training data started. Others take the seasons as ``seasons``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def export_graph(model: LSTMForecaster, path: str | Path, *, references: bool = 
     end = None if references or st.end is None else {k: np.asarray(v) for k, v in st.end.items()}
     carried = None
     if carries_seasons(model, references):  # one series: the graph takes the history alone
-        carried = (st.season_cycle(), next(iter(st.train_lengths.values())))
+        carried = (st.season_cycle(), next(iter(st.train_lengths.values())), st.last_window)
     return export_forecast_net(
         net,
         path,

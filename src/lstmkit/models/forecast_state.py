@@ -90,11 +90,14 @@ class ForecastState:
     # with seasons: per series id, the calendar ordinal of the step after its training data (where a one-series
     # ONNX graph starts the seasons it carries)
     next_steps: dict[str, int] | None = None
+    # with seasons, one series without covariates: its last window (the longest lookback's training values), by
+    # which its ONNX graph knows a history that ends where the training data ended, however long
+    last_window: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``"fitted"`` entry of config.json (the optional entries only when set)."""
         out = asdict(self)
-        for key in ("network", "combination", "end", "seasons", "next_steps"):
+        for key in ("network", "combination", "end", "seasons", "next_steps", "last_window"):
             if out[key] is None:
                 del out[key]
         return out
@@ -287,8 +290,16 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
         next_steps={str(s.id): int(ordinals(data, s)[-1]) + 1 for s in data.series}
         if seasons is not None
         else None,
+        last_window=_last_window(data, max(lookbacks)) if seasons is not None else None,
     )
     return state, z, too_short
+
+
+def _last_window(data: SeriesData, window: int) -> list[float] | None:
+    """The one series' last ``window`` training values, for a series without covariates that long; else None."""
+    if len(data.series) != 1 or data.covariate_names or len(data.series[0].target) < window:
+        return None
+    return [float(v) for v in data.series[0].target[-window:]]
 
 
 def _may_skip(cfg: ForecastConfig) -> bool:
