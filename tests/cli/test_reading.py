@@ -167,6 +167,21 @@ def test_a_year_and_a_month_column_are_forecast_and_predicted_as_months(tmp_path
     assert again.read_text() == (out / "forecast.csv").read_text()
 
 
+def test_a_year_and_a_german_month_column_are_forecast_and_predicted_as_months(tmp_path, seed):
+    """Jahr;Monat;Wert with Excel's German month names (Mrz, Mai, Okt, Dez) in Windows-1252: the pair is one
+    time axis, and forecast.csv writes the months after it as the joined column reads them."""
+    months = pd.period_range("2016-01", periods=N, freq="M")
+    german = "Jan Feb Mrz Apr Mai Jun Jul Aug Sep Okt Nov Dez".split()
+    rows = [f"{p.year};{german[p.month - 1]};{v:.3f}".replace(".", ",") for p, v in zip(months, WAVE)]
+    path = tmp_path / "destatis.csv"
+    path.write_bytes(("Jahr;Monat;Wert\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    code, out = _forecast(tmp_path, path, horizon=2)
+    assert code == 0 and pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2021-01", "2021-02"]
+    again = tmp_path / "again.csv"
+    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
+    assert again.read_text() == (out / "forecast.csv").read_text()
+
+
 # ---- numbers
 
 
