@@ -182,6 +182,24 @@ def test_a_year_and_a_german_month_column_are_forecast_and_predicted_as_months(t
     assert again.read_text() == (out / "forecast.csv").read_text()
 
 
+def test_a_statistics_offices_footer_is_skipped_with_one_warning_line(tmp_path, caplog, seed):
+    """Source and copyright lines below the data (Eurostat's export) were 'error: time column 'month' ... has a
+    value that is not a time, 'Source: Eurostat' at row 61'."""
+    months = pd.period_range("2016-01", periods=N, freq="M")
+    rows = [f"{p},{v:.3f}" for p, v in zip(months, WAVE)]
+    footer = ["", "Source: Eurostat (online data code: sts_inpr_m),", "\u00a9 European Union 2024,"]
+    path = _write(tmp_path, "eurostat.csv", "month,index", rows + footer)
+    code, out = _forecast(tmp_path, path, horizon=2)
+    assert code == 0 and pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2021-01", "2021-02"]
+    notes = [
+        m for m in caplog.messages if "below the data" in m
+    ]  # the CLI prints them as 'WARNING: ...' lines
+    assert notes == [
+        "eurostat.csv: skipped 2 line(s) below the data, 'Source: Eurostat (online data code: "
+        "sts_inpr_m)', '\u00a9 European Union 2024': a source or note, not a row of the table"
+    ]
+
+
 # ---- numbers
 
 

@@ -17,7 +17,8 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   names the delimiter; a report's title and notes above the column names and a row of units below them are
   skipped with a warning; a first line written like the row below it, with a time or a decimal number, is
   data, not a header (the columns are named ``column1``, ``column2`` ..., with a warning); cells written
-  ``="007"`` hold ``007``; empty rows below the data are dropped.
+  ``="007"`` hold ``007``; empty rows below the data are dropped, and so is a source or note below it (a
+  statistics office's footer: text and no value after the last row of data), with a warning.
 
 CSVs over ``_BIG_CSV_BYTES`` are read by pyarrow's typed reader, under the same rules.
 
@@ -44,6 +45,7 @@ from lstmkit.data.sheet_layout import (
     names_for_headerless,
     separator_line,
     without_blank_tail,
+    without_footer,
     without_formula_quotes,
     without_title_lines,
     without_units_row,
@@ -203,6 +205,8 @@ def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
     frame = without_blank_tail(frame)
+    if numbers:  # a table of texts keeps its last rows: a review is text too
+        frame = without_footer(frame, path)
     frame, units = without_units_row(frame, path) if numbers else (frame, 0)
     frame.attrs[HEADER_LINE] = bool(hinted) + above + units + 1
     return decode_numbers(without_formula_quotes(frame), delimiter=delimiter) if numbers else frame
