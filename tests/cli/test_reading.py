@@ -435,6 +435,8 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
         ("quarter", lambda i: f"{2000 + i // 4}{i % 4 + 1}", "20151"),  # YYYYQ, as statistics offices export
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G-W%V}", "2020-W10"),
+        ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%GW%V}", "2020W10"),
+        ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G-W%V-%u}", "2020-W10-1"),
         ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts
         ("time", lambda i: f"{1991 + i / 52.18:.15g}", "1992.150273"),  # frequency 52.18: 25 February 1992
         ("time", lambda i: f"{1991.1 + i * 7 / 365.25:.3f}", "1992.251"),  # as R prints them: 2 April 1992
