@@ -456,6 +456,7 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
             "Mar 1, 2020",
         ),  # Excel's mmm d, yyyy
         ("date", lambda i: f"{_day(i):%d-%m-%Y}T00:00:00Z", "01-03-2020T00:00:00Z"),  # day first, in UTC
+        ("Date", lambda i: f"{43831 + i / 24:.15g}", "43833.5"),  # Excel serials of hours: 2020-01-03 12:00
     ],
 )
 def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(

@@ -795,6 +795,38 @@ def test_excel_serial_day_numbers_in_a_date_column_are_days_written_back_as_seri
     assert counter.time_kind == "index"  # the same numbers under a step counter's name stay steps
 
 
+def _shown(decimals):
+    """A serial as a sheet shows it to ``decimals`` places: trailing zeros dropped (43831.5, 43831)."""
+    return lambda serial: f"{serial:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+@pytest.mark.parametrize(
+    "cell, step, future",
+    [
+        (
+            lambda serial: f"{serial:.15g}",
+            "h",
+            ["43836", "43836.0416666667"],
+        ),  # as Excel saves a sheet: 15 digits
+        (_shown(5), "h", ["43836", "43836.04167"]),  # 43831.04167 is 01:00 (01:00:00.288 as written)
+        (_shown(3), "30min", ["43836", "43836.021"]),  # 0.021 of a day is 30.24 minutes: half past midnight
+        (_shown(2), "6h", ["43836", "43836.25"]),
+    ],
+)
+def test_excel_serials_with_a_time_of_day_are_times_written_back_as_serials(tmp_path, cell, step, future):
+    """43831.5 (noon) in a Date column was 'holds numbers that are not years': serials were read as whole days
+    only, so hourly data exported without date formatting could not be read."""
+    times = pd.date_range("2020-01-01", "2020-01-05 23:59", freq=step)
+    serials = (times - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
+    path = write(tmp_path, lines("Date,Load", [f"{cell(s)},{k % 24}" for k, s in enumerate(serials)]))
+    data = load_series(path)
+    assert (data.time_kind, data.freq) == ("datetime", step)
+    assert data.series[0].times.equals(times)
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(path, date_format=data.date_format)  # as predict reads it, with the model's format
+    assert again.series[0].times.equals(times) and again.future_times(again.series[0], 2) == future
+
+
 def test_excel_day_numbers_of_months_under_another_name_point_at_date_format(tmp_path):
     # --time-col 'Order Date' over 42736, 42767, 42795 ... said only 'irregular; resample the data'
     months = pd.date_range("2017-01-01", periods=24, freq="MS")
