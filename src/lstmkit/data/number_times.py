@@ -293,9 +293,8 @@ def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
     if not (values % 1 != 0).any():
         return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(values, unit="D")), "datetime", EXCEL_SERIAL
     rounding = _rounding(values)  # 0: written to Excel's full precision (43831.0416666667)
-    slack = (
-        rounding / 2 + 1e-6
-    )  # days: half the last decimal, and a tenth of a second for the binary fraction
+    # days: half the cells' last decimal, and a tenth of a second for the binary fraction
+    slack = rounding / 2 + 1e-6
     for step in _CLOCK_STEPS:
         per_day = pd.Timedelta(days=1) / step
         counts = np.round(values * per_day)

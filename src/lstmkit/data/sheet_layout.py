@@ -168,6 +168,7 @@ def without_units_row(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, in
 # a letter, the copyright sign or a rule (_____): a cell of words or lines, not a number or a time
 _TEXT = re.compile(r"[^\W\d_]|\u00a9|[-_=*]{3}")
 _FOOTER_LINES = 10  # at most this many lines below the data are read as a source or note, as above the header
+_FOOTER_WINDOW = 1000  # the last rows read for a footer: its value columns show there as in the whole table
 
 
 def without_footer(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -181,8 +182,9 @@ def without_footer(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     Cells are text (the string reader) or typed, missing as NaN (the typed reader)."""
     if len(frame) < 3:
         return frame
+    rows = frame.iloc[-_FOOTER_WINDOW:]  # a large table's last rows tell its footer as well as all would
     cells = pd.DataFrame(
-        {col: frame[col].astype(str).str.strip().where(frame[col].notna(), "") for col in frame.columns}
+        {col: rows[col].astype(str).str.strip().where(rows[col].notna(), "") for col in rows}
     )
     numeric = [col for col in frame.columns if _numbers_below(cells[col])]
     if not numeric:
@@ -193,15 +195,14 @@ def without_footer(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     last = int(numbered.nonzero()[0][-1])
     data_shape = _shape(cells.iloc[last])
     footer, keep = [], last + 1
-    for row in range(len(frame) - 1, last, -1):
+    for row in range(len(rows) - 1, last, -1):
         filled = cells.iloc[row] != ""
         if not filled.any():
             continue  # a blank row between the data and its footer, or below it
         written = cells.iloc[row][filled]
         if not written.str.contains(_TEXT).any() or (_shape(written) == data_shape[filled]).any():
-            keep = (
-                row + 1
-            )  # a row of the data without a value (2020-07,), or a time: it and the rows above stay
+            # a row of the data without a value (2020-07,), or a time: it and the rows above it stay
+            keep = row + 1
             break
         footer.append(row)
     if not footer or len(footer) > _FOOTER_LINES:
@@ -213,7 +214,7 @@ def without_footer(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         len(footer),
         ", ".join(repr(note) for note in notes[:3]),
     )
-    return frame.iloc[:keep]
+    return frame.iloc[: len(frame) - len(rows) + keep]
 
 
 def _numbers_below(cells: pd.Series) -> bool:
