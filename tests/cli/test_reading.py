@@ -167,6 +167,39 @@ def test_a_year_and_a_month_column_are_forecast_and_predicted_as_months(tmp_path
     assert again.read_text() == (out / "forecast.csv").read_text()
 
 
+def test_a_year_and_a_german_month_column_are_forecast_and_predicted_as_months(tmp_path, seed):
+    """Jahr;Monat;Wert with Excel's German month names (Mrz, Mai, Okt, Dez) in Windows-1252: the pair is one
+    time axis, and forecast.csv writes the months after it as the joined column reads them."""
+    months = pd.period_range("2016-01", periods=N, freq="M")
+    german = "Jan Feb Mrz Apr Mai Jun Jul Aug Sep Okt Nov Dez".split()
+    rows = [f"{p.year};{german[p.month - 1]};{v:.3f}".replace(".", ",") for p, v in zip(months, WAVE)]
+    path = tmp_path / "destatis.csv"
+    path.write_bytes(("Jahr;Monat;Wert\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    code, out = _forecast(tmp_path, path, horizon=2)
+    assert code == 0 and pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2021-01", "2021-02"]
+    again = tmp_path / "again.csv"
+    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
+    assert again.read_text() == (out / "forecast.csv").read_text()
+
+
+def test_a_statistics_offices_footer_is_skipped_with_one_warning_line(tmp_path, caplog, seed):
+    """Source and copyright lines below the data (Eurostat's export) were 'error: time column 'month' ... has a
+    value that is not a time, 'Source: Eurostat' at row 61'."""
+    months = pd.period_range("2016-01", periods=N, freq="M")
+    rows = [f"{p},{v:.3f}" for p, v in zip(months, WAVE)]
+    footer = ["", "Source: Eurostat (online data code: sts_inpr_m),", "\u00a9 European Union 2024,"]
+    path = _write(tmp_path, "eurostat.csv", "month,index", rows + footer)
+    code, out = _forecast(tmp_path, path, horizon=2)
+    assert code == 0 and pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2021-01", "2021-02"]
+    notes = [
+        m for m in caplog.messages if "below the data" in m
+    ]  # the CLI prints them as 'WARNING: ...' lines
+    assert notes == [
+        "eurostat.csv: skipped 2 line(s) below the data, 'Source: Eurostat (online data code: "
+        "sts_inpr_m)', '\u00a9 European Union 2024': a source or note, not a row of the table"
+    ]
+
+
 # ---- numbers
 
 
@@ -402,6 +435,8 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
         ("quarter", lambda i: f"{2000 + i // 4}{i % 4 + 1}", "20151"),  # YYYYQ, as statistics offices export
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G W%V}", "2020 W10"),
         ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G-W%V}", "2020-W10"),
+        ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%GW%V}", "2020W10"),
+        ("week", lambda i: f"{pd.Timestamp('2019-01-07') + pd.Timedelta(weeks=i):%G-W%V-%u}", "2020-W10-1"),
         ("time", lambda i: f"{1990 + i / 52:.15g}", "1991.153846"),  # R's time(x) of a weekly ts
         ("time", lambda i: f"{1991 + i / 52.18:.15g}", "1992.150273"),  # frequency 52.18: 25 February 1992
         ("time", lambda i: f"{1991.1 + i * 7 / 365.25:.3f}", "1992.251"),  # as R prints them: 2 April 1992
@@ -421,6 +456,7 @@ def test_predict_names_a_single_series_too_short_for_the_network_by_its_column(t
             "Mar 1, 2020",
         ),  # Excel's mmm d, yyyy
         ("date", lambda i: f"{_day(i):%d-%m-%Y}T00:00:00Z", "01-03-2020T00:00:00Z"),  # day first, in UTC
+        ("Date", lambda i: f"{43831 + i / 24:.15g}", "43833.5"),  # Excel serials of hours: 2020-01-03 12:00
     ],
 )
 def test_exported_time_layouts_come_back_the_same_way_from_forecast_and_predict(

@@ -350,6 +350,7 @@ def test_half_years_are_six_month_periods_with_a_season_of_two(tmp_path, spell, 
         ("{y} W{w:02d}", ["2019 W21", "2019 W22"]),
         ("{y}-W{w}", ["2019-W21", "2019-W22"]),
         ("{y}-W{w:02d}", ["2019-W21", "2019-W22"]),
+        ("{y}W{w:02d}", ["2019W21", "2019W22"]),  # ISO 8601's basic format
     ],
 )
 def test_iso_weeks_with_a_space_or_without_zero_padding(tmp_path, spell, future):
@@ -359,6 +360,39 @@ def test_iso_weeks_with_a_space_or_without_zero_padding(tmp_path, spell, future)
     assert data.freq == "W-MON" and data.series[0].times[1] == pd.Timestamp("2019-01-07")
     assert data.future_times(data.series[0], 2) == future
     assert choose_season(data, None, horizon=2) == 1  # 20 weeks: too short for a season of 52
+
+
+@pytest.mark.parametrize(
+    "layout, weekday, freq, future",
+    [
+        ("%G-W%V-%u", 0, "W-MON", ["2020-W10-1", "2020-W11-1"]),  # weekly, dated on the Monday
+        ("%G-W%V-%u", 3, "W-THU", ["2020-W10-4", "2020-W11-4"]),  # weekly, on the Thursday
+        ("%GW%V%u", 6, "W-SUN", ["2020W107", "2020W117"]),  # ISO 8601's basic format
+    ],
+)
+def test_iso_week_dates_are_the_days_they_name_and_written_back_alike(
+    tmp_path, layout, weekday, freq, future
+):
+    """2020-W05-1 (an ISO week date) was no time: the column was left out and the series had no time axis."""
+    days = pd.date_range("2019-04-01", periods=48, freq="W-MON") + pd.Timedelta(
+        days=weekday
+    )  # 2019-W14 .. 2020-W09
+    data = load_series(write(tmp_path, [f"{d:{layout}}" for d in days], header="week,v"))
+    assert (data.time_col, data.time_kind, data.freq) == ("week", "datetime", freq)
+    assert data.series[0].times.equals(pd.DatetimeIndex(days))
+    assert data.future_times(data.series[0], 2) == future
+
+
+def test_iso_week_dates_of_every_day_are_days_and_a_week_its_year_lacks_is_named(tmp_path):
+    days = pd.date_range("2020-12-21", periods=30, freq="D")  # 2020-W52-1 .. 2021-W03-2, across week 53
+    data = load_series(write(tmp_path, [f"{d:%G-W%V-%u}" for d in days]))
+    assert data.freq == "D" and data.series[0].times.equals(days)
+    assert data.future_times(data.series[0], 2) == ["2021-W03-3", "2021-W03-4"]
+    with pytest.raises(DataError, match="has a week its year does not have, '2019-W53-1' at row 3"):
+        load_series(
+            write(tmp_path, ["2019-W52-1", "2019-W52-2", "2019-W53-1", "2020-W01-2"], "bad.csv"),
+            time_col="date",
+        )
 
 
 @pytest.mark.parametrize("header", ["week,users", "ISO Year ISO Week,Users", "KW;Umsatz"])

@@ -127,14 +127,56 @@ def test_a_reports_title_and_notes_above_the_header_are_skipped_with_a_note(tmp_
     assert read_table(write(tmp_path, headed, "rows.csv")).columns.tolist() == ["Unnamed: 0", "sales"]
 
 
+MONTHLY = [f"2020-{m:02d},{m}" for m in range(1, 7)]
+
+
 @pytest.mark.parametrize(
-    "last", ["Total 2021", '"Note: figures for 2021 are provisional"', "Source: ONS 2022"]
+    "sep, footer, skipped",
+    [
+        (  # Eurostat: a blank line, the source, the copyright
+            ",",
+            "\nSource: Eurostat (online data code: prc_hicp_midx),\n\u00a9 European Union 2024,\n",
+            "2 line(s) below the data, 'Source: Eurostat (online data code: prc_hicp_midx)', "
+            "'\u00a9 European Union 2024'",
+        ),
+        (  # Destatis: a rule, the source and the date of the table, in its ';' file
+            ";",
+            "__________\nQuelle: Statistisches Bundesamt (Destatis), 2024\nStand: 15.03.2024 / 10:45:12\n",
+            "3 line(s) below the data, '__________', 'Quelle: Statistisches Bundesamt (Destatis), 2024', "
+            "'Stand: 15.03.2024 / 10:45:12'",
+        ),
+        (  # a quoted note holding the delimiter, and the delimiters of empty cells
+            ",",
+            ',\n"Note: figures for 2020-06 are provisional, revised monthly",\n',
+            "1 line(s) below the data, 'Note: figures for 2020-06 are provisional, revised monthly'",
+        ),
+        (",", "Total 2020,\n", "1 line(s) below the data, 'Total 2020'"),  # a total without a value is no row
+    ],
 )
-def test_a_total_or_note_line_below_the_data_is_named_as_one(tmp_path, last):
-    text = lines("month,sales", [*(f"2020-{m:02d},{m}" for m in range(1, 7)), f"{last},"])
-    footer = "at row 7; that last row looks like a total or footer line: delete it"
+def test_a_source_or_note_below_the_data_is_skipped_with_a_note(tmp_path, caplog, sep, footer, skipped):
+    """A statistics office's footer below the data was an error: 'time column 'month' of data.csv has a value
+    that is not a time, 'Source: Eurostat ...' at row 7'."""
+    rows = [row.replace(",", sep) for row in MONTHLY]
+    with caplog.at_level(logging.WARNING):
+        data = load_series(write(tmp_path, lines(f"month{sep}sales", rows) + footer))
+    assert data.series[0].target.tolist() == [1, 2, 3, 4, 5, 6]
+    assert data.series[0].times.equals(pd.period_range("2020-01", periods=6, freq="M"))
+    assert caplog.messages == [f"data.csv: skipped {skipped}: a source or note, not a row of the table"]
+
+
+def test_a_total_with_a_value_a_note_inside_the_data_and_a_last_time_without_a_value_are_no_footer(tmp_path):
+    """Only text without a value after the last row of data is a footer: a total line with a value would be
+    trained on, a note between rows of data is a bad cell, and a last month without its value is data."""
+    total = lines("month,sales", [*MONTHLY, "Total 2020,21"])
+    footer = "'Total 2020' at row 7; that last row looks like a total or footer line: delete it from the file"
     with pytest.raises(DataError, match=footer):
-        load_series(write(tmp_path, text))
+        load_series(write(tmp_path, total))
+    inside = lines("month,sales", [*MONTHLY[:3], "Source: Eurostat,", *MONTHLY[3:]])
+    with pytest.raises(DataError, match="'Source: Eurostat' at row 4; use dates such as 2020-01-31"):
+        load_series(write(tmp_path, inside))
+    empty_month = lines("month,sales", [*MONTHLY, "2020-07,", "Source: Eurostat,"])
+    data = load_series(write(tmp_path, empty_month), fill="keep")
+    assert len(data.series[0].target) == 7 and np.isnan(data.series[0].target[6])
 
 
 def test_cells_exported_as_excel_text_formulas_hold_their_text(tmp_path):
@@ -751,6 +793,38 @@ def test_excel_serial_day_numbers_in_a_date_column_are_days_written_back_as_seri
     assert data.future_times(data.series[0], 2) == ["43861", "43862"]
     counter = load_series(write(tmp_path, lines("t,v", [f"{43831 + i},{i}" for i in range(30)]), "t.csv"))
     assert counter.time_kind == "index"  # the same numbers under a step counter's name stay steps
+
+
+def _shown(decimals):
+    """A serial as a sheet shows it to ``decimals`` places: trailing zeros dropped (43831.5, 43831)."""
+    return lambda serial: f"{serial:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+@pytest.mark.parametrize(
+    "cell, step, future",
+    [
+        (
+            lambda serial: f"{serial:.15g}",
+            "h",
+            ["43836", "43836.0416666667"],
+        ),  # as Excel saves a sheet: 15 digits
+        (_shown(5), "h", ["43836", "43836.04167"]),  # 43831.04167 is 01:00 (01:00:00.288 as written)
+        (_shown(3), "30min", ["43836", "43836.021"]),  # 0.021 of a day is 30.24 minutes: half past midnight
+        (_shown(2), "6h", ["43836", "43836.25"]),
+    ],
+)
+def test_excel_serials_with_a_time_of_day_are_times_written_back_as_serials(tmp_path, cell, step, future):
+    """43831.5 (noon) in a Date column was 'holds numbers that are not years': serials were read as whole days
+    only, so hourly data exported without date formatting could not be read."""
+    times = pd.date_range("2020-01-01", "2020-01-05 23:59", freq=step)
+    serials = (times - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
+    path = write(tmp_path, lines("Date,Load", [f"{cell(s)},{k % 24}" for k, s in enumerate(serials)]))
+    data = load_series(path)
+    assert (data.time_kind, data.freq) == ("datetime", step)
+    assert data.series[0].times.equals(times)
+    assert data.future_times(data.series[0], 2) == future
+    again = load_series(path, date_format=data.date_format)  # as predict reads it, with the model's format
+    assert again.series[0].times.equals(times) and again.future_times(again.series[0], 2) == future
 
 
 def test_excel_day_numbers_of_months_under_another_name_point_at_date_format(tmp_path):

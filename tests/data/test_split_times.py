@@ -40,6 +40,45 @@ def test_a_year_and_a_month_column_are_months(tmp_path, header, row, name):
     assert choose_season(data, None, horizon=2) == 12 and data.covariate_names == []
 
 
+@pytest.mark.parametrize(
+    "header, months, encoding",
+    [
+        ("Jahr;Monat;Wert", "Jan Feb Mrz Apr Mai Jun Jul Aug Sep Okt Nov Dez", "cp1252"),  # Excel's German
+        (
+            "Year;Monat;Wert",
+            "Jan Feb März Apr Mai Juni Juli Aug Sept Okt Nov Dez",
+            "utf-8",
+        ),  # as people write it
+        ("année;mois;valeur", "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.", "latin-1"),
+        ("año;mes;valor", "ene feb mar abr may jun jul ago sep oct nov dic", "utf-8"),
+        ("jaar;maand;waarde", "jan feb mrt apr mei jun jul aug sep okt nov dec", "utf-8"),
+        ("anno;mese;valore", "gen feb mar apr mag giu lug ago set ott nov dic", "utf-8"),
+        ("ano;mês;valor", "jan fev mar abr mai jun jul ago set out nov dez", "utf-8"),
+    ],
+)
+def test_a_month_column_in_another_language_is_joined_with_the_year(tmp_path, header, months, encoding):
+    """Jahr;Monat;Wert with Mrz, Mai, Okt was not joined (only numbers and English names were): 'several numeric
+    columns (Jahr, Wert)'; the month names are month_words' (Excel's in those locales)."""
+    names = months.split()
+    rows = "".join(f"{p.year};{names[p.month - 1]};{k},5\n" for k, p in enumerate(MONTHS))
+    path = tmp_path / "data.csv"
+    path.write_bytes((header + "\n" + rows).encode(encoding))
+    data = load_series(path)
+    year, month, _ = header.split(";")
+    assert (data.time_col, data.time_kind, data.freq) == (f"{year}-{month}", "month", "M")
+    assert data.series[0].times.equals(pd.PeriodIndex(MONTHS)) and data.series[0].target[29] == 29.5
+    assert data.future_times(data.series[0], 2) == ["2020-07", "2020-08"]
+
+
+def test_a_month_column_with_a_word_no_language_reads_is_no_time_axis(tmp_path):
+    """Mrz beside May (German and English mixed): no language reads every cell, so the columns stay apart (and
+    the year alone is a time axis with repeated times)."""
+    names = "Jan Feb Mrz Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    rows = "".join(f"{p.year},{names[p.month - 1]},{k}\n" for k, p in enumerate(MONTHS))
+    with pytest.raises(DataError, match=r"^time 2018 appears twice \(rows 1 and 2\) in 'Year' of data.csv"):
+        load_series(write(tmp_path, "Year,Month,Sales\n" + rows))
+
+
 @pytest.mark.parametrize("quarter", ["{q}", "Q{q}"])
 def test_a_year_and_a_quarter_column_are_quarters_across_a_gap(tmp_path, quarter):
     quarters = pd.period_range("2012Q1", periods=20, freq="Q")

@@ -48,6 +48,7 @@ _NAMES: dict[str, tuple[str, str, dict[str, int]]] = {
     ),
 }
 _WORD = r"[^\W\d_]{3,10}\.?"  # a month's name in any alphabet, with the dot of an abbreviation
+MONTH_WORD = re.compile(_WORD)
 _MONTH_FIRST = re.compile(rf"({_WORD})([\s\-/.]*)(\d{{4}}|\d{{2}})")  # Mrz 2020, janv.-20
 _YEAR_FIRST = re.compile(rf"(\d{{4}})([\s\-/.]*)({_WORD})")  # 2020 ene
 _TOKEN = re.compile(r"\{(mon|month):(\w\w):(title|lower|upper)\}")
@@ -80,6 +81,14 @@ def localized_months(text: pd.Series) -> tuple[pd.Index, str, str] | None:
     return periods, "month", fmt
 
 
+def month_numbers(words: pd.Series) -> pd.Series | None:
+    """The month (1-12) of each name (``Mrz``, ``janv.``, ``März``, ``ene``, ``mrt``: abbreviated or in full, any
+    case) in the first of the languages above that reads every one, or None: a month column beside a year
+    column (:mod:`lstmkit.data.split_times`)."""
+    language = _language(words)
+    return None if language is None else language[2]
+
+
 def write_month_words(value, fmt: str) -> str:
     """``fmt`` with its month token written for ``value`` (a Period or Timestamp), for strftime to write the rest."""
 
@@ -100,10 +109,9 @@ def english_months(text: pd.Series, fmt: str) -> tuple[pd.Series, str]:
         return text, fmt
     lookup = _lookup(match.group(2))
     english = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-    words = re.compile(_WORD)
 
     def translate(cell: str) -> str:
-        found = words.search(cell)
+        found = MONTH_WORD.search(cell)
         if found is None or (month := lookup.get(found.group(0).lower().rstrip("."))) is None:
             return cell  # not a month's name: strptime names the cell
         return cell[: found.start()] + english[month - 1] + cell[found.end() :]

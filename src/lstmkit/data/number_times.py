@@ -1,10 +1,11 @@
-"""Times written as numbers: Unix times (``1577836800``), Excel serial days (``43831``), R's decimal years
+"""Times written as numbers: Unix times (``1577836800``), Excel serial days (``43831``, and with a time of day
+``43831.5``), R's decimal years
 (``1949.083333``; days and weeks of R's 365.25-day years, ``1991.1``, ``1991.119165``), compact dates
 (``202001``, ``20200131``) and quarters (``20101``).
 
 Each reader takes the cells as numbers and returns ``(times, kind, fmt)`` or None when they are not in its
-form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``decimal-year``,
-``decimal-date``) or the strftime format (``%Y%m``, ``%Y%q``) that :func:`number_label` and
+form; ``fmt`` is then the name of the number format (``unix-s``, ``excel-serial``, ``excel-serial:5``,
+``decimal-year``, ``decimal-date``) or the strftime format (``%Y%m``, ``%Y%q``) that :func:`number_label` and
 ``time_format.format_time`` write future times in.
 """
 
@@ -224,7 +225,8 @@ def off_calendar(values: np.ndarray) -> str | None:
 
 def fractional_times(values: np.ndarray, *, column: str, source: str) -> tuple[pd.Index, str, str | None]:
     """Times written as fractions: R's decimal years of months and quarters (:func:`decimal_years`) or of
-    days and weeks (:func:`decimal_dates`).
+    days and weeks (:func:`decimal_dates`), and in a column named like a date Excel's day numbers with a time
+    of day (:func:`excel_serials`).
 
     Raises:
         DataError: other fractions (Unix times with decimals too), too ambiguous to guess.
@@ -233,6 +235,8 @@ def fractional_times(values: np.ndarray, *, column: str, source: str) -> tuple[p
         return periods  # 1949.083333: R's months, 1990.057692: step 3 of a weekly ts
     if (days := decimal_dates(values)) is not None:
         return days  # 1991.1, 1991.119165: R's weeks of a ts of frequency 52.18 (365.25-day years)
+    if column.strip().lower() in DATE_NAMES and (serials := excel_serials(values)) is not None:
+        return serials  # 43831.5: Excel's day numbers with a time of day
     raise not_times(values, column=column, source=source)
 
 
@@ -262,26 +266,62 @@ def _decimal(year: float) -> str:
     return f"{year:.6f}".rstrip("0").rstrip(".")
 
 
-# Excel's serial day numbers (43831 is 2020-01-01), as a sheet saved without date formatting writes dates
+# Excel's serial day numbers (43831 is 2020-01-01), as a sheet saved without date formatting writes dates; a time
+# of day is the fraction of the day (43831.5 is noon), written to as many decimals as the sheet shows
 EXCEL_SERIAL = "excel-serial"  # the time format's name, as the model folder keeps it
+# times of day: written to the cells' decimals (up to Excel's 15 digits: 10 after a five-digit day), zeros dropped
+SERIAL_TIMES = {f"{EXCEL_SERIAL}:{decimals}": decimals for decimals in range(1, 11)}
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's 1900 date system (past its 1900 leap-year bug)
 _EXCEL_SPAN = (18_264, 80_355)  # 1950-01-01 to 2119-12-31: a five-digit day count, not a year or a counter
 DATE_NAMES = frozenset(("date", "day", "datetime", "timestamp", "ds", "dt"))  # columns that may hold them
+# the clocks a time of day is read on, coarsest first: the first that every cell lies on, to its decimals
+_CLOCK_STEPS = tuple(pd.Timedelta(step) for step in ("1h", "30min", "15min", "10min", "5min", "1min", "1s"))
 
 
 def excel_serials(values: np.ndarray) -> tuple[pd.Index, str, str] | None:
-    """Whole numbers that are Excel day numbers of 1950-2119, as dates, or None. Call it only for a column
-    named like a date (``DATE_NAMES``): a step counter can hold the same numbers."""
+    """Numbers that are Excel day numbers of 1950-2119, as dates (whole numbers) or times (with a fraction of the
+    day: ``43831.5`` is 2020-01-01 12:00, ``43831.04167`` 01:00), or None. Call it only for a column named like
+    a date (``DATE_NAMES``): a step counter can hold the same numbers.
+
+    A fraction is read on the coarsest clock (whole hours, half hours ... seconds) every cell lies on, to the
+    decimals the cells are written to: ``43831.04167`` (five decimals, 0.9 s) is 01:00, not 01:00:00.288."""
     values = np.asarray(values, dtype=np.float64)
-    if len(values) < 2 or not np.isfinite(values).all() or (values % 1 != 0).any():
+    if len(values) < 2 or not np.isfinite(values).all():
         return None
     if not ((values >= _EXCEL_SPAN[0]) & (values <= _EXCEL_SPAN[1])).all():
         return None
-    return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(values, unit="D")), "datetime", EXCEL_SERIAL
+    if not (values % 1 != 0).any():
+        return pd.DatetimeIndex(_EXCEL_EPOCH + pd.to_timedelta(values, unit="D")), "datetime", EXCEL_SERIAL
+    rounding = _rounding(values)  # 0: written to Excel's full precision (43831.0416666667)
+    # days: half the cells' last decimal, and a tenth of a second for the binary fraction
+    slack = rounding / 2 + 1e-6
+    for step in _CLOCK_STEPS:
+        per_day = pd.Timedelta(days=1) / step
+        counts = np.round(values * per_day)
+        if np.abs(values - counts / per_day).max() <= slack:
+            stamps = _EXCEL_EPOCH + pd.to_timedelta(counts.astype(np.int64) * step.value, unit="ns")
+            decimals = round(-np.log10(rounding)) if rounding else max(SERIAL_TIMES.values())
+            return pd.DatetimeIndex(stamps), "datetime", f"{EXCEL_SERIAL}:{decimals}"
+    return None
+
+
+def _serial(stamp: pd.Timestamp, decimals: int) -> str:
+    """``43831.5`` for 2020-01-01 12:00: Excel's day number with the time as its fraction, to ``decimals``
+    (trailing zeros dropped, as Excel and the cells write them)."""
+    days = (pd.Timestamp(stamp) - _EXCEL_EPOCH) / pd.Timedelta(days=1)
+    return f"{days:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 # named formats that are not strftime codes
-NUMBER_FORMATS = (*EPOCH_FORMATS, DECIMAL_YEAR, *STEPS_A_YEAR, DECIMAL_DATE, *ROUNDED_DATES, EXCEL_SERIAL)
+NUMBER_FORMATS = (
+    *EPOCH_FORMATS,
+    DECIMAL_YEAR,
+    *STEPS_A_YEAR,
+    DECIMAL_DATE,
+    *ROUNDED_DATES,
+    EXCEL_SERIAL,
+    *SERIAL_TIMES,
+)
 
 
 def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tuple[pd.Index, str, str]:
@@ -295,9 +335,12 @@ def read_numbers(text: pd.Series, fmt: str, *, column: str, source: str) -> tupl
         return unix_times(text, fmt, column=column, source=source)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     dates = (DECIMAL_DATE, *ROUNDED_DATES)  # one format to read: the cells' decimals say how to write them
-    reader = decimal_dates if fmt in dates else excel_serials if fmt == EXCEL_SERIAL else decimal_years
+    serials = (EXCEL_SERIAL, *SERIAL_TIMES)  # days, or times of day to the cells' decimals
+    reader = decimal_dates if fmt in dates else excel_serials if fmt in serials else decimal_years
     parsed = reader(values)
-    if parsed is None or (parsed[2] != fmt and not (fmt in dates and parsed[2] in dates)):
+    if parsed is None or (
+        parsed[2] != fmt and not any(fmt in f and parsed[2] in f for f in (dates, serials))
+    ):
         raise DataError(
             f"time column {column!r} of {source} does not hold {fmt} times as --date-format {fmt} says; "
             "fix the column or pass the format the file uses"
@@ -315,4 +358,6 @@ def number_label(value, fmt: str) -> str:
         return _decimal(int(value) / STEPS_A_YEAR[fmt])
     if fmt == DECIMAL_DATE or fmt in ROUNDED_DATES:
         return _decimal_date(pd.Timestamp(value), ROUNDED_DATES.get(fmt))
+    if fmt in SERIAL_TIMES:
+        return _serial(value, SERIAL_TIMES[fmt])
     return str((pd.Timestamp(value) - _EXCEL_EPOCH).days)

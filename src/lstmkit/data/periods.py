@@ -1,6 +1,6 @@
 """Periods written in ways other than months and quarters: fiscal years (``FY2020``), half years (``2000-H1``),
-ISO weeks (``2019-W02``, ``2019 W2``, and ``201902`` in a column named like weeks), and dates on one day of
-each month or quarter (``2020-02-15``).
+ISO weeks (``2019-W02``, ``2019 W2``, ISO week dates ``2019-W02-1``, and ``201902`` in a column named like
+weeks), and dates on one day of each month or quarter (``2020-02-15``).
 
 Each reader returns ``(times, kind, fmt)`` like those of :mod:`lstmkit.data.dates`, or None when the cells are
 not in its form. ``fmt`` writes future times the way the cells are written: strftime codes plus
@@ -20,7 +20,8 @@ HALF = "{half}"  # the half of the year (1 or 2) in a time format; strftime has 
 _FISCAL = re.compile(r"([Ff][Yy])([ \-]?)(\d{4}|\d{2})")  # FY2020, FY 2020, FY-20
 _HALF_AFTER = re.compile(r"(\d{4})([-/ ]?)([Hh])([12])")  # 2000-H1, 2000 H2, 2000H1
 _HALF_BEFORE = re.compile(r"([Hh])([12])([-/ ]?)(\d{4})")  # H1 2000, H2-2000
-_WEEK = re.compile(r"(\d{4})([-/ ]?)([Ww])(\d{1,2})")  # 2019-W02, 2019W02, 2019 W02, 2019-W2
+# 2019-W02, 2019W02, 2019 W02, 2019-W2; with the day of the week (1 Monday ... 7 Sunday): 2019-W02-3, 2019W023
+_WEEK = re.compile(r"(\d{4})([-/ ]?)([Ww])(\d{1,2})(?:(-?)([1-7]))?")
 _CENTURY_PIVOT = 2030  # two-digit years 30-99 are the 1900s, as spreadsheets (and dates.py) read them
 
 
@@ -60,18 +61,26 @@ def half_years(text: pd.Series) -> tuple[pd.Index, str, str] | None:
 
 
 def iso_weeks(text: pd.Series, *, column: str, source: str) -> tuple[pd.Index, str, str] | None:
-    """``2019-W02``, ``2019W02``, ``2019 W02``, ``2019-W2``: ISO weeks as their Mondays, or None.
+    """``2019-W02``, ``2019W02``, ``2019 W02``, ``2019-W2``: ISO weeks as their Mondays; ``2019-W02-3``, ``2019W023``
+    (ISO week dates, with the day of the week): those days; or None. Written back in the cells' layout.
 
     Raises:
         DataError: a week that its year does not have (week 53 of a 52-week year).
     """
     parts = text.str.extract("^" + _WEEK.pattern + "$")
-    if parts.isna().any().any():
-        return None
+    if parts[[0, 1, 2, 3]].isna().any().any() or parts[5].isna().nunique() != 1:
+        return None  # not weeks, or some cells with the day and some without
     mondays = _mondays(parts[0], parts[3], text, column=column, source=source)
     unpadded = "-" if (parts[3].str.len() == 1).any() else ""
     sep, letter = str(parts.iloc[0, 1]), str(parts.iloc[0, 2])
-    return mondays, "datetime", f"%G{sep}{letter}%{unpadded}V"
+    fmt = f"%G{sep}{letter}%{unpadded}V"
+    if parts[5].isna().all():
+        return mondays, "datetime", fmt
+    if parts[4].nunique() != 1:
+        return None  # 2019-W02-3 beside 2019-W023
+    days = pd.to_timedelta(parts[5].astype(int).to_numpy() - 1, unit="D")
+    day_sep = str(parts.iloc[0, 4])
+    return pd.DatetimeIndex(mondays + days), "datetime", f"{fmt}{day_sep}%u"
 
 
 WEEK_NAMES = re.compile(r"week|woche|semaine|semana|settimana|\bkw\b|\bwk\b", re.IGNORECASE)

@@ -1,6 +1,6 @@
 """What a spreadsheet writes around a table's rows: Excel's ``sep=;`` line, a report's title and notes above the
-column names, no column names at all, a row of units below them, empty formatted rows below the data, and
-cells written ``="007"`` to keep them text. :mod:`lstmkit.data.tables` reads a CSV through these.
+column names, no column names at all, a row of units below them, empty formatted rows and a source or note
+(a statistics office's footer) below the data, and cells written ``="007"`` to keep them text. :mod:`lstmkit.data.tables` reads a CSV through these.
 
 ``frame.attrs[HEADER_LINE]`` is the line of the file the column names are on (1, unless lines above them or
 a units row below them were skipped), so that errors name the line a row is on.
@@ -149,12 +149,7 @@ def without_units_row(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, in
         return frame, 0
     first = frame.iloc[0].astype(str).str.strip()
     rest = frame.iloc[1:]
-    numeric = []
-    for col in frame.columns:
-        cells = rest[col].astype(str).str.strip()
-        present = cells[~cells.str.lower().isin(MISSING_CELLS)]
-        if len(present) and present.str.fullmatch(_NUMBER_LIKE).mean() > 0.5:  # a bad cell is named later
-            numeric.append(col)
+    numeric = [col for col in frame.columns if _numbers_below(rest[col].astype(str).str.strip())]
     others = [col for col in frame.columns if col not in numeric]
     second = rest.iloc[0][others].astype(str).str.strip()
     cells = first[numeric]
@@ -168,3 +163,61 @@ def without_units_row(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, in
         ",".join(first),
     )
     return frame.iloc[1:].reset_index(drop=True), 1
+
+
+# a letter, the copyright sign or a rule (_____): a cell of words or lines, not a number or a time
+_TEXT = re.compile(r"[^\W\d_]|\u00a9|[-_=*]{3}")
+_FOOTER_LINES = 10  # at most this many lines below the data are read as a source or note, as above the header
+_FOOTER_WINDOW = 1000  # the last rows read for a footer: its value columns show there as in the whole table
+
+
+def without_footer(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` less the rows below its data that are a footer (``Source: Eurostat``, ``Quelle: Destatis``,
+    ``\u00a9 ...``, ``Note: ...``, as statistics offices export them), with a warning; else ``frame`` as given.
+
+    A footer row has no number in the columns of numbers (no value), text in some cell, and every filled cell
+    written unlike the cell above it in the last row that has a number (no time of the time column): only rows
+    after every such row qualify, and blank rows between them. A row that is data with a bad cell (``Total``
+    with a value, ``2020-07`` without one, a bad cell in the middle) stays, for the reader to name.
+    Cells are text (the string reader) or typed, missing as NaN (the typed reader)."""
+    if len(frame) < 3:
+        return frame
+    rows = frame.iloc[-_FOOTER_WINDOW:]  # a large table's last rows tell its footer as well as all would
+    cells = pd.DataFrame(
+        {col: rows[col].astype(str).str.strip().where(rows[col].notna(), "") for col in rows}
+    )
+    numeric = [col for col in frame.columns if _numbers_below(cells[col])]
+    if not numeric:
+        return frame
+    numbered = cells[numeric].apply(lambda column: column.str.fullmatch(_NUMBER_LIKE)).any(axis=1).to_numpy()
+    if not numbered.any():
+        return frame
+    last = int(numbered.nonzero()[0][-1])
+    data_shape = _shape(cells.iloc[last])
+    footer, keep = [], last + 1
+    for row in range(len(rows) - 1, last, -1):
+        filled = cells.iloc[row] != ""
+        if not filled.any():
+            continue  # a blank row between the data and its footer, or below it
+        written = cells.iloc[row][filled]
+        if not written.str.contains(_TEXT).any() or (_shape(written) == data_shape[filled]).any():
+            # a row of the data without a value (2020-07,), or a time: it and the rows above it stay
+            keep = row + 1
+            break
+        footer.append(row)
+    if not footer or len(footer) > _FOOTER_LINES:
+        return frame
+    notes = [cells.iloc[row][cells.iloc[row] != ""].iloc[0] for row in reversed(footer)]
+    log.warning(
+        "%s: skipped %d line(s) below the data, %s: a source or note, not a row of the table",
+        path.name,
+        len(footer),
+        ", ".join(repr(note) for note in notes[:3]),
+    )
+    return frame.iloc[: len(frame) - len(rows) + keep]
+
+
+def _numbers_below(cells: pd.Series) -> bool:
+    """Whether a column's filled cells are mostly numbers as a spreadsheet writes them (a value column)."""
+    present = cells[~cells.str.lower().isin(MISSING_CELLS)]
+    return bool(len(present)) and present.str.fullmatch(_NUMBER_LIKE).mean() > 0.5

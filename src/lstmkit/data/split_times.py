@@ -1,6 +1,7 @@
 """A time axis written across columns: a year column beside a month or quarter column (and a day column).
 
-Pivot tables and statistics offices export ``Year,Month,Sales`` (``2020,1,...`` or ``2020,Jan,...``) and
+Pivot tables and statistics offices export ``Year,Month,Sales`` (``2020,1,...``, ``2020,Jan,...``, and in other
+languages ``2020,Mrz,...`` or ``2020;janv.;...`` as Excel writes month names in those locales) and
 ``year,quarter,value`` (``2020,1`` or ``2020,Q1``), weather stations ``Year,Month,Day,Rain``.
 :func:`joined_periods` reads them as one column of months (``2020-01``), quarters (``2020-Q1``) or dates
 (``2020-01-31``), named after them (``Year-Month``), which the time axis rules then read like any other;
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-YEAR_NAMES = frozenset(("year", "yr", "yyyy", "jahr", "annee", "année", "año", "anno", "jaar"))
+from lstmkit.data.month_words import MONTH_WORD, month_numbers
+
+YEAR_NAMES = frozenset(("year", "yr", "yyyy", "jahr", "annee", "année", "año", "ano", "anno", "jaar"))
 # The second column's names, and the periods of a year it counts (not q: a quantity, as mm is)
 PERIOD_NAMES = {
-    **{name: 12 for name in ("month", "mon", "monat", "mois", "mes", "mese", "maand")},
+    **{name: 12 for name in ("month", "mon", "monat", "mois", "mes", "mês", "mese", "maand")},
     **{name: 4 for name in ("quarter", "qtr", "quartal", "trimestre", "kwartaal")},
 }
 DAY_NAMES = frozenset(("day", "dd", "tag", "jour", "dia", "día", "giorno", "dag"))  # beside months: dates
@@ -69,14 +72,21 @@ def _column(frame: pd.DataFrame, names) -> str | None:
 
 
 def _period_numbers(cells: pd.Series, per_year: int) -> pd.Series | None:
-    """The month (1-12) or quarter (1-4) of each cell, written ``1``, ``01``, ``Jan``, ``January`` or ``Q1``; None
-    when a cell is none of them."""
+    """The month (1-12) or quarter (1-4) of each cell, written ``1``, ``01``, ``Q1``, or as a month's name in English
+    (``Jan``, ``January``) or in one of the languages :mod:`lstmkit.data.month_words` reads (``Mrz``, ``janv.``,
+    ``ene``: Excel's in those locales); None when a cell is none of them."""
     text = cells.astype(str).str.strip().str.lower()
-    if per_year == 12:
-        spelled = text.str.fullmatch(r"[a-z]{3,9}\.?")
-        names = text.str[:3].map({m: k + 1 for k, m in enumerate(_MONTHS)})
-        return _numbers(text.where(~spelled).fillna(names.astype(str)), 12)
-    return _numbers(text.str.removeprefix("q"), 4)
+    if per_year != 12:
+        return _numbers(text.str.removeprefix("q"), 4)
+    spelled = text.str.fullmatch(MONTH_WORD)
+    if spelled.any():
+        words = text[spelled]
+        english = words.str[:3].map({m: k + 1 for k, m in enumerate(_MONTHS)})
+        names = month_numbers(words) if english.isna().any() else english  # not English: Mai, Okt, janv., ene
+        if names is None:
+            return None
+        text = text.where(~spelled, names.astype(str))
+    return _numbers(text, 12)
 
 
 def _numbers(cells: pd.Series, largest: int) -> pd.Series | None:

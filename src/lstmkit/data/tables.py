@@ -17,9 +17,11 @@ it (forecasting, long-format classification, text CSVs). The rules, in order:
   names the delimiter; a report's title and notes above the column names and a row of units below them are
   skipped with a warning; a first line written like the row below it, with a time or a decimal number, is
   data, not a header (the columns are named ``column1``, ``column2`` ..., with a warning); cells written
-  ``="007"`` hold ``007``; empty rows below the data are dropped.
+  ``="007"`` hold ``007``; empty rows below the data are dropped, and so is a source or note below it (a
+  statistics office's footer: text and no value after the last row of data), with a warning.
 
-CSVs over ``_BIG_CSV_BYTES`` are read by pyarrow's typed reader, under the same rules.
+CSVs over ``_BIG_CSV_BYTES`` are read by pyarrow's typed reader, under the same rules (the layout around the
+rows read off the file's head and its last rows).
 
 Column roles (which column is the time axis, the target, the ids) are decided later, in
 :mod:`lstmkit.data.columns`.
@@ -27,13 +29,16 @@ Column roles (which column is the time axis, the target, the ids) are decided la
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
 import logging
 import re
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -44,6 +49,7 @@ from lstmkit.data.sheet_layout import (
     names_for_headerless,
     separator_line,
     without_blank_tail,
+    without_footer,
     without_formula_quotes,
     without_title_lines,
     without_units_row,
@@ -151,32 +157,98 @@ def _read_cells(text: str, delimiter: str, *, names: list[str] | None = None) ->
     )
 
 
+class _Head(NamedTuple):
+    """The layout of a large CSV, read off its head by the careful reader's rules."""
+
+    encoding: str
+    delimiter: str
+    lines_above: int  # Excel's sep= line and a report's title lines, above the column names
+    # the columns' names, where the typed reader is not to read them (no header line, or a units row below it)
+    names: list[str] | None
+    units: int  # 1: a row of units below the column names
+    first_row: list[str]  # the first row of data, as written
+
+
 def _read_big_csv(path: Path, head: bytes) -> pd.DataFrame:
-    """A large CSV through pyarrow's typed reader; anything it cannot read goes the careful way (exact errors)."""
-    text, encoding = decode_text(path, head, partial=True)
-    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    """A large CSV through pyarrow's typed reader, under the careful reader's layout rules: Excel's ``sep=`` line,
+    title lines, a first line of data and a units row are read off the file's head (and skipped by the typed
+    reader), empty rows and a footer off the typed rows. Anything it cannot read goes the careful way (exact
+    errors), and the notes said for the head are then the careful reader's, said once."""
+    with _held_notes() as notes:
+        layout = _head_layout(path, head)
+    if layout is None:
+        return _read_csv(path, path.read_bytes())
     try:
         import pyarrow  # noqa: F401
 
-        first = _read_cells("\n".join(text.splitlines()[:2]), delimiter)  # is its first line data?
-        names = names_for_headerless(first, path, delimiter)
         frame = pd.read_csv(
             path,
-            sep=delimiter,
-            encoding=encoding,
+            sep=layout.delimiter,
+            encoding=layout.encoding,
             engine="pyarrow",
-            header=None if names else "infer",
-            names=names,
+            header=None if layout.names else layout.lines_above,
+            skiprows=layout.lines_above + 2 * layout.units if layout.names else None,
+            names=layout.names,
         )
     except Exception:  # noqa: BLE001 - ragged rows, odd quoting, no pyarrow: the string reader names the problem
         return _read_csv(path, path.read_bytes())
-    cells = first.iloc[0].astype(str).tolist() if len(first) else []  # the first data row, as written
+    for record in notes:  # the typed reader read the file: the head's notes stand
+        log.handle(record)
+    cells = layout.first_row
     for k, col in enumerate(frame.columns):  # pyarrow reads plain dates as datetime.date objects
         if frame[col].dtype == object and len(frame) and type(frame[col].iloc[0]).__name__ == "date":
             frame[col] = pd.to_datetime(frame[col])
         elif k < len(cells) and _midnights_written(frame[col], cells[k]):
             frame[col] = frame[col].dt.strftime(clock_format(cells[k]))  # text, as the careful reader has it
-    return decode_numbers(without_blank_tail(frame), delimiter=delimiter)
+    frame = without_footer(without_blank_tail(frame), path)
+    frame.attrs[HEADER_LINE] = layout.lines_above + layout.units + 1
+    return decode_numbers(frame, delimiter=layout.delimiter)
+
+
+def _head_layout(path: Path, head: bytes) -> _Head | None:
+    """How a large CSV is laid out, read off its ``head`` as the careful reader reads the whole file (with its
+    notes); None when the head is malformed."""
+    text, encoding = decode_text(path, head, partial=True)
+    hinted, text = separator_line(text)
+    delimiter = hinted or _sniff_delimiter("\n".join(text.splitlines()[:20]))
+    text, above = without_title_lines(text, delimiter, path)
+    lines = text.splitlines()[:-1][:_HEAD_ROWS]  # whole lines: the head may end inside one
+    try:
+        sample = _read_cells("\n".join(lines), delimiter)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    names = names_for_headerless(sample, path, delimiter)  # is its first line data?
+    units = 0 if names else without_units_row(sample, path)[1]
+    first = sample.iloc[units:]
+    return _Head(
+        encoding=encoding,
+        delimiter=delimiter,
+        lines_above=bool(hinted) + above,
+        names=names or (list(sample.columns) if units else None),  # the units row is skipped with the names
+        units=units,
+        first_row=first.iloc[0].astype(str).tolist() if len(first) else [],
+    )
+
+
+# the lines of a large CSV's head its layout is read off (a units row: by its columns of numbers)
+_HEAD_ROWS = 1000
+
+
+@contextlib.contextmanager
+def _held_notes() -> Iterator[list[logging.LogRecord]]:
+    """The reading notes logged within, held back (not shown) and listed: for the caller to show once it knows
+    they stand."""
+    held: list[logging.LogRecord] = []
+
+    def hold(record: logging.LogRecord) -> bool:
+        held.append(record)
+        return False
+
+    log.addFilter(hold)
+    try:
+        yield held
+    finally:
+        log.removeFilter(hold)
 
 
 def _midnights_written(column: pd.Series, first_cell: str) -> bool:
@@ -204,6 +276,8 @@ def _read_csv(path: Path, raw: bytes, *, numbers: bool = True) -> pd.DataFrame:
         raise DataError(f"{path} is empty; it needs a header line and at least one row of data") from None
     frame = without_blank_tail(frame)
     frame, units = without_units_row(frame, path) if numbers else (frame, 0)
+    if numbers:  # a table of texts keeps its last rows: a review is text too
+        frame = without_footer(frame, path)
     frame.attrs[HEADER_LINE] = bool(hinted) + above + units + 1
     return decode_numbers(without_formula_quotes(frame), delimiter=delimiter) if numbers else frame
 
