@@ -12,7 +12,7 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import metrics
 from lstmkit.evaluate.backtest import holdout, truncate
 from lstmkit.evaluate.references import Reference
-from lstmkit.models.forecast_combination import error_weights
+from lstmkit.models.forecast_combination import POWER, error_weights
 from lstmkit.models.forecaster import LSTMForecaster
 from lstmkit.networks.forecast_net import ForecastNet
 
@@ -323,7 +323,8 @@ def test_the_weights_average_this_models_validation_with_its_judges():
     assert [row[0] for row in mine["errors"]["None"][2:]] == [None] * 3  # no network at the further origins
     assert all(e is not None for row in mine["errors"]["None"] for e in row[1:])
     errors = np.array(mine["errors"]["None"], dtype=np.float64)[:, None, :]
-    np.testing.assert_allclose(mine["weights"]["None"], error_weights(errors)[0], atol=1e-6)
+    assert mine["power"] == POWER
+    np.testing.assert_allclose(mine["weights"]["None"], error_weights(errors, POWER)[0], atol=1e-6)
     single = LSTMForecaster(12, combine_origins=1, **FAST).fit(frame, judge=judge).state.combination
     assert len(single["errors"]["None"]) == 1 + 3
     assert single["errors"]["None"][0] == mine["errors"]["None"][0]
@@ -563,7 +564,9 @@ def test_long_data_weigh_the_network_at_every_origin_by_one_judge_trained_before
     np.testing.assert_allclose(model.state.combination["weights"]["None"], weights, atol=1e-6)
     # one origin fewer (the 6 points before the last) would not be long: the judge's origin and its own
     short = LSTMForecaster(6, **FAST).fit(frame.iloc[-290:])
-    assert len(short.state.combination["errors"]["None"]) == 1 + 3 and "power" not in short.state.combination
+    assert (
+        len(short.state.combination["errors"]["None"]) == 1 + 3 and short.state.combination["power"] == POWER
+    )
     assert short.judge_.state.train_lengths == {"None": 290 - 6}
 
 
