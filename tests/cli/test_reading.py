@@ -29,6 +29,14 @@ def _forecast(tmp_path, path, *extra, horizon=4):
     return code, out
 
 
+def _predicts_the_same(tmp_path, out, path):
+    """``lstmkit predict`` with the model in ``out`` on ``path`` writes forecast.csv again, byte for byte: the
+    model remembers how the file was read, so predict needs no flag."""
+    again = tmp_path / "again.csv"
+    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
+    assert again.read_text() == (out / "forecast.csv").read_text()
+
+
 def _refused(tmp_path, capsys, argv):
     """Run argv; return its one error line after checking exit 2 and that nothing was written."""
     before = sorted(p.name for p in tmp_path.rglob("*"))
@@ -104,9 +112,7 @@ def test_day_first_dates_are_detected_with_a_note_and_written_back_day_first(tmp
         "dates in 'date' of eu.csv read as day/month/year (02/01/2020 is 2020-01-02); "
         "pass --date-format %m/%d/%Y to read them month first"
     ]
-    again = tmp_path / "again.csv"  # the model remembers the reading: predict needs no flag
-    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
-    assert again.read_text() == (out / "forecast.csv").read_text()
+    _predicts_the_same(tmp_path, out, path)
     capsys.readouterr()
     wrong = [
         "predict",
@@ -162,9 +168,7 @@ def test_a_year_and_a_month_column_are_forecast_and_predicted_as_months(tmp_path
     path = _write(tmp_path, "pivot.csv", "Year,Month,Sales", rows)
     code, out = _forecast(tmp_path, path, horizon=2)
     assert code == 0 and pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2021-01", "2021-02"]
-    again = tmp_path / "again.csv"  # the model reads the pair again
-    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
-    assert again.read_text() == (out / "forecast.csv").read_text()
+    _predicts_the_same(tmp_path, out, path)
 
 
 def test_a_year_and_a_german_month_column_are_forecast_and_predicted_as_months(tmp_path, seed):
@@ -177,9 +181,7 @@ def test_a_year_and_a_german_month_column_are_forecast_and_predicted_as_months(t
     path.write_bytes(("Jahr;Monat;Wert\n" + "\n".join(rows) + "\n").encode("cp1252"))
     code, out = _forecast(tmp_path, path, horizon=2)
     assert code == 0 and pd.read_csv(out / "forecast.csv")["time"].tolist() == ["2021-01", "2021-02"]
-    again = tmp_path / "again.csv"
-    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
-    assert again.read_text() == (out / "forecast.csv").read_text()
+    _predicts_the_same(tmp_path, out, path)
 
 
 def test_a_statistics_offices_footer_is_skipped_with_one_warning_line(tmp_path, caplog, seed):
@@ -238,9 +240,7 @@ def test_wide_format_is_one_global_model_over_the_columns(tmp_path, seed, target
     )
     means = frame.groupby("id")["forecast"].mean()
     assert means["a"] < means["b"] and means["a"] < means["c"]  # each series in its own units
-    again = tmp_path / "again.csv"
-    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
-    assert again.read_text() == (out / "forecast.csv").read_text()
+    _predicts_the_same(tmp_path, out, path)
 
 
 def test_wide_format_names_a_missing_column(tmp_path, capsys):
@@ -541,6 +541,4 @@ def test_a_local_clock_file_across_a_clock_change_is_forecast_and_predicted_with
     assert [m for m in caplog.messages if "missing" in m or "twice" in m] == [note]
     expected = [f"{local[-1] + pd.Timedelta(hours=k):%d/%m/%Y %H:%M}" for k in (1, 2, 3)]
     assert pd.read_csv(out / "forecast.csv")["time"].tolist() == expected
-    again = tmp_path / "again.csv"
-    assert main(["predict", "--model", str(out / "model"), str(path), "--output", str(again)]) == 0
-    assert again.read_text() == (out / "forecast.csv").read_text()
+    _predicts_the_same(tmp_path, out, path)
