@@ -1,6 +1,7 @@
 """ONNX export: onnxruntime reproduces lstmkit's own predictions."""
 
 import copy
+import json
 
 import numpy as np
 import pandas as pd
@@ -105,6 +106,28 @@ def test_a_combined_model_fed_its_history_alone_reproduces_predict(combined, tmp
         forecast, _ = session.run(None, feeds)
         alone = model.network_forecasts(model.read(other))[0, :, 0]
         np.testing.assert_allclose(forecast[0], alone, rtol=1e-5)
+
+
+def test_a_combined_model_keeps_its_last_window_once_and_reads_older_files_that_kept_it_in_end(
+    combined, tmp_path
+):
+    folder = combined.save(tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    fitted = config["fitted"]
+    assert sorted(fitted["end"]) == ["references", "weights"]
+    assert fitted["last_window"] == [
+        float(v) for v in monthly()["y"].to_numpy()[-len(fitted["last_window"]) :]
+    ]
+    # an older model file: the window in end["tail"], no last_window
+    fitted["end"]["tail"] = fitted.pop("last_window")
+    (folder / "config.json").write_text(json.dumps(config))
+    older = LSTMForecaster.load(folder)
+    assert older.state.last_window == combined.state.last_window and "tail" not in older.state.end
+    assert main(["export", "--model", str(folder), "--output", str(tmp_path / "o.onnx")]) == 0
+    session = ort.InferenceSession(str(tmp_path / "o.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["history", "phase"]
+    forecast, _ = session.run(None, older.onnx_inputs(monthly()))
+    np.testing.assert_allclose(forecast[0], combined.predict(monthly())["forecast"], rtol=1e-5)
 
 
 def test_a_panel_with_a_series_shorter_than_the_lookback_reproduces_predict(tmp_path):

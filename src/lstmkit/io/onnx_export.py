@@ -168,11 +168,10 @@ class ForecastGraph(nn.Module):
     graph carries the members' forecasts from the end of its one training series (``end``).
     """
 
-    end_tail: torch.Tensor  # (W,) buffers, with ``end``
-    end_references: torch.Tensor  # (K, H, 1 + Q)
+    last_window: torch.Tensor  # (W,) the training data's last window, with ``end`` or ``carried_seasons``
+    end_references: torch.Tensor  # (K, H, 1 + Q) buffers, with ``end``
     end_weights: torch.Tensor  # (1 + K,)
     season_cycle: torch.Tensor  # (P,) with ``carried_seasons``: the seasons from the step after training on
-    season_tail: torch.Tensor  # (W,) with ``carried_seasons`` that name it: the training data's last window
 
     def __init__(
         self,
@@ -182,27 +181,31 @@ class ForecastGraph(nn.Module):
         covariates: bool,
         combined: bool = False,
         seasonal: bool = False,
-        carried_seasons: tuple[list[float], int, list[float] | None] | None = None,
+        carried_seasons: tuple[list[float], int] | None = None,
+        last_window: list[float] | None = None,
         end: dict[str, Any] | None = None,
         nonnegative: bool = False,
     ):
         super().__init__()
+        if end is not None and last_window is None:
+            raise ValueError(
+                "a graph that carries the members' forecasts from the training end needs its last window"
+            )
         self.seasonal = seasonal
         self.carries_seasons = carried_seasons is not None
-        self.knows_tail = False
+        self.carries_end = end is not None
+        # one series: the training data's last window, by which a history that ends there is known
+        self.knows_end = last_window is not None and (self.carries_seasons or self.carries_end)
+        if self.knows_end:
+            self.register_buffer("last_window", torch.as_tensor(last_window, dtype=torch.float32))
         # one series: its seasons, from its end or placed by the history's length
         if carried_seasons is not None:
-            cycle, self.train_length, tail = carried_seasons
+            cycle, self.train_length = carried_seasons
             self.register_buffer("season_cycle", torch.as_tensor(cycle or [0.0], dtype=torch.float32))
-            if tail is not None:
-                self.knows_tail = True
-                self.register_buffer("season_tail", torch.as_tensor(tail, dtype=torch.float32))
         self.net: ForecastNetwork
         self.net, self.fixed_scale, self.has_covariates, self.combined = net, scale, covariates, combined
         self.nonnegative = nonnegative
-        self.carries_end = end is not None
         if end is not None:  # the members' forecasts from the end of the one training series, built in
-            self.register_buffer("end_tail", torch.as_tensor(end["tail"], dtype=torch.float32))  # (W,)
             self.register_buffer("end_references", torch.as_tensor(end["references"], dtype=torch.float32))
             self.register_buffer("end_weights", torch.as_tensor(end["weights"], dtype=torch.float32))
 
@@ -210,7 +213,7 @@ class ForecastGraph(nn.Module):
         """The built-in references (B, K, H, 1 + Q) and weights (B, 1 + K): the fitted weights for a window
         equal to the training data's last (to float32 precision), the network alone for any other."""
         weights = self.end_weights
-        same = _ends_as(x, self.end_tail)  # (B, 1)
+        same = _ends_as(x, self.last_window)  # (B, 1)
         alone = torch.zeros_like(weights)
         alone[0] = 1.0
         refs = self.end_references.unsqueeze(0).expand(x.shape[0], -1, -1, -1)
@@ -223,8 +226,8 @@ class ForecastGraph(nn.Module):
         W, H, P = self.net.window, self.net.horizon, self.season_cycle.shape[0]
         # the step after the history, counted from the one after the training data: (B, 1)
         offset = torch.full_like(history[:, :1, 0], history.shape[1] - self.train_length, dtype=torch.long)
-        if self.knows_tail:
-            offset = torch.where(_ends_as(history[:, -W:, 0], self.season_tail), 0, offset)
+        if self.knows_end:
+            offset = torch.where(_ends_as(history[:, -W:, 0], self.last_window), 0, offset)
         steps = torch.arange(-W, H, device=history.device).unsqueeze(0) + offset  # (B, W + H)
         return self.season_cycle[torch.remainder(steps, P)]
 
@@ -264,7 +267,8 @@ def export_forecast_net(
     n_covariates: int,
     n_references: int,
     seasonal: bool = False,
-    carried_seasons: tuple[list[float], int, list[float] | None] | None = None,
+    carried_seasons: tuple[list[float], int] | None = None,
+    last_window: list[float] | None = None,
     end: dict[str, Any] | None = None,
     nonnegative: bool = False,
 ) -> Path:
@@ -280,10 +284,12 @@ def export_forecast_net(
             ``references`` and ``weights`` when > 0, unless ``end`` is given).
         seasonal: the network sees the series seasonally adjusted (the graph takes ``seasons``, unless it
             carries them).
-        carried_seasons: for one series, its seasons from the step after its training data (P values, a cycle),
-            the training data's length and its last window (W values, or None), to build in.
+        carried_seasons: for one series, its seasons from the step after its training data (P values, a cycle)
+            and the training data's length, to build in.
+        last_window: for one series, the training data's last W values (or None: a history is then placed by
+            its length), built in with ``carried_seasons`` or ``end``.
         end: for one series without covariates, the members' forecasts from the end of the training
-            data to build in: ``tail`` (W,), ``references`` (K, H, 1 + Q) and ``weights`` (1 + K,).
+            data to build in (``last_window`` required): ``references`` (K, H, 1 + Q) and ``weights`` (1 + K,).
         nonnegative: forecasts and quantiles are kept >= 0 (a model whose training data had no negative value).
     """
     graph = ForecastGraph(
@@ -293,6 +299,7 @@ def export_forecast_net(
         combined=n_references > 0,
         seasonal=seasonal,
         carried_seasons=carried_seasons,
+        last_window=last_window,
         end=end,
         nonnegative=nonnegative,
     )

@@ -38,16 +38,26 @@ def carries_seasons(model: LSTMForecaster, references: bool) -> bool:
     )
 
 
+def carries_end(model: LSTMForecaster, references: bool = False) -> bool:
+    """Whether the graph builds in the members' forecasts from the end of the one training series (it then takes
+    no ``references`` nor ``weights``): a combined model of one series without covariates that knows its last
+    window, unless exported to take its inputs (``references``)."""
+    st = model.fitted
+    return not references and st.end is not None and st.last_window is not None
+
+
 def export_graph(model: LSTMForecaster, path: str | Path, *, references: bool = False) -> Path:
     """Write ``model`` as ONNX: ``history`` (B, T >= lookback, 1) in data units -> ``forecast`` (B, H)
     [+ ``quantiles``], with what it carries and takes as the module docstring says."""
     from lstmkit.io.onnx_export import export_forecast_net
 
     net, st = model.network, model.fitted
-    end = None if references or st.end is None else {k: np.asarray(v) for k, v in st.end.items()}
+    end = None
+    if st.end is not None and carries_end(model, references):
+        end = {k: np.asarray(v) for k, v in st.end.items()}
     carried = None
     if carries_seasons(model, references):  # one series: the graph takes the history alone
-        carried = (st.season_cycle(), next(iter(st.train_lengths.values())), st.last_window)
+        carried = (st.season_cycle(), next(iter(st.train_lengths.values())))
     return export_forecast_net(
         net,
         path,
@@ -56,6 +66,7 @@ def export_graph(model: LSTMForecaster, path: str | Path, *, references: bool = 
         n_references=len(st.combination["members"]) - 1 if st.combination else 0,
         seasonal=st.seasons is not None,
         carried_seasons=carried,
+        last_window=st.last_window,
         end=end,
         nonnegative=st.nonnegative,
     )
@@ -90,7 +101,7 @@ def graph_inputs(
         feeds["phase"] = first % net.season
     if seasons is not None:
         feeds["seasons"] = seasons
-    if st.combination and (references or st.end is None):
+    if st.combination and not carries_end(model, references):
         refs = model.classical_forecasts(data)
         feeds["references"] = np.stack(
             [refs[m].forecasts for m in st.combination["members"][1:]], axis=1
@@ -99,4 +110,4 @@ def graph_inputs(
     return feeds
 
 
-__all__ = ["carries_seasons", "export_graph", "graph_inputs"]
+__all__ = ["carries_end", "carries_seasons", "export_graph", "graph_inputs"]

@@ -79,9 +79,9 @@ class ForecastState:
     nonnegative: bool = False  # no training value was negative: forecasts and quantiles stay >= 0
     network: str | None = None  # why the network was not trained (series too short); None: trained
     combination: dict[str, Any] | None = None  # members, weights and validation errors per series
-    # one combined series without covariates: its last window ("tail"), the classical members'
-    # forecasts from there ("references", (K, H, 1 + Q)) and the weights ("weights", 1 + K, a failed
-    # member's 0), which its ONNX graph carries
+    # one combined series without covariates: the classical members' forecasts from the end of its training
+    # data ("references", (K, H, 1 + Q)) and the weights ("weights", 1 + K, a failed member's 0), which its
+    # ONNX graph carries for a history ending with ``last_window``
     end: dict[str, Any] | None = None
     # seasons past 24 steps: per series id, the seasons removed from the series the network sees, by phase
     # (lstmkit.models.forecast_seasons; [] where MSTL found none, None for a series too short to estimate them);
@@ -90,8 +90,9 @@ class ForecastState:
     # with seasons: per series id, the calendar ordinal of the step after its training data (where a one-series
     # ONNX graph starts the seasons it carries)
     next_steps: dict[str, int] | None = None
-    # with seasons, one series without covariates: its last window (the longest lookback's training values), by
-    # which its ONNX graph knows a history that ends where the training data ended, however long
+    # one series without covariates: its last window (the longest lookback's training values), by which its
+    # ONNX graph knows a history that ends where the training data ended, however long (where the carried
+    # seasons stand, and that the built-in members' forecasts are its)
     last_window: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,7 +107,11 @@ class ForecastState:
     def from_dict(cls, fitted: dict[str, Any]) -> ForecastState:
         """Read config.json's ``"fitted"`` entry; KeyError/TypeError when a required field is missing."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in fitted.items() if k in known})
+        state = cls(**{k: v for k, v in fitted.items() if k in known})
+        if state.end is not None and "tail" in state.end:  # an older model file: its last window kept here
+            tail = state.end.pop("tail")
+            state.last_window = state.last_window or tail
+        return state
 
     @property
     def network_season(self) -> int:
@@ -290,7 +295,7 @@ def fit_state(data: SeriesData, cfg: ForecastConfig) -> tuple[ForecastState, lis
         next_steps={str(s.id): int(ordinals(data, s)[-1]) + 1 for s in data.series}
         if seasons is not None
         else None,
-        last_window=_last_window(data, max(lookbacks)) if seasons is not None else None,
+        last_window=_last_window(data, max(lookbacks)),
     )
     return state, z, too_short
 

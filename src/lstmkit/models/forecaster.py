@@ -133,7 +133,6 @@ class LSTMForecaster(Job):
         if state.combination and len(data.series) == 1 and not data.covariate_names:
             refs = self.classical_forecasts(data)  # predict on this data reuses these fits
             state.end = {
-                "tail": [float(v) for v in data.series[0].target[-net.window :]],
                 "references": np.stack(
                     [refs[m].forecasts[0] for m in state.combination["members"][1:]]
                 ).tolist(),
