@@ -57,7 +57,14 @@ from lstmkit.data.periods import (
     year_label,
 )
 from lstmkit.data.time_format import format_time
-from lstmkit.data.zones import cell_offsets, format_zone, named_zone, offset_layout, offset_times
+from lstmkit.data.zones import (
+    cell_offsets,
+    format_zone,
+    named_zone,
+    offset_layout,
+    offset_text,
+    offset_times,
+)
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -198,8 +205,7 @@ def _local_times(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, str]:
     if (local == local.normalize()).all():
         return local, ""
     if len(offsets) == 1:
-        minutes = int(offsets[0] / pd.Timedelta(minutes=1))
-        return local, f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        return local, offset_text(int(offsets[0] / pd.Timedelta(minutes=1)))
     zone = str(index.tz)  # Europe/Berlin, of zoneinfo and pytz zones alike
     return index.tz_convert(None), "+00:00" + (f"[{zone}]" if named_zone(zone) is not None else "")
 

@@ -90,10 +90,13 @@ def zone_clock(value: pd.Timestamp, fmt: str) -> tuple[pd.Timestamp, str]:
     named = _NAMED.search(fmt)
     assert named is not None  # callers check format_zone first
     local = pd.Timestamp(value).tz_localize(timezone.utc).tz_convert(zoneinfo.ZoneInfo(named.group(2)))
-    minutes = int(local.utcoffset() / timedelta(minutes=1))
-    sign, hours = "-" if minutes < 0 else "+", abs(minutes) // 60
-    offset = f"{sign}{hours:02d}{named.group(1)}{abs(minutes) % 60:02d}"
+    offset = offset_text(int(local.utcoffset() / timedelta(minutes=1)), colon=named.group(1))
     return local.tz_localize(None), fmt[: named.start()] + offset
+
+
+def offset_text(minutes: int, *, colon: str = ":") -> str:
+    """A UTC offset of ``minutes`` as written after a clock: 120 -> ``+02:00`` (``+0200`` with ``colon=""``)."""
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{colon}{abs(minutes) % 60:02d}"
 
 
 def offset_times(
