@@ -575,6 +575,15 @@ def test_half_hours_across_a_clock_change_are_forecast_and_predicted_with_their_
         "%Y-%m-%dT%H:%M:%S+00:00[Antarctica/Macquarie]"
     )
     _predicts_the_same(tmp_path, out, path)
+    config = out / "model" / "config.json"
+    zoned = config.read_text()
+    older = json.loads(zoned)
+    older["fitted"]["columns"]["time_format"] = (
+        "%Y-%m-%dT%H:%M:%S+00:00"  # as a model folder before zones kept it
+    )
+    config.write_text(json.dumps(older))
+    _predicts_the_same(tmp_path, out, path)  # the file's offsets name the zone again
+    config.write_text(zoned)
     september = pd.date_range("2021-09-29 00:00", "2021-10-03 01:30", freq="30min", tz="Australia/Melbourne")
     latest = _write(tmp_path, "latest_kwh.csv", "time,kwh", _aware_rows(september))
     predicted = tmp_path / "october.csv"
