@@ -341,6 +341,7 @@ def test_forecast_help_states_the_reading_rules(capsys):
         "52 or 365",
         "365.25",
         "01-Jan-2020 1:00 PM",
+        "written on the clock of the time zone they match",
     ):
         assert rule in text, rule
 
@@ -541,4 +542,93 @@ def test_a_local_clock_file_across_a_clock_change_is_forecast_and_predicted_with
     assert [m for m in caplog.messages if "missing" in m or "twice" in m] == [note]
     expected = [f"{local[-1] + pd.Timedelta(hours=k):%d/%m/%Y %H:%M}" for k in (1, 2, 3)]
     assert pd.read_csv(out / "forecast.csv")["time"].tolist() == expected
+    _predicts_the_same(tmp_path, out, path)
+
+
+def _aware_rows(stamps, cell=lambda t: t.isoformat()):
+    """One row an hour (or half hour) of ``stamps``, each time written with its own UTC offset, and a daily wave."""
+    hours = np.array([t.hour + t.minute / 60 for t in stamps])
+    return [f"{cell(t)},{100 + 10 * np.sin(2 * np.pi * h / 24):.3f}" for t, h in zip(stamps, hours)]
+
+
+def test_half_hours_across_a_clock_change_are_forecast_and_predicted_with_their_zones_offsets(
+    tmp_path, caplog, seed
+):
+    """Melbourne's clocks went back on 4 April 2021 (+11:00 -> +10:00); forecast.csv was written in UTC. The model
+    keeps the zone, so predict on the last days before 3 October (+10:00 alone) writes the clocks going forward."""
+    april = pd.date_range("2021-03-31 00:00", "2021-04-04 06:00", freq="30min", tz="Australia/Melbourne")
+    path = _write(tmp_path, "melbourne_kwh.csv", "time,kwh", _aware_rows(april))
+    code, out = _forecast(tmp_path, path)
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == [
+        "2021-04-04T06:30:00+10:00",
+        "2021-04-04T07:00:00+10:00",
+        "2021-04-04T07:30:00+10:00",
+        "2021-04-04T08:00:00+10:00",
+    ]
+    assert [m for m in caplog.messages if "offsets" in m] == [
+        "times in 'time' of melbourne_kwh.csv carry UTC offsets +10:00 and +11:00 (daylight saving); read as "
+        "Antarctica/Macquarie, the first by name of the 4 zones with these offsets (Australia/Hobart, "
+        "Australia/Melbourne, Australia/Sydney), and forecast.csv writes future times with its offsets"
+    ]
+    assert json.loads((out / "model" / "config.json").read_text())["fitted"]["columns"]["time_format"] == (
+        "%Y-%m-%dT%H:%M:%S+00:00[Antarctica/Macquarie]"
+    )
+    _predicts_the_same(tmp_path, out, path)
+    config = out / "model" / "config.json"
+    zoned = config.read_text()
+    older = json.loads(zoned)
+    older["fitted"]["columns"]["time_format"] = (
+        "%Y-%m-%dT%H:%M:%S+00:00"  # as a model folder before zones kept it
+    )
+    config.write_text(json.dumps(older))
+    _predicts_the_same(tmp_path, out, path)  # the file's offsets name the zone again
+    config.write_text(zoned)
+    september = pd.date_range("2021-09-29 00:00", "2021-10-03 01:30", freq="30min", tz="Australia/Melbourne")
+    latest = _write(tmp_path, "latest_kwh.csv", "time,kwh", _aware_rows(september))
+    predicted = tmp_path / "october.csv"
+    assert main(["predict", "--model", str(out / "model"), str(latest), "--output", str(predicted)]) == 0
+    assert pd.read_csv(predicted)["time"].tolist() == [
+        "2021-10-03T03:00:00+11:00",  # 02:00 to 02:59 never happened there
+        "2021-10-03T03:30:00+11:00",
+        "2021-10-03T04:00:00+11:00",
+        "2021-10-03T04:30:00+11:00",
+    ]
+
+
+def test_hours_across_a_clock_change_in_the_exports_layout_are_forecast_in_its_zone(tmp_path, caplog, seed):
+    """Berlin's clocks went forward on 29 March 2020, as an export writes them: 2020-03-29 03:00:00+02:00."""
+    spring = pd.date_range("2020-03-27 00:00", periods=24 * 4, freq="h", tz="Europe/Berlin")
+    rows = _aware_rows(spring, lambda t: f"{t:%Y-%m-%d %H:%M:%S}{t.isoformat()[-6:]}")
+    assert "2020-03-29 01:00:00+01:00" in rows[24 * 2 + 1] and "2020-03-29 03:00:00+02:00" in rows[24 * 2 + 2]
+    path = _write(tmp_path, "berlin_load.csv", "time,load", rows)
+    code, out = _forecast(tmp_path, path, horizon=3)
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == [
+        "2020-03-31 01:00:00+02:00",
+        "2020-03-31 02:00:00+02:00",
+        "2020-03-31 03:00:00+02:00",
+    ]
+    assert [m for m in caplog.messages if "offsets" in m][0].startswith(
+        "times in 'time' of berlin_load.csv carry UTC offsets +01:00 and +02:00 (daylight saving); read as "
+    )
+    _predicts_the_same(tmp_path, out, path)
+
+
+def test_hours_whose_offsets_no_zone_shows_are_forecast_in_utc_with_one_warning(tmp_path, caplog, seed):
+    hours = pd.date_range("2021-01-01", periods=N, freq="h")  # UTC
+    offsets = ["+03:17"] * (N // 2) + ["+05:00"] * (N - N // 2)
+    shifts = [pd.Timedelta(hours=int(o[1:3]), minutes=int(o[4:])) for o in offsets]
+    rows = [f"{u + d:%Y-%m-%dT%H:%M:%S}{o},{y:.3f}" for u, d, o, y in zip(hours, shifts, offsets, WAVE)]
+    path = _write(tmp_path, "odd_offsets.csv", "time,load", rows)
+    code, out = _forecast(tmp_path, path, horizon=2)
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == [
+        "2021-01-03T12:00:00+00:00",
+        "2021-01-03T13:00:00+00:00",
+    ]
+    assert [m for m in caplog.messages if "offsets" in m] == [
+        "times in 'time' of odd_offsets.csv carry UTC offsets +03:17 and +05:00, and no time zone matched them; "
+        "they are read in UTC, and forecast.csv writes UTC times"
+    ]
     _predicts_the_same(tmp_path, out, path)

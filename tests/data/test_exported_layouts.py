@@ -152,17 +152,23 @@ def test_dates_in_other_layouts_with_one_utc_offset_are_read_as_without_it_and_k
     assert again.future_times(again.series[0], 2) == future
 
 
-def test_day_first_dates_whose_utc_offset_changes_are_read_in_utc_and_written_day_first(tmp_path, caplog):
+def test_day_first_dates_whose_utc_offset_changes_are_read_in_utc_and_written_day_first_in_their_zone(
+    tmp_path, caplog
+):
     hours = pd.date_range("2021-03-27", periods=48, freq="h", tz="Europe/Berlin")  # +01:00, then +02:00
     cells = [f"{t:%d/%m/%Y %H:%M} {t:%z}" for t in hours]  # 27/03/2021 00:00 +0100
-    data = load_series(write(tmp_path, cells, "dst.csv"))
+    data = load_series(write(tmp_path, cells, "dst_day_first.csv"))
     assert data.freq == "h" and data.series[0].times.equals(hours.tz_convert(None))
-    assert data.future_times(data.series[0], 1) == ["28/03/2021 23:00 +0000"]
-    assert "times in 'date' of dst.csv carry different UTC offsets (+0100, +0200)" in caplog.text
+    assert data.date_format == "%d/%m/%Y %H:%M +0000[Africa/Ceuta]"  # the zone's offsets, in the cells' style
+    assert data.future_times(data.series[0], 1) == ["29/03/2021 01:00 +0200"]
+    assert (
+        "times in 'date' of dst_day_first.csv carry UTC offsets +0100 and +0200 (daylight saving)"
+        in caplog.text
+    )
     for fmt in (data.date_format, "%d/%m/%Y %H:%M"):  # as a model folder keeps it, as the day-first note says
         again = load_series(write(tmp_path, cells, "again.csv"), date_format=fmt)
         assert again.series[0].times.equals(data.series[0].times)
-        assert again.future_times(again.series[0], 1) == ["28/03/2021 23:00 +0000"]
+        assert again.future_times(again.series[0], 1) == ["29/03/2021 01:00 +0200"]
 
 
 @pytest.mark.parametrize("zone", ["UTC", "GMT"])

@@ -486,20 +486,132 @@ def test_times_with_one_utc_offset_keep_their_clock_and_offset(tmp_path, caplog)
     assert not caplog.messages
 
 
-def test_times_whose_utc_offset_changes_are_read_in_utc_with_one_warning(tmp_path, caplog):
+def _offset_cells(stamps):
+    """``2021-03-28T03:00:00+02:00``: aware times as an export writes them, each with its own offset."""
+    return [s.isoformat() for s in stamps]
+
+
+def _future_in(zone, last_utc, count, step):
+    """The reference: the ``count`` times after the UTC instant ``last_utc``, ``step`` apart, on ``zone``'s clock
+    as pandas writes them."""
+    future = pd.date_range(pd.Timestamp(last_utc, tz="UTC"), periods=count + 1, freq=step)[1:]
+    return [t.isoformat() for t in future.tz_convert(zone)]
+
+
+def test_times_whose_utc_offset_changes_with_daylight_saving_are_read_in_utc_and_written_in_their_zone(
+    tmp_path, caplog
+):
     stamps = pd.date_range("2021-03-28 00:00", periods=5, freq="h", tz="Europe/Berlin")  # 02:00 is skipped
     path = write(
-        tmp_path, lines("timestamp,load", [f"{s.isoformat()},{i}" for i, s in enumerate(stamps)]), "dst.csv"
+        tmp_path,
+        lines("timestamp,load", [f"{s},{i}" for i, s in enumerate(_offset_cells(stamps))]),
+        "dst.csv",
     )
     with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
         data = load_series(path)
         load_series(path)  # read again (as evaluate does): no second warning
     assert list(data.series[0].target) == [0, 1, 2, 3, 4] and data.freq == "h"  # no gap at the change
-    assert data.series[0].times[0] == pd.Timestamp("2021-03-27 23:00")
-    assert data.future_times(data.series[0], 1) == ["2021-03-28T04:00:00+00:00"]
+    assert data.series[0].times[0] == pd.Timestamp("2021-03-27 23:00")  # modelled on the UTC instants
+    assert data.future_times(data.series[0], 1) == ["2021-03-28T06:00:00+02:00"]
+    future = data.future_times(data.series[0], 24 * 218)  # past the end of summer time, 31 October
+    assert future == _future_in("Europe/Berlin", "2021-03-28 03:00", 24 * 218, "h")
+    back = future.index("2021-10-31T01:00:00+02:00")
+    assert future[back + 1 : back + 4] == [
+        "2021-10-31T02:00:00+02:00",
+        "2021-10-31T02:00:00+01:00",  # the hour the clock repeats
+        "2021-10-31T03:00:00+01:00",
+    ]
+    assert len(caplog.messages) == 1
+    assert caplog.messages[0].startswith(
+        "times in 'timestamp' of dst.csv carry UTC offsets +01:00 and +02:00 (daylight saving); read as "
+        "Africa/Ceuta, the first by name of the "
+    )  # how many zones share Central European time is the database's to say
+    assert "Europe/Berlin" in caplog.messages[0]
+    assert caplog.messages[0].endswith("and forecast.csv writes future times with its offsets")
+
+
+def test_half_hours_across_the_end_of_summer_time_are_written_in_their_zone_past_its_start(tmp_path, caplog):
+    """Melbourne's clocks go back on 4 April 2021 (02:00-02:30 twice) and forward on 3 October (02:00-02:59
+    never happen)."""
+    stamps = pd.date_range("2021-04-03 12:00", "2021-04-04 06:00", freq="30min", tz="Australia/Melbourne")
+    cells = _offset_cells(stamps)
+    assert "2021-04-04T02:30:00+11:00" in cells and "2021-04-04T02:30:00+10:00" in cells
+    path = write(tmp_path, lines("time,kwh", [f"{c},{i}" for i, c in enumerate(cells)]), "melbourne.csv")
+    with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
+        data = load_series(path)
+    assert len(data.series[0].target) == len(cells) and data.freq == "30min"  # both 02:30s kept, in order
+    assert data.time_format == "%Y-%m-%dT%H:%M:%S+00:00[Antarctica/Macquarie]"
+    assert data.future_times(data.series[0], 2) == ["2021-04-04T06:30:00+10:00", "2021-04-04T07:00:00+10:00"]
+    future = data.future_times(data.series[0], 48 * 182)
+    assert future == _future_in("Australia/Melbourne", "2021-04-03 20:00", 48 * 182, "30min")
+    forward = future.index("2021-10-03T01:30:00+10:00")
+    assert future[forward + 1] == "2021-10-03T03:00:00+11:00"
     assert caplog.messages == [
-        "times in 'timestamp' of dst.csv carry different UTC offsets (+01:00, +02:00); they are read in UTC, "
-        "and forecast.csv writes UTC times"
+        "times in 'time' of melbourne.csv carry UTC offsets +10:00 and +11:00 (daylight saving); read as "
+        "Antarctica/Macquarie, the first by name of the 4 zones with these offsets (Australia/Hobart, "
+        "Australia/Melbourne, Australia/Sydney), and forecast.csv writes future times with its offsets"
+    ]
+
+
+def test_of_the_zones_that_fit_the_one_most_of_them_agree_with_on_the_next_clock_changes_is_taken(
+    tmp_path, caplog
+):
+    """Vancouver's March 2020 offsets are Dawson's and Whitehorse's too, but Yukon kept summer time from
+    November 2020: the zones that go back with Vancouver are the most, and their first by name is taken."""
+    stamps = pd.date_range("2020-03-06 00:00", periods=24 * 4, freq="h", tz="America/Vancouver")
+    path = write(
+        tmp_path, lines("time,mw", [f"{c},{i}" for i, c in enumerate(_offset_cells(stamps))]), "bc.csv"
+    )
+    with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
+        data = load_series(path)
+    future = data.future_times(data.series[0], 24 * 240)
+    back = future.index("2020-11-01T01:00:00-07:00")
+    assert future[back + 1 : back + 3] == ["2020-11-01T01:00:00-08:00", "2020-11-01T02:00:00-08:00"]
+    assert caplog.messages == [
+        "times in 'time' of bc.csv carry UTC offsets -07:00 and -08:00 (daylight saving); read as "
+        "America/Los_Angeles, the first by name of the 3 of the 5 zones with these offsets that change clocks "
+        "alike in the year after (America/Dawson, America/Tijuana, America/Vancouver and 1 more), and "
+        "forecast.csv writes future times with its offsets"
+    ]
+
+
+def test_times_of_one_offset_are_read_in_the_zone_a_model_was_trained_in(tmp_path):
+    """The last days before 3 October 2021 hold +10:00 alone: the model's zone writes the clocks going forward."""
+    stamps = pd.date_range("2021-10-01 00:00", "2021-10-03 01:30", freq="30min", tz="Australia/Melbourne")
+    path = write(tmp_path, lines("time,kwh", [f"{c},{i}" for i, c in enumerate(_offset_cells(stamps))]))
+    alone = load_series(path)
+    assert alone.future_times(alone.series[0], 2) == [
+        "2021-10-03T02:00:00+10:00",
+        "2021-10-03T02:30:00+10:00",
+    ]
+    zoned = load_series(path, zone="Australia/Melbourne")
+    assert zoned.series[0].times[0] == pd.Timestamp("2021-09-30 14:00")  # UTC, as the model was trained
+    assert zoned.future_times(zoned.series[0], 2) == [
+        "2021-10-03T03:00:00+11:00",
+        "2021-10-03T03:30:00+11:00",
+    ]
+    berlin = load_series(path, zone="Europe/Berlin")  # a zone the offsets do not fit is not taken
+    assert berlin.future_times(berlin.series[0], 1) == ["2021-10-03T02:00:00+10:00"]
+
+
+def test_times_whose_offsets_no_time_zone_shows_are_read_and_written_in_utc_with_one_warning(
+    tmp_path, caplog
+):
+    hours = pd.date_range("2021-01-01 00:00", periods=6, freq="h")  # UTC
+    offsets = ["+03:17"] * 3 + ["+05:00"] * 3
+    cells = [
+        f"{u + pd.Timedelta(o[0] + o[1:3] + 'h' + o[4:] + 'min'):%Y-%m-%dT%H:%M:%S}{o}"
+        for u, o in zip(hours, offsets)
+    ]
+    assert cells[0] == "2021-01-01T03:17:00+03:17" and cells[3] == "2021-01-01T08:00:00+05:00"
+    path = write(tmp_path, lines("timestamp,load", [f"{c},{i}" for i, c in enumerate(cells)]), "odd.csv")
+    with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
+        data = load_series(path)
+    assert data.series[0].times.equals(pd.DatetimeIndex(hours)) and data.freq == "h"
+    assert data.future_times(data.series[0], 1) == ["2021-01-01T06:00:00+00:00"]
+    assert caplog.messages == [
+        "times in 'timestamp' of odd.csv carry UTC offsets +03:17 and +05:00, and no time zone matched them; they "
+        "are read in UTC, and forecast.csv writes UTC times"
     ]
 
 
@@ -885,6 +997,41 @@ def test_time_zone_aware_parquet_times_keep_their_local_clock_or_dates(tmp_path)
     pd.DataFrame({"day": days, "v": np.arange(60.0)}).to_parquet(tmp_path / "d.parquet")
     data = load_series(tmp_path / "d.parquet")
     assert data.freq == "D" and data.future_times(data.series[0], 1) == ["2020-04-30"]
+
+
+def test_a_file_of_two_zones_changing_clocks_is_read_in_utc_with_one_warning(tmp_path, caplog):
+    """Berlin and London go forward at the same instant, from +01:00 and +00:00: no one zone shows both series."""
+    rows = [
+        f"{city},{t.isoformat()},{i}"
+        for city in ("berlin", "london")
+        for i, t in enumerate(
+            pd.date_range("2020-03-28 22:00", periods=6, freq="h", tz=f"Europe/{city.title()}")
+        )
+    ]
+    path = write(tmp_path, lines("site,time,load", rows), "two_zones.csv")
+    with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
+        data = load_series(path, id_col="site")
+    assert [s.times[0] for s in data.series] == [
+        pd.Timestamp("2020-03-28 21:00"),
+        pd.Timestamp("2020-03-28 22:00"),
+    ]
+    assert data.future_times(data.series[0], 1) == ["2020-03-29T03:00:00+00:00"]
+    assert caplog.messages == [
+        "times in 'time' of two_zones.csv carry UTC offsets +00:00, +01:00 and +02:00, and no time zone matched "
+        "them; they are read in UTC, and forecast.csv writes UTC times"
+    ]
+
+
+def test_time_zone_aware_parquet_times_across_a_clock_change_are_written_on_the_zones_clock(tmp_path):
+    pytest.importorskip("pyarrow")
+    hours = pd.date_range(
+        "2020-10-24", periods=48, freq="h", tz="Europe/Berlin"
+    )  # +02:00, then +01:00 (25 Oct)
+    pd.DataFrame({"ts": hours, "load": np.arange(48.0)}).to_parquet(tmp_path / "autumn.parquet")
+    data = load_series(tmp_path / "autumn.parquet")
+    assert data.freq == "h" and data.series[0].times.equals(hours.tz_convert(None))  # the UTC instants
+    assert data.time_format == "%Y-%m-%d %H:%M+00:00[Europe/Berlin]"
+    assert data.future_times(data.series[0], 2) == ["2020-10-25 23:00+01:00", "2020-10-26 00:00+01:00"]
 
 
 def test_irregular_times_are_refused_naming_a_time_off_the_most_common_step(tmp_path):

@@ -91,6 +91,7 @@ def assign_roles(
     covariates: bool,
     date_format: str | None,
     source: str,
+    zone: str | None = None,
 ) -> Roles:
     """The column roles of ``frame`` by the rules of the module docstring.
 
@@ -110,10 +111,17 @@ def assign_roles(
     ids = frame[id_col].astype(str).str.strip().to_numpy() if id_col else None
     listed = set(wide or []) - {"*"}
     if time_col is not None:
-        times = parse_times(frame[time_col], column=time_col, source=source, date_format=date_format)
+        times = parse_times(
+            frame[time_col], column=time_col, source=source, date_format=date_format, zone=zone
+        )
     else:
         time_col, times = _detect_time_column(
-            frame, exclude=listed | {target, id_col}, ids=ids, date_format=date_format, source=source
+            frame,
+            exclude=listed | {target, id_col},
+            ids=ids,
+            date_format=date_format,
+            source=source,
+            zone=zone,
         )
         if date_format is not None and time_col is None:
             raise DataError(
@@ -239,7 +247,9 @@ def _single_target(
 # ----------------------------------------------------------------------------- the time axis
 
 
-def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: str | None, source: str):
+def _detect_time_column(
+    frame: pd.DataFrame, *, exclude: set, ids, date_format: str | None, source: str, zone: str | None
+):
     """``(column, parsed times)`` of the time axis by the rules of the module docstring, or ``(None, None)``."""
     candidates = [c for c in frame.columns if c not in exclude]
     for col in candidates:  # named like a time column and parseable
@@ -261,7 +271,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
                 raise not_times(values, column=col, source=source)
             continue  # numbers, but neither years, 202001-style months, Unix times nor a step counter (e.g. 1..12)
         try:
-            return col, parse_times(frame[col], column=col, source=source, date_format=date_format)
+            return col, parse_times(frame[col], column=col, source=source, date_format=date_format, zone=zone)
         except DataError:
             if _mostly_times(frame[col]):  # a time column with a few bad cells: say which, do not drop it
                 raise
@@ -269,7 +279,7 @@ def _detect_time_column(frame: pd.DataFrame, *, exclude: set, ids, date_format: 
         if to_numeric(frame[col].head(50)) is not None and not _months_like_numbers(frame[col]):
             continue
         try:
-            return col, parse_times(frame[col], column=col, source=source, date_format=date_format)
+            return col, parse_times(frame[col], column=col, source=source, date_format=date_format, zone=zone)
         except DataError:
             continue
     numeric = [c for c in candidates if to_numeric(frame[c]) is not None]

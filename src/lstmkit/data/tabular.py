@@ -122,6 +122,7 @@ def load_series(
     fill: str = "interpolate",
     date_format: str | None = None,
     business_days: bool = True,
+    zone: str | None = None,
 ) -> SeriesData:
     """Read ``source`` (a path, bundled dataset name, or DataFrame) into :class:`SeriesData`.
 
@@ -138,6 +139,8 @@ def load_series(
         date_format: the strftime format of the time cells (e.g. ``%d/%m/%Y``); default detected.
         business_days: read daily times with no weekend day as business days (False: as days whose
             weekends are gaps, as a model trained on such data before business days were read expects).
+        zone: the time zone a model was trained in (its time format names it): times with UTC offsets it shows
+            are read in it, and future times written with its offsets.
 
     Raises:
         DataError: unreadable file, unknown or ambiguous columns, non-numeric or infinite values,
@@ -154,6 +157,7 @@ def load_series(
         covariates=covariates,
         date_format=date_format,
         source=name,
+        zone=zone,
     )
     parts, cov = _split(frame, roles, id_col=id_col, source=name)
     del frame  # the columns needed are arrays now; let a large table go

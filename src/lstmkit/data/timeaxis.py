@@ -57,7 +57,14 @@ from lstmkit.data.periods import (
     year_label,
 )
 from lstmkit.data.time_format import format_time
-from lstmkit.data.zones import cell_offsets, offset_layout, offset_times
+from lstmkit.data.zones import (
+    cell_offsets,
+    format_zone,
+    named_zone,
+    offset_layout,
+    offset_text,
+    offset_times,
+)
 from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
@@ -66,7 +73,12 @@ _MONTH = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
 
 
 def parse_times(
-    column_values: pd.Series, *, column: str = "time", source: str = "data", date_format: str | None = None
+    column_values: pd.Series,
+    *,
+    column: str = "time",
+    source: str = "data",
+    date_format: str | None = None,
+    zone: str | None = None,
 ) -> tuple[pd.Index, str, str | None]:
     """Parse a time column; returns ``(times, kind, fmt)``.
 
@@ -78,6 +90,8 @@ def parse_times(
 
     Args:
         date_format: the strftime format of the cells (``--date-format``); default detected.
+        zone: the time zone a model was trained in (or ``date_format`` names): times with UTC offsets it shows
+            are read in it (:mod:`lstmkit.data.zones`).
 
     Raises:
         DataError: empty cells or values that are not times.
@@ -96,8 +110,9 @@ def parse_times(
         )
     if date_format is not None:
         layout = offset_layout(date_format)  # 13/02/2020 00:00Z: %d/%m/%Y %H:%M, with or without the Z
+        zone = zone or format_zone(date_format)
         if layout is not None and (offsets := cell_offsets(text)) is not None:
-            return offset_times(text, offsets, column=column, source=source, layout=layout)
+            return offset_times(text, offsets, column=column, source=source, layout=layout, zone=zone)
         return parse_with_format(text, date_format, column=column, source=source)
     if text.str.fullmatch(r"-?\d+(\.0+)?").all():
         return _integer_times(text.astype(float).to_numpy(), column=column, source=source)
@@ -127,7 +142,7 @@ def parse_times(
     if numeric.notna().all():  # R's decimal years, or an error
         return fractional_times(numeric.to_numpy(), column=column, source=source)
     if (offsets := cell_offsets(text)) is not None:
-        return offset_times(text, offsets, column=column, source=source)
+        return offset_times(text, offsets, column=column, source=source, zone=zone)
     stamps = general_parse(text, column=column, source=source)
     index = pd.DatetimeIndex(stamps)
     if (index != index.normalize()).any():  # times of day
@@ -180,7 +195,9 @@ def _typed_times(values: pd.Series, *, column: str, source: str) -> tuple[pd.Ind
 
 def _local_times(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, str]:
     """Times of a time zone as clock times and the UTC offset to write them with: local dates for days (their
-    local midnights), the local clock under one offset, else (daylight saving) UTC; naive times as they are."""
+    local midnights), the local clock under one offset, else (daylight saving) the UTC instants, written on the
+    zone's clock where the database knows it (``+00:00[Europe/Berlin]``: :mod:`lstmkit.data.zones`); naive times
+    as they are."""
     if index.tz is None:
         return index, ""
     local = index.tz_localize(None)
@@ -188,9 +205,9 @@ def _local_times(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, str]:
     if (local == local.normalize()).all():
         return local, ""
     if len(offsets) == 1:
-        minutes = int(offsets[0] / pd.Timedelta(minutes=1))
-        return local, f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    return index.tz_convert(None), "+00:00"
+        return local, offset_text(int(offsets[0] / pd.Timedelta(minutes=1)))
+    zone = str(index.tz)  # Europe/Berlin, of zoneinfo and pytz zones alike
+    return index.tz_convert(None), "+00:00" + (f"[{zone}]" if named_zone(zone) is not None else "")
 
 
 def time_order(t: pd.Index, kind: str) -> np.ndarray | None:

@@ -4,15 +4,33 @@
 with one, spaced or not (``01/05/2020 11:30 PM Z``, ``2020-01-05 12:00 AMZ``), whose dates are read
 as :mod:`lstmkit.data.dates` reads them without it (day or month first by the same rule). One offset
 throughout is kept: the clock times as written, future times written in the same layout with the same
-offset. Several offsets (daylight saving) are read in UTC, with one warning, and future times are written
-in UTC.
+offset.
+
+Several offsets (daylight saving) are read in UTC, so the series keeps its regular step in absolute time, with
+one warning. Where a time zone's offset at each row's instant is the row's written offset, future times are
+written in that zone: the local clock with each future instant's offset, as the export wrote them
+(``2021-04-04T02:00:00+10:00`` after ``2021-04-04T02:30:00+11:00`` in Melbourne, as the clocks go back), and the time format names
+the zone after the offset (``%Y-%m-%dT%H:%M:%S+00:00[Australia/Melbourne]``, as RFC 9557 writes a zone), so
+that a model folder writes the same offsets for a file whose offsets do not tell its zone. The zones tried are
+the time zone database's canonical ones (``zone1970.tab``: one per region whose clocks agree since 1970, no
+``Etc/`` zones or aliases); of those that fit, the ones that agree with most of them on the clock changes of
+the year after the file are kept, and of those the first by name is taken (zones with the same offsets are
+named in the warning: no offset tells Europe/Paris from Europe/Berlin). Where none fits (offsets no zone's
+clock shows, or a file of several zones), future times are written in UTC and the warning says so.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import zoneinfo
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmkit.data.dates import (
@@ -30,6 +48,9 @@ _ZONE = r"Z|[+-]\d{2}:?\d{2}|(?<= )(?:UTC|GMT)"  # Z, +01:00, -0500, and UTC or 
 # a clock (of 12 hours too: 12:00 AM Z, 12:00 AMZ) with a UTC offset
 OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?\s*(" + _ZONE + ")")
 _SUFFIX = re.compile(r"\s*(?:" + _ZONE + ")$")  # the offset after a clock, with the space before it
+# the offset and zone a time format ends with: +00:00[Europe/Berlin]
+_NAMED = re.compile(r"[+-]00(:?)00\[([^\]]+)\]$")
+_DAY_S = 86_400
 _WARNED: set = set()
 
 
@@ -41,39 +62,80 @@ def cell_offsets(text: pd.Series) -> pd.Series | None:
 
 
 def offset_layout(fmt: str) -> str | None:
-    """The layout a time format gives the cells before their offset: ``fmt`` less the offset it ends with
-    (``%d/%m/%Y %H:%M`` of ``%d/%m/%Y %H:%M+00:00``, as a model folder keeps it), else ``fmt`` itself (as a
-    warning or a user names it); None where strftime reads the offset (``%z``)."""
-    return None if fmt.endswith(("%z", "%Z")) else _SUFFIX.sub("", fmt)
+    """The layout a time format gives the cells before their offset: ``fmt`` less the offset (and zone) it ends
+    with (``%d/%m/%Y %H:%M`` of ``%d/%m/%Y %H:%M+00:00`` or ``%d/%m/%Y %H:%M+00:00[Europe/Berlin]``, as a model
+    folder keeps it), else ``fmt`` itself (as a warning or a user names it); None where strftime reads the
+    offset (``%z``)."""
+    return None if fmt.endswith(("%z", "%Z")) else _SUFFIX.sub("", re.sub(r"\[[^\]]+\]$", "", fmt))
+
+
+def format_zone(fmt: str | None) -> str | None:
+    """The time zone a time format names after its offset (``Europe/Berlin`` of ``...+00:00[Europe/Berlin]``),
+    else None."""
+    named = _NAMED.search(fmt) if fmt else None
+    return named.group(2) if named else None
+
+
+def named_zone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The zone ``name`` (zoneinfo keeps each zone it read), or None where this database has no such zone."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def zone_clock(value: pd.Timestamp, fmt: str) -> tuple[pd.Timestamp, str]:
+    """The local clock of the UTC instant ``value`` in the zone ``fmt`` names, and ``fmt`` with that instant's
+    offset written in place of its ``+00:00[zone]`` (in its style: ``+02:00`` or ``+0200``)."""
+    named = _NAMED.search(fmt)
+    assert named is not None  # callers check format_zone first
+    local = pd.Timestamp(value).tz_localize(timezone.utc).tz_convert(zoneinfo.ZoneInfo(named.group(2)))
+    offset = offset_text(int(local.utcoffset() / timedelta(minutes=1)), colon=named.group(1))
+    return local.tz_localize(None), fmt[: named.start()] + offset
+
+
+def offset_text(minutes: int, *, colon: str = ":") -> str:
+    """A UTC offset of ``minutes`` as written after a clock: 120 -> ``+02:00`` (``+0200`` with ``colon=""``)."""
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{colon}{abs(minutes) % 60:02d}"
 
 
 def offset_times(
-    text: pd.Series, offsets: pd.Series, *, column: str, source: str, layout: str | None = None
+    text: pd.Series,
+    offsets: pd.Series,
+    *,
+    column: str,
+    source: str,
+    layout: str | None = None,
+    zone: str | None = None,
 ) -> tuple[pd.Index, str, str]:
     """Times with a UTC offset (``offsets``: :func:`cell_offsets`), by the rules of the module docstring;
-    ``layout``: the strftime format of the cells before their offset, default detected.
+    ``layout``: the strftime format of the cells before their offset, default detected; ``zone``: the time zone
+    a model was trained in, taken (one offset or several) where it fits every row.
 
     Raises:
         DataError: a cell that is not a time (in ``layout``).
     """
     local = text.str.replace(_SUFFIX, "", regex=True)
     suffix = text.iloc[0][len(local.iloc[0]) :]  # the first cell's offset, as written: Z, " +01:00", " UTC"
+    minutes = offsets.map({o: _minutes(o) for o in offsets.unique()}).to_numpy(dtype=np.int64)
+    shift = pd.to_timedelta(minutes, unit="min")
     if layout is not None:
-        index = pd.DatetimeIndex(parse_with_format(local, layout, column=column, source=source)[0])
+        clock = pd.DatetimeIndex(parse_with_format(local, layout, column=column, source=source)[0])
     elif (read := _other_layout(local, column=column, source=source)) is not None:
-        index, layout = read
-    else:  # ISO times: pandas reads them with their offsets
+        clock, layout = read
+    else:  # ISO times: pandas reads them with their offsets, in UTC here
         stamps = pd.DatetimeIndex(general_parse(text, column=column, source=source, utc=True))
-        if offsets.nunique() == 1:
-            local_stamps = stamps.tz_convert(pd.Timestamp(text.iloc[0]).tz).tz_localize(None)
-            return local_stamps, "datetime", clock_format(local.iloc[0]) + suffix
-        _warn_once(offsets, column=column, source=source)
-        return stamps.tz_localize(None), "datetime", clock_format(local.iloc[0]) + "+00:00"
+        clock, layout = stamps.tz_localize(None) + shift, clock_format(local.iloc[0])
+    utc = clock - shift  # the instants: the series' regular step is in absolute time
+    if zone is not None and (trained := named_zone(zone)) and _fits(trained, *_probes(utc, minutes)):
+        return utc, "datetime", layout + _utc_offset(suffix) + f"[{zone}]"
     if offsets.nunique() == 1:
-        return index, "datetime", layout + suffix
-    _warn_once(offsets, column=column, source=source)
-    utc = index - pd.to_timedelta([_minutes(o) for o in offsets], unit="min")
-    return utc, "datetime", layout + _utc(suffix)
+        return clock, "datetime", layout + suffix
+    found = _zones_for(utc, minutes) if len(np.unique(minutes)) > 1 else None
+    _warn_once(offsets, found, column=column, source=source)
+    if found is None:
+        return utc, "datetime", layout + _utc(suffix)
+    return utc, "datetime", layout + _utc_offset(suffix) + f"[{found[0]}]"
 
 
 def _other_layout(local: pd.Series, *, column: str, source: str) -> tuple[pd.DatetimeIndex, str] | None:
@@ -105,13 +167,139 @@ def _utc(suffix: str) -> str:
     return re.sub(r"[+-]\d{2}(:?)\d{2}$", lambda m: f"+00{m.group(1)}00", suffix)
 
 
-def _warn_once(offsets: pd.Series, *, column: str, source: str) -> None:
+def _utc_offset(suffix: str) -> str:
+    """:func:`_utc` as a number (``+00:00`` for ``Z`` or `` UTC``): the offset a zone's time format writes."""
+    written = _utc(suffix)
+    return written if re.search(r"[+-]00:?00$", written) else "+00:00"
+
+
+def _probes(utc: pd.DatetimeIndex, minutes: np.ndarray) -> tuple[list[int], list[timedelta]]:
+    """The instants (Unix seconds) and written offsets of the rows that decide whether a zone fits, those where
+    the offset changes first (most zones fail there): the rows either side of each change, and one a day
+    between (no zone's clock changes twice in a day, so a zone that shows these shows every row's)."""
+    order = np.argsort(utc.asi8, kind="stable")
+    seconds, minutes = utc.asi8[order] // 1_000_000_000, minutes[order]
+    changes = np.flatnonzero(np.diff(minutes))
+    days = np.flatnonzero(np.diff(seconds // _DAY_S)) + 1
+    rows = np.concatenate([changes, changes + 1, [0, len(seconds) - 1], days])
+    rows = rows[np.sort(np.unique(rows, return_index=True)[1])]  # each row once, the changes first
+    return seconds[rows].tolist(), [timedelta(minutes=int(m)) for m in minutes[rows]]
+
+
+def _fits(zone: zoneinfo.ZoneInfo, seconds: list[int], offsets: list[timedelta]) -> bool:
+    """Whether ``zone``'s offset at each instant is the offset written there."""
+    return all(_offset_at(s, zone) == o for s, o in zip(seconds, offsets))
+
+
+def _offset_at(seconds: int, zone: zoneinfo.ZoneInfo) -> timedelta | None:
+    """``zone``'s UTC offset at the instant ``seconds`` (Unix)."""
+    return datetime.fromtimestamp(seconds, zone).utcoffset()
+
+
+def _zones_for(utc: pd.DatetimeIndex, minutes: np.ndarray) -> tuple[str, list[str], int] | None:
+    """The zone whose offsets fit every row (the rule of the module docstring), the other zones that fit, and how
+    many of those that fit (itself among them) change clocks alike in the year after the file; None where none
+    fits."""
+    seconds, offsets = _probes(utc, minutes)
+    fit = [name for name, zone in _zones() if _fits(zone, seconds, offsets)]
+    if not fit:
+        return None
+    after = max(seconds)
+    changes = {name: _changes(zoneinfo.ZoneInfo(name), after) for name in fit}
+    agree = Counter(changes.values())
+    name = next(
+        name for name in fit if agree[changes[name]] == max(agree.values())
+    )  # a tie: the first by name
+    return name, [other for other in fit if other != name], agree[changes[name]]
+
+
+def _changes(zone: zoneinfo.ZoneInfo, start: int) -> tuple[tuple[int, timedelta | None], ...]:
+    """The clock changes of ``zone`` in the year after the instant ``start`` (Unix seconds): each change's
+    instant, to the minute, and the offset after it."""
+    found: list[tuple[int, timedelta | None]] = []
+    offset = _offset_at(start, zone)
+    for day in range(1, 367):
+        later = start + day * _DAY_S
+        if (now := _offset_at(later, zone)) == offset:
+            continue
+        low, high = later - _DAY_S, later  # bisect the day to the minute the offset changes
+        while high - low > 60:
+            middle = (low + high) // 2
+            low, high = (middle, high) if _offset_at(middle, zone) == offset else (low, middle)
+        found.append((high, now))
+        offset = now
+    return tuple(found)
+
+
+@functools.cache
+def _zones() -> tuple[tuple[str, zoneinfo.ZoneInfo], ...]:
+    """The canonical zones of the time zone database, by name (once a process: a big file reads no slower)."""
+    names = zoneinfo.available_timezones()
+    listed = _canonical_names()
+    kept = names & listed if listed else {n for n in names if "/" in n and not n.startswith("Etc/")}
+    return tuple((name, zoneinfo.ZoneInfo(name)) for name in sorted(kept))
+
+
+def _canonical_names() -> set[str]:
+    """The zones ``zone1970.tab`` lists, read where zoneinfo reads the database (its paths, else the tzdata
+    package); empty where neither has it."""
+    for folder in zoneinfo.TZPATH:
+        if (tab := Path(folder) / "zone1970.tab").is_file():
+            return _tab_names(tab.read_text(encoding="utf-8"))
+    try:
+        return _tab_names(
+            resources.files("tzdata").joinpath("zoneinfo/zone1970.tab").read_text(encoding="utf-8")
+        )
+    except (ModuleNotFoundError, FileNotFoundError):
+        return set()
+
+
+def _tab_names(tab: str) -> set[str]:
+    return {line.split("\t")[2] for line in tab.splitlines() if line and not line.startswith("#")}
+
+
+def _warn_once(
+    offsets: pd.Series, found: tuple[str, list[str], int] | None, *, column: str, source: str
+) -> None:
     if (source, column) in _WARNED:  # once per file, not once per model that reads it
         return
     _WARNED.add((source, column))
+    written = sorted(offsets.unique())
+    listed = " and ".join([", ".join(written[:-1]), written[-1]]) if len(written) > 1 else written[0]
+    if found is None:
+        log.warning(
+            "times in %r of %s carry UTC offsets %s, and no time zone matched them; they are read in UTC, and "
+            "forecast.csv writes UTC times",
+            column,
+            source,
+            listed,
+        )
+        return
+    name, others, alike = found
     log.warning(
-        "times in %r of %s carry different UTC offsets (%s); they are read in UTC, and forecast.csv writes UTC times",
+        "times in %r of %s carry UTC offsets %s (daylight saving); read as %s%s, and forecast.csv writes future "
+        "times with its offsets",
         column,
         source,
-        ", ".join(sorted(offsets.unique())[:3]),
+        listed,
+        name,
+        _picked(others, alike),
     )
+
+
+def _picked(others: list[str], alike: int) -> str:
+    """How the zone was picked from ``others`` and itself, ``alike`` of which change clocks as it does in the year
+    after the file: ``, the first by name of the 4 zones with these offsets (Australia/Hobart, ...)``."""
+    if not others:
+        return ""
+    among = (
+        f"{alike} zones with these offsets"
+        if alike == len(others) + 1
+        else f"{alike} of the {len(others) + 1} zones with these offsets that change clocks alike in the year after"
+    )
+    return f", the first by name of the {among} ({_some(others)})"
+
+
+def _some(names: list[str]) -> str:
+    """``a, b, c and 4 more``."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -30,6 +30,7 @@ from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.seasons import choose_season
 from lstmkit.data.tabular import Series, SeriesData, load_series
+from lstmkit.data.zones import format_zone
 from lstmkit.errors import DataError
 from lstmkit.evaluate.references import seasonally_adjusted
 from lstmkit.logs import few
@@ -337,6 +338,7 @@ def _load(
             fill=fill,
             date_format=settings.date_format or columns.get("date_format"),
             business_days=columns.get("freq") != "D",  # a model trained on days reads days
+            zone=format_zone(columns.get("time_format")),  # a file of one offset is written in its zone too
         )
         return _weeks_padded_as_trained(read, columns.get("time_format"))
     return load_series(
