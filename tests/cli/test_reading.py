@@ -568,11 +568,11 @@ def test_half_hours_across_a_clock_change_are_forecast_and_predicted_with_their_
     ]
     assert [m for m in caplog.messages if "offsets" in m] == [
         "times in 'time' of melbourne_kwh.csv carry UTC offsets +10:00 and +11:00 (daylight saving); read as "
-        "Antarctica/Macquarie, the first by name of the 4 zones with these offsets (Australia/Hobart, "
-        "Australia/Melbourne, Australia/Sydney), and forecast.csv writes future times with its offsets"
+        "Australia/Sydney, one of 4 zones with these offsets (Australia/Hobart, Australia/Melbourne, "
+        "Antarctica/Macquarie), and forecast.csv writes future times with its offsets"
     ]
     assert json.loads((out / "model" / "config.json").read_text())["fitted"]["columns"]["time_format"] == (
-        "%Y-%m-%dT%H:%M:%S+00:00[Antarctica/Macquarie]"
+        "%Y-%m-%dT%H:%M:%S+00:00[Australia/Sydney]"
     )
     _predicts_the_same(tmp_path, out, path)
     config = out / "model" / "config.json"

@@ -9,14 +9,18 @@ offset.
 Several offsets (daylight saving) are read in UTC, so the series keeps its regular step in absolute time, with
 one warning. Where a time zone's offset at each row's instant is the row's written offset, future times are
 written in that zone: the local clock with each future instant's offset, as the export wrote them
-(``2021-04-04T02:00:00+10:00`` after ``2021-04-04T02:30:00+11:00`` in Melbourne, as the clocks go back), and the time format names
-the zone after the offset (``%Y-%m-%dT%H:%M:%S+00:00[Australia/Melbourne]``, as RFC 9557 writes a zone), so
-that a model folder writes the same offsets for a file whose offsets do not tell its zone. The zones tried are
-the time zone database's canonical ones (``zone1970.tab``: one per region whose clocks agree since 1970, no
-``Etc/`` zones or aliases); of those that fit, the ones that agree with most of them on the clock changes of
-the year after the file are kept, and of those the first by name is taken (zones with the same offsets are
-named in the warning: no offset tells Europe/Paris from Europe/Berlin). Where none fits (offsets no zone's
-clock shows, or a file of several zones), future times are written in UTC and the warning says so.
+(``2021-04-04T02:00:00+10:00`` after ``2021-04-04T02:30:00+11:00`` in Melbourne, as the clocks go back), and
+the time format names the zone after the offset (``%Y-%m-%dT%H:%M:%S+00:00[Australia/Sydney]``, as RFC 9557
+writes a zone), so that a model folder writes the same offsets for a file whose offsets do not tell its zone.
+
+The zones tried are the time zone database's canonical ones (``zone1970.tab``: one per region whose clocks
+agree since 1970, no ``Etc/`` zones or aliases). Of those that fit, the ones that agree with most of them on
+the clock changes of the year after the file are kept; of those, the most populous zone of the clock is taken
+where it is one of them (``PRINCIPAL``: America/New_York, Europe/Berlin, Australia/Sydney, ...), else the one
+that keeps the clock of most countries (``zone1970.tab`` lists them; Antarctica's stations last; then by name).
+The warning names the other zones that fit: no offset tells Europe/Paris from Europe/Berlin, nor
+Australia/Melbourne from Australia/Sydney. Where none fits (offsets no zone's clock shows, or a file of several
+zones), future times are written in UTC and the warning says so.
 """
 
 from __future__ import annotations
@@ -52,6 +56,28 @@ _SUFFIX = re.compile(r"\s*(?:" + _ZONE + ")$")  # the offset after a clock, with
 _NAMED = re.compile(r"[+-]00(:?)00\[([^\]]+)\]$")
 _DAY_S = 86_400
 _WARNED: set = set()
+# the most populous zone of each clock that changes for daylight saving: of the zones a file's offsets fit, the
+# one named (no offset tells Europe/Paris from Europe/Berlin, nor America/Detroit from America/New_York)
+PRINCIPAL = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "America/Halifax",
+    "America/St_Johns",
+    "America/Havana",
+    "America/Santiago",
+    "America/Asuncion",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Athens",
+    "Africa/Cairo",
+    "Asia/Jerusalem",
+    "Australia/Sydney",
+    "Australia/Adelaide",
+    "Pacific/Auckland",
+)
 
 
 def cell_offsets(text: pd.Series) -> pd.Series | None:
@@ -209,7 +235,7 @@ def _zones_for(utc: pd.DatetimeIndex, minutes: np.ndarray) -> tuple[str, list[st
     agree = Counter(changes.values())
     name = next(
         name for name in fit if agree[changes[name]] == max(agree.values())
-    )  # a tie: the first by name
+    )  # a tie: the first in _zones' order
     return name, [other for other in fit if other != name], agree[changes[name]]
 
 
@@ -233,16 +259,24 @@ def _changes(zone: zoneinfo.ZoneInfo, start: int) -> tuple[tuple[int, timedelta 
 
 @functools.cache
 def _zones() -> tuple[tuple[str, zoneinfo.ZoneInfo], ...]:
-    """The canonical zones of the time zone database, by name (once a process: a big file reads no slower)."""
+    """The canonical zones of the time zone database, ``PRINCIPAL``'s first, then those of most countries,
+    Antarctica's last, then by name (once a process: a big file reads no slower)."""
     names = zoneinfo.available_timezones()
-    listed = _canonical_names()
-    kept = names & listed if listed else {n for n in names if "/" in n and not n.startswith("Etc/")}
-    return tuple((name, zoneinfo.ZoneInfo(name)) for name in sorted(kept))
+    countries = _canonical_names()
+    kept = (
+        names & set(countries) if countries else {n for n in names if "/" in n and not n.startswith("Etc/")}
+    )
+    first = {name: rank for rank, name in enumerate(PRINCIPAL)}
+    order = sorted(
+        kept,
+        key=lambda n: (first.get(n, len(first)), -countries.get(n, 0), n.startswith("Antarctica/"), n),
+    )
+    return tuple((name, zoneinfo.ZoneInfo(name)) for name in order)
 
 
-def _canonical_names() -> set[str]:
-    """The zones ``zone1970.tab`` lists, read where zoneinfo reads the database (its paths, else the tzdata
-    package); empty where neither has it."""
+def _canonical_names() -> dict[str, int]:
+    """The zones ``zone1970.tab`` lists and how many countries keep each one's clock, read where zoneinfo reads
+    the database (its paths, else the tzdata package); empty where neither has it."""
     for folder in zoneinfo.TZPATH:
         if (tab := Path(folder) / "zone1970.tab").is_file():
             return _tab_names(tab.read_text(encoding="utf-8"))
@@ -251,11 +285,12 @@ def _canonical_names() -> set[str]:
             resources.files("tzdata").joinpath("zoneinfo/zone1970.tab").read_text(encoding="utf-8")
         )
     except (ModuleNotFoundError, FileNotFoundError):
-        return set()
+        return {}
 
 
-def _tab_names(tab: str) -> set[str]:
-    return {line.split("\t")[2] for line in tab.splitlines() if line and not line.startswith("#")}
+def _tab_names(tab: str) -> dict[str, int]:
+    rows = [line.split("\t") for line in tab.splitlines() if line and not line.startswith("#")]
+    return {row[2]: len(row[0].split(",")) for row in rows}
 
 
 def _warn_once(
@@ -288,16 +323,16 @@ def _warn_once(
 
 
 def _picked(others: list[str], alike: int) -> str:
-    """How the zone was picked from ``others`` and itself, ``alike`` of which change clocks as it does in the year
-    after the file: ``, the first by name of the 4 zones with these offsets (Australia/Hobart, ...)``."""
+    """The zones the one read as was picked from (``others`` and itself, ``alike`` of which change clocks as it
+    does in the year after the file): ``, one of 4 zones with these offsets (Australia/Melbourne, ...)``."""
     if not others:
         return ""
     among = (
         f"{alike} zones with these offsets"
         if alike == len(others) + 1
-        else f"{alike} of the {len(others) + 1} zones with these offsets that change clocks alike in the year after"
+        else f"the {alike} of the {len(others) + 1} zones with these offsets that change clocks alike in the year after"
     )
-    return f", the first by name of the {among} ({_some(others)})"
+    return f", one of {among} ({_some(others)})"
 
 
 def _some(names: list[str]) -> str:
