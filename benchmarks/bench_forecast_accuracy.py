@@ -34,6 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "forecast-dev"
 
 
+MIN_HISTORY = 3  # the fewest points lstmkit forecasts a series from
+
+
 def gmean(values) -> float:
     v = np.maximum(np.asarray(values, dtype=float), 1e-9)
     return float(math.exp(np.log(v).mean()))
@@ -142,16 +145,21 @@ def main() -> None:
     records, seconds = [], {}
     for name, spec, data in corpus_files(args.corpus, [s for s in args.only.split(",") if s]):
         H, m = spec["horizon"], spec["season"]
-        forecasts: dict[int, dict[str, np.ndarray]] = {k: {} for k in range(args.origins)}
-        errors: dict[int, dict[str, dict]] = {k: {} for k in range(args.origins)}  # validation, per fit
-        histories = {k: truncate(data, (k + 1) * H)[0] for k in range(args.origins)}
+        # origins before which every series keeps the 3 points lstmkit forecasts from (a Tourism yearly series
+        # of 11 points has one origin at H = 6)
+        origins = min(args.origins, (min(len(s.target) for s in data.series) - MIN_HISTORY) // H)
+        if origins < args.origins:
+            print(f"{name}: {origins} of {args.origins} origins (too short for more)", flush=True)
+        forecasts: dict[int, dict[str, np.ndarray]] = {k: {} for k in range(origins)}
+        errors: dict[int, dict[str, dict]] = {k: {} for k in range(origins)}  # validation, per fit
+        histories = {k: truncate(data, (k + 1) * H)[0] for k in range(origins)}
         started = time.perf_counter()
         refs = {
             k: reference_forecasts([s.target for s in impute(h).series], horizon=H, season=m)
             for k, h in histories.items()
         }
         seconds["references"] = seconds.get("references", 0.0) + time.perf_counter() - started
-        for k in range(args.origins):
+        for k in range(origins):
             forecasts[k].update({ref: r.forecasts[:, :, 0] for ref, r in refs[k].items()})
         for variant in variants:
             for seed in seeds:
@@ -165,7 +173,7 @@ def main() -> None:
                     ],
                 )
                 started = time.perf_counter()
-                models = fit_chain(data, horizon=H, origins=args.origins, config=cfg)
+                models = fit_chain(data, horizon=H, origins=origins, config=cfg)
                 seconds[variant] = seconds.get(variant, 0.0) + time.perf_counter() - started
                 for k, model in models.items():
                     forecasts[k][f"{variant}/{seed}"] = model.forecast_arrays(histories[k])[:, :, 0]
@@ -192,7 +200,7 @@ def main() -> None:
                             [refs[k][n].forecasts[:, :, 0] for n in combination["members"][1:]], axis=1
                         )
                         forecasts[k][f"classical weighted/{seed}"] = np.einsum("skh,sk->sh", members, w)
-        for k in range(args.origins):
+        for k in range(origins):
             truths = truncate(truncate(data, k * H)[0], H)[1]
             filled = [s.target for s in impute(histories[k]).series]
             for i, (hist, truth) in enumerate(zip(filled, truths)):
