@@ -611,6 +611,7 @@ def test_hours_across_a_clock_change_in_the_exports_layout_are_forecast_in_its_z
     ]
     assert [m for m in caplog.messages if "offsets" in m][0].startswith(
         "times in 'time' of berlin_load.csv carry UTC offsets +01:00 and +02:00 (daylight saving); read as "
+        "Europe/Berlin, one of "
     )
     _predicts_the_same(tmp_path, out, path)
 
