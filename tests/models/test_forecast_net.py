@@ -125,7 +125,7 @@ def test_weights_average_the_errors_over_origins():
             [[3.0, 2.0, 4.0], [1.0, 1.0, 2.0], [nan, nan, nan]],
         ]
     )
-    w = error_weights(errors)
+    w = error_weights(errors, every_origin=False)  # long data's rule: the network too on average
     np.testing.assert_allclose(w[0], np.array([0.5, 0.5, 0]))  # means 2, 2, 4: the worst trimmed
     np.testing.assert_allclose(w[1], np.array([0.5, 0.5, 0]))  # scored at one origin only
     np.testing.assert_allclose(w[2], np.full(3, 1 / 3))  # scored nowhere: equal weights
@@ -136,6 +136,20 @@ def test_the_network_joins_only_where_validation_ranks_it_first():
     w = error_weights(errors)
     np.testing.assert_allclose(w[0], np.array([0, 2, 1, 0]) / 3)  # second to ETS: out; then Theta trimmed
     np.testing.assert_allclose(w[1], np.array([1, 1, 0.5, 0]) / 2.5)  # first: in, as good as the best
+
+
+def test_the_network_joins_short_data_only_where_it_ranked_first_at_each_of_its_origins():
+    errors = np.array(
+        [  # (origins, series, net + 3 classical): one lucky origin, then second to ETS
+            [[0.5, 1.0, 2.0, 4.0]],
+            [[1.2, 1.0, 2.0, 4.0]],
+        ]
+    )
+    # its mean, 0.85, is below ETS's 1.0: on average (long data) it joins as the best; at each origin it does not
+    np.testing.assert_allclose(error_weights(errors, every_origin=False)[0], np.array([1, 1, 0.5, 0]) / 2.5)
+    np.testing.assert_allclose(error_weights(errors)[0], np.array([0, 2, 1, 0]) / 3)  # out; Theta trimmed
+    errors[1, 0, 0] = 1.0  # a tie with the best counts as first
+    np.testing.assert_allclose(error_weights(errors)[0], np.array([1, 1, 0.5, 0]) / 2.5)
 
 
 def test_a_higher_power_leans_on_the_best_with_the_same_trimming():

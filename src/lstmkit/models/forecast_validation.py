@@ -181,7 +181,7 @@ def rolling_weights(
             scales = member_interval_scales(refs, truths, quantiles)
     if quantiles and origins:
         widen_network(model, judge, np.concatenate(forecasts), truths_read)
-    entry = combination_entry(members, ids, errors, origins=1, power=ROLLING_POWER)
+    entry = combination_entry(members, ids, errors, origins=1, power=ROLLING_POWER, every_origin=False)
     return with_interval_scales(entry, model, scales), judge if judge is not model else None
 
 
