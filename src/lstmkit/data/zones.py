@@ -330,7 +330,8 @@ def _picked(others: list[str], alike: int) -> str:
     among = (
         f"{alike} zones with these offsets"
         if alike == len(others) + 1
-        else f"the {alike} of the {len(others) + 1} zones with these offsets that change clocks alike in the year after"
+        else f"the {alike} of the {len(others) + 1} zones with these offsets that change clocks alike in the year "
+        "after"
     )
     return f", one of {among} ({_some(others)})"
 

@@ -230,10 +230,10 @@ def error_weights(errors: np.ndarray, power: float = 1.0, *, every_origin: bool 
     combination only where its error is at most every classical member's at each of its origins
     (``every_origin``: one or two origins of short data, where a lucky one must not let a poor network in;
     chosen on seven held-out sets in the fifteenth session and confirmed on an eighth: benchmarks/), or
-    on average over them (long data's five or six); then it counts as the best. The weights are inverse to the scores raised to ``power``
-    (sharper the higher). With three or more methods left, the worst gets no weight (a trimmed
-    combination: one method gone wrong on a series costs nothing). A series no origin scored gets equal
-    weights.
+    on average over them (long data's five or six); then it counts as the best. The weights are inverse
+    to the scores raised to ``power`` (sharper the higher). With three or more methods left, the worst gets
+    no weight (a trimmed combination: one method gone wrong on a series costs nothing). A series no origin
+    scored gets equal weights.
     """
     errors = np.asarray(errors, dtype=np.float64)
     weights = np.full(errors.shape[1:], 1.0 / errors.shape[2])
