@@ -34,9 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "forecast-dev"
 
 
-MIN_HISTORY = 3  # the fewest points lstmkit forecasts a series from
-
-
 def gmean(values) -> float:
     v = np.maximum(np.asarray(values, dtype=float), 1e-9)
     return float(math.exp(np.log(v).mean()))
@@ -138,6 +135,7 @@ def main() -> None:
     from lstmkit.evaluate.metrics import mase
     from lstmkit.evaluate.references import reference_forecasts
     from lstmkit.models.forecast_combination import error_weights
+    from lstmkit.models.forecast_state import MIN_POINTS
     from lstmkit.models.forecaster import ForecastConfig
 
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -145,9 +143,9 @@ def main() -> None:
     records, seconds = [], {}
     for name, spec, data in corpus_files(args.corpus, [s for s in args.only.split(",") if s]):
         H, m = spec["horizon"], spec["season"]
-        # origins before which every series keeps the 3 points lstmkit forecasts from (a Tourism yearly series
+        # origins before which every series keeps the MIN_POINTS lstmkit forecasts from (a Tourism yearly series
         # of 11 points has one origin at H = 6)
-        origins = min(args.origins, (min(len(s.target) for s in data.series) - MIN_HISTORY) // H)
+        origins = min(args.origins, (min(len(s.target) for s in data.series) - MIN_POINTS) // H)
         if origins < args.origins:
             print(f"{name}: {origins} of {args.origins} origins (too short for more)", flush=True)
         forecasts: dict[int, dict[str, np.ndarray]] = {k: {} for k in range(origins)}

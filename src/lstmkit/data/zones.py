@@ -227,11 +227,12 @@ def _zones_for(utc: pd.DatetimeIndex, minutes: np.ndarray) -> tuple[str, list[st
     many of those that fit (itself among them) change clocks alike in the year after the file; None where none
     fits."""
     seconds, offsets = _probes(utc, minutes)
-    fit = [name for name, zone in _zones() if _fits(zone, seconds, offsets)]
-    if not fit:
+    zones = {name: zone for name, zone in _zones() if _fits(zone, seconds, offsets)}  # in _zones' order
+    if not zones:
         return None
+    fit = list(zones)
     after = max(seconds)
-    changes = {name: _changes(zoneinfo.ZoneInfo(name), after) for name in fit}
+    changes = {name: _changes(zone, after) for name, zone in zones.items()}
     agree = Counter(changes.values())
     name = next(
         name for name in fit if agree[changes[name]] == max(agree.values())
