@@ -486,6 +486,24 @@ def test_times_with_one_utc_offset_keep_their_clock_and_offset(tmp_path, caplog)
     assert not caplog.messages
 
 
+def test_one_utc_offset_written_two_ways_is_one_offset(tmp_path, caplog):
+    cells = [
+        "2021-01-01T22:00:00Z",
+        "2021-01-01T23:00:00+00:00",
+        "2021-01-02T00:00:00Z",
+        "2021-01-02T01:00:00+0000",
+    ]
+    path = write(tmp_path, lines("timestamp,load", [f"{c},{i}" for i, c in enumerate(cells)]))
+    with caplog.at_level(logging.WARNING, logger="lstmkit.data.tabular"):
+        data = load_series(path)
+    assert (
+        data.series[0].times.equals(pd.date_range("2021-01-01 22:00", periods=4, freq="h"))
+        and data.freq == "h"
+    )
+    assert data.future_times(data.series[0], 2) == ["2021-01-02T02:00:00Z", "2021-01-02T03:00:00Z"]
+    assert not caplog.messages
+
+
 def _offset_cells(stamps):
     """``2021-03-28T03:00:00+02:00``: aware times as an export writes them, each with its own offset."""
     return [s.isoformat() for s in stamps]

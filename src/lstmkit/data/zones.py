@@ -4,7 +4,7 @@
 with one, spaced or not (``01/05/2020 11:30 PM Z``, ``2020-01-05 12:00 AMZ``), whose dates are read
 as :mod:`lstmkit.data.dates` reads them without it (day or month first by the same rule). One offset
 throughout is kept: the clock times as written, future times written in the same layout with the same
-offset.
+offset, as the first cell writes it (a file that writes UTC both ``Z`` and ``+00:00`` has one offset).
 
 Several offsets (daylight saving) are read in UTC, so the series keeps its regular step in absolute time, with
 one warning. Where a time zone's offset at each row's instant is the row's written offset, future times are
@@ -155,9 +155,9 @@ def offset_times(
     utc = clock - shift  # the instants: the series' regular step is in absolute time
     if zone is not None and (trained := named_zone(zone)) and _fits(trained, *_probes(utc, minutes)):
         return utc, "datetime", layout + _utc_offset(suffix) + f"[{zone}]"
-    if offsets.nunique() == 1:
+    if len(np.unique(minutes)) == 1:  # one offset, though perhaps written two ways (Z and +00:00)
         return clock, "datetime", layout + suffix
-    found = _zones_for(utc, minutes) if len(np.unique(minutes)) > 1 else None
+    found = _zones_for(utc, minutes)
     _warn_once(offsets, found, column=column, source=source)
     if found is None:
         return utc, "datetime", layout + _utc(suffix)
