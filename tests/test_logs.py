@@ -2,7 +2,7 @@
 
 import logging
 
-from lstmkit.logs import counted, few, held_back, labelled
+from lstmkit.logs import CommandLineFormatter, counted, few, held_back, labelled
 
 
 def test_a_logger_first_made_inside_the_block_is_labelled(caplog):
@@ -28,6 +28,45 @@ def test_a_dropped_block_keeps_other_libraries_records_and_nested_labels_apply_o
         with labelled("inner: "):
             log.warning("twice labelled?")
     assert [r.getMessage() for r in caplog.records] == ["kept", "outer: twice labelled?"]
+
+
+def test_the_command_line_prints_notes_as_written_and_other_records_with_their_level():
+    lines = []
+
+    class Lines(logging.Handler):
+        def emit(self, record):
+            lines.append(self.format(record))
+
+    handler = Lines()
+    handler.setFormatter(CommandLineFormatter())
+    ours, other = logging.getLogger("lstmkit.some_module"), logging.getLogger("another_library")
+    printing = [
+        logging.getLogger("lstmkit"),
+        other,
+    ]  # where the records go (labelled() filters these handlers)
+    for logger in printing:
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        ours.warning("note: too short for the network; the classical references alone forecast it")
+        with labelled("hold-out model (all but the last 6 points): "):
+            ours.warning("note: a short history")
+            ours.warning("1 series is left out")
+        ours.warning("a column named note: ignored")
+        ours.error("note: not a warning")
+        other.warning("note: another library's")
+    finally:
+        for logger in printing:
+            logger.removeHandler(handler)
+            logger.propagate = True
+    assert lines == [
+        "note: too short for the network; the classical references alone forecast it",
+        "hold-out model (all but the last 6 points): note: a short history",
+        "WARNING: hold-out model (all but the last 6 points): 1 series is left out",
+        "WARNING: a column named note: ignored",
+        "ERROR: note: not a warning",
+        "WARNING: note: another library's",
+    ]
 
 
 def test_few_names_the_first_ones():

@@ -5,6 +5,10 @@ A forecast job fits several models: the hold-out model (on all but the last H po
 validation networks that weigh the combination, and the final model. Their notes ("series too
 short to learn a season ...") are about different data; written bare, a note about the hold-out
 reads as if it were about the forecast the user gets.
+
+The command line prints a record as ``WARNING: ...``, but a note (a warning whose text, after its label,
+starts ``note:``: the data asked for a fallback, nothing is wrong) as it is written, ``note: ...``
+(:class:`CommandLineFormatter`).
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ def labelled(prefix: str | None) -> Iterator[None]:
         if prefix is None:
             return False
         if not getattr(record, "lstmkit_labelled", False):
-            record.msg, record.lstmkit_labelled = prefix + str(record.msg), True
+            record.msg, record.lstmkit_labelled, record.lstmkit_label = prefix + str(record.msg), True, prefix
         return True
 
     with _filtering(lambda handler: label):
@@ -87,6 +91,18 @@ def held_back() -> Iterator[None]:
         yield
     for handler, record in held:  # reached only without an exception
         handler.handle(record)
+
+
+class CommandLineFormatter(logging.Formatter):
+    """``LEVEL: message`` lines, but lstmkit's notes as they are written: ``note: ...``, or ``hold-out model (all
+    but the last 6 points): note: ...`` (a ``WARNING:`` before them would say something went wrong)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        label = getattr(record, "lstmkit_label", "")
+        if _is_ours(record) and record.levelno == logging.WARNING and text[len(label) :].startswith("note: "):
+            return text
+        return f"{record.levelname}: {text}"
 
 
 def few(items: Iterable[object], limit: int = 3) -> str:

@@ -219,7 +219,7 @@ def test_a_short_series_in_a_panel_does_not_cost_the_others_their_hold_out(
     assert "skipped" not in metrics and metrics["series"] == scored and metrics["season"] == 12
     left_out = (
         "hold-out model (all but the last 6 points): 1 series shorter than 9 points (the horizon 6 plus 3 to "
-        "train on) are left out of the hold-out evaluation; they are still forecast: tiny (8)"
+        "train on) is left out of the hold-out evaluation; it is still forecast: tiny (8)"
     )
     assert (left_out in caplog.messages) == (scored == 2)
     assert pd.read_csv(out / "forecast.csv").groupby("id").size().to_dict() == {"a": 6, "b": 6, "tiny": 6}

@@ -800,7 +800,7 @@ def test_a_series_with_no_values_is_left_out_of_a_panel_with_one_warning(tmp_pat
     with caplog.at_level(logging.WARNING, logger="lstmkit"):
         data = load_series(path, id_col="shop", fill="keep")
     assert [s.id for s in data.series] == ["a", "c"]
-    assert caplog.messages == ["1 series of data.csv have no values and are left out: b"]
+    assert caplog.messages == ["1 series of data.csv has no values and is left out: b"]
     alone = write(tmp_path, lines("shop,month,units", [r for r in rows if r.startswith("b")]), "b.csv")
     with pytest.raises(
         DataError,

@@ -17,6 +17,7 @@ from lstmkit.cli.common import ArgumentParser, UsageError, missing_command, unre
 from lstmkit.cli.output_folder import interrupted_message
 from lstmkit.errors import LstmkitError
 from lstmkit.interrupt import Interrupted, interrupt_on_signals
+from lstmkit.logs import CommandLineFormatter
 
 # Subcommand modules in the order `lstmkit --help` lists them. Each defines
 # `register(subparsers)`, which adds its parser and sets `run(args) -> int` as the default `func`.
@@ -65,7 +66,9 @@ def console() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lstmkit`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    console = logging.StreamHandler()
+    console.setFormatter(CommandLineFormatter())
+    logging.basicConfig(level=logging.WARNING, handlers=[console])
     parser = build_parser()
     trains = True  # whether the command trains: the line printed on Ctrl-C mentions its checkpoint
     try:

@@ -98,12 +98,13 @@ class HoldoutRun:
         short = [s for s in data.series if len(s.target) - H < MIN_POINTS]
         if short:
             log.warning(
-                "%d series shorter than %d points (the horizon %d plus %d to train on) are left out of the hold-out "
-                "evaluation; they are still forecast: %s",
+                "%d series shorter than %d points (the horizon %d plus %d to train on) %s left out of the hold-out "
+                "evaluation; %s still forecast: %s",
                 len(short),
                 H + MIN_POINTS,
                 H,
                 MIN_POINTS,
+                *(("is", "it is") if len(short) == 1 else ("are", "they are")),
                 few(f"{s.id} ({len(s.target)})" for s in short),
             )
         return [i for i, s in enumerate(data.series) if len(s.target) - H >= MIN_POINTS]

@@ -249,7 +249,10 @@ def _read_parts(
     series, freqs, moved = [], set(), False
     empty = [label for label, rows, column in parts if len(parts) > 1 and _no_values(column, rows)]
     if empty and len(empty) < len(parts):  # the others are forecast; a file of empty series is refused below
-        log.warning("%d series of %s have no values and are left out: %s", len(empty), source, few(empty))
+        verbs = ("has", "is") if len(empty) == 1 else ("have", "are")
+        log.warning(
+            "%d series of %s %s no values and %s left out: %s", len(empty), source, *verbs, few(empty)
+        )
         parts = [part for part in parts if part[0] not in empty]
     # daily series are business days only where no series of the file has a weekend day
     business = (
