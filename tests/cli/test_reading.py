@@ -633,3 +633,39 @@ def test_hours_whose_offsets_no_zone_shows_are_forecast_in_utc_with_one_warning(
         "they are read in UTC, and forecast.csv writes UTC times"
     ]
     _predicts_the_same(tmp_path, out, path)
+
+
+def test_a_named_time_zone_writes_a_winter_files_forecast_across_the_spring_change_and_predict_keeps_it(
+    tmp_path, capsys, seed
+):
+    """Hours of one offset, +01:00, in the days before 28 March 2021; --set data.time_zone=Europe/Berlin writes the
+    forecast's times on Berlin's clock as it goes forward, and the model folder keeps the zone for predict."""
+    winter = pd.date_range("2021-03-24 00:00", "2021-03-28 00:00", freq="h", tz="Europe/Berlin")
+    path = _write(tmp_path, "winter_load.csv", "time,load", _aware_rows(winter))
+    code, out = _forecast(tmp_path, path, "--set", "data.time_zone=Europe/Berlin", horizon=3)
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv")["time"].tolist() == [
+        "2021-03-28T01:00:00+01:00",
+        "2021-03-28T03:00:00+02:00",
+        "2021-03-28T04:00:00+02:00",
+    ]
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["settings"]["data"]["time_zone"] == "Europe/Berlin"
+    assert config["fitted"]["columns"]["time_format"] == "%Y-%m-%dT%H:%M:%S+00:00[Europe/Berlin]"
+    _predicts_the_same(tmp_path, out, path)
+    capsys.readouterr()
+    misspelt = [
+        "forecast",
+        str(path),
+        "--horizon",
+        "3",
+        "--set",
+        "data.time_zone=Europe/Berln",
+        "--output",
+        "{out}",
+    ]
+    error = _refused(tmp_path, capsys, misspelt)
+    assert error == (
+        "error: data.time_zone 'Europe/Berln' is not a time zone of the IANA database; name one such as "
+        "Europe/Berlin or America/New_York"
+    )

@@ -594,6 +594,55 @@ def test_of_the_zones_that_fit_the_one_most_of_them_agree_with_on_the_next_clock
     ]
 
 
+def test_a_named_time_zone_writes_a_one_offset_files_future_across_the_clock_change(tmp_path):
+    """Winter hours (+01:00 alone) with data.time_zone Europe/Berlin: the forecast's times go to +02:00 on 28 March,
+    where without it they keep the file's one offset."""
+    from lstmkit.models.forecast_config import ForecastData
+    from lstmkit.models.forecast_state import read_series
+
+    stamps = pd.date_range("2021-03-20 00:00", "2021-03-27 23:00", freq="h", tz="Europe/Berlin")
+    path = write(
+        tmp_path, lines("time,mw", [f"{c},{i}" for i, c in enumerate(_offset_cells(stamps))]), "de.csv"
+    )
+    named = read_series(path, ForecastData(time_zone="Europe/Berlin"), None)
+    assert named.time_format == "%Y-%m-%dT%H:%M:%S+00:00[Europe/Berlin]"
+    assert named.future_times(named.series[0], 4) == [
+        "2021-03-28T00:00:00+01:00",
+        "2021-03-28T01:00:00+01:00",
+        "2021-03-28T03:00:00+02:00",
+        "2021-03-28T04:00:00+02:00",
+    ]
+    inferred = read_series(path, ForecastData(), None)
+    assert inferred.future_times(inferred.series[0], 4)[2:] == [
+        "2021-03-28T02:00:00+01:00",
+        "2021-03-28T03:00:00+01:00",
+    ]
+
+
+def test_a_named_time_zone_the_times_do_not_fit_or_times_without_offsets_are_refused(tmp_path):
+    from lstmkit.models.forecast_config import ForecastData
+    from lstmkit.models.forecast_state import read_series
+
+    stamps = pd.date_range("2021-03-20 00:00", periods=48, freq="h", tz="America/New_York")
+    ny = write(
+        tmp_path, lines("time,mw", [f"{c},{i}" for i, c in enumerate(_offset_cells(stamps))]), "ny.csv"
+    )
+    with pytest.raises(DataError) as refused:
+        read_series(ny, ForecastData(time_zone="Europe/Berlin"), None)
+    assert str(refused.value) == (
+        "data.time_zone Europe/Berlin does not fit the times in 'time' of ny.csv: their UTC offsets are not "
+        "Europe/Berlin's at those times; name the zone they were written in, or leave data.time_zone unset to take "
+        "the one their offsets fit"
+    )
+    naive = write(tmp_path, lines("time,mw", [f"2021-03-20 {h:02d}:00,{h}" for h in range(24)]), "naive.csv")
+    with pytest.raises(DataError) as refused:
+        read_series(naive, ForecastData(time_zone="Europe/Berlin"), None)
+    assert str(refused.value) == (
+        "data.time_zone Europe/Berlin names the zone of times written with a UTC offset (2021-01-01T00:00:00+01:00), "
+        "and the times in 'time' of naive.csv have none; leave data.time_zone unset"
+    )
+
+
 def test_times_of_one_offset_are_read_in_the_zone_a_model_was_trained_in(tmp_path):
     """The last days before 3 October 2021 hold +10:00 alone: the model's zone writes the clocks going forward."""
     stamps = pd.date_range("2021-10-01 00:00", "2021-10-03 01:30", freq="30min", tz="Australia/Melbourne")

@@ -110,6 +110,30 @@ def named_zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
+def check_time_zone(data, name: str) -> None:
+    """``data.time_zone``: ``data`` (:class:`~lstmkit.data.tabular.SeriesData`, read with ``zone=name``) must
+    have times with UTC offsets that are ``name``'s at every row, as reading them took it.
+
+    Raises:
+        DataError: times without offsets, or offsets the zone does not show at those times.
+    """
+    from lstmkit.errors import DataError
+
+    fmt = data.time_format
+    if format_zone(fmt) == name:
+        return
+    where = f"the times in {data.time_col!r} of {data.source}" if data.time_col else f"{data.source}"
+    if not fmt or not _SUFFIX.search(re.sub(r"\[[^\]]+\]$", "", fmt)):
+        raise DataError(
+            f"data.time_zone {name} names the zone of times written with a UTC offset "
+            f"(2021-01-01T00:00:00+01:00), and {where} have none; leave data.time_zone unset"
+        )
+    raise DataError(
+        f"data.time_zone {name} does not fit {where}: their UTC offsets are not {name}'s at those times; name the "
+        "zone they were written in, or leave data.time_zone unset to take the one their offsets fit"
+    )
+
+
 def zone_clock(value: pd.Timestamp, fmt: str) -> tuple[pd.Timestamp, str]:
     """The local clock of the UTC instant ``value`` in the zone ``fmt`` names, and ``fmt`` with that instant's
     offset written in place of its ``+00:00[zone]`` (in its style: ``+02:00`` or ``+0200``)."""

@@ -25,6 +25,9 @@ class ForecastData:
     time_col: str | None = None  # None: detected (dates, 1949-01, 1965-Q1, years)
     id_col: str | None = None  # long format: one global model over several series
     date_format: str | None = None  # strftime format of the time cells (e.g. %d/%m/%Y); None: detected
+    # the IANA time zone of times written with UTC offsets (Europe/Berlin): future times on its clock, with its
+    # offsets, even where the file shows one offset; None: the zone their offsets fit (lstmkit.data.zones)
+    time_zone: str | None = None
     season: int | None = None  # None: from the frequency (monthly 12, quarterly 4, ...)
     covariates: bool = True  # other numeric columns are past covariates
     fill: Literal["interpolate", "error"] = "interpolate"  # gaps: interpolate with a warning
@@ -132,11 +135,26 @@ def check_config(cfg: ForecastConfig) -> None:
         raise ConfigError(
             f"model.combine_origins must be a positive integer (validation origins the weights average over), got {m.combine_origins}"
         )
+    if cfg.data.time_zone is not None and not _known_zone(cfg.data.time_zone):
+        raise ConfigError(
+            f"data.time_zone {cfg.data.time_zone!r} is not a time zone of the IANA database; name one such as "
+            "Europe/Berlin or America/New_York"
+        )
     if cfg.data.max_windows < 0:
         raise ConfigError(
             f"data.max_windows must be >= 0 (0: every window each epoch), got {cfg.data.max_windows}"
         )
     check_trainer_config(cfg.trainer)
+
+
+def _known_zone(name: str) -> bool:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 __all__ = ["ForecastConfig", "ForecastData", "ForecastModel", "check_config", "normalised", "qualify"]

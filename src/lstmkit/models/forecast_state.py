@@ -30,7 +30,7 @@ from lstmkit.data.calendar import step_ordinals
 from lstmkit.data.preprocess import auto_lookbacks, choose_log, series_scale
 from lstmkit.data.seasons import choose_season
 from lstmkit.data.tabular import Series, SeriesData, load_series
-from lstmkit.data.zones import format_zone
+from lstmkit.data.zones import check_time_zone, format_zone
 from lstmkit.errors import DataError
 from lstmkit.evaluate.references import seasonally_adjusted
 from lstmkit.logs import few
@@ -321,7 +321,10 @@ def read_series(
     ``MIN_POINTS`` values are left out, with a warning, when others remain."""
     if isinstance(data, SeriesData):
         return data
-    return _forecastable(_load(data, settings, columns))
+    read = _load(data, settings, columns)
+    if settings.time_zone is not None:
+        check_time_zone(read, settings.time_zone)
+    return _forecastable(read)
 
 
 def _load(
@@ -338,7 +341,8 @@ def _load(
             fill=fill,
             date_format=settings.date_format or columns.get("date_format"),
             business_days=columns.get("freq") != "D",  # a model trained on days reads days
-            zone=format_zone(columns.get("time_format")),  # a file of one offset is written in its zone too
+            # a file of one offset is written in its zone too
+            zone=settings.time_zone or format_zone(columns.get("time_format")),
         )
         return _weeks_padded_as_trained(read, columns.get("time_format"))
     return load_series(
@@ -349,6 +353,7 @@ def _load(
         covariates=settings.covariates,
         fill=fill,
         date_format=settings.date_format,
+        zone=settings.time_zone,
     )
 
 
