@@ -21,6 +21,10 @@ that keeps the clock of most countries (``zone1970.tab`` lists them; Antarctica'
 The warning names the other zones that fit: no offset tells Europe/Paris from Europe/Berlin, nor
 Australia/Melbourne from Australia/Sydney. Where none fits (offsets no zone's clock shows, or a file of several
 zones), future times are written in UTC and the warning says so.
+
+Where the offsets cannot tell the zone (a winter's hours of +01:00 alone), the user names it, ``data.time_zone``:
+it is taken where it fits every row, as a model's zone is, and :func:`check_time_zone` refuses the file where it
+does not, or where the times carry no offset.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from lstmkit.data.dates import (
     parse_with_format,
     year_first_dates,
 )
+from lstmkit.errors import DataError
 
 log = logging.getLogger("lstmkit.data.tabular")
 
@@ -117,8 +122,6 @@ def check_time_zone(data, name: str) -> None:
     Raises:
         DataError: times without offsets, or offsets the zone does not show at those times.
     """
-    from lstmkit.errors import DataError
-
     fmt = data.time_format
     if format_zone(fmt) == name:
         return
