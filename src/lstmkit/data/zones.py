@@ -37,6 +37,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,9 @@ from lstmkit.data.dates import (
     year_first_dates,
 )
 from lstmkit.errors import DataError
+
+if TYPE_CHECKING:
+    from lstmkit.data.tabular import SeriesData
 
 log = logging.getLogger("lstmkit.data.tabular")
 
@@ -115,7 +119,7 @@ def named_zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
-def check_time_zone(data, name: str) -> None:
+def check_time_zone(data: SeriesData, name: str) -> None:
     """``data.time_zone``: ``data`` (:class:`~lstmkit.data.tabular.SeriesData`, read with ``zone=name``) must
     have times with UTC offsets that are ``name``'s at every row, as reading them took it.
 

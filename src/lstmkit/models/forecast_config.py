@@ -135,26 +135,19 @@ def check_config(cfg: ForecastConfig) -> None:
         raise ConfigError(
             f"model.combine_origins must be a positive integer (validation origins the weights average over), got {m.combine_origins}"
         )
-    if cfg.data.time_zone is not None and not _known_zone(cfg.data.time_zone):
-        raise ConfigError(
-            f"data.time_zone {cfg.data.time_zone!r} is not a time zone of the IANA database; name one such as "
-            "Europe/Berlin or America/New_York"
-        )
+    if cfg.data.time_zone is not None:
+        from lstmkit.data.zones import named_zone  # pandas: only for a zone to check
+
+        if named_zone(cfg.data.time_zone) is None:
+            raise ConfigError(
+                f"data.time_zone {cfg.data.time_zone!r} is not a time zone of the IANA database; name one such as "
+                "Europe/Berlin or America/New_York"
+            )
     if cfg.data.max_windows < 0:
         raise ConfigError(
             f"data.max_windows must be >= 0 (0: every window each epoch), got {cfg.data.max_windows}"
         )
     check_trainer_config(cfg.trainer)
-
-
-def _known_zone(name: str) -> bool:
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 __all__ = ["ForecastConfig", "ForecastData", "ForecastModel", "check_config", "normalised", "qualify"]
