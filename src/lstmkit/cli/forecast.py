@@ -36,7 +36,8 @@ what lstmkit reads (CSV or Parquet; the README's "What lstmkit reads" has the de
               such as 2020-02-15), half years (2000-H1, 2000 H2, H1 2000: season 2), fiscal years
               (FY2020, FY20), ISO weeks (2020-W01, 2019 W2, 201902 in a week column), times with a
               UTC offset (also 13/02/2020 00:00Z; several, as daylight saving makes: modelled in UTC,
-              written on the clock of the time zone they match), years (1990) or R's decimal years
+              written on the clock of the time zone they match, or of the one named with
+              --set data.time_zone=Europe/Berlin), years (1990) or R's decimal years
               (1949.083333 is Feb 1949; a ts of frequency 4, 12, 52 or 365, or 52.18 and 365.25
               where they land on whole days 1 or 7 apart) in a column named like a time;
               else a first column of strictly increasing, evenly spaced integers (t = 0, 1, 2, ...);
