@@ -63,8 +63,8 @@ def labelled(prefix: str | None) -> Iterator[None]:
             return True
         if prefix is None:
             return False
-        if not getattr(record, "lstmkit_labelled", False):
-            record.msg, record.lstmkit_labelled, record.lstmkit_label = prefix + str(record.msg), True, prefix
+        if not hasattr(record, "lstmkit_label"):  # nested blocks label a record once
+            record.msg, record.lstmkit_label = prefix + str(record.msg), prefix
         return True
 
     with _filtering(lambda handler: label):

@@ -130,7 +130,7 @@ def check_time_zone(data: SeriesData, name: str) -> None:
     if format_zone(fmt) == name:
         return
     where = f"the times in {data.time_col!r} of {data.source}" if data.time_col else f"{data.source}"
-    if not fmt or not _SUFFIX.search(re.sub(r"\[[^\]]+\]$", "", fmt)):
+    if not fmt or offset_layout(fmt) == fmt:  # no offset (nor zone) after the clock
         raise DataError(
             f"data.time_zone {name} names the zone of times written with a UTC offset "
             f"(2021-01-01T00:00:00+01:00), and {where} have none; leave data.time_zone unset"
